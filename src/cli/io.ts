@@ -1,0 +1,26 @@
+// The CLI writes through this small interface so commands can be run in-process by tests
+// and their output and exit code asserted on.
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export const processIO: CliIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+/** Thrown by a command to end the CLI with a given exit code after printing its message. */
+export class CliExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message = '',
+  ) {
+    super(message);
+  }
+}
+
+/** A usage error (a bad flag or argument): exit status 2, as fly and most CLIs do. */
+export function usageError(message: string): CliExit {
+  return new CliExit(2, message);
+}

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { CliExit, type CliIO } from './io.ts';
+import { registerCommands } from './commands/index.ts';
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command('jetway')
+    .description('Jetway: a Kubernetes-native CI/CD engine that runs Concourse pipelines')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  registerCommands(program, io);
+  for (const cmd of program.commands) {
+    cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  }
+  return program;
+}
+
+/** Runs the CLI with argv (without node and script) and returns the exit status. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CliExit) {
+      if (err.message) io.stderr(err.message.endsWith('\n') ? err.message : `${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof CommanderError) {
+      // help and version exit 0; every other commander error is a usage error
+      if (err.exitCode === 0) return 0;
+      return 2;
+    }
+    io.stderr(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from '../../src/cli/program.ts';
+import type { CliIO } from '../../src/cli/io.ts';
+
+function capture(): CliIO & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout: (t: string) => {
+      io.out += t;
+    },
+    stderr: (t: string) => {
+      io.err += t;
+    },
+  };
+  return io;
+}
+
+test('an unknown flag is a usage error with exit status 2 naming the flag', async () => {
+  const io = capture();
+  const code = await runCli(['--no-such-flag'], io);
+  assert.equal(code, 2);
+  assert.match(io.err, /--no-such-flag/);
+});
+
+test('--help prints usage and exits 0', async () => {
+  const io = capture();
+  const code = await runCli(['--help'], io);
+  assert.equal(code, 0);
+  assert.match(io.out, /Usage: jetway/);
+});
