@@ -1,0 +1,150 @@
+// Build plans: the JSON tree a job's config becomes when a build starts (concourse-core §3.1).
+// The shape follows Concourse's so that plans stored in the database and served by the API read
+// the same way Concourse users know them.
+
+export type PlanId = string;
+export type Version = Record<string, string>;
+export type JsonObject = Record<string, unknown>;
+
+/** How a step's container image is found: a base type directly, or a custom type's check + get. */
+export interface TypeImage {
+  base_type?: string;
+  privileged?: boolean;
+  check_plan?: Plan;
+  get_plan?: Plan;
+}
+
+export interface GetPlan {
+  name: string;
+  type: string;
+  resource?: string;
+  source: JsonObject;
+  params?: JsonObject;
+  version?: Version;
+  version_from?: PlanId;
+  tags?: string[];
+  timeout?: string;
+  image: TypeImage;
+}
+
+export interface PutPlan {
+  name: string;
+  type: string;
+  resource: string;
+  source: JsonObject;
+  params?: JsonObject;
+  inputs?: 'all' | 'detect' | string[];
+  tags?: string[];
+  timeout?: string;
+  expose_build_created_by?: boolean;
+  image: TypeImage;
+}
+
+export interface CheckPlan {
+  name: string;
+  type: string;
+  source: JsonObject;
+  from_version?: Version;
+  resource?: string;
+  resource_type?: string;
+  interval: string;
+  skip_interval?: boolean;
+  timeout?: string;
+  tags?: string[];
+  image: TypeImage;
+}
+
+export interface TaskPlan {
+  name: string;
+  privileged?: boolean;
+  hermetic?: boolean;
+  tags?: string[];
+  config_path?: string;
+  config?: JsonObject;
+  container_limits?: JsonObject;
+  image?: string;
+  vars?: JsonObject;
+  params?: JsonObject;
+  input_mapping?: Record<string, string>;
+  output_mapping?: Record<string, string>;
+  timeout?: string;
+  /** The pipeline's resource types, needed to resolve a custom-typed `image_resource` at run time. */
+  resource_types?: JsonObject[];
+  check_skip_interval?: boolean;
+}
+
+export interface SetPipelinePlan {
+  name: string;
+  file: string;
+  team?: string;
+  vars?: JsonObject;
+  var_files?: string[];
+  instance_vars?: JsonObject;
+}
+
+export interface LoadVarPlan {
+  name: string;
+  file: string;
+  format?: string;
+  reveal?: boolean;
+}
+
+export interface InParallelPlan {
+  steps: Plan[];
+  limit?: number;
+  fail_fast?: boolean;
+}
+
+export interface AcrossVar {
+  name: string;
+  values: unknown;
+  max_in_flight?: number | 'all';
+}
+
+export interface AcrossPlan {
+  vars: AcrossVar[];
+  /** The sub-step planned once, as JSON; concrete sub-plans are built from it at run time. */
+  substep_template: string;
+  fail_fast?: boolean;
+}
+
+export interface HookPlan {
+  step: Plan;
+}
+
+interface PlanBase {
+  id: PlanId;
+  attempts?: number[];
+}
+
+export type Plan = PlanBase &
+  (
+    | { get: GetPlan }
+    | { put: PutPlan }
+    | { check: CheckPlan }
+    | { task: TaskPlan }
+    | { set_pipeline: SetPipelinePlan }
+    | { load_var: LoadVarPlan }
+    | { do: Plan[] }
+    | { in_parallel: InParallelPlan }
+    | { across: AcrossPlan }
+    | { on_success: HookPlan & { on_success: Plan } }
+    | { on_failure: HookPlan & { on_failure: Plan } }
+    | { on_abort: HookPlan & { on_abort: Plan } }
+    | { on_error: HookPlan & { on_error: Plan } }
+    | { ensure: HookPlan & { ensure: Plan } }
+    | { try: HookPlan }
+    | { timeout: HookPlan & { duration: string } }
+    | { retry: Plan[] }
+  );
+
+/** Hands out plan ids: a counter formatted as lowercase hex, unique within one build. */
+export class PlanIdFactory {
+  private next: number;
+  constructor(seed = 1) {
+    this.next = seed;
+  }
+  nextId(): PlanId {
+    return (this.next++).toString(16);
+  }
+}
