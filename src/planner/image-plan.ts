@@ -1,7 +1,7 @@
 // Image sub-plans for custom resource types and task image_resource (concourse-core §3.3).
 // A step whose type is a pipeline resource type runs in an image fetched by a nested check + get
 // with derived ids (`<id>/image-check`, `<id>/image-get`), recursively down to a base type.
-import type { CheckPlan, GetPlan, JsonObject, Plan, PlanId, TypeImage, Version } from './plan.ts';
+import type { CheckPlan, GetPlan, Params, Plan, PlanId, TypeImage, Version } from './plan.ts';
 
 export const DEFAULT_CHECK_INTERVAL = '1m';
 
@@ -9,27 +9,30 @@ export const DEFAULT_CHECK_INTERVAL = '1m';
 export interface PlannerResourceType {
   name: string;
   type: string;
-  source?: JsonObject;
-  params?: JsonObject;
+  source?: Params;
+  params?: Params;
   privileged?: boolean;
   check_every?: string;
   tags?: string[];
-  defaults?: JsonObject;
+  defaults?: Params;
 }
 
 /** An image to fetch: a resource type's image, or a task's image_resource. */
 export interface ImageToFetch {
   name: string;
   type: string;
-  source: JsonObject;
-  params?: JsonObject;
+  source: Params;
+  params?: Params;
   version?: Version;
   tags?: string[];
 }
 
 /** `defaults ⊕ source`: the type's defaults shallow-merged under the source (source wins). */
-export function applyDefaults(source: JsonObject | undefined, type: string, types: readonly PlannerResourceType[]): JsonObject {
+export function applyDefaults(source: Params | undefined, type: string, types: readonly PlannerResourceType[]): Params {
   const defaults = types.find((t) => t.name === type)?.defaults;
+  // A whole-((var)) source or defaults can only be merged once interpolated, when the step runs.
+  if (typeof source === 'string') return source;
+  if (typeof defaults === 'string') return source ?? defaults;
   return { ...(defaults ?? {}), ...(source ?? {}) };
 }
 

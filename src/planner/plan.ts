@@ -5,6 +5,8 @@
 export type PlanId = string;
 export type Version = Record<string, string>;
 export type JsonObject = Record<string, unknown>;
+/** A source or params object, or a whole `((var))` that is interpolated when the step runs. */
+export type Params = JsonObject | `((${string}))`;
 
 /** How a step's container image is found: a base type directly, or a custom type's check + get. */
 export interface TypeImage {
@@ -18,8 +20,8 @@ export interface GetPlan {
   name: string;
   type: string;
   resource?: string;
-  source: JsonObject;
-  params?: JsonObject;
+  source: Params;
+  params?: Params;
   version?: Version;
   version_from?: PlanId;
   tags?: string[];
@@ -31,8 +33,8 @@ export interface PutPlan {
   name: string;
   type: string;
   resource: string;
-  source: JsonObject;
-  params?: JsonObject;
+  source: Params;
+  params?: Params;
   inputs?: 'all' | 'detect' | string[];
   tags?: string[];
   timeout?: string;
@@ -43,7 +45,7 @@ export interface PutPlan {
 export interface CheckPlan {
   name: string;
   type: string;
-  source: JsonObject;
+  source: Params;
   from_version?: Version;
   resource?: string;
   resource_type?: string;
@@ -63,21 +65,26 @@ export interface TaskPlan {
   config?: JsonObject;
   container_limits?: JsonObject;
   image?: string;
-  vars?: JsonObject;
-  params?: JsonObject;
+  vars?: Params;
+  params?: Params;
   input_mapping?: Record<string, string>;
   output_mapping?: Record<string, string>;
   timeout?: string;
   /** The pipeline's resource types, needed to resolve a custom-typed `image_resource` at run time. */
   resource_types?: JsonObject[];
   check_skip_interval?: boolean;
+  /**
+   * The check + get of an inline config's `image_resource` (ids `<task>/image-check`,
+   * `<task>/image-get`). A task file's image is only known at run time, which plans it then.
+   */
+  image_plan?: TypeImage;
 }
 
 export interface SetPipelinePlan {
   name: string;
   file: string;
   team?: string;
-  vars?: JsonObject;
+  vars?: Params;
   var_files?: string[];
   instance_vars?: JsonObject;
 }
