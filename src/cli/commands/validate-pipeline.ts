@@ -1,0 +1,76 @@
+// `jetway validate-pipeline`: fly's validate-pipeline, with every problem located in the file.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { CliExit, usageError, type CliIO } from '../io.ts';
+import { formatDiagnostic, loadPipeline, mergeVars, parseStringVar, parseYamlVar, type Vars } from '../../config/index.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw usageError(`error: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export type VarOptions = { loadVarsFrom: string[]; var: string[]; yamlVar: string[] };
+
+/** Builds the static vars from -l/-y/-v; any malformed flag or file is a usage error. */
+export function varsFromFlags(opts: VarOptions): Vars {
+  const files = opts.loadVarsFrom.map((path) => {
+    let value: unknown;
+    try {
+      value = parseYaml(readText(path));
+    } catch (err) {
+      throw usageError(`error: ${path} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (value === null || value === undefined) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) throw usageError(`error: ${path} must be a YAML mapping of vars`);
+    return value as Vars;
+  });
+  const strings = opts.var.map((flag) => {
+    const kv = parseStringVar(flag);
+    if (!kv) throw usageError(`error: malformed -v '${flag}': expected name=value`);
+    return kv;
+  });
+  const yaml = opts.yamlVar.map((flag) => {
+    const kv = parseYamlVar(flag);
+    if (!kv) throw usageError(`error: malformed -y '${flag}': expected name=<yaml value>`);
+    return kv;
+  });
+  return mergeVars({ files, strings, yaml });
+}
+
+type Options = VarOptions & { config?: string; strict?: boolean; output?: string };
+
+export function registerValidatePipeline(program: Command, io: CliIO): void {
+  program
+    .command('validate-pipeline')
+    .description('Validate a pipeline config: exit 0 when valid, 1 when invalid, 2 on a usage error')
+    .option('-c, --config <file>', 'pipeline configuration file')
+    .option('-l, --load-vars-from <file>', 'YAML file of vars (repeatable; later files win)', collect, [])
+    .option('-v, --var <name=value>', 'string var (repeatable; wins over -l)', collect, [])
+    .option('-y, --yaml-var <name=yaml>', 'typed YAML var (repeatable; wins over -l)', collect, [])
+    .option('--strict', 'every var left unresolved is an error')
+    .option('-o, --output <format>', 'output format: text or json', 'text')
+    .action((opts: Options) => {
+      if (!opts.config) throw usageError('error: required option -c, --config <file> not specified');
+      if (opts.output !== 'text' && opts.output !== 'json') throw usageError(`error: unknown output format '${opts.output}'`);
+      const vars = varsFromFlags(opts);
+      const text = readText(opts.config);
+      const result = loadPipeline(text, { file: opts.config, vars, strict: opts.strict === true });
+      const valid = result.errors.length === 0;
+      if (opts.output === 'json') {
+        io.stdout(`${JSON.stringify({ valid, errors: result.errors, warnings: result.warnings }, null, 2)}\n`);
+      } else {
+        for (const d of [...result.errors, ...result.warnings]) io.stdout(`${formatDiagnostic(d)}\n`);
+        const counts = `${result.errors.length} error(s), ${result.warnings.length} warning(s)`;
+        io.stdout(valid ? `looks good (${counts})\n` : `${opts.config} is invalid: ${counts}\n`);
+      }
+      if (!valid) throw new CliExit(1);
+    });
+}

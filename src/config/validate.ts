@@ -1,0 +1,443 @@
+// Semantic validation of a schema-valid pipeline (concourse-core §1.8, plus Jetway's decisions
+// 5, 6 and 9). Pure: config in, findings (errors and warnings, with config paths) out. Every
+// problem is reported, never just the first.
+import type { Job, PipelineConfig, StepConfig, TaskConfig } from './schema.ts';
+import { jobInputs, jobOutputs, jobStep, walkSteps, type ConfigPath, type Step } from './steps.ts';
+import { checkIdentifier } from './identifier.ts';
+import { expandGlob, hasGlobMeta, isValidGlob } from './glob.ts';
+import { error, warning, type Finding } from './diagnostic.ts';
+import { checkImageSource } from './image-ref.ts';
+import { isVarRef } from './var-syntax.ts';
+
+/** The only value of `produces` Jetway knows (decision 6). */
+export const PRODUCES_VALUES = ['registry-image'] as const;
+
+const SUPPORTED_VAR_SOURCES = new Set(['vault', 'dummy', 'ssm', 'secretsmanager', 'idtoken']);
+const KNOWN_VAR_SOURCES = new Set([...SUPPORTED_VAR_SOURCES, 'credhub', 'kubernetes', 'conjur']);
+
+export function validatePipeline(config: PipelineConfig): Finding[] {
+  const out: Finding[] = [];
+  const jobs = config.jobs ?? [];
+  const jobNames = jobs.map((j) => j.name).filter((n): n is string => typeof n === 'string' && n !== '');
+  out.push(...validateGroups(config, jobNames));
+  out.push(...validateResources(config));
+  out.push(...validateResourceTypes(config));
+  out.push(...validateVarSources(config));
+  out.push(...validateJobs(config, jobNames));
+  out.push(...validateCycles(jobs, jobNames));
+  out.push(...validateDisplay(config));
+  for (let i = 0; i < jobs.length; i++) out.push(...validateJobSteps(config, jobs[i] as Job, i, jobNames));
+  return out;
+}
+
+function identifier(name: string | undefined, at: ConfigPath): Finding[] {
+  if (name === undefined) return [];
+  const p = checkIdentifier(name);
+  if (!p) return [];
+  return p.severity === 'error' ? [error(at, p.message)] : [warning(at, 'invalid_identifier', p.message)];
+}
+
+/** Duplicate names and missing names/types for a named section. */
+function namedItems(
+  section: string,
+  items: readonly { name?: string | undefined; type?: string | undefined }[],
+  opts: { requireType: boolean; seen?: Map<string, string> },
+): Finding[] {
+  const out: Finding[] = [];
+  const seen = opts.seen ?? new Map<string, string>();
+  items.forEach((item, i) => {
+    const at = [section, i];
+    const id = `${section}[${i}]`;
+    if (item.name === undefined) out.push(error(at, `${id} has no name`, { path: id }));
+    else {
+      out.push(...identifier(item.name, [...at, 'name']));
+      const first = seen.get(item.name);
+      if (first !== undefined && item.name !== '') {
+        out.push(error(at, `${first} and ${id} have the same name ('${item.name}')`, { path: id }));
+      } else seen.set(item.name, id);
+    }
+    if (opts.requireType && (item.type === undefined || item.type === '')) out.push(error(at, 'has no type'));
+  });
+  return out;
+}
+
+function validateGroups(config: PipelineConfig, jobNames: string[]): Finding[] {
+  const groups = config.groups ?? [];
+  const out: Finding[] = [];
+  const resourceNames = new Set((config.resources ?? []).map((r) => r.name));
+  const counts = new Map<string, number>();
+  for (const g of groups) if (g.name !== undefined) counts.set(g.name, (counts.get(g.name) ?? 0) + 1);
+  const reported = new Set<string>();
+  const grouped = new Set<string>();
+  groups.forEach((g, i) => {
+    const at = ['groups', i];
+    out.push(...identifier(g.name, [...at, 'name']));
+    const name = g.name ?? '';
+    const n = counts.get(name) ?? 0;
+    if (n > 1 && !reported.has(name)) {
+      reported.add(name);
+      out.push(error(at, `group '${name}' appears ${n} times. Duplicate names are not allowed.`));
+    }
+    (g.jobs ?? []).forEach((pattern, k) => {
+      if (!isValidGlob(pattern)) {
+        out.push(error([...at, 'jobs', k], `invalid glob expression '${pattern}' for group '${name}'`));
+        return;
+      }
+      const matched = expandGlob(pattern, jobNames);
+      if (matched.length === 0) out.push(error([...at, 'jobs', k], `no jobs match '${pattern}' for group '${name}'`));
+      for (const m of matched) grouped.add(m);
+    });
+    (g.resources ?? []).forEach((r, k) => {
+      if (!resourceNames.has(r)) out.push(error([...at, 'resources', k], `group '${name}' has unknown resource '${r}'`));
+    });
+  });
+  if (groups.length > 0) {
+    (config.jobs ?? []).forEach((j, i) => {
+      if (j.name !== undefined && !grouped.has(j.name)) {
+        out.push(error(['jobs', i], `job '${j.name}' belongs to no group`));
+      }
+    });
+  }
+  return out;
+}
+
+/** Types whose resources are registry images: the base type, and custom types that declare it. */
+function imageTypes(config: PipelineConfig): Set<string> {
+  const set = new Set(['registry-image']);
+  for (const t of config.resource_types ?? []) {
+    if (t.name !== undefined && t.produces === 'registry-image') set.add(t.name);
+  }
+  return set;
+}
+
+function usedResources(config: PipelineConfig): Set<string> {
+  const used = new Set<string>();
+  const names = (config.jobs ?? []).map((j) => j.name ?? '');
+  for (const job of config.jobs ?? []) {
+    for (const i of jobInputs(job, names)) used.add(i.resource);
+    for (const o of jobOutputs(job)) used.add(o.resource);
+  }
+  return used;
+}
+
+function validateResources(config: PipelineConfig): Finding[] {
+  const resources = config.resources ?? [];
+  const out = namedItems('resources', resources, { requireType: true });
+  const used = usedResources(config);
+  const images = imageTypes(config);
+  resources.forEach((r, i) => {
+    if (r.name && !used.has(r.name)) out.push(error(['resources', i, 'name'], `resource '${r.name}' is not used`));
+    if (r.type !== undefined && images.has(r.type)) out.push(...checkImageSource(r.source, ['resources', i, 'source']));
+  });
+  return out;
+}
+
+function validateResourceTypes(config: PipelineConfig): Finding[] {
+  // resource types and prototypes share one namespace
+  const seen = new Map<string, string>();
+  const types = config.resource_types ?? [];
+  const out = namedItems('resource_types', types, { requireType: true, seen });
+  out.push(...namedItems('prototypes', config.prototypes ?? [], { requireType: true, seen }));
+  const images = imageTypes(config);
+  types.forEach((t, i) => {
+    if (t.produces !== undefined && !(PRODUCES_VALUES as readonly string[]).includes(t.produces)) {
+      out.push(
+        error(
+          ['resource_types', i, 'produces'],
+          `produces must be 'registry-image' (the only kind of artifact Jetway can use as an image), got '${t.produces}'`,
+        ),
+      );
+    }
+    // the type's own image is fetched with its `type`; a registry-image source names an image
+    if (t.type !== undefined && images.has(t.type)) out.push(...checkImageSource(t.source, ['resource_types', i, 'source']));
+  });
+  return out;
+}
+
+function validateVarSources(config: PipelineConfig): Finding[] {
+  const sources = config.var_sources ?? [];
+  const out = namedItems('var_sources', sources, { requireType: false });
+  const names = new Set(sources.map((s) => s.name ?? ''));
+  const deps = new Map<string, string[]>();
+  sources.forEach((s, i) => {
+    const at = ['var_sources', i];
+    if (s.type === undefined || !KNOWN_VAR_SOURCES.has(s.type)) {
+      out.push(error([...at, 'type'], `unknown credential manager type: ${s.type ?? ''}`));
+    } else if (!SUPPORTED_VAR_SOURCES.has(s.type)) {
+      out.push(error([...at, 'type'], `credential manager type ${s.type} is not supported in pipeline yet`));
+    }
+    // a config may read another var source (`((other:x))`): they must be orderable
+    const text = JSON.stringify(s.config ?? {});
+    const refs = [...text.matchAll(/\(\(([-/.\w\p{L}]+):/gu)].map((m) => m[1] as string).filter((n) => names.has(n));
+    deps.set(s.name ?? '', refs);
+  });
+  const cycle = findCycle([...deps.keys()], (n) => deps.get(n) ?? []);
+  if (cycle) {
+    out.push(error(['var_sources'], `could not resolve inter-dependent var sources: ${cycle.join(', ')}`));
+  }
+  return out;
+}
+
+function validateJobs(config: PipelineConfig, _jobNames: string[]): Finding[] {
+  const jobs = config.jobs ?? [];
+  if (jobs.length === 0) return [error(['jobs'], 'pipeline must contain at least one job', { path: 'jobs' })];
+  const out = namedItems('jobs', jobs, { requireType: false });
+  jobs.forEach((job, i) => {
+    const at = ['jobs', i];
+    if (job.build_log_retention !== undefined && job.build_logs_to_retain !== undefined) {
+      out.push(error(at, "can't use both build_log_retention and build_logs_to_retain"));
+    }
+    if (job.build_logs_to_retain !== undefined) {
+      out.push(
+        warning([...at, 'build_logs_to_retain'], 'deprecated_field', 'build_logs_to_retain is deprecated; use build_log_retention'),
+      );
+      if (typeof job.build_logs_to_retain === 'number' && job.build_logs_to_retain < 0) {
+        out.push(error([...at, 'build_logs_to_retain'], 'build_logs_to_retain cannot be negative'));
+      }
+    }
+    const r = job.build_log_retention;
+    if (r) {
+      for (const k of ['builds', 'days', 'minimum_succeeded_builds'] as const) {
+        const v = r[k];
+        if (typeof v === 'number' && v < 0) out.push(error([...at, 'build_log_retention', k], `${k} cannot be negative`));
+      }
+      if (typeof r.minimum_succeeded_builds === 'number' && typeof r.builds === 'number' && r.builds > 0) {
+        if (r.minimum_succeeded_builds > r.builds) {
+          out.push(
+            error(
+              [...at, 'build_log_retention', 'minimum_succeeded_builds'],
+              `min_success_builds (${r.minimum_succeeded_builds}) cannot be greater than builds (${r.builds})`,
+            ),
+          );
+        }
+      }
+    }
+    if (typeof job.max_in_flight === 'number' && job.max_in_flight < 0) {
+      out.push(error([...at, 'max_in_flight'], 'max_in_flight cannot be negative'));
+    }
+  });
+  return out;
+}
+
+/** The first cycle found by DFS from each node in order, as the list of nodes on it. */
+function findCycle(nodes: string[], edges: (n: string) => string[]): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const dfs = (n: string): string[] | undefined => {
+    if (state.get(n) === 'done') return undefined;
+    if (state.get(n) === 'visiting') return stack.slice(stack.indexOf(n));
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const m of edges(n)) {
+      const c = dfs(m);
+      if (c) return c;
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const n of nodes) {
+    const c = dfs(n);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+function validateCycles(jobs: Job[], jobNames: string[]): Finding[] {
+  const passed = new Map<string, string[]>();
+  for (const job of jobs) {
+    if (!job.name) continue;
+    passed.set(job.name, [...new Set(jobInputs(job, jobNames).flatMap((i) => i.passed))]);
+  }
+  const cycle = findCycle(jobNames, (n) => passed.get(n) ?? []);
+  if (!cycle) return [];
+  const start = cycle[0] as string;
+  return [error(['jobs', jobs.findIndex((j) => j.name === start)], `pipeline contains a cycle that starts at Job '${start}'`)];
+}
+
+function validateDisplay(config: PipelineConfig): Finding[] {
+  const image = config.display?.background_image;
+  if (image === undefined || isVarRef(image)) return [];
+  const at = ['display', 'background_image'];
+  let url: URL;
+  try {
+    url = new URL(image, 'relative:/');
+  } catch {
+    return [error(at, 'background_image is not a valid URL')];
+  }
+  if (!['http:', 'https:', 'relative:'].includes(url.protocol)) {
+    return [error(at, `background_image scheme must be http, https or relative, got '${url.protocol.slice(0, -1)}'`)];
+  }
+  return [];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `fetch_artifact` is a boolean (decision 5); a var is checked when it is resolved. */
+function checkFetchArtifact(params: unknown, at: ConfigPath): Finding[] {
+  if (!isObject(params) || !('fetch_artifact' in params)) return [];
+  const v = params.fetch_artifact;
+  if (typeof v === 'boolean' || isVarRef(v)) return [];
+  return [
+    error(
+      [...at, 'fetch_artifact'],
+      `fetch_artifact must be a boolean (true or false), got ${JSON.stringify(v)} (write fetch_artifact: true or false, unquoted)`,
+    ),
+  ];
+}
+
+export function validateTaskConfig(config: TaskConfig, at: ConfigPath, images: Set<string>): Finding[] {
+  const out: Finding[] = [];
+  if (config.platform === undefined || config.platform === '') out.push(error(at, "missing 'platform'"));
+  (config.inputs ?? []).forEach((input, i) => {
+    if (!input.name) out.push(error([...at, 'inputs', i], `input in position ${i} is missing a name`));
+  });
+  (config.outputs ?? []).forEach((output, i) => {
+    if (!output.name) out.push(error([...at, 'outputs', i], `output in position ${i} is missing a name`));
+  });
+  const ir = config.image_resource;
+  if (ir && images.has(ir.type)) out.push(...checkImageSource(ir.source, [...at, 'image_resource', 'source']));
+  return out;
+}
+
+function validateJobSteps(config: PipelineConfig, job: Job, jobIndex: number, jobNames: string[]): Finding[] {
+  const out: Finding[] = [];
+  const jobAt: ConfigPath = ['jobs', jobIndex];
+  const resources = new Set((config.resources ?? []).map((r) => r.name));
+  const prototypes = new Set((config.prototypes ?? []).map((p) => p.name));
+  const images = imageTypes(config);
+  const jobsByName = new Map((config.jobs ?? []).map((j) => [j.name, j]));
+  const root = jobStep(job, (issue) => {
+    out.push(error([...jobAt, ...issue.path], issue.message, issue.key !== undefined ? { key: issue.key } : {}));
+  });
+  const getNames = new Set<string>();
+  const loadVars = new Set<string>();
+
+  walkSteps(root, (step: Step, parents) => {
+    const at = [...jobAt, ...step.path];
+    const raw: StepConfig = step.config;
+    const directlyInAcross = parents.at(-1)?.kind === 'across';
+    // local vars from enclosing across steps are in scope here
+    const acrossScope = new Set(parents.flatMap((p) => (p.kind === 'across' ? p.vars.map((v) => v.var ?? '') : [])));
+    switch (step.kind) {
+      case 'get': {
+        out.push(...identifier(step.name, [...at, 'get']));
+        if (getNames.has(step.name)) out.push(error(at, `repeated name '${step.name}'`));
+        getNames.add(step.name);
+        const resAt = raw.resource !== undefined ? [...at, 'resource'] : [...at, 'get'];
+        if (!resources.has(step.resource)) out.push(error(resAt, `unknown resource '${step.resource}'`));
+        (raw.passed ?? []).forEach((pattern, k) => {
+          const pAt = [...at, 'passed', k];
+          const matched = expandGlob(pattern, jobNames);
+          if (matched.length === 0) {
+            out.push(error(pAt, hasGlobMeta(pattern) && !isValidGlob(pattern) ? `invalid glob '${pattern}'` : `no matching job(s) for '${pattern}'`));
+            return;
+          }
+          for (const name of matched) {
+            const other = jobsByName.get(name);
+            if (!other) continue;
+            const touches =
+              jobInputs(other, jobNames).some((i) => i.resource === step.resource) ||
+              jobOutputs(other).some((o) => o.resource === step.resource);
+            if (!touches) out.push(error(pAt, `job '${name}' does not interact with resource '${step.resource}'`));
+          }
+        });
+        out.push(...checkFetchArtifact(raw.params, [...at, 'params']));
+        break;
+      }
+      case 'put': {
+        out.push(...identifier(step.name, [...at, 'put']));
+        const resAt = raw.resource !== undefined ? [...at, 'resource'] : [...at, 'put'];
+        if (!resources.has(step.resource)) out.push(error(resAt, `unknown resource '${step.resource}'`));
+        // a put's params go to the `out` script, which downloads nothing: the flag belongs to
+        // get steps, or to the put's implicit get through get_params
+        if (isObject(raw.params) && 'fetch_artifact' in raw.params) {
+          out.push(
+            error(
+              [...at, 'params', 'fetch_artifact'],
+              'fetch_artifact is a get step param; on a put use get_params: {fetch_artifact: true} for its implicit get',
+            ),
+          );
+        }
+        out.push(...checkFetchArtifact(raw.get_params, [...at, 'get_params']));
+        break;
+      }
+      case 'task': {
+        if (!directlyInAcross) out.push(...identifier(step.name, [...at, 'task']));
+        const hasFile = raw.file !== undefined;
+        const hasConfig = raw.config !== undefined;
+        if (hasFile && hasConfig) out.push(error(at, 'must specify one of `file:` or `config:`, not both'));
+        else if (!hasFile && !hasConfig) out.push(error(at, 'must specify either `file:` or `config:`'));
+        if (raw.config) {
+          out.push(...validateTaskConfig(raw.config, [...at, 'config'], images));
+          if (raw.image !== undefined && (raw.config.image_resource !== undefined || raw.config.rootfs_uri !== undefined)) {
+            out.push(
+              warning(
+                at,
+                'pipeline',
+                `task '${step.name}' sets image: ${raw.image} and its config has an image; the step's image is used`,
+              ),
+            );
+          }
+        }
+        if (raw.hermetic === true) {
+          out.push(warning([...at, 'hermetic'], 'pipeline', 'hermetic is only supported by the containerd runtime'));
+        }
+        break;
+      }
+      case 'set_pipeline':
+        if (!directlyInAcross && step.name !== 'self') out.push(...identifier(step.name, [...at, 'set_pipeline']));
+        if (!raw.file) out.push(error(at, 'no file specified'));
+        break;
+      case 'load_var':
+        out.push(...identifier(step.name, [...at, 'load_var']));
+        if (!raw.file) out.push(error(at, 'no file specified'));
+        if (acrossScope.has(step.name)) {
+          out.push(warning([...at, 'load_var'], 'var_shadowed', `shadows local var '${step.name}'`));
+        }
+        loadVars.add(step.name);
+        break;
+      case 'run': {
+        const type = raw.type;
+        if (!type || !prototypes.has(type)) out.push(error([...at, type ? 'type' : 'run'], `unknown prototype '${type ?? ''}'`));
+        break;
+      }
+      case 'across': {
+        const aAt = [...at, 'across'];
+        if (step.vars.length === 0) out.push(error(aAt, 'no vars specified'));
+        const names = new Set<string>();
+        step.vars.forEach((v, k) => {
+          const vAt = [...aAt, k];
+          if (v.var === undefined) out.push(error(vAt, 'var has no name'));
+          else {
+            out.push(...identifier(v.var, [...vAt, 'var']));
+            if (names.has(v.var)) out.push(error([...vAt, 'var'], `repeated var name '${v.var}'`));
+            names.add(v.var);
+            if (acrossScope.has(v.var) || loadVars.has(v.var)) {
+              out.push(warning([...vAt, 'var'], 'var_shadowed', `shadows local var '${v.var}'`));
+            }
+          }
+          if (typeof v.max_in_flight === 'number' && v.max_in_flight <= 0) {
+            out.push(error([...vAt, 'max_in_flight'], `max_in_flight must be greater than 0, got ${v.max_in_flight}`));
+          }
+        });
+        break;
+      }
+      case 'attempts':
+        if (typeof step.attempts === 'number' && step.attempts <= 0) {
+          out.push(error([...at, 'attempts'], 'must be greater than 0'));
+        }
+        break;
+      case 'in_parallel':
+        if (typeof step.limit === 'number' && step.limit < 0) {
+          out.push(error([...at, 'in_parallel', 'limit'], 'limit cannot be negative'));
+        }
+        break;
+      default:
+        break;
+    }
+  });
+  return out;
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../../src/cli/program.ts';
+import type { CliIO } from '../../src/cli/io.ts';
+
+function capture(): CliIO & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout: (t: string) => {
+      io.out += t;
+    },
+    stderr: (t: string) => {
+      io.err += t;
+    },
+  };
+  return io;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'jetway-validate-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const valid = file('valid.yml', 'resources:\n- name: Repo\n  type: mock\n  source: {v: ((v)), n: ((n))}\njobs:\n- name: j\n  plan: [{get: Repo, attempts: ((n))}]\n');
+const invalid = file('invalid.yml', 'resources:\n- name: repo\n  type: mock\njobs:\n- name: j\n  plan:\n  - get: nope\n  - get: repo\n    trigerr: 1\n');
+
+test('a valid pipeline exits 0 and still prints its warnings', async () => {
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', valid], io), 0);
+  assert.match(io.out, new RegExp(`${valid}:2:9: warning \\(invalid_identifier\\): resources\\.Repo\\.name: 'Repo' is not a valid identifier`));
+  assert.match(io.out, /looks good \(0 error\(s\), 2 warning\(s\)\)\n$/);
+});
+
+test('an invalid pipeline exits 1 with one line per problem and a summary', async () => {
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', invalid], io), 1);
+  assert.deepEqual(io.out.trim().split('\n'), [
+    `${invalid}:7:10: error: jobs.j.plan[0].get(nope).get: unknown resource 'nope'`,
+    `${invalid}:9:5: error: jobs.j.plan[1].get(repo): unknown fields ["trigerr"]`,
+    `${invalid} is invalid: 2 error(s), 0 warning(s)`,
+  ]);
+});
+
+test('--output json prints {valid, errors, warnings}', async () => {
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', invalid, '--output', 'json'], io), 1);
+  const parsed = JSON.parse(io.out) as { valid: boolean; errors: { line: number; path: string }[]; warnings: unknown[] };
+  assert.equal(parsed.valid, false);
+  assert.deepEqual(parsed.errors.map((e) => [e.line, e.path]), [
+    [7, 'jobs.j.plan[0].get(nope).get'],
+    [9, 'jobs.j.plan[1].get(repo)'],
+  ]);
+  assert.deepEqual(parsed.warnings, []);
+});
+
+test('vars from -l, -y and -v are applied (typed) and --strict rejects what is left', async () => {
+  const varsFile = file('vars.yml', 'v: from-file\nn: 7\n');
+  let io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', valid, '--strict', '-o', 'json'], io), 1);
+  assert.deepEqual(
+    (JSON.parse(io.out) as { errors: { message: string }[] }).errors.map((e) => e.message),
+    ['undefined var ((v))', 'undefined var ((n))', 'undefined var ((n))'],
+  );
+  io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', valid, '--strict', '-l', varsFile], io), 0);
+  // a string where a number is needed: -v gives strings, -y gives typed values
+  io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', valid, '-l', varsFile, '-v', 'n=2'], io), 1);
+  assert.match(io.out, /attempts: expected number, got string "2"/);
+  io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', valid, '-l', varsFile, '-y', 'n=2'], io), 0);
+});
+
+test('usage errors exit 2: missing -c, unreadable file, malformed -v, bad -l, bad --output', async () => {
+  for (const argv of [
+    ['validate-pipeline'],
+    ['validate-pipeline', '-c', join(dir, 'missing.yml')],
+    ['validate-pipeline', '-c', valid, '-v', 'novalue'],
+    ['validate-pipeline', '-c', valid, '-l', file('list.yml', '- a\n')],
+    ['validate-pipeline', '-c', valid, '--output', 'xml'],
+  ]) {
+    const io = capture();
+    assert.equal(await runCli(argv, io), 2, argv.join(' '));
+    assert.match(io.err, /error/);
+  }
+});
