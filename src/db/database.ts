@@ -1,0 +1,125 @@
+import pg from 'pg';
+import type { Logger } from './logger.ts';
+import { redactUrl } from './logger.ts';
+
+export type Row = Record<string, unknown>;
+export interface QueryResult<R extends Row = Row> {
+  rows: R[];
+  rowCount: number;
+}
+
+/** Something SQL can be run on: the database itself or an open transaction. */
+export interface Queryable {
+  query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Runs fn in a transaction (BEGIN … COMMIT, ROLLBACK when fn throws). On a transaction this
+   * opens a savepoint instead, so store functions can be composed inside a caller's transaction.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+}
+
+export interface Database extends Queryable {
+  /** The URL of the server, password redacted (for logs and messages). */
+  readonly displayUrl: string;
+  /** The connection URL, password included. Do not log it. */
+  readonly url: string;
+  /** The underlying pool, for LISTEN/NOTIFY and long-held sessions (advisory locks). */
+  readonly pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+// int8 (bigint) → JS number when it fits: config versions and counts come back as numbers.
+pg.types.setTypeParser(20, (v: string) => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : v;
+});
+
+class TxImpl implements Queryable {
+  private savepoints = 0;
+  constructor(private readonly client: pg.PoolClient) {}
+
+  async query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<QueryResult<R>> {
+    const res = await this.client.query<R>(text, values as unknown[] | undefined);
+    return { rows: res.rows, rowCount: res.rowCount ?? 0 };
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const name = `jw_sp_${++this.savepoints}`;
+    await this.client.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(this);
+      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (err) {
+      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw err;
+    }
+  }
+}
+
+export interface PoolDatabaseOptions {
+  url: string;
+  logger: Logger;
+  max?: number;
+  /** Called after the pool is closed (e.g. to stop an embedded server). */
+  onClose?: () => Promise<void>;
+}
+
+export class PoolDatabase implements Database {
+  readonly pool: pg.Pool;
+  readonly url: string;
+  readonly displayUrl: string;
+  private closed = false;
+  private readonly onClose: (() => Promise<void>) | undefined;
+
+  constructor(opts: PoolDatabaseOptions) {
+    this.url = opts.url;
+    this.displayUrl = redactUrl(opts.url);
+    this.onClose = opts.onClose;
+    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.max ?? 10 });
+    const logger = opts.logger;
+    this.pool.on('error', (err) => {
+      logger.warn({ err: err.message, db: this.displayUrl }, 'idle Postgres connection failed');
+    });
+  }
+
+  async query<R extends Row = Row>(text: string, values?: readonly unknown[]): Promise<QueryResult<R>> {
+    const res = await this.pool.query<R>(text, values as unknown[] | undefined);
+    return { rows: res.rows, rowCount: res.rowCount ?? 0 };
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(new TxImpl(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+        } catch {
+          broken = true;
+        }
+        throw err;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+    if (this.onClose) await this.onClose();
+  }
+}
+
+/** Postgres error code of err, if it is a server error (e.g. '23505' unique_violation). */
+export function pgErrorCode(err: unknown): string | undefined {
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}

@@ -1,0 +1,449 @@
+// The pipeline store: saving a pipeline config (set-pipeline) and everything derived from it,
+// reading it back exactly as saved, and pause/unpause/rename/delete.
+import { jobInputs, jobOutputs, type Job, type PipelineConfig, type Resource, type ResourceType } from '../config/index.ts';
+import type { Queryable } from './database.ts';
+import { ConflictError, InvalidConfigError, NotFoundError, StaleConfigVersionError } from './errors.ts';
+import { pgErrorCode } from './database.ts';
+
+export interface PipelineRef {
+  team: string;
+  name: string;
+  /** For instanced pipelines; absent or null for an ordinary one. */
+  instanceVars?: Record<string, unknown> | null;
+}
+
+export interface SavePipelineInput extends PipelineRef {
+  config: PipelineConfig;
+  /**
+   * The config version the caller based its change on (optimistic concurrency). When given
+   * and the pipeline's current version differs, the save is refused with
+   * StaleConfigVersionError and nothing changes. 0 means "I expect no pipeline yet".
+   */
+  expectedVersion?: number;
+}
+
+export interface SavePipelineResult {
+  created: boolean;
+  version: number;
+  pipelineId: number;
+}
+
+export interface PipelineRecord {
+  id: number;
+  teamId: number;
+  team: string;
+  name: string;
+  instanceVars: Record<string, unknown> | null;
+  version: number;
+  paused: boolean;
+  archived: boolean;
+  public: boolean;
+  lastUpdated: Date;
+}
+
+export interface StoredPipelineConfig {
+  pipelineId: number;
+  version: number;
+  /** The config exactly as it was saved. */
+  config: PipelineConfig;
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+type Json = Record<string, unknown>;
+
+function isPlainObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+  return isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+function requireName(kind: string, name: string | undefined, index: number): string {
+  if (typeof name !== 'string' || name === '') throw new InvalidConfigError(`${kind} #${index + 1} has no name`);
+  return name;
+}
+
+const instanceVarsOf = (ref: PipelineRef): Record<string, unknown> | null =>
+  ref.instanceVars && Object.keys(ref.instanceVars).length > 0 ? ref.instanceVars : null;
+
+function describe(ref: PipelineRef): string {
+  const iv = instanceVarsOf(ref);
+  return `${ref.team}/${ref.name}${iv ? JSON.stringify(iv) : ''}`;
+}
+
+async function teamId(tx: Queryable, team: string): Promise<number> {
+  const r = await tx.query<{ id: number }>('SELECT id FROM teams WHERE name = $1', [team]);
+  const id = r.rows[0]?.id;
+  if (id === undefined) throw new NotFoundError(`team ${team} not found`);
+  return id;
+}
+
+interface PipelineRow extends Json {
+  id: number;
+  team_id: number;
+  team: string;
+  name: string;
+  instance_vars: Record<string, unknown> | null;
+  version: number;
+  paused: boolean;
+  archived: boolean;
+  public: boolean;
+  last_updated: Date;
+}
+
+const PIPELINE_COLUMNS = `p.id, p.team_id, t.name AS team, p.name, p.instance_vars, p.version, p.paused, p.archived,
+  p.public, p.last_updated`;
+
+async function findPipelineRow(tx: Queryable, ref: PipelineRef, forUpdate = false): Promise<PipelineRow | undefined> {
+  const iv = instanceVarsOf(ref);
+  const r = await tx.query<PipelineRow>(
+    `SELECT ${PIPELINE_COLUMNS} FROM pipelines p JOIN teams t ON t.id = p.team_id
+      WHERE t.name = $1 AND p.name = $2
+        AND ((p.instance_vars IS NULL AND $3::jsonb IS NULL) OR p.instance_vars = $3::jsonb)
+      ${forUpdate ? 'FOR UPDATE OF p' : ''}`,
+    [ref.team, ref.name, iv === null ? null : JSON.stringify(iv)],
+  );
+  return r.rows[0];
+}
+
+function toRecord(r: PipelineRow): PipelineRecord {
+  return {
+    id: r.id,
+    teamId: r.team_id,
+    team: r.team,
+    name: r.name,
+    instanceVars: r.instance_vars,
+    version: r.version,
+    paused: r.paused,
+    archived: r.archived,
+    public: r.public,
+    lastUpdated: r.last_updated,
+  };
+}
+
+/**
+ * Upserts the named things of one kind (resources, resource types, jobs) of a pipeline:
+ * `old_name` renames keep the row (and so its id and history), every named row becomes active,
+ * the rest become inactive. Returns name → id.
+ */
+async function upsertNamed<T extends { name?: string | undefined; old_name?: string | undefined }>(
+  tx: Queryable,
+  table: 'resources' | 'resource_types' | 'jobs',
+  pipelineId: number,
+  items: readonly T[],
+  kind: string,
+  columns: (item: T, index: number) => Record<string, unknown>,
+): Promise<Map<string, number>> {
+  const names = items.map((item, i) => requireName(kind, item.name, i));
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new InvalidConfigError(`${kind} ${dup} is defined more than once`);
+
+  // Renames, in two phases so that swaps (a→b, b→a) work: old → temporary → new.
+  const existing = await tx.query<{ id: number; name: string }>(`SELECT id, name FROM ${table} WHERE pipeline_id = $1`, [pipelineId]);
+  const idByName = new Map(existing.rows.map((r) => [r.name, r.id]));
+  const renames: { id: number; to: string }[] = [];
+  for (const [i, item] of items.entries()) {
+    const to = names[i] ?? '';
+    const from = item.old_name;
+    if (!from || from === to) continue;
+    const fromId = idByName.get(from);
+    // rename only when the old row exists and the new name is not taken by another row that stays
+    if (fromId === undefined) continue;
+    const toId = idByName.get(to);
+    if (toId !== undefined && !items.some((o) => o.old_name === to)) continue;
+    renames.push({ id: fromId, to });
+  }
+  for (const r of renames) await tx.query(`UPDATE ${table} SET name = $2 WHERE id = $1`, [r.id, `__jetway_renaming_${r.id}`]);
+  for (const r of renames) await tx.query(`UPDATE ${table} SET name = $2 WHERE id = $1`, [r.id, r.to]);
+
+  const ids = new Map<string, number>();
+  for (const [i, item] of items.entries()) {
+    const cols = { ...columns(item, i), active: true };
+    const keys = Object.keys(cols);
+    const values = Object.values(cols);
+    const r = await tx.query<{ id: number }>(
+      `INSERT INTO ${table} (pipeline_id, name, ${keys.join(', ')})
+       VALUES ($1, $2, ${keys.map((_, k) => `$${k + 3}`).join(', ')})
+       ON CONFLICT (pipeline_id, name) DO UPDATE SET ${keys.map((k) => `${k} = EXCLUDED.${k}`).join(', ')}
+       RETURNING id`,
+      [pipelineId, names[i], ...values],
+    );
+    const id = r.rows[0]?.id;
+    if (id === undefined) throw new Error(`upsert of ${kind} ${names[i]} returned no id`);
+    ids.set(names[i] ?? '', id);
+  }
+  await tx.query(`UPDATE ${table} SET active = false WHERE pipeline_id = $1 AND NOT (id = ANY($2::int[]))`, [
+    pipelineId,
+    [...ids.values()],
+  ]);
+  return ids;
+}
+
+const truthy = (v: unknown): boolean => v === true;
+const intOr0 = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) ? v : 0);
+
+function effectiveMaxInFlight(job: Job): number {
+  if (truthy(job.serial) || (job.serial_groups?.length ?? 0) > 0) return 1;
+  return Math.max(0, intOr0(job.max_in_flight));
+}
+
+function serialGroups(job: Job, name: string): string[] {
+  if (job.serial_groups && job.serial_groups.length > 0) return [...new Set(job.serial_groups)];
+  return effectiveMaxInFlight(job) > 0 ? [name] : [];
+}
+
+// ------------------------------------------------------------------------------ save
+
+/**
+ * Saves a pipeline config in one transaction: the pipeline row (created paused), its resource
+ * types, resources and jobs (upserted by name, `old_name` renames, removed ones inactive),
+ * the derived job inputs/outputs/serial groups, config pins; then requests scheduling of every
+ * job. With `expectedVersion`, a stale save is refused and changes nothing.
+ */
+export async function savePipeline(db: Queryable, input: SavePipelineInput): Promise<SavePipelineResult> {
+  const config = input.config;
+  if (!isPlainObject(config)) throw new InvalidConfigError('the pipeline config must be an object');
+  const iv = instanceVarsOf(input);
+  const label = describe(input);
+
+  return db.transaction(async (tx) => {
+    const tid = await teamId(tx, input.team);
+    let row = await findPipelineRow(tx, input, true);
+    let created = false;
+    const check = (current: PipelineRow | undefined): void => {
+      if (input.expectedVersion === undefined) return;
+      const currentVersion = current ? current.version : 0;
+      if (input.expectedVersion !== currentVersion) {
+        throw new StaleConfigVersionError(label, input.expectedVersion, current ? current.version : null);
+      }
+    };
+    check(row);
+
+    const groups = JSON.stringify(config.groups ?? []);
+    const varSources = JSON.stringify(config.var_sources ?? []);
+    const display = config.display === undefined ? null : JSON.stringify(config.display);
+    const configText = JSON.stringify(config);
+
+    let pipelineId: number;
+    let version: number;
+    if (!row) {
+      const ins = await tx.query<{ id: number; version: number }>(
+        `INSERT INTO pipelines (team_id, name, instance_vars, config, groups, var_sources, display, paused)
+         VALUES ($1, $2, $3::jsonb, $4::json, $5::jsonb, $6::jsonb, $7::jsonb, true)
+         ON CONFLICT DO NOTHING
+         RETURNING id, version`,
+        [tid, input.name, iv === null ? null : JSON.stringify(iv), configText, groups, varSources, display],
+      );
+      const first = ins.rows[0];
+      if (first) {
+        created = true;
+        pipelineId = first.id;
+        version = first.version;
+      } else {
+        // created concurrently by another save since we looked: treat it as an update
+        row = await findPipelineRow(tx, input, true);
+        if (!row) throw new ConflictError(`pipeline ${label} could not be created`);
+        check(row);
+      }
+    }
+    if (row) {
+      const upd = await tx.query<{ version: number }>(
+        `UPDATE pipelines SET config = $2::json, groups = $3::jsonb, var_sources = $4::jsonb, display = $5::jsonb,
+                version = nextval('config_version_seq'), last_updated = now(),
+                paused = CASE WHEN archived THEN true ELSE paused END, archived = false
+          WHERE id = $1 RETURNING version`,
+        [row.id, configText, groups, varSources, display],
+      );
+      pipelineId = row.id;
+      version = upd.rows[0]?.version ?? row.version;
+    }
+    const pid = pipelineId!;
+
+    const types = (config.resource_types ?? []) as ResourceType[];
+    await upsertNamed(tx, 'resource_types', pid, types, 'resource type', (t) => ({
+      type: t.type ?? '',
+      config: JSON.stringify(t),
+    }));
+
+    const resources = (config.resources ?? []) as Resource[];
+    const resourceIds = await upsertNamed(tx, 'resources', pid, resources, 'resource', (r, i) => ({
+      type: r.type ?? '',
+      config: JSON.stringify(r),
+      ordering: i,
+    }));
+
+    const jobs = (config.jobs ?? []) as Job[];
+    const jobIds = await upsertNamed(tx, 'jobs', pid, jobs, 'job', (j, i) => ({
+      config: JSON.stringify(j),
+      public: truthy(j.public),
+      max_in_flight: effectiveMaxInFlight(j),
+      tags: j.tags ?? [],
+      disable_manual_trigger: truthy(j.disable_manual_trigger),
+      disable_reruns: truthy(j.disable_reruns),
+      interruptible: truthy(j.interruptible),
+      ordering: i,
+    }));
+
+    // derived rows: rebuilt from scratch for every job of the pipeline
+    await tx.query('DELETE FROM job_inputs WHERE job_id IN (SELECT id FROM jobs WHERE pipeline_id = $1)', [pid]);
+    await tx.query('DELETE FROM job_outputs WHERE job_id IN (SELECT id FROM jobs WHERE pipeline_id = $1)', [pid]);
+    await tx.query('DELETE FROM jobs_serial_groups WHERE job_id IN (SELECT id FROM jobs WHERE pipeline_id = $1)', [pid]);
+
+    const allJobNames = [...jobIds.keys()];
+    for (const job of jobs) {
+      const jobName = job.name ?? '';
+      const jobId = jobIds.get(jobName);
+      if (jobId === undefined) continue;
+      const seenInputs = new Set<string>();
+      for (const input of jobInputs(job, allJobNames)) {
+        if (seenInputs.has(input.name)) continue; // a repeated name is a validation error; keep the first
+        seenInputs.add(input.name);
+        const resourceId = resourceIds.get(input.resource);
+        if (resourceId === undefined) {
+          throw new InvalidConfigError(`job ${jobName} input ${input.name} uses unknown resource ${input.resource}`);
+        }
+        const passedIds: (number | null)[] = input.passed.length === 0 ? [null] : [];
+        for (const p of input.passed) {
+          const id = jobIds.get(p);
+          if (id === undefined) throw new InvalidConfigError(`job ${jobName} input ${input.name} is passed by unknown job ${p}`);
+          passedIds.push(id);
+        }
+        for (const passedId of passedIds) {
+          await tx.query(
+            `INSERT INTO job_inputs (job_id, name, resource_id, passed_job_id, trigger, version, params)
+             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)`,
+            [
+              jobId,
+              input.name,
+              resourceId,
+              passedId,
+              input.trigger,
+              JSON.stringify(input.version),
+              input.params === undefined ? null : JSON.stringify(input.params),
+            ],
+          );
+        }
+      }
+      for (const output of jobOutputs(job)) {
+        const resourceId = resourceIds.get(output.resource);
+        if (resourceId === undefined) {
+          throw new InvalidConfigError(`job ${jobName} output ${output.name} uses unknown resource ${output.resource}`);
+        }
+        await tx.query(
+          `INSERT INTO job_outputs (job_id, name, resource_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+          [jobId, output.name, resourceId],
+        );
+      }
+      for (const group of serialGroups(job, jobName)) {
+        await tx.query('INSERT INTO jobs_serial_groups (job_id, serial_group) VALUES ($1, $2)', [jobId, group]);
+      }
+    }
+
+    // config pins: set/replace from `resources[].version`; config pins no longer in the config go
+    for (const r of resources) {
+      const rid = resourceIds.get(r.name ?? '');
+      if (rid === undefined) continue;
+      if (isStringMap(r.version)) {
+        await tx.query(
+          `INSERT INTO resource_pins (resource_id, version, comment_text, config) VALUES ($1, $2::jsonb, '', true)
+           ON CONFLICT (resource_id) DO UPDATE SET version = EXCLUDED.version, comment_text = '', config = true,
+             pinned_at = CASE WHEN resource_pins.version = EXCLUDED.version AND resource_pins.config
+                              THEN resource_pins.pinned_at ELSE now() END`,
+          [rid, JSON.stringify(r.version)],
+        );
+      } else {
+        await tx.query('DELETE FROM resource_pins WHERE resource_id = $1 AND config', [rid]);
+      }
+    }
+
+    await tx.query('UPDATE jobs SET schedule_requested = now() WHERE pipeline_id = $1', [pid]);
+    return { created, version: version!, pipelineId: pid };
+  });
+}
+
+// ------------------------------------------------------------------------------ read
+
+export async function getPipeline(db: Queryable, ref: PipelineRef): Promise<PipelineRecord | undefined> {
+  const row = await findPipelineRow(db, ref);
+  return row ? toRecord(row) : undefined;
+}
+
+export async function getPipelineById(db: Queryable, id: number): Promise<PipelineRecord | undefined> {
+  const r = await db.query<PipelineRow>(
+    `SELECT ${PIPELINE_COLUMNS} FROM pipelines p JOIN teams t ON t.id = p.team_id WHERE p.id = $1`,
+    [id],
+  );
+  const row = r.rows[0];
+  return row ? toRecord(row) : undefined;
+}
+
+export async function listPipelines(db: Queryable, team?: string): Promise<PipelineRecord[]> {
+  const r = await db.query<PipelineRow>(
+    `SELECT ${PIPELINE_COLUMNS} FROM pipelines p JOIN teams t ON t.id = p.team_id
+      WHERE $1::text IS NULL OR t.name = $1 ORDER BY t.name, p.ordering, p.id`,
+    [team ?? null],
+  );
+  return r.rows.map(toRecord);
+}
+
+/** The config exactly as saved, with its version; undefined when there is no such pipeline. */
+export async function getPipelineConfig(db: Queryable, ref: PipelineRef): Promise<StoredPipelineConfig | undefined> {
+  const iv = instanceVarsOf(ref);
+  const r = await db.query<{ id: number; version: number; config: string }>(
+    `SELECT p.id, p.version, p.config::text AS config FROM pipelines p JOIN teams t ON t.id = p.team_id
+      WHERE t.name = $1 AND p.name = $2
+        AND ((p.instance_vars IS NULL AND $3::jsonb IS NULL) OR p.instance_vars = $3::jsonb)`,
+    [ref.team, ref.name, iv === null ? null : JSON.stringify(iv)],
+  );
+  const row = r.rows[0];
+  if (!row) return undefined;
+  return { pipelineId: row.id, version: row.version, config: JSON.parse(row.config) as PipelineConfig };
+}
+
+// ------------------------------------------------------------------------------ lifecycle
+
+async function mustFind(tx: Queryable, ref: PipelineRef): Promise<PipelineRow> {
+  const row = await findPipelineRow(tx, ref, true);
+  if (!row) throw new NotFoundError(`pipeline ${describe(ref)} not found`);
+  return row;
+}
+
+export async function pausePipeline(db: Queryable, ref: PipelineRef, by?: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const row = await mustFind(tx, ref);
+    await tx.query(`UPDATE pipelines SET paused = true, paused_by = $2, paused_at = now() WHERE id = $1`, [row.id, by ?? null]);
+  });
+}
+
+/** Unpauses and requests scheduling of every job (archived pipelines cannot be unpaused). */
+export async function unpausePipeline(db: Queryable, ref: PipelineRef): Promise<void> {
+  await db.transaction(async (tx) => {
+    const row = await mustFind(tx, ref);
+    if (row.archived) throw new ConflictError(`pipeline ${describe(ref)} is archived; set it again to unarchive it`);
+    await tx.query(`UPDATE pipelines SET paused = false, paused_by = NULL, paused_at = NULL WHERE id = $1`, [row.id]);
+    await tx.query('UPDATE jobs SET schedule_requested = now() WHERE pipeline_id = $1', [row.id]);
+  });
+}
+
+export async function renamePipeline(db: Queryable, ref: PipelineRef, newName: string): Promise<void> {
+  if (!newName) throw new InvalidConfigError('the new pipeline name is empty');
+  await db.transaction(async (tx) => {
+    const row = await mustFind(tx, ref);
+    try {
+      await tx.transaction((sp) => sp.query('UPDATE pipelines SET name = $2 WHERE id = $1', [row.id, newName]));
+    } catch (err) {
+      if (pgErrorCode(err) === '23505') throw new ConflictError(`pipeline ${ref.team}/${newName} already exists`);
+      throw err;
+    }
+  });
+}
+
+/** Deletes the pipeline and everything of it (jobs, resources, builds, versions of its resources). */
+export async function deletePipeline(db: Queryable, ref: PipelineRef): Promise<void> {
+  await db.transaction(async (tx) => {
+    const row = await mustFind(tx, ref);
+    await tx.query('DELETE FROM pipelines WHERE id = $1', [row.id]);
+  });
+}

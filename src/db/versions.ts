@@ -1,0 +1,293 @@
+// Version history: resource configs, their scopes, and saving check results (§2, §5, §6).
+import { createHash } from 'node:crypto';
+import type { Queryable } from './database.ts';
+import { NotFoundError } from './errors.ts';
+
+export type Version = Record<string, string>;
+export interface MetadataField {
+  name: string;
+  value: string;
+}
+
+// ------------------------------------------------------------------------------ digests
+
+/** JSON with object keys sorted (recursively), no whitespace: the form that gets hashed. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** A version's identity: sha256 hex of its canonical JSON (`version_sha256`, `version_digest`). */
+export function versionDigest(version: Version): string {
+  return sha256(canonicalJson(version));
+}
+
+/** `resource_configs.source_hash`: sha256 hex of the canonical JSON of the (interpolated) source. */
+export function sourceHash(source: Record<string, unknown> | null | undefined): string {
+  return sha256(canonicalJson(source ?? {}));
+}
+
+// ------------------------------------------------------------------------------ configs and scopes
+
+export async function findOrCreateBaseResourceType(db: Queryable, name: string): Promise<number> {
+  const r = await db.query<{ id: number }>(
+    `INSERT INTO base_resource_types (name) VALUES ($1)
+     ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+    [name],
+  );
+  const id = r.rows[0]?.id;
+  if (id === undefined) throw new Error(`could not create base resource type ${name}`);
+  return id;
+}
+
+/** What a resource config runs on: a base type, or the resource cache of a custom type's image. */
+export type ResourceConfigParent = { baseType: string } | { resourceCacheId: number };
+
+export interface ResourceConfig {
+  id: number;
+  baseResourceTypeId: number | null;
+  resourceCacheId: number | null;
+  sourceHash: string;
+}
+
+export async function findOrCreateResourceConfig(
+  db: Queryable,
+  parent: ResourceConfigParent,
+  source: Record<string, unknown>,
+): Promise<ResourceConfig> {
+  const hash = sourceHash(source);
+  if ('baseType' in parent) {
+    const baseId = await findOrCreateBaseResourceType(db, parent.baseType);
+    const r = await db.query<{ id: number }>(
+      `INSERT INTO resource_configs (base_resource_type_id, source_hash) VALUES ($1, $2)
+       ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL
+       DO UPDATE SET last_referenced = now() RETURNING id`,
+      [baseId, hash],
+    );
+    return { id: r.rows[0]!.id, baseResourceTypeId: baseId, resourceCacheId: null, sourceHash: hash };
+  }
+  const r = await db.query<{ id: number }>(
+    `INSERT INTO resource_configs (resource_cache_id, source_hash) VALUES ($1, $2)
+     ON CONFLICT (resource_cache_id, source_hash) WHERE resource_cache_id IS NOT NULL
+     DO UPDATE SET last_referenced = now() RETURNING id`,
+    [parent.resourceCacheId, hash],
+  );
+  return { id: r.rows[0]!.id, baseResourceTypeId: null, resourceCacheId: parent.resourceCacheId, sourceHash: hash };
+}
+
+export interface ResourceCache {
+  id: number;
+  resourceConfigId: number;
+  version: Version;
+  versionDigest: string;
+  paramsHash: string;
+}
+
+/** "This version of this config, fetched with these params" (e.g. a custom type's image). */
+export async function findOrCreateResourceCache(
+  db: Queryable,
+  resourceConfigId: number,
+  version: Version,
+  params: Record<string, unknown> = {},
+  metadata?: MetadataField[],
+): Promise<ResourceCache> {
+  const digest = versionDigest(version);
+  const paramsHash = sha256(canonicalJson(params));
+  const r = await db.query<{ id: number }>(
+    `INSERT INTO resource_caches (resource_config_id, version, version_digest, params_hash, metadata)
+     VALUES ($1, $2::jsonb, $3, $4, $5::jsonb)
+     ON CONFLICT (resource_config_id, version_digest, params_hash)
+     DO UPDATE SET metadata = COALESCE(EXCLUDED.metadata, resource_caches.metadata) RETURNING id`,
+    [resourceConfigId, JSON.stringify(version), digest, paramsHash, metadata ? JSON.stringify(metadata) : null],
+  );
+  return { id: r.rows[0]!.id, resourceConfigId, version, versionDigest: digest, paramsHash };
+}
+
+export interface ResourceConfigScope {
+  id: number;
+  resourceConfigId: number;
+  resourceId: number | null;
+}
+
+/**
+ * The scope of a config: shared (resourceId null: resource types, images, global resources) or
+ * per resource. Creating a per-resource scope deletes that resource's scopes for other configs
+ * (a changed source or type version starts a new history), as Concourse does.
+ */
+export async function findOrCreateScope(
+  db: Queryable,
+  resourceConfigId: number,
+  resourceId: number | null,
+): Promise<ResourceConfigScope> {
+  return db.transaction(async (tx) => {
+    let id: number | undefined;
+    if (resourceId === null) {
+      const r = await tx.query<{ id: number }>(
+        `INSERT INTO resource_config_scopes (resource_config_id) VALUES ($1)
+         ON CONFLICT (resource_config_id) WHERE resource_id IS NULL
+         DO UPDATE SET resource_config_id = EXCLUDED.resource_config_id RETURNING id`,
+        [resourceConfigId],
+      );
+      id = r.rows[0]?.id;
+    } else {
+      await tx.query('DELETE FROM resource_config_scopes WHERE resource_id = $1 AND resource_config_id <> $2', [
+        resourceId,
+        resourceConfigId,
+      ]);
+      const r = await tx.query<{ id: number }>(
+        `INSERT INTO resource_config_scopes (resource_config_id, resource_id) VALUES ($1, $2)
+         ON CONFLICT (resource_id, resource_config_id) WHERE resource_id IS NOT NULL
+         DO UPDATE SET resource_id = EXCLUDED.resource_id RETURNING id`,
+        [resourceConfigId, resourceId],
+      );
+      id = r.rows[0]?.id;
+    }
+    if (id === undefined) throw new Error('could not create a resource config scope');
+    return { id, resourceConfigId, resourceId };
+  });
+}
+
+/** Points a resource at the scope its checks (or puts) save into. */
+export async function setResourceScope(db: Queryable, resourceId: number, scope: ResourceConfigScope): Promise<void> {
+  const r = await db.query(
+    'UPDATE resources SET resource_config_id = $2, resource_config_scope_id = $3 WHERE id = $1',
+    [resourceId, scope.resourceConfigId, scope.id],
+  );
+  if (r.rowCount === 0) throw new NotFoundError(`resource ${resourceId} not found`);
+}
+
+/** Points a resource type at the scope of its (image) checks. */
+export async function setResourceTypeScope(db: Queryable, resourceTypeId: number, scope: ResourceConfigScope): Promise<void> {
+  const r = await db.query(
+    'UPDATE resource_types SET resource_config_id = $2, resource_config_scope_id = $3 WHERE id = $1',
+    [resourceTypeId, scope.resourceConfigId, scope.id],
+  );
+  if (r.rowCount === 0) throw new NotFoundError(`resource type ${resourceTypeId} not found`);
+}
+
+// ------------------------------------------------------------------------------ saving versions
+
+export interface VersionToSave {
+  version: Version;
+  /** Absent: a new version gets [], an existing one keeps its metadata. */
+  metadata?: MetadataField[];
+}
+
+export interface SaveVersionsResult {
+  /** How many of the given versions were not in the scope before. */
+  newVersions: number;
+  /** The jobs whose scheduling was requested (those with a non-passed input on the scope). */
+  scheduledJobIds: number[];
+}
+
+/**
+ * Saves the result of a check (or a put's version) into a scope, in one transaction, exactly
+ * as §2 says: upsert each version by its sha256 (new rows start at check_order 0; existing rows
+ * only get their metadata refreshed); if any was new, move every given version, in the given
+ * order, to max+1 when its check_order ≤ the scope's max, and request scheduling of every job
+ * that has a non-passed input on a resource using this scope. Concurrent saves into one scope
+ * are serialised by locking the scope row. When nothing is new, nothing is re-ordered and no
+ * scheduling is requested (as Concourse).
+ */
+export async function saveVersions(db: Queryable, scopeId: number, versions: readonly VersionToSave[]): Promise<SaveVersionsResult> {
+  return db.transaction(async (tx) => {
+    const scope = await tx.query('SELECT id FROM resource_config_scopes WHERE id = $1 FOR UPDATE', [scopeId]);
+    if (scope.rowCount === 0) throw new NotFoundError(`resource config scope ${scopeId} not found`);
+
+    let newVersions = 0;
+    const digests: string[] = [];
+    for (const v of versions) {
+      const digest = versionDigest(v.version);
+      digests.push(digest);
+      const r = await tx.query<{ inserted: boolean }>(
+        `INSERT INTO resource_config_versions (resource_config_scope_id, version, version_sha256, metadata, check_order)
+         VALUES ($1, $2::jsonb, $3, COALESCE($4::jsonb, '[]'::jsonb), 0)
+         ON CONFLICT (resource_config_scope_id, version_sha256)
+         DO UPDATE SET metadata = COALESCE($4::jsonb, resource_config_versions.metadata)
+         RETURNING (xmax = 0) AS inserted`,
+        [scopeId, JSON.stringify(v.version), digest, v.metadata === undefined ? null : JSON.stringify(v.metadata)],
+      );
+      if (r.rows[0]?.inserted) newVersions++;
+    }
+    if (newVersions === 0) return { newVersions, scheduledJobIds: [] };
+
+    for (const digest of digests) {
+      await tx.query(
+        `UPDATE resource_config_versions SET check_order = mc.co + 1
+           FROM (SELECT COALESCE(max(check_order), 0) AS co FROM resource_config_versions
+                  WHERE resource_config_scope_id = $1) mc
+          WHERE resource_config_scope_id = $1 AND version_sha256 = $2 AND check_order <= mc.co`,
+        [scopeId, digest],
+      );
+    }
+
+    const scheduled = await requestScheduleForScope(tx, scopeId);
+    return { newVersions, scheduledJobIds: scheduled };
+  });
+}
+
+/** Requests scheduling of every job with a non-passed input on a resource using the scope. */
+export async function requestScheduleForScope(db: Queryable, scopeId: number): Promise<number[]> {
+  const r = await db.query<{ id: number }>(
+    `UPDATE jobs SET schedule_requested = now()
+      WHERE id IN (SELECT ji.job_id FROM job_inputs ji JOIN resources r ON r.id = ji.resource_id
+                    WHERE r.resource_config_scope_id = $1 AND ji.passed_job_id IS NULL)
+      RETURNING id`,
+    [scopeId],
+  );
+  return r.rows.map((row) => row.id).sort((a, b) => a - b);
+}
+
+export interface StoredVersion {
+  id: number;
+  version: Version;
+  versionSha256: string;
+  metadata: MetadataField[];
+  checkOrder: number;
+}
+
+interface VersionRow extends Record<string, unknown> {
+  id: number;
+  version: Version;
+  version_sha256: string;
+  metadata: MetadataField[];
+  check_order: number;
+}
+
+const toStored = (r: VersionRow): StoredVersion => ({
+  id: r.id,
+  version: r.version,
+  versionSha256: r.version_sha256,
+  metadata: r.metadata,
+  checkOrder: r.check_order,
+});
+
+/** The versions of a scope, newest (highest check_order) first. */
+export async function listVersions(db: Queryable, scopeId: number): Promise<StoredVersion[]> {
+  const r = await db.query<VersionRow>(
+    `SELECT id, version, version_sha256, metadata, check_order FROM resource_config_versions
+      WHERE resource_config_scope_id = $1 ORDER BY check_order DESC, id DESC`,
+    [scopeId],
+  );
+  return r.rows.map(toStored);
+}
+
+/** The newest version of a scope (what the next check starts from), if any. */
+export async function latestVersion(db: Queryable, scopeId: number): Promise<StoredVersion | undefined> {
+  const r = await db.query<VersionRow>(
+    `SELECT id, version, version_sha256, metadata, check_order FROM resource_config_versions
+      WHERE resource_config_scope_id = $1 ORDER BY check_order DESC, id DESC LIMIT 1`,
+    [scopeId],
+  );
+  const row = r.rows[0];
+  return row ? toStored(row) : undefined;
+}
