@@ -1,0 +1,108 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, readFile, rm, writeFile, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalRuntime } from '../../../src/runtime/local/local-runtime.ts';
+import type { ContainerSpec, ProcessIO } from '../../../src/runtime/runtime.ts';
+
+let root: string;
+let runtime: LocalRuntime;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'jw-local-'));
+  runtime = new LocalRuntime({ root, killGraceMs: 200 });
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function collect(stdin?: string): ProcessIO & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    ...(stdin !== undefined ? { stdin } : {}),
+    stdout: (c: Buffer) => { io.out += c.toString(); },
+    stderr: (c: Buffer) => { io.err += c.toString(); },
+  };
+  return io;
+}
+
+const spec = (handle: string, extra: Partial<ContainerSpec> = {}): ContainerSpec => ({
+  handle,
+  metadata: { type: 'task' },
+  image: { kind: 'none' },
+  inputs: [],
+  outputs: [],
+  ...extra,
+});
+
+test('a process gets stdin and keeps stdout apart from stderr, with its exit status', async () => {
+  const c = await runtime.createContainer(spec('io'), new AbortController().signal);
+  const io = collect('{"hello":1}');
+  const { exitStatus } = await c.run({ path: 'sh', args: ['-c', 'cat; echo oops >&2; exit 3'] }, io, new AbortController().signal);
+  assert.equal(exitStatus, 3);
+  assert.equal(io.out, '{"hello":1}');
+  assert.equal(io.err, 'oops\n');
+  await c.destroy();
+});
+
+test('inputs are copied in, outputs become volumes that outlive the container', async () => {
+  const src = join(root, 'src-artifact');
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, 'file.txt'), 'original');
+  const c = await runtime.createContainer(
+    spec('art', { inputs: [{ name: 'in', path: 'in', artifact: { kind: 'volume', path: src } }], outputs: [{ name: 'out', path: 'out' }] }),
+    new AbortController().signal,
+  );
+  const io = collect();
+  const { exitStatus } = await c.run({ path: 'sh', args: ['-c', 'echo changed > in/file.txt; cp in/file.txt out/copy.txt; pwd'] }, io, new AbortController().signal);
+  assert.equal(exitStatus, 0);
+  assert.equal(await readFile(join(src, 'file.txt'), 'utf8'), 'original', 'the source artifact is untouched');
+  const out = await c.artifact('out');
+  await c.destroy();
+  assert.ok(out.kind === 'volume');
+  assert.equal(await readFile(join(out.path, 'copy.txt'), 'utf8'), 'changed\n');
+  await assert.rejects(access(c.workDir), 'the working directory is gone after destroy');
+});
+
+test('the env and working dir are the spec’s', async () => {
+  const c = await runtime.createContainer(spec('env', { env: { GREETING: 'hi' }, outputs: [{ name: 'sub', path: 'sub' }] }), new AbortController().signal);
+  const io = collect();
+  await c.run({ path: 'sh', args: ['-c', 'echo "$GREETING $EXTRA $(basename "$PWD")"'], dir: 'sub', env: { EXTRA: 'there' } }, io, new AbortController().signal);
+  assert.equal(io.out, 'hi there sub\n');
+  await c.destroy();
+});
+
+test('cancelling kills the process and everything it started', async () => {
+  const c = await runtime.createContainer(spec('kill'), new AbortController().signal);
+  const abort = new AbortController();
+  const marker = join(root, 'child-survived');
+  const running = c.run({ path: 'sh', args: ['-c', `(sleep 1; touch ${marker}) & sleep 30`] }, collect(), abort.signal);
+  setTimeout(() => abort.abort(new Error('stop')), 100);
+  await assert.rejects(running, /stop/);
+  await new Promise((r) => setTimeout(r, 1300));
+  await assert.rejects(access(marker), 'the background child was killed with its group');
+  await c.destroy();
+});
+
+test('a missing executable is a clear error', async () => {
+  const c = await runtime.createContainer(spec('missing'), new AbortController().signal);
+  await assert.rejects(c.run({ path: 'no-such-binary-here' }, collect(), new AbortController().signal), /executable not found: no-such-binary-here/);
+  await c.destroy();
+});
+
+test('task caches persist between containers of the same key', async () => {
+  const cacheSpec = (h: string) => spec(h, { caches: [{ path: 'cache', key: 'pipeline/job/step' }] });
+  const a = await runtime.createContainer(cacheSpec('c1'), new AbortController().signal);
+  await a.run({ path: 'sh', args: ['-c', 'echo kept > cache/x'] }, collect(), new AbortController().signal);
+  await a.destroy();
+  const b = await runtime.createContainer(cacheSpec('c2'), new AbortController().signal);
+  const io = collect();
+  await b.run({ path: 'cat', args: ['cache/x'] }, io, new AbortController().signal);
+  assert.equal(io.out, 'kept\n');
+  await b.destroy();
+});
+
+test('paths may not leave the working directory', async () => {
+  await assert.rejects(runtime.createContainer(spec('esc', { outputs: [{ name: 'x', path: '../../etc' }] }), new AbortController().signal), /leaves the step's working directory/);
+});
