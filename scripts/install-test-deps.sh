@@ -6,6 +6,9 @@ set -euo pipefail
 # tool -> Debian package
 declare -A needs=(
   [git]=git
+  [docker-registry]=docker-registry   # test/support/registry.ts: a real OCI registry
+  [htpasswd]=apache2-utils            # test/support/registry.ts: htpasswd auth for it
+  [openssl]=openssl                   # test/support/registry.ts: the token server's certificate
 )
 
 missing=()
