@@ -64,12 +64,14 @@ export interface Container {
   run(process: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }>;
   /** the artifact produced at an output (or input) path after the process ran */
   artifact(path: string): Promise<Artifact>;
+  /** how this container's resource type script runs (its image's `/opt/resource/<script>`) */
+  resourceScript(script: 'check' | 'in' | 'out'): ProcessSpec;
   destroy(): Promise<void>;
 }
 
 export interface Runtime {
   readonly name: string;
   createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container>;
-  /** how a base resource type's script runs in this runtime */
-  resourceScript(type: string, script: 'check' | 'in' | 'out'): ProcessSpec;
+  /** whether a task's image is applied (false: tasks run on the host, as on the local runtime) */
+  readonly appliesTaskImages: boolean;
 }

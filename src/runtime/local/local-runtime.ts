@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
-import { cp, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, rm, symlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Artifact } from '../../engine/run-state.ts';
@@ -20,13 +20,9 @@ export interface LocalRuntimeOptions {
 
 export class LocalRuntime implements Runtime {
   readonly name = 'local';
+  readonly appliesTaskImages = false;
 
   constructor(private readonly opts: LocalRuntimeOptions) {}
-
-  resourceScript(type: string, script: 'check' | 'in' | 'out'): ProcessSpec {
-    const { command, args } = resourceCommand(type, script);
-    return { path: command, args };
-  }
 
   async createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container> {
     const workDir = join(this.opts.root, 'containers', safeName(spec.handle));
@@ -43,6 +39,7 @@ export class LocalRuntime implements Runtime {
       await cp(input.artifact.path, target, { recursive: true, verbatimSymlinks: true, force: true });
     }
     for (const output of spec.outputs) await mkdir(inside(workDir, output.path), { recursive: true });
+    const imageEnv = spec.image.kind === 'artifact' ? await imageConfigEnv(spec.image.artifact) : {};
     for (const cache of spec.caches ?? []) {
       const dir = join(this.opts.root, 'task-caches', createHash('sha256').update(`${cache.key}\0${cache.path}`).digest('hex'));
       await mkdir(dir, { recursive: true });
@@ -51,7 +48,8 @@ export class LocalRuntime implements Runtime {
       await rm(target, { recursive: true, force: true });
       await symlink(dir, target, 'dir');
     }
-    return new LocalContainer(spec, workDir, join(this.opts.root, 'volumes'), this.opts.killGraceMs ?? 10_000);
+    const withImageEnv = { ...spec, env: { ...imageEnv, ...spec.env } };
+    return new LocalContainer(withImageEnv, workDir, join(this.opts.root, 'volumes'), this.opts.killGraceMs ?? 10_000);
   }
 }
 
@@ -68,6 +66,19 @@ class LocalContainer implements Container {
 
   get handle(): string {
     return this.spec.handle;
+  }
+
+  resourceScript(script: 'check' | 'in' | 'out'): ProcessSpec {
+    const image = this.spec.image;
+    if (image.kind === 'base-type') {
+      const { command, args } = resourceCommand(image.type, script);
+      return { path: command, args };
+    }
+    if (image.kind === 'artifact' && image.artifact.kind === 'volume') {
+      // A fetched resource type image: its rootfs carries the scripts (e.g. mock's mirror_self).
+      return { path: join(image.artifact.path, 'rootfs', 'opt', 'resource', script) };
+    }
+    throw new Error(`the local runtime cannot run resource scripts from ${image.kind === 'reference' ? `the image ${image.reference}` : 'no image'}`);
   }
 
   run(proc: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
@@ -130,6 +141,23 @@ class LocalContainer implements Container {
   async destroy(): Promise<void> {
     for (const pid of this.running) killGroup(pid, 'SIGKILL');
     await rm(this.workDir, { recursive: true, force: true });
+  }
+}
+
+/** The env of a fetched image (`metadata.json` next to its rootfs, as registry-image writes it). */
+async function imageConfigEnv(artifact: Artifact): Promise<Record<string, string>> {
+  if (artifact.kind !== 'volume') return {};
+  try {
+    const meta = JSON.parse(await readFile(join(artifact.path, 'metadata.json'), 'utf8')) as { env?: unknown };
+    const env: Record<string, string> = {};
+    for (const entry of Array.isArray(meta.env) ? meta.env : []) {
+      if (typeof entry !== 'string') continue;
+      const eq = entry.indexOf('=');
+      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    return env;
+  } catch {
+    return {};
   }
 }
 

@@ -1,0 +1,133 @@
+// The check step (concourse-core §5 "Check step"): find or create the resource config and scope,
+// point the resource (or type) at it, take the scope's lock, decide whether a check is due, run
+// the type's `check`, and save what it found. Its result is the scope's newest version.
+import {
+  lockScopeForCheck,
+  markCheckFinished,
+  markCheckStarted,
+  scopeCheckState,
+  scopeLatestVersion,
+  type ScopeCheckState,
+} from '../../db/check-scopes.ts';
+import {
+  findOrCreateResourceConfig,
+  findOrCreateScope,
+  saveVersions,
+  setResourceScope,
+  setResourceTypeScope,
+  type Version,
+} from '../../db/versions.ts';
+import { parseDuration } from '../../config/duration.ts';
+import type { CheckPlan, PlanId } from '../../planner/plan.ts';
+import { buildEvent, unixNow } from '../events.ts';
+import type { StepContext } from '../exec.ts';
+import { buildEnv, newHandle, type StepDeps } from './deps.ts';
+import { resolveTypeImage, type RunPlan } from './image.ts';
+import { runResourceScript } from './resource-script.ts';
+
+export interface ShouldRunInput {
+  /** a check of a pipeline resource (not of a type's image) */
+  resourceCheck: boolean;
+  skipInterval: boolean;
+  fromVersion: boolean;
+  buildCreateTime: Date;
+  now: Date;
+  scope: ScopeCheckState;
+}
+
+/** Whether a check must run now or can reuse the scope's latest version (§5 step 7, §3.3). */
+export function checkShouldRun(i: ShouldRunInput): boolean {
+  const { scope } = i;
+  if (i.resourceCheck) {
+    if (i.skipInterval) {
+      // manual: skip only when a successful check started after this one was asked for
+      if (i.fromVersion) return true;
+      return !(scope.lastCheckSucceeded && scope.lastCheckStartTime !== null && scope.lastCheckStartTime > i.buildCreateTime);
+    }
+    return scope.nextCheckTime === null || i.now >= scope.nextCheckTime;
+  }
+  // nested (a type's image): reuse a fresh successful check
+  if (!scope.lastCheckSucceeded) return true;
+  if (scope.lastCheckEndTime !== null && scope.lastCheckEndTime > i.buildCreateTime) return false;
+  if (!i.skipInterval && scope.nextCheckTime !== null && i.now < scope.nextCheckTime) return false;
+  return true;
+}
+
+async function resourceIdByName(deps: StepDeps, table: 'resources' | 'resource_types', name: string): Promise<number | undefined> {
+  if (deps.build.pipelineId === undefined) return undefined;
+  const r = await deps.db.query<{ id: number }>(`SELECT id FROM ${table} WHERE pipeline_id = $1 AND name = $2`, [deps.build.pipelineId, name]);
+  return r.rows[0]?.id;
+}
+
+export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
+  await ctx.emit(buildEvent('initialize-check', { time: unixNow(), origin: { id }, name: plan.name }));
+  const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
+  const image = await resolveTypeImage(plan.image, ctx, deps, runPlan);
+  const config = await findOrCreateResourceConfig(deps.db, image.parent, source);
+
+  const resourceId = plan.resource ? await resourceIdByName(deps, 'resources', plan.resource) : undefined;
+  const scope = await findOrCreateScope(deps.db, config.id, resourceId ?? null);
+  if (resourceId !== undefined) await setResourceScope(deps.db, resourceId, scope);
+  if (plan.resource_type) {
+    const typeId = await resourceIdByName(deps, 'resource_types', plan.resource_type);
+    if (typeId !== undefined) await setResourceTypeScope(deps.db, typeId, scope);
+  }
+
+  const intervalMs = plan.interval === 'never' ? undefined : parseDuration(plan.interval);
+  const release = await lockScopeForCheck(deps.db, scope.id, ctx.signal);
+  try {
+    const run = checkShouldRun({
+      resourceCheck: plan.resource !== undefined,
+      skipInterval: plan.skip_interval === true,
+      fromVersion: plan.from_version !== undefined,
+      buildCreateTime: deps.build.createTime,
+      now: new Date(),
+      scope: await scopeCheckState(deps.db, scope.id),
+    });
+    if (run) {
+      const from = plan.from_version ?? (await scopeLatestVersion(deps.db, scope.id));
+      await markCheckStarted(deps.db, scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
+      const container = await deps.runtime.createContainer(
+        {
+          handle: newHandle(),
+          metadata: {
+            type: 'check',
+            step: plan.name,
+            planId: id,
+            buildId: deps.build.id,
+            ...(deps.build.pipelineName ? { pipeline: deps.build.pipelineName } : {}),
+          },
+          image: image.image,
+          privileged: image.privileged,
+          inputs: [],
+          outputs: [],
+          env: buildEnv(deps),
+        },
+        ctx.signal,
+      );
+      let outcome;
+      try {
+        outcome = await runResourceScript<Version[]>(container, 'check', from ? { source, version: from } : { source }, ctx, deps, id);
+      } catch (err) {
+        await markCheckFinished(deps.db, scope.id, false, intervalMs);
+        throw err;
+      } finally {
+        await container.destroy();
+      }
+      if (!outcome.ok) {
+        await markCheckFinished(deps.db, scope.id, false, intervalMs);
+        await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
+        return false;
+      }
+      if (!Array.isArray(outcome.response)) throw new Error("resource script 'check' must print a JSON list of versions");
+      await saveVersions(deps.db, scope.id, outcome.response.map((version) => ({ version })));
+      await markCheckFinished(deps.db, scope.id, true, intervalMs);
+    }
+    const latest = await scopeLatestVersion(deps.db, scope.id);
+    if (latest) ctx.state.storeResult(id, { version: latest });
+    await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
+    return true;
+  } finally {
+    await release();
+  }
+}

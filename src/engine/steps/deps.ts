@@ -1,0 +1,81 @@
+// What every leaf step needs: the build it belongs to, the database, the runtime, variables, and
+// where its records go. Built once per build by the engine.
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../../db/database.ts';
+import type { Version } from '../../db/versions.ts';
+import type { Runtime } from '../../runtime/runtime.ts';
+import { buildEvent, unixNow, type MetadataField } from '../events.ts';
+import type { StepContext } from '../exec.ts';
+import type { Interpolator, Redactor } from '../vars.ts';
+
+/** The build a step runs in (names for env vars and container metadata, ids for records). */
+export interface BuildInfo {
+  id: number;
+  name: string;
+  teamId: number;
+  teamName: string;
+  pipelineId?: number;
+  pipelineName?: string;
+  jobId?: number;
+  jobName?: string;
+  createTime: Date;
+  createdBy?: string;
+}
+
+/** Records a build leaves besides its events; implemented on the database by the web node. */
+export interface BuildRecorder {
+  /** a put's created version: saved into the resource's history and as the build's output */
+  saveOutput(resourceName: string, outputName: string, version: Version, metadata: MetadataField[]): Promise<void>;
+  /** the resource cache of an image the build used (build_image_resource_caches) */
+  saveImageResourceCache(resourceCacheId: number): Promise<void>;
+}
+
+export interface StepDeps {
+  db: Database;
+  runtime: Runtime;
+  build: BuildInfo;
+  interpolator: Interpolator;
+  redactor: Redactor;
+  recorder: BuildRecorder;
+  externalUrl: string;
+  /** the pipeline's resource types, for running check/get/put of custom types */
+  resourceTypeNames?: readonly string[];
+}
+
+/** The BUILD_* environment of get and put scripts (concourse-core §2). */
+export function buildEnv(deps: StepDeps): Record<string, string> {
+  const b = deps.build;
+  const env: Record<string, string> = {
+    BUILD_ID: String(b.id),
+    BUILD_NAME: b.name,
+    BUILD_TEAM_NAME: b.teamName,
+    ATC_EXTERNAL_URL: deps.externalUrl,
+  };
+  if (b.jobName) env.BUILD_JOB_NAME = b.jobName;
+  if (b.pipelineName) env.BUILD_PIPELINE_NAME = b.pipelineName;
+  if (b.pipelineName && b.jobName) {
+    env.BUILD_URL = `${deps.externalUrl}/teams/${b.teamName}/pipelines/${b.pipelineName}/jobs/${b.jobName}/builds/${b.name}`;
+    env.BUILD_URL_SHORT = `${deps.externalUrl}/builds/${b.id}`;
+  } else {
+    env.BUILD_URL = `${deps.externalUrl}/builds/${b.id}`;
+    env.BUILD_URL_SHORT = env.BUILD_URL;
+  }
+  return env;
+}
+
+/** A fresh container handle. */
+export function newHandle(): string {
+  return randomUUID();
+}
+
+/** Writes process output as `log` events, redacted, keeping stdout and stderr apart. */
+export function logWriter(ctx: StepContext, deps: StepDeps, planId: string, source: 'stdout' | 'stderr'): (chunk: Buffer | string) => void {
+  return (chunk) => {
+    const payload = deps.redactor.redact(chunk.toString());
+    void ctx.emit(buildEvent('log', { time: unixNow(), origin: { id: planId, source }, payload }));
+  };
+}
+
+export async function emitError(ctx: StepContext, deps: StepDeps, planId: string, message: string): Promise<void> {
+  await ctx.emit(buildEvent('error', { time: unixNow(), origin: { id: planId }, message: deps.redactor.redact(message) }));
+}

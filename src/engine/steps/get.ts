@@ -1,0 +1,90 @@
+// The get step: fetch one version of a resource into an artifact by running the type's `in`.
+// The version comes from the build's inputs (the scheduler) or from the step it follows
+// (`version_from`: a check of an image, or a put's implicit get).
+import { findOrCreateResourceCache, findOrCreateResourceConfig, type Version } from '../../db/versions.ts';
+import type { GetPlan, PlanId } from '../../planner/plan.ts';
+import { buildEvent, unixNow, type MetadataField } from '../events.ts';
+import type { StepContext } from '../exec.ts';
+import { buildEnv, emitError, newHandle, type StepDeps } from './deps.ts';
+import { resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
+import { runResourceScript } from './resource-script.ts';
+
+/** `fetch_artifact` steers Jetway, not the resource: it never reaches the script or the cache key. */
+export function resourceParams(params: Record<string, unknown> | undefined): Record<string, unknown> {
+  const { fetch_artifact: _ignored, ...rest } = params ?? {};
+  return rest;
+}
+
+export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
+  await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id } }));
+  const version = plan.version ?? versionFrom(plan.version_from, ctx);
+  if (!version) {
+    await emitError(ctx, deps, id, plan.version_from ? 'no version to fetch: the step it follows produced none' : `no version for '${plan.name}'`);
+    return false;
+  }
+  const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
+  const params = resourceParams(deps.interpolator.evaluate(plan.params, ctx.state) as Record<string, unknown> | undefined);
+  const image = await resolveTypeImage(plan.image, ctx, deps, runPlan);
+
+  const config = await findOrCreateResourceConfig(deps.db, image.parent, source);
+  const cache = await findOrCreateResourceCache(deps.db, config.id, version, params);
+
+  await ctx.emit(buildEvent('start-get', { time: unixNow(), origin: { id } }));
+  const container = await deps.runtime.createContainer(
+    {
+      handle: newHandle(),
+      metadata: {
+        type: 'get',
+        step: plan.name,
+        planId: id,
+        buildId: deps.build.id,
+        build: deps.build.name,
+        ...(deps.build.pipelineName ? { pipeline: deps.build.pipelineName } : {}),
+        ...(deps.build.jobName ? { job: deps.build.jobName } : {}),
+      },
+      image: image.image,
+      privileged: image.privileged,
+      inputs: [],
+      outputs: [{ name: plan.name, path: 'get' }],
+      env: buildEnv(deps),
+    },
+    ctx.signal,
+  );
+  try {
+    await ctx.emit(buildEvent('selected-worker', { time: unixNow(), origin: { id }, selected_worker: deps.runtime.name }));
+    const outcome = await runResourceScript<{ version?: Version; metadata?: MetadataField[] }>(
+      container,
+      'in',
+      { source, version, params },
+      ctx,
+      deps,
+      id,
+      [`${container.workDir}/get`],
+    );
+    if (!outcome.ok) {
+      await ctx.emit(buildEvent('finish-get', { time: unixNow(), origin: { id }, exit_status: outcome.exitStatus }));
+      return false;
+    }
+    const fetched = outcome.response.version;
+    if (!fetched || typeof fetched !== 'object') throw new Error("resource script 'in' returned no version");
+    const metadata = outcome.response.metadata ?? [];
+    const artifact = await container.artifact('get');
+    const result: GetResult = { version: fetched, metadata, resourceCacheId: cache.id, artifact };
+    ctx.state.storeResult(id, result);
+    ctx.state.registerArtifact(plan.name, artifact);
+    // `((.:<get name>))`: the version's metadata as a map
+    ctx.state.setLocalVar(plan.name, Object.fromEntries(metadata.map((m) => [m.name, m.value])));
+    await ctx.emit(buildEvent('finish-get', { time: unixNow(), origin: { id }, exit_status: 0, version: fetched, metadata }));
+    return true;
+  } finally {
+    await container.destroy();
+  }
+}
+
+function versionFrom(planId: PlanId | undefined, ctx: StepContext): Version | undefined {
+  if (!planId) return undefined;
+  const result = ctx.state.result<unknown>(planId);
+  if (result && typeof result === 'object' && 'version' in result) return (result as { version: Version }).version;
+  if (result && typeof result === 'object') return result as Version;
+  return undefined;
+}

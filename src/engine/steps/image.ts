@@ -1,0 +1,52 @@
+// The image a check/get/put step runs in (concourse-core §3.3): a base type's image directly, or
+// a custom type's image fetched by the nested check + get sub-plans. The fetched image's resource
+// cache becomes the parent of the step's resource config, which keeps the cache chain
+// (custom type -> parent cache -> base type) intact.
+import type { ResourceConfigParent } from '../../db/versions.ts';
+import type { Plan, TypeImage, Version } from '../../planner/plan.ts';
+import type { ContainerImage } from '../../runtime/runtime.ts';
+import type { Artifact } from '../run-state.ts';
+import type { StepContext } from '../exec.ts';
+import type { StepDeps } from './deps.ts';
+
+export interface ResolvedImage {
+  image: ContainerImage;
+  parent: ResourceConfigParent;
+  privileged: boolean;
+  resourceCacheId?: number;
+  version?: Version;
+}
+
+/** What a get step leaves in the run state under its plan id. */
+export interface GetResult {
+  version: Version;
+  metadata: { name: string; value: string }[];
+  resourceCacheId: number;
+  artifact: Artifact;
+}
+
+export type RunPlan = (plan: Plan, ctx: StepContext) => Promise<boolean>;
+
+export async function resolveTypeImage(typeImage: TypeImage, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<ResolvedImage> {
+  const privileged = typeImage.privileged === true;
+  if (!typeImage.get_plan) {
+    const type = typeImage.base_type ?? '';
+    return { image: { kind: 'base-type', type }, parent: { baseType: type }, privileged };
+  }
+  // The image's check and get run in a child scope: their artifacts are not the build's.
+  const imageCtx: StepContext = { ...ctx, state: ctx.state.child() };
+  if (typeImage.check_plan && !(await runPlan(typeImage.check_plan, imageCtx))) {
+    throw new Error('image check failed');
+  }
+  if (!(await runPlan(typeImage.get_plan, imageCtx))) throw new Error('image fetching failed');
+  const result = imageCtx.state.result<GetResult>(typeImage.get_plan.id);
+  if (!result) throw new Error('image get did not return a result');
+  await deps.recorder.saveImageResourceCache(result.resourceCacheId);
+  return {
+    image: { kind: 'artifact', artifact: result.artifact },
+    parent: { resourceCacheId: result.resourceCacheId },
+    privileged,
+    resourceCacheId: result.resourceCacheId,
+    version: result.version,
+  };
+}

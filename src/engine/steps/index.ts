@@ -1,0 +1,42 @@
+// The leaf steps of a build, bound to its dependencies. Image sub-plans run through the same
+// executor, so a custom type's check and get behave exactly like the build's own steps.
+import type { CheckPlan, GetPlan, LoadVarPlan, Plan, PlanId, PutPlan, SetPipelinePlan, TaskPlan } from '../../planner/plan.ts';
+import { PlanExecutor, type LeafSteps, type StepContext } from '../exec.ts';
+import { runCheck } from './check.ts';
+import type { StepDeps } from './deps.ts';
+import { runGet } from './get.ts';
+import { runLoadVar } from './load-var.ts';
+import { runPut } from './put.ts';
+import { runSetPipeline } from './set-pipeline.ts';
+import { runTask } from './task.ts';
+
+export class BuildSteps implements LeafSteps {
+  private readonly executor: PlanExecutor;
+  private readonly runPlan: (plan: Plan, ctx: StepContext) => Promise<boolean>;
+
+  constructor(private readonly deps: StepDeps) {
+    this.executor = new PlanExecutor(this);
+    this.runPlan = (plan, ctx) => this.executor.run(plan, ctx);
+  }
+
+  get(id: PlanId, plan: GetPlan, ctx: StepContext): Promise<boolean> {
+    return runGet(id, plan, ctx, this.deps, this.runPlan);
+  }
+  put(id: PlanId, plan: PutPlan, ctx: StepContext): Promise<boolean> {
+    return runPut(id, plan, ctx, this.deps, this.runPlan);
+  }
+  task(id: PlanId, plan: TaskPlan, ctx: StepContext): Promise<boolean> {
+    return runTask(id, plan, ctx, this.deps);
+  }
+  check(id: PlanId, plan: CheckPlan, ctx: StepContext): Promise<boolean> {
+    return runCheck(id, plan, ctx, this.deps, this.runPlan);
+  }
+  setPipeline(id: PlanId, plan: SetPipelinePlan, ctx: StepContext): Promise<boolean> {
+    return runSetPipeline(id, plan, ctx, this.deps);
+  }
+  loadVar(id: PlanId, plan: LoadVarPlan, ctx: StepContext): Promise<boolean> {
+    return runLoadVar(id, plan, ctx, this.deps);
+  }
+}
+
+export type { StepDeps, BuildInfo, BuildRecorder } from './deps.ts';

@@ -1,0 +1,93 @@
+// The put step: run the type's `out` with the build's artifacts, record the version it created
+// (the implicit get that follows fetches it through `version_from`).
+import type { PlanId, PutPlan } from '../../planner/plan.ts';
+import type { Version } from '../../db/versions.ts';
+import { buildEvent, unixNow, type MetadataField } from '../events.ts';
+import type { StepContext } from '../exec.ts';
+import type { Artifact } from '../run-state.ts';
+import { buildEnv, newHandle, type StepDeps } from './deps.ts';
+import { resolveTypeImage, type RunPlan } from './image.ts';
+import { runResourceScript } from './resource-script.ts';
+
+/**
+ * Which artifacts a put receives: `all`, a list, or `detect` (the default): the artifacts whose
+ * names start a path-like string anywhere in the params (`repo/file` or `repo`).
+ */
+export function putInputs(inputs: PutPlan['inputs'], params: unknown, available: string[]): string[] {
+  if (inputs === 'all') return available;
+  if (Array.isArray(inputs)) return inputs;
+  const found = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (typeof v === 'string') {
+      const first = v.split('/')[0] ?? '';
+      if (available.includes(first)) found.add(first);
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit(params);
+  return available.filter((name) => found.has(name));
+}
+
+export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
+  await ctx.emit(buildEvent('initialize-put', { time: unixNow(), origin: { id } }));
+  const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
+  const params = (deps.interpolator.evaluate(plan.params, ctx.state) ?? {}) as Record<string, unknown>;
+  const image = await resolveTypeImage(plan.image, ctx, deps, runPlan);
+
+  const names = putInputs(plan.inputs, params, ctx.state.artifactNames());
+  const inputs: { name: string; path: string; artifact: Artifact }[] = [];
+  for (const name of names) {
+    const artifact = ctx.state.artifact(name);
+    if (!artifact) throw new Error(`put '${plan.name}': unknown input '${name}'`);
+    inputs.push({ name, path: `put/${name}`, artifact });
+  }
+
+  await ctx.emit(buildEvent('start-put', { time: unixNow(), origin: { id } }));
+  const env = buildEnv(deps);
+  if (plan.expose_build_created_by && deps.build.createdBy) env.BUILD_CREATED_BY = deps.build.createdBy;
+  const container = await deps.runtime.createContainer(
+    {
+      handle: newHandle(),
+      metadata: {
+        type: 'put',
+        step: plan.name,
+        planId: id,
+        buildId: deps.build.id,
+        build: deps.build.name,
+        ...(deps.build.pipelineName ? { pipeline: deps.build.pipelineName } : {}),
+        ...(deps.build.jobName ? { job: deps.build.jobName } : {}),
+      },
+      image: image.image,
+      privileged: image.privileged,
+      inputs,
+      outputs: [{ name: 'put', path: 'put' }],
+      env,
+    },
+    ctx.signal,
+  );
+  try {
+    await ctx.emit(buildEvent('selected-worker', { time: unixNow(), origin: { id }, selected_worker: deps.runtime.name }));
+    const outcome = await runResourceScript<{ version?: Version; metadata?: MetadataField[] }>(
+      container,
+      'out',
+      { source, params },
+      ctx,
+      deps,
+      id,
+      [`${container.workDir}/put`],
+    );
+    if (!outcome.ok) {
+      await ctx.emit(buildEvent('finish-put', { time: unixNow(), origin: { id }, exit_status: outcome.exitStatus }));
+      return false;
+    }
+    const version = outcome.response.version;
+    if (!version || typeof version !== 'object') throw new Error("resource script 'out' returned no version");
+    const metadata = outcome.response.metadata ?? [];
+    if (plan.resource) await deps.recorder.saveOutput(plan.resource, plan.name, version, metadata);
+    ctx.state.storeResult(id, { version });
+    await ctx.emit(buildEvent('finish-put', { time: unixNow(), origin: { id }, exit_status: 0, version, metadata }));
+    return true;
+  } finally {
+    await container.destroy();
+  }
+}

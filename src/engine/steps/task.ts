@@ -1,0 +1,138 @@
+// The task step: a task config (inline, or a file from an artifact) run as one process with its
+// inputs, outputs and caches, its params as env, and its output streamed live.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadTaskConfig, formatDiagnostic } from '../../config/index.ts';
+import type { TaskConfig } from '../../config/schema.ts';
+import { parseDuration } from '../../config/duration.ts';
+import type { PlanId, TaskPlan } from '../../planner/plan.ts';
+import { buildEvent, unixNow, type TaskEventConfig } from '../events.ts';
+import type { StepContext } from '../exec.ts';
+import { StepTimedOut } from '../outcome.ts';
+import type { Artifact } from '../run-state.ts';
+import { emitError, logWriter, newHandle, type StepDeps } from './deps.ts';
+
+/** Task params become env: strings as they are, null as "", anything else as JSON (Concourse's rule). */
+export function taskEnv(configParams: Record<string, unknown> | undefined, stepParams: Record<string, unknown> | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...(configParams ?? {}), ...(stepParams ?? {}) })) {
+    env[k] = v === null || v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  }
+  return env;
+}
+
+async function readArtifactFile(path: string, ctx: StepContext): Promise<string> {
+  const [artifactName = '', ...rest] = path.split('/');
+  const artifact = ctx.state.artifact(artifactName);
+  if (!artifact) throw new Error(`unknown artifact '${artifactName}' in '${path}'`);
+  if (artifact.kind !== 'volume') throw new Error(`artifact '${artifactName}' is an image reference; '${path}' cannot be read from it`);
+  return readFile(join(artifact.path, ...rest), 'utf8');
+}
+
+async function taskConfig(plan: TaskPlan, ctx: StepContext, deps: StepDeps): Promise<TaskConfig> {
+  if (plan.config) return deps.interpolator.evaluate(plan.config as TaskConfig, ctx.state);
+  if (!plan.config_path) throw new Error(`task '${plan.name}' has neither a config nor a file`);
+  const text = await readArtifactFile(plan.config_path, ctx);
+  const vars = (deps.interpolator.evaluate(plan.vars, ctx.state) ?? {}) as Record<string, unknown>;
+  const loaded = loadTaskConfig(text, { file: plan.config_path, vars });
+  if (!loaded.config) throw new Error(`invalid task config ${plan.config_path}:\n${loaded.errors.map(formatDiagnostic).join('\n')}`);
+  return deps.interpolator.evaluate(loaded.config, ctx.state);
+}
+
+export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps: StepDeps): Promise<boolean> {
+  const config = await taskConfig(plan, ctx, deps);
+  const run = config.run;
+  if (!run?.path) throw new Error(`task '${plan.name}': run.path is missing and the image gives no entrypoint`);
+  const eventConfig: TaskEventConfig = {
+    ...(config.platform ? { platform: config.platform } : {}),
+    ...(config.rootfs_uri ? { image: config.rootfs_uri } : {}),
+    run: { path: run.path, ...(run.args ? { args: run.args } : {}), ...(run.dir ? { dir: run.dir } : {}) },
+    inputs: (config.inputs ?? []).map((i) => ({ name: i.name ?? '', path: i.path ?? i.name ?? '' })),
+  };
+  const wantsImage = plan.image !== undefined || config.image_resource !== undefined || config.rootfs_uri !== undefined;
+  const imageNote =
+    wantsImage && !deps.runtime.appliesTaskImages
+      ? `the ${deps.runtime.name} runtime runs tasks as processes on this host: the task's image is not applied`
+      : undefined;
+  await ctx.emit(buildEvent('initialize-task', { time: unixNow(), origin: { id }, config: eventConfig, ...(imageNote ? { message: imageNote } : {}) }));
+  if (imageNote) logWriter(ctx, deps, id, 'stderr')(`${imageNote}\n`);
+
+  const inputs: { name: string; path: string; artifact: Artifact }[] = [];
+  const missing: string[] = [];
+  for (const input of config.inputs ?? []) {
+    const name = input.name ?? '';
+    const artifactName = plan.input_mapping?.[name] ?? name;
+    const artifact = ctx.state.artifact(artifactName);
+    if (!artifact) {
+      if (input.optional !== true) missing.push(artifactName);
+      continue;
+    }
+    inputs.push({ name, path: input.path ?? name, artifact });
+  }
+  if (missing.length > 0) {
+    await emitError(ctx, deps, id, `missing inputs: ${missing.join(', ')}`);
+    throw new Error(`missing inputs: ${missing.join(', ')}`);
+  }
+  const outputs = (config.outputs ?? []).map((o) => ({ name: o.name ?? '', path: o.path ?? o.name ?? '' }));
+  const cacheKey = `${deps.build.pipelineId ?? 'one-off'}/${deps.build.jobName ?? deps.build.id}/${plan.name}`;
+  const caches = (config.caches ?? []).map((c) => ({ path: c.path ?? '', key: cacheKey }));
+  const env = taskEnv(config.params as Record<string, unknown> | undefined, deps.interpolator.evaluate(plan.params, ctx.state) as Record<string, unknown> | undefined);
+
+  const container = await deps.runtime.createContainer(
+    {
+      handle: newHandle(),
+      metadata: {
+        type: 'task',
+        step: plan.name,
+        planId: id,
+        buildId: deps.build.id,
+        build: deps.build.name,
+        ...(deps.build.pipelineName ? { pipeline: deps.build.pipelineName } : {}),
+        ...(deps.build.jobName ? { job: deps.build.jobName } : {}),
+      },
+      image: { kind: 'none' },
+      privileged: plan.privileged === true,
+      inputs,
+      outputs,
+      caches,
+      env,
+    },
+    ctx.signal,
+  );
+  try {
+    await ctx.emit(buildEvent('selected-worker', { time: unixNow(), origin: { id }, selected_worker: deps.runtime.name }));
+    await ctx.emit(buildEvent('start-task', { time: unixNow(), origin: { id }, config: eventConfig }));
+    // The step's own `timeout` bounds the process only (not image fetching).
+    const controller = new AbortController();
+    const forward = (): void => controller.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', forward, { once: true });
+    const timeoutMs = plan.timeout ? parseDuration(plan.timeout) : undefined;
+    const timedOut = new StepTimedOut(plan.timeout ?? '');
+    const timer = timeoutMs !== undefined ? setTimeout(() => controller.abort(timedOut), timeoutMs) : undefined;
+    let exitStatus: number;
+    try {
+      ({ exitStatus } = await container.run(
+        { path: run.path, ...(run.args ? { args: run.args } : {}), ...(run.dir ? { dir: run.dir } : {}), ...(run.user ? { user: run.user } : {}) },
+        { stdout: logWriter(ctx, deps, id, 'stdout'), stderr: logWriter(ctx, deps, id, 'stderr') },
+        controller.signal,
+      ));
+    } catch (err) {
+      if (controller.signal.reason === timedOut && !ctx.signal.aborted) {
+        await emitError(ctx, deps, id, 'timeout exceeded');
+        return false;
+      }
+      throw err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', forward);
+    }
+    await ctx.emit(buildEvent('finish-task', { time: unixNow(), origin: { id }, exit_status: exitStatus }));
+    for (const output of outputs) {
+      const artifactName = plan.output_mapping?.[output.name] ?? output.name;
+      ctx.state.registerArtifact(artifactName, await container.artifact(output.path));
+    }
+    return exitStatus === 0;
+  } finally {
+    await container.destroy();
+  }
+}
