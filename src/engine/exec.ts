@@ -276,24 +276,21 @@ export interface RunBuildOptions {
 }
 
 /**
- * Runs a whole build: a `started` status event first, then the plan, then the final status
- * event. A build-level error is also recorded as an `error` event on the root plan.
+ * Runs a whole build's plan and says how it ended. A build-level error is recorded as an `error`
+ * event on the root plan; the `status` events belong to starting and finishing the build record.
  */
 export async function runBuild(opts: RunBuildOptions): Promise<BuildStatus> {
   const emit = (event: BuildEvent): Promise<void> => opts.sink.emit(event);
-  await emit(buildEvent('status', { status: 'started', time: unixNow() }));
   const ctx: StepContext = { signal: opts.signal, state: opts.state ?? new RunState(), emit };
-  let status: BuildStatus;
   try {
-    status = buildStatusOf({ ok: await new PlanExecutor(opts.leaves).run(opts.plan, ctx) });
+    return buildStatusOf({ ok: await new PlanExecutor(opts.leaves).run(opts.plan, ctx) });
   } catch (error) {
-    status = buildStatusOf({ error: opts.signal.aborted && !isAbort(error) ? new BuildAborted() : error });
+    const status = buildStatusOf({ error: opts.signal.aborted && !isAbort(error) ? new BuildAborted() : error });
     if (status === 'errored') {
       await emit(buildEvent('error', { time: unixNow(), origin: { id: opts.plan.id }, message: errorMessage(error) }));
     }
+    return status;
   }
-  await emit(buildEvent('status', { status, time: unixNow() }));
-  return status;
 }
 
 export function errorMessage(err: unknown): string {

@@ -21,7 +21,7 @@ import { parseDuration } from '../../config/duration.ts';
 import type { CheckPlan, PlanId } from '../../planner/plan.ts';
 import { buildEvent, unixNow } from '../events.ts';
 import type { StepContext } from '../exec.ts';
-import { buildEnv, newHandle, type StepDeps } from './deps.ts';
+import { buildEnv, newHandle, stepMetadata, type StepDeps } from './deps.ts';
 import { resolveTypeImage, type RunPlan } from './image.ts';
 import { runResourceScript } from './resource-script.ts';
 
@@ -90,13 +90,7 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
       const container = await deps.runtime.createContainer(
         {
           handle: newHandle(),
-          metadata: {
-            type: 'check',
-            step: plan.name,
-            planId: id,
-            buildId: deps.build.id,
-            ...(deps.build.pipelineName ? { pipeline: deps.build.pipelineName } : {}),
-          },
+          metadata: stepMetadata(deps, 'check', plan.name, id),
           image: image.image,
           privileged: image.privileged,
           inputs: [],

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
 import type { Version } from '../../db/versions.ts';
-import type { Runtime } from '../../runtime/runtime.ts';
+import type { ContainerMetadata, Runtime, StepType } from '../../runtime/runtime.ts';
 import { buildEvent, unixNow, type MetadataField } from '../events.ts';
 import type { StepContext } from '../exec.ts';
 import type { Interpolator, Redactor } from '../vars.ts';
@@ -24,8 +24,8 @@ export interface BuildInfo {
 
 /** Records a build leaves besides its events; implemented on the database by the web node. */
 export interface BuildRecorder {
-  /** a put's created version: saved into the resource's history and as the build's output */
-  saveOutput(resourceName: string, outputName: string, version: Version, metadata: MetadataField[]): Promise<void>;
+  /** a put's created version: saved into the resource's history (scope) and as the build's output */
+  saveOutput(resourceId: number, scopeId: number, outputName: string, version: Version, metadata: MetadataField[]): Promise<void>;
   /** the resource cache of an image the build used (build_image_resource_caches) */
   saveImageResourceCache(resourceCacheId: number): Promise<void>;
 }
@@ -61,6 +61,28 @@ export function buildEnv(deps: StepDeps): Record<string, string> {
     env.BUILD_URL_SHORT = env.BUILD_URL;
   }
   return env;
+}
+
+/** The container metadata of a build step: what it is and where it belongs (labels on Kubernetes). */
+export function stepMetadata(deps: StepDeps, type: StepType, step: string, planId: string): ContainerMetadata {
+  const b = deps.build;
+  return {
+    type,
+    step,
+    planId,
+    buildId: b.id,
+    build: b.name,
+    team: b.teamName,
+    ...(b.pipelineName ? { pipeline: b.pipelineName } : {}),
+    ...(b.jobName ? { job: b.jobName } : {}),
+  };
+}
+
+/** The `in`/`out` response: a version and its metadata. A missing version is a protocol error. */
+export function versionResponse(script: 'in' | 'out', response: { version?: unknown; metadata?: MetadataField[] }): { version: Version; metadata: MetadataField[] } {
+  const version = response.version;
+  if (!version || typeof version !== 'object' || Array.isArray(version)) throw new Error(`resource script '${script}' returned no version`);
+  return { version: version as Version, metadata: response.metadata ?? [] };
 }
 
 /** A fresh container handle. */

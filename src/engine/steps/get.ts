@@ -5,7 +5,7 @@ import { findOrCreateResourceCache, findOrCreateResourceConfig, type Version } f
 import type { GetPlan, PlanId } from '../../planner/plan.ts';
 import { buildEvent, unixNow, type MetadataField } from '../events.ts';
 import type { StepContext } from '../exec.ts';
-import { buildEnv, emitError, newHandle, type StepDeps } from './deps.ts';
+import { buildEnv, emitError, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
 import { resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
 import { runResourceScript } from './resource-script.ts';
 
@@ -33,15 +33,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
   const container = await deps.runtime.createContainer(
     {
       handle: newHandle(),
-      metadata: {
-        type: 'get',
-        step: plan.name,
-        planId: id,
-        buildId: deps.build.id,
-        build: deps.build.name,
-        ...(deps.build.pipelineName ? { pipeline: deps.build.pipelineName } : {}),
-        ...(deps.build.jobName ? { job: deps.build.jobName } : {}),
-      },
+      metadata: stepMetadata(deps, 'get', plan.name, id),
       image: image.image,
       privileged: image.privileged,
       inputs: [],
@@ -65,9 +57,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
       await ctx.emit(buildEvent('finish-get', { time: unixNow(), origin: { id }, exit_status: outcome.exitStatus }));
       return false;
     }
-    const fetched = outcome.response.version;
-    if (!fetched || typeof fetched !== 'object') throw new Error("resource script 'in' returned no version");
-    const metadata = outcome.response.metadata ?? [];
+    const { version: fetched, metadata } = versionResponse('in', outcome.response);
     const artifact = await container.artifact('get');
     const result: GetResult = { version: fetched, metadata, resourceCacheId: cache.id, artifact };
     ctx.state.storeResult(id, result);

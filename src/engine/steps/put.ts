@@ -1,11 +1,11 @@
 // The put step: run the type's `out` with the build's artifacts, record the version it created
 // (the implicit get that follows fetches it through `version_from`).
 import type { PlanId, PutPlan } from '../../planner/plan.ts';
-import type { Version } from '../../db/versions.ts';
+import { findOrCreateResourceConfig, findOrCreateScope, setResourceScope, type Version } from '../../db/versions.ts';
 import { buildEvent, unixNow, type MetadataField } from '../events.ts';
 import type { StepContext } from '../exec.ts';
 import type { Artifact } from '../run-state.ts';
-import { buildEnv, newHandle, type StepDeps } from './deps.ts';
+import { buildEnv, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
 import { resolveTypeImage, type RunPlan } from './image.ts';
 import { runResourceScript } from './resource-script.ts';
 
@@ -28,6 +28,12 @@ export function putInputs(inputs: PutPlan['inputs'], params: unknown, available:
   return available.filter((name) => found.has(name));
 }
 
+async function pipelineResourceId(deps: StepDeps, name: string): Promise<number | undefined> {
+  if (deps.build.pipelineId === undefined) return undefined;
+  const r = await deps.db.query<{ id: number }>('SELECT id FROM resources WHERE pipeline_id = $1 AND name = $2', [deps.build.pipelineId, name]);
+  return r.rows[0]?.id;
+}
+
 export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
   await ctx.emit(buildEvent('initialize-put', { time: unixNow(), origin: { id } }));
   const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
@@ -48,15 +54,7 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
   const container = await deps.runtime.createContainer(
     {
       handle: newHandle(),
-      metadata: {
-        type: 'put',
-        step: plan.name,
-        planId: id,
-        buildId: deps.build.id,
-        build: deps.build.name,
-        ...(deps.build.pipelineName ? { pipeline: deps.build.pipelineName } : {}),
-        ...(deps.build.jobName ? { job: deps.build.jobName } : {}),
-      },
+      metadata: stepMetadata(deps, 'put', plan.name, id),
       image: image.image,
       privileged: image.privileged,
       inputs,
@@ -80,10 +78,16 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
       await ctx.emit(buildEvent('finish-put', { time: unixNow(), origin: { id }, exit_status: outcome.exitStatus }));
       return false;
     }
-    const version = outcome.response.version;
-    if (!version || typeof version !== 'object') throw new Error("resource script 'out' returned no version");
-    const metadata = outcome.response.metadata ?? [];
-    if (plan.resource) await deps.recorder.saveOutput(plan.resource, plan.name, version, metadata);
+    const { version, metadata } = versionResponse('out', outcome.response);
+    const resourceId = await pipelineResourceId(deps, plan.resource);
+    if (resourceId !== undefined) {
+      // The put's config may never have been checked: its version goes into that config's scope,
+      // which the resource now points at (concourse-core §2, "A put saves its output version").
+      const config = await findOrCreateResourceConfig(deps.db, image.parent, source);
+      const scope = await findOrCreateScope(deps.db, config.id, resourceId);
+      await setResourceScope(deps.db, resourceId, scope);
+      await deps.recorder.saveOutput(resourceId, scope.id, plan.name, version, metadata);
+    }
     ctx.state.storeResult(id, { version });
     await ctx.emit(buildEvent('finish-put', { time: unixNow(), origin: { id }, exit_status: 0, version, metadata }));
     return true;

@@ -10,7 +10,7 @@ import { buildEvent, unixNow, type TaskEventConfig } from '../events.ts';
 import type { StepContext } from '../exec.ts';
 import { StepTimedOut } from '../outcome.ts';
 import type { Artifact } from '../run-state.ts';
-import { emitError, logWriter, newHandle, type StepDeps } from './deps.ts';
+import { emitError, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
 
 /** Task params become env: strings as they are, null as "", anything else as JSON (Concourse's rule). */
 export function taskEnv(configParams: Record<string, unknown> | undefined, stepParams: Record<string, unknown> | undefined): Record<string, string> {
@@ -81,15 +81,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
   const container = await deps.runtime.createContainer(
     {
       handle: newHandle(),
-      metadata: {
-        type: 'task',
-        step: plan.name,
-        planId: id,
-        buildId: deps.build.id,
-        build: deps.build.name,
-        ...(deps.build.pipelineName ? { pipeline: deps.build.pipelineName } : {}),
-        ...(deps.build.jobName ? { job: deps.build.jobName } : {}),
-      },
+      metadata: stepMetadata(deps, 'task', plan.name, id),
       image: { kind: 'none' },
       privileged: plan.privileged === true,
       inputs,
