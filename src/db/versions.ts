@@ -1,5 +1,5 @@
 // Version history: resource configs, their scopes, and saving check results (§2, §5, §6).
-import { createHash } from 'node:crypto';
+import { canonicalJson, sha256Hex as sha256, versionDigest } from '../resources/version.ts';
 import type { Queryable } from './database.ts';
 import { NotFoundError } from './errors.ts';
 
@@ -11,25 +11,7 @@ export interface MetadataField {
 
 // ------------------------------------------------------------------------------ digests
 
-/** JSON with object keys sorted (recursively), no whitespace: the form that gets hashed. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj)
-      .filter((k) => obj[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-/** A version's identity: sha256 hex of its canonical JSON (`version_sha256`, `version_digest`). */
-export function versionDigest(version: Version): string {
-  return sha256(canonicalJson(version));
-}
+export { canonicalJson, versionDigest } from '../resources/version.ts';
 
 /** `resource_configs.source_hash`: sha256 hex of the canonical JSON of the (interpolated) source. */
 export function sourceHash(source: Record<string, unknown> | null | undefined): string {

@@ -1,5 +1,6 @@
 // Small typed readers for source/params fields, with readable errors, plus helpers shared by the
 // built-in types (Go durations, abortable sleep).
+import { parseDuration } from '../config/duration.ts';
 import { ResourceError, type JsonObject, type JsonValue, type Version } from './protocol.ts';
 
 export function isObject(value: unknown): value is JsonObject {
@@ -103,27 +104,9 @@ export function toVersion(value: unknown, where = 'version'): Version {
   return out;
 }
 
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const SEGMENT = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-
-/** Go's time.ParseDuration (`1h30m`, `10s`, `1.5h`, `0`) in milliseconds; undefined when invalid. */
+/** Go's time.ParseDuration, as the config layer reads it; resources also accept surrounding spaces. */
 export function parseGoDuration(text: string): number | undefined {
-  let rest = text.trim();
-  let sign = 1;
-  if (rest.startsWith('-') || rest.startsWith('+')) {
-    sign = rest.startsWith('-') ? -1 : 1;
-    rest = rest.slice(1);
-  }
-  if (rest === '0') return 0;
-  if (rest === '') return undefined;
-  let total = 0;
-  SEGMENT.lastIndex = 0;
-  while (SEGMENT.lastIndex < rest.length) {
-    const m = SEGMENT.exec(rest);
-    if (!m) return undefined;
-    total += Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
-  }
-  return sign * total;
+  return parseDuration(text.trim());
 }
 
 /** Resolves after `ms`, or rejects with a ResourceError when the signal aborts. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { versionDigest as dbVersionDigest } from '../../src/db/versions.ts';
 import { computeInputs, groupByPassedJobs } from '../../src/scheduler/algorithm/compute.ts';
 import { caseStoreData } from '../../src/scheduler/algorithm/cases.ts';
-import { canonicalJson, versionDigest } from '../../src/scheduler/algorithm/digest.ts';
+import { canonicalJson, versionDigest } from '../../src/resources/version.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
 import {
   NO_SATISFIABLE_BUILDS,

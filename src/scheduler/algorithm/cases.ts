@@ -1,7 +1,7 @@
 // The `concourse-input-resolution-cases/v1` fixture format (design reference §0): parsing, the
 // inputs and store a case describes, and the comparison of a result with a case's expectations.
 import { z } from 'zod';
-import { canonicalJson, versionDigest } from './digest.ts';
+import { canonicalJson, versionDigest } from '../../resources/version.ts';
 import type { MemoryStoreData } from './memory-store.ts';
 import { isResolveError, type AlgorithmInput, type ComputeResult, type Version } from './types.ts';
 

@@ -1,7 +1,7 @@
 // An in-memory VersionsStore: the same semantics as the Postgres store, over plain arrays. Used
 // for fast table tests of the algorithm.
 import { compareBuildsNewestFirst, compareBuildsOldestFirst, isNewerBuild, isOlderBuild } from './cursor.ts';
-import { versionDigest } from './digest.ts';
+import { versionDigest } from '../../resources/version.ts';
 import type {
   AlgorithmVersion,
   BuildCursor,
