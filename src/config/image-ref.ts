@@ -3,32 +3,25 @@
 import type { ConfigPath } from './steps.ts';
 import { error, type Finding } from './diagnostic.ts';
 import { isVarRef, VAR_PATTERN } from './var-syntax.ts';
+import { repositoryProblem as imageRepositoryProblem, tagProblem as imageTagProblem } from '../images/reference.ts';
 
-/** The problem with a repository value, or undefined. A registry host with a port is fine. */
+/**
+ * The problem with a repository value, or undefined (the rules of src/images/reference.ts). Vars
+ * inside it (a `((registry))` host) could be anything: they are checked as a neutral stand-in and
+ * shown as written.
+ */
 export function repositoryProblem(repository: string): string | undefined {
   if (isVarRef(repository)) return undefined;
-  // vars inside (a `((registry))` host) could be anything: check the rest with a neutral stand-in
-  const text = repository.replace(VAR_PATTERN, 'var');
-  const at = text.indexOf('@');
-  if (at >= 0) {
-    const name = repository.slice(0, repository.indexOf('@'));
-    return `repository '${repository}' carries a digest; write repository: ${name} and pin the digest in the version ({digest: ${text.slice(at + 1)}})`;
-  }
-  const lastSlash = text.lastIndexOf('/');
-  const colon = text.indexOf(':', lastSlash + 1);
-  if (colon >= 0) {
-    const tag = text.slice(colon + 1);
-    const name = repository.slice(0, repository.length - tag.length - 1);
-    return `repository '${repository}' carries a tag; write repository: ${name} and tag: "${tag}"`;
-  }
-  return undefined;
+  const vars: string[] = [];
+  const text = repository.replace(VAR_PATTERN, (v) => `jetwayvar${vars.push(v) - 1}x`);
+  const problem = imageRepositoryProblem(text);
+  return problem?.replace(/jetwayvar(\d+)x/g, (_, i: string) => vars[Number(i)] ?? '');
 }
 
 /** The problem with a tag value, or undefined. */
 export function tagProblem(tag: unknown): string | undefined {
-  if (typeof tag === 'string') return undefined;
-  const kind = tag === null ? 'null' : Array.isArray(tag) ? 'a list' : `a ${typeof tag}`;
-  return `tag must be a string, got ${kind} (${JSON.stringify(tag)}); quote it in YAML: tag: "${String(tag)}" (YAML reads 3.10 as the number 3.1)`;
+  if (typeof tag === 'string' && tag.includes('((')) return undefined;
+  return imageTagProblem(tag);
 }
 
 /** Checks a registry-image `source` (of a resource, resource type or image_resource) at `at`. */
