@@ -1,21 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from '../../src/cli/program.ts';
-import type { CliIO } from '../../src/cli/io.ts';
+import { capture } from '../support/cli.ts';
 
-function capture(): CliIO & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (t: string) => {
-      io.out += t;
-    },
-    stderr: (t: string) => {
-      io.err += t;
-    },
-  };
-  return io;
-}
 
 test('an unknown flag is a usage error with exit status 2 naming the flag', async () => {
   const io = capture();

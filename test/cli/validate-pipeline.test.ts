@@ -4,21 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../src/cli/program.ts';
-import type { CliIO } from '../../src/cli/io.ts';
+import { capture } from '../support/cli.ts';
 
-function capture(): CliIO & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (t: string) => {
-      io.out += t;
-    },
-    stderr: (t: string) => {
-      io.err += t;
-    },
-  };
-  return io;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'jetway-validate-'));
 function file(name: string, text: string): string {
