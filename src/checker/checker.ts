@@ -1,0 +1,325 @@
+// The checker (lidar, concourse-core §5): a periodic scanner creating check builds for the
+// resources that need them, manual (API) and webhook checks, and the CheckRequester the build
+// starter asks for the checks a pending build waits for. It only creates check builds and hands
+// them to the BuildTracker; the engine runs them (scope lock, should-run, the check script,
+// saving versions and the scope's check times).
+//
+// Check builds are persisted `builds` rows named `check`, with resource_id / resource_type_id,
+// status started, the plan saved and a `status: started` event. API and webhook checks are
+// `manually_triggered` and kept (like any build). Periodic checks and the build starter's
+// checks — in-memory builds in Concourse — are persisted too, not manually triggered, and
+// pruned when the next one is created: only the newest `keepPeriodicBuilds` completed ones per
+// resource (and the one the scope records as its last check) are kept.
+import { timingSafeEqual } from 'node:crypto';
+import type { ResourceType } from '../config/index.ts';
+import { parseDuration } from '../config/index.ts';
+import { createStartedBuild, type BuildRecord } from '../db/builds.ts';
+import type { Database, Queryable } from '../db/database.ts';
+import { NotFoundError } from '../db/errors.ts';
+import {
+  checkCandidates,
+  checkIntervalElapsed,
+  findResource,
+  findResourceType,
+  getResource,
+  getResourceType,
+  pruneCheckBuilds,
+  runningCheckExists,
+  type CheckTarget,
+} from '../db/resources.ts';
+import type { Version } from '../db/versions.ts';
+import type { BuildTracker, CheckRequest, CheckRequester, SchedulerLogger } from '../scheduler/interfaces.ts';
+import { silentLogger } from '../scheduler/interfaces.ts';
+import {
+  DEFAULT_CHECK_TIMEOUT,
+  DEFAULT_INTERVALS,
+  resourceCheckInterval,
+  resourceCheckPlan,
+  resourceTypeCheckInterval,
+  resourceTypeCheckPlan,
+  scanDecision,
+  type IntervalDefaults,
+  type ScanDecision,
+} from './policy.ts';
+
+/** Advisory-lock class serialising check creation per resource / type. */
+const CHECK_LOCK_CLASS = 0x6a7704;
+const TYPE_CHECK_LOCK_CLASS = 0x6a7705;
+/** A running check build older than its timeout plus this is considered abandoned. */
+const STALE_MARGIN_MS = 5 * 60_000;
+
+export const DEFAULT_SCANNER_INTERVAL_MS = 10_000;
+
+/** A bad or missing webhook token (HTTP 401). */
+export class UnauthorizedError extends Error {
+  readonly statusCode = 401;
+}
+
+export interface CheckerOptions {
+  tracker: BuildTracker;
+  /** Time between scans (default 10 s). */
+  intervalMs?: number;
+  /** Resources handled in parallel in one scan (default 8). */
+  concurrency?: number;
+  intervals?: Partial<IntervalDefaults>;
+  /** Completed periodic check builds kept per resource (default 5). */
+  keepPeriodicBuilds?: number;
+  logger?: SchedulerLogger;
+}
+
+export interface CheckOptions {
+  /** Skip the interval and the one-running-check rule. */
+  manual?: boolean;
+  /** A manual check's `from` (default: the resource's pin for periodic checks). */
+  from?: Version | null;
+  /** Manual: do not skip the interval of nested type checks. */
+  shallow?: boolean;
+  createdBy?: string | null;
+  /** A pending build waiting for this check: a running check created since it suffices. */
+  forBuildId?: number;
+  /** An API / webhook check: manually triggered and never pruned. */
+  api?: boolean;
+}
+
+export type CheckCreation = { created: true; build: BuildRecord } | { created: false; reason: 'interval' | 'running' | 'never' };
+
+export interface ScanResult {
+  resourceId: number;
+  decision: ScanDecision | 'running' | 'interval';
+  buildId?: number;
+}
+
+export class Checker implements CheckRequester {
+  private readonly tracker: BuildTracker;
+  private readonly intervalMs: number;
+  private readonly concurrency: number;
+  private readonly intervals: IntervalDefaults;
+  private readonly keep: number;
+  private readonly logger: SchedulerLogger;
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private queued = false;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Database,
+    opts: CheckerOptions,
+  ) {
+    this.tracker = opts.tracker;
+    this.intervalMs = opts.intervalMs ?? DEFAULT_SCANNER_INTERVAL_MS;
+    this.concurrency = Math.max(1, opts.concurrency ?? 8);
+    this.intervals = { ...DEFAULT_INTERVALS, ...opts.intervals };
+    this.keep = opts.keepPeriodicBuilds ?? 5;
+    this.logger = opts.logger ?? silentLogger;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.scanNow();
+    this.timer = setInterval(() => this.scanNow(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.chain;
+  }
+
+  /** A nudge: scan as soon as possible. */
+  scanNow(): void {
+    if (this.queued || this.stopped) return;
+    this.queued = true;
+    this.scan().catch((err: unknown) => this.logger.error({ err: String(err) }, 'check scan failed'));
+  }
+
+  /** One scan (after any scan in progress). */
+  scan(): Promise<ScanResult[]> {
+    const run = this.chain.then(() => {
+      this.queued = false;
+      return this.scanOnce();
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async scanOnce(): Promise<ScanResult[]> {
+    const candidates = await checkCandidates(this.db);
+    const results: ScanResult[] = [];
+    const todo: { resourceId: number; from: Version | null }[] = [];
+    for (const c of candidates) {
+      const decision = scanDecision(c.facts, resourceCheckInterval(c.resource.config, this.intervals));
+      if (decision === 'check') todo.push({ resourceId: c.resource.id, from: c.resource.pinnedVersion });
+      else results.push({ resourceId: c.resource.id, decision });
+    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < todo.length) {
+        const item = todo[next++]!;
+        try {
+          const r = await this.tryCreateCheck(item.resourceId, { from: item.from });
+          results.push(
+            r.created
+              ? { resourceId: item.resourceId, decision: 'check', buildId: r.build.id }
+              : { resourceId: item.resourceId, decision: r.reason === 'never' ? 'never' : r.reason },
+          );
+        } catch (err) {
+          this.logger.error({ resourceId: item.resourceId, err: String(err) }, 'creating a check failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, todo.length) }, worker));
+    return results.sort((a, b) => a.resourceId - b.resourceId);
+  }
+
+  /**
+   * `TryCreateCheck` for a resource: unless manual, nothing when now < the scope's
+   * next_check_time or a check of the resource is running; else the check plan and a started
+   * check build, handed to the tracker.
+   */
+  async tryCreateCheck(resourceId: number, opts: CheckOptions = {}): Promise<CheckCreation> {
+    const creation = await this.db.transaction(async (tx): Promise<CheckCreation> => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [CHECK_LOCK_CLASS, resourceId]);
+      const resource = await getResource(tx, resourceId);
+      if (!resource) throw new NotFoundError(`resource ${resourceId} not found`);
+      const interval = resourceCheckInterval(resource.config, this.intervals);
+      const target: CheckTarget = { resourceId };
+      const stale = staleAfterMs(resource.config.check_timeout);
+      if (!opts.manual) {
+        if (!(await checkIntervalElapsed(tx, resource.scopeId))) return { created: false, reason: 'interval' };
+        if (await runningCheckExists(tx, target, stale)) return { created: false, reason: 'running' };
+      } else if (opts.forBuildId !== undefined && (await runningCheckExists(tx, target, stale, opts.forBuildId))) {
+        return { created: false, reason: 'running' };
+      }
+      const types = await pipelineResourceTypes(tx, resource.pipelineId);
+      const from = opts.from !== undefined ? opts.from : opts.manual ? null : resource.pinnedVersion;
+      const plan = resourceCheckPlan(resource.config, types, {
+        interval,
+        ...(from ? { from } : {}),
+        skipInterval: opts.manual === true,
+        shallow: opts.shallow === true,
+      });
+      const build = await createStartedBuild(tx, {
+        teamId: resource.teamId,
+        pipelineId: resource.pipelineId,
+        resourceId,
+        plan,
+        manuallyTriggered: opts.api === true,
+        createdBy: opts.createdBy ?? null,
+      });
+      if (!opts.api) await pruneCheckBuilds(tx, target, this.keep);
+      return { created: true, build };
+    });
+    if (creation.created) {
+      this.logger.debug({ resourceId, buildId: creation.build.id }, 'check created');
+      this.tracker.track(creation.build.id);
+    }
+    return creation;
+  }
+
+  /** A resource type's check (API: `POST …/resource-types/:t/check`). */
+  async tryCreateTypeCheck(resourceTypeId: number, opts: CheckOptions = {}): Promise<CheckCreation> {
+    const creation = await this.db.transaction(async (tx): Promise<CheckCreation> => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [TYPE_CHECK_LOCK_CLASS, resourceTypeId]);
+      const type = await getResourceType(tx, resourceTypeId);
+      if (!type) throw new NotFoundError(`resource type ${resourceTypeId} not found`);
+      const target: CheckTarget = { resourceTypeId };
+      if (!opts.manual) {
+        if (!(await checkIntervalElapsed(tx, type.scopeId))) return { created: false, reason: 'interval' };
+        if (await runningCheckExists(tx, target, staleAfterMs(undefined))) return { created: false, reason: 'running' };
+      }
+      const types = await pipelineResourceTypes(tx, type.pipelineId);
+      const plan = resourceTypeCheckPlan(type.config, types, {
+        interval: resourceTypeCheckInterval(type.config, this.intervals),
+        ...(opts.from ? { from: opts.from } : {}),
+        skipInterval: opts.manual === true,
+        shallow: opts.shallow === true,
+      });
+      const build = await createStartedBuild(tx, {
+        teamId: type.teamId,
+        pipelineId: type.pipelineId,
+        resourceTypeId,
+        plan,
+        manuallyTriggered: opts.api === true,
+        createdBy: opts.createdBy ?? null,
+      });
+      if (!opts.api) await pruneCheckBuilds(tx, target, this.keep);
+      return { created: true, build };
+    });
+    if (creation.created) this.tracker.track(creation.build.id);
+    return creation;
+  }
+
+  /** `POST …/resources/:r/check` (`fly check-resource`): a manual, persisted check build. */
+  async checkResource(
+    pipelineId: number,
+    resourceName: string,
+    opts: { from?: Version | null; shallow?: boolean; createdBy?: string | null } = {},
+  ): Promise<BuildRecord> {
+    const resource = await findResource(this.db, pipelineId, resourceName);
+    if (!resource) throw new NotFoundError(`resource ${resourceName} not found`);
+    const r = await this.tryCreateCheck(resource.id, { ...opts, manual: true, api: true });
+    if (!r.created) throw new Error(`a manual check of ${resourceName} was not created (${r.reason})`);
+    return r.build;
+  }
+
+  /** `POST …/resource-types/:t/check`. */
+  async checkResourceType(
+    pipelineId: number,
+    typeName: string,
+    opts: { from?: Version | null; shallow?: boolean; createdBy?: string | null } = {},
+  ): Promise<BuildRecord> {
+    const type = await findResourceType(this.db, pipelineId, typeName);
+    if (!type) throw new NotFoundError(`resource type ${typeName} not found`);
+    const r = await this.tryCreateTypeCheck(type.id, { ...opts, manual: true, api: true });
+    if (!r.created) throw new Error(`a manual check of resource type ${typeName} was not created (${r.reason})`);
+    return r.build;
+  }
+
+  /**
+   * `POST …/resources/:r/check/webhook?webhook_token=T`: a manual check when T equals the
+   * resource's webhook_token; UnauthorizedError otherwise (also when the resource has none).
+   * The token is compared as written in the config: a `((var))` token is not interpolated here.
+   */
+  async checkWebhook(pipelineId: number, resourceName: string, token: string): Promise<BuildRecord> {
+    const resource = await findResource(this.db, pipelineId, resourceName);
+    if (!resource) throw new NotFoundError(`resource ${resourceName} not found`);
+    if (!tokenMatches(resource.config.webhook_token, token)) throw new UnauthorizedError('invalid webhook token');
+    const r = await this.tryCreateCheck(resource.id, { manual: true, api: true });
+    if (!r.created) throw new Error(`a webhook check of ${resourceName} was not created (${r.reason})`);
+    return r.build;
+  }
+
+  /** CheckRequester: the build starter's checks (§4.4 step 3). */
+  async requestChecks(requests: readonly CheckRequest[]): Promise<void> {
+    for (const req of requests) {
+      try {
+        await this.tryCreateCheck(req.resourceId, { manual: req.manual, forBuildId: req.forBuildId });
+      } catch (err) {
+        this.logger.warn({ resourceId: req.resourceId, err: String(err) }, 'a check requested by the scheduler failed');
+      }
+    }
+  }
+}
+
+export function tokenMatches(expected: string | undefined, given: string): boolean {
+  if (!expected) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function staleAfterMs(checkTimeout: string | undefined): number {
+  const timeout = parseDuration(checkTimeout ?? DEFAULT_CHECK_TIMEOUT) ?? parseDuration(DEFAULT_CHECK_TIMEOUT)!;
+  return timeout + STALE_MARGIN_MS;
+}
+
+async function pipelineResourceTypes(db: Queryable, pipelineId: number): Promise<ResourceType[]> {
+  const r = await db.query<{ config: ResourceType }>('SELECT config FROM resource_types WHERE pipeline_id = $1 AND active ORDER BY id', [
+    pipelineId,
+  ]);
+  return r.rows.map((row) => row.config);
+}
+

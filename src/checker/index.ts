@@ -1,0 +1,3 @@
+// The checker (lidar): periodic scanning, manual and webhook checks, checks for the scheduler.
+export * from './policy.ts';
+export * from './checker.ts';

@@ -1,0 +1,410 @@
+// The job store: reading jobs (with their next/finished builds), pause/unpause, and what the
+// scheduler reads and writes per job (§4.1): due jobs, algorithm inputs, the next input mapping,
+// has_new_inputs, last_scheduled.
+import type { Job } from '../config/index.ts';
+import type { AlgorithmInput, ComputeResult } from '../scheduler/algorithm/types.ts';
+import { isResolveError } from '../scheduler/algorithm/types.ts';
+import { BUILD_SELECT, toBuildRecord, type BuildRecord } from './builds.ts';
+import type { Queryable } from './database.ts';
+import { NotFoundError } from './errors.ts';
+import type { Version } from './versions.ts';
+
+export { requestJobSchedule } from './builds.ts';
+
+export interface JobRecord {
+  id: number;
+  name: string;
+  pipelineId: number;
+  pipelineName: string;
+  pipelineInstanceVars: Record<string, unknown> | null;
+  teamId: number;
+  teamName: string;
+  config: Job;
+  active: boolean;
+  paused: boolean;
+  pipelinePaused: boolean;
+  pipelineArchived: boolean;
+  public: boolean;
+  /** Effective: 1 for serial / serial_groups, else max_in_flight, 0 = unlimited. */
+  maxInFlight: number;
+  tags: string[];
+  disableManualTrigger: boolean;
+  disableReruns: boolean;
+  buildNumberSeq: number;
+  inputsDetermined: boolean;
+  hasNewInputs: boolean;
+  maxInFlightReached: boolean;
+  latestCompletedBuildId: number | null;
+  nextBuildId: number | null;
+  transitionBuildId: number | null;
+  serialGroups: string[];
+}
+
+interface JobRow extends Record<string, unknown> {
+  id: number;
+  name: string;
+  pipeline_id: number;
+  pipeline_name: string;
+  pipeline_instance_vars: Record<string, unknown> | null;
+  team_id: number;
+  team_name: string;
+  config: Job;
+  active: boolean;
+  paused: boolean;
+  pipeline_paused: boolean;
+  pipeline_archived: boolean;
+  public: boolean;
+  max_in_flight: number;
+  tags: string[];
+  disable_manual_trigger: boolean;
+  disable_reruns: boolean;
+  build_number_seq: number;
+  inputs_determined: boolean;
+  has_new_inputs: boolean;
+  max_in_flight_reached: boolean;
+  latest_completed_build_id: number | null;
+  next_build_id: number | null;
+  transition_build_id: number | null;
+  serial_groups: string[];
+}
+
+const JOB_SELECT = `SELECT j.id, j.name, j.pipeline_id, p.name AS pipeline_name, p.instance_vars AS pipeline_instance_vars,
+    p.team_id, t.name AS team_name, j.config, j.active, j.paused, p.paused AS pipeline_paused,
+    p.archived AS pipeline_archived, j.public, j.max_in_flight, j.tags, j.disable_manual_trigger, j.disable_reruns,
+    j.build_number_seq, j.inputs_determined, j.has_new_inputs, j.max_in_flight_reached,
+    j.latest_completed_build_id, j.next_build_id, j.transition_build_id,
+    ARRAY(SELECT serial_group FROM jobs_serial_groups g WHERE g.job_id = j.id ORDER BY serial_group) AS serial_groups
+  FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN teams t ON t.id = p.team_id`;
+
+function toJob(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    pipelineId: r.pipeline_id,
+    pipelineName: r.pipeline_name,
+    pipelineInstanceVars: r.pipeline_instance_vars,
+    teamId: r.team_id,
+    teamName: r.team_name,
+    config: r.config,
+    active: r.active,
+    paused: r.paused,
+    pipelinePaused: r.pipeline_paused,
+    pipelineArchived: r.pipeline_archived,
+    public: r.public,
+    maxInFlight: r.max_in_flight,
+    tags: r.tags,
+    disableManualTrigger: r.disable_manual_trigger,
+    disableReruns: r.disable_reruns,
+    buildNumberSeq: r.build_number_seq,
+    inputsDetermined: r.inputs_determined,
+    hasNewInputs: r.has_new_inputs,
+    maxInFlightReached: r.max_in_flight_reached,
+    latestCompletedBuildId: r.latest_completed_build_id,
+    nextBuildId: r.next_build_id,
+    transitionBuildId: r.transition_build_id,
+    serialGroups: r.serial_groups,
+  };
+}
+
+export async function getJob(db: Queryable, jobId: number): Promise<JobRecord | undefined> {
+  const r = await db.query<JobRow>(`${JOB_SELECT} WHERE j.id = $1`, [jobId]);
+  const row = r.rows[0];
+  return row ? toJob(row) : undefined;
+}
+
+export async function mustGetJob(db: Queryable, jobId: number): Promise<JobRecord> {
+  const job = await getJob(db, jobId);
+  if (!job) throw new NotFoundError(`job ${jobId} not found`);
+  return job;
+}
+
+/** An active job of a pipeline by name. */
+export async function findJob(db: Queryable, pipelineId: number, name: string): Promise<JobRecord | undefined> {
+  const r = await db.query<JobRow>(`${JOB_SELECT} WHERE j.pipeline_id = $1 AND j.name = $2 AND j.active`, [pipelineId, name]);
+  const row = r.rows[0];
+  return row ? toJob(row) : undefined;
+}
+
+export interface JobSummary extends JobRecord {
+  nextBuild: BuildRecord | null;
+  finishedBuild: BuildRecord | null;
+  transitionBuild: BuildRecord | null;
+}
+
+/** The active jobs of a pipeline in config order, with next/finished/transition builds. */
+export async function listJobs(db: Queryable, pipelineId: number): Promise<JobSummary[]> {
+  const r = await db.query<JobRow>(`${JOB_SELECT} WHERE j.pipeline_id = $1 AND j.active ORDER BY j.ordering, j.id`, [pipelineId]);
+  const jobs = r.rows.map(toJob);
+  const ids = [
+    ...new Set(jobs.flatMap((j) => [j.nextBuildId, j.latestCompletedBuildId, j.transitionBuildId]).filter((x): x is number => x !== null)),
+  ];
+  const builds = new Map<number, BuildRecord>();
+  if (ids.length > 0) {
+    const b = await db.query<Parameters<typeof toBuildRecord>[0]>(`${BUILD_SELECT} WHERE b.id = ANY($1::int[])`, [ids]);
+    for (const row of b.rows) builds.set(row.id, toBuildRecord(row));
+  }
+  const pick = (id: number | null): BuildRecord | null => (id === null ? null : (builds.get(id) ?? null));
+  return jobs.map((j) => ({
+    ...j,
+    nextBuild: pick(j.nextBuildId),
+    finishedBuild: pick(j.latestCompletedBuildId),
+    transitionBuild: pick(j.transitionBuildId),
+  }));
+}
+
+export async function pauseJob(db: Queryable, jobId: number, by?: string): Promise<void> {
+  const r = await db.query('UPDATE jobs SET paused = true, paused_by = $2, paused_at = now() WHERE id = $1', [jobId, by ?? null]);
+  if (r.rowCount === 0) throw new NotFoundError(`job ${jobId} not found`);
+}
+
+/** Unpauses the job and requests its scheduling (pending builds may start now). */
+export async function unpauseJob(db: Queryable, jobId: number): Promise<void> {
+  const r = await db.query(
+    'UPDATE jobs SET paused = false, paused_by = NULL, paused_at = NULL, schedule_requested = clock_timestamp() WHERE id = $1',
+    [jobId],
+  );
+  if (r.rowCount === 0) throw new NotFoundError(`job ${jobId} not found`);
+}
+
+// ------------------------------------------------------------------------------ scheduling
+
+export interface DueJob {
+  id: number;
+  /** schedule_requested as Postgres text (full microsecond precision), to store back as last_scheduled. */
+  scheduleRequested: string;
+}
+
+/**
+ * Jobs to schedule: active jobs with schedule_requested > last_scheduled, of any pipeline
+ * (paused and archived pipelines too: their pending builds may have to be aborted).
+ */
+export async function jobsDueForScheduling(db: Queryable): Promise<DueJob[]> {
+  const r = await db.query<{ id: number; requested: string }>(
+    `SELECT j.id, j.schedule_requested::text AS requested FROM jobs j
+      WHERE j.active AND j.schedule_requested > j.last_scheduled ORDER BY j.id`,
+  );
+  return r.rows.map((row) => ({ id: row.id, scheduleRequested: row.requested }));
+}
+
+/** Stores last_scheduled = the schedule_requested value read when the job was picked. */
+export async function markJobScheduled(db: Queryable, jobId: number, scheduleRequested: string): Promise<void> {
+  await db.query('UPDATE jobs SET last_scheduled = $2::timestamptz WHERE id = $1 AND last_scheduled < $2::timestamptz', [
+    jobId,
+    scheduleRequested,
+  ]);
+}
+
+/** One get-input of a job, as configured (job_inputs rows of one name), plus its pin. */
+export interface JobInputConfig {
+  name: string;
+  resourceId: number;
+  resourceName: string;
+  passed: number[];
+  trigger: boolean;
+  version: 'latest' | 'every' | Version;
+  /** The resource's pin (config or API), if any. */
+  resourcePin: Version | null;
+}
+
+/** A job's inputs in config order (one entry per input name). */
+export async function jobInputConfigs(db: Queryable, jobId: number): Promise<JobInputConfig[]> {
+  const r = await db.query<{
+    name: string;
+    resource_id: number;
+    resource_name: string;
+    passed_job_id: number | null;
+    trigger: boolean;
+    version: 'latest' | 'every' | Version;
+    pin: Version | null;
+  }>(
+    `SELECT ji.name, ji.resource_id, r.name AS resource_name, ji.passed_job_id, ji.trigger, ji.version, rp.version AS pin
+       FROM job_inputs ji JOIN resources r ON r.id = ji.resource_id
+       LEFT JOIN resource_pins rp ON rp.resource_id = ji.resource_id
+      WHERE ji.job_id = $1 ORDER BY ji.id`,
+    [jobId],
+  );
+  const byName = new Map<string, JobInputConfig>();
+  for (const row of r.rows) {
+    let input = byName.get(row.name);
+    if (!input) {
+      input = {
+        name: row.name,
+        resourceId: row.resource_id,
+        resourceName: row.resource_name,
+        passed: [],
+        trigger: row.trigger,
+        version: row.version,
+        resourcePin: row.pin,
+      };
+      byName.set(row.name, input);
+    }
+    if (row.passed_job_id !== null && !input.passed.includes(row.passed_job_id)) input.passed.push(row.passed_job_id);
+  }
+  return [...byName.values()];
+}
+
+/** Pure: the pinned version of an input: the step's `version: {…}`, else the resource pin. */
+export function inputPin(input: JobInputConfig): Version | undefined {
+  if (typeof input.version === 'object') return input.version;
+  return input.resourcePin ?? undefined;
+}
+
+/** Pure: `job.AlgorithmInputs()`. */
+export function toAlgorithmInputs(inputs: readonly JobInputConfig[]): AlgorithmInput[] {
+  return inputs.map((input) => {
+    const pinned = inputPin(input);
+    return {
+      name: input.name,
+      resourceId: input.resourceId,
+      passed: new Set(input.passed),
+      useEvery: input.version === 'every',
+      ...(pinned ? { pinnedVersion: pinned } : {}),
+      trigger: input.trigger,
+    };
+  });
+}
+
+/**
+ * `SaveNextInputMapping`: inputs_determined = ok; next_build_inputs replaced with one row per
+ * input (version or resolve_error); next_build_pipes replaced with the vouching builds.
+ */
+export async function saveNextInputMapping(db: Queryable, jobId: number, result: ComputeResult): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query('UPDATE jobs SET inputs_determined = $2 WHERE id = $1', [jobId, result.ok]);
+    await tx.query('DELETE FROM next_build_inputs WHERE job_id = $1', [jobId]);
+    await tx.query('DELETE FROM next_build_pipes WHERE to_job_id = $1', [jobId]);
+    const pipes = new Set<number>();
+    for (const [name, input] of Object.entries(result.mapping)) {
+      if (isResolveError(input)) {
+        await tx.query('INSERT INTO next_build_inputs (job_id, input_name, resolve_error) VALUES ($1, $2, $3)', [
+          jobId,
+          name,
+          input.resolveError,
+        ]);
+        continue;
+      }
+      await tx.query(
+        `INSERT INTO next_build_inputs (job_id, input_name, resource_id, version_digest, first_occurrence)
+         VALUES ($1, $2, $3, $4, $5)`,
+        [jobId, name, input.resourceId, input.versionDigest, input.firstOccurrence],
+      );
+      for (const b of input.passedBuildIds) pipes.add(b);
+    }
+    for (const b of pipes) {
+      await tx.query('INSERT INTO next_build_pipes (to_job_id, from_build_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [jobId, b]);
+    }
+  });
+}
+
+export interface NextBuildInput {
+  name: string;
+  resourceId: number | null;
+  versionDigest: string | null;
+  firstOccurrence: boolean;
+  resolveError: string | null;
+}
+
+export async function nextBuildInputs(db: Queryable, jobId: number): Promise<NextBuildInput[]> {
+  const r = await db.query<{
+    input_name: string;
+    resource_id: number | null;
+    version_digest: string | null;
+    first_occurrence: boolean;
+    resolve_error: string | null;
+  }>('SELECT input_name, resource_id, version_digest, first_occurrence, resolve_error FROM next_build_inputs WHERE job_id = $1 ORDER BY input_name', [
+    jobId,
+  ]);
+  return r.rows.map((row) => ({
+    name: row.input_name,
+    resourceId: row.resource_id,
+    versionDigest: row.version_digest,
+    firstOccurrence: row.first_occurrence,
+    resolveError: row.resolve_error,
+  }));
+}
+
+export async function setHasNewInputs(db: Queryable, jobId: number, value: boolean): Promise<void> {
+  await db.query('UPDATE jobs SET has_new_inputs = $2 WHERE id = $1 AND has_new_inputs <> $2', [jobId, value]);
+}
+
+// ------------------------------------------------------------------------------ ScheduleBuild
+
+/** Advisory-lock class serialising ScheduleBuild within a serial group. */
+const SERIAL_GROUP_LOCK_CLASS = 0x6a7702;
+
+export interface ScheduleBuildResult {
+  scheduled: boolean;
+  /** Not scheduled because the job or pipeline is paused. */
+  paused: boolean;
+  maxInFlightReached: boolean;
+}
+
+/**
+ * `ScheduleBuild` (§4.4 step 2): already scheduled → ok; paused → not; with max_in_flight, the
+ * count of running builds across the job's serial groups (the implicit one named after the job
+ * included) must be below it and the build must be the oldest pending build of those jobs. The
+ * decision itself is `decide` (pure); this reads the facts under per-group locks, stores
+ * max_in_flight_reached and sets builds.scheduled.
+ */
+export async function scheduleBuild(
+  db: Queryable,
+  jobId: number,
+  buildId: number,
+  decide: (f: { maxInFlight: number; running: number; oldestPendingBuildId: number | undefined; buildId: number }) => {
+    scheduled: boolean;
+    maxInFlightReached: boolean;
+  },
+): Promise<ScheduleBuildResult> {
+  return db.transaction(async (tx) => {
+    const b = await tx.query<{ scheduled: boolean }>('SELECT scheduled FROM builds WHERE id = $1', [buildId]);
+    if (b.rows[0]?.scheduled) return { scheduled: true, paused: false, maxInFlightReached: false };
+    const j = await tx.query<{ name: string; paused: boolean; pipeline_paused: boolean; max_in_flight: number; groups: string[] }>(
+      `SELECT j.name, j.paused, p.paused AS pipeline_paused, j.max_in_flight,
+              ARRAY(SELECT serial_group FROM jobs_serial_groups WHERE job_id = j.id ORDER BY serial_group) AS groups
+         FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.id = $1`,
+      [jobId],
+    );
+    const job = j.rows[0];
+    if (!job) throw new NotFoundError(`job ${jobId} not found`);
+    if (job.paused || job.pipeline_paused) return { scheduled: false, paused: true, maxInFlightReached: false };
+
+    let decision = { scheduled: true, maxInFlightReached: false };
+    if (job.max_in_flight > 0) {
+      const groups = job.groups.length > 0 ? job.groups : [job.name];
+      for (const g of [...groups].sort()) {
+        await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext((SELECT pipeline_id FROM jobs WHERE id = $2)::text || '/' || $3))`, [
+          SERIAL_GROUP_LOCK_CLASS,
+          jobId,
+          g,
+        ]);
+      }
+      // the jobs sharing a group: of the same pipeline (serial groups are per pipeline)
+      const members = `SELECT g.job_id FROM jobs_serial_groups g JOIN jobs gj ON gj.id = g.job_id
+                        WHERE gj.pipeline_id = (SELECT pipeline_id FROM jobs WHERE id = $1) AND g.serial_group = ANY($2::text[])
+                       UNION SELECT $1`;
+      const running = await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM builds b WHERE b.job_id IN (${members}) AND b.scheduled AND NOT b.completed`,
+        [jobId, groups],
+      );
+      const oldest = await tx.query<{ id: number }>(
+        `SELECT b.id FROM builds b JOIN jobs bj ON bj.id = b.job_id JOIN pipelines p ON p.id = bj.pipeline_id
+          WHERE b.job_id IN (${members}) AND b.status = 'pending' AND NOT b.aborted
+            AND bj.inputs_determined AND NOT bj.paused AND NOT p.paused
+          ORDER BY coalesce(b.rerun_of, b.id) ASC, b.id ASC LIMIT 1`,
+        [jobId, groups],
+      );
+      decision = decide({
+        maxInFlight: job.max_in_flight,
+        running: running.rows[0]?.n ?? 0,
+        oldestPendingBuildId: oldest.rows[0]?.id,
+        buildId,
+      });
+    }
+    await tx.query('UPDATE jobs SET max_in_flight_reached = $2 WHERE id = $1 AND max_in_flight_reached <> $2', [
+      jobId,
+      decision.maxInFlightReached,
+    ]);
+    if (decision.scheduled) await tx.query('UPDATE builds SET scheduled = true WHERE id = $1', [buildId]);
+    return { scheduled: decision.scheduled, paused: false, maxInFlightReached: decision.maxInFlightReached };
+  });
+}

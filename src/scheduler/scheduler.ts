@@ -1,0 +1,198 @@
+// The scheduling loop (concourse-core §4.1): every interval (10 s by default), or when nudged,
+// schedule each job whose schedule_requested > last_scheduled, one at a time per job under a
+// per-job Postgres advisory lock.
+import { PostgresVersionsStore } from '../db/algorithm-store.ts';
+import { ensurePendingBuildExists } from '../db/builds.ts';
+import type { Database } from '../db/database.ts';
+import {
+  getJob,
+  jobInputConfigs,
+  jobsDueForScheduling,
+  markJobScheduled,
+  requestJobSchedule,
+  saveNextInputMapping,
+  setHasNewInputs,
+  toAlgorithmInputs,
+} from '../db/jobs.ts';
+import { computeInputs } from './algorithm/index.ts';
+import { tryStartPendingBuildsForJob, type StartOutcome } from './build-starter.ts';
+import { triggerDecision } from './decisions.ts';
+import { silentLogger, type BuildTracker, type CheckRequester, type SchedulerLogger } from './interfaces.ts';
+
+/** Advisory-lock class of the per-job scheduling lock (session level). */
+const JOB_LOCK_CLASS = 0x6a7703;
+
+export const DEFAULT_SCHEDULER_INTERVAL_MS = 10_000;
+
+export interface SchedulerOptions {
+  tracker: BuildTracker;
+  checks: CheckRequester;
+  /** Time between passes (default 10 s). */
+  intervalMs?: number;
+  /** Jobs scheduled in parallel in one pass (default 4; each holds a connection for its lock). */
+  concurrency?: number;
+  logger?: SchedulerLogger;
+}
+
+export interface JobScheduleResult {
+  jobId: number;
+  /** False when another scheduler held the job's lock. */
+  locked: boolean;
+  needsRetry: boolean;
+  /** A pending build was created by the trigger decision. */
+  createdBuildId?: number;
+  outcomes: StartOutcome[];
+}
+
+export class Scheduler {
+  private readonly tracker: BuildTracker;
+  private readonly checks: CheckRequester;
+  private readonly intervalMs: number;
+  private readonly concurrency: number;
+  private readonly logger: SchedulerLogger;
+  private timer: NodeJS.Timeout | undefined;
+  /** Passes run one after another on this chain. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** A nudged pass is queued and has not begun yet (further nudges join it). */
+  private queued = false;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Database,
+    opts: SchedulerOptions,
+  ) {
+    this.tracker = opts.tracker;
+    this.checks = opts.checks;
+    this.intervalMs = opts.intervalMs ?? DEFAULT_SCHEDULER_INTERVAL_MS;
+    this.concurrency = Math.max(1, opts.concurrency ?? 4);
+    this.logger = opts.logger ?? silentLogger;
+  }
+
+  /** Starts the loop: a pass now, then every interval. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.scheduleNow();
+    this.timer = setInterval(() => this.scheduleNow(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the loop and waits for the passes in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.chain;
+  }
+
+  /** A nudge: run a pass as soon as possible (nudges made before it begins share it). */
+  scheduleNow(): void {
+    if (this.queued || this.stopped) return;
+    this.queued = true;
+    this.tick().catch((err: unknown) => this.logger.error({ err: String(err) }, 'scheduling pass failed'));
+  }
+
+  /** One pass over the due jobs, after any pass in progress; tests drive the scheduler with it. */
+  tick(): Promise<JobScheduleResult[]> {
+    const pass = this.chain.then(() => {
+      this.queued = false;
+      return this.pass();
+    });
+    this.chain = pass.catch(() => undefined);
+    return pass;
+  }
+
+  private async pass(): Promise<JobScheduleResult[]> {
+    const due = await jobsDueForScheduling(this.db);
+    const results: JobScheduleResult[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < due.length) {
+        const job = due[next++]!;
+        try {
+          results.push(await this.scheduleJobLocked(job.id, job.scheduleRequested));
+        } catch (err) {
+          this.logger.error({ jobId: job.id, err: err instanceof Error ? err.stack : String(err) }, 'scheduling a job failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
+    return results.sort((a, b) => a.jobId - b.jobId);
+  }
+
+  /** Schedules one job under its advisory lock (skipped when another scheduler holds it). */
+  async scheduleJobLocked(jobId: number, scheduleRequested: string): Promise<JobScheduleResult> {
+    const client = await this.db.pool.connect();
+    try {
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [JOB_LOCK_CLASS, jobId]);
+      if (!got.rows[0]?.ok) return { jobId, locked: false, needsRetry: true, outcomes: [] };
+      try {
+        return await scheduleJob(
+          { db: this.db, tracker: this.tracker, checks: this.checks, logger: this.logger },
+          jobId,
+          scheduleRequested,
+        );
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1, $2)', [JOB_LOCK_CLASS, jobId]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+}
+
+export interface ScheduleDeps {
+  db: Database;
+  tracker: BuildTracker;
+  checks: CheckRequester;
+  logger: SchedulerLogger;
+}
+
+/**
+ * `Schedule(job)` (§4.1), the caller holding the job's lock. `scheduleRequested` is the
+ * schedule_requested value read when the job was picked; it becomes last_scheduled unless a
+ * retry is needed.
+ */
+export async function scheduleJob(deps: ScheduleDeps, jobId: number, scheduleRequested: string): Promise<JobScheduleResult> {
+  const { db } = deps;
+  const job = await getJob(db, jobId);
+  if (!job) return { jobId, locked: true, needsRetry: false, outcomes: [] };
+  const inputs = await jobInputConfigs(db, jobId);
+  const starter = { db, tracker: deps.tracker, checks: deps.checks, logger: deps.logger };
+
+  // 1. paused: only start or abort pending builds
+  if (job.paused || job.pipelinePaused || job.pipelineArchived) {
+    const started = await tryStartPendingBuildsForJob(starter, job, inputs);
+    if (!started.needsRetry) await markJobScheduled(db, jobId, scheduleRequested);
+    return { jobId, locked: true, needsRetry: started.needsRetry, outcomes: started.outcomes };
+  }
+
+  // 2-4. resolve the inputs
+  const result = await computeInputs(new PostgresVersionsStore(db), jobId, toAlgorithmInputs(inputs));
+  if (result.hasNext) await requestJobSchedule(db, jobId);
+
+  // 5. SaveNextInputMapping
+  await saveNextInputMapping(db, jobId, result);
+
+  // 6. the trigger decision
+  let createdBuildId: number | undefined;
+  if (result.ok) {
+    const decision = triggerDecision(inputs, result.mapping);
+    if (decision.createBuild) createdBuildId = await ensurePendingBuildExists(db, jobId);
+    await setHasNewInputs(db, jobId, decision.hasNewInputs);
+  }
+
+  // 7. start pending builds (with the inputs_determined just stored)
+  const fresh = (await getJob(db, jobId)) ?? job;
+  const started = await tryStartPendingBuildsForJob(starter, fresh, inputs);
+
+  // 8. done unless a retry is needed
+  if (!started.needsRetry) await markJobScheduled(db, jobId, scheduleRequested);
+  return {
+    jobId,
+    locked: true,
+    needsRetry: started.needsRetry,
+    ...(createdBuildId !== undefined ? { createdBuildId } : {}),
+    outcomes: started.outcomes,
+  };
+}
