@@ -1,0 +1,168 @@
+// The engine as the web node runs it: given a started build's id, load its plan and context
+// from the database, run it on the runtime, write its events as they happen, and finish it.
+// It is the scheduler's and checker's BuildTracker.
+import type { Database } from '../db/database.ts';
+import { finishBuild, getBuildPlans, listRunningBuilds, mustGetBuild, saveBuildEvent, saveBuildOutput, type BuildRecord } from '../db/builds.ts';
+import { getPipelineById, getPipelineConfig } from '../db/pipelines.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import type { BuildTracker } from '../scheduler/interfaces.ts';
+import { buildEvent, unixNow, type BuildEvent, type BuildStatus, type EventSink } from './events.ts';
+import { errorMessage, runBuild } from './exec.ts';
+import { BuildAborted } from './outcome.ts';
+import { BuildSteps, type BuildRecorder, type StepDeps } from './steps/index.ts';
+import { createInterpolator, Redactor, VarSources, type VarLookup } from './vars.ts';
+
+export interface EngineLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface EngineOptions {
+  db: Database;
+  runtime: Runtime;
+  externalUrl: string;
+  logger: EngineLogger;
+  /** the cluster-wide credential manager (none by default) */
+  credentials?: VarLookup;
+}
+
+/** Writes events in call order, even when callers do not wait for each write. */
+class DatabaseEventSink implements EventSink {
+  private tail: Promise<void> = Promise.resolve();
+  constructor(
+    private readonly db: Database,
+    private readonly buildId: number,
+    private readonly logger: EngineLogger,
+  ) {}
+
+  emit(event: BuildEvent): Promise<void> {
+    // A failed write is logged (below) and must not stop the writes after it.
+    this.tail = this.tail.catch(() => undefined).then(() => saveBuildEvent(this.db, this.buildId, event).then(() => undefined));
+    return this.tail.catch((err: unknown) => {
+      this.logger.error({ buildId: this.buildId, err: errorMessage(err) }, 'saving a build event failed');
+    });
+  }
+
+  flushed(): Promise<void> {
+    return this.tail.catch(() => undefined);
+  }
+}
+
+export class Engine implements BuildTracker {
+  private readonly running = new Map<number, { controller: AbortController; done: Promise<void> }>();
+
+  constructor(private readonly opts: EngineOptions) {}
+
+  /** Runs the build in the background; errors end the build `errored`, never the process. */
+  track(buildId: number): void {
+    if (this.running.has(buildId)) return;
+    const controller = new AbortController();
+    const done = this.run(buildId, controller.signal)
+      .catch((err: unknown) => this.opts.logger.error({ buildId, err: errorMessage(err) }, 'build tracking failed'))
+      .finally(() => this.running.delete(buildId));
+    this.running.set(buildId, { controller, done });
+  }
+
+  /** Cancels a running build (after the API marked it aborted). */
+  abort(buildId: number): void {
+    this.running.get(buildId)?.controller.abort(new BuildAborted());
+  }
+
+  isRunning(buildId: number): boolean {
+    return this.running.has(buildId);
+  }
+
+  /** Waits for a build this engine runs to finish (tests, shutdown). */
+  async wait(buildId: number): Promise<void> {
+    await this.running.get(buildId)?.done;
+  }
+
+  /**
+   * Builds left `started` by a previous web node cannot be re-attached on the local runtime
+   * (their processes died with it): they end `errored` with the reason, never stuck.
+   */
+  async recoverOrphans(): Promise<number> {
+    let count = 0;
+    for (const build of await listRunningBuilds(this.opts.db)) {
+      if (this.running.has(build.id)) continue;
+      const sink = new DatabaseEventSink(this.opts.db, build.id, this.opts.logger);
+      await sink.emit(
+        buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: 'the web node restarted while this build was running; its processes are gone' }),
+      );
+      await finishBuild(this.opts.db, build.id, 'errored');
+      count++;
+    }
+    return count;
+  }
+
+  /** Stops every running build (shutdown): they end aborted. */
+  async stop(): Promise<void> {
+    for (const { controller } of this.running.values()) controller.abort(new BuildAborted());
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private async run(buildId: number, signal: AbortSignal): Promise<void> {
+    const { db, logger } = this.opts;
+    const build = await mustGetBuild(db, buildId);
+    const sink = new DatabaseEventSink(db, buildId, logger);
+    let status: BuildStatus;
+    try {
+      if (build.aborted) throw new BuildAborted();
+      const plans = await getBuildPlans(db, buildId);
+      if (!plans?.plan) throw new Error(`build ${buildId} has no plan`);
+      const deps = await this.stepDeps(build);
+      logger.info({ buildId, job: build.jobName, pipeline: build.pipelineName }, 'build started');
+      status = await runBuild({ plan: plans.plan, leaves: new BuildSteps(deps), sink, signal });
+    } catch (err) {
+      status = err instanceof BuildAborted ? 'aborted' : 'errored';
+      if (status === 'errored') await sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: errorMessage(err) }));
+    }
+    await sink.flushed();
+    await finishBuild(db, buildId, status);
+    logger.info({ buildId, status }, 'build finished');
+  }
+
+  private async stepDeps(build: BuildRecord): Promise<StepDeps> {
+    const { db } = this.opts;
+    let varSources: VarSources = new VarSources([], this.opts.credentials);
+    let resourceTypeNames: string[] = [];
+    if (build.pipelineId !== null) {
+      const pipeline = await getPipelineById(db, build.pipelineId);
+      const stored = pipeline ? await getPipelineConfig(db, { team: pipeline.team, name: pipeline.name, instanceVars: pipeline.instanceVars }) : undefined;
+      varSources = new VarSources(stored?.config.var_sources ?? [], this.opts.credentials);
+      resourceTypeNames = (stored?.config.resource_types ?? []).map((t) => t.name ?? '');
+    }
+    const redactor = new Redactor();
+    const recorder: BuildRecorder = {
+      saveOutput: (resourceId, scopeId, name, version, metadata) => saveBuildOutput(db, build.id, resourceId, version, name, { metadata, scopeId }),
+      saveImageResourceCache: async (cacheId) => {
+        await db.query(
+          `INSERT INTO build_image_resource_caches (build_id, job_id, resource_cache_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+          [build.id, build.jobId, cacheId],
+        );
+      },
+    };
+    return {
+      db,
+      runtime: this.opts.runtime,
+      build: {
+        id: build.id,
+        name: build.name,
+        teamId: build.teamId,
+        teamName: build.teamName,
+        ...(build.pipelineId !== null ? { pipelineId: build.pipelineId } : {}),
+        ...(build.pipelineName !== null ? { pipelineName: build.pipelineName } : {}),
+        ...(build.jobId !== null ? { jobId: build.jobId } : {}),
+        ...(build.jobName !== null ? { jobName: build.jobName } : {}),
+        createTime: build.createTime,
+        ...(build.createdBy ? { createdBy: build.createdBy } : {}),
+      },
+      interpolator: createInterpolator(varSources, redactor),
+      redactor,
+      recorder,
+      externalUrl: this.opts.externalUrl,
+      resourceTypeNames,
+    };
+  }
+}
