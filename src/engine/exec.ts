@@ -31,6 +31,8 @@ export interface LeafSteps {
   check(id: PlanId, plan: CheckPlan, ctx: StepContext): Promise<boolean>;
   setPipeline(id: PlanId, plan: SetPipelinePlan, ctx: StepContext): Promise<boolean>;
   loadVar(id: PlanId, plan: LoadVarPlan, ctx: StepContext): Promise<boolean>;
+  /** evaluates ((vars)) in a plan value at run time (across values); identity when absent */
+  evaluate?<T>(value: T, state: RunState): T;
 }
 
 export class PlanExecutor {
@@ -219,8 +221,10 @@ export class PlanExecutor {
 
   private async runAcross(id: PlanId, across: AcrossPlan, ctx: StepContext): Promise<boolean> {
     const values = across.vars.map((v) => {
-      if (!Array.isArray(v.values)) throw new Error(`across var '${v.name}': values must be a list, got ${JSON.stringify(v.values)}`);
-      return v.values as unknown[];
+      // values may be a var (`((.:list))` from load_var), known only now
+      const evaluated = this.leaves.evaluate ? this.leaves.evaluate(v.values, ctx.state) : v.values;
+      if (!Array.isArray(evaluated)) throw new Error(`across var '${v.name}': values must be a list, got ${JSON.stringify(evaluated)}`);
+      return evaluated as unknown[];
     });
     const combos = cartesian(values);
     const template = JSON.parse(across.substep_template) as Plan;

@@ -78,6 +78,11 @@ export class Engine implements BuildTracker {
     await this.running.get(buildId)?.done;
   }
 
+  /** Waits until no build runs here (including builds started while waiting). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
   /**
    * Builds left `started` by a previous web node cannot be re-attached on the local runtime
    * (their processes died with it): they end `errored` with the reason, never stuck.

@@ -2,6 +2,7 @@
 // executor, so a custom type's check and get behave exactly like the build's own steps.
 import type { CheckPlan, GetPlan, LoadVarPlan, Plan, PlanId, PutPlan, SetPipelinePlan, TaskPlan } from '../../planner/plan.ts';
 import { PlanExecutor, type LeafSteps, type StepContext } from '../exec.ts';
+import type { RunState } from '../run-state.ts';
 import { runCheck } from './check.ts';
 import type { StepDeps } from './deps.ts';
 import { runGet } from './get.ts';
@@ -36,6 +37,9 @@ export class BuildSteps implements LeafSteps {
   }
   loadVar(id: PlanId, plan: LoadVarPlan, ctx: StepContext): Promise<boolean> {
     return runLoadVar(id, plan, ctx, this.deps);
+  }
+  evaluate<T>(value: T, state: RunState): T {
+    return this.deps.interpolator.evaluate(value, state);
   }
 }
 

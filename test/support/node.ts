@@ -1,0 +1,103 @@
+// An in-process Jetway for integration tests: the real database, engine, local runtime,
+// checker and scheduler, driven tick by tick instead of by timers so tests are deterministic.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPipeline, formatDiagnostic } from '../../src/config/index.ts';
+import { savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
+import { buildEvents, createManualBuild, getBuild, type BuildRecord } from '../../src/db/builds.ts';
+import { findJob } from '../../src/db/jobs.ts';
+import { Engine } from '../../src/engine/tracker.ts';
+import type { BuildEvent } from '../../src/engine/events.ts';
+import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
+import { Checker } from '../../src/checker/index.ts';
+import { Scheduler } from '../../src/scheduler/index.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+
+const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+
+export interface TestNode {
+  tdb: TestDatabase;
+  engine: Engine;
+  checker: Checker;
+  scheduler: Scheduler;
+  setPipeline(name: string, yaml: string, vars?: Record<string, unknown>): Promise<number>;
+  checkResource(pipelineId: number, resource: string, from?: Record<string, string>): Promise<BuildRecord>;
+  trigger(pipelineId: number, job: string): Promise<BuildRecord>;
+  /** Runs scheduler passes and waits for builds until the predicate holds (or a pass limit). */
+  settle(until?: () => Promise<boolean>): Promise<void>;
+  waitForBuild(buildId: number): Promise<BuildRecord>;
+  logs(buildId: number): Promise<string>;
+  events(buildId: number): Promise<BuildEvent[]>;
+  stop(): Promise<void>;
+}
+
+export async function startTestNode(): Promise<TestNode> {
+  const tdb = await createTestDatabase();
+  const root = await mkdtemp(join(tmpdir(), 'jw-node-'));
+  const engine = new Engine({ db: tdb.db, runtime: new LocalRuntime({ root, killGraceMs: 500 }), externalUrl: 'http://jetway.test', logger: quiet });
+  const checker = new Checker(tdb.db, { tracker: engine, logger: quiet });
+  const scheduler = new Scheduler(tdb.db, { tracker: engine, checks: checker, logger: quiet });
+
+  const settle = async (until?: () => Promise<boolean>): Promise<void> => {
+    for (let pass = 0; pass < 50; pass++) {
+      await scheduler.tick();
+      await engine.idle();
+      if (until ? await until() : false) return;
+      if (!until && (await scheduler.tick()).every((r) => r.outcomes.length === 0 && !r.createdBuildId)) {
+        await engine.idle();
+        return;
+      }
+    }
+    throw new Error('the pipeline did not settle in 50 scheduler passes');
+  };
+
+  const node: TestNode = {
+    tdb,
+    engine,
+    checker,
+    scheduler,
+    async setPipeline(name, yaml, vars = {}) {
+      const loaded = loadPipeline(yaml, { file: `${name}.yml`, vars });
+      if (!loaded.config) throw new Error(loaded.errors.map(formatDiagnostic).join('\n'));
+      const saved = await savePipeline(tdb.db, { team: 'main', name, config: loaded.config });
+      await unpausePipeline(tdb.db, { team: 'main', name });
+      return saved.pipelineId;
+    },
+    async checkResource(pipelineId, resource, from) {
+      const build = await checker.checkResource(pipelineId, resource, from ? { from } : {});
+      return node.waitForBuild(build.id);
+    },
+    async trigger(pipelineId, jobName) {
+      const job = await findJob(tdb.db, pipelineId, jobName);
+      if (!job) throw new Error(`no job ${jobName}`);
+      const build = await createManualBuild(tdb.db, job.id);
+      return node.waitForBuild(build.id);
+    },
+    async waitForBuild(buildId) {
+      let build: BuildRecord | undefined;
+      await settle(async () => {
+        build = await getBuild(tdb.db, buildId);
+        return build?.completed === true;
+      });
+      return build!;
+    },
+    settle,
+    async events(buildId) {
+      return (await buildEvents(tdb.db, buildId)).map((e) => e.event);
+    },
+    async logs(buildId) {
+      return (await node.events(buildId))
+        .map((e) => (e.event === 'log' ? e.data.payload : e.event === 'error' ? `ERROR: ${e.data.message}\n` : ''))
+        .join('');
+    },
+    async stop() {
+      await checker.stop();
+      await scheduler.stop();
+      await engine.stop();
+      await tdb.drop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+  return node;
+}
