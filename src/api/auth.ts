@@ -1,0 +1,131 @@
+// Local-user authentication for the API.
+//
+// Users are configured when `jetway web` starts (`name:password`, like Concourse's
+// --add-local-user). Passwords are kept only as scrypt hashes (node:crypto) with a random salt,
+// in memory; they are never logged. `POST /api/v1/token` exchanges a user name and password for
+// a random bearer token; the database keeps only the token's sha256 (table access_tokens,
+// migration 0003_auth), so tokens survive a restart of the web node and work across nodes.
+// Every user belongs to team `main` for now.
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import type { Queryable } from '../db/database.ts';
+
+export interface LocalUser {
+  name: string;
+  password: string;
+}
+
+/** Someone the API has authenticated. */
+export interface AuthUser {
+  name: string;
+  teams: string[];
+}
+
+export interface AuthOptions {
+  /** `name:password` strings or {name, password} objects. */
+  users: readonly (string | LocalUser)[];
+  /** Lifetime of an issued token (default 24 hours). */
+  tokenTtlSeconds?: number;
+  /** Teams every local user belongs to (default ['main']). */
+  teams?: string[];
+}
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+  user: AuthUser;
+}
+
+/** Parses a `name:password` user spec (the password may itself contain colons). */
+export function parseLocalUser(spec: string): LocalUser {
+  const i = spec.indexOf(':');
+  if (i <= 0 || i === spec.length - 1) {
+    throw new Error(`local user must be given as name:password (got '${i <= 0 ? spec : `${spec.slice(0, i)}:…`}')`);
+  }
+  return { name: spec.slice(0, i), password: spec.slice(i + 1) };
+}
+
+const KEYLEN = 32;
+const SCRYPT_OPTIONS = { N: 16384, r: 8, p: 1 };
+
+function scryptAsync(password: string, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(password, salt, KEYLEN, SCRYPT_OPTIONS, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+export const tokenDigest = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+interface StoredUser {
+  name: string;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+export class LocalAuth {
+  private readonly users = new Map<string, StoredUser>();
+  private readonly dummy: StoredUser;
+  readonly tokenTtlSeconds: number;
+  readonly teams: string[];
+
+  constructor(opts: AuthOptions) {
+    this.tokenTtlSeconds = opts.tokenTtlSeconds ?? 24 * 3600;
+    this.teams = opts.teams ?? ['main'];
+    for (const spec of opts.users) {
+      const u = typeof spec === 'string' ? parseLocalUser(spec) : spec;
+      if (!u.name) throw new Error('a local user has an empty name');
+      const salt = randomBytes(16);
+      this.users.set(u.name, { name: u.name, salt, hash: scryptSync(u.password, salt, KEYLEN, SCRYPT_OPTIONS) });
+    }
+    // compared against for unknown users, so that the answer takes as long as for known ones
+    const salt = randomBytes(16);
+    this.dummy = { name: '', salt, hash: scryptSync(randomBytes(16).toString('hex'), salt, KEYLEN, SCRYPT_OPTIONS) };
+  }
+
+  get userNames(): string[] {
+    return [...this.users.keys()];
+  }
+
+  /** The user when the password is right; undefined otherwise (unknown user or wrong password). */
+  async verifyPassword(name: string, password: string): Promise<AuthUser | undefined> {
+    const known = this.users.get(name);
+    const user = known ?? this.dummy;
+    const hash = await scryptAsync(password, user.salt);
+    const ok = timingSafeEqual(hash, user.hash) && known !== undefined;
+    return ok ? { name, teams: [...this.teams] } : undefined;
+  }
+
+  /** Issues a new bearer token for the user (stored hashed) and drops expired tokens. */
+  async issueToken(db: Queryable, user: AuthUser): Promise<IssuedToken> {
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.tokenTtlSeconds * 1000);
+    await db.query('DELETE FROM access_tokens WHERE expires_at < now()');
+    await db.query('INSERT INTO access_tokens (token_sha256, username, teams, expires_at) VALUES ($1, $2, $3, $4)', [
+      tokenDigest(token),
+      user.name,
+      user.teams,
+      expiresAt,
+    ]);
+    return { token, expiresAt, user };
+  }
+
+  /**
+   * The user a bearer token belongs to, or the reason it is refused. A token of a user who is
+   * no longer configured is refused.
+   */
+  async authenticate(db: Queryable, token: string): Promise<AuthUser | { refused: string }> {
+    const r = await db.query<{ username: string; teams: string[]; expired: boolean }>(
+      'SELECT username, teams, expires_at < now() AS expired FROM access_tokens WHERE token_sha256 = $1',
+      [tokenDigest(token)],
+    );
+    const row = r.rows[0];
+    if (!row) return { refused: 'invalid token; log in again (jetway login)' };
+    if (row.expired) return { refused: 'token expired; log in again (jetway login)' };
+    if (!this.users.has(row.username)) return { refused: `user ${row.username} no longer exists; log in again` };
+    return { name: row.username, teams: row.teams };
+  }
+
+  /** Revokes a token (logout). */
+  async revokeToken(db: Queryable, token: string): Promise<void> {
+    await db.query('DELETE FROM access_tokens WHERE token_sha256 = $1', [tokenDigest(token)]);
+  }
+}

@@ -1,0 +1,168 @@
+// What every route module gets: the server's dependencies and request helpers (the signed-in
+// user, team scoping, pipeline references, pagination parameters and Link headers).
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Database } from '../db/database.ts';
+import type { PipelineRef } from '../db/pipelines.ts';
+import type { Logger } from '../db/logger.ts';
+import type { AuthUser, LocalAuth } from './auth.ts';
+import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
+import { mustFindPipeline, type PageRequest, type PageResult, type PipelineView } from './queries.ts';
+
+export interface SchedulerHook {
+  /** Wakes the scheduler for a job whose schedule_requested was bumped. */
+  requestSchedule(jobId: number): void | Promise<void>;
+}
+
+export interface CheckerHook {
+  /** Wakes the checker for a resource (after its config changed or a manual check). */
+  requestCheck?(resourceId: number): void | Promise<void>;
+}
+
+export interface EngineHook {
+  /** Cancels a running build (after `PUT /builds/:id/abort` marked it aborted). */
+  abortBuild(buildId: number): void | Promise<void>;
+}
+
+export interface ApiServerOptions {
+  db: Database;
+  auth: LocalAuth;
+  logger: Logger;
+  /** Jetway's version, reported by /api/v1/info. */
+  version: string;
+  workerVersion?: string;
+  /** The URL users reach the server at (builds' api_url, /info). */
+  externalUrl: string;
+  clusterName?: string;
+  scheduler?: SchedulerHook;
+  checker?: CheckerHook;
+  engine?: EngineHook;
+  /** How often a build's event stream looks for new events (default 250 ms). */
+  eventPollIntervalMs?: number;
+  /** Largest accepted request body in bytes (default 10 MiB). */
+  bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: AuthUser | null;
+  }
+  interface FastifyContextConfig {
+    /** Served without a token (health, info, token). */
+    public?: boolean;
+  }
+}
+
+export function currentUser(req: FastifyRequest): AuthUser {
+  if (!req.user) throw unauthorized('not authorized: log in first (no bearer token)');
+  return req.user;
+}
+
+/** Refuses (403) a user who is not a member of the team. */
+export function assertTeam(req: FastifyRequest, team: string): AuthUser {
+  const user = currentUser(req);
+  if (!user.teams.includes(team)) throw forbidden(`user ${user.name} is not a member of team ${team}`);
+  return user;
+}
+
+/** Parses with a zod schema; failures are a 400 naming each bad field. */
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ApiError(400, `invalid ${what}`, zodMessages(r.error, what));
+  return r.data;
+}
+
+const jsonObject = z.record(z.string(), z.unknown());
+
+/**
+ * Instance vars of an instanced pipeline from the query: `?vars=<json object>` or
+ * `?vars.k=<json value>` (Concourse's two forms).
+ */
+export function instanceVarsFrom(query: unknown): Record<string, unknown> | null {
+  if (typeof query !== 'object' || query === null) return null;
+  const q = query as Record<string, unknown>;
+  let vars: Record<string, unknown> | null = null;
+  const parseJson = (text: unknown, name: string): unknown => {
+    if (typeof text !== 'string') throw badRequest(`query parameter ${name} must be given once`);
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw badRequest(`query parameter ${name} is not valid JSON: ${text}`);
+    }
+  };
+  if (q.vars !== undefined) vars = parseWith(jsonObject, parseJson(q.vars, 'vars'), 'query parameter vars');
+  for (const [k, v] of Object.entries(q)) {
+    if (!k.startsWith('vars.')) continue;
+    vars ??= {};
+    vars[k.slice(5)] = parseJson(v, k);
+  }
+  return vars && Object.keys(vars).length > 0 ? vars : null;
+}
+
+export interface PipelineParams {
+  team: string;
+  pipeline: string;
+}
+
+export function pipelineRefOf(req: FastifyRequest<{ Params: PipelineParams }>): PipelineRef {
+  return { team: req.params.team, name: req.params.pipeline, instanceVars: instanceVarsFrom(req.query) };
+}
+
+/** The pipeline of a team/pipeline route, after checking the user's team (404 when unknown). */
+export async function pipelineOf(db: Database, req: FastifyRequest<{ Params: PipelineParams }>): Promise<PipelineView> {
+  assertTeam(req, req.params.team);
+  return mustFindPipeline(db, pipelineRefOf(req));
+}
+
+const intString = (name: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a non-negative integer`)
+    .transform((s) => Number(s));
+
+const pageQuery = z.object({
+  limit: intString('limit').optional(),
+  from: intString('from').optional(),
+  to: intString('to').optional(),
+});
+
+export function pageOf(query: unknown, defaultLimit = 100, maxLimit = 1000): PageRequest {
+  const q = parseWith(pageQuery, pickPageKeys(query), 'query');
+  const limit = q.limit ?? defaultLimit;
+  if (limit < 1) throw new ApiError(400, 'invalid query', ['query.limit: must be at least 1']);
+  return { limit: Math.min(limit, maxLimit), ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}) };
+}
+
+function pickPageKeys(query: unknown): Record<string, unknown> {
+  const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of ['limit', 'from', 'to']) if (q[k] !== undefined) out[k] = q[k];
+  return out;
+}
+
+/**
+ * Sets the `Link` header for a page: `rel="next"` (older items, `to=`) and `rel="previous"`
+ * (newer items, `from=`), keeping the request's other query parameters.
+ */
+export function setLinkHeader<R>(req: FastifyRequest, reply: FastifyReply, page: PageRequest, result: PageResult<R>): void {
+  const [path, qs] = req.url.split('?', 2) as [string, string | undefined];
+  const base = new URLSearchParams(qs ?? '');
+  for (const k of ['from', 'to', 'limit']) base.delete(k);
+  const link = (key: 'from' | 'to', id: number): string => {
+    const p = new URLSearchParams(base);
+    p.set(key, String(id));
+    p.set('limit', String(page.limit));
+    return `<${path}?${p.toString()}>`;
+  };
+  const links: string[] = [];
+  if (result.older !== undefined) links.push(`${link('to', result.older)}; rel="next"`);
+  if (result.newer !== undefined) links.push(`${link('from', result.newer)}; rel="previous"`);
+  if (links.length > 0) void reply.header('Link', links.join(', '));
+}
+
+export function idParam(value: string, name: string): number {
+  if (!/^\d+$/.test(value)) throw badRequest(`${name} must be a number (got '${value}')`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n > 2_147_483_647) throw badRequest(`${name} ${value} is out of range`);
+  return n;
+}

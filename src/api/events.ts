@@ -1,0 +1,140 @@
+// The build event stream (concourse-core §7.1): Server-Sent Events written by hand.
+//
+// Each event is `id: <n>` / `event: event` / `data: <envelope JSON>`; `Last-Event-ID: n` resumes
+// at n+1. Once the build has completed and every event has been sent, `event: end` follows and
+// the connection is held open until the client closes it. New events are noticed through
+// Postgres LISTEN build_events (saveBuildEvent NOTIFYs with the build id), with a poll as the
+// fallback.
+import type { ServerResponse } from 'node:http';
+import type pg from 'pg';
+import type { Database } from '../db/database.ts';
+import type { Logger } from '../db/logger.ts';
+import { buildEvents, getBuild } from '../db/builds.ts';
+
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-store, must-revalidate, max-age=0',
+  Connection: 'keep-alive',
+  'X-Accel-Buffering': 'no',
+  'X-ATC-Stream-Version': '2.0',
+} as const;
+
+/** One SSE message for a stored event. */
+export function formatEventMessage(eventId: number, event: { event: string; version: string; data: unknown }): string {
+  const envelope = JSON.stringify({ data: event.data, event: event.event, version: event.version, event_id: String(eventId) });
+  return `id: ${eventId}\nevent: event\ndata: ${envelope}\n\n`;
+}
+
+export const END_MESSAGE = 'event: end\ndata: \n\n';
+
+/** Wakes streams when a build's events change: LISTEN build_events, shared by all streams. */
+export class BuildEventNotifier {
+  private client: pg.PoolClient | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly waiters = new Map<number, Set<() => void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger,
+  ) {}
+
+  private start(): Promise<void> {
+    this.starting ??= (async () => {
+      try {
+        const client = await this.db.pool.connect();
+        if (this.stopped) {
+          client.release();
+          return;
+        }
+        client.on('notification', (msg) => {
+          const id = Number(msg.payload);
+          const set = this.waiters.get(id);
+          if (!set) return;
+          this.waiters.delete(id);
+          for (const wake of set) wake();
+        });
+        client.on('error', (err) => {
+          this.logger.warn({ err: err.message }, 'build event listener connection failed; streams fall back to polling');
+          this.client = undefined;
+        });
+        await client.query('LISTEN build_events');
+        this.client = client;
+      } catch (err) {
+        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot LISTEN for build events; polling');
+      }
+    })();
+    return this.starting;
+  }
+
+  /** Resolves when the build has new events, or after timeoutMs, whichever comes first. */
+  async wait(buildId: number, timeoutMs: number): Promise<void> {
+    await this.start();
+    await new Promise<void>((resolve) => {
+      let set = this.waiters.get(buildId);
+      if (!set) this.waiters.set(buildId, (set = new Set()));
+      const wake = (): void => {
+        clearTimeout(timer);
+        set.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      set.add(wake);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const set of this.waiters.values()) for (const wake of [...set]) wake();
+    this.waiters.clear();
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      await client.query('UNLISTEN build_events').catch(() => undefined);
+      client.release();
+    }
+  }
+}
+
+export interface StreamOptions {
+  db: Database;
+  notifier: BuildEventNotifier;
+  buildId: number;
+  /** Position of the last event the client has (Last-Event-ID), or -1. */
+  lastEventId: number;
+  pollIntervalMs: number;
+  res: ServerResponse;
+}
+
+/** Writes the stream until the client goes away (or the server closes the response). */
+export async function streamBuildEvents(opts: StreamOptions): Promise<void> {
+  const { db, res, buildId } = opts;
+  let closed = false;
+  const onClose = new Promise<void>((resolve) => {
+    res.on('close', () => {
+      closed = true;
+      resolve();
+    });
+  });
+  res.writeHead(200, SSE_HEADERS);
+  res.flushHeaders();
+  let next = opts.lastEventId + 1;
+  const BATCH = 500;
+  while (!closed) {
+    const build = await getBuild(db, buildId);
+    const completed = build?.completed ?? true; // a deleted build has nothing more to say
+    const events = await buildEvents(db, buildId, next, BATCH);
+    for (const e of events) {
+      if (closed) break;
+      res.write(formatEventMessage(e.eventId, e.event));
+      next = e.eventId + 1;
+    }
+    if (events.length === BATCH) continue;
+    if (completed) {
+      if (!closed) res.write(END_MESSAGE);
+      break;
+    }
+    await Promise.race([opts.notifier.wait(buildId, opts.pollIntervalMs), onClose]);
+  }
+  await onClose;
+}

@@ -1,0 +1,197 @@
+// Jobs and builds: list/get jobs, job builds (paginated), trigger, rerun, pause/unpause a job;
+// list/get builds, a build's public plan, abort, and the event stream.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  abortBuild,
+  createManualBuild,
+  createRerun,
+  findJobBuild,
+  getBuild,
+  getBuildPlans,
+  listBuilds,
+  listJobBuilds,
+  type BuildPage,
+  type BuildRecord,
+} from '../../db/builds.ts';
+import { findJob, listJobs, pauseJob, unpauseJob, type JobRecord } from '../../db/jobs.ts';
+import { badRequest, notFound } from '../errors.ts';
+import {
+  assertTeam,
+  currentUser,
+  idParam,
+  pageOf,
+  pipelineOf,
+  setLinkHeader,
+  type ApiServerOptions,
+  type PipelineParams,
+} from '../context.ts';
+import { buildJson, jobJson, listTeams, type PipelineView } from '../queries.ts';
+import { streamBuildEvents, type BuildEventNotifier } from '../events.ts';
+
+type JobParams = PipelineParams & { job: string };
+type JobBuildParams = JobParams & { build: string };
+
+export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions, notifier: BuildEventNotifier): void {
+  const { db } = opts;
+  const json = (b: BuildRecord) => buildJson(b, opts.externalUrl);
+
+  const jobOf = async (req: FastifyRequest<{ Params: JobParams }>): Promise<{ p: PipelineView; job: JobRecord }> => {
+    const p = await pipelineOf(db, req);
+    const job = await findJob(db, p.id, req.params.job);
+    if (!job) throw notFound(`job ${req.params.job} in pipeline ${p.team}/${p.name}`);
+    return { p, job };
+  };
+
+  const buildOf = async (req: FastifyRequest<{ Params: { id: string } }>): Promise<BuildRecord> => {
+    const id = idParam(req.params.id, 'build id');
+    const build = await getBuild(db, id);
+    if (!build) throw notFound(`build ${id}`);
+    assertTeam(req, build.teamName);
+    return build;
+  };
+
+  const sendPage = (req: FastifyRequest, reply: FastifyReply, limit: number, page: BuildPage) => {
+    setLinkHeader(req, reply, { limit }, { rows: page.builds, newer: page.previous?.from, older: page.next?.to });
+    return page.builds.map(json);
+  };
+
+  const wake = async (jobId: number): Promise<void> => {
+    if (opts.scheduler) await opts.scheduler.requestSchedule(jobId);
+  };
+
+  // ---------------------------------------------------------------- jobs
+
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/jobs', async (req) => {
+    const p = await pipelineOf(db, req);
+    const jobs = await listJobs(db, p.id);
+    return Promise.all(jobs.map((j) => jobJson(db, j, j, p, opts.externalUrl)));
+  });
+
+  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', async (req) => {
+    const { p, job } = await jobOf(req);
+    const get = async (id: number | null) => (id === null ? null : ((await getBuild(db, id)) ?? null));
+    const builds = {
+      nextBuild: await get(job.nextBuildId),
+      finishedBuild: await get(job.latestCompletedBuildId),
+      transitionBuild: await get(job.transitionBuildId),
+    };
+    return jobJson(db, job, builds, p, opts.externalUrl);
+  });
+
+  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', async (req, reply) => {
+    const { job } = await jobOf(req);
+    const page = pageOf(req.query);
+    return sendPage(req, reply, page.limit, await listJobBuilds(db, job.id, page));
+  });
+
+  app.post<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', async (req) => {
+    const { job } = await jobOf(req);
+    const build = await createManualBuild(db, job.id, { createdBy: currentUser(req).name });
+    req.log.info({ job: job.name, build: build.name, buildId: build.id }, 'job triggered');
+    await wake(job.id);
+    return json(build);
+  });
+
+  app.get<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req) => {
+    const { p, job } = await jobOf(req);
+    const build = await findJobBuild(db, job.id, req.params.build);
+    if (!build) throw notFound(`build ${req.params.build} of job ${p.name}/${job.name}`);
+    return json(build);
+  });
+
+  app.post<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req) => {
+    const { p, job } = await jobOf(req);
+    const original = await findJobBuild(db, job.id, req.params.build);
+    if (!original) throw notFound(`build ${req.params.build} of job ${p.name}/${job.name}`);
+    const build = await createRerun(db, original.id, { createdBy: currentUser(req).name });
+    await wake(job.id);
+    return json(build);
+  });
+
+  app.put<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/pause', async (req, reply) => {
+    const { job } = await jobOf(req);
+    await pauseJob(db, job.id, currentUser(req).name);
+    return reply.code(200).send();
+  });
+
+  app.put<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/unpause', async (req, reply) => {
+    const { job } = await jobOf(req);
+    await unpauseJob(db, job.id);
+    await wake(job.id);
+    return reply.code(200).send();
+  });
+
+  // ---------------------------------------------------------------- builds
+
+  app.get('/builds', async (req, reply) => {
+    const user = currentUser(req);
+    const page = pageOf(req.query);
+    const teams = await listTeams(db, user.teams);
+    if (teams.length !== 1) {
+      // the store filters by one team; users belong to one team for now
+      const all = await Promise.all(teams.map((t) => listBuilds(db, { teamId: t.id }, page)));
+      const builds = all.flatMap((p) => p.builds).sort((a, b) => b.id - a.id).slice(0, page.limit);
+      return builds.map(json);
+    }
+    return sendPage(req, reply, page.limit, await listBuilds(db, { teamId: teams[0]!.id }, page));
+  });
+
+  app.get<{ Params: { team: string } }>('/teams/:team/builds', async (req, reply) => {
+    assertTeam(req, req.params.team);
+    const teams = await listTeams(db, [req.params.team]);
+    const team = teams[0];
+    if (!team) throw notFound(`team ${req.params.team}`);
+    const page = pageOf(req.query);
+    return sendPage(req, reply, page.limit, await listBuilds(db, { teamId: team.id }, page));
+  });
+
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/builds', async (req, reply) => {
+    const p = await pipelineOf(db, req);
+    const page = pageOf(req.query);
+    return sendPage(req, reply, page.limit, await listBuilds(db, { pipelineId: p.id }, page));
+  });
+
+  app.get<{ Params: { id: string } }>('/builds/:id', async (req) => json(await buildOf(req)));
+
+  app.get<{ Params: { id: string } }>('/builds/:id/plan', async (req) => {
+    const build = await buildOf(req);
+    const plans = await getBuildPlans(db, build.id);
+    if (!plans?.publicPlan) throw notFound(`plan of build ${build.id} (the build has not started)`);
+    return { schema: 'exec.v2', plan: plans.publicPlan };
+  });
+
+  app.put<{ Params: { id: string }; Querystring: { force?: string } }>('/builds/:id/abort', async (req, reply) => {
+    const build = await buildOf(req);
+    const force = req.query.force !== undefined && req.query.force !== 'false';
+    const result = await abortBuild(db, build.id, { force });
+    req.log.info({ buildId: build.id, force, by: currentUser(req).name }, 'build aborted');
+    if (!result.build.completed && opts.engine) await opts.engine.abortBuild(build.id);
+    if (result.build.jobId !== null) await wake(result.build.jobId);
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: { id: string } }>('/builds/:id/events', async (req, reply) => {
+    const build = await buildOf(req);
+    const header = req.headers['last-event-id'];
+    let lastEventId = -1;
+    if (header !== undefined) {
+      const text = (Array.isArray(header) ? header[0] : header)?.trim() ?? '';
+      if (!/^\d+$/.test(text)) throw badRequest(`Last-Event-ID header must be a number (got '${text}')`);
+      lastEventId = Number(text);
+    }
+    reply.hijack();
+    try {
+      await streamBuildEvents({
+        db,
+        notifier,
+        buildId: build.id,
+        lastEventId,
+        pollIntervalMs: opts.eventPollIntervalMs ?? 250,
+        res: reply.raw,
+      });
+    } catch (err) {
+      req.log.warn({ buildId: build.id, err: err instanceof Error ? err.message : String(err) }, 'build event stream failed');
+      reply.raw.destroy();
+    }
+  });
+}

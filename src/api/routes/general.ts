@@ -1,0 +1,72 @@
+// Health, info, the token endpoint, the signed-in user and teams.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { badRequest, unauthorized } from '../errors.ts';
+import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
+import { listTeams } from '../queries.ts';
+
+const tokenBody = z.object({
+  grant_type: z.literal('password').optional(),
+  username: z.string().min(1, 'required'),
+  password: z.string().min(1, 'required'),
+});
+
+export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
+  const { db, auth } = opts;
+
+  app.get('/health', { config: { public: true } }, async () => {
+    await db.query('SELECT 1');
+    return { status: 'ok' };
+  });
+
+  app.get('/info', { config: { public: true } }, async () => ({
+    version: opts.version,
+    worker_version: opts.workerVersion ?? opts.version,
+    feature_flags: {},
+    external_url: opts.externalUrl,
+    cluster_name: opts.clusterName ?? '',
+  }));
+
+  // POST /api/v1/token: {"username", "password"} as JSON, or the OAuth2 password grant as
+  // application/x-www-form-urlencoded (grant_type=password&username=…&password=…).
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(String(body))));
+    });
+    scope.post('/token', { config: { public: true } }, async (req, reply) => {
+      if (req.body === undefined || req.body === null) throw badRequest('the request body is empty; expected {"username", "password"}');
+      const body = parseWith(tokenBody, req.body, 'body');
+      const user = await auth.verifyPassword(body.username, body.password);
+      if (!user) {
+        req.log.info({ username: body.username }, 'login failed');
+        throw unauthorized('invalid username or password');
+      }
+      const issued = await auth.issueToken(db, user);
+      req.log.info({ username: user.name }, 'login succeeded');
+      void reply.header('Cache-Control', 'no-store');
+      return {
+        access_token: issued.token,
+        token_type: 'bearer',
+        expires_in: Math.floor((issued.expiresAt.getTime() - Date.now()) / 1000),
+        expiry: issued.expiresAt.toISOString(),
+        username: user.name,
+        teams: user.teams,
+      };
+    });
+  });
+
+  app.get('/user', async (req) => {
+    const user = currentUser(req);
+    return {
+      user_name: user.name,
+      teams: Object.fromEntries(user.teams.map((t) => [t, ['owner']])),
+      is_admin: user.teams.includes('main'),
+    };
+  });
+
+  app.get('/teams', async (req) => {
+    const user = currentUser(req);
+    const teams = await listTeams(db, user.teams);
+    return teams.map((t) => ({ id: t.id, name: t.name }));
+  });
+}

@@ -1,0 +1,149 @@
+// Pipelines: list, config (get/set with X-Concourse-Config-Version), pause/unpause, expose/hide,
+// rename, delete.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { checkIdentifier, loadPipeline, type Diagnostic, type PipelineConfig } from '../../config/index.ts';
+import { deletePipeline, getPipelineConfig, pausePipeline, renamePipeline, savePipeline, unpausePipeline } from '../../db/pipelines.ts';
+import { ApiError, badRequest, notFound } from '../errors.ts';
+import {
+  assertTeam,
+  currentUser,
+  parseWith,
+  pipelineOf,
+  pipelineRefOf,
+  type ApiServerOptions,
+  type PipelineParams,
+} from '../context.ts';
+import { describePipeline, listPipelineViews, pipelineJson, setPipelinePublic } from '../queries.ts';
+
+export const CONFIG_VERSION_HEADER = 'x-concourse-config-version';
+
+/** `line L, column C: path: message`: a diagnostic located in the request body. */
+export function describeDiagnostic(d: Diagnostic): string {
+  const where = d.line !== undefined ? `line ${d.line}, column ${d.column ?? 1}: ` : '';
+  return `${where}${d.path ? `${d.path}: ` : ''}${d.message}`;
+}
+
+const YAML_TYPES = ['application/x-yaml', 'application/yaml', 'text/yaml', 'text/x-yaml', 'application/json', 'text/plain'];
+
+const renameBody = z.object({ name: z.string().min(1, 'must not be empty') });
+
+/** The vars a config still contains that no var source of the pipeline resolves. */
+function credentialProblems(config: PipelineConfig, unresolved: string[]): string[] {
+  const sources = new Set((config.var_sources ?? []).map((s) => s.name).filter((n): n is string => typeof n === 'string'));
+  return unresolved
+    .filter((v) => {
+      const m = /^([^:."]+):/.exec(v);
+      return !(m && m[1] !== undefined && (sources.has(m[1]) || m[1] === '.'));
+    })
+    .map((v) => `credential '${v}' cannot be resolved: no credential manager is configured and no var source provides it`);
+}
+
+export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
+  const { db } = opts;
+
+  const wakeJobs = async (pipelineId: number): Promise<void> => {
+    if (!opts.scheduler) return;
+    const r = await db.query<{ id: number }>('SELECT id FROM jobs WHERE pipeline_id = $1 AND active', [pipelineId]);
+    for (const row of r.rows) await opts.scheduler.requestSchedule(row.id);
+  };
+  const wakeResources = async (pipelineId: number): Promise<void> => {
+    if (!opts.checker?.requestCheck) return;
+    const r = await db.query<{ id: number }>('SELECT id FROM resources WHERE pipeline_id = $1 AND active', [pipelineId]);
+    for (const row of r.rows) await opts.checker.requestCheck(row.id);
+  };
+
+  app.get('/pipelines', async (req) => {
+    const user = currentUser(req);
+    return (await listPipelineViews(db, user.teams)).map(pipelineJson);
+  });
+
+  app.get<{ Params: { team: string } }>('/teams/:team/pipelines', async (req) => {
+    assertTeam(req, req.params.team);
+    return (await listPipelineViews(db, [req.params.team])).map(pipelineJson);
+  });
+
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline', async (req) => pipelineJson(await pipelineOf(db, req)));
+
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/config', async (req, reply) => {
+    assertTeam(req, req.params.team);
+    const ref = pipelineRefOf(req);
+    const stored = await getPipelineConfig(db, ref);
+    if (!stored) throw notFound(describePipeline(ref));
+    void reply.header('X-Concourse-Config-Version', String(stored.version));
+    return { config: stored.config };
+  });
+
+  // PUT …/config takes the raw text (YAML, or JSON which is YAML too), so diagnostics carry
+  // line and column; an encapsulated scope gives this route its own body parsers.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    scope.put<{ Params: PipelineParams; Querystring: Record<string, string | undefined> }>(
+      '/teams/:team/pipelines/:pipeline/config',
+      async (req, reply) => {
+        assertTeam(req, req.params.team);
+        const ref = pipelineRefOf(req);
+        const header = req.headers[CONFIG_VERSION_HEADER];
+        let expectedVersion = 0;
+        if (header !== undefined) {
+          const text = Array.isArray(header) ? header[0] ?? '' : header;
+          if (!/^\d+$/.test(text.trim())) throw badRequest(`X-Concourse-Config-Version header is malformed: '${text}' is not a number`);
+          expectedVersion = Number(text.trim());
+        }
+        const text = typeof req.body === 'string' ? req.body : '';
+        if (text.trim() === '') throw new ApiError(400, 'empty config', ['the request body is empty; expected a pipeline config (YAML or JSON)']);
+
+        const loaded = loadPipeline(text, {});
+        const nameProblem = checkIdentifier(ref.name);
+        const warnings = loaded.warnings.map((w) => ({ type: w.type ?? 'pipeline', message: describeDiagnostic(w) }));
+        if (nameProblem?.severity === 'warning') warnings.unshift({ type: 'invalid_identifier', message: `pipeline: ${nameProblem.message}` });
+        if (loaded.errors.length > 0 || !loaded.config) {
+          throw new ApiError(400, 'invalid pipeline config', loaded.errors.map(describeDiagnostic), { warnings });
+        }
+        const checkCreds = req.query.check_creds;
+        if (checkCreds !== undefined && checkCreds !== 'false') {
+          const problems = credentialProblems(loaded.config, loaded.unresolvedVars);
+          if (problems.length > 0) throw new ApiError(400, 'credentials', problems, { warnings });
+        }
+        const saved = await savePipeline(db, { ...ref, config: loaded.config, expectedVersion });
+        req.log.info({ pipeline: describePipeline(ref), version: saved.version, created: saved.created }, 'pipeline config saved');
+        await wakeJobs(saved.pipelineId);
+        await wakeResources(saved.pipelineId);
+        void reply.code(saved.created ? 201 : 200).header('X-Concourse-Config-Version', String(saved.version));
+        return { warnings };
+      },
+    );
+  });
+
+  type PReq = FastifyRequest<{ Params: PipelineParams }>;
+  const action = (path: string, fn: (req: PReq, pipelineId: number) => Promise<void>): void => {
+    app.put<{ Params: PipelineParams }>(`/teams/:team/pipelines/:pipeline/${path}`, async (req, reply) => {
+      const p = await pipelineOf(db, req);
+      await fn(req, p.id);
+      return reply.code(200).send();
+    });
+  };
+  action('pause', (req) => pausePipeline(db, pipelineRefOf(req), currentUser(req).name));
+  action('unpause', async (req, id) => {
+    await unpausePipeline(db, pipelineRefOf(req));
+    await wakeJobs(id);
+  });
+  action('expose', (_req, id) => setPipelinePublic(db, id, true));
+  action('hide', (_req, id) => setPipelinePublic(db, id, false));
+
+  app.put<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/rename', async (req) => {
+    await pipelineOf(db, req);
+    const body = parseWith(renameBody, req.body ?? {}, 'body');
+    const problem = checkIdentifier(body.name);
+    await renamePipeline(db, pipelineRefOf(req), body.name);
+    return { warnings: problem ? [{ type: 'invalid_identifier', message: `pipeline: ${problem.message}` }] : [] };
+  });
+
+  app.delete<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline', async (req, reply) => {
+    await pipelineOf(db, req);
+    await deletePipeline(db, pipelineRefOf(req));
+    req.log.info({ pipeline: describePipeline(pipelineRefOf(req)) }, 'pipeline deleted');
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,61 @@
+// The web API (concourse-core §7.2): a fastify instance, not listening, so that `jetway web`
+// can mount it next to the scheduler, checker and engine, and tests can inject requests or
+// listen on a port. Every route is under /api/v1 and needs a bearer token from
+// `POST /api/v1/token`, except /health, /info and /token.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { LocalAuth } from './auth.ts';
+import { installErrorHandlers } from './errors.ts';
+import { unauthorized } from './errors.ts';
+import { BuildEventNotifier } from './events.ts';
+import type { ApiServerOptions } from './context.ts';
+import { registerGeneralRoutes } from './routes/general.ts';
+import { registerPipelineRoutes } from './routes/pipelines.ts';
+import { registerResourceRoutes } from './routes/resources.ts';
+import { registerBuildRoutes } from './routes/builds.ts';
+
+export type { ApiServerOptions } from './context.ts';
+
+export function createApiServer(opts: ApiServerOptions): FastifyInstance {
+  if (!(opts.auth instanceof LocalAuth)) throw new Error('createApiServer: auth must be a LocalAuth');
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024,
+    // responses of streaming routes are hijacked; everything else is JSON
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  installErrorHandlers(app);
+  const notifier = new BuildEventNotifier(opts.db, opts.logger);
+  app.addHook('onClose', async () => {
+    await notifier.stop();
+  });
+
+  app.decorateRequest('user', null);
+  app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.config?.public) return;
+    const header = req.headers.authorization;
+    if (!header) return; // routes call currentUser(), which answers 401; unknown routes answer 404
+    const m = /^bearer\s+(\S+)$/i.exec(header);
+    if (!m || !m[1]) throw unauthorized('not authorized: the Authorization header must be "Bearer <token>"');
+    const result = await opts.auth.authenticate(opts.db, m[1]);
+    if ('refused' in result) throw unauthorized(`not authorized: ${result.refused}`);
+    req.user = result;
+  });
+  // every non-public route requires a user; checked before the body is parsed
+  app.addHook('preValidation', async (req) => {
+    if (req.routeOptions.config?.public || req.user) return;
+    if (req.routeOptions.url === undefined) return; // not found
+    throw unauthorized('not authorized: log in first (jetway login), then send "Authorization: Bearer <token>"');
+  });
+
+  app.register(
+    async (api) => {
+      registerGeneralRoutes(api, opts);
+      registerPipelineRoutes(api, opts);
+      registerResourceRoutes(api, opts);
+      registerBuildRoutes(api, opts, notifier);
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,157 @@
+// Shared pieces of the client commands: the target flag, turning API errors into exit codes,
+// aligned tables, --output json, prompts, and name parsing (pipeline/job).
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { CliExit, usageError, type CliIO } from '../io.ts';
+import { ApiClient, ApiRequestError } from './http.ts';
+import { getTarget, type Target } from './targets.ts';
+
+export interface TargetOption {
+  target?: string;
+}
+
+export function addTargetOption(cmd: Command): Command {
+  return cmd.option('-t, --target <name>', 'target (saved by jetway login; default $JETWAY_TARGET)');
+}
+
+export interface Connection {
+  name: string;
+  target: Target;
+  client: ApiClient;
+  team: string;
+}
+
+export function connect(opts: TargetOption): Connection {
+  const name = opts.target ?? process.env.JETWAY_TARGET;
+  const target = getTarget(name);
+  return { name: name ?? '', target, client: ApiClient.forTarget(name ?? '', target), team: target.team };
+}
+
+/** Runs a command body; API failures become `error: <server message> (HTTP <status>)` and exit 1. */
+export async function run(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof ApiRequestError) throw new CliExit(1, `error: ${err.message} (HTTP ${err.status})`);
+    throw err;
+  }
+}
+
+export const enc = encodeURIComponent;
+
+export function pipelinePath(team: string, pipeline: string): string {
+  return `/api/v1/teams/${enc(team)}/pipelines/${enc(pipeline)}`;
+}
+
+/** `pipeline/job` (or `pipeline/resource`) → its two parts; anything else is a usage error. */
+export function splitFlag(value: string | undefined, flag: string, what: string): [string, string] {
+  if (!value) throw usageError(`error: required option ${flag} <pipeline/${what}> not specified`);
+  const i = value.indexOf('/');
+  if (i <= 0 || i === value.length - 1) throw usageError(`error: ${flag} must be <pipeline>/<${what}> (got '${value}')`);
+  return [value.slice(0, i), value.slice(i + 1)];
+}
+
+export function requireOption<T>(value: T | undefined, flag: string): T {
+  if (value === undefined || value === '') throw usageError(`error: required option ${flag} not specified`);
+  return value;
+}
+
+export type OutputOptions = { output?: string; json?: boolean };
+
+export function addOutputOptions(cmd: Command): Command {
+  return cmd.option('-o, --output <format>', 'output format: table or json').option('--json', 'same as --output json');
+}
+
+export function wantsJson(opts: OutputOptions, formats: string[] = ['table', 'json']): boolean {
+  if (opts.json) return true;
+  if (opts.output === undefined) return false;
+  if (!formats.includes(opts.output)) throw usageError(`error: unknown output format '${opts.output}' (expected ${formats.join(' or ')})`);
+  return opts.output === 'json';
+}
+
+export function printJson(io: CliIO, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Columns padded to the widest cell; the last column is not padded. */
+export function formatTable(headers: string[], rows: string[][]): string {
+  const all = [headers, ...rows];
+  const widths = headers.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  return all
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
+}
+
+export function formatTime(unixSeconds: unknown): string {
+  if (typeof unixSeconds !== 'number') return 'n/a';
+  return new Date(unixSeconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+export const yesNo = (b: unknown): string => (b === true ? 'yes' : 'no');
+
+/** Asks a yes/no question on stdin (default no); end of input is no. */
+export async function confirm(io: CliIO, question: string): Promise<boolean> {
+  io.stdout(`${question} [yN]: `);
+  const answer = await readLine();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+let promptInput: NodeJS.ReadableStream | undefined;
+
+/** Where prompts read answers from (default: process.stdin); for tests and embedding. */
+export function setPromptInput(input: NodeJS.ReadableStream | undefined): void {
+  promptInput = input;
+}
+
+export function readLine(): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: promptInput ?? process.stdin, terminal: false });
+    let done = false;
+    rl.once('line', (line) => {
+      done = true;
+      rl.close();
+      resolve(line);
+    });
+    rl.once('close', () => {
+      if (!done) resolve('');
+    });
+  });
+}
+
+/** Reads a password without echoing it when stdin is a terminal. */
+export function readPassword(io: CliIO, prompt: string): Promise<string> {
+  const stdin = process.stdin;
+  if (promptInput || !stdin.isTTY) return readLine();
+  io.stderr(prompt);
+  return new Promise((resolve) => {
+    let value = '';
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    const onData = (chunk: string): void => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          stdin.setRawMode(false);
+          stdin.pause();
+          stdin.off('data', onData);
+          io.stderr('\n');
+          resolve(value);
+          return;
+        }
+        if (ch === '\u0003') {
+          stdin.setRawMode(false);
+          process.exit(130);
+        }
+        if (ch === '\u007f') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}

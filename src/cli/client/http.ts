@@ -1,0 +1,160 @@
+// The CLI's HTTP client for the Jetway API: bearer token, JSON in and out, readable errors
+// (the server's message and the status; a server that cannot be reached is named by URL), and
+// a reader for the build event stream.
+import { CliExit } from '../io.ts';
+import type { Target } from './targets.ts';
+
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RequestOptions {
+  body?: string | Record<string, unknown>;
+  contentType?: string;
+  headers?: Record<string, string>;
+  /** Statuses that are not errors (default: 2xx). */
+  accept?: (status: number) => boolean;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  json<T>(): T;
+}
+
+/** `{"error": m}` → m; `{"errors": [a, b]}` → "a\nb"; otherwise the text. */
+function serverMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: unknown; errors?: unknown };
+    if (Array.isArray(body.errors)) return body.errors.map(String).join('\n');
+    if (typeof body.error === 'string') return body.error;
+  } catch {
+    // not JSON
+  }
+  return text.trim() || '(no message)';
+}
+
+function connectionError(url: string, err: unknown): CliExit {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const reason = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  return new CliExit(1, `error: could not reach the Jetway server at ${url}: ${reason}`);
+}
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly token?: string,
+    /** The target's name, for hints in messages. */
+    readonly targetName?: string,
+  ) {}
+
+  static forTarget(name: string, target: Target): ApiClient {
+    return new ApiClient(target.api, target.token?.value, name);
+  }
+
+  url(path: string): string {
+    return `${this.baseUrl.replace(/\/+$/, '')}${path}`;
+  }
+
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse> {
+    const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      headers['content-type'] = opts.contentType ?? 'application/json';
+    }
+    const url = this.url(path);
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+    } catch (err) {
+      throw connectionError(this.baseUrl, err);
+    }
+    const text = await res.text();
+    const accept = opts.accept ?? ((s: number) => s >= 200 && s < 300);
+    if (!accept(res.status)) {
+      let message = serverMessage(text);
+      if (res.status === 401 && this.targetName) message += `\n(log in again: jetway login -t ${this.targetName})`;
+      throw new ApiRequestError(res.status, message);
+    }
+    return {
+      status: res.status,
+      headers: res.headers,
+      text,
+      json: <T>() => JSON.parse(text) as T,
+    };
+  }
+
+  async get<T>(path: string): Promise<T> {
+    return (await this.request('GET', path)).json<T>();
+  }
+
+  /**
+   * Reads a build's event stream: calls onEvent for each `event: event` message (its id and
+   * parsed envelope) until onEvent returns true, `event: end` arrives, or the stream ends.
+   */
+  async streamEvents(buildId: number, onEvent: (id: number, envelope: EventEnvelope) => boolean | void): Promise<void> {
+    const url = this.url(`/api/v1/builds/${buildId}/events`);
+    const controller = new AbortController();
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        headers: { accept: 'text/event-stream', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        signal: controller.signal,
+      });
+    } catch (err) {
+      throw connectionError(this.baseUrl, err);
+    }
+    if (!res.ok || !res.body) throw new ApiRequestError(res.status, serverMessage(await res.text()));
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let sep: number;
+        while ((sep = buffer.indexOf('\n\n')) >= 0) {
+          const message = buffer.slice(0, sep);
+          buffer = buffer.slice(sep + 2);
+          const fields = parseSseMessage(message);
+          if (fields.event === 'end') return;
+          if (fields.event === 'event' && fields.data !== undefined) {
+            const envelope = JSON.parse(fields.data) as EventEnvelope;
+            if (onEvent(Number(fields.id ?? -1), envelope) === true) return;
+          }
+        }
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+}
+
+export interface EventEnvelope {
+  event: string;
+  version: string;
+  data: Record<string, unknown>;
+  event_id?: string;
+}
+
+export function parseSseMessage(message: string): { id?: string; event?: string; data?: string } {
+  const out: { id?: string; event?: string; data?: string } = {};
+  for (const line of message.split('\n')) {
+    const i = line.indexOf(':');
+    if (i === 0) continue; // comment
+    const name = i < 0 ? line : line.slice(0, i);
+    const value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
+    if (name === 'data') out.data = out.data === undefined ? value : `${out.data}\n${value}`;
+    else if (name === 'id' || name === 'event') out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+// `jetway get-pipeline`: the pipeline's config as saved (YAML, or JSON with --output json).
+import type { Command } from 'commander';
+import type { CliIO } from '../io.ts';
+import { stringifyPipeline, type PipelineConfig } from '../../config/index.ts';
+import { addTargetOption, connect, pipelinePath, printJson, requireOption, run, wantsJson } from '../client/common.ts';
+
+export function registerGetPipeline(program: Command, io: CliIO): void {
+  addTargetOption(program.command('get-pipeline'))
+    .description("Print a pipeline's current config")
+    .option('-p, --pipeline <name>', 'pipeline')
+    .option('-o, --output <format>', 'yaml or json', 'yaml')
+    .option('-j, --json', 'same as --output json')
+    .action(async (opts: { target?: string; pipeline?: string; output?: string; json?: boolean }) => {
+      const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
+      const json = wantsJson(opts, ['yaml', 'json']);
+      const { client, team } = connect(opts);
+      await run(async () => {
+        const res = await client.request('GET', `${pipelinePath(team, pipeline)}/config`);
+        const { config } = res.json<{ config: PipelineConfig }>();
+        if (json) printJson(io, config);
+        else io.stdout(stringifyPipeline(config));
+      });
+    });
+}

@@ -1,0 +1,23 @@
+// `jetway jobs`: a pipeline's jobs with their latest and next builds.
+import type { Command } from 'commander';
+import type { CliIO } from '../io.ts';
+import { addOutputOptions, addTargetOption, connect, formatTable, pipelinePath, printJson, requireOption, run, wantsJson, yesNo } from '../client/common.ts';
+
+type Job = { name: string; paused?: boolean; finished_build?: { status: string }; next_build?: { status: string } };
+
+export function registerJobs(program: Command, io: CliIO): void {
+  addOutputOptions(addTargetOption(program.command('jobs')))
+    .description("List a pipeline's jobs")
+    .option('-p, --pipeline <name>', 'pipeline')
+    .action(async (opts: { target?: string; pipeline?: string; output?: string; json?: boolean }) => {
+      const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
+      const json = wantsJson(opts);
+      const { client, team } = connect(opts);
+      await run(async () => {
+        const jobs = await client.get<Job[]>(`${pipelinePath(team, pipeline)}/jobs`);
+        if (json) return printJson(io, jobs);
+        const rows = jobs.map((j) => [j.name, yesNo(j.paused), j.finished_build?.status ?? 'n/a', j.next_build?.status ?? 'n/a']);
+        io.stdout(formatTable(['name', 'paused', 'status', 'next'], rows));
+      });
+    });
+}

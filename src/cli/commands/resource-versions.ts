@@ -1,0 +1,37 @@
+// `jetway resource-versions`: a resource's versions, newest first (following the API's pages).
+import type { Command } from 'commander';
+import { usageError, type CliIO } from '../io.ts';
+import { addOutputOptions, addTargetOption, connect, enc, formatTable, pipelinePath, printJson, run, splitFlag, wantsJson } from '../client/common.ts';
+
+type Version = { id: number; version: Record<string, string>; metadata?: { name: string; value: string }[]; enabled: boolean };
+
+export function registerResourceVersions(program: Command, io: CliIO): void {
+  addOutputOptions(addTargetOption(program.command('resource-versions')))
+    .description('List the versions of a resource, newest first')
+    .option('-r, --resource <pipeline/resource>', 'resource')
+    .option('-c, --count <n>', 'how many versions (default 50)', '50')
+    .action(async (opts: { target?: string; resource?: string; count: string; output?: string; json?: boolean }) => {
+      const [pipeline, resource] = splitFlag(opts.resource, '-r, --resource', 'resource');
+      if (!/^\d+$/.test(opts.count) || Number(opts.count) < 1) throw usageError(`error: -c must be a positive number (got '${opts.count}')`);
+      const count = Number(opts.count);
+      const json = wantsJson(opts);
+      const { client, team } = connect(opts);
+      await run(async () => {
+        const versions: Version[] = [];
+        let path: string | undefined = `${pipelinePath(team, pipeline)}/resources/${enc(resource)}/versions?limit=${Math.min(count, 500)}`;
+        while (path && versions.length < count) {
+          const res = await client.request('GET', path);
+          versions.push(...res.json<Version[]>());
+          path = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+        }
+        const shown = versions.slice(0, count);
+        if (json) return printJson(io, shown);
+        const rows = shown.map((v) => [
+          String(v.id),
+          Object.entries(v.version).map(([k, val]) => `${k}:${val}`).join(','),
+          v.enabled ? 'yes' : 'no',
+        ]);
+        io.stdout(formatTable(['id', 'version', 'enabled'], rows));
+      });
+    });
+}

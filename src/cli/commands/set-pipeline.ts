@@ -1,0 +1,93 @@
+// `jetway set-pipeline`: validates the config locally (vars from -v/-y/-l interpolated here;
+// unknown ((vars)) stay for the server's credential lookup at runtime), shows a diff against
+// the server's config, asks for confirmation unless -n, and saves it with the config version
+// it was based on (a concurrent change makes the save fail instead of being overwritten).
+import type { Command } from 'commander';
+import { CliExit, usageError, type CliIO } from '../io.ts';
+import { formatDiagnostic, loadPipeline, stringifyPipeline, type PipelineConfig } from '../../config/index.ts';
+import { readText, varsFromFlags, type VarOptions } from './validate-pipeline.ts';
+import { addTargetOption, confirm, connect, pipelinePath, requireOption, run } from '../client/common.ts';
+import { ApiRequestError } from '../client/http.ts';
+import { diffLines, formatDiff, hasChanges } from '../client/diff.ts';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+type Options = VarOptions & {
+  target?: string;
+  pipeline?: string;
+  config?: string;
+  nonInteractive?: boolean;
+  checkCreds?: boolean;
+};
+
+export function registerSetPipeline(program: Command, io: CliIO): void {
+  addTargetOption(program.command('set-pipeline'))
+    .description('Create or update a pipeline')
+    .option('-p, --pipeline <name>', 'pipeline')
+    .option('-c, --config <file>', 'pipeline configuration file')
+    .option('-l, --load-vars-from <file>', 'YAML file of vars (repeatable; later files win)', collect, [])
+    .option('-v, --var <name=value>', 'string var (repeatable; wins over -l)', collect, [])
+    .option('-y, --yaml-var <name=yaml>', 'typed YAML var (repeatable; wins over -l)', collect, [])
+    .option('-n, --non-interactive', 'apply without asking')
+    .option('--check-creds', 'have the server check that every remaining ((var)) can be resolved')
+    .action(async (opts: Options) => {
+      const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
+      const file = requireOption(opts.config, '-c, --config <file>');
+      if (pipeline.includes('/')) throw usageError(`error: pipeline name '${pipeline}' must not contain '/'`);
+      const vars = varsFromFlags(opts);
+      const text = readText(file);
+      const loaded = loadPipeline(text, { file, vars });
+      for (const w of loaded.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
+      if (loaded.errors.length > 0 || !loaded.config) {
+        for (const e of loaded.errors) io.stderr(`${formatDiagnostic(e)}\n`);
+        throw new CliExit(1, `error: ${file} is invalid: ${loaded.errors.length} error(s); nothing was sent`);
+      }
+      const newText = stringifyPipeline(loaded.config);
+      const { client, team, target, name } = connect(opts);
+      const path = pipelinePath(team, pipeline);
+
+      await run(async () => {
+        const current = await client.request('GET', `${path}/config`, { accept: (s) => s === 200 || s === 404 });
+        let version = 0;
+        let oldText = '';
+        if (current.status === 200) {
+          version = Number(current.headers.get('x-concourse-config-version') ?? '0');
+          oldText = stringifyPipeline(current.json<{ config: PipelineConfig }>().config);
+        }
+        const diff = diffLines(oldText, newText);
+        if (current.status === 200 && !hasChanges(diff)) {
+          io.stdout('no changes to apply\n');
+          return;
+        }
+        io.stdout(current.status === 404 ? `creating pipeline ${pipeline}:\n` : `changes to pipeline ${pipeline}:\n`);
+        io.stdout(formatDiff(diff));
+        if (!opts.nonInteractive && !(await confirm(io, '\napply configuration?'))) {
+          throw new CliExit(1, 'bailing out');
+        }
+        let res;
+        try {
+          res = await client.request('PUT', `${path}/config${opts.checkCreds ? '?check_creds=true' : ''}`, {
+            body: newText,
+            contentType: 'application/x-yaml',
+            headers: { 'X-Concourse-Config-Version': String(version) },
+          });
+        } catch (err) {
+          if (err instanceof ApiRequestError && err.status === 409) {
+            throw new CliExit(1, `error: ${err.message}\n(the pipeline changed while you were setting it: run set-pipeline again)`);
+          }
+          throw err;
+        }
+        const { warnings } = res.json<{ warnings: { type: string; message: string }[] }>();
+        for (const w of warnings ?? []) io.stderr(`warning (${w.type}): ${w.message}\n`);
+        const url = `${target.api.replace(/\/+$/, '')}/teams/${encodeURIComponent(team)}/pipelines/${encodeURIComponent(pipeline)}`;
+        if (res.status === 201) {
+          io.stdout(`pipeline created!\nyou can view your pipeline here: ${url}\n\n`);
+          io.stdout(`the pipeline is currently paused. to unpause, run:\n  jetway unpause-pipeline -t ${name} -p ${pipeline}\n`);
+        } else {
+          io.stdout(`configuration updated\n`);
+        }
+      });
+    });
+}

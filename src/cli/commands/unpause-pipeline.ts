@@ -1,0 +1,18 @@
+// `jetway unpause-pipeline`: unpauses a pipeline.
+import type { Command } from 'commander';
+import type { CliIO } from '../io.ts';
+import { addTargetOption, connect, pipelinePath, requireOption, run } from '../client/common.ts';
+
+export function registerUnpausePipeline(program: Command, io: CliIO): void {
+  addTargetOption(program.command('unpause-pipeline'))
+    .description('Unpause a pipeline')
+    .option('-p, --pipeline <name>', 'pipeline')
+    .action(async (opts: { target?: string; pipeline?: string }) => {
+      const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
+      const { client, team } = connect(opts);
+      await run(async () => {
+        await client.request('PUT', `${pipelinePath(team, pipeline)}/unpause`);
+        io.stdout(`unpaused '${pipeline}'\n`);
+      });
+    });
+}

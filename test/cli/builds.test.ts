@@ -1,0 +1,121 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { jetway, startCliServer, PASSWORD, PIPELINE, type CliServer } from './client-support.ts';
+import { finishBuild, saveBuildEvent, startBuild } from '../../src/db/builds.ts';
+import { findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope } from '../../src/db/versions.ts';
+import { buildEvent } from '../../src/engine/events.ts';
+import type { Plan } from '../../src/planner/plan.ts';
+
+let s: CliServer;
+before(async () => {
+  s = await startCliServer();
+  assert.equal((await jetway('login', '-t', 'ci', '-c', s.url, '-u', 'admin', '-p', PASSWORD)).code, 0);
+  const file = join(s.dir, 'pipeline.yml');
+  writeFileSync(file, PIPELINE);
+  assert.equal((await jetway('set-pipeline', '-t', 'ci', '-p', 'demo', '-c', file, '-n')).code, 0);
+  const rid = (await s.api.t.db.query<{ id: number }>(`SELECT id FROM resources WHERE name = 'repo'`)).rows[0]!.id;
+  const cfg = await findOrCreateResourceConfig(s.api.t.db, { baseType: 'mock' }, {});
+  const scope = await findOrCreateScope(s.api.t.db, cfg.id, rid);
+  await setResourceScope(s.api.t.db, rid, scope);
+  for (let i = 1; i <= 7; i++) await saveVersions(s.api.t.db, scope.id, [{ version: { ref: `r${i}` } }]);
+});
+after(async () => {
+  await s.close();
+});
+
+test('resources and resource-versions (following pages), table and JSON', async () => {
+  const r = await jetway('resources', '-t', 'ci', '-p', 'demo');
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(r.out.trimEnd().split('\n').map((l) => l.split(/\s{2,}/)[0]), ['name', 'repo', 'image']);
+  const v = await jetway('resource-versions', '-t', 'ci', '-r', 'demo/repo', '-c', '5');
+  assert.equal(v.code, 0, v.err);
+  const lines = v.out.trimEnd().split('\n');
+  assert.match(lines[0] ?? '', /^id\s+version\s+enabled$/);
+  assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[1]), ['ref:r7', 'ref:r6', 'ref:r5', 'ref:r4', 'ref:r3']);
+  const j = await jetway('resource-versions', '-t', 'ci', '-r', 'demo/repo', '--json');
+  assert.equal((JSON.parse(j.out) as unknown[]).length, 7);
+  const bad = await jetway('resource-versions', '-t', 'ci', '-r', 'demo');
+  assert.equal(bad.code, 2);
+  const missing = await jetway('resource-versions', '-t', 'ci', '-r', 'demo/nope');
+  assert.equal(missing.code, 1);
+  assert.equal(missing.err, 'error: resource nope in pipeline main/demo not found (HTTP 404)\n');
+  const noPipeline = await jetway('resources', '-t', 'ci', '-p', 'nope');
+  assert.equal(noPipeline.code, 1);
+  assert.equal(noPipeline.err, 'error: pipeline main/nope not found (HTTP 404)\n');
+});
+
+/** Plays a build: started, a log line, the task's exit status, the final status. */
+async function play(status: 'succeeded' | 'failed', exit: number): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const r = await s.api.t.db.query<{ id: number }>(`SELECT id FROM builds WHERE status = 'pending' ORDER BY id DESC LIMIT 1`);
+    const id = r.rows[0]?.id;
+    if (id !== undefined) {
+      await startBuild(s.api.t.db, id, { id: 'root', do: [] } as unknown as Plan);
+      await saveBuildEvent(s.api.t.db, id, buildEvent('log', { time: 1, origin: { id: 't', source: 'stdout' }, payload: 'running tests\n' }));
+      await saveBuildEvent(s.api.t.db, id, buildEvent('finish-task', { time: 2, origin: { id: 't' }, exit_status: exit }));
+      await finishBuild(s.api.t.db, id, status);
+      return id;
+    }
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error('no pending build appeared');
+}
+
+test('trigger-job -w follows the build and exits with the task exit status', async () => {
+  const [r, id] = await Promise.all([jetway('trigger-job', '-t', 'ci', '-j', 'demo/unit', '-w'), play('failed', 7)]);
+  assert.equal(r.code, 7, r.err);
+  assert.equal(r.out, 'started demo/unit #1\nrunning tests\nfailed\n');
+  // watching a finished build replays it
+  const w = await jetway('watch', '-t', 'ci', '-b', String(id));
+  assert.equal(w.code, 7);
+  assert.equal(w.out, 'running tests\nfailed\n');
+});
+
+test('trigger-job without -w; watch -j; a succeeded build exits 0', async () => {
+  const t = await jetway('trigger-job', '-t', 'ci', '-j', 'demo/unit');
+  assert.equal(t.code, 0, t.err);
+  assert.equal(t.out, 'started demo/unit #2\n');
+  const [w] = await Promise.all([jetway('watch', '-t', 'ci', '-j', 'demo/unit'), play('succeeded', 0)]);
+  assert.equal(w.code, 0, w.err);
+  assert.equal(w.out, 'running tests\nsucceeded\n');
+  const missing = await jetway('trigger-job', '-t', 'ci', '-j', 'demo/nope');
+  assert.equal(missing.code, 1);
+  assert.equal(missing.err, 'error: job nope in pipeline main/demo not found (HTTP 404)\n');
+  assert.equal((await jetway('trigger-job', '-t', 'ci', '-j', 'demo')).code, 2);
+  assert.equal((await jetway('watch', '-t', 'ci')).code, 2);
+});
+
+test('jobs and builds: tables and JSON', async () => {
+  const j = await jetway('jobs', '-t', 'ci', '-p', 'demo');
+  assert.equal(j.code, 0, j.err);
+  const rows = j.out.trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
+  assert.deepEqual(rows, [
+    ['name', 'paused', 'status', 'next'],
+    ['unit', 'no', 'succeeded', 'n/a'],
+    ['ship', 'no', 'n/a', 'n/a'],
+  ]);
+  const b = await jetway('builds', '-t', 'ci', '-j', 'demo/unit');
+  assert.equal(b.code, 0, b.err);
+  const lines = b.out.trimEnd().split('\n');
+  assert.match(lines[0] ?? '', /^id\s+pipeline\/job\s+build\s+status\s+start\s+end\s+duration\s+created by$/);
+  assert.match(lines[1] ?? '', /^\d+\s+demo\/unit\s+2\s+succeeded\s+\d{4}-.* admin$/);
+  assert.match(lines[2] ?? '', /^\d+\s+demo\/unit\s+1\s+failed\s/);
+  const all = await jetway('builds', '-t', 'ci', '--json', '-c', '1');
+  assert.deepEqual((JSON.parse(all.out) as { name: string }[]).map((x) => x.name), ['2']);
+});
+
+test('abort-build by id and by job and name', async () => {
+  const t = await jetway('trigger-job', '-t', 'ci', '-j', 'demo/unit');
+  assert.equal(t.out, 'started demo/unit #3\n');
+  const a = await jetway('abort-build', '-t', 'ci', '-j', 'demo/unit', '-b', '3');
+  assert.equal(a.code, 0, a.err);
+  assert.equal(a.out, 'build successfully aborted\n');
+  const r = await s.api.t.db.query<{ aborted: boolean }>(`SELECT aborted FROM builds WHERE name = '3'`);
+  assert.equal(r.rows[0]?.aborted, true);
+  const missing = await jetway('abort-build', '-t', 'ci', '-b', '999999');
+  assert.equal(missing.code, 1);
+  assert.equal(missing.err, 'error: build 999999 not found (HTTP 404)\n');
+  assert.equal((await jetway('abort-build', '-t', 'ci', '-b', 'abc')).code, 2);
+});

@@ -1,0 +1,50 @@
+// For the client command tests: a real API server listening on a port, a temporary HOME (so
+// ~/.jetwayrc is the test's), and runCli with captured output.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { runCli } from '../../src/cli/program.ts';
+import type { CliIO } from '../../src/cli/io.ts';
+import { startApi, type TestApi } from '../api/helpers.ts';
+
+export { PASSWORD, PIPELINE } from '../api/helpers.ts';
+
+export interface CliServer {
+  api: TestApi;
+  url: string;
+  home: string;
+  dir: string;
+  close(): Promise<void>;
+}
+
+export async function startCliServer(): Promise<CliServer> {
+  const api = await startApi();
+  await api.app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (api.app.server.address() as AddressInfo).port;
+  const home = mkdtempSync(join(tmpdir(), 'jetway-home-'));
+  process.env.HOME = home;
+  delete process.env.JETWAY_TARGET;
+  delete process.env.JETWAY_PASSWORD;
+  return { api, url: `http://127.0.0.1:${port}`, home, dir: mkdtempSync(join(tmpdir(), 'jetway-cli-')), close: () => api.close() };
+}
+
+export interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+export async function jetway(...argv: string[]): Promise<Run> {
+  const r = { code: 0, out: '', err: '' };
+  const io: CliIO = {
+    stdout: (t) => {
+      r.out += t;
+    },
+    stderr: (t) => {
+      r.err += t;
+    },
+  };
+  r.code = await runCli(argv, io);
+  return r;
+}
