@@ -3,6 +3,8 @@
 // a LeafSteps implementation, so these rules are tested on their own.
 import type {
   AcrossPlan,
+  ArtifactInputPlan,
+  ArtifactOutputPlan,
   CheckPlan,
   GetPlan,
   LoadVarPlan,
@@ -31,6 +33,8 @@ export interface LeafSteps {
   check(id: PlanId, plan: CheckPlan, ctx: StepContext): Promise<boolean>;
   setPipeline(id: PlanId, plan: SetPipelinePlan, ctx: StepContext): Promise<boolean>;
   loadVar(id: PlanId, plan: LoadVarPlan, ctx: StepContext): Promise<boolean>;
+  artifactInput(id: PlanId, plan: ArtifactInputPlan, ctx: StepContext): Promise<boolean>;
+  artifactOutput(id: PlanId, plan: ArtifactOutputPlan, ctx: StepContext): Promise<boolean>;
   /** evaluates ((vars)) in a plan value at run time (across values); identity when absent */
   evaluate?<T>(value: T, state: RunState): T;
 }
@@ -46,6 +50,8 @@ export class PlanExecutor {
     if ('check' in plan) return this.leaves.check(plan.id, plan.check, ctx);
     if ('set_pipeline' in plan) return this.leaves.setPipeline(plan.id, plan.set_pipeline, ctx);
     if ('load_var' in plan) return this.leaves.loadVar(plan.id, plan.load_var, ctx);
+    if ('artifact_input' in plan) return this.leaves.artifactInput(plan.id, plan.artifact_input, ctx);
+    if ('artifact_output' in plan) return this.leaves.artifactOutput(plan.id, plan.artifact_output, ctx);
     if ('do' in plan) return this.runDo(plan.do, ctx);
     if ('in_parallel' in plan) {
       const { steps, limit, fail_fast } = plan.in_parallel;

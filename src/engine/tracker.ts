@@ -22,6 +22,8 @@ export interface EngineOptions {
   db: Database;
   runtime: Runtime;
   externalUrl: string;
+  /** where artifact tarballs of one-off builds (`execute`) live */
+  artifactsDir: string;
   logger: EngineLogger;
   /** the cluster-wide credential manager (none by default) */
   credentials?: VarLookup;
@@ -167,6 +169,7 @@ export class Engine implements BuildTracker {
       redactor,
       recorder,
       externalUrl: this.opts.externalUrl,
+      artifactsDir: this.opts.artifactsDir,
       resourceTypeNames,
     };
   }

@@ -96,6 +96,17 @@ export interface LoadVarPlan {
   reveal?: boolean;
 }
 
+/** fly execute: an uploaded directory becomes the artifact `name`. */
+export interface ArtifactInputPlan {
+  artifact_id: number;
+  name: string;
+}
+
+/** fly execute: the artifact `name` is kept as a tarball the client downloads afterwards. */
+export interface ArtifactOutputPlan {
+  name: string;
+}
+
 export interface InParallelPlan {
   steps: Plan[];
   limit?: number;
@@ -132,6 +143,8 @@ export type Plan = PlanBase &
     | { task: TaskPlan }
     | { set_pipeline: SetPipelinePlan }
     | { load_var: LoadVarPlan }
+    | { artifact_input: ArtifactInputPlan }
+    | { artifact_output: ArtifactOutputPlan }
     | { do: Plan[] }
     | { in_parallel: InParallelPlan }
     | { across: AcrossPlan }

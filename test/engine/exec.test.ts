@@ -50,6 +50,8 @@ class ScriptedLeaves implements LeafSteps {
   async check(): Promise<boolean> { throw new Error('unused'); }
   async setPipeline(): Promise<boolean> { throw new Error('unused'); }
   async loadVar(): Promise<boolean> { throw new Error('unused'); }
+  async artifactInput(): Promise<boolean> { throw new Error('unused'); }
+  async artifactOutput(): Promise<boolean> { throw new Error('unused'); }
 }
 
 let ids = 0;

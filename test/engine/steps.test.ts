@@ -96,6 +96,7 @@ function deps(build: { id: number; createTime: Date }, outputs: unknown[] = []):
       saveImageResourceCache: async () => {},
     },
     externalUrl: 'http://jetway.test',
+    artifactsDir: join(root, 'artifacts'),
   };
 }
 
@@ -186,4 +187,32 @@ test('a task with a missing input errors naming it', async () => {
   const r = await run(plan, deps(await newBuild()));
   assert.equal(r.status, 'errored');
   assert.match(JSON.stringify(r.events), /missing inputs: absent/);
+});
+
+test('one-off builds: an uploaded directory becomes an input, a named output becomes a tarball', async () => {
+  const { mkdir: mk, writeFile: wf } = await import('node:fs/promises');
+  const tar = await import('tar');
+  const src = join(root, 'upload-src');
+  await mk(src, { recursive: true });
+  await wf(join(src, 'input.txt'), 'from the client\n');
+  const upload = join(root, 'upload.tgz');
+  await tar.c({ gzip: true, file: upload, cwd: src }, ['.']);
+  const art = await tdb.db.query<{ id: number }>(`INSERT INTO artifacts (name, location) VALUES ('in', $1) RETURNING id`, [upload]);
+  const build = await newBuild();
+  const plan: Plan = {
+    id: 'root',
+    do: [
+      { id: 'a', artifact_input: { artifact_id: art.rows[0]!.id, name: 'in' } },
+      { id: 't', task: { name: 'work', config: { platform: 'linux', inputs: [{ name: 'in' }], outputs: [{ name: 'out' }], run: { path: 'sh', args: ['-c', 'tr a-z A-Z < in/input.txt > out/result.txt'] } } } },
+      { id: 'o', artifact_output: { name: 'out' } },
+    ],
+  };
+  const { status } = await run(plan, deps(build));
+  assert.equal(status, 'succeeded');
+  const stored = await tdb.db.query<{ location: string }>(`SELECT location FROM artifacts WHERE build_id = $1 AND name = 'out'`, [build.id]);
+  assert.equal(stored.rows.length, 1);
+  const dest = join(root, 'download');
+  await mk(dest, { recursive: true });
+  await tar.x({ file: stored.rows[0]!.location, cwd: dest });
+  assert.equal(await readFile(join(dest, 'result.txt'), 'utf8'), 'FROM THE CLIENT\n');
 });

@@ -35,7 +35,7 @@ export interface TestNode {
 export async function startTestNode(): Promise<TestNode> {
   const tdb = await createTestDatabase();
   const root = await mkdtemp(join(tmpdir(), 'jw-node-'));
-  const engine = new Engine({ db: tdb.db, runtime: new LocalRuntime({ root, killGraceMs: 500 }), externalUrl: 'http://jetway.test', logger: quiet });
+  const engine = new Engine({ db: tdb.db, runtime: new LocalRuntime({ root, killGraceMs: 500 }), externalUrl: 'http://jetway.test', artifactsDir: join(root, 'artifacts'), logger: quiet });
   const checker = new Checker(tdb.db, { tracker: engine, logger: quiet });
   const scheduler = new Scheduler(tdb.db, { tracker: engine, checks: checker, logger: quiet });
 

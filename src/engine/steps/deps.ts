@@ -38,6 +38,8 @@ export interface StepDeps {
   redactor: Redactor;
   recorder: BuildRecorder;
   externalUrl: string;
+  /** where uploaded and produced artifact tarballs of one-off builds live */
+  artifactsDir: string;
   /** the pipeline's resource types, for running check/get/put of custom types */
   resourceTypeNames?: readonly string[];
 }

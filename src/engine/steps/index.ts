@@ -1,6 +1,7 @@
 // The leaf steps of a build, bound to its dependencies. Image sub-plans run through the same
 // executor, so a custom type's check and get behave exactly like the build's own steps.
-import type { CheckPlan, GetPlan, LoadVarPlan, Plan, PlanId, PutPlan, SetPipelinePlan, TaskPlan } from '../../planner/plan.ts';
+import type { ArtifactInputPlan, ArtifactOutputPlan, CheckPlan, GetPlan, LoadVarPlan, Plan, PlanId, PutPlan, SetPipelinePlan, TaskPlan } from '../../planner/plan.ts';
+import { runArtifactInput, runArtifactOutput } from './artifacts.ts';
 import { PlanExecutor, type LeafSteps, type StepContext } from '../exec.ts';
 import type { RunState } from '../run-state.ts';
 import { runCheck } from './check.ts';
@@ -37,6 +38,12 @@ export class BuildSteps implements LeafSteps {
   }
   loadVar(id: PlanId, plan: LoadVarPlan, ctx: StepContext): Promise<boolean> {
     return runLoadVar(id, plan, ctx, this.deps);
+  }
+  artifactInput(id: PlanId, plan: ArtifactInputPlan, ctx: StepContext): Promise<boolean> {
+    return runArtifactInput(id, plan, ctx, this.deps);
+  }
+  artifactOutput(id: PlanId, plan: ArtifactOutputPlan, ctx: StepContext): Promise<boolean> {
+    return runArtifactOutput(id, plan, ctx, this.deps);
   }
   evaluate<T>(value: T, state: RunState): T {
     return this.deps.interpolator.evaluate(value, state);

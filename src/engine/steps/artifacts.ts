@@ -1,0 +1,55 @@
+// One-off builds (`jetway execute`): uploaded directories come in as artifacts, and named
+// artifacts go out as tarballs the client downloads. Tarballs live in the web node's artifact
+// directory; the `artifacts` table records where.
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tar from 'tar';
+import type { ArtifactInputPlan, ArtifactOutputPlan, PlanId } from '../../planner/plan.ts';
+import { buildEvent, unixNow } from '../events.ts';
+import type { StepContext } from '../exec.ts';
+import type { StepDeps } from './deps.ts';
+
+async function isGzip(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function runArtifactInput(id: PlanId, plan: ArtifactInputPlan, ctx: StepContext, deps: StepDeps): Promise<boolean> {
+  await ctx.emit(buildEvent('initialize', { time: unixNow(), origin: { id } }));
+  const r = await deps.db.query<{ location: string | null; build_id: number | null }>('SELECT location, build_id FROM artifacts WHERE id = $1', [plan.artifact_id]);
+  const row = r.rows[0];
+  if (!row?.location) throw new Error(`artifact ${plan.artifact_id} (input '${plan.name}') not found`);
+  const dir = join(deps.artifactsDir, 'extracted', randomUUID());
+  await mkdir(dir, { recursive: true });
+  await tar.x({ file: row.location, cwd: dir, gzip: await isGzip(row.location), preservePaths: false });
+  await deps.db.query('UPDATE artifacts SET build_id = coalesce(build_id, $2) WHERE id = $1', [plan.artifact_id, deps.build.id]);
+  ctx.state.registerArtifact(plan.name, { kind: 'volume', path: dir });
+  await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
+  return true;
+}
+
+export async function runArtifactOutput(id: PlanId, plan: ArtifactOutputPlan, ctx: StepContext, deps: StepDeps): Promise<boolean> {
+  await ctx.emit(buildEvent('initialize', { time: unixNow(), origin: { id } }));
+  const artifact = ctx.state.artifact(plan.name);
+  if (!artifact) throw new Error(`output '${plan.name}' was not produced`);
+  if (artifact.kind !== 'volume') throw new Error(`output '${plan.name}' is an image reference, not a directory`);
+  const dir = join(deps.artifactsDir, 'outputs');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${randomUUID()}.tgz`);
+  await tar.c({ gzip: true, file, cwd: artifact.path, portable: true }, ['.']);
+  await deps.db.query('INSERT INTO artifacts (name, build_id, location) VALUES ($1, $2, $3)', [plan.name, deps.build.id, file]);
+  await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
+  return true;
+}
+
+/** Streams a stored artifact tarball (gzip). */
+export function artifactStream(location: string): NodeJS.ReadableStream {
+  return createReadStream(location);
+}
