@@ -27,6 +27,8 @@ export interface EngineOptions {
   logger: EngineLogger;
   /** the cluster-wide credential manager (none by default) */
   credentials?: VarLookup;
+  /** told after each build finishes (the web node wakes the scheduler) */
+  onBuildFinished?: (buildId: number, status: BuildStatus) => void;
 }
 
 /** Writes events in call order, even when callers do not wait for each write. */
@@ -127,7 +129,10 @@ export class Engine implements BuildTracker {
     }
     await sink.flushed();
     await finishBuild(db, buildId, status);
+    // Nothing of a finished build's working state is needed again: its volumes go.
+    await this.opts.runtime.releaseBuild?.(buildId).catch((err: unknown) => logger.warn({ buildId, err: errorMessage(err) }, 'releasing build volumes failed'));
     logger.info({ buildId, status }, 'build finished');
+    this.opts.onBuildFinished?.(buildId, status);
   }
 
   private async stepDeps(build: BuildRecord): Promise<StepDeps> {

@@ -74,4 +74,6 @@ export interface Runtime {
   createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container>;
   /** whether a task's image is applied (false: tasks run on the host, as on the local runtime) */
   readonly appliesTaskImages: boolean;
+  /** frees what a finished build's containers left behind (its artifact volumes) */
+  releaseBuild?(buildId: number): Promise<void>;
 }

@@ -49,7 +49,16 @@ export class LocalRuntime implements Runtime {
       await symlink(dir, target, 'dir');
     }
     const withImageEnv = { ...spec, env: { ...imageEnv, ...spec.env } };
-    return new LocalContainer(withImageEnv, workDir, join(this.opts.root, 'volumes'), this.opts.killGraceMs ?? 10_000);
+    return new LocalContainer(withImageEnv, workDir, this.volumesDir(spec.metadata.buildId), this.opts.killGraceMs ?? 10_000);
+  }
+
+  /** Volumes are kept per build, so a finished build's are removed in one go. */
+  private volumesDir(buildId: number | undefined): string {
+    return join(this.opts.root, 'volumes', buildId === undefined ? 'unowned' : `build-${buildId}`);
+  }
+
+  async releaseBuild(buildId: number): Promise<void> {
+    await rm(this.volumesDir(buildId), { recursive: true, force: true });
   }
 }
 
