@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { Database } from '../db/database.ts';
 import type { PipelineRef } from '../db/pipelines.ts';
 import type { Logger } from '../db/logger.ts';
+import type { BuildRecord } from '../db/builds.ts';
+import type { Version } from '../db/versions.ts';
 import type { AuthUser, LocalAuth } from './auth.ts';
 import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
 import { mustFindPipeline, type PageRequest, type PageResult, type PipelineView } from './queries.ts';
@@ -14,14 +16,33 @@ export interface SchedulerHook {
   requestSchedule(jobId: number): void | Promise<void>;
 }
 
+/** A manual check's options (`POST …/check` body, plus who asked). */
+export interface ManualCheckOptions {
+  from?: Version | null;
+  shallow?: boolean;
+  createdBy?: string | null;
+}
+
+/**
+ * The checker as the API uses it. The methods match `Checker`'s, so the web node can pass its
+ * `Checker` itself; the routes answer 503 when a method they need is missing.
+ */
 export interface CheckerHook {
   /** Wakes the checker for a resource (after its config changed or a manual check). */
   requestCheck?(resourceId: number): void | Promise<void>;
+  /** `POST …/resources/:r/check`: creates a manual check build (already handed to the engine). */
+  checkResource?(pipelineId: number, name: string, opts: ManualCheckOptions): Promise<BuildRecord>;
+  /** `POST …/resource-types/:t/check`. */
+  checkResourceType?(pipelineId: number, name: string, opts: ManualCheckOptions): Promise<BuildRecord>;
+  /** `POST …/resources/:r/check/webhook`: throws an error with `statusCode` 401 on a bad token. */
+  checkWebhook?(pipelineId: number, name: string, token: string): Promise<BuildRecord>;
 }
 
 export interface EngineHook {
   /** Cancels a running build (after `PUT /builds/:id/abort` marked it aborted). */
   abortBuild(buildId: number): void | Promise<void>;
+  /** Runs a started build (one-off builds from `POST /teams/:team/builds`). */
+  track?(buildId: number): void | Promise<void>;
 }
 
 export interface ApiServerOptions {
@@ -41,6 +62,13 @@ export interface ApiServerOptions {
   eventPollIntervalMs?: number;
   /** Largest accepted request body in bytes (default 10 MiB). */
   bodyLimit?: number;
+  /**
+   * Where uploaded artifacts of one-off builds (`jetway execute`) are stored; the engine's
+   * `artifactsDir` should be the same directory. Without it the artifact routes answer 503.
+   */
+  artifactsDir?: string;
+  /** Largest accepted artifact upload in bytes (default 1 GiB). */
+  artifactBodyLimit?: number;
 }
 
 declare module 'fastify' {

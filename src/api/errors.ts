@@ -22,6 +22,9 @@ export const notFound = (what: string): ApiError => new ApiError(404, `${what} n
 export const badRequest = (message: string): ApiError => new ApiError(400, message);
 export const forbidden = (message: string): ApiError => new ApiError(403, message);
 export const unauthorized = (message: string): ApiError => new ApiError(401, message);
+export const conflict = (message: string): ApiError => new ApiError(409, message);
+/** A route whose collaborator (checker, engine, artifact store) this server was started without. */
+export const unavailable = (message: string): ApiError => new ApiError(503, message);
 
 /** `field: message` for each issue of a zod error, field named by its dotted path. */
 export function zodMessages(err: ZodError, prefix = 'body'): string[] {

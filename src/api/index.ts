@@ -1,5 +1,5 @@
 // The web API and its authentication.
 export { createApiServer, type ApiServerOptions } from './server.ts';
-export type { SchedulerHook, CheckerHook, EngineHook } from './context.ts';
+export type { SchedulerHook, CheckerHook, EngineHook, ManualCheckOptions } from './context.ts';
 export { LocalAuth, parseLocalUser, type AuthOptions, type AuthUser, type LocalUser, type IssuedToken } from './auth.ts';
 export { ApiError } from './errors.ts';

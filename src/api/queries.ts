@@ -442,3 +442,52 @@ export async function jobJson(db: Queryable, job: JobRecord, builds: JobBuilds, 
     outputs: outputs.rows.map((o) => ({ name: o.name, resource: o.resource })),
   };
 }
+
+// ------------------------------------------------------------------------------ version operations
+
+export interface VersionRef {
+  id: number;
+  version: Record<string, string>;
+  sha256: string;
+  md5: string | null;
+}
+
+/** A version of a resource, by `resource_config_versions.id`, in the resource's current scope. */
+export async function findResourceVersion(db: Queryable, resource: ResourceView, versionId: number): Promise<VersionRef | undefined> {
+  if (resource.scopeId === null) return undefined;
+  const r = await db.query<{ id: number; version: Record<string, string>; sha256: string; md5: string | null }>(
+    `SELECT id, version, version_sha256 AS sha256, version_md5 AS md5 FROM resource_config_versions
+      WHERE id = $1 AND resource_config_scope_id = $2`,
+    [versionId, resource.scopeId],
+  );
+  return r.rows[0];
+}
+
+/** Ids of the builds that had the version as an input (or output), newest first. */
+export async function buildIdsWithVersion(db: Queryable, resourceId: number, v: VersionRef, kind: 'inputs' | 'outputs'): Promise<number[]> {
+  const table = kind === 'inputs' ? 'build_resource_config_version_inputs' : 'build_resource_config_version_outputs';
+  const r = await db.query<{ build_id: number }>(
+    `SELECT DISTINCT build_id FROM ${table} WHERE resource_id = $1 AND version_digest = ANY($2::text[]) ORDER BY build_id DESC`,
+    [resourceId, [v.sha256, ...(v.md5 ? [v.md5] : [])]],
+  );
+  return r.rows.map((row) => row.build_id);
+}
+
+/** Ids of the active jobs that use the resource as an input (to wake the scheduler for them). */
+export async function jobIdsUsingResource(db: Queryable, resourceId: number): Promise<number[]> {
+  const r = await db.query<{ job_id: number }>(
+    `SELECT DISTINCT ji.job_id FROM job_inputs ji JOIN jobs j ON j.id = ji.job_id WHERE ji.resource_id = $1 AND j.active ORDER BY ji.job_id`,
+    [resourceId],
+  );
+  return r.rows.map((row) => row.job_id);
+}
+
+/** The version a digest names in a resource's current scope. */
+export async function versionByDigest(db: Queryable, resourceId: number, digest: string): Promise<Record<string, string> | undefined> {
+  const r = await db.query<{ version: Record<string, string> }>(
+    `SELECT v.version FROM resource_config_versions v JOIN resources r ON r.resource_config_scope_id = v.resource_config_scope_id
+      WHERE r.id = $1 AND $2 IN (v.version_sha256, v.version_md5)`,
+    [resourceId, digest],
+  );
+  return r.rows[0]?.version;
+}

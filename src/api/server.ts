@@ -12,6 +12,7 @@ import { registerGeneralRoutes } from './routes/general.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 import { registerBuildRoutes } from './routes/builds.ts';
+import { registerArtifactRoutes } from './routes/artifacts.ts';
 
 export type { ApiServerOptions } from './context.ts';
 
@@ -54,6 +55,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
       registerPipelineRoutes(api, opts);
       registerResourceRoutes(api, opts);
       registerBuildRoutes(api, opts, notifier);
+      registerArtifactRoutes(api, opts);
     },
     { prefix: '/api/v1' },
   );

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliExit, type CliIO } from './io.ts';
 import { registerCommands } from './commands/index.ts';
+import { setGlobalTarget } from './client/common.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('jetway')
@@ -8,7 +9,15 @@ export function buildProgram(io: CliIO): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    // `jetway -t ci pipelines` as fly allows; program options are only read before the command,
+    // so a command's own `-t` is its own
+    .option('-t, --target <name>', 'target for the command (the same as the command\'s own -t)')
+    .enablePositionalOptions()
+    .hook('preSubcommand', (cmd) => {
+      setGlobalTarget(cmd.opts<{ target?: string }>().target);
+    });
+  setGlobalTarget(undefined);
   registerCommands(program, io);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

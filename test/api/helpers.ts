@@ -16,8 +16,12 @@ export interface TestApi {
 
 export const PASSWORD = 's3cret-passw0rd';
 
-export async function startApi(extra: Partial<ApiServerOptions> = {}): Promise<TestApi> {
-  const t = await createTestDatabase();
+/**
+ * `database`: a test database someone else owns (a test node's), which close() leaves alone;
+ * by default a fresh one that close() drops.
+ */
+export async function startApi(extra: Partial<ApiServerOptions> = {}, database?: TestDatabase): Promise<TestApi> {
+  const t = database ?? (await createTestDatabase());
   const logs: string[] = [];
   const logger = pino({ level: 'trace' }, { write: (line: string) => void logs.push(line) });
   const app = createApiServer({
@@ -40,7 +44,7 @@ export async function startApi(extra: Partial<ApiServerOptions> = {}): Promise<T
     auth: (tok?: string) => ({ authorization: `Bearer ${tok ?? api.token}` }),
     close: async () => {
       await app.close();
-      await t.drop();
+      if (!database) await t.drop();
     },
   };
   return api;

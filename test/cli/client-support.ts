@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { runCli } from '../../src/cli/program.ts';
 import type { CliIO } from '../../src/cli/io.ts';
 import { startApi, type TestApi } from '../api/helpers.ts';
+import type { ApiServerOptions } from '../../src/api/index.ts';
+import type { TestDatabase } from '../support/db.ts';
 
 export { PASSWORD, PIPELINE } from '../api/helpers.ts';
 
@@ -18,8 +20,9 @@ export interface CliServer {
   close(): Promise<void>;
 }
 
-export async function startCliServer(): Promise<CliServer> {
-  const api = await startApi();
+/** `extra` server options (hooks) and a database owned by the caller (a test node's) are optional. */
+export async function startCliServer(extra: Partial<ApiServerOptions> = {}, database?: TestDatabase): Promise<CliServer> {
+  const api = await startApi(extra, database);
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (api.app.server.address() as AddressInfo).port;
   const home = mkdtempSync(join(tmpdir(), 'jetway-home-'));

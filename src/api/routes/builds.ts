@@ -13,7 +13,9 @@ import {
   type BuildPage,
   type BuildRecord,
 } from '../../db/builds.ts';
-import { findJob, listJobs, pauseJob, unpauseJob, type JobRecord } from '../../db/jobs.ts';
+import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJobSchedule, unpauseJob, type JobRecord } from '../../db/jobs.ts';
+import { buildInputs, buildOutputs } from '../../db/builds.ts';
+import { buildPreparation } from '../../scheduler/preparation.ts';
 import { badRequest, notFound } from '../errors.ts';
 import {
   assertTeam,
@@ -25,7 +27,7 @@ import {
   type ApiServerOptions,
   type PipelineParams,
 } from '../context.ts';
-import { buildJson, jobJson, listTeams, type PipelineView } from '../queries.ts';
+import { buildJson, jobJson, listTeams, versionByDigest, type PipelineView } from '../queries.ts';
 import { streamBuildEvents, type BuildEventNotifier } from '../events.ts';
 
 type JobParams = PipelineParams & { job: string };
@@ -121,6 +123,38 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return reply.code(200).send();
   });
 
+  app.put<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/schedule', async (req, reply) => {
+    const { job } = await jobOf(req);
+    await requestJobSchedule(db, job.id);
+    await wake(job.id);
+    return reply.code(200).send();
+  });
+
+  // The next build's inputs as the scheduler last resolved them (next_build_inputs): each with
+  // its version, or the reason it could not be resolved.
+  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/inputs', async (req) => {
+    const { p, job } = await jobOf(req);
+    const configs = await jobInputConfigs(db, job.id);
+    const jobNames = new Map((await listJobs(db, p.id)).map((j) => [j.id, j.name]));
+    const next = new Map((await nextBuildInputs(db, job.id)).map((i) => [i.name, i]));
+    const out = [];
+    for (const c of configs) {
+      const n = next.get(c.name);
+      const resourceId = n?.resourceId ?? c.resourceId;
+      const version = n?.versionDigest ? await versionByDigest(db, resourceId, n.versionDigest) : undefined;
+      out.push({
+        name: c.name,
+        resource: c.resourceName,
+        trigger: c.trigger,
+        passed: c.passed.length > 0 ? c.passed.map((id) => jobNames.get(id) ?? String(id)) : undefined,
+        version,
+        first_occurrence: n ? n.firstOccurrence : undefined,
+        resolve_error: n?.resolveError ?? (n ? undefined : 'not resolved yet: the scheduler has not determined this input'),
+      });
+    }
+    return out;
+  });
+
   // ---------------------------------------------------------------- builds
 
   app.get('/builds', async (req, reply) => {
@@ -158,6 +192,26 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     const plans = await getBuildPlans(db, build.id);
     if (!plans?.publicPlan) throw notFound(`plan of build ${build.id} (the build has not started)`);
     return { schema: 'exec.v2', plan: plans.publicPlan };
+  });
+
+  app.get<{ Params: { id: string } }>('/builds/:id/preparation', async (req) => {
+    const build = await buildOf(req);
+    return buildPreparation(db, build.id);
+  });
+
+  app.get<{ Params: { id: string } }>('/builds/:id/resources', async (req) => {
+    const build = await buildOf(req);
+    const [inputs, outputs] = await Promise.all([buildInputs(db, build.id), buildOutputs(db, build.id)]);
+    return {
+      inputs: inputs.map((i) => ({
+        name: i.name,
+        resource: i.resourceName,
+        version: i.version ?? null,
+        first_occurrence: i.firstOccurrence,
+        pipeline_id: build.pipelineId ?? undefined,
+      })),
+      outputs: outputs.map((o) => ({ name: o.name, resource: o.resourceName, version: o.version ?? null })),
+    };
   });
 
   app.put<{ Params: { id: string }; Querystring: { force?: string } }>('/builds/:id/abort', async (req, reply) => {

@@ -21,8 +21,20 @@ export interface Connection {
   team: string;
 }
 
+let globalTarget: string | undefined;
+
+/** The target given before the command (`jetway -t ci pipelines`), as fly allows. */
+export function setGlobalTarget(name: string | undefined): void {
+  globalTarget = name;
+}
+
+/** The command's -t, else the global -t, else $JETWAY_TARGET. */
+export function targetName(opts: TargetOption): string | undefined {
+  return opts.target ?? globalTarget ?? process.env.JETWAY_TARGET;
+}
+
 export function connect(opts: TargetOption): Connection {
-  const name = opts.target ?? process.env.JETWAY_TARGET;
+  const name = targetName(opts);
   const target = getTarget(name);
   return { name: name ?? '', target, client: ApiClient.forTarget(name ?? '', target), team: target.team };
 }

@@ -1,6 +1,7 @@
 // The CLI's HTTP client for the Jetway API: bearer token, JSON in and out, readable errors
 // (the server's message and the status; a server that cannot be reached is named by URL), and
 // a reader for the build event stream.
+import { Readable } from 'node:stream';
 import { CliExit } from '../io.ts';
 import type { Target } from './targets.ts';
 
@@ -92,15 +93,59 @@ export class ApiClient {
     };
   }
 
+  private authHeaders(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...extra, ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) };
+  }
+
+  private async failure(res: Response): Promise<ApiRequestError> {
+    let message = serverMessage(await res.text());
+    if (res.status === 401 && this.targetName) message += `\n(log in again: jetway login -t ${this.targetName})`;
+    return new ApiRequestError(res.status, message);
+  }
+
+  /** POSTs a stream (an artifact tarball) as the body; the answer is JSON. */
+  async upload(path: string, body: Readable, contentType: string): Promise<ApiResponse> {
+    let res: Response;
+    try {
+      res = await fetch(this.url(path), {
+        method: 'POST',
+        headers: this.authHeaders({ accept: 'application/json', 'content-type': contentType }),
+        body: Readable.toWeb(body) as ReadableStream<Uint8Array>,
+        duplex: 'half',
+      } as RequestInit);
+    } catch (err) {
+      throw connectionError(this.baseUrl, err);
+    }
+    if (!res.ok) throw await this.failure(res);
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T };
+  }
+
+  /** GETs a binary body (an artifact tarball) as a stream. */
+  async download(path: string): Promise<Readable> {
+    let res: Response;
+    try {
+      res = await fetch(this.url(path), { headers: this.authHeaders({ accept: 'application/octet-stream' }) });
+    } catch (err) {
+      throw connectionError(this.baseUrl, err);
+    }
+    if (!res.ok || !res.body) throw await this.failure(res);
+    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
+  }
+
   async get<T>(path: string): Promise<T> {
     return (await this.request('GET', path)).json<T>();
   }
 
   /**
    * Reads a build's event stream: calls onEvent for each `event: event` message (its id and
-   * parsed envelope) until onEvent returns true, `event: end` arrives, or the stream ends.
+   * parsed envelope; one at a time, each after the previous one's promise settled) until
+   * onEvent returns true, `event: end` arrives, or the stream ends.
    */
-  async streamEvents(buildId: number, onEvent: (id: number, envelope: EventEnvelope) => boolean | void): Promise<void> {
+  async streamEvents(
+    buildId: number,
+    onEvent: (id: number, envelope: EventEnvelope) => boolean | void | Promise<boolean | void>,
+  ): Promise<void> {
     const url = this.url(`/api/v1/builds/${buildId}/events`);
     const controller = new AbortController();
     let res: Response;
@@ -129,7 +174,7 @@ export class ApiClient {
           if (fields.event === 'end') return;
           if (fields.event === 'event' && fields.data !== undefined) {
             const envelope = JSON.parse(fields.data) as EventEnvelope;
-            if (onEvent(Number(fields.id ?? -1), envelope) === true) return;
+            if ((await onEvent(Number(fields.id ?? -1), envelope)) === true) return;
           }
         }
       }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
+import { registerWeb } from './web.ts';
+import { registerQuickstart } from './quickstart.ts';
 import { registerValidatePipeline } from './validate-pipeline.ts';
 import { registerFormatPipeline } from './format-pipeline.ts';
 import { registerMigrate } from './migrate.ts';
@@ -18,9 +20,21 @@ import { registerBuilds } from './builds.ts';
 import { registerTriggerJob } from './trigger-job.ts';
 import { registerWatch } from './watch.ts';
 import { registerAbortBuild } from './abort-build.ts';
+import { registerCheckResource } from './check-resource.ts';
+import { registerCheckResourceType } from './check-resource-type.ts';
+import { registerPinResource } from './pin-resource.ts';
+import { registerUnpinResource } from './unpin-resource.ts';
+import { registerEnableResourceVersion } from './enable-resource-version.ts';
+import { registerDisableResourceVersion } from './disable-resource-version.ts';
+import { registerRerunBuild } from './rerun-build.ts';
+import { registerPauseJob } from './pause-job.ts';
+import { registerUnpauseJob } from './unpause-job.ts';
+import { registerExecute } from './execute.ts';
 
 /** Every CLI command registers itself here; one file per command in this folder. */
 export function registerCommands(program: Command, io: CliIO): void {
+  registerWeb(program, io);
+  registerQuickstart(program, io);
   registerValidatePipeline(program, io);
   registerFormatPipeline(program, io);
   registerMigrate(program, io);
@@ -39,4 +53,14 @@ export function registerCommands(program: Command, io: CliIO): void {
   registerTriggerJob(program, io);
   registerWatch(program, io);
   registerAbortBuild(program, io);
+  registerCheckResource(program, io);
+  registerCheckResourceType(program, io);
+  registerPinResource(program, io);
+  registerUnpinResource(program, io);
+  registerEnableResourceVersion(program, io);
+  registerDisableResourceVersion(program, io);
+  registerRerunBuild(program, io);
+  registerPauseJob(program, io);
+  registerUnpauseJob(program, io);
+  registerExecute(program, io);
 }

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { ApiClient } from '../client/http.ts';
-import { addTargetOption, readLine, readPassword, run } from '../client/common.ts';
+import { addTargetOption, readLine, readPassword, run, targetName } from '../client/common.ts';
 import { loadTargets, saveTarget, targetsPath } from '../client/targets.ts';
 
 type Options = { target?: string; concourseUrl?: string; username?: string; password?: string; team?: string };
@@ -16,7 +16,7 @@ export function registerLogin(program: Command, io: CliIO): void {
     .option('-p, --password <password>', 'password (default: $JETWAY_PASSWORD, else a prompt)')
     .option('-n, --team-name <team>', 'team (default: main)')
     .action(async (opts: Options & { teamName?: string }) => {
-      const name = opts.target ?? process.env.JETWAY_TARGET;
+      const name = targetName(opts);
       if (!name) throw usageError('error: required option -t, --target <name> not specified');
       const existing = loadTargets().targets[name];
       const url = (opts.concourseUrl ?? existing?.api)?.replace(/\/+$/, '');

@@ -1,0 +1,170 @@
+// `jetway execute`: runs a task file once on the server with local directories as its inputs
+// (uploaded as tarballs), follows the build, and downloads its outputs into local directories.
+//
+// The one-off plan (fly's shape): the uploads come in as `artifact_input` steps, then the task
+// with its config inline; with outputs, an `ensure` saves each as an `artifact_output`, so
+// outputs come back even when the task fails. The exit code is fly's: the task's exit status,
+// else 1 failed / 2 errored / 3 aborted.
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import * as tar from 'tar';
+import { formatDiagnostic, loadTaskConfig, type TaskConfig } from '../../config/index.ts';
+import { CliExit, usageError, type CliIO } from '../io.ts';
+import { addTargetOption, connect, run } from '../client/common.ts';
+import type { ApiClient } from '../client/http.ts';
+import { watchBuild } from '../client/watch.ts';
+import { collect } from '../client/versions.ts';
+import { readText, varsFromFlags, type VarOptions } from './validate-pipeline.ts';
+
+type Options = VarOptions & {
+  target?: string;
+  config?: string;
+  input: string[];
+  output: string[];
+  privileged?: boolean;
+};
+
+export type JsonPlan = Record<string, unknown>;
+
+/** `name=path` pairs → a map; a repeated name or a pair without `=` is a usage error. */
+export function parseMappings(pairs: readonly string[], flag: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const pair of pairs) {
+    const i = pair.indexOf('=');
+    if (i <= 0 || i === pair.length - 1) throw usageError(`error: ${flag} must be name=path (got '${pair}')`);
+    const name = pair.slice(0, i);
+    if (out.has(name)) throw usageError(`error: ${flag} ${name} is given twice`);
+    out.set(name, pair.slice(i + 1));
+  }
+  return out;
+}
+
+/**
+ * The local directory of each task input: the -i mappings; with none, the current directory
+ * for a task with exactly one input (as fly does). Unknown names and missing required inputs
+ * are usage errors.
+ */
+export function resolveInputs(config: TaskConfig, given: Map<string, string>, cwd: string): Map<string, string> {
+  const inputs = (config.inputs ?? []).filter((i): i is typeof i & { name: string } => typeof i.name === 'string' && i.name !== '');
+  const names = new Set(inputs.map((i) => i.name));
+  for (const name of given.keys()) {
+    if (!names.has(name)) throw usageError(`error: unknown input '${name}' (the task's inputs: ${[...names].join(', ') || 'none'})`);
+  }
+  const out = new Map<string, string>();
+  if (given.size === 0 && inputs.length === 1) {
+    out.set(inputs[0]!.name, cwd);
+    return out;
+  }
+  for (const input of inputs) {
+    const path = given.get(input.name);
+    if (path !== undefined) out.set(input.name, resolve(cwd, path));
+    else if (!input.optional) throw usageError(`error: missing required input '${input.name}': pass -i ${input.name}=<directory>`);
+  }
+  return out;
+}
+
+/** The one-off plan for the task, its uploaded inputs (artifact ids) and the outputs to bring back. */
+export function oneOffPlan(config: TaskConfig, inputs: Map<string, number>, outputs: readonly string[], privileged = false): JsonPlan {
+  let next = 1;
+  const id = () => (next++).toString(16);
+  const inputSteps = [...inputs].map(([name, artifactId]) => ({ id: id(), artifact_input: { artifact_id: artifactId, name } }));
+  const task = { id: id(), task: { name: 'one-off', config, ...(privileged ? { privileged: true } : {}) } };
+  const main = { id: id(), do: [...(inputSteps.length > 0 ? [{ id: id(), in_parallel: { steps: inputSteps } }] : []), task] };
+  if (outputs.length === 0) return main;
+  const save = { id: id(), in_parallel: { steps: outputs.map((name) => ({ id: id(), artifact_output: { name } })) } };
+  return { id: id(), ensure: { step: main, ensure: save } };
+}
+
+/** fly execute: a task param set in the environment takes the environment's value. */
+function paramsFromEnv(config: TaskConfig, env: NodeJS.ProcessEnv): TaskConfig {
+  const params = config.params as Record<string, unknown> | undefined;
+  if (!params) return config;
+  const out: Record<string, unknown> = { ...params };
+  for (const key of Object.keys(out)) if (env[key] !== undefined) out[key] = env[key];
+  return { ...config, params: out } as TaskConfig;
+}
+
+async function uploadDirectory(client: ApiClient, team: string, dir: string): Promise<number> {
+  const pack = tar.c({ gzip: true, cwd: dir, portable: true }, ['.']);
+  const res = await client.upload(`/api/v1/teams/${encodeURIComponent(team)}/artifacts`, Readable.from(pack), 'application/gzip');
+  return res.json<{ id: number }>().id;
+}
+
+async function downloadInto(client: ApiClient, team: string, artifactId: number, dest: string): Promise<void> {
+  const file = join(tmpdir(), `jetway-output-${randomUUID()}.tgz`);
+  try {
+    await pipeline(await client.download(`/api/v1/teams/${encodeURIComponent(team)}/artifacts/${artifactId}`), createWriteStream(file));
+    await mkdir(dest, { recursive: true });
+    await tar.x({ file, cwd: dest });
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+export function registerExecute(program: Command, io: CliIO): void {
+  addTargetOption(program.command('execute'))
+    .description('Run a task once on the server with local inputs, and download its outputs')
+    .option('-c, --config <file>', 'the task config file')
+    .option('-i, --input <name=path>', 'a local directory as the task input name (repeatable)', collect, [])
+    .option('-o, --output <name=path>', 'download the task output name into a local directory (repeatable)', collect, [])
+    .option('-l, --load-vars-from <file>', 'YAML file of vars for the task config (repeatable)', collect, [])
+    .option('-v, --var <name=value>', 'string var (repeatable)', collect, [])
+    .option('-y, --yaml-var <name=yaml>', 'typed YAML var (repeatable)', collect, [])
+    .option('-p, --privileged', 'run the task privileged')
+    .action(async (opts: Options) => {
+      if (!opts.config) throw usageError('error: required option -c, --config <file> not specified');
+      const file = opts.config;
+      const vars = varsFromFlags(opts);
+      const loaded = loadTaskConfig(readText(file), { file, vars });
+      for (const w of loaded.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
+      if (loaded.errors.length > 0 || !loaded.config) {
+        for (const e of loaded.errors) io.stderr(`${formatDiagnostic(e)}\n`);
+        throw new CliExit(1, `error: ${file} is invalid: ${loaded.errors.length} error(s)`);
+      }
+      const config = paramsFromEnv(loaded.config, process.env);
+      const inputs = resolveInputs(config, parseMappings(opts.input, '-i, --input'), process.cwd());
+      for (const [name, dir] of inputs) {
+        if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError(`error: input '${name}': ${dir} is not a directory`);
+      }
+      const outputs = parseMappings(opts.output, '-o, --output');
+      const outputNames = new Set((config.outputs ?? []).map((o) => o.name));
+      for (const name of outputs.keys()) {
+        if (!outputNames.has(name)) throw usageError(`error: unknown output '${name}' (the task's outputs: ${[...outputNames].join(', ') || 'none'})`);
+      }
+
+      const { client, team, target } = connect(opts);
+      let code = 0;
+      await run(async () => {
+        const uploaded = new Map<string, number>();
+        for (const [name, dir] of inputs) {
+          io.stderr(`uploading ${name}...`);
+          uploaded.set(name, await uploadDirectory(client, team, dir));
+          io.stderr(' done\n');
+        }
+        const plan = oneOffPlan(config, uploaded, [...outputs.keys()], opts.privileged === true);
+        const build = (await client.request('POST', `/api/v1/teams/${encodeURIComponent(team)}/builds`, { body: plan })).json<{ id: number }>();
+        io.stderr(`executing build ${build.id} at ${target.api.replace(/\/+$/, '')}/builds/${build.id}\n`);
+        code = await watchBuild(client, build.id, io);
+        if (outputs.size === 0) return;
+        const artifacts = await client.get<{ id: number; name: string }[]>(`/api/v1/builds/${build.id}/artifacts`);
+        for (const [name, dest] of outputs) {
+          const a = artifacts.filter((x) => x.name === name).at(-1);
+          if (!a) {
+            io.stderr(`output '${name}' was not saved by the build; nothing downloaded\n`);
+            if (code === 0) code = 1;
+            continue;
+          }
+          io.stderr(`downloading ${name} to ${dest}...`);
+          await downloadInto(client, team, a.id, resolve(process.cwd(), dest));
+          io.stderr(' done\n');
+        }
+      });
+      if (code !== 0) throw new CliExit(code);
+    });
+}

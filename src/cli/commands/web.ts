@@ -1,0 +1,74 @@
+// `jetway web`: runs the web node (API, scheduler, checker, engine) until SIGINT/SIGTERM.
+import { Command, Option } from 'commander';
+import { pino } from 'pino';
+import { usageError, type CliIO } from '../io.ts';
+import { startWebNode } from '../../web/web-node.ts';
+import { checkLocalUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseInterval, parsePort } from '../../web/options.ts';
+
+interface WebFlags {
+  port: string;
+  bindIp: string;
+  externalUrl?: string;
+  dataDir: string;
+  postgresUrl?: string;
+  addLocalUser: string[];
+  runtime: string;
+  schedulerInterval?: string;
+  checkerInterval?: string;
+  logLevel: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerWeb(program: Command, io: CliIO): void {
+  program
+    .command('web')
+    .description('Run the web node: the API, scheduler, checker and engine, on embedded Postgres and the local runtime by default')
+    .addOption(new Option('--port <port>', 'port of the API and UI').default('8080').env('JETWAY_PORT'))
+    .addOption(new Option('--bind-ip <ip>', 'address to listen on').default('0.0.0.0').env('JETWAY_BIND_IP'))
+    .addOption(new Option('--external-url <url>', 'the URL users reach this server at (default http://localhost:<port>)').env('JETWAY_EXTERNAL_URL'))
+    .addOption(new Option('--data-dir <dir>', 'where the embedded Postgres, build work and artifacts live').default(defaultJetwayDir()).env('JETWAY_DATA_DIR'))
+    .addOption(new Option('--postgres-url <url>', 'an external Postgres instead of the embedded one').env('JETWAY_POSTGRES_URL'))
+    .option('--add-local-user <name:password>', 'a user who may log in (repeatable)', collect, [])
+    .addOption(new Option('--runtime <runtime>', 'where steps run').choices(['local', 'kubernetes']).default('local'))
+    .option('--scheduler-interval <duration>', 'time between scheduling passes (default 10s)')
+    .option('--checker-interval <duration>', 'time between resource check scans (default 10s)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info').env('JETWAY_LOG_LEVEL'))
+    .action(async (flags: WebFlags) => {
+      const envUsers = process.env.JETWAY_ADD_LOCAL_USER ? process.env.JETWAY_ADD_LOCAL_USER.split(',') : [];
+      let options;
+      try {
+        options = {
+          port: parsePort(flags.port),
+          bindIp: flags.bindIp,
+          dataDir: flags.dataDir,
+          localUsers: checkLocalUsers([...flags.addLocalUser, ...envUsers]),
+          runtime: checkRuntime(flags.runtime),
+          ...(checkUrl(flags.externalUrl, '--external-url') ? { externalUrl: flags.externalUrl } : {}),
+          ...(flags.postgresUrl ? { postgresUrl: flags.postgresUrl } : {}),
+          ...(parseInterval(flags.schedulerInterval, '--scheduler-interval') ? { schedulerIntervalMs: parseInterval(flags.schedulerInterval, '--scheduler-interval') } : {}),
+          ...(parseInterval(flags.checkerInterval, '--checker-interval') ? { checkerIntervalMs: parseInterval(flags.checkerInterval, '--checker-interval') } : {}),
+        };
+        if (options.localUsers.length === 0) throw new FlagError('--add-local-user: give at least one user (name:password); every route but health and info needs a login');
+      } catch (err) {
+        if (err instanceof FlagError) throw usageError(`error: ${err.message}`);
+        throw err;
+      }
+      // Structured logs: JSON lines on stdout, written synchronously so none is lost at exit.
+      const logger = pino(
+        { name: 'jetway', level: flags.logLevel, redact: ['password', '*.password', 'token', '*.token'] },
+        pino.destination({ fd: 1, sync: true }),
+      );
+      const node = await startWebNode({ ...options, logger });
+      io.stderr(`jetway web listening on ${node.url}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void node.stop().finally(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,48 @@
+// Flags of `jetway web` (and `jetway quickstart`), checked before anything starts so a mistake
+// is reported naming the flag and nothing is half started.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseDuration } from '../config/duration.ts';
+import { parseLocalUser } from '../api/auth.ts';
+
+export class FlagError extends Error {}
+
+export function defaultJetwayDir(): string {
+  return join(homedir(), '.jetway');
+}
+
+export function parsePort(value: string, flag = '--port'): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FlagError(`${flag}: '${value}' is not a port (1-65535)`);
+  return port;
+}
+
+export function parseInterval(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new FlagError(`${flag}: '${value}' is not a duration (e.g. 10s, 1m)`);
+  return ms;
+}
+
+export function checkLocalUsers(specs: string[], flag = '--add-local-user'): string[] {
+  for (const spec of specs) {
+    try {
+      parseLocalUser(spec);
+    } catch (err) {
+      throw new FlagError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return specs;
+}
+
+export function checkRuntime(value: string): 'local' {
+  if (value === 'local') return 'local';
+  if (value === 'kubernetes') throw new FlagError('--runtime kubernetes: the Kubernetes runtime is not available yet; use --runtime local');
+  throw new FlagError(`--runtime: unknown runtime '${value}' (local)`);
+}
+
+export function checkUrl(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^https?:\/\/[^/]/.test(value)) throw new FlagError(`${flag}: '${value}' is not an http(s) URL`);
+  return value;
+}

@@ -1,0 +1,126 @@
+// The web node: one process running the API, the scheduler, the checker and the engine on one
+// database and one runtime, as Concourse's `web` does. The composition root of Jetway.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createApiServer, LocalAuth } from '../api/index.ts';
+import { Checker } from '../checker/index.ts';
+import { openDatabase, type Database } from '../db/index.ts';
+import { Engine } from '../engine/tracker.ts';
+import { LocalRuntime } from '../runtime/local/local-runtime.ts';
+import { Scheduler } from '../scheduler/index.ts';
+import { JETWAY_VERSION } from './version.ts';
+
+export interface WebNodeOptions {
+  /** where the embedded Postgres, the local runtime's work and artifacts live */
+  dataDir: string;
+  /** an external Postgres instead of the embedded one */
+  postgresUrl?: string;
+  port: number;
+  bindIp: string;
+  /** the URL users reach the server at (default http://localhost:<port>) */
+  externalUrl?: string;
+  /** `name:password` specs; at least one */
+  localUsers: string[];
+  runtime: 'local';
+  schedulerIntervalMs?: number;
+  checkerIntervalMs?: number;
+  logger: Logger;
+}
+
+export interface WebNode {
+  readonly url: string;
+  readonly db: Database;
+  readonly engine: Engine;
+  readonly scheduler: Scheduler;
+  readonly checker: Checker;
+  readonly api: FastifyInstance;
+  /** Stops taking work, aborts running builds, closes the API and the database. */
+  stop(): Promise<void>;
+}
+
+export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
+  const logger = opts.logger;
+  if (opts.localUsers.length === 0) {
+    throw new Error('no users: give at least one --add-local-user name:password (every route but health and info needs a login)');
+  }
+  const auth = new LocalAuth({ users: opts.localUsers });
+  await mkdir(opts.dataDir, { recursive: true });
+  const db = await openDatabase({
+    dataDir: join(opts.dataDir, 'postgres'),
+    logger: logger.child({ component: 'db' }),
+    ...(opts.postgresUrl ? { postgresUrl: opts.postgresUrl } : {}),
+  });
+  const externalUrl = (opts.externalUrl ?? `http://localhost:${opts.port}`).replace(/\/+$/, '');
+  const runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker') });
+
+  const engine = new Engine({
+    db,
+    runtime,
+    externalUrl,
+    artifactsDir: join(opts.dataDir, 'artifacts'),
+    logger: logger.child({ component: 'engine' }),
+    // a finished build may unblock its downstream jobs: wake the scheduler (created below)
+    onBuildFinished: () => scheduler.scheduleNow(),
+  });
+  const recovered = await engine.recoverOrphans();
+  if (recovered > 0) logger.warn({ builds: recovered }, 'builds left running by a previous web node were ended errored');
+
+  const checker = new Checker(db, {
+    tracker: engine,
+    logger: logger.child({ component: 'checker' }),
+    ...(opts.checkerIntervalMs ? { intervalMs: opts.checkerIntervalMs } : {}),
+  });
+  const scheduler = new Scheduler(db, {
+    tracker: engine,
+    checks: checker,
+    logger: logger.child({ component: 'scheduler' }),
+    ...(opts.schedulerIntervalMs ? { intervalMs: opts.schedulerIntervalMs } : {}),
+  });
+
+  const api = createApiServer({
+    db,
+    auth,
+    logger,
+    version: JETWAY_VERSION,
+    externalUrl,
+    artifactsDir: join(opts.dataDir, 'artifacts'),
+    scheduler: { requestSchedule: () => scheduler.scheduleNow() },
+    checker,
+    engine: { abortBuild: (id) => engine.abort(id), track: (id) => engine.track(id) },
+  });
+  try {
+    await api.listen({ port: opts.port, host: opts.bindIp });
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} is in use: pass another --port`);
+    throw err;
+  }
+  checker.start();
+  scheduler.start();
+  logger.info({ url: externalUrl, runtime: runtime.name, version: JETWAY_VERSION }, 'web node started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: externalUrl,
+    db,
+    engine,
+    scheduler,
+    checker,
+    api,
+    stop() {
+      stopping ??= (async () => {
+        logger.info({}, 'web node stopping');
+        await checker.stop();
+        await scheduler.stop();
+        await engine.stop();
+        await api.close();
+        await db.close();
+        logger.info({}, 'web node stopped');
+      })();
+      return stopping;
+    },
+  };
+}
