@@ -8,6 +8,7 @@ import { createApiServer, LocalAuth } from '../api/index.ts';
 import { Checker } from '../checker/index.ts';
 import { openDatabase, type Database } from '../db/index.ts';
 import { Engine } from '../engine/tracker.ts';
+import { Collector } from '../gc/collector.ts';
 import { LocalRuntime } from '../runtime/local/local-runtime.ts';
 import { Scheduler } from '../scheduler/index.ts';
 import { JETWAY_VERSION } from './version.ts';
@@ -98,8 +99,10 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} is in use: pass another --port`);
     throw err;
   }
+  const collector = new Collector(db, { logger: logger.child({ component: 'gc' }) });
   checker.start();
   scheduler.start();
+  collector.start();
   logger.info({ url: externalUrl, runtime: runtime.name, version: JETWAY_VERSION }, 'web node started');
 
   let stopping: Promise<void> | undefined;
@@ -113,6 +116,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     stop() {
       stopping ??= (async () => {
         logger.info({}, 'web node stopping');
+        await collector.stop();
         await checker.stop();
         await scheduler.stop();
         await engine.stop();

@@ -1,0 +1,59 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Collector } from '../../src/gc/collector.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+
+let tdb: TestDatabase;
+let dir: string;
+before(async () => {
+  tdb = await createTestDatabase();
+  dir = await mkdtemp(join(tmpdir(), 'jw-gc-'));
+});
+after(async () => {
+  await tdb.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const quiet = { info: () => {}, warn: () => {} };
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+test('artifacts of finished builds go after the grace period, with their files; running builds keep theirs', async () => {
+  const { db } = tdb;
+  const build = async (completed: boolean, endedMinutesAgo: number) =>
+    (
+      await db.query<{ id: number }>(
+        `INSERT INTO builds (name, team_id, status, completed, end_time) VALUES ('one-off', 1, $1, $2, now() - ($3::int * interval '1 minute')) RETURNING id`,
+        [completed ? 'succeeded' : 'started', completed, endedMinutesAgo],
+      )
+    ).rows[0]!.id;
+  const artifact = async (buildId: number | null, name: string, createdMinutesAgo = 0) => {
+    const location = join(dir, `${name}.tgz`);
+    await writeFile(location, 'x');
+    await db.query(`INSERT INTO artifacts (name, build_id, location, created_at) VALUES ($1, $2, $3, now() - ($4::int * interval '1 minute'))`, [name, buildId, location, createdMinutesAgo]);
+    return location;
+  };
+  const old = await artifact(await build(true, 120), 'old-output');
+  const fresh = await artifact(await build(true, 1), 'fresh-output');
+  const running = await artifact(await build(false, 0), 'running-input');
+  const abandoned = await artifact(null, 'abandoned-upload', 120);
+  const waiting = await artifact(null, 'new-upload', 1);
+
+  const result = await new Collector(db, { logger: quiet }).collect();
+  assert.equal(result.artifacts, 2);
+  assert.deepEqual(
+    await Promise.all([old, fresh, running, abandoned, waiting].map(exists)),
+    [false, true, true, false, true],
+  );
+  const left = await db.query<{ name: string }>('SELECT name FROM artifacts ORDER BY name');
+  assert.deepEqual(left.rows.map((r) => r.name), ['fresh-output', 'new-upload', 'running-input']);
+});
+
+test('expired tokens are removed', async () => {
+  await tdb.db.query(`INSERT INTO access_tokens (token_sha256, username, expires_at) VALUES ('a', 'u', now() - interval '1 hour'), ('b', 'u', now() + interval '1 hour')`);
+  const result = await new Collector(tdb.db, { logger: quiet }).collect();
+  assert.equal(result.tokens, 1);
+  assert.deepEqual((await tdb.db.query<{ token_sha256: string }>('SELECT token_sha256 FROM access_tokens')).rows, [{ token_sha256: 'b' }]);
+});
