@@ -9,6 +9,8 @@ declare -A needs=(
   [docker-registry]=docker-registry   # test/support/registry.ts: a real OCI registry
   [htpasswd]=apache2-utils            # test/support/registry.ts: htpasswd auth for it
   [openssl]=openssl                   # test/support/registry.ts: the token server's certificate
+  [runc]=runc                         # test/kube-sim/kubelet: containers run for real
+  [busybox]=busybox-static            # test/kube-sim/images: the static /bin/busybox of the test images
 )
 
 missing=()

@@ -25,6 +25,12 @@ export interface ClusterStore {
   getServiceAccount(namespace: string, name: string): V1ServiceAccount | undefined;
   /** Records a core/v1 Event about a pod (Pulling, Pulled, Failed, BackOff, Started, Killing…). */
   recordEvent(event: Omit<CoreV1Event, 'metadata'> & { metadata?: CoreV1Event['metadata'] }): void;
+  /**
+   * (Added by the API server; optional for backwards compatibility.) The cluster's current latency
+   * profile, which can change while the cluster runs (the kubelet should read it per pod/pull
+   * rather than once).
+   */
+  latency?(): LatencyProfile;
 }
 
 export interface ExecStreams {
@@ -32,6 +38,11 @@ export interface ExecStreams {
   stdout: Writable;
   stderr: Writable;
   tty: boolean;
+  /**
+   * (Added by the API server; optional.) Aborted when the client went away before the command
+   * ended (the WebSocket closed); the kubelet may kill the exec'd process then.
+   */
+  signal?: AbortSignal;
 }
 
 export interface LogOptions {
@@ -69,6 +80,12 @@ export interface Kubelet {
   /** Kills a running pod's processes with the given reason (eviction, a fault). */
   evict(namespace: string, pod: string, reason: string): Promise<void>;
   pullStats(): PullStats;
+  /**
+   * Fault injection: the next pull of an image whose reference matches `pattern` (a substring of
+   * the container's `image`, or a RegExp tested against it) fails with `message`, shown as the
+   * registry's error (ErrImagePull, then ImagePullBackOff; the back-off retry pulls normally).
+   */
+  failNextPull(pattern: string | RegExp, message: string): void;
 }
 
 /** Delays that make the simulation behave like a real cluster under load (zero for tests). */
