@@ -10,13 +10,16 @@ declare -A needs=(
   [htpasswd]=apache2-utils            # test/support/registry.ts: htpasswd auth for it
   [openssl]=openssl                   # test/support/registry.ts: the token server's certificate
   [runc]=runc                         # test/kube-sim/kubelet: containers run for real
-  [busybox]=busybox-static            # test/kube-sim/images: the static /bin/busybox of the test images
 )
 
 missing=()
 for tool in "${!needs[@]}"; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${needs[$tool]}")
 done
+
+# The test images need the static busybox (a dynamic one from the `busybox` package cannot run
+# inside them), so this one is checked by package, not by command.
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing test dependencies: ${missing[*]}"
