@@ -44,6 +44,12 @@ export class RunState {
     return this.results.get(id) as T | undefined;
   }
 
+  /** Every step result of the build. */
+  allResults(): unknown[] {
+    if (this.parent) return this.parent.allResults();
+    return [...this.results.values()];
+  }
+
   setLocalVar(name: string, value: unknown): void {
     this.vars.set(name, value);
   }

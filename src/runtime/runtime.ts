@@ -72,8 +72,11 @@ export interface Container {
 export interface Runtime {
   readonly name: string;
   createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container>;
-  /** whether a task's image is applied (false: tasks run on the host, as on the local runtime) */
-  readonly appliesTaskImages: boolean;
+  /**
+   * Whether containers boot from images (Kubernetes: every image is a `repository@digest` the
+   * kubelet pulls) rather than running on the host (the local runtime: images are not applied).
+   */
+  readonly runsImages: boolean;
   /** frees what a finished build's containers left behind (its artifact volumes) */
   releaseBuild?(buildId: number): Promise<void>;
 }

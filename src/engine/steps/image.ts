@@ -2,7 +2,10 @@
 // a custom type's image fetched by the nested check + get sub-plans. The fetched image's resource
 // cache becomes the parent of the step's resource config, which keeps the cache chain
 // (custom type -> parent cache -> base type) intact.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ResourceConfigParent } from '../../db/versions.ts';
+import { podImageReference } from '../../images/reference.ts';
 import type { Plan, TypeImage, Version } from '../../planner/plan.ts';
 import type { ContainerImage } from '../../runtime/runtime.ts';
 import type { Artifact } from '../run-state.ts';
@@ -43,10 +46,33 @@ export async function resolveTypeImage(typeImage: TypeImage, ctx: StepContext, d
   if (!result) throw new Error('image get did not return a result');
   await deps.recorder.saveImageResourceCache(result.resourceCacheId);
   return {
-    image: { kind: 'artifact', artifact: result.artifact },
+    // A runtime that boots images takes the fetched image by reference (a pod cannot boot from
+    // an artifact directory); the local runtime runs the fetched rootfs's scripts.
+    image: deps.runtime.runsImages
+      ? { kind: 'reference', reference: await imageReferenceOf(result.artifact, result.version) }
+      : { kind: 'artifact', artifact: result.artifact },
     parent: { resourceCacheId: result.resourceCacheId },
     privileged,
     resourceCacheId: result.resourceCacheId,
     version: result.version,
   };
+}
+
+/**
+ * The `repository@digest` of a fetched image: an image-reference artifact as is, else the
+ * `repository` and `digest` files registry-image's `in` writes (the version's digest wins).
+ */
+export async function imageReferenceOf(artifact: Artifact, version?: Version): Promise<string> {
+  if (artifact.kind === 'image-ref') return artifact.reference;
+  const read = (name: string): Promise<string | undefined> =>
+    readFile(join(artifact.path, name), 'utf8').then(
+      (t) => t.trim(),
+      () => undefined,
+    );
+  const repository = await read('repository');
+  const digest = version?.digest ?? (await read('digest'));
+  if (!repository) {
+    throw new Error('the image was fetched without a `repository` file: only registry images (registry-image, or a type that produces them) can run as pods');
+  }
+  return podImageReference({ repository, ...(digest ? { digest } : {}) });
 }

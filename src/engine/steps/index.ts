@@ -28,7 +28,7 @@ export class BuildSteps implements LeafSteps {
     return runPut(id, plan, ctx, this.deps, this.runPlan);
   }
   task(id: PlanId, plan: TaskPlan, ctx: StepContext): Promise<boolean> {
-    return runTask(id, plan, ctx, this.deps);
+    return runTask(id, plan, ctx, this.deps, this.runPlan);
   }
   check(id: PlanId, plan: CheckPlan, ctx: StepContext): Promise<boolean> {
     return runCheck(id, plan, ctx, this.deps, this.runPlan);

@@ -11,6 +11,11 @@ import type { StepContext } from '../exec.ts';
 import { StepTimedOut } from '../outcome.ts';
 import type { Artifact } from '../run-state.ts';
 import { emitError, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
+import { imageReferenceOf, resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
+import type { ContainerImage } from '../../runtime/runtime.ts';
+import type { TypeImage } from '../../planner/plan.ts';
+import { fetchImagePlan, type PlannerResourceType } from '../../planner/image-plan.ts';
+import { publicPlan } from '../../planner/public-plan.ts';
 
 /** Task params become env: strings as they are, null as "", anything else as JSON (Concourse's rule). */
 export function taskEnv(configParams: Record<string, unknown> | undefined, stepParams: Record<string, unknown> | undefined): Record<string, string> {
@@ -39,7 +44,62 @@ async function taskConfig(plan: TaskPlan, ctx: StepContext, deps: StepDeps): Pro
   return deps.interpolator.evaluate(loaded.config, ctx.state);
 }
 
-export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps: StepDeps): Promise<boolean> {
+/**
+ * The image a task's container boots from, on a runtime that runs images: the step's `image:`
+ * artifact, else the config's image_resource (its check + get sub-plans, with image-check and
+ * image-get events), else rootfs_uri. Always `repository@digest` when the digest is known.
+ */
+async function taskImage(id: PlanId, plan: TaskPlan, config: TaskConfig, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<ContainerImage> {
+  if (plan.image !== undefined) {
+    const artifact = ctx.state.artifact(plan.image);
+    if (!artifact) throw new Error(`task '${plan.name}': unknown image artifact '${plan.image}'`);
+    const result = ctx.state.allResults().find((r): r is GetResult => isGetResultFor(r, artifact));
+    return { kind: 'reference', reference: await imageReferenceOf(artifact, result?.version) };
+  }
+  if (config.image_resource) {
+    const typeImage = plan.image_plan ?? runtimeImagePlan(id, plan, config);
+    if (typeImage.check_plan) await ctx.emit(buildEvent('image-check', { time: unixNow(), origin: { id }, plan: publicPlan(typeImage.check_plan) }));
+    if (typeImage.get_plan) await ctx.emit(buildEvent('image-get', { time: unixNow(), origin: { id }, plan: publicPlan(typeImage.get_plan) }));
+    const resolved = await resolveTypeImage(typeImage, ctx, deps, runPlan);
+    return resolved.image;
+  }
+  if (config.rootfs_uri) return { kind: 'reference', reference: rootfsReference(config.rootfs_uri) };
+  throw new Error(`task '${plan.name}' has no image: give it image_resource, an image: artifact or rootfs_uri`);
+}
+
+/** A task file's image_resource is only known at run time: plan its check + get now. */
+function runtimeImagePlan(id: PlanId, plan: TaskPlan, config: TaskConfig): TypeImage {
+  const image = config.image_resource!;
+  const types = (plan.resource_types ?? []) as unknown as PlannerResourceType[];
+  const { get, check } = fetchImagePlan(
+    id,
+    {
+      name: 'image',
+      type: image.type ?? '',
+      source: (image.source ?? {}) as Record<string, unknown>,
+      ...(image.params ? { params: image.params as Record<string, unknown> } : {}),
+      ...(image.version && typeof image.version === 'object' ? { version: image.version as Record<string, string> } : {}),
+    },
+    types,
+    plan.tags,
+    plan.check_skip_interval === true,
+    undefined,
+  );
+  return { get_plan: get, ...(check ? { check_plan: check } : {}) };
+}
+
+/** Concourse's `rootfs_uri: docker:///repo#tag` (or a plain reference). */
+export function rootfsReference(uri: string): string {
+  const m = /^docker:\/\/\/?([^#]+)(?:#(.+))?$/.exec(uri);
+  if (!m) return uri;
+  return m[2] ? `${m[1]}:${m[2]}` : (m[1] ?? uri);
+}
+
+function isGetResultFor(value: unknown, artifact: Artifact): boolean {
+  return typeof value === 'object' && value !== null && 'artifact' in value && (value as GetResult).artifact === artifact;
+}
+
+export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
   const config = await taskConfig(plan, ctx, deps);
   const run = config.run;
   if (!run?.path) throw new Error(`task '${plan.name}': run.path is missing and the image gives no entrypoint`);
@@ -51,11 +111,12 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
   };
   const wantsImage = plan.image !== undefined || config.image_resource !== undefined || config.rootfs_uri !== undefined;
   const imageNote =
-    wantsImage && !deps.runtime.appliesTaskImages
+    wantsImage && !deps.runtime.runsImages
       ? `the ${deps.runtime.name} runtime runs tasks as processes on this host: the task's image is not applied`
       : undefined;
   await ctx.emit(buildEvent('initialize-task', { time: unixNow(), origin: { id }, config: eventConfig, ...(imageNote ? { message: imageNote } : {}) }));
   if (imageNote) logWriter(ctx, deps, id, 'stderr')(`${imageNote}\n`);
+  const image: ContainerImage = deps.runtime.runsImages ? await taskImage(id, plan, config, ctx, deps, runPlan) : { kind: 'none' };
 
   const inputs: { name: string; path: string; artifact: Artifact }[] = [];
   const missing: string[] = [];
@@ -82,7 +143,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
     {
       handle: newHandle(),
       metadata: stepMetadata(deps, 'task', plan.name, id),
-      image: { kind: 'none' },
+      image,
       privileged: plan.privileged === true,
       inputs,
       outputs,

@@ -20,7 +20,7 @@ export interface LocalRuntimeOptions {
 
 export class LocalRuntime implements Runtime {
   readonly name = 'local';
-  readonly appliesTaskImages = false;
+  readonly runsImages = false;
 
   constructor(private readonly opts: LocalRuntimeOptions) {}
 

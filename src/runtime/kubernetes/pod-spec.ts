@@ -1,0 +1,317 @@
+// The pod of one step, and the commands the adapter execs in it. Pure: no I/O.
+//
+// One pod per step (restartPolicy Never), three containers:
+//  - init container `jetway-tools` (the helper image: a static busybox) copies busybox into the
+//    emptyDir `jetway-tools`, mounted read-only at /jetway/bin in the step container, so the step's
+//    image needs nothing of its own (no shell, no tar, no sleep);
+//  - `step`, the step's image, idles (`/jetway/bin/busybox sleep`, under a busybox sh that exits on
+//    SIGTERM so deleting the pod is immediate); every real process (a resource script with its JSON
+//    on stdin, a task's run.path) is started through the exec API (processCommand), which keeps
+//    stdin, stdout and stderr apart and returns the exit code;
+//  - `jetway-artifacts` (the helper image) shares the work volume (emptyDir `work`, mounted at the
+//    step's work dir in both): inputs and caches are streamed in and outputs and caches out as tar
+//    streams through exec into this sidecar (streamInCommand/streamOutCommand), so a task image
+//    without a shell or tar works, and no ReadWriteMany volume or node affinity is needed.
+//    A pod with no inputs, outputs or caches (a check) has no sidecar.
+import { posix } from 'node:path';
+import type { V1Container, V1EnvVar, V1Pod, V1ResourceRequirements, V1Volume } from '@kubernetes/client-node';
+import type { ContainerImage, ContainerSpec, ProcessSpec } from '../runtime.ts';
+import { imageProblem, type KubernetesRuntimeConfig } from './config.ts';
+import { podAnnotations, podLabels, podName, workDirFor } from './naming.ts';
+
+export const CONTAINERS = {
+  tools: 'jetway-tools',
+  step: 'step',
+  artifacts: 'jetway-artifacts',
+} as const;
+
+export const VOLUMES = {
+  tools: 'jetway-tools',
+  run: 'jetway-run',
+  work: 'work',
+} as const;
+
+/** Where busybox is in the step container (copied there by the init container). */
+export const TOOLS_DIR = '/jetway/bin';
+export const BUSYBOX = `${TOOLS_DIR}/busybox`;
+/** Where exec'd processes write their pid files in the step container (emptyDir `jetway-run`). */
+export const RUN_DIR = '/jetway/run';
+/** Where busybox is in the helper image (init container and sidecar). */
+export const HELPER_BUSYBOX = '/bin/busybox';
+/** The idle time of the step and sidecar containers: the largest sleep busybox takes (~68 years). */
+export const IDLE_SECONDS = '2147483647';
+/** Kept short: every real process is ended by the adapter before the pod is deleted. */
+export const TERMINATION_GRACE_SECONDS = 10;
+
+/** Resources of the helper containers: small requests, a memory cap, no CPU cap (tar must not be throttled). */
+const HELPER_RESOURCES: V1ResourceRequirements = {
+  requests: { cpu: '10m', memory: '16Mi' },
+  limits: { memory: '256Mi' },
+};
+
+/** A step that cannot run as a pod (an artifact image, a base type without an image, a bad env name…). */
+export class PodSpecError extends Error {
+  override name = 'PodSpecError';
+}
+
+export interface PodSpecExtra {
+  /** the build's pull secret (decision 10) when the step's image came from a registry-image source with credentials */
+  pullSecretName?: string;
+}
+
+/** A command for the exec API: the container it runs in and its argv. */
+export interface ExecCommand {
+  container: (typeof CONTAINERS)['step'] | (typeof CONTAINERS)['artifacts'];
+  command: string[];
+}
+
+/**
+ * The image the step container runs: a reference as is (checked), a base resource type through
+ * the map, an `image-ref` artifact's reference (decision 11). A directory artifact is refused: a
+ * pod cannot boot from an artifact directory.
+ */
+export function stepImage(image: ContainerImage, cfg: Pick<KubernetesRuntimeConfig, 'baseResourceTypes'>): string {
+  switch (image.kind) {
+    case 'reference': {
+      const problem = imageProblem(image.reference);
+      if (problem) throw new PodSpecError(`cannot run a pod: ${problem}`);
+      return image.reference;
+    }
+    case 'base-type': {
+      const mapped = Object.hasOwn(cfg.baseResourceTypes, image.type) ? cfg.baseResourceTypes[image.type] : undefined;
+      if (mapped === undefined) {
+        throw new PodSpecError(`the resource type '${image.type}' has no image on Kubernetes; map it with --base-resource-type ${image.type}=IMAGE`);
+      }
+      return mapped;
+    }
+    case 'artifact': {
+      if (image.artifact.kind === 'image-ref') return image.artifact.reference;
+      throw new PodSpecError(
+        'a step image that is an artifact directory cannot run on Kubernetes: a pod boots only from a registry image; ' +
+          'use a registry-image resource (image_resource, or a get of a registry-image resource) so the pod runs from repository@digest',
+      );
+    }
+    case 'none':
+      throw new PodSpecError('a step on Kubernetes needs an image: give the task an image_resource, or an image: naming a get of a registry-image resource');
+  }
+}
+
+/**
+ * A container limit's CPU in millicores. Concourse's `container_limits.cpu` is in CPU shares,
+ * where 1024 shares is one CPU (the cgroup v1 convention Garden followed): millicores =
+ * ceil(shares * 1000 / 1024), at least 1. 0 means no limit (undefined).
+ */
+export function cpuMillicores(shares: number | undefined): number | undefined {
+  if (shares === undefined || shares <= 0 || !Number.isFinite(shares)) return undefined;
+  return Math.max(1, Math.ceil((shares * 1000) / 1024));
+}
+
+/** The pod of a step (see the file comment). Throws PodSpecError when the step cannot run as a pod. */
+export function podSpec(spec: ContainerSpec, cfg: KubernetesRuntimeConfig, extra: PodSpecExtra = {}): V1Pod {
+  const image = stepImage(spec.image, cfg);
+  const workDir = workDirFor(spec.handle);
+  const withSidecar = needsArtifactSidecar(spec);
+
+  const limits: Record<string, string> = {};
+  const millicores = cpuMillicores(spec.limits?.cpu);
+  if (millicores !== undefined) limits.cpu = `${millicores}m`;
+  const memory = spec.limits?.memory;
+  if (memory !== undefined && Number.isFinite(memory) && memory > 0) limits.memory = String(Math.ceil(memory));
+
+  const step: V1Container = {
+    name: CONTAINERS.step,
+    image,
+    command: [BUSYBOX, 'sh', '-c', `trap 'exit 0' TERM; ${BUSYBOX} sleep ${IDLE_SECONDS} & wait`],
+    workingDir: workDir,
+    env: envVars(spec.env ?? {}),
+    volumeMounts: [
+      { name: VOLUMES.tools, mountPath: TOOLS_DIR, readOnly: true },
+      { name: VOLUMES.run, mountPath: RUN_DIR },
+      { name: VOLUMES.work, mountPath: workDir },
+    ],
+    ...(Object.keys(limits).length > 0 ? { resources: { limits } } : {}),
+    ...(spec.privileged ? { securityContext: { privileged: true } } : {}),
+  };
+
+  const tools: V1Container = {
+    name: CONTAINERS.tools,
+    image: cfg.helperImage,
+    command: [HELPER_BUSYBOX, 'cp', HELPER_BUSYBOX, BUSYBOX],
+    volumeMounts: [{ name: VOLUMES.tools, mountPath: TOOLS_DIR }],
+    resources: HELPER_RESOURCES,
+  };
+
+  const containers: V1Container[] = [step];
+  if (withSidecar) {
+    containers.push({
+      name: CONTAINERS.artifacts,
+      image: cfg.helperImage,
+      command: [HELPER_BUSYBOX, 'sh', '-c', `trap 'exit 0' TERM; ${HELPER_BUSYBOX} sleep ${IDLE_SECONDS} & wait`],
+      workingDir: workDir,
+      volumeMounts: [{ name: VOLUMES.work, mountPath: workDir }],
+      resources: HELPER_RESOURCES,
+    });
+  }
+
+  const volumes: V1Volume[] = [
+    { name: VOLUMES.tools, emptyDir: {} },
+    { name: VOLUMES.run, emptyDir: {} },
+    { name: VOLUMES.work, emptyDir: {} },
+  ];
+
+  const pullSecrets = [...cfg.imagePullSecrets];
+  if (extra.pullSecretName !== undefined && !pullSecrets.includes(extra.pullSecretName)) pullSecrets.push(extra.pullSecretName);
+
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: podName(spec.metadata, spec.handle),
+      ...(cfg.namespace !== undefined ? { namespace: cfg.namespace } : {}),
+      labels: podLabels(spec.metadata, spec.handle),
+      annotations: podAnnotations(spec.metadata, spec.handle),
+    },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+      // Steps get exactly the env they are given, not a variable per Service of the namespace.
+      enableServiceLinks: false,
+      ...(cfg.serviceAccount !== undefined ? { serviceAccountName: cfg.serviceAccount } : {}),
+      ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
+      initContainers: [tools],
+      containers,
+      volumes,
+    },
+  };
+}
+
+/** Whether a step moves artifacts (inputs, outputs or caches), and so needs the artifact sidecar. */
+export function needsArtifactSidecar(spec: Pick<ContainerSpec, 'inputs' | 'outputs' | 'caches'>): boolean {
+  return spec.inputs.length > 0 || spec.outputs.length > 0 || (spec.caches ?? []).length > 0;
+}
+
+/** A resource type's script in its image (`/opt/resource/<script>`), run in the step container. */
+export function resourceScriptProcess(script: 'check' | 'in' | 'out'): ProcessSpec {
+  return { path: `/opt/resource/${script}` };
+}
+
+/**
+ * Streams a tar on stdin into a directory of the work volume (created first), in the sidecar:
+ * an input's artifact, or a cache's saved content.
+ */
+export function streamInCommand(dir: string): ExecCommand {
+  return {
+    container: CONTAINERS.artifacts,
+    command: [HELPER_BUSYBOX, 'sh', '-c', `${HELPER_BUSYBOX} mkdir -p "$1" && exec ${HELPER_BUSYBOX} tar -x -f - -C "$1"`, 'jetway-stream-in', dir],
+  };
+}
+
+/** Streams a directory of the work volume to stdout as a tar (its content, as `./...`), in the sidecar. */
+export function streamOutCommand(dir: string): ExecCommand {
+  return { container: CONTAINERS.artifacts, command: [HELPER_BUSYBOX, 'tar', '-c', '-f', '-', '-C', dir, '.'] };
+}
+
+/**
+ * Creates directories of the work volume (outputs and caches), writable by any user the step
+ * runs as (mode 0777, as the emptyDir itself), in the sidecar.
+ */
+export function prepareCommand(dirs: string[]): ExecCommand {
+  return {
+    container: CONTAINERS.artifacts,
+    command: [HELPER_BUSYBOX, 'sh', '-c', `for d; do ${HELPER_BUSYBOX} mkdir -p "$d" && ${HELPER_BUSYBOX} chmod 0777 "$d" || exit 1; done`, 'jetway-prepare', ...dirs],
+  };
+}
+
+/** The pid file of an exec'd process (`execId`: the adapter's id of that exec, [a-z0-9-]). */
+export function pidFile(execId: string): string {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(execId)) throw new PodSpecError(`exec id '${execId}' must be lowercase letters, digits and '-'`);
+  return `${RUN_DIR}/${execId}.pid`;
+}
+
+/**
+ * How a process runs in the step container, through busybox sh (from /jetway/bin, so any image
+ * works): it writes its pid (for signalCommand), changes to its directory (`dir` relative to the
+ * work dir; refused when it leaves it), exports its env, drops to its user (busybox chpst, which
+ * reads the image's /etc/passwd) and execs the path with its args. Every value is passed as a
+ * positional parameter, never spliced into the script, so no quoting can go wrong.
+ */
+export function processCommand(proc: ProcessSpec, workDir: string, execId: string): ExecCommand {
+  const cwd = proc.dir !== undefined && proc.dir !== '' ? inside(workDir, proc.dir) : workDir;
+  const env = Object.entries(proc.env ?? {}).map(([name, value]) => {
+    const problem = envNameProblem(name);
+    if (problem) throw new PodSpecError(problem);
+    return `${name}=${value}`;
+  });
+  if (proc.path === '') throw new PodSpecError('the process has no path');
+  const user = proc.user !== undefined && proc.user !== '' ? [BUSYBOX, 'chpst', '-u', proc.user] : [];
+  const script = 'echo $$ > "$1" || exit 126; cd "$2" || exit 126; shift 2; while [ "$1" != -- ]; do export "$1"; shift; done; shift; exec "$@"';
+  return {
+    container: CONTAINERS.step,
+    command: [BUSYBOX, 'sh', '-c', script, 'jetway-exec', pidFile(execId), cwd, ...env, '--', ...user, proc.path, ...(proc.args ?? [])],
+  };
+}
+
+/** Sends a signal to an exec'd process (cancellation: TERM, then KILL after a grace period). */
+export function signalCommand(execId: string, signal: 'TERM' | 'KILL' | 'INT'): ExecCommand {
+  return {
+    container: CONTAINERS.step,
+    command: [BUSYBOX, 'sh', '-c', 'pid=$(cat "$2" 2>/dev/null) && kill -"$1" "$pid" 2>/dev/null; exit 0', 'jetway-signal', signal, pidFile(execId)],
+  };
+}
+
+/** What the adapter streams once the pod runs, in order: prepare, inputs, caches; then after the process, outputs and caches. */
+export interface ExecPlan {
+  workDir: string;
+  /** creates the output and cache directories (none: nothing to run) */
+  prepare?: ExecCommand;
+  /** each input: stream its artifact's tar on stdin */
+  inputs: { name: string; path: string; dir: string; command: ExecCommand }[];
+  /** each cache: restore (stdin: the stored tar, when there is one), save (stdout: the tar to store) */
+  caches: { path: string; key: string; dir: string; restore: ExecCommand; save: ExecCommand }[];
+  /** each output: its tar on stdout */
+  outputs: { name: string; path: string; dir: string; command: ExecCommand }[];
+}
+
+/** The artifact commands of a step (see ExecPlan); paths leaving the work dir are refused. */
+export function execCommands(spec: ContainerSpec): ExecPlan {
+  const workDir = workDirFor(spec.handle);
+  const inputs = spec.inputs.map((input) => {
+    const dir = inside(workDir, input.path);
+    return { name: input.name, path: input.path, dir, command: streamInCommand(dir) };
+  });
+  const outputs = spec.outputs.map((output) => {
+    const dir = inside(workDir, output.path);
+    return { name: output.name, path: output.path, dir, command: streamOutCommand(dir) };
+  });
+  const caches = (spec.caches ?? []).map((cache) => {
+    const dir = inside(workDir, cache.path);
+    return { path: cache.path, key: cache.key, dir, restore: streamInCommand(dir), save: streamOutCommand(dir) };
+  });
+  const dirs = [...outputs.map((o) => o.dir), ...caches.map((c) => c.dir)];
+  return { workDir, ...(dirs.length > 0 ? { prepare: prepareCommand(dirs) } : {}), inputs, caches, outputs };
+}
+
+/** A path inside the work dir (absolute), refusing `..` escapes and absolute paths outside it. */
+export function inside(workDir: string, path: string): string {
+  const target = posix.resolve(workDir, path);
+  if (target !== workDir && !target.startsWith(`${workDir}/`)) {
+    throw new PodSpecError(`path '${path}' leaves the step's working directory`);
+  }
+  return target;
+}
+
+/** The problem with an env var name, or undefined (Kubernetes: printable ASCII, no '='). */
+export function envNameProblem(name: string): string | undefined {
+  if (name === '') return 'an env var has an empty name';
+  if (!/^[\x21-\x7e]+$/.test(name) || name.includes('=')) return `env var name '${name}' is not allowed (printable ASCII without '=' or spaces)`;
+  if (name.startsWith('-')) return `env var name '${name}' must not start with '-'`;
+  return undefined;
+}
+
+function envVars(env: Record<string, string>): V1EnvVar[] {
+  return Object.entries(env).map(([name, value]) => {
+    const problem = envNameProblem(name);
+    if (problem) throw new PodSpecError(problem);
+    return { name, value };
+  });
+}

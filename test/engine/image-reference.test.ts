@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { imageReferenceOf } from '../../src/engine/steps/image.ts';
+import { rootfsReference } from '../../src/engine/steps/task.ts';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const OTHER = `sha256:${'b'.repeat(64)}`;
+
+test('a fetched registry image is used by repository@digest; the version digest wins over the file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jw-imgref-'));
+  try {
+    await writeFile(join(dir, 'repository'), '127.0.0.1:5000/team/app\n');
+    await writeFile(join(dir, 'digest'), `${DIGEST}\n`);
+    assert.equal(await imageReferenceOf({ kind: 'volume', path: dir }), `127.0.0.1:5000/team/app@${DIGEST}`);
+    assert.equal(await imageReferenceOf({ kind: 'volume', path: dir }, { digest: OTHER }), `127.0.0.1:5000/team/app@${OTHER}`);
+    assert.equal(await imageReferenceOf({ kind: 'image-ref', reference: 'x@y', digest: 'y' }), 'x@y');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an artifact that is not a registry image cannot boot a pod, and says so', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jw-imgref-'));
+  try {
+    await assert.rejects(imageReferenceOf({ kind: 'volume', path: dir }), /only registry images .* can run as pods/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('rootfs_uri docker:///repo#tag becomes repo:tag', () => {
+  assert.equal(rootfsReference('docker:///busybox#1.36'), 'busybox:1.36');
+  assert.equal(rootfsReference('docker:///library/alpine'), 'library/alpine');
+  assert.equal(rootfsReference('registry.example.com/app:v1'), 'registry.example.com/app:v1');
+});
