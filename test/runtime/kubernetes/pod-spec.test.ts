@@ -1,0 +1,245 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { kubernetesRuntimeConfig, type KubernetesRuntimeConfig } from '../../../src/runtime/kubernetes/config.ts';
+import {
+  BUSYBOX,
+  PodSpecError,
+  cpuMillicores,
+  execCommands,
+  podSpec,
+  processCommand,
+  resourceScriptProcess,
+  signalCommand,
+  stepImage,
+} from '../../../src/runtime/kubernetes/pod-spec.ts';
+import type { ContainerSpec } from '../../../src/runtime/runtime.ts';
+import { assertValidObject } from './validate.ts';
+
+const H = '3f2a9c1e-7b44-4d2a-9a0b-1c2d3e4f5a6b';
+const WORK = '/tmp/build/3f2a9c1e';
+const DIGEST = `sha256:${'b'.repeat(64)}`;
+const cfg: KubernetesRuntimeConfig = kubernetesRuntimeConfig({ kubernetesNamespace: 'ci', baseResourceType: ['my-type=registry.home/my-type-resource:1'] });
+
+const spec = (extra: Partial<ContainerSpec>): ContainerSpec => ({
+  handle: H,
+  metadata: { type: 'task', pipeline: 'main', job: 'unit', build: '3', buildId: 33, step: 'test', planId: 'p1', team: 'main' },
+  image: { kind: 'reference', reference: `127.0.0.1:5000/team/app@${DIGEST}` },
+  inputs: [],
+  outputs: [],
+  ...extra,
+});
+
+const volumeArtifact = { kind: 'volume' as const, path: '/data/artifacts/x.tar' };
+
+function container(pod: V1Pod, name: string): V1Container {
+  const c = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((x) => x.name === name);
+  assert.ok(c, `container ${name}`);
+  return c;
+}
+
+function names(pod: V1Pod): { init: string[]; main: string[] } {
+  return { init: (pod.spec?.initContainers ?? []).map((c) => c.name), main: (pod.spec?.containers ?? []).map((c) => c.name) };
+}
+
+test('each step type gives a valid pod with the designed containers, names and labels', () => {
+  const cases: { name: string; spec: ContainerSpec; podName: string; main: string[]; image: string }[] = [
+    {
+      name: 'check',
+      spec: spec({ metadata: { type: 'check', step: 'repo', pipeline: 'main', buildId: 1 }, image: { kind: 'base-type', type: 'git' } }),
+      podName: 'chk-repo-3f2a9c1e',
+      main: ['step'],
+      image: 'concourse/git-resource',
+    },
+    {
+      name: 'get',
+      spec: spec({ metadata: { type: 'get', step: 'repo', pipeline: 'main', job: 'unit', build: '3', buildId: 33 }, image: { kind: 'base-type', type: 'my-type' }, outputs: [{ name: 'repo', path: 'get' }] }),
+      podName: 'main-unit-b3-get-3f2a9c1e',
+      main: ['step', 'jetway-artifacts'],
+      image: 'registry.home/my-type-resource:1',
+    },
+    {
+      name: 'put',
+      spec: spec({
+        metadata: { type: 'put', step: 'deploy', pipeline: 'main', job: 'unit', build: '3', buildId: 33 },
+        image: { kind: 'reference', reference: 'my-org/custom-resource:v2' },
+        inputs: [{ name: 'repo', path: 'put/repo', artifact: volumeArtifact }],
+        outputs: [{ name: 'put', path: 'put' }],
+      }),
+      podName: 'main-unit-b3-put-3f2a9c1e',
+      main: ['step', 'jetway-artifacts'],
+      image: 'my-org/custom-resource:v2',
+    },
+    {
+      name: 'task',
+      spec: spec({ inputs: [{ name: 'src', path: 'src', artifact: volumeArtifact }], outputs: [{ name: 'out', path: 'out' }], caches: [{ path: 'cache', key: 'k' }] }),
+      podName: 'main-unit-b3-task-3f2a9c1e',
+      main: ['step', 'jetway-artifacts'],
+      image: `127.0.0.1:5000/team/app@${DIGEST}`,
+    },
+    {
+      name: 'task with an image-ref artifact (decision 11)',
+      spec: spec({ image: { kind: 'artifact', artifact: { kind: 'image-ref', reference: `my-org/img@${DIGEST}`, digest: DIGEST } } }),
+      podName: 'main-unit-b3-task-3f2a9c1e',
+      main: ['step'],
+      image: `my-org/img@${DIGEST}`,
+    },
+  ];
+  for (const c of cases) {
+    const pod = assertValidObject(podSpec(c.spec, cfg));
+    assert.equal(pod.metadata?.name, c.podName, c.name);
+    assert.equal(pod.metadata?.namespace, 'ci');
+    assert.equal(pod.metadata?.labels?.['jetway.dev/type'], c.spec.metadata.type, c.name);
+    assert.equal(pod.metadata?.labels?.['jetway.dev/handle'], H);
+    assert.equal(pod.metadata?.labels?.['app.kubernetes.io/managed-by'], 'jetway');
+    assert.equal(pod.spec?.restartPolicy, 'Never');
+    assert.equal(pod.spec?.enableServiceLinks, false);
+    assert.deepEqual(names(pod), { init: ['jetway-tools'], main: c.main }, c.name);
+    const step = container(pod, 'step');
+    assert.equal(step.image, c.image, c.name);
+    assert.equal(step.workingDir, WORK);
+    assert.equal(step.command?.[0], BUSYBOX, 'the step container idles on the copied busybox');
+    assert.match(step.command?.join(' ') ?? '', /sleep 2147483647/);
+    assert.deepEqual(step.volumeMounts?.map((m) => [m.name, m.mountPath, m.readOnly ?? false]), [
+      ['jetway-tools', '/jetway/bin', true],
+      ['jetway-run', '/jetway/run', false],
+      ['work', WORK, false],
+    ]);
+    const tools = container(pod, 'jetway-tools');
+    assert.equal(tools.image, cfg.helperImage);
+    assert.deepEqual(tools.command, ['/bin/busybox', 'cp', '/bin/busybox', '/jetway/bin/busybox']);
+    if (c.main.includes('jetway-artifacts')) {
+      const side = container(pod, 'jetway-artifacts');
+      assert.equal(side.image, cfg.helperImage);
+      assert.deepEqual(side.volumeMounts?.map((m) => [m.name, m.mountPath]), [['work', WORK]]);
+    }
+    assert.deepEqual(pod.spec?.volumes?.map((v) => [v.name, v.emptyDir !== undefined]), [
+      ['jetway-tools', true],
+      ['jetway-run', true],
+      ['work', true],
+    ]);
+  }
+});
+
+test('privileged, limits and env reach the step container only', () => {
+  const pod = assertValidObject(podSpec(spec({ privileged: true, limits: { cpu: 512, memory: 1024 * 1024 * 1024 }, env: { FOO: 'bar', 'WITH.DOT': 'x y', EMPTY: '' } }), cfg));
+  const step = container(pod, 'step');
+  assert.deepEqual(step.securityContext, { privileged: true });
+  assert.deepEqual(step.resources, { limits: { cpu: '500m', memory: '1073741824' } });
+  assert.deepEqual(step.env, [
+    { name: 'FOO', value: 'bar' },
+    { name: 'WITH.DOT', value: 'x y' },
+    { name: 'EMPTY', value: '' },
+  ]);
+  assert.equal(container(pod, 'jetway-tools').securityContext, undefined);
+  assert.equal(container(pod, 'jetway-tools').env, undefined);
+
+  const plain = container(assertValidObject(podSpec(spec({ limits: { cpu: 0, memory: 0 } }), cfg)), 'step');
+  assert.equal(plain.securityContext, undefined);
+  assert.equal(plain.resources, undefined);
+  assert.deepEqual(plain.env, []);
+
+  assert.throws(() => podSpec(spec({ env: { 'A=B': 'x' } }), cfg), PodSpecError);
+  assert.throws(() => podSpec(spec({ env: { '': 'x' } }), cfg), PodSpecError);
+});
+
+test('cpu shares to millicores: 1024 shares is one CPU, rounded up, 0 is no limit', () => {
+  const cases: [number | undefined, number | undefined][] = [
+    [undefined, undefined],
+    [0, undefined],
+    [-5, undefined],
+    [1, 1],
+    [512, 500],
+    [1024, 1000],
+    [100, 98],
+    [2048, 2000],
+  ];
+  for (const [shares, millicores] of cases) assert.equal(cpuMillicores(shares), millicores, String(shares));
+  assert.deepEqual(container(podSpec(spec({ limits: { memory: 1000.4 } }), cfg), 'step').resources, { limits: { memory: '1001' } });
+});
+
+test('pull secrets: the operator list, then the build secret, deduplicated; service account; helper image override', () => {
+  const custom = kubernetesRuntimeConfig({
+    kubernetesImagePullSecret: ['registry-creds', 'gcr-key'],
+    kubernetesServiceAccount: 'jetway-step',
+    kubernetesHelperImage: 'busybox:1.37',
+  });
+  const pod = assertValidObject(podSpec(spec({ inputs: [{ name: 'a', path: 'a', artifact: volumeArtifact }] }), custom, { pullSecretName: 'jetway-pull-33-0a1b2c3d' }));
+  assert.deepEqual(pod.spec?.imagePullSecrets, [{ name: 'registry-creds' }, { name: 'gcr-key' }, { name: 'jetway-pull-33-0a1b2c3d' }]);
+  assert.equal(pod.spec?.serviceAccountName, 'jetway-step');
+  assert.equal(pod.metadata?.namespace, undefined);
+  assert.equal(container(pod, 'jetway-tools').image, 'busybox:1.37');
+  assert.equal(container(pod, 'jetway-artifacts').image, 'busybox:1.37');
+
+  const dup = podSpec(spec({}), custom, { pullSecretName: 'gcr-key' });
+  assert.deepEqual(dup.spec?.imagePullSecrets, [{ name: 'registry-creds' }, { name: 'gcr-key' }]);
+
+  const none = assertValidObject(podSpec(spec({}), kubernetesRuntimeConfig({})));
+  assert.equal(none.spec?.imagePullSecrets, undefined);
+  assert.equal(none.spec?.serviceAccountName, undefined);
+});
+
+test('image pods carry jetway.dev/purpose=image', () => {
+  const pod = assertValidObject(podSpec(spec({ metadata: { type: 'check', step: 'my-type', purpose: 'image' }, image: { kind: 'base-type', type: 'registry-image' } }), cfg));
+  assert.equal(pod.metadata?.labels?.['jetway.dev/purpose'], 'image');
+  assert.equal(container(pod, 'step').image, 'concourse/registry-image-resource');
+});
+
+test('images a pod cannot run are refused with a clear message', () => {
+  const cases: [ContainerSpec['image'], RegExp][] = [
+    [{ kind: 'artifact', artifact: { kind: 'volume', path: '/x' } }, /artifact directory cannot run on Kubernetes: a pod boots only from a registry image/],
+    [{ kind: 'none' }, /needs an image/],
+    [{ kind: 'base-type', type: 'unknown-type' }, /'unknown-type' has no image on Kubernetes; map it with --base-resource-type unknown-type=IMAGE/],
+    [{ kind: 'base-type', type: 'constructor' }, /'constructor' has no image/],
+    [{ kind: 'reference', reference: 'Bad/Ref' }, /cannot run a pod: the image 'Bad\/Ref'/],
+    [{ kind: 'reference', reference: '' }, /the image is empty/],
+  ];
+  for (const [image, message] of cases) {
+    assert.throws(() => podSpec(spec({ image }), cfg), (err: unknown) => err instanceof PodSpecError && message.test(err.message), JSON.stringify(image));
+  }
+  assert.equal(stepImage({ kind: 'reference', reference: `a/b:1@${DIGEST}` }, cfg), `a/b:1@${DIGEST}`);
+});
+
+test('execCommands: stream-in, stream-out, prepare and caches, in the sidecar, inside the work dir', () => {
+  const plan = execCommands(
+    spec({
+      inputs: [{ name: 'src', path: 'src', artifact: volumeArtifact }, { name: 'deep', path: 'a/b/../c', artifact: volumeArtifact }],
+      outputs: [{ name: 'out', path: 'out' }],
+      caches: [{ path: 'node_modules', key: '1/unit/test' }],
+    }),
+  );
+  assert.equal(plan.workDir, WORK);
+  assert.deepEqual(plan.inputs.map((i) => [i.name, i.dir, i.command.container]), [
+    ['src', `${WORK}/src`, 'jetway-artifacts'],
+    ['deep', `${WORK}/a/c`, 'jetway-artifacts'],
+  ]);
+  assert.deepEqual(plan.inputs[0]?.command.command.slice(-2), ['jetway-stream-in', `${WORK}/src`]);
+  assert.match(plan.inputs[0]?.command.command[3] ?? '', /tar -x -f - -C "\$1"/);
+  assert.deepEqual(plan.outputs[0]?.command, { container: 'jetway-artifacts', command: ['/bin/busybox', 'tar', '-c', '-f', '-', '-C', `${WORK}/out`, '.'] });
+  assert.deepEqual(plan.caches[0]?.save.command, ['/bin/busybox', 'tar', '-c', '-f', '-', '-C', `${WORK}/node_modules`, '.']);
+  assert.equal(plan.caches[0]?.restore.command.at(-1), `${WORK}/node_modules`);
+  assert.deepEqual(plan.prepare?.command.slice(-2), [`${WORK}/out`, `${WORK}/node_modules`]);
+  assert.equal(execCommands(spec({})).prepare, undefined);
+
+  for (const path of ['../x', '/etc', 'a/../../x']) {
+    assert.throws(() => execCommands(spec({ outputs: [{ name: 'o', path }] })), /leaves the step's working directory/, path);
+  }
+});
+
+test('processCommand: resource scripts and task processes through busybox sh, values never spliced into the script', () => {
+  const script = processCommand({ ...resourceScriptProcess('in'), args: [`${WORK}/get`] }, WORK, 'e1');
+  assert.equal(script.container, 'step');
+  assert.deepEqual(script.command.slice(0, 3), [BUSYBOX, 'sh', '-c']);
+  assert.deepEqual(script.command.slice(4), ['jetway-exec', '/jetway/run/e1.pid', WORK, '--', '/opt/resource/in', `${WORK}/get`]);
+
+  const task = processCommand({ path: 'sh', args: ['-c', 'echo "$HOME" $(id)'], dir: 'repo', env: { A: '1', B: 'x y' }, user: 'nobody' }, WORK, 'e2');
+  assert.deepEqual(task.command.slice(4), ['jetway-exec', '/jetway/run/e2.pid', `${WORK}/repo`, 'A=1', 'B=x y', '--', BUSYBOX, 'chpst', '-u', 'nobody', 'sh', '-c', 'echo "$HOME" $(id)']);
+  // the script is the same whatever the values
+  assert.equal(task.command[3], script.command[3]);
+
+  assert.throws(() => processCommand({ path: 'x', dir: '../..' }, WORK, 'e3'), /leaves/);
+  assert.throws(() => processCommand({ path: 'x' }, WORK, 'Bad Id'), /exec id/);
+  assert.throws(() => processCommand({ path: 'x', env: { '-n': '1' } }, WORK, 'e4'), /must not start with '-'/);
+  assert.throws(() => processCommand({ path: '' }, WORK, 'e5'), /no path/);
+  assert.deepEqual(signalCommand('e1', 'TERM').command.slice(-2), ['TERM', '/jetway/run/e1.pid']);
+});
