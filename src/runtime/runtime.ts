@@ -4,12 +4,23 @@
 // directory with host processes on the local runtime.
 import type { Artifact } from '../engine/run-state.ts';
 
+/**
+ * The registry credentials that resolved an image, handed to the kubelet as a short-lived pull
+ * secret (decision 10): one credential source feeds both the resolver and the pod.
+ */
+export interface PullCredentials {
+  /** registry host as written, with its port */
+  registry: string;
+  username: string;
+  password: string;
+}
+
 export type StepType = 'check' | 'get' | 'put' | 'task';
 
 /** What a step's container runs on. */
 export type ContainerImage =
   | { kind: 'base-type'; type: string }
-  | { kind: 'reference'; reference: string }
+  | { kind: 'reference'; reference: string; pullCredentials?: PullCredentials }
   | { kind: 'artifact'; artifact: Artifact }
   | { kind: 'none' };
 

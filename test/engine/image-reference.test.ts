@@ -36,3 +36,11 @@ test('rootfs_uri docker:///repo#tag becomes repo:tag', () => {
   assert.equal(rootfsReference('docker:///library/alpine'), 'library/alpine');
   assert.equal(rootfsReference('registry.example.com/app:v1'), 'registry.example.com/app:v1');
 });
+
+test('pull credentials come from a registry-image source with username and password', async () => {
+  const { pullCredentialsOf } = await import('../../src/engine/steps/image.ts');
+  assert.deepEqual(pullCredentialsOf({ repository: '127.0.0.1:5000/team/app', username: 'u', password: 'p' }), { registry: '127.0.0.1:5000', username: 'u', password: 'p' });
+  assert.deepEqual(pullCredentialsOf({ repository: 'alpine', username: 'u', password: 'p' })?.registry, 'registry-1.docker.io');
+  assert.equal(pullCredentialsOf({ repository: 'alpine' }), undefined);
+  assert.equal(pullCredentialsOf({ repository: 'alpine', username: '', password: '' }), undefined, 'empty credentials mean an open registry');
+});

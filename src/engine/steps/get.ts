@@ -6,7 +6,7 @@ import type { GetPlan, PlanId } from '../../planner/plan.ts';
 import { buildEvent, unixNow, type MetadataField } from '../events.ts';
 import type { StepContext } from '../exec.ts';
 import { buildEnv, emitError, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
-import { resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
+import { pullCredentialsOf, resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
 import { runResourceScript } from './resource-script.ts';
 
 /** `fetch_artifact` steers Jetway, not the resource: it never reaches the script or the cache key. */
@@ -59,7 +59,8 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
     }
     const { version: fetched, metadata } = versionResponse('in', outcome.response);
     const artifact = await container.artifact('get');
-    const result: GetResult = { version: fetched, metadata, resourceCacheId: cache.id, artifact };
+    const credentials = pullCredentialsOf(source);
+    const result: GetResult = { version: fetched, metadata, resourceCacheId: cache.id, artifact, ...(credentials ? { pullCredentials: credentials } : {}) };
     ctx.state.storeResult(id, result);
     ctx.state.registerArtifact(plan.name, artifact);
     // `((.:<get name>))`: the version's metadata as a map

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResourceConfigParent } from '../../db/versions.ts';
-import { podImageReference } from '../../images/reference.ts';
+import { parseRepository, podImageReference } from '../../images/reference.ts';
+import type { PullCredentials } from '../../runtime/runtime.ts';
 import type { Plan, TypeImage, Version } from '../../planner/plan.ts';
 import type { ContainerImage } from '../../runtime/runtime.ts';
 import type { Artifact } from '../run-state.ts';
@@ -26,6 +27,20 @@ export interface GetResult {
   metadata: { name: string; value: string }[];
   resourceCacheId: number;
   artifact: Artifact;
+  /** a registry image's credentials (from its source), for pods that run it */
+  pullCredentials?: PullCredentials;
+}
+
+/** `repository` + `username`/`password` of an (interpolated) registry-image source. */
+export function pullCredentialsOf(source: unknown): PullCredentials | undefined {
+  if (typeof source !== 'object' || source === null) return undefined;
+  const { repository, username, password } = source as Record<string, unknown>;
+  if (typeof repository !== 'string' || typeof username !== 'string' || typeof password !== 'string' || !username) return undefined;
+  try {
+    return { registry: parseRepository(repository).registry, username, password };
+  } catch {
+    return undefined;
+  }
 }
 
 export type RunPlan = (plan: Plan, ctx: StepContext) => Promise<boolean>;
@@ -49,7 +64,11 @@ export async function resolveTypeImage(typeImage: TypeImage, ctx: StepContext, d
     // A runtime that boots images takes the fetched image by reference (a pod cannot boot from
     // an artifact directory); the local runtime runs the fetched rootfs's scripts.
     image: deps.runtime.runsImages
-      ? { kind: 'reference', reference: await imageReferenceOf(result.artifact, result.version) }
+      ? {
+          kind: 'reference',
+          reference: await imageReferenceOf(result.artifact, result.version),
+          ...(result.pullCredentials ? { pullCredentials: result.pullCredentials } : {}),
+        }
       : { kind: 'artifact', artifact: result.artifact },
     parent: { resourceCacheId: result.resourceCacheId },
     privileged,

@@ -54,7 +54,11 @@ async function taskImage(id: PlanId, plan: TaskPlan, config: TaskConfig, ctx: St
     const artifact = ctx.state.artifact(plan.image);
     if (!artifact) throw new Error(`task '${plan.name}': unknown image artifact '${plan.image}'`);
     const result = ctx.state.allResults().find((r): r is GetResult => isGetResultFor(r, artifact));
-    return { kind: 'reference', reference: await imageReferenceOf(artifact, result?.version) };
+    return {
+      kind: 'reference',
+      reference: await imageReferenceOf(artifact, result?.version),
+      ...(result?.pullCredentials ? { pullCredentials: result.pullCredentials } : {}),
+    };
   }
   if (config.image_resource) {
     const typeImage = plan.image_plan ?? runtimeImagePlan(id, plan, config);
