@@ -27,6 +27,11 @@ export interface EngineOptions {
   logger: EngineLogger;
   /** the cluster-wide credential manager (none by default) */
   credentials?: VarLookup;
+  /**
+   * Resolve images natively (no check/get pods for registry images) when the runtime runs
+   * images; `false` sends everything through pods, for comparison (default true).
+   */
+  nativeImages?: boolean;
   /** told after each build finishes (the web node wakes the scheduler) */
   onBuildFinished?: (buildId: number, status: BuildStatus) => void;
 }
@@ -138,12 +143,12 @@ export class Engine implements BuildTracker {
   private async stepDeps(build: BuildRecord): Promise<StepDeps> {
     const { db } = this.opts;
     let varSources: VarSources = new VarSources([], this.opts.credentials);
-    let resourceTypeNames: string[] = [];
+    let resourceTypes: StepDeps['resourceTypes'] = [];
     if (build.pipelineId !== null) {
       const pipeline = await getPipelineById(db, build.pipelineId);
       const stored = pipeline ? await getPipelineConfig(db, { team: pipeline.team, name: pipeline.name, instanceVars: pipeline.instanceVars }) : undefined;
       varSources = new VarSources(stored?.config.var_sources ?? [], this.opts.credentials);
-      resourceTypeNames = (stored?.config.resource_types ?? []).map((t) => t.name ?? '');
+      resourceTypes = stored?.config.resource_types ?? [];
     }
     const redactor = new Redactor();
     const recorder: BuildRecorder = {
@@ -175,7 +180,8 @@ export class Engine implements BuildTracker {
       recorder,
       externalUrl: this.opts.externalUrl,
       artifactsDir: this.opts.artifactsDir,
-      resourceTypeNames,
+      nativeImages: this.opts.runtime.runsImages && this.opts.nativeImages !== false,
+      resourceTypes,
     };
   }
 }

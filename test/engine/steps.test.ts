@@ -97,6 +97,8 @@ function deps(build: { id: number; createTime: Date }, outputs: unknown[] = []):
     },
     externalUrl: 'http://jetway.test',
     artifactsDir: join(root, 'artifacts'),
+    nativeImages: false,
+    resourceTypes: config.resource_types ?? [],
   };
 }
 

@@ -21,7 +21,8 @@ import { parseDuration } from '../../config/duration.ts';
 import type { CheckPlan, PlanId } from '../../planner/plan.ts';
 import { buildEvent, unixNow } from '../events.ts';
 import type { StepContext } from '../exec.ts';
-import { buildEnv, newHandle, stepMetadata, type StepDeps } from './deps.ts';
+import { buildEnv, emitError, newHandle, stepMetadata, type StepDeps } from './deps.ts';
+import { checksNatively, nativeCheck } from './native.ts';
 import { resolveTypeImage, type RunPlan } from './image.ts';
 import { runResourceScript } from './resource-script.ts';
 
@@ -87,6 +88,24 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
     if (run) {
       const from = plan.from_version ?? (await scopeLatestVersion(deps.db, scope.id));
       await markCheckStarted(deps.db, scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
+      if (checksNatively(plan.type, plan.image, deps)) {
+        // decision 12: a registry-image check is one registry request from the web node, no pod
+        let versions: Version[];
+        try {
+          versions = await nativeCheck(id, source, from, ctx, deps);
+        } catch (err) {
+          await markCheckFinished(deps.db, scope.id, false, intervalMs);
+          await emitError(ctx, deps, id, err instanceof Error ? err.message : String(err));
+          await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
+          return false;
+        }
+        await saveVersions(deps.db, scope.id, versions.map((version) => ({ version })));
+        await markCheckFinished(deps.db, scope.id, true, intervalMs);
+        const latest = await scopeLatestVersion(deps.db, scope.id);
+        if (latest) ctx.state.storeResult(id, { version: latest });
+        await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
+        return true;
+      }
       const container = await deps.runtime.createContainer(
         {
           handle: newHandle(),

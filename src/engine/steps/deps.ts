@@ -40,8 +40,13 @@ export interface StepDeps {
   externalUrl: string;
   /** where uploaded and produced artifact tarballs of one-off builds live */
   artifactsDir: string;
-  /** the pipeline's resource types, for running check/get/put of custom types */
-  resourceTypeNames?: readonly string[];
+  /**
+   * Native image paths (Kubernetes only; decisions 1-4, 12): registry-image checks run from the
+   * web node, images and image gets resolve to repository@digest without pods.
+   */
+  nativeImages: boolean;
+  /** the pipeline's resource types (`produces` decides which types yield registry images) */
+  resourceTypes: readonly { name?: string; type?: string; produces?: string }[];
 }
 
 /** The BUILD_* environment of get and put scripts (concourse-core §2). */

@@ -8,22 +8,30 @@ import type { StepContext } from '../exec.ts';
 import { buildEnv, emitError, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
 import { pullCredentialsOf, resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
 import { runResourceScript } from './resource-script.ts';
+import { fetchesArtifact, resourceParams } from './params.ts';
+import { knownMetadata, producesRegistryImages, shortCircuitGet } from './native.ts';
 
-/** `fetch_artifact` steers Jetway, not the resource: it never reaches the script or the cache key. */
-export function resourceParams(params: Record<string, unknown> | undefined): Record<string, unknown> {
-  const { fetch_artifact: _ignored, ...rest } = params ?? {};
-  return rest;
-}
+export { resourceParams };
 
 export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
-  await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id } }));
   const version = plan.version ?? versionFrom(plan.version_from, ctx);
+  const rawParams = deps.interpolator.evaluate(plan.params, ctx.state) as Record<string, unknown> | undefined;
+  if (version && deps.nativeImages && producesRegistryImages(plan.type, plan.image, deps) && !fetchesArtifact(rawParams)) {
+    // An image resource on Kubernetes: downstream steps need its reference, not its layers.
+    const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
+    const result = await shortCircuitGet(id, plan, version, source, ctx, deps, runPlan, await knownMetadata(deps, plan.resource, version));
+    ctx.state.storeResult(id, result);
+    ctx.state.registerArtifact(plan.name, result.artifact);
+    ctx.state.setLocalVar(plan.name, Object.fromEntries(result.metadata.map((m) => [m.name, m.value])));
+    return true;
+  }
+  await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id } }));
   if (!version) {
     await emitError(ctx, deps, id, plan.version_from ? 'no version to fetch: the step it follows produced none' : `no version for '${plan.name}'`);
     return false;
   }
   const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
-  const params = resourceParams(deps.interpolator.evaluate(plan.params, ctx.state) as Record<string, unknown> | undefined);
+  const params = resourceParams(rawParams);
   const image = await resolveTypeImage(plan.image, ctx, deps, runPlan);
 
   const config = await findOrCreateResourceConfig(deps.db, image.parent, source);

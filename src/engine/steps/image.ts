@@ -12,6 +12,7 @@ import type { ContainerImage } from '../../runtime/runtime.ts';
 import type { Artifact } from '../run-state.ts';
 import type { StepContext } from '../exec.ts';
 import type { StepDeps } from './deps.ts';
+import { resolveImageNatively } from './native.ts';
 
 export interface ResolvedImage {
   image: ContainerImage;
@@ -51,6 +52,8 @@ export async function resolveTypeImage(typeImage: TypeImage, ctx: StepContext, d
     const type = typeImage.base_type ?? '';
     return { image: { kind: 'base-type', type }, parent: { baseType: type }, privileged };
   }
+  const native = await resolveImageNatively(typeImage, ctx, deps, runPlan);
+  if (native) return native;
   // The image's check and get run in a child scope: their artifacts are not the build's.
   const imageCtx: StepContext = { ...ctx, state: ctx.state.child() };
   if (typeImage.check_plan && !(await runPlan(typeImage.check_plan, imageCtx))) {
