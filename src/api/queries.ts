@@ -386,6 +386,8 @@ export function buildJson(b: BuildRecord, externalUrl: string): Json {
     api_url: `${externalUrl.replace(/\/$/, '')}/api/v1/builds/${b.id}`,
     rerun_number: b.rerunNumber || undefined,
     rerun_of: b.rerunOf !== null ? { id: b.rerunOf, name: b.rerunOfName ?? '' } : undefined,
+    // Jetway: what the build spent, e.g. {"step": {"task": 1}, "image": {}} (pods on Kubernetes)
+    containers_created: b.containersCreated,
     created_by: b.createdBy ?? undefined,
     comment: b.comment || undefined,
   };

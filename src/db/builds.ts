@@ -40,7 +40,11 @@ export interface BuildRecord {
   reapTime: Date | null;
   createdBy: string | null;
   comment: string;
+  /** containers (pods) the build created, by purpose (step, image) and step type */
+  containersCreated: ContainerCounts;
 }
+
+export type ContainerCounts = Record<string, Record<string, number>>;
 
 interface BuildRow extends Record<string, unknown> {
   id: number;
@@ -69,6 +73,7 @@ interface BuildRow extends Record<string, unknown> {
   reap_time: Date | null;
   created_by: string | null;
   comment: string;
+  containers_created: ContainerCounts;
 }
 
 /** SELECT list and joins giving a BuildRow for alias `b`. */
@@ -76,7 +81,7 @@ export const BUILD_SELECT = `SELECT b.id, b.name, b.team_id, t.name AS team_name
     b.pipeline_id, p.name AS pipeline_name, p.instance_vars AS pipeline_instance_vars, b.resource_id,
     b.resource_type_id, b.status, b.manually_triggered, b.scheduled, b.inputs_ready, b.rerun_of,
     ob.name AS rerun_of_name, b.rerun_number, b.aborted, b.completed, b.create_time, b.start_time,
-    b.end_time, b.reap_time, b.created_by, b.comment
+    b.end_time, b.reap_time, b.created_by, b.comment, b.containers_created
   FROM builds b
   JOIN teams t ON t.id = b.team_id
   LEFT JOIN jobs j ON j.id = b.job_id
@@ -111,6 +116,7 @@ export function toBuildRecord(r: BuildRow): BuildRecord {
     reapTime: r.reap_time,
     createdBy: r.created_by,
     comment: r.comment,
+    containersCreated: r.containers_created ?? {},
   };
 }
 
@@ -864,4 +870,15 @@ export async function adoptRerunInputsAndPipes(db: Queryable, buildId: number, o
     await tx.query('UPDATE builds SET inputs_ready = true WHERE id = $1', [buildId]);
     return { determined: true };
   });
+}
+
+/** Counts a container the build created (for the build's record of what it spent). */
+export async function countBuildContainer(db: Queryable, buildId: number, purpose: string, type: string): Promise<void> {
+  await db.query(
+    `UPDATE builds SET containers_created = jsonb_set(
+        jsonb_set(containers_created, ARRAY[$2::text], coalesce(containers_created -> $2, '{}'::jsonb)),
+        ARRAY[$2::text, $3::text], to_jsonb(coalesce((containers_created -> $2 ->> $3)::int, 0) + 1))
+      WHERE id = $1`,
+    [buildId, purpose, type],
+  );
 }

@@ -22,6 +22,8 @@ import { RunState } from './run-state.ts';
 export interface StepContext {
   signal: AbortSignal;
   state: RunState;
+  /** set inside a step's image resolution: its containers exist only to get an image */
+  purpose?: 'image';
   emit(event: BuildEvent): Promise<void>;
 }
 

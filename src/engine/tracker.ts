@@ -2,7 +2,7 @@
 // from the database, run it on the runtime, write its events as they happen, and finish it.
 // It is the scheduler's and checker's BuildTracker.
 import type { Database } from '../db/database.ts';
-import { finishBuild, getBuildPlans, listRunningBuilds, mustGetBuild, saveBuildEvent, saveBuildOutput, type BuildRecord } from '../db/builds.ts';
+import { countBuildContainer, finishBuild, getBuildPlans, listRunningBuilds, mustGetBuild, saveBuildEvent, saveBuildOutput, type BuildRecord } from '../db/builds.ts';
 import { getPipelineById, getPipelineConfig } from '../db/pipelines.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { BuildTracker } from '../scheduler/interfaces.ts';
@@ -56,6 +56,20 @@ class DatabaseEventSink implements EventSink {
   flushed(): Promise<void> {
     return this.tail.catch(() => undefined);
   }
+}
+
+/** The runtime as one build sees it: every container it creates is counted on the build. */
+function countingRuntime(runtime: Runtime, db: Database, buildId: number): Runtime {
+  return {
+    name: runtime.name,
+    runsImages: runtime.runsImages,
+    async createContainer(spec, signal) {
+      const container = await runtime.createContainer(spec, signal);
+      await countBuildContainer(db, buildId, spec.metadata.purpose ?? 'step', spec.metadata.type);
+      return container;
+    },
+    ...(runtime.releaseBuild ? { releaseBuild: (id: number) => runtime.releaseBuild!(id) } : {}),
+  };
 }
 
 export class Engine implements BuildTracker {
@@ -162,7 +176,7 @@ export class Engine implements BuildTracker {
     };
     return {
       db,
-      runtime: this.opts.runtime,
+      runtime: countingRuntime(this.opts.runtime, db, build.id),
       build: {
         id: build.id,
         name: build.name,

@@ -24,7 +24,15 @@ type Build = {
   start_time?: number;
   end_time?: number;
   created_by?: string;
+  containers_created?: Record<string, Record<string, number>>;
 };
+
+/** `2 (image 0)`: the containers (pods) a build created, and how many only for images. */
+export function containersColumn(counts: Build['containers_created']): string {
+  const total = (group: Record<string, number> | undefined): number => Object.values(group ?? {}).reduce((a, b) => a + b, 0);
+  const all = Object.values(counts ?? {}).reduce((a, g) => a + total(g), 0);
+  return `${all} (image ${total(counts?.image)})`;
+}
 
 function duration(b: Build): string {
   if (b.start_time === undefined) return 'n/a';
@@ -62,9 +70,10 @@ export function registerBuilds(program: Command, io: CliIO): void {
           formatTime(b.start_time),
           formatTime(b.end_time),
           duration(b),
+          containersColumn(b.containers_created),
           b.created_by ?? '',
         ]);
-        io.stdout(formatTable(['id', 'pipeline/job', 'build', 'status', 'start', 'end', 'duration', 'created by'], rows));
+        io.stdout(formatTable(['id', 'pipeline/job', 'build', 'status', 'start', 'end', 'duration', 'containers', 'created by'], rows));
       });
     });
 }

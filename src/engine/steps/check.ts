@@ -109,7 +109,7 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
       const container = await deps.runtime.createContainer(
         {
           handle: newHandle(),
-          metadata: stepMetadata(deps, 'check', plan.name, id),
+          metadata: stepMetadata(deps, 'check', plan.name, id, ctx),
           image: image.image,
           privileged: image.privileged,
           inputs: [],

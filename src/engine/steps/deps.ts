@@ -71,10 +71,11 @@ export function buildEnv(deps: StepDeps): Record<string, string> {
 }
 
 /** The container metadata of a build step: what it is and where it belongs (labels on Kubernetes). */
-export function stepMetadata(deps: StepDeps, type: StepType, step: string, planId: string): ContainerMetadata {
+export function stepMetadata(deps: StepDeps, type: StepType, step: string, planId: string, ctx?: StepContext): ContainerMetadata {
   const b = deps.build;
   return {
     type,
+    ...(ctx?.purpose ? { purpose: ctx.purpose } : {}),
     step,
     planId,
     buildId: b.id,

@@ -41,7 +41,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
   const container = await deps.runtime.createContainer(
     {
       handle: newHandle(),
-      metadata: stepMetadata(deps, 'get', plan.name, id),
+      metadata: stepMetadata(deps, 'get', plan.name, id, ctx),
       image: image.image,
       privileged: image.privileged,
       inputs: [],

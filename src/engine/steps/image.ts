@@ -55,7 +55,7 @@ export async function resolveTypeImage(typeImage: TypeImage, ctx: StepContext, d
   const native = await resolveImageNatively(typeImage, ctx, deps, runPlan);
   if (native) return native;
   // The image's check and get run in a child scope: their artifacts are not the build's.
-  const imageCtx: StepContext = { ...ctx, state: ctx.state.child() };
+  const imageCtx: StepContext = { ...ctx, state: ctx.state.child(), purpose: 'image' };
   if (typeImage.check_plan && !(await runPlan(typeImage.check_plan, imageCtx))) {
     throw new Error('image check failed');
   }

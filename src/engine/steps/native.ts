@@ -102,7 +102,7 @@ export async function resolveImageNatively(typeImage: TypeImage, ctx: StepContex
   if (!deps.nativeImages || !getPlan || !('get' in getPlan)) return undefined;
   const get = getPlan.get;
   if (!producesRegistryImages(get.type, get.image, deps)) return undefined;
-  const imageCtx: StepContext = { ...ctx, state: ctx.state.child() };
+  const imageCtx: StepContext = { ...ctx, state: ctx.state.child(), purpose: 'image' };
   let version = get.version;
   if (!version) {
     if (!typeImage.check_plan || !(await runPlan(typeImage.check_plan, imageCtx))) throw new Error('image check failed');

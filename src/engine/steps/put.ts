@@ -54,7 +54,7 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
   const container = await deps.runtime.createContainer(
     {
       handle: newHandle(),
-      metadata: stepMetadata(deps, 'put', plan.name, id),
+      metadata: stepMetadata(deps, 'put', plan.name, id, ctx),
       image: image.image,
       privileged: image.privileged,
       inputs,

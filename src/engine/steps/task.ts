@@ -146,7 +146,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
   const container = await deps.runtime.createContainer(
     {
       handle: newHandle(),
-      metadata: stepMetadata(deps, 'task', plan.name, id),
+      metadata: stepMetadata(deps, 'task', plan.name, id, ctx),
       image,
       privileged: plan.privileged === true,
       inputs,
