@@ -99,7 +99,7 @@ test('jobs and builds: tables and JSON', async () => {
   const b = await jetway('builds', '-t', 'ci', '-j', 'demo/unit');
   assert.equal(b.code, 0, b.err);
   const lines = b.out.trimEnd().split('\n');
-  assert.match(lines[0] ?? '', /^id\s+pipeline\/job\s+build\s+status\s+start\s+end\s+duration\s+created by$/);
+  assert.match(lines[0] ?? '', /^id\s+pipeline\/job\s+build\s+status\s+start\s+end\s+duration\s+containers\s+created by$/);
   assert.match(lines[1] ?? '', /^\d+\s+demo\/unit\s+2\s+succeeded\s+\d{4}-.* admin$/);
   assert.match(lines[2] ?? '', /^\d+\s+demo\/unit\s+1\s+failed\s/);
   const all = await jetway('builds', '-t', 'ci', '--json', '-c', '1');
