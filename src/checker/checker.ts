@@ -10,6 +10,7 @@
 // checks — in-memory builds in Concourse — are persisted too, not manually triggered, and
 // pruned when the next one is created: only the newest `keepPeriodicBuilds` completed ones per
 // resource (and the one the scope records as its last check) are kept.
+import { PeriodicPass } from '../scheduler/periodic.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { ResourceType } from '../config/index.ts';
 import { parseDuration } from '../config/index.ts';
@@ -96,10 +97,7 @@ export class Checker implements CheckRequester {
   private readonly intervals: IntervalDefaults;
   private readonly keep: number;
   private readonly logger: SchedulerLogger;
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<unknown> = Promise.resolve();
-  private queued = false;
-  private stopped = true;
+  private readonly loop: PeriodicPass<ScanResult[]>;
 
   constructor(
     private readonly db: Database,
@@ -111,38 +109,31 @@ export class Checker implements CheckRequester {
     this.intervals = { ...DEFAULT_INTERVALS, ...opts.intervals };
     this.keep = opts.keepPeriodicBuilds ?? 5;
     this.logger = opts.logger ?? silentLogger;
+    this.loop = new PeriodicPass(
+      () => this.scanOnce(),
+      this.intervalMs,
+      (err) => this.logger.error({ err: String(err) }, 'check scan failed'),
+    );
   }
 
+  /** Starts the loop: a pass now, then every interval. */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.scanNow();
-    this.timer = setInterval(() => this.scanNow(), this.intervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
+  /** Stops the loop and waits for the pass in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.chain;
+    await this.loop.stop();
   }
 
-  /** A nudge: scan as soon as possible. */
+  /** A nudge: run a pass as soon as possible (nudges made before it begins share it). */
   scanNow(): void {
-    if (this.queued || this.stopped) return;
-    this.queued = true;
-    this.scan().catch((err: unknown) => this.logger.error({ err: String(err) }, 'check scan failed'));
+    this.loop.nudge();
   }
 
-  /** One scan (after any scan in progress). */
+  /** One pass, after any pass in progress; tests drive it directly. */
   scan(): Promise<ScanResult[]> {
-    const run = this.chain.then(() => {
-      this.queued = false;
-      return this.scanOnce();
-    });
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.loop.runOnce();
   }
 
   private async scanOnce(): Promise<ScanResult[]> {

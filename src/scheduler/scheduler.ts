@@ -1,6 +1,7 @@
 // The scheduling loop (concourse-core §4.1): every interval (10 s by default), or when nudged,
 // schedule each job whose schedule_requested > last_scheduled, one at a time per job under a
 // per-job Postgres advisory lock.
+import { PeriodicPass } from './periodic.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
@@ -50,12 +51,7 @@ export class Scheduler {
   private readonly intervalMs: number;
   private readonly concurrency: number;
   private readonly logger: SchedulerLogger;
-  private timer: NodeJS.Timeout | undefined;
-  /** Passes run one after another on this chain. */
-  private chain: Promise<unknown> = Promise.resolve();
-  /** A nudged pass is queued and has not begun yet (further nudges join it). */
-  private queued = false;
-  private stopped = true;
+  private readonly loop: PeriodicPass<JobScheduleResult[]>;
 
   constructor(
     private readonly db: Database,
@@ -66,40 +62,31 @@ export class Scheduler {
     this.intervalMs = opts.intervalMs ?? DEFAULT_SCHEDULER_INTERVAL_MS;
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
     this.logger = opts.logger ?? silentLogger;
+    this.loop = new PeriodicPass(
+      () => this.pass(),
+      this.intervalMs,
+      (err) => this.logger.error({ err: String(err) }, 'scheduling pass failed'),
+    );
   }
 
   /** Starts the loop: a pass now, then every interval. */
   start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.scheduleNow();
-    this.timer = setInterval(() => this.scheduleNow(), this.intervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
-  /** Stops the loop and waits for the passes in progress. */
+  /** Stops the loop and waits for the pass in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.chain;
+    await this.loop.stop();
   }
 
   /** A nudge: run a pass as soon as possible (nudges made before it begins share it). */
   scheduleNow(): void {
-    if (this.queued || this.stopped) return;
-    this.queued = true;
-    this.tick().catch((err: unknown) => this.logger.error({ err: String(err) }, 'scheduling pass failed'));
+    this.loop.nudge();
   }
 
-  /** One pass over the due jobs, after any pass in progress; tests drive the scheduler with it. */
+  /** One pass, after any pass in progress; tests drive it directly. */
   tick(): Promise<JobScheduleResult[]> {
-    const pass = this.chain.then(() => {
-      this.queued = false;
-      return this.pass();
-    });
-    this.chain = pass.catch(() => undefined);
-    return pass;
+    return this.loop.runOnce();
   }
 
   private async pass(): Promise<JobScheduleResult[]> {
