@@ -35,10 +35,9 @@ export function checkLocalUsers(specs: string[], flag = '--add-local-user'): str
   return specs;
 }
 
-export function checkRuntime(value: string): 'local' {
-  if (value === 'local') return 'local';
-  if (value === 'kubernetes') throw new FlagError('--runtime kubernetes: the Kubernetes runtime is not available yet; use --runtime local');
-  throw new FlagError(`--runtime: unknown runtime '${value}' (local)`);
+export function checkRuntime(value: string): 'local' | 'kubernetes' {
+  if (value === 'local' || value === 'kubernetes') return value;
+  throw new FlagError(`--runtime: unknown runtime '${value}' (local, kubernetes)`);
 }
 
 export function checkUrl(value: string | undefined, flag: string): string | undefined {

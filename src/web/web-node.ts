@@ -10,6 +10,9 @@ import { openDatabase, type Database } from '../db/index.ts';
 import { Engine } from '../engine/tracker.ts';
 import { Collector } from '../gc/collector.ts';
 import { LocalRuntime } from '../runtime/local/local-runtime.ts';
+import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
+import type { Runtime } from '../runtime/runtime.ts';
+import { createKubernetesRuntime } from './kubernetes.ts';
 import { Scheduler } from '../scheduler/index.ts';
 import { JETWAY_VERSION } from './version.ts';
 
@@ -24,7 +27,11 @@ export interface WebNodeOptions {
   externalUrl?: string;
   /** `name:password` specs; at least one */
   localUsers: string[];
-  runtime: 'local';
+  runtime: 'local' | 'kubernetes';
+  /** the Kubernetes runtime's configuration (with runtime 'kubernetes') */
+  kubernetes?: KubernetesRuntimeConfig;
+  /** time between reaper passes of the Kubernetes runtime (default 30s) */
+  reaperIntervalMs?: number;
   schedulerIntervalMs?: number;
   checkerIntervalMs?: number;
   logger: Logger;
@@ -54,7 +61,30 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     ...(opts.postgresUrl ? { postgresUrl: opts.postgresUrl } : {}),
   });
   const externalUrl = (opts.externalUrl ?? `http://localhost:${opts.port}`).replace(/\/+$/, '');
-  const runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker') });
+  let runtime: Runtime;
+  let startReaper: (() => void) | undefined;
+  let closeRuntime: (() => Promise<void>) | undefined;
+  if (opts.runtime === 'kubernetes') {
+    if (!opts.kubernetes) throw new Error('the Kubernetes runtime needs its configuration');
+    try {
+      const k8s = createKubernetesRuntime({
+        config: opts.kubernetes,
+        dataDir: opts.dataDir,
+        db,
+        logger: logger.child({ component: 'kubernetes' }),
+        ...(opts.reaperIntervalMs !== undefined ? { reaperIntervalMs: opts.reaperIntervalMs } : {}),
+      });
+      runtime = k8s.runtime;
+      startReaper = k8s.startReaper;
+      closeRuntime = () => k8s.runtime.close();
+      logger.info({ namespace: k8s.runtime.namespace }, 'Kubernetes runtime: steps run as pods');
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+  } else {
+    runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker') });
+  }
 
   const engine = new Engine({
     db,
@@ -67,6 +97,8 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   });
   const recovered = await engine.recoverOrphans();
   if (recovered > 0) logger.warn({ builds: recovered }, 'builds left running by a previous web node were ended errored');
+  // after recoverOrphans: the pods of the builds it ended are the reaper's
+  startReaper?.();
 
   const checker = new Checker(db, {
     tracker: engine,
@@ -120,6 +152,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
         await checker.stop();
         await scheduler.stop();
         await engine.stop();
+        await closeRuntime?.();
         await api.close();
         await db.close();
         logger.info({}, 'web node stopped');

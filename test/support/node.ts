@@ -10,6 +10,7 @@ import { findJob } from '../../src/db/jobs.ts';
 import { Engine } from '../../src/engine/tracker.ts';
 import type { BuildEvent } from '../../src/engine/events.ts';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
+import type { Runtime } from '../../src/runtime/runtime.ts';
 import { Checker } from '../../src/checker/index.ts';
 import { Scheduler } from '../../src/scheduler/index.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -18,6 +19,9 @@ const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {}
 
 export interface TestNode {
   tdb: TestDatabase;
+  runtime: Runtime;
+  /** the node's temporary directory */
+  root: string;
   engine: Engine;
   checker: Checker;
   scheduler: Scheduler;
@@ -32,10 +36,19 @@ export interface TestNode {
   stop(): Promise<void>;
 }
 
-export async function startTestNode(): Promise<TestNode> {
+export interface TestNodeOptions {
+  /**
+   * The runtime steps run on (default: a local runtime in a temporary directory); given a root
+   * directory of the node's own, it is made once the node's directory exists.
+   */
+  runtime?: Runtime | ((root: string) => Runtime);
+}
+
+export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNode> {
   const tdb = await createTestDatabase();
   const root = await mkdtemp(join(tmpdir(), 'jw-node-'));
-  const engine = new Engine({ db: tdb.db, runtime: new LocalRuntime({ root, killGraceMs: 500 }), externalUrl: 'http://jetway.test', artifactsDir: join(root, 'artifacts'), logger: quiet });
+  const runtime = typeof opts.runtime === 'function' ? opts.runtime(root) : (opts.runtime ?? new LocalRuntime({ root, killGraceMs: 500 }));
+  const engine = new Engine({ db: tdb.db, runtime, externalUrl: 'http://jetway.test', artifactsDir: join(root, 'artifacts'), logger: quiet });
   const checker = new Checker(tdb.db, { tracker: engine, logger: quiet });
   const scheduler = new Scheduler(tdb.db, { tracker: engine, checks: checker, logger: quiet });
 
@@ -54,6 +67,8 @@ export async function startTestNode(): Promise<TestNode> {
 
   const node: TestNode = {
     tdb,
+    runtime,
+    root,
     engine,
     checker,
     scheduler,

@@ -4,6 +4,15 @@ import { pino } from 'pino';
 import { usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
 import { checkLocalUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseInterval, parsePort } from '../../web/options.ts';
+import {
+  DEFAULT_BASE_RESOURCE_TYPES,
+  DEFAULT_HELPER_IMAGE,
+  FLAGS,
+  KubernetesConfigError,
+  kubernetesRuntimeConfig,
+  type KubernetesRuntimeConfig,
+  type KubernetesRuntimeOptions,
+} from '../../runtime/kubernetes/config.ts';
 
 interface WebFlags {
   port: string;
@@ -18,6 +27,35 @@ interface WebFlags {
   logLevel: string;
 }
 
+type Flags = WebFlags & KubernetesRuntimeOptions;
+
+/** The Kubernetes flags given (commander's names), to refuse them without --runtime kubernetes. */
+const KUBERNETES_FLAG_KEYS: [keyof KubernetesRuntimeOptions, string][] = [
+  ['kubernetesNamespace', FLAGS.namespace],
+  ['kubernetesServiceAccount', FLAGS.serviceAccount],
+  ['kubernetesImagePullSecret', FLAGS.imagePullSecret],
+  ['baseResourceType', FLAGS.baseResourceType],
+  ['kubernetesHelperImage', FLAGS.helperImage],
+  ['kubernetesPodStartupTimeout', FLAGS.podStartupTimeout],
+  ['kubernetesImagePullGrace', FLAGS.imagePullGrace],
+  ['kubernetesFailedPodRetention', FLAGS.failedPodRetention],
+  ['kubernetesKubeconfig', FLAGS.kubeconfig],
+  ['kubernetesContext', FLAGS.context],
+  ['kubernetesInCluster', FLAGS.inCluster],
+];
+
+/** The Kubernetes runtime's configuration from the flags (a KubernetesConfigError names the flag). */
+export function kubernetesFlags(flags: Flags): KubernetesRuntimeConfig | undefined {
+  if (flags.runtime !== 'kubernetes') {
+    for (const [key, flag] of KUBERNETES_FLAG_KEYS) {
+      const value = flags[key];
+      if (value !== undefined && !(Array.isArray(value) && value.length === 0)) throw new FlagError(`${flag}: needs --runtime kubernetes`);
+    }
+    return undefined;
+  }
+  return kubernetesRuntimeConfig(flags);
+}
+
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerWeb(program: Command, io: CliIO): void {
@@ -30,11 +68,27 @@ export function registerWeb(program: Command, io: CliIO): void {
     .addOption(new Option('--data-dir <dir>', 'where the embedded Postgres, build work and artifacts live').default(defaultJetwayDir()).env('JETWAY_DATA_DIR'))
     .addOption(new Option('--postgres-url <url>', 'an external Postgres instead of the embedded one').env('JETWAY_POSTGRES_URL'))
     .option('--add-local-user <name:password>', 'a user who may log in (repeatable)', collect, [])
-    .addOption(new Option('--runtime <runtime>', 'where steps run').choices(['local', 'kubernetes']).default('local'))
+    .addOption(new Option('--runtime <runtime>', 'where steps run: host processes (local) or one pod per step (kubernetes)').choices(['local', 'kubernetes']).default('local'))
+    .option(`${FLAGS.namespace} <namespace>`, "namespace of step pods (default: the kubeconfig context's, or the web node's own in a cluster)")
+    .option(`${FLAGS.serviceAccount} <name>`, "service account of step pods (default: the namespace's default)")
+    .option(`${FLAGS.imagePullSecret} <name>`, 'pull secret given to every step pod (repeatable)', collect, [])
+    .option(
+      `${FLAGS.baseResourceType} <name=image>`,
+      `image of a base resource type (repeatable; merged over the defaults, later wins; defaults: ${Object.keys(DEFAULT_BASE_RESOURCE_TYPES).join(', ')} -> concourse/<name>-resource)`,
+      collect,
+      [],
+    )
+    .option(`${FLAGS.helperImage} <image>`, `image of the tools init container and the artifact sidecar: a static busybox at /bin/busybox (default ${DEFAULT_HELPER_IMAGE})`)
+    .option(`${FLAGS.podStartupTimeout} <duration>`, 'a step pod not running after this fails its step (default 5m)')
+    .option(`${FLAGS.imagePullGrace} <duration>`, 'a step pod failing to pull its image this long fails its step with the kubelet\'s message (default 2m)')
+    .option(`${FLAGS.failedPodRetention} <duration>`, 'how long a failed step\'s pod is kept for debugging; 0 deletes it at once (default 1h)')
+    .option(`${FLAGS.kubeconfig} <path>`, 'kubeconfig with the cluster credentials (default: $KUBECONFIG, ~/.kube/config, else in-cluster)')
+    .option(`${FLAGS.context} <name>`, "context of the kubeconfig (default: its current context)")
+    .option(FLAGS.inCluster, "use the web node's pod service account (not with --kubernetes-kubeconfig)")
     .option('--scheduler-interval <duration>', 'time between scheduling passes (default 10s)')
     .option('--checker-interval <duration>', 'time between resource check scans (default 10s)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info').env('JETWAY_LOG_LEVEL'))
-    .action(async (flags: WebFlags) => {
+    .action(async (flags: Flags) => {
       const envUsers = process.env.JETWAY_ADD_LOCAL_USER ? process.env.JETWAY_ADD_LOCAL_USER.split(',') : [];
       let options;
       try {
@@ -44,6 +98,7 @@ export function registerWeb(program: Command, io: CliIO): void {
           dataDir: flags.dataDir,
           localUsers: checkLocalUsers([...flags.addLocalUser, ...envUsers]),
           runtime: checkRuntime(flags.runtime),
+          ...(kubernetesFlags(flags) ? { kubernetes: kubernetesFlags(flags) } : {}),
           ...(checkUrl(flags.externalUrl, '--external-url') ? { externalUrl: flags.externalUrl } : {}),
           ...(flags.postgresUrl ? { postgresUrl: flags.postgresUrl } : {}),
           ...(parseInterval(flags.schedulerInterval, '--scheduler-interval') ? { schedulerIntervalMs: parseInterval(flags.schedulerInterval, '--scheduler-interval') } : {}),
@@ -51,7 +106,7 @@ export function registerWeb(program: Command, io: CliIO): void {
         };
         if (options.localUsers.length === 0) throw new FlagError('--add-local-user: give at least one user (name:password); every route but health and info needs a login');
       } catch (err) {
-        if (err instanceof FlagError) throw usageError(`error: ${err.message}`);
+        if (err instanceof FlagError || err instanceof KubernetesConfigError) throw usageError(`error: ${err.message}`);
         throw err;
       }
       // Structured logs: JSON lines on stdout, written synchronously so none is lost at exit.

@@ -168,6 +168,15 @@ async function get(req: InRequest, dir: string, ctx: ResourceContext): Promise<R
     await mirrorSelf(join(dir, 'rootfs'));
     const metadata = { env: [`MIRRORED_VERSION=${name}`], user: 'root' };
     await writeFile(join(dir, 'metadata.json'), `${JSON.stringify(metadata)}\n`);
+    // In a runtime that boots images (Kubernetes), "self" is the image this script runs in
+    // (`repository@digest`, given by the runtime): written as registry-image writes it, so the
+    // mirrored image can be run by reference.
+    const self = ctx.env.JETWAY_RESOURCE_IMAGE;
+    const at = self ? self.lastIndexOf('@') : -1;
+    if (self && at > 0) {
+      await writeFile(join(dir, 'repository'), `${self.slice(0, at)}\n`);
+      await writeFile(join(dir, 'digest'), `${self.slice(at + 1)}\n`);
+    }
   }
 
   const files: Record<string, JsonValue> = { ...source.createFiles, ...(params.object('create_files_via_params') ?? {}) };

@@ -1,0 +1,601 @@
+// The Kubernetes runtime: every check, get, put and task runs as a pod (docs/kubernetes-runtime.md).
+//
+// createContainer: the build's pull secret (when the image carries credentials), the pod, a wait
+// for it to run (through the shared pod watch: image pull errors fail after the grace period with
+// the kubelet's message, a pod that never starts times out), then the output/cache directories,
+// the inputs and the cache restores are streamed in through the artifact sidecar.
+// run: the process is exec'd in the `step` container (stdin/stdout/stderr apart, exit code from
+// the status channel); a cancel signals it through its pid file, then deletes the pod; a pod
+// evicted or deleted meanwhile errors the step with the reason.
+// artifact: streamed out of the sidecar into a volume directory of the web node.
+// destroy: caches saved, the pod deleted (a failed step's pod after the retention period).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KubeConfig, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { Artifact } from '../../engine/run-state.ts';
+import type { Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
+import { buildVolumesDir, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
+import { DEFAULT_RETRY, errorStatus, KubeClient, loadKubeConfig, resolveNamespace, sleep, type RetryPolicy } from './client.ts';
+import type { KubernetesRuntimeConfig } from './config.ts';
+import { execCollect, ExecInterrupted, startExec } from './exec.ts';
+import { LABELS } from './naming.ts';
+import { BUSYBOX, CONTAINERS, execCommands, inside, needsArtifactSidecar, podSpec, processCommand, resourceScriptProcess, signalCommand, streamOutCommand, type ExecPlan } from './pod-spec.ts';
+import { PodWatcher, type PodUpdate } from './pod-watcher.ts';
+import { pullSecret, pullSecretName } from './pull-secret.ts';
+
+/** The env var a resource script gets with its own image (`repository@digest`), e.g. for mock's mirror_self. */
+export const RESOURCE_IMAGE_ENV = 'JETWAY_RESOURCE_IMAGE';
+
+const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff']);
+const FATAL_WAITING = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+
+export interface RuntimeLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+const silent: RuntimeLogger = { info: () => {}, warn: () => {} };
+
+export interface KubernetesRuntimeOptions {
+  config: KubernetesRuntimeConfig;
+  /** the web node's directory for artifact volumes and task caches */
+  root: string;
+  logger?: RuntimeLogger;
+  /** how long a cancelled process gets between SIGTERM and the pod's deletion (default 10 s) */
+  killGraceMs?: number;
+  retry?: RetryPolicy;
+  /** an already loaded KubeConfig (tests); else from config.credentials */
+  kubeConfig?: KubeConfig;
+}
+
+/** What the reaper asks the web node: which of these builds are finished (or unknown). */
+export type FinishedBuilds = (buildIds: number[]) => Promise<Set<number>>;
+
+export class KubernetesRuntime implements Runtime {
+  readonly name = 'kubernetes';
+  readonly runsImages = true;
+  readonly client: KubeClient;
+  readonly watcher: PodWatcher;
+  readonly namespace: string;
+  private readonly logger: RuntimeLogger;
+  /** pods this runtime is using (created, running, being destroyed) */
+  private readonly live = new Set<string>();
+  /** failed steps' pods kept for debugging: name -> deletion timer */
+  private readonly retained = new Map<string, NodeJS.Timeout>();
+  /** pull secrets created per build */
+  private readonly buildSecrets = new Map<number, Set<string>>();
+  private reaperTimer: NodeJS.Timeout | undefined;
+  private reaping: Promise<void> | undefined;
+
+  constructor(readonly opts: KubernetesRuntimeOptions) {
+    const kc = opts.kubeConfig ?? loadKubeConfig(opts.config.credentials);
+    this.namespace = resolveNamespace(kc, opts.config.namespace, opts.config.credentials);
+    this.client = new KubeClient(kc, this.namespace, opts.retry ?? DEFAULT_RETRY);
+    this.logger = opts.logger ?? silent;
+    this.watcher = new PodWatcher(this.client, this.logger);
+  }
+
+  get config(): KubernetesRuntimeConfig {
+    return this.opts.config;
+  }
+
+  async createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container> {
+    signal.throwIfAborted();
+    if (spec.image.kind === 'none' || (spec.image.kind === 'artifact' && spec.image.artifact.kind === 'volume')) {
+      // podSpec explains why (no image / an artifact directory)
+      podSpec(spec, this.config);
+    }
+    for (const input of spec.inputs) {
+      if (input.artifact.kind !== 'volume') {
+        throw new Error(`input '${input.name}' is an image reference (${input.artifact.reference}); a step's inputs need content, which an image reference has not`);
+      }
+    }
+    const plan = execCommands(spec);
+    let pullSecretNameForPod: string | undefined;
+    if (spec.image.kind === 'reference' && spec.image.pullCredentials) {
+      pullSecretNameForPod = await this.ensurePullSecret(spec, spec.image.pullCredentials, signal);
+    }
+    const pod = podSpec(spec, { ...this.config, namespace: this.namespace }, pullSecretNameForPod !== undefined ? { pullSecretName: pullSecretNameForPod } : {});
+    const name = pod.metadata?.name ?? '';
+    await this.watcher.start();
+    this.live.add(name);
+    const container = new KubernetesContainer(this, spec, name, plan);
+    try {
+      const started = this.waitForRunning(name, pod, signal);
+      // a rejection before we await it must not be unhandled
+      started.catch(() => undefined);
+      await this.client.call({ verb: 'create', resource: 'pods' }, async () => {
+        try {
+          return await this.client.core.createNamespacedPod({ namespace: this.namespace, body: pod });
+        } catch (err) {
+          // a retried create whose first attempt went through
+          if (errorStatus(err) === 409) return pod;
+          throw err;
+        }
+      }, signal);
+      this.logger.info({ pod: name, handle: spec.handle }, 'pod created');
+      const running = await started;
+      container.imageId = running.status?.containerStatuses?.find((c) => c.name === CONTAINERS.step)?.imageID || undefined;
+      await container.prepare(signal);
+      return container;
+    } catch (err) {
+      await container.abandon(!signal.aborted);
+      throw err;
+    }
+  }
+
+  private async ensurePullSecret(spec: ContainerSpec, creds: { registry: string; username: string; password: string }, signal: AbortSignal): Promise<string> {
+    const buildId = spec.metadata.buildId;
+    if (buildId === undefined) throw new Error('an image with pull credentials needs a build to own its pull secret');
+    const name = pullSecretName(buildId, creds);
+    const known = this.buildSecrets.get(buildId);
+    if (known?.has(name)) return name;
+    const secret = pullSecret(
+      {
+        buildId,
+        ...(spec.metadata.build !== undefined ? { build: spec.metadata.build } : {}),
+        ...(spec.metadata.team !== undefined ? { team: spec.metadata.team } : {}),
+        ...(spec.metadata.pipeline !== undefined ? { pipeline: spec.metadata.pipeline } : {}),
+        ...(spec.metadata.job !== undefined ? { job: spec.metadata.job } : {}),
+      },
+      creds,
+      this.namespace,
+    );
+    await this.client.call({ verb: 'create', resource: 'secrets' }, async () => {
+      try {
+        await this.client.core.createNamespacedSecret({ namespace: this.namespace, body: secret });
+      } catch (err) {
+        if (errorStatus(err) !== 409) throw err; // already there: another step of the build made it
+      }
+    }, signal);
+    const set = known ?? new Set<string>();
+    set.add(name);
+    this.buildSecrets.set(buildId, set);
+    return name;
+  }
+
+  /**
+   * Resolves when the pod's `step` container (and the sidecar) run; rejects on a pull failure
+   * that outlasts the grace period, a failed or deleted pod, the start-up timeout or the signal.
+   */
+  private waitForRunning(name: string, pod: V1Pod, signal: AbortSignal): Promise<V1Pod> {
+    const wanted = pod.spec?.containers.map((c) => c.name) ?? [CONTAINERS.step];
+    const cfg = this.config;
+    return new Promise<V1Pod>((resolve, reject) => {
+      let pullFailure: { since: number; message: string } | undefined;
+      let pullTimer: NodeJS.Timeout | undefined;
+      let last: V1Pod | undefined;
+      const finish = (err: Error | undefined, value?: V1Pod): void => {
+        clearTimeout(startupTimer);
+        clearTimeout(pullTimer);
+        unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+        if (err) reject(err);
+        else resolve(value!);
+      };
+      const startupTimer = setTimeout(() => {
+        finish(new Error(`the pod ${name} did not start within ${formatMs(cfg.podStartupTimeoutMs)} (--kubernetes-pod-startup-timeout): ${describePod(last)}`));
+      }, cfg.podStartupTimeoutMs);
+      const onAbort = (): void => finish(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+      signal.addEventListener('abort', onAbort, { once: true });
+      const check = (update: PodUpdate): void => {
+        if (update.kind === 'deleted') {
+          finish(new Error(`the pod ${name} was deleted before it started${update.lastSeen ? `: ${describePod(update.lastSeen)}` : ''}`));
+          return;
+        }
+        const p = update.pod;
+        last = p;
+        const status = p.status;
+        const all = [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])];
+        // image pulls
+        const pulling = all.find((c) => c.state?.waiting?.reason !== undefined && PULL_FAILURES.has(c.state.waiting.reason));
+        if (pulling) {
+          const message = `image pull failed for ${pulling.image}: ${pulling.state?.waiting?.message ?? pulling.state?.waiting?.reason ?? 'unknown error'}`;
+          if (!pullFailure) {
+            pullFailure = { since: Date.now(), message };
+            pullTimer = setTimeout(() => finish(new Error(pullFailure?.message ?? message)), cfg.imagePullGraceMs);
+          } else {
+            pullFailure.message = message;
+          }
+          return;
+        }
+        if (pullFailure) {
+          clearTimeout(pullTimer);
+          pullFailure = undefined;
+        }
+        const fatal = all.find((c) => c.state?.waiting?.reason !== undefined && FATAL_WAITING.has(c.state.waiting.reason));
+        if (fatal) {
+          finish(new Error(`the pod ${name} cannot start its container ${fatal.name} (${fatal.state?.waiting?.reason}): ${fatal.state?.waiting?.message ?? ''}`.trim()));
+          return;
+        }
+        if (p.metadata?.deletionTimestamp) {
+          finish(new Error(`the pod ${name} was deleted before it started: ${describePod(p)}`));
+          return;
+        }
+        const phase = status?.phase;
+        if (phase === 'Failed' || phase === 'Succeeded') {
+          finish(new Error(`the pod ${name} ended before the step ran: ${describePod(p)}`));
+          return;
+        }
+        const failedInit = (status?.initContainerStatuses ?? []).find((c) => (c.state?.terminated?.exitCode ?? 0) !== 0);
+        if (failedInit) {
+          finish(new Error(`the pod ${name}'s init container ${failedInit.name} failed: ${terminatedText(failedInit)}`));
+          return;
+        }
+        const ended = (status?.containerStatuses ?? []).find((c) => c.state?.terminated !== undefined && wanted.includes(c.name));
+        if (ended) {
+          finish(new Error(`the pod ${name}'s container ${ended.name} ended before the step ran: ${terminatedText(ended)}`));
+          return;
+        }
+        const runningNames = new Set((status?.containerStatuses ?? []).filter((c) => c.state?.running !== undefined).map((c) => c.name));
+        if (phase === 'Running' && wanted.every((c) => runningNames.has(c))) finish(undefined, p);
+      };
+      const unsubscribe = this.watcher.subscribe(name, check);
+    });
+  }
+
+  /** Deletes a pod (not found is fine). */
+  async deletePod(name: string, gracePeriodSeconds?: number): Promise<void> {
+    await this.client.call({ verb: 'delete', resource: 'pods' }, async () => {
+      try {
+        await this.client.core.deleteNamespacedPod({ name, namespace: this.namespace, ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}) });
+      } catch (err) {
+        if (errorStatus(err) !== 404) throw err;
+      }
+    });
+  }
+
+  /** A pod the runtime is done with: deleted now, or (a failed step) after the retention period. */
+  async finishPod(name: string, failed: boolean): Promise<void> {
+    this.live.delete(name);
+    const retention = this.config.failedPodRetentionMs;
+    if (failed && retention > 0) {
+      const timer = setTimeout(() => {
+        this.retained.delete(name);
+        this.deletePod(name).catch((err: unknown) => this.logger.warn({ pod: name, err: String(err) }, 'deleting a retained pod failed'));
+      }, retention);
+      timer.unref();
+      this.retained.set(name, timer);
+      this.logger.info({ pod: name, retentionMs: retention }, 'failed step pod kept for debugging');
+      return;
+    }
+    await this.deletePod(name);
+  }
+
+  async releaseBuild(buildId: number): Promise<void> {
+    const secrets = this.buildSecrets.get(buildId);
+    this.buildSecrets.delete(buildId);
+    for (const name of secrets ?? []) await this.deleteSecret(name);
+    await rm(buildVolumesDir(this.opts.root, buildId), { recursive: true, force: true });
+  }
+
+  private async deleteSecret(name: string): Promise<void> {
+    await this.client.call({ verb: 'delete', resource: 'secrets' }, async () => {
+      try {
+        await this.client.core.deleteNamespacedSecret({ name, namespace: this.namespace });
+      } catch (err) {
+        if (errorStatus(err) !== 404) throw err;
+      }
+    });
+  }
+
+  /**
+   * Starts the reaper: every `intervalMs`, Jetway's pods (from the watch's cache) that this
+   * runtime is not using and whose build is finished or unknown are deleted, with their builds'
+   * pull secrets (named in the pods' imagePullSecrets).
+   */
+  startReaper(finishedBuilds: FinishedBuilds, intervalMs = 30_000): void {
+    if (this.reaperTimer) return;
+    const tick = (): void => {
+      this.reaping ??= this.reap(finishedBuilds)
+        .then(() => undefined)
+        .catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reaping pods failed'))
+        .finally(() => (this.reaping = undefined));
+    };
+    void this.watcher.start().then(tick);
+    this.reaperTimer = setInterval(tick, intervalMs);
+    this.reaperTimer.unref();
+  }
+
+  /** One reaper pass; returns the pods deleted. */
+  async reap(finishedBuilds: FinishedBuilds): Promise<string[]> {
+    await this.watcher.start();
+    const candidates: { name: string; buildId: number | undefined; secrets: string[] }[] = [];
+    for (const pod of this.watcher.list()) {
+      const name = pod.metadata?.name;
+      if (!name || this.live.has(name) || this.retained.has(name)) continue;
+      if (pod.metadata?.deletionTimestamp) continue;
+      const raw = pod.metadata?.labels?.[LABELS.buildId];
+      const buildId = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+      const secrets = (pod.spec?.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((s) => s.startsWith('jetway-pull-') && !this.config.imagePullSecrets.includes(s));
+      candidates.push({ name, buildId, secrets });
+    }
+    if (candidates.length === 0) return [];
+    const ids = [...new Set(candidates.flatMap((c) => (c.buildId !== undefined ? [c.buildId] : [])))];
+    const finished = ids.length > 0 ? await finishedBuilds(ids) : new Set<number>();
+    const deleted: string[] = [];
+    const secrets = new Set<string>();
+    for (const c of candidates) {
+      if (c.buildId !== undefined && !finished.has(c.buildId)) continue;
+      // checked again: a step may have started using it meanwhile (never: names are unique), or it went
+      if (this.live.has(c.name)) continue;
+      for (const s of c.secrets) secrets.add(s);
+      await this.deletePod(c.name, 0);
+      deleted.push(c.name);
+    }
+    for (const s of secrets) await this.deleteSecret(s);
+    if (deleted.length > 0) this.logger.info({ pods: deleted }, 'reaped pods of finished or unknown builds');
+    return deleted;
+  }
+
+  /** Stops the watch, the reaper and the retention timers (pods kept for debugging stay). */
+  async close(): Promise<void> {
+    if (this.reaperTimer) clearInterval(this.reaperTimer);
+    this.reaperTimer = undefined;
+    await this.reaping;
+    for (const timer of this.retained.values()) clearTimeout(timer);
+    this.retained.clear();
+    this.watcher.stop();
+  }
+}
+
+class KubernetesContainer implements Container {
+  readonly workDir: string;
+  imageId: string | undefined;
+  private failed = false;
+  private deleting = false;
+  private destroyed = false;
+  private execs = 0;
+  private userChecked: Promise<void> | undefined;
+  private readonly exported = new Map<string, Promise<Artifact>>();
+
+  constructor(
+    private readonly runtime: KubernetesRuntime,
+    private readonly spec: ContainerSpec,
+    readonly podName: string,
+    private readonly plan: ExecPlan,
+  ) {
+    this.workDir = plan.workDir;
+  }
+
+  get handle(): string {
+    return this.spec.handle;
+  }
+
+  private get client(): KubeClient {
+    return this.runtime.client;
+  }
+
+  /** Output and cache directories, inputs and cache restores, streamed in. */
+  async prepare(signal: AbortSignal): Promise<void> {
+    if (!needsArtifactSidecar(this.spec)) return;
+    if (this.plan.prepare) {
+      const r = await execCollect(this.client, this.podName, this.plan.prepare, undefined, signal);
+      if (r.exitCode !== 0) throw new Error(`preparing the work directory of pod ${this.podName} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+    }
+    for (const input of this.plan.inputs) {
+      const artifact = this.spec.inputs.find((i) => i.name === input.name && i.path === input.path)?.artifact;
+      if (artifact?.kind !== 'volume') continue;
+      await streamDirIn(this.client, this.podName, input.command, artifact.path, `input '${input.name}'`, signal);
+    }
+    for (const cache of this.plan.caches) {
+      const file = cacheTarball(this.runtime.opts.root, cache.key, cache.path);
+      if (await exists(file)) await streamFileIn(this.client, this.podName, cache.restore, file, `cache '${cache.path}'`, signal);
+    }
+  }
+
+  resourceScript(script: 'check' | 'in' | 'out'): ProcessSpec {
+    return { ...resourceScriptProcess(script), ...(this.imageId ? { env: { [RESOURCE_IMAGE_ENV]: this.imageId } } : {}) };
+  }
+
+  async run(proc: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
+    signal.throwIfAborted();
+    if (proc.user !== undefined && proc.user !== '') await this.checkUserSupport(signal);
+    const execId = `p${++this.execs}-${randomBytes(4).toString('hex')}`;
+    const cmd = processCommand(proc, this.workDir, execId);
+    let podGone: ((err: Error) => void) | undefined;
+    const gone = new Promise<never>((_, reject) => (podGone = reject));
+    gone.catch(() => undefined);
+    let settleTimer: NodeJS.Timeout | undefined;
+    const unsubscribe = this.runtime.watcher.subscribe(this.podName, (update) => {
+      if (this.deleting) return;
+      const reason = podEndReason(this.podName, update);
+      if (!reason) return;
+      // A pod that failed without a reason yet (the kubelet writes an eviction's reason after
+      // the containers' end): a moment for the reason to arrive.
+      if (update.kind === 'pod' && !update.pod.status?.reason && !update.pod.metadata?.deletionTimestamp) {
+        settleTimer ??= setTimeout(() => podGone?.(new Error(podEndReason(this.podName, latest(this.runtime.watcher, this.podName)) ?? reason)), 1_000);
+        return;
+      }
+      clearTimeout(settleTimer);
+      podGone?.(new Error(reason));
+    });
+    try {
+      const handle = await startExec(this.client, this.podName, cmd, { stdin: io.stdin ?? '', stdout: (c) => io.stdout(c), stderr: (c) => io.stderr(c) }, signal);
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = (): void => {
+          void this.cancel(execId, handle.done).finally(() => {
+            handle.close();
+            reject(signal.reason);
+          });
+        };
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+      aborted.catch(() => undefined);
+      try {
+        const exitStatus = await Promise.race([handle.done, gone, aborted]);
+        if (exitStatus !== 0) {
+          this.failed = true;
+          // a process killed with its pod: report the pod's fate, not the signal
+          if (exitStatus >= 128) {
+            const reason = await this.podFate(2_000);
+            if (reason) throw new Error(reason);
+          }
+        }
+        return { exitStatus };
+      } catch (err) {
+        this.failed = true;
+        if (signal.aborted) throw signal.reason;
+        if (err instanceof ExecInterrupted) {
+          const reason = await this.podFate(5_000);
+          if (reason) throw new Error(reason);
+        }
+        handle.close();
+        throw err;
+      } finally {
+        if (onAbort) signal.removeEventListener('abort', onAbort);
+      }
+    } catch (err) {
+      this.failed = true;
+      throw err;
+    } finally {
+      clearTimeout(settleTimer);
+      unsubscribe();
+    }
+  }
+
+  /** run.user goes through busybox chpst: a helper image whose busybox lacks it cannot run as a user. */
+  private checkUserSupport(signal: AbortSignal): Promise<void> {
+    this.userChecked ??= (async () => {
+      const r = await execCollect(this.client, this.podName, { container: CONTAINERS.step, command: [BUSYBOX, 'chpst'] }, undefined, signal);
+      if (r.exitCode === 127 || /applet not found/.test(r.stderr)) {
+        throw new Error(
+          `run.user needs busybox's chpst, and the helper image ${this.runtime.config.helperImage} has no chpst applet: ` +
+            'give --kubernetes-helper-image an image whose static /bin/busybox has chpst, or run the task as the image\'s user',
+        );
+      }
+    })();
+    return this.userChecked;
+  }
+
+  /** Cancelling: TERM to the process, up to the kill grace for it to end, then the pod is deleted. */
+  private async cancel(execId: string, done: Promise<number>): Promise<void> {
+    this.failed = true;
+    const term = execCollect(this.client, this.podName, signalCommand(execId, 'TERM')).catch(() => undefined);
+    const grace = this.runtime.opts.killGraceMs ?? 10_000;
+    await Promise.race([done.catch(() => undefined), sleep(grace)]);
+    await term;
+    this.deleting = true;
+    await this.runtime.deletePod(this.podName, 0).catch(() => undefined);
+  }
+
+  /** Why the pod ended, when it did (waiting up to `waitMs` for the watch to say). */
+  private podFate(waitMs: number): Promise<string | undefined> {
+    const specific = (update: PodUpdate): string | undefined => {
+      const reason = podEndReason(this.podName, update);
+      return reason && !(update.kind === 'pod' && update.pod.status?.phase === 'Failed' && !update.pod.status.reason) ? reason : undefined;
+    };
+    return new Promise((resolve) => {
+      const now = specific(latest(this.runtime.watcher, this.podName));
+      if (now) {
+        resolve(now);
+        return;
+      }
+      const timer = setTimeout(() => {
+        unsubscribe();
+        resolve(podEndReason(this.podName, latest(this.runtime.watcher, this.podName)));
+      }, waitMs);
+      const unsubscribe = this.runtime.watcher.subscribe(this.podName, (update) => {
+        const reason = specific(update);
+        if (reason) {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve(reason);
+        }
+      });
+    });
+  }
+
+  artifact(path: string): Promise<Artifact> {
+    let known = this.exported.get(path);
+    if (!known) {
+      known = (async (): Promise<Artifact> => {
+        const dir = inside(this.workDir, path);
+        const volume = join(buildVolumesDir(this.runtime.opts.root, this.spec.metadata.buildId), randomUUID());
+        await streamOutToDir(this.client, this.podName, streamOutCommand(dir), volume, `'${path}'`);
+        return { kind: 'volume', path: volume, handle: this.handle };
+      })();
+      known.catch(() => undefined);
+      this.exported.set(path, known);
+    }
+    return known;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    try {
+      if (!this.deleting && this.runtime.watcher.get(this.podName)) {
+        for (const cache of this.plan.caches) {
+          try {
+            await streamOutToFile(this.client, this.podName, cache.save, cacheTarball(this.runtime.opts.root, cache.key, cache.path), `cache '${cache.path}'`);
+          } catch {
+            // a cache that cannot be saved starts cold next time
+          }
+        }
+      }
+    } finally {
+      if (!this.deleting) await this.runtime.finishPod(this.podName, this.failed);
+      else await this.runtime.finishPod(this.podName, false).catch(() => undefined);
+    }
+  }
+
+  /** A container that never became usable: its pod goes (kept for debugging when it failed to start). */
+  async abandon(failed: boolean): Promise<void> {
+    this.destroyed = true;
+    await this.runtime.finishPod(this.podName, failed).catch(() => undefined);
+  }
+}
+
+function latest(watcher: PodWatcher, name: string): PodUpdate {
+  const pod = watcher.get(name);
+  return pod ? { kind: 'pod', pod } : { kind: 'deleted' };
+}
+
+/** Why a running pod ended (evicted, deleted, failed), or undefined while it runs. */
+export function podEndReason(name: string, update: PodUpdate): string | undefined {
+  if (update.kind === 'deleted') return `the pod ${name} was deleted while the step was running`;
+  const pod = update.pod;
+  const status = pod.status;
+  if (status?.reason === 'Evicted' || (status?.phase === 'Failed' && status.reason)) {
+    return `the pod ${name} was ${status.reason === 'Evicted' ? 'evicted' : `stopped (${status.reason})`}: ${status.message ?? 'no message'}`;
+  }
+  if (status?.phase === 'Failed' || status?.phase === 'Succeeded') return `the pod ${name} ended (${status.phase}) while the step was running: ${describePod(pod)}`;
+  if (pod.metadata?.deletionTimestamp) return `the pod ${name} was deleted while the step was running`;
+  const step = status?.containerStatuses?.find((c) => c.name === CONTAINERS.step);
+  if (step?.state?.terminated) return `the pod ${name}'s step container ended while the step was running: ${terminatedText(step)}`;
+  return undefined;
+}
+
+function terminatedText(c: V1ContainerStatus): string {
+  const t = c.state?.terminated;
+  if (!t) return 'not terminated';
+  return `${t.reason ?? 'terminated'} (exit ${t.exitCode})${t.message ? `: ${t.message.trim()}` : ''}`;
+}
+
+/** A one-line summary of a pod's state, for error messages. */
+export function describePod(pod: V1Pod | undefined): string {
+  if (!pod) return 'not seen yet';
+  const status = pod.status;
+  const parts = [`phase ${status?.phase ?? 'unknown'}`];
+  if (status?.reason) parts.push(`reason ${status.reason}`);
+  if (status?.message) parts.push(status.message);
+  for (const c of [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])]) {
+    const w = c.state?.waiting;
+    const t = c.state?.terminated;
+    if (w) parts.push(`${c.name} waiting (${w.reason ?? ''}${w.message ? `: ${w.message}` : ''})`);
+    else if (t) parts.push(`${c.name} ${terminatedText(c)}`);
+  }
+  const unscheduled = status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  if (unscheduled) parts.push(`not scheduled: ${unscheduled.message ?? unscheduled.reason ?? ''}`);
+  return parts.join('; ');
+}
+
+function formatMs(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

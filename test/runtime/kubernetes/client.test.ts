@@ -1,0 +1,66 @@
+// The adapter's pure parts: retries of 429/5xx with Retry-After, 403 messages naming the
+// permission, exec exit codes from the status channel, and why a running pod ended.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiException, KubeConfig } from '@kubernetes/client-node';
+import { KubeClient, errorStatus } from '../../../src/runtime/kubernetes/client.ts';
+import { exitCodeOf } from '../../../src/runtime/kubernetes/exec.ts';
+import { describePod, podEndReason } from '../../../src/runtime/kubernetes/kubernetes-runtime.ts';
+
+function client(): KubeClient {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: 'http://127.0.0.1:1', skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'ci' }],
+    currentContext: 'x',
+  });
+  return new KubeClient(kc, 'ci', { attempts: 5, baseDelayMs: 1, maxDelayMs: 50 });
+}
+
+test('429 and 5xx are retried (Retry-After honoured up to the cap); other errors are not', async () => {
+  let calls = 0;
+  const started = Date.now();
+  const value = await client().call({ verb: 'create', resource: 'pods' }, async () => {
+    calls++;
+    if (calls === 1) throw new ApiException(429, 'Too Many Requests', { message: 'slow down' }, { 'retry-after': '0' });
+    if (calls === 2) throw new ApiException(503, 'Unavailable', { message: 'etcd' }, {});
+    return 'ok';
+  });
+  assert.equal(value, 'ok');
+  assert.equal(calls, 3);
+  assert.ok(Date.now() - started < 1000);
+  let notRetried = 0;
+  await assert.rejects(
+    client().call({ verb: 'get', resource: 'pods' }, async () => {
+      notRetried++;
+      throw new ApiException(404, 'Not Found', { message: 'pods "x" not found' }, {});
+    }),
+    /get pods in namespace 'ci' failed \(HTTP 404\): pods "x" not found/,
+  );
+  assert.equal(notRetried, 1);
+});
+
+test('a 403 names the verb, the resource and the namespace', async () => {
+  await assert.rejects(
+    client().call({ verb: 'create', resource: 'pods/exec' }, async () => {
+      throw new ApiException(403, 'Forbidden', { message: 'pods "p" is forbidden: User "x" cannot create resource "pods/exec"' }, {});
+    }),
+    (err: Error) => /refused 'create' on 'pods\/exec' in namespace 'ci'/.test(err.message) && /deploy\/rbac\.yaml/.test(err.message),
+  );
+  assert.equal(errorStatus({ message: 'Unexpected server response: 429' }), 429);
+});
+
+test('exit codes come from the exec status', () => {
+  assert.equal(exitCodeOf({ status: 'Success' }), 0);
+  assert.equal(exitCodeOf({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } }), 3);
+  assert.throws(() => exitCodeOf({ status: 'Failure', message: 'container not found' }), /exec failed: container not found/);
+});
+
+test('a running pod ends with a reason: evicted, deleted, failed', () => {
+  assert.match(podEndReason('p', { kind: 'deleted' })!, /was deleted while the step was running/);
+  assert.match(podEndReason('p', { kind: 'pod', pod: { status: { phase: 'Failed', reason: 'Evicted', message: 'low memory' } } })!, /the pod p was evicted: low memory/);
+  assert.match(podEndReason('p', { kind: 'pod', pod: { metadata: { deletionTimestamp: new Date() }, status: { phase: 'Running' } } })!, /was deleted/);
+  assert.equal(podEndReason('p', { kind: 'pod', pod: { status: { phase: 'Running', containerStatuses: [{ name: 'step', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] } } }), undefined);
+  assert.match(describePod({ status: { phase: 'Pending', containerStatuses: [{ name: 'step', image: 'i', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown' } } }] } }), /step waiting \(ErrImagePull: manifest unknown\)/);
+});
