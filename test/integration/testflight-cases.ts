@@ -154,9 +154,6 @@ export const TESTFLIGHT_CASES: TestflightCase[] = [
   },
   {
     name: 'custom-resource-type',
-    // On Kubernetes the mirrored image runs by reference: its metadata.json env (MIRRORED_VERSION,
-    // which sets the custom type's initial version) is not applied to the pod (see the report of issue 8).
-    kubernetes: false,
     title: 'custom-resource-type: a resource of a custom type is fetched through the type image',
     async run(node) {
       const id = await node.setPipeline('custom-type', fixture('custom-resource-type.yml'));

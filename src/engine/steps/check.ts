@@ -114,7 +114,7 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
           privileged: image.privileged,
           inputs: [],
           outputs: [],
-          env: buildEnv(deps),
+          env: { ...image.env, ...buildEnv(deps) },
         },
         ctx.signal,
       );

@@ -46,7 +46,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
       privileged: image.privileged,
       inputs: [],
       outputs: [{ name: plan.name, path: 'get' }],
-      env: buildEnv(deps),
+      env: { ...image.env, ...buildEnv(deps) },
     },
     ctx.signal,
   );

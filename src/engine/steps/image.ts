@@ -16,6 +16,11 @@ import { resolveImageNatively } from './native.ts';
 
 export interface ResolvedImage {
   image: ContainerImage;
+  /**
+   * The fetched image's env (`metadata.json`, as registry-image and mock's mirror_self write
+   * it): the step runs with it, on the host as in a pod booted by reference.
+   */
+  env?: Record<string, string>;
   parent: ResourceConfigParent;
   privileged: boolean;
   resourceCacheId?: number;
@@ -63,7 +68,9 @@ export async function resolveTypeImage(typeImage: TypeImage, ctx: StepContext, d
   const result = imageCtx.state.result<GetResult>(typeImage.get_plan.id);
   if (!result) throw new Error('image get did not return a result');
   await deps.recorder.saveImageResourceCache(result.resourceCacheId);
+  const env = await fetchedImageEnv(result.artifact);
   return {
+    ...(Object.keys(env).length > 0 ? { env } : {}),
     // A runtime that boots images takes the fetched image by reference (a pod cannot boot from
     // an artifact directory); the local runtime runs the fetched rootfs's scripts.
     image: deps.runtime.runsImages
@@ -97,4 +104,21 @@ export async function imageReferenceOf(artifact: Artifact, version?: Version): P
     throw new Error('the image was fetched without a `repository` file: only registry images (registry-image, or a type that produces them) can run as pods');
   }
   return podImageReference({ repository, ...(digest ? { digest } : {}) });
+}
+
+/** The env of a fetched image directory (`metadata.json` next to its rootfs), if any. */
+export async function fetchedImageEnv(artifact: Artifact): Promise<Record<string, string>> {
+  if (artifact.kind !== 'volume') return {};
+  try {
+    const meta = JSON.parse(await readFile(join(artifact.path, 'metadata.json'), 'utf8')) as { env?: unknown };
+    const env: Record<string, string> = {};
+    for (const entry of Array.isArray(meta.env) ? meta.env : []) {
+      if (typeof entry !== 'string') continue;
+      const eq = entry.indexOf('=');
+      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+    }
+    return env;
+  } catch {
+    return {};
+  }
 }

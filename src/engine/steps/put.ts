@@ -49,7 +49,7 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
   }
 
   await ctx.emit(buildEvent('start-put', { time: unixNow(), origin: { id } }));
-  const env = buildEnv(deps);
+  const env = { ...image.env, ...buildEnv(deps) };
   if (plan.expose_build_created_by && deps.build.createdBy) env.BUILD_CREATED_BY = deps.build.createdBy;
   const container = await deps.runtime.createContainer(
     {

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
-import { cp, mkdir, readFile, rename, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Artifact } from '../../engine/run-state.ts';
@@ -39,7 +39,6 @@ export class LocalRuntime implements Runtime {
       await cp(input.artifact.path, target, { recursive: true, verbatimSymlinks: true, force: true });
     }
     for (const output of spec.outputs) await mkdir(inside(workDir, output.path), { recursive: true });
-    const imageEnv = spec.image.kind === 'artifact' ? await imageConfigEnv(spec.image.artifact) : {};
     for (const cache of spec.caches ?? []) {
       const dir = join(this.opts.root, 'task-caches', createHash('sha256').update(`${cache.key}\0${cache.path}`).digest('hex'));
       await mkdir(dir, { recursive: true });
@@ -48,8 +47,7 @@ export class LocalRuntime implements Runtime {
       await rm(target, { recursive: true, force: true });
       await symlink(dir, target, 'dir');
     }
-    const withImageEnv = { ...spec, env: { ...imageEnv, ...spec.env } };
-    return new LocalContainer(withImageEnv, workDir, this.volumesDir(spec.metadata.buildId), this.opts.killGraceMs ?? 10_000);
+    return new LocalContainer(spec, workDir, this.volumesDir(spec.metadata.buildId), this.opts.killGraceMs ?? 10_000);
   }
 
   /** Volumes are kept per build, so a finished build's are removed in one go. */
@@ -150,23 +148,6 @@ class LocalContainer implements Container {
   async destroy(): Promise<void> {
     for (const pid of this.running) killGroup(pid, 'SIGKILL');
     await rm(this.workDir, { recursive: true, force: true });
-  }
-}
-
-/** The env of a fetched image (`metadata.json` next to its rootfs, as registry-image writes it). */
-async function imageConfigEnv(artifact: Artifact): Promise<Record<string, string>> {
-  if (artifact.kind !== 'volume') return {};
-  try {
-    const meta = JSON.parse(await readFile(join(artifact.path, 'metadata.json'), 'utf8')) as { env?: unknown };
-    const env: Record<string, string> = {};
-    for (const entry of Array.isArray(meta.env) ? meta.env : []) {
-      if (typeof entry !== 'string') continue;
-      const eq = entry.indexOf('=');
-      if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
-    }
-    return env;
-  } catch {
-    return {};
   }
 }
 
