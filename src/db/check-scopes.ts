@@ -1,6 +1,7 @@
 // What a check step reads and writes on its scope (concourse-core §5): the per-scope lock that
 // keeps one scope from being checked twice at once, the "should it run" inputs, and the check
 // times that drive the checker.
+import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './database.ts';
 import type { Version } from './versions.ts';
 
@@ -65,36 +66,28 @@ export async function markCheckFinished(db: Queryable, scopeId: number, succeede
   );
 }
 
-// A fixed namespace for scope locks, so they never collide with other advisory locks.
-const SCOPE_LOCK_NAMESPACE = 0x4a57;
-
 /**
- * Holds a session-level advisory lock on the scope until `release` is called. Waits while
- * another check of the same scope runs, which is what makes the "should it run" re-evaluation
- * after acquiring it meaningful.
+ * Takes the scope's check lease (one check of a scope at a time), waiting while another check
+ * holds it, and returns the release. The lease expires by itself after `leaseMs` (a check's
+ * timeout and a margin), so a web node that dies mid-check cannot block the scope forever. No
+ * database connection is held while the check runs.
  */
-export async function lockScopeForCheck(db: Database, scopeId: number, signal: AbortSignal): Promise<() => Promise<void>> {
-  const client = await db.pool.connect();
+export async function lockScopeForCheck(db: Database, scopeId: number, signal: AbortSignal, leaseMs = 3_600_000): Promise<() => Promise<void>> {
+  const owner = randomUUID();
+  for (;;) {
+    signal.throwIfAborted();
+    const r = await db.query(
+      `UPDATE resource_config_scopes SET check_lease_owner = $2, check_lease_until = now() + ($3::bigint * interval '1 millisecond')
+        WHERE id = $1 AND (check_lease_until IS NULL OR check_lease_until < now())`,
+      [scopeId, owner, leaseMs],
+    );
+    if ((r.rowCount ?? 0) > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   let released = false;
-  const release = async (): Promise<void> => {
+  return async () => {
     if (released) return;
     released = true;
-    try {
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [SCOPE_LOCK_NAMESPACE, scopeId]);
-    } finally {
-      client.release();
-    }
+    await db.query('UPDATE resource_config_scopes SET check_lease_owner = NULL, check_lease_until = NULL WHERE id = $1 AND check_lease_owner = $2', [scopeId, owner]);
   };
-  try {
-    for (;;) {
-      signal.throwIfAborted();
-      const r = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [SCOPE_LOCK_NAMESPACE, scopeId]);
-      if (r.rows[0]?.locked) return release;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  } catch (err) {
-    released = true;
-    client.release();
-    throw err;
-  }
 }

@@ -75,7 +75,9 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
   }
 
   const intervalMs = plan.interval === 'never' ? undefined : parseDuration(plan.interval);
-  const release = await lockScopeForCheck(deps.db, scope.id, ctx.signal);
+  // the lease outlives the check's own timeout (default 1h) by a margin
+  const leaseMs = (plan.timeout ? (parseDuration(plan.timeout) ?? 3_600_000) : 3_600_000) + 60_000;
+  const release = await lockScopeForCheck(deps.db, scope.id, ctx.signal, leaseMs);
   try {
     const run = checkShouldRun({
       resourceCheck: plan.resource !== undefined,
