@@ -12,15 +12,13 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleResourcesCli } from '../../../src/resources/bundle.ts';
 import type { TarEntry } from '../../../src/images/layers.ts';
 import { assembleImage, buildLayer, busyboxLayer, DEFAULT_PATH, fileEntries, type BuiltImage, type BuiltLayer } from './build.ts';
 
 export const RESOURCE_TYPES = ['mock', 'time', 'git', 'registry-image'] as const;
 export type ResourceTypeName = (typeof RESOURCE_TYPES)[number];
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** The big binary layers favour speed over a few percent of size. */
 const BIG_LAYER_GZIP_LEVEL = 1;
 
@@ -148,21 +146,7 @@ let bundlePromise: Promise<BuiltLayer> | undefined;
 /** src/resources/cli.ts bundled into /opt/jetway/cli.js (built once per process). */
 export function jetwayBundleLayer(): Promise<BuiltLayer> {
   bundlePromise ??= (async () => {
-    const result = await build({
-      entryPoints: [join(REPO_ROOT, 'src/resources/cli.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      write: false,
-      outfile: 'cli.js',
-      logLevel: 'silent',
-      legalComments: 'none',
-      // CommonJS dependencies call require(): give the ESM bundle one
-      banner: { js: "import { createRequire as __jetwayCreateRequire } from 'node:module';\nconst require = __jetwayCreateRequire(import.meta.url);" },
-    });
-    const out = result.outputFiles.find((f) => f.path.endsWith('cli.js'));
-    if (!out) throw new Error('esbuild produced no cli.js');
+    const out = { contents: await bundleResourcesCli() };
     return buildLayer(fileEntries({ '/opt/jetway/cli.js': Buffer.from(out.contents), '/opt/jetway/package.json': '{"type":"module"}\n' }));
   })();
   return bundlePromise;
