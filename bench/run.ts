@@ -11,11 +11,18 @@ import { defaultLogger } from '../src/db/logger.ts';
 import { migrate } from '../src/db/migrate.ts';
 import type { BenchContext, BenchResult } from './harness.ts';
 import { benchResolveInputs } from './resolve-inputs.ts';
+import { benchChecksPerSecond, benchWebRss } from './web-node.ts';
+import { benchTriggerToPod } from './kubernetes.ts';
 
-const BENCHMARKS: ((ctx: BenchContext) => Promise<BenchResult>)[] = [benchResolveInputs];
+const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
+  { key: 'resolve_inputs_ms', run: benchResolveInputs },
+  { key: 'web_rss_mb_100_pipelines', run: benchWebRss },
+  { key: 'checks_per_second', run: benchChecksPerSecond },
+  { key: 'trigger_to_pod_ms', run: benchTriggerToPod },
+];
 
-function parseArgs(argv: string[]): { json?: string; quick: boolean } {
-  const out: { json?: string; quick: boolean } = { quick: false };
+function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: string } {
+  const out: { json?: string; quick: boolean; only?: string } = { quick: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--json') {
@@ -26,8 +33,15 @@ function parseArgs(argv: string[]): { json?: string; quick: boolean } {
       }
       out.json = file;
     } else if (a === '--quick') out.quick = true;
-    else {
-      console.error(`error: unknown flag '${a}' (--json FILE, --quick)`);
+    else if (a === '--only') {
+      const key = argv[++i];
+      if (!key || !BENCHMARKS.some((b) => b.key === key)) {
+        console.error(`error: --only needs one of ${BENCHMARKS.map((b) => b.key).join(', ')}`);
+        process.exit(2);
+      }
+      out.only = key;
+    } else {
+      console.error(`error: unknown flag '${a}' (--json FILE, --quick, --only KEY)`);
       process.exit(2);
     }
   }
@@ -41,6 +55,8 @@ function format(value: BenchResult['value'], unit: string): string {
     .join(', ');
 }
 
+// the in-process test infrastructure some benchmarks use logs at info otherwise
+process.env.JETWAY_LOG_LEVEL ??= 'warn';
 const args = parseArgs(process.argv.slice(2));
 const dir = mkdtempSync(join(tmpdir(), 'jetway-bench-'));
 chmodSync(dir, 0o755);
@@ -67,8 +83,8 @@ const ctx: BenchContext = {
 const results: BenchResult[] = [];
 let code = 0;
 try {
-  for (const bench of BENCHMARKS) {
-    const result = await bench(ctx);
+  for (const bench of BENCHMARKS.filter((b) => !args.only || b.key === args.only)) {
+    const result = await bench.run(ctx);
     results.push(result);
     console.log(`${result.title}\n  ${result.key}: ${format(result.value, result.unit)}`);
   }

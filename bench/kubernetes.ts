@@ -1,0 +1,53 @@
+// Benchmarks on the Kubernetes test cluster (kube-sim: a real registry, runc containers).
+//  - trigger_to_pod_ms: the web node's own overhead from a manual trigger to the first pod's
+//    creation request (zero simulated latency), for a job of one task whose image is a private
+//    registry image resolved natively. The node is driven in-process (scheduler pass, engine),
+//    which leaves out the HTTP hop of the trigger request.
+import { createManualBuild } from '../src/db/builds.ts';
+import { findJob } from '../src/db/jobs.ts';
+import { startKubeEnv } from '../test/runtime/kubernetes/support.ts';
+import { startTestNode } from '../test/support/node.ts';
+import { percentile, type BenchContext, type BenchResult } from './harness.ts';
+
+export async function benchTriggerToPod(ctx: BenchContext): Promise<BenchResult> {
+  ctx.progress('starting the test cluster and pushing images');
+  const kube = await startKubeEnv(['mock']);
+  const node = await startTestNode({ runtime: (root) => kube.runtime(root) });
+  const samples: number[] = [];
+  try {
+    const id = await node.setPipeline(
+      'overhead',
+      `
+jobs:
+- name: one-task
+  plan:
+  - task: t
+    config:
+      platform: linux
+      image_resource: {type: registry-image, source: {repository: ${kube.helperImage.replace(/:test$/, '')}, tag: test}}
+      run: {path: /bin/busybox, args: ["true"]}
+`,
+    );
+    const job = await findJob(node.tdb.db, id, 'one-task');
+    const runs = ctx.quick ? 5 : 20;
+    for (let i = 0; i < runs + 1; i++) {
+      const started = Date.now();
+      const build = await createManualBuild(node.tdb.db, job!.id);
+      const created = kube.cluster.audit.waitFor({ verb: 'create', resource: 'pods', labels: { 'jetway.dev/build-id': String(build.id) } }, 60_000);
+      await node.scheduler.tick();
+      const event = await created;
+      const ms = Date.parse(event.requestReceivedTimestamp) - started;
+      await node.waitForBuild(build.id);
+      if (i > 0) samples.push(ms); // the first run warms connections and the image check
+    }
+  } finally {
+    await node.stop();
+    await kube.stop();
+  }
+  return {
+    key: 'trigger_to_pod_ms',
+    title: 'web-node overhead from a trigger to the first pod creation (zero simulated latency)',
+    value: { p50: percentile(samples, 50), p99: percentile(samples, 99), runs: samples.length },
+    unit: 'ms',
+  };
+}

@@ -1,0 +1,132 @@
+// Benchmarks of the web node itself, as users run it (a real `jetway web` process):
+//  - web_rss_mb_100_pipelines: resident memory of an idle web node with 100 pipelines set;
+//  - checks_per_second: sustained checks of 1,000 mock resources due every minute, on this
+//    machine (2 cores in CI), on the local runtime (each check is a resource process).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../src/db/embedded.ts';
+import type { Database } from '../src/db/database.ts';
+import { percentile, type BenchContext, type BenchResult } from './harness.ts';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'jetway.js');
+
+interface WebProcess {
+  url: string;
+  child: ChildProcess;
+  token: string;
+  stop(): Promise<void>;
+}
+
+async function startWeb(db: Database, extra: string[] = []): Promise<WebProcess> {
+  const dir = await mkdtemp(join(tmpdir(), 'jw-bench-web-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    process.execPath,
+    [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dir, '--postgres-url', db.url, '--add-local-user', 'bench:bench-pass', '--log-level', 'warn', ...extra],
+    { stdio: 'ignore' },
+  );
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const res = await fetch(`${url}/api/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'bench-pass' }) });
+  const { access_token: token } = (await res.json()) as { access_token: string };
+  return {
+    url,
+    child,
+    token,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+async function setPipeline(web: WebProcess, name: string, yaml: string): Promise<void> {
+  const res = await fetch(`${web.url}/api/v1/teams/main/pipelines/${name}/config`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${web.token}`, 'content-type': 'application/x-yaml', 'x-concourse-config-version': '0' },
+    body: yaml,
+  });
+  if (!res.ok) throw new Error(`set ${name}: ${res.status} ${await res.text()}`);
+}
+
+const EXAMPLE = readFileSync(join(import.meta.dirname, '..', 'examples', 'hello.yml'), 'utf8');
+
+export async function benchWebRss(ctx: BenchContext): Promise<BenchResult> {
+  const samples: number[] = [];
+  const runs = ctx.quick ? 1 : 3;
+  for (let run = 0; run < runs; run++) {
+    const db = await ctx.freshDatabase();
+    const web = await startWeb(db);
+    try {
+      ctx.progress(`run ${run + 1}/${runs}: setting 100 pipelines`);
+      for (let i = 0; i < 100; i++) await setPipeline(web, `p${i}`, EXAMPLE);
+      // idle: let start-up garbage settle, then read the resident set
+      await new Promise((r) => setTimeout(r, 3_000));
+      samples.push(rssMb(web.child.pid!));
+    } finally {
+      await web.stop();
+    }
+  }
+  return {
+    key: 'web_rss_mb_100_pipelines',
+    title: 'resident memory of an idle web node with 100 pipelines set (median of runs)',
+    value: percentile(samples, 50),
+    unit: 'MB',
+  };
+}
+
+function checksPipeline(resources: number): string {
+  const rs = Array.from({ length: resources }, (_, i) => `- {name: r${i}, type: mock, check_every: 1m, source: {initial_version: v${i}}}`).join('\n');
+  const gets = Array.from({ length: resources }, (_, i) => `  - {get: r${i}, trigger: true}`).join('\n');
+  return `resources:\n${rs}\njobs:\n- name: j\n  plan:\n${gets}\n`;
+}
+
+export async function benchChecksPerSecond(ctx: BenchContext): Promise<BenchResult> {
+  const db = await ctx.freshDatabase();
+  const web = await startWeb(db, ['--checker-interval', '2s']);
+  const total = 1_000;
+  const perPipeline = 100;
+  const windowMs = ctx.quick ? 20_000 : 60_000;
+  try {
+    for (let p = 0; p < total / perPipeline; p++) {
+      await setPipeline(web, `checks${p}`, checksPipeline(perPipeline));
+      const auth = { authorization: `Bearer ${web.token}` };
+      // the job stays paused: this measures checking, not building
+      await fetch(`${web.url}/api/v1/teams/main/pipelines/checks${p}/jobs/j/pause`, { method: 'PUT', headers: auth });
+      await fetch(`${web.url}/api/v1/teams/main/pipelines/checks${p}/unpause`, { method: 'PUT', headers: auth });
+    }
+    ctx.progress(`1,000 resources due every minute; counting checks for ${windowMs / 1000} s`);
+    const count = async (): Promise<number> =>
+      Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM resource_config_scopes WHERE last_check_end_time IS NOT NULL')).rows[0]?.n ?? 0);
+    const finished = async (since: Date): Promise<number> =>
+      Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds WHERE resource_id IS NOT NULL AND completed AND end_time >= $1`, [since])).rows[0]?.n ?? 0);
+    // warm-up: the first round of checks
+    await new Promise((r) => setTimeout(r, 5_000));
+    const start = new Date();
+    await new Promise((r) => setTimeout(r, windowMs));
+    const checks = await finished(start);
+    const scopes = await count();
+    ctx.progress(`${checks} checks finished in the window; ${scopes} of ${total} resources checked at least once`);
+    return {
+      key: 'checks_per_second',
+      title: 'sustained checks of 1,000 mock resources due every minute (local runtime, a process per check)',
+      value: Math.round((checks / (windowMs / 1000)) * 100) / 100,
+      unit: 'checks/s',
+    };
+  } finally {
+    await web.stop();
+  }
+}
