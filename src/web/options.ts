@@ -45,3 +45,16 @@ export function checkUrl(value: string | undefined, flag: string): string | unde
   if (!/^https?:\/\/[^/]/.test(value)) throw new FlagError(`${flag}: '${value}' is not an http(s) URL`);
   return value;
 }
+
+/**
+ * A boolean flag given as `--flag=VALUE` (`true`/`false`, also `yes`/`no`, `1`/`0`); a bare
+ * `--flag` is true.
+ */
+export function parseBooleanFlag(value: string | boolean | undefined, flag: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === 'boolean') return value;
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === 'yes' || v === '1') return true;
+  if (v === 'false' || v === 'no' || v === '0') return false;
+  throw new FlagError(`${flag}: '${value}' is not a boolean (true or false)`);
+}

@@ -30,6 +30,13 @@ export interface WebNodeOptions {
   runtime: 'local' | 'kubernetes';
   /** the Kubernetes runtime's configuration (with runtime 'kubernetes') */
   kubernetes?: KubernetesRuntimeConfig;
+  /**
+   * The native image paths of the Kubernetes runtime (decisions 1-12: registry-image checks from
+   * the web node, images and image gets as repository@digest without pods); `false` sends the
+   * same pipelines through check + get pods, for comparison. Default true; the local runtime
+   * always takes the full path.
+   */
+  nativeImages?: boolean;
   /** time between reaper passes of the Kubernetes runtime (default 30s) */
   reaperIntervalMs?: number;
   schedulerIntervalMs?: number;
@@ -77,7 +84,12 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
       runtime = k8s.runtime;
       startReaper = k8s.startReaper;
       closeRuntime = () => k8s.runtime.close();
-      logger.info({ namespace: k8s.runtime.namespace }, 'Kubernetes runtime: steps run as pods');
+      logger.info(
+        { namespace: k8s.runtime.namespace, nativeImages: opts.nativeImages !== false },
+        opts.nativeImages === false
+          ? 'Kubernetes runtime: steps run as pods; images resolved through check + get pods (--kubernetes-native-images=false)'
+          : 'Kubernetes runtime: steps run as pods; registry images resolved natively',
+      );
     } catch (err) {
       await db.close().catch(() => undefined);
       throw err;
@@ -92,6 +104,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     externalUrl,
     artifactsDir: join(opts.dataDir, 'artifacts'),
     logger: logger.child({ component: 'engine' }),
+    ...(opts.nativeImages !== undefined ? { nativeImages: opts.nativeImages } : {}),
     // a finished build may unblock its downstream jobs: wake the scheduler (created below)
     onBuildFinished: () => scheduler.scheduleNow(),
   });

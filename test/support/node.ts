@@ -42,13 +42,22 @@ export interface TestNodeOptions {
    * directory of the node's own, it is made once the node's directory exists.
    */
   runtime?: Runtime | ((root: string) => Runtime);
+  /** the engine's native image paths on a runtime that runs images (default true; `jetway web --kubernetes-native-images`) */
+  nativeImages?: boolean;
 }
 
 export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNode> {
   const tdb = await createTestDatabase();
   const root = await mkdtemp(join(tmpdir(), 'jw-node-'));
   const runtime = typeof opts.runtime === 'function' ? opts.runtime(root) : (opts.runtime ?? new LocalRuntime({ root, killGraceMs: 500 }));
-  const engine = new Engine({ db: tdb.db, runtime, externalUrl: 'http://jetway.test', artifactsDir: join(root, 'artifacts'), logger: quiet });
+  const engine = new Engine({
+    db: tdb.db,
+    runtime,
+    externalUrl: 'http://jetway.test',
+    artifactsDir: join(root, 'artifacts'),
+    logger: quiet,
+    ...(opts.nativeImages !== undefined ? { nativeImages: opts.nativeImages } : {}),
+  });
   const checker = new Checker(tdb.db, { tracker: engine, logger: quiet });
   const scheduler = new Scheduler(tdb.db, { tracker: engine, checks: checker, logger: quiet });
 

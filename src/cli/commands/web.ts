@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
-import { checkLocalUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseInterval, parsePort } from '../../web/options.ts';
+import { checkLocalUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort } from '../../web/options.ts';
 import {
   DEFAULT_BASE_RESOURCE_TYPES,
   DEFAULT_HELPER_IMAGE,
@@ -25,7 +25,11 @@ interface WebFlags {
   schedulerInterval?: string;
   checkerInterval?: string;
   logLevel: string;
+  /** `--kubernetes-native-images[=true|false]` */
+  kubernetesNativeImages?: string | boolean;
 }
+
+export const NATIVE_IMAGES_FLAG = '--kubernetes-native-images';
 
 type Flags = WebFlags & KubernetesRuntimeOptions;
 
@@ -51,9 +55,15 @@ export function kubernetesFlags(flags: Flags): KubernetesRuntimeConfig | undefin
       const value = flags[key];
       if (value !== undefined && !(Array.isArray(value) && value.length === 0)) throw new FlagError(`${flag}: needs --runtime kubernetes`);
     }
+    if (flags.kubernetesNativeImages !== undefined) throw new FlagError(`${NATIVE_IMAGES_FLAG}: needs --runtime kubernetes (the local runtime always runs check + get)`);
     return undefined;
   }
   return kubernetesRuntimeConfig(flags);
+}
+
+/** `--kubernetes-native-images`: true unless given false. */
+export function nativeImagesFlag(flags: Pick<WebFlags, 'kubernetesNativeImages'>): boolean {
+  return parseBooleanFlag(flags.kubernetesNativeImages, NATIVE_IMAGES_FLAG, true);
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -82,6 +92,10 @@ export function registerWeb(program: Command, io: CliIO): void {
     .option(`${FLAGS.podStartupTimeout} <duration>`, 'a step pod not running after this fails its step (default 5m)')
     .option(`${FLAGS.imagePullGrace} <duration>`, 'a step pod failing to pull its image this long fails its step with the kubelet\'s message (default 2m)')
     .option(`${FLAGS.failedPodRetention} <duration>`, 'how long a failed step\'s pod is kept for debugging; 0 deletes it at once (default 1h)')
+    .option(
+      `${NATIVE_IMAGES_FLAG} [bool]`,
+      'resolve registry images without pods: registry-image checks run from the web node, images and gets of registry images become repository@digest (default true; =false sends them through check + get pods)',
+    )
     .option(`${FLAGS.kubeconfig} <path>`, 'kubeconfig with the cluster credentials (default: $KUBECONFIG, ~/.kube/config, else in-cluster)')
     .option(`${FLAGS.context} <name>`, "context of the kubeconfig (default: its current context)")
     .option(FLAGS.inCluster, "use the web node's pod service account (not with --kubernetes-kubeconfig)")
@@ -98,7 +112,7 @@ export function registerWeb(program: Command, io: CliIO): void {
           dataDir: flags.dataDir,
           localUsers: checkLocalUsers([...flags.addLocalUser, ...envUsers]),
           runtime: checkRuntime(flags.runtime),
-          ...(kubernetesFlags(flags) ? { kubernetes: kubernetesFlags(flags) } : {}),
+          ...(kubernetesFlags(flags) ? { kubernetes: kubernetesFlags(flags), nativeImages: nativeImagesFlag(flags) } : {}),
           ...(checkUrl(flags.externalUrl, '--external-url') ? { externalUrl: flags.externalUrl } : {}),
           ...(flags.postgresUrl ? { postgresUrl: flags.postgresUrl } : {}),
           ...(parseInterval(flags.schedulerInterval, '--scheduler-interval') ? { schedulerIntervalMs: parseInterval(flags.schedulerInterval, '--scheduler-interval') } : {}),

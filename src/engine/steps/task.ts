@@ -16,6 +16,7 @@ import type { ContainerImage } from '../../runtime/runtime.ts';
 import type { TypeImage } from '../../planner/plan.ts';
 import { fetchImagePlan, type PlannerResourceType } from '../../planner/image-plan.ts';
 import { publicPlan } from '../../planner/public-plan.ts';
+import { checksNatively, producesRegistryImages } from './native.ts';
 
 /** Task params become env: strings as they are, null as "", anything else as JSON (Concourse's rule). */
 export function taskEnv(configParams: Record<string, unknown> | undefined, stepParams: Record<string, unknown> | undefined): Record<string, string> {
@@ -62,8 +63,18 @@ async function taskImage(id: PlanId, plan: TaskPlan, config: TaskConfig, ctx: St
   }
   if (config.image_resource) {
     const typeImage = plan.image_plan ?? runtimeImagePlan(id, plan, config);
-    if (typeImage.check_plan) await ctx.emit(buildEvent('image-check', { time: unixNow(), origin: { id }, plan: publicPlan(typeImage.check_plan) }));
-    if (typeImage.get_plan) await ctx.emit(buildEvent('image-get', { time: unixNow(), origin: { id }, plan: publicPlan(typeImage.get_plan) }));
+    // decision 4: the events stay, marked when no pod will serve them (a native check; a get
+    // replaced by the image reference)
+    const getPlan = typeImage.get_plan;
+    const checkPlan = typeImage.check_plan;
+    const getNative = deps.nativeImages && getPlan !== undefined && 'get' in getPlan && producesRegistryImages(getPlan.get.type, getPlan.get.image, deps);
+    const checkNative = checkPlan !== undefined && 'check' in checkPlan && checksNatively(checkPlan.check.type, checkPlan.check.image, deps);
+    if (checkPlan) {
+      await ctx.emit(buildEvent('image-check', { time: unixNow(), origin: { id }, plan: publicPlan(checkPlan), ...(checkNative ? { resolved_without_pod: true } : {}) }));
+    }
+    if (getPlan) {
+      await ctx.emit(buildEvent('image-get', { time: unixNow(), origin: { id }, plan: publicPlan(getPlan), ...(getNative ? { resolved_without_pod: true } : {}) }));
+    }
     const resolved = await resolveTypeImage(typeImage, ctx, deps, runPlan);
     return resolved.image;
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startCluster, type Cluster } from '../../kube-sim/cluster.ts';
-import { assembleImage, buildBusyboxImage, buildLayer, DEFAULT_PATH, fileEntries, pushImage } from '../../kube-sim/images/build.ts';
+import { assembleImage, buildBusyboxImage, buildLayer, DEFAULT_PATH, fileEntries, pushImage, type BuiltImage } from '../../kube-sim/images/build.ts';
 import { buildResourceTypeImage, resourceRepository, type ResourceTypeName } from '../../kube-sim/images/resource-types.ts';
 import { RegistryClient } from '../../../src/images/registry-client.ts';
 import { kubernetesRuntimeConfig, type KubernetesRuntimeOptions as FlagOptions } from '../../../src/runtime/kubernetes/config.ts';
@@ -27,6 +27,8 @@ export interface KubeEnv {
   helperImage: string;
   /** the --base-resource-type flags for the pushed resource types */
   baseResourceTypes: string[];
+  /** the resource-type images as pushed (`jetway/<type>-resource:stable`), to push elsewhere too */
+  resourceTypeImages: Partial<Record<ResourceTypeName, BuiltImage>>;
   /** the flags of a runtime for this cluster (more flags merged over them) */
   flags(extra?: FlagOptions): FlagOptions;
   /** a runtime on this cluster, its web-node directory under `root` */
@@ -44,12 +46,14 @@ export async function startKubeEnv(types: ResourceTypeName[] = ['mock']): Promis
     const helper = await buildBusyboxImage();
     await pushImage(client, { registry, path: 'jetway/helper' }, 'test', helper);
     const baseResourceTypes: string[] = [];
+    const resourceTypeImages: Partial<Record<ResourceTypeName, BuiltImage>> = {};
     for (const type of types) {
       const built = await buildResourceTypeImage(type);
       // Concourse's resource images are full distributions; the fixtures use printenv, which the
       // test images' busybox lacks: a small stand-in.
       const image = assembleImage([...built.layers, await buildLayer(fileEntries({ '/usr/bin/printenv': PRINTENV }, 0o755))], { env: [DEFAULT_PATH], cmd: ['sh'] });
       await pushImage(client, { registry, path: resourceRepository(type) }, 'stable', image);
+      resourceTypeImages[type] = image;
       baseResourceTypes.push(`${type}=${registry}/${resourceRepository(type)}:stable`);
     }
     const helperImage = `${registry}/jetway/helper:test`;
@@ -72,6 +76,7 @@ export async function startKubeEnv(types: ResourceTypeName[] = ['mock']): Promis
       registry,
       helperImage,
       baseResourceTypes,
+      resourceTypeImages,
       flags,
       runtime: (root, extra, killGraceMs = 2_000) =>
         new KubernetesRuntime({ config: kubernetesRuntimeConfig(flags(extra)), root: join(root, 'kubernetes'), killGraceMs, retry: { attempts: 12, baseDelayMs: 50, maxDelayMs: 1_000 } }),
