@@ -7,7 +7,7 @@
 // `artifact_output` step writes rows with the output's name and the build's id.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,6 +19,7 @@ import type { Row } from '../../db/database.ts';
 import { ApiError, badRequest, notFound, unavailable } from '../errors.ts';
 import { assertTeam, currentUser, idParam, type ApiServerOptions } from '../context.ts';
 import { buildJson, listTeams, unix, type TeamRow } from '../queries.ts';
+import { isGzip } from '../../engine/steps/artifacts.ts';
 
 export const ARTIFACT_CONTENT_TYPES = [
   'application/octet-stream',
@@ -180,20 +181,10 @@ function byteLimit(limit: number): Transform {
   });
 }
 
-async function startsWithGzipMagic(path: string): Promise<boolean> {
-  const h = await open(path, 'r');
-  try {
-    const { buffer, bytesRead } = await h.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await h.close();
-  }
-}
-
 /** Reads the whole archive; a file that is not a (gzipped) tar is an error. */
 async function assertTarball(path: string): Promise<void> {
   try {
-    await tar.t({ file: path, strict: true, gzip: await startsWithGzipMagic(path) });
+    await tar.t({ file: path, strict: true, gzip: await isGzip(path) });
   } catch (err) {
     throw badRequest(`the request body is not a tar archive (plain or gzipped): ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -11,7 +11,8 @@ import { buildEvent, unixNow } from '../events.ts';
 import type { StepContext } from '../exec.ts';
 import type { StepDeps } from './deps.ts';
 
-async function isGzip(path: string): Promise<boolean> {
+/** Whether a tarball is gzipped (its magic bytes); uploads may be either. */
+export async function isGzip(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
