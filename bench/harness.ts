@@ -9,12 +9,17 @@ export interface BenchContext {
   progress(message: string): void;
 }
 
+/** A figure, or named figures (nested for benchmarks with several cases). */
+export type BenchValue = number | { [key: string]: BenchValue };
+
 export interface BenchResult {
   /** the key in the JSON output */
   key: string;
   title: string;
-  value: number | Record<string, number>;
+  value: BenchValue;
   unit: string;
+  /** a readable table of the figures, printed instead of the one-line summary */
+  table?: string;
 }
 
 export function percentile(samples: readonly number[], p: number): number {

@@ -13,12 +13,14 @@ import type { BenchContext, BenchResult } from './harness.ts';
 import { benchResolveInputs } from './resolve-inputs.ts';
 import { benchChecksPerSecond, benchWebRss } from './web-node.ts';
 import { benchTriggerToPod } from './kubernetes.ts';
+import { benchImageResolution } from './image-resolution.ts';
 
 const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
   { key: 'resolve_inputs_ms', run: benchResolveInputs },
   { key: 'web_rss_mb_100_pipelines', run: benchWebRss },
   { key: 'checks_per_second', run: benchChecksPerSecond },
   { key: 'trigger_to_pod_ms', run: benchTriggerToPod },
+  { key: 'image_resolution', run: benchImageResolution },
 ];
 
 function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: string } {
@@ -51,7 +53,7 @@ function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: stri
 function format(value: BenchResult['value'], unit: string): string {
   if (typeof value === 'number') return `${value} ${unit}`;
   return Object.entries(value)
-    .map(([k, v]) => `${k} ${v}${k === 'runs' ? '' : ` ${unit}`}`)
+    .map(([k, v]) => (typeof v === 'number' ? `${k} ${v}${k === 'runs' ? '' : ` ${unit}`}` : `${k} {${format(v, unit)}}`))
     .join(', ');
 }
 
@@ -86,7 +88,7 @@ try {
   for (const bench of BENCHMARKS.filter((b) => !args.only || b.key === args.only)) {
     const result = await bench.run(ctx);
     results.push(result);
-    console.log(`${result.title}\n  ${result.key}: ${format(result.value, result.unit)}`);
+    console.log(`${result.title}\n${result.table ?? `  ${result.key}: ${format(result.value, result.unit)}`}`);
   }
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
   console.log(`\nmachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gb} GiB, Node ${machine.node}`);

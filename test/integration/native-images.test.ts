@@ -10,40 +10,48 @@
 // four images the fixture names, so every pod running one of them needs the build's pull secret.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { V1Pod } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startTestNode, type TestNode } from '../support/node.ts';
-import { freePort, startRegistry, type TestRegistry } from '../support/registry.ts';
-import { startKubeEnv, type KubeEnv } from '../runtime/kubernetes/support.ts';
-import { buildBusyboxImage, pushImage } from '../kube-sim/images/build.ts';
+import { freePort, type TestRegistry } from '../support/registry.ts';
+import type { KubeEnv } from '../runtime/kubernetes/support.ts';
+import { buildBusyboxImage } from '../kube-sim/images/build.ts';
 import { resourceRepository } from '../kube-sim/images/resource-types.ts';
-import type { AuditEvent } from '../kube-sim/apiserver/audit.ts';
-import { RegistryClient } from '../../src/images/registry-client.ts';
-import { getBuild, type BuildRecord } from '../../src/db/builds.ts';
+import { getBuild } from '../../src/db/builds.ts';
 import type { KubernetesRuntime } from '../../src/runtime/kubernetes/kubernetes-runtime.ts';
+import {
+  FIXTURE,
+  assertSucceeded,
+  allBuildIds,
+  buildInputs,
+  checkBuilds,
+  creds,
+  describePods,
+  getPlanNames,
+  jobBuilds,
+  podCreates as podCreatesIn,
+  settleJobs,
+  startNativeImagesEnv,
+  stepGets,
+  stepImage,
+  waitFor,
+  type NativeImagesEnv,
+  type PodCreate,
+} from './native-images-support.ts';
 
-const FIXTURE = readFileSync('/work/shared/fixtures/pipelines/jetway/native-images.yml', 'utf8');
-const creds = { username: 'ci-puller', password: 'pw-native-9f3c2a7e' };
-
+let shared: NativeImagesEnv;
 let env: KubeEnv;
 let priv: TestRegistry;
 let node: TestNode;
 let runtime: KubernetesRuntime;
 const runtimes: KubernetesRuntime[] = [];
 const nodes: TestNode[] = [];
-const digests: Record<'app' | 'app2' | 'tool' | 'registryImageType' | 'mockType', string> = { app: '', app2: '', tool: '', registryImageType: '', mockType: '' };
-const client = new RegistryClient({ userAgent: 'jetway-native-images-tests' });
-const push = (path: string, tag: string, image: Parameters<typeof pushImage>[3]): Promise<string> => pushImage(client, { registry: priv.host, path }, tag, image, creds);
+let digests: NativeImagesEnv['digests'];
+let push: NativeImagesEnv['push'];
 
 before(async () => {
-  env = await startKubeEnv(['mock', 'registry-image']);
-  priv = await startRegistry({ htpasswd: creds });
-  digests.registryImageType = await push(resourceRepository('registry-image'), 'stable', env.resourceTypeImages['registry-image']!);
-  digests.mockType = await push(resourceRepository('mock'), 'stable', env.resourceTypeImages.mock!);
-  digests.app = await push('team/app', 'v1', await buildBusyboxImage({ '/etc/app-release': 'app release v1\n' }));
-  digests.tool = await push('team/tool', 'v2', await buildBusyboxImage({ '/etc/tool-release': 'tool release v2\n' }));
+  shared = await startNativeImagesEnv();
+  ({ env, priv, digests, push } = shared);
   node = await startTestNode({ runtime: (root) => (runtime = env.runtime(root)) });
   runtimes.push(runtime);
   nodes.push(node);
@@ -51,122 +59,11 @@ before(async () => {
 after(async () => {
   for (const r of runtimes) await r.close().catch(() => undefined);
   for (const n of nodes) await n.stop().catch(() => undefined);
-  await priv?.stop();
-  await env?.stop();
+  await shared?.stop();
 });
 
-const vars = (): Record<string, string> => ({ registry: priv.host, registry_username: creds.username, registry_password: creds.password });
-
-// ---------------------------------------------------------------- audit and database readers
-
-interface PodCreate {
-  labels: Record<string, string>;
-  spec: NonNullable<V1Pod['spec']>;
-  event: AuditEvent;
-}
-
-function podCreates(labels: Record<string, string>): PodCreate[] {
-  return env.cluster.audit.events({ verb: 'create', resource: 'pods', labels }).map((event) => {
-    const pod = event.requestObject as V1Pod;
-    return { labels: pod.metadata?.labels ?? {}, spec: pod.spec!, event };
-  });
-}
-
-const stepImage = (p: PodCreate): string | undefined => p.spec.containers.find((c) => c.name === 'step')?.image;
-const describePods = (pods: PodCreate[]): string =>
-  JSON.stringify(pods.map((p) => ({ build: p.labels['jetway.dev/build-id'], type: p.labels['jetway.dev/type'], step: p.labels['jetway.dev/step'], purpose: p.labels['jetway.dev/purpose'], image: stepImage(p) })), null, 1);
-
-async function jobBuilds(t: TestNode, pipelineId: number, job: string): Promise<BuildRecord[]> {
-  const r = await t.tdb.db.query<{ id: number }>('SELECT b.id FROM builds b JOIN jobs j ON j.id = b.job_id WHERE j.pipeline_id = $1 AND j.name = $2 ORDER BY b.id', [pipelineId, job]);
-  const out: BuildRecord[] = [];
-  for (const row of r.rows) out.push((await getBuild(t.tdb.db, Number(row.id)))!);
-  return out;
-}
-
-async function checkBuilds(t: TestNode, pipelineId: number, resource: string): Promise<BuildRecord[]> {
-  const r = await t.tdb.db.query<{ id: number }>('SELECT b.id FROM builds b JOIN resources r ON r.id = b.resource_id WHERE r.pipeline_id = $1 AND r.name = $2 ORDER BY b.id', [pipelineId, resource]);
-  const out: BuildRecord[] = [];
-  for (const row of r.rows) out.push((await getBuild(t.tdb.db, Number(row.id)))!);
-  return out;
-}
-
-async function allBuildIds(t: TestNode, pipelineId: number): Promise<number[]> {
-  const r = await t.tdb.db.query<{ id: number }>('SELECT id FROM builds WHERE pipeline_id = $1 ORDER BY id', [pipelineId]);
-  return r.rows.map((row) => Number(row.id));
-}
-
-/** The versions the scheduler gave a build (its inputs), by input name. */
-async function buildInputs(t: TestNode, buildId: number): Promise<Record<string, Record<string, string>>> {
-  const r = await t.tdb.db.query<{ name: string; version: Record<string, string> }>(
-    `SELECT i.name, v.version FROM build_resource_config_version_inputs i
-       JOIN resources r ON r.id = i.resource_id
-       JOIN resource_config_versions v ON v.resource_config_scope_id = r.resource_config_scope_id AND v.version_sha256 = i.version_digest
-      WHERE i.build_id = $1`,
-    [buildId],
-  );
-  return Object.fromEntries(r.rows.map((row) => [row.name, row.version]));
-}
-
-/** The plan ids of a build's get steps (and of its images' gets), by name. */
-async function getPlanNames(t: TestNode, buildId: number): Promise<Map<string, string>> {
-  const r = await t.tdb.db.query<{ plan: unknown }>('SELECT public_plan AS plan FROM builds WHERE id = $1', [buildId]);
-  const names = new Map<string, string>();
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (node === null || typeof node !== 'object') return;
-    const o = node as Record<string, unknown>;
-    const get = o.get as { name?: string } | undefined;
-    if (typeof o.id === 'string' && get && typeof get.name === 'string') names.set(o.id, get.name);
-    Object.values(o).forEach(walk);
-  };
-  walk(r.rows[0]?.plan);
-  return names;
-}
-
-/** The finish-get events of a build's get steps named `steps`, in order: [step, digest or version, resolved without a pod]. */
-async function stepGets(t: TestNode, buildId: number, steps: string[]): Promise<[string, string, boolean][]> {
-  const names = await getPlanNames(t, buildId);
-  return (await t.events(buildId)).flatMap((e): [string, string, boolean][] => {
-    if (e.event !== 'finish-get') return [];
-    const name = names.get(e.data.origin.id) ?? '';
-    if (!steps.includes(name)) return [];
-    const version = e.data.version as Record<string, string>;
-    return [[name, version.digest ?? version.version ?? '', e.data.resolved_without_pod === true]];
-  });
-}
-
-async function waitFor(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function settleJobs(t: TestNode, pipelineId: number, want: Record<string, number>): Promise<void> {
-  const done = async (): Promise<boolean> => {
-    for (const [job, n] of Object.entries(want)) {
-      const builds = await jobBuilds(t, pipelineId, job);
-      if (builds.length < n || builds.slice(0, n).some((b) => !b.completed)) return false;
-    }
-    return true;
-  };
-  try {
-    await t.settle(done);
-  } catch (err) {
-    // what every build of the pipeline did, to see why it did not settle
-    const lines: string[] = [];
-    for (const buildId of await allBuildIds(t, pipelineId)) {
-      const b = (await getBuild(t.tdb.db, buildId))!;
-      lines.push(`build ${b.id} ${b.jobName ?? 'check'} #${b.name} ${b.status}\n${await t.logs(b.id)}`);
-    }
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${lines.join('\n')}`);
-  }
-}
-
-async function assertSucceeded(t: TestNode, builds: BuildRecord[]): Promise<void> {
-  for (const b of builds) assert.equal(b.status, 'succeeded', `${b.jobName} #${b.name}:\n${await t.logs(b.id)}`);
-}
+const vars = (): Record<string, string> => shared.vars();
+const podCreates = (labels: Record<string, string>): PodCreate[] => podCreatesIn(env, labels);
 
 // ---------------------------------------------------------------- the fixture, native
 
