@@ -29,7 +29,8 @@ test('429 and 5xx are retried (Retry-After honoured up to the cap); other errors
   });
   assert.equal(value, 'ok');
   assert.equal(calls, 3);
-  assert.ok(Date.now() - started < 1000);
+  // Retry-After: 0 was honoured: no back-off anywhere near a real wait (bound loose for loaded machines)
+  assert.ok(Date.now() - started < 5000);
   let notRetried = 0;
   await assert.rejects(
     client().call({ verb: 'get', resource: 'pods' }, async () => {
