@@ -90,6 +90,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end();
   }
+  return openTestDatabase(base, name);
+}
+
+/** A handle on a database created on the test server; `drop` removes it and releases the server. */
+function openTestDatabase(base: string, name: string): TestDatabase {
   const url = withDatabase(base, name);
   const db = new PoolDatabase({ url, logger });
   let dropped = false;
@@ -123,24 +128,5 @@ export async function createEmptyDatabase(): Promise<TestDatabase> {
   } finally {
     await admin.end();
   }
-  const url = withDatabase(base, name);
-  const db = new PoolDatabase({ url, logger });
-  let dropped = false;
-  return {
-    db,
-    url,
-    drop: async () => {
-      if (dropped) return;
-      dropped = true;
-      await db.close();
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-      await releaseServer();
-    },
-  };
+  return openTestDatabase(base, name);
 }
