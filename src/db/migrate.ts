@@ -3,7 +3,7 @@
 // same time apply each migration exactly once.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package.ts';
 import type { Database } from './database.ts';
 
 export interface Migration {
@@ -30,7 +30,7 @@ export interface MigrateResult {
   status: MigrationState[];
 }
 
-export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+export const MIGRATIONS_DIR = packagePath('src', 'db', 'migrations');
 /** Key of the advisory lock held while migrating (any constant shared by all Jetway nodes). */
 export const MIGRATION_LOCK_KEY = 7_305_925_001;
 

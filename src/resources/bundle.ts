@@ -20,6 +20,8 @@ export async function bundleResourcesCli(): Promise<Buffer> {
     outfile: 'cli.js',
     logLevel: 'silent',
     legalComments: 'none',
+    // tells src/resources/command.ts it runs inside this bundle (which is renamed inside images)
+    define: { __JETWAY_RESOURCES_BUNDLE__: 'true' },
     // CommonJS dependencies call require(): give the ESM bundle one
     banner: { js: "import { createRequire as __jetwayCreateRequire } from 'node:module';\nconst require = __jetwayCreateRequire(import.meta.url);" },
   });

@@ -2,9 +2,8 @@
 // the bundle (dist/resources-cli.mjs, written by `npm install` through the prepare script) is
 // newer than every source file, else `node --import <tsx loader> <cli.ts> …`. All paths are
 // absolute so the process works from any working directory.
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleIsFresh, packagePath } from '../package.ts';
 
 export type ResourceScript = 'check' | 'in' | 'out';
 
@@ -13,49 +12,32 @@ export interface ProcessCommand {
   args: string[];
 }
 
-/** Whether this module runs from TypeScript sources (through tsx) rather than a compiled build. */
-const fromSources = import.meta.url.endsWith('.ts');
-
-/** The absolute path of the protocol entry point next to this module (cli.ts, or cli.js when built). */
-export const cliPath = fileURLToPath(new URL(fromSources ? './cli.ts' : './cli.js', import.meta.url));
-
-/** Running inside the bundle itself (a resource process writing mirror_self's scripts). */
-const inBundle = import.meta.url.endsWith('/resources-cli.mjs');
+// set by the resources bundle's build (src/resources/bundle.ts), absent everywhere else
+declare const __JETWAY_RESOURCES_BUNDLE__: boolean | undefined;
+/** Running inside the resources bundle itself (a resource process, also one in a resource-type image, where no package exists around it). */
+const inBundle = typeof __JETWAY_RESOURCES_BUNDLE__ !== 'undefined' && __JETWAY_RESOURCES_BUNDLE__;
 
 /** Where the prepare script writes the bundled entry point. */
-export const BUNDLE_PATH = inBundle ? fileURLToPath(import.meta.url) : fileURLToPath(new URL('../../dist/resources-cli.mjs', import.meta.url));
-const SOURCES = fileURLToPath(new URL('../', import.meta.url));
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-  }
-  return newest;
+export function resourcesBundlePath(): string {
+  return inBundle ? fileURLToPath(import.meta.url) : packagePath('dist', 'resources-cli.mjs');
 }
 
-let bundleIsFresh: boolean | undefined;
-/** Decided once per process: a stale bundle (sources edited since) is never used. */
-function useBundle(): boolean {
-  if (bundleIsFresh === undefined) {
-    try {
-      bundleIsFresh = process.env.JETWAY_RESOURCE_BUNDLE !== 'off' && statSync(BUNDLE_PATH).mtimeMs >= newestSource(SOURCES);
-    } catch {
-      bundleIsFresh = false;
-    }
-  }
-  return bundleIsFresh;
+/** The protocol entry point in the sources (run through tsx when the bundle is missing or stale). */
+export function resourcesCliSource(): string {
+  return packagePath('src', 'resources', 'cli.ts');
 }
 
-function tsxLoader(): string {
-  // `import.meta.resolve` gives the file URL of tsx's loader as installed for this project.
-  return import.meta.resolve('tsx');
+let useBundle: boolean | undefined;
+/** Decided once per process. */
+function bundleUsable(): boolean {
+  useBundle ??= process.env.JETWAY_RESOURCE_BUNDLE !== 'off' && bundleIsFresh(resourcesBundlePath());
+  return useBundle;
 }
 
 /** The command and arguments that run `<type> <script> [dir]`. */
 export function resourceCommand(type: string, script: ResourceScript, dir?: string): ProcessCommand {
-  const args = inBundle ? [BUNDLE_PATH] : !fromSources ? [cliPath] : useBundle() ? [BUNDLE_PATH] : ['--import', tsxLoader(), cliPath];
+  // `import.meta.resolve` gives the file URL of tsx's loader as installed for this project
+  const args = inBundle || bundleUsable() ? [resourcesBundlePath()] : ['--import', import.meta.resolve('tsx'), resourcesCliSource()];
   args.push(type, script);
   if (dir !== undefined) args.push(dir);
   return { command: process.execPath, args };

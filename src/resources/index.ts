@@ -8,7 +8,7 @@ import { timeResource } from './time/index.ts';
 import registryImageResource from './registry-image/index.ts';
 
 export * from './protocol.ts';
-export { resourceCommand, resourceShellScript, cliPath, type ProcessCommand, type ResourceScript } from './command.ts';
+export { resourceCommand, resourceShellScript, type ProcessCommand, type ResourceScript } from './command.ts';
 
 /** Every built-in type by name. Other types (registry-image) join through registerResourceType. */
 export const builtinResourceTypes: Record<string, ResourceTypeImpl> = {

@@ -12,7 +12,6 @@ import { Collector } from '../gc/collector.ts';
 import { LocalRuntime } from '../runtime/local/local-runtime.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import type { Runtime } from '../runtime/runtime.ts';
-import { createKubernetesRuntime } from './kubernetes.ts';
 import { Scheduler } from '../scheduler/index.ts';
 import { JETWAY_VERSION } from './version.ts';
 
@@ -74,6 +73,8 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   if (opts.runtime === 'kubernetes') {
     if (!opts.kubernetes) throw new Error('the Kubernetes runtime needs its configuration');
     try {
+      // loaded on demand: the Kubernetes client costs ~75 MB of memory a local web node does not need
+      const { createKubernetesRuntime } = await import('./kubernetes.ts');
       const k8s = createKubernetesRuntime({
         config: opts.kubernetes,
         dataDir: opts.dataDir,

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../package.ts';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { CliExit, usageError, type CliIO } from '../io.ts';
@@ -13,7 +13,7 @@ import { startWebNode } from '../../web/web-node.ts';
 import { defaultJetwayDir, FlagError, parsePort } from '../../web/options.ts';
 import { runCli } from '../program.ts';
 
-const EXAMPLE = fileURLToPath(new URL('../../../examples/hello.yml', import.meta.url));
+const EXAMPLE = packagePath('examples', 'hello.yml');
 
 interface QuickstartFlags {
   port: string;
