@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPipeline, loadTaskConfig, formatDiagnostic } from '../../src/config/index.ts';
+import { PIPELINE_FIXTURES } from '../support/shared.ts';
 
-const FIXTURES = '/work/shared/fixtures/pipelines';
+const FIXTURES = PIPELINE_FIXTURES;
 
 function ymlFiles(dir: string): string[] {
   return readdirSync(join(FIXTURES, dir))

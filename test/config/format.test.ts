@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatPipeline, decodePipeline } from '../../src/config/index.ts';
+import { PIPELINE_FIXTURES } from '../support/shared.ts';
 
-const FIXTURES = '/work/shared/fixtures/pipelines';
+const FIXTURES = PIPELINE_FIXTURES;
 const pipelines = ['testflight', 'jetway'].flatMap((dir) =>
   readdirSync(join(FIXTURES, dir))
     .filter((f) => f.endsWith('.yml'))

@@ -9,8 +9,9 @@ import type { Database } from '../../src/db/database.ts';
 import { getPipelineConfig, savePipeline } from '../../src/db/pipelines.ts';
 import type { PipelineConfig } from '../../src/config/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { PIPELINE_FIXTURES } from '../support/shared.ts';
 
-const FIXTURES = '/work/shared/fixtures/pipelines';
+const FIXTURES = PIPELINE_FIXTURES;
 const fixtureFiles = ['testflight', 'jetway'].flatMap((dir) =>
   readdirSync(join(FIXTURES, dir))
     .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))

@@ -9,8 +9,9 @@ import { randomUUID } from 'node:crypto';
 import type { TestNode } from '../support/node.ts';
 import { findJob } from '../../src/db/jobs.ts';
 import { getBuild, listJobBuilds } from '../../src/db/builds.ts';
+import { PIPELINE_FIXTURES } from '../support/shared.ts';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', 'shared', 'fixtures', 'pipelines', 'testflight');
+const FIXTURES = join(PIPELINE_FIXTURES, 'testflight');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
 
 export interface TestflightCase {
