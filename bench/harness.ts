@@ -20,6 +20,8 @@ export interface BenchResult {
   unit: string;
   /** a readable table of the figures, printed instead of the one-line summary */
   table?: string;
+  /** the runs behind a median figure: their spread is printed and written as `noise` */
+  samples?: number[];
 }
 
 export function percentile(samples: readonly number[], p: number): number {
@@ -27,4 +29,30 @@ export function percentile(samples: readonly number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return Math.round(sorted[rank]! * 100) / 100;
+}
+
+/** The median of samples (the mean of the middle two for an even count), rounded to 2 decimals. */
+export function median(samples: readonly number[]): number {
+  if (samples.length === 0) return NaN;
+  const s = [...samples].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  const v = s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return Math.round(v * 100) / 100;
+}
+
+/** How far the runs behind a median spread: min, max, and the larger distance from the median in percent. */
+export function spread(samples: readonly number[]): { min: number; max: number; pct: number } {
+  const m = median(samples);
+  const min = Math.min(...samples);
+  const max = Math.max(...samples);
+  const pct = m === 0 ? 0 : Math.round((Math.max(m - min, max - m) / m) * 1000) / 10;
+  return { min, max, pct };
+}
+
+/** The medians of consecutive groups of samples: a within-run noise estimate for percentile figures. */
+export function groupMedians(samples: readonly number[], groups: number): number[] {
+  const size = Math.max(1, Math.floor(samples.length / groups));
+  const out: number[] = [];
+  for (let i = 0; i + size <= samples.length && out.length < groups; i += size) out.push(median(samples.slice(i, i + size)));
+  return out;
 }

@@ -28,11 +28,14 @@ import {
   type PodCreate,
 } from '../test/integration/native-images-support.ts';
 import type { KubernetesRuntime } from '../src/runtime/kubernetes/kubernetes-runtime.ts';
-import type { BenchContext, BenchResult } from './harness.ts';
+import { median, spread, type BenchContext, type BenchResult } from './harness.ts';
 
 type Round = {
   pods_total: number;
   image_pods: number;
+  // image_pods split: checks of an image's versions, and gets that download one
+  image_check_pods: number;
+  image_get_pods: number;
   ci_image_bytes: number;
   wall_ms: number;
 };
@@ -76,7 +79,15 @@ async function roundFigures(ni: NativeImagesEnv, pods: PodCreate[], appDigest: s
     const fetched = fetchedImage(ni, pod, appDigest);
     if (fetched) bytes += await layerBytes(ni, fetched.path, fetched.digest);
   }
-  return { pods_total: pods.length, image_pods: pods.filter((p) => p.labels['jetway.dev/purpose'] === 'image').length, ci_image_bytes: bytes, wall_ms: wallMs };
+  const image = pods.filter((p) => p.labels['jetway.dev/purpose'] === 'image');
+  return {
+    pods_total: pods.length,
+    image_pods: image.length,
+    image_check_pods: image.filter((p) => p.labels['jetway.dev/type'] === 'check').length,
+    image_get_pods: image.filter((p) => p.labels['jetway.dev/type'] === 'get').length,
+    ci_image_bytes: bytes,
+    wall_ms: wallMs,
+  };
 }
 
 async function runOnce(nativeImages: boolean): Promise<PathFigures> {
@@ -119,16 +130,13 @@ async function runOnce(nativeImages: boolean): Promise<PathFigures> {
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : Math.round((s[m - 1]! + s[m]!) / 2);
-};
 const medianRound = (rs: Round[]): Round => ({
   pods_total: median(rs.map((r) => r.pods_total)),
   image_pods: median(rs.map((r) => r.image_pods)),
+  image_check_pods: median(rs.map((r) => r.image_check_pods)),
+  image_get_pods: median(rs.map((r) => r.image_get_pods)),
   ci_image_bytes: median(rs.map((r) => r.ci_image_bytes)),
-  wall_ms: median(rs.map((r) => r.wall_ms)),
+  wall_ms: Math.round(median(rs.map((r) => r.wall_ms))),
 });
 
 export async function benchImageResolution(ctx: BenchContext): Promise<BenchResult> {
@@ -145,6 +153,12 @@ export async function benchImageResolution(ctx: BenchContext): Promise<BenchResu
   const full = fig('full');
   const ratio = (a: number, b: number): number => Math.round((a / b) * 1000) / 1000;
   const wall_ratio = { first: ratio(native.first.wall_ms, full.first.wall_ms), later: ratio(native.later.wall_ms, full.later.wall_ms) };
+  // pod counts and bytes are the same every run; wall times vary: their spread over the runs, in percent
+  const wallNoise = (path: 'native' | 'full', round: 'first' | 'later'): number => spread(samples[path].map((s) => s[round].wall_ms)).pct;
+  const wall_ms_spread_pct = {
+    native: { first: wallNoise('native', 'first'), later: wallNoise('native', 'later') },
+    full: { first: wallNoise('full', 'first'), later: wallNoise('full', 'later') },
+  };
 
   const rows: [string, Round][] = [
     ['native first', native.first],
@@ -154,14 +168,20 @@ export async function benchImageResolution(ctx: BenchContext): Promise<BenchResu
   ];
   const table = [
     `  ${runs === 1 ? 'one run each (--quick)' : `median of ${runs} runs each`}`,
-    '  path/build    pods  image_pods  ci_image_bytes   wall_ms',
-    ...rows.map(([name, r]) => `  ${name}  ${String(r.pods_total).padStart(5)}  ${String(r.image_pods).padStart(10)}  ${String(r.ci_image_bytes).padStart(14)}  ${String(r.wall_ms).padStart(8)}`),
+    '  path/build    pods  image_pods (check/get)  ci_image_bytes   wall_ms',
+    ...rows.map(
+      ([name, r]) =>
+        `  ${name}  ${String(r.pods_total).padStart(5)}  ${String(r.image_pods).padStart(10)} ${`(${r.image_check_pods}/${r.image_get_pods})`.padStart(11)}  ${String(r.ci_image_bytes).padStart(14)}  ${String(r.wall_ms).padStart(8)}`,
+    ),
     `  wall_ratio (native / full): first ${wall_ratio.first}, later ${wall_ratio.later}`,
+    runs > 1
+      ? `  wall_ms spread over the runs: native first ±${wall_ms_spread_pct.native.first}%, later ±${wall_ms_spread_pct.native.later}%; full first ±${wall_ms_spread_pct.full.first}%, later ±${wall_ms_spread_pct.full.later}%`
+      : '  (one run: no spread)',
   ].join('\n');
   return {
     key: 'image_resolution',
     title: 'native-images.yml on the Kubernetes test cluster (realistic latency): native vs full image path',
-    value: { native, full, wall_ratio, runs },
+    value: { native, full, wall_ratio, wall_ms_spread_pct, runs },
     unit: '',
     table,
   };

@@ -9,7 +9,7 @@ import { PoolDatabase, type Database } from '../src/db/database.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
 import { defaultLogger } from '../src/db/logger.ts';
 import { migrate } from '../src/db/migrate.ts';
-import type { BenchContext, BenchResult } from './harness.ts';
+import { spread, type BenchContext, type BenchResult } from './harness.ts';
 import { benchResolveInputs } from './resolve-inputs.ts';
 import { benchChecksPerSecond, benchWebRss } from './web-node.ts';
 import { benchTriggerToPod } from './kubernetes.ts';
@@ -88,12 +88,16 @@ try {
   for (const bench of BENCHMARKS.filter((b) => !args.only || b.key === args.only)) {
     const result = await bench.run(ctx);
     results.push(result);
-    console.log(`${result.title}\n${result.table ?? `  ${result.key}: ${format(result.value, result.unit)}`}`);
+    const noise = result.samples && result.samples.length > 1 ? spread(result.samples) : undefined;
+    const line = `  ${result.key}: ${format(result.value, result.unit)}${noise ? `\n  noise: ±${noise.pct}% (the samples behind it: ${result.samples!.join(', ')})` : ''}`;
+    console.log(`${result.title}\n${result.table ?? line}`);
   }
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
   console.log(`\nmachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gb} GiB, Node ${machine.node}`);
   if (args.json) {
-    writeFileSync(args.json, JSON.stringify({ machine, ...Object.fromEntries(results.map((r) => [r.key, r.value])) }, null, 2) + '\n');
+    // noise: how far the runs behind each median figure spread (benchmarks with nested figures carry their own)
+    const noise = Object.fromEntries(results.filter((r) => r.samples && r.samples.length > 1).map((r) => [r.key, { samples: r.samples, ...spread(r.samples!) }]));
+    writeFileSync(args.json, JSON.stringify({ machine, ...Object.fromEntries(results.map((r) => [r.key, r.value])), noise }, null, 2) + '\n');
     console.log(`figures written to ${args.json}`);
   }
 } catch (err) {
