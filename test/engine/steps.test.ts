@@ -148,6 +148,15 @@ test('a check of a custom type fetches the type image first and keeps the cache 
     `SELECT count(*)::int AS n FROM resource_types t JOIN resource_config_versions v ON v.resource_config_scope_id = t.resource_config_scope_id WHERE t.name = 'mirrored-mock'`,
   );
   assert.equal(types.rows[0]!.n, 1, "the type's own version history got the image check's version");
+  // as Concourse's FetchImage: the type image's sub-plans are announced (no pod marks locally)
+  const imageEvents = events.filter((e) => e.event === 'image-check' || e.event === 'image-get');
+  assert.deepEqual(
+    imageEvents.map((e) => [e.event, (e.data as { origin: { id: string } }).origin.id, 'resolved_without_pod' in (e.data as object)]),
+    [
+      ['image-check', 'c', false],
+      ['image-get', 'c', false],
+    ],
+  );
 });
 
 test('a job build runs get, task (inline and from a file), put and its implicit get, with secrets redacted', async () => {

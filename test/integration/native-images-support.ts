@@ -4,6 +4,7 @@
 // audit-log and database readers both use.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { TestNode } from '../support/node.ts';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
@@ -13,8 +14,9 @@ import { resourceRepository } from '../kube-sim/images/resource-types.ts';
 import type { AuditEvent } from '../kube-sim/apiserver/audit.ts';
 import { RegistryClient } from '../../src/images/registry-client.ts';
 import { getBuild, type BuildRecord } from '../../src/db/builds.ts';
+import { PIPELINE_FIXTURES } from '../support/shared.ts';
 
-export const FIXTURE_PATH = '/work/shared/fixtures/pipelines/jetway/native-images.yml';
+export const FIXTURE_PATH = join(PIPELINE_FIXTURES, 'jetway', 'native-images.yml');
 export const FIXTURE = readFileSync(FIXTURE_PATH, 'utf8');
 export const creds = { username: 'ci-puller', password: 'pw-native-9f3c2a7e' };
 
@@ -120,25 +122,35 @@ export async function buildInputs(t: TestNode, buildId: number): Promise<Record<
   return Object.fromEntries(r.rows.map((row) => [row.name, row.version]));
 }
 
-/** The plan ids of a build's get steps (and of its images' gets), by name. */
-export async function getPlanNames(t: TestNode, buildId: number): Promise<Map<string, string>> {
+/** The names of a build's get, check, put and task steps (and of its images' checks and gets), by plan id. */
+export async function planNames(t: TestNode, buildId: number): Promise<Map<string, string>> {
   const r = await t.tdb.db.query<{ plan: unknown }>('SELECT public_plan AS plan FROM builds WHERE id = $1', [buildId]);
   const names = new Map<string, string>();
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) return node.forEach(walk);
     if (node === null || typeof node !== 'object') return;
     const o = node as Record<string, unknown>;
-    const get = o.get as { name?: string } | undefined;
-    if (typeof o.id === 'string' && get && typeof get.name === 'string') names.set(o.id, get.name);
+    for (const kind of ['get', 'check', 'put', 'task']) {
+      const step = o[kind] as { name?: string } | undefined;
+      if (typeof o.id === 'string' && step && typeof step.name === 'string') names.set(o.id, step.name);
+    }
     Object.values(o).forEach(walk);
   };
   walk(r.rows[0]?.plan);
   return names;
 }
 
+/** A build's image-check and image-get events, in order: [the step whose image it is, event, resolved without a pod]. */
+export async function imageEvents(t: TestNode, buildId: number): Promise<[string, string, boolean][]> {
+  const names = await planNames(t, buildId);
+  return (await t.events(buildId)).flatMap((e): [string, string, boolean][] =>
+    e.event === 'image-check' || e.event === 'image-get' ? [[names.get(e.data.origin.id) ?? e.data.origin.id, e.event, e.data.resolved_without_pod === true]] : [],
+  );
+}
+
 /** The finish-get events of a build's get steps named `steps`, in order: [step, digest or version, resolved without a pod]. */
 export async function stepGets(t: TestNode, buildId: number, steps: string[]): Promise<[string, string, boolean][]> {
-  const names = await getPlanNames(t, buildId);
+  const names = await planNames(t, buildId);
   return (await t.events(buildId)).flatMap((e): [string, string, boolean][] => {
     if (e.event !== 'finish-get') return [];
     const name = names.get(e.data.origin.id) ?? '';

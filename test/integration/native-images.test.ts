@@ -27,7 +27,8 @@ import {
   checkBuilds,
   creds,
   describePods,
-  getPlanNames,
+  planNames,
+  imageEvents,
   jobBuilds,
   podCreates as podCreatesIn,
   settleJobs,
@@ -169,6 +170,17 @@ test('native-images.yml on Kubernetes: first and later builds, no get pod for an
     ]);
     const tasks = allPods.filter((p) => p.labels['jetway.dev/build-id'] === String(b.id) && p.labels['jetway.dev/type'] === 'task');
     assert.deepEqual(tasks.map(stepImage), [`${priv.host}/team/app@${inputs['app-image']!.digest}`]);
+    // source-code's image (wrapped-mock) announced as Concourse does, every level of the type
+    // chain: wrapped-mock's check is not native (oci-artifact runs it), its get is a reference;
+    // oci-artifact's own image, for wrapped-mock's check and for its cache chain, is native
+    assert.deepEqual(await imageEvents(node, b.id), [
+      ['source-code', 'image-check', false],
+      ['source-code', 'image-get', true],
+      ['wrapped-mock', 'image-check', true], // oci-artifact's image, for wrapped-mock's check
+      ['wrapped-mock', 'image-get', true],
+      ['wrapped-mock', 'image-check', true], // and as the parent of wrapped-mock's image cache
+      ['wrapped-mock', 'image-get', true],
+    ]);
     assert.match(await node.logs(b.id), i === 0 ? /app release v1\n/ : /app release v1\.1\n/);
   }
   for (const [i, s] of ships.entries()) {
@@ -198,19 +210,19 @@ test('native-images.yml on Kubernetes: first and later builds, no get pod for an
     // inspect read the downloaded digest: the upstream one
     assert.ok(logs.includes(appDigests[i]!), logs);
     // the events of the short-circuited gets are marked
-    const names = await getPlanNames(node, s.id);
+    const names = await planNames(node, s.id);
     const marked = (await node.events(s.id)).flatMap((e) => (e.event === 'initialize-get' && e.data.resolved_without_pod === true ? [names.get(e.data.origin.id)] : []));
     // tool-image's type's image (oci-artifact) and the inspect task's image (`image`) are short-circuited gets too
     assert.deepEqual(marked, ['app-image', 'tool-image', 'oci-artifact', 'image']);
-    // the inspect task's image-check (native) and image-get (a reference) are marked
-    const imageEvents = (await node.events(s.id)).filter((e) => e.event === 'image-check' || e.event === 'image-get');
-    assert.deepEqual(
-      imageEvents.map((e) => [e.event, 'resolved_without_pod' in e.data ? e.data.resolved_without_pod : undefined]),
-      [
-        ['image-check', true],
-        ['image-get', true],
-      ],
-    );
+    // decision 4: the image events of tool-image's type (oci-artifact, resolved for the cache
+    // chain) and of the inspect task's image_resource stay, all marked (a native check; a get
+    // replaced by the reference)
+    assert.deepEqual(await imageEvents(node, s.id), [
+      ['tool-image', 'image-check', true],
+      ['tool-image', 'image-get', true],
+      ['inspect', 'image-check', true],
+      ['inspect', 'image-get', true],
+    ]);
   }
 
   // 5. the resource cache chain of wrapped-mock: source-code's cache -> wrapped-mock's image cache -> oci-artifact's image cache -> registry-image
@@ -293,10 +305,13 @@ test('--kubernetes-native-images=false: the same pipeline succeeds through check
   // the builds count the image pods they created
   assert.ok((build!.containersCreated.image?.get ?? 0) > 0, JSON.stringify(build!.containersCreated));
   assert.ok((ship!.containersCreated.image?.get ?? 0) > 0, JSON.stringify(ship!.containersCreated));
-  // the inspect task's image events are not marked: pods served them
-  const imageEvents = (await full.events(ship!.id)).filter((e) => e.event === 'image-check' || e.event === 'image-get');
-  assert.equal(imageEvents.length, 2);
-  assert.ok(imageEvents.every((e) => !('resolved_without_pod' in e.data)), JSON.stringify(imageEvents));
+  // the image events of tool-image's type and of the inspect task are not marked: pods served them
+  assert.deepEqual(await imageEvents(full, ship!.id), [
+    ['tool-image', 'image-check', false],
+    ['tool-image', 'image-get', false],
+    ['inspect', 'image-check', false],
+    ['inspect', 'image-get', false],
+  ]);
   for (const buildId of await allBuildIds(full, id)) assert.ok(!JSON.stringify(await full.events(buildId)).includes(creds.password), `build ${buildId}`);
   const task = pods.find((p) => p.labels['jetway.dev/build-id'] === String(build!.id) && p.labels['jetway.dev/type'] === 'task');
   assert.equal(stepImage(task!), `${priv.host}/team/app@${(await buildInputs(full, build!.id))['app-image']?.digest}`);

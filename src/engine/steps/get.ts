@@ -32,7 +32,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
   }
   const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
   const params = resourceParams(rawParams);
-  const image = await resolveTypeImage(plan.image, ctx, deps, runPlan);
+  const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
 
   const config = await findOrCreateResourceConfig(deps.db, image.parent, source);
   const cache = await findOrCreateResourceCache(deps.db, config.id, version, params);

@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import type { ResourceConfigParent } from '../../db/versions.ts';
 import { parseRepository, podImageReference } from '../../images/reference.ts';
 import type { PullCredentials } from '../../runtime/runtime.ts';
-import type { Plan, TypeImage, Version } from '../../planner/plan.ts';
+import type { Plan, PlanId, TypeImage, Version } from '../../planner/plan.ts';
+import { publicPlan } from '../../planner/public-plan.ts';
+import { buildEvent, unixNow } from '../events.ts';
 import type { ContainerImage } from '../../runtime/runtime.ts';
 import type { Artifact } from '../run-state.ts';
 import type { StepContext } from '../exec.ts';
 import type { StepDeps } from './deps.ts';
-import { resolveImageNatively } from './native.ts';
+import { checksNatively, producesRegistryImages, resolveImageNatively } from './native.ts';
 
 export interface ResolvedImage {
   image: ContainerImage;
@@ -51,12 +53,18 @@ export function pullCredentialsOf(source: unknown): PullCredentials | undefined 
 
 export type RunPlan = (plan: Plan, ctx: StepContext) => Promise<boolean>;
 
-export async function resolveTypeImage(typeImage: TypeImage, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<ResolvedImage> {
+/**
+ * The image of the step `origin`: its base type's, or a custom type's (or a task's image_resource)
+ * fetched through the image's check + get sub-plans, natively where decisions 2 and 12 allow.
+ * Like Concourse's FetchImage, it announces the sub-plans with image-check and image-get events.
+ */
+export async function resolveTypeImage(origin: PlanId, typeImage: TypeImage, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<ResolvedImage> {
   const privileged = typeImage.privileged === true;
   if (!typeImage.get_plan) {
     const type = typeImage.base_type ?? '';
     return { image: { kind: 'base-type', type }, parent: { baseType: type }, privileged };
   }
+  await emitImageEvents(origin, typeImage, ctx, deps);
   const native = await resolveImageNatively(typeImage, ctx, deps, runPlan);
   if (native) return native;
   // The image's check and get run in a child scope: their artifacts are not the build's.
@@ -85,6 +93,22 @@ export async function resolveTypeImage(typeImage: TypeImage, ctx: StepContext, d
     resourceCacheId: result.resourceCacheId,
     version: result.version,
   };
+}
+
+/**
+ * Decision 4: the image's events stay on every path, marked when no pod serves them (a native
+ * check; a get replaced by the image reference).
+ */
+async function emitImageEvents(origin: PlanId, typeImage: TypeImage, ctx: StepContext, deps: StepDeps): Promise<void> {
+  const { check_plan: checkPlan, get_plan: getPlan } = typeImage;
+  if (checkPlan) {
+    const native = 'check' in checkPlan && checksNatively(checkPlan.check.type, checkPlan.check.image, deps);
+    await ctx.emit(buildEvent('image-check', { time: unixNow(), origin: { id: origin }, plan: publicPlan(checkPlan), ...(native ? { resolved_without_pod: true } : {}) }));
+  }
+  if (getPlan) {
+    const native = deps.nativeImages && 'get' in getPlan && producesRegistryImages(getPlan.get.type, getPlan.get.image, deps);
+    await ctx.emit(buildEvent('image-get', { time: unixNow(), origin: { id: origin }, plan: publicPlan(getPlan), ...(native ? { resolved_without_pod: true } : {}) }));
+  }
 }
 
 /**

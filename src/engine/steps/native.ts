@@ -54,9 +54,9 @@ function referenceFor(source: Record<string, unknown>, version: Version): string
 }
 
 /** The resource config parent of a get/check of `type`: the base type, or its type's image. */
-async function parentOf(type: string, image: TypeImage, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<ResourceConfigParent> {
+async function parentOf(id: PlanId, type: string, image: TypeImage, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<ResourceConfigParent> {
   if (!image.get_plan) return { baseType: image.base_type ?? type };
-  return (await resolveTypeImage(image, ctx, deps, runPlan)).parent;
+  return (await resolveTypeImage(id, image, ctx, deps, runPlan)).parent;
 }
 
 /**
@@ -74,7 +74,7 @@ export async function shortCircuitGet(
   knownMetadata: MetadataField[] = [],
 ): Promise<GetResult> {
   await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id }, resolved_without_pod: true }));
-  const parent = await parentOf(plan.type, plan.image, ctx, deps, runPlan);
+  const parent = await parentOf(id, plan.type, plan.image, ctx, deps, runPlan);
   const config = await findOrCreateResourceConfig(deps.db, parent, source);
   const cache = await findOrCreateResourceCache(deps.db, config.id, version, resourceParams(plan.params as Record<string, unknown> | undefined));
   const reference = referenceFor(source, version);

@@ -38,7 +38,7 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
   await ctx.emit(buildEvent('initialize-put', { time: unixNow(), origin: { id } }));
   const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
   const params = (deps.interpolator.evaluate(plan.params, ctx.state) ?? {}) as Record<string, unknown>;
-  const image = await resolveTypeImage(plan.image, ctx, deps, runPlan);
+  const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
 
   const names = putInputs(plan.inputs, params, ctx.state.artifactNames());
   const inputs: { name: string; path: string; artifact: Artifact }[] = [];

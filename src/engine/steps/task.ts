@@ -15,8 +15,6 @@ import { imageReferenceOf, resolveTypeImage, type GetResult, type RunPlan } from
 import type { ContainerImage } from '../../runtime/runtime.ts';
 import type { TypeImage } from '../../planner/plan.ts';
 import { fetchImagePlan, type PlannerResourceType } from '../../planner/image-plan.ts';
-import { publicPlan } from '../../planner/public-plan.ts';
-import { checksNatively, producesRegistryImages } from './native.ts';
 
 /** Task params become env: strings as they are, null as "", anything else as JSON (Concourse's rule). */
 export function taskEnv(configParams: Record<string, unknown> | undefined, stepParams: Record<string, unknown> | undefined): Record<string, string> {
@@ -63,19 +61,7 @@ async function taskImage(id: PlanId, plan: TaskPlan, config: TaskConfig, ctx: St
   }
   if (config.image_resource) {
     const typeImage = plan.image_plan ?? runtimeImagePlan(id, plan, config);
-    // decision 4: the events stay, marked when no pod will serve them (a native check; a get
-    // replaced by the image reference)
-    const getPlan = typeImage.get_plan;
-    const checkPlan = typeImage.check_plan;
-    const getNative = deps.nativeImages && getPlan !== undefined && 'get' in getPlan && producesRegistryImages(getPlan.get.type, getPlan.get.image, deps);
-    const checkNative = checkPlan !== undefined && 'check' in checkPlan && checksNatively(checkPlan.check.type, checkPlan.check.image, deps);
-    if (checkPlan) {
-      await ctx.emit(buildEvent('image-check', { time: unixNow(), origin: { id }, plan: publicPlan(checkPlan), ...(checkNative ? { resolved_without_pod: true } : {}) }));
-    }
-    if (getPlan) {
-      await ctx.emit(buildEvent('image-get', { time: unixNow(), origin: { id }, plan: publicPlan(getPlan), ...(getNative ? { resolved_without_pod: true } : {}) }));
-    }
-    const resolved = await resolveTypeImage(typeImage, ctx, deps, runPlan);
+    const resolved = await resolveTypeImage(id, typeImage, ctx, deps, runPlan);
     return resolved.image;
   }
   if (config.rootfs_uri) return { kind: 'reference', reference: rootfsReference(config.rootfs_uri) };
