@@ -50,6 +50,12 @@ export interface ContainerSpec {
   /** task caches: directories kept between builds of the same job and step */
   caches?: { path: string; key: string }[];
   env?: Record<string, string>;
+  /**
+   * Env whose values may be credentials (a task's params, ((vars)) interpolated): the process
+   * gets them like `env` (they win over it), but a runtime keeps the values out of anything
+   * readable without access to secrets (on Kubernetes: out of the pod spec).
+   */
+  secretEnv?: Record<string, string>;
 }
 
 export interface ProcessSpec {

@@ -144,6 +144,54 @@ jobs:
   assert.deepEqual(left.items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name), []);
 });
 
+test("a task's params reach its process but not the pod spec; their Secret lives only until the pod runs", async () => {
+  const token = 'tok-5f0e2c91-never-in-a-pod';
+  const id = await node.setPipeline(
+    name('params'),
+    `
+jobs:
+- name: deploy
+  plan:
+  - task: use-token
+    params: {API_TOKEN: ((token)), REGION: eu-west-1}
+    config:
+      platform: linux
+      image_resource: {type: mock, source: {mirror_self: true}}
+      params: {REGION: us-east-1, PLAIN: from-config}
+      run: {path: sh, args: [-c, 'test "$API_TOKEN" = ${token} && echo "token ok region=$REGION plain=$PLAIN"']}
+`,
+    { token },
+  );
+  const build = await node.trigger(id, 'deploy');
+  const logs = await node.logs(build.id);
+  assert.equal(build.status, 'succeeded', logs);
+  assert.match(logs, /token ok region=eu-west-1 plain=from-config/);
+  const created = env.cluster.audit.events({ verb: 'create', resource: 'pods', labels: { 'jetway.dev/build-id': String(build.id), 'jetway.dev/type': 'task' } });
+  assert.equal(created.length, 1);
+  const pod = created[0]!.requestObject as V1Pod;
+  assert.doesNotMatch(JSON.stringify(pod), new RegExp(token), 'the pod spec holds no param value');
+  const step = pod.spec!.containers.find((c) => c.name === 'step')!;
+  const secretName = `${pod.metadata!.name}-env`;
+  assert.deepEqual(
+    step.env
+      ?.filter((e) => e.valueFrom?.secretKeyRef)
+      .map((e) => [e.name, e.valueFrom!.secretKeyRef!.name])
+      .sort(),
+    [
+      ['API_TOKEN', secretName],
+      ['PLAIN', secretName],
+      ['REGION', secretName],
+    ],
+  );
+  // created before the pod, deleted once it ran; not readable afterwards
+  const secretCreates = env.cluster.audit.events({ verb: 'create', resource: 'secrets' }).filter((e) => (e.requestObject as { metadata?: { name?: string } }).metadata?.name === secretName);
+  assert.equal(secretCreates.length, 1);
+  assert.ok(Date.parse(secretCreates[0]!.requestReceivedTimestamp) <= Date.parse(created[0]!.requestReceivedTimestamp));
+  assert.ok(env.cluster.audit.count({ verb: 'delete', resource: 'secrets', name: secretName }) >= 1);
+  const api = env.kubeConfig().makeApiClient(CoreV1Api);
+  await assert.rejects(api.readNamespacedSecret({ name: secretName, namespace: 'default' }), (err: { code?: number }) => err.code === 404);
+});
+
 test('a wrong image fails fast with the pull error in the build events', async () => {
   const id = await node.setPipeline(
     name('wrong-image'),

@@ -138,7 +138,8 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
   const outputs = (config.outputs ?? []).map((o) => ({ name: o.name ?? '', path: o.path ?? o.name ?? '' }));
   const cacheKey = `${deps.build.pipelineId ?? 'one-off'}/${deps.build.jobName ?? deps.build.id}/${plan.name}`;
   const caches = (config.caches ?? []).map((c) => ({ path: c.path ?? '', key: cacheKey }));
-  const env = taskEnv(config.params as Record<string, unknown> | undefined, deps.interpolator.evaluate(plan.params, ctx.state) as Record<string, unknown> | undefined);
+  // params carry ((secrets)): the runtime keeps their values out of what others can read
+  const params = taskEnv(config.params as Record<string, unknown> | undefined, deps.interpolator.evaluate(plan.params, ctx.state) as Record<string, unknown> | undefined);
 
   const container = await deps.runtime.createContainer(
     {
@@ -149,7 +150,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       inputs,
       outputs,
       caches,
-      env,
+      secretEnv: params,
     },
     ctx.signal,
   );

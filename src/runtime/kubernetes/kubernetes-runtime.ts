@@ -12,7 +12,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KubeConfig, V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1ContainerStatus, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { Artifact } from '../../engine/run-state.ts';
 import type { Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
 import { buildVolumesDir, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
@@ -20,7 +20,7 @@ import { DEFAULT_RETRY, errorStatus, KubeClient, loadKubeConfig, resolveNamespac
 import type { KubernetesRuntimeConfig } from './config.ts';
 import { execCollect, ExecInterrupted, startExec } from './exec.ts';
 import { LABELS } from './naming.ts';
-import { BUSYBOX, CONTAINERS, execCommands, inside, needsArtifactSidecar, podSpec, processCommand, resourceScriptProcess, signalCommand, streamOutCommand, type ExecPlan } from './pod-spec.ts';
+import { BUSYBOX, CONTAINERS, envSecretName, execCommands, inside, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, streamOutCommand, type ExecPlan } from './pod-spec.ts';
 import { PodWatcher, type PodUpdate } from './pod-watcher.ts';
 import { pullSecret, pullSecretName } from './pull-secret.ts';
 
@@ -101,7 +101,9 @@ export class KubernetesRuntime implements Runtime {
     await this.watcher.start();
     this.live.add(name);
     const container = new KubernetesContainer(this, spec, name, plan);
+    const envSecret = stepEnvSecret(spec, pod);
     try {
+      if (envSecret) await this.createSecret(envSecret, signal);
       const started = this.waitForRunning(name, pod, signal);
       // a rejection before we await it must not be unhandled
       started.catch(() => undefined);
@@ -116,13 +118,26 @@ export class KubernetesRuntime implements Runtime {
       }, signal);
       this.logger.info({ pod: name, handle: spec.handle }, 'pod created');
       const running = await started;
+      // the step container has its env: the values need not stay anywhere
+      if (envSecret) await this.deleteSecret(envSecretName(name));
       container.imageId = running.status?.containerStatuses?.find((c) => c.name === CONTAINERS.step)?.imageID || undefined;
       await container.prepare(signal);
       return container;
     } catch (err) {
       await container.abandon(!signal.aborted);
+      if (envSecret) await this.deleteSecret(envSecretName(name)).catch(() => undefined);
       throw err;
     }
+  }
+
+  private async createSecret(secret: V1Secret, signal: AbortSignal): Promise<void> {
+    await this.client.call({ verb: 'create', resource: 'secrets' }, async () => {
+      try {
+        await this.client.core.createNamespacedSecret({ namespace: this.namespace, body: secret });
+      } catch (err) {
+        if (errorStatus(err) !== 409) throw err; // a retried create whose first attempt went through, or a shared pull secret
+      }
+    }, signal);
   }
 
   private async ensurePullSecret(spec: ContainerSpec, creds: { registry: string; username: string; password: string }, signal: AbortSignal): Promise<string> {
@@ -142,13 +157,7 @@ export class KubernetesRuntime implements Runtime {
       creds,
       this.namespace,
     );
-    await this.client.call({ verb: 'create', resource: 'secrets' }, async () => {
-      try {
-        await this.client.core.createNamespacedSecret({ namespace: this.namespace, body: secret });
-      } catch (err) {
-        if (errorStatus(err) !== 409) throw err; // already there: another step of the build made it
-      }
-    }, signal);
+    await this.createSecret(secret, signal); // already there (409): another step of the build made it
     const set = known ?? new Set<string>();
     set.add(name);
     this.buildSecrets.set(buildId, set);
@@ -309,6 +318,8 @@ export class KubernetesRuntime implements Runtime {
       const raw = pod.metadata?.labels?.[LABELS.buildId];
       const buildId = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
       const secrets = (pod.spec?.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((s) => s.startsWith('jetway-pull-') && !this.config.imagePullSecrets.includes(s));
+      // an env secret is left only when a web node stopped between creating it and the pod running
+      if (pod.spec?.containers.some((c) => c.env?.some((e) => e.valueFrom?.secretKeyRef?.name === envSecretName(name)))) secrets.push(envSecretName(name));
       candidates.push({ name, buildId, secrets });
     }
     if (candidates.length === 0) return [];

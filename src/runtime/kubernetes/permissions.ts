@@ -41,9 +41,9 @@ export const RUNTIME_PERMISSIONS: readonly Permission[] = [
     resource: 'secrets',
     verbs: ['create', 'get', 'delete'],
     why: {
-      create: "a build's pull secret for a private registry-image (decision 10)",
+      create: "a build's pull secret for a private registry-image (decision 10); a task pod's env secret (its params)",
       get: 'find a build pull secret that already exists (reused by the build\'s pods)',
-      delete: "remove a build's pull secret with its pods",
+      delete: "remove a build's pull secret with its pods; a task pod's env secret once the pod runs",
     },
   },
   {

@@ -14,10 +14,10 @@
 //    without a shell or tar works, and no ReadWriteMany volume or node affinity is needed.
 //    A pod with no inputs, outputs or caches (a check) has no sidecar.
 import { posix } from 'node:path';
-import type { V1Container, V1EnvVar, V1Pod, V1ResourceRequirements, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1EnvVar, V1Pod, V1ResourceRequirements, V1Secret, V1Volume } from '@kubernetes/client-node';
 import type { ContainerImage, ContainerSpec, ProcessSpec } from '../runtime.ts';
 import { imageProblem, type KubernetesRuntimeConfig } from './config.ts';
-import { podAnnotations, podLabels, podName, workDirFor } from './naming.ts';
+import { LABELS, podAnnotations, podLabels, podName, workDirFor } from './naming.ts';
 
 export const CONTAINERS = {
   tools: 'jetway-tools',
@@ -57,6 +57,38 @@ export class PodSpecError extends Error {
 export interface PodSpecExtra {
   /** the build's pull secret (decision 10) when the step's image came from a registry-image source with credentials */
   pullSecretName?: string;
+}
+
+/** The name of a pod's env Secret (stepEnvSecret). */
+export function envSecretName(podName: string): string {
+  return `${podName}-env`;
+}
+
+/** The key of the i-th secret env var in the pod's env Secret (env names need not be valid Secret keys). */
+const envSecretKey = (i: number): string => `env-${i}`;
+
+/**
+ * The Secret holding a step's secretEnv values (a task's params), or undefined when it has none.
+ * The pod reads them through secretKeyRef, so `kubectl get pod -o yaml` (and anything else that
+ * can read pods, not secrets) never shows them. Create it before the pod; it can go as soon as
+ * the step container runs (restartPolicy Never: its env is never read again).
+ */
+export function stepEnvSecret(spec: ContainerSpec, pod: V1Pod): V1Secret | undefined {
+  const entries = Object.entries(spec.secretEnv ?? {});
+  if (entries.length === 0) return undefined;
+  const podName = pod.metadata?.name ?? '';
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: envSecretName(podName),
+      ...(pod.metadata?.namespace !== undefined ? { namespace: pod.metadata.namespace } : {}),
+      labels: { ...pod.metadata?.labels, [LABELS.purpose]: 'step-env' },
+      annotations: { 'jetway.dev/pod': podName },
+    },
+    data: Object.fromEntries(entries.map(([, value], i) => [envSecretKey(i), Buffer.from(value, 'utf8').toString('base64')])),
+  };
 }
 
 /** A command for the exec API: the container it runs in and its argv. */
@@ -123,7 +155,7 @@ export function podSpec(spec: ContainerSpec, cfg: KubernetesRuntimeConfig, extra
     image,
     command: [BUSYBOX, 'sh', '-c', `trap 'exit 0' TERM; ${BUSYBOX} sleep ${IDLE_SECONDS} & wait`],
     workingDir: workDir,
-    env: envVars(spec.env ?? {}),
+    env: stepEnv(spec, podName(spec.metadata, spec.handle)),
     volumeMounts: [
       { name: VOLUMES.tools, mountPath: TOOLS_DIR, readOnly: true },
       { name: VOLUMES.run, mountPath: RUN_DIR },
@@ -308,10 +340,18 @@ export function envNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-function envVars(env: Record<string, string>): V1EnvVar[] {
-  return Object.entries(env).map(([name, value]) => {
+/** The step container's env: plain values, then the secret ones by reference (they win: Kubernetes takes the last of a name). */
+function stepEnv(spec: ContainerSpec, pod: string): V1EnvVar[] {
+  const secret = Object.keys(spec.secretEnv ?? {});
+  const env: V1EnvVar[] = [
+    ...Object.entries(spec.env ?? {})
+      .filter(([name]) => !secret.includes(name))
+      .map(([name, value]) => ({ name, value })),
+    ...secret.map((name, i) => ({ name, valueFrom: { secretKeyRef: { name: envSecretName(pod), key: envSecretKey(i) } } })),
+  ];
+  for (const { name } of env) {
     const problem = envNameProblem(name);
     if (problem) throw new PodSpecError(problem);
-    return { name, value };
-  });
+  }
+  return env;
 }

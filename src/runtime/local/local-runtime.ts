@@ -96,7 +96,7 @@ class LocalContainer implements Container {
       }
       const child = spawn(proc.path, proc.args ?? [], {
         cwd: proc.dir ? inside(this.workDir, proc.dir) : this.workDir,
-        env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...this.spec.env, ...proc.env },
+        env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...this.spec.env, ...this.spec.secretEnv, ...proc.env },
         // its own process group, so cancelling kills whatever it started too
         detached: true,
         stdio: ['pipe', 'pipe', 'pipe'],

@@ -6,11 +6,13 @@ import {
   BUSYBOX,
   PodSpecError,
   cpuMillicores,
+  envSecretName,
   execCommands,
   podSpec,
   processCommand,
   resourceScriptProcess,
   signalCommand,
+  stepEnvSecret,
   stepImage,
 } from '../../../src/runtime/kubernetes/pod-spec.ts';
 import type { ContainerSpec } from '../../../src/runtime/runtime.ts';
@@ -141,6 +143,29 @@ test('privileged, limits and env reach the step container only', () => {
 
   assert.throws(() => podSpec(spec({ env: { 'A=B': 'x' } }), cfg), PodSpecError);
   assert.throws(() => podSpec(spec({ env: { '': 'x' } }), cfg), PodSpecError);
+});
+
+test('secretEnv: values in a Secret of the pod, read by secretKeyRef; they win over plain env of the same name', () => {
+  const s = spec({ env: { BUILD_ID: '33', TOKEN: 'plain-loses' }, secretEnv: { TOKEN: 's3cr3t', 'dotted.name-x': 'two words', EMPTY: '' } });
+  const pod = assertValidObject(podSpec(s, cfg));
+  const podName = pod.metadata!.name!;
+  assert.doesNotMatch(JSON.stringify(pod), /s3cr3t|two words|plain-loses/);
+  assert.deepEqual(container(pod, 'step').env, [
+    { name: 'BUILD_ID', value: '33' },
+    { name: 'TOKEN', valueFrom: { secretKeyRef: { name: `${podName}-env`, key: 'env-0' } } },
+    { name: 'dotted.name-x', valueFrom: { secretKeyRef: { name: `${podName}-env`, key: 'env-1' } } },
+    { name: 'EMPTY', valueFrom: { secretKeyRef: { name: `${podName}-env`, key: 'env-2' } } },
+  ]);
+  const secret = assertValidObject(stepEnvSecret(s, pod)!);
+  assert.equal(secret.metadata?.name, envSecretName(podName));
+  assert.equal(secret.metadata?.namespace, 'ci');
+  assert.equal(secret.metadata?.labels?.['jetway.dev/build-id'], '33');
+  assert.equal(secret.metadata?.labels?.['jetway.dev/purpose'], 'step-env');
+  const values = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  assert.deepEqual(values, { 'env-0': 's3cr3t', 'env-1': 'two words', 'env-2': '' });
+  // no secret env, no Secret
+  assert.equal(stepEnvSecret(spec({ env: { A: 'b' } }), pod), undefined);
+  assert.throws(() => podSpec(spec({ secretEnv: { 'A=B': 'x' } }), cfg), PodSpecError);
 });
 
 test('cpu shares to millicores: 1024 shares is one CPU, rounded up, 0 is no limit', () => {
