@@ -1,6 +1,7 @@
 // `npm run bench`: runs every benchmark on a Postgres of its own and prints a table;
 // `npm run --silent bench -- --json FILE` also writes the figures as JSON; `--quick` runs
 // fewer iterations.
+import './quiet.ts';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -57,8 +58,6 @@ function format(value: BenchResult['value'], unit: string): string {
     .join(', ');
 }
 
-// the in-process test infrastructure some benchmarks use logs at info otherwise
-process.env.JETWAY_LOG_LEVEL ??= 'warn';
 const args = parseArgs(process.argv.slice(2));
 const dir = mkdtempSync(join(tmpdir(), 'jetway-bench-'));
 chmodSync(dir, 0o755);
