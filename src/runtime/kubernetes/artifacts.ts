@@ -53,7 +53,7 @@ export async function streamOutToDir(client: KubeClient, pod: string, cmd: ExecC
   let unpackError: unknown;
   unpack.on('error', (e: unknown) => (unpackError ??= e));
   const err: Buffer[] = [];
-  const handle = await startExec(client, pod, cmd, { stdout: (c) => unpack.write(c), stderr: (c) => err.push(c) }, signal);
+  const handle = await startExec(client, pod, cmd, { stdout: unpack, stderr: (c) => err.push(c) }, signal);
   let code: number;
   try {
     code = await handle.done;
@@ -78,7 +78,7 @@ export async function streamOutToFile(client: KubeClient, pod: string, cmd: Exec
   const out = createWriteStream(partial);
   const err: Buffer[] = [];
   try {
-    const handle = await startExec(client, pod, cmd, { stdout: (c) => out.write(c), stderr: (c) => err.push(c) }, signal);
+    const handle = await startExec(client, pod, cmd, { stdout: out, stderr: (c) => err.push(c) }, signal);
     const code = await handle.done;
     out.end();
     await finished(out);

@@ -6,11 +6,25 @@ import { Exec, type V1Status } from '@kubernetes/client-node';
 import type { KubeClient } from './client.ts';
 import type { ExecCommand } from './pod-spec.ts';
 
+/** Where output goes that may be large (an artifact's tar stream): it says when it is full. */
+export interface OutputStream {
+  write(chunk: Buffer): boolean;
+  once(event: 'drain' | 'error' | 'close', listener: () => void): unknown;
+  removeListener(event: 'drain' | 'error' | 'close', listener: () => void): unknown;
+}
+
 export interface ExecIO {
   /** a buffer, a stream (piped), or nothing (stdin closed at once) */
   stdin?: string | Buffer | Readable;
-  stdout?: (chunk: Buffer) => void;
-  stderr?: (chunk: Buffer) => void;
+  /** a function (small output), or a stream: while a stream is full the connection is paused (backpressure) */
+  stdout?: ((chunk: Buffer) => void) | OutputStream;
+  stderr?: ((chunk: Buffer) => void) | OutputStream;
+}
+
+/** The part of the exec WebSocket that backpressure needs (ws pauses reading from the socket). */
+interface Pausable {
+  pause(): void;
+  resume(): void;
 }
 
 export interface ExecHandle {
@@ -36,11 +50,30 @@ export function exitCodeOf(status: V1Status): number {
   throw new Error(`exec failed: ${status.message ?? status.reason ?? JSON.stringify(status)}`);
 }
 
-function sink(fn: ((chunk: Buffer) => void) | undefined): Writable {
+/**
+ * The Writable client-node writes a channel into. client-node ignores write()'s return value, so
+ * a full target stream pauses the WebSocket itself until the target drains; otherwise a large
+ * output would pile up in memory faster than it is unpacked or written.
+ */
+export function outputSink(target: ExecIO['stdout'], connection: { socket?: Pausable }): Writable {
+  let paused = false;
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
       try {
-        fn?.(Buffer.from(chunk));
+        if (typeof target === 'function') target(Buffer.from(chunk));
+        else if (target && !target.write(Buffer.from(chunk)) && !paused && connection.socket) {
+          const socket = connection.socket;
+          paused = true;
+          socket.pause();
+          // a target that failed or closed never drains: the exec must still end
+          const events = ['drain', 'error', 'close'] as const;
+          const resume = (): void => {
+            for (const event of events) target.removeListener(event, resume);
+            paused = false;
+            socket.resume();
+          };
+          for (const event of events) target.once(event, resume);
+        }
         callback();
       } catch (err) {
         callback(err instanceof Error ? err : new Error(String(err)));
@@ -54,14 +87,16 @@ export async function startExec(client: KubeClient, pod: string, cmd: ExecComman
   const exec = new Exec(client.kc);
   let resolveStatus!: (status: V1Status) => void;
   const statusPromise = new Promise<V1Status>((resolve) => (resolveStatus = resolve));
-  const stdout = sink(io.stdout);
-  const stderr = sink(io.stderr);
+  const connection: { socket?: Pausable } = {};
+  const stdout = outputSink(io.stdout, connection);
+  const stderr = outputSink(io.stderr, connection);
   // The stdin stream is created per attempt: a failed attempt must not consume it.
   const ws = await client.call(
     { verb: 'create', resource: 'pods/exec' },
     async () => {
       const stdin = new PassThrough();
       const socket = await exec.exec(client.namespace, pod, cmd.container, cmd.command, stdout, stderr, stdin, false, (s) => resolveStatus(s));
+      connection.socket = socket;
       return { socket, stdin };
     },
     signal,
