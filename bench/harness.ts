@@ -22,6 +22,8 @@ export interface BenchResult {
   table?: string;
   /** the runs behind a median figure: their spread is printed and written as `noise` */
   samples?: number[];
+  /** further top-level keys the same run measured, written and printed beside `key` */
+  extra?: Record<string, BenchValue>;
 }
 
 export function percentile(samples: readonly number[], p: number): number {

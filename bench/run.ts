@@ -89,14 +89,15 @@ try {
     results.push(result);
     const noise = result.samples && result.samples.length > 1 ? spread(result.samples) : undefined;
     const line = `  ${result.key}: ${format(result.value, result.unit)}${noise ? `\n  noise: ±${noise.pct}% (the samples behind it: ${result.samples!.join(', ')})` : ''}`;
-    console.log(`${result.title}\n${result.table ?? line}`);
+    const extra = Object.entries(result.extra ?? {}).map(([k, v]) => `\n  ${k}: ${format(v, '')}`.trimEnd()).join('');
+    console.log(`${result.title}\n${result.table ?? line}${extra}`);
   }
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
   console.log(`\nmachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gb} GiB, Node ${machine.node}`);
   if (args.json) {
     // noise: how far the runs behind each median figure spread (benchmarks with nested figures carry their own)
     const noise = Object.fromEntries(results.filter((r) => r.samples && r.samples.length > 1).map((r) => [r.key, { samples: r.samples, ...spread(r.samples!) }]));
-    writeFileSync(args.json, JSON.stringify({ machine, ...Object.fromEntries(results.map((r) => [r.key, r.value])), noise }, null, 2) + '\n');
+    writeFileSync(args.json, JSON.stringify({ machine, ...Object.fromEntries(results.flatMap((r) => [[r.key, r.value], ...Object.entries(r.extra ?? {})])), noise }, null, 2) + '\n');
     console.log(`figures written to ${args.json}`);
   }
 } catch (err) {
