@@ -1,7 +1,8 @@
 // The web API (concourse-core §7.2): a fastify instance, not listening, so that `jetway web`
 // can mount it next to the scheduler, checker and engine, and tests can inject requests or
 // listen on a port. Every route is under /api/v1 and needs a bearer token from
-// `POST /api/v1/token`, except /health, /info and /token.
+// `POST /api/v1/token`, except /health, /info and /token. The web UI (src/ui) is served from
+// the same instance at `/` and /ui/, without a token: its page logs in through the API.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { LocalAuth } from './auth.ts';
 import { installErrorHandlers } from './errors.ts';
@@ -13,6 +14,7 @@ import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 import { registerBuildRoutes } from './routes/builds.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
+import { registerUi } from '../ui/server.ts';
 
 export type { ApiServerOptions } from './context.ts';
 
@@ -59,5 +61,6 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     },
     { prefix: '/api/v1' },
   );
+  registerUi(app);
   return app;
 }

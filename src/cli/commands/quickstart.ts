@@ -95,6 +95,7 @@ export function registerQuickstart(program: Command, io: CliIO): void {
         [
           '',
           `Jetway is running at ${node.url}`,
+          `  web UI:   ${node.url}/ (log in as the user below)`,
           `  user:     ${creds.username}`,
           `  password: ${creds.password}`,
           '  target:   quickstart (saved in ~/.jetwayrc), e.g. `jetway -t quickstart builds`',

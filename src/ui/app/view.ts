@@ -1,0 +1,138 @@
+// What a page gets while it is shown: the API, the team, its place in the layout, and polling
+// and streaming that stop by themselves when the user goes to another page.
+import { ApiError, type Api } from './api.ts';
+import { append, h, type Children } from './dom.ts';
+
+export interface Crumb {
+  label: string;
+  href?: string;
+}
+
+export class ViewContext {
+  private readonly controller = new AbortController();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly banner: HTMLElement;
+  /** the page's content */
+  readonly content: HTMLElement;
+
+  constructor(
+    readonly api: Api,
+    readonly team: string,
+    private readonly main: HTMLElement,
+    private readonly setHeader: (crumbs: Crumb[]) => void,
+  ) {
+    this.banner = h('div', { class: 'banner', role: 'alert', hidden: true });
+    this.content = h('div', { class: 'page' });
+    main.replaceChildren(this.banner, this.content);
+  }
+
+  /** Aborted when the user leaves the page: pending requests and streams end with it. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get active(): boolean {
+    return !this.controller.signal.aborted;
+  }
+
+  dispose(): void {
+    this.controller.abort();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** The page title (document title and breadcrumbs). */
+  title(crumbs: Crumb[]): void {
+    document.title = [...crumbs.map((c) => c.label).reverse(), 'Jetway'].join(' - ');
+    this.setHeader(crumbs);
+  }
+
+  /** Shows a problem above the page (undefined hides it). */
+  problem(message: string | undefined): void {
+    this.banner.hidden = message === undefined;
+    this.banner.textContent = message ?? '';
+  }
+
+  /** Waits ms (ends early, without error, when the page is left). */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.active) return resolve();
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.add(t);
+      this.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /**
+   * Runs fn now and then every ms while the page is shown; a failure shows in the banner and
+   * the next round tries again. Returns a function that runs it at once (after an action).
+   */
+  poll(ms: number, fn: () => Promise<void>): () => Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let running: Promise<void> | undefined;
+    const round = async (): Promise<void> => {
+      if (!this.active) return;
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+      }
+      try {
+        await fn();
+        if (this.active) this.problem(undefined);
+      } catch (err) {
+        if (this.active && !(err instanceof ApiError && err.status === 401)) this.problem(describeError(err));
+      }
+      if (!this.active) return;
+      timer = setTimeout(() => void (running = round()), ms);
+      this.timers.add(timer);
+    };
+    running = round();
+    return async () => {
+      await running;
+      await (running = round());
+    };
+  }
+
+  /** Runs a user's action (a button): its failure shows in the banner; the button is disabled meanwhile. */
+  async action(button: HTMLButtonElement | undefined, fn: () => Promise<void>): Promise<void> {
+    if (button) button.disabled = true;
+    try {
+      await fn();
+      if (this.active) this.problem(undefined);
+    } catch (err) {
+      if (this.active && !(err instanceof ApiError && err.status === 401)) this.problem(describeError(err));
+    } finally {
+      if (button) button.disabled = false;
+    }
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) return `${err.message} (HTTP ${err.status})`;
+  if (err instanceof TypeError) return `cannot reach the Jetway server (${err.message}); retrying`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Re-renders a region only when the data behind it changed, so focus and selection survive polling. */
+export class Region {
+  private key = '';
+  constructor(readonly element: HTMLElement) {}
+
+  update(data: unknown, render: () => Children): void {
+    const key = JSON.stringify(data);
+    if (key === this.key) return;
+    this.key = key;
+    this.element.replaceChildren();
+    append(this.element, render());
+  }
+}
+
+/** A button (type=button) with a click action. */
+export function button(label: string, onClick: (b: HTMLButtonElement) => void, attrs: Record<string, string | boolean | undefined> = {}): HTMLButtonElement {
+  const b = h('button', { type: 'button', ...attrs }, label);
+  b.addEventListener('click', () => onClick(b));
+  return b;
+}

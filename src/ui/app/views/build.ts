@@ -1,0 +1,234 @@
+// A build: its status and times, and its event stream rendered as Concourse's build page does,
+// one collapsible section per step of the plan with the step's status and log, errors in red;
+// it follows a running build live (and resumes the stream where it broke). Abort and rerun.
+import type { Build } from '../api-types.ts';
+import { ApiError } from '../api.ts';
+import { BuildView, expandedByDefault, stepTitle, type BuildViewChange, type StepView } from '../build-view.ts';
+import type { AnsiSegment } from '../ansi.ts';
+import { h, timeElement } from '../dom.ts';
+import { pipelineApiPath, routeHash } from '../routes.ts';
+import { isFinished, statusClass } from '../status.ts';
+import { buildDuration, formatDuration } from '../time.ts';
+import { button, describeError, Region, type Crumb, type ViewContext } from '../view.ts';
+
+const POLL_MS = 2000;
+
+interface StepElements {
+  root: HTMLElement;
+  toggle: HTMLButtonElement;
+  status: HTMLElement;
+  duration: HTMLElement;
+  body: HTMLElement;
+  details: HTMLElement;
+  log: HTMLPreElement;
+  errors: HTMLElement;
+}
+
+export function buildView(ctx: ViewContext, id: number): void {
+  ctx.title([{ label: `build ${id}` }]);
+  const header = new Region(h('div', { class: 'page-header build-header' }));
+  const waiting = h('p', { class: 'muted', 'data-waiting': true }, 'Waiting for the build to start…');
+  const stepsEl = h('div', { class: 'steps', 'aria-live': 'off' });
+  ctx.content.replaceChildren(header.element, waiting, stepsEl);
+
+  let build: Build | undefined;
+  let view: BuildView | undefined;
+  let following = false;
+  let ended = false;
+  /** the stream has ended and the finished build's record is shown */
+  let settled = false;
+  const elements = new Map<string, StepElements>();
+  /** sections the user opened or closed: their choice wins over the defaults */
+  const chosen = new Map<string, boolean>();
+
+  // the running time ticks apart from the rest, so the buttons are not redrawn (and keep focus)
+  const durationEl = h('dd', null);
+  const renderHeader = (b: Build): void => {
+    const finished = isFinished(b.status);
+    durationEl.textContent = buildDuration(b, Date.now()) ?? 'n/a';
+    header.update(b, () => {
+      const crumbs: Crumb[] = [];
+      if (b.pipeline_name) crumbs.push({ label: b.pipeline_name, href: routeHash({ page: 'pipeline', pipeline: b.pipeline_name }) });
+      if (b.pipeline_name && b.job_name) crumbs.push({ label: b.job_name, href: routeHash({ page: 'job', pipeline: b.pipeline_name, job: b.job_name }) });
+      crumbs.push({ label: b.job_name ? `#${b.name}` : `build ${b.id}` });
+      ctx.title(crumbs);
+      const title = b.job_name ? `${b.job_name} #${b.name}` : `build ${b.id}`;
+      return [
+        h('h1', null, title, ' ', h('span', { class: `badge ${statusClass(b.status)}`, 'data-build-status': b.status }, b.status)),
+        h(
+          'dl',
+          { class: 'build-times' },
+          h('dt', null, 'started'),
+          h('dd', null, timeElement(b.start_time)),
+          h('dt', null, 'finished'),
+          h('dd', null, timeElement(b.end_time)),
+          h('dt', null, 'duration'),
+          durationEl,
+          b.created_by ? [h('dt', null, 'by'), h('dd', null, b.created_by)] : null,
+          b.rerun_of ? [h('dt', null, 'rerun of'), h('dd', null, h('a', { href: routeHash({ page: 'build', id: b.rerun_of.id }) }, `#${b.rerun_of.name}`))] : null,
+        ),
+        h(
+          'div',
+          { class: 'actions' },
+          finished
+            ? null
+            : button('abort', (btn) =>
+                void ctx.action(btn, async () => {
+                  await ctx.api.send('PUT', `/builds/${b.id}/abort`);
+                  await refresh();
+                }),
+              ),
+          finished && b.pipeline_name && b.job_name
+            ? button('rerun', (btn) =>
+                void ctx.action(btn, async () => {
+                  const path = `${pipelineApiPath(b.team_name, b.pipeline_name!)}/jobs/${encodeURIComponent(b.job_name!)}/builds/${encodeURIComponent(b.name)}`;
+                  const rerun = await ctx.api.send<Build>('POST', path);
+                  if (rerun) location.hash = routeHash({ page: 'build', id: rerun.id });
+                }),
+              )
+            : null,
+        ),
+      ];
+    });
+  };
+
+  const follow = async (): Promise<void> => {
+    let plan: unknown = null;
+    try {
+      plan = (await ctx.api.get<{ plan: unknown }>(`/builds/${id}/plan`, ctx.signal)).plan;
+    } catch (err) {
+      if (!ctx.active || (err instanceof ApiError && err.status === 401)) return;
+      // no plan (a build that errored before it had one): the events still show, as the build's
+      if (!(err instanceof ApiError && err.status === 404)) ctx.problem(describeError(err));
+    }
+    const v = new BuildView(plan);
+    view = v;
+    waiting.remove();
+    renderSteps();
+    let lastEventId = -1;
+    while (ctx.active) {
+      try {
+        const done = await ctx.api.streamEvents(
+          id,
+          lastEventId,
+          {
+            onEvents: (events) => {
+              const atBottom = window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 48;
+              for (const e of events) {
+                lastEventId = e.event_id !== undefined ? Number(e.event_id) : lastEventId + 1;
+                apply(v.apply(e));
+              }
+              // keep the newest output in sight while the user has not scrolled up
+              if (atBottom && build && !isFinished(build.status)) window.scrollTo(0, document.documentElement.scrollHeight);
+            },
+          },
+          ctx.signal,
+        );
+        if (done) {
+          ended = true;
+          break;
+        }
+      } catch (err) {
+        if (!ctx.active || (err instanceof ApiError && err.status === 401)) return;
+        ctx.problem(`the build's event stream broke (${describeError(err)}); reconnecting`);
+      }
+      await ctx.sleep(1000);
+    }
+    if (ctx.active) await refresh();
+  };
+
+  const apply = (changes: BuildViewChange[]): void => {
+    for (const c of changes) {
+      if (c.type === 'structure') renderSteps();
+      else if (c.type === 'step') updateStep(c.step);
+      else if (c.type === 'log') appendLog(elementsOf(c.step).log, c.segments);
+      else if (c.type === 'status' && build && build.status !== c.status) {
+        build = { ...build, status: c.status };
+        renderHeader(build);
+        if (isFinished(c.status)) void refresh(); // the end time
+      }
+    }
+  };
+
+  const renderSteps = (): void => {
+    if (!view) return;
+    const steps = view.visibleSteps();
+    stepsEl.replaceChildren(...steps.map((s) => elementsOf(s).root));
+    if (steps.length === 0) stepsEl.replaceChildren(h('p', { class: 'muted' }, 'This build has no steps.'));
+  };
+
+  const isOpen = (step: StepView): boolean => chosen.get(step.id) ?? expandedByDefault(step);
+
+  const elementsOf = (step: StepView): StepElements => {
+    const known = elements.get(step.id);
+    if (known) return known;
+    const bodyId = `step-body-${elements.size}`;
+    const status = h('span', { class: 'step-status' });
+    const duration = h('span', { class: 'step-duration muted' });
+    const toggle = h(
+      'button',
+      { type: 'button', class: 'step-header', 'aria-controls': bodyId, 'aria-expanded': 'false' },
+      step.label ? h('span', { class: 'step-label' }, `${step.label}:`) : null,
+      h('span', { class: 'step-title' }, stepTitle(step)),
+      duration,
+      status,
+    );
+    const details = h('div', { class: 'step-details' });
+    const log = h('pre', { class: 'log' });
+    const errors = h('div', { class: 'step-errors' });
+    const body = h('div', { class: 'step-body', id: bodyId, hidden: true }, details, log, errors);
+    const root = h('section', { class: `step depth-${Math.min(step.depth, 6)}`, 'data-step': stepTitle(step), 'data-step-id': step.id }, toggle, body);
+    toggle.addEventListener('click', () => {
+      chosen.set(step.id, !isOpen(step));
+      updateStep(step);
+    });
+    const els: StepElements = { root, toggle, status, duration, body, details, log, errors };
+    elements.set(step.id, els);
+    appendLog(log, step.segments);
+    updateStep(step);
+    return els;
+  };
+
+  const updateStep = (step: StepView): void => {
+    const els = elementsOf(step);
+    const open = isOpen(step);
+    els.root.className = `step depth-${Math.min(step.depth, 6)} step-${step.status}`;
+    els.root.setAttribute('data-status', step.status);
+    els.toggle.setAttribute('aria-expanded', String(open));
+    els.body.hidden = !open;
+    els.status.textContent = step.kind === 'build' ? '' : step.status;
+    els.duration.textContent =
+      step.startTime !== undefined && step.finishTime !== undefined ? formatDuration(step.finishTime - step.startTime) : '';
+    const rows: HTMLElement[] = [];
+    if (step.version) rows.push(h('tr', null, h('th', { scope: 'row' }, 'version'), h('td', null, formatVersion(step.version))));
+    for (const m of step.metadata ?? []) rows.push(h('tr', null, h('th', { scope: 'row' }, m.name), h('td', null, m.value)));
+    els.details.replaceChildren(...(rows.length > 0 ? [h('table', { class: 'metadata' }, h('tbody', null, rows))] : []));
+    els.errors.replaceChildren(...step.errors.map((e) => h('p', { class: 'step-error', role: 'alert' }, e)));
+  };
+
+  // last: the first round runs at once and uses everything above
+  const refresh = ctx.poll(POLL_MS, async () => {
+    if (settled) return; // nothing changes any more
+    build = await ctx.api.get<Build>(`/builds/${id}`, ctx.signal);
+    renderHeader(build);
+    // the stream's own status events lead; the record's status only settles the steps at the end
+    if (ended && view) apply(view.setStatus(build.status));
+    if (ended && isFinished(build.status)) settled = true;
+    if (!following && build.status !== 'pending') {
+      following = true;
+      void follow();
+    }
+  });
+}
+
+function appendLog(pre: HTMLPreElement, segments: AnsiSegment[]): void {
+  for (const s of segments) {
+    pre.appendChild(s.classes === '' ? document.createTextNode(s.text) : h('span', { class: s.classes }, s.text));
+  }
+}
+
+function formatVersion(v: Record<string, string>): string {
+  return Object.entries(v)
+    .map(([k, x]) => `${k}: ${x}`)
+    .join(', ');
+}

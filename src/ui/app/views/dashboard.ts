@@ -1,0 +1,89 @@
+// The dashboard: every pipeline of the team as a card, its jobs as boxes coloured by their
+// latest build, in the columns of the pipeline page; the card's colour is the pipeline's.
+import type { Job, Pipeline } from '../api-types.ts';
+import { h } from '../dom.ts';
+import { jobColumns } from '../layout.ts';
+import { pipelineApiPath, routeHash } from '../routes.ts';
+import { jobIsRunning, jobStatus, pipelineStatus, statusClass, statusLabel } from '../status.ts';
+import { formatAgo } from '../time.ts';
+import { ApiError } from '../api.ts';
+import { describeError, Region, type ViewContext } from '../view.ts';
+
+const POLL_MS = 4000;
+
+export function dashboardView(ctx: ViewContext): void {
+  ctx.title([{ label: 'pipelines' }]);
+  const cards = new Region(h('div', { class: 'dashboard' }));
+  ctx.content.replaceChildren(h('h1', null, 'Pipelines'), cards.element);
+  ctx.poll(POLL_MS, async () => {
+    const pipelines = await ctx.api.get<Pipeline[]>(`/teams/${encodeURIComponent(ctx.team)}/pipelines`, ctx.signal);
+    // an instanced pipeline is named by its instance vars too; one pipeline's failure spoils only its card
+    const jobs = await Promise.all(
+      pipelines.map((p) =>
+        ctx.api
+          .get<Job[]>(`${pipelineApiPath(ctx.team, p.name)}/jobs${p.instance_vars ? `?vars=${encodeURIComponent(JSON.stringify(p.instance_vars))}` : ''}`, ctx.signal)
+          .catch((err: unknown) => {
+            if (err instanceof ApiError && err.status === 401) throw err;
+            return describeError(err);
+          }),
+      ),
+    );
+    const minute = Math.floor(Date.now() / 60_000); // the "ago" texts age
+    cards.update([pipelines, jobs, minute], () =>
+      pipelines.length === 0
+        ? h('p', { class: 'empty' }, 'No pipelines yet. Set one with: ', h('code', null, `jetway set-pipeline -t <target> -p <name> -c pipeline.yml`))
+        : pipelines.map((p, i) => pipelineCard(p, jobs[i] ?? [])),
+    );
+  });
+}
+
+function pipelineCard(p: Pipeline, loaded: Job[] | string): HTMLElement {
+  const jobs = typeof loaded === 'string' ? [] : loaded;
+  const status = pipelineStatus(p.paused, jobs);
+  const running = jobs.some(jobIsRunning);
+  const lastEnd = Math.max(0, ...jobs.map((j) => j.finished_build?.end_time ?? 0));
+  return h(
+    'article',
+    { class: `card ${statusClass(status)}${running ? ' running' : ''}`, 'data-pipeline': p.name, 'aria-label': `pipeline ${p.name}: ${statusLabel(status)}` },
+    h(
+      'header',
+      { class: 'card-header' },
+      h('a', { href: routeHash({ page: 'pipeline', pipeline: p.name }) }, p.name),
+      p.instance_vars ? h('span', { class: 'muted small' }, JSON.stringify(p.instance_vars)) : null,
+      p.paused ? h('span', { class: 'badge status-paused' }, 'paused') : null,
+    ),
+    h(
+      'div',
+      { class: 'card-jobs' },
+      typeof loaded === 'string'
+        ? h('span', { class: 'muted' }, `jobs not available: ${loaded}`)
+        : jobs.length === 0
+        ? h('span', { class: 'muted' }, 'no jobs')
+        : jobColumns(jobs).map((column) =>
+            h(
+              'div',
+              { class: 'card-column' },
+              column.map((j) => {
+                const s = jobStatus(j);
+                return h(
+                  'a',
+                  {
+                    class: `card-job ${statusClass(s)}${jobIsRunning(j) ? ' running' : ''}`,
+                    href: routeHash({ page: 'job', pipeline: p.name, job: j.name }),
+                    title: `${j.name}: ${statusLabel(s)}`,
+                    'data-job': j.name,
+                  },
+                  j.name,
+                );
+              }),
+            ),
+          ),
+    ),
+    h(
+      'footer',
+      { class: 'card-footer' },
+      h('span', { class: `status-text ${statusClass(status)}` }, running && status !== 'started' && status !== 'pending' ? `${statusLabel(status)}, running` : statusLabel(status)),
+      lastEnd > 0 ? h('span', { class: 'muted' }, formatAgo(lastEnd, Date.now())) : null,
+    ),
+  );
+}

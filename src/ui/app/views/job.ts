@@ -1,0 +1,86 @@
+// A job: its builds, newest first, with status and times; trigger a build (and follow it on the
+// build page, as Concourse does), pause and unpause the job.
+import type { Build, Job } from '../api-types.ts';
+import { h, timeElement } from '../dom.ts';
+import { pipelineApiPath, routeHash } from '../routes.ts';
+import { jobStatus, statusClass, statusLabel } from '../status.ts';
+import { buildDuration } from '../time.ts';
+import { button, Region, type ViewContext } from '../view.ts';
+
+const POLL_MS = 3000;
+
+export function jobView(ctx: ViewContext, pipeline: string, name: string): void {
+  const path = `${pipelineApiPath(ctx.team, pipeline)}/jobs/${encodeURIComponent(name)}`;
+  ctx.title([{ label: pipeline, href: routeHash({ page: 'pipeline', pipeline }) }, { label: name }]);
+  const header = new Region(h('div', { class: 'page-header' }));
+  const inputs = new Region(h('div', { class: 'job-inputs' }));
+  const builds = new Region(h('div', { class: 'builds' }));
+  ctx.content.replaceChildren(header.element, inputs.element, h('h2', null, 'Builds'), builds.element);
+
+  const refresh = ctx.poll(POLL_MS, async () => {
+    const [job, list] = await Promise.all([ctx.api.get<Job>(path, ctx.signal), ctx.api.get<Build[]>(`${path}/builds?limit=50`, ctx.signal)]);
+    const s = jobStatus(job);
+    header.update([job.paused, s, job.disable_manual_trigger], () => [
+      h('h1', null, name, ' ', h('span', { class: `badge ${statusClass(s)}` }, statusLabel(s))),
+      h(
+        'div',
+        { class: 'actions' },
+        button(
+          'trigger build',
+          (b) =>
+            void ctx.action(b, async () => {
+              const build = await ctx.api.send<Build>('POST', `${path}/builds`);
+              if (build) location.hash = routeHash({ page: 'build', id: build.id });
+            }),
+          job.disable_manual_trigger ? { disabled: true, title: 'manual triggering is disabled for this job' } : {},
+        ),
+        button(job.paused ? 'unpause job' : 'pause job', (b) =>
+          void ctx.action(b, async () => {
+            await ctx.api.send('PUT', `${path}/${job.paused ? 'unpause' : 'pause'}`);
+            await refresh();
+          }),
+        ),
+      ),
+    ]);
+    inputs.update(job.inputs, () =>
+      job.inputs.length === 0
+        ? null
+        : h(
+            'p',
+            { class: 'muted' },
+            'inputs: ',
+            job.inputs.map((i, n) => [
+              n > 0 ? ', ' : '',
+              h('a', { href: routeHash({ page: 'resource', pipeline, resource: i.resource }) }, i.name),
+              i.passed && i.passed.length > 0 ? ` (passed ${i.passed.join(', ')})` : '',
+            ]),
+          ),
+    );
+    const running = list.some((b) => b.status === 'started');
+    builds.update([list, running ? Math.floor(Date.now() / 5000) : 0], () =>
+      list.length === 0
+        ? h('p', { class: 'empty' }, 'No builds yet.')
+        : h(
+            'table',
+            { class: 'build-table' },
+            h('thead', null, h('tr', null, ['build', 'status', 'started', 'ended', 'duration', 'by'].map((c) => h('th', { scope: 'col' }, c)))),
+            h(
+              'tbody',
+              null,
+              list.map((b) =>
+                h(
+                  'tr',
+                  { 'data-build': b.name },
+                  h('td', null, h('a', { href: routeHash({ page: 'build', id: b.id }) }, `#${b.name}`)),
+                  h('td', null, h('span', { class: `badge ${statusClass(b.status)}` }, b.status)),
+                  h('td', null, timeElement(b.start_time)),
+                  h('td', null, timeElement(b.end_time)),
+                  h('td', null, buildDuration(b, Date.now()) ?? ''),
+                  h('td', null, b.created_by ?? ''),
+                ),
+              ),
+            ),
+          ),
+    );
+  });
+}
