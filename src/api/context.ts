@@ -7,6 +7,7 @@ import type { PipelineRef } from '../db/pipelines.ts';
 import type { Logger } from '../db/logger.ts';
 import type { BuildRecord } from '../db/builds.ts';
 import type { Version } from '../db/versions.ts';
+import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { AuthUser, LocalAuth } from './auth.ts';
 import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
 import { mustFindPipeline, type PageRequest, type PageResult, type PipelineView } from './queries.ts';
@@ -69,6 +70,8 @@ export interface ApiServerOptions {
   artifactsDir?: string;
   /** Largest accepted artifact upload in bytes (default 1 GiB). */
   artifactBodyLimit?: number;
+  /** The cluster's credential manager, when there is one: `check_creds` looks vars up there too. */
+  credentials?: CredentialManager;
 }
 
 declare module 'fastify' {

@@ -38,7 +38,9 @@ export interface LeafSteps {
   artifactInput(id: PlanId, plan: ArtifactInputPlan, ctx: StepContext): Promise<boolean>;
   artifactOutput(id: PlanId, plan: ArtifactOutputPlan, ctx: StepContext): Promise<boolean>;
   /** evaluates ((vars)) in a plan value at run time (across values); identity when absent */
-  evaluate?<T>(value: T, state: RunState): T;
+  evaluate?<T>(value: T, state: RunState): Promise<T>;
+  /** hides the build's secrets in a message (the build's error event); identity when absent */
+  redact?(text: string): string;
 }
 
 export class PlanExecutor {
@@ -228,12 +230,13 @@ export class PlanExecutor {
   }
 
   private async runAcross(id: PlanId, across: AcrossPlan, ctx: StepContext): Promise<boolean> {
-    const values = across.vars.map((v) => {
+    const values: unknown[][] = [];
+    for (const v of across.vars) {
       // values may be a var (`((.:list))` from load_var), known only now
-      const evaluated = this.leaves.evaluate ? this.leaves.evaluate(v.values, ctx.state) : v.values;
+      const evaluated = this.leaves.evaluate ? await this.leaves.evaluate(v.values, ctx.state) : v.values;
       if (!Array.isArray(evaluated)) throw new Error(`across var '${v.name}': values must be a list, got ${JSON.stringify(evaluated)}`);
-      return evaluated as unknown[];
-    });
+      values.push(evaluated as unknown[]);
+    }
     const combos = cartesian(values);
     const template = JSON.parse(across.substep_template) as Plan;
     const substeps = combos.map((_, i) => renumber(template, `${id}/${i}`));
@@ -299,7 +302,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildStatus> {
   } catch (error) {
     const status = buildStatusOf({ error: opts.signal.aborted && !isAbort(error) ? new BuildAborted() : error });
     if (status === 'errored') {
-      await emit(buildEvent('error', { time: unixNow(), origin: { id: opts.plan.id }, message: errorMessage(error) }));
+      const message = errorMessage(error);
+      await emit(buildEvent('error', { time: unixNow(), origin: { id: opts.plan.id }, message: opts.leaves.redact ? opts.leaves.redact(message) : message }));
     }
     return status;
   }

@@ -10,7 +10,8 @@ import { buildEvent, unixNow, type BuildEvent, type BuildStatus, type EventSink 
 import { errorMessage, runBuild } from './exec.ts';
 import { BuildAborted } from './outcome.ts';
 import { BuildSteps, type BuildRecorder, type StepDeps } from './steps/index.ts';
-import { createInterpolator, Redactor, VarSources, type VarLookup } from './vars.ts';
+import { createInterpolator, Redactor, VarSources } from './vars.ts';
+import type { CredentialManager } from '../creds/credential-manager.ts';
 
 export interface EngineLogger {
   info(obj: object, msg?: string): void;
@@ -25,8 +26,11 @@ export interface EngineOptions {
   /** where artifact tarballs of one-off builds (`execute`) live */
   artifactsDir: string;
   logger: EngineLogger;
-  /** the cluster-wide credential manager (none by default) */
-  credentials?: VarLookup;
+  /**
+   * The cluster's credential manager (none by default): `((name))` vars that no var source
+   * names are looked up there, scoped to the build's team and pipeline, cached per build.
+   */
+  credentials?: CredentialManager;
   /**
    * Resolve images natively (no check/get pods for registry images) when the runtime runs
    * images; `false` sends everything through pods, for comparison (default true).
@@ -156,12 +160,17 @@ export class Engine implements BuildTracker {
 
   private async stepDeps(build: BuildRecord): Promise<StepDeps> {
     const { db } = this.opts;
-    let varSources: VarSources = new VarSources([], this.opts.credentials);
+    // one lookup per build: its cache lives as long as the build
+    const credentials = this.opts.credentials?.forBuild({
+      team: build.teamName,
+      ...(build.pipelineName !== null ? { pipeline: build.pipelineName } : {}),
+    });
+    let varSources: VarSources = new VarSources([], credentials);
     let resourceTypes: StepDeps['resourceTypes'] = [];
     if (build.pipelineId !== null) {
       const pipeline = await getPipelineById(db, build.pipelineId);
       const stored = pipeline ? await getPipelineConfig(db, { team: pipeline.team, name: pipeline.name, instanceVars: pipeline.instanceVars }) : undefined;
-      varSources = new VarSources(stored?.config.var_sources ?? [], this.opts.credentials);
+      varSources = new VarSources(stored?.config.var_sources ?? [], credentials);
       resourceTypes = stored?.config.resource_types ?? [];
     }
     const redactor = new Redactor();

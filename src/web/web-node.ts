@@ -11,6 +11,8 @@ import { Engine } from '../engine/tracker.ts';
 import { Collector } from '../gc/collector.ts';
 import { LocalRuntime } from '../runtime/local/local-runtime.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
+import type { KubernetesCredentialsConfig } from '../creds/config.ts';
+import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { Scheduler } from '../scheduler/index.ts';
 import { JETWAY_VERSION } from './version.ts';
@@ -36,6 +38,11 @@ export interface WebNodeOptions {
    * always takes the full path.
    */
   nativeImages?: boolean;
+  /**
+   * The Kubernetes credential manager (`--kubernetes-credentials`): `((vars))` that name no var
+   * source come from Secrets in `<prefix><team>`. Works with either runtime.
+   */
+  kubernetesCredentials?: KubernetesCredentialsConfig;
   /** time between reaper passes of the Kubernetes runtime (default 30s) */
   reaperIntervalMs?: number;
   schedulerIntervalMs?: number;
@@ -60,6 +67,16 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     throw new Error('no users: give at least one --add-local-user name:password (every route but health and info needs a login)');
   }
   const auth = new LocalAuth({ users: opts.localUsers });
+  let credentials: CredentialManager | undefined;
+  if (opts.kubernetesCredentials) {
+    // loaded on demand, as the runtime: a web node without it never loads the Kubernetes client
+    const { createKubernetesCredentialManager } = await import('../creds/kubernetes-api.ts');
+    credentials = createKubernetesCredentialManager(opts.kubernetesCredentials);
+    logger.info(
+      { namespacePrefix: opts.kubernetesCredentials.namespacePrefix },
+      `Kubernetes credential manager: ((vars)) from Secrets in namespaces ${opts.kubernetesCredentials.namespacePrefix}<team>`,
+    );
+  }
   await mkdir(opts.dataDir, { recursive: true });
   const db = await openDatabase({
     dataDir: join(opts.dataDir, 'postgres'),
@@ -106,6 +123,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     artifactsDir: join(opts.dataDir, 'artifacts'),
     logger: logger.child({ component: 'engine' }),
     ...(opts.nativeImages !== undefined ? { nativeImages: opts.nativeImages } : {}),
+    ...(credentials ? { credentials } : {}),
     // a finished build may unblock its downstream jobs: wake the scheduler (created below)
     onBuildFinished: () => scheduler.scheduleNow(),
   });
@@ -136,6 +154,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     scheduler: { requestSchedule: () => scheduler.scheduleNow() },
     checker,
     engine: { abortBuild: (id) => engine.abort(id), track: (id) => engine.track(id) },
+    ...(credentials ? { credentials } : {}),
   });
   try {
     await api.listen({ port: opts.port, host: opts.bindIp });

@@ -11,6 +11,7 @@ import { Engine } from '../../src/engine/tracker.ts';
 import type { BuildEvent } from '../../src/engine/events.ts';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
+import type { CredentialManager } from '../../src/creds/credential-manager.ts';
 import { Checker } from '../../src/checker/index.ts';
 import { Scheduler } from '../../src/scheduler/index.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -44,6 +45,8 @@ export interface TestNodeOptions {
   runtime?: Runtime | ((root: string) => Runtime);
   /** the engine's native image paths on a runtime that runs images (default true; `jetway web --kubernetes-native-images`) */
   nativeImages?: boolean;
+  /** the cluster's credential manager (`jetway web --kubernetes-credentials`); none by default */
+  credentials?: CredentialManager;
 }
 
 export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNode> {
@@ -57,6 +60,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
     artifactsDir: join(root, 'artifacts'),
     logger: quiet,
     ...(opts.nativeImages !== undefined ? { nativeImages: opts.nativeImages } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
   });
   const checker = new Checker(tdb.db, { tracker: engine, logger: quiet });
   const scheduler = new Scheduler(tdb.db, { tracker: engine, checks: checker, logger: quiet });

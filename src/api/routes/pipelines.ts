@@ -3,6 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { checkIdentifier, loadPipeline, type Diagnostic, type PipelineConfig } from '../../config/index.ts';
+import { parseVarName } from '../../config/var-syntax.ts';
+import type { CredentialManager, CredentialScope } from '../../creds/credential-manager.ts';
 import { deletePipeline, getPipelineConfig, pausePipeline, renamePipeline, savePipeline, unpausePipeline } from '../../db/pipelines.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import {
@@ -28,15 +30,35 @@ const YAML_TYPES = ['application/x-yaml', 'application/yaml', 'text/yaml', 'text
 
 const renameBody = z.object({ name: z.string().min(1, 'must not be empty') });
 
-/** The vars a config still contains that no var source of the pipeline resolves. */
-function credentialProblems(config: PipelineConfig, unresolved: string[]): string[] {
+/**
+ * The vars a config still contains that nothing resolves: `((src:x))` needs a var source `src`;
+ * `((x))` needs the credential manager to have it (Concourse's check_creds asks it, for the
+ * pipeline's team and name). A manager that refuses or fails is reported as such; a value found
+ * is never returned.
+ */
+async function credentialProblems(config: PipelineConfig, unresolved: string[], scope: CredentialScope, credentials: CredentialManager | undefined): Promise<string[]> {
   const sources = new Set((config.var_sources ?? []).map((s) => s.name).filter((n): n is string => typeof n === 'string'));
-  return unresolved
-    .filter((v) => {
-      const m = /^([^:."]+):/.exec(v);
-      return !(m && m[1] !== undefined && (sources.has(m[1]) || m[1] === '.'));
-    })
-    .map((v) => `credential '${v}' cannot be resolved: no credential manager is configured and no var source provides it`);
+  const lookup = credentials?.forBuild(scope);
+  const problems: string[] = [];
+  for (const v of unresolved) {
+    const name = parseVarName(v);
+    if (name.source !== undefined && (sources.has(name.source) || name.source === '.')) continue;
+    if (name.source === undefined && lookup) {
+      try {
+        if ((await lookup.lookup(name)) !== undefined) continue;
+        problems.push(`credential '${v}' cannot be resolved: the ${credentials!.name} credential manager does not have it and no var source provides it`);
+      } catch (err) {
+        problems.push(`credential '${v}' cannot be resolved: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      continue;
+    }
+    problems.push(
+      name.source === undefined || !credentials
+        ? `credential '${v}' cannot be resolved: no credential manager is configured and no var source provides it`
+        : `credential '${v}' cannot be resolved: the pipeline has no var source '${name.source}'`,
+    );
+  }
+  return problems;
 }
 
 export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
@@ -103,7 +125,7 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
         }
         const checkCreds = req.query.check_creds;
         if (checkCreds !== undefined && checkCreds !== 'false') {
-          const problems = credentialProblems(loaded.config, loaded.unresolvedVars);
+          const problems = await credentialProblems(loaded.config, loaded.unresolvedVars, { team: ref.team, pipeline: ref.name }, opts.credentials);
           if (problems.length > 0) throw new ApiError(400, 'credentials', problems, { warnings });
         }
         const saved = await savePipeline(db, { ...ref, config: loaded.config, expectedVersion });

@@ -13,6 +13,8 @@ import {
   type KubernetesRuntimeConfig,
   type KubernetesRuntimeOptions,
 } from '../../runtime/kubernetes/config.ts';
+import { CREDENTIALS_FLAGS, kubernetesCredentialsConfig, type KubernetesCredentialsConfig, type KubernetesCredentialsOptions } from '../../creds/config.ts';
+import { DEFAULT_NAMESPACE_PREFIX } from '../../creds/lookup.ts';
 
 interface WebFlags {
   port: string;
@@ -27,11 +29,13 @@ interface WebFlags {
   logLevel: string;
   /** `--kubernetes-native-images[=true|false]` */
   kubernetesNativeImages?: string | boolean;
+  /** `--kubernetes-credentials[=true|false]` */
+  kubernetesCredentials?: string | boolean;
 }
 
 export const NATIVE_IMAGES_FLAG = '--kubernetes-native-images';
 
-type Flags = WebFlags & KubernetesRuntimeOptions;
+type Flags = WebFlags & KubernetesRuntimeOptions & Omit<KubernetesCredentialsOptions, 'kubernetesCredentials'>;
 
 /** The Kubernetes flags given (commander's names), to refuse them without --runtime kubernetes. */
 const KUBERNETES_FLAG_KEYS: [keyof KubernetesRuntimeOptions, string][] = [
@@ -43,22 +47,42 @@ const KUBERNETES_FLAG_KEYS: [keyof KubernetesRuntimeOptions, string][] = [
   ['kubernetesPodStartupTimeout', FLAGS.podStartupTimeout],
   ['kubernetesImagePullGrace', FLAGS.imagePullGrace],
   ['kubernetesFailedPodRetention', FLAGS.failedPodRetention],
+];
+
+/** How to reach the cluster: the runtime's and the credential manager's. */
+const KUBECONFIG_FLAG_KEYS: [keyof KubernetesRuntimeOptions, string][] = [
   ['kubernetesKubeconfig', FLAGS.kubeconfig],
   ['kubernetesContext', FLAGS.context],
   ['kubernetesInCluster', FLAGS.inCluster],
 ];
 
+const given = (value: unknown): boolean => value !== undefined && !(Array.isArray(value) && value.length === 0);
+
 /** The Kubernetes runtime's configuration from the flags (a KubernetesConfigError names the flag). */
 export function kubernetesFlags(flags: Flags): KubernetesRuntimeConfig | undefined {
   if (flags.runtime !== 'kubernetes') {
     for (const [key, flag] of KUBERNETES_FLAG_KEYS) {
-      const value = flags[key];
-      if (value !== undefined && !(Array.isArray(value) && value.length === 0)) throw new FlagError(`${flag}: needs --runtime kubernetes`);
+      if (given(flags[key])) throw new FlagError(`${flag}: needs --runtime kubernetes`);
+    }
+    if (!credentialsOn(flags)) {
+      for (const [key, flag] of KUBECONFIG_FLAG_KEYS) {
+        if (given(flags[key])) throw new FlagError(`${flag}: needs --runtime kubernetes or ${CREDENTIALS_FLAGS.enable}`);
+      }
     }
     if (flags.kubernetesNativeImages !== undefined) throw new FlagError(`${NATIVE_IMAGES_FLAG}: needs --runtime kubernetes (the local runtime always runs check + get)`);
     return undefined;
   }
   return kubernetesRuntimeConfig(flags);
+}
+
+/** `--kubernetes-credentials[=BOOL]`: off unless given (bare or true). */
+export function credentialsOn(flags: Pick<WebFlags, 'kubernetesCredentials'>): boolean {
+  return parseBooleanFlag(flags.kubernetesCredentials, CREDENTIALS_FLAGS.enable, false);
+}
+
+/** The Kubernetes credential manager's configuration from the flags, when it is on (errors name the flag). */
+export function credentialsFlags(flags: Flags): KubernetesCredentialsConfig | undefined {
+  return kubernetesCredentialsConfig({ ...flags, kubernetesCredentials: credentialsOn(flags) });
 }
 
 /** `--kubernetes-native-images`: true unless given false. */
@@ -96,6 +120,11 @@ export function registerWeb(program: Command, io: CliIO): void {
       `${NATIVE_IMAGES_FLAG} [bool]`,
       'resolve registry images without pods: registry-image checks run from the web node, images and gets of registry images become repository@digest (default true; =false sends them through check + get pods)',
     )
+    .option(
+      `${CREDENTIALS_FLAGS.enable} [bool]`,
+      "resolve ((vars)) that name no var source from Kubernetes Secrets, as Concourse's Kubernetes credential manager: Secret <pipeline>.<var>, else <var>, in namespace <prefix><team> (works with either runtime; the kubeconfig flags below reach the cluster)",
+    )
+    .option(`${CREDENTIALS_FLAGS.namespacePrefix} <prefix>`, `prefix of the team namespaces the credential manager reads (default ${DEFAULT_NAMESPACE_PREFIX})`)
     .option(`${FLAGS.kubeconfig} <path>`, 'kubeconfig with the cluster credentials (default: $KUBECONFIG, ~/.kube/config, else in-cluster)')
     .option(`${FLAGS.context} <name>`, "context of the kubeconfig (default: its current context)")
     .option(FLAGS.inCluster, "use the web node's pod service account (not with --kubernetes-kubeconfig)")
@@ -113,6 +142,7 @@ export function registerWeb(program: Command, io: CliIO): void {
           localUsers: checkLocalUsers([...flags.addLocalUser, ...envUsers]),
           runtime: checkRuntime(flags.runtime),
           ...(kubernetesFlags(flags) ? { kubernetes: kubernetesFlags(flags), nativeImages: nativeImagesFlag(flags) } : {}),
+          ...(credentialsFlags(flags) ? { kubernetesCredentials: credentialsFlags(flags) } : {}),
           ...(checkUrl(flags.externalUrl, '--external-url') ? { externalUrl: flags.externalUrl } : {}),
           ...(flags.postgresUrl ? { postgresUrl: flags.postgresUrl } : {}),
           ...(parseInterval(flags.schedulerInterval, '--scheduler-interval') ? { schedulerIntervalMs: parseInterval(flags.schedulerInterval, '--scheduler-interval') } : {}),

@@ -62,7 +62,7 @@ async function resourceIdByName(deps: StepDeps, table: 'resources' | 'resource_t
 
 export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
   await ctx.emit(buildEvent('initialize-check', { time: unixNow(), origin: { id }, name: plan.name }));
-  const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
+  const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
   const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
   const config = await findOrCreateResourceConfig(deps.db, image.parent, source);
 

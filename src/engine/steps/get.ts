@@ -15,10 +15,10 @@ export { resourceParams };
 
 export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
   const version = plan.version ?? versionFrom(plan.version_from, ctx);
-  const rawParams = deps.interpolator.evaluate(plan.params, ctx.state) as Record<string, unknown> | undefined;
+  const rawParams = (await deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined;
   if (version && deps.nativeImages && producesRegistryImages(plan.type, plan.image, deps) && !fetchesArtifact(rawParams)) {
     // An image resource on Kubernetes: downstream steps need its reference, not its layers.
-    const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
+    const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
     const result = await shortCircuitGet(id, plan, version, source, ctx, deps, runPlan, await knownMetadata(deps, plan.resource, version));
     ctx.state.storeResult(id, result);
     ctx.state.registerArtifact(plan.name, result.artifact);
@@ -30,7 +30,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
     await emitError(ctx, deps, id, plan.version_from ? 'no version to fetch: the step it follows produced none' : `no version for '${plan.name}'`);
     return false;
   }
-  const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
+  const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
   const params = resourceParams(rawParams);
   const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
 

@@ -45,8 +45,11 @@ export class BuildSteps implements LeafSteps {
   artifactOutput(id: PlanId, plan: ArtifactOutputPlan, ctx: StepContext): Promise<boolean> {
     return runArtifactOutput(id, plan, ctx, this.deps);
   }
-  evaluate<T>(value: T, state: RunState): T {
+  evaluate<T>(value: T, state: RunState): Promise<T> {
     return this.deps.interpolator.evaluate(value, state);
+  }
+  redact(text: string): string {
+    return this.deps.redactor.redact(text);
   }
 }
 

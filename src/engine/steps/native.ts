@@ -109,7 +109,7 @@ export async function resolveImageNatively(typeImage: TypeImage, ctx: StepContex
     version = imageCtx.state.result<{ version: Version }>(typeImage.check_plan.id)?.version;
   }
   if (!version) throw new Error(`no version of the image ${get.name} was found`);
-  const source = deps.interpolator.evaluate(get.source, ctx.state) as Record<string, unknown>;
+  const source = (await deps.interpolator.evaluate(get.source, ctx.state)) as Record<string, unknown>;
   const result = await shortCircuitGet(getPlan.id, get, version, source, imageCtx, deps, runPlan);
   await deps.recorder.saveImageResourceCache(result.resourceCacheId);
   const reference = result.artifact.kind === 'image-ref' ? result.artifact.reference : '';

@@ -36,8 +36,8 @@ async function pipelineResourceId(deps: StepDeps, name: string): Promise<number 
 
 export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
   await ctx.emit(buildEvent('initialize-put', { time: unixNow(), origin: { id } }));
-  const source = deps.interpolator.evaluate(plan.source, ctx.state) as Record<string, unknown>;
-  const params = (deps.interpolator.evaluate(plan.params, ctx.state) ?? {}) as Record<string, unknown>;
+  const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
+  const params = ((await deps.interpolator.evaluate(plan.params, ctx.state)) ?? {}) as Record<string, unknown>;
   const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
 
   const names = putInputs(plan.inputs, params, ctx.state.artifactNames());

@@ -28,7 +28,7 @@ export async function runSetPipeline(id: PlanId, plan: SetPipelinePlan, ctx: Ste
 
   const vars: Record<string, unknown> = {};
   for (const file of plan.var_files ?? []) Object.assign(vars, parseYaml(await artifactFile(file, ctx)) as Record<string, unknown>);
-  Object.assign(vars, deps.interpolator.evaluate(plan.vars ?? {}, ctx.state));
+  Object.assign(vars, await deps.interpolator.evaluate(plan.vars ?? {}, ctx.state));
   const text = await artifactFile(plan.file, ctx);
   const loaded = loadPipeline(text, { file: plan.file, vars });
   const log = logWriter(ctx, deps, id, 'stdout');

@@ -37,7 +37,7 @@ async function taskConfig(plan: TaskPlan, ctx: StepContext, deps: StepDeps): Pro
   if (plan.config) return deps.interpolator.evaluate(plan.config as TaskConfig, ctx.state);
   if (!plan.config_path) throw new Error(`task '${plan.name}' has neither a config nor a file`);
   const text = await readArtifactFile(plan.config_path, ctx);
-  const vars = (deps.interpolator.evaluate(plan.vars, ctx.state) ?? {}) as Record<string, unknown>;
+  const vars = ((await deps.interpolator.evaluate(plan.vars, ctx.state)) ?? {}) as Record<string, unknown>;
   const loaded = loadTaskConfig(text, { file: plan.config_path, vars });
   if (!loaded.config) throw new Error(`invalid task config ${plan.config_path}:\n${loaded.errors.map(formatDiagnostic).join('\n')}`);
   return deps.interpolator.evaluate(loaded.config, ctx.state);
@@ -104,12 +104,13 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
   const config = await taskConfig(plan, ctx, deps);
   const run = config.run;
   if (!run?.path) throw new Error(`task '${plan.name}': run.path is missing and the image gives no entrypoint`);
-  const eventConfig: TaskEventConfig = {
+  // the interpolated config, without params, as Concourse shows it; ((secrets)) in it redacted
+  const eventConfig: TaskEventConfig = deps.redactor.redactValue({
     ...(config.platform ? { platform: config.platform } : {}),
     ...(config.rootfs_uri ? { image: config.rootfs_uri } : {}),
     run: { path: run.path, ...(run.args ? { args: run.args } : {}), ...(run.dir ? { dir: run.dir } : {}) },
     inputs: (config.inputs ?? []).map((i) => ({ name: i.name ?? '', path: i.path ?? i.name ?? '' })),
-  };
+  });
   const wantsImage = plan.image !== undefined || config.image_resource !== undefined || config.rootfs_uri !== undefined;
   const imageNote =
     wantsImage && !deps.runtime.runsImages
@@ -139,7 +140,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
   const cacheKey = `${deps.build.pipelineId ?? 'one-off'}/${deps.build.jobName ?? deps.build.id}/${plan.name}`;
   const caches = (config.caches ?? []).map((c) => ({ path: c.path ?? '', key: cacheKey }));
   // params carry ((secrets)): the runtime keeps their values out of what others can read
-  const params = taskEnv(config.params as Record<string, unknown> | undefined, deps.interpolator.evaluate(plan.params, ctx.state) as Record<string, unknown> | undefined);
+  const params = taskEnv(config.params as Record<string, unknown> | undefined, (await deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined);
 
   const container = await deps.runtime.createContainer(
     {

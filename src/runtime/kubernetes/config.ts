@@ -206,7 +206,7 @@ function duration(value: string | undefined, flag: string, fallback: number, zer
   return ms;
 }
 
-function credentials(opts: KubernetesRuntimeOptions): KubernetesCredentials {
+export function credentials(opts: KubernetesRuntimeOptions): KubernetesCredentials {
   if (opts.kubernetesInCluster === true) {
     if (opts.kubernetesKubeconfig !== undefined) {
       throw new KubernetesConfigError(FLAGS.inCluster, `give either ${FLAGS.inCluster} or ${FLAGS.kubeconfig}, not both`);

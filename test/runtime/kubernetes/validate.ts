@@ -3,7 +3,7 @@
 // which kubernetes-models does not make. Throws an Error listing every problem.
 import { Namespace, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
-import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ClusterRole, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -24,6 +24,7 @@ const MODELS: Record<string, (o: Obj) => Validatable> = {
   'v1/Namespace': (o) => new Namespace(o as never),
   'apps/v1/Deployment': (o) => new Deployment(o as never),
   'rbac.authorization.k8s.io/v1/Role': (o) => new Role(o as never),
+  'rbac.authorization.k8s.io/v1/ClusterRole': (o) => new ClusterRole(o as never),
   'rbac.authorization.k8s.io/v1/RoleBinding': (o) => new RoleBinding(o as never),
 };
 
