@@ -43,6 +43,13 @@ export interface EngineOptions {
 /** Writes events in call order, even when callers do not wait for each write. */
 class DatabaseEventSink implements EventSink {
   private tail: Promise<void> = Promise.resolve();
+  /**
+   * The build's secrets, once its steps can find any: every event but `log` (whose payload the
+   * step redacts as it writes) is redacted here, so a secret in a version, metadata or message
+   * (a resource echoing its source, an error quoting a value) never reaches the events.
+   */
+  redactor: Redactor | undefined;
+
   constructor(
     private readonly db: Database,
     private readonly buildId: number,
@@ -50,8 +57,9 @@ class DatabaseEventSink implements EventSink {
   ) {}
 
   emit(event: BuildEvent): Promise<void> {
+    const safe = this.redactor && event.event !== 'log' ? ({ ...event, data: this.redactor.redactValue(event.data) } as BuildEvent) : event;
     // A failed write is logged (below) and must not stop the writes after it.
-    this.tail = this.tail.catch(() => undefined).then(() => saveBuildEvent(this.db, this.buildId, event).then(() => undefined));
+    this.tail = this.tail.catch(() => undefined).then(() => saveBuildEvent(this.db, this.buildId, safe).then(() => undefined));
     return this.tail.catch((err: unknown) => {
       this.logger.error({ buildId: this.buildId, err: errorMessage(err) }, 'saving a build event failed');
     });
@@ -144,6 +152,7 @@ export class Engine implements BuildTracker {
       const plans = await getBuildPlans(db, buildId);
       if (!plans?.plan) throw new Error(`build ${buildId} has no plan`);
       const deps = await this.stepDeps(build);
+      sink.redactor = deps.redactor;
       logger.info({ buildId, job: build.jobName, pipeline: build.pipelineName }, 'build started');
       status = await runBuild({ plan: plans.plan, leaves: new BuildSteps(deps), sink, signal });
     } catch (err) {
