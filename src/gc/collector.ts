@@ -1,9 +1,12 @@
 // Garbage collection on the web node (Concourse's atc/gc, for what Jetway keeps): artifact
 // tarballs of one-off builds once the build is done and a grace period passed (the client
-// downloads outputs right after the build), uploads no build ever used, and expired tokens.
+// downloads outputs right after the build), uploads no build ever used, expired tokens, and the
+// logs (events) of builds their job's build_log_retention lets go (the build rows stay, with a
+// reap_time, as in Concourse).
 // Build volumes of the local runtime are freed by the engine when each build ends.
 import { rm } from 'node:fs/promises';
 import type { Database } from '../db/database.ts';
+import { buildsToReap, retentionPolicy } from './build-log-retention.ts';
 
 export interface CollectorOptions {
   /** how long a finished one-off build's artifacts stay downloadable (default 1 hour) */
@@ -18,6 +21,8 @@ export interface CollectorOptions {
 export interface CollectionResult {
   artifacts: number;
   tokens: number;
+  /** builds whose logs were reaped */
+  buildLogs: number;
 }
 
 export class Collector {
@@ -44,9 +49,38 @@ export class Collector {
       if (row.location) await rm(row.location, { force: true }).catch(() => undefined);
     }
     const tokens = await this.db.query('DELETE FROM access_tokens WHERE expires_at < $1', [now.toISOString()]);
-    const result = { artifacts: doomed.rowCount ?? doomed.rows.length, tokens: tokens.rowCount ?? 0 };
-    if (result.artifacts > 0 || result.tokens > 0) this.opts.logger.info(result, 'garbage collected');
+    const buildLogs = await this.reapBuildLogs(now);
+    const result = { artifacts: doomed.rowCount ?? doomed.rows.length, tokens: tokens.rowCount ?? 0, buildLogs };
+    if (result.artifacts > 0 || result.tokens > 0 || result.buildLogs > 0) this.opts.logger.info(result, 'garbage collected');
     return result;
+  }
+
+  /** Applies every active job's build_log_retention; returns how many builds' logs went. */
+  private async reapBuildLogs(now: Date): Promise<number> {
+    const jobs = await this.db.query<{ id: number; config: { build_log_retention?: unknown; build_logs_to_retain?: unknown } }>(
+      `SELECT id, config FROM jobs WHERE active AND (config ? 'build_log_retention' OR config ? 'build_logs_to_retain')`,
+    );
+    let reaped = 0;
+    for (const job of jobs.rows) {
+      const policy = retentionPolicy(job.config);
+      if (!policy) continue;
+      const builds = await this.db.query<{ id: number; status: string; completed: boolean; end_time: Date | null }>(
+        'SELECT id, status, completed, end_time FROM builds WHERE job_id = $1 AND reap_time IS NULL ORDER BY id DESC',
+        [job.id],
+      );
+      const doomedBuilds = buildsToReap(
+        builds.rows.map((b) => ({ id: Number(b.id), status: b.status, completed: b.completed, endTime: b.end_time })),
+        policy,
+        now,
+      );
+      if (doomedBuilds.length === 0) continue;
+      await this.db.transaction(async (tx) => {
+        await tx.query('DELETE FROM build_events WHERE build_id = ANY($1::int[])', [doomedBuilds]);
+        await tx.query('UPDATE builds SET reap_time = $2 WHERE id = ANY($1::int[])', [doomedBuilds, now.toISOString()]);
+      });
+      reaped += doomedBuilds.length;
+    }
+    return reaped;
   }
 
   start(): void {

@@ -57,3 +57,40 @@ test('expired tokens are removed', async () => {
   assert.equal(result.tokens, 1);
   assert.deepEqual((await tdb.db.query<{ token_sha256: string }>('SELECT token_sha256 FROM access_tokens')).rows, [{ token_sha256: 'b' }]);
 });
+
+test("a job's build_log_retention reaps the events of older builds; the builds stay, with a reap_time", async () => {
+  const { db } = tdb;
+  const { savePipeline } = await import('../../src/db/pipelines.ts');
+  const { createManualBuild, saveBuildEvent, finishBuild, buildEvents } = await import('../../src/db/builds.ts');
+  const { findJob } = await import('../../src/db/jobs.ts');
+  const { buildEvent } = await import('../../src/engine/events.ts');
+  const config = {
+    jobs: [
+      { name: 'kept-three', build_log_retention: { builds: 3, minimum_succeeded_builds: 1 }, plan: [{ task: 't', config: { platform: 'linux', run: { path: 'true' } } }] },
+      { name: 'keeps-all', plan: [{ task: 't', config: { platform: 'linux', run: { path: 'true' } } }] },
+    ],
+  };
+  const saved = await savePipeline(db, { team: 'main', name: 'retention', config: config as never });
+  const ids: Record<string, number[]> = { 'kept-three': [], 'keeps-all': [] };
+  for (const jobName of Object.keys(ids)) {
+    const job = await findJob(db, saved.pipelineId, jobName);
+    // oldest first: succeeded, then four failures
+    for (const status of ['succeeded', 'failed', 'failed', 'failed', 'failed'] as const) {
+      const build = await createManualBuild(db, job!.id);
+      await saveBuildEvent(db, build.id, buildEvent('log', { time: 1, origin: { id: 'x' }, payload: `log of ${build.id}\n` }));
+      await finishBuild(db, build.id, status);
+      ids[jobName]!.push(build.id);
+    }
+  }
+  const result = await new Collector(db, { logger: quiet }).collect();
+  const [s1, f2, f3, f4, f5] = ids['kept-three']!;
+  // the newest three are f5, f4, f3; the one success (s1) is kept in place of f3
+  assert.equal(result.buildLogs, 2);
+  for (const id of [s1!, f4!, f5!]) assert.ok((await buildEvents(db, id)).length > 0, `build ${id} keeps its log`);
+  for (const id of [f2!, f3!]) assert.equal((await buildEvents(db, id)).length, 0, `build ${id} lost its log`);
+  const reaped = await db.query<{ id: number }>('SELECT id FROM builds WHERE reap_time IS NOT NULL ORDER BY id');
+  assert.deepEqual(reaped.rows.map((r) => Number(r.id)), [f2, f3]);
+  for (const id of ids['keeps-all']!) assert.ok((await buildEvents(db, id)).length > 0);
+  // a second pass finds nothing more to do
+  assert.equal((await new Collector(db, { logger: quiet }).collect()).buildLogs, 0);
+});
