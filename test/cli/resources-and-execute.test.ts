@@ -234,7 +234,7 @@ run:
     delete process.env.CODE;
   }
   assert.equal(r.code, 0, r.err + r.out);
-  assert.match(r.err, /^uploading src\.\.\. done\nexecuting build (\d+) at http:\/\/127\.0\.0\.1:\d+\/builds\/\1\n/);
+  assert.match(r.err, /^uploading src\.\.\. done\nexecuting build (\d+) at http:\/\/127\.0\.0\.1:\d+\/#\/builds\/\1\n/);
   assert.match(r.out, /^initializing\n/m);
   assert.match(r.out, /^running sh -c /m);
   assert.match(r.out, /^hello from the laptop\n/m);
@@ -264,4 +264,26 @@ run:
   const notDir = await jetway('execute', '-t', 'ci', '-c', task, '-i', `src=${join(src, 'hello.txt')}`);
   assert.equal(notDir.code, 2);
   assert.ok(!existsSync(join(s.dir, 'nope')));
+});
+
+test('execute: Ctrl-C aborts the one-off build, which ends aborted (exit code 3)', async () => {
+  const task = join(s.dir, 'slow-task.yml');
+  writeFileSync(task, `platform: linux\nrun: {path: sh, args: [-c, "echo started-sleeping; sleep 60"]}\n`);
+  const running = jetway('execute', '-t', 'ci', '-c', task);
+  // interrupt once the task runs (its first log line is in the build's events)
+  const deadline = Date.now() + 30_000;
+  let buildId: number | undefined;
+  while (buildId === undefined && Date.now() < deadline) {
+    const r = await node.tdb.db.query<{ build_id: number }>(`SELECT build_id FROM build_events WHERE type = 'log' AND payload->>'payload' LIKE 'started-sleeping%' LIMIT 1`);
+    buildId = r.rows[0]?.build_id;
+    if (buildId === undefined) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(buildId !== undefined, 'the task started');
+  process.emit('SIGINT');
+  const r = await running;
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.err, /interrupted: aborting build \d+/);
+  const status = await node.tdb.db.query<{ status: string }>('SELECT status FROM builds WHERE id = $1', [buildId]);
+  assert.equal(status.rows[0]?.status, 'aborted');
+  assert.equal(process.listenerCount('SIGINT'), 0, 'the handler is gone after the build');
 });

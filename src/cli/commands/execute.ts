@@ -4,7 +4,7 @@
 // The one-off plan (fly's shape): the uploads come in as `artifact_input` steps, then the task
 // with its config inline; with outputs, an `ensure` saves each as an `artifact_output`, so
 // outputs come back even when the task fails. The exit code is fly's: the task's exit status,
-// else 1 failed / 2 errored / 3 aborted.
+// else 1 failed / 2 errored / 3 aborted. Ctrl-C aborts the build.
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -149,8 +149,22 @@ export function registerExecute(program: Command, io: CliIO): void {
         }
         const plan = oneOffPlan(config, uploaded, [...outputs.keys()], opts.privileged === true);
         const build = (await client.request('POST', `/api/v1/teams/${encodeURIComponent(team)}/builds`, { body: plan })).json<{ id: number }>();
-        io.stderr(`executing build ${build.id} at ${target.api.replace(/\/+$/, '')}/builds/${build.id}\n`);
-        code = await watchBuild(client, build.id, io);
+        io.stderr(`executing build ${build.id} at ${target.api.replace(/\/+$/, '')}/#/builds/${build.id}\n`);
+        // as fly: Ctrl-C aborts the one-off build (its outputs are still saved), a second one
+        // stops waiting
+        let interrupted = false;
+        const onInterrupt = (): void => {
+          if (interrupted) process.exit(130);
+          interrupted = true;
+          io.stderr(`\ninterrupted: aborting build ${build.id} (Ctrl-C again to stop waiting)\n`);
+          client.request('PUT', `/api/v1/builds/${build.id}/abort`).catch((err: unknown) => io.stderr(`could not abort build ${build.id}: ${err instanceof Error ? err.message : String(err)}\n`));
+        };
+        process.on('SIGINT', onInterrupt);
+        try {
+          code = await watchBuild(client, build.id, io);
+        } finally {
+          process.off('SIGINT', onInterrupt);
+        }
         if (outputs.size === 0) return;
         const artifacts = await client.get<{ id: number; name: string }[]>(`/api/v1/builds/${build.id}/artifacts`);
         for (const [name, dest] of outputs) {
