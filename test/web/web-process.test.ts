@@ -67,3 +67,48 @@ test('jetway web serves health and info, refuses bad flags naming them, and stop
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('SIGTERM to jetway web on embedded Postgres: a running build ends aborted and is recorded so, the database stops last', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jw-web-embedded-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const start = () => jetwayProcess(['web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dir, '--add-local-user', 'ci:s3cret-pass'], { JETWAY_POSTGRES_URL: '', JETWAY_LOG_LEVEL: 'info' });
+  const ready = async (output: () => string): Promise<string> => {
+    for (let i = 0; i < 300; i++) {
+      if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) {
+        const res = await fetch(`${url}/api/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ci', password: 's3cret-pass' }) });
+        return ((await res.json()) as { access_token: string }).access_token;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`jetway web did not start:\n${output()}`);
+  };
+  let web = start();
+  try {
+    let token = await ready(web.output);
+    const auth = { authorization: `Bearer ${token}` };
+    const pipeline = `${url}/api/v1/teams/main/pipelines/p`;
+    const long = 'jobs:\n- name: long\n  plan:\n  - task: sleep\n    config:\n      platform: linux\n      run: {path: sh, args: [-c, "echo sleeping; sleep 120"]}\n';
+    assert.ok((await fetch(`${pipeline}/config`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/x-yaml', 'x-concourse-config-version': '0' }, body: long })).ok);
+    assert.ok((await fetch(`${pipeline}/unpause`, { method: 'PUT', headers: auth })).ok);
+    const build = (await (await fetch(`${pipeline}/jobs/long/builds`, { method: 'POST', headers: auth })).json()) as { id: number };
+    // wait until the task runs
+    for (let i = 0; i < 200; i++) {
+      const events = await fetch(`${url}/api/v1/builds/${build.id}`, { headers: auth }).then((r) => r.json() as Promise<{ status: string }>);
+      if (events.status === 'started') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    web.child.kill('SIGTERM');
+    assert.equal(await web.exited, 0, web.output());
+    assert.doesNotMatch(web.output(), /build tracking failed|idle Postgres connection failed|database system is shutting down/);
+
+    web = start();
+    token = await ready(web.output);
+    const after = (await (await fetch(`${url}/api/v1/builds/${build.id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { status: string };
+    assert.equal(after.status, 'aborted', web.output());
+  } finally {
+    web.child.kill('SIGTERM');
+    await web.exited;
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -10,6 +10,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
+import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
 import { defaultJetwayDir, FlagError, parsePort } from '../../web/options.ts';
 import { runCli } from '../program.ts';
 
@@ -56,6 +57,8 @@ export function registerQuickstart(program: Command, io: CliIO): void {
       const logger = pino({ name: 'jetway', level: 'info' }, pino.destination({ dest: logFile, sync: true, mkdir: true }));
 
       io.stdout(`starting Jetway (embedded Postgres and local runtime in ${dataDir}; logs in ${logFile})\n`);
+      // this command stops the web node (and its embedded Postgres) itself on SIGINT/SIGTERM
+      stopEmbeddedPostgresOnlyWhenClosed();
       const node = await startWebNode({
         dataDir,
         port,

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
+import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
 import { checkLocalUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort } from '../../web/options.ts';
 import {
   DEFAULT_BASE_RESOURCE_TYPES,
@@ -158,6 +159,8 @@ export function registerWeb(program: Command, io: CliIO): void {
         { name: 'jetway', level: flags.logLevel, redact: ['password', '*.password', 'token', '*.token'] },
         pino.destination({ fd: 1, sync: true }),
       );
+      // this command stops the web node (and its embedded Postgres) itself on SIGINT/SIGTERM
+      stopEmbeddedPostgresOnlyWhenClosed();
       const node = await startWebNode({ ...options, logger });
       io.stderr(`jetway web listening on ${node.url}\n`);
       await new Promise<void>((resolve) => {
