@@ -72,6 +72,13 @@ export interface ApiServerOptions {
   artifactBodyLimit?: number;
   /** The cluster's credential manager, when there is one: `check_creds` looks vars up there too. */
   credentials?: CredentialManager;
+  /** Prometheus metrics (src/metrics): requests are counted, GET /metrics serves them without a login. */
+  metrics?: ApiMetrics;
+}
+
+export interface ApiMetrics {
+  apiRequest(method: string, route: string, code: number): void;
+  scrape(): Promise<{ contentType: string; body: string }>;
 }
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 // The web API (concourse-core §7.2): a fastify instance, not listening, so that `jetway web`
 // can mount it next to the scheduler, checker and engine, and tests can inject requests or
 // listen on a port. Every route is under /api/v1 and needs a bearer token from
-// `POST /api/v1/token`, except /health, /info and /token. The web UI (src/ui) is served from
+// `POST /api/v1/token`, except /health, /info and /token (and /metrics, Prometheus's). The web UI (src/ui) is served from
 // the same instance at `/` and /ui/, without a token: its page logs in through the API.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { LocalAuth } from './auth.ts';
@@ -50,6 +50,19 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     if (req.routeOptions.url === undefined) return; // not found
     throw unauthorized('not authorized: log in first (jetway login), then send "Authorization: Bearer <token>"');
   });
+
+  const metrics = opts.metrics;
+  if (metrics) {
+    // by route pattern (not the URL: ids and names would make a series each)
+    app.addHook('onResponse', async (req, reply) => {
+      metrics.apiRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode);
+    });
+    // Prometheus scrapes it without a token; its labels name no pipeline, job or resource
+    app.get('/metrics', { config: { public: true } }, async (_req, reply) => {
+      const { contentType, body } = await metrics.scrape();
+      return reply.type(contentType).send(body);
+    });
+  }
 
   app.register(
     async (api) => {

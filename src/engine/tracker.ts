@@ -19,6 +19,15 @@ export interface EngineLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** What a build is, for metrics: a job's, a resource (type) check, or a one-off (`execute`). */
+export type BuildKind = 'job' | 'check' | 'one-off';
+
+/** What the engine reports to metrics (src/metrics implements it). */
+export interface EngineMetrics {
+  buildFinished(kind: BuildKind, status: BuildStatus, seconds: number | undefined): void;
+  containerCreated(runtime: string, type: string, purpose: string): void;
+}
+
 export interface EngineOptions {
   db: Database;
   runtime: Runtime;
@@ -38,6 +47,13 @@ export interface EngineOptions {
   nativeImages?: boolean;
   /** told after each build finishes (the web node wakes the scheduler) */
   onBuildFinished?: (buildId: number, status: BuildStatus) => void;
+  metrics?: EngineMetrics;
+}
+
+function buildKind(build: BuildRecord): BuildKind {
+  if (build.jobId !== null) return 'job';
+  if (build.resourceId !== null || build.resourceTypeId !== null) return 'check';
+  return 'one-off';
 }
 
 /** Writes events in call order, even when callers do not wait for each write. */
@@ -71,12 +87,13 @@ class DatabaseEventSink implements EventSink {
 }
 
 /** The runtime as one build sees it: every container it creates is counted on the build. */
-function countingRuntime(runtime: Runtime, db: Database, buildId: number): Runtime {
+function countingRuntime(runtime: Runtime, db: Database, buildId: number, metrics?: EngineMetrics): Runtime {
   return {
     name: runtime.name,
     runsImages: runtime.runsImages,
     async createContainer(spec, signal) {
       const container = await runtime.createContainer(spec, signal);
+      metrics?.containerCreated(runtime.name, spec.metadata.type, spec.metadata.purpose ?? 'step');
       await countBuildContainer(db, buildId, spec.metadata.purpose ?? 'step', spec.metadata.type);
       return container;
     },
@@ -136,6 +153,11 @@ export class Engine implements BuildTracker {
     return count;
   }
 
+  /** How many builds this engine is running. */
+  get runningBuilds(): number {
+    return this.running.size;
+  }
+
   /** Stops every running build (shutdown): they end aborted. */
   async stop(): Promise<void> {
     for (const { controller } of this.running.values()) controller.abort(new BuildAborted());
@@ -161,6 +183,7 @@ export class Engine implements BuildTracker {
     }
     await sink.flushed();
     await finishBuild(db, buildId, status);
+    this.opts.metrics?.buildFinished(buildKind(build), status, build.startTime ? (Date.now() - build.startTime.getTime()) / 1000 : undefined);
     // Nothing of a finished build's working state is needed again: its volumes go.
     await this.opts.runtime.releaseBuild?.(buildId).catch((err: unknown) => logger.warn({ buildId, err: errorMessage(err) }, 'releasing build volumes failed'));
     logger.info({ buildId, status }, 'build finished');
@@ -194,7 +217,7 @@ export class Engine implements BuildTracker {
     };
     return {
       db,
-      runtime: countingRuntime(this.opts.runtime, db, build.id),
+      runtime: countingRuntime(this.opts.runtime, db, build.id, this.opts.metrics),
       build: {
         id: build.id,
         name: build.name,

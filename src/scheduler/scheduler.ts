@@ -33,6 +33,8 @@ export interface SchedulerOptions {
   /** Jobs scheduled in parallel in one pass (default 4; each holds a connection for its lock). */
   concurrency?: number;
   logger?: SchedulerLogger;
+  /** told how long each pass took (src/metrics) */
+  metrics?: { schedulingPass(seconds: number): void };
 }
 
 export interface JobScheduleResult {
@@ -52,6 +54,7 @@ export class Scheduler {
   private readonly concurrency: number;
   private readonly logger: SchedulerLogger;
   private readonly loop: PeriodicPass<JobScheduleResult[]>;
+  private readonly metrics: SchedulerOptions['metrics'];
 
   constructor(
     private readonly db: Database,
@@ -62,6 +65,7 @@ export class Scheduler {
     this.intervalMs = opts.intervalMs ?? DEFAULT_SCHEDULER_INTERVAL_MS;
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
     this.logger = opts.logger ?? silentLogger;
+    this.metrics = opts.metrics;
     this.loop = new PeriodicPass(
       () => this.pass(),
       this.intervalMs,
@@ -90,6 +94,15 @@ export class Scheduler {
   }
 
   private async pass(): Promise<JobScheduleResult[]> {
+    const started = process.hrtime.bigint();
+    try {
+      return await this.passOverDueJobs();
+    } finally {
+      this.metrics?.schedulingPass(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  private async passOverDueJobs(): Promise<JobScheduleResult[]> {
     const due = await jobsDueForScheduling(this.db);
     const results: JobScheduleResult[] = [];
     let next = 0;

@@ -16,6 +16,7 @@ import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { Scheduler } from '../scheduler/index.ts';
 import { JETWAY_VERSION } from './version.ts';
+import { Metrics } from '../metrics/metrics.ts';
 
 export interface WebNodeOptions {
   /** where the embedded Postgres, the local runtime's work and artifacts live */
@@ -116,9 +117,12 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker') });
   }
 
-  const engine = new Engine({
+  // engine is read at scrape time, once it exists
+  const metrics: Metrics = new Metrics({ runningBuilds: (): number => engine.runningBuilds });
+  const engine: Engine = new Engine({
     db,
     runtime,
+    metrics,
     externalUrl,
     artifactsDir: join(opts.dataDir, 'artifacts'),
     logger: logger.child({ component: 'engine' }),
@@ -141,6 +145,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     tracker: engine,
     checks: checker,
     logger: logger.child({ component: 'scheduler' }),
+    metrics,
     ...(opts.schedulerIntervalMs ? { intervalMs: opts.schedulerIntervalMs } : {}),
   });
 
@@ -155,6 +160,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     checker,
     engine: { abortBuild: (id) => engine.abort(id), track: (id) => engine.track(id) },
     ...(credentials ? { credentials } : {}),
+    metrics,
   });
   try {
     await api.listen({ port: opts.port, host: opts.bindIp });
