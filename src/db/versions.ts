@@ -88,7 +88,7 @@ export async function findOrCreateResourceCache(
     `INSERT INTO resource_caches (resource_config_id, version, version_digest, params_hash, metadata)
      VALUES ($1, $2::jsonb, $3, $4, $5::jsonb)
      ON CONFLICT (resource_config_id, version_digest, params_hash)
-     DO UPDATE SET metadata = COALESCE(EXCLUDED.metadata, resource_caches.metadata) RETURNING id`,
+     DO UPDATE SET metadata = COALESCE(EXCLUDED.metadata, resource_caches.metadata), last_referenced = now() RETURNING id`,
     [resourceConfigId, JSON.stringify(version), digest, paramsHash, metadata ? JSON.stringify(metadata) : null],
   );
   return { id: r.rows[0]!.id, resourceConfigId, version, versionDigest: digest, paramsHash };

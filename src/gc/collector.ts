@@ -2,7 +2,7 @@
 // tarballs of one-off builds once the build is done and a grace period passed (the client
 // downloads outputs right after the build), uploads no build ever used, expired tokens, and the
 // logs (events) of builds their job's build_log_retention lets go (the build rows stay, with a
-// reap_time, as in Concourse).
+// reap_time, as in Concourse), and resource caches and configs nothing keeps alive.
 // Build volumes of the local runtime are freed by the engine when each build ends.
 import { rm } from 'node:fs/promises';
 import type { Database } from '../db/database.ts';
@@ -15,6 +15,8 @@ export interface CollectorOptions {
   unusedUploadMs?: number;
   /** time between collections (default 30 s, Concourse's GC cadence) */
   intervalMs?: number;
+  /** how long an unreferenced resource cache or config stays (default 1 hour) */
+  resourceGraceMs?: number;
   logger: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
 }
 
@@ -23,6 +25,8 @@ export interface CollectionResult {
   tokens: number;
   /** builds whose logs were reaped */
   buildLogs: number;
+  resourceCaches: number;
+  resourceConfigs: number;
 }
 
 export class Collector {
@@ -50,9 +54,40 @@ export class Collector {
     }
     const tokens = await this.db.query('DELETE FROM access_tokens WHERE expires_at < $1', [now.toISOString()]);
     const buildLogs = await this.reapBuildLogs(now);
-    const result = { artifacts: doomed.rowCount ?? doomed.rows.length, tokens: tokens.rowCount ?? 0, buildLogs };
-    if (result.artifacts > 0 || result.tokens > 0 || result.buildLogs > 0) this.opts.logger.info(result, 'garbage collected');
+    const { caches, configs } = await this.collectResourceCaches(now);
+    const result = { artifacts: doomed.rowCount ?? doomed.rows.length, tokens: tokens.rowCount ?? 0, buildLogs, resourceCaches: caches, resourceConfigs: configs };
+    if (Object.values(result).some((n) => n > 0)) this.opts.logger.info(result, 'garbage collected');
     return result;
+  }
+
+  /**
+   * Concourse's resource cache and resource config collectors. A cache stays while it is the
+   * parent of a config (a custom type's image), the image of a job's latest succeeded build
+   * (build_image_resource_caches keeps only those), in use, or referenced within the grace
+   * period; a config while a resource or resource type points at it, it has caches or a version
+   * history (a scope), or it was referenced within the grace period. A config going frees its
+   * parent cache for a later pass.
+   */
+  private async collectResourceCaches(now: Date): Promise<{ caches: number; configs: number }> {
+    const grace = this.opts.resourceGraceMs ?? 3_600_000;
+    const caches = await this.db.query(
+      `DELETE FROM resource_caches c
+        WHERE c.last_referenced < $1::timestamptz - ($2::bigint * interval '1 millisecond')
+          AND NOT EXISTS (SELECT 1 FROM resource_configs rc WHERE rc.resource_cache_id = c.id)
+          AND NOT EXISTS (SELECT 1 FROM build_image_resource_caches b WHERE b.resource_cache_id = c.id)
+          AND NOT EXISTS (SELECT 1 FROM resource_cache_uses u WHERE u.resource_cache_id = c.id)`,
+      [now.toISOString(), grace],
+    );
+    const configs = await this.db.query(
+      `DELETE FROM resource_configs rc
+        WHERE rc.last_referenced < $1::timestamptz - ($2::bigint * interval '1 millisecond')
+          AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.resource_config_id = rc.id)
+          AND NOT EXISTS (SELECT 1 FROM resource_types t WHERE t.resource_config_id = rc.id)
+          AND NOT EXISTS (SELECT 1 FROM resource_caches c WHERE c.resource_config_id = rc.id)
+          AND NOT EXISTS (SELECT 1 FROM resource_config_scopes s WHERE s.resource_config_id = rc.id)`,
+      [now.toISOString(), grace],
+    );
+    return { caches: caches.rowCount ?? 0, configs: configs.rowCount ?? 0 };
   }
 
   /** Applies every active job's build_log_retention; returns how many builds' logs went. */
