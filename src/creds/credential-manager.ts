@@ -17,7 +17,7 @@ export interface CredentialManager {
   /**
    * The lookup of one build. Values it finds are secrets (the engine redacts them); not found is
    * `undefined`; a store that refuses or fails rejects with a message that names what was asked,
-   * never a value.
+   * never a value. An aborted build (signal) stops waiting for the store.
    */
-  forBuild(scope: CredentialScope): VarLookup;
+  forBuild(scope: CredentialScope, signal?: AbortSignal): VarLookup;
 }

@@ -8,7 +8,8 @@
 // and dropped connections are retried with the runtime's backoff; anything else is a
 // CredentialsReadError. No message carries a Secret's content.
 import { CoreV1Api, KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { DEFAULT_RETRY, errorStatus, isConnectionError, isRetryable, loadKubeConfig, serverMessage, sleep, type RetryPolicy } from '../runtime/kubernetes/client.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_RETRY, errorStatus, isConnectionError, isRetryable, loadKubeConfig, serverMessage, type RetryPolicy } from '../runtime/kubernetes/client.ts';
 import type { KubernetesCredentialsConfig } from './config.ts';
 import { CredentialsForbiddenError, CredentialsReadError, KubernetesCredentialManager, type SecretReader } from './kubernetes.ts';
 import type { SecretData, SecretRef } from './lookup.ts';
@@ -24,9 +25,10 @@ export class KubernetesSecretReader implements SecretReader {
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
   ) {}
 
-  async read(ref: SecretRef): Promise<SecretData | undefined> {
+  async read(ref: SecretRef, signal?: AbortSignal): Promise<SecretData | undefined> {
     let delay = this.retry.baseDelayMs;
     for (let attempt = 1; ; attempt++) {
+      signal?.throwIfAborted();
       let secret: V1Secret;
       try {
         secret = await this.api.readNamespacedSecret({ name: ref.name, namespace: ref.namespace });
@@ -37,7 +39,8 @@ export class KubernetesSecretReader implements SecretReader {
         if ((isRetryable(status) || (status === 0 && isConnectionError(err))) && attempt < this.retry.attempts) {
           const wait = Math.min(this.retry.maxDelayMs, delay);
           delay = Math.min(this.retry.maxDelayMs, delay * 2);
-          await sleep(wait);
+          // an aborted build does not sit out the backoff
+          await sleep(wait, undefined, signal ? { signal } : undefined);
           continue;
         }
         throw new CredentialsReadError(ref, describe(err), status);

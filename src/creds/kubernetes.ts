@@ -20,7 +20,7 @@ export interface SecretReader {
    * with CredentialsForbiddenError; other failures reject with a message naming the Secret and
    * the namespace, never its content.
    */
-  read(ref: SecretRef): Promise<SecretData | undefined>;
+  read(ref: SecretRef, signal?: AbortSignal): Promise<SecretData | undefined>;
 }
 
 /** The API server refused to let Jetway read a Secret: names the namespace and the missing permission. */
@@ -58,7 +58,7 @@ export class KubernetesCredentialManager implements CredentialManager {
     readonly namespacePrefix: string = DEFAULT_NAMESPACE_PREFIX,
   ) {}
 
-  forBuild(scope: CredentialScope): VarLookup {
+  forBuild(scope: CredentialScope, signal?: AbortSignal): VarLookup {
     // One read per Secret per build, also when steps running in parallel ask at the same time;
     // a read that failed is not kept, so a later step (or attempt) asks again.
     const cache = new Map<string, Promise<SecretData | undefined>>();
@@ -66,7 +66,7 @@ export class KubernetesCredentialManager implements CredentialManager {
       const key = secretKey(ref);
       const cached = cache.get(key);
       if (cached) return cached;
-      const pending = this.reader.read(ref);
+      const pending = this.reader.read(ref, signal);
       cache.set(key, pending);
       pending.catch(() => {
         if (cache.get(key) === pending) cache.delete(key);

@@ -173,7 +173,7 @@ export class Engine implements BuildTracker {
       if (build.aborted) throw new BuildAborted();
       const plans = await getBuildPlans(db, buildId);
       if (!plans?.plan) throw new Error(`build ${buildId} has no plan`);
-      const deps = await this.stepDeps(build);
+      const deps = await this.stepDeps(build, signal);
       sink.redactor = deps.redactor;
       logger.info({ buildId, job: build.jobName, pipeline: build.pipelineName }, 'build started');
       status = await runBuild({ plan: plans.plan, leaves: new BuildSteps(deps), sink, signal });
@@ -190,13 +190,16 @@ export class Engine implements BuildTracker {
     this.opts.onBuildFinished?.(buildId, status);
   }
 
-  private async stepDeps(build: BuildRecord): Promise<StepDeps> {
+  private async stepDeps(build: BuildRecord, signal: AbortSignal): Promise<StepDeps> {
     const { db } = this.opts;
     // one lookup per build: its cache lives as long as the build
-    const credentials = this.opts.credentials?.forBuild({
-      team: build.teamName,
-      ...(build.pipelineName !== null ? { pipeline: build.pipelineName } : {}),
-    });
+    const credentials = this.opts.credentials?.forBuild(
+      {
+        team: build.teamName,
+        ...(build.pipelineName !== null ? { pipeline: build.pipelineName } : {}),
+      },
+      signal,
+    );
     let varSources: VarSources = new VarSources([], credentials);
     let resourceTypes: StepDeps['resourceTypes'] = [];
     if (build.pipelineId !== null) {

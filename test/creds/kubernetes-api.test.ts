@@ -86,3 +86,14 @@ test('a connection failure is retried, then named; an unreadable answer never qu
     return true;
   });
 });
+
+test('an aborted build stops waiting: no backoff sat out, no further attempt', async () => {
+  const api = fakeApi([status(503, 'unavailable'), status(503, 'unavailable')]);
+  const controller = new AbortController();
+  // a backoff far longer than the test would wait
+  const reading = new KubernetesSecretReader(api, { attempts: 8, baseDelayMs: 600_000, maxDelayMs: 600_000 }).read(ref, controller.signal);
+  await new Promise((r) => setImmediate(r));
+  controller.abort(new Error('build aborted'));
+  await assert.rejects(reading, /build aborted|aborted/);
+  assert.equal(api.calls.length, 1);
+});
