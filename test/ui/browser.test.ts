@@ -1,7 +1,9 @@
 // The web UI in a real browser (Debian's chromium driven by playwright-core) against a real web
 // node in this process: log in (a wrong password first), the dashboard, the pipeline's columns,
 // a job, triggering a build and following its log until it succeeds; a token that stops working
-// sends the user back to the login page, saying why.
+// sends the user back to the login page, saying why. Then a resource's page: pinning a version,
+// its pin comment, unpinning, disabling and enabling a version, and the API's refusal (409) to
+// pin a resource the pipeline config pins, shown in the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { parse, stringify } from 'yaml';
 import { freePort } from '../../src/db/embedded.ts';
 import { packagePath } from '../../src/package.ts';
 import { startWebNode, type WebNode } from '../../src/web/web-node.ts';
@@ -26,17 +29,21 @@ let dir: string;
 let node: WebNode;
 let browser: Browser;
 let page: Page;
+let token: string;
 const pageErrors: string[] = [];
+const HELLO = readFileSync(packagePath('examples', 'hello.yml'), 'utf8');
+const RESOURCE = '/teams/main/pipelines/hello/resources/source-code';
 
 // what the functions run in the page (page.evaluate) use; this file is checked without the DOM lib
 type InPage = typeof globalThis & {
   localStorage: { length: number; getItem(key: string): string | null; setItem(key: string, value: string): void };
+  getComputedStyle(element: unknown): { textDecorationLine: string };
 };
 
-async function api(method: string, path: string, token: string, body?: string): Promise<Response> {
+async function api(method: string, path: string, token: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
   const res = await fetch(`${node.url}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/x-yaml' } : {}) },
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/x-yaml' } : {}), ...headers },
     ...(body !== undefined ? { body } : {}),
   });
   assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
@@ -65,8 +72,8 @@ before(async () => {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: USER, password: PASSWORD }),
   });
-  const { access_token: token } = (await login.json()) as { access_token: string };
-  await api('PUT', '/teams/main/pipelines/hello/config', token, readFileSync(packagePath('examples', 'hello.yml'), 'utf8'));
+  ({ access_token: token } = (await login.json()) as { access_token: string });
+  await api('PUT', '/teams/main/pipelines/hello/config', token, HELLO);
   await api('PUT', '/teams/main/pipelines/hello/unpause', token);
 
   browser = await chromium.launch({
@@ -152,5 +159,166 @@ test('a token that no longer works sends the user to the login page, saying why'
   await page.getByRole('button', { name: 'log in' }).click();
   await page.waitForURL(/#\/builds\/\d+$/);
   await page.locator('[data-build-status="succeeded"]').waitFor();
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
+// ---------------------------------------------------------------- a resource's pin and versions
+
+interface ResourceJson {
+  pinned_version?: Record<string, string>;
+  pinned_in_config?: boolean;
+  pin_comment?: string;
+}
+interface VersionJson {
+  id: number;
+  version: Record<string, string>;
+  enabled: boolean;
+}
+
+const getJson = async <T>(path: string): Promise<T> => (await (await api('GET', path, token)).json()) as T;
+/** A check of source-code from a version: the mock type finds exactly that version. */
+const checkFrom = (version: string) => api('POST', `${RESOURCE}/check`, token, JSON.stringify({ from: { version } }), { 'content-type': 'application/json' });
+/** Sets the pipeline's config again (an update names the config version it replaces). */
+const setPipeline = async (config: string): Promise<void> => {
+  const current = await api('GET', '/teams/main/pipelines/hello/config', token);
+  const version = current.headers.get('x-concourse-config-version') ?? '';
+  await api('PUT', '/teams/main/pipelines/hello/config', token, config, { 'x-concourse-config-version': version });
+};
+const versionOf = async (version: string): Promise<VersionJson> => {
+  const found = (await getJson<VersionJson[]>(`${RESOURCE}/versions`)).find((v) => v.version.version === version);
+  assert.ok(found, `version ${version} is listed by the API`);
+  return found;
+};
+/** The row of a version on the resource page. */
+const row = (version: string) => page.locator('.version-list li', { has: page.locator('code', { hasText: new RegExp(`^version: ${version}$`) }) });
+const pinBanner = () => page.getByRole('region', { name: 'pinned version' });
+
+test("a resource's page lists the versions its checks found, newest first, each with pin and disable", { skip }, async () => {
+  await page.goto(`${node.url}/#/pipelines/hello`);
+  await page.locator('[data-resource="source-code"] a').click();
+  await page.getByRole('heading', { name: /source-code/ }).waitFor();
+  await row('v1').waitFor();
+  await checkFrom('v2');
+  await row('v2').waitFor();
+  await checkFrom('v3');
+  await row('v3').waitFor();
+  assert.deepEqual(await page.locator('.version-list li code').allTextContents(), ['version: v3', 'version: v2', 'version: v1']);
+  for (const v of ['v1', 'v2', 'v3']) {
+    assert.equal(await row(v).getAttribute('data-state'), 'enabled');
+    assert.deepEqual(await row(v).getByRole('button').allTextContents(), ['pin', 'disable']);
+  }
+  assert.equal(await pinBanner().count(), 0, 'no pin banner: the resource is not pinned');
+});
+
+test('pinning a version from its row shows the pin banner and highlights the row', { skip }, async () => {
+  await row('v2').getByRole('button', { name: 'pin version: v2' }).click();
+  await pinBanner().locator('code', { hasText: 'version: v2' }).waitFor();
+  await row('v2').and(page.locator('[data-state="pinned"]')).waitFor();
+  assert.match((await row('v2').getAttribute('class')) ?? '', /\bpinned\b/);
+  assert.equal(await row('v2').getByRole('button', { name: /^pin/ }).count(), 0, 'the pinned version has no pin button');
+  assert.equal(await row('v2').getByText('pinned', { exact: true }).count(), 1, 'the row says it is pinned, in words');
+  assert.equal(await row('v3').getByRole('button', { name: 'pin version: v3' }).count(), 1, 'another version can be pinned instead');
+  assert.ok(!(await pinBanner().textContent())?.includes('pipeline config'), 'a pin made here is not a config pin');
+  await pinBanner().getByRole('button', { name: 'unpin' }).waitFor();
+  const resource = await getJson<ResourceJson>(RESOURCE);
+  assert.deepEqual(resource.pinned_version, { version: 'v2' });
+  assert.equal(resource.pinned_in_config, undefined);
+});
+
+test('the pin comment is added and edited in the banner', { skip }, async () => {
+  const first = 'v3 breaks the integration tests';
+  await pinBanner().getByRole('button', { name: 'add comment' }).click();
+  await page.getByLabel('pin comment').fill(first);
+  await pinBanner().getByRole('button', { name: 'save comment' }).click();
+  await pinBanner().locator('.pin-comment-text', { hasText: first }).waitFor();
+  assert.equal((await getJson<ResourceJson>(RESOURCE)).pin_comment, first);
+
+  const second = 'v3 breaks the integration tests (issue 42)';
+  await pinBanner().getByRole('button', { name: 'edit comment' }).click();
+  assert.equal(await page.getByLabel('pin comment').inputValue(), first, 'the form starts from the saved comment');
+  await page.getByLabel('pin comment').fill(second);
+  await page.getByLabel('pin comment').press('Enter');
+  await pinBanner().locator('.pin-comment-text', { hasText: second }).waitFor();
+  assert.equal((await getJson<ResourceJson>(RESOURCE)).pin_comment, second);
+  assert.equal(await page.getByLabel('pin comment').count(), 0, 'the form closes once saved');
+});
+
+test('unpinning from the banner removes the pin', { skip }, async () => {
+  await pinBanner().getByRole('button', { name: 'unpin' }).click();
+  await row('v2').getByRole('button', { name: 'pin version: v2' }).waitFor();
+  await pinBanner().waitFor({ state: 'hidden' });
+  assert.equal(await row('v2').getAttribute('data-state'), 'enabled');
+  const resource = await getJson<ResourceJson>(RESOURCE);
+  assert.equal(resource.pinned_version, undefined);
+  assert.equal(resource.pin_comment, undefined);
+});
+
+test('a disabled version is marked disabled, in words and struck through, and is enabled again', { skip }, async () => {
+  await row('v1').getByRole('button', { name: 'disable version: v1' }).click();
+  await row('v1').and(page.locator('[data-state="disabled"]')).waitFor();
+  assert.equal(await row('v1').getByText('disabled', { exact: true }).count(), 1, 'the row says it is disabled, in words');
+  const decoration = await row('v1')
+    .locator('code')
+    .evaluate((el) => (globalThis as InPage).getComputedStyle(el).textDecorationLine);
+  assert.equal(decoration, 'line-through');
+  assert.deepEqual(await row('v1').getByRole('button').allTextContents(), ['pin', 'enable']);
+  assert.equal((await versionOf('v1')).enabled, false);
+  assert.equal((await versionOf('v2')).enabled, true, 'only that version is disabled');
+
+  await row('v1').getByRole('button', { name: 'enable version: v1' }).click();
+  await row('v1').and(page.locator('[data-state="enabled"]')).waitFor();
+  assert.equal(await row('v1').getByText('disabled', { exact: true }).count(), 0);
+  assert.equal((await versionOf('v1')).enabled, true);
+});
+
+test("pinning a resource the config pins is refused (409), and the page says so and shows the config's pin", { skip }, async () => {
+  const pinned = parse(HELLO) as { resources: Record<string, unknown>[] };
+  pinned.resources[0]!.version = { version: 'v1' };
+  // hold the page's reads of the resource while the config changes behind its back: it still
+  // offers the pin buttons, as a page open in another tab would
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let heldOne!: () => void;
+  const held = new Promise<void>((resolve) => (heldOne = resolve));
+  const reads = (url: URL) => url.pathname.startsWith(`/api/v1${RESOURCE}`);
+  await page.route(reads, async (route) => {
+    if (route.request().method() === 'GET') {
+      heldOne();
+      await gate;
+    }
+    await route.continue();
+  });
+  try {
+    await held; // the page's next refresh waits: what it shows is what it read before
+    await setPipeline(stringify(pinned));
+    await row('v3').getByRole('button', { name: 'pin version: v3' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'Could not pin version: v3' });
+    await alert.waitFor();
+    const text = (await alert.textContent()) ?? '';
+    assert.match(text, /pinned in the pipeline config/);
+    assert.match(text, /HTTP 409/);
+  } finally {
+    release();
+    await page.unrouteAll({ behavior: 'wait' }); // after the held reads went on (else the browser lets them go too)
+  }
+  // the page reads the resource again: the config's pin, which cannot be removed here
+  await pinBanner().filter({ hasText: 'in the pipeline config' }).locator('code', { hasText: 'version: v1' }).waitFor();
+  await row('v1').and(page.locator('[data-state="pinned"]')).waitFor();
+  assert.equal(await pinBanner().getByRole('button').count(), 0, 'neither unpin nor comment on a config pin');
+  assert.equal(await page.locator('.version-list').getByRole('button', { name: /^pin/ }).count(), 0, 'no version can be pinned');
+  assert.ok(await page.getByRole('alert').filter({ hasText: 'HTTP 409' }).isVisible(), 'the refusal stays on the page');
+  const resource = await getJson<ResourceJson>(RESOURCE);
+  assert.deepEqual(resource.pinned_version, { version: 'v1' });
+  assert.equal(resource.pinned_in_config, true);
+
+  // the config without the pin: the banner goes, the pin buttons come back
+  await setPipeline(HELLO);
+  await pinBanner().waitFor({ state: 'hidden' });
+  await row('v3').getByRole('button', { name: 'pin version: v3' }).waitFor();
+  assert.equal((await getJson<ResourceJson>(RESOURCE)).pinned_version, undefined);
+  // the refusal stays until it is dismissed
+  const refusal = page.getByRole('alert').filter({ hasText: 'HTTP 409' });
+  await refusal.getByRole('button', { name: 'dismiss' }).click();
+  await refusal.waitFor({ state: 'hidden' });
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });
