@@ -47,10 +47,19 @@ export class ViewContext {
     this.setHeader(crumbs);
   }
 
+  /** Where the problem shown came from: a refresh's is cleared by the next good refresh, an action's stays until the next action. */
+  private problemFrom: 'refresh' | 'action' | undefined;
+
   /** Shows a problem above the page (undefined hides it). */
-  problem(message: string | undefined): void {
+  problem(message: string | undefined, from: 'refresh' | 'action' = 'refresh'): void {
+    this.problemFrom = message === undefined ? undefined : from;
     this.banner.hidden = message === undefined;
     this.banner.textContent = message ?? '';
+  }
+
+  /** Hides the problem shown, if it came from there. */
+  private clearProblem(from: 'refresh' | 'action'): void {
+    if (this.problemFrom === from) this.problem(undefined);
   }
 
   /** Waits ms (ends early, without error, when the page is left). */
@@ -81,9 +90,10 @@ export class ViewContext {
       }
       try {
         await fn();
-        if (this.active) this.problem(undefined);
+        // a refresh that works clears a refresh's problem, never a failed action's
+        if (this.active) this.clearProblem('refresh');
       } catch (err) {
-        if (this.active && !(err instanceof ApiError && err.status === 401)) this.problem(describeError(err));
+        if (this.active && !(err instanceof ApiError && err.status === 401) && this.problemFrom !== 'action') this.problem(describeError(err));
       }
       if (!this.active) return;
       timer = setTimeout(() => void (running = round()), ms);
@@ -96,14 +106,14 @@ export class ViewContext {
     };
   }
 
-  /** Runs a user's action (a button): its failure shows in the banner; the button is disabled meanwhile. */
+  /** Runs a user's action (a button): its failure shows in the banner until the next action; the button is disabled meanwhile. */
   async action(button: HTMLButtonElement | undefined, fn: () => Promise<void>): Promise<void> {
     if (button) button.disabled = true;
     try {
       await fn();
-      if (this.active) this.problem(undefined);
+      if (this.active) this.clearProblem('action');
     } catch (err) {
-      if (this.active && !(err instanceof ApiError && err.status === 401)) this.problem(describeError(err));
+      if (this.active && !(err instanceof ApiError && err.status === 401)) this.problem(describeError(err), 'action');
     } finally {
       if (button) button.disabled = false;
     }
