@@ -8,6 +8,7 @@ import type { Logger } from '../db/logger.ts';
 import type { BuildRecord } from '../db/builds.ts';
 import type { Version } from '../db/versions.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import type { AuthUser, LocalAuth } from './auth.ts';
 import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
 import { mustFindPipeline, type PageRequest, type PageResult, type PipelineView } from './queries.ts';
@@ -74,6 +75,11 @@ export interface ApiServerOptions {
   credentials?: CredentialManager;
   /** Prometheus metrics (src/metrics): requests are counted, GET /metrics serves them without a login. */
   metrics?: ApiMetrics;
+  /**
+   * The runtime steps run on: `jetway intercept` lists a build's containers and runs commands in
+   * them through it (answered 501 when it keeps no containers, or when there is none).
+   */
+  runtime?: Pick<Runtime, 'name' | 'interceptableContainers' | 'intercept'>;
 }
 
 export interface ApiMetrics {

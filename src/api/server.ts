@@ -14,6 +14,7 @@ import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 import { registerBuildRoutes } from './routes/builds.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
+import { attachInterceptWebSocket, registerInterceptRoutes } from './intercept.ts';
 import { registerUi } from '../ui/server.ts';
 
 export type { ApiServerOptions } from './context.ts';
@@ -71,9 +72,12 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
       registerResourceRoutes(api, opts);
       registerBuildRoutes(api, opts, notifier);
       registerArtifactRoutes(api, opts);
+      registerInterceptRoutes(api, opts);
     },
     { prefix: '/api/v1' },
   );
+  // the intercept WebSocket (GET /api/v1/builds/:id/intercept): an upgrade, which fastify does not route
+  attachInterceptWebSocket(app, opts);
   registerUi(app);
   return app;
 }

@@ -3,11 +3,22 @@
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** bytes for stdout/stderr (binary-safe; commands fall back to stdout/stderr as UTF-8) */
+  stdoutBytes?: (chunk: Buffer) => void;
+  stderrBytes?: (chunk: Buffer) => void;
+  /** the command's stdin (`jetway intercept`); absent: empty */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 export const processIO: CliIO = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  stdoutBytes: (chunk) => process.stdout.write(chunk),
+  stderrBytes: (chunk) => process.stderr.write(chunk),
+  // read only by the commands that use it (creating process.stdin has side effects on a TTY)
+  get stdin() {
+    return process.stdin;
+  },
 };
 
 /** Thrown by a command to end the CLI with a given exit code after printing its message. */

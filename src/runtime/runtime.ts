@@ -2,6 +2,7 @@
 // run processes in it with separate stdin/stdout/stderr, hand out its outputs, destroy it.
 // "Container" is the runtime's word for where a step runs: a pod on Kubernetes, a working
 // directory with host processes on the local runtime.
+import type { Readable } from 'node:stream';
 import type { Artifact } from '../engine/run-state.ts';
 
 /**
@@ -96,4 +97,46 @@ export interface Runtime {
   readonly runsImages: boolean;
   /** frees what a finished build's containers left behind (its artifact volumes) */
   releaseBuild?(buildId: number): Promise<void>;
+  /**
+   * The build's containers a user can run a command in (`jetway intercept`): its running steps'
+   * and those kept after a failure. Absent: the runtime keeps no containers (the local runtime).
+   */
+  interceptableContainers?(buildId: number): Promise<InterceptableContainer[]>;
+  /**
+   * Runs `command` in a container listed by interceptableContainers (by its handle), in its work
+   * dir, with stdin/stdout/stderr streamed; resolves with the exit status. An aborted signal ends
+   * the session (closes the connection; the command is not signalled). Rejects with
+   * ContainerGoneError when the container no longer exists.
+   */
+  intercept?(handle: string, command: string[], io: InterceptIO, signal: AbortSignal): Promise<{ exitStatus: number }>;
+}
+
+/** A container of a build one can intercept. */
+export interface InterceptableContainer {
+  handle: string;
+  /** the step's name (a resource's or type's for checks) */
+  step: string;
+  type: StepType;
+  /** `running`: its step is running; `failed`: kept after its step failed */
+  state: 'running' | 'failed';
+  /** set when the container only resolved or fetched an image */
+  purpose?: 'image';
+  /** where it runs (Kubernetes: the pod's name) */
+  name: string;
+  /** the work dir commands start in */
+  workDir: string;
+  /** ISO time it was created, when known */
+  createdAt?: string;
+}
+
+export interface InterceptIO {
+  /** ends when the client closes its stdin */
+  stdin: Readable;
+  stdout(chunk: Buffer): void;
+  stderr(chunk: Buffer): void;
+}
+
+/** The container of an intercept session is gone (never existed, or deleted). */
+export class ContainerGoneError extends Error {
+  override name = 'ContainerGoneError';
 }

@@ -161,6 +161,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     engine: { abortBuild: (id) => engine.abort(id), track: (id) => engine.track(id) },
     ...(credentials ? { credentials } : {}),
     metrics,
+    runtime,
   });
   try {
     await api.listen({ port: opts.port, host: opts.bindIp });

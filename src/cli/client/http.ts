@@ -30,7 +30,7 @@ export interface ApiResponse {
 }
 
 /** `{"error": m}` → m; `{"errors": [a, b]}` → "a\nb"; otherwise the text. */
-function serverMessage(text: string): string {
+export function serverMessage(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; errors?: unknown };
     if (Array.isArray(body.errors)) return body.errors.map(String).join('\n');

@@ -30,6 +30,7 @@ import { registerRerunBuild } from './rerun-build.ts';
 import { registerPauseJob } from './pause-job.ts';
 import { registerUnpauseJob } from './unpause-job.ts';
 import { registerExecute } from './execute.ts';
+import { registerIntercept } from './intercept.ts';
 
 /** Every CLI command registers itself here; one file per command in this folder. */
 export function registerCommands(program: Command, io: CliIO): void {
@@ -63,4 +64,5 @@ export function registerCommands(program: Command, io: CliIO): void {
   registerPauseJob(program, io);
   registerUnpauseJob(program, io);
   registerExecute(program, io);
+  registerIntercept(program, io);
 }

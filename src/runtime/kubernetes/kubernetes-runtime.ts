@@ -14,13 +14,13 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig, V1ContainerStatus, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { Artifact } from '../../engine/run-state.ts';
-import type { Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
+import { ContainerGoneError, type Container, type ContainerSpec, type InterceptableContainer, type InterceptIO, type ProcessIO, type ProcessSpec, type Runtime, type StepType } from '../runtime.ts';
 import { buildVolumesDir, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
 import { DEFAULT_RETRY, errorStatus, KubeClient, loadKubeConfig, resolveNamespace, sleep, type RetryPolicy } from './client.ts';
 import type { KubernetesRuntimeConfig } from './config.ts';
 import { execCollect, ExecInterrupted, startExec } from './exec.ts';
-import { LABELS } from './naming.ts';
-import { BUSYBOX, CONTAINERS, envSecretName, execCommands, inside, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, streamOutCommand, type ExecPlan } from './pod-spec.ts';
+import { LABELS, workDirFor } from './naming.ts';
+import { BUSYBOX, CONTAINERS, envSecretName, execCommands, inside, interceptCommand, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, streamOutCommand, type ExecPlan } from './pod-spec.ts';
 import { PodWatcher, type PodUpdate } from './pod-watcher.ts';
 import { pullSecret, pullSecretName } from './pull-secret.ts';
 
@@ -338,6 +338,78 @@ export class KubernetesRuntime implements Runtime {
     for (const s of secrets) await this.deleteSecret(s);
     if (deleted.length > 0) this.logger.info({ pods: deleted }, 'reaped pods of finished or unknown builds');
     return deleted;
+  }
+
+  /**
+   * The build's pods `jetway intercept` can run a command in (from the watch's cache): this
+   * runtime's running steps and the failed ones kept for debugging, whose step container runs.
+   * Oldest first.
+   */
+  async interceptableContainers(buildId: number): Promise<InterceptableContainer[]> {
+    await this.watcher.start();
+    const out: InterceptableContainer[] = [];
+    for (const pod of this.watcher.list()) {
+      const found = this.interceptable(pod);
+      if (found && pod.metadata?.labels?.[LABELS.buildId] === String(buildId)) out.push(found);
+    }
+    return out.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.name.localeCompare(b.name));
+  }
+
+  private interceptable(pod: V1Pod): InterceptableContainer | undefined {
+    const name = pod.metadata?.name;
+    if (!name || pod.metadata?.deletionTimestamp) return undefined;
+    const state = this.retained.has(name) ? 'failed' : this.live.has(name) ? 'running' : undefined;
+    if (!state) return undefined;
+    if (!pod.status?.containerStatuses?.find((c) => c.name === CONTAINERS.step)?.state?.running) return undefined;
+    const annotations = pod.metadata?.annotations ?? {};
+    const labels = pod.metadata?.labels ?? {};
+    const handle = annotations[LABELS.handle] ?? labels[LABELS.handle] ?? name;
+    const type = (annotations[LABELS.type] ?? labels[LABELS.type] ?? 'task') as StepType;
+    const created = pod.metadata?.creationTimestamp;
+    return {
+      handle,
+      step: annotations[LABELS.step] ?? labels[LABELS.step] ?? '',
+      type,
+      state,
+      ...(annotations[LABELS.purpose] === 'image' ? { purpose: 'image' as const } : {}),
+      name,
+      workDir: pod.spec?.containers.find((c) => c.name === CONTAINERS.step)?.workingDir ?? workDirFor(handle),
+      ...(created !== undefined ? { createdAt: new Date(created).toISOString() } : {}),
+    };
+  }
+
+  /**
+   * Runs `command` (default: busybox sh) in the `step` container of the pod with this handle, in
+   * its work dir, through the exec API: stdin, stdout and stderr streamed, the exit code returned.
+   * No TTY. Leaves the step alone: it neither extends a kept pod's retention nor keeps a
+   * succeeded step's pod (the session ends when the pod is deleted).
+   */
+  async intercept(handle: string, command: string[], io: InterceptIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
+    signal.throwIfAborted();
+    await this.watcher.start();
+    const target = this.watcher
+      .list()
+      .map((pod) => this.interceptable(pod))
+      .find((c) => c?.handle === handle);
+    if (!target) throw new ContainerGoneError(`the container ${handle} is gone (its step finished, or its pod was deleted)`);
+    const cmd = interceptCommand(target.workDir, command);
+    this.logger.info({ pod: target.name, command }, 'intercept session started');
+    const session = await startExec(this.client, target.name, cmd, { stdin: io.stdin, stdout: (c) => io.stdout(c), stderr: (c) => io.stderr(c) }, signal);
+    const onAbort = (): void => session.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const exitStatus = await session.done;
+      return { exitStatus };
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      const pod = this.watcher.get(target.name);
+      if (err instanceof ExecInterrupted && (!pod || pod.metadata?.deletionTimestamp)) {
+        throw new ContainerGoneError(`the pod ${target.name} was deleted during the session`);
+      }
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /** Stops the watch, the reaper and the retention timers (pods kept for debugging stay). */

@@ -283,6 +283,27 @@ export function processCommand(proc: ProcessSpec, workDir: string, execId: strin
   };
 }
 
+/** What `jetway intercept` runs when it is given no command: busybox's shell (any image has it). */
+export const DEFAULT_INTERCEPT_COMMAND: readonly string[] = [BUSYBOX, 'sh'];
+
+/**
+ * A command of `jetway intercept` in the step container, through busybox sh (so any image works),
+ * in the step's work dir. A name without '/' that the image's PATH lacks but busybox has as an
+ * applet (`cat`, `ls`, `sh`) runs as that applet, so a distroless image can still be looked at.
+ * Values are positional parameters, never spliced into the script.
+ */
+export function interceptCommand(workDir: string, command: readonly string[]): ExecCommand {
+  const argv = command.length > 0 ? command : DEFAULT_INTERCEPT_COMMAND;
+  if (argv[0] === '') throw new PodSpecError('the command is empty');
+  const script =
+    'bb="$1"; cd "$2" || exit 126; shift 2; ' +
+    'case "$1" in */*) exec "$@";; esac; ' +
+    'p=$(command -v "$1" 2>/dev/null); case "$p" in /*) exec "$@";; esac; ' +
+    '"$bb" --list 2>/dev/null | "$bb" grep -qx -e "$1" && exec "$bb" "$@"; ' +
+    'exec "$@"';
+  return { container: CONTAINERS.step, command: [BUSYBOX, 'sh', '-c', script, 'jetway-intercept', BUSYBOX, workDir, ...argv] };
+}
+
 /** Sends a signal to an exec'd process (cancellation: TERM, then KILL after a grace period). */
 export function signalCommand(execId: string, signal: 'TERM' | 'KILL' | 'INT'): ExecCommand {
   return {

@@ -1,0 +1,146 @@
+// `jetway intercept` on the web node: `GET /api/v1/builds/:id/containers` (a build's containers a
+// command can run in) and the WebSocket `GET /api/v1/builds/:id/intercept?step=&type=&command=`
+// (`command` repeated: the argv; none: the runtime's shell), framed as intercept-protocol.ts says.
+//
+// The WebSocket is served by `ws` on the HTTP server's `upgrade` event (fastify's routes never
+// see an upgrade): the bearer token of the upgrade request's Authorization header, the build,
+// the team and the container are checked before the 101, so every refusal is a plain HTTP answer
+// with the API's JSON error body (401, 403, 404, 400, 501) the client can show.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import { getBuild } from '../db/builds.ts';
+import type { InterceptableContainer } from '../runtime/runtime.ts';
+import { ApiError, notFound } from './errors.ts';
+import { assertTeam, idParam, type ApiServerOptions } from './context.ts';
+import {
+  CHANNEL,
+  containerJson,
+  ContainerChoiceError,
+  decodeFrame,
+  encodeFrame,
+  noRuntimeContainersMessage,
+  selectContainer,
+  statusFrame,
+} from './intercept-protocol.ts';
+import type { FastifyRequest } from 'fastify';
+
+const INTERCEPT_PATH = /^\/api\/v1\/builds\/([^/]+)\/intercept$/;
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 501: 'Not Implemented' };
+
+/** The build's interceptable containers, after the build and team checks (501: the runtime keeps none). */
+async function containersOf(opts: ApiServerOptions, req: Pick<FastifyRequest, 'user'>, rawId: string): Promise<{ buildId: number; list: InterceptableContainer[] }> {
+  const buildId = idParam(rawId, 'build id');
+  const build = await getBuild(opts.db, buildId);
+  if (!build) throw notFound(`build ${buildId}`);
+  assertTeam(req as FastifyRequest, build.teamName);
+  const runtime = opts.runtime;
+  if (!runtime?.interceptableContainers || !runtime.intercept) throw new ApiError(501, noRuntimeContainersMessage(buildId, runtime?.name));
+  return { buildId, list: await runtime.interceptableContainers(buildId) };
+}
+
+export function registerInterceptRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
+  app.get<{ Params: { id: string } }>('/builds/:id/containers', async (req) => {
+    const { list } = await containersOf(opts, req, req.params.id);
+    return list.map(containerJson);
+  });
+}
+
+/** Serves the intercept WebSocket on the fastify instance's HTTP server. */
+export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOptions): void {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const sessions = new Set<AbortController>();
+  const logger = opts.logger.child({ component: 'intercept' });
+
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    void upgrade(req, socket, head).catch((err: unknown) => {
+      if (err instanceof ApiError || err instanceof ContainerChoiceError) refuse(socket, err.statusCode, err.message);
+      else {
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'intercept refused');
+        refuse(socket, 500, `intercept failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  });
+  app.addHook('onClose', async () => {
+    for (const s of sessions) s.abort(new Error('the web node is stopping'));
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+  });
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://jetway');
+    const m = INTERCEPT_PATH.exec(url.pathname);
+    if (!m?.[1]) throw new ApiError(404, `no WebSocket route ${url.pathname}`);
+    const header = req.headers.authorization;
+    if (!header) throw new ApiError(401, 'not authorized: log in first (jetway login), then send "Authorization: Bearer <token>"');
+    const token = /^bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (!token) throw new ApiError(401, 'not authorized: the Authorization header must be "Bearer <token>"');
+    const user = await opts.auth.authenticate(opts.db, token);
+    if ('refused' in user) throw new ApiError(401, `not authorized: ${user.refused}`);
+    const { buildId, list } = await containersOf(opts, { user }, m[1]);
+    const step = url.searchParams.get('step') ?? undefined;
+    const type = url.searchParams.get('type') ?? undefined;
+    const container = selectContainer(buildId, list, step, type);
+    const command = url.searchParams.getAll('command');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      logger.info({ user: user.name, build: buildId, step: container.step, type: container.type, container: container.name, command }, 'intercept session');
+      session(ws, container, command);
+    });
+  }
+
+  function session(ws: WebSocket, container: InterceptableContainer, command: string[]): void {
+    const runtime = opts.runtime;
+    const stdin = new PassThrough();
+    const controller = new AbortController();
+    sessions.add(controller);
+    const send = (data: Buffer): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(data);
+    };
+    ws.on('message', (data: RawData) => {
+      const frame = decodeFrame(toBuffer(data));
+      if (!frame) return;
+      if (frame.channel === CHANNEL.stdin) {
+        if (!stdin.writableEnded) stdin.write(frame.payload);
+      } else if (frame.channel === CHANNEL.close && frame.payload[0] === CHANNEL.stdin) {
+        stdin.end();
+      }
+    });
+    ws.on('close', () => {
+      stdin.end();
+      controller.abort(new Error('the client closed the session'));
+    });
+    ws.on('error', () => undefined);
+    const run = runtime?.intercept
+      ? runtime.intercept(container.handle, command, { stdin, stdout: (c) => send(encodeFrame(CHANNEL.stdout, c)), stderr: (c) => send(encodeFrame(CHANNEL.stderr, c)) }, controller.signal)
+      : Promise.reject(new Error('the runtime cannot intercept'));
+    run
+      .then(
+        ({ exitStatus }) => send(statusFrame({ exit_status: exitStatus })),
+        (err: unknown) => send(statusFrame({ error: err instanceof Error ? err.message : String(err) })),
+      )
+      .finally(() => {
+        sessions.delete(controller);
+        if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+      });
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** Answers an upgrade request with an HTTP error and the API's JSON body, then closes. */
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+      'Connection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
