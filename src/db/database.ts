@@ -79,7 +79,10 @@ export class PoolDatabase implements Database {
     this.pool = new pg.Pool({ connectionString: opts.url, max: opts.max ?? 10 });
     const logger = opts.logger;
     this.pool.on('error', (err) => {
-      logger.warn({ err: err.message, db: this.displayUrl }, 'idle Postgres connection failed');
+      // pool.end() resolves before its clients' sockets are closed: a server stopped right after
+      // (the embedded one) ends them, which is expected once this database is closed
+      if (this.closed) logger.debug({ err: err.message, db: this.displayUrl }, 'Postgres connection ended while closing');
+      else logger.warn({ err: err.message, db: this.displayUrl }, 'idle Postgres connection failed');
     });
   }
 
