@@ -26,6 +26,8 @@ export type BuildKind = 'job' | 'check' | 'one-off';
 export interface EngineMetrics {
   buildFinished(kind: BuildKind, status: BuildStatus, seconds: number | undefined): void;
   containerCreated(runtime: string, type: string, purpose: string): void;
+  /** an image (custom type, task image_resource) resolved natively, or through check + get containers */
+  imageResolved(how: 'native' | 'containers'): void;
 }
 
 export interface EngineOptions {
@@ -240,6 +242,7 @@ export class Engine implements BuildTracker {
       artifactsDir: this.opts.artifactsDir,
       nativeImages: this.opts.runtime.runsImages && this.opts.nativeImages !== false,
       resourceTypes,
+      ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
     };
   }
 }

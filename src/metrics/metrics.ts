@@ -3,15 +3,18 @@
 // resource names (they would grow without bound, and /metrics needs no login).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BuildKind, EngineMetrics } from '../engine/tracker.ts';
+import type { KubeRequestObserver } from '../runtime/kubernetes/client.ts';
 import type { BuildStatus } from '../engine/events.ts';
 
-export class Metrics implements EngineMetrics {
+export class Metrics implements EngineMetrics, KubeRequestObserver {
   readonly registry = new Registry();
   private readonly buildsFinished: Counter<'kind' | 'status'>;
   private readonly buildDuration: Histogram<'kind' | 'status'>;
   private readonly containersCreated: Counter<'runtime' | 'type' | 'purpose'>;
   private readonly schedulingDuration: Histogram;
   private readonly apiRequests: Counter<'method' | 'route' | 'code'>;
+  private readonly kubernetesRequests: Counter<'verb' | 'resource' | 'outcome'>;
+  private readonly imagesResolved: Counter<'how'>;
 
   constructor(opts: { runningBuilds?: () => number } = {}) {
     const registers = [this.registry];
@@ -37,6 +40,18 @@ export class Metrics implements EngineMetrics {
       registers,
     });
     this.apiRequests = new Counter({ name: 'jetway_api_requests_total', help: 'API requests, by method, route pattern and status code', labelNames: ['method', 'route', 'code'], registers });
+    this.kubernetesRequests = new Counter({
+      name: 'jetway_kubernetes_requests_total',
+      help: 'Kubernetes API request attempts (retries count), by verb, resource and outcome (ok, the HTTP status, or connection)',
+      labelNames: ['verb', 'resource', 'outcome'],
+      registers,
+    });
+    this.imagesResolved = new Counter({
+      name: 'jetway_images_resolved_total',
+      help: 'images of custom types and task image_resources resolved, natively (repository@digest, no pod) or through check and get containers',
+      labelNames: ['how'],
+      registers,
+    });
     if (opts.runningBuilds) {
       const running = opts.runningBuilds;
       new Gauge({
@@ -57,6 +72,14 @@ export class Metrics implements EngineMetrics {
 
   containerCreated(runtime: string, type: string, purpose: string): void {
     this.containersCreated.inc({ runtime, type, purpose });
+  }
+
+  kubernetesRequest(verb: string, resource: string, outcome: string): void {
+    this.kubernetesRequests.inc({ verb, resource, outcome });
+  }
+
+  imageResolved(how: 'native' | 'containers'): void {
+    this.imagesResolved.inc({ how });
   }
 
   schedulingPass(seconds: number): void {

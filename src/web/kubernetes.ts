@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Database } from '../db/index.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import { KubernetesRuntime, type RuntimeLogger } from '../runtime/kubernetes/kubernetes-runtime.ts';
+import type { KubeRequestObserver } from '../runtime/kubernetes/client.ts';
 
 /** Of these build ids, the ones that are completed or do not exist. */
 export async function finishedBuilds(db: Database, ids: number[]): Promise<Set<number>> {
@@ -19,11 +20,17 @@ export interface WebKubernetesRuntimeOptions {
   db: Database;
   logger: RuntimeLogger;
   reaperIntervalMs?: number;
+  requests?: KubeRequestObserver;
 }
 
 /** The runtime, its reaper not started yet (start it after recoverOrphans). */
 export function createKubernetesRuntime(opts: WebKubernetesRuntimeOptions): { runtime: KubernetesRuntime; startReaper(): void } {
-  const runtime = new KubernetesRuntime({ config: opts.config, root: join(opts.dataDir, 'kubernetes'), logger: opts.logger });
+  const runtime = new KubernetesRuntime({
+    config: opts.config,
+    root: join(opts.dataDir, 'kubernetes'),
+    logger: opts.logger,
+    ...(opts.requests ? { requests: opts.requests } : {}),
+  });
   return {
     runtime,
     startReaper: () => runtime.startReaper((ids) => finishedBuilds(opts.db, ids), opts.reaperIntervalMs ?? 30_000),

@@ -85,6 +85,8 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     ...(opts.postgresUrl ? { postgresUrl: opts.postgresUrl } : {}),
   });
   const externalUrl = (opts.externalUrl ?? `http://localhost:${opts.port}`).replace(/\/+$/, '');
+  // the engine (created below) is read at scrape time, once it exists
+  const metrics: Metrics = new Metrics({ runningBuilds: (): number => engine.runningBuilds });
   let runtime: Runtime;
   let startReaper: (() => void) | undefined;
   let closeRuntime: (() => Promise<void>) | undefined;
@@ -96,6 +98,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
       const k8s = createKubernetesRuntime({
         config: opts.kubernetes,
         dataDir: opts.dataDir,
+        requests: metrics,
         db,
         logger: logger.child({ component: 'kubernetes' }),
         ...(opts.reaperIntervalMs !== undefined ? { reaperIntervalMs: opts.reaperIntervalMs } : {}),
@@ -117,8 +120,6 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker') });
   }
 
-  // engine is read at scrape time, once it exists
-  const metrics: Metrics = new Metrics({ runningBuilds: (): number => engine.runningBuilds });
   const engine: Engine = new Engine({
     db,
     runtime,

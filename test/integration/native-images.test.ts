@@ -18,6 +18,7 @@ import type { KubeEnv } from '../runtime/kubernetes/support.ts';
 import { buildBusyboxImage } from '../kube-sim/images/build.ts';
 import { resourceRepository } from '../kube-sim/images/resource-types.ts';
 import { getBuild } from '../../src/db/builds.ts';
+import { Metrics } from '../../src/metrics/metrics.ts';
 import type { KubernetesRuntime } from '../../src/runtime/kubernetes/kubernetes-runtime.ts';
 import {
   FIXTURE,
@@ -44,6 +45,7 @@ let shared: NativeImagesEnv;
 let env: KubeEnv;
 let priv: TestRegistry;
 let node: TestNode;
+const metrics = new Metrics();
 let runtime: KubernetesRuntime;
 const runtimes: KubernetesRuntime[] = [];
 const nodes: TestNode[] = [];
@@ -53,7 +55,7 @@ let push: NativeImagesEnv['push'];
 before(async () => {
   shared = await startNativeImagesEnv();
   ({ env, priv, digests, push } = shared);
-  node = await startTestNode({ runtime: (root) => (runtime = env.runtime(root)) });
+  node = await startTestNode({ runtime: (root) => (runtime = env.runtime(root)), metrics });
   runtimes.push(runtime);
   nodes.push(node);
 });
@@ -276,13 +278,18 @@ test('native-images.yml on Kubernetes: first and later builds, no get pod for an
   }
   const leaks = env.cluster.audit.events().filter((e) => e.objectRef?.resource !== 'secrets' && JSON.stringify(e.requestObject ?? {}).includes(creds.password));
   assert.deepEqual(leaks.map((e) => `${e.verb} ${e.objectRef?.resource}`), []);
+  // the metrics say the same: every image resolved natively
+  const scraped = (await metrics.scrape()).body;
+  assert.match(scraped, /^jetway_images_resolved_total\{how="native"\} [1-9]/m);
+  assert.doesNotMatch(scraped, /jetway_images_resolved_total\{how="containers"\}/);
 });
 
 // ---------------------------------------------------------------- the fixture, switch off
 
 test('--kubernetes-native-images=false: the same pipeline succeeds through check + get pods', async () => {
   let fullRuntime: KubernetesRuntime | undefined;
-  const full = await startTestNode({ runtime: (root) => (fullRuntime = env.runtime(root)), nativeImages: false });
+  const fullMetrics = new Metrics();
+  const full = await startTestNode({ runtime: (root) => (fullRuntime = env.runtime(root)), nativeImages: false, metrics: fullMetrics });
   nodes.push(full);
   runtimes.push(fullRuntime!);
   const pipeline = 'full-path';
@@ -313,6 +320,10 @@ test('--kubernetes-native-images=false: the same pipeline succeeds through check
     ['inspect', 'image-get', false],
   ]);
   for (const buildId of await allBuildIds(full, id)) assert.ok(!JSON.stringify(await full.events(buildId)).includes(creds.password), `build ${buildId}`);
+  const scraped = (await fullMetrics.scrape()).body;
+  assert.match(scraped, /^jetway_images_resolved_total\{how="containers"\} [1-9]/m);
+  assert.doesNotMatch(scraped, /jetway_images_resolved_total\{how="native"\}/);
+  assert.match(scraped, /^jetway_containers_created_total\{runtime="kubernetes",type="get",purpose="image"\} [1-9]/m);
   const task = pods.find((p) => p.labels['jetway.dev/build-id'] === String(build!.id) && p.labels['jetway.dev/type'] === 'task');
   assert.equal(stepImage(task!), `${priv.host}/team/app@${(await buildInputs(full, build!.id))['app-image']?.digest}`);
   assert.match(await full.logs(build!.id), /app release v1/);

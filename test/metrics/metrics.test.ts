@@ -26,6 +26,11 @@ test('the registry: builds by kind and status with durations, containers, schedu
   m.containerCreated('kubernetes', 'get', 'image');
   m.schedulingPass(0.02);
   m.apiRequest('GET', '/api/v1/pipelines', 200);
+  m.kubernetesRequest('create', 'pods', 'ok');
+  m.kubernetesRequest('create', 'pods', '429');
+  m.imageResolved('native');
+  m.imageResolved('native');
+  m.imageResolved('containers');
   const { contentType, body } = await m.scrape();
   assert.match(contentType, /^text\/plain/);
   assert.equal(sample(body, 'jetway_builds_finished_total{kind="job",status="succeeded"}'), 2);
@@ -36,6 +41,10 @@ test('the registry: builds by kind and status with durations, containers, schedu
   assert.equal(sample(body, 'jetway_scheduling_duration_seconds_count'), 1);
   assert.equal(sample(body, 'jetway_api_requests_total{method="GET",route="/api/v1/pipelines",code="200"}'), 1);
   assert.equal(sample(body, 'jetway_builds_running'), 2);
+  assert.equal(sample(body, 'jetway_kubernetes_requests_total{verb="create",resource="pods",outcome="ok"}'), 1);
+  assert.equal(sample(body, 'jetway_kubernetes_requests_total{verb="create",resource="pods",outcome="429"}'), 1);
+  assert.equal(sample(body, 'jetway_images_resolved_total{how="native"}'), 2);
+  assert.equal(sample(body, 'jetway_images_resolved_total{how="containers"}'), 1);
   running = 0;
   assert.equal(sample((await m.scrape()).body, 'jetway_builds_running'), 0);
   assert.ok(sample(body, 'jetway_process_resident_memory_bytes')! > 0, 'process metrics');
@@ -79,6 +88,8 @@ test('a web node serves /metrics without a login; a build shows up in it, with n
     assert.ok((sample(text, 'jetway_builds_finished_total{kind="check",status="succeeded"}') ?? 0) >= 1);
     assert.ok((sample(text, 'jetway_containers_created_total{runtime="local",type="task",purpose="step"}') ?? 0) >= 1);
     assert.ok((sample(text, 'jetway_scheduling_duration_seconds_count') ?? 0) >= 1);
+    // the local runtime does not apply task images, so none is resolved
+    assert.equal(sample(text, 'jetway_images_resolved_total{how="native"}'), undefined);
     assert.equal(sample(text, 'jetway_api_requests_total{method="PUT",route="/api/v1/teams/:team/pipelines/:pipeline/config",code="201"}'), 1, 'by route pattern: one series for every pipeline');
     assert.doesNotMatch(text, /hello|source-code|"unit"/, 'no pipeline, job or resource names');
   } finally {

@@ -7,7 +7,7 @@ import { loadPipeline, formatDiagnostic } from '../../src/config/index.ts';
 import { savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
 import { buildEvents, createManualBuild, getBuild, type BuildRecord } from '../../src/db/builds.ts';
 import { findJob } from '../../src/db/jobs.ts';
-import { Engine } from '../../src/engine/tracker.ts';
+import { Engine, type EngineMetrics } from '../../src/engine/tracker.ts';
 import type { BuildEvent } from '../../src/engine/events.ts';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
@@ -47,6 +47,8 @@ export interface TestNodeOptions {
   nativeImages?: boolean;
   /** the cluster's credential manager (`jetway web --kubernetes-credentials`); none by default */
   credentials?: CredentialManager;
+  /** what the engine reports to metrics (src/metrics/metrics.ts) */
+  metrics?: EngineMetrics;
 }
 
 export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNode> {
@@ -61,6 +63,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
     logger: quiet,
     ...(opts.nativeImages !== undefined ? { nativeImages: opts.nativeImages } : {}),
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
   const checker = new Checker(tdb.db, { tracker: engine, logger: quiet });
   const scheduler = new Scheduler(tdb.db, { tracker: engine, checks: checker, logger: quiet });

@@ -47,6 +47,8 @@ export interface StepDeps {
   nativeImages: boolean;
   /** the pipeline's resource types (`produces` decides which types yield registry images) */
   resourceTypes: readonly { name?: string; type?: string; produces?: string }[];
+  /** metrics: how each image was resolved */
+  metrics?: { imageResolved(how: 'native' | 'containers'): void };
 }
 
 /** The BUILD_* environment of get and put scripts (concourse-core §2). */

@@ -66,6 +66,7 @@ export async function resolveTypeImage(origin: PlanId, typeImage: TypeImage, ctx
   }
   await emitImageEvents(origin, typeImage, ctx, deps);
   const native = await resolveImageNatively(typeImage, ctx, deps, runPlan);
+  deps.metrics?.imageResolved(native ? 'native' : 'containers');
   if (native) return native;
   // The image's check and get run in a child scope: their artifacts are not the build's.
   const imageCtx: StepContext = { ...ctx, state: ctx.state.child(), purpose: 'image' };

@@ -140,6 +140,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** The API client of the runtime: one namespace, retried requests. */
+/** Told about every Kubernetes API request attempt (src/metrics counts them): `ok`, the HTTP status, or `connection` (no answer). */
+export interface KubeRequestObserver {
+  kubernetesRequest(verb: string, resource: string, outcome: string): void;
+}
+
 export class KubeClient {
   readonly core: CoreV1Api;
 
@@ -147,6 +152,7 @@ export class KubeClient {
     readonly kc: KubeConfig,
     readonly namespace: string,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly observer?: KubeRequestObserver,
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
   }
@@ -160,9 +166,12 @@ export class KubeClient {
     let delay = this.retry.baseDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await fn();
+        const result = await fn();
+        this.observer?.kubernetesRequest(info.verb, info.resource, 'ok');
+        return result;
       } catch (err) {
         const status = errorStatus(err);
+        this.observer?.kubernetesRequest(info.verb, info.resource, status ? String(status) : 'connection');
         const transient = isRetryable(status) || (status === 0 && isConnectionError(err));
         if (transient && attempt < this.retry.attempts && !signal?.aborted) {
           const wait = Math.min(this.retry.maxDelayMs, Math.max(delay, retryAfterMs(err) ?? 0));

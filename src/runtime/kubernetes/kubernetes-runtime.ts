@@ -16,7 +16,7 @@ import type { KubeConfig, V1ContainerStatus, V1Pod, V1Secret } from '@kubernetes
 import type { Artifact } from '../../engine/run-state.ts';
 import { ContainerGoneError, type Container, type ContainerSpec, type InterceptableContainer, type InterceptIO, type ProcessIO, type ProcessSpec, type Runtime, type StepType } from '../runtime.ts';
 import { buildVolumesDir, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
-import { DEFAULT_RETRY, errorStatus, KubeClient, loadKubeConfig, resolveNamespace, sleep, type RetryPolicy } from './client.ts';
+import { DEFAULT_RETRY, errorStatus, KubeClient, loadKubeConfig, resolveNamespace, sleep, type KubeRequestObserver, type RetryPolicy } from './client.ts';
 import type { KubernetesRuntimeConfig } from './config.ts';
 import { execCollect, ExecInterrupted, startExec } from './exec.ts';
 import { LABELS, workDirFor } from './naming.ts';
@@ -47,6 +47,8 @@ export interface KubernetesRuntimeOptions {
   retry?: RetryPolicy;
   /** an already loaded KubeConfig (tests); else from config.credentials */
   kubeConfig?: KubeConfig;
+  /** counts the API requests (metrics) */
+  requests?: KubeRequestObserver;
 }
 
 /** What the reaper asks the web node: which of these builds are finished (or unknown). */
@@ -71,7 +73,7 @@ export class KubernetesRuntime implements Runtime {
   constructor(readonly opts: KubernetesRuntimeOptions) {
     const kc = opts.kubeConfig ?? loadKubeConfig(opts.config.credentials);
     this.namespace = resolveNamespace(kc, opts.config.namespace, opts.config.credentials);
-    this.client = new KubeClient(kc, this.namespace, opts.retry ?? DEFAULT_RETRY);
+    this.client = new KubeClient(kc, this.namespace, opts.retry ?? DEFAULT_RETRY, opts.requests);
     this.logger = opts.logger ?? silent;
     this.watcher = new PodWatcher(this.client, this.logger);
   }

@@ -7,7 +7,7 @@ import { KubeClient, errorStatus } from '../../../src/runtime/kubernetes/client.
 import { exitCodeOf } from '../../../src/runtime/kubernetes/exec.ts';
 import { describePod, podEndReason } from '../../../src/runtime/kubernetes/kubernetes-runtime.ts';
 
-function client(): KubeClient {
+function client(observer?: { kubernetesRequest(verb: string, resource: string, outcome: string): void }): KubeClient {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'c', server: 'http://127.0.0.1:1', skipTLSVerify: true }],
@@ -15,7 +15,7 @@ function client(): KubeClient {
     contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'ci' }],
     currentContext: 'x',
   });
-  return new KubeClient(kc, 'ci', { attempts: 5, baseDelayMs: 1, maxDelayMs: 50 });
+  return new KubeClient(kc, 'ci', { attempts: 5, baseDelayMs: 1, maxDelayMs: 50 }, observer);
 }
 
 test('429 and 5xx are retried (Retry-After honoured up to the cap); other errors are not', async () => {
@@ -40,6 +40,20 @@ test('429 and 5xx are retried (Retry-After honoured up to the cap); other errors
     /get pods in namespace 'ci' failed \(HTTP 404\): pods "x" not found/,
   );
   assert.equal(notRetried, 1);
+});
+
+test('every attempt is told to the observer (metrics): ok, the status, or connection', async () => {
+  const seen: string[] = [];
+  const c = client({ kubernetesRequest: (verb, resource, outcome) => seen.push(`${verb} ${resource} ${outcome}`) });
+  let calls = 0;
+  await c.call({ verb: 'create', resource: 'pods' }, async () => {
+    calls++;
+    if (calls === 1) throw new ApiException(429, 'Too Many Requests', { message: 'slow down' }, { 'retry-after': '0' });
+    if (calls === 2) throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+    return 'ok';
+  });
+  await assert.rejects(c.call({ verb: 'delete', resource: 'secrets' }, async () => Promise.reject(new ApiException(403, 'Forbidden', { message: 'no' }, {}))));
+  assert.deepEqual(seen, ['create pods 429', 'create pods connection', 'create pods ok', 'delete secrets 403']);
 });
 
 test('a 403 names the verb, the resource and the namespace', async () => {
