@@ -5,11 +5,10 @@
 // memory a local web node does not need.
 //
 // 404 is "no such Secret"; 403 is CredentialsForbiddenError (namespace and permission); 429, 5xx
-// and dropped connections are retried with the runtime's backoff; anything else is a
+// and dropped connections are retried as the runtime's requests are (withRetries); anything else is a
 // CredentialsReadError. No message carries a Secret's content.
 import { CoreV1Api, KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_RETRY, errorStatus, isConnectionError, isRetryable, loadKubeConfig, serverMessage, type RetryPolicy } from '../runtime/kubernetes/client.ts';
+import { DEFAULT_RETRY, errorStatus, loadKubeConfig, serverMessage, withRetries, type RetryPolicy } from '../runtime/kubernetes/client.ts';
 import type { KubernetesCredentialsConfig } from './config.ts';
 import { CredentialsForbiddenError, CredentialsReadError, KubernetesCredentialManager, type SecretReader } from './kubernetes.ts';
 import type { SecretData, SecretRef } from './lookup.ts';
@@ -26,27 +25,22 @@ export class KubernetesSecretReader implements SecretReader {
   ) {}
 
   async read(ref: SecretRef, signal?: AbortSignal): Promise<SecretData | undefined> {
-    let delay = this.retry.baseDelayMs;
-    for (let attempt = 1; ; attempt++) {
-      signal?.throwIfAborted();
-      let secret: V1Secret;
-      try {
-        secret = await this.api.readNamespacedSecret({ name: ref.name, namespace: ref.namespace });
-      } catch (err) {
-        const status = errorStatus(err);
-        if (status === 404) return undefined;
-        if (status === 403) throw new CredentialsForbiddenError(ref, serverMessage(err));
-        if ((isRetryable(status) || (status === 0 && isConnectionError(err))) && attempt < this.retry.attempts) {
-          const wait = Math.min(this.retry.maxDelayMs, delay);
-          delay = Math.min(this.retry.maxDelayMs, delay * 2);
-          // an aborted build does not sit out the backoff
-          await sleep(wait, undefined, signal ? { signal } : undefined);
-          continue;
-        }
-        throw new CredentialsReadError(ref, describe(err), status);
-      }
-      return decode(secret);
-    }
+    signal?.throwIfAborted();
+    const secret = await withRetries(
+      this.retry,
+      // 404 is an answer: no such Secret
+      () => this.api.readNamespacedSecret({ name: ref.name, namespace: ref.namespace }).catch((err: unknown) => (errorStatus(err) === 404 ? undefined : Promise.reject(err))),
+      {
+        // an aborted build does not sit out the backoff
+        ...(signal ? { signal } : {}),
+        describe: (err) => {
+          const status = errorStatus(err);
+          if (status === 403) return new CredentialsForbiddenError(ref, serverMessage(err));
+          return new CredentialsReadError(ref, describe(err), status);
+        },
+      },
+    );
+    return secret === undefined ? undefined : decode(secret);
   }
 }
 

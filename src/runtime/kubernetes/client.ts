@@ -163,25 +163,11 @@ export class KubeClient {
    * server's message and status.
    */
   async call<T>(info: RequestInfo, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    let delay = this.retry.baseDelayMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const result = await fn();
-        this.observer?.kubernetesRequest(info.verb, info.resource, 'ok');
-        return result;
-      } catch (err) {
-        const status = errorStatus(err);
-        this.observer?.kubernetesRequest(info.verb, info.resource, status ? String(status) : 'connection');
-        const transient = isRetryable(status) || (status === 0 && isConnectionError(err));
-        if (transient && attempt < this.retry.attempts && !signal?.aborted) {
-          const wait = Math.min(this.retry.maxDelayMs, Math.max(delay, retryAfterMs(err) ?? 0));
-          delay = Math.min(this.retry.maxDelayMs, delay * 2);
-          await sleep(wait + Math.floor(Math.random() * 20), signal);
-          continue;
-        }
-        throw this.describe(info, err);
-      }
-    }
+    return withRetries(this.retry, fn, {
+      ...(signal ? { signal } : {}),
+      observe: (outcome) => this.observer?.kubernetesRequest(info.verb, info.resource, outcome),
+      describe: (err) => this.describe(info, err),
+    });
   }
 
   describe(info: RequestInfo, err: unknown): Error {
@@ -189,6 +175,40 @@ export class KubeClient {
     const status = errorStatus(err);
     if (status === 403) return new KubernetesApiError(forbiddenMessage(info.verb, info.resource, this.namespace, serverMessage(err)), 403);
     return new KubernetesApiError(`${info.verb} ${info.resource} in namespace '${this.namespace}' failed${status ? ` (HTTP ${status})` : ''}: ${serverMessage(err)}`, status);
+  }
+}
+
+export interface RetryOptions {
+  /** stops retrying; a backoff in progress rejects with its reason (as it is, not described) */
+  signal?: AbortSignal;
+  /** told each attempt's outcome: `ok`, the HTTP status, or `connection` (no answer) */
+  observe?(outcome: string): void;
+  /** what the request's final error becomes (default: itself) */
+  describe?(err: unknown): Error;
+}
+
+/**
+ * Runs an API request, retrying 429 and 5xx (and dropped connections) with exponential backoff,
+ * at least what Retry-After says, up to the policy's attempts: the runtime's requests
+ * (KubeClient.call) and the credential manager's Secret reads share it.
+ */
+export async function withRetries<T>(retry: RetryPolicy, fn: () => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+  const { signal } = opts;
+  let delay = retry.baseDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const result = await fn();
+      opts.observe?.('ok');
+      return result;
+    } catch (err) {
+      const status = errorStatus(err);
+      opts.observe?.(status ? String(status) : 'connection');
+      const transient = isRetryable(status) || (status === 0 && isConnectionError(err));
+      if (!transient || attempt >= retry.attempts || signal?.aborted) throw opts.describe ? opts.describe(err) : err;
+      const wait = Math.min(retry.maxDelayMs, Math.max(delay, retryAfterMs(err) ?? 0));
+      delay = Math.min(retry.maxDelayMs, delay * 2);
+      await sleep(wait + Math.floor(Math.random() * 20), signal);
+    }
   }
 }
 
