@@ -39,8 +39,6 @@ export interface LeafSteps {
   artifactOutput(id: PlanId, plan: ArtifactOutputPlan, ctx: StepContext): Promise<boolean>;
   /** evaluates ((vars)) in a plan value at run time (across values); identity when absent */
   evaluate?<T>(value: T, state: RunState): Promise<T>;
-  /** hides the build's secrets in a message (the build's error event); identity when absent */
-  redact?(text: string): string;
 }
 
 export class PlanExecutor {
@@ -302,8 +300,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildStatus> {
   } catch (error) {
     const status = buildStatusOf({ error: opts.signal.aborted && !isAbort(error) ? new BuildAborted() : error });
     if (status === 'errored') {
-      const message = errorMessage(error);
-      await emit(buildEvent('error', { time: unixNow(), origin: { id: opts.plan.id }, message: opts.leaves.redact ? opts.leaves.redact(message) : message }));
+      await emit(buildEvent('error', { time: unixNow(), origin: { id: opts.plan.id }, message: errorMessage(error) }));
     }
     return status;
   }

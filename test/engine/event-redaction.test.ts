@@ -48,3 +48,31 @@ jobs:
   assert.deepEqual(finishGet?.data.metadata, [{ name: 'token', value: '((redacted))' }]);
   assert.doesNotMatch(JSON.stringify(events), new RegExp(SECRET));
 });
+
+test('an error message quoting a secret is redacted in the build events', async () => {
+  const id = await node.setPipeline(
+    'redaction-error',
+    `
+var_sources:
+- name: vault
+  type: dummy
+  config: {vars: {token: ${SECRET}}}
+jobs:
+- name: loop
+  plan:
+  - across:
+    - var: x
+      values: ((vault:token))
+    task: never
+    config:
+      platform: linux
+      run: {path: "true"}
+`,
+  );
+  const build = await node.trigger(id, 'loop');
+  assert.equal(build.status, 'errored');
+  const events = await node.events(build.id);
+  const errors = events.filter((e) => e.event === 'error').map((e) => String(e.data.message));
+  assert.ok(errors.some((m) => m.includes('values must be a list') && m.includes('((redacted))')), JSON.stringify(errors));
+  assert.doesNotMatch(JSON.stringify(events), new RegExp(SECRET));
+});

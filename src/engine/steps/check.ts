@@ -97,7 +97,7 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
           versions = await nativeCheck(id, source, from, ctx, deps);
         } catch (err) {
           await markCheckFinished(deps.db, scope.id, false, intervalMs);
-          await emitError(ctx, deps, id, err instanceof Error ? err.message : String(err));
+          await emitError(ctx, id, err instanceof Error ? err.message : String(err));
           await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
           return false;
         }

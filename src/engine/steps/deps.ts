@@ -108,6 +108,7 @@ export function logWriter(ctx: StepContext, deps: StepDeps, planId: string, sour
   };
 }
 
-export async function emitError(ctx: StepContext, deps: StepDeps, planId: string, message: string): Promise<void> {
-  await ctx.emit(buildEvent('error', { time: unixNow(), origin: { id: planId }, message: deps.redactor.redact(message) }));
+export async function emitError(ctx: StepContext, planId: string, message: string): Promise<void> {
+  // the build's event sink redacts it
+  await ctx.emit(buildEvent('error', { time: unixNow(), origin: { id: planId }, message }));
 }

@@ -27,7 +27,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
   }
   await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id } }));
   if (!version) {
-    await emitError(ctx, deps, id, plan.version_from ? 'no version to fetch: the step it follows produced none' : `no version for '${plan.name}'`);
+    await emitError(ctx, id, plan.version_from ? 'no version to fetch: the step it follows produced none' : `no version for '${plan.name}'`);
     return false;
   }
   const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;

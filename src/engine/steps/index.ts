@@ -48,9 +48,6 @@ export class BuildSteps implements LeafSteps {
   evaluate<T>(value: T, state: RunState): Promise<T> {
     return this.deps.interpolator.evaluate(value, state);
   }
-  redact(text: string): string {
-    return this.deps.redactor.redact(text);
-  }
 }
 
 export type { StepDeps, BuildInfo, BuildRecorder } from './deps.ts';

@@ -104,13 +104,13 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
   const config = await taskConfig(plan, ctx, deps);
   const run = config.run;
   if (!run?.path) throw new Error(`task '${plan.name}': run.path is missing and the image gives no entrypoint`);
-  // the interpolated config, without params, as Concourse shows it; ((secrets)) in it redacted
-  const eventConfig: TaskEventConfig = deps.redactor.redactValue({
+  // the interpolated config, without params, as Concourse shows it (the event sink redacts its ((secrets)))
+  const eventConfig: TaskEventConfig = {
     ...(config.platform ? { platform: config.platform } : {}),
     ...(config.rootfs_uri ? { image: config.rootfs_uri } : {}),
     run: { path: run.path, ...(run.args ? { args: run.args } : {}), ...(run.dir ? { dir: run.dir } : {}) },
     inputs: (config.inputs ?? []).map((i) => ({ name: i.name ?? '', path: i.path ?? i.name ?? '' })),
-  });
+  };
   const wantsImage = plan.image !== undefined || config.image_resource !== undefined || config.rootfs_uri !== undefined;
   const imageNote =
     wantsImage && !deps.runtime.runsImages
@@ -133,7 +133,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
     inputs.push({ name, path: input.path ?? name, artifact });
   }
   if (missing.length > 0) {
-    await emitError(ctx, deps, id, `missing inputs: ${missing.join(', ')}`);
+    await emitError(ctx, id, `missing inputs: ${missing.join(', ')}`);
     throw new Error(`missing inputs: ${missing.join(', ')}`);
   }
   const outputs = (config.outputs ?? []).map((o) => ({ name: o.name ?? '', path: o.path ?? o.name ?? '' }));
@@ -174,7 +174,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       ));
     } catch (err) {
       if (controller.signal.reason === timedOut && !ctx.signal.aborted) {
-        await emitError(ctx, deps, id, 'timeout exceeded');
+        await emitError(ctx, id, 'timeout exceeded');
         return false;
       }
       throw err;
