@@ -136,18 +136,27 @@ export function registerWeb(program: Command, io: CliIO): void {
       const envUsers = process.env.JETWAY_ADD_LOCAL_USER ? process.env.JETWAY_ADD_LOCAL_USER.split(',') : [];
       let options;
       try {
+        // each flag checked once, in this order (the first bad one is the error)
+        const port = parsePort(flags.port);
+        const localUsers = checkLocalUsers([...flags.addLocalUser, ...envUsers]);
+        const runtime = checkRuntime(flags.runtime);
+        const kubernetes = kubernetesFlags(flags);
+        const kubernetesCredentials = credentialsFlags(flags);
+        const externalUrl = checkUrl(flags.externalUrl, '--external-url');
+        const schedulerIntervalMs = parseInterval(flags.schedulerInterval, '--scheduler-interval');
+        const checkerIntervalMs = parseInterval(flags.checkerInterval, '--checker-interval');
         options = {
-          port: parsePort(flags.port),
+          port,
           bindIp: flags.bindIp,
           dataDir: flags.dataDir,
-          localUsers: checkLocalUsers([...flags.addLocalUser, ...envUsers]),
-          runtime: checkRuntime(flags.runtime),
-          ...(kubernetesFlags(flags) ? { kubernetes: kubernetesFlags(flags), nativeImages: nativeImagesFlag(flags) } : {}),
-          ...(credentialsFlags(flags) ? { kubernetesCredentials: credentialsFlags(flags) } : {}),
-          ...(checkUrl(flags.externalUrl, '--external-url') ? { externalUrl: flags.externalUrl } : {}),
+          localUsers,
+          runtime,
+          ...(kubernetes ? { kubernetes, nativeImages: nativeImagesFlag(flags) } : {}),
+          ...(kubernetesCredentials ? { kubernetesCredentials } : {}),
+          ...(externalUrl ? { externalUrl } : {}),
           ...(flags.postgresUrl ? { postgresUrl: flags.postgresUrl } : {}),
-          ...(parseInterval(flags.schedulerInterval, '--scheduler-interval') ? { schedulerIntervalMs: parseInterval(flags.schedulerInterval, '--scheduler-interval') } : {}),
-          ...(parseInterval(flags.checkerInterval, '--checker-interval') ? { checkerIntervalMs: parseInterval(flags.checkerInterval, '--checker-interval') } : {}),
+          ...(schedulerIntervalMs ? { schedulerIntervalMs } : {}),
+          ...(checkerIntervalMs ? { checkerIntervalMs } : {}),
         };
         if (options.localUsers.length === 0) throw new FlagError('--add-local-user: give at least one user (name:password); every route but health and info needs a login');
       } catch (err) {
