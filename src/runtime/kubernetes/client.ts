@@ -117,6 +117,11 @@ function retryAfterMs(err: unknown): number | undefined {
   return undefined;
 }
 
+/** How long to wait before the next attempt: the backoff, or longer when Retry-After says so, never over the cap. */
+export function retryWaitMs(err: unknown, backoffMs: number, retry: RetryPolicy): number {
+  return Math.min(retry.maxDelayMs, Math.max(backoffMs, retryAfterMs(err) ?? 0));
+}
+
 export function isRetryable(status: number): boolean {
   return status === 429 || (status >= 500 && status <= 599);
 }
@@ -205,7 +210,7 @@ export async function withRetries<T>(retry: RetryPolicy, fn: () => Promise<T>, o
       opts.observe?.(status ? String(status) : 'connection');
       const transient = isRetryable(status) || (status === 0 && isConnectionError(err));
       if (!transient || attempt >= retry.attempts || signal?.aborted) throw opts.describe ? opts.describe(err) : err;
-      const wait = Math.min(retry.maxDelayMs, Math.max(delay, retryAfterMs(err) ?? 0));
+      const wait = retryWaitMs(err, delay, retry);
       delay = Math.min(retry.maxDelayMs, delay * 2);
       await sleep(wait + Math.floor(Math.random() * 20), signal);
     }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, errorStatus } from '../../../src/runtime/kubernetes/client.ts';
+import { KubeClient, errorStatus, retryWaitMs } from '../../../src/runtime/kubernetes/client.ts';
 import { exitCodeOf } from '../../../src/runtime/kubernetes/exec.ts';
 import { describePod, podEndReason } from '../../../src/runtime/kubernetes/kubernetes-runtime.ts';
 
@@ -20,7 +20,6 @@ function client(observer?: { kubernetesRequest(verb: string, resource: string, o
 
 test('429 and 5xx are retried (Retry-After honoured up to the cap); other errors are not', async () => {
   let calls = 0;
-  const started = Date.now();
   const value = await client().call({ verb: 'create', resource: 'pods' }, async () => {
     calls++;
     if (calls === 1) throw new ApiException(429, 'Too Many Requests', { message: 'slow down' }, { 'retry-after': '0' });
@@ -29,8 +28,13 @@ test('429 and 5xx are retried (Retry-After honoured up to the cap); other errors
   });
   assert.equal(value, 'ok');
   assert.equal(calls, 3);
-  // Retry-After: 0 was honoured: no back-off anywhere near a real wait (bound loose for loaded machines)
-  assert.ok(Date.now() - started < 5000);
+  // the wait: the backoff, Retry-After when longer (header or a Status body's retryAfterSeconds), never over the cap
+  const policy = { attempts: 5, baseDelayMs: 100, maxDelayMs: 5000 };
+  assert.equal(retryWaitMs(new ApiException(429, 'Too Many Requests', {}, { 'retry-after': '0' }), 100, policy), 100);
+  assert.equal(retryWaitMs(new ApiException(429, 'Too Many Requests', {}, { 'retry-after': '2' }), 100, policy), 2000);
+  assert.equal(retryWaitMs(new ApiException(429, 'Too Many Requests', {}, { 'retry-after': '60' }), 100, policy), 5000);
+  assert.equal(retryWaitMs(new ApiException(503, 'Unavailable', JSON.stringify({ details: { retryAfterSeconds: 3 } }), {}), 100, policy), 3000);
+  assert.equal(retryWaitMs(new Error('reset'), 400, policy), 400);
   let notRetried = 0;
   await assert.rejects(
     client().call({ verb: 'get', resource: 'pods' }, async () => {
