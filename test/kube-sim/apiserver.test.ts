@@ -271,15 +271,14 @@ describe('kube-sim API server: watch', () => {
   });
 
   it('a dropped watch closes the stream', async () => {
-    const started = Date.now();
     const w = new Watch(kc);
     const done = new Promise<unknown>((resolve) => {
       void w.watch('/api/v1/namespaces/default/pods', {}, () => undefined, resolve);
     });
     await waitFor(() => (cluster.apiServer.openWatches() > 0 ? true : undefined), 'the watch to open');
     assert.ok(cluster.faults.dropWatches() >= 1);
+    // the watch's done callback runs only when the stream closed
     await done;
-    assert.ok(Date.now() - started < 5000);
     assert.equal(cluster.apiServer.openWatches(), 0);
   });
 });

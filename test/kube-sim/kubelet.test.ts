@@ -190,9 +190,8 @@ describe('kubelet', () => {
     // the client goes away: the exec'd process is killed
     const gone = new AbortController();
     setTimeout(() => gone.abort(), 200);
-    const t0 = Date.now();
     const aborted = await kubelet.exec('default', name, 'c0', ['sleep', '30'], { stdout: sink, stderr: sink, tty: false, signal: gone.signal });
-    assert.ok(Date.now() - t0 < 5000);
+    // killed (137), not a sleep that ran its 30 s out (0)
     assert.equal(aborted.exitCode, 137);
     store.deletePod('default', name);
     await store.waitForPod('default', name, (x) => x === undefined, 10_000);
