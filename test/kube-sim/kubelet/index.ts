@@ -5,8 +5,8 @@
 // statuses with waiting/running/terminated states, imageID, restartCount) and events. See
 // README.md in this directory for what is simulated and how.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
@@ -819,33 +819,33 @@ function render(lines: CriLine[], timestamps: boolean): Buffer {
 async function* readLog(instance: Instance, opts: { follow: boolean; tailLines?: number; timestamps: boolean }): AsyncGenerator<Buffer> {
   let offset = 0;
   let first = true;
-  for (;;) {
-    const finished = instance.container.exited !== undefined;
-    const size = existsSync(instance.log) ? statSync(instance.log).size : 0;
-    if (size > offset) {
-      const handle = await open(instance.log, 'r');
-      const buf = Buffer.alloc(size - offset);
-      await handle.read(buf, 0, buf.length, offset);
-      await handle.close();
-      const end = buf.lastIndexOf(0x0a) + 1; // whole lines only
-      offset += end;
-      let lines = parseCri(buf.subarray(0, end).toString('utf8'));
-      if (first && opts.tailLines !== undefined) lines = lines.slice(Math.max(lines.length - opts.tailLines, 0));
-      first = false;
-      if (lines.length > 0) yield render(lines, opts.timestamps);
-    } else if (first) {
-      first = false;
-    }
-    if (!opts.follow || (finished && statSizeOr0(instance.log) <= offset)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function statSizeOr0(path: string): number {
+  // the file stays open while it is read, as the kubelet's reader does: a pod deleted (and its log
+  // removed) while a follower is behind still yields what the container wrote last
+  let handle: FileHandle | undefined;
   try {
-    return statSync(path).size;
-  } catch {
-    return 0;
+    for (;;) {
+      const finished = instance.container.exited !== undefined;
+      if (!handle && existsSync(instance.log)) handle = await open(instance.log, 'r').catch(() => undefined);
+      const size = handle ? (await handle.stat()).size : 0;
+      if (size > offset && handle) {
+        const buf = Buffer.alloc(size - offset);
+        await handle.read(buf, 0, buf.length, offset);
+        const end = buf.lastIndexOf(0x0a) + 1; // whole lines only
+        offset += end;
+        let lines = parseCri(buf.subarray(0, end).toString('utf8'));
+        if (first && opts.tailLines !== undefined) lines = lines.slice(Math.max(lines.length - opts.tailLines, 0));
+        first = false;
+        if (lines.length > 0) yield render(lines, opts.timestamps);
+      } else if (first) {
+        first = false;
+      }
+      if (!opts.follow) return;
+      // `finished` was read before the size: everything the container wrote has been read
+      if (finished && size <= offset) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await handle?.close();
   }
 }
 
