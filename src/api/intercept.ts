@@ -86,7 +86,8 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
     const container = selectContainer(buildId, list, step, type);
     const command = url.searchParams.getAll('command');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      logger.info({ user: user.name, build: buildId, step: container.step, type: container.type, container: container.name, command }, 'intercept session');
+      // an audit line: who ran what program where; its arguments may carry a token the user typed
+      logger.info({ user: user.name, build: buildId, step: container.step, type: container.type, container: container.name, program: command[0] ?? 'sh' }, 'intercept session');
       session(ws, container, command);
     });
   }

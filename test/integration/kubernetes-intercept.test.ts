@@ -84,6 +84,14 @@ test('the exit status, stderr and stdin of the command', async () => {
   assert.equal(missing.code, 127);
 });
 
+test('the session is logged with its user and program, never the arguments (they may carry a token)', async () => {
+  const r = await jetway('intercept', '-t', 'k', '-b', String(failedBuild), '-s', 'fails', '--', 'sh', '-c', 'test -n "$0"', 'tok-3f9a1c-typed-by-hand');
+  assert.equal(r.code, 0, r.err);
+  const sessions = server.api.logs.filter((l) => l.includes('"intercept session"')).map((l) => JSON.parse(l) as { user: string; program: string });
+  assert.ok(sessions.some((s) => s.user === 'admin' && s.program === 'sh'), server.api.logs.join(''));
+  assert.ok(!server.api.logs.some((l) => l.includes('tok-3f9a1c-typed-by-hand')));
+});
+
 test('a step without a container: 404 with a clear message', async () => {
   const r = await jetway('intercept', '-t', 'k', '-b', String(failedBuild), '-s', 'unit', '--', 'true');
   assert.equal(r.code, 1);

@@ -395,7 +395,8 @@ export class KubernetesRuntime implements Runtime {
       .find((c) => c?.handle === handle);
     if (!target) throw new ContainerGoneError(`the container ${handle} is gone (its step finished, or its pod was deleted)`);
     const cmd = interceptCommand(target.workDir, command);
-    this.logger.info({ pod: target.name, command }, 'intercept session started');
+    // the program only: its arguments may carry a token the user typed
+    this.logger.info({ pod: target.name, program: command[0] ?? 'sh' }, 'intercept session started');
     const session = await startExec(this.client, target.name, cmd, { stdin: io.stdin, stdout: (c) => io.stdout(c), stderr: (c) => io.stderr(c) }, signal);
     const onAbort = (): void => session.close();
     signal.addEventListener('abort', onAbort, { once: true });
