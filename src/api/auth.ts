@@ -4,7 +4,8 @@
 // --add-local-user). Passwords are kept only as scrypt hashes (node:crypto) with a random salt,
 // in memory; they are never logged. `POST /api/v1/token` exchanges a user name and password for
 // a random bearer token; the database keeps only the token's sha256 (table access_tokens,
-// migration 0003_auth), so tokens survive a restart of the web node and work across nodes.
+// migration 0003_auth), so tokens survive a restart of the web node and work across nodes;
+// `DELETE /api/v1/token` (jetway logout) deletes one before it expires.
 // Every user belongs to team `main` for now.
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
@@ -124,8 +125,9 @@ export class LocalAuth {
     return { name: row.username, teams: row.teams };
   }
 
-  /** Revokes a token (logout). */
-  async revokeToken(db: Queryable, token: string): Promise<void> {
-    await db.query('DELETE FROM access_tokens WHERE token_sha256 = $1', [tokenDigest(token)]);
+  /** Revokes a token (logout); the user it belonged to, or undefined for an unknown token. */
+  async revokeToken(db: Queryable, token: string): Promise<string | undefined> {
+    const r = await db.query<{ username: string }>('DELETE FROM access_tokens WHERE token_sha256 = $1 RETURNING username', [tokenDigest(token)]);
+    return r.rows[0]?.username;
   }
 }

@@ -123,3 +123,23 @@ test('parseLocalUser keeps colons in the password and refuses malformed specs', 
   assert.throws(() => parseLocalUser(':pw'), /name:password/);
   assert.throws(() => new LocalAuth({ users: ['bad'] }), /name:password/);
 });
+
+test('DELETE /api/v1/token revokes the token it carries; unknown ones get the same 204', async () => {
+  const login = await api.app.inject({ method: 'POST', url: '/api/v1/token', payload: { username: 'other', password: 'pw:with:colons' } });
+  const token = (login.json() as { access_token: string }).access_token;
+  assert.equal((await api.app.inject({ url: '/api/v1/user', headers: api.auth(token) })).statusCode, 200);
+  const res = await api.app.inject({ method: 'DELETE', url: '/api/v1/token', headers: api.auth(token) });
+  assert.equal(res.statusCode, 204);
+  const after = await api.app.inject({ url: '/api/v1/user', headers: api.auth(token) });
+  assert.equal(after.statusCode, 401);
+  assert.match(after.body, /invalid token/);
+  // the other tokens are untouched
+  assert.equal((await api.app.inject({ url: '/api/v1/user', headers: api.auth() })).statusCode, 200);
+  assert.equal((await api.app.inject({ method: 'DELETE', url: '/api/v1/token', headers: api.auth(token) })).statusCode, 204);
+  assert.equal((await api.app.inject({ method: 'DELETE', url: '/api/v1/token', headers: api.auth('nope') })).statusCode, 204);
+  const none = await api.app.inject({ method: 'DELETE', url: '/api/v1/token' });
+  assert.equal(none.statusCode, 401);
+  assert.match(none.body, /Authorization: Bearer <token>/);
+  assert.ok(api.logs.some((l) => /token revoked/.test(l) && /"username":"other"/.test(l)), 'the revocation is logged');
+  for (const line of api.logs) assert.ok(!line.includes(token), `a log line contains the token: ${line}`);
+});

@@ -1,4 +1,4 @@
-// Health, info, the token endpoint, the signed-in user and teams.
+// Health, info, the token endpoint (issue and revoke), the signed-in user and teams.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { badRequest, unauthorized } from '../errors.ts';
@@ -53,6 +53,19 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
         teams: user.teams,
       };
     });
+  });
+
+  // DELETE /api/v1/token: revokes the bearer token the request carries (`jetway logout`), so a
+  // copy of it stops working before it expires. Public: the token is its own proof, and an
+  // unknown, expired or already revoked one gets the same 204, which tells nothing about it.
+  // (Concourse's counterpart, GET /sky/logout, is its browser flow: cookies, and a GET that
+  // changes state.)
+  app.delete('/token', { config: { public: true } }, async (req, reply) => {
+    const m = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (!m?.[1]) throw unauthorized('send the token to revoke as "Authorization: Bearer <token>"');
+    const username = await auth.revokeToken(db, m[1]);
+    if (username !== undefined) req.log.info({ username }, 'token revoked');
+    return reply.code(204).send();
   });
 
   app.get('/user', async (req) => {

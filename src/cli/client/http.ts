@@ -20,6 +20,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Statuses that are not errors (default: 2xx). */
   accept?: (status: number) => boolean;
+  /** Ends the request (a timeout, for calls that must not hang the command). */
+  signal?: AbortSignal;
 }
 
 export interface ApiResponse {
@@ -27,6 +29,14 @@ export interface ApiResponse {
   headers: Headers;
   text: string;
   json<T>(): T;
+}
+
+/** An answer as it came: any status, the body as bytes (`jetway curl`). */
+export interface RawResponse {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: Buffer;
 }
 
 /** `{"error": m}` → m; `{"errors": [a, b]}` → "a\nb"; otherwise the text. */
@@ -74,7 +84,7 @@ export class ApiClient {
     const url = this.url(path);
     let res: Response;
     try {
-      res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+      res = await fetch(url, { method, headers, ...(body !== undefined ? { body } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (err) {
       throw connectionError(this.baseUrl, err);
     }
@@ -101,6 +111,20 @@ export class ApiClient {
     let message = serverMessage(await res.text());
     if (res.status === 401 && this.targetName) message += `\n(log in again: jetway login -t ${this.targetName})`;
     return new ApiRequestError(res.status, message);
+  }
+
+  /**
+   * Sends one request with exactly these headers (plus the token) and body, and returns the
+   * answer whatever its status: for `jetway curl`, which shows what the server said.
+   */
+  async raw(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<RawResponse> {
+    let res: Response;
+    try {
+      res = await fetch(this.url(path), { method, headers: this.authHeaders(headers), ...(body !== undefined ? { body } : {}) });
+    } catch (err) {
+      throw connectionError(this.baseUrl, err);
+    }
+    return { status: res.status, statusText: res.statusText, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
   }
 
   /** POSTs a stream (an artifact tarball) as the body; the answer is JSON. */

@@ -4,7 +4,7 @@
 //     ci:
 //       api: https://ci.example.com
 //       team: main
-//       token: {type: bearer, value: …}
+//       token: {type: bearer, value: …, expiry: 2025-01-02T03:04:05.000Z}
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,9 @@ import { CliExit } from '../io.ts';
 const targetSchema = z.object({
   api: z.string(),
   team: z.string().default('main'),
-  token: z.object({ type: z.string(), value: z.string() }).optional(),
+  // expiry: as the token endpoint reported it (tokens are opaque, so `jetway targets` cannot
+  // read it from the token as fly does from its JWTs); absent in files saved before it was kept
+  token: z.object({ type: z.string(), value: z.string(), expiry: z.string().optional() }).optional(),
   insecure: z.boolean().optional(),
 });
 const fileSchema = z.object({ targets: z.record(z.string(), targetSchema).default({}) });

@@ -31,6 +31,11 @@ import { registerPauseJob } from './pause-job.ts';
 import { registerUnpauseJob } from './unpause-job.ts';
 import { registerExecute } from './execute.ts';
 import { registerIntercept } from './intercept.ts';
+import { registerLogout } from './logout.ts';
+import { registerTargets } from './targets.ts';
+import { registerStatus } from './status.ts';
+import { registerUserinfo } from './userinfo.ts';
+import { registerCurl } from './curl.ts';
 
 /** Every CLI command registers itself here; one file per command in this folder. */
 export function registerCommands(program: Command, io: CliIO): void {
@@ -65,4 +70,9 @@ export function registerCommands(program: Command, io: CliIO): void {
   registerUnpauseJob(program, io);
   registerExecute(program, io);
   registerIntercept(program, io);
+  registerLogout(program, io);
+  registerTargets(program, io);
+  registerStatus(program, io);
+  registerUserinfo(program, io);
+  registerCurl(program, io);
 }

@@ -36,11 +36,11 @@ export function registerLogin(program: Command, io: CliIO): void {
         const client = new ApiClient(url);
         io.stdout(`logging in to team '${team}'\n\n`);
         const res = await client.request('POST', '/api/v1/token', { body: { username, password } });
-        const body = res.json<{ access_token: string; teams: string[] }>();
+        const body = res.json<{ access_token: string; teams: string[]; expiry?: string }>();
         if (!body.teams.includes(team)) {
           throw new CliExit(1, `error: user ${username} is not a member of team '${team}' (member of: ${body.teams.join(', ')})`);
         }
-        saveTarget(name, { api: url, team, token: { type: 'bearer', value: body.access_token } });
+        saveTarget(name, { api: url, team, token: { type: 'bearer', value: body.access_token, ...(body.expiry ? { expiry: body.expiry } : {}) } });
         io.stdout(`target saved (${targetsPath()})\n`);
       });
     });
