@@ -84,11 +84,12 @@ const toPipelineView = (r: PipelineViewRow): PipelineView => ({
   version: r.version,
 });
 
-/** Pipelines of the given teams, in each team's order. */
-export async function listPipelineViews(db: Queryable, teams: readonly string[]): Promise<PipelineView[]> {
-  const r = await db.query<PipelineViewRow>(`${PIPELINE_VIEW} WHERE t.name = ANY($1::text[]) ORDER BY t.name, p.ordering, p.id`, [
-    teams,
-  ]);
+/** Pipelines of the given teams, in each team's order; archived ones only when asked for. */
+export async function listPipelineViews(db: Queryable, teams: readonly string[], includeArchived = false): Promise<PipelineView[]> {
+  const r = await db.query<PipelineViewRow>(
+    `${PIPELINE_VIEW} WHERE t.name = ANY($1::text[]) AND ($2 OR NOT p.archived) ORDER BY t.name, p.ordering, p.id`,
+    [teams, includeArchived],
+  );
   return r.rows.map(toPipelineView);
 }
 

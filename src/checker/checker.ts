@@ -16,7 +16,7 @@ import type { ResourceType } from '../config/index.ts';
 import { parseDuration } from '../config/index.ts';
 import { createStartedBuild, type BuildRecord } from '../db/builds.ts';
 import type { Database, Queryable } from '../db/database.ts';
-import { NotFoundError } from '../db/errors.ts';
+import { ConflictError, NotFoundError } from '../db/errors.ts';
 import {
   checkCandidates,
   checkIntervalElapsed,
@@ -82,11 +82,11 @@ export interface CheckOptions {
   api?: boolean;
 }
 
-export type CheckCreation = { created: true; build: BuildRecord } | { created: false; reason: 'interval' | 'running' | 'never' };
+export type CheckCreation = { created: true; build: BuildRecord } | { created: false; reason: 'interval' | 'running' | 'never' | 'archived' };
 
 export interface ScanResult {
   resourceId: number;
-  decision: ScanDecision | 'running' | 'interval';
+  decision: ScanDecision | 'running' | 'interval' | 'archived';
   buildId?: number;
 }
 
@@ -175,6 +175,8 @@ export class Checker implements CheckRequester {
       await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [CHECK_LOCK_CLASS, resourceId]);
       const resource = await getResource(tx, resourceId);
       if (!resource) throw new NotFoundError(`resource ${resourceId} not found`);
+      // archived since the scan read it, or asked for directly: an archived pipeline is not checked
+      if (resource.pipelineArchived) return { created: false, reason: 'archived' };
       const interval = resourceCheckInterval(resource.config, this.intervals);
       const target: CheckTarget = { resourceId };
       const stale = staleAfterMs(resource.config.check_timeout);
@@ -216,6 +218,7 @@ export class Checker implements CheckRequester {
       await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [TYPE_CHECK_LOCK_CLASS, resourceTypeId]);
       const type = await getResourceType(tx, resourceTypeId);
       if (!type) throw new NotFoundError(`resource type ${resourceTypeId} not found`);
+      if (type.pipelineArchived) return { created: false, reason: 'archived' };
       const target: CheckTarget = { resourceTypeId };
       if (!opts.manual) {
         if (!(await checkIntervalElapsed(tx, type.scopeId))) return { created: false, reason: 'interval' };
@@ -252,6 +255,7 @@ export class Checker implements CheckRequester {
     const resource = await findResource(this.db, pipelineId, resourceName);
     if (!resource) throw new NotFoundError(`resource ${resourceName} not found`);
     const r = await this.tryCreateCheck(resource.id, { ...opts, manual: true, api: true });
+    if (!r.created && r.reason === 'archived') throw archivedError(`resource ${resourceName}`);
     if (!r.created) throw new Error(`a manual check of ${resourceName} was not created (${r.reason})`);
     return r.build;
   }
@@ -265,6 +269,7 @@ export class Checker implements CheckRequester {
     const type = await findResourceType(this.db, pipelineId, typeName);
     if (!type) throw new NotFoundError(`resource type ${typeName} not found`);
     const r = await this.tryCreateTypeCheck(type.id, { ...opts, manual: true, api: true });
+    if (!r.created && r.reason === 'archived') throw archivedError(`resource type ${typeName}`);
     if (!r.created) throw new Error(`a manual check of resource type ${typeName} was not created (${r.reason})`);
     return r.build;
   }
@@ -279,6 +284,7 @@ export class Checker implements CheckRequester {
     if (!resource) throw new NotFoundError(`resource ${resourceName} not found`);
     if (!tokenMatches(resource.config.webhook_token, token)) throw new UnauthorizedError('invalid webhook token');
     const r = await this.tryCreateCheck(resource.id, { manual: true, api: true });
+    if (!r.created && r.reason === 'archived') throw archivedError(`resource ${resourceName}`);
     if (!r.created) throw new Error(`a webhook check of ${resourceName} was not created (${r.reason})`);
     return r.build;
   }
@@ -293,6 +299,11 @@ export class Checker implements CheckRequester {
       }
     }
   }
+}
+
+/** A manual or webhook check of an archived pipeline's resource (HTTP 409). */
+function archivedError(what: string): ConflictError {
+  return new ConflictError(`${what} belongs to an archived pipeline and is not checked; set the pipeline again to unarchive it`);
 }
 
 export function tokenMatches(expected: string | undefined, given: string): boolean {

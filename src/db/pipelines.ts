@@ -1,5 +1,5 @@
 // The pipeline store: saving a pipeline config (set-pipeline) and everything derived from it,
-// reading it back exactly as saved, and pause/unpause/rename/delete.
+// reading it back exactly as saved, and pause/unpause/archive/rename/order/delete.
 import { jobInputs, jobOutputs, type Job, type PipelineConfig, type Resource, type ResourceType } from '../config/index.ts';
 import type { Queryable } from './database.ts';
 import { ConflictError, InvalidConfigError, NotFoundError, StaleConfigVersionError } from './errors.ts';
@@ -68,9 +68,14 @@ function requireName(kind: string, name: string | undefined, index: number): str
 const instanceVarsOf = (ref: PipelineRef): Record<string, unknown> | null =>
   ref.instanceVars && Object.keys(ref.instanceVars).length > 0 ? ref.instanceVars : null;
 
-function describe(ref: PipelineRef): string {
+/** The pipeline's name as users write it (with its instance vars), without the team. */
+function describeName(ref: PipelineRef): string {
   const iv = instanceVarsOf(ref);
-  return `${ref.team}/${ref.name}${iv ? JSON.stringify(iv) : ''}`;
+  return `${ref.name}${iv ? JSON.stringify(iv) : ''}`;
+}
+
+function describe(ref: PipelineRef): string {
+  return `${ref.team}/${describeName(ref)}`;
 }
 
 async function teamId(tx: Queryable, team: string): Promise<number> {
@@ -229,9 +234,12 @@ export async function savePipeline(db: Queryable, input: SavePipelineInput): Pro
     let pipelineId: number;
     let version: number;
     if (!row) {
+      // a new pipeline comes last in the team's order (an instance joins its name's place)
       const ins = await tx.query<{ id: number; version: number }>(
-        `INSERT INTO pipelines (team_id, name, instance_vars, config, groups, var_sources, display, paused)
-         VALUES ($1, $2, $3::jsonb, $4::json, $5::jsonb, $6::jsonb, $7::jsonb, true)
+        `INSERT INTO pipelines (team_id, name, instance_vars, config, groups, var_sources, display, paused, ordering)
+         VALUES ($1, $2, $3::jsonb, $4::json, $5::jsonb, $6::jsonb, $7::jsonb, true,
+                 COALESCE((SELECT min(ordering) FROM pipelines WHERE team_id = $1 AND name = $2),
+                          (SELECT COALESCE(max(ordering), 0) + 1 FROM pipelines WHERE team_id = $1)))
          ON CONFLICT DO NOTHING
          RETURNING id, version`,
         [tid, input.name, iv === null ? null : JSON.stringify(iv), configText, groups, varSources, display],
@@ -421,9 +429,56 @@ export async function pausePipeline(db: Queryable, ref: PipelineRef, by?: string
 export async function unpausePipeline(db: Queryable, ref: PipelineRef): Promise<void> {
   await db.transaction(async (tx) => {
     const row = await mustFind(tx, ref);
-    if (row.archived) throw new ConflictError(`pipeline ${describe(ref)} is archived; set it again to unarchive it`);
+    if (row.archived) throw new ConflictError(`pipeline '${describeName(ref)}' is archived; set it again to unarchive it`);
     await tx.query(`UPDATE pipelines SET paused = false, paused_by = NULL, paused_at = NULL WHERE id = $1`, [row.id]);
     await tx.query('UPDATE jobs SET schedule_requested = now() WHERE pipeline_id = $1', [row.id]);
+  });
+}
+
+/**
+ * Archives (`fly archive-pipeline`): paused and archived, so the scanner checks none of its
+ * resources, the scheduler schedules none of its jobs, and it cannot be unpaused or triggered;
+ * saving its config again unarchives it, still paused. The config is kept (Concourse clears it),
+ * so get-pipeline still shows it. Its jobs are due for scheduling: their pending builds are
+ * aborted.
+ */
+export async function archivePipeline(db: Queryable, ref: PipelineRef, by?: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const row = await mustFind(tx, ref);
+    if (row.archived) return;
+    await tx.query(
+      `UPDATE pipelines SET archived = true, paused = true, last_updated = now(),
+              paused_by = CASE WHEN paused THEN paused_by ELSE $2 END,
+              paused_at = CASE WHEN paused THEN paused_at ELSE now() END
+        WHERE id = $1`,
+      [row.id, by ?? null],
+    );
+    await tx.query('UPDATE jobs SET schedule_requested = clock_timestamp() WHERE pipeline_id = $1', [row.id]);
+  });
+}
+
+/**
+ * Orders a team's pipelines (`PUT /teams/:team/pipelines/ordering`): the named ones first, in the
+ * given order (every instance of a name together), the rest after them in their previous order.
+ * Returns the names the team has no pipeline of; when there are any, nothing changes.
+ */
+export async function orderPipelines(db: Queryable, team: string, names: readonly string[]): Promise<{ unknown: string[] }> {
+  return db.transaction(async (tx) => {
+    const tid = await teamId(tx, team);
+    // the team's pipelines locked in their current order, so concurrent orderings apply one after the other
+    const r = await tx.query<{ id: number; name: string }>(
+      'SELECT id, name FROM pipelines WHERE team_id = $1 ORDER BY ordering, id FOR UPDATE',
+      [tid],
+    );
+    const known = new Set(r.rows.map((row) => row.name));
+    const unknown = [...new Set(names.filter((n) => !known.has(n)))];
+    if (unknown.length > 0) return { unknown };
+    const first = [...new Set(names)];
+    const rest = [...new Set(r.rows.map((row) => row.name))].filter((n) => !first.includes(n));
+    for (const [i, name] of [...first, ...rest].entries()) {
+      await tx.query('UPDATE pipelines SET ordering = $3 WHERE team_id = $1 AND name = $2', [tid, name, i + 1]);
+    }
+    return { unknown: [] };
   });
 }
 

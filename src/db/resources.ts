@@ -14,6 +14,7 @@ export interface ResourceRecord {
   pipelineId: number;
   pipelineName: string;
   pipelinePaused: boolean;
+  pipelineArchived: boolean;
   teamId: number;
   teamName: string;
   config: Resource;
@@ -37,6 +38,7 @@ interface ResourceRow extends Record<string, unknown> {
   pipeline_id: number;
   pipeline_name: string;
   pipeline_paused: boolean;
+  pipeline_archived: boolean;
   team_id: number;
   team_name: string;
   config: Resource;
@@ -54,7 +56,8 @@ interface ResourceRow extends Record<string, unknown> {
 }
 
 const RESOURCE_SELECT = `SELECT r.id, r.name, r.type, r.pipeline_id, p.name AS pipeline_name, p.paused AS pipeline_paused,
-    p.team_id, t.name AS team_name, r.config, r.active, r.resource_config_id, r.resource_config_scope_id AS scope_id,
+    p.archived AS pipeline_archived, p.team_id, t.name AS team_name, r.config, r.active, r.resource_config_id,
+    r.resource_config_scope_id AS scope_id,
     s.last_check_start_time, s.last_check_end_time, s.last_check_succeeded, s.next_check_time, s.last_check_build_id,
     rp.version AS pin, rp.config AS pin_config, rp.comment_text AS pin_comment
   FROM resources r JOIN pipelines p ON p.id = r.pipeline_id JOIN teams t ON t.id = p.team_id
@@ -69,6 +72,7 @@ function toResource(r: ResourceRow): ResourceRecord {
     pipelineId: r.pipeline_id,
     pipelineName: r.pipeline_name,
     pipelinePaused: r.pipeline_paused,
+    pipelineArchived: r.pipeline_archived,
     teamId: r.team_id,
     teamName: r.team_name,
     config: r.config,
@@ -116,6 +120,7 @@ export interface ResourceTypeRecord {
   name: string;
   type: string;
   pipelineId: number;
+  pipelineArchived: boolean;
   teamId: number;
   config: ResourceType;
   scopeId: number | null;
@@ -129,6 +134,7 @@ interface TypeRow extends Record<string, unknown> {
   name: string;
   type: string;
   pipeline_id: number;
+  pipeline_archived: boolean;
   team_id: number;
   config: ResourceType;
   scope_id: number | null;
@@ -137,8 +143,8 @@ interface TypeRow extends Record<string, unknown> {
   next_check_time: Date | null;
 }
 
-const TYPE_SELECT = `SELECT rt.id, rt.name, rt.type, rt.pipeline_id, p.team_id, rt.config, rt.resource_config_scope_id AS scope_id,
-    s.last_check_end_time, s.last_check_succeeded, s.next_check_time
+const TYPE_SELECT = `SELECT rt.id, rt.name, rt.type, rt.pipeline_id, p.archived AS pipeline_archived, p.team_id, rt.config,
+    rt.resource_config_scope_id AS scope_id, s.last_check_end_time, s.last_check_succeeded, s.next_check_time
   FROM resource_types rt JOIN pipelines p ON p.id = rt.pipeline_id
   LEFT JOIN resource_config_scopes s ON s.id = rt.resource_config_scope_id`;
 
@@ -148,6 +154,7 @@ function toType(r: TypeRow): ResourceTypeRecord {
     name: r.name,
     type: r.type,
     pipelineId: r.pipeline_id,
+    pipelineArchived: r.pipeline_archived,
     teamId: r.team_id,
     config: r.config,
     scopeId: r.scope_id,

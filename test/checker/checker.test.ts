@@ -4,6 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Database } from '../../src/db/database.ts';
 import { buildEvents, finishBuild, getBuild, getBuildPlans } from '../../src/db/builds.ts';
+import { ConflictError } from '../../src/db/errors.ts';
+import { archivePipeline, getPipelineById } from '../../src/db/pipelines.ts';
 import type { CheckFacts } from '../../src/db/resources.ts';
 import {
   Checker,
@@ -269,4 +271,30 @@ test('requestChecks (for the build starter): a running check created since the b
   // a check_every: never resource is still checked for a waiting build
   await checker.requestChecks([{ resourceId: must(f.resources, 'never'), manual: false, forBuildId: buildId }]);
   assert.equal(tracker.tracked.length, 2);
+});
+
+test('an archived pipeline is not checked: not by the scanner, nor manually, by webhook or for the build starter', async () => {
+  const { f, checker, tracker } = await setup();
+  // archived but not paused (the scan also skips paused pipelines): the archived rule alone decides
+  await db.query('UPDATE pipelines SET archived = true, paused = false WHERE id = $1', [f.pipelineId]);
+  const results = await checker.scan();
+  const mine = new Set(f.resources.values());
+  assert.deepEqual(results.filter((r) => mine.has(r.resourceId)), [], 'its resources are not even candidates');
+  assert.deepEqual(tracker.tracked, []);
+
+  const p = await getPipelineById(db, f.pipelineId);
+  await archivePipeline(db, { team: 'main', name: p!.name });
+  assert.deepEqual(await checker.tryCreateCheck(must(f.resources, 'trig')), { created: false, reason: 'archived' });
+  await assert.rejects(checker.checkResource(f.pipelineId, 'trig'), (err: unknown) => {
+    assert.ok(err instanceof ConflictError);
+    assert.match(err.message, /^resource trig belongs to an archived pipeline and is not checked/);
+    return true;
+  });
+  await assert.rejects(checker.checkWebhook(f.pipelineId, 'hook', 's3cret'), ConflictError);
+  const pending = await db.query<{ id: number }>(
+    `INSERT INTO builds (name, job_id, pipeline_id, team_id, status, manually_triggered) VALUES ('98', $1, $2, 1, 'pending', true) RETURNING id`,
+    [must(f.jobs, 'j'), f.pipelineId],
+  );
+  await checker.requestChecks([{ resourceId: must(f.resources, 'trig'), manual: true, forBuildId: pending.rows[0]!.id }]);
+  assert.deepEqual(tracker.tracked, [], 'no check build was created');
 });

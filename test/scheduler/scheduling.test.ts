@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import type { Database } from '../../src/db/database.ts';
 import { adoptInputsAndPipes, buildEvents, createManualBuild, finishBuild, getBuild } from '../../src/db/builds.ts';
 import { getJob, pauseJob, unpauseJob } from '../../src/db/jobs.ts';
-import { pausePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
+import { ConflictError } from '../../src/db/errors.ts';
+import { archivePipeline, getPipelineById, pausePipeline, savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
 import { buildPreparation } from '../../src/scheduler/preparation.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { cfg, check, inputsOf, jobBuilds, must, settle, setupPipeline } from './sched-support.ts';
@@ -192,6 +193,37 @@ test('paused job and paused pipeline: pending builds wait; unpausing starts them
   await unpausePipeline(db, { team: 'main', name });
   await settle(db, f);
   assert.equal(await getBuild(db, manual.id).then((b) => b?.status), 'succeeded');
+});
+
+test('an archived pipeline: no inputs resolved, no builds created, pending builds aborted; set again, it is paused until unpaused', async () => {
+  const config = cfg({ resources: [{ name: 'repo', type: 'mock', source: {} }], jobs: [{ name: 'j', plan: [{ get: 'repo', trigger: true }, task] }] });
+  const f = await setupPipeline(db, config);
+  const j = must(f.jobs, 'j');
+  const ref = { team: 'main', name: (await getPipelineById(db, f.pipelineId))!.name };
+  const manual = await createManualBuild(db, j);
+  await archivePipeline(db, ref);
+  // archived but not paused (paused pipelines are skipped too): the archived rule alone decides
+  await db.query('UPDATE pipelines SET paused = false WHERE id = $1', [f.pipelineId]);
+  await check(db, f, 'repo', 'a');
+  await settle(db, f);
+  assert.deepEqual(
+    (await jobBuilds(db, j)).map((b) => [b.id, b.status]),
+    [[manual.id, 'aborted']],
+    'the pending build is aborted and the new version triggers nothing',
+  );
+  assert.deepEqual(f.tracker.tracked, [], 'nothing was started');
+  await assert.rejects(createManualBuild(db, j), ConflictError);
+  await assert.rejects(unpausePipeline(db, ref), /pipeline '.+' is archived; set it again to unarchive it/);
+
+  await savePipeline(db, { ...ref, config });
+  const p = await getPipelineById(db, f.pipelineId);
+  assert.deepEqual([p?.archived, p?.paused], [false, true]);
+  await settle(db, f);
+  assert.equal((await jobBuilds(db, j)).length, 1, 'still paused: nothing scheduled');
+  await unpausePipeline(db, ref);
+  await settle(db, f);
+  assert.deepEqual((await jobBuilds(db, j)).map((b) => b.status), ['aborted', 'succeeded']);
+  assert.deepEqual(await inputsOf(db, f.tracker.tracked[0]!), { repo: 'a' });
 });
 
 test('an unsatisfiable input keeps the pending build waiting, with the reason in the preparation view', async () => {

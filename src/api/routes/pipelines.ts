@@ -1,11 +1,20 @@
 // Pipelines: list, config (get/set with X-Concourse-Config-Version), pause/unpause, expose/hide,
-// rename, delete.
+// archive, rename, ordering, delete.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { checkIdentifier, loadPipeline, type Diagnostic, type PipelineConfig } from '../../config/index.ts';
 import { parseVarName } from '../../config/var-syntax.ts';
 import type { CredentialManager, CredentialScope } from '../../creds/credential-manager.ts';
-import { deletePipeline, getPipelineConfig, pausePipeline, renamePipeline, savePipeline, unpausePipeline } from '../../db/pipelines.ts';
+import {
+  archivePipeline,
+  deletePipeline,
+  getPipelineConfig,
+  orderPipelines,
+  pausePipeline,
+  renamePipeline,
+  savePipeline,
+  unpausePipeline,
+} from '../../db/pipelines.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import {
   assertTeam,
@@ -29,6 +38,12 @@ export function describeDiagnostic(d: Diagnostic): string {
 const YAML_TYPES = ['application/x-yaml', 'application/yaml', 'text/yaml', 'text/x-yaml', 'application/json', 'text/plain'];
 
 const renameBody = z.object({ name: z.string().min(1, 'must not be empty') });
+/** Concourse's ordering body: the pipeline names, first first. */
+const orderingBody = z.array(z.string().min(1, 'must not be empty'));
+
+/** `?include_archived=true`: archived pipelines are left out of listings otherwise, as fly and the dashboard do. */
+const includeArchived = (query: unknown): boolean =>
+  typeof query === 'object' && query !== null && (query as Record<string, unknown>).include_archived === 'true';
 
 /**
  * The vars a config still contains that nothing resolves: `((src:x))` needs a var source `src`;
@@ -77,12 +92,23 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
 
   app.get('/pipelines', async (req) => {
     const user = currentUser(req);
-    return (await listPipelineViews(db, user.teams)).map(pipelineJson);
+    return (await listPipelineViews(db, user.teams, includeArchived(req.query))).map(pipelineJson);
   });
 
   app.get<{ Params: { team: string } }>('/teams/:team/pipelines', async (req) => {
     assertTeam(req, req.params.team);
-    return (await listPipelineViews(db, [req.params.team])).map(pipelineJson);
+    return (await listPipelineViews(db, [req.params.team], includeArchived(req.query))).map(pipelineJson);
+  });
+
+  app.put<{ Params: { team: string } }>('/teams/:team/pipelines/ordering', async (req, reply) => {
+    assertTeam(req, req.params.team);
+    const names = parseWith(orderingBody, req.body, 'body');
+    const { unknown } = await orderPipelines(db, req.params.team, names);
+    if (unknown.length > 0) {
+      const what = unknown.length === 1 ? 'pipeline' : 'pipelines';
+      throw badRequest(`${what} not found in team ${req.params.team}: ${unknown.map((n) => `'${n}'`).join(', ')} (the order was not changed)`);
+    }
+    return reply.code(200).send();
   });
 
   app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline', async (req) => pipelineJson(await pipelineOf(db, req)));
@@ -149,6 +175,11 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
   action('pause', (req) => pausePipeline(db, pipelineRefOf(req), currentUser(req).name));
   action('unpause', async (req, id) => {
     await unpausePipeline(db, pipelineRefOf(req));
+    await wakeJobs(id);
+  });
+  action('archive', async (req, id) => {
+    await archivePipeline(db, pipelineRefOf(req), currentUser(req).name);
+    // the scheduler aborts the pipeline's pending builds
     await wakeJobs(id);
   });
   action('expose', (_req, id) => setPipelinePublic(db, id, true));

@@ -36,6 +36,10 @@ import { registerTargets } from './targets.ts';
 import { registerStatus } from './status.ts';
 import { registerUserinfo } from './userinfo.ts';
 import { registerCurl } from './curl.ts';
+import { registerArchivePipeline } from './archive-pipeline.ts';
+import { registerOrderPipelines } from './order-pipelines.ts';
+import { registerExposePipeline } from './expose-pipeline.ts';
+import { registerHidePipeline } from './hide-pipeline.ts';
 
 /** Every CLI command registers itself here; one file per command in this folder. */
 export function registerCommands(program: Command, io: CliIO): void {
@@ -75,4 +79,8 @@ export function registerCommands(program: Command, io: CliIO): void {
   registerStatus(program, io);
   registerUserinfo(program, io);
   registerCurl(program, io);
+  registerArchivePipeline(program, io);
+  registerOrderPipelines(program, io);
+  registerExposePipeline(program, io);
+  registerHidePipeline(program, io);
 }

@@ -58,11 +58,16 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
         }
         const diff = diffLines(oldText, newText);
         if (current.status === 200 && !hasChanges(diff)) {
-          io.stdout('no changes to apply\n');
-          return;
+          // an archived pipeline keeps its config: setting it unchanged is how it is unarchived
+          if (!(await client.get<{ archived?: boolean }>(path)).archived) {
+            io.stdout('no changes to apply\n');
+            return;
+          }
+          io.stdout(`pipeline ${pipeline} is archived: setting it again unarchives it (it stays paused)\n`);
+        } else {
+          io.stdout(current.status === 404 ? `creating pipeline ${pipeline}:\n` : `changes to pipeline ${pipeline}:\n`);
+          io.stdout(formatDiff(diff));
         }
-        io.stdout(current.status === 404 ? `creating pipeline ${pipeline}:\n` : `changes to pipeline ${pipeline}:\n`);
-        io.stdout(formatDiff(diff));
         if (!opts.nonInteractive && !(await confirm(io, '\napply configuration?'))) {
           throw new CliExit(1, 'bailing out');
         }
