@@ -77,9 +77,10 @@ export interface ApiServerOptions {
   metrics?: ApiMetrics;
   /**
    * The runtime steps run on: `jetway intercept` lists a build's containers and runs commands in
-   * them through it (answered 501 when it keeps no containers, or when there is none).
+   * them through it (answered 501 when it keeps no containers, or when there is none), and
+   * `jetway clear-task-cache` clears task caches through it (503 without one).
    */
-  runtime?: Pick<Runtime, 'name' | 'interceptableContainers' | 'intercept'>;
+  runtime?: Pick<Runtime, 'name' | 'interceptableContainers' | 'intercept' | 'clearTaskCache'>;
 }
 
 export interface ApiMetrics {

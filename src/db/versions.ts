@@ -273,3 +273,113 @@ export async function latestVersion(db: Queryable, scopeId: number): Promise<Sto
   const row = r.rows[0];
   return row ? toStored(row) : undefined;
 }
+
+// ------------------------------------------------------------------------------ clearing (fly's clear-versions, clear-resource-cache)
+
+/** A resource or a resource type, by id. */
+export type ScopeOwner = { resourceId: number } | { resourceTypeId: number };
+
+function ownerTable(owner: ScopeOwner): ['resources' | 'resource_types', number] {
+  return 'resourceId' in owner ? ['resources', owner.resourceId] : ['resource_types', owner.resourceTypeId];
+}
+
+export interface ScopeSharer {
+  kind: 'resource' | 'resource_type';
+  name: string;
+  pipelineId: number;
+  pipelineName: string;
+  pipelineInstanceVars: Record<string, unknown> | null;
+  teamName: string;
+}
+
+/**
+ * The active resources and resource types whose version history is the owner's (its scope),
+ * the owner first; the owner alone when it has no scope yet. Resource types of the same type and
+ * source share one scope, across pipelines and teams (§5).
+ */
+export async function scopeSharers(db: Queryable, owner: ScopeOwner): Promise<ScopeSharer[]> {
+  const [table, id] = ownerTable(owner);
+  const r = await db.query<{
+    kind: 'resource' | 'resource_type';
+    name: string;
+    pipeline_id: number;
+    pipeline_name: string;
+    instance_vars: Record<string, unknown> | null;
+    team_name: string;
+    is_owner: boolean;
+  }>(
+    `WITH owner AS (SELECT $1::int AS id, $2::text AS tbl, (SELECT resource_config_scope_id FROM ${table} WHERE id = $1) AS scope_id)
+     SELECT x.kind, x.name, p.id AS pipeline_id, p.name AS pipeline_name, p.instance_vars, t.name AS team_name, x.is_owner
+       FROM (SELECT 'resource' AS kind, r.name, r.pipeline_id, (o.tbl = 'resources' AND r.id = o.id) AS is_owner
+               FROM resources r, owner o
+              WHERE r.active AND (r.resource_config_scope_id = o.scope_id OR (o.tbl = 'resources' AND r.id = o.id))
+             UNION ALL
+             SELECT 'resource_type', rt.name, rt.pipeline_id, (o.tbl = 'resource_types' AND rt.id = o.id)
+               FROM resource_types rt, owner o
+              WHERE rt.active AND (rt.resource_config_scope_id = o.scope_id OR (o.tbl = 'resource_types' AND rt.id = o.id))) x
+       JOIN pipelines p ON p.id = x.pipeline_id JOIN teams t ON t.id = p.team_id
+      ORDER BY x.is_owner DESC, t.name, p.name, p.id, x.kind, x.name`,
+    [id, table],
+  );
+  return r.rows.map((row) => ({
+    kind: row.kind,
+    name: row.name,
+    pipelineId: row.pipeline_id,
+    pipelineName: row.pipeline_name,
+    pipelineInstanceVars: row.instance_vars,
+    teamName: row.team_name,
+  }));
+}
+
+export interface ClearedVersions {
+  removed: number;
+  /** the jobs asked to reschedule (an input on a resource of the scope) */
+  scheduledJobIds: number[];
+}
+
+/**
+ * Deletes the version history of the owner's scope, as Concourse's ClearVersions: whatever
+ * shares the scope loses it too. No row refers to a version by key (build inputs and outputs,
+ * disabled versions and pins name digests or version JSON), so build history stays; a build
+ * shows its versions again once a check finds them. The jobs with an input on a resource of the
+ * scope are asked to reschedule: their next inputs may be gone. One transaction, the scope
+ * locked as saveVersions locks it.
+ */
+export async function clearScopeVersions(db: Queryable, owner: ScopeOwner): Promise<ClearedVersions> {
+  const [table, id] = ownerTable(owner);
+  return db.transaction(async (tx) => {
+    const scope = await tx.query<{ id: number }>(
+      `SELECT s.id FROM resource_config_scopes s JOIN ${table} x ON x.resource_config_scope_id = s.id WHERE x.id = $1 FOR UPDATE OF s`,
+      [id],
+    );
+    const scopeId = scope.rows[0]?.id;
+    if (scopeId === undefined) return { removed: 0, scheduledJobIds: [] }; // never checked: no history
+    const deleted = await tx.query('DELETE FROM resource_config_versions WHERE resource_config_scope_id = $1', [scopeId]);
+    if (deleted.rowCount === 0) return { removed: 0, scheduledJobIds: [] };
+    const jobs = await tx.query<{ id: number }>(
+      `UPDATE jobs SET schedule_requested = now()
+        WHERE id IN (SELECT ji.job_id FROM job_inputs ji JOIN resources r ON r.id = ji.resource_id
+                      WHERE r.resource_config_scope_id = $1)
+        RETURNING id`,
+      [scopeId],
+    );
+    return { removed: deleted.rowCount, scheduledJobIds: jobs.rows.map((j) => j.id).sort((a, b) => a - b) };
+  });
+}
+
+/**
+ * Deletes the resource caches ("this version, fetched with these params") of a resource's
+ * current resource config, only those of `version` (exactly) when given; returns how many went.
+ * One statement, cascades included. A cache that is a custom type's image stays: deleting it
+ * would cascade to the configs, and so the version histories, of every resource of that type.
+ */
+export async function clearResourceCaches(db: Queryable, resourceId: number, version?: Version): Promise<number> {
+  const r = await db.query(
+    `DELETE FROM resource_caches c USING resources r
+      WHERE r.id = $1 AND c.resource_config_id = r.resource_config_id
+        AND ($2::text IS NULL OR c.version_digest = $2)
+        AND NOT EXISTS (SELECT 1 FROM resource_configs rc WHERE rc.resource_cache_id = c.id)`,
+    [resourceId, version ? versionDigest(version) : null],
+  );
+  return r.rowCount;
+}

@@ -98,6 +98,12 @@ export interface Runtime {
   /** frees what a finished build's containers left behind (its artifact volumes) */
   releaseBuild?(buildId: number): Promise<void>;
   /**
+   * Removes the task caches of a cache key (`taskCacheKey`: a job's task step), or only the one
+   * of cache path `path`; resolves with how many existed (`jetway clear-task-cache`). Absent: the
+   * runtime keeps no task caches.
+   */
+  clearTaskCache?(key: string, path?: string): Promise<number>;
+  /**
    * The build's containers a user can run a command in (`jetway intercept`): its running steps'
    * and those kept after a failure. Absent: the runtime keeps no containers (the local runtime).
    */

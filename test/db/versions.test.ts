@@ -4,17 +4,22 @@ import { createHash } from 'node:crypto';
 import type { Database } from '../../src/db/database.ts';
 import { savePipeline } from '../../src/db/pipelines.ts';
 import {
+  clearResourceCaches,
+  clearScopeVersions,
   findOrCreateResourceCache,
   findOrCreateResourceConfig,
   findOrCreateScope,
   latestVersion,
   listVersions,
   saveVersions,
+  scopeSharers,
   setResourceScope,
+  setResourceTypeScope,
   sourceHash,
   versionDigest,
   type Version,
 } from '../../src/db/versions.ts';
+import { buildInputs, createManualBuild } from '../../src/db/builds.ts';
 import type { PipelineConfig } from '../../src/config/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
@@ -200,4 +205,131 @@ test('concurrent saves re-returning a shared old version next to new ones stay c
   const baseOrder = order.get('base')!;
   assert.ok(batches.some((batch) => order.get(batch[0]!.version.ver ?? '') === baseOrder + 1), 'base sits right before one batch');
   assert.equal(Math.max(...order.values()), baseOrder + 5);
+});
+
+// ------------------------------------------------------------------------------ clearing
+
+async function idsOf(table: 'resources' | 'resource_types' | 'jobs', pipelineId: number): Promise<Map<string, number>> {
+  const r = await db.query<{ id: number; name: string }>(`SELECT id, name FROM ${table} WHERE pipeline_id = $1`, [pipelineId]);
+  return new Map(r.rows.map((row) => [row.name, row.id]));
+}
+
+async function cacheIds(configId: number): Promise<number[]> {
+  const r = await db.query<{ id: number }>('SELECT id FROM resource_caches WHERE resource_config_id = $1 ORDER BY id', [configId]);
+  return r.rows.map((row) => row.id);
+}
+
+test('clearResourceCaches: the caches of the resource\'s config (of one exact version), never a custom type\'s image', async () => {
+  const saved = await savePipeline(db, {
+    team: 'main',
+    name: 'clear-caches',
+    config: {
+      resources: [
+        { name: 'img', type: 'mock', source: { mirror_self: true } },
+        { name: 'unchecked', type: 'mock', source: { u: 1 } },
+      ],
+      jobs: [],
+    } as PipelineConfig,
+  });
+  const resources = await idsOf('resources', saved.pipelineId);
+  const img = resources.get('img')!;
+  const config = await findOrCreateResourceConfig(db, { baseType: 'mock' }, { mirror_self: true });
+  await setResourceScope(db, img, await findOrCreateScope(db, config.id, img));
+  await findOrCreateResourceCache(db, config.id, v('1'));
+  await findOrCreateResourceCache(db, config.id, v('1'), { depth: 1 });
+  const v2 = await findOrCreateResourceCache(db, config.id, v('2'));
+  // the same config is a custom type's image: resources of that type hang off this cache
+  const image = await findOrCreateResourceCache(db, config.id, v('image'));
+  const child = await findOrCreateResourceConfig(db, { resourceCacheId: image.id }, { t: 1 });
+  const childScope = await findOrCreateScope(db, child.id, null);
+  await saveVersions(db, childScope.id, [{ version: v('x') }]);
+  const other = await findOrCreateResourceConfig(db, { baseType: 'mock' }, { other: true });
+  const otherCache = await findOrCreateResourceCache(db, other.id, v('1'));
+
+  assert.equal(await clearResourceCaches(db, img, v('3')), 0, 'no cache of that version');
+  assert.equal(await clearResourceCaches(db, img, { ver: '1', extra: 'x' }), 0, 'a version is matched exactly');
+  assert.equal(await clearResourceCaches(db, img, v('1')), 2, 'every params hash of the version');
+  assert.deepEqual(await cacheIds(config.id), [v2.id, image.id]);
+  assert.equal(await clearResourceCaches(db, img), 1, 'the rest but the type image');
+  assert.deepEqual(await cacheIds(config.id), [image.id]);
+  assert.deepEqual((await listVersions(db, childScope.id)).map((x) => x.version), [v('x')], 'the custom type\'s resources keep their config and history');
+  assert.deepEqual(await cacheIds(other.id), [otherCache.id], 'other configs\' caches stay');
+  assert.equal(await clearResourceCaches(db, resources.get('unchecked')!), 0, 'a resource never checked has no config');
+});
+
+test('clearScopeVersions: the whole history goes, jobs on it reschedule, builds keep their inputs', async () => {
+  const saved = await savePipeline(db, {
+    team: 'main',
+    name: 'clear-versions',
+    config: {
+      resources: [
+        { name: 'repo', type: 'mock', source: { clear: 1 } },
+        { name: 'other', type: 'mock', source: { clear: 2 } },
+      ],
+      jobs: [
+        { name: 'unit', plan: [{ get: 'repo' }] },
+        { name: 'deploy', plan: [{ get: 'repo', passed: ['unit'] }] },
+        { name: 'unrelated', plan: [{ get: 'other' }] },
+      ],
+    } as PipelineConfig,
+  });
+  const resources = await idsOf('resources', saved.pipelineId);
+  const jobs = await idsOf('jobs', saved.pipelineId);
+  const repo = resources.get('repo')!;
+  const config = await findOrCreateResourceConfig(db, { baseType: 'mock' }, { clear: 1 });
+  const scope = await findOrCreateScope(db, config.id, repo);
+  await setResourceScope(db, repo, scope);
+  await saveVersions(db, scope.id, [{ version: v('1') }, { version: v('2') }]);
+  const build = await createManualBuild(db, jobs.get('unit')!);
+  await db.query(`INSERT INTO build_resource_config_version_inputs (build_id, resource_id, version_digest, name) VALUES ($1, $2, $3, 'repo')`, [
+    build.id,
+    repo,
+    versionDigest(v('2')),
+  ]);
+  await db.query(`UPDATE jobs SET schedule_requested = 'epoch', last_scheduled = now() WHERE pipeline_id = $1`, [saved.pipelineId]);
+
+  const cleared = await clearScopeVersions(db, { resourceId: repo });
+  assert.equal(cleared.removed, 2);
+  assert.deepEqual(cleared.scheduledJobIds, [jobs.get('unit'), jobs.get('deploy')].sort((a, b) => a! - b!));
+  assert.deepEqual(await listVersions(db, scope.id), []);
+  const inputs = await buildInputs(db, build.id);
+  assert.deepEqual(inputs.map((i) => [i.name, i.versionDigest, i.version]), [['repo', versionDigest(v('2')), undefined]], 'the build keeps its input');
+  // found again by a check: the build shows its version again
+  await saveVersions(db, scope.id, [{ version: v('2') }]);
+  assert.deepEqual((await buildInputs(db, build.id))[0]?.version, v('2'));
+
+  assert.deepEqual(await clearScopeVersions(db, { resourceId: resources.get('other')! }), { removed: 0, scheduledJobIds: [] }, 'never checked: no history');
+});
+
+test('scopeSharers and clearScopeVersions: resource types of the same type and source share one history across pipelines', async () => {
+  const withType = (name: string) =>
+    savePipeline(db, {
+      team: 'main',
+      name,
+      config: { resource_types: [{ name: 'custom', type: 'mock', source: { shared: true } }], resources: [{ name: 'r', type: 'mock', source: {} }], jobs: [] } as PipelineConfig,
+    });
+  const a = await withType('shares-a');
+  const b = await withType('shares-b');
+  const typeA = (await idsOf('resource_types', a.pipelineId)).get('custom')!;
+  const typeB = (await idsOf('resource_types', b.pipelineId)).get('custom')!;
+  const config = await findOrCreateResourceConfig(db, { baseType: 'mock' }, { shared: true });
+  const scope = await findOrCreateScope(db, config.id, null);
+  await setResourceTypeScope(db, typeA, scope);
+  await setResourceTypeScope(db, typeB, scope);
+  await saveVersions(db, scope.id, [{ version: v('1') }]);
+
+  const sharers = await scopeSharers(db, { resourceTypeId: typeB });
+  assert.deepEqual(
+    sharers.map((x) => [x.kind, x.pipelineName, x.name, x.teamName]),
+    [
+      ['resource_type', 'shares-b', 'custom', 'main'],
+      ['resource_type', 'shares-a', 'custom', 'main'],
+    ],
+    'the owner first',
+  );
+  const resourceA = (await idsOf('resources', a.pipelineId)).get('r')!;
+  assert.deepEqual((await scopeSharers(db, { resourceId: resourceA })).map((x) => [x.kind, x.pipelineName, x.name]), [['resource', 'shares-a', 'r']], 'unchecked: itself');
+
+  assert.equal((await clearScopeVersions(db, { resourceTypeId: typeA })).removed, 1);
+  assert.deepEqual(await listVersions(db, scope.id), [], 'gone for the other pipeline\'s type too');
 });

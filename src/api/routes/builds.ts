@@ -1,5 +1,5 @@
-// Jobs and builds: list/get jobs, job builds (paginated), trigger, rerun, pause/unpause a job;
-// list/get builds, a build's public plan, abort, and the event stream.
+// Jobs and builds: list/get jobs, job builds (paginated), trigger, rerun, pause/unpause a job,
+// clear a task step's caches; list/get builds, a build's public plan, abort, and the event stream.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   abortBuild,
@@ -16,7 +16,9 @@ import {
 import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJobSchedule, unpauseJob, type JobRecord } from '../../db/jobs.ts';
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
 import { buildPreparation } from '../../scheduler/preparation.ts';
-import { badRequest, notFound } from '../errors.ts';
+import { badRequest, notFound, unavailable } from '../errors.ts';
+import { jobStep, walkSteps } from '../../config/index.ts';
+import { taskCacheKey } from '../../runtime/task-caches.ts';
 import {
   assertTeam,
   currentUser,
@@ -32,6 +34,17 @@ import { streamBuildEvents, type BuildEventNotifier } from '../events.ts';
 
 type JobParams = PipelineParams & { job: string };
 type JobBuildParams = JobParams & { build: string };
+type TaskStepParams = JobParams & { step: string };
+
+/** Whether the job's plan (hooks included) has a task step of that name. */
+function hasTaskStep(job: JobRecord, name: string): boolean {
+  let found = false;
+  // an invalid step was refused when the pipeline was set: nothing to report here
+  walkSteps(jobStep(job.config, () => undefined), (step) => {
+    if (step.kind === 'task' && step.name === name) found = true;
+  });
+  return found;
+}
 
 export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions, notifier: BuildEventNotifier): void {
   const { db } = opts;
@@ -129,6 +142,23 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     await wake(job.id);
     return reply.code(200).send();
   });
+
+  // The task caches of a job's step (of one cache path with ?cache_path=), kept by the runtime.
+  app.delete<{ Params: TaskStepParams; Querystring: { cache_path?: string | string[] } }>(
+    '/teams/:team/pipelines/:pipeline/jobs/:job/tasks/:step/cache',
+    async (req) => {
+      const { p, job } = await jobOf(req);
+      const step = req.params.step;
+      if (!hasTaskStep(job, step)) throw notFound(`task step ${step} of job ${p.name}/${job.name}`);
+      const path = req.query.cache_path;
+      if (Array.isArray(path)) throw badRequest('query parameter cache_path must be given once');
+      const runtime = opts.runtime;
+      if (!runtime?.clearTaskCache) throw unavailable('clearing task caches is not available: this API server runs without a runtime that keeps them');
+      const removed = await runtime.clearTaskCache(taskCacheKey(p.id, job.name, step), path === '' ? undefined : path);
+      req.log.info({ pipeline: p.name, job: job.name, step, cachePath: path, removed }, 'task caches cleared');
+      return { caches_removed: removed };
+    },
+  );
 
   // The next build's inputs as the scheduler last resolved them (next_build_inputs): each with
   // its version, or the reason it could not be resolved.

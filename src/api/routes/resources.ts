@@ -1,10 +1,11 @@
 // Resources, resource types and resource versions (newest first, paginated with Link headers);
 // manual checks and webhooks; pinning, pin comments, enabling and disabling versions, and the
-// builds a version went into or came out of.
+// builds a version went into or came out of; clearing version histories and resource caches.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { getBuild, type BuildRecord } from '../../db/builds.ts';
-import { pinVersion, setPinComment, setVersionEnabled, unpinResource } from '../../db/resources.ts';
+import { findResourceType, pinVersion, setPinComment, setVersionEnabled, unpinResource, type ResourceTypeRecord } from '../../db/resources.ts';
+import { clearResourceCaches, clearScopeVersions, scopeSharers, type ScopeOwner, type Version } from '../../db/versions.ts';
 import { ApiError, badRequest, conflict, notFound, unauthorized, unavailable } from '../errors.ts';
 import {
   currentUser,
@@ -45,6 +46,26 @@ const checkBody = z
   .strict();
 
 const pinCommentBody = z.object({ pin_comment: z.string('must be a string') }).strict();
+
+const versionSchema = z.record(z.string(), z.string(), 'must be a version: an object of strings');
+// fly sends the version in the body; `?version=<json>` is the same without a body
+const cacheBody = z.object({ version: versionSchema.nullable().optional() }).strict();
+
+/** The version of `DELETE …/cache`: `?version=<json>` or fly's body `{"version": …}`; none: every cache. */
+function cacheVersion(query: unknown, body: unknown): Version | undefined {
+  const raw = (query as Record<string, unknown> | undefined)?.version;
+  const fromBody = body === undefined || body === null ? undefined : (parseWith(cacheBody, body, 'body').version ?? undefined);
+  if (raw === undefined) return fromBody;
+  if (fromBody !== undefined) throw badRequest('give the version once: in the query or in the body');
+  if (typeof raw !== 'string') throw badRequest('query parameter version must be given once');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw badRequest(`query parameter version is not valid JSON: ${raw}`);
+  }
+  return parseWith(versionSchema, parsed, 'query parameter version');
+}
 
 /** The check request body: `{}` when there is none. */
 function checkOptions(body: unknown): z.infer<typeof checkBody> {
@@ -91,6 +112,13 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
   };
 
   const noChecker = (): ApiError => unavailable('checking is not available: this API server runs without a checker');
+
+  const typeOf = async (req: FastifyRequest<{ Params: TypeParams }>): Promise<{ p: PipelineView; t: ResourceTypeRecord }> => {
+    const p = await pipelineOf(db, req);
+    const t = await findResourceType(db, p.id, req.params.type);
+    if (!t) throw notFound(`resource type ${req.params.type} in pipeline ${p.team}/${p.name}`);
+    return { p, t };
+  };
 
   // ---------------------------------------------------------------- checks
 
@@ -216,6 +244,71 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     const result = await pageResourceVersions(db, r, page, versionFilter(req.query));
     setLinkHeader(req, reply, page, result);
     return result.rows.map((v) => ({ id: v.id, version: v.version, metadata: v.metadata, enabled: v.enabled }));
+  });
+
+  // ---------------------------------------------------------------- clearing
+
+  // What else loses its history with the resource's (or type's): Concourse's "shared" routes,
+  // which fly's clear-versions shows before asking. Those of teams the user holds no role in are
+  // only counted.
+  const sharedJson = async (req: FastifyRequest, owner: ScopeOwner): Promise<Record<string, unknown>> => {
+    const teams = currentUser(req).teams;
+    const all = await scopeSharers(db, owner);
+    const visible = all.filter((x) => teams.includes(x.teamName));
+    const ident = (x: (typeof all)[number]) => ({
+      name: x.name,
+      pipeline_id: x.pipelineId,
+      pipeline_name: x.pipelineName,
+      pipeline_instance_vars: x.pipelineInstanceVars ?? undefined,
+      team_name: x.teamName,
+    });
+    return {
+      resources: visible.filter((x) => x.kind === 'resource').map(ident),
+      resource_types: visible.filter((x) => x.kind === 'resource_type').map(ident),
+      other_teams: all.length - visible.length,
+    };
+  };
+
+  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/shared', async (req) => {
+    const { r } = await resourceOf(req);
+    return sharedJson(req, { resourceId: r.id });
+  });
+
+  app.get<{ Params: TypeParams }>('/teams/:team/pipelines/:pipeline/resource-types/:type/shared', async (req) => {
+    const { t } = await typeOf(req);
+    return sharedJson(req, { resourceTypeId: t.id });
+  });
+
+  /** After versions went: the jobs whose inputs may be gone resolve them again. */
+  const wakeJobs = async (jobIds: readonly number[]): Promise<void> => {
+    if (!opts.scheduler) return;
+    for (const id of jobIds) await opts.scheduler.requestSchedule(id);
+  };
+
+  app.delete<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/versions', async (req) => {
+    const { p, r } = await resourceOf(req);
+    const cleared = await clearScopeVersions(db, { resourceId: r.id });
+    req.log.info({ resource: r.name, pipeline: p.name, removed: cleared.removed }, 'resource versions cleared');
+    await wakeJobs(cleared.scheduledJobIds);
+    return { versions_removed: cleared.removed };
+  });
+
+  app.delete<{ Params: TypeParams }>('/teams/:team/pipelines/:pipeline/resource-types/:type/versions', async (req) => {
+    const { p, t } = await typeOf(req);
+    const cleared = await clearScopeVersions(db, { resourceTypeId: t.id });
+    req.log.info({ resourceType: t.name, pipeline: p.name, removed: cleared.removed }, 'resource type versions cleared');
+    await wakeJobs(cleared.scheduledJobIds);
+    return { versions_removed: cleared.removed };
+  });
+
+  // Jetway's gets keep no cache content (each runs the type's `in` into a volume of its build):
+  // the resource caches are the whole of a resource's cache.
+  app.delete<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/cache', async (req) => {
+    const { p, r } = await resourceOf(req);
+    const version = cacheVersion(req.query, req.body);
+    const removed = await clearResourceCaches(db, r.id, version);
+    req.log.info({ resource: r.name, pipeline: p.name, version, removed }, 'resource caches cleared');
+    return { caches_removed: removed };
   });
 }
 

@@ -40,6 +40,9 @@ import { registerArchivePipeline } from './archive-pipeline.ts';
 import { registerOrderPipelines } from './order-pipelines.ts';
 import { registerExposePipeline } from './expose-pipeline.ts';
 import { registerHidePipeline } from './hide-pipeline.ts';
+import { registerClearVersions } from './clear-versions.ts';
+import { registerClearResourceCache } from './clear-resource-cache.ts';
+import { registerClearTaskCache } from './clear-task-cache.ts';
 
 /** Every CLI command registers itself here; one file per command in this folder. */
 export function registerCommands(program: Command, io: CliIO): void {
@@ -83,4 +86,7 @@ export function registerCommands(program: Command, io: CliIO): void {
   registerOrderPipelines(program, io);
   registerExposePipeline(program, io);
   registerHidePipeline(program, io);
+  registerClearVersions(program, io);
+  registerClearResourceCache(program, io);
+  registerClearTaskCache(program, io);
 }

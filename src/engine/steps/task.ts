@@ -13,6 +13,7 @@ import type { Artifact } from '../run-state.ts';
 import { emitError, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
 import { imageReferenceOf, resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
 import type { ContainerImage } from '../../runtime/runtime.ts';
+import { taskCacheKey } from '../../runtime/task-caches.ts';
 import type { TypeImage } from '../../planner/plan.ts';
 import { fetchImagePlan, type PlannerResourceType } from '../../planner/image-plan.ts';
 
@@ -137,7 +138,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
     throw new Error(`missing inputs: ${missing.join(', ')}`);
   }
   const outputs = (config.outputs ?? []).map((o) => ({ name: o.name ?? '', path: o.path ?? o.name ?? '' }));
-  const cacheKey = `${deps.build.pipelineId ?? 'one-off'}/${deps.build.jobName ?? deps.build.id}/${plan.name}`;
+  const cacheKey = taskCacheKey(deps.build.pipelineId ?? 'one-off', deps.build.jobName ?? deps.build.id, plan.name);
   const caches = (config.caches ?? []).map((c) => ({ path: c.path ?? '', key: cacheKey }));
   // params carry ((secrets)): the runtime keeps their values out of what others can read
   const params = taskEnv(config.params as Record<string, unknown> | undefined, (await deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined);

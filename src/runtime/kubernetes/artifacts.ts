@@ -1,9 +1,9 @@
 // Artifacts of the Kubernetes runtime stay directories on the web node (as on the local runtime):
 // an output is exec'd out of the pod's `jetway-artifacts` sidecar as a tar stream and unpacked
 // into a volume directory of the build; an input is packed from its directory and streamed into
-// the sidecar. Task caches are one tarball per cache key and path, restored before the process
-// and saved after it.
-import { createHash, randomUUID } from 'node:crypto';
+// the sidecar. Task caches are one tarball per cache key and path (laid out as task-caches.ts
+// says), restored before the process and saved after it.
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,15 +13,18 @@ import * as tar from 'tar';
 import type { KubeClient } from './client.ts';
 import { startExec } from './exec.ts';
 import type { ExecCommand } from './pod-spec.ts';
+import { taskCacheEntry } from '../task-caches.ts';
 
 /** Where a build's volumes live on the web node. */
 export function buildVolumesDir(root: string, buildId: number | undefined): string {
   return join(root, 'volumes', buildId === undefined ? 'unowned' : `build-${buildId}`);
 }
 
+export const CACHE_TARBALL_SUFFIX = '.tar';
+
 /** The tarball of a task cache. */
 export function cacheTarball(root: string, key: string, path: string): string {
-  return join(root, 'task-caches', `${createHash('sha256').update(`${key}\0${path}`).digest('hex')}.tar`);
+  return `${taskCacheEntry(root, key, path)}${CACHE_TARBALL_SUFFIX}`;
 }
 
 function tail(chunks: Buffer[]): string {

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import type { KubeConfig, V1ContainerStatus, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { Artifact } from '../../engine/run-state.ts';
 import { ContainerGoneError, type Container, type ContainerSpec, type InterceptableContainer, type InterceptIO, type ProcessIO, type ProcessSpec, type Runtime, type StepType } from '../runtime.ts';
-import { buildVolumesDir, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
+import { buildVolumesDir, CACHE_TARBALL_SUFFIX, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
+import { clearTaskCaches } from '../task-caches.ts';
 import { DEFAULT_RETRY, errorStatus, KubeClient, loadKubeConfig, resolveNamespace, sleep, type KubeRequestObserver, type RetryPolicy } from './client.ts';
 import type { KubernetesRuntimeConfig } from './config.ts';
 import { execCollect, ExecInterrupted, startExec } from './exec.ts';
@@ -279,6 +280,11 @@ export class KubernetesRuntime implements Runtime {
     this.buildSecrets.delete(buildId);
     for (const name of secrets ?? []) await this.deleteSecret(name);
     await rm(buildVolumesDir(this.opts.root, buildId), { recursive: true, force: true });
+  }
+
+  /** Task caches are tarballs on the web node (not in the cluster): no API request. */
+  clearTaskCache(key: string, path?: string): Promise<number> {
+    return clearTaskCaches(this.opts.root, key, path, CACHE_TARBALL_SUFFIX);
   }
 
   private async deleteSecret(name: string): Promise<void> {

@@ -5,11 +5,11 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { cp, mkdir, rename, rm, symlink } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Artifact } from '../../engine/run-state.ts';
 import { resourceCommand } from '../../resources/command.ts';
 import type { Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
+import { clearTaskCaches, taskCacheEntry } from '../task-caches.ts';
 
 export interface LocalRuntimeOptions {
   /** where containers, volumes and task caches live */
@@ -40,7 +40,7 @@ export class LocalRuntime implements Runtime {
     }
     for (const output of spec.outputs) await mkdir(inside(workDir, output.path), { recursive: true });
     for (const cache of spec.caches ?? []) {
-      const dir = join(this.opts.root, 'task-caches', createHash('sha256').update(`${cache.key}\0${cache.path}`).digest('hex'));
+      const dir = taskCacheEntry(this.opts.root, cache.key, cache.path);
       await mkdir(dir, { recursive: true });
       const target = inside(workDir, cache.path);
       await mkdir(dirname(target), { recursive: true });
@@ -57,6 +57,10 @@ export class LocalRuntime implements Runtime {
 
   async releaseBuild(buildId: number): Promise<void> {
     await rm(this.volumesDir(buildId), { recursive: true, force: true });
+  }
+
+  clearTaskCache(key: string, path?: string): Promise<number> {
+    return clearTaskCaches(this.opts.root, key, path);
   }
 }
 

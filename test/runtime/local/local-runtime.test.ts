@@ -106,3 +106,29 @@ test('task caches persist between containers of the same key', async () => {
 test('paths may not leave the working directory', async () => {
   await assert.rejects(runtime.createContainer(spec('esc', { outputs: [{ name: 'x', path: '../../etc' }] }), new AbortController().signal), /leaves the step's working directory/);
 });
+
+test('clearTaskCache removes a key\'s caches (or one path\'s) and counts those that existed', async () => {
+  const key = 'pipeline/job/cleared';
+  const cacheSpec = (h: string, k = key) => spec(h, { caches: [{ path: 'a', key: k }, { path: 'deep/b', key: k }] });
+  const run = async (h: string, script: string, k = key): Promise<string> => {
+    const c = await runtime.createContainer(cacheSpec(h, k), new AbortController().signal);
+    const io = collect();
+    await c.run({ path: 'sh', args: ['-c', script] }, io, new AbortController().signal);
+    await c.destroy();
+    return io.out;
+  };
+  const fill = 'echo 1 > a/x; echo 1 > deep/b/x';
+  const look = 'for f in a/x deep/b/x; do [ -f "$f" ] && echo "$f"; done; true';
+  await run('clear-1', fill);
+  await run('clear-other', fill, 'pipeline/job/other');
+
+  assert.equal(await runtime.clearTaskCache(key, 'a'), 1);
+  assert.equal(await runtime.clearTaskCache(key, 'a'), 0, 'gone already');
+  assert.equal(await runtime.clearTaskCache(key, 'nope'), 0);
+  assert.equal(await run('clear-2', look), 'deep/b/x\n', 'the next container starts without it, the other path kept');
+  assert.equal(await runtime.clearTaskCache(key), 2, 'both paths (a was made again, empty)');
+  assert.equal(await runtime.clearTaskCache(key), 0);
+  assert.equal(await run('clear-3', look), '', 'the next container starts cold');
+  assert.equal(await run('clear-4', look, 'pipeline/job/other'), 'a/x\ndeep/b/x\n', 'another key is untouched');
+  assert.equal(await runtime.clearTaskCache('never/used/key'), 0);
+});
