@@ -6,9 +6,13 @@
 // a random bearer token; the database keeps only the token's sha256 (table access_tokens,
 // migration 0003_auth), so tokens survive a restart of the web node and work across nodes;
 // `DELETE /api/v1/token` (jetway logout) deletes one before it expires.
-// Every user belongs to team `main` for now.
+// A user's teams and roles are read at every request (so set-team takes effect at once): team
+// main's owners are configured by flags (--main-team-local-user; every local user when none is
+// given) and are admins, owners of every team; other teams name their users in their auth.
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import type { Queryable } from '../db/database.ts';
+import { rolesByTeam, teamNames } from '../db/teams.ts';
+import { localUser, MAIN_TEAM, ROLES, type Role } from './roles.ts';
 
 export interface LocalUser {
   name: string;
@@ -18,7 +22,12 @@ export interface LocalUser {
 /** Someone the API has authenticated. */
 export interface AuthUser {
   name: string;
+  /** the teams the user holds a role in (main first) */
   teams: string[];
+  /** the user's roles, by team */
+  roles: Record<string, Role[]>;
+  /** an owner of team main: owner of every team, and manages teams */
+  isAdmin: boolean;
 }
 
 export interface AuthOptions {
@@ -26,8 +35,8 @@ export interface AuthOptions {
   users: readonly (string | LocalUser)[];
   /** Lifetime of an issued token (default 24 hours). */
   tokenTtlSeconds?: number;
-  /** Teams every local user belongs to (default ['main']). */
-  teams?: string[];
+  /** The owners of team main, the admins (default: every local user). */
+  mainTeamUsers?: readonly string[];
 }
 
 export interface IssuedToken {
@@ -66,11 +75,11 @@ export class LocalAuth {
   private readonly users = new Map<string, StoredUser>();
   private readonly dummy: StoredUser;
   readonly tokenTtlSeconds: number;
-  readonly teams: string[];
+  /** the owners of team main (its auth comes from the flags, not from set-team) */
+  readonly mainTeamUsers: ReadonlySet<string>;
 
   constructor(opts: AuthOptions) {
     this.tokenTtlSeconds = opts.tokenTtlSeconds ?? 24 * 3600;
-    this.teams = opts.teams ?? ['main'];
     for (const spec of opts.users) {
       const u = typeof spec === 'string' ? parseLocalUser(spec) : spec;
       if (!u.name) throw new Error('a local user has an empty name');
@@ -78,6 +87,9 @@ export class LocalAuth {
       this.users.set(u.name, { name: u.name, salt, hash: scryptSync(u.password, salt, KEYLEN, SCRYPT_OPTIONS) });
     }
     // compared against for unknown users, so that the answer takes as long as for known ones
+    const unknown = (opts.mainTeamUsers ?? []).filter((u) => !this.users.has(u));
+    if (unknown.length > 0) throw new Error(`main team user ${unknown.join(', ')} is not a local user (add it with --add-local-user name:password)`);
+    this.mainTeamUsers = new Set(opts.mainTeamUsers ?? this.users.keys());
     const salt = randomBytes(16);
     this.dummy = { name: '', salt, hash: scryptSync(randomBytes(16).toString('hex'), salt, KEYLEN, SCRYPT_OPTIONS) };
   }
@@ -86,17 +98,27 @@ export class LocalAuth {
     return [...this.users.keys()];
   }
 
-  /** The user when the password is right; undefined otherwise (unknown user or wrong password). */
-  async verifyPassword(name: string, password: string): Promise<AuthUser | undefined> {
+  /** Whether the password is the user's (false for an unknown user, after as long). */
+  async verifyPassword(name: string, password: string): Promise<boolean> {
     const known = this.users.get(name);
     const user = known ?? this.dummy;
     const hash = await scryptAsync(password, user.salt);
-    const ok = timingSafeEqual(hash, user.hash) && known !== undefined;
-    return ok ? { name, teams: [...this.teams] } : undefined;
+    return timingSafeEqual(hash, user.hash) && known !== undefined;
+  }
+
+  /** A local user with the teams and roles they hold now. */
+  async user(db: Queryable, name: string): Promise<AuthUser> {
+    const isAdmin = this.mainTeamUsers.has(name);
+    const roles: Record<string, Role[]> = {};
+    if (isAdmin) for (const team of await teamNames(db)) roles[team] = ['owner'];
+    else for (const [team, held] of await rolesByTeam(db, localUser(name), MAIN_TEAM)) roles[team] = ROLES.filter((r) => held.includes(r));
+    const teams = Object.keys(roles).sort((a, b) => Number(b === MAIN_TEAM) - Number(a === MAIN_TEAM) || a.localeCompare(b));
+    return { name, teams, roles, isAdmin };
   }
 
   /** Issues a new bearer token for the user (stored hashed) and drops expired tokens. */
-  async issueToken(db: Queryable, user: AuthUser): Promise<IssuedToken> {
+  async issueToken(db: Queryable, name: string): Promise<IssuedToken> {
+    const user = await this.user(db, name);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.tokenTtlSeconds * 1000);
     await db.query('DELETE FROM access_tokens WHERE expires_at < now()');
@@ -114,15 +136,15 @@ export class LocalAuth {
    * no longer configured is refused.
    */
   async authenticate(db: Queryable, token: string): Promise<AuthUser | { refused: string }> {
-    const r = await db.query<{ username: string; teams: string[]; expired: boolean }>(
-      'SELECT username, teams, expires_at < now() AS expired FROM access_tokens WHERE token_sha256 = $1',
+    const r = await db.query<{ username: string; expired: boolean }>(
+      'SELECT username, expires_at < now() AS expired FROM access_tokens WHERE token_sha256 = $1',
       [tokenDigest(token)],
     );
     const row = r.rows[0];
     if (!row) return { refused: 'invalid token; log in again (jetway login)' };
     if (row.expired) return { refused: 'token expired; log in again (jetway login)' };
     if (!this.users.has(row.username)) return { refused: `user ${row.username} no longer exists; log in again` };
-    return { name: row.username, teams: row.teams };
+    return this.user(db, row.username);
   }
 
   /** Revokes a token (logout); the user it belonged to, or undefined for an unknown token. */

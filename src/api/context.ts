@@ -10,6 +10,7 @@ import type { Version } from '../db/versions.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { AuthUser, LocalAuth } from './auth.ts';
+import { requiredRole, satisfies, strongest, type Role } from './roles.ts';
 import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
 import { mustFindPipeline, type PageRequest, type PageResult, type PipelineView } from './queries.ts';
 
@@ -103,10 +104,16 @@ export function currentUser(req: FastifyRequest): AuthUser {
   return req.user;
 }
 
-/** Refuses (403) a user who is not a member of the team. */
-export function assertTeam(req: FastifyRequest, team: string): AuthUser {
+/**
+ * Refuses (403) a user who holds no role in the team, or none strong enough for the request:
+ * `needed`, else what the route needs (src/api/roles.ts).
+ */
+export function assertTeam(req: FastifyRequest, team: string, needed?: Role): AuthUser {
   const user = currentUser(req);
-  if (!user.teams.includes(team)) throw forbidden(`user ${user.name} is not a member of team ${team}`);
+  const held = strongest(user.roles[team] ?? []);
+  if (!held) throw forbidden(`user ${user.name} is not a member of team ${team}`);
+  const role = needed ?? requiredRole(req.method, req.routeOptions?.url ?? '');
+  if (!satisfies(held, role)) throw forbidden(`user ${user.name} holds the ${held} role in team ${team}; ${req.method} ${req.routeOptions?.url ?? req.url.split('?')[0]} needs the ${role} role`);
   return user;
 }
 

@@ -15,6 +15,7 @@ import { getBuild } from '../db/builds.ts';
 import type { InterceptableContainer } from '../runtime/runtime.ts';
 import { ApiError, notFound } from './errors.ts';
 import { assertTeam, idParam, type ApiServerOptions } from './context.ts';
+import type { Role } from './roles.ts';
 import {
   CHANNEL,
   containerJson,
@@ -30,12 +31,15 @@ import type { FastifyRequest } from 'fastify';
 const INTERCEPT_PATH = /^\/api\/v1\/builds\/([^/]+)\/intercept$/;
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 501: 'Not Implemented' };
 
-/** The build's interceptable containers, after the build and team checks (501: the runtime keeps none). */
-async function containersOf(opts: ApiServerOptions, req: Pick<FastifyRequest, 'user'>, rawId: string): Promise<{ buildId: number; list: InterceptableContainer[] }> {
+/**
+ * The build's interceptable containers, after the build and team checks (501: the runtime keeps
+ * none): listing them needs a viewer, running a command in one a member (as Concourse's hijack).
+ */
+async function containersOf(opts: ApiServerOptions, req: Pick<FastifyRequest, 'user' | 'method' | 'url'>, rawId: string, needed: Role): Promise<{ buildId: number; list: InterceptableContainer[] }> {
   const buildId = idParam(rawId, 'build id');
   const build = await getBuild(opts.db, buildId);
   if (!build) throw notFound(`build ${buildId}`);
-  assertTeam(req as FastifyRequest, build.teamName);
+  assertTeam(req as FastifyRequest, build.teamName, needed);
   const runtime = opts.runtime;
   if (!runtime?.interceptableContainers || !runtime.intercept) throw new ApiError(501, noRuntimeContainersMessage(buildId, runtime?.name));
   return { buildId, list: await runtime.interceptableContainers(buildId) };
@@ -43,7 +47,7 @@ async function containersOf(opts: ApiServerOptions, req: Pick<FastifyRequest, 'u
 
 export function registerInterceptRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
   app.get<{ Params: { id: string } }>('/builds/:id/containers', async (req) => {
-    const { list } = await containersOf(opts, req, req.params.id);
+    const { list } = await containersOf(opts, req, req.params.id, 'viewer');
     return list.map(containerJson);
   });
 }
@@ -80,7 +84,7 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
     if (!token) throw new ApiError(401, 'not authorized: the Authorization header must be "Bearer <token>"');
     const user = await opts.auth.authenticate(opts.db, token);
     if ('refused' in user) throw new ApiError(401, `not authorized: ${user.refused}`);
-    const { buildId, list } = await containersOf(opts, { user }, m[1]);
+    const { buildId, list } = await containersOf(opts, { user, method: 'GET', url: url.pathname }, m[1], 'member');
     const step = url.searchParams.get('step') ?? undefined;
     const type = url.searchParams.get('type') ?? undefined;
     const container = selectContainer(buildId, list, step, type);

@@ -10,6 +10,7 @@ import { unauthorized } from './errors.ts';
 import { BuildEventNotifier } from './events.ts';
 import type { ApiServerOptions } from './context.ts';
 import { registerGeneralRoutes } from './routes/general.ts';
+import { registerTeamRoutes } from './routes/teams.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 import { registerBuildRoutes } from './routes/builds.ts';
@@ -68,6 +69,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   app.register(
     async (api) => {
       registerGeneralRoutes(api, opts);
+      registerTeamRoutes(api, opts);
       registerPipelineRoutes(api, opts);
       registerResourceRoutes(api, opts);
       registerBuildRoutes(api, opts, notifier);

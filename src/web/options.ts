@@ -35,6 +35,15 @@ export function checkLocalUsers(specs: string[], flag = '--add-local-user'): str
   return specs;
 }
 
+/** The owners of team main: local users named by --add-local-user (none given: every local user). */
+export function checkMainTeamUsers(names: string[], localUsers: string[], flag = '--main-team-local-user'): string[] | undefined {
+  if (names.length === 0) return undefined;
+  const known = new Set(localUsers.map((spec) => parseLocalUser(spec).name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) throw new FlagError(`${flag}: ${unknown.join(', ')} is not a local user (give it with --add-local-user name:password)`);
+  return names;
+}
+
 export function checkRuntime(value: string): 'local' | 'kubernetes' {
   if (value === 'local' || value === 'kubernetes') return value;
   throw new FlagError(`--runtime: unknown runtime '${value}' (local, kubernetes)`);

@@ -29,6 +29,8 @@ export interface WebNodeOptions {
   externalUrl?: string;
   /** `name:password` specs; at least one */
   localUsers: string[];
+  /** the owners of team main, admins (default: every local user) */
+  mainTeamUsers?: string[];
   runtime: 'local' | 'kubernetes';
   /** the Kubernetes runtime's configuration (with runtime 'kubernetes') */
   kubernetes?: KubernetesRuntimeConfig;
@@ -67,7 +69,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   if (opts.localUsers.length === 0) {
     throw new Error('no users: give at least one --add-local-user name:password (every route but health and info needs a login)');
   }
-  const auth = new LocalAuth({ users: opts.localUsers });
+  const auth = new LocalAuth({ users: opts.localUsers, ...(opts.mainTeamUsers ? { mainTeamUsers: opts.mainTeamUsers } : {}) });
   let credentials: CredentialManager | undefined;
   if (opts.kubernetesCredentials) {
     // loaded on demand, as the runtime: a web node without it never loads the Kubernetes client

@@ -51,7 +51,7 @@ test('a token from POST /api/v1/token works, and is stored only hashed', async (
   assert.equal(res.statusCode, 200);
   assert.deepEqual(res.json(), { user_name: 'admin', teams: { main: ['owner'] }, is_admin: true });
   const teams = await api.app.inject({ url: '/api/v1/teams', headers: api.auth() });
-  assert.deepEqual(teams.json(), [{ id: 1, name: 'main' }]);
+  assert.deepEqual(teams.json(), [{ id: 1, name: 'main', auth: { owner: { users: ['local:admin', 'local:other'], groups: [] } } }]);
   const stored = await api.t.db.query<{ token_sha256: string }>('SELECT token_sha256 FROM access_tokens');
   assert.ok(stored.rows.length >= 1);
   assert.ok(stored.rows.every((r) => r.token_sha256 !== api.token && /^[0-9a-f]{64}$/.test(r.token_sha256)));

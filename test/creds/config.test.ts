@@ -9,7 +9,7 @@ import { KubernetesConfigError } from '../../src/runtime/kubernetes/config.ts';
 import { FlagError } from '../../src/web/options.ts';
 import { jetway } from '../support/cli.ts';
 
-const base = { port: '8080', bindIp: '0.0.0.0', dataDir: '/tmp/x', addLocalUser: [], logLevel: 'info', runtime: 'local' };
+const base = { port: '8080', bindIp: '0.0.0.0', dataDir: '/tmp/x', addLocalUser: [], mainTeamLocalUser: [], logLevel: 'info', runtime: 'local' };
 
 test('off by default; on with the default prefix and the default kubeconfig', () => {
   assert.equal(kubernetesCredentialsConfig({}), undefined);

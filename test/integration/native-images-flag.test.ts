@@ -17,7 +17,7 @@ test('--kubernetes-native-images: true by default and when given bare, false wit
 });
 
 test('--kubernetes-native-images needs --runtime kubernetes', () => {
-  const base = { port: '8080', bindIp: '0.0.0.0', dataDir: '/tmp/x', addLocalUser: [], logLevel: 'info' };
+  const base = { port: '8080', bindIp: '0.0.0.0', dataDir: '/tmp/x', addLocalUser: [], mainTeamLocalUser: [], logLevel: 'info' };
   assert.throws(() => kubernetesFlags({ ...base, runtime: 'local', kubernetesNativeImages: 'false' }), /--kubernetes-native-images: needs --runtime kubernetes/);
   assert.equal(kubernetesFlags({ ...base, runtime: 'local' }), undefined);
 });

@@ -1,9 +1,8 @@
-// Health, info, the token endpoint (issue and revoke), the signed-in user and teams.
+// Health, info, the token endpoint (issue and revoke), the signed-in user.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { badRequest, unauthorized } from '../errors.ts';
 import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
-import { listTeams } from '../queries.ts';
 
 const tokenBody = z.object({
   grant_type: z.literal('password').optional(),
@@ -36,12 +35,12 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
     scope.post('/token', { config: { public: true } }, async (req, reply) => {
       if (req.body === undefined || req.body === null) throw badRequest('the request body is empty; expected {"username", "password"}');
       const body = parseWith(tokenBody, req.body, 'body');
-      const user = await auth.verifyPassword(body.username, body.password);
-      if (!user) {
+      if (!(await auth.verifyPassword(body.username, body.password))) {
         req.log.info({ username: body.username }, 'login failed');
         throw unauthorized('invalid username or password');
       }
-      const issued = await auth.issueToken(db, user);
+      const issued = await auth.issueToken(db, body.username);
+      const { user } = issued;
       req.log.info({ username: user.name }, 'login succeeded');
       void reply.header('Cache-Control', 'no-store');
       return {
@@ -70,16 +69,6 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
 
   app.get('/user', async (req) => {
     const user = currentUser(req);
-    return {
-      user_name: user.name,
-      teams: Object.fromEntries(user.teams.map((t) => [t, ['owner']])),
-      is_admin: user.teams.includes('main'),
-    };
-  });
-
-  app.get('/teams', async (req) => {
-    const user = currentUser(req);
-    const teams = await listTeams(db, user.teams);
-    return teams.map((t) => ({ id: t.id, name: t.name }));
+    return { user_name: user.name, teams: user.roles, is_admin: user.isAdmin };
   });
 }

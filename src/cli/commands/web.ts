@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
 import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
-import { checkLocalUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort } from '../../web/options.ts';
+import { checkLocalUsers, checkMainTeamUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort } from '../../web/options.ts';
 import {
   DEFAULT_BASE_RESOURCE_TYPES,
   DEFAULT_HELPER_IMAGE,
@@ -24,6 +24,7 @@ interface WebFlags {
   dataDir: string;
   postgresUrl?: string;
   addLocalUser: string[];
+  mainTeamLocalUser: string[];
   runtime: string;
   schedulerInterval?: string;
   checkerInterval?: string;
@@ -103,6 +104,7 @@ export function registerWeb(program: Command, io: CliIO): void {
     .addOption(new Option('--data-dir <dir>', 'where the embedded Postgres, build work and artifacts live').default(defaultJetwayDir()).env('JETWAY_DATA_DIR'))
     .addOption(new Option('--postgres-url <url>', 'an external Postgres instead of the embedded one').env('JETWAY_POSTGRES_URL'))
     .option('--add-local-user <name:password>', 'a user who may log in (repeatable)', collect, [])
+    .option('--main-team-local-user <name>', 'a local user who owns team main, an admin: manages teams and owns every team (repeatable; default: every local user)', collect, [])
     .addOption(new Option('--runtime <runtime>', 'where steps run: host processes (local) or one pod per step (kubernetes)').choices(['local', 'kubernetes']).default('local'))
     .option(`${FLAGS.namespace} <namespace>`, "namespace of step pods (default: the kubeconfig context's, or the web node's own in a cluster)")
     .option(`${FLAGS.serviceAccount} <name>`, "service account of step pods (default: the namespace's default)")
@@ -139,6 +141,7 @@ export function registerWeb(program: Command, io: CliIO): void {
         // each flag checked once, in this order (the first bad one is the error)
         const port = parsePort(flags.port);
         const localUsers = checkLocalUsers([...flags.addLocalUser, ...envUsers]);
+        const mainTeamUsers = checkMainTeamUsers(flags.mainTeamLocalUser, localUsers);
         const runtime = checkRuntime(flags.runtime);
         const kubernetes = kubernetesFlags(flags);
         const kubernetesCredentials = credentialsFlags(flags);
@@ -150,6 +153,7 @@ export function registerWeb(program: Command, io: CliIO): void {
           bindIp: flags.bindIp,
           dataDir: flags.dataDir,
           localUsers,
+          ...(mainTeamUsers ? { mainTeamUsers } : {}),
           runtime,
           ...(kubernetes ? { kubernetes, nativeImages: nativeImagesFlag(flags) } : {}),
           ...(kubernetesCredentials ? { kubernetesCredentials } : {}),
