@@ -24,7 +24,7 @@ test('set-pipeline -n creates the pipeline, interpolating -v vars client-side', 
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /^creating pipeline demo:\n\+ resources:\n/);
   assert.match(r.out, /\+ {5}uri: https:\/\/example\.com\/r\.git\n/);
-  assert.match(r.out, /pipeline created!\nyou can view your pipeline here: http:\/\/127\.0\.0\.1:\d+\/#\/pipelines\/demo\n/);
+  assert.match(r.out, /pipeline created!\nyou can view your pipeline here: http:\/\/127\.0\.0\.1:\d+\/#\/teams\/main\/pipelines\/demo\n/);
   assert.match(r.out, /jetway unpause-pipeline -t ci -p demo/);
   const cfg = await s.api.app.inject({ url: '/api/v1/teams/main/pipelines/demo/config', headers: s.api.auth() });
   const resources = (cfg.json() as { config: { resources: { source: unknown }[] } }).config.resources;

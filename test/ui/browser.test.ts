@@ -3,7 +3,10 @@
 // a job, triggering a build and following its log until it succeeds; a token that stops working
 // sends the user back to the login page, saying why. Then a resource's page: pinning a version,
 // its pin comment, unpinning, disabling and enabling a version, and the API's refusal (409) to
-// pin a resource the pipeline config pins, shown in the page.
+// pin a resource the pipeline config pins, shown in the page. Then teams and instanced pipelines:
+// the dashboard's pipelines under their teams' headings, a second team's pipeline and an
+// instance's pages (every request naming the team and the instance vars), old team-less links,
+// a team the user is not in; logging out revokes the token, and logs out even when it cannot.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../../src/db/embedded.ts';
 import { packagePath } from '../../src/package.ts';
@@ -22,6 +25,9 @@ const CHROMIUM = '/usr/bin/chromium';
 const USER = 'dev';
 const PASSWORD = 'correct-horse-battery';
 const WRONG = 'not-the-password-42';
+/** a user who is no admin: only in team ops */
+const VIEWER = 'viewer';
+const VIEWER_PASSWORD = 'staple-battery-horse';
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: run bash scripts/install-test-deps.sh`;
 
 let tdb: TestDatabase;
@@ -33,6 +39,14 @@ let token: string;
 const pageErrors: string[] = [];
 const HELLO = readFileSync(packagePath('examples', 'hello.yml'), 'utf8');
 const RESOURCE = '/teams/main/pipelines/hello/resources/source-code';
+/** team ops's pipeline: named as main's, with other jobs */
+const OPS_HELLO = stringify({ resources: [{ name: 'artifact', type: 'mock' }], jobs: [{ name: 'deploy', plan: [{ get: 'artifact' }] }] });
+/** two instances of main's pipeline release, each with its own job */
+const INSTANCE_A = { branch: 'feature/a b' };
+const INSTANCE_B = { branch: 'b' };
+const release = (job: string) => stringify({ resources: [{ name: 'src', type: 'mock' }], jobs: [{ name: job, plan: [{ get: 'src' }] }] });
+/** the hash of instance A's pipeline page, as the UI prints it (JSON punctuation left readable) */
+const RELEASE_A = '#/teams/main/pipelines/release?vars={%22branch%22:%22feature/a%20b%22}';
 
 // what the functions run in the page (page.evaluate) use; this file is checked without the DOM lib
 type InPage = typeof globalThis & {
@@ -61,7 +75,8 @@ before(async () => {
     port,
     bindIp: '127.0.0.1',
     externalUrl: `http://127.0.0.1:${port}`,
-    localUsers: [`${USER}:${PASSWORD}`],
+    localUsers: [`${USER}:${PASSWORD}`, `${VIEWER}:${VIEWER_PASSWORD}`],
+    mainTeamUsers: [USER],
     runtime: 'local',
     schedulerIntervalMs: 500,
     checkerIntervalMs: 500,
@@ -75,6 +90,11 @@ before(async () => {
   ({ access_token: token } = (await login.json()) as { access_token: string });
   await api('PUT', '/teams/main/pipelines/hello/config', token, HELLO);
   await api('PUT', '/teams/main/pipelines/hello/unpause', token);
+  await api('PUT', '/teams/ops', token, JSON.stringify({ auth: { owner: { users: [`local:${VIEWER}`] } } }), { 'content-type': 'application/json' });
+  await api('PUT', '/teams/ops/pipelines/hello/config', token, OPS_HELLO);
+  for (const [vars, job] of [[INSTANCE_A, 'build-a'], [INSTANCE_B, 'build-b']] as const) {
+    await api('PUT', `/teams/main/pipelines/release/config?vars=${encodeURIComponent(JSON.stringify(vars))}`, token, release(job));
+  }
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -105,24 +125,27 @@ test('a wrong password is refused clearly, and the password is shown nowhere', {
   assert.equal(await page.evaluate(() => (globalThis as InPage).localStorage.length), 0, 'no session');
 });
 
+/** A pipeline's card on the dashboard, under its team's heading. */
+const card = (team: string, pipeline: string) => page.locator(`section[data-team="${team}"] article[data-pipeline="${pipeline}"]`);
+
 test('after logging in, the dashboard shows the pipeline with its jobs', { skip }, async () => {
   await page.getByLabel('password').fill(PASSWORD);
   await page.getByRole('button', { name: 'log in' }).click();
-  const card = page.locator('article[data-pipeline="hello"]');
-  await card.waitFor();
-  await card.locator('[data-job="unit"]').waitFor();
-  await card.locator('[data-job="ship"]').waitFor();
+  const hello = card('main', 'hello');
+  await hello.waitFor();
+  await hello.locator('[data-job="unit"]').waitFor();
+  await hello.locator('[data-job="ship"]').waitFor();
   const stored = await page.evaluate(() => JSON.stringify((globalThis as InPage).localStorage));
   assert.ok(stored.includes('token') && !stored.includes(PASSWORD), 'the token is kept, the password is not');
 });
 
 test('the pipeline page lays the jobs out in columns by passed constraints, with the resources', { skip }, async () => {
-  await page.locator('article[data-pipeline="hello"] header a').click();
+  await card('main', 'hello').locator('header a').click();
   await page.locator('[data-column="0"] [data-job="unit"]').waitFor();
   await page.locator('[data-column="1"] [data-job="ship"]').waitFor();
   await page.locator('[data-resource="source-code"]').waitFor();
   await page.locator('[data-resource="release"]').waitFor();
-  assert.match(page.url(), /#\/pipelines\/hello$/);
+  assert.match(page.url(), /#\/teams\/main\/pipelines\/hello$/);
   await page.getByRole('button', { name: 'pause pipeline' }).waitFor();
 });
 
@@ -145,7 +168,7 @@ test("a job's page triggers a build; the build page follows its log until it suc
 
 test("a failed action's error stays shown while the page refreshes, until the next action", { skip }, async () => {
   const buildPage = page.url(); // the next test starts from it
-  await page.goto(`${node.url}/#/pipelines/hello/jobs/unit`);
+  await page.goto(`${node.url}/#/teams/main/pipelines/hello/jobs/unit`);
   await page.getByRole('button', { name: 'trigger build' }).waitFor();
   // the server refuses this one trigger
   await page.route('**/api/v1/teams/main/pipelines/hello/jobs/unit/builds', (route) =>
@@ -220,7 +243,7 @@ const row = (version: string) => page.locator('.version-list li', { has: page.lo
 const pinBanner = () => page.getByRole('region', { name: 'pinned version' });
 
 test("a resource's page lists the versions its checks found, newest first, each with pin and disable", { skip }, async () => {
-  await page.goto(`${node.url}/#/pipelines/hello`);
+  await page.goto(`${node.url}/#/teams/main/pipelines/hello`);
   await page.locator('[data-resource="source-code"] a').click();
   await page.getByRole('heading', { name: /source-code/ }).waitFor();
   await row('v1').waitFor();
@@ -346,5 +369,159 @@ test("pinning a resource the config pins is refused (409), and the page says so 
   const refusal = page.getByRole('alert').filter({ hasText: 'HTTP 409' });
   await refusal.getByRole('button', { name: 'dismiss' }).click();
   await refusal.waitFor({ state: 'hidden' });
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
+// ---------------------------------------------------------------- teams and instanced pipelines
+
+/** Records the page's API requests under /teams/ until stop(). */
+function recordRequests(): { urls: URL[]; stop(): void } {
+  const urls: URL[] = [];
+  const onRequest = (r: Request): void => {
+    const url = new URL(r.url());
+    if (url.pathname.startsWith('/api/v1/teams/')) urls.push(url);
+  };
+  page.on('request', onRequest);
+  return { urls, stop: () => void page.off('request', onRequest) };
+}
+const crumbs = () => page.getByRole('navigation', { name: 'breadcrumb' });
+const teamHeadings = () => page.locator('section[data-team] > h2').allTextContents();
+const sessionToken = () =>
+  page.evaluate(() => (JSON.parse((globalThis as InPage).localStorage.getItem('jetway.session') ?? '{}') as { token?: string }).token);
+const userStatus = async (bearer: string | undefined): Promise<number> =>
+  (await fetch(`${node.url}/api/v1/user`, { headers: { authorization: `Bearer ${bearer ?? ''}` } })).status;
+
+test("the dashboard shows every team's pipelines under the team's heading; a second team's pipeline opens in its team", { skip }, async () => {
+  await page.goto(`${node.url}/#/`);
+  await card('ops', 'hello').locator('[data-job="deploy"]').waitFor();
+  await card('main', 'hello').locator('[data-job="unit"]').waitFor();
+  // a heading per team, in the API's order, over the team's own pipelines
+  assert.deepEqual(await teamHeadings(), ['main', 'ops']);
+  const ops = page.getByRole('region', { name: 'ops' });
+  assert.equal(await ops.getByRole('article').count(), 1, 'ops has one pipeline');
+  assert.equal(await card('ops', 'hello').locator('[data-job]').count(), 1, "ops's hello has its own job, not main's");
+
+  await card('ops', 'hello').locator('header a').click();
+  await page.waitForURL(/#\/teams\/ops\/pipelines\/hello$/);
+  await page.locator('[data-column="0"] [data-job="deploy"]').waitFor();
+  await page.locator('[data-resource="artifact"]').waitFor();
+  assert.equal(await page.locator('[data-job="unit"]').count(), 0, "main's hello is not shown");
+  assert.equal(await crumbs().textContent(), '/ops/hello');
+  const requests = recordRequests();
+  try {
+    await page.locator('[data-job="deploy"] a.job-name').click();
+    await page.waitForURL(/#\/teams\/ops\/pipelines\/hello\/jobs\/deploy$/);
+    await page.getByText('No builds yet.').waitFor();
+    await page.getByRole('link', { name: 'artifact' }).click();
+    await page.waitForURL(/#\/teams\/ops\/pipelines\/hello\/resources\/artifact$/);
+    await page.locator('h1', { hasText: 'mock' }).waitFor();
+  } finally {
+    requests.stop();
+  }
+  assert.ok(requests.urls.length >= 4, 'the job and the resource were read');
+  for (const u of requests.urls) assert.match(u.pathname, /^\/api\/v1\/teams\/ops\/pipelines\/hello\//);
+});
+
+test("an instanced pipeline's card opens that instance: its jobs, its vars in the title, in its links and in every request", { skip }, async () => {
+  const jobA = '#/teams/main/pipelines/release/jobs/build-a?vars={%22branch%22:%22feature/a%20b%22}';
+  await page.goto(`${node.url}/#/`);
+  const release = page.locator('section[data-team="main"] article[data-pipeline="release"]');
+  const a = release.filter({ hasText: 'branch: feature/a b' });
+  await a.locator('[data-job="build-a"]').waitFor();
+  await release.filter({ hasText: 'branch: b' }).locator('[data-job="build-b"]').waitFor();
+  assert.equal(await a.locator('[data-job="build-b"]').count(), 0);
+  assert.equal(await a.locator('[data-job="build-a"]').getAttribute('href'), jobA);
+
+  const requests = recordRequests();
+  try {
+    await a.locator('header a').click();
+    // the address is the one the UI printed: the browser escaped nothing more
+    await page.waitForURL((url) => url.hash === RELEASE_A);
+    await page.locator('[data-column="0"] [data-job="build-a"]').waitFor();
+    assert.equal(await page.locator('[data-job="build-b"]').count(), 0, "the other instance's job is not shown");
+    await page.locator('h1 [data-instance-vars]', { hasText: 'branch: feature/a b' }).waitFor();
+    assert.equal(await crumbs().textContent(), '/main/release branch: feature/a b');
+    assert.equal(await page.title(), 'release (branch: feature/a b) - main - Jetway');
+    assert.equal(
+      await page.locator('[data-resource="src"] a').getAttribute('href'),
+      '#/teams/main/pipelines/release/resources/src?vars={%22branch%22:%22feature/a%20b%22}',
+    );
+
+    // the job's page, and a build of it: both lead back to the instance
+    await page.locator('[data-job="build-a"] a.job-name').click();
+    await page.waitForURL((url) => url.hash === jobA);
+    await page.getByText('No builds yet.').waitFor();
+    await page.getByRole('button', { name: 'trigger build' }).click();
+    await page.waitForURL(/#\/builds\/\d+$/);
+    const back = crumbs().getByRole('link', { name: /release/ });
+    await back.waitFor();
+    assert.equal(await back.getAttribute('href'), RELEASE_A);
+    assert.equal(await crumbs().getByRole('link', { name: 'build-a' }).getAttribute('href'), jobA);
+    await back.click();
+    await page.waitForURL((url) => url.hash === RELEASE_A);
+    await page.locator('[data-resource="src"] a').click();
+    await page.locator('h1', { hasText: 'mock' }).waitFor();
+  } finally {
+    requests.stop();
+  }
+  const ofRelease = requests.urls.filter((u) => u.pathname.startsWith('/api/v1/teams/main/pipelines/release'));
+  assert.equal(ofRelease.length, requests.urls.length, 'no request for another pipeline');
+  for (const u of ofRelease) assert.deepEqual(JSON.parse(u.searchParams.get('vars') ?? 'null'), INSTANCE_A, u.href);
+  const asked = (path: string, limit?: string) =>
+    ofRelease.some((u) => u.pathname === `/api/v1/teams/main/pipelines/release${path}` && u.searchParams.get('limit') === (limit ?? null));
+  for (const path of ['', '/jobs', '/resources', '/jobs/build-a', '/resources/src']) assert.ok(asked(path), path);
+  assert.ok(asked('/jobs/build-a/builds', '50'), 'the builds, paged, with the vars');
+  assert.ok(asked('/resources/src/versions', '100'), 'the versions, paged, with the vars');
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
+test("an old, team-less link opens the pipeline in the user's first team, at its new address", { skip }, async () => {
+  await page.goto(`${node.url}/#/pipelines/hello/jobs/unit`);
+  await page.waitForURL(/#\/teams\/main\/pipelines\/hello\/jobs\/unit$/);
+  await page.locator('[data-build]').first().waitFor(); // main's unit has builds; ops's hello has no unit
+  assert.equal(await crumbs().getByRole('link', { name: 'hello' }).getAttribute('href'), '#/teams/main/pipelines/hello');
+});
+
+test('logging out revokes the token', { skip }, async () => {
+  const old = await sessionToken();
+  assert.equal(await userStatus(old), 200);
+  const revoked = page.waitForResponse((r) => r.url().endsWith('/api/v1/token') && r.request().method() === 'DELETE');
+  await page.getByRole('button', { name: 'log out' }).click();
+  await page.getByRole('status').filter({ hasText: 'You have logged out.' }).waitFor();
+  assert.equal((await revoked).status(), 204);
+  assert.equal(await sessionToken(), undefined);
+  assert.equal(await userStatus(old), 401, 'a copy of the token no longer works');
+});
+
+test("a user of one team sees its pipelines only, old links go to that team, another team's page says the user is not in it", { skip }, async () => {
+  await page.getByLabel('username').fill(VIEWER);
+  await page.getByLabel('password').fill(VIEWER_PASSWORD);
+  await page.getByRole('button', { name: 'log in' }).click();
+  await card('ops', 'hello').locator('[data-job="deploy"]').waitFor();
+  assert.deepEqual(await teamHeadings(), ['ops']);
+  await page.goto(`${node.url}/#/pipelines/hello`);
+  await page.waitForURL(/#\/teams\/ops\/pipelines\/hello$/);
+  await page.locator('[data-job="deploy"]').waitFor();
+
+  await page.goto(`${node.url}/#/teams/main/pipelines/hello`);
+  await page.getByRole('alert').filter({ hasText: `user ${VIEWER} is not a member of team main (HTTP 403)` }).waitFor();
+  assert.match(page.url(), /#\/teams\/main\/pipelines\/hello$/, 'the user stays at the address asked for');
+  assert.equal(await page.locator('[data-job]').count(), 0);
+});
+
+test('logging out when the token cannot be revoked still logs out here', { skip }, async () => {
+  const old = await sessionToken();
+  await page.route('**/api/v1/token', (route) => (route.request().method() === 'DELETE' ? route.abort() : route.continue()));
+  try {
+    const tried = page.waitForRequest((r) => r.url().endsWith('/api/v1/token') && r.method() === 'DELETE');
+    await page.getByRole('button', { name: 'log out' }).click();
+    await tried;
+    await page.getByRole('status').filter({ hasText: 'You have logged out.' }).waitFor();
+    assert.match(page.url(), /#\/login$/);
+    assert.equal(await sessionToken(), undefined, 'the session is gone from the browser');
+  } finally {
+    await page.unrouteAll({ behavior: 'wait' });
+  }
+  assert.equal(await userStatus(old), 200, 'the revocation never reached the server');
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });

@@ -87,7 +87,7 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
         const { warnings } = res.json<{ warnings: { type: string; message: string }[] }>();
         for (const w of warnings ?? []) io.stderr(`warning (${w.type}): ${w.message}\n`);
         // the pipeline's page in the web UI, as fly points at Concourse's (hash routes: src/ui/app/routes.ts)
-        const url = `${target.api.replace(/\/+$/, '')}/#/pipelines/${encodeURIComponent(pipeline)}`;
+        const url = `${target.api.replace(/\/+$/, '')}/#/teams/${encodeURIComponent(team)}/pipelines/${encodeURIComponent(pipeline)}`;
         if (res.status === 201) {
           io.stdout(`pipeline created!\nyou can view your pipeline here: ${url}\n\n`);
           io.stdout(`the pipeline is currently paused. to unpause, run:\n  jetway unpause-pipeline -t ${name} -p ${pipeline}\n`);

@@ -11,6 +11,7 @@ export interface Build {
   job_name?: string;
   pipeline_id?: number;
   pipeline_name?: string;
+  pipeline_instance_vars?: Record<string, unknown>;
   start_time?: number;
   end_time?: number;
   api_url?: string;

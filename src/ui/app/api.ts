@@ -70,6 +70,19 @@ export async function login(username: string, password: string): Promise<Session
   return { token: t.access_token, username: t.username, teams: t.teams, expiry: t.expiry };
 }
 
+/**
+ * Revokes a token (`DELETE /api/v1/token`), so a copy of it stops working before it expires.
+ * Best effort: a failure is ignored (the caller forgets the token anyway, and it expires).
+ */
+export async function revokeToken(token: string): Promise<void> {
+  try {
+    // keepalive: the request outlives the page when logging out is the last thing the user does
+    await fetch('api/v1/token', { method: 'DELETE', headers: { Authorization: `Bearer ${token}` }, keepalive: true });
+  } catch {
+    // offline, or the server is gone: nothing more to do
+  }
+}
+
 export interface StreamHandlers {
   /** the events of one chunk of the stream, in order */
   onEvents(events: EventEnvelope[]): void;

@@ -1,9 +1,10 @@
 // The Jetway web UI: a single page served by the web node at `/`. Hash routes pick the page;
 // without a valid session every route leads to the login page, and a 401 from any request ends
-// the session and goes there too, saying why, then back to where the user was.
-import { Api, clearSession, loadSession, saveSession, type Session } from './api.ts';
+// the session and goes there too, saying why, then back to where the user was. Logging out
+// revokes the token too.
+import { Api, clearSession, loadSession, revokeToken, saveSession, type Session } from './api.ts';
 import { h } from './dom.ts';
-import { parseRoute, routeHash } from './routes.ts';
+import { isPipelineRoute, parseRoute, routeHash, routePipeline } from './routes.ts';
 import { ViewContext, type Crumb } from './view.ts';
 import { buildView } from './views/build.ts';
 import { dashboardView } from './views/dashboard.ts';
@@ -31,9 +32,15 @@ function setCrumbs(list: Crumb[]): void {
   crumbs.replaceChildren(
     ...list.flatMap((c, i) => [
       h('span', { class: 'sep', 'aria-hidden': 'true' }, '/'),
-      c.href && i < list.length - 1 ? h('a', { href: c.href }, c.label) : h('span', { 'aria-current': i === list.length - 1 ? 'page' : undefined }, c.label),
+      c.href && i < list.length - 1
+        ? h('a', { href: c.href }, c.label, detail(c))
+        : h('span', { 'aria-current': i === list.length - 1 ? 'page' : undefined }, c.label, detail(c)),
     ]),
   );
+}
+
+function detail(c: Crumb): HTMLElement | null {
+  return c.detail ? h('span', { class: 'muted small crumb-detail' }, ` ${c.detail}`) : null;
 }
 
 function goTo(hash: string): void {
@@ -81,6 +88,8 @@ function render(): void {
   }
   const logout = h('button', { type: 'button', class: 'link-button' }, 'log out');
   logout.addEventListener('click', () => {
+    // best effort: the session ends here even when the server cannot be told
+    if (session) void revokeToken(session.token);
     session = undefined;
     clearSession();
     notice = 'You have logged out.';
@@ -88,17 +97,21 @@ function render(): void {
   });
   user.replaceChildren(h('span', { class: 'muted' }, session.username), logout);
 
-  const ctx = new ViewContext(new Api(session, endSession), session.teams[0] ?? 'main', main, setCrumbs);
+  // an old, team-less hash means the user's first team: show the address it now has
+  const firstTeam = session.teams[0] ?? 'main';
+  if (isPipelineRoute(route) && route.team === undefined) history.replaceState(null, '', routeHash({ ...route, team: firstTeam }));
+
+  const ctx = new ViewContext(new Api(session, endSession), main, setCrumbs);
   current = ctx;
   switch (route.page) {
     case 'dashboard':
       return dashboardView(ctx);
     case 'pipeline':
-      return pipelineView(ctx, route.pipeline);
+      return pipelineView(ctx, routePipeline(route, firstTeam));
     case 'job':
-      return jobView(ctx, route.pipeline, route.job);
+      return jobView(ctx, routePipeline(route, firstTeam), route.job);
     case 'resource':
-      return resourceView(ctx, route.pipeline, route.resource);
+      return resourceView(ctx, routePipeline(route, firstTeam), route.resource);
     case 'build':
       return buildView(ctx, route.id);
     case 'not-found':

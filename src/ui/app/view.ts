@@ -1,11 +1,26 @@
-// What a page gets while it is shown: the API, the team, its place in the layout, and polling
-// and streaming that stop by themselves when the user goes to another page.
+// What a page gets while it is shown: the API, its place in the layout, and polling and
+// streaming that stop by themselves when the user goes to another page.
 import { ApiError, type Api } from './api.ts';
 import { append, h, type Children } from './dom.ts';
+import { formatInstanceVars } from './pipelines.ts';
+import { routeHash, type PipelineRef } from './routes.ts';
 
 export interface Crumb {
   label: string;
+  /** shown after the label, muted: an instanced pipeline's vars */
+  detail?: string;
   href?: string;
+}
+
+/** The crumbs of a pipeline's pages: its team, then the pipeline (with its instance vars), linked. */
+export function pipelineCrumbs(ref: PipelineRef): Crumb[] {
+  const vars = formatInstanceVars(ref.vars);
+  return [{ label: ref.team }, { label: ref.pipeline, ...(vars ? { detail: vars } : {}), href: routeHash({ page: 'pipeline', ...ref }) }];
+}
+
+/** A crumb as plain text (the document title). */
+export function crumbText(c: Crumb): string {
+  return c.detail ? `${c.label} (${c.detail})` : c.label;
 }
 
 export class ViewContext {
@@ -17,7 +32,6 @@ export class ViewContext {
 
   constructor(
     readonly api: Api,
-    readonly team: string,
     private readonly main: HTMLElement,
     private readonly setHeader: (crumbs: Crumb[]) => void,
   ) {
@@ -43,7 +57,7 @@ export class ViewContext {
 
   /** The page title (document title and breadcrumbs). */
   title(crumbs: Crumb[]): void {
-    document.title = [...crumbs.map((c) => c.label).reverse(), 'Jetway'].join(' - ');
+    document.title = [...crumbs.map(crumbText).reverse(), 'Jetway'].join(' - ');
     this.setHeader(crumbs);
   }
 

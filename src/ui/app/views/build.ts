@@ -6,10 +6,11 @@ import { ApiError } from '../api.ts';
 import { BuildView, expandedByDefault, stepTitle, type BuildViewChange, type StepView } from '../build-view.ts';
 import type { AnsiSegment } from '../ansi.ts';
 import { h, timeElement } from '../dom.ts';
-import { pipelineApiPath, routeHash } from '../routes.ts';
+import { pipelineRef } from '../pipelines.ts';
+import { pipelineApiPath, routeHash, type PipelineRef } from '../routes.ts';
 import { isFinished, statusClass } from '../status.ts';
 import { buildDuration, formatDuration } from '../time.ts';
-import { button, describeError, Region, type Crumb, type ViewContext } from '../view.ts';
+import { button, describeError, pipelineCrumbs, Region, type Crumb, type ViewContext } from '../view.ts';
 
 const POLL_MS = 2000;
 
@@ -48,8 +49,9 @@ export function buildView(ctx: ViewContext, id: number): void {
     durationEl.textContent = buildDuration(b, Date.now()) ?? 'n/a';
     header.update(b, () => {
       const crumbs: Crumb[] = [];
-      if (b.pipeline_name) crumbs.push({ label: b.pipeline_name, href: routeHash({ page: 'pipeline', pipeline: b.pipeline_name }) });
-      if (b.pipeline_name && b.job_name) crumbs.push({ label: b.job_name, href: routeHash({ page: 'job', pipeline: b.pipeline_name, job: b.job_name }) });
+      const pipeline = pipelineOfBuild(b);
+      if (pipeline) crumbs.push(...pipelineCrumbs(pipeline));
+      if (pipeline && b.job_name) crumbs.push({ label: b.job_name, href: routeHash({ page: 'job', ...pipeline, job: b.job_name }) });
       crumbs.push({ label: b.job_name ? `#${b.name}` : `build ${b.id}` });
       ctx.title(crumbs);
       const title = b.job_name ? `${b.job_name} #${b.name}` : `build ${b.id}`;
@@ -78,10 +80,10 @@ export function buildView(ctx: ViewContext, id: number): void {
                   await refresh();
                 }),
               ),
-          finished && b.pipeline_name && b.job_name
+          finished && pipeline && b.job_name
             ? button('rerun', (btn) =>
                 void ctx.action(btn, async () => {
-                  const path = `${pipelineApiPath(b.team_name, b.pipeline_name!)}/jobs/${encodeURIComponent(b.job_name!)}/builds/${encodeURIComponent(b.name)}`;
+                  const path = pipelineApiPath(pipeline, `/jobs/${encodeURIComponent(b.job_name!)}/builds/${encodeURIComponent(b.name)}`);
                   const rerun = await ctx.api.send<Build>('POST', path);
                   if (rerun) location.hash = routeHash({ page: 'build', id: rerun.id });
                 }),
@@ -219,6 +221,11 @@ export function buildView(ctx: ViewContext, id: number): void {
       void follow();
     }
   });
+}
+
+/** The pipeline of a job's or a resource check's build (an instance's with its vars); none for a one-off build. */
+function pipelineOfBuild(b: Build): PipelineRef | undefined {
+  return b.pipeline_name ? pipelineRef({ team_name: b.team_name, name: b.pipeline_name, instance_vars: b.pipeline_instance_vars }) : undefined;
 }
 
 function appendLog(pre: HTMLPreElement, segments: AnsiSegment[]): void {

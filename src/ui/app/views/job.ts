@@ -2,23 +2,24 @@
 // build page, as Concourse does), pause and unpause the job.
 import type { Build, Job } from '../api-types.ts';
 import { h, timeElement } from '../dom.ts';
-import { pipelineApiPath, routeHash } from '../routes.ts';
+import { pipelineApiPath, routeHash, type PipelineRef } from '../routes.ts';
 import { jobStatus, statusClass, statusLabel } from '../status.ts';
 import { buildDuration } from '../time.ts';
-import { button, Region, type ViewContext } from '../view.ts';
+import { button, pipelineCrumbs, Region, type ViewContext } from '../view.ts';
 
 const POLL_MS = 3000;
 
-export function jobView(ctx: ViewContext, pipeline: string, name: string): void {
-  const path = `${pipelineApiPath(ctx.team, pipeline)}/jobs/${encodeURIComponent(name)}`;
-  ctx.title([{ label: pipeline, href: routeHash({ page: 'pipeline', pipeline }) }, { label: name }]);
+export function jobView(ctx: ViewContext, pipeline: PipelineRef, name: string): void {
+  /** the API path of the job or of something in it (`/builds`), the instance vars in its query */
+  const path = (sub = '', params: Record<string, string> = {}): string => pipelineApiPath(pipeline, `/jobs/${encodeURIComponent(name)}${sub}`, params);
+  ctx.title([...pipelineCrumbs(pipeline), { label: name }]);
   const header = new Region(h('div', { class: 'page-header' }));
   const inputs = new Region(h('div', { class: 'job-inputs' }));
   const builds = new Region(h('div', { class: 'builds' }));
   ctx.content.replaceChildren(header.element, inputs.element, h('h2', null, 'Builds'), builds.element);
 
   const refresh = ctx.poll(POLL_MS, async () => {
-    const [job, list] = await Promise.all([ctx.api.get<Job>(path, ctx.signal), ctx.api.get<Build[]>(`${path}/builds?limit=50`, ctx.signal)]);
+    const [job, list] = await Promise.all([ctx.api.get<Job>(path(), ctx.signal), ctx.api.get<Build[]>(path('/builds', { limit: '50' }), ctx.signal)]);
     const s = jobStatus(job);
     header.update([job.paused, s, job.disable_manual_trigger], () => [
       h('h1', null, name, ' ', h('span', { class: `badge ${statusClass(s)}` }, statusLabel(s))),
@@ -29,14 +30,14 @@ export function jobView(ctx: ViewContext, pipeline: string, name: string): void 
           'trigger build',
           (b) =>
             void ctx.action(b, async () => {
-              const build = await ctx.api.send<Build>('POST', `${path}/builds`);
+              const build = await ctx.api.send<Build>('POST', path('/builds'));
               if (build) location.hash = routeHash({ page: 'build', id: build.id });
             }),
           job.disable_manual_trigger ? { disabled: true, title: 'manual triggering is disabled for this job' } : {},
         ),
         button(job.paused ? 'unpause job' : 'pause job', (b) =>
           void ctx.action(b, async () => {
-            await ctx.api.send('PUT', `${path}/${job.paused ? 'unpause' : 'pause'}`);
+            await ctx.api.send('PUT', path(job.paused ? '/unpause' : '/pause'));
             await refresh();
           }),
         ),
@@ -51,7 +52,7 @@ export function jobView(ctx: ViewContext, pipeline: string, name: string): void 
             'inputs: ',
             job.inputs.map((i, n) => [
               n > 0 ? ', ' : '',
-              h('a', { href: routeHash({ page: 'resource', pipeline, resource: i.resource }) }, i.name),
+              h('a', { href: routeHash({ page: 'resource', ...pipeline, resource: i.resource }) }, i.name),
               i.passed && i.passed.length > 0 ? ` (passed ${i.passed.join(', ')})` : '',
             ]),
           ),

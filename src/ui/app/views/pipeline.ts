@@ -1,18 +1,21 @@
 // A pipeline: its jobs in columns by `passed` depth (as Concourse draws the pipeline), each with
-// its inputs and outputs; its resources; group tabs; pausing and unpausing.
+// its inputs and outputs; its resources; group tabs; pausing and unpausing. An instanced
+// pipeline's page is that instance's: its vars go with every request and link.
 import type { Job, Pipeline, Resource } from '../api-types.ts';
 import { h } from '../dom.ts';
 import { jobColumns } from '../layout.ts';
-import { pipelineApiPath, routeHash } from '../routes.ts';
+import { formatInstanceVars } from '../pipelines.ts';
+import { pipelineApiPath, routeHash, type PipelineRef } from '../routes.ts';
 import { jobIsRunning, jobStatus, statusClass, statusLabel } from '../status.ts';
 import { formatAgo } from '../time.ts';
-import { button, Region, type ViewContext } from '../view.ts';
+import { button, pipelineCrumbs, Region, type ViewContext } from '../view.ts';
 
 const POLL_MS = 4000;
 
-export function pipelineView(ctx: ViewContext, name: string): void {
-  const path = pipelineApiPath(ctx.team, name);
-  ctx.title([{ label: name }]);
+export function pipelineView(ctx: ViewContext, ref: PipelineRef): void {
+  const name = ref.pipeline;
+  const vars = formatInstanceVars(ref.vars);
+  ctx.title(pipelineCrumbs(ref));
   const header = new Region(h('div', { class: 'page-header' }));
   const groups = new Region(h('nav', { class: 'groups', 'aria-label': 'groups' }));
   const graph = new Region(h('div', { class: 'pipeline-graph' }));
@@ -28,10 +31,16 @@ export function pipelineView(ctx: ViewContext, name: string): void {
   const render = (pipeline: Pipeline, jobs: Job[], res: Resource[]): void => {
     last = { pipeline, jobs, res };
     header.update(pipeline.paused, () => [
-      h('h1', null, name, pipeline.paused ? h('span', { class: 'badge status-paused' }, 'paused') : null),
+      h(
+        'h1',
+        null,
+        name,
+        vars ? h('span', { class: 'muted instance-vars', 'data-instance-vars': true }, ` ${vars}`) : null,
+        pipeline.paused ? h('span', { class: 'badge status-paused' }, 'paused') : null,
+      ),
       button(pipeline.paused ? 'unpause pipeline' : 'pause pipeline', (b) =>
         void ctx.action(b, async () => {
-          await ctx.api.send('PUT', `${path}/${pipeline.paused ? 'unpause' : 'pause'}`);
+          await ctx.api.send('PUT', pipelineApiPath(ref, pipeline.paused ? '/unpause' : '/pause'));
           await refresh();
         }),
       ),
@@ -56,7 +65,7 @@ export function pipelineView(ctx: ViewContext, name: string): void {
             'div',
             { class: 'columns' },
             jobColumns(shown).map((column, i) =>
-              h('div', { class: 'column', 'data-column': i, role: 'list', 'aria-label': `column ${i + 1}` }, column.map((j) => jobBox(name, j))),
+              h('div', { class: 'column', 'data-column': i, role: 'list', 'aria-label': `column ${i + 1}` }, column.map((j) => jobBox(ref, j))),
             ),
           ),
     );
@@ -72,7 +81,7 @@ export function pipelineView(ctx: ViewContext, name: string): void {
               return h(
                 'li',
                 { class: failing ? 'status-failed' : undefined, 'data-resource': r.name },
-                h('a', { href: routeHash({ page: 'resource', pipeline: name, resource: r.name }) }, r.name),
+                h('a', { href: routeHash({ page: 'resource', ...ref, resource: r.name }) }, r.name),
                 ' ',
                 h('span', { class: 'muted' }, r.type),
                 r.pinned_version ? h('span', { class: 'badge' }, 'pinned') : null,
@@ -86,20 +95,20 @@ export function pipelineView(ctx: ViewContext, name: string): void {
   // last: the first round runs at once and renders with everything above
   const refresh = ctx.poll(POLL_MS, async () => {
     const [pipeline, jobs, res] = await Promise.all([
-      ctx.api.get<Pipeline>(path, ctx.signal),
-      ctx.api.get<Job[]>(`${path}/jobs`, ctx.signal),
-      ctx.api.get<Resource[]>(`${path}/resources`, ctx.signal),
+      ctx.api.get<Pipeline>(pipelineApiPath(ref), ctx.signal),
+      ctx.api.get<Job[]>(pipelineApiPath(ref, '/jobs'), ctx.signal),
+      ctx.api.get<Resource[]>(pipelineApiPath(ref, '/resources'), ctx.signal),
     ]);
     render(pipeline, jobs, res);
   });
 }
 
-function jobBox(pipeline: string, j: Job): HTMLElement {
+function jobBox(pipeline: PipelineRef, j: Job): HTMLElement {
   const s = jobStatus(j);
   return h(
     'div',
     { class: `job-box ${statusClass(s)}${jobIsRunning(j) ? ' running' : ''}`, role: 'listitem', 'data-job': j.name },
-    h('a', { class: 'job-name', href: routeHash({ page: 'job', pipeline, job: j.name }) }, j.name),
+    h('a', { class: 'job-name', href: routeHash({ page: 'job', ...pipeline, job: j.name }) }, j.name),
     h('span', { class: 'visually-hidden' }, `: ${statusLabel(s)}`),
     j.inputs.length > 0
       ? h(
@@ -111,7 +120,7 @@ function jobBox(pipeline: string, j: Job): HTMLElement {
               null,
               h('span', { class: 'io-kind' }, 'get'),
               ' ',
-              h('a', { href: routeHash({ page: 'resource', pipeline, resource: i.resource }) }, i.name),
+              h('a', { href: routeHash({ page: 'resource', ...pipeline, resource: i.resource }) }, i.name),
               i.trigger ? h('span', { class: 'muted small', title: 'new versions trigger the job' }, ' trigger') : null,
               i.passed && i.passed.length > 0 ? h('span', { class: 'muted small' }, ` passed: ${i.passed.join(', ')}`) : null,
             ),
@@ -122,7 +131,7 @@ function jobBox(pipeline: string, j: Job): HTMLElement {
       ? h(
           'ul',
           { class: 'job-io', 'aria-label': 'outputs' },
-          j.outputs.map((o) => h('li', null, h('span', { class: 'io-kind' }, 'put'), ' ', h('a', { href: routeHash({ page: 'resource', pipeline, resource: o.resource }) }, o.name))),
+          j.outputs.map((o) => h('li', null, h('span', { class: 'io-kind' }, 'put'), ' ', h('a', { href: routeHash({ page: 'resource', ...pipeline, resource: o.resource }) }, o.name))),
         )
       : null,
   );

@@ -5,17 +5,18 @@
 import type { Build, Resource, ResourceVersion } from '../api-types.ts';
 import { ApiError } from '../api.ts';
 import { h, type Children } from '../dom.ts';
-import { pipelineApiPath, routeHash } from '../routes.ts';
+import { pipelineApiPath, routeHash, type PipelineRef } from '../routes.ts';
 import { statusClass } from '../status.ts';
 import { formatAgo } from '../time.ts';
 import { formatVersion, pinBanner, versionRow, type PinBanner } from '../versions.ts';
-import { button, describeError, Region, type ViewContext } from '../view.ts';
+import { button, describeError, pipelineCrumbs, Region, type ViewContext } from '../view.ts';
 
 const POLL_MS = 5000;
 
-export function resourceView(ctx: ViewContext, pipeline: string, name: string): void {
-  const path = `${pipelineApiPath(ctx.team, pipeline)}/resources/${encodeURIComponent(name)}`;
-  ctx.title([{ label: pipeline, href: routeHash({ page: 'pipeline', pipeline }) }, { label: name }]);
+export function resourceView(ctx: ViewContext, pipeline: PipelineRef, name: string): void {
+  /** the API path of the resource or of something in it (`/versions`), the instance vars in its query */
+  const path = (sub = '', params: Record<string, string> = {}): string => pipelineApiPath(pipeline, `/resources/${encodeURIComponent(name)}${sub}`, params);
+  ctx.title([...pipelineCrumbs(pipeline), { label: name }]);
   const header = new Region(h('div', { class: 'page-header' }));
   const pin = new Region(h('section', { class: 'pin-banner', 'aria-label': 'pinned version' }));
   const failureText = h('span', null);
@@ -74,7 +75,7 @@ export function resourceView(ctx: ViewContext, pipeline: string, name: string): 
         onsubmit: (e) => {
           e.preventDefault();
           act(save, 'save the pin comment', async () => {
-            await ctx.api.send('PUT', `${path}/pin_comment`, { pin_comment: input.value });
+            await ctx.api.send('PUT', path('/pin_comment'), { pin_comment: input.value });
             editing = false;
           });
         },
@@ -107,15 +108,15 @@ export function resourceView(ctx: ViewContext, pipeline: string, name: string): 
     h(
       'div',
       { class: 'actions' },
-      b.canUnpin ? button('unpin', (btn) => act(btn, 'unpin the resource', () => ctx.api.send('PUT', `${path}/unpin`))) : null,
+      b.canUnpin ? button('unpin', (btn) => act(btn, 'unpin the resource', () => ctx.api.send('PUT', path('/unpin')))) : null,
       b.canEditComment && !editing ? button(b.comment ? 'edit comment' : 'add comment', () => edit(true), { 'data-edit-comment': true }) : null,
     ),
   ];
 
   const refresh = ctx.poll(POLL_MS, async () => {
     const [resource, list] = await Promise.all([
-      ctx.api.get<Resource>(path, ctx.signal),
-      ctx.api.get<ResourceVersion[]>(`${path}/versions?limit=100`, ctx.signal),
+      ctx.api.get<Resource>(path(), ctx.signal),
+      ctx.api.get<ResourceVersion[]>(path('/versions', { limit: '100' }), ctx.signal),
     ]);
     const minute = Math.floor(Date.now() / 60_000);
     header.update([resource, minute], () => [
@@ -133,7 +134,7 @@ export function resourceView(ctx: ViewContext, pipeline: string, name: string): 
         { class: 'actions' },
         button('check now', (b) =>
           void ctx.action(b, async () => {
-            const build = await ctx.api.send<Build>('POST', `${path}/check`, {});
+            const build = await ctx.api.send<Build>('POST', path('/check'), {});
             checkNote.replaceChildren('check started: ', build ? h('a', { href: routeHash({ page: 'build', id: build.id }) }, `build ${build.id}`) : '');
             await refresh();
           }),
@@ -163,7 +164,7 @@ export function resourceView(ctx: ViewContext, pipeline: string, name: string): 
                     'span',
                     { class: 'actions' },
                     row.actions.map((a) =>
-                      button(a, (b) => act(b, `${a} ${text}`, () => ctx.api.send('PUT', `${path}/versions/${v.id}/${a}`)), { 'aria-label': `${a} ${text}` }),
+                      button(a, (b) => act(b, `${a} ${text}`, () => ctx.api.send('PUT', path(`/versions/${v.id}/${a}`))), { 'aria-label': `${a} ${text}` }),
                     ),
                   ),
                 ),

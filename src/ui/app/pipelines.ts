@@ -1,0 +1,32 @@
+// Pipelines as the dashboard and the page titles show them: grouped by team, and an instanced
+// pipeline named by its instance vars too (several instances share a name). Pure (no DOM).
+import type { Pipeline } from './api-types.ts';
+import type { InstanceVars, PipelineRef } from './routes.ts';
+
+export interface TeamPipelines<P> {
+  team: string;
+  pipelines: P[];
+}
+
+/** The pipelines by team, teams and pipelines in the order the API lists them. */
+export function groupByTeam<P extends Pick<Pipeline, 'team_name'>>(pipelines: readonly P[]): TeamPipelines<P>[] {
+  const groups = new Map<string, P[]>();
+  for (const p of pipelines) {
+    const list = groups.get(p.team_name);
+    if (list) list.push(p);
+    else groups.set(p.team_name, [p]);
+  }
+  return [...groups].map(([team, list]) => ({ team, pipelines: list }));
+}
+
+/** The page of a pipeline the API listed. */
+export function pipelineRef(p: Pick<Pipeline, 'team_name' | 'name' | 'instance_vars'>): PipelineRef {
+  return { team: p.team_name, pipeline: p.name, ...(p.instance_vars && Object.keys(p.instance_vars).length > 0 ? { vars: p.instance_vars } : {}) };
+}
+
+/** Instance vars as text, `branch: main, n: 2` (strings as they are, other values as JSON); '' for none. */
+export function formatInstanceVars(vars: InstanceVars | undefined): string {
+  return Object.entries(vars ?? {})
+    .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
+}
