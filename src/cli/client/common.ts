@@ -49,6 +49,11 @@ export async function run(fn: () => Promise<void>): Promise<void> {
   }
 }
 
+/** A repeatable option's values (commander's argParser for `-v a -v b`). */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 export const enc = encodeURIComponent;
 
 export function pipelinePath(team: string, pipeline: string): string {

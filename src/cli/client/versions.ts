@@ -6,10 +6,6 @@ import type { ApiClient } from './http.ts';
 
 export type VersionFields = Record<string, string>;
 
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 /** `["k:v", "k2:v2"]` → {k: v, k2: v2}; anything without a key is a usage error. */
 export function parseVersionPairs(pairs: readonly string[], flag: string): VersionFields {
   const out: VersionFields = {};

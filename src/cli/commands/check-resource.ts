@@ -2,9 +2,9 @@
 // build and follows it unless --async; exits with the check's result.
 import type { Command } from 'commander';
 import { CliExit, type CliIO } from '../io.ts';
-import { addTargetOption, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
+import { addTargetOption, connect, enc, pipelinePath, run, splitFlag, collect } from '../client/common.ts';
 import { watchBuild } from '../client/watch.ts';
-import { collect, parseVersionPairs } from '../client/versions.ts';
+import { parseVersionPairs } from '../client/versions.ts';
 
 type Options = { target?: string; resource?: string; from: string[]; shallow?: boolean; async?: boolean; watch?: boolean };
 

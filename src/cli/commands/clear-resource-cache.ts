@@ -2,8 +2,8 @@
 // so its next gets fetch again, after confirmation (or -n), as fly's.
 import type { Command } from 'commander';
 import { CliExit, type CliIO } from '../io.ts';
-import { addTargetOption, confirm, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
-import { collect, parseVersionPairs } from '../client/versions.ts';
+import { addTargetOption, confirm, connect, enc, pipelinePath, run, splitFlag, collect } from '../client/common.ts';
+import { parseVersionPairs } from '../client/versions.ts';
 
 type Options = { target?: string; resource?: string; version: string[]; nonInteractive?: boolean };
 

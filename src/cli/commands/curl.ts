@@ -7,8 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { ApiClient } from '../client/http.ts';
-import { addTargetOption, connect, run } from '../client/common.ts';
-import { collect } from '../client/versions.ts';
+import { addTargetOption, connect, run, collect } from '../client/common.ts';
 
 type Options = { target?: string; method?: string; data?: string; header: string[]; printAndExit?: boolean };
 

@@ -2,8 +2,8 @@
 // is used (enabled) or skipped (disabled) by the scheduler.
 import type { Command } from 'commander';
 import { usageError, type CliIO } from '../io.ts';
-import { addTargetOption, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
-import { collect, findVersion, parseVersionPairs } from '../client/versions.ts';
+import { addTargetOption, connect, enc, pipelinePath, run, splitFlag, collect } from '../client/common.ts';
+import { findVersion, parseVersionPairs } from '../client/versions.ts';
 
 export function registerVersionToggle(program: Command, io: CliIO, action: 'enable' | 'disable'): void {
   addTargetOption(program.command(`${action}-resource-version`))

@@ -16,10 +16,9 @@ import type { Command } from 'commander';
 import * as tar from 'tar';
 import { formatDiagnostic, loadTaskConfig, type TaskConfig } from '../../config/index.ts';
 import { CliExit, usageError, type CliIO } from '../io.ts';
-import { addTargetOption, connect, run } from '../client/common.ts';
+import { addTargetOption, connect, run, collect } from '../client/common.ts';
 import type { ApiClient } from '../client/http.ts';
 import { watchBuild } from '../client/watch.ts';
-import { collect } from '../client/versions.ts';
 import { readText, varsFromFlags, type VarOptions } from './validate-pipeline.ts';
 
 type Options = VarOptions & {

@@ -2,11 +2,8 @@
 // their order after them), or orders every pipeline of the team alphabetically.
 import type { Command } from 'commander';
 import { usageError, type CliIO } from '../io.ts';
-import { addTargetOption, connect, enc, run } from '../client/common.ts';
+import { addTargetOption, connect, enc, run, collect } from '../client/common.ts';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 export function registerOrderPipelines(program: Command, io: CliIO): void {
   addTargetOption(program.command('order-pipelines'))

@@ -2,8 +2,8 @@
 // and/or sets the pin's comment (-c).
 import type { Command } from 'commander';
 import { usageError, type CliIO } from '../io.ts';
-import { addTargetOption, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
-import { collect, findVersion, parseVersionPairs } from '../client/versions.ts';
+import { addTargetOption, connect, enc, pipelinePath, run, splitFlag, collect } from '../client/common.ts';
+import { findVersion, parseVersionPairs } from '../client/versions.ts';
 
 type Options = { target?: string; resource?: string; version: string[]; comment?: string };
 

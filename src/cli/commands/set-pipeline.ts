@@ -6,13 +6,10 @@ import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { formatDiagnostic, loadPipeline, stringifyPipeline, type PipelineConfig } from '../../config/index.ts';
 import { readText, varsFromFlags, type VarOptions } from './validate-pipeline.ts';
-import { addTargetOption, confirm, connect, pipelinePath, requireOption, run } from '../client/common.ts';
+import { addTargetOption, confirm, connect, pipelinePath, requireOption, run, collect } from '../client/common.ts';
 import { ApiRequestError } from '../client/http.ts';
 import { diffLines, formatDiff, hasChanges } from '../client/diff.ts';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 type Options = VarOptions & {
   target?: string;

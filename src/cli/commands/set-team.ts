@@ -3,9 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
-import { addTargetOption, confirm, connect, enc, requireOption, run } from '../client/common.ts';
+import { addTargetOption, confirm, connect, enc, requireOption, run, collect } from '../client/common.ts';
 import { describeTeamAuth, teamAuthFrom } from '../client/team-config.ts';
-import { collect } from '../client/versions.ts';
 
 export function registerSetTeam(program: Command, io: CliIO): void {
   addTargetOption(program.command('set-team'))

@@ -4,10 +4,8 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { formatDiagnostic, loadPipeline, mergeVars, parseStringVar, parseYamlVar, type Vars } from '../../config/index.ts';
+import { collect } from '../client/common.ts';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
 
 export function readText(path: string): string {
   try {

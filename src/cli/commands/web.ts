@@ -16,6 +16,7 @@ import {
 } from '../../runtime/kubernetes/config.ts';
 import { CREDENTIALS_FLAGS, kubernetesCredentialsConfig, type KubernetesCredentialsConfig, type KubernetesCredentialsOptions } from '../../creds/config.ts';
 import { DEFAULT_NAMESPACE_PREFIX } from '../../creds/lookup.ts';
+import { collect } from '../client/common.ts';
 
 interface WebFlags {
   port: string;
@@ -92,7 +93,6 @@ export function nativeImagesFlag(flags: Pick<WebFlags, 'kubernetesNativeImages'>
   return parseBooleanFlag(flags.kubernetesNativeImages, NATIVE_IMAGES_FLAG, true);
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerWeb(program: Command, io: CliIO): void {
   program
