@@ -42,6 +42,9 @@ test('jetway web serves health and info, refuses bad flags naming them, and stop
   const noUser = jetwayProcess(['web', '--add-local-user', 'nopassword'], {});
   assert.equal(await noUser.exited, 2);
   assert.match(noUser.output(), /--add-local-user: .*name:password/);
+  const unknownAdmin = jetwayProcess(['web', '--add-local-user', 'a:b', '--main-team-local-user', 'root'], {});
+  assert.equal(await unknownAdmin.exited, 2);
+  assert.match(unknownAdmin.output(), /--main-team-local-user: root is not a local user \(give it with --add-local-user name:password\)/);
 
   const tdb = await createTestDatabase();
   const dir = await mkdtemp(join(tmpdir(), 'jw-web-'));
