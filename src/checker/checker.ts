@@ -255,9 +255,7 @@ export class Checker implements CheckRequester {
     const resource = await findResource(this.db, pipelineId, resourceName);
     if (!resource) throw new NotFoundError(`resource ${resourceName} not found`);
     const r = await this.tryCreateCheck(resource.id, { ...opts, manual: true, api: true });
-    if (!r.created && r.reason === 'archived') throw archivedError(`resource ${resourceName}`);
-    if (!r.created) throw new Error(`a manual check of ${resourceName} was not created (${r.reason})`);
-    return r.build;
+    return createdBuild(r, `resource ${resourceName}`, `a manual check of ${resourceName}`);
   }
 
   /** `POST …/resource-types/:t/check`. */
@@ -269,9 +267,7 @@ export class Checker implements CheckRequester {
     const type = await findResourceType(this.db, pipelineId, typeName);
     if (!type) throw new NotFoundError(`resource type ${typeName} not found`);
     const r = await this.tryCreateTypeCheck(type.id, { ...opts, manual: true, api: true });
-    if (!r.created && r.reason === 'archived') throw archivedError(`resource type ${typeName}`);
-    if (!r.created) throw new Error(`a manual check of resource type ${typeName} was not created (${r.reason})`);
-    return r.build;
+    return createdBuild(r, `resource type ${typeName}`, `a manual check of resource type ${typeName}`);
   }
 
   /**
@@ -284,9 +280,7 @@ export class Checker implements CheckRequester {
     if (!resource) throw new NotFoundError(`resource ${resourceName} not found`);
     if (!tokenMatches(resource.config.webhook_token, token)) throw new UnauthorizedError('invalid webhook token');
     const r = await this.tryCreateCheck(resource.id, { manual: true, api: true });
-    if (!r.created && r.reason === 'archived') throw archivedError(`resource ${resourceName}`);
-    if (!r.created) throw new Error(`a webhook check of ${resourceName} was not created (${r.reason})`);
-    return r.build;
+    return createdBuild(r, `resource ${resourceName}`, `a webhook check of ${resourceName}`);
   }
 
   /** CheckRequester: the build starter's checks (§4.4 step 3). */
@@ -301,9 +295,14 @@ export class Checker implements CheckRequester {
   }
 }
 
-/** A manual or webhook check of an archived pipeline's resource (HTTP 409). */
-function archivedError(what: string): ConflictError {
-  return new ConflictError(`${what} belongs to an archived pipeline and is not checked; set the pipeline again to unarchive it`);
+/**
+ * The build of a check asked for through the API (manual or webhook); one not created is an
+ * error: a ConflictError (HTTP 409) for an archived pipeline's resource or type.
+ */
+function createdBuild(r: CheckCreation, what: string, check: string): BuildRecord {
+  if (r.created) return r.build;
+  if (r.reason === 'archived') throw new ConflictError(`${what} belongs to an archived pipeline and is not checked; set the pipeline again to unarchive it`);
+  throw new Error(`${check} was not created (${r.reason})`);
 }
 
 export function tokenMatches(expected: string | undefined, given: string): boolean {
