@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PoolDatabase, type Database } from '../src/db/database.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded.ts';
-import { defaultLogger } from '../src/db/logger.ts';
+import { defaultLogger } from '../src/log.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { spread, type BenchContext, type BenchResult } from './harness.ts';
 import { benchResolveInputs } from './resolve-inputs.ts';
@@ -61,7 +61,7 @@ function format(value: BenchResult['value'], unit: string): string {
 const args = parseArgs(process.argv.slice(2));
 const dir = mkdtempSync(join(tmpdir(), 'jetway-bench-'));
 chmodSync(dir, 0o755);
-const logger = defaultLogger().child({ component: 'bench' }, { level: 'warn' });
+const logger = defaultLogger('warn').child({ component: 'bench' });
 const server = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), persistent: false, logger });
 const opened: Database[] = [];
 const ctx: BenchContext = {

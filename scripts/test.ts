@@ -12,7 +12,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/db/embedded.ts';
-import { defaultLogger } from '../src/db/logger.ts';
+import { defaultLogger } from '../src/log.ts';
 
 function findTests(path: string): string[] {
   if (statSync(path).isFile()) return [path];
@@ -51,7 +51,7 @@ if (!process.env.JETWAY_TEST_POSTGRES_URL) {
     server = await startEmbeddedPostgres({
       dataDir: join(tempDir, 'data'),
       persistent: false,
-      logger: defaultLogger().child({ component: 'test-runner' }, { level: env.JETWAY_LOG_LEVEL ?? 'warn' }),
+      logger: defaultLogger(env.JETWAY_LOG_LEVEL ?? 'warn').child({ component: 'test-runner' }),
     });
   } catch (err) {
     console.error('could not start the test Postgres:', err);

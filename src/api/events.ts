@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import type pg from 'pg';
 import type { Database } from '../db/database.ts';
-import type { Logger } from '../db/logger.ts';
+import type { Logger } from '../log.ts';
 import { buildEvents, getBuild } from '../db/builds.ts';
 
 export const SSE_HEADERS = {

@@ -10,7 +10,8 @@
 // checks — in-memory builds in Concourse — are persisted too, not manually triggered, and
 // pruned when the next one is created: only the newest `keepPeriodicBuilds` completed ones per
 // resource (and the one the scope records as its last check) are kept.
-import { PeriodicPass } from '../scheduler/periodic.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { PeriodicPass } from '../component/periodic.ts';
 import { timingSafeEqual } from 'node:crypto';
 import type { ResourceType } from '../config/index.ts';
 import { parseDuration } from '../config/index.ts';
@@ -28,9 +29,8 @@ import {
   runningCheckExists,
   type CheckTarget,
 } from '../db/resources.ts';
-import type { Version } from '../db/versions.ts';
-import type { BuildTracker, CheckRequest, CheckRequester, SchedulerLogger } from '../scheduler/interfaces.ts';
-import { silentLogger } from '../scheduler/interfaces.ts';
+import type { Version } from '../model/version.ts';
+import type { BuildTracker, CheckRequest, CheckRequester } from '../scheduler/interfaces.ts';
 import {
   DEFAULT_CHECK_TIMEOUT,
   DEFAULT_INTERVALS,
@@ -65,7 +65,7 @@ export interface CheckerOptions {
   intervals?: Partial<IntervalDefaults>;
   /** Completed periodic check builds kept per resource (default 5). */
   keepPeriodicBuilds?: number;
-  logger?: SchedulerLogger;
+  logger?: Logger;
 }
 
 export interface CheckOptions {
@@ -96,7 +96,7 @@ export class Checker implements CheckRequester {
   private readonly concurrency: number;
   private readonly intervals: IntervalDefaults;
   private readonly keep: number;
-  private readonly logger: SchedulerLogger;
+  private readonly logger: Logger;
   private readonly loop: PeriodicPass<ScanResult[]>;
 
   constructor(

@@ -4,7 +4,8 @@ import type { Resource, ResourceType } from '../config/index.ts';
 import { parseDuration } from '../config/index.ts';
 import type { CheckFacts } from '../db/resources.ts';
 import { applyDefaults, imageForType, type PlannerResourceType } from '../planner/image-plan.ts';
-import type { CheckPlan, Plan, Version } from '../planner/plan.ts';
+import type { CheckPlan, Plan } from '../model/plan.ts';
+import type { Version } from '../model/version.ts';
 
 export interface IntervalDefaults {
   /** `--resource-checking-interval` (1m). */

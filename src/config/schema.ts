@@ -277,4 +277,3 @@ export type AcrossVar = z.infer<typeof acrossVarSchema>;
 export type InParallelConfig = z.infer<typeof inParallelConfigSchema>;
 /** The raw step object as written (every key any step may have, plus unknown keys). */
 export type StepConfig = z.infer<typeof stepConfigSchema>;
-export type Version = z.infer<typeof versionSchema>;

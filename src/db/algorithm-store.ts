@@ -2,14 +2,8 @@
 // method reads only what the call needs: single indexed lookups for versions, and build lists
 // paged lazily (keyset pagination, PAGE_SIZE rows at a time, as Go pages 100 rows), so the
 // algorithm never loads a whole version or build history.
-import type {
-  AlgorithmVersion,
-  BuildCursor,
-  OutputConstraints,
-  ResolvedVersion,
-  Version,
-  VersionsStore,
-} from '../scheduler/algorithm/types.ts';
+import type { AlgorithmVersion, BuildCursor, OutputConstraints, ResolvedVersion, VersionsStore } from '../scheduler/algorithm/types.ts';
+import type { Version } from '../model/version.ts';
 import type { Queryable } from './database.ts';
 
 export const DEFAULT_PAGE_SIZE = 100;

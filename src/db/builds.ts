@@ -1,14 +1,17 @@
 // The build store (concourse-core §4.4, §6, §7): creating builds (manual trigger, rerun,
 // one-off, check), their lifecycle (start, finish, abort), their events, inputs and outputs,
 // and reading them back.
-import type { BuildEvent, BuildEventData, BuildEventType, BuildStatus } from '../engine/events.ts';
-import type { Plan } from '../planner/plan.ts';
-import { publicPlan } from '../planner/public-plan.ts';
+import type { BuildEvent, BuildEventData, BuildEventType, BuildStatus } from '../model/build-events.ts';
+import type { Plan } from '../model/plan.ts';
+import { publicPlan } from '../model/public-plan.ts';
 import type { Queryable } from './database.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
-import { saveVersions, versionDigest, type MetadataField, type Version } from './versions.ts';
+import { saveVersions } from './versions.ts';
+import { versionDigest } from '../model/version.ts';
+import type { MetadataField } from '../model/version.ts';
+import type { Version } from '../model/version.ts';
 
-export type { BuildStatus } from '../engine/events.ts';
+export type { BuildStatus } from '../model/build-events.ts';
 
 export const TERMINAL_STATUSES: readonly BuildStatus[] = ['succeeded', 'failed', 'errored', 'aborted'];
 

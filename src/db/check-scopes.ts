@@ -3,7 +3,7 @@
 // times that drive the checker.
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './database.ts';
-import type { Version } from './versions.ts';
+import type { Version } from '../model/version.ts';
 
 export interface ScopeCheckState {
   lastCheckStartTime: Date | null;

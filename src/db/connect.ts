@@ -2,7 +2,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { PoolDatabase, type Database } from './database.ts';
 import { startEmbeddedPostgres } from './embedded.ts';
-import { defaultLogger, redactUrl, type Logger } from './logger.ts';
+import { defaultLogger, type Logger } from '../log.ts';
+import { redactUrl } from './redact-url.ts';
 import { migrate } from './migrate.ts';
 
 export interface OpenDatabaseOptions {

@@ -1,6 +1,6 @@
 import pg from 'pg';
-import type { Logger } from './logger.ts';
-import { redactUrl } from './logger.ts';
+import type { Logger } from '../log.ts';
+import { redactUrl } from './redact-url.ts';
 
 export type Row = Record<string, unknown>;
 export interface QueryResult<R extends Row = Row> {

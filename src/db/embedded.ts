@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../log.ts';
 
 export interface EmbeddedServer {
   /** postgres://user:password@127.0.0.1:port/postgres */
@@ -139,8 +139,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       initdbFlags: ['--encoding=UTF8'],
       // TCP on loopback only; no unix socket (avoids clashes in /tmp between clusters)
       postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-      onLog: (message: string) => pgLog.debug(message.trim()),
-      onError: (err: unknown) => pgLog.debug({ err: err instanceof Error ? err.message : String(err) }, 'postgres stderr'),
+      onLog: (message: string) => pgLog.debug({ message: message.trim() }, 'postgres'),
+      onError: (err: unknown) => pgLog.debug({ err }, 'postgres stderr'),
     });
     if (!(await exists(join(dataDir, 'PG_VERSION')))) {
       await server.initialise();

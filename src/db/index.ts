@@ -2,7 +2,7 @@
 export { type Database, type Queryable, type QueryResult, type Row, PoolDatabase, pgErrorCode } from './database.ts';
 export { openDatabase, defaultDataDir, type OpenDatabaseOptions } from './connect.ts';
 export { startEmbeddedPostgres, freePort, type EmbeddedServer, type EmbeddedOptions } from './embedded.ts';
-export { redactUrl, defaultLogger, type Logger } from './logger.ts';
+export { redactUrl } from './redact-url.ts';
 export {
   migrate,
   migrationStatus,

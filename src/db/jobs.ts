@@ -7,7 +7,7 @@ import { isResolveError } from '../scheduler/algorithm/types.ts';
 import { BUILD_SELECT, toBuildRecord, type BuildRecord } from './builds.ts';
 import type { Queryable } from './database.ts';
 import { NotFoundError } from './errors.ts';
-import type { Version } from './versions.ts';
+import type { Version } from '../model/version.ts';
 
 export { requestJobSchedule } from './builds.ts';
 

@@ -5,7 +5,8 @@ import type { Resource, ResourceType } from '../config/index.ts';
 import { BUILD_SELECT, toBuildRecord, type BuildRecord } from './builds.ts';
 import type { Queryable } from './database.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
-import { requestScheduleForScope, type Version } from './versions.ts';
+import { requestScheduleForScope } from './versions.ts';
+import type { Version } from '../model/version.ts';
 
 export interface ResourceRecord {
   id: number;

@@ -1,17 +1,9 @@
 // Version history: resource configs, their scopes, and saving check results (§2, §5, §6).
-import { canonicalJson, sha256Hex as sha256, versionDigest } from '../resources/version.ts';
+import { canonicalJson, sha256Hex as sha256, versionDigest, type MetadataField, type Version } from '../model/version.ts';
 import type { Queryable } from './database.ts';
 import { NotFoundError } from './errors.ts';
 
-export type Version = Record<string, string>;
-export interface MetadataField {
-  name: string;
-  value: string;
-}
-
 // ------------------------------------------------------------------------------ digests
-
-export { canonicalJson, versionDigest } from '../resources/version.ts';
 
 /** `resource_configs.source_hash`: sha256 hex of the canonical JSON of the (interpolated) source. */
 export function sourceHash(source: Record<string, unknown> | null | undefined): string {

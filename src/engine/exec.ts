@@ -13,11 +13,16 @@ import type {
   PutPlan,
   SetPipelinePlan,
   TaskPlan,
-} from '../planner/plan.ts';
+} from '../model/plan.ts';
 import { parseDuration } from '../config/duration.ts';
-import { buildEvent, unixNow, type BuildEvent, type BuildStatus, type EventSink } from './events.ts';
+import { buildEvent, unixNow, type BuildEvent, type BuildStatus } from '../model/build-events.ts';
 import { BuildAborted, CancelledByFailFast, StepTimedOut, combineErrors, isAbort, throwIfAborted } from './outcome.ts';
 import { RunState } from './run-state.ts';
+
+/** Where a running build's events go (the database, a test's array, ...), in order. */
+export interface EventSink {
+  emit(event: BuildEvent): Promise<void>;
+}
 
 export interface StepContext {
   signal: AbortSignal;

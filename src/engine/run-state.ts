@@ -1,12 +1,8 @@
 // What a running build knows: artifacts by name, step results by plan id, and local vars
 // (`((.:name))` from load_var, across and get metadata). Scopes nest for across sub-steps and
 // image fetches, which see their parent's artifacts but keep their own additions apart.
-import type { PlanId } from '../planner/plan.ts';
-
-/** An artifact: a directory on the runtime, or (on Kubernetes) only an image reference. */
-export type Artifact =
-  | { kind: 'volume'; path: string; handle?: string }
-  | { kind: 'image-ref'; reference: string; digest: string };
+import type { Artifact } from '../model/artifact.ts';
+import type { PlanId } from '../model/plan.ts';
 
 export class RunState {
   private readonly artifacts = new Map<string, Artifact>();

@@ -1,23 +1,19 @@
 // The engine as the web node runs it: given a started build's id, load its plan and context
 // from the database, run it on the runtime, write its events as they happen, and finish it.
 // It is the scheduler's and checker's BuildTracker.
+import { type Logger } from '../log.ts';
 import type { Database } from '../db/database.ts';
 import { countBuildContainer, finishBuild, getBuildPlans, listRunningBuilds, mustGetBuild, saveBuildEvent, saveBuildOutput, type BuildRecord } from '../db/builds.ts';
 import { getPipelineById, getPipelineConfig } from '../db/pipelines.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { BuildTracker } from '../scheduler/interfaces.ts';
-import { buildEvent, unixNow, type BuildEvent, type BuildStatus, type EventSink } from './events.ts';
+import { buildEvent, unixNow, type BuildEvent, type BuildStatus } from '../model/build-events.ts';
+import type { EventSink } from './exec.ts';
 import { errorMessage, runBuild } from './exec.ts';
 import { BuildAborted } from './outcome.ts';
 import { BuildSteps, type BuildRecorder, type StepDeps } from './steps/index.ts';
 import { createInterpolator, Redactor, VarSources } from './vars.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
-
-export interface EngineLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 /** What a build is, for metrics: a job's, a resource (type) check, or a one-off (`execute`). */
 export type BuildKind = 'job' | 'check' | 'one-off';
@@ -36,7 +32,7 @@ export interface EngineOptions {
   externalUrl: string;
   /** where artifact tarballs of one-off builds (`execute`) live */
   artifactsDir: string;
-  logger: EngineLogger;
+  logger: Logger;
   /**
    * The cluster's credential manager (none by default): `((name))` vars that no var source
    * names are looked up there, scoped to the build's team and pipeline, cached per build.
@@ -71,7 +67,7 @@ class DatabaseEventSink implements EventSink {
   constructor(
     private readonly db: Database,
     private readonly buildId: number,
-    private readonly logger: EngineLogger,
+    private readonly logger: Logger,
   ) {}
 
   emit(event: BuildEvent): Promise<void> {

@@ -4,6 +4,7 @@
 // logs (events) of builds their job's build_log_retention lets go (the build rows stay, with a
 // reap_time, as in Concourse), and resource caches and configs nothing keeps alive.
 // Build volumes of the local runtime are freed by the engine when each build ends.
+import { type Logger } from '../log.ts';
 import { rm } from 'node:fs/promises';
 import type { Database } from '../db/database.ts';
 import { buildsToReap, retentionPolicy } from './build-log-retention.ts';
@@ -17,7 +18,7 @@ export interface CollectorOptions {
   intervalMs?: number;
   /** how long an unreferenced resource cache or config stays (default 1 hour) */
   resourceGraceMs?: number;
-  logger: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  logger: Logger;
 }
 
 export interface CollectionResult {

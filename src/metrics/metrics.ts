@@ -4,7 +4,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BuildKind, EngineMetrics } from '../engine/tracker.ts';
 import type { KubeRequestObserver } from '../runtime/kubernetes/client.ts';
-import type { BuildStatus } from '../engine/events.ts';
+import type { BuildStatus } from '../model/build-events.ts';
 
 export class Metrics implements EngineMetrics, KubeRequestObserver {
   readonly registry = new Registry();

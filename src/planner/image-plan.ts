@@ -1,7 +1,8 @@
 // Image sub-plans for custom resource types and task image_resource (concourse-core §3.3).
 // A step whose type is a pipeline resource type runs in an image fetched by a nested check + get
 // with derived ids (`<id>/image-check`, `<id>/image-get`), recursively down to a base type.
-import type { CheckPlan, GetPlan, Params, Plan, PlanId, TypeImage, Version } from './plan.ts';
+import type { CheckPlan, GetPlan, Params, Plan, PlanId, TypeImage } from '../model/plan.ts';
+import type { Version } from '../model/version.ts';
 
 export const DEFAULT_CHECK_INTERVAL = '1m';
 

@@ -3,7 +3,8 @@
 import type { Resource, ResourceType, StepConfig } from '../config/schema.ts';
 import type { Step } from '../config/steps.ts';
 import { applyDefaults, fetchImagePlan, imageForType, type PlannerResourceType } from './image-plan.ts';
-import { PlanIdFactory, type JsonObject, type Plan, type PlanId, type TypeImage, type Version } from './plan.ts';
+import { PlanIdFactory, type JsonObject, type Plan, type PlanId, type TypeImage } from '../model/plan.ts';
+import type { Version } from '../model/version.ts';
 
 export class PlannerError extends Error {}
 

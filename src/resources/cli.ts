@@ -9,7 +9,8 @@
 import { resolve } from 'node:path';
 import { isObject, toVersion } from './fields.ts';
 import { builtinResourceTypes } from './index.ts';
-import { ResourceError, type JsonObject, type ResourceContext, type ResourceResult, type Version } from './protocol.ts';
+import { ResourceError, type JsonObject, type ResourceContext, type ResourceResult } from './protocol.ts';
+import type { Version } from '../model/version.ts';
 
 class UsageError extends Error {}
 

@@ -1,7 +1,8 @@
 // Small typed readers for source/params fields, with readable errors, plus helpers shared by the
 // built-in types (Go durations, abortable sleep).
 import { parseDuration } from '../config/duration.ts';
-import { ResourceError, type JsonObject, type JsonValue, type Version } from './protocol.ts';
+import { ResourceError, type JsonObject, type JsonValue } from './protocol.ts';
+import type { Version } from '../model/version.ts';
 
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

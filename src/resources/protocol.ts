@@ -2,11 +2,11 @@
 // type implements ResourceTypeImpl; src/resources/cli.ts turns one into the check/in/out scripts
 // (JSON on stdin, JSON on stdout, logs on stderr), and in-process callers can use it directly.
 
-/** A version: a flat map of strings, e.g. `{"ref": "abc123"}`. */
-export type Version = Record<string, string>;
+import type { MetadataField, Version } from '../model/version.ts';
+
 
 /** Name/value pairs shown in the UI next to a version. */
-export type Metadata = { name: string; value: string }[];
+export type Metadata = MetadataField[];
 
 /** A JSON value as decoded from a request. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

@@ -3,7 +3,7 @@
 // "Container" is the runtime's word for where a step runs: a pod on Kubernetes, a working
 // directory with host processes on the local runtime.
 import type { Readable } from 'node:stream';
-import type { Artifact } from '../engine/run-state.ts';
+import type { Artifact } from '../model/artifact.ts';
 
 /**
  * The registry credentials that resolved an image, handed to the kubelet as a short-lived pull

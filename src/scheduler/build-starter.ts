@@ -2,6 +2,7 @@
 // builds in order, schedules them (pause, max-in-flight, serial groups), waits for the checks
 // their inputs need, determines their inputs, plans and starts them, and hands them to the
 // build tracker.
+import { type Logger } from '../log.ts';
 import { jobStep, type PipelineConfig } from '../config/index.ts';
 import {
   adoptInputsAndPipes,
@@ -18,17 +19,17 @@ import { inputPin, saveNextInputMapping, scheduleBuild, toAlgorithmInputs, type 
 import { scopeFreshness } from '../db/resources.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { createPlan } from '../planner/planner.ts';
-import type { Plan } from '../planner/plan.ts';
+import type { Plan } from '../model/plan.ts';
 import { computeInputs } from './algorithm/index.ts';
 import { buildReadiness, maxInFlightDecision, pendingBuildKind, type ReadinessInput } from './decisions.ts';
-import type { BuildTracker, CheckRequester, SchedulerLogger } from './interfaces.ts';
+import type { BuildTracker, CheckRequester } from './interfaces.ts';
 
 
 export interface StarterDeps {
   db: Queryable;
   tracker: BuildTracker;
   checks: CheckRequester;
-  logger: SchedulerLogger;
+  logger: Logger;
 }
 
 /** Why the starter stopped at a build (for logs and tests). */

@@ -26,18 +26,3 @@ export interface CheckRequest {
 export interface CheckRequester {
   requestChecks(requests: readonly CheckRequest[]): Promise<void>;
 }
-
-/** The logger surface used here (pino's). */
-export interface SchedulerLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: SchedulerLogger = {
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-};

@@ -1,7 +1,8 @@
 // The scheduling loop (concourse-core §4.1): every interval (10 s by default), or when nudged,
 // schedule each job whose schedule_requested > last_scheduled, one at a time per job under a
 // per-job Postgres advisory lock.
-import { PeriodicPass } from './periodic.ts';
+import { silentLogger, type Logger } from '../log.ts';
+import { PeriodicPass } from '../component/periodic.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
@@ -18,7 +19,7 @@ import {
 import { computeInputs } from './algorithm/index.ts';
 import { tryStartPendingBuildsForJob, type StartOutcome } from './build-starter.ts';
 import { triggerDecision } from './decisions.ts';
-import { silentLogger, type BuildTracker, type CheckRequester, type SchedulerLogger } from './interfaces.ts';
+import type { BuildTracker, CheckRequester } from './interfaces.ts';
 
 /** Advisory-lock class of the per-job scheduling lock (session level). */
 const JOB_LOCK_CLASS = 0x6a7703;
@@ -32,7 +33,7 @@ export interface SchedulerOptions {
   intervalMs?: number;
   /** Jobs scheduled in parallel in one pass (default 4; each holds a connection for its lock). */
   concurrency?: number;
-  logger?: SchedulerLogger;
+  logger?: Logger;
   /** told how long each pass took (src/metrics) */
   metrics?: { schedulingPass(seconds: number): void };
 }
@@ -52,7 +53,7 @@ export class Scheduler {
   private readonly checks: CheckRequester;
   private readonly intervalMs: number;
   private readonly concurrency: number;
-  private readonly logger: SchedulerLogger;
+  private readonly logger: Logger;
   private readonly loop: PeriodicPass<JobScheduleResult[]>;
   private readonly metrics: SchedulerOptions['metrics'];
 
@@ -145,7 +146,7 @@ export interface ScheduleDeps {
   db: Database;
   tracker: BuildTracker;
   checks: CheckRequester;
-  logger: SchedulerLogger;
+  logger: Logger;
 }
 
 /**

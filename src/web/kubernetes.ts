@@ -1,10 +1,11 @@
 // The web node's Kubernetes runtime: made from the checked configuration, its reaper told which
 // builds are finished (or unknown) from the database, so pods of finished builds (also those a
 // previous web node left behind, once recoverOrphans has ended their builds) are removed.
+import { type Logger } from '../log.ts';
 import { join } from 'node:path';
 import type { Database } from '../db/index.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
-import { KubernetesRuntime, type RuntimeLogger } from '../runtime/kubernetes/kubernetes-runtime.ts';
+import { KubernetesRuntime } from '../runtime/kubernetes/kubernetes-runtime.ts';
 import type { KubeRequestObserver } from '../runtime/kubernetes/client.ts';
 
 /** Of these build ids, the ones that are completed or do not exist. */
@@ -18,7 +19,7 @@ export interface WebKubernetesRuntimeOptions {
   config: KubernetesRuntimeConfig;
   dataDir: string;
   db: Database;
-  logger: RuntimeLogger;
+  logger: Logger;
   reaperIntervalMs?: number;
   requests?: KubeRequestObserver;
 }

@@ -4,8 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startApi, PIPELINE, type TestApi } from './helpers.ts';
 import { finishBuild, saveBuildEvent, startBuild } from '../../src/db/builds.ts';
-import { buildEvent } from '../../src/engine/events.ts';
-import type { Plan } from '../../src/planner/plan.ts';
+import { buildEvent } from '../../src/model/build-events.ts';
+import type { Plan } from '../../src/model/plan.ts';
 
 let api: TestApi;
 let port: number;

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { jetway, startCliServer, PASSWORD, PIPELINE, type CliServer } from './client-support.ts';
 import { finishBuild, saveBuildEvent, startBuild } from '../../src/db/builds.ts';
 import { findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope } from '../../src/db/versions.ts';
-import { buildEvent } from '../../src/engine/events.ts';
-import type { Plan } from '../../src/planner/plan.ts';
+import { buildEvent } from '../../src/model/build-events.ts';
+import type { Plan } from '../../src/model/plan.ts';
 
 let s: CliServer;
 before(async () => {

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PoolDatabase } from '../../src/db/database.ts';
-import { defaultLogger } from '../../src/db/logger.ts';
+import { defaultLogger } from '../../src/log.ts';
 import { loadMigrations, migrate, migrationStatus, MigrationError, type Migration } from '../../src/db/migrate.ts';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
 

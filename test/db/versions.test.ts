@@ -3,22 +3,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import type { Database } from '../../src/db/database.ts';
 import { savePipeline } from '../../src/db/pipelines.ts';
-import {
-  clearResourceCaches,
-  clearScopeVersions,
-  findOrCreateResourceCache,
-  findOrCreateResourceConfig,
-  findOrCreateScope,
-  latestVersion,
-  listVersions,
-  saveVersions,
-  scopeSharers,
-  setResourceScope,
-  setResourceTypeScope,
-  sourceHash,
-  versionDigest,
-  type Version,
-} from '../../src/db/versions.ts';
+import { clearResourceCaches, clearScopeVersions, findOrCreateResourceCache, findOrCreateResourceConfig, findOrCreateScope, latestVersion, listVersions, saveVersions, scopeSharers, setResourceScope, setResourceTypeScope, sourceHash } from '../../src/db/versions.ts';
+import { versionDigest } from '../../src/model/version.ts';
+import type { Version } from '../../src/model/version.ts';
 import { buildInputs, createManualBuild } from '../../src/db/builds.ts';
 import type { PipelineConfig } from '../../src/config/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { PlanExecutor, runBuild, type LeafSteps, type StepContext } from '../../src/engine/exec.ts';
 import { RunState } from '../../src/engine/run-state.ts';
 import { BuildAborted } from '../../src/engine/outcome.ts';
-import type { BuildEvent } from '../../src/engine/events.ts';
-import type { Plan, TaskPlan } from '../../src/planner/plan.ts';
+import type { BuildEvent } from '../../src/model/build-events.ts';
+import type { Plan, TaskPlan } from '../../src/model/plan.ts';
 
 // Leaf tasks behave by name: ok-*, fail-*, error-*, hang-* (until cancelled), abort-* (aborts the
 // build), flaky-N-* (fails until attempt N). What ran is recorded in order.

@@ -18,8 +18,8 @@ import { runBuild } from '../../src/engine/exec.ts';
 import { BuildSteps, type StepDeps } from '../../src/engine/steps/index.ts';
 import { RunState } from '../../src/engine/run-state.ts';
 import { createInterpolator, Redactor, VarSources } from '../../src/engine/vars.ts';
-import type { BuildEvent } from '../../src/engine/events.ts';
-import type { Plan } from '../../src/planner/plan.ts';
+import type { BuildEvent } from '../../src/model/build-events.ts';
+import type { Plan } from '../../src/model/plan.ts';
 import type { Container, ContainerSpec, Runtime } from '../../src/runtime/runtime.ts';
 
 class RecordingRuntime implements Runtime {

@@ -14,8 +14,8 @@ import { BuildSteps, type StepDeps } from '../../src/engine/steps/index.ts';
 import { RunState } from '../../src/engine/run-state.ts';
 import { createInterpolator, Redactor, VarSources } from '../../src/engine/vars.ts';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
-import type { BuildEvent } from '../../src/engine/events.ts';
-import type { Plan } from '../../src/planner/plan.ts';
+import type { BuildEvent } from '../../src/model/build-events.ts';
+import type { Plan } from '../../src/model/plan.ts';
 
 let tdb: TestDatabase;
 let root: string;

@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/log.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
@@ -17,7 +18,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const quiet = { info: () => {}, warn: () => {} };
+const quiet = silentLogger;
 const exists = (p: string) => access(p).then(() => true, () => false);
 
 test('artifacts of finished builds go after the grace period, with their files; running builds keep theirs', async () => {
@@ -63,7 +64,7 @@ test("a job's build_log_retention reaps the events of older builds; the builds s
   const { savePipeline } = await import('../../src/db/pipelines.ts');
   const { createManualBuild, saveBuildEvent, finishBuild, buildEvents } = await import('../../src/db/builds.ts');
   const { findJob } = await import('../../src/db/jobs.ts');
-  const { buildEvent } = await import('../../src/engine/events.ts');
+  const { buildEvent } = await import('../../src/model/build-events.ts');
   const config = {
     jobs: [
       { name: 'kept-three', build_log_retention: { builds: 3, minimum_succeeded_builds: 1 }, plan: [{ task: 't', config: { platform: 'linux', run: { path: 'true' } } }] },

@@ -1,12 +1,13 @@
 // The resource cache and config collectors against a real pipeline: what nothing keeps alive goes
 // after the grace period; the cache chain of a custom type, a resource's history and the images
 // of a job's latest succeeded build stay, and the pipeline goes on working.
+import { silentLogger } from '../../src/log.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Collector } from '../../src/gc/collector.ts';
 import { startTestNode, type TestNode } from '../support/node.ts';
 
-const quiet = { info: () => {}, warn: () => {} };
+const quiet = silentLogger;
 let node: TestNode;
 
 before(async () => {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { imageForType, fetchImagePlan, applyDefaults, type PlannerResourceType } from '../../src/planner/image-plan.ts';
-import { publicPlan } from '../../src/planner/public-plan.ts';
-import type { Plan } from '../../src/planner/plan.ts';
+import { publicPlan } from '../../src/model/public-plan.ts';
+import type { Plan } from '../../src/model/plan.ts';
 
 const types: PlannerResourceType[] = [
   { name: 'oci-artifact', type: 'registry-image', source: { repository: 'r/registry-image-resource' }, check_every: '5m' },

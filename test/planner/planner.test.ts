@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { pipelineConfigSchema, jobStep, type PipelineConfig } from '../../src/config/index.ts';
 import { createPlan, PlannerError } from '../../src/planner/planner.ts';
-import type { Plan } from '../../src/planner/plan.ts';
+import type { Plan } from '../../src/model/plan.ts';
 
 function pipeline(yaml: string): PipelineConfig {
   return pipelineConfigSchema.parse(parse(yaml));

@@ -19,7 +19,7 @@ import {
   startBuild,
 } from '../../src/db/builds.ts';
 import { getJob, listJobs, pauseJob, unpauseJob } from '../../src/db/jobs.ts';
-import type { BuildEvent } from '../../src/engine/events.ts';
+import type { BuildEvent } from '../../src/model/build-events.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { cfg, check, digestOf, must, settle, setupPipeline } from './sched-support.ts';
 

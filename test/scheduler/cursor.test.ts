@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
 import { caseStoreData, caseVersion } from '../../src/scheduler/algorithm/cases.ts';
 import { compareBuildsNewestFirst, isNewerBuild, isOlderBuild } from '../../src/scheduler/algorithm/cursor.ts';
-import { versionDigest } from '../../src/resources/version.ts';
+import { versionDigest } from '../../src/model/version.ts';
 import { unusedBuilds } from '../../src/scheduler/algorithm/group.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
 import { loadCaseDb } from '../../src/scheduler/algorithm/pg-fixtures.ts';

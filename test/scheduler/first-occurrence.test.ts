@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
 import { caseStoreData, caseVersion } from '../../src/scheduler/algorithm/cases.ts';
-import { versionDigest } from '../../src/resources/version.ts';
+import { versionDigest } from '../../src/model/version.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
 import { loadCaseDb } from '../../src/scheduler/algorithm/pg-fixtures.ts';
 import type { VersionsStore } from '../../src/scheduler/algorithm/types.ts';

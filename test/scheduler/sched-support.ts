@@ -1,18 +1,14 @@
 // Fixtures for the scheduler and checker tests: a pipeline saved through savePipeline, scopes
 // for its resources, simulated checks (saveVersions), a recording build tracker and check
 // requester, and a driver that runs the scheduler tick by tick.
+import type { Logger } from '../../src/log.ts';
 import type { PipelineConfig } from '../../src/config/index.ts';
 import { finishBuild, getBuild, type BuildStatus } from '../../src/db/builds.ts';
 import type { Database } from '../../src/db/database.ts';
 import { savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
-import {
-  findOrCreateResourceConfig,
-  findOrCreateScope,
-  saveVersions,
-  setResourceScope,
-  versionDigest,
-  type Version,
-} from '../../src/db/versions.ts';
+import { findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope } from '../../src/db/versions.ts';
+import { versionDigest } from '../../src/model/version.ts';
+import type { Version } from '../../src/model/version.ts';
 import type { BuildTracker, CheckRequest, CheckRequester } from '../../src/scheduler/interfaces.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 
@@ -73,7 +69,8 @@ const log =
     if (process.env.JETWAY_TEST_DEBUG || level === 'error') console.error(level, msg, JSON.stringify(obj));
   };
 /** Errors always shown (a failing scheduler must not be silent in tests); the rest with JETWAY_TEST_DEBUG=1. */
-export const testLogger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+export const testLogger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => testLogger };
+
 
 /**
  * Saves and unpauses a pipeline, gives each resource a scope (as a check would), with

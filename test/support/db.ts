@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { PoolDatabase, type Database } from '../../src/db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.ts';
-import { defaultLogger } from '../../src/db/logger.ts';
+import { defaultLogger } from '../../src/log.ts';
 import { loadMigrations, migrate } from '../../src/db/migrate.ts';
 
 export interface TestDatabase {

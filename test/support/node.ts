@@ -1,5 +1,6 @@
 // An in-process Jetway for integration tests: the real database, engine, local runtime,
 // checker and scheduler, driven tick by tick instead of by timers so tests are deterministic.
+import { silentLogger } from '../../src/log.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
 import { buildEvents, createManualBuild, getBuild, type BuildRecord } from '../../src/db/builds.ts';
 import { findJob } from '../../src/db/jobs.ts';
 import { Engine, type EngineMetrics } from '../../src/engine/tracker.ts';
-import type { BuildEvent } from '../../src/engine/events.ts';
+import type { BuildEvent } from '../../src/model/build-events.ts';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { CredentialManager } from '../../src/creds/credential-manager.ts';
@@ -16,7 +17,7 @@ import { Checker } from '../../src/checker/index.ts';
 import { Scheduler } from '../../src/scheduler/index.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
-const quiet = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
+const quiet = silentLogger;
 
 export interface TestNode {
   tdb: TestDatabase;

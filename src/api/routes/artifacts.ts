@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as tar from 'tar';
 import { createOneOffBuild, getBuild } from '../../db/builds.ts';
-import type { Plan } from '../../planner/plan.ts';
+import type { Plan } from '../../model/plan.ts';
 import type { Row } from '../../db/database.ts';
 import { ApiError, badRequest, notFound, unavailable } from '../errors.ts';
 import { assertTeam, currentUser, idParam, type ApiServerOptions } from '../context.ts';

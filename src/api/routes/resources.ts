@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { getBuild, type BuildRecord } from '../../db/builds.ts';
 import { findResourceType, pinVersion, setPinComment, setVersionEnabled, unpinResource, type ResourceTypeRecord } from '../../db/resources.ts';
-import { clearResourceCaches, clearScopeVersions, scopeSharers, type ScopeOwner, type Version } from '../../db/versions.ts';
+import { clearResourceCaches, clearScopeVersions, scopeSharers, type ScopeOwner } from '../../db/versions.ts';
+import type { Version } from '../../model/version.ts';
 import { ApiError, badRequest, conflict, notFound, unauthorized, unavailable } from '../errors.ts';
 import {
   currentUser,

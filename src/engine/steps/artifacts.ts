@@ -6,8 +6,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import type { ArtifactInputPlan, ArtifactOutputPlan, PlanId } from '../../planner/plan.ts';
-import { buildEvent, unixNow } from '../events.ts';
+import type { ArtifactInputPlan, ArtifactOutputPlan, PlanId } from '../../model/plan.ts';
+import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
 import type { StepDeps } from './deps.ts';
 

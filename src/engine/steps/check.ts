@@ -9,17 +9,11 @@ import {
   scopeLatestVersion,
   type ScopeCheckState,
 } from '../../db/check-scopes.ts';
-import {
-  findOrCreateResourceConfig,
-  findOrCreateScope,
-  saveVersions,
-  setResourceScope,
-  setResourceTypeScope,
-  type Version,
-} from '../../db/versions.ts';
+import { findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope, setResourceTypeScope } from '../../db/versions.ts';
+import type { Version } from '../../model/version.ts';
 import { parseDuration } from '../../config/duration.ts';
-import type { CheckPlan, PlanId } from '../../planner/plan.ts';
-import { buildEvent, unixNow } from '../events.ts';
+import type { CheckPlan, PlanId } from '../../model/plan.ts';
+import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
 import { buildEnv, emitError, newHandle, stepMetadata, type StepDeps } from './deps.ts';
 import { checksNatively, nativeCheck } from './native.ts';

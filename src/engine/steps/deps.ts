@@ -2,9 +2,10 @@
 // where its records go. Built once per build by the engine.
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.ts';
-import type { Version } from '../../db/versions.ts';
+import type { Version } from '../../model/version.ts';
 import type { ContainerMetadata, Runtime, StepType } from '../../runtime/runtime.ts';
-import { buildEvent, unixNow, type MetadataField } from '../events.ts';
+import { buildEvent, unixNow } from '../../model/build-events.ts';
+import type { MetadataField } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
 import type { Interpolator, Redactor } from '../vars.ts';
 

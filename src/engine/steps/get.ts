@@ -1,9 +1,11 @@
 // The get step: fetch one version of a resource into an artifact by running the type's `in`.
 // The version comes from the build's inputs (the scheduler) or from the step it follows
 // (`version_from`: a check of an image, or a put's implicit get).
-import { findOrCreateResourceCache, findOrCreateResourceConfig, type Version } from '../../db/versions.ts';
-import type { GetPlan, PlanId } from '../../planner/plan.ts';
-import { buildEvent, unixNow, type MetadataField } from '../events.ts';
+import { findOrCreateResourceCache, findOrCreateResourceConfig } from '../../db/versions.ts';
+import type { Version } from '../../model/version.ts';
+import type { GetPlan, PlanId } from '../../model/plan.ts';
+import { buildEvent, unixNow } from '../../model/build-events.ts';
+import type { MetadataField } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
 import { buildEnv, emitError, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
 import { pullCredentialsOf, resolveTypeImage, type GetResult, type RunPlan } from './image.ts';

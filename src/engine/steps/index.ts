@@ -1,6 +1,6 @@
 // The leaf steps of a build, bound to its dependencies. Image sub-plans run through the same
 // executor, so a custom type's check and get behave exactly like the build's own steps.
-import type { ArtifactInputPlan, ArtifactOutputPlan, CheckPlan, GetPlan, LoadVarPlan, Plan, PlanId, PutPlan, SetPipelinePlan, TaskPlan } from '../../planner/plan.ts';
+import type { ArtifactInputPlan, ArtifactOutputPlan, CheckPlan, GetPlan, LoadVarPlan, Plan, PlanId, PutPlan, SetPipelinePlan, TaskPlan } from '../../model/plan.ts';
 import { runArtifactInput, runArtifactOutput } from './artifacts.ts';
 import { PlanExecutor, type LeafSteps, type StepContext } from '../exec.ts';
 import type { RunState } from '../run-state.ts';

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { LoadVarPlan, PlanId } from '../../planner/plan.ts';
-import { buildEvent, unixNow } from '../events.ts';
+import type { LoadVarPlan, PlanId } from '../../model/plan.ts';
+import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
 import type { StepDeps } from './deps.ts';
 

@@ -11,12 +11,14 @@
 // Every short cut still writes the resource cache and the build's image record, and emits the
 // step's events marked as resolved without a pod.
 import { builtinResourceTypes } from '../../resources/index.ts';
-import { makeContext, type Version } from '../../resources/protocol.ts';
+import { makeContext } from '../../resources/protocol.ts';
+import type { Version } from '../../model/version.ts';
 import { podImageReference } from '../../images/reference.ts';
-import { versionDigest } from '../../resources/version.ts';
+import { versionDigest } from '../../model/version.ts';
 import { findOrCreateResourceCache, findOrCreateResourceConfig, type ResourceConfigParent } from '../../db/versions.ts';
-import type { GetPlan, PlanId, TypeImage } from '../../planner/plan.ts';
-import { buildEvent, unixNow, type MetadataField } from '../events.ts';
+import type { GetPlan, PlanId, TypeImage } from '../../model/plan.ts';
+import { buildEvent, unixNow } from '../../model/build-events.ts';
+import type { MetadataField } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
 import { logWriter, type StepDeps } from './deps.ts';
 import { resourceParams } from './params.ts';

@@ -1,10 +1,12 @@
 // The put step: run the type's `out` with the build's artifacts, record the version it created
 // (the implicit get that follows fetches it through `version_from`).
-import type { PlanId, PutPlan } from '../../planner/plan.ts';
-import { findOrCreateResourceConfig, findOrCreateScope, setResourceScope, type Version } from '../../db/versions.ts';
-import { buildEvent, unixNow, type MetadataField } from '../events.ts';
+import type { PlanId, PutPlan } from '../../model/plan.ts';
+import { findOrCreateResourceConfig, findOrCreateScope, setResourceScope } from '../../db/versions.ts';
+import type { Version } from '../../model/version.ts';
+import { buildEvent, unixNow } from '../../model/build-events.ts';
+import type { MetadataField } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
-import type { Artifact } from '../run-state.ts';
+import type { Artifact } from '../../model/artifact.ts';
 import { buildEnv, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
 import { resolveTypeImage, type RunPlan } from './image.ts';
 import { runResourceScript } from './resource-script.ts';

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadPipeline, formatDiagnostic } from '../../config/index.ts';
 import { getPipelineConfig, savePipeline, unpausePipeline } from '../../db/pipelines.ts';
-import type { PlanId, SetPipelinePlan } from '../../planner/plan.ts';
-import { buildEvent, unixNow } from '../events.ts';
+import type { PlanId, SetPipelinePlan } from '../../model/plan.ts';
+import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
-import { canonicalJson } from '../../db/versions.ts';
+import { canonicalJson } from '../../model/version.ts';
 import { logWriter, type StepDeps } from './deps.ts';
 
 async function artifactFile(path: string, ctx: StepContext): Promise<string> {

@@ -5,16 +5,16 @@ import { join } from 'node:path';
 import { loadTaskConfig, formatDiagnostic } from '../../config/index.ts';
 import type { TaskConfig } from '../../config/schema.ts';
 import { parseDuration } from '../../config/duration.ts';
-import type { PlanId, TaskPlan } from '../../planner/plan.ts';
-import { buildEvent, unixNow, type TaskEventConfig } from '../events.ts';
+import type { PlanId, TaskPlan } from '../../model/plan.ts';
+import { buildEvent, unixNow, type TaskEventConfig } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
 import { StepTimedOut } from '../outcome.ts';
-import type { Artifact } from '../run-state.ts';
+import type { Artifact } from '../../model/artifact.ts';
 import { emitError, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
 import { imageReferenceOf, resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
 import type { ContainerImage } from '../../runtime/runtime.ts';
 import { taskCacheKey } from '../../runtime/task-caches.ts';
-import type { TypeImage } from '../../planner/plan.ts';
+import type { TypeImage } from '../../model/plan.ts';
 import { fetchImagePlan, type PlannerResourceType } from '../../planner/image-plan.ts';
 
 /** Task params become env: strings as they are, null as "", anything else as JSON (Concourse's rule). */

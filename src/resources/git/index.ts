@@ -13,17 +13,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Fields, isObject, toVersion } from '../fields.ts';
-import {
-  ResourceError,
-  type CheckRequest,
-  type InRequest,
-  type Metadata,
-  type OutRequest,
-  type ResourceContext,
-  type ResourceResult,
-  type ResourceTypeImpl,
-  type Version,
-} from '../protocol.ts';
+import { ResourceError, type CheckRequest, type InRequest, type Metadata, type OutRequest, type ResourceContext, type ResourceResult, type ResourceTypeImpl } from '../protocol.ts';
+import type { Version } from '../../model/version.ts';
 import { withGit, type GitCredentials, type GitSession } from './git.ts';
 
 interface GitSource {

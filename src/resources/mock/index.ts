@@ -11,18 +11,8 @@ import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { Fields, parseGoDuration, sleep, toVersion } from '../fields.ts';
 import { resourceShellScript, type ResourceScript } from '../command.ts';
-import {
-  ResourceError,
-  type CheckRequest,
-  type InRequest,
-  type JsonValue,
-  type Metadata,
-  type OutRequest,
-  type ResourceContext,
-  type ResourceResult,
-  type ResourceTypeImpl,
-  type Version,
-} from '../protocol.ts';
+import { ResourceError, type CheckRequest, type InRequest, type JsonValue, type Metadata, type OutRequest, type ResourceContext, type ResourceResult, type ResourceTypeImpl } from '../protocol.ts';
+import type { Version } from '../../model/version.ts';
 
 export const DEFAULT_INITIAL_VERSION = 'mock';
 

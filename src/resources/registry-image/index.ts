@@ -44,17 +44,8 @@ import {
   type RepositoryRef,
 } from '../../images/registry-client.ts';
 import { Fields, isObject, toVersion } from '../fields.ts';
-import {
-  ResourceError,
-  type CheckRequest,
-  type InRequest,
-  type JsonObject,
-  type OutRequest,
-  type ResourceContext,
-  type ResourceResult,
-  type ResourceTypeImpl,
-  type Version,
-} from '../protocol.ts';
+import { ResourceError, type CheckRequest, type InRequest, type JsonObject, type OutRequest, type ResourceContext, type ResourceResult, type ResourceTypeImpl } from '../protocol.ts';
+import type { Version } from '../../model/version.ts';
 
 /** A registry-image source, read and checked. */
 export interface RegistryImageSource {

@@ -9,17 +9,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Fields, parseGoDuration } from '../fields.ts';
-import {
-  ResourceError,
-  nowOf,
-  type CheckRequest,
-  type InRequest,
-  type OutRequest,
-  type ResourceContext,
-  type ResourceResult,
-  type ResourceTypeImpl,
-  type Version,
-} from '../protocol.ts';
+import { ResourceError, nowOf, type CheckRequest, type InRequest, type OutRequest, type ResourceContext, type ResourceResult, type ResourceTypeImpl } from '../protocol.ts';
+import type { Version } from '../../model/version.ts';
 
 const DAY_MS = 86_400_000;
 

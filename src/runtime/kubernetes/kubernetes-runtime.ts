@@ -9,11 +9,12 @@
 // evicted or deleted meanwhile errors the step with the reason.
 // artifact: streamed out of the sidecar into a volume directory of the web node.
 // destroy: caches saved, the pod deleted (a failed step's pod after the retention period).
+import { silentLogger, type Logger } from '../../log.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KubeConfig, V1ContainerStatus, V1Pod, V1Secret } from '@kubernetes/client-node';
-import type { Artifact } from '../../engine/run-state.ts';
+import type { Artifact } from '../../model/artifact.ts';
 import { ContainerGoneError, type Container, type ContainerSpec, type InterceptableContainer, type InterceptIO, type ProcessIO, type ProcessSpec, type Runtime, type StepType } from '../runtime.ts';
 import { buildVolumesDir, CACHE_TARBALL_SUFFIX, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
 import { clearTaskCaches } from '../task-caches.ts';
@@ -31,18 +32,12 @@ export const RESOURCE_IMAGE_ENV = 'JETWAY_RESOURCE_IMAGE';
 const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff']);
 const FATAL_WAITING = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
-export interface RuntimeLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
-const silent: RuntimeLogger = { info: () => {}, warn: () => {} };
 
 export interface KubernetesRuntimeOptions {
   config: KubernetesRuntimeConfig;
   /** the web node's directory for artifact volumes and task caches */
   root: string;
-  logger?: RuntimeLogger;
+  logger?: Logger;
   /** how long a cancelled process gets between SIGTERM and the pod's deletion (default 10 s) */
   killGraceMs?: number;
   retry?: RetryPolicy;
@@ -61,7 +56,7 @@ export class KubernetesRuntime implements Runtime {
   readonly client: KubeClient;
   readonly watcher: PodWatcher;
   readonly namespace: string;
-  private readonly logger: RuntimeLogger;
+  private readonly logger: Logger;
   /** pods this runtime is using (created, running, being destroyed) */
   private readonly live = new Set<string>();
   /** failed steps' pods kept for debugging: name -> deletion timer */
@@ -75,7 +70,7 @@ export class KubernetesRuntime implements Runtime {
     const kc = opts.kubeConfig ?? loadKubeConfig(opts.config.credentials);
     this.namespace = resolveNamespace(kc, opts.config.namespace, opts.config.credentials);
     this.client = new KubeClient(kc, this.namespace, opts.retry ?? DEFAULT_RETRY, opts.requests);
-    this.logger = opts.logger ?? silent;
+    this.logger = opts.logger ?? silentLogger;
     this.watcher = new PodWatcher(this.client, this.logger);
   }
 

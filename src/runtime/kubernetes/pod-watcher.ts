@@ -2,6 +2,7 @@
 // name, and subscribers told of every change of "their" pod. A dropped watch (connection closed,
 // 410 Expired, server error) is followed by a new list and a new watch from its resourceVersion,
 // so no change is missed and nothing polls.
+import { type Logger } from '../../log.ts';
 import { Watch, type V1Pod, type V1PodList } from '@kubernetes/client-node';
 import { MANAGED_SELECTOR } from './naming.ts';
 import { sleep, type KubeClient } from './client.ts';
@@ -10,10 +11,6 @@ import { sleep, type KubeClient } from './client.ts';
 export type PodUpdate = { kind: 'pod'; pod: V1Pod } | { kind: 'deleted'; lastSeen?: V1Pod };
 
 export type PodListener = (update: PodUpdate) => void;
-
-export interface PodWatcherLogger {
-  warn(obj: object, msg?: string): void;
-}
 
 export class PodWatcher {
   private readonly pods = new Map<string, V1Pod>();
@@ -29,7 +26,7 @@ export class PodWatcher {
 
   constructor(
     private readonly client: KubeClient,
-    private readonly logger: PodWatcherLogger,
+    private readonly logger: Logger,
   ) {}
 
   /** Starts listing and watching (once); resolves after the first list. */

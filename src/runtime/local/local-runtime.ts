@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { cp, mkdir, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Artifact } from '../../engine/run-state.ts';
+import type { Artifact } from '../../model/artifact.ts';
 import { resourceCommand } from '../../resources/command.ts';
 import type { Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
 import { clearTaskCaches, taskCacheEntry } from '../task-caches.ts';

@@ -1,13 +1,7 @@
 import { GroupResolver } from './group.ts';
 import { IndividualResolver, PinnedResolver, type Resolver } from './resolvers.ts';
-import type {
-  AlgorithmInput,
-  AlgorithmVersion,
-  ComputeResult,
-  InputResult,
-  Version,
-  VersionsStore,
-} from './types.ts';
+import type { AlgorithmInput, AlgorithmVersion, ComputeResult, InputResult, VersionsStore } from './types.ts';
+import type { Version } from '../../model/version.ts';
 
 /**
  * Groups the inputs that have passed constraints into connected components of "shares a passed

@@ -1,15 +1,9 @@
 // An in-memory VersionsStore: the same semantics as the Postgres store, over plain arrays. Used
 // for fast table tests of the algorithm.
 import { compareBuildsNewestFirst, compareBuildsOldestFirst, isNewerBuild, isOlderBuild } from './cursor.ts';
-import { versionDigest } from '../../resources/version.ts';
-import type {
-  AlgorithmVersion,
-  BuildCursor,
-  OutputConstraints,
-  ResolvedVersion,
-  Version,
-  VersionsStore,
-} from './types.ts';
+import { versionDigest } from '../../model/version.ts';
+import type { AlgorithmVersion, BuildCursor, OutputConstraints, ResolvedVersion, VersionsStore } from './types.ts';
+import type { Version } from '../../model/version.ts';
 
 export interface MemoryStoreData {
   /** Resources; `hasScope: false` means never checked: no versions at all. */

@@ -4,7 +4,7 @@
 // inputs/outputs, successful_build_outputs and build pipes.
 import type { Queryable } from '../../db/database.ts';
 import { caseResourceId, caseVersion, type CaseDb } from './cases.ts';
-import { versionDigest } from '../../resources/version.ts';
+import { versionDigest } from '../../model/version.ts';
 
 /** Inserts rows given as JSON objects in one statement (jsonb_to_recordset). */
 async function insertRows(

@@ -1,12 +1,5 @@
-import {
-  LATEST_VERSION_NOT_FOUND,
-  VERSION_NOT_FOUND,
-  pinnedVersionNotFound,
-  type AlgorithmInput,
-  type ResolvedVersion,
-  type Version,
-  type VersionsStore,
-} from './types.ts';
+import { LATEST_VERSION_NOT_FOUND, VERSION_NOT_FOUND, pinnedVersionNotFound, type AlgorithmInput, type ResolvedVersion, type VersionsStore } from './types.ts';
+import type { Version } from '../../model/version.ts';
 
 /** A version chosen for an input, with the passed builds that vouched for it. */
 export interface Candidate {

@@ -1,7 +1,8 @@
 // Types shared by the input-resolution algorithm (design reference §4.3) and its stores.
 
 /** A resource version as stored: a flat string map, e.g. `{"ver": "1.2.3"}`. */
-export type Version = Record<string, string>;
+import type { Version } from '../../model/version.ts';
+
 
 /** A version of a resource together with its digest (sha256 of the canonical JSON). */
 export interface ResolvedVersion {

@@ -9,7 +9,8 @@ import { list } from 'tar';
 import { MEDIA_TYPES, sha256Digest } from '../../../src/images/oci.ts';
 import { RegistryClient, repositoryRef } from '../../../src/images/registry-client.ts';
 import { createRegistryImageResource, semverTags } from '../../../src/resources/registry-image/index.ts';
-import { makeContext, type JsonObject, type Version } from '../../../src/resources/protocol.ts';
+import { makeContext, type JsonObject } from '../../../src/resources/protocol.ts';
+import type { Version } from '../../../src/model/version.ts';
 import { buildTestImage, dockerSaveTarball, ociLayoutTarball, pushTestImage, pushTestIndex, startRegistry, type TestImageSpec, type TestRegistry } from '../../support/registry.ts';
 
 const dirs: string[] = [];

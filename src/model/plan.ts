@@ -2,8 +2,9 @@
 // The shape follows Concourse's so that plans stored in the database and served by the API read
 // the same way Concourse users know them.
 
+import type { Version } from './version.ts';
+
 export type PlanId = string;
-export type Version = Record<string, string>;
 export type JsonObject = Record<string, unknown>;
 /** A source or params object, or a whole `((var))` that is interpolated when the step runs. */
 export type Params = JsonObject | `((${string}))`;

@@ -2,6 +2,15 @@
 // JSON, as Go's json.Marshal writes a map (keys sorted). Storage and input resolution both use it.
 import { createHash } from 'node:crypto';
 
+/** A version: a flat map of strings, e.g. `{"ref": "abc123"}` (the one definition in Jetway). */
+export type Version = Record<string, string>;
+
+/** A name/value pair shown next to a version (a resource script's `metadata`). */
+export interface MetadataField {
+  name: string;
+  value: string;
+}
+
 /** JSON with object keys sorted (recursively), no whitespace: the form that gets hashed. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
@@ -20,6 +29,6 @@ export function sha256Hex(text: string): string {
 }
 
 /** A version's identity: sha256 hex of its canonical JSON (`version_sha256`, `version_digest`). */
-export function versionDigest(version: Record<string, string>): string {
+export function versionDigest(version: Version): string {
   return sha256Hex(canonicalJson(version));
 }

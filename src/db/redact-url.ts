@@ -1,14 +1,4 @@
-import { pino, type Logger } from 'pino';
-
-export type { Logger };
-
-/** The logger the storage layer uses when the caller gives none: JSON lines on stderr. */
-export function defaultLogger(): Logger {
-  return pino(
-    { name: 'jetway', level: process.env.JETWAY_LOG_LEVEL ?? 'info' },
-    pino.destination({ fd: 2, sync: true }),
-  );
-}
+// Connection URLs in logs and messages: never with their password.
 
 /** Hides the password (and any `password=` query parameter) of a Postgres URL. */
 export function redactUrl(url: string): string {

@@ -1,6 +1,7 @@
 // Build events (concourse-core §7.1). The envelope and data shapes follow Concourse's so that
 // fly-like clients and the UI read them the same way.
-import type { Plan, Version } from '../planner/plan.ts';
+import type { Plan } from './plan.ts';
+import type { MetadataField, Version } from './version.ts';
 
 export type BuildStatus = 'pending' | 'started' | 'succeeded' | 'failed' | 'errored' | 'aborted';
 
@@ -8,8 +9,6 @@ export interface Origin {
   id: string;
   source?: 'stdout' | 'stderr';
 }
-
-export type MetadataField = { name: string; value: string };
 
 export interface TaskEventConfig {
   platform?: string;
@@ -82,11 +81,6 @@ export type BuildEvent = {
 
 export function buildEvent<K extends BuildEventType>(event: K, data: BuildEventData[K]): BuildEvent {
   return { event, version: EVENT_VERSIONS[event], data } as BuildEvent;
-}
-
-/** Where a running build's events go (the database, a test's array, ...), in order. */
-export interface EventSink {
-  emit(event: BuildEvent): Promise<void>;
 }
 
 export function unixNow(): number {
