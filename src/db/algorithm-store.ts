@@ -1,8 +1,8 @@
-// The Postgres VersionsStore of the input-resolution algorithm (concourse-core.md §4.3). Each
+// The Postgres VersionsStore (the scheduler's port, checked where the scheduler takes it) of the input-resolution algorithm (concourse-core.md §4.3). Each
 // method reads only what the call needs: single indexed lookups for versions, and build lists
 // paged lazily (keyset pagination, PAGE_SIZE rows at a time, as Go pages 100 rows), so the
 // algorithm never loads a whole version or build history.
-import type { AlgorithmVersion, BuildCursor, OutputConstraints, ResolvedVersion, VersionsStore } from '../scheduler/algorithm/types.ts';
+import type { AlgorithmVersion, BuildCursor, OutputConstraints, ResolvedVersion } from '../model/inputs.ts';
 import type { Version } from '../model/version.ts';
 import type { Queryable } from './database.ts';
 
@@ -44,7 +44,7 @@ export interface PostgresVersionsStoreOptions {
   pageSize?: number;
 }
 
-export class PostgresVersionsStore implements VersionsStore {
+export class PostgresVersionsStore {
   private readonly pageSize: number;
 
   constructor(

@@ -2,8 +2,8 @@
 // scheduler reads and writes per job (§4.1): due jobs, algorithm inputs, the next input mapping,
 // has_new_inputs, last_scheduled.
 import type { Job } from '../config/index.ts';
-import type { AlgorithmInput, ComputeResult } from '../scheduler/algorithm/types.ts';
-import { isResolveError } from '../scheduler/algorithm/types.ts';
+import type { AlgorithmInput, ComputeResult } from '../model/inputs.ts';
+import { isResolveError } from '../model/inputs.ts';
 import { BUILD_SELECT, toBuildRecord, type BuildRecord } from './builds.ts';
 import type { Queryable } from './database.ts';
 import { NotFoundError } from './errors.ts';

@@ -1,76 +1,21 @@
-// Types shared by the input-resolution algorithm (design reference §4.3) and its stores.
-
-/** A resource version as stored: a flat string map, e.g. `{"ver": "1.2.3"}`. */
+// The input-resolution algorithm's store port (design reference §4.3) and its messages; the data
+// it reads and answers are the model's (src/model/inputs.ts).
+import type { AlgorithmVersion, BuildCursor, OutputConstraints, ResolvedVersion } from '../../model/inputs.ts';
 import type { Version } from '../../model/version.ts';
 
+export type {
+  AlgorithmInput,
+  AlgorithmVersion,
+  BuildCursor,
+  ComputeResult,
+  InputResult,
+  OutputConstraints,
+  ResolvedInput,
+  ResolvedVersion,
+  UnresolvedInput,
+} from '../../model/inputs.ts';
+export { isResolveError } from '../../model/inputs.ts';
 
-/** A version of a resource together with its digest (sha256 of the canonical JSON). */
-export interface ResolvedVersion {
-  digest: string;
-  version: Version;
-}
-
-/** One (resource, version digest) pair, as listed by a build's successful outputs. */
-export interface AlgorithmVersion {
-  resourceId: number;
-  digest: string;
-}
-
-/**
- * A position in a job's build history: a build id and, for a rerun, the id of the original
- * build. Builds are ordered by `(coalesce(rerunOf, id), id)`.
- */
-export interface BuildCursor {
-  id: number;
-  rerunOf: number | null;
-}
-
-/**
- * Containment constraints on a build's successful outputs: resource id (as a decimal
- * string, like the JSONB keys of `successful_build_outputs.outputs`) -> digests that must all be
- * present in the build's list for that resource.
- */
-export type OutputConstraints = Record<string, string[]>;
-
-/** One get-input of the job being scheduled. */
-export interface AlgorithmInput {
-  name: string;
-  resourceId: number;
-  /** Ids of the jobs in `passed:`. Empty when the input has no passed constraint. */
-  passed: Set<number>;
-  useEvery: boolean;
-  /** The step's `version: {...}` or the resource pin. */
-  pinnedVersion?: Version;
-  trigger: boolean;
-}
-
-export interface ResolvedInput {
-  resourceId: number;
-  version: Version;
-  versionDigest: string;
-  firstOccurrence: boolean;
-  /** Builds of passed jobs that vouched for the version (become next_build_pipes). */
-  passedBuildIds: number[];
-  hasNext: boolean;
-}
-
-export interface UnresolvedInput {
-  resolveError: string;
-}
-
-export type InputResult = ResolvedInput | UnresolvedInput;
-
-export function isResolveError(result: InputResult): result is UnresolvedInput {
-  return 'resolveError' in result;
-}
-
-export interface ComputeResult {
-  /** Every input resolved. */
-  ok: boolean;
-  /** Some `every` input has further versions / unused builds: schedule again. */
-  hasNext: boolean;
-  mapping: Record<string, InputResult>;
-}
 
 /**
  * Read access the algorithm needs, one method per data-access function of §4.3. "Versions of a
