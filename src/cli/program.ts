@@ -2,11 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { CliExit, type CliIO } from './io.ts';
 import { registerCommands } from './commands/index.ts';
 import { setGlobalTarget } from './client/common.ts';
+import { JETWAY_VERSION } from '../package.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('jetway')
     .description('Jetway: a Kubernetes-native CI/CD engine that runs Concourse pipelines')
-    .version('0.1.0')
+    .version(JETWAY_VERSION)
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })

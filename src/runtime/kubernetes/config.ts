@@ -6,7 +6,7 @@
 // the web command can print it as a usage error and nothing is half started.
 import { parseDuration } from '../../config/duration.ts';
 import { digestProblem, repositoryProblem, tagProblem } from '../../images/reference.ts';
-import { JETWAY_VERSION } from '../../web/version.ts';
+import { JETWAY_VERSION } from '../../package.ts';
 
 /** A malformed flag; the message names it. */
 export class KubernetesConfigError extends Error {
