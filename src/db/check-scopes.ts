@@ -3,14 +3,10 @@
 // times that drive the checker.
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './database.ts';
+import type { ScopeCheckState } from '../model/resource-config.ts';
 import type { Version } from '../model/version.ts';
 
-export interface ScopeCheckState {
-  lastCheckStartTime: Date | null;
-  lastCheckEndTime: Date | null;
-  lastCheckSucceeded: boolean;
-  nextCheckTime: Date | null;
-}
+export type { ScopeCheckState } from '../model/resource-config.ts';
 
 export async function scopeCheckState(db: Queryable, scopeId: number): Promise<ScopeCheckState> {
   const r = await db.query<{

@@ -1,5 +1,6 @@
 // Version history: resource configs, their scopes, and saving check results (§2, §5, §6).
 import { canonicalJson, sha256Hex as sha256, versionDigest, type MetadataField, type Version } from '../model/version.ts';
+import type { ResourceConfigParent, ResourceConfigScope } from '../model/resource-config.ts';
 import type { Queryable } from './database.ts';
 import { NotFoundError } from './errors.ts';
 
@@ -23,8 +24,7 @@ export async function findOrCreateBaseResourceType(db: Queryable, name: string):
   return id;
 }
 
-/** What a resource config runs on: a base type, or the resource cache of a custom type's image. */
-export type ResourceConfigParent = { baseType: string } | { resourceCacheId: number };
+export type { ResourceConfigParent, ResourceConfigScope } from '../model/resource-config.ts';
 
 export interface ResourceConfig {
   id: number;
@@ -84,12 +84,6 @@ export async function findOrCreateResourceCache(
     [resourceConfigId, JSON.stringify(version), digest, paramsHash, metadata ? JSON.stringify(metadata) : null],
   );
   return { id: r.rows[0]!.id, resourceConfigId, version, versionDigest: digest, paramsHash };
-}
-
-export interface ResourceConfigScope {
-  id: number;
-  resourceConfigId: number;
-  resourceId: number | null;
 }
 
 /**

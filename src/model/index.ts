@@ -7,3 +7,4 @@ export * from './public-plan.ts';
 export * from './build-events.ts';
 export * from './artifact.ts';
 export * from './inputs.ts';
+export * from './resource-config.ts';

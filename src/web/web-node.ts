@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { createApiServer, LocalAuth } from '../api/index.ts';
 import { Checker } from '../checker/index.ts';
 import { openDatabase, type Database } from '../db/index.ts';
-import { Engine } from '../engine/tracker.ts';
+import { Engine } from '../engine/engine.ts';
+import { PostgresEngineStore } from '../db/engine-store.ts';
 import { Collector } from '../gc/collector.ts';
 import { LocalRuntime } from '../runtime/local/local-runtime.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
@@ -123,7 +124,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   }
 
   const engine: Engine = new Engine({
-    db,
+    store: new PostgresEngineStore(db),
     runtime,
     metrics,
     externalUrl,

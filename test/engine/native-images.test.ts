@@ -14,6 +14,7 @@ import { loadPipeline, jobStep, type PipelineConfig } from '../../src/config/ind
 import { savePipeline } from '../../src/db/pipelines.ts';
 import { createPlan } from '../../src/planner/planner.ts';
 import { imageForType } from '../../src/planner/image-plan.ts';
+import { PostgresEngineStore } from '../../src/db/engine-store.ts';
 import { runBuild } from '../../src/engine/exec.ts';
 import { BuildSteps, type StepDeps } from '../../src/engine/steps/index.ts';
 import { RunState } from '../../src/engine/run-state.ts';
@@ -112,7 +113,7 @@ async function setup(native: boolean) {
   const build = (await tdb.db.query<{ id: number; create_time: Date }>(`INSERT INTO builds (name, team_id, pipeline_id, status) VALUES ('1', 1, $1, 'started') RETURNING id, create_time`, [pipelineId])).rows[0]!;
   const redactor = new Redactor();
   const deps: StepDeps = {
-    db: tdb.db,
+    store: new PostgresEngineStore(tdb.db),
     runtime,
     build: { id: build.id, name: '1', teamId: 1, teamName: 'main', pipelineId, pipelineName: name, createTime: build.create_time },
     interpolator: createInterpolator(new VarSources([]), redactor),

@@ -9,6 +9,7 @@ import { loadPipeline, jobStep, type PipelineConfig } from '../../src/config/ind
 import { savePipeline } from '../../src/db/pipelines.ts';
 import { createPlan } from '../../src/planner/planner.ts';
 import { imageForType } from '../../src/planner/image-plan.ts';
+import { PostgresEngineStore } from '../../src/db/engine-store.ts';
 import { runBuild } from '../../src/engine/exec.ts';
 import { BuildSteps, type StepDeps } from '../../src/engine/steps/index.ts';
 import { RunState } from '../../src/engine/run-state.ts';
@@ -86,7 +87,7 @@ async function newBuild(): Promise<{ id: number; createTime: Date }> {
 function deps(build: { id: number; createTime: Date }, outputs: unknown[] = []): StepDeps {
   const redactor = new Redactor();
   return {
-    db: tdb.db,
+    store: new PostgresEngineStore(tdb.db),
     runtime: new LocalRuntime({ root }),
     build: { id: build.id, name: '1', teamId: 1, teamName: 'main', pipelineId, pipelineName: 'p', jobName: 'build', createTime: build.createTime },
     interpolator: createInterpolator(new VarSources(config.var_sources ?? []), redactor),

@@ -1,5 +1,6 @@
 // An in-process Jetway for integration tests: the real database, engine, local runtime,
 // checker and scheduler, driven tick by tick instead of by timers so tests are deterministic.
+import { PostgresEngineStore } from '../../src/db/engine-store.ts';
 import { silentLogger } from '../../src/log.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { loadPipeline, formatDiagnostic } from '../../src/config/index.ts';
 import { savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
 import { buildEvents, createManualBuild, getBuild, type BuildRecord } from '../../src/db/builds.ts';
 import { findJob } from '../../src/db/jobs.ts';
-import { Engine, type EngineMetrics } from '../../src/engine/tracker.ts';
+import { Engine, type EngineMetrics } from '../../src/engine/engine.ts';
 import type { BuildEvent } from '../../src/model/build-events.ts';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
@@ -57,7 +58,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
   const root = await mkdtemp(join(tmpdir(), 'jw-node-'));
   const runtime = typeof opts.runtime === 'function' ? opts.runtime(root) : (opts.runtime ?? new LocalRuntime({ root, killGraceMs: 500 }));
   const engine = new Engine({
-    db: tdb.db,
+    store: new PostgresEngineStore(tdb.db),
     runtime,
     externalUrl: 'http://jetway.test',
     artifactsDir: join(root, 'artifacts'),

@@ -1,6 +1,6 @@
 // One-off builds (`jetway execute`): uploaded directories come in as artifacts, and named
 // artifacts go out as tarballs the client downloads. Tarballs live in the web node's artifact
-// directory; the `artifacts` table records where.
+// directory; the store records where.
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
@@ -24,13 +24,11 @@ export async function isGzip(path: string): Promise<boolean> {
 
 export async function runArtifactInput(id: PlanId, plan: ArtifactInputPlan, ctx: StepContext, deps: StepDeps): Promise<boolean> {
   await ctx.emit(buildEvent('initialize', { time: unixNow(), origin: { id } }));
-  const r = await deps.db.query<{ location: string | null; build_id: number | null }>('SELECT location, build_id FROM artifacts WHERE id = $1', [plan.artifact_id]);
-  const row = r.rows[0];
-  if (!row?.location) throw new Error(`artifact ${plan.artifact_id} (input '${plan.name}') not found`);
+  const location = await deps.store.claimUploadedArtifact(plan.artifact_id, deps.build.id);
+  if (!location) throw new Error(`artifact ${plan.artifact_id} (input '${plan.name}') not found`);
   const dir = join(deps.artifactsDir, 'extracted', randomUUID());
   await mkdir(dir, { recursive: true });
-  await tar.x({ file: row.location, cwd: dir, gzip: await isGzip(row.location), preservePaths: false });
-  await deps.db.query('UPDATE artifacts SET build_id = coalesce(build_id, $2) WHERE id = $1', [plan.artifact_id, deps.build.id]);
+  await tar.x({ file: location, cwd: dir, gzip: await isGzip(location), preservePaths: false });
   ctx.state.registerArtifact(plan.name, { kind: 'volume', path: dir });
   await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
   return true;
@@ -45,7 +43,7 @@ export async function runArtifactOutput(id: PlanId, plan: ArtifactOutputPlan, ct
   await mkdir(dir, { recursive: true });
   const file = join(dir, `${randomUUID()}.tgz`);
   await tar.c({ gzip: true, file, cwd: artifact.path, portable: true }, ['.']);
-  await deps.db.query('INSERT INTO artifacts (name, build_id, location) VALUES ($1, $2, $3)', [plan.name, deps.build.id, file]);
+  await deps.store.saveArtifactOutput(deps.build.id, plan.name, file);
   await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
   return true;
 }

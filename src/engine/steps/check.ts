@@ -1,15 +1,7 @@
 // The check step (concourse-core §5 "Check step"): find or create the resource config and scope,
 // point the resource (or type) at it, take the scope's lock, decide whether a check is due, run
 // the type's `check`, and save what it found. Its result is the scope's newest version.
-import {
-  lockScopeForCheck,
-  markCheckFinished,
-  markCheckStarted,
-  scopeCheckState,
-  scopeLatestVersion,
-  type ScopeCheckState,
-} from '../../db/check-scopes.ts';
-import { findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope, setResourceTypeScope } from '../../db/versions.ts';
+import type { ScopeCheckState } from '../../model/resource-config.ts';
 import type { Version } from '../../model/version.ts';
 import { parseDuration } from '../../config/duration.ts';
 import type { CheckPlan, PlanId } from '../../model/plan.ts';
@@ -48,30 +40,30 @@ export function checkShouldRun(i: ShouldRunInput): boolean {
   return true;
 }
 
-async function resourceIdByName(deps: StepDeps, table: 'resources' | 'resource_types', name: string): Promise<number | undefined> {
-  if (deps.build.pipelineId === undefined) return undefined;
-  const r = await deps.db.query<{ id: number }>(`SELECT id FROM ${table} WHERE pipeline_id = $1 AND name = $2`, [deps.build.pipelineId, name]);
-  return r.rows[0]?.id;
+async function resourceIdByName(deps: StepDeps, kind: 'resource' | 'resource type', name: string): Promise<number | undefined> {
+  const pipelineId = deps.build.pipelineId;
+  if (pipelineId === undefined) return undefined;
+  return kind === 'resource' ? deps.store.resourceId(pipelineId, name) : deps.store.resourceTypeId(pipelineId, name);
 }
 
 export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
   await ctx.emit(buildEvent('initialize-check', { time: unixNow(), origin: { id }, name: plan.name }));
   const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
   const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
-  const config = await findOrCreateResourceConfig(deps.db, image.parent, source);
+  const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
 
-  const resourceId = plan.resource ? await resourceIdByName(deps, 'resources', plan.resource) : undefined;
-  const scope = await findOrCreateScope(deps.db, config.id, resourceId ?? null);
-  if (resourceId !== undefined) await setResourceScope(deps.db, resourceId, scope);
+  const resourceId = plan.resource ? await resourceIdByName(deps, 'resource', plan.resource) : undefined;
+  const scope = await deps.store.findOrCreateScope(config.id, resourceId ?? null);
+  if (resourceId !== undefined) await deps.store.setResourceScope(resourceId, scope);
   if (plan.resource_type) {
-    const typeId = await resourceIdByName(deps, 'resource_types', plan.resource_type);
-    if (typeId !== undefined) await setResourceTypeScope(deps.db, typeId, scope);
+    const typeId = await resourceIdByName(deps, 'resource type', plan.resource_type);
+    if (typeId !== undefined) await deps.store.setResourceTypeScope(typeId, scope);
   }
 
   const intervalMs = plan.interval === 'never' ? undefined : parseDuration(plan.interval);
   // the lease outlives the check's own timeout (default 1h) by a margin
   const leaseMs = (plan.timeout ? (parseDuration(plan.timeout) ?? 3_600_000) : 3_600_000) + 60_000;
-  const release = await lockScopeForCheck(deps.db, scope.id, ctx.signal, leaseMs);
+  const release = await deps.store.lockScopeForCheck(scope.id, ctx.signal, leaseMs);
   try {
     const run = checkShouldRun({
       resourceCheck: plan.resource !== undefined,
@@ -79,25 +71,25 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
       fromVersion: plan.from_version !== undefined,
       buildCreateTime: deps.build.createTime,
       now: new Date(),
-      scope: await scopeCheckState(deps.db, scope.id),
+      scope: await deps.store.scopeCheckState(scope.id),
     });
     if (run) {
-      const from = plan.from_version ?? (await scopeLatestVersion(deps.db, scope.id));
-      await markCheckStarted(deps.db, scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
+      const from = plan.from_version ?? (await deps.store.scopeLatestVersion(scope.id));
+      await deps.store.markCheckStarted(scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
       if (checksNatively(plan.type, plan.image, deps)) {
         // decision 12: a registry-image check is one registry request from the web node, no pod
         let versions: Version[];
         try {
           versions = await nativeCheck(id, source, from, ctx, deps);
         } catch (err) {
-          await markCheckFinished(deps.db, scope.id, false, intervalMs);
+          await deps.store.markCheckFinished(scope.id, false, intervalMs);
           await emitError(ctx, id, err instanceof Error ? err.message : String(err));
           await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
           return false;
         }
-        await saveVersions(deps.db, scope.id, versions.map((version) => ({ version })));
-        await markCheckFinished(deps.db, scope.id, true, intervalMs);
-        const latest = await scopeLatestVersion(deps.db, scope.id);
+        await deps.store.saveVersions(scope.id, versions);
+        await deps.store.markCheckFinished(scope.id, true, intervalMs);
+        const latest = await deps.store.scopeLatestVersion(scope.id);
         if (latest) ctx.state.storeResult(id, { version: latest });
         await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
         return true;
@@ -118,21 +110,21 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
       try {
         outcome = await runResourceScript<Version[]>(container, 'check', from ? { source, version: from } : { source }, ctx, deps, id);
       } catch (err) {
-        await markCheckFinished(deps.db, scope.id, false, intervalMs);
+        await deps.store.markCheckFinished(scope.id, false, intervalMs);
         throw err;
       } finally {
         await container.destroy();
       }
       if (!outcome.ok) {
-        await markCheckFinished(deps.db, scope.id, false, intervalMs);
+        await deps.store.markCheckFinished(scope.id, false, intervalMs);
         await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
         return false;
       }
       if (!Array.isArray(outcome.response)) throw new Error("resource script 'check' must print a JSON list of versions");
-      await saveVersions(deps.db, scope.id, outcome.response.map((version) => ({ version })));
-      await markCheckFinished(deps.db, scope.id, true, intervalMs);
+      await deps.store.saveVersions(scope.id, outcome.response);
+      await deps.store.markCheckFinished(scope.id, true, intervalMs);
     }
-    const latest = await scopeLatestVersion(deps.db, scope.id);
+    const latest = await deps.store.scopeLatestVersion(scope.id);
     if (latest) ctx.state.storeResult(id, { version: latest });
     await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
     return true;

@@ -1,9 +1,9 @@
-// What every leaf step needs: the build it belongs to, the database, the runtime, variables, and
+// What every leaf step needs: the build it belongs to, its store, the runtime, variables, and
 // where its records go. Built once per build by the engine.
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../db/database.ts';
 import type { Version } from '../../model/version.ts';
 import type { ContainerMetadata, Runtime, StepType } from '../../runtime/runtime.ts';
+import type { StepStore } from '../store.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { MetadataField } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
@@ -32,7 +32,7 @@ export interface BuildRecorder {
 }
 
 export interface StepDeps {
-  db: Database;
+  store: StepStore;
   runtime: Runtime;
   build: BuildInfo;
   interpolator: Interpolator;

@@ -1,7 +1,6 @@
 // The get step: fetch one version of a resource into an artifact by running the type's `in`.
 // The version comes from the build's inputs (the scheduler) or from the step it follows
 // (`version_from`: a check of an image, or a put's implicit get).
-import { findOrCreateResourceCache, findOrCreateResourceConfig } from '../../db/versions.ts';
 import type { Version } from '../../model/version.ts';
 import type { GetPlan, PlanId } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
@@ -36,8 +35,8 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
   const params = resourceParams(rawParams);
   const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
 
-  const config = await findOrCreateResourceConfig(deps.db, image.parent, source);
-  const cache = await findOrCreateResourceCache(deps.db, config.id, version, params);
+  const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
+  const cache = await deps.store.findOrCreateResourceCache(config.id, version, params);
 
   await ctx.emit(buildEvent('start-get', { time: unixNow(), origin: { id } }));
   const container = await deps.runtime.createContainer(

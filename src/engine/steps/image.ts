@@ -4,7 +4,7 @@
 // (custom type -> parent cache -> base type) intact.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ResourceConfigParent } from '../../db/versions.ts';
+import type { ResourceConfigParent } from '../../model/resource-config.ts';
 import { parseRepository, podImageReference } from '../../images/reference.ts';
 import type { PullCredentials } from '../../runtime/runtime.ts';
 import type { Plan, PlanId, TypeImage } from '../../model/plan.ts';

@@ -14,8 +14,7 @@ import { builtinResourceTypes } from '../../resources/index.ts';
 import { makeContext } from '../../resources/protocol.ts';
 import type { Version } from '../../model/version.ts';
 import { podImageReference } from '../../images/reference.ts';
-import { versionDigest } from '../../model/version.ts';
-import { findOrCreateResourceCache, findOrCreateResourceConfig, type ResourceConfigParent } from '../../db/versions.ts';
+import type { ResourceConfigParent } from '../../model/resource-config.ts';
 import type { GetPlan, PlanId, TypeImage } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { MetadataField } from '../../model/version.ts';
@@ -77,8 +76,8 @@ export async function shortCircuitGet(
 ): Promise<GetResult> {
   await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id }, resolved_without_pod: true }));
   const parent = await parentOf(id, plan.type, plan.image, ctx, deps, runPlan);
-  const config = await findOrCreateResourceConfig(deps.db, parent, source);
-  const cache = await findOrCreateResourceCache(deps.db, config.id, version, resourceParams(plan.params as Record<string, unknown> | undefined));
+  const config = await deps.store.findOrCreateResourceConfig(parent, source);
+  const cache = await deps.store.findOrCreateResourceCache(config.id, version, resourceParams(plan.params as Record<string, unknown> | undefined));
   const reference = referenceFor(source, version);
   const credentials = pullCredentialsOf(source);
   const result: GetResult = {
@@ -127,10 +126,5 @@ export async function resolveImageNatively(typeImage: TypeImage, ctx: StepContex
 /** What is known about a version of a pipeline resource (its metadata), so a short cut keeps it. */
 export async function knownMetadata(deps: StepDeps, resource: string | undefined, version: Version): Promise<MetadataField[]> {
   if (!resource || deps.build.pipelineId === undefined) return [];
-  const r = await deps.db.query<{ metadata: MetadataField[] | null }>(
-    `SELECT v.metadata FROM resource_config_versions v JOIN resources r ON r.resource_config_scope_id = v.resource_config_scope_id
-      WHERE r.pipeline_id = $1 AND r.name = $2 AND v.version_sha256 = $3`,
-    [deps.build.pipelineId, resource, versionDigest(version)],
-  );
-  return r.rows[0]?.metadata ?? [];
+  return deps.store.versionMetadata(deps.build.pipelineId, resource, version);
 }

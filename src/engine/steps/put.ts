@@ -1,7 +1,6 @@
 // The put step: run the type's `out` with the build's artifacts, record the version it created
 // (the implicit get that follows fetches it through `version_from`).
 import type { PlanId, PutPlan } from '../../model/plan.ts';
-import { findOrCreateResourceConfig, findOrCreateScope, setResourceScope } from '../../db/versions.ts';
 import type { Version } from '../../model/version.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { MetadataField } from '../../model/version.ts';
@@ -32,8 +31,7 @@ export function putInputs(inputs: PutPlan['inputs'], params: unknown, available:
 
 async function pipelineResourceId(deps: StepDeps, name: string): Promise<number | undefined> {
   if (deps.build.pipelineId === undefined) return undefined;
-  const r = await deps.db.query<{ id: number }>('SELECT id FROM resources WHERE pipeline_id = $1 AND name = $2', [deps.build.pipelineId, name]);
-  return r.rows[0]?.id;
+  return deps.store.resourceId(deps.build.pipelineId, name);
 }
 
 export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
@@ -85,9 +83,9 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
     if (resourceId !== undefined) {
       // The put's config may never have been checked: its version goes into that config's scope,
       // which the resource now points at (concourse-core §2, "A put saves its output version").
-      const config = await findOrCreateResourceConfig(deps.db, image.parent, source);
-      const scope = await findOrCreateScope(deps.db, config.id, resourceId);
-      await setResourceScope(deps.db, resourceId, scope);
+      const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
+      const scope = await deps.store.findOrCreateScope(config.id, resourceId);
+      await deps.store.setResourceScope(resourceId, scope);
       await deps.recorder.saveOutput(resourceId, scope.id, plan.name, version, metadata);
     }
     ctx.state.storeResult(id, { version });

@@ -5,11 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadPipeline, formatDiagnostic } from '../../config/index.ts';
-import { getPipelineConfig, savePipeline, unpausePipeline } from '../../db/pipelines.ts';
 import type { PlanId, SetPipelinePlan } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
-import { canonicalJson } from '../../model/version.ts';
 import { logWriter, type StepDeps } from './deps.ts';
 
 async function artifactFile(path: string, ctx: StepContext): Promise<string> {
@@ -37,31 +35,16 @@ export async function runSetPipeline(id: PlanId, plan: SetPipelinePlan, ctx: Ste
     throw new Error(`invalid pipeline ${plan.file}:\n${loaded.errors.map(formatDiagnostic).join('\n')}`);
   }
   const instanceVars = (plan.instance_vars as Record<string, unknown> | undefined) ?? null;
-  const ref = { team, name, instanceVars };
-
-  const changed = await deps.db.transaction(async (tx) => {
-    const existing = await getPipelineConfig(tx, ref);
-    if (existing && deps.build.jobId !== undefined) {
-      const setter = await tx.query<{ parent_job_id: number | null; parent_build_id: number | null }>(
-        'SELECT parent_job_id, parent_build_id FROM pipelines WHERE id = $1 FOR UPDATE',
-        [existing.pipelineId],
-      );
-      const row = setter.rows[0];
-      if (row?.parent_job_id === deps.build.jobId && row.parent_build_id !== null && row.parent_build_id > deps.build.id) {
-        throw new Error(`pipeline '${name}' was set by a newer build (${row.parent_build_id}) of this job`);
-      }
-    }
-    const differs = !existing || canonicalJson(existing.config) !== canonicalJson(loaded.config);
-    const saved = await savePipeline(tx, { ...ref, config: loaded.config! });
-    await tx.query('UPDATE pipelines SET parent_job_id = $2, parent_build_id = $3 WHERE id = $1', [
-      saved.pipelineId,
-      deps.build.jobId ?? null,
-      deps.build.id,
-    ]);
-    // Pipelines set by a build are not paused (unlike ones set through the API).
-    if (saved.created) await unpausePipeline(tx, ref);
-    return differs;
+  const saved = await deps.store.setPipelineFromBuild({
+    team,
+    name,
+    instanceVars,
+    config: loaded.config,
+    buildId: deps.build.id,
+    jobId: deps.build.jobId ?? null,
   });
+  if ('setByNewerBuild' in saved) throw new Error(`pipeline '${name}' was set by a newer build (${saved.setByNewerBuild}) of this job`);
+  const changed = saved.changed;
   log(changed ? `pipeline '${name}' configured\n` : `pipeline '${name}' unchanged\n`);
   await ctx.emit(buildEvent('set-pipeline-changed', { origin: { id }, changed }));
   await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));

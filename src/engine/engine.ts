@@ -1,10 +1,7 @@
 // The engine as the web node runs it: given a started build's id, load its plan and context
-// from the database, run it on the runtime, write its events as they happen, and finish it.
+// from its store, run it on the runtime, write its events as they happen, and finish it.
 // It is the scheduler's and checker's BuildTracker.
 import { type Logger } from '../log.ts';
-import type { Database } from '../db/database.ts';
-import { countBuildContainer, finishBuild, getBuildPlans, listRunningBuilds, mustGetBuild, saveBuildEvent, saveBuildOutput, type BuildRecord } from '../db/builds.ts';
-import { getPipelineById, getPipelineConfig } from '../db/pipelines.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { BuildTracker } from '../scheduler/interfaces.ts';
 import { buildEvent, unixNow, type BuildEvent, type BuildStatus } from '../model/build-events.ts';
@@ -13,6 +10,7 @@ import { errorMessage, runBuild } from './exec.ts';
 import { BuildAborted } from './outcome.ts';
 import { BuildSteps, type BuildRecorder, type StepDeps } from './steps/index.ts';
 import { createInterpolator, Redactor, VarSources } from './vars.ts';
+import type { BuildToRun, EngineStore } from './store.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 
 /** What a build is, for metrics: a job's, a resource (type) check, or a one-off (`execute`). */
@@ -27,7 +25,7 @@ export interface EngineMetrics {
 }
 
 export interface EngineOptions {
-  db: Database;
+  store: EngineStore;
   runtime: Runtime;
   externalUrl: string;
   /** where artifact tarballs of one-off builds (`execute`) live */
@@ -48,14 +46,14 @@ export interface EngineOptions {
   metrics?: EngineMetrics;
 }
 
-function buildKind(build: BuildRecord): BuildKind {
+function buildKind(build: BuildToRun): BuildKind {
   if (build.jobId !== null) return 'job';
   if (build.resourceId !== null || build.resourceTypeId !== null) return 'check';
   return 'one-off';
 }
 
-/** Writes events in call order, even when callers do not wait for each write. */
-class DatabaseEventSink implements EventSink {
+/** Writes events to the store in call order, even when callers do not wait for each write. */
+class StoreEventSink implements EventSink {
   private tail: Promise<void> = Promise.resolve();
   /**
    * The build's secrets, once its steps can find any: every event but `log` (whose payload the
@@ -65,7 +63,7 @@ class DatabaseEventSink implements EventSink {
   redactor: Redactor | undefined;
 
   constructor(
-    private readonly db: Database,
+    private readonly store: EngineStore,
     private readonly buildId: number,
     private readonly logger: Logger,
   ) {}
@@ -73,7 +71,7 @@ class DatabaseEventSink implements EventSink {
   emit(event: BuildEvent): Promise<void> {
     const safe = this.redactor && event.event !== 'log' ? ({ ...event, data: this.redactor.redactValue(event.data) } as BuildEvent) : event;
     // A failed write is logged (below) and must not stop the writes after it.
-    this.tail = this.tail.catch(() => undefined).then(() => saveBuildEvent(this.db, this.buildId, safe).then(() => undefined));
+    this.tail = this.tail.catch(() => undefined).then(() => this.store.saveBuildEvent(this.buildId, safe));
     return this.tail.catch((err: unknown) => {
       this.logger.error({ buildId: this.buildId, err: errorMessage(err) }, 'saving a build event failed');
     });
@@ -85,14 +83,14 @@ class DatabaseEventSink implements EventSink {
 }
 
 /** The runtime as one build sees it: every container it creates is counted on the build. */
-function countingRuntime(runtime: Runtime, db: Database, buildId: number, metrics?: EngineMetrics): Runtime {
+function countingRuntime(runtime: Runtime, store: EngineStore, buildId: number, metrics?: EngineMetrics): Runtime {
   return {
     name: runtime.name,
     runsImages: runtime.runsImages,
     async createContainer(spec, signal) {
       const container = await runtime.createContainer(spec, signal);
       metrics?.containerCreated(runtime.name, spec.metadata.type, spec.metadata.purpose ?? 'step');
-      await countBuildContainer(db, buildId, spec.metadata.purpose ?? 'step', spec.metadata.type);
+      await store.countBuildContainer(buildId, spec.metadata.purpose ?? 'step', spec.metadata.type);
       return container;
     },
     ...(runtime.releaseBuild ? { releaseBuild: (id: number) => runtime.releaseBuild!(id) } : {}),
@@ -139,13 +137,14 @@ export class Engine implements BuildTracker {
    */
   async recoverOrphans(): Promise<number> {
     let count = 0;
-    for (const build of await listRunningBuilds(this.opts.db)) {
-      if (this.running.has(build.id)) continue;
-      const sink = new DatabaseEventSink(this.opts.db, build.id, this.opts.logger);
+    for (const buildId of await this.opts.store.runningBuildIds()) {
+      if (this.running.has(buildId)) continue;
+      const sink = new StoreEventSink(this.opts.store, buildId, this.opts.logger);
       await sink.emit(
         buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: 'the web node restarted while this build was running; its processes are gone' }),
       );
-      await finishBuild(this.opts.db, build.id, 'errored');
+      await sink.flushed();
+      await this.opts.store.finishBuild(buildId, 'errored');
       count++;
     }
     return count;
@@ -163,24 +162,25 @@ export class Engine implements BuildTracker {
   }
 
   private async run(buildId: number, signal: AbortSignal): Promise<void> {
-    const { db, logger } = this.opts;
-    const build = await mustGetBuild(db, buildId);
-    const sink = new DatabaseEventSink(db, buildId, logger);
+    const { store, logger } = this.opts;
+    const build = await store.build(buildId);
+    if (!build) throw new Error(`build ${buildId} not found`);
+    const sink = new StoreEventSink(store, buildId, logger);
     let status: BuildStatus;
     try {
       if (build.aborted) throw new BuildAborted();
-      const plans = await getBuildPlans(db, buildId);
-      if (!plans?.plan) throw new Error(`build ${buildId} has no plan`);
+      const plan = await store.buildPlan(buildId);
+      if (!plan) throw new Error(`build ${buildId} has no plan`);
       const deps = await this.stepDeps(build, signal);
       sink.redactor = deps.redactor;
       logger.info({ buildId, job: build.jobName, pipeline: build.pipelineName }, 'build started');
-      status = await runBuild({ plan: plans.plan, leaves: new BuildSteps(deps), sink, signal });
+      status = await runBuild({ plan, leaves: new BuildSteps(deps), sink, signal });
     } catch (err) {
       status = err instanceof BuildAborted ? 'aborted' : 'errored';
       if (status === 'errored') await sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: errorMessage(err) }));
     }
     await sink.flushed();
-    await finishBuild(db, buildId, status);
+    await store.finishBuild(buildId, status);
     this.opts.metrics?.buildFinished(buildKind(build), status, build.startTime ? (Date.now() - build.startTime.getTime()) / 1000 : undefined);
     // Nothing of a finished build's working state is needed again: its volumes go.
     await this.opts.runtime.releaseBuild?.(buildId).catch((err: unknown) => logger.warn({ buildId, err: errorMessage(err) }, 'releasing build volumes failed'));
@@ -188,8 +188,8 @@ export class Engine implements BuildTracker {
     this.opts.onBuildFinished?.(buildId, status);
   }
 
-  private async stepDeps(build: BuildRecord, signal: AbortSignal): Promise<StepDeps> {
-    const { db } = this.opts;
+  private async stepDeps(build: BuildToRun, signal: AbortSignal): Promise<StepDeps> {
+    const { store } = this.opts;
     // one lookup per build: its cache lives as long as the build
     const credentials = this.opts.credentials?.forBuild(
       {
@@ -201,24 +201,18 @@ export class Engine implements BuildTracker {
     let varSources: VarSources = new VarSources([], credentials);
     let resourceTypes: StepDeps['resourceTypes'] = [];
     if (build.pipelineId !== null) {
-      const pipeline = await getPipelineById(db, build.pipelineId);
-      const stored = pipeline ? await getPipelineConfig(db, { team: pipeline.team, name: pipeline.name, instanceVars: pipeline.instanceVars }) : undefined;
-      varSources = new VarSources(stored?.config.var_sources ?? [], credentials);
-      resourceTypes = stored?.config.resource_types ?? [];
+      const config = await store.pipelineConfig(build.pipelineId);
+      varSources = new VarSources(config?.var_sources ?? [], credentials);
+      resourceTypes = config?.resource_types ?? [];
     }
     const redactor = new Redactor();
     const recorder: BuildRecorder = {
-      saveOutput: (resourceId, scopeId, name, version, metadata) => saveBuildOutput(db, build.id, resourceId, version, name, { metadata, scopeId }),
-      saveImageResourceCache: async (cacheId) => {
-        await db.query(
-          `INSERT INTO build_image_resource_caches (build_id, job_id, resource_cache_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-          [build.id, build.jobId, cacheId],
-        );
-      },
+      saveOutput: (resourceId, scopeId, name, version, metadata) => store.saveBuildOutput(build.id, { resourceId, scopeId, name, version, metadata }),
+      saveImageResourceCache: (cacheId) => store.saveImageResourceCache(build.id, build.jobId, cacheId),
     };
     return {
-      db,
-      runtime: countingRuntime(this.opts.runtime, db, build.id, this.opts.metrics),
+      store,
+      runtime: countingRuntime(this.opts.runtime, store, build.id, this.opts.metrics),
       build: {
         id: build.id,
         name: build.name,

@@ -1,0 +1,145 @@
+// The engine's storage ports (src/engine/store.ts: EngineStore, StepStore) on Postgres. The
+// engine owns the interfaces; this adapter only maps them onto the store functions and SQL of
+// this folder, and is checked against them where the web node wires it.
+import type { PipelineConfig } from '../config/index.ts';
+import type { BuildEvent, BuildStatus } from '../model/build-events.ts';
+import type { Plan } from '../model/plan.ts';
+import type { ResourceConfigParent, ResourceConfigScope, ScopeCheckState } from '../model/resource-config.ts';
+import { canonicalJson, versionDigest, type MetadataField, type Version } from '../model/version.ts';
+import { countBuildContainer, finishBuild, getBuild, getBuildPlans, listRunningBuilds, saveBuildEvent, saveBuildOutput, type BuildRecord } from './builds.ts';
+import { lockScopeForCheck, markCheckFinished, markCheckStarted, scopeCheckState, scopeLatestVersion } from './check-scopes.ts';
+import type { Database } from './database.ts';
+import { getPipelineById, getPipelineConfig, savePipeline, unpausePipeline } from './pipelines.ts';
+import { findOrCreateResourceCache, findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope, setResourceTypeScope } from './versions.ts';
+
+export class PostgresEngineStore {
+  constructor(private readonly db: Database) {}
+
+  findOrCreateResourceConfig(parent: ResourceConfigParent, source: Record<string, unknown>): Promise<{ id: number }> {
+    return findOrCreateResourceConfig(this.db, parent, source);
+  }
+  findOrCreateResourceCache(resourceConfigId: number, version: Version, params?: Record<string, unknown>): Promise<{ id: number }> {
+    return findOrCreateResourceCache(this.db, resourceConfigId, version, params);
+  }
+  findOrCreateScope(resourceConfigId: number, resourceId: number | null): Promise<ResourceConfigScope> {
+    return findOrCreateScope(this.db, resourceConfigId, resourceId);
+  }
+  setResourceScope(resourceId: number, scope: ResourceConfigScope): Promise<void> {
+    return setResourceScope(this.db, resourceId, scope);
+  }
+  setResourceTypeScope(resourceTypeId: number, scope: ResourceConfigScope): Promise<void> {
+    return setResourceTypeScope(this.db, resourceTypeId, scope);
+  }
+  lockScopeForCheck(scopeId: number, signal: AbortSignal, leaseMs: number): Promise<() => Promise<void>> {
+    return lockScopeForCheck(this.db, scopeId, signal, leaseMs);
+  }
+  scopeCheckState(scopeId: number): Promise<ScopeCheckState> {
+    return scopeCheckState(this.db, scopeId);
+  }
+  scopeLatestVersion(scopeId: number): Promise<Version | undefined> {
+    return scopeLatestVersion(this.db, scopeId);
+  }
+  markCheckStarted(scopeId: number, build?: { id: number; plan: unknown }): Promise<void> {
+    return markCheckStarted(this.db, scopeId, build);
+  }
+  markCheckFinished(scopeId: number, succeeded: boolean, intervalMs: number | undefined): Promise<void> {
+    return markCheckFinished(this.db, scopeId, succeeded, intervalMs);
+  }
+  async saveVersions(scopeId: number, versions: readonly Version[]): Promise<void> {
+    await saveVersions(this.db, scopeId, versions.map((version) => ({ version })));
+  }
+
+  resourceId(pipelineId: number, name: string): Promise<number | undefined> {
+    return this.idByName('resources', pipelineId, name);
+  }
+  resourceTypeId(pipelineId: number, name: string): Promise<number | undefined> {
+    return this.idByName('resource_types', pipelineId, name);
+  }
+  private async idByName(table: 'resources' | 'resource_types', pipelineId: number, name: string): Promise<number | undefined> {
+    const r = await this.db.query<{ id: number }>(`SELECT id FROM ${table} WHERE pipeline_id = $1 AND name = $2`, [pipelineId, name]);
+    return r.rows[0]?.id;
+  }
+  async versionMetadata(pipelineId: number, resource: string, version: Version): Promise<MetadataField[]> {
+    const r = await this.db.query<{ metadata: MetadataField[] | null }>(
+      `SELECT v.metadata FROM resource_config_versions v JOIN resources r ON r.resource_config_scope_id = v.resource_config_scope_id
+        WHERE r.pipeline_id = $1 AND r.name = $2 AND v.version_sha256 = $3`,
+      [pipelineId, resource, versionDigest(version)],
+    );
+    return r.rows[0]?.metadata ?? [];
+  }
+
+  setPipelineFromBuild(input: {
+    team: string;
+    name: string;
+    instanceVars: Record<string, unknown> | null;
+    config: PipelineConfig;
+    buildId: number;
+    jobId: number | null;
+  }): Promise<{ changed: boolean } | { setByNewerBuild: number }> {
+    const ref = { team: input.team, name: input.name, instanceVars: input.instanceVars };
+    return this.db.transaction(async (tx) => {
+      const existing = await getPipelineConfig(tx, ref);
+      if (existing && input.jobId !== null) {
+        const setter = await tx.query<{ parent_job_id: number | null; parent_build_id: number | null }>(
+          'SELECT parent_job_id, parent_build_id FROM pipelines WHERE id = $1 FOR UPDATE',
+          [existing.pipelineId],
+        );
+        const row = setter.rows[0];
+        if (row?.parent_job_id === input.jobId && row.parent_build_id !== null && row.parent_build_id > input.buildId) {
+          return { setByNewerBuild: row.parent_build_id };
+        }
+      }
+      const changed = !existing || canonicalJson(existing.config) !== canonicalJson(input.config);
+      const saved = await savePipeline(tx, { ...ref, config: input.config });
+      await tx.query('UPDATE pipelines SET parent_job_id = $2, parent_build_id = $3 WHERE id = $1', [saved.pipelineId, input.jobId, input.buildId]);
+      // Pipelines set by a build are not paused (unlike ones set through the API).
+      if (saved.created) await unpausePipeline(tx, ref);
+      return { changed };
+    });
+  }
+
+  async claimUploadedArtifact(artifactId: number, buildId: number): Promise<string | undefined> {
+    const r = await this.db.query<{ location: string | null }>(
+      'UPDATE artifacts SET build_id = coalesce(build_id, $2) WHERE id = $1 RETURNING location',
+      [artifactId, buildId],
+    );
+    return r.rows[0]?.location ?? undefined;
+  }
+  async saveArtifactOutput(buildId: number, name: string, location: string): Promise<void> {
+    await this.db.query('INSERT INTO artifacts (name, build_id, location) VALUES ($1, $2, $3)', [name, buildId, location]);
+  }
+
+  saveBuildOutput(buildId: number, output: { resourceId: number; scopeId: number; name: string; version: Version; metadata: MetadataField[] }): Promise<void> {
+    return saveBuildOutput(this.db, buildId, output.resourceId, output.version, output.name, { metadata: output.metadata, scopeId: output.scopeId });
+  }
+  async saveImageResourceCache(buildId: number, jobId: number | null, resourceCacheId: number): Promise<void> {
+    await this.db.query(
+      'INSERT INTO build_image_resource_caches (build_id, job_id, resource_cache_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+      [buildId, jobId, resourceCacheId],
+    );
+  }
+
+  build(buildId: number): Promise<BuildRecord | undefined> {
+    return getBuild(this.db, buildId);
+  }
+  async buildPlan(buildId: number): Promise<Plan | undefined> {
+    return (await getBuildPlans(this.db, buildId))?.plan ?? undefined;
+  }
+  async runningBuildIds(): Promise<number[]> {
+    return (await listRunningBuilds(this.db)).map((b) => b.id);
+  }
+  async saveBuildEvent(buildId: number, event: BuildEvent): Promise<void> {
+    await saveBuildEvent(this.db, buildId, event);
+  }
+  async finishBuild(buildId: number, status: BuildStatus): Promise<void> {
+    await finishBuild(this.db, buildId, status);
+  }
+  countBuildContainer(buildId: number, purpose: string, type: string): Promise<void> {
+    return countBuildContainer(this.db, buildId, purpose, type);
+  }
+  async pipelineConfig(pipelineId: number): Promise<PipelineConfig | undefined> {
+    const pipeline = await getPipelineById(this.db, pipelineId);
+    if (!pipeline) return undefined;
+    return (await getPipelineConfig(this.db, { team: pipeline.team, name: pipeline.name, instanceVars: pipeline.instanceVars }))?.config;
+  }
+}

@@ -1,0 +1,110 @@
+// The engine's storage ports, owned here as Concourse's exec steps own the `db` interfaces they
+// take: exactly what a build and its steps read and write, nothing more. Postgres implements them
+// (src/db/engine-store.ts, wired by the web node); tests use the in-memory fake
+// (test/support/memory-engine-store.ts), so each step is tested without a database.
+import type { PipelineConfig } from '../config/index.ts';
+import type { BuildEvent, BuildStatus } from '../model/build-events.ts';
+import type { Plan } from '../model/plan.ts';
+import type { ResourceConfigParent, ResourceConfigScope, ScopeCheckState } from '../model/resource-config.ts';
+import type { MetadataField, Version } from '../model/version.ts';
+
+/** What a build's steps read and write. */
+export interface StepStore {
+  // -- the cache chain (docs/concourse-semantics.md §2, §6)
+  /** The config of `source` on its parent (a base type, or a custom type's image cache). */
+  findOrCreateResourceConfig(parent: ResourceConfigParent, source: Record<string, unknown>): Promise<{ id: number }>;
+  /** "This version of this config, fetched with these params". */
+  findOrCreateResourceCache(resourceConfigId: number, version: Version, params?: Record<string, unknown>): Promise<{ id: number }>;
+
+  // -- version histories and checks (§5)
+  /** A config's scope: shared (resourceId null) or the resource's own (which drops its other scopes). */
+  findOrCreateScope(resourceConfigId: number, resourceId: number | null): Promise<ResourceConfigScope>;
+  /** Points a resource at the scope its checks and puts save into. */
+  setResourceScope(resourceId: number, scope: ResourceConfigScope): Promise<void>;
+  /** Points a resource type at the scope of its checks. */
+  setResourceTypeScope(resourceTypeId: number, scope: ResourceConfigScope): Promise<void>;
+  /** Takes the scope's check lease (waiting while another check holds it); returns the release. */
+  lockScopeForCheck(scopeId: number, signal: AbortSignal, leaseMs: number): Promise<() => Promise<void>>;
+  scopeCheckState(scopeId: number): Promise<ScopeCheckState>;
+  /** The scope's newest version by check order. */
+  scopeLatestVersion(scopeId: number): Promise<Version | undefined>;
+  markCheckStarted(scopeId: number, build?: { id: number; plan: unknown }): Promise<void>;
+  /** How a check ended; the next periodic check is due one interval later (undefined: never). */
+  markCheckFinished(scopeId: number, succeeded: boolean, intervalMs: number | undefined): Promise<void>;
+  /** A check's versions, oldest first, into the scope's history. */
+  saveVersions(scopeId: number, versions: readonly Version[]): Promise<void>;
+
+  // -- names of the build's pipeline
+  resourceId(pipelineId: number, name: string): Promise<number | undefined>;
+  resourceTypeId(pipelineId: number, name: string): Promise<number | undefined>;
+  /** The stored metadata of a version of a pipeline resource ([] when unknown). */
+  versionMetadata(pipelineId: number, resource: string, version: Version): Promise<MetadataField[]>;
+
+  // -- set_pipeline
+  /**
+   * Saves a pipeline a build set (created unpaused, remembering the job and build that set it),
+   * in one transaction; nothing is saved when a newer build of the same job set it.
+   */
+  setPipelineFromBuild(input: SetPipelineFromBuild): Promise<{ changed: boolean } | { setByNewerBuild: number }>;
+
+  // -- one-off builds' artifacts (`jetway execute`)
+  /** The tarball of an uploaded artifact, claimed by the build; undefined when unknown. */
+  claimUploadedArtifact(artifactId: number, buildId: number): Promise<string | undefined>;
+  /** Records an output tarball the client downloads afterwards. */
+  saveArtifactOutput(buildId: number, name: string, location: string): Promise<void>;
+
+  // -- the build's records besides events
+  /** A put's version: into the scope's history, and as the build's output. */
+  saveBuildOutput(buildId: number, output: BuildOutput): Promise<void>;
+  /** The resource cache of an image the build used (kept while the build's job needs it). */
+  saveImageResourceCache(buildId: number, jobId: number | null, resourceCacheId: number): Promise<void>;
+}
+
+export interface SetPipelineFromBuild {
+  team: string;
+  name: string;
+  instanceVars: Record<string, unknown> | null;
+  config: PipelineConfig;
+  buildId: number;
+  jobId: number | null;
+}
+
+export interface BuildOutput {
+  resourceId: number;
+  scopeId: number;
+  name: string;
+  version: Version;
+  metadata: MetadataField[];
+}
+
+/** The build the engine runs: what it needs of the build's record. */
+export interface BuildToRun {
+  id: number;
+  name: string;
+  teamId: number;
+  teamName: string;
+  jobId: number | null;
+  jobName: string | null;
+  pipelineId: number | null;
+  pipelineName: string | null;
+  resourceId: number | null;
+  resourceTypeId: number | null;
+  aborted: boolean;
+  createTime: Date;
+  startTime: Date | null;
+  createdBy: string | null;
+}
+
+/** What the engine itself reads and writes around the steps. */
+export interface EngineStore extends StepStore {
+  build(buildId: number): Promise<BuildToRun | undefined>;
+  buildPlan(buildId: number): Promise<Plan | undefined>;
+  /** Builds left `started` (by this node or one before it). */
+  runningBuildIds(): Promise<number[]>;
+  saveBuildEvent(buildId: number, event: BuildEvent): Promise<void>;
+  finishBuild(buildId: number, status: BuildStatus): Promise<void>;
+  /** Counts a container (pod) the build created, by purpose and step type. */
+  countBuildContainer(buildId: number, purpose: string, type: string): Promise<void>;
+  /** The config of the build's pipeline (its var sources and resource types). */
+  pipelineConfig(pipelineId: number): Promise<PipelineConfig | undefined>;
+}
