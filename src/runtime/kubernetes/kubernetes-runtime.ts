@@ -13,7 +13,7 @@ import { silentLogger, type Logger } from '../../log.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KubeConfig, V1ContainerStatus, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { Artifact } from '../../model/artifact.ts';
 import { ContainerGoneError, type Container, type ContainerSpec, type InterceptableContainer, type InterceptIO, type ProcessIO, type ProcessSpec, type Runtime, type StepType } from '../runtime.ts';
 import { buildVolumesDir, CACHE_TARBALL_SUFFIX, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
@@ -23,15 +23,12 @@ import type { KubernetesRuntimeConfig } from './config.ts';
 import { execCollect, ExecInterrupted, startExec } from './exec.ts';
 import { LABELS, workDirFor } from './naming.ts';
 import { BUSYBOX, CONTAINERS, envSecretName, execCommands, inside, interceptCommand, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, streamOutCommand, type ExecPlan } from './pod-spec.ts';
+import { containersToRun, endReasonMayFollow, failedWithoutReason, podEndReason, startupTimeoutMessage, startupVerdict } from './pod-status.ts';
 import { PodWatcher, type PodUpdate } from './pod-watcher.ts';
 import { pullSecret, pullSecretName } from './pull-secret.ts';
 
 /** The env var a resource script gets with its own image (`repository@digest`), e.g. for mock's mirror_self. */
 export const RESOURCE_IMAGE_ENV = 'JETWAY_RESOURCE_IMAGE';
-
-const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff']);
-const FATAL_WAITING = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
-
 
 export interface KubernetesRuntimeOptions {
   config: KubernetesRuntimeConfig;
@@ -167,7 +164,7 @@ export class KubernetesRuntime implements Runtime {
    * that outlasts the grace period, a failed or deleted pod, the start-up timeout or the signal.
    */
   private waitForRunning(name: string, pod: V1Pod, signal: AbortSignal): Promise<V1Pod> {
-    const wanted = pod.spec?.containers.map((c) => c.name) ?? [CONTAINERS.step];
+    const containers = containersToRun(pod);
     const cfg = this.config;
     return new Promise<V1Pod>((resolve, reject) => {
       let pullFailure: { since: number; message: string } | undefined;
@@ -181,29 +178,20 @@ export class KubernetesRuntime implements Runtime {
         if (err) reject(err);
         else resolve(value!);
       };
-      const startupTimer = setTimeout(() => {
-        finish(new Error(`the pod ${name} did not start within ${formatMs(cfg.podStartupTimeoutMs)} (--kubernetes-pod-startup-timeout): ${describePod(last)}`));
-      }, cfg.podStartupTimeoutMs);
+      const startupTimer = setTimeout(() => finish(new Error(startupTimeoutMessage(name, cfg.podStartupTimeoutMs, last))), cfg.podStartupTimeoutMs);
       const onAbort = (): void => finish(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
       signal.addEventListener('abort', onAbort, { once: true });
       const check = (update: PodUpdate): void => {
-        if (update.kind === 'deleted') {
-          finish(new Error(`the pod ${name} was deleted before it started${update.lastSeen ? `: ${describePod(update.lastSeen)}` : ''}`));
-          return;
-        }
-        const p = update.pod;
-        last = p;
-        const status = p.status;
-        const all = [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])];
-        // image pulls
-        const pulling = all.find((c) => c.state?.waiting?.reason !== undefined && PULL_FAILURES.has(c.state.waiting.reason));
-        if (pulling) {
-          const message = `image pull failed for ${pulling.image}: ${pulling.state?.waiting?.message ?? pulling.state?.waiting?.reason ?? 'unknown error'}`;
+        if (update.kind === 'pod') last = update.pod;
+        const now = Date.now();
+        const verdict = startupVerdict(name, update, { containers, pullFailingSince: pullFailure?.since, now, pullGraceMs: cfg.imagePullGraceMs });
+        if (verdict.kind === 'pull-failing') {
+          // the grace period runs from the first failure: later updates only refresh the message
           if (!pullFailure) {
-            pullFailure = { since: Date.now(), message };
-            pullTimer = setTimeout(() => finish(new Error(pullFailure?.message ?? message)), cfg.imagePullGraceMs);
+            pullFailure = { since: now, message: verdict.message };
+            pullTimer = setTimeout(() => finish(new Error(pullFailure?.message ?? verdict.message)), cfg.imagePullGraceMs);
           } else {
-            pullFailure.message = message;
+            pullFailure.message = verdict.message;
           }
           return;
         }
@@ -211,32 +199,8 @@ export class KubernetesRuntime implements Runtime {
           clearTimeout(pullTimer);
           pullFailure = undefined;
         }
-        const fatal = all.find((c) => c.state?.waiting?.reason !== undefined && FATAL_WAITING.has(c.state.waiting.reason));
-        if (fatal) {
-          finish(new Error(`the pod ${name} cannot start its container ${fatal.name} (${fatal.state?.waiting?.reason}): ${fatal.state?.waiting?.message ?? ''}`.trim()));
-          return;
-        }
-        if (p.metadata?.deletionTimestamp) {
-          finish(new Error(`the pod ${name} was deleted before it started: ${describePod(p)}`));
-          return;
-        }
-        const phase = status?.phase;
-        if (phase === 'Failed' || phase === 'Succeeded') {
-          finish(new Error(`the pod ${name} ended before the step ran: ${describePod(p)}`));
-          return;
-        }
-        const failedInit = (status?.initContainerStatuses ?? []).find((c) => (c.state?.terminated?.exitCode ?? 0) !== 0);
-        if (failedInit) {
-          finish(new Error(`the pod ${name}'s init container ${failedInit.name} failed: ${terminatedText(failedInit)}`));
-          return;
-        }
-        const ended = (status?.containerStatuses ?? []).find((c) => c.state?.terminated !== undefined && wanted.includes(c.name));
-        if (ended) {
-          finish(new Error(`the pod ${name}'s container ${ended.name} ended before the step ran: ${terminatedText(ended)}`));
-          return;
-        }
-        const runningNames = new Set((status?.containerStatuses ?? []).filter((c) => c.state?.running !== undefined).map((c) => c.name));
-        if (phase === 'Running' && wanted.every((c) => runningNames.has(c))) finish(undefined, p);
+        if (verdict.kind === 'failed') finish(new Error(verdict.message));
+        else if (verdict.kind === 'running' && update.kind === 'pod') finish(undefined, update.pod);
       };
       const unsubscribe = this.watcher.subscribe(name, check);
     });
@@ -489,9 +453,8 @@ class KubernetesContainer implements Container {
       if (this.deleting) return;
       const reason = podEndReason(this.podName, update);
       if (!reason) return;
-      // A pod that failed without a reason yet (the kubelet writes an eviction's reason after
-      // the containers' end): a moment for the reason to arrive.
-      if (update.kind === 'pod' && !update.pod.status?.reason && !update.pod.metadata?.deletionTimestamp) {
+      // a moment for the reason to arrive
+      if (endReasonMayFollow(update)) {
         settleTimer ??= setTimeout(() => podGone?.(new Error(podEndReason(this.podName, latest(this.runtime.watcher, this.podName)) ?? reason)), 1_000);
         return;
       }
@@ -573,7 +536,7 @@ class KubernetesContainer implements Container {
   private podFate(waitMs: number): Promise<string | undefined> {
     const specific = (update: PodUpdate): string | undefined => {
       const reason = podEndReason(this.podName, update);
-      return reason && !(update.kind === 'pod' && update.pod.status?.phase === 'Failed' && !update.pod.status.reason) ? reason : undefined;
+      return reason && !failedWithoutReason(update) ? reason : undefined;
     };
     return new Promise((resolve) => {
       const now = specific(latest(this.runtime.watcher, this.podName));
@@ -640,49 +603,4 @@ class KubernetesContainer implements Container {
 function latest(watcher: PodWatcher, name: string): PodUpdate {
   const pod = watcher.get(name);
   return pod ? { kind: 'pod', pod } : { kind: 'deleted' };
-}
-
-/** Why a running pod ended (evicted, deleted, failed), or undefined while it runs. */
-export function podEndReason(name: string, update: PodUpdate): string | undefined {
-  if (update.kind === 'deleted') return `the pod ${name} was deleted while the step was running`;
-  const pod = update.pod;
-  const status = pod.status;
-  if (status?.reason === 'Evicted' || (status?.phase === 'Failed' && status.reason)) {
-    return `the pod ${name} was ${status.reason === 'Evicted' ? 'evicted' : `stopped (${status.reason})`}: ${status.message ?? 'no message'}`;
-  }
-  if (status?.phase === 'Failed' || status?.phase === 'Succeeded') return `the pod ${name} ended (${status.phase}) while the step was running: ${describePod(pod)}`;
-  if (pod.metadata?.deletionTimestamp) return `the pod ${name} was deleted while the step was running`;
-  const step = status?.containerStatuses?.find((c) => c.name === CONTAINERS.step);
-  if (step?.state?.terminated) return `the pod ${name}'s step container ended while the step was running: ${terminatedText(step)}`;
-  return undefined;
-}
-
-function terminatedText(c: V1ContainerStatus): string {
-  const t = c.state?.terminated;
-  if (!t) return 'not terminated';
-  return `${t.reason ?? 'terminated'} (exit ${t.exitCode})${t.message ? `: ${t.message.trim()}` : ''}`;
-}
-
-/** A one-line summary of a pod's state, for error messages. */
-export function describePod(pod: V1Pod | undefined): string {
-  if (!pod) return 'not seen yet';
-  const status = pod.status;
-  const parts = [`phase ${status?.phase ?? 'unknown'}`];
-  if (status?.reason) parts.push(`reason ${status.reason}`);
-  if (status?.message) parts.push(status.message);
-  for (const c of [...(status?.initContainerStatuses ?? []), ...(status?.containerStatuses ?? [])]) {
-    const w = c.state?.waiting;
-    const t = c.state?.terminated;
-    if (w) parts.push(`${c.name} waiting (${w.reason ?? ''}${w.message ? `: ${w.message}` : ''})`);
-    else if (t) parts.push(`${c.name} ${terminatedText(c)}`);
-  }
-  const unscheduled = status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-  if (unscheduled) parts.push(`not scheduled: ${unscheduled.message ?? unscheduled.reason ?? ''}`);
-  return parts.join('; ');
-}
-
-function formatMs(ms: number): string {
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
 }

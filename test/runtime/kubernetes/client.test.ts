@@ -1,11 +1,10 @@
 // The adapter's pure parts: retries of 429/5xx with Retry-After, 403 messages naming the
-// permission, exec exit codes from the status channel, and why a running pod ended.
+// permission, exec exit codes from the status channel (a pod's state: pod-status.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, errorStatus, retryWaitMs } from '../../../src/runtime/kubernetes/client.ts';
 import { exitCodeOf } from '../../../src/runtime/kubernetes/exec.ts';
-import { describePod, podEndReason } from '../../../src/runtime/kubernetes/kubernetes-runtime.ts';
 
 function client(observer?: { kubernetesRequest(verb: string, resource: string, outcome: string): void }): KubeClient {
   const kc = new KubeConfig();
@@ -74,12 +73,4 @@ test('exit codes come from the exec status', () => {
   assert.equal(exitCodeOf({ status: 'Success' }), 0);
   assert.equal(exitCodeOf({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } }), 3);
   assert.throws(() => exitCodeOf({ status: 'Failure', message: 'container not found' }), /exec failed: container not found/);
-});
-
-test('a running pod ends with a reason: evicted, deleted, failed', () => {
-  assert.match(podEndReason('p', { kind: 'deleted' })!, /was deleted while the step was running/);
-  assert.match(podEndReason('p', { kind: 'pod', pod: { status: { phase: 'Failed', reason: 'Evicted', message: 'low memory' } } })!, /the pod p was evicted: low memory/);
-  assert.match(podEndReason('p', { kind: 'pod', pod: { metadata: { deletionTimestamp: new Date() }, status: { phase: 'Running' } } })!, /was deleted/);
-  assert.equal(podEndReason('p', { kind: 'pod', pod: { status: { phase: 'Running', containerStatuses: [{ name: 'step', image: 'i', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] } } }), undefined);
-  assert.match(describePod({ status: { phase: 'Pending', containerStatuses: [{ name: 'step', image: 'i', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: 'manifest unknown' } } }] } }), /step waiting \(ErrImagePull: manifest unknown\)/);
 });
