@@ -268,3 +268,437 @@ test('processCommand: resource scripts and task processes through busybox sh, va
   assert.throws(() => processCommand({ path: '' }, WORK, 'e5'), /no path/);
   assert.deepEqual(signalCommand('e1', 'TERM').command.slice(-2), ['TERM', '/jetway/run/e1.pid']);
 });
+
+// --- Golden pods: the whole pod of each kind of step, written out. A change to any field of a
+// step's pod shows here, as a diff of the pod.
+
+const HELPER = 'registry.ci/jetway/helper:1.0.0';
+const goldenCfg: KubernetesRuntimeConfig = kubernetesRuntimeConfig({
+  kubernetesNamespace: 'ci',
+  kubernetesHelperImage: HELPER,
+  baseResourceType: ['git=registry.ci/git-resource:1', 'my-type=registry.ci/my-type-resource:1'],
+});
+// the operator's service account and pull secret: the put's case
+const operatorCfg: KubernetesRuntimeConfig = kubernetesRuntimeConfig({
+  kubernetesNamespace: 'ci',
+  kubernetesHelperImage: HELPER,
+  kubernetesServiceAccount: 'jetway-step',
+  kubernetesImagePullSecret: ['registry-creds'],
+});
+
+// The commands every pod has, spelt out (not imported: the test pins them).
+const COPY_BUSYBOX = ['/bin/busybox', 'cp', '/bin/busybox', '/jetway/bin/busybox'];
+const STEP_IDLE = ['/jetway/bin/busybox', 'sh', '-c', "trap 'exit 0' TERM; /jetway/bin/busybox sleep 2147483647 & wait"];
+const SIDECAR_IDLE = ['/bin/busybox', 'sh', '-c', "trap 'exit 0' TERM; /bin/busybox sleep 2147483647 & wait"];
+
+const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeConfig; pullSecretName?: string; want: V1Pod }[] = [
+  {
+    name: 'check: a base type, no artifacts (no sidecar)',
+    spec: {
+      handle: H,
+      metadata: { type: 'check', step: 'repo', pipeline: 'main', team: 'main', planId: 'c1' },
+      image: { kind: 'base-type', type: 'git' },
+      inputs: [],
+      outputs: [],
+    },
+    cfg: goldenCfg,
+    want: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'chk-repo-3f2a9c1e',
+        namespace: 'ci',
+        labels: {
+          'app.kubernetes.io/managed-by': 'jetway',
+          'jetway.dev/type': 'check',
+          'jetway.dev/handle': H,
+          'jetway.dev/pipeline': 'main',
+          'jetway.dev/step': 'repo',
+          'jetway.dev/team': 'main',
+        },
+        annotations: {
+          'jetway.dev/handle': H,
+          'jetway.dev/type': 'check',
+          'jetway.dev/pipeline': 'main',
+          'jetway.dev/step': 'repo',
+          'jetway.dev/team': 'main',
+          'jetway.dev/plan-id': 'c1',
+        },
+      },
+      spec: {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 10,
+        enableServiceLinks: false,
+        initContainers: [
+          {
+            name: 'jetway-tools',
+            image: HELPER,
+            command: COPY_BUSYBOX,
+            volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+          },
+        ],
+        containers: [
+          {
+            name: 'step',
+            image: 'registry.ci/git-resource:1',
+            command: STEP_IDLE,
+            workingDir: WORK,
+            env: [],
+            volumeMounts: [
+              { name: 'jetway-tools', mountPath: '/jetway/bin', readOnly: true },
+              { name: 'jetway-run', mountPath: '/jetway/run' },
+              { name: 'work', mountPath: WORK },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'jetway-tools', emptyDir: {} },
+          { name: 'jetway-run', emptyDir: {} },
+          { name: 'work', emptyDir: {} },
+        ],
+      },
+    },
+  },
+  {
+    name: 'get: a mapped base type, its output through the sidecar',
+    spec: {
+      handle: H,
+      metadata: { type: 'get', step: 'repo', pipeline: 'main', job: 'unit', build: '3', buildId: 33, team: 'main', planId: 'g1' },
+      image: { kind: 'base-type', type: 'my-type' },
+      inputs: [],
+      outputs: [{ name: 'repo', path: 'get' }],
+      env: { BUILD_ID: '33', BUILD_NAME: '3' },
+    },
+    cfg: goldenCfg,
+    want: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'main-unit-b3-get-3f2a9c1e',
+        namespace: 'ci',
+        labels: {
+          'app.kubernetes.io/managed-by': 'jetway',
+          'jetway.dev/type': 'get',
+          'jetway.dev/handle': H,
+          'jetway.dev/pipeline': 'main',
+          'jetway.dev/job': 'unit',
+          'jetway.dev/build': '3',
+          'jetway.dev/build-id': '33',
+          'jetway.dev/step': 'repo',
+          'jetway.dev/team': 'main',
+        },
+        annotations: {
+          'jetway.dev/handle': H,
+          'jetway.dev/type': 'get',
+          'jetway.dev/pipeline': 'main',
+          'jetway.dev/job': 'unit',
+          'jetway.dev/build': '3',
+          'jetway.dev/build-id': '33',
+          'jetway.dev/step': 'repo',
+          'jetway.dev/team': 'main',
+          'jetway.dev/plan-id': 'g1',
+        },
+      },
+      spec: {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 10,
+        enableServiceLinks: false,
+        initContainers: [
+          {
+            name: 'jetway-tools',
+            image: HELPER,
+            command: COPY_BUSYBOX,
+            volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+          },
+        ],
+        containers: [
+          {
+            name: 'step',
+            image: 'registry.ci/my-type-resource:1',
+            command: STEP_IDLE,
+            workingDir: WORK,
+            env: [
+              { name: 'BUILD_ID', value: '33' },
+              { name: 'BUILD_NAME', value: '3' },
+            ],
+            volumeMounts: [
+              { name: 'jetway-tools', mountPath: '/jetway/bin', readOnly: true },
+              { name: 'jetway-run', mountPath: '/jetway/run' },
+              { name: 'work', mountPath: WORK },
+            ],
+          },
+          {
+            name: 'jetway-artifacts',
+            image: HELPER,
+            command: SIDECAR_IDLE,
+            workingDir: WORK,
+            volumeMounts: [{ name: 'work', mountPath: WORK }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+          },
+        ],
+        volumes: [
+          { name: 'jetway-tools', emptyDir: {} },
+          { name: 'jetway-run', emptyDir: {} },
+          { name: 'work', emptyDir: {} },
+        ],
+      },
+    },
+  },
+  {
+    name: "put: a custom type's image with the build's pull secret after the operator's, the operator's service account",
+    spec: {
+      handle: H,
+      metadata: { type: 'put', step: 'deploy', pipeline: 'main', job: 'unit', build: '3', buildId: 33, team: 'main', planId: 'p3' },
+      image: { kind: 'reference', reference: `registry.ci/deploy-resource@${DIGEST}`, pullCredentials: { registry: 'registry.ci', username: 'ci', password: 'hunter2' } },
+      inputs: [{ name: 'repo', path: 'put/repo', artifact: volumeArtifact }],
+      outputs: [{ name: 'put', path: 'put' }],
+    },
+    cfg: operatorCfg,
+    pullSecretName: 'jetway-pull-33-0a1b2c3d',
+    want: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'main-unit-b3-put-3f2a9c1e',
+        namespace: 'ci',
+        labels: {
+          'app.kubernetes.io/managed-by': 'jetway',
+          'jetway.dev/type': 'put',
+          'jetway.dev/handle': H,
+          'jetway.dev/pipeline': 'main',
+          'jetway.dev/job': 'unit',
+          'jetway.dev/build': '3',
+          'jetway.dev/build-id': '33',
+          'jetway.dev/step': 'deploy',
+          'jetway.dev/team': 'main',
+        },
+        annotations: {
+          'jetway.dev/handle': H,
+          'jetway.dev/type': 'put',
+          'jetway.dev/pipeline': 'main',
+          'jetway.dev/job': 'unit',
+          'jetway.dev/build': '3',
+          'jetway.dev/build-id': '33',
+          'jetway.dev/step': 'deploy',
+          'jetway.dev/team': 'main',
+          'jetway.dev/plan-id': 'p3',
+        },
+      },
+      spec: {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 10,
+        enableServiceLinks: false,
+        serviceAccountName: 'jetway-step',
+        imagePullSecrets: [{ name: 'registry-creds' }, { name: 'jetway-pull-33-0a1b2c3d' }],
+        initContainers: [
+          {
+            name: 'jetway-tools',
+            image: HELPER,
+            command: COPY_BUSYBOX,
+            volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+          },
+        ],
+        containers: [
+          {
+            name: 'step',
+            image: `registry.ci/deploy-resource@${DIGEST}`,
+            command: STEP_IDLE,
+            workingDir: WORK,
+            env: [],
+            volumeMounts: [
+              { name: 'jetway-tools', mountPath: '/jetway/bin', readOnly: true },
+              { name: 'jetway-run', mountPath: '/jetway/run' },
+              { name: 'work', mountPath: WORK },
+            ],
+          },
+          {
+            name: 'jetway-artifacts',
+            image: HELPER,
+            command: SIDECAR_IDLE,
+            workingDir: WORK,
+            volumeMounts: [{ name: 'work', mountPath: WORK }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+          },
+        ],
+        volumes: [
+          { name: 'jetway-tools', emptyDir: {} },
+          { name: 'jetway-run', emptyDir: {} },
+          { name: 'work', emptyDir: {} },
+        ],
+      },
+    },
+  },
+  {
+    name: 'task: inputs, outputs and caches (sidecar), params as env and secret env, limits, privileged',
+    spec: {
+      handle: H,
+      metadata: { type: 'task', step: 'test', pipeline: 'main', job: 'unit', build: '3', buildId: 33, team: 'main', planId: 't1' },
+      image: { kind: 'reference', reference: `127.0.0.1:5000/team/app@${DIGEST}` },
+      inputs: [{ name: 'src', path: 'src', artifact: volumeArtifact }],
+      outputs: [{ name: 'out', path: 'out' }],
+      caches: [{ path: 'node_modules', key: '33/unit/test' }],
+      env: { CI: 'true', TOKEN: 'never-seen' },
+      secretEnv: { TOKEN: 's3cr3t' },
+      limits: { cpu: 512, memory: 1024 * 1024 * 1024 },
+      privileged: true,
+    },
+    cfg: goldenCfg,
+    want: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'main-unit-b3-task-3f2a9c1e',
+        namespace: 'ci',
+        labels: {
+          'app.kubernetes.io/managed-by': 'jetway',
+          'jetway.dev/type': 'task',
+          'jetway.dev/handle': H,
+          'jetway.dev/pipeline': 'main',
+          'jetway.dev/job': 'unit',
+          'jetway.dev/build': '3',
+          'jetway.dev/build-id': '33',
+          'jetway.dev/step': 'test',
+          'jetway.dev/team': 'main',
+        },
+        annotations: {
+          'jetway.dev/handle': H,
+          'jetway.dev/type': 'task',
+          'jetway.dev/pipeline': 'main',
+          'jetway.dev/job': 'unit',
+          'jetway.dev/build': '3',
+          'jetway.dev/build-id': '33',
+          'jetway.dev/step': 'test',
+          'jetway.dev/team': 'main',
+          'jetway.dev/plan-id': 't1',
+        },
+      },
+      spec: {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 10,
+        enableServiceLinks: false,
+        initContainers: [
+          {
+            name: 'jetway-tools',
+            image: HELPER,
+            command: COPY_BUSYBOX,
+            volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+          },
+        ],
+        containers: [
+          {
+            name: 'step',
+            image: `127.0.0.1:5000/team/app@${DIGEST}`,
+            command: STEP_IDLE,
+            workingDir: WORK,
+            env: [
+              { name: 'CI', value: 'true' },
+              { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'main-unit-b3-task-3f2a9c1e-env', key: 'env-0' } } },
+            ],
+            volumeMounts: [
+              { name: 'jetway-tools', mountPath: '/jetway/bin', readOnly: true },
+              { name: 'jetway-run', mountPath: '/jetway/run' },
+              { name: 'work', mountPath: WORK },
+            ],
+            resources: { limits: { cpu: '500m', memory: '1073741824' } },
+            securityContext: { privileged: true },
+          },
+          {
+            name: 'jetway-artifacts',
+            image: HELPER,
+            command: SIDECAR_IDLE,
+            workingDir: WORK,
+            volumeMounts: [{ name: 'work', mountPath: WORK }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+          },
+        ],
+        volumes: [
+          { name: 'jetway-tools', emptyDir: {} },
+          { name: 'jetway-run', emptyDir: {} },
+          { name: 'work', emptyDir: {} },
+        ],
+      },
+    },
+  },
+  {
+    name: 'task on an image-ref artifact (decision 11), in a one-off build: the reference runs, no sidecar',
+    spec: {
+      handle: H,
+      metadata: { type: 'task', step: 'build-image', build: '34', buildId: 34, team: 'main', planId: 't2' },
+      image: { kind: 'artifact', artifact: { kind: 'image-ref', reference: `my-org/img@${DIGEST}`, digest: DIGEST } },
+      inputs: [],
+      outputs: [],
+    },
+    cfg: goldenCfg,
+    want: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'build-34-task-3f2a9c1e',
+        namespace: 'ci',
+        labels: {
+          'app.kubernetes.io/managed-by': 'jetway',
+          'jetway.dev/type': 'task',
+          'jetway.dev/handle': H,
+          'jetway.dev/build': '34',
+          'jetway.dev/build-id': '34',
+          'jetway.dev/step': 'build-image',
+          'jetway.dev/team': 'main',
+        },
+        annotations: {
+          'jetway.dev/handle': H,
+          'jetway.dev/type': 'task',
+          'jetway.dev/build': '34',
+          'jetway.dev/build-id': '34',
+          'jetway.dev/step': 'build-image',
+          'jetway.dev/team': 'main',
+          'jetway.dev/plan-id': 't2',
+        },
+      },
+      spec: {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 10,
+        enableServiceLinks: false,
+        initContainers: [
+          {
+            name: 'jetway-tools',
+            image: HELPER,
+            command: COPY_BUSYBOX,
+            volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+          },
+        ],
+        containers: [
+          {
+            name: 'step',
+            image: `my-org/img@${DIGEST}`,
+            command: STEP_IDLE,
+            workingDir: WORK,
+            env: [],
+            volumeMounts: [
+              { name: 'jetway-tools', mountPath: '/jetway/bin', readOnly: true },
+              { name: 'jetway-run', mountPath: '/jetway/run' },
+              { name: 'work', mountPath: WORK },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'jetway-tools', emptyDir: {} },
+          { name: 'jetway-run', emptyDir: {} },
+          { name: 'work', emptyDir: {} },
+        ],
+      },
+    },
+  },
+];
+
+for (const c of goldenCases) {
+  test(`golden pod: ${c.name}`, () => {
+    const pod = podSpec(c.spec, c.cfg, c.pullSecretName !== undefined ? { pullSecretName: c.pullSecretName } : {});
+    assert.deepStrictEqual(pod, c.want);
+    assertValidObject(pod);
+  });
+}
