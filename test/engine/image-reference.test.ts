@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { imageReferenceOf } from '../../src/engine/steps/image.ts';
+import { imageReferenceOf } from '../../src/engine/image/reference.ts';
 import { rootfsReference } from '../../src/engine/steps/task.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -38,7 +38,7 @@ test('rootfs_uri docker:///repo#tag becomes repo:tag', () => {
 });
 
 test('pull credentials come from a registry-image source with username and password', async () => {
-  const { pullCredentialsOf } = await import('../../src/engine/steps/image.ts');
+  const { pullCredentialsOf } = await import('../../src/engine/image/reference.ts');
   assert.deepEqual(pullCredentialsOf({ repository: '127.0.0.1:5000/team/app', username: 'u', password: 'p' }), { registry: '127.0.0.1:5000', username: 'u', password: 'p' });
   assert.deepEqual(pullCredentialsOf({ repository: 'alpine', username: 'u', password: 'p' })?.registry, 'registry-1.docker.io');
   assert.equal(pullCredentialsOf({ repository: 'alpine' }), undefined);

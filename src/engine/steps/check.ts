@@ -8,8 +8,7 @@ import type { CheckPlan, PlanId } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
 import { buildEnv, emitError, newHandle, stepMetadata, type StepDeps } from './deps.ts';
-import { checksNatively, nativeCheck } from './native.ts';
-import { resolveTypeImage, type RunPlan } from './image.ts';
+import type { ImageResolver } from '../image/index.ts';
 import { runResourceScript } from './resource-script.ts';
 
 export interface ShouldRunInput {
@@ -46,10 +45,10 @@ async function resourceIdByName(deps: StepDeps, kind: 'resource' | 'resource typ
   return kind === 'resource' ? deps.store.resourceId(pipelineId, name) : deps.store.resourceTypeId(pipelineId, name);
 }
 
-export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
+export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, deps: StepDeps, images: ImageResolver): Promise<boolean> {
   await ctx.emit(buildEvent('initialize-check', { time: unixNow(), origin: { id }, name: plan.name }));
   const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
-  const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
+  const image = await images.fetchImage(id, plan.image, ctx);
   const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
 
   const resourceId = plan.resource ? await resourceIdByName(deps, 'resource', plan.resource) : undefined;
@@ -76,11 +75,12 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
     if (run) {
       const from = plan.from_version ?? (await deps.store.scopeLatestVersion(scope.id));
       await deps.store.markCheckStarted(scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
-      if (checksNatively(plan.type, plan.image, deps)) {
+      const webNodeCheck = images.webNodeCheck(plan.type, plan.image);
+      if (webNodeCheck) {
         // decision 12: a registry-image check is one registry request from the web node, no pod
         let versions: Version[];
         try {
-          versions = await nativeCheck(id, source, from, ctx, deps);
+          versions = await webNodeCheck(id, source, from, ctx);
         } catch (err) {
           await deps.store.markCheckFinished(scope.id, false, intervalMs);
           await emitError(ctx, id, err instanceof Error ? err.message : String(err));

@@ -1,26 +1,26 @@
 // The get step: fetch one version of a resource into an artifact by running the type's `in`.
 // The version comes from the build's inputs (the scheduler) or from the step it follows
 // (`version_from`: a check of an image, or a put's implicit get).
-import type { Version } from '../../model/version.ts';
 import type { GetPlan, PlanId } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
-import type { MetadataField } from '../../model/version.ts';
+import type { MetadataField, Version } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
+import { pullCredentialsOf, type ImageResolver } from '../image/index.ts';
+import type { GetResult } from '../results.ts';
 import { buildEnv, emitError, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
-import { pullCredentialsOf, resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
 import { runResourceScript } from './resource-script.ts';
 import { fetchesArtifact, resourceParams } from './params.ts';
-import { knownMetadata, producesRegistryImages, shortCircuitGet } from './native.ts';
 
 export { resourceParams };
 
-export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
+export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: StepDeps, images: ImageResolver): Promise<boolean> {
   const version = plan.version ?? versionFrom(plan.version_from, ctx);
   const rawParams = (await deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined;
-  if (version && deps.nativeImages && producesRegistryImages(plan.type, plan.image, deps) && !fetchesArtifact(rawParams)) {
-    // An image resource on Kubernetes: downstream steps need its reference, not its layers.
+  const byReference = version && !fetchesArtifact(rawParams) ? images.referenceGet(plan.type, plan.image) : undefined;
+  if (version && byReference) {
+    // An image resource on a runtime that boots images: downstream steps need its reference, not its layers.
     const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
-    const result = await shortCircuitGet(id, plan, version, source, ctx, deps, runPlan, await knownMetadata(deps, plan.resource, version));
+    const result = await byReference(id, plan, version, source, ctx, await knownMetadata(deps, plan.resource, version));
     ctx.state.storeResult(id, result);
     ctx.state.registerArtifact(plan.name, result.artifact);
     ctx.state.setLocalVar(plan.name, Object.fromEntries(result.metadata.map((m) => [m.name, m.value])));
@@ -33,7 +33,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
   }
   const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
   const params = resourceParams(rawParams);
-  const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
+  const image = await images.fetchImage(id, plan.image, ctx);
 
   const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
   const cache = await deps.store.findOrCreateResourceCache(config.id, version, params);
@@ -79,6 +79,12 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
   } finally {
     await container.destroy();
   }
+}
+
+/** What is known about a version of a pipeline resource (its metadata), so a get by reference keeps it (decision 7). */
+async function knownMetadata(deps: StepDeps, resource: string | undefined, version: Version): Promise<MetadataField[]> {
+  if (!resource || deps.build.pipelineId === undefined) return [];
+  return deps.store.versionMetadata(deps.build.pipelineId, resource, version);
 }
 
 function versionFrom(planId: PlanId | undefined, ctx: StepContext): Version | undefined {

@@ -7,7 +7,7 @@ import type { MetadataField } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
 import type { Artifact } from '../../model/artifact.ts';
 import { buildEnv, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
-import { resolveTypeImage, type RunPlan } from './image.ts';
+import type { ImageResolver } from '../image/index.ts';
 import { runResourceScript } from './resource-script.ts';
 
 /**
@@ -34,11 +34,11 @@ async function pipelineResourceId(deps: StepDeps, name: string): Promise<number 
   return deps.store.resourceId(deps.build.pipelineId, name);
 }
 
-export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
+export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: StepDeps, images: ImageResolver): Promise<boolean> {
   await ctx.emit(buildEvent('initialize-put', { time: unixNow(), origin: { id } }));
   const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
   const params = ((await deps.interpolator.evaluate(plan.params, ctx.state)) ?? {}) as Record<string, unknown>;
-  const image = await resolveTypeImage(id, plan.image, ctx, deps, runPlan);
+  const image = await images.fetchImage(id, plan.image, ctx);
 
   const names = putInputs(plan.inputs, params, ctx.state.artifactNames());
   const inputs: { name: string; path: string; artifact: Artifact }[] = [];

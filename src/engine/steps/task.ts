@@ -11,7 +11,8 @@ import type { StepContext } from '../exec.ts';
 import { StepTimedOut } from '../outcome.ts';
 import type { Artifact } from '../../model/artifact.ts';
 import { emitError, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
-import { imageReferenceOf, resolveTypeImage, type GetResult, type RunPlan } from './image.ts';
+import { imageReferenceOf, type ImageResolver } from '../image/index.ts';
+import type { GetResult } from '../results.ts';
 import type { ContainerImage } from '../../runtime/runtime.ts';
 import { taskCacheKey } from '../../runtime/task-caches.ts';
 import type { TypeImage } from '../../model/plan.ts';
@@ -49,7 +50,7 @@ async function taskConfig(plan: TaskPlan, ctx: StepContext, deps: StepDeps): Pro
  * artifact, else the config's image_resource (its check + get sub-plans, with image-check and
  * image-get events), else rootfs_uri. Always `repository@digest` when the digest is known.
  */
-async function taskImage(id: PlanId, plan: TaskPlan, config: TaskConfig, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<ContainerImage> {
+async function taskImage(id: PlanId, plan: TaskPlan, config: TaskConfig, ctx: StepContext, images: ImageResolver): Promise<ContainerImage> {
   if (plan.image !== undefined) {
     const artifact = ctx.state.artifact(plan.image);
     if (!artifact) throw new Error(`task '${plan.name}': unknown image artifact '${plan.image}'`);
@@ -62,7 +63,7 @@ async function taskImage(id: PlanId, plan: TaskPlan, config: TaskConfig, ctx: St
   }
   if (config.image_resource) {
     const typeImage = plan.image_plan ?? runtimeImagePlan(id, plan, config);
-    const resolved = await resolveTypeImage(id, typeImage, ctx, deps, runPlan);
+    const resolved = await images.fetchImage(id, typeImage, ctx);
     return resolved.image;
   }
   if (config.rootfs_uri) return { kind: 'reference', reference: rootfsReference(config.rootfs_uri) };
@@ -101,7 +102,7 @@ function isGetResultFor(value: unknown, artifact: Artifact): boolean {
   return typeof value === 'object' && value !== null && 'artifact' in value && (value as GetResult).artifact === artifact;
 }
 
-export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps: StepDeps, runPlan: RunPlan): Promise<boolean> {
+export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps: StepDeps, images: ImageResolver): Promise<boolean> {
   const config = await taskConfig(plan, ctx, deps);
   const run = config.run;
   if (!run?.path) throw new Error(`task '${plan.name}': run.path is missing and the image gives no entrypoint`);
@@ -119,7 +120,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       : undefined;
   await ctx.emit(buildEvent('initialize-task', { time: unixNow(), origin: { id }, config: eventConfig, ...(imageNote ? { message: imageNote } : {}) }));
   if (imageNote) logWriter(ctx, deps, id, 'stderr')(`${imageNote}\n`);
-  const image: ContainerImage = deps.runtime.runsImages ? await taskImage(id, plan, config, ctx, deps, runPlan) : { kind: 'none' };
+  const image: ContainerImage = deps.runtime.runsImages ? await taskImage(id, plan, config, ctx, images) : { kind: 'none' };
 
   const inputs: { name: string; path: string; artifact: Artifact }[] = [];
   const missing: string[] = [];
