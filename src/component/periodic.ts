@@ -12,13 +12,15 @@ export class PeriodicPass<T> {
     private readonly pass: () => Promise<T>,
     private readonly intervalMs: number,
     private readonly onError: (err: unknown) => void,
+    /** `immediate: false`: the first pass comes one interval after start (GC's pace). */
+    private readonly opts: { immediate?: boolean } = {},
   ) {}
 
-  /** A pass now, then every interval. */
+  /** A pass now (unless not immediate), then every interval. */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.nudge();
+    if (this.opts.immediate !== false) this.nudge();
     this.timer = setInterval(() => this.nudge(), this.intervalMs);
     this.timer.unref();
   }

@@ -10,6 +10,7 @@ import { openDatabase, type Database } from '../db/index.ts';
 import { Engine } from '../engine/engine.ts';
 import { PostgresEngineStore } from '../db/engine-store.ts';
 import { Collector } from '../gc/collector.ts';
+import { PostgresGcStore } from '../db/gc.ts';
 import { LocalRuntime } from '../runtime/local/local-runtime.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import type { KubernetesCredentialsConfig } from '../creds/config.ts';
@@ -175,7 +176,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} is in use: pass another --port`);
     throw err;
   }
-  const collector = new Collector(db, { logger: logger.child({ component: 'gc' }) });
+  const collector = new Collector(new PostgresGcStore(db), { logger: logger.child({ component: 'gc' }) });
   checker.start();
   scheduler.start();
   collector.start();

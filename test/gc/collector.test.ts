@@ -4,17 +4,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PostgresGcStore } from '../../src/db/gc.ts';
 import { Collector } from '../../src/gc/collector.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 
-let tdb: TestDatabase;
+const tdb = useTestDatabase();
 let dir: string;
 before(async () => {
-  tdb = await createTestDatabase();
   dir = await mkdtemp(join(tmpdir(), 'jw-gc-'));
 });
 after(async () => {
-  await tdb.drop();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -42,7 +41,7 @@ test('artifacts of finished builds go after the grace period, with their files; 
   const abandoned = await artifact(null, 'abandoned-upload', 120);
   const waiting = await artifact(null, 'new-upload', 1);
 
-  const result = await new Collector(db, { logger: quiet }).collect();
+  const result = await new Collector(new PostgresGcStore(db), { logger: quiet }).collect();
   assert.equal(result.artifacts, 2);
   assert.deepEqual(
     await Promise.all([old, fresh, running, abandoned, waiting].map(exists)),
@@ -54,7 +53,7 @@ test('artifacts of finished builds go after the grace period, with their files; 
 
 test('expired tokens are removed', async () => {
   await tdb.db.query(`INSERT INTO access_tokens (token_sha256, username, expires_at) VALUES ('a', 'u', now() - interval '1 hour'), ('b', 'u', now() + interval '1 hour')`);
-  const result = await new Collector(tdb.db, { logger: quiet }).collect();
+  const result = await new Collector(new PostgresGcStore(tdb.db), { logger: quiet }).collect();
   assert.equal(result.tokens, 1);
   assert.deepEqual((await tdb.db.query<{ token_sha256: string }>('SELECT token_sha256 FROM access_tokens')).rows, [{ token_sha256: 'b' }]);
 });
@@ -83,7 +82,7 @@ test("a job's build_log_retention reaps the events of older builds; the builds s
       ids[jobName]!.push(build.id);
     }
   }
-  const result = await new Collector(db, { logger: quiet }).collect();
+  const result = await new Collector(new PostgresGcStore(db), { logger: quiet }).collect();
   const [s1, f2, f3, f4, f5] = ids['kept-three']!;
   // the newest three are f5, f4, f3; the one success (s1) is kept in place of f3
   assert.equal(result.buildLogs, 2);
@@ -93,5 +92,5 @@ test("a job's build_log_retention reaps the events of older builds; the builds s
   assert.deepEqual(reaped.rows.map((r) => Number(r.id)), [f2, f3]);
   for (const id of ids['keeps-all']!) assert.ok((await buildEvents(db, id)).length > 0);
   // a second pass finds nothing more to do
-  assert.equal((await new Collector(db, { logger: quiet }).collect()).buildLogs, 0);
+  assert.equal((await new Collector(new PostgresGcStore(db), { logger: quiet }).collect()).buildLogs, 0);
 });

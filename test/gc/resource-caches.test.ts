@@ -4,6 +4,7 @@
 import { silentLogger } from '../../src/log.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { PostgresGcStore } from '../../src/db/gc.ts';
 import { Collector } from '../../src/gc/collector.ts';
 import { startTestNode, type TestNode } from '../support/node.ts';
 
@@ -58,13 +59,13 @@ test('unreferenced caches and configs go after the grace period; chains, histori
   const configs = await count('resource_configs');
 
   // within the grace period nothing goes
-  const soon = await new Collector(db, { logger: quiet }).collect(new Date(Date.now() + 60_000));
+  const soon = await new Collector(new PostgresGcStore(db), { logger: quiet }).collect(new Date(Date.now() + 60_000));
   assert.deepEqual([soon.resourceCaches, soon.resourceConfigs], [0, 0]);
 
   // after it: the orphans go (the config in the pass after its cache)
   const later = new Date(Date.now() + 2 * 3_600_000);
-  const pass1 = await new Collector(db, { logger: quiet }).collect(later);
-  const pass2 = await new Collector(db, { logger: quiet }).collect(later);
+  const pass1 = await new Collector(new PostgresGcStore(db), { logger: quiet }).collect(later);
+  const pass2 = await new Collector(new PostgresGcStore(db), { logger: quiet }).collect(later);
   assert.ok(pass1.resourceCaches >= 1, JSON.stringify(pass1));
   assert.equal(pass1.resourceConfigs + pass2.resourceConfigs >= 1, true);
   assert.equal((await db.query('SELECT 1 FROM resource_configs WHERE id = $1', [orphanConfig])).rowCount, 0);

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { PoolDatabase, type Database } from '../../src/db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.ts';
@@ -51,6 +52,40 @@ function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+/** The database of a test file (see useTestDatabase), readable inside its tests and hooks. */
+export interface TestDatabaseHandle {
+  readonly db: Database;
+  /** URL of the database (password included). */
+  readonly url: string;
+}
+
+/**
+ * A fresh, migrated database for the calling test file: registers the `before` hook that
+ * creates it and the `after` hook that drops it. Call it at the top level, before the file's
+ * other hooks, so they see the database.
+ */
+export function useTestDatabase(): TestDatabaseHandle {
+  let current: TestDatabase | undefined;
+  before(async () => {
+    current = await createTestDatabase();
+  });
+  after(async () => {
+    await current?.drop();
+  });
+  const get = (): TestDatabase => {
+    if (!current) throw new Error('the test database exists only inside tests and hooks');
+    return current;
+  };
+  return {
+    get db() {
+      return get().db;
+    },
+    get url() {
+      return get().url;
+    },
+  };
 }
 
 /** Name of the migrated template for the current set of migrations. */
