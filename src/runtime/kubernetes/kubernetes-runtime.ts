@@ -9,6 +9,7 @@
 // evicted or deleted meanwhile errors the step with the reason.
 // artifact: streamed out of the sidecar into a volume directory of the web node.
 // destroy: caches saved, the pod deleted (a failed step's pod after the retention period).
+import { PeriodicPass } from '../../component/periodic.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -60,8 +61,7 @@ export class KubernetesRuntime implements Runtime {
   private readonly retained = new Map<string, NodeJS.Timeout>();
   /** pull secrets created per build */
   private readonly buildSecrets = new Map<number, Set<string>>();
-  private reaperTimer: NodeJS.Timeout | undefined;
-  private reaping: Promise<void> | undefined;
+  private reaper: PeriodicPass<string[]> | undefined;
 
   constructor(readonly opts: KubernetesRuntimeOptions) {
     const kc = opts.kubeConfig ?? loadKubeConfig(opts.config.credentials);
@@ -262,16 +262,14 @@ export class KubernetesRuntime implements Runtime {
    * pull secrets (named in the pods' imagePullSecrets).
    */
   startReaper(finishedBuilds: FinishedBuilds, intervalMs = 30_000): void {
-    if (this.reaperTimer) return;
-    const tick = (): void => {
-      this.reaping ??= this.reap(finishedBuilds)
-        .then(() => undefined)
-        .catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'reaping pods failed'))
-        .finally(() => (this.reaping = undefined));
-    };
-    void this.watcher.start().then(tick);
-    this.reaperTimer = setInterval(tick, intervalMs);
-    this.reaperTimer.unref();
+    if (this.reaper) return;
+    const reaper = new PeriodicPass(() => this.reap(finishedBuilds), intervalMs, (err: unknown) => this.logger.warn({ err }, 'reaping pods failed'));
+    this.reaper = reaper;
+    // Passes begin after the watch's first list: a pass waiting for it would hold close() up,
+    // and close() may come first (then nothing starts).
+    void this.watcher.start().then(() => {
+      if (this.reaper === reaper) reaper.start();
+    });
   }
 
   /** One reaper pass; returns the pods deleted. */
@@ -382,9 +380,9 @@ export class KubernetesRuntime implements Runtime {
 
   /** Stops the watch, the reaper and the retention timers (pods kept for debugging stay). */
   async close(): Promise<void> {
-    if (this.reaperTimer) clearInterval(this.reaperTimer);
-    this.reaperTimer = undefined;
-    await this.reaping;
+    const reaper = this.reaper;
+    this.reaper = undefined;
+    await reaper?.stop();
     for (const timer of this.retained.values()) clearTimeout(timer);
     this.retained.clear();
     this.watcher.stop();
