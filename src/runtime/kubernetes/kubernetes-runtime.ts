@@ -224,7 +224,7 @@ export class KubernetesRuntime implements Runtime {
     if (failed && retention > 0) {
       const timer = setTimeout(() => {
         this.retained.delete(name);
-        this.deletePod(name).catch((err: unknown) => this.logger.warn({ pod: name, err: String(err) }, 'deleting a retained pod failed'));
+        this.deletePod(name).catch((err: unknown) => this.logger.warn({ pod: name, err }, 'deleting a retained pod failed'));
       }, retention);
       timer.unref();
       this.retained.set(name, timer);

@@ -77,7 +77,7 @@ export class PodWatcher {
       try {
         listener(update);
       } catch (err) {
-        this.logger.warn({ pod: name, err: String(err) }, 'pod listener failed');
+        this.logger.warn({ pod: name, err }, 'pod listener failed');
       }
     }
   }
@@ -92,7 +92,7 @@ export class PodWatcher {
         await this.watch();
       } catch (err) {
         if (this.stopped) break;
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'watching pods failed; listing again');
+        this.logger.warn({ err }, 'watching pods failed; listing again');
         await sleep(backoff);
         backoff = Math.min(5_000, backoff * 2);
       }
