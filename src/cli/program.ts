@@ -19,7 +19,7 @@ export function buildProgram(io: CliIO): Command {
       setGlobalTarget(cmd.opts<{ target?: string }>().target);
     });
   setGlobalTarget(undefined);
-  registerCommands(program, io);
+  registerCommands(program, io, runCli);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   }

@@ -885,3 +885,10 @@ export async function countBuildContainer(db: Queryable, buildId: number, purpos
     [buildId, purpose, type],
   );
 }
+
+/** Of these build ids, the ones that are completed or do not exist (the Kubernetes reaper asks). */
+export async function finishedBuildIds(db: Queryable, ids: readonly number[]): Promise<Set<number>> {
+  const r = await db.query<{ id: number }>('SELECT id FROM builds WHERE id = ANY($1::int[]) AND NOT completed', [ids]);
+  const running = new Set(r.rows.map((row) => Number(row.id)));
+  return new Set(ids.filter((id) => !running.has(id)));
+}

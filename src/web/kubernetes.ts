@@ -4,16 +4,10 @@
 import { type Logger } from '../log.ts';
 import { join } from 'node:path';
 import type { Database } from '../db/index.ts';
+import { finishedBuildIds } from '../db/builds.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import { KubernetesRuntime } from '../runtime/kubernetes/kubernetes-runtime.ts';
 import type { KubeRequestObserver } from '../runtime/kubernetes/client.ts';
-
-/** Of these build ids, the ones that are completed or do not exist. */
-export async function finishedBuilds(db: Database, ids: number[]): Promise<Set<number>> {
-  const r = await db.query<{ id: number }>('SELECT id FROM builds WHERE id = ANY($1::int[]) AND NOT completed', [ids]);
-  const running = new Set(r.rows.map((row) => Number(row.id)));
-  return new Set(ids.filter((id) => !running.has(id)));
-}
 
 export interface WebKubernetesRuntimeOptions {
   config: KubernetesRuntimeConfig;
@@ -34,6 +28,6 @@ export function createKubernetesRuntime(opts: WebKubernetesRuntimeOptions): { ru
   });
   return {
     runtime,
-    startReaper: () => runtime.startReaper((ids) => finishedBuilds(opts.db, ids), opts.reaperIntervalMs ?? 30_000),
+    startReaper: () => runtime.startReaper((ids) => finishedBuildIds(opts.db, ids), opts.reaperIntervalMs ?? 30_000),
   };
 }

@@ -46,9 +46,9 @@ import { registerRenameTeam } from './rename-team.ts';
 import { registerDestroyTeam } from './destroy-team.ts';
 
 /** Every CLI command registers itself here; one file per command in this folder. */
-export function registerCommands(program: Command, io: CliIO): void {
+export function registerCommands(program: Command, io: CliIO, runCli: (argv: string[], io: CliIO) => Promise<number>): void {
   registerWeb(program, io);
-  registerQuickstart(program, io);
+  registerQuickstart(program, io, runCli);
   registerValidatePipeline(program, io);
   registerFormatPipeline(program, io);
   registerMigrate(program, io);

@@ -12,7 +12,6 @@ import { CliExit, usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
 import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
 import { defaultJetwayDir, FlagError, parsePort } from '../../web/options.ts';
-import { runCli } from '../program.ts';
 
 const EXAMPLE = packagePath('examples', 'hello.yml');
 
@@ -33,7 +32,8 @@ function quickstartCredentials(dataDir: string): { username: string; password: s
   return creds;
 }
 
-export function registerQuickstart(program: Command, io: CliIO): void {
+/** `runCli` is the CLI itself (injected: the quickstart types its commands as a user would). */
+export function registerQuickstart(program: Command, io: CliIO, runCli: (argv: string[], io: CliIO) => Promise<number>): void {
   program
     .command('quickstart')
     .description('Start Jetway on embedded defaults, set the example pipeline, run it and watch the build')
