@@ -1,0 +1,313 @@
+// The API's read views: pipelines with their groups, resources and resource types as the API
+// shows them (last check, pin), versions a page at a time, jobs' inputs and outputs, and the
+// small lookups behind the version routes. Typed rows only: the API maps them to its JSON.
+import type { Queryable, Row } from './database.ts';
+import { keysetPage, type PageRequest, type PageResult } from './keyset.ts';
+import type { PipelineRef } from './pipelines.ts';
+
+type JsonObject = Record<string, unknown>;
+
+const ivParam = (ref: PipelineRef): string | null =>
+  ref.instanceVars && Object.keys(ref.instanceVars).length > 0 ? JSON.stringify(ref.instanceVars) : null;
+
+// ------------------------------------------------------------------------------ pipelines
+
+export interface PipelineView {
+  id: number;
+  team: string;
+  name: string;
+  instanceVars: JsonObject | null;
+  paused: boolean;
+  pausedBy: string | null;
+  pausedAt: Date | null;
+  archived: boolean;
+  public: boolean;
+  groups: unknown[];
+  display: JsonObject | null;
+  lastUpdated: Date;
+  version: number;
+}
+
+interface PipelineViewRow extends Row {
+  id: number;
+  team: string;
+  name: string;
+  instance_vars: JsonObject | null;
+  paused: boolean;
+  paused_by: string | null;
+  paused_at: Date | null;
+  archived: boolean;
+  public: boolean;
+  groups: unknown[];
+  display: JsonObject | null;
+  last_updated: Date;
+  version: number;
+}
+
+const PIPELINE_VIEW = `SELECT p.id, t.name AS team, p.name, p.instance_vars, p.paused, p.paused_by, p.paused_at, p.archived,
+    p.public, p.groups, p.display, p.last_updated, p.version
+  FROM pipelines p JOIN teams t ON t.id = p.team_id`;
+
+const toPipelineView = (r: PipelineViewRow): PipelineView => ({
+  id: r.id,
+  team: r.team,
+  name: r.name,
+  instanceVars: r.instance_vars,
+  paused: r.paused,
+  pausedBy: r.paused_by,
+  pausedAt: r.paused_at,
+  archived: r.archived,
+  public: r.public,
+  groups: r.groups,
+  display: r.display,
+  lastUpdated: r.last_updated,
+  version: r.version,
+});
+
+/** Pipelines of the given teams, in each team's order; archived ones only when asked for. */
+export async function listPipelineViews(db: Queryable, teams: readonly string[], includeArchived = false): Promise<PipelineView[]> {
+  const r = await db.query<PipelineViewRow>(
+    `${PIPELINE_VIEW} WHERE t.name = ANY($1::text[]) AND ($2 OR NOT p.archived) ORDER BY t.name, p.ordering, p.id`,
+    [teams, includeArchived],
+  );
+  return r.rows.map(toPipelineView);
+}
+
+export async function findPipelineView(db: Queryable, ref: PipelineRef): Promise<PipelineView | undefined> {
+  const r = await db.query<PipelineViewRow>(
+    `${PIPELINE_VIEW} WHERE t.name = $1 AND p.name = $2
+       AND ((p.instance_vars IS NULL AND $3::jsonb IS NULL) OR p.instance_vars = $3::jsonb)`,
+    [ref.team, ref.name, ivParam(ref)],
+  );
+  const row = r.rows[0];
+  return row ? toPipelineView(row) : undefined;
+}
+
+/** The active jobs of a pipeline (to wake the scheduler for them). */
+export async function activeJobIds(db: Queryable, pipelineId: number): Promise<number[]> {
+  const r = await db.query<{ id: number }>('SELECT id FROM jobs WHERE pipeline_id = $1 AND active', [pipelineId]);
+  return r.rows.map((row) => row.id);
+}
+
+/** The active resources of a pipeline (to wake the checker for them). */
+export async function activeResourceIds(db: Queryable, pipelineId: number): Promise<number[]> {
+  const r = await db.query<{ id: number }>('SELECT id FROM resources WHERE pipeline_id = $1 AND active', [pipelineId]);
+  return r.rows.map((row) => row.id);
+}
+
+// ------------------------------------------------------------------------------ resources
+
+export interface CheckBuildSummary {
+  id: number;
+  name: string;
+  status: string;
+  startTime: Date | null;
+  endTime: Date | null;
+}
+
+export interface ResourceView {
+  id: number;
+  name: string;
+  type: string;
+  config: JsonObject;
+  scopeId: number | null;
+  lastChecked: Date | null;
+  /** null while the resource has no scope (never checked) */
+  lastCheckSucceeded: boolean | null;
+  /** the scope's latest check build */
+  lastCheckBuild: CheckBuildSummary | null;
+  pinnedVersion: Record<string, string> | null;
+  pinnedInConfig: boolean;
+  pinComment: string | null;
+}
+
+interface ResourceRow extends Row {
+  id: number;
+  name: string;
+  type: string;
+  config: JsonObject;
+  scope_id: number | null;
+  last_checked: Date | null;
+  last_check_succeeded: boolean | null;
+  build_id: number | null;
+  build_name: string | null;
+  build_status: string | null;
+  build_start: Date | null;
+  build_end: Date | null;
+  pinned_version: Record<string, string> | null;
+  pinned_in_config: boolean | null;
+  pin_comment: string | null;
+}
+
+const RESOURCE_VIEW = `SELECT r.id, r.name, r.type, r.config, r.resource_config_scope_id AS scope_id,
+    s.last_check_end_time AS last_checked, s.last_check_succeeded,
+    b.id AS build_id, b.name AS build_name, b.status AS build_status, b.start_time AS build_start, b.end_time AS build_end,
+    pin.version AS pinned_version, pin.config AS pinned_in_config, pin.comment_text AS pin_comment
+  FROM resources r
+  LEFT JOIN resource_config_scopes s ON s.id = r.resource_config_scope_id
+  LEFT JOIN builds b ON b.id = s.last_check_build_id
+  LEFT JOIN resource_pins pin ON pin.resource_id = r.id`;
+
+const toResourceView = (r: ResourceRow): ResourceView => ({
+  id: r.id,
+  name: r.name,
+  type: r.type,
+  config: r.config,
+  scopeId: r.scope_id,
+  lastChecked: r.last_checked,
+  lastCheckSucceeded: r.scope_id === null ? null : r.last_check_succeeded,
+  lastCheckBuild:
+    r.build_id === null
+      ? null
+      : { id: r.build_id, name: r.build_name ?? '', status: r.build_status ?? '', startTime: r.build_start, endTime: r.build_end },
+  pinnedVersion: r.pinned_version,
+  pinnedInConfig: r.pinned_in_config === true,
+  pinComment: r.pin_comment,
+});
+
+/** The active resources of a pipeline, in config order. */
+export async function listResourceViews(db: Queryable, pipelineId: number): Promise<ResourceView[]> {
+  const r = await db.query<ResourceRow>(`${RESOURCE_VIEW} WHERE r.pipeline_id = $1 AND r.active ORDER BY r.ordering, r.id`, [pipelineId]);
+  return r.rows.map(toResourceView);
+}
+
+export async function findResourceView(db: Queryable, pipelineId: number, name: string): Promise<ResourceView | undefined> {
+  const r = await db.query<ResourceRow>(`${RESOURCE_VIEW} WHERE r.pipeline_id = $1 AND r.name = $2 AND r.active`, [pipelineId, name]);
+  const row = r.rows[0];
+  return row ? toResourceView(row) : undefined;
+}
+
+export interface ResourceTypeView {
+  name: string;
+  type: string;
+  config: JsonObject;
+  lastChecked: Date | null;
+}
+
+/** The active resource types of a pipeline, in the order they were created. */
+export async function listResourceTypeViews(db: Queryable, pipelineId: number): Promise<ResourceTypeView[]> {
+  const r = await db.query<{ name: string; type: string; config: JsonObject; last_checked: Date | null }>(
+    `SELECT rt.name, rt.type, rt.config, s.last_check_end_time AS last_checked
+       FROM resource_types rt LEFT JOIN resource_config_scopes s ON s.id = rt.resource_config_scope_id
+      WHERE rt.pipeline_id = $1 AND rt.active ORDER BY rt.id`,
+    [pipelineId],
+  );
+  return r.rows.map((row) => ({ name: row.name, type: row.type, config: row.config, lastChecked: row.last_checked }));
+}
+
+// ------------------------------------------------------------------------------ versions
+
+export interface ResourceVersionView extends Row {
+  id: number;
+  version: Record<string, string>;
+  metadata: { name: string; value: string }[];
+  enabled: boolean;
+}
+
+/**
+ * The versions of a resource's current scope, newest (check_order) first, one page; `filter`
+ * matches version fields; `enabled` is false for a version disabled for this resource.
+ */
+export async function pageResourceVersions(
+  db: Queryable,
+  resource: Pick<ResourceView, 'id' | 'scopeId'>,
+  page: PageRequest,
+  filter: Record<string, string>,
+): Promise<PageResult<ResourceVersionView>> {
+  if (resource.scopeId === null) return { rows: [] };
+  return keysetPage<ResourceVersionView>(
+    db,
+    {
+      source: `FROM resource_config_versions v WHERE v.resource_config_scope_id = $1 AND v.version @> $2::jsonb`,
+      params: [resource.scopeId, JSON.stringify(filter)],
+      key: ['v.check_order', 'v.id'],
+      id: 'v.id',
+      select: `v.id, v.version, v.metadata, NOT EXISTS (SELECT 1 FROM resource_disabled_versions d
+                 WHERE d.resource_id = ${Math.trunc(resource.id)} AND d.version_digest = v.version_sha256) AS enabled`,
+      itemName: 'version',
+    },
+    page,
+  );
+}
+
+export interface VersionRef {
+  id: number;
+  version: Record<string, string>;
+  sha256: string;
+  md5: string | null;
+}
+
+/** A version of a resource, by `resource_config_versions.id`, in the resource's current scope. */
+export async function findResourceVersion(db: Queryable, resource: Pick<ResourceView, 'scopeId'>, versionId: number): Promise<VersionRef | undefined> {
+  if (resource.scopeId === null) return undefined;
+  const r = await db.query<{ id: number; version: Record<string, string>; sha256: string; md5: string | null }>(
+    `SELECT id, version, version_sha256 AS sha256, version_md5 AS md5 FROM resource_config_versions
+      WHERE id = $1 AND resource_config_scope_id = $2`,
+    [versionId, resource.scopeId],
+  );
+  return r.rows[0];
+}
+
+/** Ids of the builds that had the version as an input (or output), newest first. */
+export async function buildIdsWithVersion(db: Queryable, resourceId: number, v: VersionRef, kind: 'inputs' | 'outputs'): Promise<number[]> {
+  const table = kind === 'inputs' ? 'build_resource_config_version_inputs' : 'build_resource_config_version_outputs';
+  const r = await db.query<{ build_id: number }>(
+    `SELECT DISTINCT build_id FROM ${table} WHERE resource_id = $1 AND version_digest = ANY($2::text[]) ORDER BY build_id DESC`,
+    [resourceId, [v.sha256, ...(v.md5 ? [v.md5] : [])]],
+  );
+  return r.rows.map((row) => row.build_id);
+}
+
+/** Ids of the active jobs that use the resource as an input (to wake the scheduler for them). */
+export async function jobIdsUsingResource(db: Queryable, resourceId: number): Promise<number[]> {
+  const r = await db.query<{ job_id: number }>(
+    `SELECT DISTINCT ji.job_id FROM job_inputs ji JOIN jobs j ON j.id = ji.job_id WHERE ji.resource_id = $1 AND j.active ORDER BY ji.job_id`,
+    [resourceId],
+  );
+  return r.rows.map((row) => row.job_id);
+}
+
+/** The version a digest names in a resource's current scope. */
+export async function versionByDigest(db: Queryable, resourceId: number, digest: string): Promise<Record<string, string> | undefined> {
+  const r = await db.query<{ version: Record<string, string> }>(
+    `SELECT v.version FROM resource_config_versions v JOIN resources r ON r.resource_config_scope_id = v.resource_config_scope_id
+      WHERE r.id = $1 AND $2 IN (v.version_sha256, v.version_md5)`,
+    [resourceId, digest],
+  );
+  return r.rows[0]?.version;
+}
+
+// ------------------------------------------------------------------------------ jobs
+
+/** One row per input and `passed` job (an input with several has several rows, in order). */
+export interface JobInputView {
+  name: string;
+  resource: string;
+  trigger: boolean;
+  /** 'latest', 'every', or the pinned version */
+  version: unknown;
+  passed: string | null;
+}
+
+export interface JobOutputView {
+  name: string;
+  resource: string;
+}
+
+export async function jobInputViews(db: Queryable, jobId: number): Promise<JobInputView[]> {
+  const r = await db.query<JobInputView & Row>(
+    `SELECT ji.name, r.name AS resource, ji.trigger, ji.version, pj.name AS passed
+       FROM job_inputs ji JOIN resources r ON r.id = ji.resource_id LEFT JOIN jobs pj ON pj.id = ji.passed_job_id
+      WHERE ji.job_id = $1 ORDER BY ji.id`,
+    [jobId],
+  );
+  return r.rows;
+}
+
+export async function jobOutputViews(db: Queryable, jobId: number): Promise<JobOutputView[]> {
+  const r = await db.query<JobOutputView & Row>(
+    `SELECT o.name, r.name AS resource FROM job_outputs o JOIN resources r ON r.id = o.resource_id WHERE o.job_id = $1 ORDER BY o.name`,
+    [jobId],
+  );
+  return r.rows;
+}
