@@ -11,6 +11,7 @@ import { Engine } from '../engine/engine.ts';
 import { PostgresEngineStore } from '../db/engine-store.ts';
 import { Collector } from '../gc/collector.ts';
 import { PostgresGcStore } from '../db/gc.ts';
+import { PostgresCheckerStore } from '../db/checks.ts';
 import { LocalRuntime } from '../runtime/local/local-runtime.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import type { KubernetesCredentialsConfig } from '../creds/config.ts';
@@ -141,7 +142,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   // after recoverOrphans: the pods of the builds it ended are the reaper's
   startReaper?.();
 
-  const checker = new Checker(db, {
+  const checker = new Checker(new PostgresCheckerStore(db), {
     tracker: engine,
     logger: logger.child({ component: 'checker' }),
     ...(opts.checkerIntervalMs ? { intervalMs: opts.checkerIntervalMs } : {}),

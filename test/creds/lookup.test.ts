@@ -8,40 +8,44 @@ import type { CredentialScope } from '../../src/creds/credential-manager.ts';
 import { CredentialsForbiddenError, KubernetesCredentialManager, type SecretReader } from '../../src/creds/kubernetes.ts';
 import { DEFAULT_NAMESPACE_PREFIX, secretLookupOrder, secretValue, type SecretData, type SecretRef } from '../../src/creds/lookup.ts';
 
-test('the lookup order: <pipeline>.<name> then <name>, in <prefix><team>; one-off builds only <name>', () => {
-  const cases: { prefix?: string; scope: CredentialScope; path: string; order: string[] }[] = [
-    { scope: { team: 'main', pipeline: 'deploy' }, path: 'api-token', order: ['concourse-main/deploy.api-token', 'concourse-main/api-token'] },
-    { scope: { team: 'main' }, path: 'api-token', order: ['concourse-main/api-token'] },
-    { scope: { team: 'main', pipeline: '' }, path: 'api-token', order: ['concourse-main/api-token'] },
-    { scope: { team: 'ops', pipeline: 'p' }, path: 'db', order: ['concourse-ops/p.db', 'concourse-ops/db'] },
-    { prefix: 'ci-', scope: { team: 'main', pipeline: 'p' }, path: 'db', order: ['ci-main/p.db', 'ci-main/db'] },
-    { prefix: '', scope: { team: 'main', pipeline: 'p' }, path: 'db', order: ['main/p.db', 'main/db'] },
-    // a quoted path with a dot is one Secret name
-    { scope: { team: 'main', pipeline: 'p' }, path: 'a.b', order: ['concourse-main/p.a.b', 'concourse-main/a.b'] },
-    // names no Secret can have are never asked for (the API server could only say 404)
-    { scope: { team: 'main', pipeline: 'my_pipeline' }, path: 'token', order: ['concourse-main/token'] },
-    { scope: { team: 'main', pipeline: 'p' }, path: 'my_token', order: [] },
-    { scope: { team: 'main', pipeline: 'p' }, path: 'a/b', order: [] },
-    { scope: { team: 'main', pipeline: 'p' }, path: 'Token', order: [] },
-    { scope: { team: 'Main_Team', pipeline: 'p' }, path: 'token', order: [] },
-    { scope: { team: 'x'.repeat(60), pipeline: 'p' }, path: 'token', order: [] },
-  ];
-  for (const c of cases) {
+// the lookup order: <pipeline>.<name> then <name>, in <prefix><team>; one-off builds only <name>
+const lookupCases: { prefix?: string; scope: CredentialScope; path: string; order: string[] }[] = [
+  { scope: { team: 'main', pipeline: 'deploy' }, path: 'api-token', order: ['concourse-main/deploy.api-token', 'concourse-main/api-token'] },
+  { scope: { team: 'main' }, path: 'api-token', order: ['concourse-main/api-token'] },
+  { scope: { team: 'main', pipeline: '' }, path: 'api-token', order: ['concourse-main/api-token'] },
+  { scope: { team: 'ops', pipeline: 'p' }, path: 'db', order: ['concourse-ops/p.db', 'concourse-ops/db'] },
+  { prefix: 'ci-', scope: { team: 'main', pipeline: 'p' }, path: 'db', order: ['ci-main/p.db', 'ci-main/db'] },
+  { prefix: '', scope: { team: 'main', pipeline: 'p' }, path: 'db', order: ['main/p.db', 'main/db'] },
+  // a quoted path with a dot is one Secret name
+  { scope: { team: 'main', pipeline: 'p' }, path: 'a.b', order: ['concourse-main/p.a.b', 'concourse-main/a.b'] },
+  // names no Secret can have are never asked for (the API server could only say 404)
+  { scope: { team: 'main', pipeline: 'my_pipeline' }, path: 'token', order: ['concourse-main/token'] },
+  { scope: { team: 'main', pipeline: 'p' }, path: 'my_token', order: [] },
+  { scope: { team: 'main', pipeline: 'p' }, path: 'a/b', order: [] },
+  { scope: { team: 'main', pipeline: 'p' }, path: 'Token', order: [] },
+  { scope: { team: 'Main_Team', pipeline: 'p' }, path: 'token', order: [] },
+  { scope: { team: 'x'.repeat(60), pipeline: 'p' }, path: 'token', order: [] },
+];
+for (const c of lookupCases) {
+  test(`lookup order of ((${c.path})) for ${JSON.stringify(c.scope)}${c.prefix !== undefined ? ` with prefix '${c.prefix}'` : ''}: ${c.order.join(', ') || 'none'}`, () => {
     const order = secretLookupOrder(c.prefix ?? DEFAULT_NAMESPACE_PREFIX, c.scope, c.path).map((r) => `${r.namespace}/${r.name}`);
-    assert.deepEqual(order, c.order, JSON.stringify(c));
-  }
-});
+    assert.deepEqual(order, c.order);
+  });
+}
 
-test("a Secret's value: its `value` key when it has one, else the whole data map", () => {
-  const cases: { data: SecretData; value: unknown }[] = [
-    { data: { value: 's3cr3t' }, value: 's3cr3t' },
-    { data: { value: 's3cr3t', other: 'ignored' }, value: 's3cr3t' },
-    { data: { value: '' }, value: '' },
-    { data: { user: 'app', password: 'pw' }, value: { user: 'app', password: 'pw' } },
-    { data: {}, value: {} },
-  ];
-  for (const c of cases) assert.deepEqual(secretValue(c.data), c.value, JSON.stringify(c.data));
-});
+// a Secret's value: its `value` key when it has one, else the whole data map
+const valueCases: { data: SecretData; value: unknown }[] = [
+  { data: { value: 's3cr3t' }, value: 's3cr3t' },
+  { data: { value: 's3cr3t', other: 'ignored' }, value: 's3cr3t' },
+  { data: { value: '' }, value: '' },
+  { data: { user: 'app', password: 'pw' }, value: { user: 'app', password: 'pw' } },
+  { data: {}, value: {} },
+];
+for (const c of valueCases) {
+  test(`a Secret holding ${JSON.stringify(c.data)} is worth ${JSON.stringify(c.value)}`, () => {
+    assert.deepEqual(secretValue(c.data), c.value);
+  });
+}
 
 /** Secrets in memory, keyed `namespace/name`; every read is recorded. */
 function memoryReader(secrets: Record<string, SecretData>): SecretReader & { reads: string[] } {
