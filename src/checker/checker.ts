@@ -13,22 +13,12 @@
 import { silentLogger, type Logger } from '../log.ts';
 import { PeriodicPass } from '../component/periodic.ts';
 import { timingSafeEqual } from 'node:crypto';
-import type { ResourceType } from '../config/index.ts';
 import { parseDuration } from '../config/index.ts';
-import { createStartedBuild, type BuildRecord } from '../db/builds.ts';
-import type { Database, Queryable } from '../db/database.ts';
+import type { BuildRecord } from '../db/builds.ts';
+import { PostgresCheckerStore } from '../db/checks.ts';
+import type { Database } from '../db/database.ts';
 import { ConflictError, NotFoundError } from '../db/errors.ts';
-import {
-  checkCandidates,
-  checkIntervalElapsed,
-  findResource,
-  findResourceType,
-  getResource,
-  getResourceType,
-  pruneCheckBuilds,
-  runningCheckExists,
-  type CheckTarget,
-} from '../db/resources.ts';
+import type { CheckTarget } from '../db/resources.ts';
 import type { Version } from '../model/version.ts';
 import type { BuildTracker, CheckRequest, CheckRequester } from '../scheduler/interfaces.ts';
 import {
@@ -42,10 +32,8 @@ import {
   type IntervalDefaults,
   type ScanDecision,
 } from './policy.ts';
+import type { CheckerStore } from './store.ts';
 
-/** Advisory-lock class serialising check creation per resource / type. */
-const CHECK_LOCK_CLASS = 0x6a7704;
-const TYPE_CHECK_LOCK_CLASS = 0x6a7705;
 /** A running check build older than its timeout plus this is considered abandoned. */
 const STALE_MARGIN_MS = 5 * 60_000;
 
@@ -91,6 +79,7 @@ export interface ScanResult {
 }
 
 export class Checker implements CheckRequester {
+  private readonly store: CheckerStore;
   private readonly tracker: BuildTracker;
   private readonly intervalMs: number;
   private readonly concurrency: number;
@@ -99,10 +88,9 @@ export class Checker implements CheckRequester {
   private readonly logger: Logger;
   private readonly loop: PeriodicPass<ScanResult[]>;
 
-  constructor(
-    private readonly db: Database,
-    opts: CheckerOptions,
-  ) {
+  constructor(store: CheckerStore | Database, opts: CheckerOptions) {
+    // given a Database (callers that do not wire the port themselves): its Postgres store
+    this.store = 'query' in store ? new PostgresCheckerStore(store) : store;
     this.tracker = opts.tracker;
     this.intervalMs = opts.intervalMs ?? DEFAULT_SCANNER_INTERVAL_MS;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
@@ -112,7 +100,7 @@ export class Checker implements CheckRequester {
     this.loop = new PeriodicPass(
       () => this.scanOnce(),
       this.intervalMs,
-      (err) => this.logger.error({ err: String(err) }, 'check scan failed'),
+      (err) => this.logger.error({ err }, 'check scan failed'),
     );
   }
 
@@ -137,7 +125,7 @@ export class Checker implements CheckRequester {
   }
 
   private async scanOnce(): Promise<ScanResult[]> {
-    const candidates = await checkCandidates(this.db);
+    const candidates = await this.store.checkCandidates();
     const results: ScanResult[] = [];
     const todo: { resourceId: number; from: Version | null }[] = [];
     for (const c of candidates) {
@@ -157,7 +145,7 @@ export class Checker implements CheckRequester {
               : { resourceId: item.resourceId, decision: r.reason === 'never' ? 'never' : r.reason },
           );
         } catch (err) {
-          this.logger.error({ resourceId: item.resourceId, err: String(err) }, 'creating a check failed');
+          this.logger.error({ resourceId: item.resourceId, err }, 'creating a check failed');
         }
       }
     };
@@ -171,22 +159,21 @@ export class Checker implements CheckRequester {
    * check build, handed to the tracker.
    */
   async tryCreateCheck(resourceId: number, opts: CheckOptions = {}): Promise<CheckCreation> {
-    const creation = await this.db.transaction(async (tx): Promise<CheckCreation> => {
-      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [CHECK_LOCK_CLASS, resourceId]);
-      const resource = await getResource(tx, resourceId);
+    const target: CheckTarget = { resourceId };
+    const creation = await this.store.withCheckLock(target, async (tx): Promise<CheckCreation> => {
+      const resource = await tx.getResource(resourceId);
       if (!resource) throw new NotFoundError(`resource ${resourceId} not found`);
       // archived since the scan read it, or asked for directly: an archived pipeline is not checked
       if (resource.pipelineArchived) return { created: false, reason: 'archived' };
       const interval = resourceCheckInterval(resource.config, this.intervals);
-      const target: CheckTarget = { resourceId };
       const stale = staleAfterMs(resource.config.check_timeout);
       if (!opts.manual) {
-        if (!(await checkIntervalElapsed(tx, resource.scopeId))) return { created: false, reason: 'interval' };
-        if (await runningCheckExists(tx, target, stale)) return { created: false, reason: 'running' };
-      } else if (opts.forBuildId !== undefined && (await runningCheckExists(tx, target, stale, opts.forBuildId))) {
+        if (!(await tx.checkIntervalElapsed(resource.scopeId))) return { created: false, reason: 'interval' };
+        if (await tx.runningCheckExists(target, stale)) return { created: false, reason: 'running' };
+      } else if (opts.forBuildId !== undefined && (await tx.runningCheckExists(target, stale, opts.forBuildId))) {
         return { created: false, reason: 'running' };
       }
-      const types = await pipelineResourceTypes(tx, resource.pipelineId);
+      const types = await tx.pipelineResourceTypes(resource.pipelineId);
       const from = opts.from !== undefined ? opts.from : opts.manual ? null : resource.pinnedVersion;
       const plan = resourceCheckPlan(resource.config, types, {
         interval,
@@ -194,7 +181,7 @@ export class Checker implements CheckRequester {
         skipInterval: opts.manual === true,
         shallow: opts.shallow === true,
       });
-      const build = await createStartedBuild(tx, {
+      const build = await tx.createStartedBuild({
         teamId: resource.teamId,
         pipelineId: resource.pipelineId,
         resourceId,
@@ -202,7 +189,7 @@ export class Checker implements CheckRequester {
         manuallyTriggered: opts.api === true,
         createdBy: opts.createdBy ?? null,
       });
-      if (!opts.api) await pruneCheckBuilds(tx, target, this.keep);
+      if (!opts.api) await tx.pruneCheckBuilds(target, this.keep);
       return { created: true, build };
     });
     if (creation.created) {
@@ -214,24 +201,23 @@ export class Checker implements CheckRequester {
 
   /** A resource type's check (API: `POST …/resource-types/:t/check`). */
   async tryCreateTypeCheck(resourceTypeId: number, opts: CheckOptions = {}): Promise<CheckCreation> {
-    const creation = await this.db.transaction(async (tx): Promise<CheckCreation> => {
-      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [TYPE_CHECK_LOCK_CLASS, resourceTypeId]);
-      const type = await getResourceType(tx, resourceTypeId);
+    const target: CheckTarget = { resourceTypeId };
+    const creation = await this.store.withCheckLock(target, async (tx): Promise<CheckCreation> => {
+      const type = await tx.getResourceType(resourceTypeId);
       if (!type) throw new NotFoundError(`resource type ${resourceTypeId} not found`);
       if (type.pipelineArchived) return { created: false, reason: 'archived' };
-      const target: CheckTarget = { resourceTypeId };
       if (!opts.manual) {
-        if (!(await checkIntervalElapsed(tx, type.scopeId))) return { created: false, reason: 'interval' };
-        if (await runningCheckExists(tx, target, staleAfterMs(undefined))) return { created: false, reason: 'running' };
+        if (!(await tx.checkIntervalElapsed(type.scopeId))) return { created: false, reason: 'interval' };
+        if (await tx.runningCheckExists(target, staleAfterMs(undefined))) return { created: false, reason: 'running' };
       }
-      const types = await pipelineResourceTypes(tx, type.pipelineId);
+      const types = await tx.pipelineResourceTypes(type.pipelineId);
       const plan = resourceTypeCheckPlan(type.config, types, {
         interval: resourceTypeCheckInterval(type.config, this.intervals),
         ...(opts.from ? { from: opts.from } : {}),
         skipInterval: opts.manual === true,
         shallow: opts.shallow === true,
       });
-      const build = await createStartedBuild(tx, {
+      const build = await tx.createStartedBuild({
         teamId: type.teamId,
         pipelineId: type.pipelineId,
         resourceTypeId,
@@ -239,7 +225,7 @@ export class Checker implements CheckRequester {
         manuallyTriggered: opts.api === true,
         createdBy: opts.createdBy ?? null,
       });
-      if (!opts.api) await pruneCheckBuilds(tx, target, this.keep);
+      if (!opts.api) await tx.pruneCheckBuilds(target, this.keep);
       return { created: true, build };
     });
     if (creation.created) this.tracker.track(creation.build.id);
@@ -252,7 +238,7 @@ export class Checker implements CheckRequester {
     resourceName: string,
     opts: { from?: Version | null; shallow?: boolean; createdBy?: string | null } = {},
   ): Promise<BuildRecord> {
-    const resource = await findResource(this.db, pipelineId, resourceName);
+    const resource = await this.store.findResource(pipelineId, resourceName);
     if (!resource) throw new NotFoundError(`resource ${resourceName} not found`);
     const r = await this.tryCreateCheck(resource.id, { ...opts, manual: true, api: true });
     return createdBuild(r, `resource ${resourceName}`, `a manual check of ${resourceName}`);
@@ -264,7 +250,7 @@ export class Checker implements CheckRequester {
     typeName: string,
     opts: { from?: Version | null; shallow?: boolean; createdBy?: string | null } = {},
   ): Promise<BuildRecord> {
-    const type = await findResourceType(this.db, pipelineId, typeName);
+    const type = await this.store.findResourceType(pipelineId, typeName);
     if (!type) throw new NotFoundError(`resource type ${typeName} not found`);
     const r = await this.tryCreateTypeCheck(type.id, { ...opts, manual: true, api: true });
     return createdBuild(r, `resource type ${typeName}`, `a manual check of resource type ${typeName}`);
@@ -276,7 +262,7 @@ export class Checker implements CheckRequester {
    * The token is compared as written in the config: a `((var))` token is not interpolated here.
    */
   async checkWebhook(pipelineId: number, resourceName: string, token: string): Promise<BuildRecord> {
-    const resource = await findResource(this.db, pipelineId, resourceName);
+    const resource = await this.store.findResource(pipelineId, resourceName);
     if (!resource) throw new NotFoundError(`resource ${resourceName} not found`);
     if (!tokenMatches(resource.config.webhook_token, token)) throw new UnauthorizedError('invalid webhook token');
     const r = await this.tryCreateCheck(resource.id, { manual: true, api: true });
@@ -289,7 +275,7 @@ export class Checker implements CheckRequester {
       try {
         await this.tryCreateCheck(req.resourceId, { manual: req.manual, forBuildId: req.forBuildId });
       } catch (err) {
-        this.logger.warn({ resourceId: req.resourceId, err: String(err) }, 'a check requested by the scheduler failed');
+        this.logger.warn({ resourceId: req.resourceId, err }, 'a check requested by the scheduler failed');
       }
     }
   }
@@ -315,12 +301,5 @@ export function tokenMatches(expected: string | undefined, given: string): boole
 function staleAfterMs(checkTimeout: string | undefined): number {
   const timeout = parseDuration(checkTimeout ?? DEFAULT_CHECK_TIMEOUT) ?? parseDuration(DEFAULT_CHECK_TIMEOUT)!;
   return timeout + STALE_MARGIN_MS;
-}
-
-async function pipelineResourceTypes(db: Queryable, pipelineId: number): Promise<ResourceType[]> {
-  const r = await db.query<{ config: ResourceType }>('SELECT config FROM resource_types WHERE pipeline_id = $1 AND active ORDER BY id', [
-    pipelineId,
-  ]);
-  return r.rows.map((row) => row.config);
 }
 

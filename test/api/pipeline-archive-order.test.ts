@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Checker } from '../../src/checker/index.ts';
-import { RecordingTracker } from '../scheduler/sched-support.ts';
+import { RecordingTracker } from '../support/sched-support.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startApi, PIPELINE, type TestApi } from './helpers.ts';
 

@@ -1,8 +1,8 @@
 // The checker: selection rules and intervals (pure tables), check plans, and the scanner,
 // manual, webhook and scheduler-requested checks against the real database.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Database } from '../../src/db/database.ts';
+import { PostgresCheckerStore } from '../../src/db/checks.ts';
 import { buildEvents, finishBuild, getBuild, getBuildPlans } from '../../src/db/builds.ts';
 import { ConflictError } from '../../src/db/errors.ts';
 import { archivePipeline, getPipelineById } from '../../src/db/pipelines.ts';
@@ -17,18 +17,10 @@ import {
   scanDecision,
   scannerSelects,
 } from '../../src/checker/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { cfg, must, RecordingTracker, setupPipeline } from '../scheduler/sched-support.ts';
+import { useTestDatabase } from '../support/db.ts';
+import { cfg, must, RecordingTracker, setupPipeline } from '../support/sched-support.ts';
 
-let t: TestDatabase;
-let db: Database;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.db;
-});
-after(async () => {
-  await t.drop();
-});
+const t = useTestDatabase();
 
 const facts = (over: Partial<CheckFacts>): CheckFacts => ({
   triggerInput: false,
@@ -43,22 +35,26 @@ const facts = (over: Partial<CheckFacts>): CheckFacts => ({
   ...over,
 });
 
-test('scanner selection rules', () => {
-  const cases: [string, Partial<CheckFacts>, boolean][] = [
-    ['trigger input', { triggerInput: true }, true],
-    ['unused resource', {}, false],
-    ['non-trigger, checked, has versions', { nonTriggerInput: true }, false],
-    ['non-trigger, never checked', { nonTriggerInput: true, checked: false, lastCheckSucceeded: false }, true],
-    ['non-trigger, last check failed', { nonTriggerInput: true, lastCheckSucceeded: false }, true],
-    ['put-only, never checked', { putOnly: true, checked: false, lastCheckSucceeded: false }, true],
-    ['put-only, checked fine', { putOnly: true }, false],
-    ['non-trigger, no versions', { nonTriggerInput: true, hasVersions: false }, true],
-    ['non-trigger, pin not found', { nonTriggerInput: true, pinned: true, pinFound: false }, true],
-    ['non-trigger, pin found', { nonTriggerInput: true, pinned: true, pinFound: true }, false],
-    ['only a passed input, never checked', { checked: false, lastCheckSucceeded: false }, false],
-  ];
-  for (const [name, over, want] of cases) assert.equal(scannerSelects(facts(over)), want, name);
+const selectionRules: [string, Partial<CheckFacts>, boolean][] = [
+  ['trigger input', { triggerInput: true }, true],
+  ['unused resource', {}, false],
+  ['non-trigger, checked, has versions', { nonTriggerInput: true }, false],
+  ['non-trigger, never checked', { nonTriggerInput: true, checked: false, lastCheckSucceeded: false }, true],
+  ['non-trigger, last check failed', { nonTriggerInput: true, lastCheckSucceeded: false }, true],
+  ['put-only, never checked', { putOnly: true, checked: false, lastCheckSucceeded: false }, true],
+  ['put-only, checked fine', { putOnly: true }, false],
+  ['non-trigger, no versions', { nonTriggerInput: true, hasVersions: false }, true],
+  ['non-trigger, pin not found', { nonTriggerInput: true, pinned: true, pinFound: false }, true],
+  ['non-trigger, pin found', { nonTriggerInput: true, pinned: true, pinFound: true }, false],
+  ['only a passed input, never checked', { checked: false, lastCheckSucceeded: false }, false],
+];
+for (const [name, over, want] of selectionRules) {
+  test(`scanner selection rules: ${name}`, () => {
+    assert.equal(scannerSelects(facts(over)), want, name);
+  });
+}
 
+test('scan decisions', () => {
   const every = resourceCheckInterval({});
   assert.equal(scanDecision(facts({ triggerInput: true }), every), 'check');
   assert.equal(scanDecision(facts({ triggerInput: true, intervalElapsed: false }), every), 'interval-not-elapsed');
@@ -132,13 +128,15 @@ const pipeline = cfg({
 });
 
 async function setup(): Promise<{ f: Awaited<ReturnType<typeof setupPipeline>>; checker: Checker; tracker: RecordingTracker }> {
+  const { db } = t;
   const f = await setupPipeline(db, pipeline, { scopes: false });
   const tracker = new RecordingTracker();
-  const checker = new Checker(db, { tracker, keepPeriodicBuilds: 2 });
+  const checker = new Checker(new PostgresCheckerStore(db), { tracker, keepPeriodicBuilds: 2 });
   return { f, checker, tracker };
 }
 
 test('scanner: checks trigger inputs and never-checked resources, skips never and unused, one running check per resource', async () => {
+  const { db } = t;
   const { f, checker, tracker } = await setup();
   const id = (name: string): number => must(f.resources, name);
   const results = await checker.scan();
@@ -170,6 +168,7 @@ test('scanner: checks trigger inputs and never-checked resources, skips never an
 });
 
 test('scanner: the interval of the scope (next_check_time) is respected unless manual; lazy inputs are left to the build starter', async () => {
+  const { db } = t;
   const { f, checker, tracker } = await setup();
   const scopeFor = async (name: string): Promise<number> => {
     const r = await db.query<{ id: number }>(
@@ -236,6 +235,7 @@ test('webhook: the right token creates a manual check; a wrong or missing token 
 });
 
 test('periodic check builds are pruned to the newest few; manual ones are kept', async () => {
+  const { db } = t;
   const { f, checker, tracker } = await setup();
   const trig = must(f.resources, 'trig');
   for (let i = 0; i < 5; i++) {
@@ -255,6 +255,7 @@ test('periodic check builds are pruned to the newest few; manual ones are kept',
 });
 
 test('requestChecks (for the build starter): a running check created since the build serves it; otherwise one is created', async () => {
+  const { db } = t;
   const { f, checker, tracker } = await setup();
   const trig = must(f.resources, 'trig');
   const pending = await db.query<{ id: number }>(
@@ -274,6 +275,7 @@ test('requestChecks (for the build starter): a running check created since the b
 });
 
 test('an archived pipeline is not checked: not by the scanner, nor manually, by webhook or for the build starter', async () => {
+  const { db } = t;
   const { f, checker, tracker } = await setup();
   // archived but not paused (the scan also skips paused pipelines): the archived rule alone decides
   await db.query('UPDATE pipelines SET archived = true, paused = false WHERE id = $1', [f.pipelineId]);

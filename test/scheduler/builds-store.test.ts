@@ -21,7 +21,7 @@ import {
 import { getJob, listJobs, pauseJob, unpauseJob } from '../../src/db/jobs.ts';
 import type { BuildEvent } from '../../src/model/build-events.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { cfg, check, digestOf, must, settle, setupPipeline } from './sched-support.ts';
+import { cfg, check, digestOf, must, settle, setupPipeline } from '../support/sched-support.ts';
 
 let t: TestDatabase;
 let db: Database;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { Database } from '../../src/db/database.ts';
 import { saveBuildOutput, type BuildStatus } from '../../src/db/builds.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { cfg, check, inputsOf, jobBuilds, must, settle, setupPipeline } from './sched-support.ts';
+import { cfg, check, inputsOf, jobBuilds, must, settle, setupPipeline } from '../support/sched-support.ts';
 
 let t: TestDatabase;
 let db: Database;

@@ -8,7 +8,7 @@ import { ConflictError } from '../../src/db/errors.ts';
 import { archivePipeline, getPipelineById, pausePipeline, savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
 import { buildPreparation } from '../../src/scheduler/preparation.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { cfg, check, inputsOf, jobBuilds, must, settle, setupPipeline } from './sched-support.ts';
+import { cfg, check, inputsOf, jobBuilds, must, settle, setupPipeline } from '../support/sched-support.ts';
 
 let t: TestDatabase;
 let db: Database;

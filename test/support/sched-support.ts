@@ -66,7 +66,9 @@ let counter = 0;
 const log =
   (level: string) =>
   (obj: object, msg?: string): void => {
-    if (process.env.JETWAY_TEST_DEBUG || level === 'error') console.error(level, msg, JSON.stringify(obj));
+    // errors are logged as Error objects, whose fields JSON.stringify skips
+    const text = JSON.stringify(obj, (_key, value: unknown) => (value instanceof Error ? (value.stack ?? value.message) : value));
+    if (process.env.JETWAY_TEST_DEBUG || level === 'error') console.error(level, msg, text);
   };
 /** Errors always shown (a failing scheduler must not be silent in tests); the rest with JETWAY_TEST_DEBUG=1. */
 export const testLogger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => testLogger };

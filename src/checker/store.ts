@@ -1,0 +1,40 @@
+// What the checker needs of storage. The port is the checker's; the Postgres implementation is
+// src/db/checks.ts (checked where the checker is built) and unit tests use an in-memory fake.
+// The records are the resource store's (src/db/resources.ts, src/db/builds.ts).
+import type { ResourceType } from '../config/index.ts';
+import type { BuildRecord, StartedBuildInput } from '../db/builds.ts';
+import type { CheckCandidate, CheckTarget, ResourceRecord, ResourceTypeRecord } from '../db/resources.ts';
+
+export interface CheckerStore {
+  /** Every active resource of an unpaused, unarchived pipeline, with its check facts. */
+  checkCandidates(): Promise<CheckCandidate[]>;
+  /** An active resource of a pipeline by name. */
+  findResource(pipelineId: number, name: string): Promise<ResourceRecord | undefined>;
+  /** An active resource type of a pipeline by name. */
+  findResourceType(pipelineId: number, name: string): Promise<ResourceTypeRecord | undefined>;
+  /**
+   * Runs `create` in one transaction holding the target's check-creation lock, so that the
+   * decision to create a check and its creation are one step per resource (or type) across
+   * web nodes.
+   */
+  withCheckLock<T>(target: CheckTarget, create: (tx: CheckCreationStore) => Promise<T>): Promise<T>;
+}
+
+/** The reads and writes of creating one check, inside `withCheckLock`. */
+export interface CheckCreationStore {
+  getResource(resourceId: number): Promise<ResourceRecord | undefined>;
+  getResourceType(resourceTypeId: number): Promise<ResourceTypeRecord | undefined>;
+  /** Whether now ≥ the scope's next check time (true without a scope or a next check time). */
+  checkIntervalElapsed(scopeId: number | null): Promise<boolean>;
+  /**
+   * Whether a check build of the target is running and younger than `staleAfterMs`; with
+   * `createdSinceBuildId`, only one created at or after that build counts.
+   */
+  runningCheckExists(target: CheckTarget, staleAfterMs: number, createdSinceBuildId?: number): Promise<boolean>;
+  /** The configs of the pipeline's active resource types, in id order. */
+  pipelineResourceTypes(pipelineId: number): Promise<ResourceType[]>;
+  /** A check build, created started with its plan. */
+  createStartedBuild(input: StartedBuildInput): Promise<BuildRecord>;
+  /** Deletes the target's completed periodic check builds beyond the newest `keep`; how many went. */
+  pruneCheckBuilds(target: CheckTarget, keep: number): Promise<number>;
+}

@@ -1,0 +1,84 @@
+// The Postgres CheckerStore (the checker's port, src/checker/store.ts, checked where the checker
+// is built): the resource store's queries, and check creation serialised per resource (or type)
+// by a transaction-level advisory lock.
+import type { ResourceType } from '../config/index.ts';
+import { createStartedBuild, type BuildRecord, type StartedBuildInput } from './builds.ts';
+import type { Queryable } from './database.ts';
+import {
+  checkCandidates,
+  checkIntervalElapsed,
+  findResource,
+  findResourceType,
+  getResource,
+  getResourceType,
+  pruneCheckBuilds,
+  runningCheckExists,
+  type CheckCandidate,
+  type CheckTarget,
+  type ResourceRecord,
+  type ResourceTypeRecord,
+} from './resources.ts';
+
+/** Advisory-lock classes serialising check creation per resource / type. */
+const CHECK_LOCK_CLASS = 0x6a7704;
+const TYPE_CHECK_LOCK_CLASS = 0x6a7705;
+
+/** One check's creation, inside the transaction holding its lock. */
+class PostgresCheckCreation {
+  constructor(private readonly tx: Queryable) {}
+
+  getResource(resourceId: number): Promise<ResourceRecord | undefined> {
+    return getResource(this.tx, resourceId);
+  }
+
+  getResourceType(resourceTypeId: number): Promise<ResourceTypeRecord | undefined> {
+    return getResourceType(this.tx, resourceTypeId);
+  }
+
+  checkIntervalElapsed(scopeId: number | null): Promise<boolean> {
+    return checkIntervalElapsed(this.tx, scopeId);
+  }
+
+  runningCheckExists(target: CheckTarget, staleAfterMs: number, createdSinceBuildId?: number): Promise<boolean> {
+    return runningCheckExists(this.tx, target, staleAfterMs, createdSinceBuildId);
+  }
+
+  async pipelineResourceTypes(pipelineId: number): Promise<ResourceType[]> {
+    const r = await this.tx.query<{ config: ResourceType }>('SELECT config FROM resource_types WHERE pipeline_id = $1 AND active ORDER BY id', [
+      pipelineId,
+    ]);
+    return r.rows.map((row) => row.config);
+  }
+
+  createStartedBuild(input: StartedBuildInput): Promise<BuildRecord> {
+    return createStartedBuild(this.tx, input);
+  }
+
+  pruneCheckBuilds(target: CheckTarget, keep: number): Promise<number> {
+    return pruneCheckBuilds(this.tx, target, keep);
+  }
+}
+
+export class PostgresCheckerStore {
+  constructor(private readonly db: Queryable) {}
+
+  checkCandidates(): Promise<CheckCandidate[]> {
+    return checkCandidates(this.db);
+  }
+
+  findResource(pipelineId: number, name: string): Promise<ResourceRecord | undefined> {
+    return findResource(this.db, pipelineId, name);
+  }
+
+  findResourceType(pipelineId: number, name: string): Promise<ResourceTypeRecord | undefined> {
+    return findResourceType(this.db, pipelineId, name);
+  }
+
+  withCheckLock<T>(target: CheckTarget, create: (tx: PostgresCheckCreation) => Promise<T>): Promise<T> {
+    const [lockClass, id] = 'resourceId' in target ? [CHECK_LOCK_CLASS, target.resourceId] : [TYPE_CHECK_LOCK_CLASS, target.resourceTypeId];
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [lockClass, id]);
+      return create(new PostgresCheckCreation(tx));
+    });
+  }
+}
