@@ -17,6 +17,7 @@ import {
 import type { Queryable } from '../db/database.ts';
 import { inputPin, saveNextInputMapping, scheduleBuild, toAlgorithmInputs, type JobInputConfig, type JobRecord } from '../db/jobs.ts';
 import { scopeFreshness } from '../db/resources.ts';
+import { pipelineConfigById } from '../db/scheduling.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { createPlan } from '../planner/planner.ts';
 import type { Plan } from '../model/plan.ts';
@@ -162,8 +163,7 @@ async function errorBuild(db: Queryable, buildId: number, message: string, statu
 
 /** The build's plan from its job's current config, the pipeline's resources and types, and its inputs. */
 export async function planBuild(db: Queryable, job: JobRecord, build: BuildRecord): Promise<Plan> {
-  const p = await db.query<{ config: PipelineConfig }>('SELECT config FROM pipelines WHERE id = $1', [job.pipelineId]);
-  const config = p.rows[0]?.config ?? {};
+  const config: PipelineConfig = (await pipelineConfigById(db, job.pipelineId)) ?? {};
   const inputs = await buildInputs(db, build.id);
   const versions: Record<string, Record<string, string>> = {};
   for (const input of inputs) {

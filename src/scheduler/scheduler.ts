@@ -6,6 +6,7 @@ import { PeriodicPass } from '../component/periodic.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
+import { tryWithJobSchedulingLock } from '../db/scheduling.ts';
 import {
   getJob,
   jobInputConfigs,
@@ -20,9 +21,6 @@ import { computeInputs } from './algorithm/index.ts';
 import { tryStartPendingBuildsForJob, type StartOutcome } from './build-starter.ts';
 import { triggerDecision } from './decisions.ts';
 import type { BuildTracker, CheckRequester } from './interfaces.ts';
-
-/** Advisory-lock class of the per-job scheduling lock (session level). */
-const JOB_LOCK_CLASS = 0x6a7703;
 
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 10_000;
 
@@ -70,7 +68,7 @@ export class Scheduler {
     this.loop = new PeriodicPass(
       () => this.pass(),
       this.intervalMs,
-      (err) => this.logger.error({ err: String(err) }, 'scheduling pass failed'),
+      (err) => this.logger.error({ err }, 'scheduling pass failed'),
     );
   }
 
@@ -113,7 +111,7 @@ export class Scheduler {
         try {
           results.push(await this.scheduleJobLocked(job.id, job.scheduleRequested));
         } catch (err) {
-          this.logger.error({ jobId: job.id, err: err instanceof Error ? err.stack : String(err) }, 'scheduling a job failed');
+          this.logger.error({ jobId: job.id, err }, 'scheduling a job failed');
         }
       }
     };
@@ -123,22 +121,9 @@ export class Scheduler {
 
   /** Schedules one job under its advisory lock (skipped when another scheduler holds it). */
   async scheduleJobLocked(jobId: number, scheduleRequested: string): Promise<JobScheduleResult> {
-    const client = await this.db.pool.connect();
-    try {
-      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [JOB_LOCK_CLASS, jobId]);
-      if (!got.rows[0]?.ok) return { jobId, locked: false, needsRetry: true, outcomes: [] };
-      try {
-        return await scheduleJob(
-          { db: this.db, tracker: this.tracker, checks: this.checks, logger: this.logger },
-          jobId,
-          scheduleRequested,
-        );
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1, $2)', [JOB_LOCK_CLASS, jobId]);
-      }
-    } finally {
-      client.release();
-    }
+    const deps = { db: this.db, tracker: this.tracker, checks: this.checks, logger: this.logger };
+    const r = await tryWithJobSchedulingLock(this.db, jobId, () => scheduleJob(deps, jobId, scheduleRequested));
+    return r.locked ? r.value : { jobId, locked: false, needsRetry: true, outcomes: [] };
   }
 }
 
