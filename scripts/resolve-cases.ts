@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PostgresVersionsStore } from '../src/db/algorithm-store.ts';
 import type { Database } from '../src/db/database.ts';
-import { startCasePostgres } from '../src/scheduler/algorithm/case-postgres.ts';
+import { startCasePostgres } from '../test/support/algorithm/case-postgres.ts';
 import {
   allCases,
   caseInputs,
@@ -19,9 +19,9 @@ import {
   compareCaseResult,
   parseCaseFile,
   type ResolutionCase,
-} from '../src/scheduler/algorithm/cases.ts';
+} from '../test/support/algorithm/cases.ts';
 import { computeInputs } from '../src/scheduler/algorithm/compute.ts';
-import { clearCaseDb, loadCaseDb } from '../src/scheduler/algorithm/pg-fixtures.ts';
+import { clearCaseDb, loadCaseDb } from '../test/support/algorithm/pg-fixtures.ts';
 
 /** Loads the case into the (empty) database, resolves, compares; leaves the database empty. */
 async function runCase(db: Database, testCase: ResolutionCase): Promise<string[]> {

@@ -8,7 +8,7 @@ import {
   caseJobId,
   caseStoreData,
   compareCaseResult,
-} from '../../src/scheduler/algorithm/cases.ts';
+} from '../support/algorithm/cases.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
 import { loadCases } from './cases.ts';
 

@@ -3,9 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
-import { allCases, caseInputs, caseJobId, compareCaseResult } from '../../src/scheduler/algorithm/cases.ts';
+import { allCases, caseInputs, caseJobId, compareCaseResult } from '../support/algorithm/cases.ts';
 import { computeInputs } from '../../src/scheduler/algorithm/compute.ts';
-import { clearCaseDb, loadCaseDb } from '../../src/scheduler/algorithm/pg-fixtures.ts';
+import { clearCaseDb, loadCaseDb } from '../support/algorithm/pg-fixtures.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { loadCases } from './cases.ts';
 

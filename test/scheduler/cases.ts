@@ -2,7 +2,7 @@
 // file named by JETWAY_ALGORITHM_CASES (e.g. the full acceptance set).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseCaseFile, type CaseFile } from '../../src/scheduler/algorithm/cases.ts';
+import { parseCaseFile, type CaseFile } from '../support/algorithm/cases.ts';
 
 export const caseFilePath =
   process.env.JETWAY_ALGORITHM_CASES ??

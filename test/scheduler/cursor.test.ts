@@ -3,12 +3,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
-import { caseStoreData, caseVersion } from '../../src/scheduler/algorithm/cases.ts';
+import { caseStoreData, caseVersion } from '../support/algorithm/cases.ts';
 import { compareBuildsNewestFirst, isNewerBuild, isOlderBuild } from '../../src/scheduler/algorithm/cursor.ts';
 import { versionDigest } from '../../src/model/version.ts';
 import { unusedBuilds } from '../../src/scheduler/algorithm/group.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
-import { loadCaseDb } from '../../src/scheduler/algorithm/pg-fixtures.ts';
+import { loadCaseDb } from '../support/algorithm/pg-fixtures.ts';
 import type { BuildCursor, VersionsStore } from '../../src/scheduler/algorithm/types.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { caseDb, collect } from './helpers.ts';

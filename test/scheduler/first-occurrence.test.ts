@@ -2,10 +2,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
-import { caseStoreData, caseVersion } from '../../src/scheduler/algorithm/cases.ts';
+import { caseStoreData, caseVersion } from '../support/algorithm/cases.ts';
 import { versionDigest } from '../../src/model/version.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
-import { loadCaseDb } from '../../src/scheduler/algorithm/pg-fixtures.ts';
+import { loadCaseDb } from '../support/algorithm/pg-fixtures.ts';
 import type { VersionsStore } from '../../src/scheduler/algorithm/types.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { caseDb } from './helpers.ts';

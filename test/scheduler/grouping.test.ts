@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { computeInputs, groupByPassedJobs } from '../../src/scheduler/algorithm/compute.ts';
-import { caseStoreData } from '../../src/scheduler/algorithm/cases.ts';
+import { caseStoreData } from '../support/algorithm/cases.ts';
 import { canonicalJson, versionDigest } from '../../src/model/version.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
 import {

@@ -1,6 +1,6 @@
 // Small fixtures for the algorithm unit tests, written in the case-file `db` shape so that one
 // description feeds both the in-memory store and the Postgres schema.
-import type { CaseDb } from '../../src/scheduler/algorithm/cases.ts';
+import type { CaseDb } from '../support/algorithm/cases.ts';
 
 export function caseDb(partial: Partial<CaseDb>): CaseDb {
   return {

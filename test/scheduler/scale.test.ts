@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
 import { computeInputs } from '../../src/scheduler/algorithm/compute.ts';
-import { loadCaseDb } from '../../src/scheduler/algorithm/pg-fixtures.ts';
+import { loadCaseDb } from '../support/algorithm/pg-fixtures.ts';
 import { isResolveError, type AlgorithmInput, type ComputeResult } from '../../src/scheduler/algorithm/types.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import type { Queryable } from '../../src/db/database.ts';

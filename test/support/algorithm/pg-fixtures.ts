@@ -2,9 +2,9 @@
 // database with the ids the case gives: team/pipeline scaffolding, jobs, resources with a config
 // and scope each (has_scope=false: no scope), versions, disabled versions, builds, build
 // inputs/outputs, successful_build_outputs and build pipes.
-import type { Queryable } from '../../db/database.ts';
+import type { Queryable } from '../../../src/db/database.ts';
 import { caseResourceId, caseVersion, type CaseDb } from './cases.ts';
-import { versionDigest } from '../../model/version.ts';
+import { versionDigest } from '../../../src/model/version.ts';
 
 /** Inserts rows given as JSON objects in one statement (jsonb_to_recordset). */
 async function insertRows(

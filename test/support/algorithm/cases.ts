@@ -1,10 +1,10 @@
 // The `concourse-input-resolution-cases/v1` fixture format (design reference §0): parsing, the
 // inputs and store a case describes, and the comparison of a result with a case's expectations.
 import { z } from 'zod';
-import { canonicalJson, versionDigest } from '../../model/version.ts';
-import type { MemoryStoreData } from './memory-store.ts';
-import { isResolveError, type AlgorithmInput, type ComputeResult } from './types.ts';
-import type { Version } from '../../model/version.ts';
+import { canonicalJson, versionDigest } from '../../../src/model/version.ts';
+import type { MemoryStoreData } from '../../../src/scheduler/algorithm/memory-store.ts';
+import { isResolveError, type AlgorithmInput, type ComputeResult } from '../../../src/scheduler/algorithm/types.ts';
+import type { Version } from '../../../src/model/version.ts';
 
 const caseInputSchema = z.object({
   name: z.string(),

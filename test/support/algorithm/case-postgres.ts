@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { PoolDatabase, type Database } from '../../db/database.ts';
-import { startEmbeddedPostgres } from '../../db/embedded.ts';
-import { migrate } from '../../db/migrate.ts';
+import { PoolDatabase, type Database } from '../../../src/db/database.ts';
+import { startEmbeddedPostgres } from '../../../src/db/embedded.ts';
+import { migrate } from '../../../src/db/migrate.ts';
 
 export interface CaseDatabase {
   db: Database;
