@@ -1,18 +1,13 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import { lockScopeForCheck } from '../../src/db/check-scopes.ts';
 import { findOrCreateResourceConfig, findOrCreateScope } from '../../src/db/versions.ts';
 
-let t: TestDatabase;
 let scopeId: number;
-before(async () => {
-  t = await createTestDatabase();
-  const config = await findOrCreateResourceConfig(t.db, { baseType: 'mock' }, { x: 1 });
-  scopeId = (await findOrCreateScope(t.db, config.id, null)).id;
-});
-after(async () => {
-  await t.drop();
+const t = useTestDatabase(async (db) => {
+  const config = await findOrCreateResourceConfig(db, { baseType: 'mock' }, { x: 1 });
+  scopeId = (await findOrCreateScope(db, config.id, null)).id;
 });
 
 test('one check of a scope at a time: a second one waits for the release', async () => {

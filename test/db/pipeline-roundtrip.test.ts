@@ -1,14 +1,13 @@
 // Every fixture pipeline (Concourse's testflight set and Jetway's own) survives a save and a
 // load unchanged: no field is lost (a Go fork lost `produces` on read).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { Database } from '../../src/db/database.ts';
 import { getPipelineConfig, savePipeline } from '../../src/db/pipelines.ts';
 import type { PipelineConfig } from '../../src/config/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import { PIPELINE_FIXTURES } from '../support/shared.ts';
 
 const FIXTURES = PIPELINE_FIXTURES;
@@ -19,15 +18,7 @@ const fixtureFiles = ['testflight', 'jetway'].flatMap((dir) =>
     .map((f) => join(dir, f)),
 );
 
-let t: TestDatabase;
-let db: Database;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.db;
-});
-after(async () => {
-  await t.drop();
-});
+const t = useTestDatabase();
 
 test('the fixture set is there', () => {
   assert.ok(fixtureFiles.length >= 30, `found ${fixtureFiles.length} fixtures`);
@@ -36,6 +27,7 @@ test('the fixture set is there', () => {
 
 for (const file of fixtureFiles) {
   test(`round trip: ${file}`, async () => {
+    const { db } = t;
     const parsed: unknown = parse(readFileSync(join(FIXTURES, file), 'utf8'));
     const config = parsed as PipelineConfig;
     const name = file.replace(/[/.]/g, '-');
@@ -55,6 +47,7 @@ for (const file of fixtureFiles) {
 }
 
 test('fields that a Go fork lost survive: produces, defaults, check_every, tags, params, fetch_artifact', async () => {
+  const { db } = t;
   const config = {
     resource_types: [
       {

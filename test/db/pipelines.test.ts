@@ -1,6 +1,5 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Database } from '../../src/db/database.ts';
 import { InvalidConfigError, NotFoundError, StaleConfigVersionError, ConflictError } from '../../src/db/errors.ts';
 import {
   deletePipeline,
@@ -13,17 +12,9 @@ import {
 } from '../../src/db/pipelines.ts';
 import { findOrCreateResourceConfig, findOrCreateScope, listVersions, saveVersions, setResourceScope } from '../../src/db/versions.ts';
 import type { PipelineConfig } from '../../src/config/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 
-let t: TestDatabase;
-let db: Database;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.db;
-});
-after(async () => {
-  await t.drop();
-});
+const t = useTestDatabase();
 
 const cfg = (c: unknown): PipelineConfig => c as PipelineConfig;
 
@@ -45,6 +36,7 @@ const base = cfg({
 });
 
 async function ids(table: 'jobs' | 'resources', pipelineId: number): Promise<Map<string, { id: number; active: boolean }>> {
+  const { db } = t;
   const r = await db.query<{ id: number; name: string; active: boolean }>(`SELECT id, name, active FROM ${table} WHERE pipeline_id = $1`, [
     pipelineId,
   ]);
@@ -52,6 +44,7 @@ async function ids(table: 'jobs' | 'resources', pipelineId: number): Promise<Map
 }
 
 async function snapshot(pipelineId: number): Promise<unknown> {
+  const { db } = t;
   const tables = {
     pipelines: `SELECT * FROM pipelines WHERE id = ${pipelineId}`,
     jobs: `SELECT * FROM jobs WHERE pipeline_id = ${pipelineId} ORDER BY id`,
@@ -68,6 +61,7 @@ async function snapshot(pipelineId: number): Promise<unknown> {
 }
 
 test('creating a pipeline stores it paused with its jobs, resources, inputs, outputs, serial groups and config pins', async () => {
+  const { db } = t;
   const r = await savePipeline(db, { team: 'main', name: 'create', config: base });
   assert.equal(r.created, true);
   assert.ok(r.version > 0);
@@ -125,6 +119,7 @@ test('creating a pipeline stores it paused with its jobs, resources, inputs, out
 });
 
 test('updating keeps ids, bumps the version, accepts the current expectedVersion, and requests scheduling', async () => {
+  const { db } = t;
   const first = await savePipeline(db, { team: 'main', name: 'update', config: base });
   const before = await ids('jobs', first.pipelineId);
   await db.query(`UPDATE jobs SET schedule_requested = 'epoch', last_scheduled = now() WHERE pipeline_id = $1`, [first.pipelineId]);
@@ -148,6 +143,7 @@ test('updating keeps ids, bumps the version, accepts the current expectedVersion
 });
 
 test('a stale expectedVersion is refused, names both versions, and changes nothing', async () => {
+  const { db } = t;
   const first = await savePipeline(db, { team: 'main', name: 'stale', config: base });
   const second = await savePipeline(db, { team: 'main', name: 'stale', config: base, expectedVersion: first.version });
   const before = await snapshot(first.pipelineId);
@@ -168,6 +164,7 @@ test('a stale expectedVersion is refused, names both versions, and changes nothi
 });
 
 test('a save that fails half-way changes nothing', async () => {
+  const { db } = t;
   const first = await savePipeline(db, { team: 'main', name: 'atomic', config: base });
   const before = await snapshot(first.pipelineId);
   const broken = cfg({
@@ -182,6 +179,7 @@ test('a save that fails half-way changes nothing', async () => {
 });
 
 test('old_name renames keep ids and version history; removed things become inactive and come back with their history', async () => {
+  const { db } = t;
   const first = await savePipeline(db, { team: 'main', name: 'renames', config: base });
   const res1 = await ids('resources', first.pipelineId);
   const jobs1 = await ids('jobs', first.pipelineId);
@@ -232,6 +230,7 @@ test('old_name renames keep ids and version history; removed things become inact
 });
 
 test('two renames that swap names work', async () => {
+  const { db } = t;
   const c = cfg({ resources: [{ name: 'a', type: 'mock' }, { name: 'b', type: 'mock' }], jobs: [] });
   const r = await savePipeline(db, { team: 'main', name: 'swap', config: c });
   const before = await ids('resources', r.pipelineId);
@@ -246,6 +245,7 @@ test('two renames that swap names work', async () => {
 });
 
 test('pause, unpause, rename and delete', async () => {
+  const { db } = t;
   const r = await savePipeline(db, { team: 'main', name: 'life', config: base });
   const ref = { team: 'main', name: 'life' };
   await unpausePipeline(db, ref);
@@ -267,6 +267,7 @@ test('pause, unpause, rename and delete', async () => {
 });
 
 test('instanced pipelines are distinct from the plain one of the same name', async () => {
+  const { db } = t;
   const plain = await savePipeline(db, { team: 'main', name: 'inst', config: base });
   const a = await savePipeline(db, { team: 'main', name: 'inst', instanceVars: { branch: 'a' }, config: base });
   const b = await savePipeline(db, { team: 'main', name: 'inst', instanceVars: { branch: 'b' }, config: base });
@@ -277,6 +278,7 @@ test('instanced pipelines are distinct from the plain one of the same name', asy
 });
 
 test('concurrent saves with the same expectedVersion: exactly one wins', async () => {
+  const { db } = t;
   const first = await savePipeline(db, { team: 'main', name: 'race', config: base });
   const results = await Promise.allSettled(
     [0, 1, 2, 3].map(() => savePipeline(db, { team: 'main', name: 'race', config: base, expectedVersion: first.version })),

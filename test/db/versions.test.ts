@@ -1,32 +1,25 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { Database } from '../../src/db/database.ts';
 import { savePipeline } from '../../src/db/pipelines.ts';
 import { clearResourceCaches, clearScopeVersions, findOrCreateResourceCache, findOrCreateResourceConfig, findOrCreateScope, latestVersion, listVersions, saveVersions, scopeSharers, setResourceScope, setResourceTypeScope, sourceHash } from '../../src/db/versions.ts';
 import { versionDigest } from '../../src/model/version.ts';
 import type { Version } from '../../src/model/version.ts';
 import { buildInputs, createManualBuild } from '../../src/db/builds.ts';
 import type { PipelineConfig } from '../../src/config/index.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 
-let t: TestDatabase;
-let db: Database;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.db;
-});
-after(async () => {
-  await t.drop();
-});
+const t = useTestDatabase();
 
 let counter = 0;
 async function newScope(): Promise<number> {
+  const { db } = t;
   const config = await findOrCreateResourceConfig(db, { baseType: 'mock' }, { n: ++counter });
   return (await findOrCreateScope(db, config.id, null)).id;
 }
 const v = (name: string): Version => ({ ver: name });
 async function orders(scopeId: number): Promise<Record<string, number>> {
+  const { db } = t;
   const out: Record<string, number> = {};
   for (const s of await listVersions(db, scopeId)) out[s.version.ver ?? '?'] = s.checkOrder;
   return out;
@@ -41,6 +34,7 @@ test('versionDigest is the sha256 of the canonical JSON, whatever the key order'
 });
 
 test('resource configs and shared scopes are found again, not duplicated', async () => {
+  const { db } = t;
   const a = await findOrCreateResourceConfig(db, { baseType: 'git' }, { uri: 'x', branch: 'main' });
   const b = await findOrCreateResourceConfig(db, { baseType: 'git' }, { branch: 'main', uri: 'x' });
   assert.equal(a.id, b.id);
@@ -59,6 +53,7 @@ test('resource configs and shared scopes are found again, not duplicated', async
 });
 
 test('§2: a first check saves versions in returned order', async () => {
+  const { db } = t;
   const scope = await newScope();
   await saveVersions(db, scope, [{ version: v('v1') }, { version: v('v2') }, { version: v('v3') }]);
   assert.deepEqual(await orders(scope), { v1: 1, v2: 2, v3: 3 });
@@ -66,6 +61,7 @@ test('§2: a first check saves versions in returned order', async () => {
 });
 
 test('§2: v1:1,v2:2,v3:3 + [v3,v4] → v3:4, v4:5', async () => {
+  const { db } = t;
   const scope = await newScope();
   await saveVersions(db, scope, ['v1', 'v2', 'v3'].map((n) => ({ version: v(n) })));
   const r = await saveVersions(db, scope, [{ version: v('v3') }, { version: v('v4') }]);
@@ -74,6 +70,7 @@ test('§2: v1:1,v2:2,v3:3 + [v3,v4] → v3:4, v4:5', async () => {
 });
 
 test('§2: v1:1,v2:2,v3:3 + [v2,v5] → v2:4, v5:5 (an old version re-returned next to a new one moves)', async () => {
+  const { db } = t;
   const scope = await newScope();
   await saveVersions(db, scope, ['v1', 'v2', 'v3'].map((n) => ({ version: v(n) })));
   await saveVersions(db, scope, [{ version: v('v2') }, { version: v('v5') }]);
@@ -82,6 +79,7 @@ test('§2: v1:1,v2:2,v3:3 + [v2,v5] → v2:4, v5:5 (an old version re-returned n
 });
 
 test('§2: nothing new → nothing re-ordered, only metadata refreshed', async () => {
+  const { db } = t;
   const scope = await newScope();
   await saveVersions(db, scope, ['v1', 'v2', 'v3'].map((n) => ({ version: v(n), metadata: [{ name: 'n', value: n }] })));
   const r = await saveVersions(db, scope, [{ version: v('v1'), metadata: [{ name: 'n', value: 'fresh' }] }, { version: v('v2') }]);
@@ -94,6 +92,7 @@ test('§2: nothing new → nothing re-ordered, only metadata refreshed', async (
 });
 
 test('a check returning [] changes nothing', async () => {
+  const { db } = t;
   const scope = await newScope();
   await saveVersions(db, scope, [{ version: v('a') }]);
   assert.deepEqual(await saveVersions(db, scope, []), { newVersions: 0, scheduledJobIds: [] });
@@ -101,10 +100,12 @@ test('a check returning [] changes nothing', async () => {
 });
 
 test('saving into an unknown scope is an error', async () => {
+  const { db } = t;
   await assert.rejects(saveVersions(db, 999_999, [{ version: v('x') }]), /scope 999999 not found/);
 });
 
 test('new versions request scheduling of jobs with a non-passed input on the scope, not of passed-only jobs', async () => {
+  const { db } = t;
   const config = {
     resources: [{ name: 'repo', type: 'mock', source: {} }, { name: 'other', type: 'mock', source: {} }],
     jobs: [
@@ -136,6 +137,7 @@ test('new versions request scheduling of jobs with a non-passed input on the sco
 });
 
 test('a per-resource scope for a new config replaces the resource\'s old scope (new history)', async () => {
+  const { db } = t;
   const saved = await savePipeline(db, {
     team: 'main',
     name: 'scopes',
@@ -157,6 +159,7 @@ test('a per-resource scope for a new config replaces the resource\'s old scope (
 });
 
 async function checkBatchesContiguous(scope: number, batches: { version: Version }[][], extra: number): Promise<Map<string, number>> {
+  const { db } = t;
   const stored = await listVersions(db, scope);
   assert.equal(stored.length, extra + batches.length * (batches[0]?.length ?? 0));
   const checkOrders = stored.map((s) => s.checkOrder);
@@ -171,6 +174,7 @@ async function checkBatchesContiguous(scope: number, batches: { version: Version
 }
 
 test('concurrent saves of new versions into one scope give a consistent order', async () => {
+  const { db } = t;
   for (let round = 0; round < 5; round++) {
     const scope = await newScope();
     await saveVersions(db, scope, [{ version: v('base') }]);
@@ -183,6 +187,7 @@ test('concurrent saves of new versions into one scope give a consistent order', 
 });
 
 test('concurrent saves re-returning a shared old version next to new ones stay consistent', async () => {
+  const { db } = t;
   const scope = await newScope();
   await saveVersions(db, scope, [{ version: v('base') }]);
   const batches = Array.from({ length: 8 }, (_, b) => Array.from({ length: 5 }, (_, i) => ({ version: v(`b${b}-${i}`) })));
@@ -197,16 +202,19 @@ test('concurrent saves re-returning a shared old version next to new ones stay c
 // ------------------------------------------------------------------------------ clearing
 
 async function idsOf(table: 'resources' | 'resource_types' | 'jobs', pipelineId: number): Promise<Map<string, number>> {
+  const { db } = t;
   const r = await db.query<{ id: number; name: string }>(`SELECT id, name FROM ${table} WHERE pipeline_id = $1`, [pipelineId]);
   return new Map(r.rows.map((row) => [row.name, row.id]));
 }
 
 async function cacheIds(configId: number): Promise<number[]> {
+  const { db } = t;
   const r = await db.query<{ id: number }>('SELECT id FROM resource_caches WHERE resource_config_id = $1 ORDER BY id', [configId]);
   return r.rows.map((row) => row.id);
 }
 
 test('clearResourceCaches: the caches of the resource\'s config (of one exact version), never a custom type\'s image', async () => {
+  const { db } = t;
   const saved = await savePipeline(db, {
     team: 'main',
     name: 'clear-caches',
@@ -245,6 +253,7 @@ test('clearResourceCaches: the caches of the resource\'s config (of one exact ve
 });
 
 test('clearScopeVersions: the whole history goes, jobs on it reschedule, builds keep their inputs', async () => {
+  const { db } = t;
   const saved = await savePipeline(db, {
     team: 'main',
     name: 'clear-versions',
@@ -289,6 +298,7 @@ test('clearScopeVersions: the whole history goes, jobs on it reschedule, builds 
 });
 
 test('scopeSharers and clearScopeVersions: resource types of the same type and source share one history across pipelines', async () => {
+  const { db } = t;
   const withType = (name: string) =>
     savePipeline(db, {
       team: 'main',

@@ -1,8 +1,7 @@
 // The build and job stores against the real database: manual trigger, rerun, lifecycle,
 // events, outputs, pagination.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Database } from '../../src/db/database.ts';
 import { ConflictError } from '../../src/db/errors.ts';
 import {
   abortBuild,
@@ -20,18 +19,10 @@ import {
 } from '../../src/db/builds.ts';
 import { getJob, listJobs, pauseJob, unpauseJob } from '../../src/db/jobs.ts';
 import type { BuildEvent } from '../../src/model/build-events.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import { cfg, check, digestOf, must, settle, setupPipeline } from '../support/sched-support.ts';
 
-let t: TestDatabase;
-let db: Database;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.db;
-});
-after(async () => {
-  await t.drop();
-});
+const t = useTestDatabase();
 
 const simple = (job: Record<string, unknown> = {}) =>
   cfg({
@@ -52,6 +43,7 @@ const log = (n: number): BuildEvent => ({
 });
 
 test('manual trigger: pending, manually triggered, named by the job build sequence; refused when disabled', async () => {
+  const { db } = t;
   const f = await setupPipeline(db, simple());
   const j = must(f.jobs, 'j');
   const b1 = await createManualBuild(db, j, { createdBy: 'alice' });
@@ -69,6 +61,7 @@ test('manual trigger: pending, manually triggered, named by the job build sequen
 });
 
 test('rerun: named <name>.<n>, rerun_of the original (also when rerunning a rerun), copies the inputs; refused when disabled', async () => {
+  const { db } = t;
   const f = await setupPipeline(db, simple());
   const j = must(f.jobs, 'j');
   await check(db, f, 'repo', 'r1');
@@ -111,6 +104,7 @@ test('rerun: named <name>.<n>, rerun_of the original (also when rerunning a reru
 });
 
 test('finishBuild: successful_build_outputs lists outputs before inputs, downstream scheduling requested, job pointers', async () => {
+  const { db } = t;
   const f = await setupPipeline(db, simple());
   const j = must(f.jobs, 'j');
   const down = must(f.jobs, 'down');
@@ -164,6 +158,7 @@ test('finishBuild: successful_build_outputs lists outputs before inputs, downstr
 });
 
 test('build events: per-build ids in order, never interleaved wrongly under concurrent writers', async () => {
+  const { db } = t;
   const b = await createOneOffBuild(db, 1, { id: '1', do: [] });
   const writers = 8;
   const perWriter = 25;
@@ -193,6 +188,7 @@ test('build events: per-build ids in order, never interleaved wrongly under conc
 });
 
 test('abort: a pending build is finished aborted by the starter; force finishes directly; startBuild refuses aborted builds', async () => {
+  const { db } = t;
   const f = await setupPipeline(db, simple());
   const j = must(f.jobs, 'j');
   await pauseJob(db, j);
@@ -211,6 +207,7 @@ test('abort: a pending build is finished aborted by the starter; force finishes 
 });
 
 test('job builds are listed newest first with from/to/limit pages', async () => {
+  const { db } = t;
   const f = await setupPipeline(db, simple());
   const j = must(f.jobs, 'j');
   await pauseJob(db, j);

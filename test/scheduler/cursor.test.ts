@@ -1,6 +1,6 @@
 // Build cursor predicates (newer/older with reruns), build orderings and unusedBuilds, through
 // the in-memory store and the Postgres store (with a tiny page size, to cross page boundaries).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
 import { caseStoreData, caseVersion } from '../support/algorithm/cases.ts';
@@ -10,7 +10,7 @@ import { unusedBuilds } from '../../src/scheduler/algorithm/group.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
 import { loadCaseDb } from '../support/algorithm/pg-fixtures.ts';
 import type { BuildCursor, VersionsStore } from '../../src/scheduler/algorithm/types.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import { caseDb, collect } from './helpers.ts';
 
 const b = (id: number, rerunOf: number | null = null): BuildCursor => ({ id, rerunOf });
@@ -106,15 +106,7 @@ const listings = (name: string, store: () => VersionsStore): void => {
 
 listings('memory', () => new MemoryVersionsStore(caseStoreData(fixture)));
 
-let pg: TestDatabase | undefined;
-before(async () => {
-  pg = await createTestDatabase();
-  await loadCaseDb(pg.db, fixture);
-});
-after(async () => {
-  await pg?.drop();
-});
+const pg = useTestDatabase((db) => loadCaseDb(db, fixture));
 listings('postgres, page size 2', () => {
-  if (!pg) throw new Error('no database');
   return new PostgresVersionsStore(pg.db, { pageSize: 2 });
 });

@@ -21,60 +21,61 @@ const resolved = (firstOccurrence: boolean) => ({
   hasNext: false,
 });
 
-test('triggerDecision: first occurrences set has_new_inputs; a triggering one wants a build', () => {
-  const cases: { name: string; inputs: { name: string; trigger: boolean }[]; mapping: ComputeResult['mapping']; want: [boolean, boolean] }[] = [
-    { name: 'nothing new', inputs: [{ name: 'a', trigger: true }], mapping: { a: resolved(false) }, want: [false, false] },
-    { name: 'new, trigger', inputs: [{ name: 'a', trigger: true }], mapping: { a: resolved(true) }, want: [true, true] },
-    { name: 'new, no trigger', inputs: [{ name: 'a', trigger: false }], mapping: { a: resolved(true) }, want: [true, false] },
-    {
-      name: 'new non-trigger then old trigger',
-      inputs: [
-        { name: 'a', trigger: false },
-        { name: 'b', trigger: true },
-      ],
-      mapping: { a: resolved(true), b: resolved(false) },
-      want: [true, false],
-    },
-    {
-      name: 'old then new trigger',
-      inputs: [
-        { name: 'a', trigger: true },
-        { name: 'b', trigger: true },
-      ],
-      mapping: { a: resolved(false), b: resolved(true) },
-      want: [true, true],
-    },
-    {
-      name: 'new non-trigger then new trigger',
-      inputs: [
-        { name: 'a', trigger: false },
-        { name: 'b', trigger: true },
-      ],
-      mapping: { a: resolved(true), b: resolved(true) },
-      want: [true, true],
-    },
-    { name: 'resolve error', inputs: [{ name: 'a', trigger: true }], mapping: { a: { resolveError: 'x' } }, want: [false, false] },
-    { name: 'missing', inputs: [{ name: 'a', trigger: true }], mapping: {}, want: [false, false] },
-  ];
-  for (const c of cases) {
+// triggerDecision: first occurrences set has_new_inputs; a triggering one wants a build
+const triggerCases: { name: string; inputs: { name: string; trigger: boolean }[]; mapping: ComputeResult['mapping']; want: [boolean, boolean] }[] = [
+  { name: 'nothing new', inputs: [{ name: 'a', trigger: true }], mapping: { a: resolved(false) }, want: [false, false] },
+  { name: 'new, trigger', inputs: [{ name: 'a', trigger: true }], mapping: { a: resolved(true) }, want: [true, true] },
+  { name: 'new, no trigger', inputs: [{ name: 'a', trigger: false }], mapping: { a: resolved(true) }, want: [true, false] },
+  {
+    name: 'new non-trigger then old trigger',
+    inputs: [
+      { name: 'a', trigger: false },
+      { name: 'b', trigger: true },
+    ],
+    mapping: { a: resolved(true), b: resolved(false) },
+    want: [true, false],
+  },
+  {
+    name: 'old then new trigger',
+    inputs: [
+      { name: 'a', trigger: true },
+      { name: 'b', trigger: true },
+    ],
+    mapping: { a: resolved(false), b: resolved(true) },
+    want: [true, true],
+  },
+  {
+    name: 'new non-trigger then new trigger',
+    inputs: [
+      { name: 'a', trigger: false },
+      { name: 'b', trigger: true },
+    ],
+    mapping: { a: resolved(true), b: resolved(true) },
+    want: [true, true],
+  },
+  { name: 'resolve error', inputs: [{ name: 'a', trigger: true }], mapping: { a: { resolveError: 'x' } }, want: [false, false] },
+  { name: 'missing', inputs: [{ name: 'a', trigger: true }], mapping: {}, want: [false, false] },
+];
+for (const c of triggerCases) {
+  test(`triggerDecision: ${c.name}`, () => {
     const d = triggerDecision(c.inputs, c.mapping);
     assert.deepEqual([d.hasNewInputs, d.createBuild], c.want, c.name);
-  }
-});
+  });
+}
 
-test('maxInFlightDecision', () => {
-  const cases: { f: Parameters<typeof maxInFlightDecision>[0]; want: [boolean, boolean] }[] = [
-    { f: { maxInFlight: 0, running: 10, oldestPendingBuildId: 1, buildId: 2 }, want: [true, false] },
-    { f: { maxInFlight: 1, running: 1, oldestPendingBuildId: 2, buildId: 2 }, want: [false, true] },
-    { f: { maxInFlight: 2, running: 1, oldestPendingBuildId: 2, buildId: 2 }, want: [true, false] },
-    { f: { maxInFlight: 2, running: 1, oldestPendingBuildId: 1, buildId: 2 }, want: [false, false] },
-    { f: { maxInFlight: 1, running: 0, oldestPendingBuildId: undefined, buildId: 2 }, want: [false, false] },
-  ];
-  for (const c of cases) {
+const maxInFlightCases: { f: Parameters<typeof maxInFlightDecision>[0]; want: [boolean, boolean] }[] = [
+  { f: { maxInFlight: 0, running: 10, oldestPendingBuildId: 1, buildId: 2 }, want: [true, false] },
+  { f: { maxInFlight: 1, running: 1, oldestPendingBuildId: 2, buildId: 2 }, want: [false, true] },
+  { f: { maxInFlight: 2, running: 1, oldestPendingBuildId: 2, buildId: 2 }, want: [true, false] },
+  { f: { maxInFlight: 2, running: 1, oldestPendingBuildId: 1, buildId: 2 }, want: [false, false] },
+  { f: { maxInFlight: 1, running: 0, oldestPendingBuildId: undefined, buildId: 2 }, want: [false, false] },
+];
+for (const c of maxInFlightCases) {
+  test(`maxInFlightDecision: ${JSON.stringify(c.f)}`, () => {
     const d = maxInFlightDecision(c.f);
     assert.deepEqual([d.scheduled, d.maxInFlightReached], c.want, JSON.stringify(c.f));
-  }
-});
+  });
+}
 
 test('pendingBuildKind', () => {
   assert.equal(pendingBuildKind({ rerunOf: 3, manuallyTriggered: true }), 'rerun');

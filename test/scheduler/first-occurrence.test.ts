@@ -1,5 +1,5 @@
 // first_occurrence (§4.1) through both stores.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
 import { caseStoreData, caseVersion } from '../support/algorithm/cases.ts';
@@ -7,7 +7,7 @@ import { versionDigest } from '../../src/model/version.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
 import { loadCaseDb } from '../support/algorithm/pg-fixtures.ts';
 import type { VersionsStore } from '../../src/scheduler/algorithm/types.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import { caseDb } from './helpers.ts';
 
 // j1 (id 1): build 10 used v1 as "in"; build 11 used v2 as "other" and output v3; build 12 is
@@ -53,15 +53,7 @@ const checks = (name: string, store: () => VersionsStore): void => {
 
 checks('memory', () => new MemoryVersionsStore(caseStoreData(fixture)));
 
-let pg: TestDatabase | undefined;
-before(async () => {
-  pg = await createTestDatabase();
-  await loadCaseDb(pg.db, fixture);
-});
-after(async () => {
-  await pg?.drop();
-});
+const pg = useTestDatabase((db) => loadCaseDb(db, fixture));
 checks('postgres', () => {
-  if (!pg) throw new Error('no database');
   return new PostgresVersionsStore(pg.db);
 });

@@ -1,22 +1,13 @@
 // End to end through the database: a pipeline of three jobs chained by `passed`, driven tick
 // by tick through many check/build cycles, with simulated checks (saveVersions) and simulated
 // builds (finishBuild, and saveBuildOutput for the put).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Database } from '../../src/db/database.ts';
 import { saveBuildOutput, type BuildStatus } from '../../src/db/builds.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import { cfg, check, inputsOf, jobBuilds, must, settle, setupPipeline } from '../support/sched-support.ts';
 
-let t: TestDatabase;
-let db: Database;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.db;
-});
-after(async () => {
-  await t.drop();
-});
+const t = useTestDatabase();
 
 const chain = cfg({
   resources: [
@@ -40,6 +31,7 @@ const chain = cfg({
 });
 
 test('three jobs chained by passed propagate versions across many check/build cycles, with no extra builds', async () => {
+  const { db } = t;
   const f = await setupPipeline(db, chain);
   const unit = must(f.jobs, 'unit');
   const build = must(f.jobs, 'build');
@@ -48,6 +40,7 @@ test('three jobs chained by passed propagate versions across many check/build cy
 
   // The simulated engine: `build` puts tools-<repo version>; unit fails on versions named bad-*.
   const run = async (buildId: number): Promise<BuildStatus> => {
+    const { db } = t;
     const b = await db.query<{ job_id: number }>('SELECT job_id FROM builds WHERE id = $1', [buildId]);
     const jobId = b.rows[0]!.job_id;
     const inputs = await inputsOf(db, buildId);
@@ -78,6 +71,7 @@ test('three jobs chained by passed propagate versions across many check/build cy
   await settle(db, f, run);
 
   const summary = async (jobId: number): Promise<string[]> => {
+    const { db } = t;
     const out: string[] = [];
     for (const b of await jobBuilds(db, jobId)) {
       const inputs = await inputsOf(db, b.id);
@@ -127,6 +121,7 @@ test('three jobs chained by passed propagate versions across many check/build cy
 });
 
 test('version: every walks every version through the chain, one build each', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({

@@ -1,12 +1,12 @@
 // The Postgres store on a large history: 10,000 versions, 2,000 upstream builds. Each resolution
 // must read only what it needs (indexed lookups, lazily paged build lists).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
 import { computeInputs } from '../../src/scheduler/algorithm/compute.ts';
 import { loadCaseDb } from '../support/algorithm/pg-fixtures.ts';
 import { isResolveError, type AlgorithmInput, type ComputeResult } from '../../src/scheduler/algorithm/types.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import type { Queryable } from '../../src/db/database.ts';
 import { caseDb } from './helpers.ts';
 
@@ -14,10 +14,7 @@ const VERSIONS = 10_000;
 const UPSTREAM_BUILDS = 2_000;
 const DIGEST = (expr: string): string => `encode(sha256(convert_to('{"ver":"v' || ${expr} || '"}', 'UTF8')), 'hex')`;
 
-let pg: TestDatabase | undefined;
-before(async () => {
-  pg = await createTestDatabase();
-  const { db } = pg;
+const pg = useTestDatabase(async (db) => {
   // jobs a=1, b=2, current=3; resource r=1
   await loadCaseDb(db, caseDb({ jobs: { a: 1, b: 2, current: 3 }, resources: { r: { id: 1, has_scope: true } } }));
   await db.query(
@@ -47,25 +44,21 @@ before(async () => {
   await db.query('INSERT INTO build_pipes (from_build_id, to_build_id) VALUES (1000, 6001)');
   await db.query('ANALYZE');
 });
-after(async () => {
-  await pg?.drop();
-});
 
 /**
  * Resolves through a store whose database counts the rows it returns: "reads only what it needs"
  * is asserted as a bound on rows read, not as a time (timings live in `npm run bench`).
  */
 async function resolve(input: Partial<AlgorithmInput>): Promise<{ result: ComputeResult; rows: number }> {
-  const tdb = pg;
-  if (!tdb) throw new Error('no database');
+  const { db } = pg;
   let rows = 0;
   const counting: Queryable = {
     query: async (text, values) => {
-      const r = await tdb.db.query(text, values);
+      const r = await db.query(text, values);
       rows += r.rows.length;
       return r;
     },
-    transaction: (fn) => tdb.db.transaction(fn),
+    transaction: (fn) => db.transaction(fn),
   } as Queryable;
   const store = new PostgresVersionsStore(counting);
   const result = await computeInputs(store, 3, [

@@ -1,28 +1,20 @@
 // Schedule(job) and the build starter against the real database.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Database } from '../../src/db/database.ts';
 import { adoptInputsAndPipes, buildEvents, createManualBuild, finishBuild, getBuild } from '../../src/db/builds.ts';
 import { getJob, pauseJob, unpauseJob } from '../../src/db/jobs.ts';
 import { ConflictError } from '../../src/db/errors.ts';
 import { archivePipeline, getPipelineById, pausePipeline, savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
 import { buildPreparation } from '../../src/scheduler/preparation.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useTestDatabase } from '../support/db.ts';
 import { cfg, check, inputsOf, jobBuilds, must, settle, setupPipeline } from '../support/sched-support.ts';
 
-let t: TestDatabase;
-let db: Database;
-before(async () => {
-  t = await createTestDatabase();
-  db = t.db;
-});
-after(async () => {
-  await t.drop();
-});
+const t = useTestDatabase();
 
 const task = { task: 't', config: { platform: 'linux', run: { path: 'true' } } };
 
 test('trigger with first occurrence: a version triggers once; a version used before never triggers again', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({ resources: [{ name: 'repo', type: 'mock', source: {} }], jobs: [{ name: 'j', plan: [{ get: 'repo', trigger: true }, task] }] }),
@@ -55,6 +47,7 @@ test('trigger with first occurrence: a version triggers once; a version used bef
 });
 
 test('a non-trigger input does not create builds, but sets has_new_inputs', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({ resources: [{ name: 'repo', type: 'mock', source: {} }], jobs: [{ name: 'j', plan: [{ get: 'repo' }, task] }] }),
@@ -66,6 +59,7 @@ test('a non-trigger input does not create builds, but sets has_new_inputs', asyn
 });
 
 test('serial: a second build waits while one runs; pending builds are not duplicated', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({
@@ -105,6 +99,7 @@ test('serial: a second build waits while one runs; pending builds are not duplic
 });
 
 test('max_in_flight: 2 runs two at a time', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({
@@ -127,6 +122,7 @@ test('max_in_flight: 2 runs two at a time', async () => {
 });
 
 test('serial_groups: builds of jobs sharing a group run one at a time, the oldest pending across the group first', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({
@@ -168,6 +164,7 @@ test('serial_groups: builds of jobs sharing a group run one at a time, the oldes
 });
 
 test('paused job and paused pipeline: pending builds wait; unpausing starts them', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({ resources: [{ name: 'repo', type: 'mock', source: {} }], jobs: [{ name: 'j', plan: [{ get: 'repo', trigger: true }, task] }] }),
@@ -196,6 +193,7 @@ test('paused job and paused pipeline: pending builds wait; unpausing starts them
 });
 
 test('an archived pipeline: no inputs resolved, no builds created, pending builds aborted; set again, it is paused until unpaused', async () => {
+  const { db } = t;
   const config = cfg({ resources: [{ name: 'repo', type: 'mock', source: {} }], jobs: [{ name: 'j', plan: [{ get: 'repo', trigger: true }, task] }] });
   const f = await setupPipeline(db, config);
   const j = must(f.jobs, 'j');
@@ -227,6 +225,7 @@ test('an archived pipeline: no inputs resolved, no builds created, pending build
 });
 
 test('an unsatisfiable input keeps the pending build waiting, with the reason in the preparation view', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({
@@ -266,6 +265,7 @@ test('an unsatisfiable input keeps the pending build waiting, with the reason in
 });
 
 test('a manual build waits for checks of its inputs made since it was created, and requests them', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({
@@ -309,6 +309,7 @@ test('a manual build waits for checks of its inputs made since it was created, a
 });
 
 test('a scheduler build waits for a recent check of its non-trigger inputs', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({
@@ -332,6 +333,7 @@ test('a scheduler build waits for a recent check of its non-trigger inputs', asy
 });
 
 test('a planning error finishes the build errored with an error event', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({
@@ -352,6 +354,7 @@ test('a planning error finishes the build errored with an error event', async ()
 });
 
 test('scheduling a version that vanished from the scope: "chosen version of input X not available"', async () => {
+  const { db } = t;
   const f = await setupPipeline(
     db,
     cfg({

@@ -63,13 +63,15 @@ export interface TestDatabaseHandle {
 
 /**
  * A fresh, migrated database for the calling test file: registers the `before` hook that
- * creates it and the `after` hook that drops it. Call it at the top level, before the file's
- * other hooks, so they see the database.
+ * creates it (then runs `setup` on it: the file's fixtures) and the `after` hook that drops it.
+ * Fixtures go in `setup`, not in a `before` of their own: Node 20 starts a file's top-level
+ * `before` hooks without waiting for the previous one.
  */
-export function useTestDatabase(): TestDatabaseHandle {
+export function useTestDatabase(setup?: (db: Database) => Promise<void>): TestDatabaseHandle {
   let current: TestDatabase | undefined;
   before(async () => {
     current = await createTestDatabase();
+    await setup?.(current.db);
   });
   after(async () => {
     await current?.drop();
