@@ -2,7 +2,7 @@
 // builds in order, schedules them (pause, max-in-flight, serial groups), waits for the checks
 // their inputs need, determines their inputs, plans and starts them, and hands them to the
 // build tracker.
-import { type Logger } from '../log.ts';
+import { errorText, type Logger } from '../log.ts';
 import { jobStep, type PipelineConfig } from '../config/index.ts';
 import {
   adoptInputsAndPipes,
@@ -131,7 +131,7 @@ export async function tryStartPendingBuildsForJob(deps: StarterDeps, job: JobRec
     try {
       plan = await planBuild(db, job, build);
     } catch (err) {
-      await errorBuild(db, build.id, err instanceof Error ? err.message : String(err), 'errored');
+      await errorBuild(db, build.id, errorText(err), 'errored');
       outcomes.push({ build: build.id, outcome: 'errored' });
       continue;
     }
