@@ -1,5 +1,5 @@
 // A pass that runs on an interval, one at a time, and can be nudged to run sooner: the shape
-// of the web node's components (the scheduler's passes, the checker's scans).
+// of the web node's components (the scheduler's passes, the checker's scans, GC's collections).
 export class PeriodicPass<T> {
   private timer: NodeJS.Timeout | undefined;
   /** Passes run one after another on this chain. */
