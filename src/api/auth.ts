@@ -3,13 +3,14 @@
 // Users are configured when `jetway web` starts (`name:password`, like Concourse's
 // --add-local-user). Passwords are kept only as scrypt hashes (node:crypto) with a random salt,
 // in memory; they are never logged. `POST /api/v1/token` exchanges a user name and password for
-// a random bearer token; the database keeps only the token's sha256 (table access_tokens,
-// migration 0003_auth), so tokens survive a restart of the web node and work across nodes;
-// `DELETE /api/v1/token` (jetway logout) deletes one before it expires.
+// a random bearer token; the database keeps only the token's sha256 (src/db/access-tokens.ts),
+// so tokens survive a restart of the web node and work across nodes; jetway logout revokes one
+// before it expires (the token route's DELETE).
 // A user's teams and roles are read at every request (so set-team takes effect at once): team
 // main's owners are configured by flags (--main-team-local-user; every local user when none is
 // given) and are admins, owners of every team; other teams name their users in their auth.
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import { deleteAccessToken, deleteExpiredAccessTokens, findAccessToken, saveAccessToken } from '../db/access-tokens.ts';
 import type { Queryable } from '../db/database.ts';
 import { rolesByTeam, teamNames } from '../db/teams.ts';
 import { localUser, MAIN_TEAM, ROLES, type Role } from './roles.ts';
@@ -121,13 +122,8 @@ export class LocalAuth {
     const user = await this.user(db, name);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.tokenTtlSeconds * 1000);
-    await db.query('DELETE FROM access_tokens WHERE expires_at < now()');
-    await db.query('INSERT INTO access_tokens (token_sha256, username, teams, expires_at) VALUES ($1, $2, $3, $4)', [
-      tokenDigest(token),
-      user.name,
-      user.teams,
-      expiresAt,
-    ]);
+    await deleteExpiredAccessTokens(db);
+    await saveAccessToken(db, { sha256: tokenDigest(token), username: user.name, teams: user.teams, expiresAt });
     return { token, expiresAt, user };
   }
 
@@ -136,11 +132,7 @@ export class LocalAuth {
    * no longer configured is refused.
    */
   async authenticate(db: Queryable, token: string): Promise<AuthUser | { refused: string }> {
-    const r = await db.query<{ username: string; expired: boolean }>(
-      'SELECT username, expires_at < now() AS expired FROM access_tokens WHERE token_sha256 = $1',
-      [tokenDigest(token)],
-    );
-    const row = r.rows[0];
+    const row = await findAccessToken(db, tokenDigest(token));
     if (!row) return { refused: 'invalid token; log in again (jetway login)' };
     if (row.expired) return { refused: 'token expired; log in again (jetway login)' };
     if (!this.users.has(row.username)) return { refused: `user ${row.username} no longer exists; log in again` };
@@ -149,7 +141,6 @@ export class LocalAuth {
 
   /** Revokes a token (logout); the user it belonged to, or undefined for an unknown token. */
   async revokeToken(db: Queryable, token: string): Promise<string | undefined> {
-    const r = await db.query<{ username: string }>('DELETE FROM access_tokens WHERE token_sha256 = $1 RETURNING username', [tokenDigest(token)]);
-    return r.rows[0]?.username;
+    return deleteAccessToken(db, tokenDigest(token));
   }
 }

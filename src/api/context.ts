@@ -12,7 +12,9 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { AuthUser, LocalAuth } from './auth.ts';
 import { requiredRole, satisfies, strongest, type Role } from './roles.ts';
 import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
-import { mustFindPipeline, type PageRequest, type PageResult, type PipelineView } from './queries.ts';
+import type { PageRequest, PageResult } from '../db/keyset.ts';
+import type { PipelineView } from '../db/views.ts';
+import { mustFindPipeline } from './queries.ts';
 
 export interface SchedulerHook {
   /** Wakes the scheduler for a job whose schedule_requested was bumped. */
@@ -37,7 +39,7 @@ export interface CheckerHook {
   checkResource?(pipelineId: number, name: string, opts: ManualCheckOptions): Promise<BuildRecord>;
   /** `POST …/resource-types/:t/check`. */
   checkResourceType?(pipelineId: number, name: string, opts: ManualCheckOptions): Promise<BuildRecord>;
-  /** `POST …/resources/:r/check/webhook`: throws an error with `statusCode` 401 on a bad token. */
+  /** `POST …/resources/:r/check/webhook`: throws the checker's UnauthorizedError on a bad token (errors.ts answers 401). */
   checkWebhook?(pipelineId: number, name: string, token: string): Promise<BuildRecord>;
 }
 
@@ -120,7 +122,7 @@ export function assertTeam(req: FastifyRequest, team: string, needed?: Role): Au
 /** Parses with a zod schema; failures are a 400 naming each bad field. */
 export function parseWith<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value);
-  if (!r.success) throw new ApiError(400, `invalid ${what}`, zodMessages(r.error, what));
+  if (!r.success) throw new ApiError('JW_INVALID_REQUEST', `invalid ${what}`, zodMessages(r.error, what));
   return r.data;
 }
 
@@ -181,7 +183,7 @@ const pageQuery = z.object({
 export function pageOf(query: unknown, defaultLimit = 100, maxLimit = 1000): PageRequest {
   const q = parseWith(pageQuery, pickPageKeys(query), 'query');
   const limit = q.limit ?? defaultLimit;
-  if (limit < 1) throw new ApiError(400, 'invalid query', ['query.limit: must be at least 1']);
+  if (limit < 1) throw new ApiError('JW_INVALID_REQUEST', 'invalid query', ['query.limit: must be at least 1']);
   return { limit: Math.min(limit, maxLimit), ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}) };
 }
 

@@ -1,30 +1,96 @@
-// Errors the API answers with, and the mapping of storage-layer errors to HTTP statuses.
-// Every error body is JSON: `{"error": "…"}`, or `{"errors": ["…"]}` for a list of problems
-// (an invalid pipeline config or request body). Never a stack trace.
-import type { FastifyError, FastifyInstance } from 'fastify';
+// Errors the API answers with: a table of stable codes (the HTTP status each is answered with,
+// and what it means; docs/api-errors.md lists them), the ApiError routes throw, and the mapping
+// of the other layers' errors (storage, checker, intercept, fastify) to codes.
+//
+// Every error body is JSON (src/api/wire.ts, ErrorBody): `{"error": "…", "code": "JW_…"}`, or
+// `{"errors": ["…"], "code": "JW_…"}` for a list of problems (an invalid pipeline config or
+// request body). The messages are fly's where fly has one (`pipeline not found`); clients that
+// need to tell errors apart read the code, which does not change when a message is reworded.
+// Never a stack trace.
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodError } from 'zod';
+import { UnauthorizedError } from '../checker/checker.ts';
 import { ConflictError, DbError, InvalidConfigError, NotFoundError, StaleConfigVersionError } from '../db/errors.ts';
+import { PageAnchorNotFoundError } from '../db/keyset.ts';
+import { ContainerChoiceError } from './intercept-protocol.ts';
+import type { ApiErrorCode, ErrorBody } from './wire.ts';
+
+export interface ApiErrorSpec {
+  /** the HTTP status the code is answered with */
+  status: number;
+  /** what the code means (not the message of an answer, which says what exactly went wrong) */
+  message: string;
+}
+
+/** Every code, its status and its meaning. A code keeps its meaning once published. */
+export const API_ERRORS = {
+  JW_BAD_REQUEST: { status: 400, message: 'a path parameter, query parameter or header is malformed' },
+  JW_INVALID_REQUEST: { status: 400, message: 'the request body or query failed validation; `errors` names each field' },
+  JW_EMPTY_BODY: { status: 400, message: 'the route needs a request body and got none' },
+  JW_INVALID_JSON: { status: 400, message: 'the request body is not valid JSON' },
+  JW_INVALID_CONFIG: { status: 400, message: 'the pipeline config is invalid; `errors` lists the problems, `warnings` what a save would warn about' },
+  JW_UNRESOLVED_CREDENTIALS: { status: 400, message: 'check_creds: vars of the config that no credential manager or var source resolves' },
+  JW_INVALID_PLAN: { status: 400, message: 'the one-off build plan is invalid; `errors` lists the problems' },
+  JW_INVALID_TEAM_NAME: { status: 400, message: 'the team name is not a valid identifier' },
+  JW_INVALID_TEAM_AUTH: { status: 400, message: 'the team auth gives no role to anyone' },
+  JW_INVALID_PIPELINE_ORDER: { status: 400, message: 'the ordering names pipelines the team does not have; nothing was reordered' },
+  JW_INVALID_PAGE: { status: 400, message: 'the `from` or `to` of a page names no item of the list' },
+  JW_INVALID_ARTIFACT: { status: 400, message: 'the uploaded artifact is not a tar archive (plain or gzipped)' },
+  JW_CONTAINER_AMBIGUOUS: { status: 400, message: 'the build has several containers: choose one with step= (and type=)' },
+  JW_UNAUTHORIZED: { status: 401, message: 'no bearer token, a malformed one, or one that is unknown, expired or revoked: log in again' },
+  JW_INVALID_LOGIN: { status: 401, message: 'the user name or password is wrong' },
+  JW_INVALID_WEBHOOK_TOKEN: { status: 401, message: "the webhook token is missing or is not the resource's" },
+  JW_FORBIDDEN: { status: 403, message: 'the user holds no role, or not a strong enough one, in the team (or is not an admin)' },
+  JW_NOT_FOUND: { status: 404, message: 'something the request names does not exist' },
+  JW_ROUTE_NOT_FOUND: { status: 404, message: 'no route has this method and path' },
+  JW_TEAM_NOT_FOUND: { status: 404, message: 'the team does not exist (or the user holds no role in it)' },
+  JW_PIPELINE_NOT_FOUND: { status: 404, message: 'the pipeline (with these instance vars) does not exist in the team' },
+  JW_JOB_NOT_FOUND: { status: 404, message: 'the pipeline has no such job' },
+  JW_BUILD_NOT_FOUND: { status: 404, message: 'the build does not exist' },
+  JW_BUILD_PLAN_NOT_FOUND: { status: 404, message: 'the build has no plan yet: it has not started' },
+  JW_RESOURCE_NOT_FOUND: { status: 404, message: 'the pipeline has no such resource' },
+  JW_RESOURCE_TYPE_NOT_FOUND: { status: 404, message: 'the pipeline has no such resource type' },
+  JW_VERSION_NOT_FOUND: { status: 404, message: "the resource's current history has no such version" },
+  JW_TASK_STEP_NOT_FOUND: { status: 404, message: 'the job has no task step of that name' },
+  JW_ARTIFACT_NOT_FOUND: { status: 404, message: 'the team has no such artifact, or its content was removed' },
+  JW_CONTAINER_NOT_FOUND: { status: 404, message: 'the build has no container (of that step) to intercept' },
+  JW_CONFLICT: { status: 409, message: 'the request conflicts with the current state (a name taken, an archived pipeline, …)' },
+  JW_STALE_CONFIG_VERSION: { status: 409, message: 'the pipeline changed since its config was read (X-Concourse-Config-Version): fetch it again' },
+  JW_PINNED_IN_CONFIG: { status: 409, message: 'the resource is pinned in the pipeline config: change the config to change the pin' },
+  JW_NOT_PINNED: { status: 409, message: 'the resource is not pinned, so it has no pin comment' },
+  JW_MAIN_TEAM_PROTECTED: { status: 409, message: "team main is the web node's configuration: it cannot be set, renamed, replaced or destroyed" },
+  JW_BODY_TOO_LARGE: { status: 413, message: "the request body is larger than the server's limit" },
+  JW_URI_TOO_LONG: { status: 414, message: 'a path parameter is longer than the server accepts' },
+  JW_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "the route does not take the request's Content-Type" },
+  JW_INTERNAL_ERROR: { status: 500, message: 'the server failed; its log says why' },
+  JW_STORAGE_ERROR: { status: 500, message: 'the database refused the change' },
+  JW_INTERCEPT_UNSUPPORTED: { status: 501, message: 'the runtime keeps no containers to intercept (the local runtime), or there is no runtime' },
+  JW_UNAVAILABLE: { status: 503, message: 'the route needs a part this server runs without (checker, engine, runtime, artifacts directory)' },
+} as const satisfies { [C in ApiErrorCode]: ApiErrorSpec };
 
 export class ApiError extends Error {
+  readonly statusCode: number;
+
   constructor(
-    readonly statusCode: number,
+    readonly code: ApiErrorCode,
     message: string,
     /** When set, the body is `{"errors": list}` instead of `{"error": message}`. */
     readonly list?: string[],
     /** Extra fields of the JSON body. */
-    readonly extra?: Record<string, unknown>,
+    readonly extra?: Omit<ErrorBody, 'code' | 'error' | 'errors'>,
   ) {
     super(message);
+    this.statusCode = API_ERRORS[code].status;
   }
 }
 
-export const notFound = (what: string): ApiError => new ApiError(404, `${what} not found`);
-export const badRequest = (message: string): ApiError => new ApiError(400, message);
-export const forbidden = (message: string): ApiError => new ApiError(403, message);
-export const unauthorized = (message: string): ApiError => new ApiError(401, message);
-export const conflict = (message: string): ApiError => new ApiError(409, message);
+/** `<what> not found` (fly's wording), e.g. notFound('JW_PIPELINE_NOT_FOUND', 'pipeline main/demo'). */
+export const notFound = (code: ApiErrorCode & `${string}NOT_FOUND`, what: string): ApiError => new ApiError(code, `${what} not found`);
+export const badRequest = (message: string): ApiError => new ApiError('JW_BAD_REQUEST', message);
+export const forbidden = (message: string): ApiError => new ApiError('JW_FORBIDDEN', message);
+export const unauthorized = (message: string): ApiError => new ApiError('JW_UNAUTHORIZED', message);
 /** A route whose collaborator (checker, engine, artifact store) this server was started without. */
-export const unavailable = (message: string): ApiError => new ApiError(503, message);
+export const unavailable = (message: string): ApiError => new ApiError('JW_UNAVAILABLE', message);
 
 /** `field: message` for each issue of a zod error, field named by its dotted path. */
 export function zodMessages(err: ZodError, prefix = 'body'): string[] {
@@ -38,43 +104,67 @@ export const STALE_CONFIG_PREFIX =
   'failed to save config: comparison with existing config failed during save ' +
   '(Concourse answers 500 here; Jetway answers 409 Conflict)';
 
-interface ErrorBody {
-  error?: string;
-  errors?: string[];
-  [k: string]: unknown;
+export function bodyOf(err: ApiError): ErrorBody {
+  const base = err.list ? { errors: err.list } : { error: err.message };
+  return { ...base, ...err.extra, code: err.code };
 }
 
-function bodyOf(err: ApiError): ErrorBody {
-  return err.list ? { errors: err.list, ...err.extra } : { error: err.message, ...err.extra };
+// Fastify's own client errors (fastify/lib/errors.js) whose message is kept, by their codes.
+const FASTIFY_CODES: Record<string, ApiErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'JW_BODY_TOO_LARGE',
+  FST_ERR_MAX_PARAM_LENGTH: 'JW_URI_TOO_LONG',
+};
+
+// Any other client error, by its status (one the table has no code for is answered 400).
+const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
+  400: 'JW_BAD_REQUEST',
+  404: 'JW_NOT_FOUND',
+  409: 'JW_CONFLICT',
+  413: 'JW_BODY_TOO_LARGE',
+  414: 'JW_URI_TOO_LONG',
+  415: 'JW_UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** A client error of fastify's (a body parser's, the router's), in the API's words. */
+function fastifyClientError(fe: FastifyError, req: Pick<FastifyRequest, 'headers'>): ApiError {
+  if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ApiError('JW_UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type '${req.headers['content-type'] ?? ''}'`);
+  if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected JSON');
+  if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError) return new ApiError('JW_INVALID_JSON', `the request body is not valid JSON: ${fe.message}`);
+  return new ApiError(FASTIFY_CODES[fe.code] ?? CODE_BY_STATUS[fe.statusCode ?? 400] ?? 'JW_BAD_REQUEST', fe.message);
 }
 
-/** Installs the error and not-found handlers that give every failure a JSON body. */
+/**
+ * The API's answer to an error any layer threw: an ApiError as it is, the other layers'
+ * expected failures mapped to their codes, and undefined for anything else (a server failure).
+ */
+export function apiErrorOf(error: unknown, req: Pick<FastifyRequest, 'headers'>): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof StaleConfigVersionError) return new ApiError('JW_STALE_CONFIG_VERSION', `${STALE_CONFIG_PREFIX}: ${error.message}`);
+  if (error instanceof PageAnchorNotFoundError) return new ApiError('JW_INVALID_PAGE', error.message);
+  if (error instanceof NotFoundError) return new ApiError('JW_NOT_FOUND', error.message);
+  if (error instanceof ConflictError) return new ApiError('JW_CONFLICT', error.message);
+  if (error instanceof InvalidConfigError) return new ApiError('JW_INVALID_CONFIG', error.message, [error.message]);
+  if (error instanceof DbError) return new ApiError('JW_STORAGE_ERROR', error.message);
+  if (error instanceof UnauthorizedError) return new ApiError('JW_INVALID_WEBHOOK_TOKEN', 'invalid webhook token');
+  if (error instanceof ContainerChoiceError) return new ApiError(error.code, error.message);
+  const fe = error as Partial<FastifyError>;
+  if (error instanceof Error && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return fastifyClientError(error as FastifyError, req);
+  }
+  return undefined;
+}
+
+/** Installs the error and not-found handlers that give every failure a JSON body with a code. */
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` });
+    const body: ErrorBody = { error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}`, code: 'JW_ROUTE_NOT_FOUND' };
+    void reply.code(API_ERRORS.JW_ROUTE_NOT_FOUND.status).send(body);
   });
   app.setErrorHandler((error: FastifyError | Error, req, reply) => {
-    if (error instanceof ApiError) return reply.code(error.statusCode).send(bodyOf(error));
-    if (error instanceof StaleConfigVersionError) {
-      return reply.code(409).send({ error: `${STALE_CONFIG_PREFIX}: ${error.message}` });
-    }
-    if (error instanceof NotFoundError) return reply.code(404).send({ error: error.message });
-    if (error instanceof ConflictError) return reply.code(409).send({ error: error.message });
-    if (error instanceof InvalidConfigError) return reply.code(400).send({ errors: [error.message] });
-    if (error instanceof DbError) return reply.code(500).send({ error: error.message });
-    const fe = error as FastifyError;
-    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      let message = fe.message;
-      if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-        message = `unsupported Content-Type '${req.headers['content-type'] ?? ''}'`;
-      } else if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
-        message = 'the request body is empty; expected JSON';
-      } else if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
-        message = `the request body is not valid JSON: ${fe.message}`;
-      }
-      return reply.code(fe.statusCode).send({ error: message });
-    }
-    req.log.error({ err: { message: error.message, name: error.name } }, 'request failed');
-    return reply.code(500).send({ error: `internal error: ${error.message}` });
+    const known = apiErrorOf(error, req);
+    if (known) return reply.code(known.statusCode).send(bodyOf(known));
+    req.log.error({ err: error }, 'request failed');
+    const body: ErrorBody = { error: `internal error: ${error.message}`, code: 'JW_INTERNAL_ERROR' };
+    return reply.code(API_ERRORS.JW_INTERNAL_ERROR.status).send(body);
   });
 }

@@ -3,10 +3,9 @@
 // Each event is `id: <n>` / `event: event` / `data: <envelope JSON>`; `Last-Event-ID: n` resumes
 // at n+1. Once the build has completed and every event has been sent, `event: end` follows and
 // the connection is held open until the client closes it. New events are noticed through
-// Postgres LISTEN build_events (saveBuildEvent NOTIFYs with the build id), with a poll as the
-// fallback.
+// Postgres notifications (src/db/build-events.ts), with a poll as the fallback.
 import type { ServerResponse } from 'node:http';
-import type pg from 'pg';
+import { listenForBuildEvents, type BuildEventListener } from '../db/build-events.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../log.ts';
 import { buildEvents, getBuild } from '../db/builds.ts';
@@ -29,7 +28,7 @@ export const END_MESSAGE = 'event: end\ndata: \n\n';
 
 /** Wakes streams when a build's events change: LISTEN build_events, shared by all streams. */
 export class BuildEventNotifier {
-  private client: pg.PoolClient | undefined;
+  private listener: BuildEventListener | undefined;
   private starting: Promise<void> | undefined;
   private readonly waiters = new Map<number, Set<() => void>>();
   private stopped = false;
@@ -42,26 +41,22 @@ export class BuildEventNotifier {
   private start(): Promise<void> {
     this.starting ??= (async () => {
       try {
-        const client = await this.db.pool.connect();
-        if (this.stopped) {
-          client.release();
-          return;
-        }
-        client.on('notification', (msg) => {
-          const id = Number(msg.payload);
-          const set = this.waiters.get(id);
-          if (!set) return;
-          this.waiters.delete(id);
-          for (const wake of set) wake();
+        const listener = await listenForBuildEvents(this.db, {
+          onBuild: (id) => {
+            const set = this.waiters.get(id);
+            if (!set) return;
+            this.waiters.delete(id);
+            for (const wake of set) wake();
+          },
+          onError: (err) => {
+            this.logger.warn({ err }, 'build event listener connection failed; streams fall back to polling');
+            this.listener = undefined;
+          },
         });
-        client.on('error', (err) => {
-          this.logger.warn({ err: err.message }, 'build event listener connection failed; streams fall back to polling');
-          this.client = undefined;
-        });
-        await client.query('LISTEN build_events');
-        this.client = client;
+        if (this.stopped) await listener.close();
+        else this.listener = listener;
       } catch (err) {
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot LISTEN for build events; polling');
+        this.logger.warn({ err }, 'cannot LISTEN for build events; polling');
       }
     })();
     return this.starting;
@@ -87,12 +82,9 @@ export class BuildEventNotifier {
     this.stopped = true;
     for (const set of this.waiters.values()) for (const wake of [...set]) wake();
     this.waiters.clear();
-    const client = this.client;
-    this.client = undefined;
-    if (client) {
-      await client.query('UNLISTEN build_events').catch(() => undefined);
-      client.release();
-    }
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.close();
   }
 }
 

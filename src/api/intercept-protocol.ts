@@ -10,6 +10,7 @@
 // 255 close   client → server   payload [0]: the client's stdin ended (the command sees EOF)
 // The server closes the socket (1000) after the status message.
 import type { InterceptableContainer } from '../runtime/runtime.ts';
+import type { Container } from './wire.ts';
 
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, close: 255 } as const;
 
@@ -47,19 +48,8 @@ export function parseStatus(payload: Buffer): InterceptStatus {
   return { error: `malformed status message: ${payload.toString('utf8').slice(0, 200)}` };
 }
 
-/** The JSON of one container in `GET /api/v1/builds/:id/containers`. */
-export interface ContainerJson {
-  handle: string;
-  step: string;
-  type: string;
-  state: 'running' | 'failed';
-  purpose?: 'image';
-  name: string;
-  work_dir: string;
-  created_at?: string;
-}
-
-export function containerJson(c: InterceptableContainer): ContainerJson {
+/** One container as `GET /api/v1/builds/:id/containers` lists it. */
+export function containerJson(c: InterceptableContainer): Container {
   return {
     handle: c.handle,
     step: c.step,
@@ -96,6 +86,11 @@ export class ContainerChoiceError extends Error {
     message: string,
   ) {
     super(message);
+  }
+
+  /** The API's error code (src/api/errors.ts). */
+  get code(): 'JW_CONTAINER_AMBIGUOUS' | 'JW_CONTAINER_NOT_FOUND' {
+    return this.statusCode === 400 ? 'JW_CONTAINER_AMBIGUOUS' : 'JW_CONTAINER_NOT_FOUND';
   }
 }
 

@@ -6,14 +6,15 @@
 // see an upgrade): the bearer token of the upgrade request's Authorization header, the build,
 // the team and the container are checked before the 101, so every refusal is a plain HTTP answer
 // with the API's JSON error body (401, 403, 404, 400, 501) the client can show.
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { getBuild } from '../db/builds.ts';
 import type { InterceptableContainer } from '../runtime/runtime.ts';
-import { ApiError, notFound } from './errors.ts';
+import { errorText } from '../log.ts';
+import { ApiError, bodyOf, notFound } from './errors.ts';
 import { assertTeam, idParam, type ApiServerOptions } from './context.ts';
 import type { Role } from './roles.ts';
 import {
@@ -29,7 +30,6 @@ import {
 import type { FastifyRequest } from 'fastify';
 
 const INTERCEPT_PATH = /^\/api\/v1\/builds\/([^/]+)\/intercept$/;
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 501: 'Not Implemented' };
 
 /**
  * The build's interceptable containers, after the build and team checks (501: the runtime keeps
@@ -38,10 +38,10 @@ const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthor
 async function containersOf(opts: ApiServerOptions, req: Pick<FastifyRequest, 'user' | 'method' | 'url'>, rawId: string, needed: Role): Promise<{ buildId: number; list: InterceptableContainer[] }> {
   const buildId = idParam(rawId, 'build id');
   const build = await getBuild(opts.db, buildId);
-  if (!build) throw notFound(`build ${buildId}`);
+  if (!build) throw notFound('JW_BUILD_NOT_FOUND', `build ${buildId}`);
   assertTeam(req as FastifyRequest, build.teamName, needed);
   const runtime = opts.runtime;
-  if (!runtime?.interceptableContainers || !runtime.intercept) throw new ApiError(501, noRuntimeContainersMessage(buildId, runtime?.name));
+  if (!runtime?.interceptableContainers || !runtime.intercept) throw new ApiError('JW_INTERCEPT_UNSUPPORTED', noRuntimeContainersMessage(buildId, runtime?.name));
   return { buildId, list: await runtime.interceptableContainers(buildId) };
 }
 
@@ -61,10 +61,11 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
     void upgrade(req, socket, head).catch((err: unknown) => {
-      if (err instanceof ApiError || err instanceof ContainerChoiceError) refuse(socket, err.statusCode, err.message);
+      if (err instanceof ApiError) refuse(socket, err);
+      else if (err instanceof ContainerChoiceError) refuse(socket, new ApiError(err.code, err.message));
       else {
-        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'intercept refused');
-        refuse(socket, 500, `intercept failed: ${err instanceof Error ? err.message : String(err)}`);
+        logger.warn({ err }, 'intercept refused');
+        refuse(socket, new ApiError('JW_INTERNAL_ERROR', `intercept failed: ${errorText(err)}`));
       }
     });
   });
@@ -77,13 +78,13 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://jetway');
     const m = INTERCEPT_PATH.exec(url.pathname);
-    if (!m?.[1]) throw new ApiError(404, `no WebSocket route ${url.pathname}`);
+    if (!m?.[1]) throw new ApiError('JW_ROUTE_NOT_FOUND', `no WebSocket route ${url.pathname}`);
     const header = req.headers.authorization;
-    if (!header) throw new ApiError(401, 'not authorized: log in first (jetway login), then send "Authorization: Bearer <token>"');
+    if (!header) throw new ApiError('JW_UNAUTHORIZED', 'not authorized: log in first (jetway login), then send "Authorization: Bearer <token>"');
     const token = /^bearer\s+(\S+)$/i.exec(header)?.[1];
-    if (!token) throw new ApiError(401, 'not authorized: the Authorization header must be "Bearer <token>"');
+    if (!token) throw new ApiError('JW_UNAUTHORIZED', 'not authorized: the Authorization header must be "Bearer <token>"');
     const user = await opts.auth.authenticate(opts.db, token);
-    if ('refused' in user) throw new ApiError(401, `not authorized: ${user.refused}`);
+    if ('refused' in user) throw new ApiError('JW_UNAUTHORIZED', `not authorized: ${user.refused}`);
     const { buildId, list } = await containersOf(opts, { user, method: 'GET', url: url.pathname }, m[1], 'member');
     const step = url.searchParams.get('step') ?? undefined;
     const type = url.searchParams.get('type') ?? undefined;
@@ -124,7 +125,7 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
     run
       .then(
         ({ exitStatus }) => send(statusFrame({ exit_status: exitStatus })),
-        (err: unknown) => send(statusFrame({ error: err instanceof Error ? err.message : String(err) })),
+        (err: unknown) => send(statusFrame({ error: errorText(err) })),
       )
       .finally(() => {
         sessions.delete(controller);
@@ -140,11 +141,12 @@ function toBuffer(data: RawData): Buffer {
 }
 
 /** Answers an upgrade request with an HTTP error and the API's JSON body, then closes. */
-function refuse(socket: Duplex, status: number, message: string): void {
+function refuse(socket: Duplex, err: ApiError): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify({ error: message });
+  const status = err.statusCode;
+  const body = JSON.stringify(bodyOf(err));
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Connection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );

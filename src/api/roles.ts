@@ -25,16 +25,16 @@ export function strongest(roles: readonly Role[]): Role | undefined {
   return [...roles].sort((a, b) => RANK[b] - RANK[a])[0];
 }
 
-// Routes (relative to /api/v1) a pipeline-operator may call besides reading.
-const OPERATOR_ROUTES: readonly RegExp[] = [
-  /^PUT \/teams\/:team\/pipelines\/:pipeline\/(pause|unpause)$/,
-  /^PUT \/teams\/:team\/pipelines\/:pipeline\/jobs\/:job\/(pause|unpause)$/,
-  /^POST \/teams\/:team\/pipelines\/:pipeline\/jobs\/:job\/builds(\/:build)?$/,
-  /^PUT \/builds\/:id\/abort$/,
-  /^DELETE \/teams\/:team\/pipelines\/:pipeline\/jobs\/:job\/tasks\/:step\/cache$/,
-  /^POST \/teams\/:team\/pipelines\/:pipeline\/(resources|resource-types)\/:\w+\/check$/,
-  /^PUT \/teams\/:team\/pipelines\/:pipeline\/resources\/:resource\/(unpin|pin_comment)$/,
-  /^PUT \/teams\/:team\/pipelines\/:pipeline\/resources\/:resource\/versions\/:version\/(pin|enable|disable)$/,
+// Routes (relative to /api/v1) a pipeline-operator may call besides reading: method and path.
+const OPERATOR_ROUTES: readonly (readonly [method: string, path: RegExp])[] = [
+  ['PUT', /^\/teams\/:team\/pipelines\/:pipeline\/(pause|unpause)$/],
+  ['PUT', /^\/teams\/:team\/pipelines\/:pipeline\/jobs\/:job\/(pause|unpause)$/],
+  ['POST', /^\/teams\/:team\/pipelines\/:pipeline\/jobs\/:job\/builds(\/:build)?$/],
+  ['PUT', /^\/builds\/:id\/abort$/],
+  ['DELETE', /^\/teams\/:team\/pipelines\/:pipeline\/jobs\/:job\/tasks\/:step\/cache$/],
+  ['POST', /^\/teams\/:team\/pipelines\/:pipeline\/(resources|resource-types)\/:\w+\/check$/],
+  ['PUT', /^\/teams\/:team\/pipelines\/:pipeline\/resources\/:resource\/(unpin|pin_comment)$/],
+  ['PUT', /^\/teams\/:team\/pipelines\/:pipeline\/resources\/:resource\/versions\/:version\/(pin|enable|disable)$/],
 ];
 
 /**
@@ -44,8 +44,8 @@ const OPERATOR_ROUTES: readonly RegExp[] = [
 export function requiredRole(method: string, route: string): Role {
   const m = method.toUpperCase();
   if (m === 'GET' || m === 'HEAD') return 'viewer';
-  const key = `${m} ${route.replace(/^\/api\/v1(?=\/)/, '')}`;
-  return OPERATOR_ROUTES.some((r) => r.test(key)) ? 'pipeline-operator' : 'member';
+  const path = route.replace(/^\/api\/v1(?=\/)/, '');
+  return OPERATOR_ROUTES.some(([verb, pattern]) => verb === m && pattern.test(path)) ? 'pipeline-operator' : 'member';
 }
 
 /**

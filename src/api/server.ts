@@ -5,8 +5,7 @@
 // the same instance at `/` and /ui/, without a token: its page logs in through the API.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { LocalAuth } from './auth.ts';
-import { installErrorHandlers } from './errors.ts';
-import { unauthorized } from './errors.ts';
+import { installErrorHandlers, unauthorized } from './errors.ts';
 import { BuildEventNotifier } from './events.ts';
 import type { ApiServerOptions } from './context.ts';
 import { registerGeneralRoutes } from './routes/general.ts';

@@ -40,9 +40,7 @@ const STALE_MARGIN_MS = 5 * 60_000;
 export const DEFAULT_SCANNER_INTERVAL_MS = 10_000;
 
 /** A bad or missing webhook token (HTTP 401). */
-export class UnauthorizedError extends Error {
-  readonly statusCode = 401;
-}
+export class UnauthorizedError extends Error {}
 
 export interface CheckerOptions {
   tracker: BuildTracker;

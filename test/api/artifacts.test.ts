@@ -85,6 +85,7 @@ test('artifacts: refusals', async () => {
   const notTar = await upload('this is not a tarball, just some text that is long enough '.repeat(20));
   assert.equal(notTar.statusCode, 400);
   assert.match((notTar.json() as { error: string }).error, /not a tar archive/);
+  assert.equal(notTar.json<{ code: string }>().code, 'JW_INVALID_ARTIFACT');
   const empty = await upload('');
   assert.equal(empty.statusCode, 400);
   const json = await api.app.inject({ method: 'POST', url: '/api/v1/teams/main/artifacts', headers: api.auth(), payload: { a: 1 } });
@@ -97,7 +98,7 @@ test('artifacts: refusals', async () => {
   assert.equal(anonymous.statusCode, 401);
   const missing = await api.app.inject({ url: '/api/v1/teams/main/artifacts/999999', headers: api.auth() });
   assert.equal(missing.statusCode, 404);
-  assert.deepEqual(missing.json(), { error: 'artifact 999999 of team main not found' });
+  assert.deepEqual(missing.json(), { error: 'artifact 999999 of team main not found', code: 'JW_ARTIFACT_NOT_FOUND' });
   const rows = await api.t.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM artifacts`);
   assert.equal(rows.rows[0]?.n, 2, 'only the two good uploads were recorded');
 });
@@ -160,6 +161,7 @@ test('one-off builds: a bad plan is 400 naming the field and creates nothing', a
       'body.do[1].task: needs config (inline) or config_path',
       'body.do[0].artifact_input.artifact_id: artifact 424242 not found in team main',
     ],
+    code: 'JW_INVALID_PLAN',
   });
   const empty = await api.app.inject({ method: 'POST', url: '/api/v1/teams/main/builds', headers: { ...api.auth(), 'content-type': 'application/json' }, payload: 'null' });
   assert.equal(empty.statusCode, 400);

@@ -30,6 +30,7 @@ test('every other route needs a token: 401 with a JSON message', async () => {
     const res = await api.app.inject({ url });
     assert.equal(res.statusCode, 401, url);
     assert.match((res.json() as { error: string }).error, /not authorized: log in first/);
+    assert.equal(res.json<{ code: string }>().code, 'JW_UNAUTHORIZED');
   }
   const put = await api.app.inject({
     method: 'PUT',
@@ -75,7 +76,7 @@ test('a wrong password is 401 and the password is in no log line', async () => {
   const wrong = 'Wr0ng-Pa55word-XYZ';
   const res = await api.app.inject({ method: 'POST', url: '/api/v1/token', payload: { username: 'admin', password: wrong } });
   assert.equal(res.statusCode, 401);
-  assert.deepEqual(res.json(), { error: 'invalid username or password' });
+  assert.deepEqual(res.json(), { error: 'invalid username or password', code: 'JW_INVALID_LOGIN' });
   const unknown = await api.app.inject({ method: 'POST', url: '/api/v1/token', payload: { username: 'nobody', password: wrong } });
   assert.equal(unknown.statusCode, 401);
   assert.ok(api.logs.some((l) => /login failed/.test(l)), 'the failure is logged');
@@ -89,7 +90,7 @@ test('a wrong password is 401 and the password is in no log line', async () => {
 test('a bad token request body names the field', async () => {
   const res = await api.app.inject({ method: 'POST', url: '/api/v1/token', payload: { username: 'admin' } });
   assert.equal(res.statusCode, 400);
-  assert.deepEqual(res.json(), { errors: ['body.password: Invalid input: expected string, received undefined'] });
+  assert.deepEqual(res.json(), { errors: ['body.password: Invalid input: expected string, received undefined'], code: 'JW_INVALID_REQUEST' });
   const notJson = await api.app.inject({
     method: 'POST',
     url: '/api/v1/token',
@@ -98,6 +99,7 @@ test('a bad token request body names the field', async () => {
   });
   assert.equal(notJson.statusCode, 400);
   assert.match((notJson.json() as { error: string }).error, /not valid JSON/);
+  assert.equal(notJson.json<{ code: string }>().code, 'JW_INVALID_JSON');
 });
 
 test('an expired token is refused with a clear message', async () => {

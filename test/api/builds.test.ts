@@ -60,7 +60,7 @@ test('jobs: list and one, with inputs, outputs and builds', async () => {
   assert.equal((one.json() as { name: string; pipeline_name: string }).pipeline_name, 'demo');
   const missing = await api.app.inject({ url: `${base}/jobs/nope`, headers: api.auth() });
   assert.equal(missing.statusCode, 404);
-  assert.deepEqual(missing.json(), { error: 'job nope in pipeline main/demo not found' });
+  assert.deepEqual(missing.json(), { error: 'job nope in pipeline main/demo not found', code: 'JW_JOB_NOT_FOUND' });
 });
 
 test('trigger, get, pause/unpause a job; disable_manual_trigger is 409', async () => {
@@ -81,7 +81,7 @@ test('trigger, get, pause/unpause a job; disable_manual_trigger is 409', async (
   assert.equal((byName.json() as BuildJson).id, build.id);
   const noBuild = await api.app.inject({ url: '/api/v1/builds/999999', headers: api.auth() });
   assert.equal(noBuild.statusCode, 404);
-  assert.deepEqual(noBuild.json(), { error: 'build 999999 not found' });
+  assert.deepEqual(noBuild.json(), { error: 'build 999999 not found', code: 'JW_BUILD_NOT_FOUND' });
   const badId = await api.app.inject({ url: '/api/v1/builds/abc', headers: api.auth() });
   assert.equal(badId.statusCode, 400);
 
@@ -130,7 +130,7 @@ test('rerun and abort', async () => {
   assert.deepEqual(r.rerun_of, { id: original.id, name: '1' });
   const none = await api.app.inject({ method: 'POST', url: `${base}/jobs/unit/builds/77`, headers: api.auth() });
   assert.equal(none.statusCode, 404);
-  assert.deepEqual(none.json(), { error: 'build 77 of job demo/unit not found' });
+  assert.deepEqual(none.json(), { error: 'build 77 of job demo/unit not found', code: 'JW_BUILD_NOT_FOUND' });
 
   aborted.length = 0;
   const abort = await api.app.inject({ method: 'PUT', url: `/api/v1/builds/${r.id}/abort`, headers: api.auth() });

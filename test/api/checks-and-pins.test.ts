@@ -134,13 +134,13 @@ test('check: bad bodies name the field; unknown resources and types are 404', as
   assert.match(extra.body, /form/);
   const missing = await inject('POST', `${base}/resources/nope/check`, {});
   assert.equal(missing.statusCode, 404);
-  assert.deepEqual(missing.json(), { error: 'resource nope in pipeline main/demo not found' });
+  assert.deepEqual(missing.json(), { error: 'resource nope in pipeline main/demo not found', code: 'JW_RESOURCE_NOT_FOUND' });
   const noPipeline = await inject('POST', '/api/v1/teams/main/pipelines/nope/resources/repo/check', {});
   assert.equal(noPipeline.statusCode, 404);
-  assert.deepEqual(noPipeline.json(), { error: 'pipeline main/nope not found' });
+  assert.deepEqual(noPipeline.json(), { error: 'pipeline main/nope not found', code: 'JW_PIPELINE_NOT_FOUND' });
   const noType = await inject('POST', `${base}/resource-types/nope/check`, {});
   assert.equal(noType.statusCode, 404);
-  assert.deepEqual(noType.json(), { error: 'resource type nope in pipeline main/demo not found' });
+  assert.deepEqual(noType.json(), { error: 'resource type nope in pipeline main/demo not found', code: 'JW_RESOURCE_TYPE_NOT_FOUND' });
   const anonymous = await api.app.inject({ method: 'POST', url: `${base}/resources/repo/check`, payload: {} });
   assert.equal(anonymous.statusCode, 401);
 });
@@ -159,7 +159,7 @@ test('check: without a checker the route answers 503', async () => {
   try {
     const res = await bare.app.inject({ method: 'POST', url: `${base}/resources/repo/check`, headers: bare.auth(), payload: {} });
     assert.equal(res.statusCode, 503);
-    assert.deepEqual(res.json(), { error: 'checking is not available: this API server runs without a checker' });
+    assert.deepEqual(res.json(), { error: 'checking is not available: this API server runs without a checker', code: 'JW_UNAVAILABLE' });
   } finally {
     await bare.close();
   }
@@ -180,6 +180,7 @@ test('webhook: the right token checks without a bearer token; a wrong one is 401
     const bad = await api.app.inject({ method: 'POST', url });
     assert.equal(bad.statusCode, 401, url);
     assert.match((bad.json() as { error: string }).error, /invalid webhook token/);
+    assert.equal(bad.json<{ code: string }>().code, 'JW_INVALID_WEBHOOK_TOKEN');
   }
   const after = (await api.t.db.query(`SELECT count(*)::int AS n FROM builds WHERE resource_id IS NOT NULL`)).rows[0] as { n: number };
   assert.equal(after.n, before.n + 1, 'refused webhooks create no check');
@@ -236,7 +237,7 @@ test('pin, unpin, disable and enable change what the scheduler resolves', async 
 
   const unknownVersion = await inject('PUT', `${base}/resources/repo/versions/999999/pin`);
   assert.equal(unknownVersion.statusCode, 404);
-  assert.deepEqual(unknownVersion.json(), { error: 'version 999999 of resource repo in pipeline main/demo not found' });
+  assert.deepEqual(unknownVersion.json(), { error: 'version 999999 of resource repo in pipeline main/demo not found', code: 'JW_VERSION_NOT_FOUND' });
   const otherResourcesVersion = await inject('PUT', `${base}/resources/fixed/versions/${byName.v1}/pin`);
   assert.equal(otherResourcesVersion.statusCode, 404, 'a version of another resource is not found');
   const badId = await inject('PUT', `${base}/resources/repo/versions/abc/pin`);
@@ -249,6 +250,7 @@ test('a config pin cannot be changed through the API (409, nothing changes)', as
     const res = await inject('PUT', url);
     assert.equal(res.statusCode, 409, url);
     assert.match((res.json() as { error: string }).error, /^resource fixed in pipeline main\/demo is pinned in the pipeline config/);
+    assert.equal(res.json<{ code: string }>().code, 'JW_PINNED_IN_CONFIG');
   }
   const r = (await inject('GET', `${base}/resources/fixed`)).json() as { pinned_version: unknown; pinned_in_config: boolean };
   assert.deepEqual(r.pinned_version, { version: 'f2' });

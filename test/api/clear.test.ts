@@ -116,28 +116,29 @@ test('clear task cache: the step\'s caches go (all, or one path\'s), counted, an
 });
 
 test('clear task cache: 404 names the unknown pipeline, job or step; 401 without a token; 400 and 503', async () => {
-  const cases: [string, string][] = [
-    ['/api/v1/teams/main/pipelines/nope/jobs/cached/tasks/build/cache', 'pipeline main/nope not found'],
-    [`${base}/jobs/nope/tasks/build/cache`, 'job nope in pipeline main/demo not found'],
-    [`${base}/jobs/cached/tasks/nope/cache`, 'task step nope of job demo/cached not found'],
-    [`${base}/jobs/cached/tasks/repo/cache`, 'task step repo of job demo/cached not found'],
+  const cases: [string, string, string][] = [
+    ['/api/v1/teams/main/pipelines/nope/jobs/cached/tasks/build/cache', 'pipeline main/nope not found', 'JW_PIPELINE_NOT_FOUND'],
+    [`${base}/jobs/nope/tasks/build/cache`, 'job nope in pipeline main/demo not found', 'JW_JOB_NOT_FOUND'],
+    [`${base}/jobs/cached/tasks/nope/cache`, 'task step nope of job demo/cached not found', 'JW_TASK_STEP_NOT_FOUND'],
+    [`${base}/jobs/cached/tasks/repo/cache`, 'task step repo of job demo/cached not found', 'JW_TASK_STEP_NOT_FOUND'],
   ];
-  for (const [url, error] of cases) {
+  for (const [url, error, code] of cases) {
     const res = await inject('DELETE', url);
     assert.equal(res.statusCode, 404, url);
-    assert.deepEqual(res.json(), { error });
+    assert.deepEqual(res.json(), { error, code });
   }
   const anonymous = await api.app.inject({ method: 'DELETE', url: `${base}/jobs/cached/tasks/build/cache` });
   assert.equal(anonymous.statusCode, 401);
   const twice = await inject('DELETE', `${base}/jobs/cached/tasks/build/cache?cache_path=a&cache_path=b`);
   assert.equal(twice.statusCode, 400);
-  assert.deepEqual(twice.json(), { error: 'query parameter cache_path must be given once' });
+  assert.deepEqual(twice.json(), { error: 'query parameter cache_path must be given once', code: 'JW_BAD_REQUEST' });
 
   const bare = await startApi({}, node.tdb);
   try {
     const res = await bare.app.inject({ method: 'DELETE', url: `${base}/jobs/cached/tasks/build/cache`, headers: bare.auth() });
     assert.equal(res.statusCode, 503);
     assert.match((res.json() as { error: string }).error, /^clearing task caches is not available/);
+    assert.equal(res.json<{ code: string }>().code, 'JW_UNAVAILABLE');
   } finally {
     await bare.close();
   }
@@ -157,7 +158,7 @@ test('clear resource cache: the caches of the resource\'s config go (one version
   assert.deepEqual(none.json(), { caches_removed: 0 });
   const bad = await inject('DELETE', `${base}/resources/repo/cache?version=v1`);
   assert.equal(bad.statusCode, 400);
-  assert.deepEqual(bad.json(), { error: 'query parameter version is not valid JSON: v1' });
+  assert.deepEqual(bad.json(), { error: 'query parameter version is not valid JSON: v1', code: 'JW_BAD_REQUEST' });
   const both = await inject('DELETE', `${base}/resources/repo/cache?version=${encodeURIComponent('{"version":"v1"}')}`, { version: { version: 'v1' } });
   assert.equal(both.statusCode, 400);
   assert.equal((await repoCaches()).length, 2, 'refused requests change nothing');
@@ -185,7 +186,7 @@ test('clear resource cache: the caches of the resource\'s config go (one version
 
   const unknown = await inject('DELETE', `${base}/resources/nope/cache`);
   assert.equal(unknown.statusCode, 404);
-  assert.deepEqual(unknown.json(), { error: 'resource nope in pipeline main/demo not found' });
+  assert.deepEqual(unknown.json(), { error: 'resource nope in pipeline main/demo not found', code: 'JW_RESOURCE_NOT_FOUND' });
   assert.equal((await api.app.inject({ method: 'DELETE', url: `${base}/resources/repo/cache` })).statusCode, 401);
 });
 
@@ -213,7 +214,7 @@ test('clear versions: a resource\'s history goes, builds keep their records, a c
 
   const unknown = await inject('DELETE', `${base}/resources/nope/versions`);
   assert.equal(unknown.statusCode, 404);
-  assert.deepEqual(unknown.json(), { error: 'resource nope in pipeline main/demo not found' });
+  assert.deepEqual(unknown.json(), { error: 'resource nope in pipeline main/demo not found', code: 'JW_RESOURCE_NOT_FOUND' });
   assert.equal((await api.app.inject({ method: 'DELETE', url: `${base}/resources/repo/versions` })).statusCode, 401);
 });
 
@@ -263,6 +264,6 @@ test('clear versions of a resource type: its scope is shared with the same type 
   for (const url of [`${base}/resource-types/nope/versions`, `${base}/resource-types/nope/shared`]) {
     const unknown = await inject(url.endsWith('shared') ? 'GET' : 'DELETE', url);
     assert.equal(unknown.statusCode, 404, url);
-    assert.deepEqual(unknown.json(), { error: 'resource type nope in pipeline main/demo not found' });
+    assert.deepEqual(unknown.json(), { error: 'resource type nope in pipeline main/demo not found', code: 'JW_RESOURCE_TYPE_NOT_FOUND' });
   }
 });

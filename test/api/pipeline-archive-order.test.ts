@@ -81,22 +81,24 @@ test('archive: the pipeline is paused and archived, and left out of listings unl
   assert.equal((await put(`${TEAM}/old/archive`)).statusCode, 200);
   const missing = await put(`${TEAM}/nope/archive`);
   assert.equal(missing.statusCode, 404);
-  assert.deepEqual(missing.json(), { error: 'pipeline main/nope not found' });
+  assert.deepEqual(missing.json(), { error: 'pipeline main/nope not found', code: 'JW_PIPELINE_NOT_FOUND' });
 });
 
 test('an archived pipeline cannot be unpaused, its jobs not triggered, its resources not checked', async () => {
   const unpause = await put(`${TEAM}/old/unpause`);
   assert.equal(unpause.statusCode, 409);
-  assert.deepEqual(unpause.json(), { error: "pipeline 'old' is archived; set it again to unarchive it" });
+  assert.deepEqual(unpause.json(), { error: "pipeline 'old' is archived; set it again to unarchive it", code: 'JW_CONFLICT' });
   assert.equal((await pipeline('old')).paused, true);
 
   const trigger = await api.app.inject({ method: 'POST', url: `${TEAM}/old/jobs/unit/builds`, headers: api.auth() });
   assert.equal(trigger.statusCode, 409);
   assert.match((trigger.json() as { error: string }).error, /job unit belongs to an archived pipeline/);
+  assert.equal(trigger.json<{ code: string }>().code, 'JW_CONFLICT');
 
   const check = await api.app.inject({ method: 'POST', url: `${TEAM}/old/resources/repo/check`, headers: api.auth(), payload: {} });
   assert.equal(check.statusCode, 409, check.body);
   assert.match((check.json() as { error: string }).error, /resource repo belongs to an archived pipeline/);
+  assert.equal(check.json<{ code: string }>().code, 'JW_CONFLICT');
   assert.deepEqual(tracker.tracked, [], 'no check build was created');
   // the same check of a pipeline that is not archived is created
   const fine = await api.app.inject({ method: 'POST', url: `${TEAM}/keep/resources/repo/check`, headers: api.auth(), payload: {} });
@@ -139,7 +141,7 @@ test('ordering with unknown names is 400 naming them, and changes nothing', asyn
   // 'old' is known and would move first if the order were applied name by name
   const res = await put(`${TEAM}/ordering`, ['old', 'nope', 'zilch']);
   assert.equal(res.statusCode, 400);
-  assert.deepEqual(res.json(), { error: "pipelines not found in team main: 'nope', 'zilch' (the order was not changed)" });
+  assert.deepEqual(res.json(), { error: "pipelines not found in team main: 'nope', 'zilch' (the order was not changed)", code: 'JW_INVALID_PIPELINE_ORDER' });
   assert.deepEqual(await names(`${TEAM}?include_archived=true`), before);
 
   const notArray = await put(`${TEAM}/ordering`, { pipelines: ['old'] });

@@ -67,6 +67,7 @@ test('a stale config version is 409, says so, and changes nothing', async () => 
   const stale = await putConfig(PIPELINE.replace('name: image', 'name: image2').replace('get: image', 'get: image2'), version - 1);
   assert.equal(stale.statusCode, 409);
   const msg = (stale.json() as { error: string }).error;
+  assert.equal(stale.json<{ code: string }>().code, 'JW_STALE_CONFIG_VERSION');
   assert.match(msg, /comparison with existing config failed/);
   assert.match(msg, /Concourse answers 500 here; Jetway answers 409/);
   assert.match(msg, new RegExp(`config version is ${version}, but the save expected version ${version - 1}`));
@@ -143,6 +144,7 @@ test('JSON configs are accepted; other content types are 415', async () => {
   });
   assert.equal(bad.statusCode, 415);
   assert.match((bad.json() as { error: string }).error, /unsupported Content-Type 'image\/png'/);
+  assert.equal(bad.json<{ code: string }>().code, 'JW_UNSUPPORTED_MEDIA_TYPE');
 });
 
 test('check_creds refuses vars that nothing resolves', async () => {
@@ -164,11 +166,11 @@ test('unknown pipelines are 404 naming them', async () => {
   ] as const) {
     const res = await api.app.inject({ method, url, headers: api.auth() });
     assert.equal(res.statusCode, 404, url);
-    assert.deepEqual(res.json(), { error: 'pipeline main/nope not found' }, url);
+    assert.deepEqual(res.json(), { error: 'pipeline main/nope not found', code: 'JW_PIPELINE_NOT_FOUND' }, url);
   }
   const route = await api.app.inject({ url: '/api/v1/nonsense', headers: api.auth() });
   assert.equal(route.statusCode, 404);
-  assert.deepEqual(route.json(), { error: 'no route GET /api/v1/nonsense' });
+  assert.deepEqual(route.json(), { error: 'no route GET /api/v1/nonsense', code: 'JW_ROUTE_NOT_FOUND' });
 });
 
 test('pause, unpause, expose, hide, rename, delete', async () => {
@@ -188,7 +190,7 @@ test('pause, unpause, expose, hide, rename, delete', async () => {
 
   const noName = await api.app.inject({ method: 'PUT', url: `${base}/rename`, headers: api.auth(), payload: { nmae: 'x' } });
   assert.equal(noName.statusCode, 400);
-  assert.deepEqual(noName.json(), { errors: ['body.name: Invalid input: expected string, received undefined'] });
+  assert.deepEqual(noName.json(), { errors: ['body.name: Invalid input: expected string, received undefined'], code: 'JW_INVALID_REQUEST' });
   const taken = await api.app.inject({ method: 'PUT', url: `${base}/rename`, headers: api.auth(), payload: { name: 'fromjson' } });
   assert.equal(taken.statusCode, 409);
   assert.match(taken.body, /already exists/);

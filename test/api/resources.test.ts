@@ -49,7 +49,7 @@ test('resources, one resource, and resource types', async () => {
   assert.equal((one.json() as { name: string }).name, 'image');
   const missing = await api.app.inject({ url: `${base}/resources/nope`, headers: api.auth() });
   assert.equal(missing.statusCode, 404);
-  assert.deepEqual(missing.json(), { error: 'resource nope in pipeline main/demo not found' });
+  assert.deepEqual(missing.json(), { error: 'resource nope in pipeline main/demo not found', code: 'JW_RESOURCE_NOT_FOUND' });
 
   const types = await api.app.inject({ url: `${base}/resource-types`, headers: api.auth() });
   assert.equal(types.statusCode, 200);
@@ -108,7 +108,7 @@ test('versions: filter, bad parameters and unknown resources', async () => {
   assert.deepEqual((filtered.json() as V[]).map((v) => v.version.ref), ['7']);
   const badLimit = await api.app.inject({ url: `${base}/resources/repo/versions?limit=abc`, headers: api.auth() });
   assert.equal(badLimit.statusCode, 400);
-  assert.deepEqual(badLimit.json(), { errors: ['query.limit: limit must be a non-negative integer'] });
+  assert.deepEqual(badLimit.json(), { errors: ['query.limit: limit must be a non-negative integer'], code: 'JW_INVALID_REQUEST' });
   const badTo = await api.app.inject({ url: `${base}/resources/repo/versions?to=999999`, headers: api.auth() });
   assert.equal(badTo.statusCode, 400);
   assert.match(badTo.body, /to: version 999999 not found/);

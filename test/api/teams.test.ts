@@ -37,6 +37,7 @@ test('only an admin creates a team; the answer warns of users who cannot log in'
   const refused = await as('alice', 'PUT', '/api/v1/teams/web', { auth: WEB_AUTH });
   assert.equal(refused.statusCode, 403);
   assert.match(refused.json<{ error: string }>().error, /user alice cannot create team web: only an admin \(an owner of team main\) can/);
+  assert.equal(refused.json<{ code: string }>().code, 'JW_FORBIDDEN');
   const created = await as('admin', 'PUT', '/api/v1/teams/web', { auth: { ...WEB_AUTH, viewer: { users: ['local:dave', 'local:zed', 'github:someone'], groups: ['org:devs'] } } });
   assert.equal(created.statusCode, 201, created.body);
   const body = created.json<{ team: { name: string; auth: unknown }; warnings: string[] }>();
@@ -71,6 +72,7 @@ test('a member changes pipelines; a pipeline-operator runs them; a viewer reads;
   const operatorSet = await set('carol');
   assert.equal(operatorSet.statusCode, 403);
   assert.equal(operatorSet.json<{ error: string }>().error, 'user carol holds the pipeline-operator role in team web; PUT /api/v1/teams/:team/pipelines/:pipeline/config needs the member role');
+  assert.equal(operatorSet.json<{ code: string }>().code, 'JW_FORBIDDEN');
   assert.equal((await set('bob')).statusCode, 201);
   assert.equal((await as('carol', 'PUT', '/api/v1/teams/web/pipelines/site/unpause')).statusCode, 200);
   const triggered = await as('carol', 'POST', '/api/v1/teams/web/pipelines/site/jobs/unit/builds');
@@ -80,12 +82,14 @@ test('a member changes pipelines; a pipeline-operator runs them; a viewer reads;
   const viewerPause = await as('dave', 'PUT', '/api/v1/teams/web/pipelines/site/pause');
   assert.equal(viewerPause.statusCode, 403);
   assert.match(viewerPause.json<{ error: string }>().error, /holds the viewer role in team web; .* needs the pipeline-operator role/);
+  assert.equal(viewerPause.json<{ code: string }>().code, 'JW_FORBIDDEN');
   const build = triggered.json<{ id: number }>().id;
   assert.equal((await as('dave', 'GET', `/api/v1/builds/${build}`)).statusCode, 200);
   assert.equal((await as('dave', 'PUT', `/api/v1/builds/${build}/abort`)).statusCode, 403);
   const outsider = await as('erin', 'GET', '/api/v1/teams/web/pipelines');
   assert.equal(outsider.statusCode, 403);
   assert.equal(outsider.json<{ error: string }>().error, 'user erin is not a member of team web');
+  assert.equal(outsider.json<{ code: string }>().code, 'JW_FORBIDDEN');
   assert.equal((await as('erin', 'GET', `/api/v1/builds/${build}`)).statusCode, 403);
   // listings across teams show only the user's
   assert.deepEqual((await as('dave', 'GET', '/api/v1/pipelines')).json<{ name: string; team_name: string }[]>().map((p) => `${p.team_name}/${p.name}`), ['web/site']);
@@ -98,6 +102,7 @@ test("the team's owner sets its auth, a member cannot, and the change holds at t
   const byMember = await as('bob', 'PUT', '/api/v1/teams/web', { auth: WEB_AUTH });
   assert.equal(byMember.statusCode, 403);
   assert.match(byMember.json<{ error: string }>().error, /user bob cannot set team web: only its owners and admins can/);
+  assert.equal(byMember.json<{ code: string }>().code, 'JW_FORBIDDEN');
   assert.equal((await as('dave', 'GET', '/api/v1/teams/web/pipelines')).statusCode, 200);
   const { viewer: _dropped, ...withoutDave } = WEB_AUTH;
   assert.equal((await as('alice', 'PUT', '/api/v1/teams/web', { auth: withoutDave })).statusCode, 200);
@@ -113,7 +118,7 @@ test('bad team bodies and names are refused, naming the field, and change nothin
   assert.match(JSON.stringify(badRole.json()), /body\.auth: Unrecognized key: \\"admin\\"|body\.auth.*admin/);
   const nobody = await as('admin', 'PUT', '/api/v1/teams/web', { auth: { owner: { users: [] } } });
   assert.equal(nobody.statusCode, 400);
-  assert.deepEqual(nobody.json(), { errors: ['auth: no role has a user or group; nobody could log in to the team'] });
+  assert.deepEqual(nobody.json(), { errors: ['auth: no role has a user or group; nobody could log in to the team'], code: 'JW_INVALID_TEAM_AUTH' });
   const missing = await as('admin', 'PUT', '/api/v1/teams/web', {});
   assert.equal(missing.statusCode, 400);
   assert.match(JSON.stringify(missing.json()), /body\.auth/);
@@ -121,6 +126,7 @@ test('bad team bodies and names are refused, naming the field, and change nothin
   const main = await as('admin', 'PUT', '/api/v1/teams/main', { auth: WEB_AUTH });
   assert.equal(main.statusCode, 409);
   assert.match(main.json<{ error: string }>().error, /team main cannot be set: its owners are the web node's --main-team-local-user users/);
+  assert.equal(main.json<{ code: string }>().code, 'JW_MAIN_TEAM_PROTECTED');
 });
 
 test('an admin renames a team (its pipelines follow) and destroys it (its pipelines go)', async () => {
@@ -132,6 +138,7 @@ test('an admin renames a team (its pipelines follow) and destroys it (its pipeli
   const taken = await as('admin', 'PUT', '/api/v1/teams/web/rename', { name: 'other' });
   assert.equal(taken.statusCode, 409);
   assert.match(taken.json<{ error: string }>().error, /a team named other already exists/);
+  assert.equal(taken.json<{ code: string }>().code, 'JW_CONFLICT');
   assert.equal((await as('admin', 'PUT', '/api/v1/teams/web/rename', { name: 'www' })).statusCode, 200);
   assert.deepEqual((await as('alice', 'GET', '/api/v1/teams/www/pipelines')).json<{ name: string }[]>().map((p) => p.name), ['site']);
   assert.equal((await as('alice', 'GET', '/api/v1/teams/web/pipelines')).statusCode, 403);

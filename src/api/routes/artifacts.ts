@@ -13,13 +13,16 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as tar from 'tar';
+import { getArtifact, listBuildArtifacts, saveUploadedArtifact, type ArtifactRecord } from '../../db/artifacts.ts';
 import { createOneOffBuild, getBuild } from '../../db/builds.ts';
 import type { Plan } from '../../model/plan.ts';
-import type { Row } from '../../db/database.ts';
-import { ApiError, badRequest, notFound, unavailable } from '../errors.ts';
+import { ApiError, notFound, unavailable } from '../errors.ts';
 import { assertTeam, currentUser, idParam, type ApiServerOptions } from '../context.ts';
-import { buildJson, listTeams, unix, type TeamRow } from '../queries.ts';
+import { findTeam, type TeamRecord } from '../../db/teams.ts';
+import { buildJson, unix } from '../queries.ts';
+import type { Artifact, Build } from '../wire.ts';
 import { isGzip } from '../../engine/steps/artifacts.ts';
+import { errorText } from '../../log.ts';
 
 export const ARTIFACT_CONTENT_TYPES = [
   'application/octet-stream',
@@ -32,15 +35,7 @@ export const ARTIFACT_CONTENT_TYPES = [
 
 const DEFAULT_ARTIFACT_LIMIT = 1024 * 1024 * 1024;
 
-interface ArtifactRow extends Row {
-  id: number;
-  name: string;
-  build_id: number | null;
-  location: string | null;
-  created_at: Date;
-}
-
-const artifactJson = (a: ArtifactRow) => ({ id: a.id, name: a.name, build_id: a.build_id ?? undefined, created_at: unix(a.created_at) });
+const artifactJson = (a: ArtifactRecord): Artifact => ({ id: a.id, name: a.name, build_id: a.buildId ?? undefined, created_at: unix(a.createdAt) });
 
 // ------------------------------------------------------------------------------ plan validation
 
@@ -175,7 +170,7 @@ function byteLimit(limit: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       seen += chunk.length;
-      if (seen > limit) done(new ApiError(413, `the artifact is larger than the server's limit of ${limit} bytes`));
+      if (seen > limit) done(new ApiError('JW_BODY_TOO_LARGE', `the artifact is larger than the server's limit of ${limit} bytes`));
       else done(null, chunk);
     },
   });
@@ -186,7 +181,7 @@ async function assertTarball(path: string): Promise<void> {
   try {
     await tar.t({ file: path, strict: true, gzip: await isGzip(path) });
   } catch (err) {
-    throw badRequest(`the request body is not a tar archive (plain or gzipped): ${err instanceof Error ? err.message : String(err)}`);
+    throw new ApiError('JW_INVALID_ARTIFACT', `the request body is not a tar archive (plain or gzipped): ${errorText(err)}`);
   }
 }
 
@@ -194,10 +189,10 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ApiServerOpti
   const { db } = opts;
   const limit = opts.artifactBodyLimit ?? DEFAULT_ARTIFACT_LIMIT;
 
-  const teamOf = async (req: FastifyRequest<{ Params: { team: string } }>): Promise<TeamRow> => {
+  const teamOf = async (req: FastifyRequest<{ Params: { team: string } }>): Promise<TeamRecord> => {
     assertTeam(req, req.params.team);
-    const team = (await listTeams(db, [req.params.team]))[0];
-    if (!team) throw notFound(`team ${req.params.team}`);
+    const team = await findTeam(db, req.params.team);
+    if (!team) throw notFound('JW_TEAM_NOT_FOUND', `team ${req.params.team}`);
     return team;
   };
   const artifactsDir = (): string => {
@@ -207,14 +202,10 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ApiServerOpti
   const uploadDir = (root: string, teamId: number): string => join(root, 'uploads', `team-${teamId}`);
 
   /** The artifact, if the team may read it: a build's artifact of the team, or the team's upload. */
-  const teamArtifact = async (team: TeamRow, id: number): Promise<ArtifactRow | undefined> => {
-    const r = await db.query<ArtifactRow>('SELECT id, name, build_id, location, created_at FROM artifacts WHERE id = $1', [id]);
-    const a = r.rows[0];
+  const teamArtifact = async (team: TeamRecord, id: number): Promise<ArtifactRecord | undefined> => {
+    const a = await getArtifact(db, id);
     if (!a) return undefined;
-    if (a.build_id !== null) {
-      const b = await db.query<{ team_id: number }>('SELECT team_id FROM builds WHERE id = $1', [a.build_id]);
-      if (b.rows[0]?.team_id === team.id) return a;
-    }
+    if (a.buildId !== null && a.buildTeamId === team.id) return a;
     if (a.location && opts.artifactsDir) {
       const rel = relative(uploadDir(opts.artifactsDir, team.id), a.location);
       if (!rel.startsWith('..') && !rel.startsWith(sep)) return a;
@@ -230,24 +221,20 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ApiServerOpti
       const root = artifactsDir();
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (!ARTIFACT_CONTENT_TYPES.includes(type)) {
-        throw new ApiError(415, `unsupported Content-Type '${type}': send the tarball as application/octet-stream or application/gzip`);
+        throw new ApiError('JW_UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type '${type}': send the tarball as application/octet-stream or application/gzip`);
       }
       const dir = uploadDir(root, team.id);
       await mkdir(dir, { recursive: true });
       const file = join(dir, `${randomUUID()}.tar`);
       try {
         await pipeline(req.body as NodeJS.ReadableStream, byteLimit(limit), createWriteStream(file, { mode: 0o600 }));
-        if ((await stat(file)).size === 0) throw badRequest('the request body is empty; expected a tar archive');
+        if ((await stat(file)).size === 0) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected a tar archive');
         await assertTarball(file);
       } catch (err) {
         await rm(file, { force: true });
         throw err;
       }
-      const r = await db.query<ArtifactRow>(
-        `INSERT INTO artifacts (name, location) VALUES ('', $1) RETURNING id, name, build_id, location, created_at`,
-        [file],
-      );
-      const a = r.rows[0]!;
+      const a = await saveUploadedArtifact(db, file);
       req.log.info({ team: team.name, artifactId: a.id, by: currentUser(req).name }, 'artifact uploaded');
       return reply.code(201).send(artifactJson(a));
     });
@@ -258,39 +245,39 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ApiServerOpti
     artifactsDir();
     const id = idParam(req.params.id, 'artifact id');
     const a = await teamArtifact(team, id);
-    if (!a) throw notFound(`artifact ${id} of team ${team.name}`);
-    if (!a.location) throw notFound(`the content of artifact ${id}`);
+    if (!a) throw notFound('JW_ARTIFACT_NOT_FOUND', `artifact ${id} of team ${team.name}`);
+    if (!a.location) throw notFound('JW_ARTIFACT_NOT_FOUND', `the content of artifact ${id}`);
     try {
       await stat(a.location);
     } catch {
-      throw notFound(`the content of artifact ${id} (it was removed)`);
+      throw notFound('JW_ARTIFACT_NOT_FOUND', `the content of artifact ${id} (it was removed)`);
     }
     return reply.type('application/octet-stream').send(createReadStream(a.location));
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id/artifacts', async (req) => {
+  app.get<{ Params: { id: string } }>('/builds/:id/artifacts', async (req): Promise<Artifact[]> => {
     const id = idParam(req.params.id, 'build id');
     const build = await getBuild(db, id);
-    if (!build) throw notFound(`build ${id}`);
+    if (!build) throw notFound('JW_BUILD_NOT_FOUND', `build ${id}`);
     assertTeam(req, build.teamName);
-    const r = await db.query<ArtifactRow>('SELECT id, name, build_id, location, created_at FROM artifacts WHERE build_id = $1 ORDER BY id', [id]);
-    return r.rows.map(artifactJson);
+    return (await listBuildArtifacts(db, id)).map(artifactJson);
   });
 
   // A one-off build: created started with the plan and handed to the engine.
   app.post<{ Params: { team: string } }>('/teams/:team/builds', async (req, reply) => {
     const team = await teamOf(req);
-    if (req.body === undefined || req.body === null) throw badRequest('the request body is empty; expected a build plan');
+    if (req.body === undefined || req.body === null) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected a build plan');
     const checked = checkPlan(req.body);
     for (const input of checked.artifactInputs) {
       if (!(await teamArtifact(team, input.id))) checked.errors.push(`${input.at}: artifact ${input.id} not found in team ${team.name}`);
     }
-    if (checked.errors.length > 0) throw new ApiError(400, 'invalid plan', checked.errors);
+    if (checked.errors.length > 0) throw new ApiError('JW_INVALID_PLAN', 'invalid plan', checked.errors);
     const engine = opts.engine;
     if (!engine?.track) throw unavailable('one-off builds are not available: this API server runs without an engine');
     const build = await createOneOffBuild(db, team.id, req.body as Plan, { createdBy: currentUser(req).name });
     req.log.info({ team: team.name, buildId: build.id, by: currentUser(req).name }, 'one-off build created');
     await engine.track(build.id);
-    return reply.code(201).send(buildJson(build, opts.externalUrl));
+    const json: Build = buildJson(build, opts.externalUrl);
+    return reply.code(201).send(json);
   });
 }

@@ -16,6 +16,8 @@ import {
 import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJobSchedule, unpauseJob, type JobRecord } from '../../db/jobs.ts';
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
 import { buildPreparation } from '../../scheduler/preparation.ts';
+import { listTeamRecords } from '../../db/teams.ts';
+import { versionByDigest, type PipelineView } from '../../db/views.ts';
 import { badRequest, notFound, unavailable } from '../errors.ts';
 import { jobStep, walkSteps } from '../../config/index.ts';
 import { taskCacheKey } from '../../runtime/task-caches.ts';
@@ -29,7 +31,8 @@ import {
   type ApiServerOptions,
   type PipelineParams,
 } from '../context.ts';
-import { buildJson, jobJson, listTeams, versionByDigest, type PipelineView } from '../queries.ts';
+import { buildJson, jobJson } from '../queries.ts';
+import type { Build, BuildInputsOutputs, BuildPreparation, ClearCacheResponse, Job, NextBuildInput, PublicBuildPlan } from '../wire.ts';
 import { streamBuildEvents, type BuildEventNotifier } from '../events.ts';
 
 type JobParams = PipelineParams & { job: string };
@@ -53,19 +56,19 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   const jobOf = async (req: FastifyRequest<{ Params: JobParams }>): Promise<{ p: PipelineView; job: JobRecord }> => {
     const p = await pipelineOf(db, req);
     const job = await findJob(db, p.id, req.params.job);
-    if (!job) throw notFound(`job ${req.params.job} in pipeline ${p.team}/${p.name}`);
+    if (!job) throw notFound('JW_JOB_NOT_FOUND', `job ${req.params.job} in pipeline ${p.team}/${p.name}`);
     return { p, job };
   };
 
   const buildOf = async (req: FastifyRequest<{ Params: { id: string } }>): Promise<BuildRecord> => {
     const id = idParam(req.params.id, 'build id');
     const build = await getBuild(db, id);
-    if (!build) throw notFound(`build ${id}`);
+    if (!build) throw notFound('JW_BUILD_NOT_FOUND', `build ${id}`);
     assertTeam(req, build.teamName);
     return build;
   };
 
-  const sendPage = (req: FastifyRequest, reply: FastifyReply, limit: number, page: BuildPage) => {
+  const sendPage = (req: FastifyRequest, reply: FastifyReply, limit: number, page: BuildPage): Build[] => {
     setLinkHeader(req, reply, { limit }, { rows: page.builds, newer: page.previous?.from, older: page.next?.to });
     return page.builds.map(json);
   };
@@ -76,13 +79,13 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   // ---------------------------------------------------------------- jobs
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/jobs', async (req) => {
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/jobs', async (req): Promise<Job[]> => {
     const p = await pipelineOf(db, req);
     const jobs = await listJobs(db, p.id);
     return Promise.all(jobs.map((j) => jobJson(db, j, j, p, opts.externalUrl)));
   });
 
-  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', async (req) => {
+  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', async (req): Promise<Job> => {
     const { p, job } = await jobOf(req);
     const get = async (id: number | null) => (id === null ? null : ((await getBuild(db, id)) ?? null));
     const builds = {
@@ -93,13 +96,13 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return jobJson(db, job, builds, p, opts.externalUrl);
   });
 
-  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', async (req, reply) => {
+  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', async (req, reply): Promise<Build[]> => {
     const { job } = await jobOf(req);
     const page = pageOf(req.query);
     return sendPage(req, reply, page.limit, await listJobBuilds(db, job.id, page));
   });
 
-  app.post<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', async (req) => {
+  app.post<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', async (req): Promise<Build> => {
     const { job } = await jobOf(req);
     const build = await createManualBuild(db, job.id, { createdBy: currentUser(req).name });
     req.log.info({ job: job.name, build: build.name, buildId: build.id }, 'job triggered');
@@ -107,17 +110,17 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return json(build);
   });
 
-  app.get<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req) => {
+  app.get<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req): Promise<Build> => {
     const { p, job } = await jobOf(req);
     const build = await findJobBuild(db, job.id, req.params.build);
-    if (!build) throw notFound(`build ${req.params.build} of job ${p.name}/${job.name}`);
+    if (!build) throw notFound('JW_BUILD_NOT_FOUND', `build ${req.params.build} of job ${p.name}/${job.name}`);
     return json(build);
   });
 
-  app.post<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req) => {
+  app.post<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req): Promise<Build> => {
     const { p, job } = await jobOf(req);
     const original = await findJobBuild(db, job.id, req.params.build);
-    if (!original) throw notFound(`build ${req.params.build} of job ${p.name}/${job.name}`);
+    if (!original) throw notFound('JW_BUILD_NOT_FOUND', `build ${req.params.build} of job ${p.name}/${job.name}`);
     const build = await createRerun(db, original.id, { createdBy: currentUser(req).name });
     await wake(job.id);
     return json(build);
@@ -146,10 +149,10 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   // The task caches of a job's step (of one cache path with ?cache_path=), kept by the runtime.
   app.delete<{ Params: TaskStepParams; Querystring: { cache_path?: string | string[] } }>(
     '/teams/:team/pipelines/:pipeline/jobs/:job/tasks/:step/cache',
-    async (req) => {
+    async (req): Promise<ClearCacheResponse> => {
       const { p, job } = await jobOf(req);
       const step = req.params.step;
-      if (!hasTaskStep(job, step)) throw notFound(`task step ${step} of job ${p.name}/${job.name}`);
+      if (!hasTaskStep(job, step)) throw notFound('JW_TASK_STEP_NOT_FOUND', `task step ${step} of job ${p.name}/${job.name}`);
       const path = req.query.cache_path;
       if (Array.isArray(path)) throw badRequest('query parameter cache_path must be given once');
       const runtime = opts.runtime;
@@ -162,12 +165,12 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   // The next build's inputs as the scheduler last resolved them (next_build_inputs): each with
   // its version, or the reason it could not be resolved.
-  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/inputs', async (req) => {
+  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/inputs', async (req): Promise<NextBuildInput[]> => {
     const { p, job } = await jobOf(req);
     const configs = await jobInputConfigs(db, job.id);
     const jobNames = new Map((await listJobs(db, p.id)).map((j) => [j.id, j.name]));
     const next = new Map((await nextBuildInputs(db, job.id)).map((i) => [i.name, i]));
-    const out = [];
+    const out: NextBuildInput[] = [];
     for (const c of configs) {
       const n = next.get(c.name);
       const resourceId = n?.resourceId ?? c.resourceId;
@@ -187,10 +190,10 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   // ---------------------------------------------------------------- builds
 
-  app.get('/builds', async (req, reply) => {
+  app.get('/builds', async (req, reply): Promise<Build[]> => {
     const user = currentUser(req);
     const page = pageOf(req.query);
-    const teams = await listTeams(db, user.teams);
+    const teams = await listTeamRecords(db, user.teams);
     if (teams.length !== 1) {
       // the store filters by one team; users belong to one team for now
       const all = await Promise.all(teams.map((t) => listBuilds(db, { teamId: t.id }, page)));
@@ -200,36 +203,36 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return sendPage(req, reply, page.limit, await listBuilds(db, { teamId: teams[0]!.id }, page));
   });
 
-  app.get<{ Params: { team: string } }>('/teams/:team/builds', async (req, reply) => {
+  app.get<{ Params: { team: string } }>('/teams/:team/builds', async (req, reply): Promise<Build[]> => {
     assertTeam(req, req.params.team);
-    const teams = await listTeams(db, [req.params.team]);
+    const teams = await listTeamRecords(db, [req.params.team]);
     const team = teams[0];
-    if (!team) throw notFound(`team ${req.params.team}`);
+    if (!team) throw notFound('JW_TEAM_NOT_FOUND', `team ${req.params.team}`);
     const page = pageOf(req.query);
     return sendPage(req, reply, page.limit, await listBuilds(db, { teamId: team.id }, page));
   });
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/builds', async (req, reply) => {
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/builds', async (req, reply): Promise<Build[]> => {
     const p = await pipelineOf(db, req);
     const page = pageOf(req.query);
     return sendPage(req, reply, page.limit, await listBuilds(db, { pipelineId: p.id }, page));
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id', async (req) => json(await buildOf(req)));
+  app.get<{ Params: { id: string } }>('/builds/:id', async (req): Promise<Build> => json(await buildOf(req)));
 
-  app.get<{ Params: { id: string } }>('/builds/:id/plan', async (req) => {
+  app.get<{ Params: { id: string } }>('/builds/:id/plan', async (req): Promise<PublicBuildPlan> => {
     const build = await buildOf(req);
     const plans = await getBuildPlans(db, build.id);
-    if (!plans?.publicPlan) throw notFound(`plan of build ${build.id} (the build has not started)`);
+    if (!plans?.publicPlan) throw notFound('JW_BUILD_PLAN_NOT_FOUND', `plan of build ${build.id} (the build has not started)`);
     return { schema: 'exec.v2', plan: plans.publicPlan };
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id/preparation', async (req) => {
+  app.get<{ Params: { id: string } }>('/builds/:id/preparation', async (req): Promise<BuildPreparation> => {
     const build = await buildOf(req);
     return buildPreparation(db, build.id);
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id/resources', async (req) => {
+  app.get<{ Params: { id: string } }>('/builds/:id/resources', async (req): Promise<BuildInputsOutputs> => {
     const build = await buildOf(req);
     const [inputs, outputs] = await Promise.all([buildInputs(db, build.id), buildOutputs(db, build.id)]);
     return {
@@ -274,7 +277,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
         res: reply.raw,
       });
     } catch (err) {
-      req.log.warn({ buildId: build.id, err: err instanceof Error ? err.message : String(err) }, 'build event stream failed');
+      req.log.warn({ buildId: build.id, err }, 'build event stream failed');
       reply.raw.destroy();
     }
   });

@@ -1,8 +1,10 @@
 // Health, info, the token endpoint (issue and revoke), the signed-in user.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { badRequest, unauthorized } from '../errors.ts';
+import { ping } from '../../db/health.ts';
+import { ApiError, unauthorized } from '../errors.ts';
 import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
+import type { Health, Info, TokenResponse, UserInfo } from '../wire.ts';
 
 const tokenBody = z.object({
   grant_type: z.literal('password').optional(),
@@ -13,12 +15,12 @@ const tokenBody = z.object({
 export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
   const { db, auth } = opts;
 
-  app.get('/health', { config: { public: true } }, async () => {
-    await db.query('SELECT 1');
+  app.get('/health', { config: { public: true } }, async (): Promise<Health> => {
+    await ping(db);
     return { status: 'ok' };
   });
 
-  app.get('/info', { config: { public: true } }, async () => ({
+  app.get('/info', { config: { public: true } }, async (): Promise<Info> => ({
     version: opts.version,
     worker_version: opts.workerVersion ?? opts.version,
     feature_flags: {},
@@ -32,12 +34,12 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
       done(null, Object.fromEntries(new URLSearchParams(String(body))));
     });
-    scope.post('/token', { config: { public: true } }, async (req, reply) => {
-      if (req.body === undefined || req.body === null) throw badRequest('the request body is empty; expected {"username", "password"}');
+    scope.post('/token', { config: { public: true } }, async (req, reply): Promise<TokenResponse> => {
+      if (req.body === undefined || req.body === null) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected {"username", "password"}');
       const body = parseWith(tokenBody, req.body, 'body');
       if (!(await auth.verifyPassword(body.username, body.password))) {
         req.log.info({ username: body.username }, 'login failed');
-        throw unauthorized('invalid username or password');
+        throw new ApiError('JW_INVALID_LOGIN', 'invalid username or password');
       }
       const issued = await auth.issueToken(db, body.username);
       const { user } = issued;
@@ -54,8 +56,8 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
     });
   });
 
-  // DELETE /api/v1/token: revokes the bearer token the request carries (`jetway logout`), so a
-  // copy of it stops working before it expires. Public: the token is its own proof, and an
+  // Logout (`jetway logout`, the token route's DELETE) revokes the bearer token the request
+  // carries, so a copy of it stops working before it expires. Public: the token is its own proof, and an
   // unknown, expired or already revoked one gets the same 204, which tells nothing about it.
   // (Concourse's counterpart, GET /sky/logout, is its browser flow: cookies, and a GET that
   // changes state.)
@@ -67,7 +69,7 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
     return reply.code(204).send();
   });
 
-  app.get('/user', async (req) => {
+  app.get('/user', async (req): Promise<UserInfo> => {
     const user = currentUser(req);
     return { user_name: user.name, teams: user.roles, is_admin: user.isAdmin };
   });

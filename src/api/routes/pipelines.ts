@@ -15,6 +15,8 @@ import {
   savePipeline,
   unpausePipeline,
 } from '../../db/pipelines.ts';
+import { setPipelinePublic } from '../../db/pipeline-visibility.ts';
+import { activeJobIds, activeResourceIds, listPipelineViews } from '../../db/views.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import {
   assertTeam,
@@ -25,7 +27,8 @@ import {
   type ApiServerOptions,
   type PipelineParams,
 } from '../context.ts';
-import { describePipeline, listPipelineViews, pipelineJson, setPipelinePublic } from '../queries.ts';
+import { describePipeline, pipelineJson } from '../queries.ts';
+import type { ConfigResponse, ConfigWarning, Pipeline, SaveConfigResponse } from '../wire.ts';
 
 export const CONFIG_VERSION_HEADER = 'x-concourse-config-version';
 
@@ -81,21 +84,19 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
 
   const wakeJobs = async (pipelineId: number): Promise<void> => {
     if (!opts.scheduler) return;
-    const r = await db.query<{ id: number }>('SELECT id FROM jobs WHERE pipeline_id = $1 AND active', [pipelineId]);
-    for (const row of r.rows) await opts.scheduler.requestSchedule(row.id);
+    for (const id of await activeJobIds(db, pipelineId)) await opts.scheduler.requestSchedule(id);
   };
   const wakeResources = async (pipelineId: number): Promise<void> => {
     if (!opts.checker?.requestCheck) return;
-    const r = await db.query<{ id: number }>('SELECT id FROM resources WHERE pipeline_id = $1 AND active', [pipelineId]);
-    for (const row of r.rows) await opts.checker.requestCheck(row.id);
+    for (const id of await activeResourceIds(db, pipelineId)) await opts.checker.requestCheck(id);
   };
 
-  app.get('/pipelines', async (req) => {
+  app.get('/pipelines', async (req): Promise<Pipeline[]> => {
     const user = currentUser(req);
     return (await listPipelineViews(db, user.teams, includeArchived(req.query))).map(pipelineJson);
   });
 
-  app.get<{ Params: { team: string } }>('/teams/:team/pipelines', async (req) => {
+  app.get<{ Params: { team: string } }>('/teams/:team/pipelines', async (req): Promise<Pipeline[]> => {
     assertTeam(req, req.params.team);
     return (await listPipelineViews(db, [req.params.team], includeArchived(req.query))).map(pipelineJson);
   });
@@ -106,18 +107,18 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
     const { unknown } = await orderPipelines(db, req.params.team, names);
     if (unknown.length > 0) {
       const what = unknown.length === 1 ? 'pipeline' : 'pipelines';
-      throw badRequest(`${what} not found in team ${req.params.team}: ${unknown.map((n) => `'${n}'`).join(', ')} (the order was not changed)`);
+      throw new ApiError('JW_INVALID_PIPELINE_ORDER', `${what} not found in team ${req.params.team}: ${unknown.map((n) => `'${n}'`).join(', ')} (the order was not changed)`);
     }
     return reply.code(200).send();
   });
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline', async (req) => pipelineJson(await pipelineOf(db, req)));
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline', async (req): Promise<Pipeline> => pipelineJson(await pipelineOf(db, req)));
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/config', async (req, reply) => {
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/config', async (req, reply): Promise<ConfigResponse<PipelineConfig>> => {
     assertTeam(req, req.params.team);
     const ref = pipelineRefOf(req);
     const stored = await getPipelineConfig(db, ref);
-    if (!stored) throw notFound(describePipeline(ref));
+    if (!stored) throw notFound('JW_PIPELINE_NOT_FOUND', describePipeline(ref));
     void reply.header('X-Concourse-Config-Version', String(stored.version));
     return { config: stored.config };
   });
@@ -129,7 +130,7 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
     scope.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
     scope.put<{ Params: PipelineParams; Querystring: Record<string, string | undefined> }>(
       '/teams/:team/pipelines/:pipeline/config',
-      async (req, reply) => {
+      async (req, reply): Promise<SaveConfigResponse> => {
         assertTeam(req, req.params.team);
         const ref = pipelineRefOf(req);
         const header = req.headers[CONFIG_VERSION_HEADER];
@@ -140,19 +141,19 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
           expectedVersion = Number(text.trim());
         }
         const text = typeof req.body === 'string' ? req.body : '';
-        if (text.trim() === '') throw new ApiError(400, 'empty config', ['the request body is empty; expected a pipeline config (YAML or JSON)']);
+        if (text.trim() === '') throw new ApiError('JW_EMPTY_BODY', 'empty config', ['the request body is empty; expected a pipeline config (YAML or JSON)']);
 
         const loaded = loadPipeline(text, {});
         const nameProblem = checkIdentifier(ref.name);
-        const warnings = loaded.warnings.map((w) => ({ type: w.type ?? 'pipeline', message: describeDiagnostic(w) }));
+        const warnings: ConfigWarning[] = loaded.warnings.map((w) => ({ type: w.type ?? 'pipeline', message: describeDiagnostic(w) }));
         if (nameProblem?.severity === 'warning') warnings.unshift({ type: 'invalid_identifier', message: `pipeline: ${nameProblem.message}` });
         if (loaded.errors.length > 0 || !loaded.config) {
-          throw new ApiError(400, 'invalid pipeline config', loaded.errors.map(describeDiagnostic), { warnings });
+          throw new ApiError('JW_INVALID_CONFIG', 'invalid pipeline config', loaded.errors.map(describeDiagnostic), { warnings });
         }
         const checkCreds = req.query.check_creds;
         if (checkCreds !== undefined && checkCreds !== 'false') {
           const problems = await credentialProblems(loaded.config, loaded.unresolvedVars, { team: ref.team, pipeline: ref.name }, opts.credentials);
-          if (problems.length > 0) throw new ApiError(400, 'credentials', problems, { warnings });
+          if (problems.length > 0) throw new ApiError('JW_UNRESOLVED_CREDENTIALS', 'credentials', problems, { warnings });
         }
         const saved = await savePipeline(db, { ...ref, config: loaded.config, expectedVersion });
         req.log.info({ pipeline: describePipeline(ref), version: saved.version, created: saved.created }, 'pipeline config saved');
@@ -185,7 +186,7 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
   action('expose', (_req, id) => setPipelinePublic(db, id, true));
   action('hide', (_req, id) => setPipelinePublic(db, id, false));
 
-  app.put<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/rename', async (req) => {
+  app.put<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/rename', async (req): Promise<SaveConfigResponse> => {
     await pipelineOf(db, req);
     const body = parseWith(renameBody, req.body ?? {}, 'body');
     const problem = checkIdentifier(body.name);

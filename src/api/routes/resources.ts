@@ -7,7 +7,20 @@ import { getBuild, type BuildRecord } from '../../db/builds.ts';
 import { findResourceType, pinVersion, setPinComment, setVersionEnabled, unpinResource, type ResourceTypeRecord } from '../../db/resources.ts';
 import { clearResourceCaches, clearScopeVersions, scopeSharers, type ScopeOwner } from '../../db/versions.ts';
 import type { Version } from '../../model/version.ts';
-import { ApiError, badRequest, conflict, notFound, unauthorized, unavailable } from '../errors.ts';
+import { UnauthorizedError } from '../../checker/checker.ts';
+import {
+  buildIdsWithVersion,
+  findResourceVersion,
+  findResourceView,
+  jobIdsUsingResource,
+  listResourceTypeViews,
+  listResourceViews,
+  pageResourceVersions,
+  type PipelineView,
+  type ResourceView,
+  type VersionRef,
+} from '../../db/views.ts';
+import { ApiError, badRequest, notFound, unavailable } from '../errors.ts';
 import {
   currentUser,
   idParam,
@@ -19,21 +32,8 @@ import {
   type ApiServerOptions,
   type PipelineParams,
 } from '../context.ts';
-import {
-  buildIdsWithVersion,
-  buildJson,
-  findResource,
-  findResourceVersion,
-  jobIdsUsingResource,
-  listResources,
-  listResourceTypes,
-  mustFindPipeline,
-  pageResourceVersions,
-  resourceJson,
-  type PipelineView,
-  type ResourceView,
-  type VersionRef,
-} from '../queries.ts';
+import { buildJson, mustFindPipeline, resourceJson, resourceTypeJson } from '../queries.ts';
+import type { Build, ClearCacheResponse, ClearVersionsResponse, Resource, ResourcesAndTypes, ResourceType, ResourceVersion } from '../wire.ts';
 
 type ResourceParams = PipelineParams & { resource: string };
 type TypeParams = PipelineParams & { type: string };
@@ -52,7 +52,7 @@ const versionSchema = z.record(z.string(), z.string(), 'must be a version: an ob
 // fly sends the version in the body; `?version=<json>` is the same without a body
 const cacheBody = z.object({ version: versionSchema.nullable().optional() }).strict();
 
-/** The version of `DELETE …/cache`: `?version=<json>` or fly's body `{"version": …}`; none: every cache. */
+/** The version a resource's cache is cleared of: `?version=<json>` or fly's body `{"version": …}`; none: every cache. */
 function cacheVersion(query: unknown, body: unknown): Version | undefined {
   const raw = (query as Record<string, unknown> | undefined)?.version;
   const fromBody = body === undefined || body === null ? undefined : (parseWith(cacheBody, body, 'body').version ?? undefined);
@@ -93,8 +93,8 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
 
   const resourceOf = async (req: FastifyRequest<{ Params: ResourceParams }>): Promise<{ p: PipelineView; r: ResourceView }> => {
     const p = await pipelineOf(db, req);
-    const r = await findResource(db, p.id, req.params.resource);
-    if (!r) throw notFound(`resource ${req.params.resource} in pipeline ${p.team}/${p.name}`);
+    const r = await findResourceView(db, p.id, req.params.resource);
+    if (!r) throw notFound('JW_RESOURCE_NOT_FOUND', `resource ${req.params.resource} in pipeline ${p.team}/${p.name}`);
     return { p, r };
   };
 
@@ -102,7 +102,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     const { p, r } = await resourceOf(req);
     const id = idParam(req.params.version, 'version id');
     const v = await findResourceVersion(db, r, id);
-    if (!v) throw notFound(`version ${id} of resource ${r.name} in pipeline ${p.team}/${p.name}`);
+    if (!v) throw notFound('JW_VERSION_NOT_FOUND', `version ${id} of resource ${r.name} in pipeline ${p.team}/${p.name}`);
     return { p, r, v };
   };
 
@@ -117,7 +117,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
   const typeOf = async (req: FastifyRequest<{ Params: TypeParams }>): Promise<{ p: PipelineView; t: ResourceTypeRecord }> => {
     const p = await pipelineOf(db, req);
     const t = await findResourceType(db, p.id, req.params.type);
-    if (!t) throw notFound(`resource type ${req.params.type} in pipeline ${p.team}/${p.name}`);
+    if (!t) throw notFound('JW_RESOURCE_TYPE_NOT_FOUND', `resource type ${req.params.type} in pipeline ${p.team}/${p.name}`);
     return { p, t };
   };
 
@@ -134,9 +134,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
   });
 
   app.post<{ Params: TypeParams }>('/teams/:team/pipelines/:pipeline/resource-types/:type/check', async (req, reply) => {
-    const p = await pipelineOf(db, req);
-    const found = await db.query('SELECT 1 FROM resource_types WHERE pipeline_id = $1 AND name = $2 AND active', [p.id, req.params.type]);
-    if (found.rowCount === 0) throw notFound(`resource type ${req.params.type} in pipeline ${p.team}/${p.name}`);
+    const { p } = await typeOf(req);
     const body = checkOptions(req.body);
     const c = opts.checker;
     if (!c?.checkResourceType) throw noChecker();
@@ -150,20 +148,18 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     { config: { public: true } },
     async (req, reply) => {
       const token = req.query.webhook_token;
-      if (typeof token !== 'string' || token === '') throw unauthorized('invalid webhook token: pass ?webhook_token=<token>');
+      if (typeof token !== 'string' || token === '') throw new ApiError('JW_INVALID_WEBHOOK_TOKEN', 'invalid webhook token: pass ?webhook_token=<token>');
       const c = opts.checker;
       if (!c?.checkWebhook) throw noChecker();
       const p = await mustFindPipeline(db, pipelineRefOf(req));
-      const r = await findResource(db, p.id, req.params.resource);
-      if (!r) throw notFound(`resource ${req.params.resource} in pipeline ${p.team}/${p.name}`);
+      const r = await findResourceView(db, p.id, req.params.resource);
+      if (!r) throw notFound('JW_RESOURCE_NOT_FOUND', `resource ${req.params.resource} in pipeline ${p.team}/${p.name}`);
       let build: BuildRecord;
       try {
         build = await c.checkWebhook(p.id, r.name, token);
       } catch (err) {
-        if ((err as { statusCode?: unknown }).statusCode === 401) {
-          req.log.info({ resource: r.name, pipeline: p.name }, 'webhook refused: bad token');
-          throw unauthorized('invalid webhook token');
-        }
+        // answered 401 JW_INVALID_WEBHOOK_TOKEN (errors.ts)
+        if (err instanceof UnauthorizedError) req.log.info({ resource: r.name, pipeline: p.name }, 'webhook refused: bad token');
         throw err;
       }
       req.log.info({ resource: r.name, pipeline: p.name, buildId: build.id }, 'webhook check');
@@ -194,7 +190,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
   app.put<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/pin_comment', async (req, reply) => {
     const { p, r } = await resourceOf(req);
     const body = parseWith(pinCommentBody, req.body ?? {}, 'body');
-    if (r.pinnedVersion === null) throw conflict(`resource ${r.name} in pipeline ${p.team}/${p.name} is not pinned: pin a version first`);
+    if (r.pinnedVersion === null) throw new ApiError('JW_NOT_PINNED', `resource ${r.name} in pipeline ${p.team}/${p.name} is not pinned: pin a version first`);
     await setPinComment(db, r.id, body.pin_comment);
     return reply.code(200).send();
   });
@@ -216,7 +212,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     ['input_to', 'inputs'],
     ['output_of', 'outputs'],
   ] as const) {
-    app.get<{ Params: VersionParams }>(`/teams/:team/pipelines/:pipeline/resources/:resource/versions/:version/${path}`, async (req) => {
+    app.get<{ Params: VersionParams }>(`/teams/:team/pipelines/:pipeline/resources/:resource/versions/:version/${path}`, async (req): Promise<Build[]> => {
       const { r, v } = await versionOf(req);
       const ids = await buildIdsWithVersion(db, r.id, v, kind);
       const builds = await Promise.all(ids.map((id) => getBuild(db, id)));
@@ -224,22 +220,22 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     });
   }
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/resources', async (req) => {
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/resources', async (req): Promise<Resource[]> => {
     const p = await pipelineOf(db, req);
-    return (await listResources(db, p.id)).map((r) => resourceJson(r, p));
+    return (await listResourceViews(db, p.id)).map((r) => resourceJson(r, p));
   });
 
-  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource', async (req) => {
+  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource', async (req): Promise<Resource> => {
     const { p, r } = await resourceOf(req);
     return resourceJson(r, p);
   });
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/resource-types', async (req) => {
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/resource-types', async (req): Promise<ResourceType[]> => {
     const p = await pipelineOf(db, req);
-    return listResourceTypes(db, p.id);
+    return (await listResourceTypeViews(db, p.id)).map(resourceTypeJson);
   });
 
-  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/versions', async (req, reply) => {
+  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/versions', async (req, reply): Promise<ResourceVersion[]> => {
     const { r } = await resourceOf(req);
     const page = pageOf(req.query);
     const result = await pageResourceVersions(db, r, page, versionFilter(req.query));
@@ -252,7 +248,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
   // What else loses its history with the resource's (or type's): Concourse's "shared" routes,
   // which fly's clear-versions shows before asking. Those of teams the user holds no role in are
   // only counted.
-  const sharedJson = async (req: FastifyRequest, owner: ScopeOwner): Promise<Record<string, unknown>> => {
+  const sharedJson = async (req: FastifyRequest, owner: ScopeOwner): Promise<ResourcesAndTypes> => {
     const teams = currentUser(req).teams;
     const all = await scopeSharers(db, owner);
     const visible = all.filter((x) => teams.includes(x.teamName));
@@ -270,12 +266,12 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     };
   };
 
-  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/shared', async (req) => {
+  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/shared', async (req): Promise<ResourcesAndTypes> => {
     const { r } = await resourceOf(req);
     return sharedJson(req, { resourceId: r.id });
   });
 
-  app.get<{ Params: TypeParams }>('/teams/:team/pipelines/:pipeline/resource-types/:type/shared', async (req) => {
+  app.get<{ Params: TypeParams }>('/teams/:team/pipelines/:pipeline/resource-types/:type/shared', async (req): Promise<ResourcesAndTypes> => {
     const { t } = await typeOf(req);
     return sharedJson(req, { resourceTypeId: t.id });
   });
@@ -286,7 +282,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     for (const id of jobIds) await opts.scheduler.requestSchedule(id);
   };
 
-  app.delete<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/versions', async (req) => {
+  app.delete<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/versions', async (req): Promise<ClearVersionsResponse> => {
     const { p, r } = await resourceOf(req);
     const cleared = await clearScopeVersions(db, { resourceId: r.id });
     req.log.info({ resource: r.name, pipeline: p.name, removed: cleared.removed }, 'resource versions cleared');
@@ -294,7 +290,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     return { versions_removed: cleared.removed };
   });
 
-  app.delete<{ Params: TypeParams }>('/teams/:team/pipelines/:pipeline/resource-types/:type/versions', async (req) => {
+  app.delete<{ Params: TypeParams }>('/teams/:team/pipelines/:pipeline/resource-types/:type/versions', async (req): Promise<ClearVersionsResponse> => {
     const { p, t } = await typeOf(req);
     const cleared = await clearScopeVersions(db, { resourceTypeId: t.id });
     req.log.info({ resourceType: t.name, pipeline: p.name, removed: cleared.removed }, 'resource type versions cleared');
@@ -304,7 +300,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
 
   // Jetway's gets keep no cache content (each runs the type's `in` into a volume of its build):
   // the resource caches are the whole of a resource's cache.
-  app.delete<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/cache', async (req) => {
+  app.delete<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/cache', async (req): Promise<ClearCacheResponse> => {
     const { p, r } = await resourceOf(req);
     const version = cacheVersion(req.query, req.body);
     const removed = await clearResourceCaches(db, r.id, version);
@@ -314,7 +310,8 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
 }
 
 function pinnedInConfig(r: ResourceView, p: PipelineView): ApiError {
-  return conflict(
+  return new ApiError(
+    'JW_PINNED_IN_CONFIG',
     `resource ${r.name} in pipeline ${p.team}/${p.name} is pinned in the pipeline config (version ${JSON.stringify(r.pinnedVersion)}); ` +
       'change the pipeline config to change or remove that pin',
   );

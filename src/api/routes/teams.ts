@@ -7,8 +7,9 @@ import { checkIdentifier } from '../../config/identifier.ts';
 import { destroyTeam, findTeam, listTeamRecords, renameTeam, saveTeam, type TeamRecord } from '../../db/teams.ts';
 import type { AuthUser } from '../auth.ts';
 import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
-import { ApiError, conflict, forbidden, notFound } from '../errors.ts';
+import { ApiError, forbidden, notFound } from '../errors.ts';
 import { authProblems, localUser, MAIN_TEAM, ROLES, strongest, teamAuthSchema, type TeamAuth } from '../roles.ts';
+import type { RenameTeamResponse, SetTeamResponse, Team } from '../wire.ts';
 
 const setTeamBody = z.object({ auth: teamAuthSchema }).passthrough();
 const renameBody = z.object({ name: z.string().min(1, 'required') });
@@ -22,7 +23,7 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
   const mainAuth = (): TeamAuth => ({ owner: { users: [...auth.mainTeamUsers].map(localUser), groups: [] } });
 
   /** A team as the API shows it: its auth only to its owners and admins. */
-  const teamJson = (t: TeamRecord, user: AuthUser): Record<string, unknown> => {
+  const teamJson = (t: TeamRecord, user: AuthUser): Team => {
     const seesAuth = user.isAdmin || strongest(user.roles[t.name] ?? []) === 'owner';
     return { id: t.id, name: t.name, ...(seesAuth ? { auth: t.name === MAIN_TEAM ? mainAuth() : t.auth } : {}) };
   };
@@ -32,25 +33,25 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
   };
 
   const refuseMain = (team: string, what: string): void => {
-    if (team === MAIN_TEAM) throw conflict(`team ${MAIN_TEAM} cannot be ${what}: its owners are the web node's --main-team-local-user users`);
+    if (team === MAIN_TEAM) throw new ApiError('JW_MAIN_TEAM_PROTECTED', `team ${MAIN_TEAM} cannot be ${what}: its owners are the web node's --main-team-local-user users`);
   };
 
   const validName = (name: string, field: string): string[] => {
     const problem = checkIdentifier(name);
-    if (name.includes('/')) throw new ApiError(400, 'invalid team name', [`${field}: '${name}' cannot contain '/'`]);
-    if (problem?.severity === 'error') throw new ApiError(400, 'invalid team name', [`${field}: ${problem.message}`]);
+    if (name.includes('/')) throw new ApiError('JW_INVALID_TEAM_NAME', 'invalid team name', [`${field}: '${name}' cannot contain '/'`]);
+    if (problem?.severity === 'error') throw new ApiError('JW_INVALID_TEAM_NAME', 'invalid team name', [`${field}: ${problem.message}`]);
     return problem ? [`${field}: ${problem.message}`] : [];
   };
 
-  app.get('/teams', async (req) => {
+  app.get('/teams', async (req): Promise<Team[]> => {
     const user = currentUser(req);
     return (await listTeamRecords(db, user.isAdmin ? undefined : user.teams)).map((t) => teamJson(t, user));
   });
 
-  app.get<TeamParams>('/teams/:team', async (req) => {
+  app.get<TeamParams>('/teams/:team', async (req): Promise<Team> => {
     const user = currentUser(req);
     const team = user.teams.includes(req.params.team) ? await findTeam(db, req.params.team) : undefined;
-    if (!team) throw notFound(`team ${req.params.team}`);
+    if (!team) throw notFound('JW_TEAM_NOT_FOUND', `team ${req.params.team}`);
     return teamJson(team, user);
   });
 
@@ -62,7 +63,7 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
     refuseMain(name, 'set');
     const body = parseWith(setTeamBody, req.body ?? {}, 'body');
     const problems = authProblems(body.auth);
-    if (problems.length > 0) throw new ApiError(400, 'invalid team auth', problems);
+    if (problems.length > 0) throw new ApiError('JW_INVALID_TEAM_AUTH', 'invalid team auth', problems);
     const warnings = validName(name, 'team');
     const existing = await findTeam(db, name);
     if (!existing) requireAdmin(user, `create team ${name}`);
@@ -78,7 +79,8 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
     const { created } = await saveTeam(db, name, body.auth);
     req.log.info({ team: name, created, by: user.name }, 'team set');
     const saved = await findTeam(db, name);
-    return reply.code(created ? 201 : 200).send({ team: saved ? teamJson(saved, await auth.user(db, user.name)) : { name }, warnings });
+    const answer: SetTeamResponse = { team: saved ? teamJson(saved, await auth.user(db, user.name)) : { name }, warnings };
+    return reply.code(created ? 201 : 200).send(answer);
   });
 
   app.put<TeamParams>('/teams/:team/rename', async (req, reply) => {
@@ -90,14 +92,15 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
     const warnings = validName(body.name, 'name');
     await renameTeam(db, req.params.team, body.name);
     req.log.info({ team: req.params.team, to: body.name, by: user.name }, 'team renamed');
-    return reply.code(200).send({ warnings });
+    const answer: RenameTeamResponse = { warnings };
+    return reply.code(200).send(answer);
   });
 
   app.delete<TeamParams>('/teams/:team', async (req, reply) => {
     const user = currentUser(req);
     requireAdmin(user, `destroy team ${req.params.team}`);
     refuseMain(req.params.team, 'destroyed');
-    if (!(await findTeam(db, req.params.team))) throw notFound(`team ${req.params.team}`);
+    if (!(await findTeam(db, req.params.team))) throw notFound('JW_TEAM_NOT_FOUND', `team ${req.params.team}`);
     await destroyTeam(db, req.params.team);
     req.log.info({ team: req.params.team, by: user.name }, 'team destroyed');
     return reply.code(204).send();

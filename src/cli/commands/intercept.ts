@@ -15,11 +15,9 @@ import {
   encodeFrame,
   noContainersMessage,
   parseStatus,
-  type ContainerJson,
   type InterceptStatus,
 } from '../../api/intercept-protocol.ts';
-
-type BuildRef = { id: number };
+import type { Build, Container, Job } from '../../api/wire.ts';
 
 interface InterceptOptions {
   target?: string;
@@ -67,7 +65,7 @@ export function registerIntercept(program: Command, io: CliIO): void {
         let step = opts.step;
         let type = opts.stepType;
         if (!step) {
-          const list = await client.get<ContainerJson[]>(`/api/v1/builds/${id}/containers`);
+          const list = await client.get<Container[]>(`/api/v1/builds/${id}/containers`);
           if (list.length === 0) throw new CliExit(1, `error: ${noContainersMessage(id)}`);
           const distinct = new Set(list.map((c) => `${c.step}\u0000${c.type}`));
           if (distinct.size > 1) {
@@ -90,8 +88,8 @@ async function buildId(client: ApiClient, team: string, opts: InterceptOptions):
   if (opts.job) {
     const [pipeline, job] = splitFlag(opts.job, '-j, --job', 'job');
     const base = `${pipelinePath(team, pipeline)}/jobs/${enc(job)}`;
-    if (opts.build) return (await client.get<BuildRef>(`${base}/builds/${enc(opts.build)}`)).id;
-    const j = await client.get<{ next_build?: BuildRef | null; finished_build?: BuildRef | null }>(base);
+    if (opts.build) return (await client.get<Build>(`${base}/builds/${enc(opts.build)}`)).id;
+    const j = await client.get<Job>(base);
     const b = j.next_build ?? j.finished_build;
     if (!b) throw new CliExit(1, `error: job ${pipeline}/${job} has no builds`);
     return b.id;
