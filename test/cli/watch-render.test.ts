@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BuildRenderer, stepNames } from '../../src/cli/client/watch.ts';
-import type { EventEnvelope } from '../../src/cli/client/http.ts';
+import type { EventEnvelope } from '../../src/api/wire.ts';
 
 const plan = {
   id: 'root',

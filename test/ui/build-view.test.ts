@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EventEnvelope } from '../../src/ui/app/api-types.ts';
+import type { EventEnvelope } from '../../src/api/wire.ts';
 import { BUILD_STEP_ID, BuildView, expandedByDefault, stepTitle, type BuildViewChange } from '../../src/ui/app/build-view.ts';
 
 const ev = (event: string, data: Record<string, unknown>): EventEnvelope => ({ event, version: '1.0', data: { time: 100, ...data } });

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Build, BuildStatus, Job } from '../../src/ui/app/api-types.ts';
+import type { Build, BuildStatus, Job } from '../../src/api/wire.ts';
 import { isFinished, jobIsRunning, jobStatus, pipelineStatus, statusClass, statusLabel, type DisplayStatus } from '../../src/ui/app/status.ts';
 
-const build = (status: BuildStatus): Build => ({ id: 1, team_name: 'main', name: '1', status });
+const build = (status: BuildStatus): Build => ({ id: 1, team_name: 'main', name: '1', status, api_url: 'http://jetway.example/api/v1/builds/1', containers_created: {} });
 type JobLike = Pick<Job, 'paused' | 'next_build' | 'finished_build'>;
 
 const jobCases: { name: string; job: JobLike; status: DisplayStatus; running: boolean }[] = [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Resource, ResourceVersion } from '../../src/ui/app/api-types.ts';
+import type { Resource, ResourceVersion } from '../../src/api/wire.ts';
 import { formatVersion, pinBanner, pinMatches, pinnedVersionId, versionRow, type PinBanner, type VersionAction } from '../../src/ui/app/versions.ts';
 
 type PinFields = Pick<Resource, 'pinned_version' | 'pinned_in_config' | 'pin_comment'>;

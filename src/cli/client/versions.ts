@@ -2,9 +2,10 @@
 // resource version it matches, as fly's pin-resource and enable/disable-resource-version do.
 import { CliExit, usageError } from '../io.ts';
 import { enc, pipelinePath } from './common.ts';
+import type { ResourceVersion, Version } from '../../api/wire.ts';
 import type { ApiClient } from './http.ts';
 
-export type VersionFields = Record<string, string>;
+export type VersionFields = Version;
 
 /** `["k:v", "k2:v2"]` → {k: v, k2: v2}; anything without a key is a usage error. */
 export function parseVersionPairs(pairs: readonly string[], flag: string): VersionFields {
@@ -15,12 +16,6 @@ export function parseVersionPairs(pairs: readonly string[], flag: string): Versi
     out[pair.slice(0, i)] = pair.slice(i + 1);
   }
   return out;
-}
-
-export interface ResourceVersion {
-  id: number;
-  version: VersionFields;
-  enabled: boolean;
 }
 
 /** The newest version of the resource that contains every given field. */

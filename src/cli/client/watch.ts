@@ -5,7 +5,8 @@
 // terminal. The exit code as fly computes it (§7.1): the exit status of the last finish-task,
 // or if that is 0 and the build did not succeed, 1 failed / 2 errored / 3 aborted.
 import { processIO, type CliIO } from '../io.ts';
-import type { ApiClient, EventEnvelope } from './http.ts';
+import type { Build, EventEnvelope, PublicBuildPlan } from '../../api/wire.ts';
+import type { ApiClient } from './http.ts';
 
 const TERMINAL: Record<string, number> = { succeeded: 0, failed: 1, errored: 2, aborted: 3 };
 
@@ -172,13 +173,13 @@ export function formatVersion(v: Record<string, unknown>): string {
 export async function watchBuild(client: ApiClient, buildId: number, io: CliIO, opts: WatchOptions = {}): Promise<number> {
   const renderer = new BuildRenderer(io, opts.color ?? defaultColor(io), async () => {
     const res = await client.request('GET', `/api/v1/builds/${buildId}/plan`, { accept: (s) => s === 200 || s === 404 });
-    return res.status === 200 ? res.json<{ plan: unknown }>().plan : undefined;
+    return res.status === 200 ? res.json<PublicBuildPlan>().plan : undefined;
   });
   await client.streamEvents(buildId, (_id, e) => renderer.render(e));
   let status = renderer.status;
   if (status === undefined) {
     // the stream ended (event: end) without a terminal status event in what we saw: ask
-    const build = await client.get<{ status: string }>(`/api/v1/builds/${buildId}`);
+    const build = await client.get<Build>(`/api/v1/builds/${buildId}`);
     status = build.status;
   }
   return renderer.finish(status);

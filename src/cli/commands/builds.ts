@@ -14,21 +14,10 @@ import {
   splitFlag,
   wantsJson,
 } from '../client/common.ts';
-
-type Build = {
-  id: number;
-  name: string;
-  status: string;
-  pipeline_name?: string;
-  job_name?: string;
-  start_time?: number;
-  end_time?: number;
-  created_by?: string;
-  containers_created?: Record<string, Record<string, number>>;
-};
+import type { Build } from '../../api/wire.ts';
 
 /** `2 (image 0)`: the containers (pods) a build created, and how many only for images. */
-export function containersColumn(counts: Build['containers_created']): string {
+export function containersColumn(counts: Build['containers_created'] | undefined): string {
   const total = (group: Record<string, number> | undefined): number => Object.values(group ?? {}).reduce((a, b) => a + b, 0);
   const all = Object.values(counts ?? {}).reduce((a, g) => a + total(g), 0);
   return `${all} (image ${total(counts?.image)})`;

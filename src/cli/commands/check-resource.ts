@@ -5,6 +5,7 @@ import { CliExit, type CliIO } from '../io.ts';
 import { addTargetOption, connect, enc, pipelinePath, run, splitFlag, collect } from '../client/common.ts';
 import { watchBuild } from '../client/watch.ts';
 import { parseVersionPairs } from '../client/versions.ts';
+import type { Build } from '../../api/wire.ts';
 
 type Options = { target?: string; resource?: string; from: string[]; shallow?: boolean; async?: boolean; watch?: boolean };
 
@@ -29,7 +30,7 @@ export function registerCheckCommand(program: Command, io: CliIO, kind: 'resourc
         const body: Record<string, unknown> = {};
         if (Object.keys(from).length > 0) body.from = from;
         if (opts.shallow) body.shallow = true;
-        const build = (await client.request('POST', path, { body })).json<{ id: number }>();
+        const build = (await client.request('POST', path, { body })).json<Build>();
         io.stdout(`checking ${pipeline}/${name} in build ${build.id}\n`);
         if (opts.async) return;
         code = await watchBuild(client, build.id, io);

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { CliExit, type CliIO } from '../io.ts';
 import { addTargetOption, confirm, connect, enc, pipelinePath, run, splitFlag, collect } from '../client/common.ts';
+import type { ClearCacheResponse } from '../../api/wire.ts';
 import { parseVersionPairs } from '../client/versions.ts';
 
 type Options = { target?: string; resource?: string; version: string[]; nonInteractive?: boolean };
@@ -23,7 +24,7 @@ export function registerClearResourceCache(program: Command, io: CliIO): void {
       await run(async () => {
         const query = given ? `?${new URLSearchParams({ version: JSON.stringify(version) }).toString()}` : '';
         const res = await client.request('DELETE', `${pipelinePath(team, pipeline)}/resources/${enc(resource)}/cache${query}`);
-        io.stdout(`${res.json<{ caches_removed: number }>().caches_removed} caches removed\n`);
+        io.stdout(`${res.json<ClearCacheResponse>().caches_removed} caches removed\n`);
       });
     });
 }

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { CliExit, type CliIO } from '../io.ts';
 import { addTargetOption, confirm, connect, enc, pipelinePath, requireOption, run, splitFlag } from '../client/common.ts';
+import type { ClearCacheResponse } from '../../api/wire.ts';
 
 type Options = { target?: string; job?: string; step?: string; cachePath?: string; nonInteractive?: boolean };
 
@@ -23,7 +24,7 @@ export function registerClearTaskCache(program: Command, io: CliIO): void {
       await run(async () => {
         const query = opts.cachePath ? `?${new URLSearchParams({ cache_path: opts.cachePath }).toString()}` : '';
         const res = await client.request('DELETE', `${pipelinePath(team, pipeline)}/jobs/${enc(job)}/tasks/${enc(step)}/cache${query}`);
-        io.stdout(`${res.json<{ caches_removed: number }>().caches_removed} caches removed\n`);
+        io.stdout(`${res.json<ClearCacheResponse>().caches_removed} caches removed\n`);
       });
     });
 }

@@ -4,22 +4,9 @@
 import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { addTargetOption, confirm, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
+import type { ClearVersionsResponse, ResourceIdentifier, ResourcesAndTypes } from '../../api/wire.ts';
 
 type Options = { target?: string; resource?: string; resourceType?: string; nonInteractive?: boolean };
-
-interface Sharer {
-  name: string;
-  pipeline_name: string;
-  team_name: string;
-}
-
-/** `GET …/shared`: what has the same version history (the resource or type itself included). */
-interface Shared {
-  resources: Sharer[];
-  resource_types: Sharer[];
-  /** how many more are in teams the user is not a member of */
-  other_teams?: number;
-}
 
 export function registerClearVersions(program: Command, io: CliIO): void {
   addTargetOption(program.command('clear-versions'))
@@ -40,8 +27,8 @@ export function registerClearVersions(program: Command, io: CliIO): void {
       const { client, team } = connect(opts);
       const base = `${pipelinePath(team, pipeline)}/${kind === 'resource type' ? 'resource-types' : 'resources'}/${enc(name)}`;
       await run(async () => {
-        const shared = await client.get<Shared>(`${base}/shared`);
-        const isSelf = (s: Sharer, k: string): boolean => k === kind && s.team_name === team && s.pipeline_name === pipeline && s.name === name;
+        const shared = await client.get<ResourcesAndTypes>(`${base}/shared`);
+        const isSelf = (s: ResourceIdentifier, k: string): boolean => k === kind && s.team_name === team && s.pipeline_name === pipeline && s.name === name;
         const others = [
           ...shared.resources.filter((s) => !isSelf(s, 'resource')).map((s) => `- ${s.team_name}/${s.pipeline_name}/${s.name} (resource)\n`),
           ...shared.resource_types.filter((s) => !isSelf(s, 'resource type')).map((s) => `- ${s.team_name}/${s.pipeline_name}/${s.name} (resource type)\n`),
@@ -55,7 +42,7 @@ export function registerClearVersions(program: Command, io: CliIO): void {
         );
         if (!opts.nonInteractive && !(await confirm(io, 'are you sure?'))) throw new CliExit(1, 'bailing out');
         const res = await client.request('DELETE', `${base}/versions`);
-        io.stdout(`${res.json<{ versions_removed: number }>().versions_removed} versions removed\n`);
+        io.stdout(`${res.json<ClearVersionsResponse>().versions_removed} versions removed\n`);
       });
     });
 }

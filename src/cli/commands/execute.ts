@@ -19,6 +19,7 @@ import { CliExit, usageError, type CliIO } from '../io.ts';
 import { addTargetOption, connect, run, collect } from '../client/common.ts';
 import type { ApiClient } from '../client/http.ts';
 import { watchBuild } from '../client/watch.ts';
+import type { Artifact, Build } from '../../api/wire.ts';
 import { readText, varsFromFlags, type VarOptions } from './validate-pipeline.ts';
 
 type Options = VarOptions & {
@@ -92,7 +93,7 @@ function paramsFromEnv(config: TaskConfig, env: NodeJS.ProcessEnv): TaskConfig {
 async function uploadDirectory(client: ApiClient, team: string, dir: string): Promise<number> {
   const pack = tar.c({ gzip: true, cwd: dir, portable: true }, ['.']);
   const res = await client.upload(`/api/v1/teams/${encodeURIComponent(team)}/artifacts`, Readable.from(pack), 'application/gzip');
-  return res.json<{ id: number }>().id;
+  return res.json<Artifact>().id;
 }
 
 async function downloadInto(client: ApiClient, team: string, artifactId: number, dest: string): Promise<void> {
@@ -147,7 +148,7 @@ export function registerExecute(program: Command, io: CliIO): void {
           io.stderr(' done\n');
         }
         const plan = oneOffPlan(config, uploaded, [...outputs.keys()], opts.privileged === true);
-        const build = (await client.request('POST', `/api/v1/teams/${encodeURIComponent(team)}/builds`, { body: plan })).json<{ id: number }>();
+        const build = (await client.request('POST', `/api/v1/teams/${encodeURIComponent(team)}/builds`, { body: plan })).json<Build>();
         io.stderr(`executing build ${build.id} at ${target.api.replace(/\/+$/, '')}/#/builds/${build.id}\n`);
         // as fly: Ctrl-C aborts the one-off build (its outputs are still saved), a second one
         // stops waiting
@@ -165,7 +166,7 @@ export function registerExecute(program: Command, io: CliIO): void {
           process.off('SIGINT', onInterrupt);
         }
         if (outputs.size === 0) return;
-        const artifacts = await client.get<{ id: number; name: string }[]>(`/api/v1/builds/${build.id}/artifacts`);
+        const artifacts = await client.get<Artifact[]>(`/api/v1/builds/${build.id}/artifacts`);
         for (const [name, dest] of outputs) {
           const a = artifacts.filter((x) => x.name === name).at(-1);
           if (!a) {

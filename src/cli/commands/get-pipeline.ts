@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { stringifyPipeline, type PipelineConfig } from '../../config/index.ts';
 import { addTargetOption, connect, pipelinePath, printJson, requireOption, run, wantsJson } from '../client/common.ts';
+import type { ConfigResponse } from '../../api/wire.ts';
 
 export function registerGetPipeline(program: Command, io: CliIO): void {
   addTargetOption(program.command('get-pipeline'))
@@ -16,7 +17,7 @@ export function registerGetPipeline(program: Command, io: CliIO): void {
       const { client, team } = connect(opts);
       await run(async () => {
         const res = await client.request('GET', `${pipelinePath(team, pipeline)}/config`);
-        const { config } = res.json<{ config: PipelineConfig }>();
+        const { config } = res.json<ConfigResponse<PipelineConfig>>();
         if (json) printJson(io, config);
         else io.stdout(stringifyPipeline(config));
       });

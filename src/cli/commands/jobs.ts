@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, connect, formatTable, pipelinePath, printJson, requireOption, run, wantsJson, yesNo } from '../client/common.ts';
-
-type Job = { name: string; paused?: boolean; finished_build?: { status: string }; next_build?: { status: string } };
+import type { Job } from '../../api/wire.ts';
 
 export function registerJobs(program: Command, io: CliIO): void {
   addOutputOptions(addTargetOption(program.command('jobs')))

@@ -5,6 +5,7 @@ import { CliExit, usageError, type CliIO } from '../io.ts';
 import { ApiClient } from '../client/http.ts';
 import { addTargetOption, readLine, readPassword, run, targetName } from '../client/common.ts';
 import { loadTargets, saveTarget, targetsPath } from '../client/targets.ts';
+import type { TokenResponse } from '../../api/wire.ts';
 
 type Options = { target?: string; concourseUrl?: string; username?: string; password?: string; team?: string };
 
@@ -36,7 +37,7 @@ export function registerLogin(program: Command, io: CliIO): void {
         const client = new ApiClient(url);
         io.stdout(`logging in to team '${team}'\n\n`);
         const res = await client.request('POST', '/api/v1/token', { body: { username, password } });
-        const body = res.json<{ access_token: string; teams: string[]; expiry?: string }>();
+        const body = res.json<TokenResponse>();
         if (!body.teams.includes(team)) {
           throw new CliExit(1, `error: user ${username} is not a member of team '${team}' (member of: ${body.teams.join(', ')})`);
         }

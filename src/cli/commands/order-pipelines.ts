@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { usageError, type CliIO } from '../io.ts';
 import { addTargetOption, connect, enc, run, collect } from '../client/common.ts';
+import type { Pipeline } from '../../api/wire.ts';
 
 
 export function registerOrderPipelines(program: Command, io: CliIO): void {
@@ -23,7 +24,7 @@ export function registerOrderPipelines(program: Command, io: CliIO): void {
         let names = opts.pipeline;
         if (opts.alphabetical) {
           // archived pipelines too: they come back in their place when set again
-          const all = await client.get<{ name: string }[]>(`${path}?include_archived=true`);
+          const all = await client.get<Pipeline[]>(`${path}?include_archived=true`);
           names = [...new Set(all.map((p) => p.name))].sort();
         }
         await client.request('PUT', `${path}/ordering`, { body: JSON.stringify(names) });

@@ -3,8 +3,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, connect, enc, formatTable, formatTime, printJson, run, wantsJson, yesNo } from '../client/common.ts';
-
-type Pipeline = { name: string; team_name: string; paused: boolean; public: boolean; archived: boolean; last_updated?: number; instance_vars?: unknown };
+import type { Pipeline } from '../../api/wire.ts';
 
 export function registerPipelines(program: Command, io: CliIO): void {
   addOutputOptions(addTargetOption(program.command('pipelines')))

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { addTargetOption, connect, pipelinePath, requireOption, run } from '../client/common.ts';
+import type { SaveConfigResponse } from '../../api/wire.ts';
 
 export function registerRenamePipeline(program: Command, io: CliIO): void {
   addTargetOption(program.command('rename-pipeline'))
@@ -14,7 +15,7 @@ export function registerRenamePipeline(program: Command, io: CliIO): void {
       const { client, team } = connect(opts);
       await run(async () => {
         const res = await client.request('PUT', `${pipelinePath(team, oldName)}/rename`, { body: { name: newName } });
-        for (const w of res.json<{ warnings?: { type: string; message: string }[] }>().warnings ?? []) {
+        for (const w of res.json<Partial<SaveConfigResponse>>().warnings ?? []) {
           io.stderr(`warning (${w.type}): ${w.message}\n`);
         }
         io.stdout(`pipeline successfully renamed to '${newName}'\n`);

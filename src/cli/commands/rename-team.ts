@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { addTargetOption, connect, enc, requireOption, run } from '../client/common.ts';
+import type { RenameTeamResponse } from '../../api/wire.ts';
 
 export function registerRenameTeam(program: Command, io: CliIO): void {
   addTargetOption(program.command('rename-team'))
@@ -14,7 +15,7 @@ export function registerRenameTeam(program: Command, io: CliIO): void {
       const { client } = connect(opts);
       await run(async () => {
         const res = await client.request('PUT', `/api/v1/teams/${enc(from)}/rename`, { body: { name: to } });
-        for (const w of res.json<{ warnings?: string[] }>().warnings ?? []) io.stderr(`WARNING: ${w}\n`);
+        for (const w of res.json<Partial<RenameTeamResponse>>().warnings ?? []) io.stderr(`WARNING: ${w}\n`);
         io.stdout(`team successfully renamed to ${to}\n`);
       });
     });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { addTargetOption, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
 import { watchBuild } from '../client/watch.ts';
+import type { Build } from '../../api/wire.ts';
 
 export function registerRerunBuild(program: Command, io: CliIO): void {
   addTargetOption(program.command('rerun-build'))
@@ -18,7 +19,7 @@ export function registerRerunBuild(program: Command, io: CliIO): void {
       let code = 0;
       await run(async () => {
         const path = `${pipelinePath(team, pipeline)}/jobs/${enc(job)}/builds/${enc(opts.build ?? '')}`;
-        const build = (await client.request('POST', path)).json<{ id: number; name: string }>();
+        const build = (await client.request('POST', path)).json<Build>();
         io.stdout(`started ${pipeline}/${job} #${build.name}\n`);
         if (opts.watch) code = await watchBuild(client, build.id, io);
       });

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import { usageError, type CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, connect, enc, formatTable, pipelinePath, printJson, run, splitFlag, wantsJson } from '../client/common.ts';
-
-type Version = { id: number; version: Record<string, string>; metadata?: { name: string; value: string }[]; enabled: boolean };
+import type { ResourceVersion } from '../../api/wire.ts';
 
 export function registerResourceVersions(program: Command, io: CliIO): void {
   addOutputOptions(addTargetOption(program.command('resource-versions')))
@@ -17,11 +16,11 @@ export function registerResourceVersions(program: Command, io: CliIO): void {
       const json = wantsJson(opts);
       const { client, team } = connect(opts);
       await run(async () => {
-        const versions: Version[] = [];
+        const versions: ResourceVersion[] = [];
         let path: string | undefined = `${pipelinePath(team, pipeline)}/resources/${enc(resource)}/versions?limit=${Math.min(count, 500)}`;
         while (path && versions.length < count) {
           const res = await client.request('GET', path);
-          versions.push(...res.json<Version[]>());
+          versions.push(...res.json<ResourceVersion[]>());
           path = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
         }
         const shown = versions.slice(0, count);

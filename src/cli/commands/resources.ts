@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, connect, formatTable, formatTime, pipelinePath, printJson, requireOption, run, wantsJson } from '../client/common.ts';
-
-type Resource = { name: string; type: string; pinned_version?: Record<string, string>; last_checked?: number; build?: { status: string } };
+import type { Resource } from '../../api/wire.ts';
 
 export function registerResources(program: Command, io: CliIO): void {
   addOutputOptions(addTargetOption(program.command('resources')))

@@ -9,6 +9,7 @@ import { readText, varsFromFlags, type VarOptions } from './validate-pipeline.ts
 import { addTargetOption, confirm, connect, pipelinePath, requireOption, run, collect } from '../client/common.ts';
 import { ApiRequestError } from '../client/http.ts';
 import { diffLines, formatDiff, hasChanges } from '../client/diff.ts';
+import type { ConfigResponse, Pipeline, SaveConfigResponse } from '../../api/wire.ts';
 
 
 type Options = VarOptions & {
@@ -51,12 +52,12 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
         let oldText = '';
         if (current.status === 200) {
           version = Number(current.headers.get('x-concourse-config-version') ?? '0');
-          oldText = stringifyPipeline(current.json<{ config: PipelineConfig }>().config);
+          oldText = stringifyPipeline(current.json<ConfigResponse<PipelineConfig>>().config);
         }
         const diff = diffLines(oldText, newText);
         if (current.status === 200 && !hasChanges(diff)) {
           // an archived pipeline keeps its config: setting it unchanged is how it is unarchived
-          if (!(await client.get<{ archived?: boolean }>(path)).archived) {
+          if (!(await client.get<Pipeline>(path)).archived) {
             io.stdout('no changes to apply\n');
             return;
           }
@@ -81,7 +82,7 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
           }
           throw err;
         }
-        const { warnings } = res.json<{ warnings: { type: string; message: string }[] }>();
+        const { warnings } = res.json<SaveConfigResponse>();
         for (const w of warnings ?? []) io.stderr(`warning (${w.type}): ${w.message}\n`);
         // the pipeline's page in the web UI, as fly points at Concourse's (hash routes: src/ui/app/routes.ts)
         const url = `${target.api.replace(/\/+$/, '')}/#/teams/${encodeURIComponent(team)}/pipelines/${encodeURIComponent(pipeline)}`;

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { addTargetOption, confirm, connect, enc, requireOption, run, collect } from '../client/common.ts';
 import { describeTeamAuth, teamAuthFrom } from '../client/team-config.ts';
+import type { SetTeamResponse } from '../../api/wire.ts';
 
 export function registerSetTeam(program: Command, io: CliIO): void {
   addTargetOption(program.command('set-team'))
@@ -30,7 +31,7 @@ export function registerSetTeam(program: Command, io: CliIO): void {
       if (!opts.nonInteractive && !(await confirm(io, 'apply team configuration?'))) throw new CliExit(1, 'bailing out');
       await run(async () => {
         const res = await client.request('PUT', `/api/v1/teams/${enc(team)}`, { body: { auth: result.auth } });
-        for (const w of res.json<{ warnings?: string[] }>().warnings ?? []) io.stderr(`WARNING: ${w}\n`);
+        for (const w of res.json<Partial<SetTeamResponse>>().warnings ?? []) io.stderr(`WARNING: ${w}\n`);
         io.stdout(res.status === 201 ? `team created\n` : `team updated\n`);
       });
     });

@@ -2,9 +2,8 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, connect, formatTable, printJson, run, wantsJson } from '../client/common.ts';
-import { ROLES, type TeamAuth } from '../../api/roles.ts';
-
-type Team = { id: number; name: string; auth?: TeamAuth };
+import { ROLES } from '../../api/roles.ts';
+import type { Team } from '../../api/wire.ts';
 
 export function registerTeams(program: Command, io: CliIO): void {
   addOutputOptions(addTargetOption(program.command('teams')))
@@ -17,7 +16,7 @@ export function registerTeams(program: Command, io: CliIO): void {
         const teams = await client.get<Team[]>('/api/v1/teams');
         if (json) return printJson(io, teams);
         if (!opts.details) return io.stdout(formatTable(['name'], teams.map((t) => [t.name])));
-        const roleUsers = (t: Team, role: (typeof ROLES)[number]): string => (t.auth ? t.auth[role]?.users.join(',') || 'none' : 'hidden');
+        const roleUsers = (t: Team, role: (typeof ROLES)[number]): string => (t.auth ? t.auth[role]?.users?.join(',') || 'none' : 'hidden');
         io.stdout(formatTable(['name', ...ROLES.map((r) => `${r} users`)], teams.map((t) => [t.name, ...ROLES.map((r) => roleUsers(t, r))])));
       });
     });

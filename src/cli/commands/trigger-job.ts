@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CliExit, type CliIO } from '../io.ts';
 import { addTargetOption, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
 import { watchBuild } from '../client/watch.ts';
+import type { Build } from '../../api/wire.ts';
 
 export function registerTriggerJob(program: Command, io: CliIO): void {
   addTargetOption(program.command('trigger-job'))
@@ -14,7 +15,7 @@ export function registerTriggerJob(program: Command, io: CliIO): void {
       const { client, team } = connect(opts);
       let code = 0;
       await run(async () => {
-        const build = (await client.request('POST', `${pipelinePath(team, pipeline)}/jobs/${enc(job)}/builds`)).json<{ id: number; name: string }>();
+        const build = (await client.request('POST', `${pipelinePath(team, pipeline)}/jobs/${enc(job)}/builds`)).json<Build>();
         io.stdout(`started ${pipeline}/${job} #${build.name}\n`);
         if (opts.watch) code = await watchBuild(client, build.id, io);
       });

@@ -3,8 +3,7 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, connect, formatTable, printJson, run, wantsJson, yesNo } from '../client/common.ts';
-
-type UserInfo = { user_name: string; teams: Record<string, string[]>; is_admin?: boolean };
+import type { UserInfo } from '../../api/wire.ts';
 
 export function registerUserinfo(program: Command, io: CliIO): void {
   addOutputOptions(addTargetOption(program.command('userinfo')))

@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { addTargetOption, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
 import { watchBuild } from '../client/watch.ts';
-
-type BuildRef = { id: number };
+import type { Build, Job } from '../../api/wire.ts';
 
 export function registerWatch(program: Command, io: CliIO): void {
   addTargetOption(program.command('watch'))
@@ -21,9 +20,9 @@ export function registerWatch(program: Command, io: CliIO): void {
           const [pipeline, job] = splitFlag(opts.job, '-j, --job', 'job');
           const base = `${pipelinePath(team, pipeline)}/jobs/${enc(job)}`;
           if (opts.build) {
-            id = (await client.get<BuildRef>(`${base}/builds/${enc(opts.build)}`)).id;
+            id = (await client.get<Build>(`${base}/builds/${enc(opts.build)}`)).id;
           } else {
-            const j = await client.get<{ next_build?: BuildRef; finished_build?: BuildRef }>(base);
+            const j = await client.get<Job>(base);
             const b = j.next_build ?? j.finished_build;
             if (!b) throw new CliExit(1, `error: job ${pipeline}/${job} has no builds`);
             id = b.id;

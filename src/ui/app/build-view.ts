@@ -3,7 +3,7 @@
 // (`GET /builds/:id/plan`), each with its status, times, log output and errors, filled in from the
 // build's events as they arrive. Pure (no DOM): the page applies events one at a time and redraws
 // what each one changed; tests feed a plan and events and read the steps.
-import type { BuildStatus, EventEnvelope, MetadataField } from './api-types.ts';
+import type { BuildStatus, EventEnvelope, MetadataField } from '../../api/wire.ts';
 import { AnsiParser, type AnsiSegment } from './ansi.ts';
 import { isBuildStatus, isFinished } from './status.ts';
 

@@ -1,6 +1,6 @@
 // Pipelines as the dashboard and the page titles show them: grouped by team, and an instanced
 // pipeline named by its instance vars too (several instances share a name). Pure (no DOM).
-import type { Pipeline } from './api-types.ts';
+import type { Pipeline } from '../../api/wire.ts';
 import type { InstanceVars, PipelineRef } from './routes.ts';
 
 export interface TeamPipelines<P> {

@@ -1,6 +1,6 @@
 // Statuses as the UI shows them: a job's or pipeline's colour comes from its builds, as on
 // Concourse's dashboard. Pure: used by the browser bundle and table-tested under node.
-import type { BuildStatus, Job } from './api-types.ts';
+import type { BuildStatus, Job } from '../../api/wire.ts';
 
 /** What a job or pipeline is coloured by: a build status, or paused, or no builds yet. */
 export type DisplayStatus = BuildStatus | 'paused' | 'no-builds';

@@ -1,7 +1,7 @@
 // A resource's pin and its versions as the resource page shows them: which row is the pinned
 // version, each row's state and buttons, and what the pin banner offers. Pure: used by the
 // browser bundle and table-tested under node.
-import type { Resource, ResourceVersion } from './api-types.ts';
+import type { Resource, ResourceVersion } from '../../api/wire.ts';
 
 /** A button of a version row, named as the API's action (`PUT …/versions/:id/<action>`). */
 export type VersionAction = 'pin' | 'disable' | 'enable';

@@ -1,7 +1,7 @@
 // A build: its status and times, and its event stream rendered as Concourse's build page does,
 // one collapsible section per step of the plan with the step's status and log, errors in red;
 // it follows a running build live (and resumes the stream where it broke). Abort and rerun.
-import type { Build } from '../api-types.ts';
+import type { Build } from '../../../api/wire.ts';
 import { ApiError } from '../api.ts';
 import { BuildView, expandedByDefault, stepTitle, type BuildViewChange, type StepView } from '../build-view.ts';
 import type { AnsiSegment } from '../ansi.ts';

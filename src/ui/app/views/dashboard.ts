@@ -1,7 +1,7 @@
 // The dashboard: the pipelines of every team of the user, under a heading per team, each as a
 // card, its jobs as boxes coloured by their latest build, in the columns of the pipeline page;
 // the card's colour is the pipeline's. An instanced pipeline's card is that instance's.
-import type { Job, Pipeline } from '../api-types.ts';
+import type { Job, Pipeline } from '../../../api/wire.ts';
 import { h } from '../dom.ts';
 import { jobColumns } from '../layout.ts';
 import { formatInstanceVars, groupByTeam, pipelineRef } from '../pipelines.ts';

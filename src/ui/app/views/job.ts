@@ -1,6 +1,6 @@
 // A job: its builds, newest first, with status and times; trigger a build (and follow it on the
 // build page, as Concourse does), pause and unpause the job.
-import type { Build, Job } from '../api-types.ts';
+import type { Build, Job } from '../../../api/wire.ts';
 import { h, timeElement } from '../dom.ts';
 import { pipelineApiPath, routeHash, type PipelineRef } from '../routes.ts';
 import { jobStatus, statusClass, statusLabel } from '../status.ts';

@@ -1,7 +1,7 @@
 // A pipeline: its jobs in columns by `passed` depth (as Concourse draws the pipeline), each with
 // its inputs and outputs; its resources; group tabs; pausing and unpausing. An instanced
 // pipeline's page is that instance's: its vars go with every request and link.
-import type { Job, Pipeline, Resource } from '../api-types.ts';
+import type { Job, Pipeline, Resource } from '../../../api/wire.ts';
 import { h } from '../dom.ts';
 import { jobColumns } from '../layout.ts';
 import { formatInstanceVars } from '../pipelines.ts';

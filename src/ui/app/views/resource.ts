@@ -2,7 +2,7 @@
 // unpin), its versions (newest first) with their metadata, pin, disable and enable buttons, and
 // a button that checks it now. A failed action's error stays on the page until it is dismissed
 // or the next action starts.
-import type { Build, Resource, ResourceVersion } from '../api-types.ts';
+import type { Build, Resource, ResourceVersion } from '../../../api/wire.ts';
 import { ApiError } from '../api.ts';
 import { h, type Children } from '../dom.ts';
 import { pipelineApiPath, routeHash, type PipelineRef } from '../routes.ts';
