@@ -1,6 +1,8 @@
-// Server-Sent Events read from a fetch body (the build event stream needs the Authorization
-// header, which EventSource cannot send): lines in, messages out, as the SSE spec frames them.
-// Chunks may split lines and messages anywhere. Pure.
+// The build event stream's Server-Sent Events, read from a fetch body by both of the API's
+// clients: the jetway command (src/cli/client/http.ts) and the web UI (src/ui/app/api.ts; the
+// stream needs the Authorization header, which EventSource cannot send). Text in, messages out, as
+// the SSE spec frames them: chunks may split lines and messages anywhere; lines end in LF, CRLF or
+// CR; `:` lines are comments (keep-alives). Pure: no Node or DOM, so both bundles take it as is.
 
 export interface SseMessage {
   /** the `event:` field ("message" when absent) */

@@ -20,6 +20,25 @@ export function uiSourceDir(): string {
   return packagePath('src', 'ui', 'app');
 }
 
+/**
+ * The modules outside the UI's directory that the bundle takes (pure ones it shares with the API
+ * and the jetway command), relative to that directory, as the UI's imports name them.
+ */
+export const UI_SHARED_SOURCES = ['../../api/wire.ts', '../../api/sse-parser.ts'] as const;
+
+/** The newest modification time of the UI's sources: its directory and the shared modules. */
+export function uiSourcesModified(sourceDir = uiSourceDir()): number {
+  let newest = newestModification(sourceDir);
+  for (const shared of UI_SHARED_SOURCES) {
+    try {
+      newest = Math.max(newest, statSync(join(sourceDir, shared)).mtimeMs);
+    } catch {
+      // missing: the build fails and says which import it could not resolve
+    }
+  }
+  return newest;
+}
+
 /** Where `npm install` writes the bundle. */
 export function uiDistDir(): string {
   return packagePath('dist', 'ui');
@@ -67,7 +86,7 @@ export async function writeUiBundle(outdir = uiDistDir(), sourceDir = uiSourceDi
 export function uiBundleIsFresh(distDir = uiDistDir(), sourceDir = uiSourceDir()): boolean {
   try {
     const written = Math.min(statSync(join(distDir, UI_JS)).mtimeMs, statSync(join(distDir, UI_CSS)).mtimeMs);
-    return written >= newestModification(sourceDir);
+    return written >= uiSourcesModified(sourceDir);
   } catch {
     return false;
   }

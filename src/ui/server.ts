@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { newestModification } from '../package.ts';
-import { buildUiAssets, UI_CSS, UI_JS, uiBundleIsFresh, uiDistDir, uiSourceDir, type UiAssets } from './bundle.ts';
+import { errorText } from '../log.ts';
+import { buildUiAssets, UI_CSS, UI_JS, uiBundleIsFresh, uiDistDir, uiSourceDir, uiSourcesModified, type UiAssets } from './bundle.ts';
 
 export interface UiOptions {
   /** the UI's sources (default src/ui/app) */
@@ -67,7 +67,7 @@ class AssetSource {
   current(): Promise<Served> {
     // a few stat calls per request: cheap next to a rebuild, and edits show on reload
     const fromDist = uiBundleIsFresh(this.distDir, this.sourceDir);
-    const key = fromDist ? 'dist' : `memory:${newestModification(this.sourceDir)}`;
+    const key = fromDist ? 'dist' : `memory:${uiSourcesModified(this.sourceDir)}`;
     if (this.cached?.key !== key) {
       const assets = (fromDist ? this.readDist() : this.build()).then(
         (a) => a,
@@ -109,8 +109,8 @@ export function registerUi(app: FastifyInstance, opts: UiOptions = {}): void {
       }
       return a;
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      req.log.error({ err: message }, 'the web UI could not be built');
+      const message = errorText(err);
+      req.log.error({ err }, 'the web UI could not be built');
       void reply.code(500).type('text/plain; charset=utf-8').header('Cache-Control', 'no-store').send(`the web UI could not be built: ${message}\n`);
       return undefined;
     }

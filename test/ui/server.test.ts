@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { startApi, type TestApi } from '../api/helpers.ts';
 import { registerUi } from '../../src/ui/server.ts';
-import { uiBundleIsFresh, uiSourceDir, writeUiBundle } from '../../src/ui/bundle.ts';
+import { UI_SHARED_SOURCES, uiBundleIsFresh, uiSourceDir, writeUiBundle } from '../../src/ui/bundle.ts';
 
 let api: TestApi;
 before(async () => {
@@ -68,9 +68,11 @@ test('the API keeps requiring a token, and unknown paths stay JSON 404s', async 
 
 test('dist/ui while it is fresh; the sources built in memory when it is missing or stale; build errors are a 500', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'jw-ui-'));
-  const sourceDir = join(dir, 'src');
+  // the UI's directory and the modules it shares with the API, laid out as in the checkout
+  const sourceDir = join(dir, 'src', 'ui', 'app');
   const distDir = join(dir, 'dist');
   await cp(uiSourceDir(), sourceDir, { recursive: true });
+  for (const shared of UI_SHARED_SOURCES) await cp(join(uiSourceDir(), shared), join(sourceDir, shared));
   const app = Fastify();
   registerUi(app, { sourceDir, distDir });
   try {
@@ -89,6 +91,11 @@ test('dist/ui while it is fresh; the sources built in memory when it is missing 
     const fromDist = await get('/ui/app.js');
     assert.equal(fromDist.body, '/* from dist */');
     assert.notEqual(fromDist.headers.etag, built.headers.etag, 'another content, another version');
+
+    // a module the UI shares with the API, edited after the bundle: the dist is stale too
+    const touched = new Date(Date.now() + 30_000);
+    await utimes(join(sourceDir, '../../api/sse-parser.ts'), touched, touched);
+    assert.equal(uiBundleIsFresh(distDir, sourceDir), false);
 
     // a source edited after the bundle: the dist is stale, the edit is built and served
     const future = new Date(Date.now() + 60_000);

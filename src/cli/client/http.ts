@@ -2,6 +2,8 @@
 // (the server's message and the status; a server that cannot be reached is named by URL), and
 // a reader for the build event stream.
 import { Readable } from 'node:stream';
+import { SseParser } from '../../api/sse-parser.ts';
+import type { EventEnvelope } from '../../api/wire.ts';
 import { CliExit } from '../io.ts';
 import type { Target } from './targets.ts';
 
@@ -183,22 +185,17 @@ export class ApiClient {
     }
     if (!res.ok || !res.body) throw new ApiRequestError(res.status, serverMessage(await res.text()));
     const decoder = new TextDecoder();
-    let buffer = '';
+    const parser = new SseParser();
     const reader = res.body.getReader();
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        let sep: number;
-        while ((sep = buffer.indexOf('\n\n')) >= 0) {
-          const message = buffer.slice(0, sep);
-          buffer = buffer.slice(sep + 2);
-          const fields = parseSseMessage(message);
-          if (fields.event === 'end') return;
-          if (fields.event === 'event' && fields.data !== undefined) {
-            const envelope = JSON.parse(fields.data) as EventEnvelope;
-            if ((await onEvent(Number(fields.id ?? -1), envelope)) === true) return;
+        for (const message of parser.push(decoder.decode(value, { stream: true }))) {
+          if (message.event === 'end') return;
+          if (message.event === 'event' && message.data !== '') {
+            const envelope = JSON.parse(message.data) as EventEnvelope;
+            if ((await onEvent(Number(message.id ?? -1), envelope)) === true) return;
           }
         }
       }
@@ -206,24 +203,4 @@ export class ApiClient {
       controller.abort();
     }
   }
-}
-
-export interface EventEnvelope {
-  event: string;
-  version: string;
-  data: Record<string, unknown>;
-  event_id?: string;
-}
-
-export function parseSseMessage(message: string): { id?: string; event?: string; data?: string } {
-  const out: { id?: string; event?: string; data?: string } = {};
-  for (const line of message.split('\n')) {
-    const i = line.indexOf(':');
-    if (i === 0) continue; // comment
-    const name = i < 0 ? line : line.slice(0, i);
-    const value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
-    if (name === 'data') out.data = out.data === undefined ? value : `${out.data}\n${value}`;
-    else if (name === 'id' || name === 'event') out[name] = value;
-  }
-  return out;
 }

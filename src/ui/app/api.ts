@@ -3,8 +3,8 @@
 // send the Authorization header). A 401 from any request ends the session and hands the
 // server's reason to onUnauthorized, which sends the user back to the login page. URLs are
 // relative to the page, so the UI also works behind a proxy that serves Jetway under a path.
-import type { EventEnvelope, TokenResponse } from './api-types.ts';
-import { SseParser } from './sse.ts';
+import type { EventEnvelope, TokenResponse } from '../../api/wire.ts';
+import { SseParser } from '../../api/sse-parser.ts';
 
 const SESSION_KEY = 'jetway.session';
 
