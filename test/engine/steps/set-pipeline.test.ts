@@ -1,0 +1,134 @@
+// The set_pipeline step on its own (Concourse's atc/exec/set_pipeline_step_test.go): what it saves,
+// whether it changed anything, bad files, and the rule that an older build of a job may not
+// overwrite what a newer one set.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { StepConfig } from '../../../src/config/index.ts';
+import { BUILD_ID, JOB_ID, errorOf, eventData, eventTypes, harness, logged, type Harness, type HarnessOptions } from './harness.ts';
+
+const CHILD = `resources:
+- name: r
+  type: mock
+  source: {greeting: ((greeting))}
+jobs:
+- name: j
+  plan:
+  - get: r
+`;
+
+function setup(t: TestContext, options: HarnessOptions = {}): Harness {
+  const h = harness(t, options);
+  h.volume('ci', { 'pipeline.yml': CHILD, 'vars.yml': 'greeting: from-file\n' });
+  return h;
+}
+
+function child(h: Harness, name = 'child') {
+  return h.store.pipelines.filter((p) => p.name === name);
+}
+
+test('set_pipeline: a valid file is saved, unpaused at creation, remembering the job and build that set it', async (t) => {
+  const h = setup(t);
+  const plan = h.stepPlan({ set_pipeline: 'child', file: 'ci/pipeline.yml', vars: { greeting: 'hello' } });
+
+  assert.deepEqual(await h.run(plan), { ok: true });
+
+  assert.deepEqual(eventTypes(h.events), ['initialize', 'start', 'set-pipeline-changed', 'finish']);
+  assert.equal(eventData(h.events, 'set-pipeline-changed')[0]?.changed, true);
+  assert.equal(eventData(h.events, 'finish')[0]?.succeeded, true);
+  assert.equal(logged(h.events, 'stdout'), "pipeline 'child' configured\n");
+
+  const [row] = child(h);
+  assert.ok(row);
+  assert.deepEqual(
+    { team: row.team, instanceVars: row.instanceVars, paused: row.paused, parentJobId: row.parentJobId, parentBuildId: row.parentBuildId },
+    { team: 'main', instanceVars: null, paused: false, parentJobId: JOB_ID, parentBuildId: BUILD_ID },
+  );
+  assert.deepEqual(row.config.resources?.[0]?.source, { greeting: 'hello' });
+  assert.ok((await h.store.resourceId(row.id, 'r')) !== undefined, "the pipeline's resources exist");
+});
+
+const AGAIN: { name: string; second: Record<string, unknown>; changed: boolean; log: string }[] = [
+  { name: 'the same config again is unchanged', second: { greeting: 'hello' }, changed: false, log: "pipeline 'child' unchanged\n" },
+  { name: 'a different config is changed', second: { greeting: 'bonjour' }, changed: true, log: "pipeline 'child' configured\n" },
+];
+for (const row of AGAIN) {
+  test(`set_pipeline: ${row.name}`, async (t) => {
+    const h = setup(t);
+    assert.deepEqual(await h.run(h.stepPlan({ set_pipeline: 'child', file: 'ci/pipeline.yml', vars: { greeting: 'hello' } })), { ok: true });
+    h.events.length = 0;
+
+    assert.deepEqual(await h.run(h.stepPlan({ set_pipeline: 'child', file: 'ci/pipeline.yml', vars: row.second })), { ok: true });
+
+    assert.deepEqual(eventData(h.events, 'set-pipeline-changed').map((e) => e.changed), [row.changed]);
+    assert.equal(logged(h.events, 'stdout'), row.log);
+    assert.equal(child(h).length, 1);
+    assert.deepEqual(child(h)[0]?.config.resources?.[0]?.source, row.second);
+  });
+}
+
+// where the pipeline goes and what its ((vars)) are
+const TARGETS: { name: string; step: StepConfig; team: string; pipeline: string; instanceVars: Record<string, unknown> | null; greeting: string }[] = [
+  { name: 'self is the build pipeline', step: { set_pipeline: 'self', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, team: 'main', pipeline: 'p', instanceVars: null, greeting: 'hi' },
+  { name: 'another team', step: { set_pipeline: 'child', team: 'other', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, team: 'other', pipeline: 'child', instanceVars: null, greeting: 'hi' },
+  { name: 'an instance', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', instance_vars: { branch: 'main' }, vars: { greeting: 'hi' } }, team: 'main', pipeline: 'child', instanceVars: { branch: 'main' }, greeting: 'hi' },
+  { name: 'var_files', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', var_files: ['ci/vars.yml'] }, team: 'main', pipeline: 'child', instanceVars: null, greeting: 'from-file' },
+  { name: 'vars win over var_files', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', var_files: ['ci/vars.yml'], vars: { greeting: 'from-vars' } }, team: 'main', pipeline: 'child', instanceVars: null, greeting: 'from-vars' },
+];
+for (const row of TARGETS) {
+  test(`set_pipeline: ${row.name}`, async (t) => {
+    const h = setup(t);
+    assert.deepEqual(await h.run(h.stepPlan(row.step)), { ok: true });
+    const saved = h.store.pipelines.filter((p) => p.team === row.team && p.name === row.pipeline);
+    assert.deepEqual(
+      saved.map((p) => ({ instanceVars: p.instanceVars, greeting: (p.config.resources?.[0]?.source as Record<string, unknown> | undefined)?.greeting, setBy: p.parentBuildId })),
+      [{ instanceVars: row.instanceVars, greeting: row.greeting, setBy: BUILD_ID }],
+    );
+  });
+}
+
+const INVALID: { name: string; file: string; error: RegExp }[] = [
+  { name: 'a pipeline that does not validate errors with file:line', file: 'resources: []\njobs:\n- name: j\n  plan:\n  - get: missing\n', error: /^invalid pipeline ci\/bad\.yml:\nci\/bad\.yml:5:\d+: error: .*missing/ },
+  { name: 'YAML that does not parse errors with file:line', file: 'jobs:\n- name: [unclosed\n', error: /^invalid pipeline ci\/bad\.yml:\nci\/bad\.yml:\d+:\d+: error/ },
+];
+for (const row of INVALID) {
+  test(`set_pipeline: ${row.name}`, async (t) => {
+    const h = setup(t);
+    h.volume('ci', { 'bad.yml': row.file });
+    assert.match(errorOf(await h.run(h.stepPlan({ set_pipeline: 'child', file: 'ci/bad.yml' }))), row.error);
+    assert.deepEqual(child(h), [], 'nothing is saved');
+    assert.deepEqual(eventTypes(h.events), ['initialize', 'start']);
+  });
+}
+
+test('set_pipeline: self in a one-off build is an error', async (t) => {
+  const h = setup(t, { oneOff: true });
+  assert.equal(errorOf(await h.run(h.stepPlan({ set_pipeline: 'self', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }))), 'set_pipeline: self only works inside a pipeline');
+});
+
+// The pipeline was last set by `setter`; this build (42, of job 7 unless a one-off) sets it again.
+const SETTERS: { name: string; setter: { jobId: number; buildId: number }; oneOff?: boolean; error?: string }[] = [
+  { name: 'an older build of the same job may not overwrite what a newer one set', setter: { jobId: JOB_ID, buildId: 50 }, error: "pipeline 'child' was set by a newer build (50) of this job" },
+  { name: 'a newer build of the same job overwrites', setter: { jobId: JOB_ID, buildId: 10 } },
+  { name: "another job's newer build does not stop it", setter: { jobId: 99, buildId: 50 } },
+  { name: 'a one-off build is not stopped by a job build', setter: { jobId: JOB_ID, buildId: 50 }, oneOff: true },
+];
+for (const row of SETTERS) {
+  test(`set_pipeline: ${row.name}`, async (t) => {
+    const h = setup(t, { ...(row.oneOff ? { oneOff: true } : {}) });
+    const old = { resources: [], jobs: [] };
+    h.store.addPipeline({ name: 'child', config: old, parentJobId: row.setter.jobId, parentBuildId: row.setter.buildId });
+
+    const outcome = await h.run(h.stepPlan({ set_pipeline: 'child', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }));
+
+    const [saved] = child(h);
+    if (row.error) {
+      assert.equal(errorOf(outcome), row.error);
+      assert.deepEqual({ config: saved?.config, by: saved?.parentBuildId }, { config: old, by: row.setter.buildId }, 'nothing changed');
+      assert.deepEqual(eventData(h.events, 'set-pipeline-changed'), []);
+    } else {
+      assert.deepEqual(outcome, { ok: true });
+      assert.deepEqual({ job: saved?.parentJobId, build: saved?.parentBuildId }, { job: row.oneOff ? null : JOB_ID, build: BUILD_ID });
+      assert.equal(saved?.paused, true, 'an existing pipeline keeps its paused state');
+    }
+  });
+}

@@ -1,0 +1,244 @@
+// The StepStore contract the step tests rely on, run against the in-memory fake
+// (test/support/memory-engine-store.ts) and, when a test Postgres is given
+// (JETWAY_TEST_POSTGRES_URL, as scripts/test.ts sets it), against the Postgres adapter: the
+// same scenarios must hold on both, so the fake stays faithful. Alone (`npx tsx --test` on this
+// file without the URL) only the fake runs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { PipelineConfig } from '../../../src/config/index.ts';
+import type { Database } from '../../../src/db/database.ts';
+import { PostgresEngineStore } from '../../../src/db/engine-store.ts';
+import { savePipeline } from '../../../src/db/pipelines.ts';
+import type { StepStore } from '../../../src/engine/store.ts';
+import { MemoryEngineStore } from '../../support/memory-engine-store.ts';
+import { useTestDatabase } from '../../support/db.ts';
+
+/** A store and the rows a scenario needs around it, made the way each store makes them. */
+interface World {
+  store: StepStore;
+  /** a pipeline with the config's resources, types and jobs */
+  pipeline(name: string, config: PipelineConfig): Promise<number>;
+  jobId(pipelineId: number, name: string): Promise<number>;
+  build(pipelineId: number): Promise<number>;
+  upload(location: string): Promise<number>;
+}
+
+function memoryWorld(): World {
+  const store = new MemoryEngineStore();
+  let builds = 100;
+  return {
+    store,
+    pipeline: async (name, config) => store.addPipeline({ name, config }),
+    jobId: async (pipelineId, name) => pipelineId * 1000 + name.length,
+    build: async () => builds++,
+    upload: async (location) => store.addUploadedArtifact(location),
+  };
+}
+
+function postgresWorld(db: Database): World {
+  return {
+    store: new PostgresEngineStore(db),
+    pipeline: async (name, config) => (await savePipeline(db, { team: 'main', name, config })).pipelineId,
+    jobId: async (pipelineId, name) => (await db.query<{ id: number }>('SELECT id FROM jobs WHERE pipeline_id = $1 AND name = $2', [pipelineId, name])).rows[0]!.id,
+    build: async (pipelineId) =>
+      (await db.query<{ id: number }>(`INSERT INTO builds (name, team_id, pipeline_id, status) VALUES ('1', 1, $1, 'started') RETURNING id`, [pipelineId])).rows[0]!.id,
+    upload: async (location) => (await db.query<{ id: number }>(`INSERT INTO artifacts (name, location) VALUES ('up', $1) RETURNING id`, [location])).rows[0]!.id,
+  };
+}
+
+let pipelines = 0;
+/** A pipeline of its own per scenario (names are unique per team). */
+function pipelineName(): string {
+  return `contract-${pipelines++}`;
+}
+
+const CONFIG: PipelineConfig = {
+  resource_types: [{ name: 't', type: 'mock' }],
+  resources: [{ name: 'r', type: 'mock', source: {} }],
+  jobs: [{ name: 'j', plan: [{ get: 'r' }] }],
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
+  {
+    name: 'configs and caches: one stable id per key',
+    async run({ store }) {
+      const c1 = await store.findOrCreateResourceConfig({ baseType: 'git' }, { uri: 'x', branch: 'main' });
+      assert.deepEqual(await store.findOrCreateResourceConfig({ baseType: 'git' }, { branch: 'main', uri: 'x' }), c1, 'key order does not count');
+      assert.notEqual((await store.findOrCreateResourceConfig({ baseType: 'git' }, { uri: 'y' })).id, c1.id);
+      assert.notEqual((await store.findOrCreateResourceConfig({ baseType: 'hg' }, { uri: 'x', branch: 'main' })).id, c1.id);
+      const k1 = await store.findOrCreateResourceCache(c1.id, { ref: 'a' });
+      assert.deepEqual(await store.findOrCreateResourceCache(c1.id, { ref: 'a' }, {}), k1, 'no params are {}');
+      assert.notEqual((await store.findOrCreateResourceCache(c1.id, { ref: 'a' }, { depth: 1 })).id, k1.id);
+      assert.notEqual((await store.findOrCreateResourceCache(c1.id, { ref: 'b' })).id, k1.id);
+      const child = await store.findOrCreateResourceConfig({ resourceCacheId: k1.id }, { uri: 'x', branch: 'main' });
+      assert.notEqual(child.id, c1.id);
+      assert.deepEqual(await store.findOrCreateResourceConfig({ resourceCacheId: k1.id }, { uri: 'x', branch: 'main' }), child);
+    },
+  },
+  {
+    name: 'saveVersions: check order moves only when something is new',
+    async run({ store }) {
+      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { order: pipelineName() });
+      const scope = await store.findOrCreateScope(config.id, null);
+      const latest = async (): Promise<string | undefined> => (await store.scopeLatestVersion(scope.id))?.v;
+      assert.equal(await latest(), undefined);
+      await store.saveVersions(scope.id, [{ v: 'a' }, { v: 'b' }, { v: 'c' }]);
+      assert.equal(await latest(), 'c');
+      await store.saveVersions(scope.id, [{ v: 'a' }]);
+      assert.equal(await latest(), 'c', 'nothing new: nothing moves');
+      await store.saveVersions(scope.id, [{ v: 'a' }, { v: 'd' }]);
+      assert.equal(await latest(), 'd');
+      await store.saveVersions(scope.id, [{ v: 'e' }, { v: 'b' }]);
+      assert.equal(await latest(), 'b', 'with something new, every given version moves up in the order given');
+    },
+  },
+  {
+    name: "scopes: a resource's scope replaces its scopes of other configs; shared scopes stay",
+    async run(w) {
+      const { store } = w;
+      const pid = await w.pipeline(pipelineName(), CONFIG);
+      const rid = (await store.resourceId(pid, 'r'))!;
+      const c1 = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { scopes: pid, n: 1 });
+      const c2 = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { scopes: pid, n: 2 });
+      const s1 = await store.findOrCreateScope(c1.id, rid);
+      assert.deepEqual(s1, { id: s1.id, resourceConfigId: c1.id, resourceId: rid });
+      assert.deepEqual(await store.findOrCreateScope(c1.id, rid), s1);
+      const shared = await store.findOrCreateScope(c1.id, null);
+      assert.notEqual(shared.id, s1.id);
+      await store.saveVersions(s1.id, [{ v: '1' }]);
+      await store.saveVersions(shared.id, [{ v: 'shared' }]);
+
+      await store.findOrCreateScope(c2.id, rid);
+      await assert.rejects(store.scopeCheckState(s1.id), /not found/);
+      assert.equal(await store.scopeLatestVersion(s1.id), undefined, 'its versions went with it');
+      const again = await store.findOrCreateScope(c1.id, rid);
+      assert.notEqual(again.id, s1.id, 'a new history');
+      assert.deepEqual(await store.scopeLatestVersion(shared.id), { v: 'shared' });
+    },
+  },
+  {
+    name: 'check state: started, finished, next check one interval later',
+    async run({ store }) {
+      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { state: pipelineName() });
+      const scope = await store.findOrCreateScope(config.id, null);
+      assert.deepEqual(await store.scopeCheckState(scope.id), { lastCheckStartTime: null, lastCheckEndTime: null, lastCheckSucceeded: false, nextCheckTime: null });
+      await store.markCheckStarted(scope.id);
+      const started = await store.scopeCheckState(scope.id);
+      assert.ok(started.lastCheckStartTime instanceof Date);
+      assert.equal(started.lastCheckEndTime, null);
+      await store.markCheckFinished(scope.id, true, 60_000);
+      const finished = await store.scopeCheckState(scope.id);
+      assert.equal(finished.lastCheckSucceeded, true);
+      assert.equal(finished.nextCheckTime!.getTime() - finished.lastCheckEndTime!.getTime(), 60_000);
+      await store.markCheckFinished(scope.id, false, undefined);
+      const never = await store.scopeCheckState(scope.id);
+      assert.deepEqual({ succeeded: never.lastCheckSucceeded, next: never.nextCheckTime }, { succeeded: false, next: null });
+    },
+  },
+  {
+    name: 'the check lease: a second lock waits for the release or the expiry; an abort ends the wait',
+    async run({ store }) {
+      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { lease: pipelineName() });
+      const scope = await store.findOrCreateScope(config.id, null);
+      const never = new AbortController().signal;
+      const release = await store.lockScopeForCheck(scope.id, never, 60_000);
+      let taken = false;
+      const second = store.lockScopeForCheck(scope.id, never, 60_000).then((r) => {
+        taken = true;
+        return r;
+      });
+      await sleep(250); // Postgres polls every 100 ms
+      assert.equal(taken, false, 'the second check waits');
+      await release();
+      const releaseSecond = await second;
+      assert.equal(taken, true);
+
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(new Error('aborted')), 50);
+      await assert.rejects(store.lockScopeForCheck(scope.id, abort.signal, 60_000), /aborted/);
+      await releaseSecond();
+
+      await store.lockScopeForCheck(scope.id, never, 1);
+      await sleep(20);
+      const afterExpiry = await store.lockScopeForCheck(scope.id, never, 60_000);
+      await afterExpiry();
+    },
+  },
+  {
+    name: "versionMetadata: what the resource's scope knows of a version; a put's output refreshes it",
+    async run(w) {
+      const { store } = w;
+      const pid = await w.pipeline(pipelineName(), CONFIG);
+      const rid = (await store.resourceId(pid, 'r'))!;
+      assert.equal(await store.resourceId(pid, 'nope'), undefined);
+      assert.equal(typeof (await store.resourceTypeId(pid, 't')), 'number');
+      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { meta: pid });
+      const scope = await store.findOrCreateScope(config.id, rid);
+      assert.deepEqual(await store.versionMetadata(pid, 'r', { v: '1' }), [], 'the resource points at no scope yet');
+      await store.setResourceScope(rid, scope);
+      await store.saveVersions(scope.id, [{ v: '1' }]);
+      assert.deepEqual(await store.versionMetadata(pid, 'r', { v: '1' }), []);
+      const build = await w.build(pid);
+      const metadata = [{ name: 'commit', value: 'abc' }];
+      await store.saveBuildOutput(build, { resourceId: rid, scopeId: scope.id, name: 'r', version: { v: '1' }, metadata });
+      assert.deepEqual(await store.versionMetadata(pid, 'r', { v: '1' }), metadata);
+      await store.saveVersions(scope.id, [{ v: '1' }, { v: '2' }]);
+      assert.deepEqual(await store.versionMetadata(pid, 'r', { v: '1' }), metadata, 'a check without metadata keeps it');
+      assert.deepEqual(await store.scopeLatestVersion(scope.id), { v: '2' });
+      await store.saveBuildOutput(build, { resourceId: rid, scopeId: scope.id, name: 'r', version: { v: '3' }, metadata: [] });
+      assert.deepEqual(await store.scopeLatestVersion(scope.id), { v: '3' }, "a put's version is the newest");
+
+      const typeId = (await store.resourceTypeId(pid, 't'))!;
+      await store.setResourceTypeScope(typeId, await store.findOrCreateScope(config.id, null));
+      await assert.rejects(store.setResourceScope(987_654, scope), /not found/);
+    },
+  },
+  {
+    name: 'setPipelineFromBuild: changed by canonical JSON, and not over a newer build of the same job',
+    async run(w) {
+      const { store } = w;
+      const parent = await w.pipeline(pipelineName(), CONFIG);
+      const job = await w.jobId(parent, 'j');
+      const older = await w.build(parent);
+      const newer = await w.build(parent);
+      const name = pipelineName();
+      const set = (config: PipelineConfig, buildId: number, jobId: number | null, instanceVars: Record<string, unknown> | null = null) =>
+        store.setPipelineFromBuild({ team: 'main', name, instanceVars, config, buildId, jobId });
+      const reordered: PipelineConfig = { jobs: CONFIG.jobs, resources: CONFIG.resources, resource_types: CONFIG.resource_types };
+
+      assert.deepEqual(await set(CONFIG, newer, job), { changed: true });
+      assert.deepEqual(await set(reordered, newer, job), { changed: false }, 'key order does not count');
+      assert.deepEqual(await set(CONFIG, older, job), { setByNewerBuild: newer });
+      assert.deepEqual(await set(CONFIG, older, null), { changed: false }, 'a one-off build is not a build of the job');
+      assert.deepEqual(await set(CONFIG, newer, job, {}), { changed: false }, 'empty instance vars are none');
+      assert.deepEqual(await set(CONFIG, newer, job, { branch: 'x' }), { changed: true }, 'an instance is a pipeline of its own');
+      assert.deepEqual(await set({ ...CONFIG, resources: [{ name: 'r', type: 'mock', source: { changed: true } }] }, newer, job), { changed: true });
+    },
+  },
+  {
+    name: 'uploaded artifacts: claimed by a build; unknown ones are undefined',
+    async run(w) {
+      const { store } = w;
+      const pid = await w.pipeline(pipelineName(), CONFIG);
+      const build = await w.build(pid);
+      const id = await w.upload('/tmp/upload.tgz');
+      assert.equal(await store.claimUploadedArtifact(id, build), '/tmp/upload.tgz');
+      assert.equal(await store.claimUploadedArtifact(id, await w.build(pid)), '/tmp/upload.tgz');
+      assert.equal(await store.claimUploadedArtifact(987_654, build), undefined);
+      await store.saveArtifactOutput(build, 'out', '/tmp/out.tgz');
+    },
+  },
+];
+
+for (const scenario of SCENARIOS) {
+  test(`store contract (memory): ${scenario.name}`, () => scenario.run(memoryWorld()));
+}
+
+if (process.env.JETWAY_TEST_POSTGRES_URL) {
+  const pg = useTestDatabase();
+  for (const scenario of SCENARIOS) {
+    test(`store contract (postgres): ${scenario.name}`, () => scenario.run(postgresWorld(pg.db)));
+  }
+}
