@@ -8,7 +8,7 @@ import { buildEvent, unixNow, type BuildEvent, type BuildStatus } from '../model
 import type { EventSink } from './exec.ts';
 import { errorMessage, runBuild } from './exec.ts';
 import { BuildAborted } from './outcome.ts';
-import { BuildSteps, type BuildRecorder, type StepDeps } from './steps/index.ts';
+import { BuildSteps, type StepDeps } from './steps/index.ts';
 import { createInterpolator, Redactor, VarSources } from './vars.ts';
 import type { BuildToRun, EngineStore } from './store.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
@@ -206,10 +206,6 @@ export class Engine implements BuildTracker {
       resourceTypes = config?.resource_types ?? [];
     }
     const redactor = new Redactor();
-    const recorder: BuildRecorder = {
-      saveOutput: (resourceId, scopeId, name, version, metadata) => store.saveBuildOutput(build.id, { resourceId, scopeId, name, version, metadata }),
-      saveImageResourceCache: (cacheId) => store.saveImageResourceCache(build.id, build.jobId, cacheId),
-    };
     return {
       store,
       runtime: countingRuntime(this.opts.runtime, store, build.id, this.opts.metrics),
@@ -227,7 +223,6 @@ export class Engine implements BuildTracker {
       },
       interpolator: createInterpolator(varSources, redactor),
       redactor,
-      recorder,
       externalUrl: this.opts.externalUrl,
       artifactsDir: this.opts.artifactsDir,
       nativeImages: this.opts.runtime.runsImages && this.opts.nativeImages !== false,

@@ -2,7 +2,7 @@
 // per node (tests run several). Labels are low-cardinality on purpose: no pipeline, job or
 // resource names (they would grow without bound, and /metrics needs no login).
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { BuildKind, EngineMetrics } from '../engine/tracker.ts';
+import type { BuildKind, EngineMetrics } from '../engine/engine.ts';
 import type { KubeRequestObserver } from '../runtime/kubernetes/client.ts';
 import type { BuildStatus } from '../model/build-events.ts';
 

@@ -118,7 +118,6 @@ async function setup(native: boolean) {
     build: { id: build.id, name: '1', teamId: 1, teamName: 'main', pipelineId, pipelineName: name, createTime: build.create_time },
     interpolator: createInterpolator(new VarSources([]), redactor),
     redactor,
-    recorder: { saveOutput: async () => {}, saveImageResourceCache: async () => {} },
     externalUrl: 'http://jetway.test',
     artifactsDir: join(root, 'artifacts'),
     nativeImages: native,

@@ -84,7 +84,7 @@ async function newBuild(): Promise<{ id: number; createTime: Date }> {
   return { id: r.rows[0]!.id, createTime: r.rows[0]!.create_time };
 }
 
-function deps(build: { id: number; createTime: Date }, outputs: unknown[] = []): StepDeps {
+function deps(build: { id: number; createTime: Date }): StepDeps {
   const redactor = new Redactor();
   return {
     store: new PostgresEngineStore(tdb.db),
@@ -92,10 +92,6 @@ function deps(build: { id: number; createTime: Date }, outputs: unknown[] = []):
     build: { id: build.id, name: '1', teamId: 1, teamName: 'main', pipelineId, pipelineName: 'p', jobName: 'build', createTime: build.createTime },
     interpolator: createInterpolator(new VarSources(config.var_sources ?? []), redactor),
     redactor,
-    recorder: {
-      saveOutput: async (_resourceId, _scopeId, name, version) => { outputs.push({ name, version }); },
-      saveImageResourceCache: async () => {},
-    },
     externalUrl: 'http://jetway.test',
     artifactsDir: join(root, 'artifacts'),
     nativeImages: false,
@@ -163,9 +159,9 @@ test('a check of a custom type fetches the type image first and keeps the cache 
 test('a job build runs get, task (inline and from a file), put and its implicit get, with secrets redacted', async () => {
   const job = config.jobs![0]!;
   const plan = createPlan({ step: jobStep(job), resources: config.resources!, resourceTypes: config.resource_types!, buildInputs: { repo: { version: 'v1' }, custom: { version: 'c1' } }, manuallyTriggered: false });
-  const outputs: unknown[] = [];
   const state = new RunState();
-  const { status, events } = await run(plan, deps(await newBuild(), outputs), state);
+  const build = await newBuild();
+  const { status, events } = await run(plan, deps(build), state);
   const logs = events.filter((e) => e.event === 'log').map((e) => (e.data as { payload: string }).payload).join('');
   assert.equal(status, 'succeeded', logs + JSON.stringify(events.filter((e) => e.event === 'error')));
   assert.match(logs, /hello from the repo/);
@@ -173,7 +169,14 @@ test('a job build runs get, task (inline and from a file), put and its implicit 
   assert.doesNotMatch(logs, /s3cr3t-value/);
   assert.match(logs, /task file hi/);
   assert.match(logs, /image is not applied/);
-  assert.deepEqual(outputs, [{ name: 'out', version: { version: 'shipped' } }]);
+  const outputs = await tdb.db.query<{ name: string; version: unknown }>(
+    `SELECT o.name, v.version FROM build_resource_config_version_outputs o
+       JOIN resources r ON r.id = o.resource_id
+       JOIN resource_config_versions v ON v.resource_config_scope_id = r.resource_config_scope_id AND v.version_sha256 = o.version_digest
+      WHERE o.build_id = $1`,
+    [build.id],
+  );
+  assert.deepEqual(outputs.rows, [{ name: 'out', version: { version: 'shipped' } }], "the put's version is the build's output, in the resource's history");
   const result = state.artifact('result');
   assert.ok(result && result.kind === 'volume');
   assert.equal(await readFile(join(result.path, 'file'), 'utf8'), 'built\n');

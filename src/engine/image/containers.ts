@@ -51,7 +51,7 @@ export class ContainerImageResolver implements ImageResolver {
     if (!typeImage.get_plan || !(await this.runPlan(typeImage.get_plan, imageCtx))) throw new Error('image fetching failed');
     const result = imageCtx.state.result<GetResult>(typeImage.get_plan.id);
     if (!result) throw new Error('image get did not return a result');
-    await deps.recorder.saveImageResourceCache(result.resourceCacheId);
+    await deps.store.saveImageResourceCache(deps.build.id, deps.build.jobId ?? null, result.resourceCacheId);
     const env = await fetchedImageEnv(result.artifact);
     return {
       ...(Object.keys(env).length > 0 ? { env } : {}),

@@ -69,7 +69,9 @@ export class NativeImageResolver extends ContainerImageResolver {
     await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id }, resolved_without_pod: true }));
     const parent = plan.image.get_plan ? (await this.fetchImage(id, plan.image, ctx)).parent : { baseType: plan.image.base_type ?? plan.type };
     const config = await this.deps.store.findOrCreateResourceConfig(parent, source);
-    const cache = await this.deps.store.findOrCreateResourceCache(config.id, version, resourceParams(plan.params as Record<string, unknown> | undefined));
+    // the params as the get's `in` would receive them, so both paths land in the same cache
+    const params = (await this.deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined;
+    const cache = await this.deps.store.findOrCreateResourceCache(config.id, version, resourceParams(params));
     const reference = referenceFor(source, version);
     const credentials = pullCredentialsOf(source);
     const result: GetResult = {
@@ -102,7 +104,7 @@ export class NativeImageResolver extends ContainerImageResolver {
     if (!version) throw new Error(`no version of the image ${get.name} was found`);
     const source = (await this.deps.interpolator.evaluate(get.source, ctx.state)) as Record<string, unknown>;
     const result = await this.recordGet(getPlan.id, get, version, source, imageCtx, []);
-    await this.deps.recorder.saveImageResourceCache(result.resourceCacheId);
+    await this.deps.store.saveImageResourceCache(this.deps.build.id, this.deps.build.jobId ?? null, result.resourceCacheId);
     const reference = result.artifact.kind === 'image-ref' ? result.artifact.reference : '';
     return {
       image: { kind: 'reference', reference, ...(result.pullCredentials ? { pullCredentials: result.pullCredentials } : {}) },

@@ -120,8 +120,14 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
         await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
         return false;
       }
-      if (!Array.isArray(outcome.response)) throw new Error("resource script 'check' must print a JSON list of versions");
-      await deps.store.saveVersions(scope.id, outcome.response);
+      try {
+        if (!Array.isArray(outcome.response)) throw new Error("resource script 'check' must print a JSON list of versions");
+        await deps.store.saveVersions(scope.id, outcome.response);
+      } catch (err) {
+        // a check that started must end: otherwise the scope looks checked-in-progress forever
+        await deps.store.markCheckFinished(scope.id, false, intervalMs);
+        throw err;
+      }
       await deps.store.markCheckFinished(scope.id, true, intervalMs);
     }
     const latest = await deps.store.scopeLatestVersion(scope.id);

@@ -23,21 +23,12 @@ export interface BuildInfo {
   createdBy?: string;
 }
 
-/** Records a build leaves besides its events; implemented on the database by the web node. */
-export interface BuildRecorder {
-  /** a put's created version: saved into the resource's history (scope) and as the build's output */
-  saveOutput(resourceId: number, scopeId: number, outputName: string, version: Version, metadata: MetadataField[]): Promise<void>;
-  /** the resource cache of an image the build used (build_image_resource_caches) */
-  saveImageResourceCache(resourceCacheId: number): Promise<void>;
-}
-
 export interface StepDeps {
   store: StepStore;
   runtime: Runtime;
   build: BuildInfo;
   interpolator: Interpolator;
   redactor: Redactor;
-  recorder: BuildRecorder;
   externalUrl: string;
   /** where uploaded and produced artifact tarballs of one-off builds live */
   artifactsDir: string;

@@ -52,4 +52,4 @@ export class BuildSteps implements LeafSteps {
   }
 }
 
-export type { StepDeps, BuildInfo, BuildRecorder } from './deps.ts';
+export type { StepDeps, BuildInfo } from './deps.ts';

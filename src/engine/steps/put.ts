@@ -86,7 +86,7 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
       const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
       const scope = await deps.store.findOrCreateScope(config.id, resourceId);
       await deps.store.setResourceScope(resourceId, scope);
-      await deps.recorder.saveOutput(resourceId, scope.id, plan.name, version, metadata);
+      await deps.store.saveBuildOutput(deps.build.id, { resourceId, scopeId: scope.id, name: plan.name, version, metadata });
     }
     ctx.state.storeResult(id, { version });
     await ctx.emit(buildEvent('finish-put', { time: unixNow(), origin: { id }, exit_status: 0, version, metadata }));

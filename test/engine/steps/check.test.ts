@@ -164,11 +164,14 @@ test('check: a failing script fails the check, marks it failed and saves nothing
   assert.equal(h.state.result(plan.id), undefined);
 });
 
-test('check: a script that prints no list is an error', async (t) => {
+test('check: a script that prints no list is an error, and the check ends failed (not started forever)', async (t) => {
   const h = setup(t, { resource: () => ({ exitStatus: 0, response: { ref: 'a' } }) });
   assert.match(errorOf(await h.run(h.checkPlan('repo'))), /must print a JSON list of versions/);
   assert.deepEqual(h.store.versions, []);
-  assert.equal(h.store.scopes[0]?.checkLease, null, 'the lease is released');
+  const scope = h.store.scopes[0];
+  assert.equal(scope?.checkLease, null, 'the lease is released');
+  assert.equal(scope.lastCheckSucceeded, false);
+  assert.ok(scope.lastCheckEndTime && scope.lastCheckStartTime && scope.lastCheckEndTime >= scope.lastCheckStartTime, 'the check has an end');
 });
 
 test('check: a changed source starts a new history: the resource leaves its old scope, which goes with its versions', async (t) => {

@@ -286,3 +286,21 @@ test('get (native): a resource of a type that `produces: registry-image` is reco
   assert.deepEqual(h.store.imageResourceCaches, [{ buildId: 42, jobId: 7, resourceCacheId: typeCache.id }]);
   assert.equal(h.store.resourceTypes.find((r) => r.name === 'oci-thing')?.scopeId, typeScope.id, 'the type points at its scope');
 });
+
+test('get: ((vars)) in params are interpolated before they key the cache, by reference as by download', async (t) => {
+  const pipeline = `
+var_sources:
+- name: v
+  type: dummy
+  config: {vars: {fmt: oci}}
+${PIPELINE}`;
+  const caches: unknown[] = [];
+  for (const path of [{ nativeImages: false, runsImages: false }, { nativeImages: true, runsImages: true }]) {
+    const h = harness(t, { pipeline, ...path, resource: fetched({ files: { repository: `${REGISTRY}/team/app\n`, digest: `${DIGEST}\n` } }) });
+    const plan = h.stepPlan({ get: 'app-image', params: { format: '((v:fmt))' } }, { 'app-image': APP_VERSION });
+    assert.deepEqual(await h.run(plan), { ok: true });
+    assert.equal(h.runtime.containers.length, path.nativeImages ? 0 : 1);
+    caches.push(...h.store.resourceCaches.map((c) => c.params));
+  }
+  assert.deepEqual(caches, [{ format: 'oci' }, { format: 'oci' }]);
+});

@@ -103,11 +103,6 @@ export function harness(t: TestContext, options: HarnessOptions = {}): Harness {
     build,
     interpolator: createInterpolator(new VarSources(config.var_sources ?? []), redactor),
     redactor,
-    // as the engine records them (src/engine/engine.ts)
-    recorder: {
-      saveOutput: (resourceId, scopeId, name, version, metadata) => store.saveBuildOutput(build.id, { resourceId, scopeId, name, version, metadata }),
-      saveImageResourceCache: (cacheId) => store.saveImageResourceCache(build.id, build.jobId ?? null, cacheId),
-    },
     externalUrl: 'http://jetway.test',
     artifactsDir: join(dir, 'artifacts'),
     nativeImages: options.nativeImages ?? false,
