@@ -68,6 +68,20 @@ module.exports = {
       to: { path: '^src/(api|web|cli|ui)/' },
     },
     {
+      name: 'ui-app-speaks-only-the-wire',
+      severity: 'error',
+      comment: 'The browser UI knows the server only through the API: its JSON types (src/api/wire.ts) and the SSE parser.',
+      from: { path: '^src/ui/app/' },
+      to: { path: '^src/', pathNot: '^src/(ui/app/|api/wire[.]ts$|api/sse-parser[.]ts$)' },
+    },
+    {
+      name: 'gc-and-checker-own-their-ports',
+      severity: 'error',
+      comment: 'Collectors and the checker reach storage through src/gc/store.ts and src/checker/store.ts; only record types and errors come from db/.',
+      from: { path: '^src/(gc|checker)/' },
+      to: { path: '^src/db/', pathNot: '^src/db/(errors|builds|resources)[.]ts$' },
+    },
+    {
       name: 'api-below-the-web-node',
       severity: 'error',
       comment: 'The API is mounted by the web node (the composition root) and called by the CLI over HTTP only.',

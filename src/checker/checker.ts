@@ -15,8 +15,6 @@ import { PeriodicPass } from '../component/periodic.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { parseDuration } from '../config/index.ts';
 import type { BuildRecord } from '../db/builds.ts';
-import { PostgresCheckerStore } from '../db/checks.ts';
-import type { Database } from '../db/database.ts';
 import { ConflictError, NotFoundError } from '../db/errors.ts';
 import type { CheckTarget } from '../db/resources.ts';
 import type { Version } from '../model/version.ts';
@@ -86,9 +84,8 @@ export class Checker implements CheckRequester {
   private readonly logger: Logger;
   private readonly loop: PeriodicPass<ScanResult[]>;
 
-  constructor(store: CheckerStore | Database, opts: CheckerOptions) {
-    // given a Database (callers that do not wire the port themselves): its Postgres store
-    this.store = 'query' in store ? new PostgresCheckerStore(store) : store;
+  constructor(store: CheckerStore, opts: CheckerOptions) {
+    this.store = store;
     this.tracker = opts.tracker;
     this.intervalMs = opts.intervalMs ?? DEFAULT_SCANNER_INTERVAL_MS;
     this.concurrency = Math.max(1, opts.concurrency ?? 8);

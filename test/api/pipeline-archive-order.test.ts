@@ -1,5 +1,6 @@
 // Archiving pipelines (paused, hidden, refused unpause/trigger/check, unarchived by setting them
 // again) and ordering a team's pipelines.
+import { PostgresCheckerStore } from '../../src/db/checks.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Checker } from '../../src/checker/index.ts';
@@ -14,7 +15,7 @@ const tracker = new RecordingTracker();
 before(async () => {
   t = await createTestDatabase();
   // a real checker on the same database: the check route goes through its archived rule
-  const checker = new Checker(t.db, { tracker });
+  const checker = new Checker(new PostgresCheckerStore(t.db), { tracker });
   api = await startApi({ scheduler: { requestSchedule: (id) => void scheduled.push(id) }, checker }, t);
 });
 after(async () => {

@@ -1,5 +1,6 @@
 // An in-process Jetway for integration tests: the real database, engine, local runtime,
 // checker and scheduler, driven tick by tick instead of by timers so tests are deterministic.
+import { PostgresCheckerStore } from '../../src/db/checks.ts';
 import { PostgresEngineStore } from '../../src/db/engine-store.ts';
 import { silentLogger } from '../../src/log.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -67,7 +68,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
-  const checker = new Checker(tdb.db, { tracker: engine, logger: quiet });
+  const checker = new Checker(new PostgresCheckerStore(tdb.db), { tracker: engine, logger: quiet });
   const scheduler = new Scheduler(tdb.db, { tracker: engine, checks: checker, logger: quiet });
 
   const settle = async (until?: () => Promise<boolean>): Promise<void> => {
