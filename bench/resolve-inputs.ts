@@ -1,4 +1,4 @@
-// Benchmark: input resolution at scale (issue "Scheduling" §6): 50 jobs in ten `passed` chains
+// Benchmark: input resolution at scale (issue "Scheduling" docs/concourse-semantics.md §6): 50 jobs in ten `passed` chains
 // five jobs deep, 20 resources with 10,000 versions each, 200 succeeded builds per job. Measures
 // computeInputs for the last job of a chain (the deepest passed constraint) on the real
 // Postgres store.

@@ -1,4 +1,4 @@
-// Runs algorithm fixture cases (concourse-core.md §0) through the real schema and the Postgres
+// Runs algorithm fixture cases (docs/concourse-semantics.md §0) through the real schema and the Postgres
 // VersionsStore: each case is loaded with its ids into an empty, migrated database (one per
 // worker, emptied between cases), job `current` (FoCase:
 // `j1`) is resolved, and the result is compared with `expected`. Prints one line per failing case

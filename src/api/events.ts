@@ -1,4 +1,4 @@
-// The build event stream (concourse-core §7.1): Server-Sent Events written by hand.
+// The build event stream (docs/concourse-semantics.md §7.1): Server-Sent Events written by hand.
 //
 // Each event is `id: <n>` / `event: event` / `data: <envelope JSON>`; `Last-Event-ID: n` resumes
 // at n+1. Once the build has completed and every event has been sent, `event: end` follows and

@@ -1,4 +1,4 @@
-// The web API (concourse-core §7.2): a fastify instance, not listening, so that `jetway web`
+// The web API (docs/concourse-semantics.md §7.2): a fastify instance, not listening, so that `jetway web`
 // can mount it next to the scheduler, checker and engine, and tests can inject requests or
 // listen on a port. Every route is under /api/v1 and needs a bearer token from
 // `POST /api/v1/token`, except /health, /info and /token (and /metrics, Prometheus's). The web UI (src/ui) is served from

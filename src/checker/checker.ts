@@ -1,4 +1,4 @@
-// The checker (lidar, concourse-core §5): a periodic scanner creating check builds for the
+// The checker (lidar, docs/concourse-semantics.md §5): a periodic scanner creating check builds for the
 // resources that need them, manual (API) and webhook checks, and the CheckRequester the build
 // starter asks for the checks a pending build waits for. It only creates check builds and hands
 // them to the BuildTracker; the engine runs them (scope lock, should-run, the check script,

@@ -1,4 +1,4 @@
-// The checker's decisions as pure functions (concourse-core §5): which resources the scanner
+// The checker's decisions as pure functions (docs/concourse-semantics.md §5): which resources the scanner
 // checks, their check interval, and the check plan.
 import type { Resource, ResourceType } from '../config/index.ts';
 import { parseDuration } from '../config/index.ts';

@@ -1,4 +1,4 @@
-// Image references in registry-image sources (decision 9): the repository names the image only,
+// Image references in registry-image sources (docs/image-features.md, decision 9): the repository names the image only,
 // the tag is a string. Both mistakes are easy to make in YAML and only show at pull time.
 import type { ConfigPath } from './steps.ts';
 import { error, type Finding } from './diagnostic.ts';

@@ -1,4 +1,4 @@
-// The pipeline configuration schema (concourse-core §1). The types keep Concourse's JSON shape:
+// The pipeline configuration schema (docs/concourse-semantics.md §1). The types keep Concourse's JSON shape:
 // this is what users write, what is stored and what the API returns, so nothing is renamed,
 // defaulted or transformed here. Semantic checks (names, references, cycles) live in validate.ts;
 // this file only says which keys exist and what type each value has.
@@ -70,7 +70,7 @@ const resourceTypeShape = {
   tags: strings.optional(),
 };
 
-/** `produces` is Jetway's (decision 6): only `registry-image` is accepted, checked in validate.ts. */
+/** `produces` is Jetway's (docs/image-features.md, decision 6): only `registry-image` is accepted, checked in validate.ts. */
 export const resourceTypeSchema = z.strictObject({ ...resourceTypeShape, produces: z.string().optional() });
 
 /** Prototypes have the resource-type shape, without Jetway's `produces`. */

@@ -1,4 +1,4 @@
-// The parsed step tree (concourse-core §1.5). A raw step object becomes a chain of wrappers
+// The parsed step tree (docs/concourse-semantics.md §1.5). A raw step object becomes a chain of wrappers
 // around one core step, decided by Concourse's fixed key precedence, not by key order in YAML.
 import type { AcrossVar, Job, StepConfig, VarRef } from './schema.ts';
 import { expandGlob } from './glob.ts';

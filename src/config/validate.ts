@@ -1,6 +1,6 @@
-// Semantic validation of a schema-valid pipeline (concourse-core §1.8, plus Jetway's decisions
-// 5, 6 and 9). Pure: config in, findings (errors and warnings, with config paths) out. Every
-// problem is reported, never just the first.
+// Semantic validation of a schema-valid pipeline (docs/concourse-semantics.md §1.8, plus
+// Jetway's decisions 5, 6 and 9 in docs/image-features.md). Pure: config in, findings (errors
+// and warnings, with config paths) out. Every problem is reported, never just the first.
 import type { Job, PipelineConfig, StepConfig, TaskConfig } from './schema.ts';
 import { jobInputs, jobOutputs, jobStep, walkSteps, type ConfigPath, type Step } from './steps.ts';
 import { checkIdentifier } from './identifier.ts';
@@ -9,7 +9,7 @@ import { error, warning, type Finding } from './diagnostic.ts';
 import { checkImageSource } from './image-ref.ts';
 import { isVarRef } from './var-syntax.ts';
 
-/** The only value of `produces` Jetway knows (decision 6). */
+/** The only value of `produces` Jetway knows (docs/image-features.md, decision 6). */
 export const PRODUCES_VALUES = ['registry-image'] as const;
 
 const SUPPORTED_VAR_SOURCES = new Set(['vault', 'dummy', 'ssm', 'secretsmanager', 'idtoken']);

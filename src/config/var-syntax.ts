@@ -1,4 +1,4 @@
-// The `((var))` syntax of Concourse's vars package (§1.7), shared by the schema (which must
+// The `((var))` syntax of Concourse's vars package (docs/concourse-semantics.md §1.7), shared by the schema (which must
 // accept an unresolved var wherever a typed value is expected) and by interpolation.
 const BODY = String.raw`(?:[-/.\w\p{L}]+:)?[-/.:@"\w\p{L}]+`;
 

@@ -1,4 +1,4 @@
-// `((var))` interpolation at set time (concourse-core §1.7), done on the YAML document's nodes
+// `((var))` interpolation at set time (docs/concourse-semantics.md §1.7), done on the YAML document's nodes
 // rather than on the text so that every node keeps its line and column.
 import { isScalar, parse as parseYamlValue, visit, isSeq, isPair, type Node, type Document } from 'yaml';
 import { VAR_PATTERN, isVarRef, parseVarName } from './var-syntax.ts';

@@ -1,4 +1,4 @@
-// The cluster's credential manager (concourse-core §1.7): where a build's `((name))` and
+// The cluster's credential manager (docs/concourse-semantics.md §1.7): where a build's `((name))` and
 // `((name.field))` come from when they name no var source, after the build's local vars and the
 // pipeline's var_sources. Concourse scopes every lookup to the build's team and pipeline; so does
 // Jetway. The engine asks for one lookup per build (forBuild), which caches what it read, so each

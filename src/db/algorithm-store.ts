@@ -1,4 +1,4 @@
-// The Postgres VersionsStore (the scheduler's port, checked where the scheduler takes it) of the input-resolution algorithm (concourse-core.md §4.3). Each
+// The Postgres VersionsStore (the scheduler's port, checked where the scheduler takes it) of the input-resolution algorithm (docs/concourse-semantics.md §4.3). Each
 // method reads only what the call needs: single indexed lookups for versions, and build lists
 // paged lazily (keyset pagination, PAGE_SIZE rows at a time, as Go pages 100 rows), so the
 // algorithm never loads a whole version or build history.

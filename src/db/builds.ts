@@ -1,4 +1,4 @@
-// The build store (concourse-core §4.4, §6, §7): creating builds (manual trigger, rerun,
+// The build store (docs/concourse-semantics.md §4.4, §6, §7): creating builds (manual trigger, rerun,
 // one-off, check), their lifecycle (start, finish, abort), their events, inputs and outputs,
 // and reading them back.
 import type { BuildEvent, BuildEventData, BuildEventType, BuildStatus } from '../model/build-events.ts';

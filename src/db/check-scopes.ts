@@ -1,4 +1,4 @@
-// What a check step reads and writes on its scope (concourse-core §5): the per-scope lock that
+// What a check step reads and writes on its scope (docs/concourse-semantics.md §5): the per-scope lock that
 // keeps one scope from being checked twice at once, the "should it run" inputs, and the check
 // times that drive the checker.
 import { randomUUID } from 'node:crypto';

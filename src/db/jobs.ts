@@ -1,5 +1,5 @@
 // The job store: reading jobs (with their next/finished builds), pause/unpause, and what the
-// scheduler reads and writes per job (§4.1): due jobs, algorithm inputs, the next input mapping,
+// scheduler reads and writes per job (docs/concourse-semantics.md §4.1): due jobs, algorithm inputs, the next input mapping,
 // has_new_inputs, last_scheduled.
 import type { Job } from '../config/index.ts';
 import type { AlgorithmInput, ComputeResult } from '../model/inputs.ts';

@@ -1,5 +1,5 @@
 // The resource store: reading resources and resource types with their check state, what the
-// checker's scanner selects (§5), check builds of a resource, scope freshness for the build
+// checker's scanner selects (docs/concourse-semantics.md §5), check builds of a resource, scope freshness for the build
 // starter (§4.4 step 3), and pins / enabled versions.
 import type { Resource, ResourceType } from '../config/index.ts';
 import { BUILD_SELECT, toBuildRecord, type BuildRecord } from './builds.ts';

@@ -1,4 +1,4 @@
-// Version history: resource configs, their scopes, and saving check results (§2, §5, §6).
+// Version history: resource configs, their scopes, and saving check results (docs/concourse-semantics.md §2, §5, §6).
 import { canonicalJson, sha256Hex as sha256, versionDigest, type MetadataField, type Version } from '../model/version.ts';
 import type { ResourceConfigParent, ResourceConfigScope } from '../model/resource-config.ts';
 import type { Queryable } from './database.ts';

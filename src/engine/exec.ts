@@ -1,5 +1,5 @@
 // Runs a build plan: the composite steps and modifiers with Concourse's outcome rules
-// (concourse-core §1.5). Leaf steps (get, put, task, check, set_pipeline, load_var) are handed to
+// (docs/concourse-semantics.md §1.5). Leaf steps (get, put, task, check, set_pipeline, load_var) are handed to
 // a LeafSteps implementation, so these rules are tested on their own.
 import type {
   AcrossPlan,

@@ -1,4 +1,4 @@
-// How steps end (concourse-core §1.5): ok (true/false), an error, or an abort. An abort is the
+// How steps end (docs/concourse-semantics.md §1.5): ok (true/false), an error, or an abort. An abort is the
 // build's cancellation; a timeout is its own reason so that `timeout:` can turn it into a failure.
 
 export class BuildAborted extends Error {

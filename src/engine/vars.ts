@@ -1,4 +1,4 @@
-// Run-time ((var)) evaluation (concourse-core §1.7): each step evaluates its source, params and
+// Run-time ((var)) evaluation (docs/concourse-semantics.md §1.7): each step evaluates its source, params and
 // task config against the build's variables: local vars (`((.:x))` from load_var, across and
 // get metadata), then the pipeline's var_sources (`((src:path))`), then the cluster's credential
 // manager. A missing var fails the step. Values that came from a var source or the credential

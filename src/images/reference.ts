@@ -1,4 +1,4 @@
-// Image references (decision 9). Pure: no I/O.
+// Image references (docs/image-features.md, decision 9). Pure: no I/O.
 //
 // A registry-image `repository` names an image without tag or digest: `alpine`, `library/alpine`,
 // `ghcr.io/org/app`, `127.0.0.1:5000/team/app`, `localhost:5000/x`. The pod image built from it is

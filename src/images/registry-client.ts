@@ -83,7 +83,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** What the web node needs to resolve a digest (decision 2c/12): one method, easy to adapt. */
+/** What the web node needs to resolve a digest (docs/image-features.md, decision 2c/12): one method, easy to adapt. */
 export interface DigestResolver {
   resolveDigest(ref: ImageRef, credentials?: RegistryCredentials, options?: RequestOptions): Promise<ResolvedDigest>;
 }

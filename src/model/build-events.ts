@@ -1,4 +1,4 @@
-// Build events (concourse-core §7.1). The envelope and data shapes follow Concourse's so that
+// Build events (docs/concourse-semantics.md §7.1). The envelope and data shapes follow Concourse's so that
 // fly-like clients and the UI read them the same way.
 import type { Plan } from './plan.ts';
 import type { MetadataField, Version } from './version.ts';

@@ -1,4 +1,4 @@
-// Input resolution's data (concourse-core §4.3): what the algorithm reads from version history
+// Input resolution's data (docs/concourse-semantics.md §4.3): what the algorithm reads from version history
 // and build outputs, and what it answers for each job input. The scheduler computes it, the
 // database stores it (next_build_inputs), the API shows it: so it lives in the model.
 import type { Version } from './version.ts';

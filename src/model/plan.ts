@@ -1,4 +1,4 @@
-// Build plans: the JSON tree a job's config becomes when a build starts (concourse-core §3.1).
+// Build plans: the JSON tree a job's config becomes when a build starts (docs/concourse-semantics.md §3.1).
 // The shape follows Concourse's so that plans stored in the database and served by the API read
 // the same way Concourse users know them.
 

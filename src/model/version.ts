@@ -1,4 +1,4 @@
-// Version identity (concourse-core §2): a version is identified by the sha256 of its canonical
+// Version identity (docs/concourse-semantics.md §2): a version is identified by the sha256 of its canonical
 // JSON, as Go's json.Marshal writes a map (keys sorted). Storage and input resolution both use it.
 import { createHash } from 'node:crypto';
 

@@ -1,4 +1,4 @@
-// Image sub-plans for custom resource types and task image_resource (concourse-core §3.3).
+// Image sub-plans for custom resource types and task image_resource (docs/concourse-semantics.md §3.3).
 // A step whose type is a pipeline resource type runs in an image fetched by a nested check + get
 // with derived ids (`<id>/image-check`, `<id>/image-get`), recursively down to a base type.
 import type { CheckPlan, GetPlan, Params, Plan, PlanId, TypeImage } from '../model/plan.ts';

@@ -1,4 +1,4 @@
-// Job config -> build plan (concourse-core §3.2). Pure: the same job, resources, types and
+// Job config -> build plan (docs/concourse-semantics.md §3.2). Pure: the same job, resources, types and
 // build inputs always give the same plan, ids included.
 import type { Resource, ResourceType, StepConfig } from '../config/schema.ts';
 import type { Step } from '../config/steps.ts';

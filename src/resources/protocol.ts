@@ -1,4 +1,4 @@
-// The resource protocol (concourse-core.md §2) as a TypeScript interface. Every built-in resource
+// The resource protocol (docs/concourse-semantics.md §2) as a TypeScript interface. Every built-in resource
 // type implements ResourceTypeImpl; src/resources/cli.ts turns one into the check/in/out scripts
 // (JSON on stdin, JSON on stdout, logs on stderr), and in-process callers can use it directly.
 

@@ -7,7 +7,7 @@ import type { Artifact } from '../model/artifact.ts';
 
 /**
  * The registry credentials that resolved an image, handed to the kubelet as a short-lived pull
- * secret (decision 10): one credential source feeds both the resolver and the pod.
+ * secret (docs/image-features.md, decision 10): one credential source feeds both the resolver and the pod.
  */
 export interface PullCredentials {
   /** registry host as written, with its port */

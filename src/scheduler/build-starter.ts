@@ -1,4 +1,4 @@
-// `buildStarter.TryStartPendingBuildsForJob` (concourse-core §4.4): takes a job's pending
+// `buildStarter.TryStartPendingBuildsForJob` (docs/concourse-semantics.md §4.4): takes a job's pending
 // builds in order, schedules them (pause, max-in-flight, serial groups), waits for the checks
 // their inputs need, determines their inputs, plans and starts them, and hands them to the
 // build tracker.

@@ -1,4 +1,4 @@
-// The scheduler's decisions as pure functions (concourse-core §4.1, §4.4): the trigger
+// The scheduler's decisions as pure functions (docs/concourse-semantics.md §4.1, §4.4): the trigger
 // decision, the max-in-flight decision, the kind of a pending build, and its readiness.
 import type { ComputeResult } from './algorithm/types.ts';
 import { isResolveError } from './algorithm/types.ts';

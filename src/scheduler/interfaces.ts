@@ -10,7 +10,7 @@ export interface BuildTracker {
   track(buildId: number): void;
 }
 
-/** A check the build starter needs before it can determine a pending build's inputs (§4.4 step 3). */
+/** A check the build starter needs before it can determine a pending build's inputs (docs/concourse-semantics.md §4.4 step 3). */
 export interface CheckRequest {
   resourceId: number;
   /** A manual build's check: skips the check interval and the one-running-check rule. */

@@ -1,4 +1,4 @@
-// `GET /builds/:id/preparation` (concourse-core §7.2): why a build waits.
+// `GET /builds/:id/preparation` (docs/concourse-semantics.md §7.2): why a build waits.
 import { mustGetBuild } from '../db/builds.ts';
 import type { Queryable } from '../db/database.ts';
 import { jobInputConfigs, mustGetJob, nextBuildInputs, type NextBuildInput } from '../db/jobs.ts';

@@ -1,4 +1,4 @@
-// The scheduling loop (concourse-core §4.1): every interval (10 s by default), or when nudged,
+// The scheduling loop (docs/concourse-semantics.md §4.1): every interval (10 s by default), or when nudged,
 // schedule each job whose schedule_requested > last_scheduled, one at a time per job under a
 // per-job Postgres advisory lock.
 import { silentLogger, type Logger } from '../log.ts';

@@ -38,7 +38,7 @@ export interface WebNodeOptions {
   /** the Kubernetes runtime's configuration (with runtime 'kubernetes') */
   kubernetes?: KubernetesRuntimeConfig;
   /**
-   * The native image paths of the Kubernetes runtime (decisions 1-12: registry-image checks from
+   * The native image paths of the Kubernetes runtime (docs/image-features.md, decisions 1-12: registry-image checks from
    * the web node, images and image gets as repository@digest without pods); `false` sends the
    * same pipelines through check + get pods, for comparison. Default true; the local runtime
    * always takes the full path.

@@ -216,7 +216,7 @@ test('native-images.yml on Kubernetes: first and later builds, no get pod for an
     const marked = (await node.events(s.id)).flatMap((e) => (e.event === 'initialize-get' && e.data.resolved_without_pod === true ? [names.get(e.data.origin.id)] : []));
     // tool-image's type's image (oci-artifact) and the inspect task's image (`image`) are short-circuited gets too
     assert.deepEqual(marked, ['app-image', 'tool-image', 'oci-artifact', 'image']);
-    // decision 4: the image events of tool-image's type (oci-artifact, resolved for the cache
+    // docs/image-features.md, decision 4: the image events of tool-image's type (oci-artifact, resolved for the cache
     // chain) and of the inspect task's image_resource stay, all marked (a native check; a get
     // replaced by the reference)
     assert.deepEqual(await imageEvents(node, s.id), [

@@ -1,4 +1,4 @@
-// first_occurrence (§4.1) through both stores.
+// first_occurrence (docs/concourse-semantics.md §4.1) through both stores.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';

@@ -1,4 +1,4 @@
-// One-off builds (`jetway execute`, concourse-core §7.2): artifact uploads (a tar or gzipped
+// One-off builds (`jetway execute`, docs/concourse-semantics.md §7.2): artifact uploads (a tar or gzipped
 // tar of a local directory), artifact downloads (what an `artifact_output` step saved), a
 // build's artifacts, and `POST /teams/:team/builds` with a plan.
 //

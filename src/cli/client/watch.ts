@@ -2,7 +2,7 @@
 // headers as fly prints them (`initializing`, `selected worker: …`, `running <path> <args>` for
 // tasks, `fetching <name>` / `pushing <name>` for get and put, `initializing check: <name>`),
 // the log payloads as they come, step errors on stderr, the final status; colour only on a
-// terminal. The exit code as fly computes it (§7.1): the exit status of the last finish-task,
+// terminal. The exit code as fly computes it (docs/concourse-semantics.md §7.1): the exit status of the last finish-task,
 // or if that is 0 and the build did not succeed, 1 failed / 2 errored / 3 aborted.
 import { processIO, type CliIO } from '../io.ts';
 import type { Build, EventEnvelope, PublicBuildPlan } from '../../api/wire.ts';

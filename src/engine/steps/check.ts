@@ -1,4 +1,4 @@
-// The check step (concourse-core §5 "Check step"): find or create the resource config and scope,
+// The check step (docs/concourse-semantics.md §5 "Check step"): find or create the resource config and scope,
 // point the resource (or type) at it, take the scope's lock, decide whether a check is due, run
 // the type's `check`, and save what it found. Its result is the scope's newest version.
 import type { ScopeCheckState } from '../../model/resource-config.ts';
@@ -77,7 +77,7 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
       await deps.store.markCheckStarted(scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
       const webNodeCheck = images.webNodeCheck(plan.type, plan.image);
       if (webNodeCheck) {
-        // decision 12: a registry-image check is one registry request from the web node, no pod
+        // docs/image-features.md, decision 12: a registry-image check is one registry request from the web node, no pod
         let versions: Version[];
         try {
           versions = await webNodeCheck(id, source, from, ctx);

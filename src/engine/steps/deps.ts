@@ -33,7 +33,7 @@ export interface StepDeps {
   /** where uploaded and produced artifact tarballs of one-off builds live */
   artifactsDir: string;
   /**
-   * Native image paths (Kubernetes only; decisions 1-4, 12): registry-image checks run from the
+   * Native image paths (Kubernetes only; docs/image-features.md, decisions 1-4, 12): registry-image checks run from the
    * web node, images and image gets resolve to repository@digest without pods.
    */
   nativeImages: boolean;
@@ -43,7 +43,7 @@ export interface StepDeps {
   metrics?: { imageResolved(how: 'native' | 'containers'): void };
 }
 
-/** The BUILD_* environment of get and put scripts (concourse-core §2). */
+/** The BUILD_* environment of get and put scripts (docs/concourse-semantics.md §2). */
 export function buildEnv(deps: StepDeps): Record<string, string> {
   const b = deps.build;
   const env: Record<string, string> = {

@@ -81,7 +81,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
   }
 }
 
-/** What is known about a version of a pipeline resource (its metadata), so a get by reference keeps it (decision 7). */
+/** What is known about a version of a pipeline resource (its metadata), so a get by reference keeps it (docs/image-features.md, decision 7). */
 async function knownMetadata(deps: StepDeps, resource: string | undefined, version: Version): Promise<MetadataField[]> {
   if (!resource || deps.build.pipelineId === undefined) return [];
   return deps.store.versionMetadata(deps.build.pipelineId, resource, version);

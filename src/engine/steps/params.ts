@@ -1,4 +1,4 @@
-/** `fetch_artifact` steers Jetway, not the resource: it never reaches the script or the cache key (decision 5). */
+/** `fetch_artifact` steers Jetway, not the resource: it never reaches the script or the cache key (docs/image-features.md, decision 5). */
 export function resourceParams(params: Record<string, unknown> | undefined): Record<string, unknown> {
   const { fetch_artifact: _ignored, ...rest } = params ?? {};
   return rest;

@@ -82,7 +82,7 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
     const resourceId = await pipelineResourceId(deps, plan.resource);
     if (resourceId !== undefined) {
       // The put's config may never have been checked: its version goes into that config's scope,
-      // which the resource now points at (concourse-core §2, "A put saves its output version").
+      // which the resource now points at (docs/concourse-semantics.md §2, "A put saves its output version").
       const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
       const scope = await deps.store.findOrCreateScope(config.id, resourceId);
       await deps.store.setResourceScope(resourceId, scope);

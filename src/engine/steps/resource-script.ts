@@ -1,5 +1,5 @@
 // Runs one resource script (check, in, out) in a container per the resource protocol
-// (concourse-core §2): the request as JSON on stdin, the response as JSON on stdout, logs on
+// (docs/concourse-semantics.md §2): the request as JSON on stdin, the response as JSON on stdout, logs on
 // stderr streamed as log events. A non-zero exit fails the step; unparsable stdout is an error.
 import type { Container } from '../../runtime/runtime.ts';
 import type { StepContext } from '../exec.ts';

@@ -1,5 +1,5 @@
 // The `registry-image` resource type (OCI / Docker registries), in-process: the web node runs its
-// check natively (decision 12), the local runtime runs all three scripts.
+// check natively (docs/image-features.md, decision 12), the local runtime runs all three scripts.
 //
 // source: repository (required), tag, username/password, insecure, variant, semver_constraint,
 //   pre_releases, registry_mirror {host, username, password} (Docker Hub repositories only: the

@@ -136,7 +136,7 @@ export function kubernetesRuntimeConfig(opts: KubernetesRuntimeOptions): Kuberne
 }
 
 /**
- * The base resource type map (decision 8): the defaults, then each `NAME=IMAGE` in order (later
+ * The base resource type map (docs/image-features.md, decision 8): the defaults, then each `NAME=IMAGE` in order (later
  * wins; split on the first `=`). A malformed entry is an error naming it, never skipped.
  */
 export function mergeBaseResourceTypes(entries: readonly string[], defaults: Readonly<Record<string, string>> = DEFAULT_BASE_RESOURCE_TYPES): Record<string, string> {

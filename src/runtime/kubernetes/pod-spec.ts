@@ -55,7 +55,7 @@ export class PodSpecError extends Error {
 }
 
 export interface PodSpecExtra {
-  /** the build's pull secret (decision 10) when the step's image came from a registry-image source with credentials */
+  /** the build's pull secret (docs/image-features.md, decision 10) when the step's image came from a registry-image source with credentials */
   pullSecretName?: string;
 }
 

@@ -1,4 +1,4 @@
-// A build's pull secret (decision 10): when a step's image came from a registry-image source with
+// A build's pull secret (docs/image-features.md, decision 10): when a step's image came from a registry-image source with
 // username/password, the same credentials are handed to the kubelet in a short-lived
 // `kubernetes.io/dockerconfigjson` Secret of that build, deleted with the build's pods. Pure.
 //

@@ -85,7 +85,7 @@ function memoized(store: VersionsStore): VersionsStore {
 }
 
 /**
- * `algorithm.Compute` (§4.3): resolves the inputs of job `jobId`. Every resolver runs, even after
+ * `algorithm.Compute` (docs/concourse-semantics.md §4.3): resolves the inputs of job `jobId`. Every resolver runs, even after
  * one failed; a failed resolver reports its failure on each of its inputs.
  */
 export async function computeInputs(

@@ -5,7 +5,7 @@ export function buildKey(build: BuildCursor): number {
   return build.rerunOf ?? build.id;
 }
 
-/** `newer(x, c)` of §4.3. When c is an original build, its reruns are neither newer nor older. */
+/** `newer(x, c)` of docs/concourse-semantics.md §4.3. When c is an original build, its reruns are neither newer nor older. */
 export function isNewerBuild(x: BuildCursor, c: BuildCursor): boolean {
   if (c.rerunOf !== null) {
     return buildKey(x) > c.rerunOf || (x.rerunOf === c.rerunOf && x.id > c.id);

@@ -18,7 +18,7 @@ async function* tagged(builds: AsyncIterable<BuildCursor>, hasNext: boolean): As
 }
 
 /**
- * `unusedBuilds(J, c, C?)` of §4.3: builds newer than the cursor (oldest first, not filtered by
+ * `unusedBuilds(J, c, C?)` of docs/concourse-semantics.md §4.3: builds newer than the cursor (oldest first, not filtered by
  * C, tagged hasNext) followed by the cursor build and older ones (newest first, filtered by C).
  */
 export async function* unusedBuilds(

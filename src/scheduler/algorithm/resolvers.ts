@@ -31,7 +31,7 @@ function single(input: AlgorithmInput, version: ResolvedVersion, hasNext: boolea
   return { ok: true, candidates: new Map([[input.name, candidate]]) };
 }
 
-/** `nextEvery(J, R)` of §4.3: the next version an `every` input without passed should use. */
+/** `nextEvery(J, R)` of docs/concourse-semantics.md §4.3: the next version an `every` input without passed should use. */
 export async function nextEveryVersion(
   store: VersionsStore,
   jobId: number,

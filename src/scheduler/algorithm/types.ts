@@ -1,4 +1,4 @@
-// The input-resolution algorithm's store port (design reference §4.3) and its messages; the data
+// The input-resolution algorithm's store port (docs/concourse-semantics.md §4.3) and its messages; the data
 // it reads and answers are the model's (src/model/inputs.ts).
 import type { AlgorithmVersion, BuildCursor, OutputConstraints, ResolvedVersion } from '../../model/inputs.ts';
 import type { Version } from '../../model/version.ts';

@@ -122,7 +122,7 @@ test('get: a resource cache is one per config, version and params', async (t) =>
   );
 });
 
-// decision 5: fetch_artifact steers Jetway; neither the script nor the cache key sees it
+// docs/image-features.md, decision 5: fetch_artifact steers Jetway; neither the script nor the cache key sees it
 const STRIPPED: { name: string; native: boolean; resource: string; params: Record<string, unknown>; script: Record<string, unknown> }[] = [
   { name: 'fetch_artifact: true, with other params', native: false, resource: 'repo', params: { fetch_artifact: true, depth: 1 }, script: { depth: 1 } },
   { name: 'fetch_artifact: false, with other params', native: false, resource: 'repo', params: { fetch_artifact: false, depth: 1 }, script: { depth: 1 } },

@@ -210,7 +210,7 @@ for (const row of NATIVE_TYPES) {
     assert.deepEqual(await h.run(plan), { ok: true });
 
     assert.deepEqual(h.runtime.containers.map((c) => [c.metadata.type, c.image]), [['put', { kind: 'reference', reference: row.reference }]]);
-    // decision 4: the image's events are there, marked; no check was needed
+    // docs/image-features.md, decision 4: the image's events are there, marked; no check was needed
     const imageEvents = h.events.filter((e) => e.event === 'image-get' || e.event === 'image-check' || e.event.endsWith('-get'));
     assert.ok(imageEvents.length > 0);
     assert.deepEqual(

@@ -1,5 +1,5 @@
 // Latency profiles. `zero` (the default) makes tests fast; `realistic` is for benchmarks and is
-// derived from ../shared/reference/anchors.md §4 ("Performance anchors"):
+// derived from docs/performance-anchors.md ("Performance anchors"):
 //
 // - schedulingMs 300 + containerStartMs 1000: an idle cluster starts a pod in ≈2 s from create to
 //   running with the image present (knative/serving#2484, kubeadm + calico); the k8s pod itself

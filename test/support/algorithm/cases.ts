@@ -1,4 +1,4 @@
-// The `concourse-input-resolution-cases/v1` fixture format (design reference §0): parsing, the
+// The `concourse-input-resolution-cases/v1` fixture format (docs/concourse-semantics.md §0): parsing, the
 // inputs and store a case describes, and the comparison of a result with a case's expectations.
 import { z } from 'zod';
 import { canonicalJson, versionDigest } from '../../../src/model/version.ts';

@@ -1,4 +1,4 @@
-// Loads the `db` section of an algorithm case (concourse-core.md §0) into a migrated Jetway
+// Loads the `db` section of an algorithm case (docs/concourse-semantics.md §0) into a migrated Jetway
 // database with the ids the case gives: team/pipeline scaffolding, jobs, resources with a config
 // and scope each (has_scope=false: no scope), versions, disabled versions, builds, build
 // inputs/outputs, successful_build_outputs and build pipes.
