@@ -44,6 +44,3 @@ export function bundleIsFresh(bundle: string): boolean {
     return false;
   }
 }
-
-/** Jetway's version, from package.json. */
-export const JETWAY_VERSION: string = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;

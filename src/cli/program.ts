@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CliExit, type CliIO } from './io.ts';
 import { registerCommands } from './commands/index.ts';
 import { setGlobalTarget } from './client/common.ts';
-import { JETWAY_VERSION } from '../package.ts';
+import { JETWAY_VERSION } from '../version.ts';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('jetway')

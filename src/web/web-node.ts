@@ -18,7 +18,7 @@ import type { KubernetesCredentialsConfig } from '../creds/config.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { Scheduler } from '../scheduler/index.ts';
-import { JETWAY_VERSION } from '../package.ts';
+import { JETWAY_VERSION } from '../version.ts';
 import { Metrics } from '../metrics/metrics.ts';
 
 export interface WebNodeOptions {

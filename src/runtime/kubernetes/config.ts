@@ -6,7 +6,7 @@
 // the web command can print it as a usage error and nothing is half started.
 import { parseDuration } from '../../config/duration.ts';
 import { digestProblem, repositoryProblem, tagProblem } from '../../images/reference.ts';
-import { JETWAY_VERSION } from '../../package.ts';
+import { JETWAY_VERSION } from '../../version.ts';
 
 /** A malformed flag; the message names it. */
 export class KubernetesConfigError extends Error {
@@ -73,6 +73,26 @@ export interface KubernetesRuntimeConfig {
   /** how long a failed step's pod is kept for debugging before it is deleted (0: at once) */
   failedPodRetentionMs: number;
   credentials: KubernetesCredentials;
+  /** whether a step may ask for a privileged container (`--kubernetes-allow-privileged`); refused otherwise */
+  allowPrivileged: boolean;
+  /** the step container's default requests and limits, and the largest limits a step may ask for */
+  stepResources: StepResources;
+}
+
+/** A Kubernetes quantity as the operator wrote it, and its value (CPU: millicores; memory: bytes). */
+export interface Quantity {
+  text: string;
+  value: number;
+}
+
+/** The operator's resources for step containers (`--kubernetes-default-*`, `--kubernetes-max-*`); each optional. */
+export interface StepResources {
+  cpuRequest?: Quantity;
+  memoryRequest?: Quantity;
+  cpuLimit?: Quantity;
+  memoryLimit?: Quantity;
+  maxCpuLimit?: Quantity;
+  maxMemoryLimit?: Quantity;
 }
 
 /** The flags as the web command parses them (commander's camel-cased names), all optional. */
@@ -90,6 +110,13 @@ export interface KubernetesRuntimeOptions {
   kubernetesKubeconfig?: string;
   kubernetesContext?: string;
   kubernetesInCluster?: boolean;
+  kubernetesAllowPrivileged?: boolean;
+  kubernetesDefaultCpuRequest?: string;
+  kubernetesDefaultMemoryRequest?: string;
+  kubernetesDefaultCpuLimit?: string;
+  kubernetesDefaultMemoryLimit?: string;
+  kubernetesMaxCpuLimit?: string;
+  kubernetesMaxMemoryLimit?: string;
 }
 
 /** Flag names, for help texts and error messages. */
@@ -105,6 +132,13 @@ export const FLAGS = {
   kubeconfig: '--kubernetes-kubeconfig',
   context: '--kubernetes-context',
   inCluster: '--kubernetes-in-cluster',
+  allowPrivileged: '--kubernetes-allow-privileged',
+  defaultCpuRequest: '--kubernetes-default-cpu-request',
+  defaultMemoryRequest: '--kubernetes-default-memory-request',
+  defaultCpuLimit: '--kubernetes-default-cpu-limit',
+  defaultMemoryLimit: '--kubernetes-default-memory-limit',
+  maxCpuLimit: '--kubernetes-max-cpu-limit',
+  maxMemoryLimit: '--kubernetes-max-memory-limit',
 } as const;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -120,6 +154,8 @@ export function kubernetesRuntimeConfig(opts: KubernetesRuntimeOptions): Kuberne
     imagePullGraceMs: duration(opts.kubernetesImagePullGrace, FLAGS.imagePullGrace, DEFAULT_IMAGE_PULL_GRACE_MS, true),
     failedPodRetentionMs: duration(opts.kubernetesFailedPodRetention, FLAGS.failedPodRetention, DEFAULT_FAILED_POD_RETENTION_MS, true),
     credentials: credentials(opts),
+    allowPrivileged: opts.kubernetesAllowPrivileged === true,
+    stepResources: stepResources(opts),
   };
   if (opts.kubernetesNamespace !== undefined) {
     config.namespace = dnsName(opts.kubernetesNamespace, FLAGS.namespace, 'namespace', DNS1123_LABEL, 63);
@@ -178,6 +214,57 @@ export function imageProblem(image: string): string | undefined {
   }
   const p = repositoryProblem(rest);
   return p ? `the image '${image}': ${p}` : undefined;
+}
+
+/**
+ * The step resources flags, parsed and checked against each other: a default request at most the
+ * default limit and the maximum, a default limit at most the maximum (Kubernetes refuses a
+ * request above its limit; a default above the maximum would refuse every step).
+ */
+function stepResources(opts: KubernetesRuntimeOptions): StepResources {
+  const out: StepResources = {};
+  const set = <K extends keyof StepResources>(key: K, value: string | undefined, flag: string, parse: (v: string, flag: string) => Quantity): void => {
+    if (value !== undefined) out[key] = parse(value, flag);
+  };
+  set('cpuRequest', opts.kubernetesDefaultCpuRequest, FLAGS.defaultCpuRequest, cpuQuantity);
+  set('memoryRequest', opts.kubernetesDefaultMemoryRequest, FLAGS.defaultMemoryRequest, memoryQuantity);
+  set('cpuLimit', opts.kubernetesDefaultCpuLimit, FLAGS.defaultCpuLimit, cpuQuantity);
+  set('memoryLimit', opts.kubernetesDefaultMemoryLimit, FLAGS.defaultMemoryLimit, memoryQuantity);
+  set('maxCpuLimit', opts.kubernetesMaxCpuLimit, FLAGS.maxCpuLimit, cpuQuantity);
+  set('maxMemoryLimit', opts.kubernetesMaxMemoryLimit, FLAGS.maxMemoryLimit, memoryQuantity);
+  const atMost = (low: Quantity | undefined, lowFlag: string, high: Quantity | undefined, highFlag: string): void => {
+    if (low && high && low.value > high.value) throw new KubernetesConfigError(lowFlag, `${low.text} is above ${highFlag} (${high.text})`);
+  };
+  atMost(out.cpuRequest, FLAGS.defaultCpuRequest, out.cpuLimit, FLAGS.defaultCpuLimit);
+  atMost(out.cpuRequest, FLAGS.defaultCpuRequest, out.maxCpuLimit, FLAGS.maxCpuLimit);
+  atMost(out.cpuLimit, FLAGS.defaultCpuLimit, out.maxCpuLimit, FLAGS.maxCpuLimit);
+  atMost(out.memoryRequest, FLAGS.defaultMemoryRequest, out.memoryLimit, FLAGS.defaultMemoryLimit);
+  atMost(out.memoryRequest, FLAGS.defaultMemoryRequest, out.maxMemoryLimit, FLAGS.maxMemoryLimit);
+  atMost(out.memoryLimit, FLAGS.defaultMemoryLimit, out.maxMemoryLimit, FLAGS.maxMemoryLimit);
+  return out;
+}
+
+/** A CPU quantity (`500m`, `1`, `1.5`) in whole millicores, written back as `<n>m`. */
+export function cpuQuantity(value: string, flag: string): Quantity {
+  const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(value.trim());
+  const millicores = m ? (m[2] === 'm' ? Number(m[1]) : Number(m[1]) * 1000) : NaN;
+  if (!Number.isInteger(millicores) || millicores <= 0) {
+    throw new KubernetesConfigError(flag, `'${value}' is not a CPU quantity (e.g. 500m, 1, 1.5; at least 1m)`);
+  }
+  return { text: `${millicores}m`, value: millicores };
+}
+
+const MEMORY_UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** A memory quantity (`512Mi`, `2Gi`, `1G`, bytes) as written, with its bytes. */
+export function memoryQuantity(value: string, flag: string): Quantity {
+  const text = value.trim();
+  const m = /^(\d+)(k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(text);
+  const bytes = m ? Number(m[1]) * (MEMORY_UNITS[m[2] ?? ''] ?? NaN) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new KubernetesConfigError(flag, `'${value}' is not a memory quantity (e.g. 512Mi, 2Gi, 1G, or bytes)`);
+  }
+  return { text, value: bytes };
 }
 
 function pullSecrets(names: readonly string[]): string[] {

@@ -9,7 +9,7 @@ import {
   mergeBaseResourceTypes,
   type KubernetesRuntimeOptions,
 } from '../../../src/runtime/kubernetes/config.ts';
-import { JETWAY_VERSION } from '../../../src/package.ts';
+import { JETWAY_VERSION } from '../../../src/version.ts';
 
 test('defaults: official Concourse images, helper image of this version, timeouts, default credentials', () => {
   const cfg = kubernetesRuntimeConfig({});

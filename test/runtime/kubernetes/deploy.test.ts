@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { RUNTIME_PERMISSIONS, forbiddenMessage, permissionPairs } from '../../../src/runtime/kubernetes/permissions.ts';
 import { kubernetesRuntimeConfig } from '../../../src/runtime/kubernetes/config.ts';
-import { JETWAY_VERSION } from '../../../src/package.ts';
+import { JETWAY_VERSION } from '../../../src/version.ts';
 import { assertValidObject } from './validate.ts';
 
 const DEPLOY = new URL('../../../deploy/', import.meta.url).pathname;
