@@ -128,6 +128,7 @@ function validateResources(config: PipelineConfig): Finding[] {
   resources.forEach((r, i) => {
     if (r.name && !used.has(r.name)) out.push(error(['resources', i, 'name'], `resource '${r.name}' is not used`));
     if (r.type !== undefined && images.has(r.type)) out.push(...checkImageSource(r.source, ['resources', i, 'source']));
+    out.push(...missingRepository(config, r.type, r.source, ['resources', i], `resource '${r.name ?? i}'`));
   });
   return out;
 }
@@ -150,6 +151,7 @@ function validateResourceTypes(config: PipelineConfig): Finding[] {
     }
     // the type's own image is fetched with its `type`; a registry-image source names an image
     if (t.type !== undefined && images.has(t.type)) out.push(...checkImageSource(t.source, ['resource_types', i, 'source']));
+    out.push(...missingRepository(config, t.type, t.source, ['resource_types', i], `resource type '${t.name ?? i}'`));
   });
   return out;
 }
@@ -275,6 +277,25 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A type that declares `produces: registry-image` builds the image reference of what it fetches
+ * from `source.repository` (docs/image-features.md, decisions 6 and 9): a source without one fails
+ * at run time, so warn now. A whole-((var)) source or defaults are only known when the step runs.
+ */
+function missingRepository(config: PipelineConfig, typeName: string | undefined, source: unknown, at: ConfigPath, subject: string): Finding[] {
+  const type = (config.resource_types ?? []).find((t) => t.name !== undefined && t.name === typeName);
+  if (type?.produces !== 'registry-image') return [];
+  if (source !== undefined && (!isObject(source) || 'repository' in source)) return [];
+  if (type.defaults !== undefined && (!isObject(type.defaults) || 'repository' in type.defaults)) return [];
+  return [
+    warning(
+      source === undefined ? at : [...at, 'source'],
+      'pipeline',
+      `${subject} has no repository in its source, but its type '${type.name}' declares produces: registry-image: its image reference is built from source.repository, so fetching it will fail`,
+    ),
+  ];
+}
+
 /** `fetch_artifact` is a boolean (decision 5); a var is checked when it is resolved. */
 function checkFetchArtifact(params: unknown, at: ConfigPath): Finding[] {
   if (!isObject(params) || !('fetch_artifact' in params)) return [];
@@ -372,6 +393,8 @@ function validateJobSteps(config: PipelineConfig, job: Job, jobIndex: number, jo
         else if (!hasFile && !hasConfig) out.push(error(at, 'must specify either `file:` or `config:`'));
         if (raw.config) {
           out.push(...validateTaskConfig(raw.config, [...at, 'config'], images));
+          const ir = raw.config.image_resource;
+          if (ir) out.push(...missingRepository(config, ir.type, ir.source, [...at, 'config', 'image_resource'], `the image_resource of task '${step.name}'`));
           if (raw.image !== undefined && (raw.config.image_resource !== undefined || raw.config.rootfs_uri !== undefined)) {
             out.push(
               warning(

@@ -161,6 +161,63 @@ test('fetch_artifact: a boolean on get params and put get_params, an error in pu
   hasError(j('{put: repo, params: {fetch_artifact: true}}'), 'fetch_artifact is a get step param');
 });
 
+// docs/image-features.md, decisions 6 and 9: a produces type builds image references from source.repository
+test('produces: registry-image: a resource, type or image_resource of that type without a repository is a warning with its place', () => {
+  const types = (defaults = '') => `resource_types:
+- name: oci
+  type: registry-image
+  source: {repository: reg.test/oci}
+  produces: registry-image${defaults}
+- name: wrapped
+  type: oci
+  source: {tag: v1}
+`;
+  const yaml = (defaults = '', bundleSource = '{tag: v1}') => `${types(defaults)}resources:
+- name: bundle
+  type: oci
+  source: ${bundleSource}
+- name: bare
+  type: oci
+- name: whole
+  type: oci
+  source: ((bundle_source))
+- name: fine
+  type: oci
+  source: {repository: reg.test/fine}
+- name: by-var
+  type: oci
+  source: {repository: ((repo))}
+- name: not-an-image
+  type: wrapped
+jobs:
+- name: j
+  plan:
+  - get: bundle
+  - get: bare
+  - get: whole
+  - get: fine
+  - get: by-var
+  - get: not-an-image
+  - task: t
+    config:
+      platform: linux
+      image_resource: {type: oci, source: {tag: v2}}
+      run: {path: "true"}
+`;
+  const shown = (y: string): string[] => warnings(y).map((w) => `${w.line}:${w.column} ${w.path} ${w.type}: ${w.message}`);
+  const tail = "declares produces: registry-image: its image reference is built from source.repository, so fetching it will fail";
+  assert.deepEqual(errors(yaml()), []);
+  assert.deepEqual(shown(yaml()), [
+    `8:11 resource_types.wrapped.source pipeline: resource type 'wrapped' has no repository in its source, but its type 'oci' ${tail}`,
+    `12:11 resources.bundle.source pipeline: resource 'bundle' has no repository in its source, but its type 'oci' ${tail}`,
+    `13:3 resources.bare pipeline: resource 'bare' has no repository in its source, but its type 'oci' ${tail}`,
+    `38:43 jobs.j.plan[6].task(t).config.image_resource.source pipeline: the image_resource of task 't' has no repository in its source, but its type 'oci' ${tail}`,
+  ]);
+  // the type's defaults give the repository: nothing to warn about
+  assert.deepEqual(shown(yaml('\n  defaults: {repository: reg.test/default}')), []);
+  assert.deepEqual(shown(yaml('\n  defaults: ((oci_defaults))')), []);
+});
+
 test('jobs: at least one, names, retention', () => {
   hasError(R, 'jobs: pipeline must contain at least one job');
   hasError(`${R}jobs:\n- plan: [{get: repo}]\n`, 'jobs[0] has no name');

@@ -72,7 +72,13 @@ export class NativeImageResolver extends ContainerImageResolver {
     // the params as the get's `in` would receive them, so both paths land in the same cache
     const params = (await this.deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined;
     const cache = await this.deps.store.findOrCreateResourceCache(config.id, version, resourceParams(params));
-    const reference = referenceFor(source, version);
+    const reference = referenceFor(plan, source, version);
+    if (!version.digest) {
+      // docs/image-features.md, decision 9: a version without a digest falls back to the tag, which may move
+      logWriter(ctx, this.deps, id, 'stderr')(
+        `the version ${JSON.stringify(version)} of ${subjectOf(plan)} has no digest: using ${reference}, a mutable reference (the image behind it may change between pulls)\n`,
+      );
+    }
     const credentials = pullCredentialsOf(source);
     const result: GetResult = {
       version,
@@ -116,9 +122,21 @@ export class NativeImageResolver extends ContainerImageResolver {
   }
 }
 
-function referenceFor(source: Record<string, unknown>, version: Version): string {
+/**
+ * The pod image of a version (docs/image-features.md, decision 9): `repository@digest`; without a
+ * digest `repository:tag` (the version's tag, else the source's), else `repository`.
+ */
+function referenceFor(plan: GetPlan, source: Record<string, unknown>, version: Version): string {
   const repository = source.repository;
-  if (typeof repository !== 'string') throw new Error('the image source has no repository');
-  if (!version.digest) throw new Error(`the image version ${JSON.stringify(version)} has no digest`);
-  return podImageReference({ repository, digest: version.digest });
+  if (typeof repository !== 'string') {
+    const type = plan.type === REGISTRY_IMAGE ? `type '${REGISTRY_IMAGE}'` : `type '${plan.type}', which declares produces: ${REGISTRY_IMAGE}`;
+    throw new Error(`${subjectOf(plan)} (${type}) has no repository in its source: source.repository names the image its reference is built from`);
+  }
+  const tag = version.tag !== undefined && version.tag !== '' ? version.tag : source.tag;
+  return podImageReference({ repository, ...(version.digest ? { digest: version.digest } : {}), ...(tag !== undefined ? { tag } : {}) });
+}
+
+/** What a get by reference is of, for messages: a pipeline resource, or an image (a resource type's, a task's image_resource). */
+function subjectOf(plan: GetPlan): string {
+  return plan.resource !== undefined ? `resource '${plan.resource}'` : `image '${plan.name}'`;
 }

@@ -16,7 +16,7 @@ export { resourceParams };
 export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: StepDeps, images: ImageResolver): Promise<boolean> {
   const version = plan.version ?? versionFrom(plan.version_from, ctx);
   const rawParams = (await deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined;
-  const byReference = version && !fetchesArtifact(rawParams) ? images.referenceGet(plan.type, plan.image) : undefined;
+  const byReference = version && !fetchesArtifactOf(plan, rawParams) ? images.referenceGet(plan.type, plan.image) : undefined;
   if (version && byReference) {
     // An image resource on a runtime that boots images: downstream steps need its reference, not its layers.
     const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
@@ -78,6 +78,15 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
     return true;
   } finally {
     await container.destroy();
+  }
+}
+
+/** `fetch_artifact` of a get, checked once interpolated (docs/image-features.md, decision 5); a bad value errors the step, which it names. */
+function fetchesArtifactOf(plan: GetPlan, params: Record<string, unknown> | undefined): boolean {
+  try {
+    return fetchesArtifact(params);
+  } catch (err) {
+    throw new Error(`get '${plan.name}': ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

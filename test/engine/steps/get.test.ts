@@ -304,3 +304,133 @@ ${PIPELINE}`;
   }
   assert.deepEqual(caches, [{ format: 'oci' }, { format: 'oci' }]);
 });
+
+// ---------------------------------------------------------------- fetch_artifact from a ((var)) (decision 5)
+
+/** PIPELINE with a var source whose values are strings, as a credential manager returns them. */
+const withVars = (vars: Record<string, unknown>): string => `
+var_sources:
+- name: cm
+  type: dummy
+  config: {vars: ${JSON.stringify(vars)}}
+${PIPELINE}`;
+
+const FROM_VAR: { name: string; value: unknown; container: boolean }[] = [
+  { name: 'the string "true" forces the download', value: 'true', container: true },
+  { name: 'the string "false" is the default: by reference', value: 'false', container: false },
+];
+for (const row of FROM_VAR) {
+  test(`get (native): fetch_artifact from a ((var)): ${row.name}, and the key reaches neither the script nor the cache key`, async (t) => {
+    const h = harness(t, { pipeline: withVars({ fa: row.value }), ...native, resource: fetched({ files: { repository: `${REGISTRY}/team/app\n`, digest: `${DIGEST}\n` } }) });
+    const plan = h.stepPlan({ get: 'app-image', params: { fetch_artifact: '((cm:fa))', format: 'oci' } }, { 'app-image': APP_VERSION });
+
+    assert.deepEqual(await h.run(plan), { ok: true });
+
+    assert.deepEqual(h.runtime.containers.map((c) => c.metadata.type), row.container ? ['get'] : []);
+    assert.equal(h.state.artifact('app-image')?.kind, row.container ? 'volume' : 'image-ref');
+    if (row.container) assert.deepEqual((h.runtime.scriptRuns('in')[0]?.request as { params: unknown }).params, { format: 'oci' });
+    assert.deepEqual(h.store.resourceCaches.map((c) => c.params), [{ format: 'oci' }]);
+  });
+}
+
+const BAD_VAR: { name: string; value: unknown; got: string }[] = [
+  { name: 'another string', value: 'yes', got: 'a string ("yes")' },
+  { name: 'a number', value: 1, got: 'a number (1)' },
+  { name: 'a map', value: { on: true }, got: 'a map' },
+];
+for (const row of BAD_VAR) {
+  for (const path of [native, { nativeImages: false, runsImages: false }]) {
+    test(`get${path.nativeImages ? ' (native)' : ''}: fetch_artifact from a ((var)) that is ${row.name} errors the step, naming the param and the value's type`, async (t) => {
+      const h = harness(t, { pipeline: withVars({ fa: row.value }), ...path, resource: fetched() });
+      const plan = h.stepPlan({ get: 'app-image', params: { fetch_artifact: '((cm:fa))' } }, { 'app-image': APP_VERSION });
+
+      assert.equal(errorOf(await h.run(plan)), `get 'app-image': params.fetch_artifact must be a boolean (true or false), got ${row.got}`);
+      assert.deepEqual(h.runtime.containers, []);
+      assert.deepEqual(h.store.resourceCaches, []);
+      assert.equal(h.state.artifact('app-image'), undefined);
+    });
+  }
+}
+
+test('get: fetch_artifact from a ((var)) on a resource that is no image: "true" and "false" are accepted, the key stripped', async (t) => {
+  for (const value of ['true', 'false']) {
+    const h = harness(t, { pipeline: withVars({ fa: value }), resource: fetched() });
+    assert.deepEqual(await h.run(h.stepPlan({ get: 'repo', params: { fetch_artifact: '((cm:fa))', depth: 1 } }, { repo: { ref: 'abc' } })), { ok: true });
+    assert.deepEqual((h.runtime.scriptRuns('in')[0]?.request as { params: unknown }).params, { depth: 1 });
+  }
+});
+
+// ---------------------------------------------------------------- references without a digest, or without a repository (decision 9)
+
+const DIGESTLESS: { name: string; version: Version; source: string; reference: string }[] = [
+  { name: 'a tag in the version: repository:tag', version: { tag: 'v3' }, source: '{repository: REG/team/bundle, tag: v1}', reference: `${REGISTRY}/team/bundle:v3` },
+  { name: 'no tag in the version: the source tag', version: { ref: 'r1' }, source: '{repository: REG/team/bundle, tag: v1}', reference: `${REGISTRY}/team/bundle:v1` },
+  { name: 'no tag at all: the repository (latest)', version: { ref: 'r1' }, source: '{repository: REG/team/bundle}', reference: `${REGISTRY}/team/bundle` },
+];
+for (const row of DIGESTLESS) {
+  test(`get (native): a version of a produces type without a digest is recorded as ${row.name}, logged as mutable`, async (t) => {
+    const pipeline = `
+resource_types:
+- name: oci-thing
+  type: registry-image
+  source: {repository: ${REGISTRY}/team/oci-thing}
+  produces: registry-image
+resources:
+- name: bundle
+  type: oci-thing
+  source: ${row.source.replace('REG', REGISTRY)}
+`;
+    const h = harness(t, { pipeline, ...native });
+    // oci-thing's image: a fresh history, so neither a check nor the registry is needed
+    const typeConfig = await h.store.findOrCreateResourceConfig({ baseType: 'registry-image' }, { repository: `${REGISTRY}/team/oci-thing` });
+    const typeScope = await h.store.findOrCreateScope(typeConfig.id, null);
+    await h.store.saveVersions(typeScope.id, [{ digest: OTHER_DIGEST }]);
+    await h.store.markCheckFinished(typeScope.id, true, 60_000);
+    const plan = h.stepPlan({ get: 'bundle' }, { bundle: row.version });
+
+    assert.deepEqual(await h.run(plan), { ok: true });
+
+    assert.deepEqual(h.runtime.containers, []);
+    assert.deepEqual(h.state.artifact('bundle'), { kind: 'image-ref', reference: row.reference, digest: '' });
+    const lines = eventData(h.events, 'log').filter((l) => l.origin.id === plan.id).map((l) => l.payload);
+    assert.deepEqual(lines, [`the version ${JSON.stringify(row.version)} of resource 'bundle' has no digest: using ${row.reference}, a mutable reference (the image behind it may change between pulls)\n`]);
+  });
+}
+
+test('get (native): a version with a digest logs nothing about mutability', async (t) => {
+  const h = setup(t, native);
+  assert.deepEqual(await h.run(h.stepPlan({ get: 'app-image' }, { 'app-image': APP_VERSION })), { ok: true });
+  assert.deepEqual(eventData(h.events, 'log'), []);
+});
+
+test('get (native): a resource of a produces type without a repository errors naming the resource, the type and the field', async (t) => {
+  const pipeline = `
+resource_types:
+- name: oci-thing
+  type: registry-image
+  source: {repository: ${REGISTRY}/team/oci-thing}
+  produces: registry-image
+resources:
+- name: nameless
+  type: oci-thing
+  source: {tag: v1}
+- name: plain
+  type: registry-image
+  source: {tag: v1}
+`;
+  const h = harness(t, { pipeline, ...native });
+  const typeConfig = await h.store.findOrCreateResourceConfig({ baseType: 'registry-image' }, { repository: `${REGISTRY}/team/oci-thing` });
+  const typeScope = await h.store.findOrCreateScope(typeConfig.id, null);
+  await h.store.saveVersions(typeScope.id, [{ digest: OTHER_DIGEST }]);
+  await h.store.markCheckFinished(typeScope.id, true, 60_000);
+
+  assert.equal(
+    errorOf(await h.run(h.stepPlan({ get: 'nameless' }, { nameless: { digest: DIGEST } }))),
+    "resource 'nameless' (type 'oci-thing', which declares produces: registry-image) has no repository in its source: source.repository names the image its reference is built from",
+  );
+  assert.equal(
+    errorOf(await h.run(h.stepPlan({ get: 'plain' }, { plain: { digest: DIGEST } }))),
+    "resource 'plain' (type 'registry-image') has no repository in its source: source.repository names the image its reference is built from",
+  );
+  assert.deepEqual(h.runtime.containers, []);
+});

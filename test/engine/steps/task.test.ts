@@ -236,6 +236,25 @@ for (const row of IMAGES) {
   });
 }
 
+// docs/image-features.md, decision 9: a version without a digest falls back to repository:tag, and the build log says it is mutable
+test('task (native): an image_resource pinned to a tag (no digest) runs repository:tag, with no registry request, and logs that the reference is mutable', async (t) => {
+  const h = setup(t, { nativeImages: true, runsImages: true });
+  // nothing listens at REGISTRY: a registry request would fail the step
+  const imageResource = { type: 'registry-image', source: { repository: `${REGISTRY}/library/busybox`, tag: 'latest' }, version: { tag: 'v1' } };
+  const plan = h.stepPlan({ task: 'unit', config: { platform: 'linux', image_resource: imageResource, run: RUN } });
+
+  assert.deepEqual(await h.run(plan), { ok: true });
+
+  const reference = `${REGISTRY}/library/busybox:v1`;
+  assert.deepEqual(h.runtime.containers.map((c) => [c.metadata.type, c.image]), [['task', { kind: 'reference', reference }]]);
+  assert.equal(h.events.some((e) => e.event === 'image-check'), false, 'a pinned version needs no check');
+  const imageGetId = `${plan.id}/image-get`;
+  const log = eventData(h.events, 'log').find((l) => l.origin.id === imageGetId);
+  assert.equal(log?.payload, `the version {"tag":"v1"} of image 'image' has no digest: using ${reference}, a mutable reference (the image behind it may change between pulls)\n`);
+  const image = h.store.resourceCaches.find((c) => c.id === h.store.imageResourceCaches[0]?.resourceCacheId);
+  assert.deepEqual(image?.version, { tag: 'v1' });
+});
+
 test('task: on a runtime that does not run images, the image is not applied and the task says so', async (t) => {
   const h = setup(t, { runsImages: false });
   // an unpinned registry image: resolving it would need a registry, which must not happen here
