@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -16,6 +16,7 @@ import * as tar from 'tar';
 import { getArtifact, listBuildArtifacts, saveUploadedArtifact, type ArtifactRecord } from '../../db/artifacts.ts';
 import { createOneOffBuild, getBuild } from '../../db/builds.ts';
 import type { Plan } from '../../model/plan.ts';
+import { checkPlan } from '../plan-check.ts';
 import { ApiError, notFound, unavailable } from '../errors.ts';
 import { assertTeam, currentUser, idParam, type ApiServerOptions } from '../context.ts';
 import { findTeam, type TeamRecord } from '../../db/teams.ts';
@@ -37,130 +38,8 @@ const DEFAULT_ARTIFACT_LIMIT = 1024 * 1024 * 1024;
 
 const artifactJson = (a: ArtifactRecord): Artifact => ({ id: a.id, name: a.name, build_id: a.buildId ?? undefined, created_at: unix(a.createdAt) });
 
-// ------------------------------------------------------------------------------ plan validation
-
-/** The step keys a plan node may have (exactly one of them). */
-export const STEP_KEYS = [
-  'get',
-  'put',
-  'check',
-  'task',
-  'set_pipeline',
-  'load_var',
-  'artifact_input',
-  'artifact_output',
-  'do',
-  'in_parallel',
-  'across',
-  'on_success',
-  'on_failure',
-  'on_abort',
-  'on_error',
-  'ensure',
-  'try',
-  'timeout',
-  'retry',
-] as const;
-
-const HOOKS = ['on_success', 'on_failure', 'on_abort', 'on_error', 'ensure'] as const;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-export interface PlanCheck {
-  errors: string[];
-  /** `artifact_input` nodes: where they are and the artifact they name. */
-  artifactInputs: { at: string; id: number }[];
-}
-
-/**
- * Loose validation of a plan from a client: every node is an object with a string `id` and
- * exactly one step key; composite steps are followed; leaf steps have the fields the engine
- * cannot do without. Problems are `path: message` (the path from `body`).
- */
-export function checkPlan(value: unknown, at = 'body', out: PlanCheck = { errors: [], artifactInputs: [] }): PlanCheck {
-  const err = (path: string, message: string) => void out.errors.push(`${path}: ${message}`);
-  if (!isObject(value)) {
-    err(at, 'must be a plan object ({"id": …, "<step>": …})');
-    return out;
-  }
-  if (typeof value.id !== 'string' || value.id === '') err(`${at}.id`, 'required: a non-empty string');
-  const steps = STEP_KEYS.filter((k) => k in value);
-  if (steps.length === 0) {
-    const others = Object.keys(value).filter((k) => k !== 'id' && k !== 'attempts');
-    err(at, `has no step: expected one of ${STEP_KEYS.join(', ')}${others.length > 0 ? ` (got ${others.join(', ')})` : ''}`);
-    return out;
-  }
-  if (steps.length > 1) {
-    err(at, `has more than one step (${steps.join(', ')}); a plan node has exactly one`);
-    return out;
-  }
-  const key = steps[0]!;
-  const body = value[key];
-  const here = `${at}.${key}`;
-  const requireString = (obj: Record<string, unknown>, field: string) => {
-    if (typeof obj[field] !== 'string' || obj[field] === '') err(`${here}.${field}`, 'required: a non-empty string');
-  };
-  const planList = (list: unknown, path: string) => {
-    if (!Array.isArray(list)) return err(path, 'must be a list of plans');
-    list.forEach((p, i) => checkPlan(p, `${path}[${i}]`, out));
-  };
-  if (key === 'do' || key === 'retry') {
-    planList(body, here);
-    return out;
-  }
-  if (!isObject(body)) {
-    err(here, 'must be an object');
-    return out;
-  }
-  switch (key) {
-    case 'get':
-    case 'put':
-    case 'check':
-      requireString(body, 'name');
-      requireString(body, 'type');
-      if (body.source === undefined) err(`${here}.source`, 'required');
-      break;
-    case 'task':
-      requireString(body, 'name');
-      if (body.config === undefined && body.config_path === undefined) err(here, 'needs config (inline) or config_path');
-      if (body.config !== undefined && !isObject(body.config)) err(`${here}.config`, 'must be an object');
-      break;
-    case 'set_pipeline':
-    case 'load_var':
-      requireString(body, 'name');
-      requireString(body, 'file');
-      break;
-    case 'artifact_input':
-      requireString(body, 'name');
-      if (typeof body.artifact_id !== 'number' || !Number.isSafeInteger(body.artifact_id) || body.artifact_id < 1) {
-        err(`${here}.artifact_id`, 'required: a positive integer (the id POST /teams/:team/artifacts returned)');
-      } else {
-        out.artifactInputs.push({ at: `${here}.artifact_id`, id: body.artifact_id });
-      }
-      break;
-    case 'artifact_output':
-      requireString(body, 'name');
-      break;
-    case 'in_parallel':
-      planList(body.steps, `${here}.steps`);
-      break;
-    case 'across':
-      if (!Array.isArray(body.vars)) err(`${here}.vars`, 'must be a list');
-      if (typeof body.substep_template !== 'string') err(`${here}.substep_template`, 'required: the sub-plan as JSON text');
-      break;
-    case 'try':
-    case 'timeout':
-      checkPlan(body.step, `${here}.step`, out);
-      if (key === 'timeout' && typeof body.duration !== 'string') err(`${here}.duration`, 'required: a duration such as "10m"');
-      break;
-    default:
-      if ((HOOKS as readonly string[]).includes(key)) {
-        checkPlan(body.step, `${here}.step`, out);
-        checkPlan(body[key], `${here}.${key}`, out);
-      }
-  }
-  return out;
-}
+// Plan validation lives in ../plan-check.ts (every plan from a client, templates included).
+export { checkPlan, STEP_KEYS, type PlanCheck } from '../plan-check.ts';
 
 // ------------------------------------------------------------------------------ routes
 
@@ -201,16 +80,21 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ApiServerOpti
   };
   const uploadDir = (root: string, teamId: number): string => join(root, 'uploads', `team-${teamId}`);
 
-  /** The artifact, if the team may read it: a build's artifact of the team, or the team's upload. */
+  /**
+   * The artifact, if the team may read it: the team's upload (by where it was stored, whichever
+   * build later claimed it), or an output a build of the team saved. An upload is never judged
+   * by the build that claimed it: a plan of another team that named it must not make it that
+   * team's.
+   */
   const teamArtifact = async (team: TeamRecord, id: number): Promise<ArtifactRecord | undefined> => {
     const a = await getArtifact(db, id);
     if (!a) return undefined;
-    if (a.buildId !== null && a.buildTeamId === team.id) return a;
-    if (a.location && opts.artifactsDir) {
+    if (a.name === '') {
+      if (!a.location || !opts.artifactsDir) return undefined;
       const rel = relative(uploadDir(opts.artifactsDir, team.id), a.location);
-      if (!rel.startsWith('..') && !rel.startsWith(sep)) return a;
+      return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) && !rel.includes(sep) ? a : undefined;
     }
-    return undefined;
+    return a.buildId !== null && a.buildTeamId === team.id ? a : undefined;
   };
 
   app.register(async (scope) => {
