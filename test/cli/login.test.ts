@@ -90,3 +90,16 @@ test('a malformed ~/.jetwayrc is reported', async () => {
     writeFileSync(path, saved);
   }
 });
+
+test('login creates a $HOME that does not exist yet (a fresh container user)', async () => {
+  const home = process.env.HOME;
+  process.env.HOME = join(s.dir, 'no-such-home', 'user');
+  try {
+    const r = await jetway('login', '-t', 'fresh', '-c', s.url, '-u', 'admin', '-p', PASSWORD);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /target saved/);
+    assert.equal(statSync(join(s.dir, 'no-such-home', 'user', '.jetwayrc')).mode & 0o777, 0o600);
+  } finally {
+    process.env.HOME = home;
+  }
+});

@@ -5,9 +5,9 @@
 //       api: https://ci.example.com
 //       team: main
 //       token: {type: bearer, value: …, expiry: 2025-01-02T03:04:05.000Z}
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { CliExit } from '../io.ts';
@@ -49,6 +49,8 @@ export function loadTargets(path = targetsPath()): TargetsFile {
 /** Writes the file with mode 0600 (via a temporary file, so a crash never leaves half a file). */
 export function saveTargets(file: TargetsFile, path = targetsPath()): void {
   const tmp = `${path}.${process.pid}.tmp`;
+  // a fresh account's $HOME may not exist yet (containers, CI users)
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   writeFileSync(tmp, stringify(file), { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, path);

@@ -1,12 +1,14 @@
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { openDatabase } from '../../db/connect.ts';
+import { defaultJetwayDir } from '../../web/options.ts';
 import { migrate, migrationStatus, type MigrationState } from '../../db/migrate.ts';
 import { CliExit, type CliIO } from '../io.ts';
 
 interface MigrateOptions {
   status?: boolean;
   postgresUrl?: string;
-  dataDir?: string;
+  dataDir: string;
   output: 'text' | 'json';
 }
 
@@ -33,11 +35,12 @@ export function registerMigrate(program: Command, io: CliIO): void {
     .command('migrate')
     .description('apply pending database migrations (or show their state with --status)')
     .option('--status', 'only show which migrations are applied and which are pending')
-    .option('--postgres-url <url>', 'an external Postgres (default: $JETWAY_POSTGRES_URL, else the embedded one)')
-    .option('--data-dir <dir>', 'data directory of the embedded Postgres (default: ~/.jetway/postgres)')
+    .addOption(new Option('--postgres-url <url>', 'an external Postgres instead of the embedded one').env('JETWAY_POSTGRES_URL'))
+    // the same folder as jetway web's --data-dir: the embedded Postgres is its postgres/
+    .addOption(new Option('--data-dir <dir>', 'where Jetway keeps its data, as for jetway web (its embedded Postgres is in <dir>/postgres)').default(defaultJetwayDir()).env('JETWAY_DATA_DIR'))
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (opts: MigrateOptions) => {
-      const db = await openDatabase({ postgresUrl: opts.postgresUrl, dataDir: opts.dataDir, migrate: false });
+      const db = await openDatabase({ postgresUrl: opts.postgresUrl, dataDir: join(opts.dataDir, 'postgres'), migrate: false });
       try {
         const applied = opts.status ? [] : (await migrate(db)).applied;
         const states = await migrationStatus(db);
