@@ -75,9 +75,12 @@ export class PostgresEngineStore {
     config: PipelineConfig;
     buildId: number;
     jobId: number | null;
-  }): Promise<{ changed: boolean } | { setByNewerBuild: number }> {
+  }): Promise<{ changed: boolean } | { setByNewerBuild: number } | { teamNotFound: true }> {
     const ref = { team: input.team, name: input.name, instanceVars: input.instanceVars };
     return this.db.transaction(async (tx) => {
+      // FOR SHARE: the team cannot be destroyed while its pipeline is saved
+      const team = await tx.query('SELECT id FROM teams WHERE name = $1 FOR SHARE', [input.team]);
+      if (team.rows.length === 0) return { teamNotFound: true as const };
       const existing = await getPipelineConfig(tx, ref);
       if (existing && input.jobId !== null) {
         const setter = await tx.query<{ parent_job_id: number | null; parent_build_id: number | null }>(

@@ -43,9 +43,10 @@ export interface StepStore {
   // -- set_pipeline
   /**
    * Saves a pipeline a build set (created unpaused, remembering the job and build that set it),
-   * in one transaction; nothing is saved when a newer build of the same job set it.
+   * in one transaction; nothing is saved when a newer build of the same job set it, or when the
+   * team does not exist. Whether the build may set that team's pipeline is the step's rule.
    */
-  setPipelineFromBuild(input: SetPipelineFromBuild): Promise<{ changed: boolean } | { setByNewerBuild: number }>;
+  setPipelineFromBuild(input: SetPipelineFromBuild): Promise<SetPipelineFromBuildResult>;
 
   // -- one-off builds' artifacts (`jetway execute`)
   /** The tarball of an uploaded artifact, claimed by the build; undefined when unknown. */
@@ -68,6 +69,8 @@ export interface SetPipelineFromBuild {
   buildId: number;
   jobId: number | null;
 }
+
+export type SetPipelineFromBuildResult = { changed: boolean } | { setByNewerBuild: number } | { teamNotFound: true };
 
 export interface BuildOutput {
   resourceId: number;

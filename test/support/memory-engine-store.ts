@@ -2,10 +2,10 @@
 // tests use dbfakes: plain rows, with the Postgres semantics the steps rely on (src/db/versions.ts,
 // check-scopes.ts, engine-store.ts): ids that stay stable for the same key, scopes that replace a
 // resource's other scopes, versions in check order, a check lease that makes a second check wait,
-// and set_pipeline's "newer build" rule. Tests assert the rows (the public read-only fields), not
-// the calls. The SQL itself is tested against Postgres in test/db.
+// and set_pipeline's "newer build" and "unknown team" rules. Tests assert the rows (the public
+// read-only fields), not the calls. The SQL itself is tested against Postgres in test/db.
 import type { PipelineConfig } from '../../src/config/index.ts';
-import type { BuildOutput, BuildToRun, EngineStore, SetPipelineFromBuild } from '../../src/engine/store.ts';
+import type { BuildOutput, BuildToRun, EngineStore, SetPipelineFromBuild, SetPipelineFromBuildResult } from '../../src/engine/store.ts';
 import type { BuildEvent, BuildStatus } from '../../src/model/build-events.ts';
 import type { Plan } from '../../src/model/plan.ts';
 import type { ResourceConfigParent, ResourceConfigScope, ScopeCheckState } from '../../src/model/resource-config.ts';
@@ -123,6 +123,8 @@ export class MemoryEngineStore implements EngineStore {
     buildOutputs: [] as BuildOutputRow[],
     imageResourceCaches: [] as ImageResourceCacheRow[],
     builds: [] as BuildRow[],
+    /** team names; main exists from the start, as in Postgres (migration 0001) */
+    teams: ['main'] as string[],
   };
 
   // The recorded state, for assertions; only the store changes it.
@@ -137,6 +139,7 @@ export class MemoryEngineStore implements EngineStore {
   readonly buildOutputs: readonly Readonly<BuildOutputRow>[] = this.rows.buildOutputs;
   readonly imageResourceCaches: readonly Readonly<ImageResourceCacheRow>[] = this.rows.imageResourceCaches;
   readonly builds: readonly Readonly<BuildRow>[] = this.rows.builds;
+  readonly teams: readonly string[] = this.rows.teams;
 
   constructor(options: MemoryEngineStoreOptions = {}) {
     this.now = options.now ?? (() => new Date());
@@ -144,7 +147,12 @@ export class MemoryEngineStore implements EngineStore {
 
   // ------------------------------------------------------------------ seeding (the test's setup)
 
-  /** A pipeline (paused unless said otherwise, as the API creates them) with its resources and types. */
+  /** A team (main exists from the start). */
+  addTeam(name: string): void {
+    if (!this.rows.teams.includes(name)) this.rows.teams.push(name);
+  }
+
+  /** A pipeline (paused unless said otherwise, as the API creates them) with its resources and types; its team is added when new. */
   addPipeline(input: {
     team?: string;
     name: string;
@@ -154,6 +162,7 @@ export class MemoryEngineStore implements EngineStore {
     parentJobId?: number | null;
     parentBuildId?: number | null;
   }): number {
+    this.addTeam(input.team ?? 'main');
     const row: PipelineRow = {
       id: this.id(),
       team: input.team ?? 'main',
@@ -335,7 +344,8 @@ export class MemoryEngineStore implements EngineStore {
 
   // ------------------------------------------------------------------ set_pipeline
 
-  async setPipelineFromBuild(input: SetPipelineFromBuild): Promise<{ changed: boolean } | { setByNewerBuild: number }> {
+  async setPipelineFromBuild(input: SetPipelineFromBuild): Promise<SetPipelineFromBuildResult> {
+    if (!this.rows.teams.includes(input.team)) return { teamNotFound: true };
     const instanceVars = instanceVarsOf(input.instanceVars);
     const existing = this.rows.pipelines.find(
       (p) => p.team === input.team && p.name === input.name && canonicalJson(p.instanceVars) === canonicalJson(instanceVars),

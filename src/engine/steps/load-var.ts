@@ -1,11 +1,11 @@
 // load_var: reads a file from an artifact into a local var (`((.:name))`). Its value is
 // redacted from logs unless `reveal: true`.
-import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { LoadVarPlan, PlanId } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
+import { readArtifactFile } from '../artifact-files.ts';
 import type { StepDeps } from './deps.ts';
 
 /** The format from `format:`, else from the file's extension, else `trim` (Concourse's rule). */
@@ -32,10 +32,8 @@ export function parseLoadedVar(text: string, format: string): unknown {
 export async function runLoadVar(id: PlanId, plan: LoadVarPlan, ctx: StepContext, deps: StepDeps): Promise<boolean> {
   await ctx.emit(buildEvent('initialize', { time: unixNow(), origin: { id } }));
   await ctx.emit(buildEvent('start', { time: unixNow(), origin: { id } }));
-  const [artifactName = '', ...rest] = plan.file.split('/');
-  const artifact = ctx.state.artifact(artifactName);
-  if (!artifact || artifact.kind !== 'volume') throw new Error(`load_var '${plan.name}': unknown artifact '${artifactName}' in '${plan.file}'`);
-  const text = await readFile(join(artifact.path, ...rest), 'utf8');
+  // inside its artifact only, and bounded (src/engine/artifact-files.ts; docs/security.md "Builds")
+  const text = await readArtifactFile({ step: `load_var '${plan.name}'`, path: plan.file, artifact: (name) => ctx.state.artifact(name) });
   let value: unknown;
   try {
     value = parseLoadedVar(text, loadVarFormat(plan.file, plan.format));

@@ -1,20 +1,30 @@
 // set_pipeline: a build sets a pipeline (itself with `self`) from a file in an artifact. The
 // pipeline is created unpaused, remembers which job and build set it, and a build may not
-// overwrite what a newer build of the same job set.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// overwrite what a newer build of the same job set. A build sets pipelines of its own team; only
+// a build of team main may name another (Concourse's atc/exec/set_pipeline_step.go;
+// docs/security.md "Builds").
 import { parse as parseYaml } from 'yaml';
 import { loadPipeline, formatDiagnostic } from '../../config/index.ts';
 import type { PlanId, SetPipelinePlan } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
+import { readArtifactFile } from '../artifact-files.ts';
 import { logWriter, type StepDeps } from './deps.ts';
 
-async function artifactFile(path: string, ctx: StepContext): Promise<string> {
-  const [artifactName = '', ...rest] = path.split('/');
-  const artifact = ctx.state.artifact(artifactName);
-  if (!artifact || artifact.kind !== 'volume') throw new Error(`unknown artifact '${artifactName}' in '${path}'`);
-  return readFile(join(artifact.path, ...rest), 'utf8');
+/** The team whose builds may set other teams' pipelines (Concourse's admin team; it cannot be renamed). */
+export const MAIN_TEAM = 'main';
+
+/**
+ * The team a set_pipeline step saves into: the build's own for `self` and for an absent or empty
+ * `team:`; another team only from a build of team main. Refused before any file is read, and
+ * before the target team is looked up, so that a refusal does not tell which teams exist.
+ */
+export function targetTeam(step: string, plan: SetPipelinePlan, buildTeam: string): string {
+  if (plan.name === 'self' || plan.team === undefined || plan.team === '') return buildTeam;
+  if (plan.team !== buildTeam && buildTeam !== MAIN_TEAM) {
+    throw new Error(`${step}: only ${MAIN_TEAM} team can set another team's pipeline (this build is of team '${buildTeam}')`);
+  }
+  return plan.team;
 }
 
 export async function runSetPipeline(id: PlanId, plan: SetPipelinePlan, ctx: StepContext, deps: StepDeps): Promise<boolean> {
@@ -22,12 +32,15 @@ export async function runSetPipeline(id: PlanId, plan: SetPipelinePlan, ctx: Ste
   await ctx.emit(buildEvent('start', { time: unixNow(), origin: { id } }));
   const name = plan.name === 'self' ? deps.build.pipelineName : plan.name;
   if (!name) throw new Error('set_pipeline: self only works inside a pipeline');
-  const team = plan.team ?? deps.build.teamName;
+  const step = `set_pipeline '${name}'`;
+  const team = targetTeam(step, plan, deps.build.teamName);
 
+  // files inside their artifact only, and bounded (src/engine/artifact-files.ts)
+  const artifactFile = (path: string): Promise<string> => readArtifactFile({ step, path, artifact: (a) => ctx.state.artifact(a) });
   const vars: Record<string, unknown> = {};
-  for (const file of plan.var_files ?? []) Object.assign(vars, parseYaml(await artifactFile(file, ctx)) as Record<string, unknown>);
+  for (const file of plan.var_files ?? []) Object.assign(vars, parseYaml(await artifactFile(file)) as Record<string, unknown>);
   Object.assign(vars, await deps.interpolator.evaluate(plan.vars ?? {}, ctx.state));
-  const text = await artifactFile(plan.file, ctx);
+  const text = await artifactFile(plan.file);
   const loaded = loadPipeline(text, { file: plan.file, vars });
   const log = logWriter(ctx, deps, id, 'stdout');
   for (const w of loaded.warnings) log(`WARNING: ${formatDiagnostic(w)}\n`);
@@ -43,6 +56,7 @@ export async function runSetPipeline(id: PlanId, plan: SetPipelinePlan, ctx: Ste
     buildId: deps.build.id,
     jobId: deps.build.jobId ?? null,
   });
+  if ('teamNotFound' in saved) throw new Error(`${step}: team '${team}' not found`);
   if ('setByNewerBuild' in saved) throw new Error(`pipeline '${name}' was set by a newer build (${saved.setByNewerBuild}) of this job`);
   const changed = saved.changed;
   log(changed ? `pipeline '${name}' configured\n` : `pipeline '${name}' unchanged\n`);

@@ -1,13 +1,12 @@
 // The task step: a task config (inline, or a file from an artifact) run as one process with its
 // inputs, outputs and caches, its params as env, and its output streamed live.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { loadTaskConfig, formatDiagnostic } from '../../config/index.ts';
 import type { TaskConfig } from '../../config/schema.ts';
 import { parseDuration } from '../../config/duration.ts';
 import type { PlanId, TaskPlan } from '../../model/plan.ts';
 import { buildEvent, unixNow, type TaskEventConfig } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
+import { readArtifactFile } from '../artifact-files.ts';
 import { StepTimedOut } from '../outcome.ts';
 import type { Artifact } from '../../model/artifact.ts';
 import { emitError, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
@@ -27,18 +26,11 @@ export function taskEnv(configParams: Record<string, unknown> | undefined, stepP
   return env;
 }
 
-async function readArtifactFile(path: string, ctx: StepContext): Promise<string> {
-  const [artifactName = '', ...rest] = path.split('/');
-  const artifact = ctx.state.artifact(artifactName);
-  if (!artifact) throw new Error(`unknown artifact '${artifactName}' in '${path}'`);
-  if (artifact.kind !== 'volume') throw new Error(`artifact '${artifactName}' is an image reference; '${path}' cannot be read from it`);
-  return readFile(join(artifact.path, ...rest), 'utf8');
-}
-
 async function taskConfig(plan: TaskPlan, ctx: StepContext, deps: StepDeps): Promise<TaskConfig> {
   if (plan.config) return deps.interpolator.evaluate(plan.config as TaskConfig, ctx.state);
   if (!plan.config_path) throw new Error(`task '${plan.name}' has neither a config nor a file`);
-  const text = await readArtifactFile(plan.config_path, ctx);
+  // inside its artifact only, and bounded (src/engine/artifact-files.ts; docs/security.md "Builds")
+  const text = await readArtifactFile({ step: `task '${plan.name}'`, path: plan.config_path, artifact: (name) => ctx.state.artifact(name) });
   const vars = ((await deps.interpolator.evaluate(plan.vars, ctx.state)) ?? {}) as Record<string, unknown>;
   const loaded = loadTaskConfig(text, { file: plan.config_path, vars });
   if (!loaded.config) throw new Error(`invalid task config ${plan.config_path}:\n${loaded.errors.map(formatDiagnostic).join('\n')}`);

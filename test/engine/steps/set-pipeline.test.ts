@@ -3,6 +3,8 @@
 // overwrite what a newer one set.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StepConfig } from '../../../src/config/index.ts';
 import { BUILD_ID, JOB_ID, errorOf, eventData, eventTypes, harness, logged, type Harness, type HarnessOptions } from './harness.ts';
 
@@ -18,6 +20,7 @@ jobs:
 
 function setup(t: TestContext, options: HarnessOptions = {}): Harness {
   const h = harness(t, options);
+  for (const team of ['other', 'a', 'b']) h.store.addTeam(team);
   h.volume('ci', { 'pipeline.yml': CHILD, 'vars.yml': 'greeting: from-file\n' });
   return h;
 }
@@ -100,6 +103,30 @@ for (const row of INVALID) {
   });
 }
 
+// Files are read inside their artifact only (issue 16, finding 3; docs/security.md "Builds").
+const FILES: { name: string; step: StepConfig; error: string }[] = [
+  { name: 'a missing file names the step, the file and the artifact', step: { set_pipeline: 'child', file: 'ci/absent.yml' }, error: "set_pipeline 'child': file 'ci/absent.yml' not found in artifact 'ci'" },
+  { name: 'a file .. out of its artifact is refused', step: { set_pipeline: 'child', file: 'ci/../../outside.yml', vars: { greeting: 'hi' } }, error: "set_pipeline 'child': file 'ci/../../outside.yml' is outside artifact 'ci'" },
+  { name: 'a file that is a symlink out of its artifact is refused', step: { set_pipeline: 'child', file: 'ci/link.yml', vars: { greeting: 'hi' } }, error: "set_pipeline 'child': file 'ci/link.yml' is outside artifact 'ci' (through a symlink)" },
+  { name: 'a var file that is a symlink out of its artifact is refused', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', var_files: ['ci/vars-link.yml'] }, error: "set_pipeline 'child': file 'ci/vars-link.yml' is outside artifact 'ci' (through a symlink)" },
+  { name: 'a var file .. out of its artifact is refused', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', var_files: ['ci/../../vars.yml'] }, error: "set_pipeline 'child': file 'ci/../../vars.yml' is outside artifact 'ci'" },
+];
+for (const row of FILES) {
+  test(`set_pipeline: ${row.name}`, async (t) => {
+    const h = setup(t);
+    const ci = h.state.artifact('ci');
+    assert.ok(ci?.kind === 'volume');
+    // a valid pipeline and vars beside the artifact: read, they would be saved
+    writeFileSync(join(h.dir, 'volumes', 'outside.yml'), CHILD);
+    writeFileSync(join(h.dir, 'volumes', 'vars.yml'), 'greeting: outside\n');
+    symlinkSync(join(h.dir, 'volumes', 'outside.yml'), join(ci.path, 'link.yml'));
+    symlinkSync(join(h.dir, 'volumes', 'vars.yml'), join(ci.path, 'vars-link.yml'));
+
+    assert.equal(errorOf(await h.run(h.stepPlan(row.step))), row.error);
+    assert.deepEqual(child(h), [], 'nothing is saved');
+  });
+}
+
 test('set_pipeline: self in a one-off build is an error', async (t) => {
   const h = setup(t, { oneOff: true });
   assert.equal(errorOf(await h.run(h.stepPlan({ set_pipeline: 'self', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }))), 'set_pipeline: self only works inside a pipeline');
@@ -129,6 +156,49 @@ for (const row of SETTERS) {
       assert.deepEqual(outcome, { ok: true });
       assert.deepEqual({ job: saved?.parentJobId, build: saved?.parentBuildId }, { job: row.oneOff ? null : JOB_ID, build: BUILD_ID });
       assert.equal(saved?.paused, true, 'an existing pipeline keeps its paused state');
+    }
+  });
+}
+
+// Teams (issue 16, finding 1; Concourse's atc/exec/set_pipeline_step.go): a build sets its own
+// team's pipelines; only a build of team main names another. Team A owns a pipeline 'child'
+// that no other team's build may overwrite; main has none that team B's build could create.
+const ONLY_MAIN = "set_pipeline 'child': only main team can set another team's pipeline (this build is of team 'b')";
+const TEAMS: { name: string; buildTeam: string; oneOff?: boolean; step: StepConfig; error?: string; saved?: { team: string; pipeline: string } }[] = [
+  { name: "a build of team b may not create a pipeline in team main", buildTeam: 'b', step: { set_pipeline: 'child', team: 'main', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, error: ONLY_MAIN },
+  { name: "a build of team b may not overwrite team a's pipeline", buildTeam: 'b', step: { set_pipeline: 'child', team: 'a', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, error: ONLY_MAIN },
+  { name: "a one-off build of team b may not overwrite team a's pipeline", buildTeam: 'b', oneOff: true, step: { set_pipeline: 'child', team: 'a', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, error: ONLY_MAIN },
+  { name: 'a build of team b naming a team that does not exist learns nothing of it', buildTeam: 'b', step: { set_pipeline: 'child', team: 'nope', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, error: ONLY_MAIN },
+  { name: 'a build of team b may name its own team', buildTeam: 'b', step: { set_pipeline: 'child', team: 'b', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, saved: { team: 'b', pipeline: 'child' } },
+  { name: 'team: "" is the build\'s own team', buildTeam: 'b', step: { set_pipeline: 'child', team: '', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, saved: { team: 'b', pipeline: 'child' } },
+  { name: 'no team is the build\'s own team', buildTeam: 'b', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, saved: { team: 'b', pipeline: 'child' } },
+  { name: 'self is always the build\'s own team, whatever team: says', buildTeam: 'b', step: { set_pipeline: 'self', team: 'main', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, saved: { team: 'b', pipeline: 'p' } },
+  { name: "a build of team main may set team a's pipeline", buildTeam: 'main', step: { set_pipeline: 'child', team: 'a', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, saved: { team: 'a', pipeline: 'child' } },
+  { name: 'a one-off build of team main may set team a\'s pipeline', buildTeam: 'main', oneOff: true, step: { set_pipeline: 'child', team: 'a', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, saved: { team: 'a', pipeline: 'child' } },
+  { name: 'a build of team main naming a team that does not exist errors', buildTeam: 'main', step: { set_pipeline: 'child', team: 'nope', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, error: "set_pipeline 'child': team 'nope' not found" },
+];
+for (const row of TEAMS) {
+  test(`set_pipeline: ${row.name}`, async (t) => {
+    const h = setup(t, { ...(row.oneOff ? { oneOff: true } : {}), build: { teamName: row.buildTeam, teamId: row.buildTeam === 'main' ? 1 : 3 } });
+    const teamA = { resources: [], jobs: [] };
+    h.store.addPipeline({ team: 'a', name: 'child', config: teamA, paused: false });
+    const before = h.store.pipelines.map((p) => ({ team: p.team, name: p.name, config: structuredClone(p.config), by: p.parentBuildId }));
+
+    const outcome = await h.run(h.stepPlan(row.step));
+
+    if (row.error) {
+      assert.equal(errorOf(outcome), row.error);
+      assert.deepEqual(
+        h.store.pipelines.map((p) => ({ team: p.team, name: p.name, config: p.config, by: p.parentBuildId })),
+        before,
+        'no pipeline was created or changed',
+      );
+      assert.deepEqual(eventData(h.events, 'set-pipeline-changed'), []);
+    } else {
+      assert.deepEqual(outcome, { ok: true });
+      const saved = h.store.pipelines.filter((p) => p.team === row.saved!.team && p.name === row.saved!.pipeline);
+      assert.deepEqual(saved.map((p) => p.parentBuildId), [BUILD_ID]);
+      if (row.saved!.team !== 'a') assert.deepEqual(h.store.pipelines.find((p) => p.team === 'a')?.config, teamA, "team a's pipeline is untouched");
     }
   });
 }

@@ -218,6 +218,17 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
     },
   },
   {
+    name: 'setPipelineFromBuild: an unknown team saves nothing',
+    async run(w) {
+      const { store } = w;
+      const parent = await w.pipeline(pipelineName(), CONFIG);
+      const build = await w.build(parent);
+      const name = pipelineName();
+      assert.deepEqual(await store.setPipelineFromBuild({ team: 'no-such-team', name, instanceVars: null, config: CONFIG, buildId: build, jobId: null }), { teamNotFound: true });
+      assert.deepEqual(await store.setPipelineFromBuild({ team: 'main', name, instanceVars: null, config: CONFIG, buildId: build, jobId: null }), { changed: true }, 'nothing was saved before');
+    },
+  },
+  {
     name: 'uploaded artifacts: claimed by a build; unknown ones are undefined',
     async run(w) {
       const { store } = w;

@@ -2,7 +2,7 @@
 // outputs and image, on the in-memory store and the scripted runtime.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepConfig } from '../../../src/config/index.ts';
 import type { ContainerImage } from '../../../src/runtime/runtime.ts';
@@ -159,6 +159,28 @@ test('task: a config from a file in an artifact, with its vars and caches', asyn
   assert.deepEqual(run.container.secretEnv, { GREETING: 'hi' });
   assert.deepEqual(run.container.caches, [{ path: '.cache', key: taskCacheKey(h.pipelineId!, 'build', 'unit') }]);
 });
+
+// A task file is read inside its artifact only (issue 16, finding 3; docs/security.md "Builds"),
+// and a missing one says where it was looked for, not the volume's path on the web node.
+const TASK_FILES: { name: string; file: string; error: string }[] = [
+  { name: 'a missing task file names the step, the file and the artifact', file: 'ci/absent.yml', error: "task 'unit': file 'ci/absent.yml' not found in artifact 'ci'" },
+  { name: 'a task file .. out of its artifact is refused', file: 'ci/../../outside.yml', error: "task 'unit': file 'ci/../../outside.yml' is outside artifact 'ci'" },
+  { name: 'a task file that is a symlink out of its artifact is refused', file: 'ci/link.yml', error: "task 'unit': file 'ci/link.yml' is outside artifact 'ci' (through a symlink)" },
+  { name: 'an absolute task file is refused', file: '/etc/passwd', error: "task 'unit': file '/etc/passwd' is an absolute path; name a file inside an artifact as <artifact>/<path>" },
+];
+for (const row of TASK_FILES) {
+  test(`task: ${row.name}`, async (t) => {
+    const h = setup(t);
+    const ci = h.volume('ci', { 'task.yml': 'platform: linux\nrun: {path: sh}\n' });
+    assert.ok(ci.kind === 'volume');
+    // a valid task config beside the artifact: read, it would run
+    writeFileSync(join(h.dir, 'volumes', 'outside.yml'), 'platform: linux\nrun: {path: sh}\n');
+    symlinkSync(join(h.dir, 'volumes', 'outside.yml'), join(ci.path, 'link.yml'));
+
+    assert.equal(errorOf(await h.run(h.stepPlan({ task: 'unit', file: row.file }))), row.error);
+    assert.deepEqual(h.runtime.containers, [], 'nothing ran');
+  });
+}
 
 test('task: a missing var in the config errors the step', async (t) => {
   const h = setup(t);
