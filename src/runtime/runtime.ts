@@ -43,7 +43,13 @@ export interface ContainerSpec {
   metadata: ContainerMetadata;
   image: ContainerImage;
   privileged?: boolean;
+  /** Concourse's container_limits: cpu in shares (1024 = one CPU), memory in bytes; 0 is none */
   limits?: { cpu?: number; memory?: number };
+  /**
+   * The user the step's process runs as (a task's run.user), known when the container is made:
+   * on Kubernetes a numeric user becomes the pod's runAsUser; the process's own `user` must match.
+   */
+  user?: string;
   /** artifacts placed in the working directory at `path` (relative) before anything runs */
   inputs: { name: string; path: string; artifact: Artifact }[];
   /** directories created empty in the working directory, readable afterwards as artifacts */

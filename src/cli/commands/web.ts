@@ -50,6 +50,13 @@ const KUBERNETES_FLAG_KEYS: [keyof KubernetesRuntimeOptions, string][] = [
   ['kubernetesPodStartupTimeout', FLAGS.podStartupTimeout],
   ['kubernetesImagePullGrace', FLAGS.imagePullGrace],
   ['kubernetesFailedPodRetention', FLAGS.failedPodRetention],
+  ['kubernetesAllowPrivileged', FLAGS.allowPrivileged],
+  ['kubernetesDefaultCpuRequest', FLAGS.defaultCpuRequest],
+  ['kubernetesDefaultMemoryRequest', FLAGS.defaultMemoryRequest],
+  ['kubernetesDefaultCpuLimit', FLAGS.defaultCpuLimit],
+  ['kubernetesDefaultMemoryLimit', FLAGS.defaultMemoryLimit],
+  ['kubernetesMaxCpuLimit', FLAGS.maxCpuLimit],
+  ['kubernetesMaxMemoryLimit', FLAGS.maxMemoryLimit],
 ];
 
 /** How to reach the cluster: the runtime's and the credential manager's. */
@@ -119,6 +126,13 @@ export function registerWeb(program: Command, io: CliIO): void {
     .option(`${FLAGS.podStartupTimeout} <duration>`, 'a step pod not running after this fails its step (default 5m)')
     .option(`${FLAGS.imagePullGrace} <duration>`, 'a step pod failing to pull its image this long fails its step with the kubelet\'s message (default 2m)')
     .option(`${FLAGS.failedPodRetention} <duration>`, 'how long a failed step\'s pod is kept for debugging; 0 deletes it at once (default 1h)')
+    .option(FLAGS.allowPrivileged, 'let steps with privileged: true run privileged pods (default: such steps fail; they can take over the node)')
+    .option(`${FLAGS.defaultCpuRequest} <cpu>`, 'CPU request of every step container, e.g. 250m (default none)')
+    .option(`${FLAGS.defaultMemoryRequest} <memory>`, 'memory request of every step container, e.g. 256Mi (default none)')
+    .option(`${FLAGS.defaultCpuLimit} <cpu>`, "CPU limit of a step container whose step sets no container_limits.cpu, e.g. 2 (default: the maximum, else none)")
+    .option(`${FLAGS.defaultMemoryLimit} <memory>`, "memory limit of a step container whose step sets no container_limits.memory, e.g. 2Gi (default: the maximum, else none)")
+    .option(`${FLAGS.maxCpuLimit} <cpu>`, 'largest CPU limit a step may ask for with container_limits; steps asking more fail (default none)')
+    .option(`${FLAGS.maxMemoryLimit} <memory>`, 'largest memory limit a step may ask for with container_limits; steps asking more fail (default none)')
     .option(
       `${NATIVE_IMAGES_FLAG} [bool]`,
       'resolve registry images without pods: registry-image checks run from the web node, images and gets of registry images become repository@digest (default true; =false sends them through check + get pods)',

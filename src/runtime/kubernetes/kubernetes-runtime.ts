@@ -23,7 +23,7 @@ import { DEFAULT_RETRY, errorStatus, KubeClient, loadKubeConfig, resolveNamespac
 import type { KubernetesRuntimeConfig } from './config.ts';
 import { execCollect, ExecInterrupted, startExec } from './exec.ts';
 import { LABELS, workDirFor } from './naming.ts';
-import { BUSYBOX, CONTAINERS, envSecretName, execCommands, inside, interceptCommand, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, streamOutCommand, type ExecPlan } from './pod-spec.ts';
+import { BUSYBOX, CONTAINERS, envSecretName, execCommands, inside, interceptCommand, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, stepUser, streamOutCommand, type ExecPlan } from './pod-spec.ts';
 import { containersToRun, endReasonMayFollow, failedWithoutReason, podEndReason, startupTimeoutMessage, startupVerdict } from './pod-status.ts';
 import { PodWatcher, type PodUpdate } from './pod-watcher.ts';
 import { pullSecret, pullSecretName } from './pull-secret.ts';
@@ -77,10 +77,9 @@ export class KubernetesRuntime implements Runtime {
 
   async createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container> {
     signal.throwIfAborted();
-    if (spec.image.kind === 'none' || (spec.image.kind === 'artifact' && spec.image.artifact.kind === 'volume')) {
-      // podSpec explains why (no image / an artifact directory)
-      podSpec(spec, this.config);
-    }
+    // pure: refuses what cannot run as a pod (no image, an artifact directory, a privileged step
+    // on a cluster that does not allow them, limits above the maximum) before anything is created
+    podSpec(spec, this.config);
     for (const input of spec.inputs) {
       if (input.artifact.kind !== 'volume') {
         throw new Error(`input '${input.name}' is an image reference (${input.artifact.reference}); a step's inputs need content, which an image reference has not`);
@@ -440,9 +439,9 @@ class KubernetesContainer implements Container {
 
   async run(proc: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
     signal.throwIfAborted();
-    if (proc.user !== undefined && proc.user !== '') await this.checkUserSupport(signal);
+    if (stepUser(proc.user)?.kind === 'name') await this.checkUserSupport(signal);
     const execId = `p${++this.execs}-${randomBytes(4).toString('hex')}`;
-    const cmd = processCommand(proc, this.workDir, execId);
+    const cmd = processCommand(proc, this.workDir, execId, this.spec.user);
     let podGone: ((err: Error) => void) | undefined;
     const gone = new Promise<never>((_, reject) => (podGone = reject));
     gone.catch(() => undefined);
@@ -512,7 +511,7 @@ class KubernetesContainer implements Container {
       if (r.exitCode === 127 || /applet not found/.test(r.stderr)) {
         throw new Error(
           `run.user needs busybox's chpst, and the helper image ${this.runtime.config.helperImage} has no chpst applet: ` +
-            'give --kubernetes-helper-image an image whose static /bin/busybox has chpst, or run the task as the image\'s user',
+            'give --kubernetes-helper-image an image whose static /bin/busybox has chpst, or give run.user as a numeric uid (the pod then runs as it)',
         );
       }
     })();

@@ -14,9 +14,9 @@
 //    without a shell or tar works, and no ReadWriteMany volume or node affinity is needed.
 //    A pod with no inputs, outputs or caches (a check) has no sidecar.
 import { posix } from 'node:path';
-import type { V1Container, V1EnvVar, V1Pod, V1ResourceRequirements, V1Secret, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1EnvVar, V1Pod, V1PodSecurityContext, V1ResourceRequirements, V1Secret, V1SecurityContext, V1Volume } from '@kubernetes/client-node';
 import type { ContainerImage, ContainerSpec, ProcessSpec } from '../runtime.ts';
-import { imageProblem, type KubernetesRuntimeConfig } from './config.ts';
+import { FLAGS, imageProblem, type KubernetesRuntimeConfig } from './config.ts';
 import { LABELS, podAnnotations, podLabels, podName, workDirFor } from './naming.ts';
 
 export const CONTAINERS = {
@@ -48,6 +48,20 @@ const HELPER_RESOURCES: V1ResourceRequirements = {
   requests: { cpu: '10m', memory: '16Mi' },
   limits: { memory: '256Mi' },
 };
+
+/**
+ * Every container runs without privilege escalation (no setuid gains) and without capabilities,
+ * under the runtime's default seccomp profile (set on the pod): a task that is root in its image
+ * is a root without powers. The exceptions, each for one reason:
+ *  - a task whose run.user is a name keeps SETUID/SETGID, which busybox chpst needs to switch to
+ *    that user (the process it execs loses them with the switch);
+ *  - the artifact sidecar keeps CHOWN, DAC_OVERRIDE and FOWNER: it runs only Jetway's tar, and must
+ *    read outputs a task's user made private and restore owners of inputs and caches;
+ *  - a privileged step (only with --kubernetes-allow-privileged) is privileged, nothing else.
+ */
+const RESTRICTED: V1SecurityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+const CHPST_CAPABILITIES = ['SETGID', 'SETUID'];
+const SIDECAR_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'];
 
 /** A step that cannot run as a pod (an artifact image, a base type without an image, a bad env name…). */
 export class PodSpecError extends Error {
@@ -138,17 +152,100 @@ export function cpuMillicores(shares: number | undefined): number | undefined {
   return Math.max(1, Math.ceil((shares * 1000) / 1024));
 }
 
+/** What a step's run.user becomes on Kubernetes (see stepUser). */
+export type StepUser = { kind: 'id'; uid: number; gid?: number } | { kind: 'name'; name: string };
+
+/**
+ * run.user on Kubernetes: a numeric `uid` or `uid:gid` (and `root`, which is 0 everywhere)
+ * becomes the pod's runAsUser/runAsGroup, so the whole pod runs as that user and runAsNonRoot
+ * holds when it is not 0. A name cannot be: the kubelet takes numbers only, and the image's
+ * /etc/passwd is not known before the pod runs; it goes to busybox chpst in the step container,
+ * as before (the step container then keeps SETUID/SETGID, and the image's user must be root).
+ */
+export function stepUser(user: string | undefined): StepUser | undefined {
+  if (user === undefined || user === '') return undefined;
+  if (user === 'root') return { kind: 'id', uid: 0, gid: 0 };
+  const m = /^(\d{1,10})(?::(\d{1,10}))?$/.exec(user);
+  if (m) {
+    const uid = Number(m[1]);
+    const gid = m[2] !== undefined ? Number(m[2]) : undefined;
+    if (uid > 2147483647 || (gid !== undefined && gid > 2147483647)) throw new PodSpecError(`run.user '${user}': uid and gid must be at most 2147483647`);
+    return { kind: 'id', uid, ...(gid !== undefined ? { gid } : {}) };
+  }
+  return { kind: 'name', name: user };
+}
+
+/** How a step names itself in messages: `task 'unit'`, `get 'repo'`, `check 'repo'`. */
+function stepWhat(spec: ContainerSpec): string {
+  return `${spec.metadata.type} '${spec.metadata.step ?? spec.handle}'`;
+}
+
+/**
+ * The step container's requests and limits: a step's own limits (Concourse's container_limits)
+ * within the operator's maximum, else the operator's default limit, else the maximum; the
+ * operator's default requests, never above the limit (Kubernetes refuses that). A step asking for
+ * more than the maximum is refused, naming the flag, rather than silently cut down.
+ */
+export function stepResources(spec: ContainerSpec, cfg: Pick<KubernetesRuntimeConfig, 'stepResources'>): V1ResourceRequirements | undefined {
+  const r = cfg.stepResources;
+  const limits: Record<string, string> = {};
+  const requests: Record<string, string> = {};
+
+  const askedCpu = cpuMillicores(spec.limits?.cpu);
+  if (askedCpu !== undefined && r.maxCpuLimit && askedCpu > r.maxCpuLimit.value) {
+    throw new PodSpecError(
+      `${stepWhat(spec)} asks for a CPU limit of ${askedCpu}m (container_limits.cpu: ${spec.limits?.cpu ?? 0} shares); this cluster allows at most ${r.maxCpuLimit.text} (jetway web ${FLAGS.maxCpuLimit})`,
+    );
+  }
+  const cpuLimit = askedCpu ?? r.cpuLimit?.value ?? r.maxCpuLimit?.value;
+  if (cpuLimit !== undefined) limits.cpu = `${cpuLimit}m`;
+  if (r.cpuRequest) requests.cpu = cpuLimit !== undefined && cpuLimit < r.cpuRequest.value ? `${cpuLimit}m` : r.cpuRequest.text;
+
+  const rawMemory = spec.limits?.memory;
+  const askedMemory = rawMemory !== undefined && Number.isFinite(rawMemory) && rawMemory > 0 ? Math.ceil(rawMemory) : undefined;
+  if (askedMemory !== undefined && r.maxMemoryLimit && askedMemory > r.maxMemoryLimit.value) {
+    throw new PodSpecError(
+      `${stepWhat(spec)} asks for a memory limit of ${askedMemory} bytes (container_limits.memory); this cluster allows at most ${r.maxMemoryLimit.text} (jetway web ${FLAGS.maxMemoryLimit})`,
+    );
+  }
+  const memoryLimit = askedMemory !== undefined ? { text: String(askedMemory), value: askedMemory } : (r.memoryLimit ?? r.maxMemoryLimit);
+  if (memoryLimit) limits.memory = memoryLimit.text;
+  if (r.memoryRequest) requests.memory = memoryLimit && memoryLimit.value < r.memoryRequest.value ? memoryLimit.text : r.memoryRequest.text;
+
+  const out: V1ResourceRequirements = {
+    ...(Object.keys(requests).length > 0 ? { requests } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A privileged step on a cluster whose operator did not allow them: the message the step fails with. */
+export function privilegedProblem(spec: ContainerSpec, cfg: Pick<KubernetesRuntimeConfig, 'allowPrivileged'>): string | undefined {
+  if (spec.privileged !== true || cfg.allowPrivileged) return undefined;
+  return `${stepWhat(spec)} asks for a privileged container; this cluster does not allow them (jetway web ${FLAGS.allowPrivileged})`;
+}
+
 /** The pod of a step (see the file comment). Throws PodSpecError when the step cannot run as a pod. */
 export function podSpec(spec: ContainerSpec, cfg: KubernetesRuntimeConfig, extra: PodSpecExtra = {}): V1Pod {
+  const privileged = privilegedProblem(spec, cfg);
+  if (privileged) throw new PodSpecError(privileged);
   const image = stepImage(spec.image, cfg);
   const workDir = workDirFor(spec.handle);
   const withSidecar = needsArtifactSidecar(spec);
+  const resources = stepResources(spec, cfg);
+  const user = stepUser(spec.user);
 
-  const limits: Record<string, string> = {};
-  const millicores = cpuMillicores(spec.limits?.cpu);
-  if (millicores !== undefined) limits.cpu = `${millicores}m`;
-  const memory = spec.limits?.memory;
-  if (memory !== undefined && Number.isFinite(memory) && memory > 0) limits.memory = String(Math.ceil(memory));
+  let stepSecurity: V1SecurityContext;
+  if (spec.privileged === true) stepSecurity = { privileged: true };
+  else if (user?.kind === 'name') stepSecurity = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: CHPST_CAPABILITIES } };
+  else stepSecurity = RESTRICTED;
+  // the whole pod runs as a numeric run.user, so the sidecar's files are that user's too
+  const podSecurity: V1PodSecurityContext = {
+    ...(user?.kind === 'id'
+      ? { runAsUser: user.uid, ...(user.gid !== undefined ? { runAsGroup: user.gid } : {}), ...(user.uid !== 0 ? { runAsNonRoot: true } : {}) }
+      : {}),
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
 
   const step: V1Container = {
     name: CONTAINERS.step,
@@ -161,8 +258,8 @@ export function podSpec(spec: ContainerSpec, cfg: KubernetesRuntimeConfig, extra
       { name: VOLUMES.run, mountPath: RUN_DIR },
       { name: VOLUMES.work, mountPath: workDir },
     ],
-    ...(Object.keys(limits).length > 0 ? { resources: { limits } } : {}),
-    ...(spec.privileged ? { securityContext: { privileged: true } } : {}),
+    ...(resources ? { resources } : {}),
+    securityContext: stepSecurity,
   };
 
   const tools: V1Container = {
@@ -171,6 +268,7 @@ export function podSpec(spec: ContainerSpec, cfg: KubernetesRuntimeConfig, extra
     command: [HELPER_BUSYBOX, 'cp', HELPER_BUSYBOX, BUSYBOX],
     volumeMounts: [{ name: VOLUMES.tools, mountPath: TOOLS_DIR }],
     resources: HELPER_RESOURCES,
+    securityContext: RESTRICTED,
   };
 
   const containers: V1Container[] = [step];
@@ -182,6 +280,7 @@ export function podSpec(spec: ContainerSpec, cfg: KubernetesRuntimeConfig, extra
       workingDir: workDir,
       volumeMounts: [{ name: VOLUMES.work, mountPath: workDir }],
       resources: HELPER_RESOURCES,
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: SIDECAR_CAPABILITIES } },
     });
   }
 
@@ -208,6 +307,9 @@ export function podSpec(spec: ContainerSpec, cfg: KubernetesRuntimeConfig, extra
       terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
       // Steps get exactly the env they are given, not a variable per Service of the namespace.
       enableServiceLinks: false,
+      // a step never talks to the API server: no token in its pod, whatever the service account says
+      automountServiceAccountToken: false,
+      securityContext: podSecurity,
       ...(cfg.serviceAccount !== undefined ? { serviceAccountName: cfg.serviceAccount } : {}),
       ...(pullSecrets.length > 0 ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
       initContainers: [tools],
@@ -267,7 +369,7 @@ export function pidFile(execId: string): string {
  * reads the image's /etc/passwd) and execs the path with its args. Every value is passed as a
  * positional parameter, never spliced into the script, so no quoting can go wrong.
  */
-export function processCommand(proc: ProcessSpec, workDir: string, execId: string): ExecCommand {
+export function processCommand(proc: ProcessSpec, workDir: string, execId: string, podUser?: string): ExecCommand {
   const cwd = proc.dir !== undefined && proc.dir !== '' ? inside(workDir, proc.dir) : workDir;
   const env = Object.entries(proc.env ?? {}).map(([name, value]) => {
     const problem = envNameProblem(name);
@@ -275,7 +377,12 @@ export function processCommand(proc: ProcessSpec, workDir: string, execId: strin
     return `${name}=${value}`;
   });
   if (proc.path === '') throw new PodSpecError('the process has no path');
-  const user = proc.user !== undefined && proc.user !== '' ? [BUSYBOX, 'chpst', '-u', proc.user] : [];
+  // a numeric run.user is the pod's own user (stepUser): nothing to switch; a name goes to chpst
+  const wanted = stepUser(proc.user);
+  if (wanted?.kind === 'id' && proc.user !== podUser) {
+    throw new PodSpecError(`run.user '${proc.user ?? ''}' must be the user the step's pod was created with (a numeric user is the pod's runAsUser)`);
+  }
+  const user = wanted?.kind === 'name' ? [BUSYBOX, 'chpst', '-u', wanted.name] : [];
   const script = 'echo $$ > "$1" || exit 126; cd "$2" || exit 126; shift 2; while [ "$1" != -- ]; do export "$1"; shift; done; shift; exec "$@"';
   return {
     container: CONTAINERS.step,

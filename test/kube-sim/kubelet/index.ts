@@ -611,6 +611,8 @@ class SimKubelet implements Kubelet {
       mounts,
       readonlyRootfs: Boolean(spec.securityContext?.readOnlyRootFilesystem),
       privileged: Boolean(spec.securityContext?.privileged),
+      ...(spec.securityContext?.capabilities ? { capabilities: { add: spec.securityContext.capabilities.add ?? [], drop: spec.securityContext.capabilities.drop ?? [] } } : {}),
+      ...(spec.securityContext?.allowPrivilegeEscalation === false ? { noNewPrivileges: true } : {}),
       ...(memory ? { memoryLimit: memory } : {}),
     };
   }

@@ -36,6 +36,10 @@ export interface ContainerConfig {
   mounts: Mount[];
   readonlyRootfs?: boolean;
   privileged?: boolean;
+  /** securityContext.capabilities (names with or without CAP_; `ALL`), applied over the default set */
+  capabilities?: { add?: string[]; drop?: string[] };
+  /** securityContext.allowPrivilegeEscalation: false */
+  noNewPrivileges?: boolean;
   /** bytes (resources.limits.memory) */
   memoryLimit?: number;
 }
@@ -93,8 +97,21 @@ const ALL_CAPS = [
   'CAP_AUDIT_READ',
 ];
 
+/** The default set with securityContext.capabilities applied: drop first (`ALL` empties it), then add (as containerd). */
+export function effectiveCapabilities(c: Pick<ContainerConfig, 'privileged' | 'capabilities'>): string[] {
+  if (c.privileged) return ALL_CAPS;
+  const norm = (name: string): string => (name.toUpperCase().startsWith('CAP_') ? name.toUpperCase() : `CAP_${name.toUpperCase()}`);
+  const drop = (c.capabilities?.drop ?? []).map(norm);
+  let caps = drop.includes('CAP_ALL') ? [] : DEFAULT_CAPS.filter((cap) => !drop.includes(cap));
+  for (const cap of (c.capabilities?.add ?? []).map(norm)) {
+    if (cap === 'CAP_ALL') caps = [...ALL_CAPS];
+    else if (!caps.includes(cap)) caps.push(cap);
+  }
+  return caps;
+}
+
 function ociSpec(c: ContainerConfig): object {
-  const caps = c.privileged ? ALL_CAPS : DEFAULT_CAPS;
+  const caps = effectiveCapabilities(c);
   return {
     ociVersion: '1.0.2',
     process: {
@@ -104,7 +121,7 @@ function ociSpec(c: ContainerConfig): object {
       env: c.env,
       cwd: c.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      noNewPrivileges: false,
+      noNewPrivileges: c.noNewPrivileges === true && !c.privileged,
     },
     root: { path: 'rootfs', readonly: c.readonlyRootfs ?? false },
     hostname: c.hostname,

@@ -182,6 +182,10 @@ export function processUser(pod: V1Pod, container: V1Container, image: NonNullab
       else gid = /^\d+$/.test(u) ? lookup(join(rootfs, 'etc/passwd'), u, 3) ?? 0 : lookup(join(rootfs, 'etc/passwd'), u, 3);
     }
   }
+  // the kubelet's check (kuberuntime_container.go verifyRunAsNonRoot)
+  if ((sc?.runAsNonRoot ?? psc?.runAsNonRoot) === true && (uid ?? 0) === 0) {
+    throw new ContainerConfigError('CreateContainerConfigError', 'container has runAsNonRoot and image will run as root');
+  }
   return { uid: uid ?? 0, gid: gid ?? 0 };
 }
 

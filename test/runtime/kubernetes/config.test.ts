@@ -22,6 +22,8 @@ test('defaults: official Concourse images, helper image of this version, timeout
   assert.equal(cfg.imagePullGraceMs, 2 * 60_000);
   assert.equal(cfg.failedPodRetentionMs, 60 * 60_000);
   assert.deepEqual(cfg.credentials, { kind: 'default' });
+  assert.equal(cfg.allowPrivileged, false, 'privileged steps are refused unless the operator allows them');
+  assert.deepEqual(cfg.stepResources, {});
   for (const [type, image] of Object.entries({
     git: 'concourse/git-resource',
     'registry-image': 'concourse/registry-image-resource',
@@ -121,4 +123,36 @@ test('good values: namespace, service account, deduplicated pull secrets, durati
   assert.deepEqual(cfg.credentials, { kind: 'kubeconfig', path: '/etc/kube/config', context: 'kind-jetway' });
   assert.deepEqual(kubernetesRuntimeConfig({ kubernetesInCluster: true }).credentials, { kind: 'in-cluster' });
   assert.deepEqual(kubernetesRuntimeConfig({ kubernetesContext: 'prod' }).credentials, { kind: 'default', context: 'prod' });
+});
+
+test('step resources: Kubernetes quantities, checked against each other, errors naming the flag', () => {
+  const cfg = kubernetesRuntimeConfig({
+    kubernetesAllowPrivileged: true,
+    kubernetesDefaultCpuRequest: '0.25',
+    kubernetesDefaultMemoryRequest: '256Mi',
+    kubernetesDefaultCpuLimit: '1500m',
+    kubernetesDefaultMemoryLimit: '1G',
+    kubernetesMaxCpuLimit: '2',
+    kubernetesMaxMemoryLimit: '4Gi',
+  });
+  assert.equal(cfg.allowPrivileged, true);
+  assert.deepEqual(cfg.stepResources, {
+    cpuRequest: { text: '250m', value: 250 },
+    memoryRequest: { text: '256Mi', value: 256 * 2 ** 20 },
+    cpuLimit: { text: '1500m', value: 1500 },
+    memoryLimit: { text: '1G', value: 1e9 },
+    maxCpuLimit: { text: '2000m', value: 2000 },
+    maxMemoryLimit: { text: '4Gi', value: 4 * 2 ** 30 },
+  });
+  const refused: [KubernetesRuntimeOptions, string][] = [
+    [{ kubernetesDefaultCpuRequest: 'lots' }, "--kubernetes-default-cpu-request: 'lots' is not a CPU quantity (e.g. 500m, 1, 1.5; at least 1m)"],
+    [{ kubernetesMaxCpuLimit: '0' }, "--kubernetes-max-cpu-limit: '0' is not a CPU quantity (e.g. 500m, 1, 1.5; at least 1m)"],
+    [{ kubernetesDefaultMemoryLimit: '1.5Gi' }, "--kubernetes-default-memory-limit: '1.5Gi' is not a memory quantity (e.g. 512Mi, 2Gi, 1G, or bytes)"],
+    [{ kubernetesDefaultMemoryLimit: '8Gi', kubernetesMaxMemoryLimit: '4Gi' }, '--kubernetes-default-memory-limit: 8Gi is above --kubernetes-max-memory-limit (4Gi)'],
+    [{ kubernetesDefaultCpuRequest: '2', kubernetesDefaultCpuLimit: '1' }, '--kubernetes-default-cpu-request: 2000m is above --kubernetes-default-cpu-limit (1000m)'],
+    [{ kubernetesDefaultMemoryRequest: '1Gi', kubernetesMaxMemoryLimit: '512Mi' }, '--kubernetes-default-memory-request: 1Gi is above --kubernetes-max-memory-limit (512Mi)'],
+  ];
+  for (const [opts, message] of refused) {
+    assert.throws(() => kubernetesRuntimeConfig(opts), (err: unknown) => err instanceof KubernetesConfigError && err.message === message, message);
+  }
 });

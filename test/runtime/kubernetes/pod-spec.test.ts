@@ -14,6 +14,7 @@ import {
   signalCommand,
   stepEnvSecret,
   stepImage,
+  stepUser,
 } from '../../../src/runtime/kubernetes/pod-spec.ts';
 import type { ContainerSpec } from '../../../src/runtime/runtime.ts';
 import { assertValidObject } from './validate.ts';
@@ -123,8 +124,9 @@ test('each step type gives a valid pod with the designed containers, names and l
   }
 });
 
-test('privileged, limits and env reach the step container only', () => {
-  const pod = assertValidObject(podSpec(spec({ privileged: true, limits: { cpu: 512, memory: 1024 * 1024 * 1024 }, env: { FOO: 'bar', 'WITH.DOT': 'x y', EMPTY: '' } }), cfg));
+test('privileged (where the operator allows it), limits and env reach the step container only', () => {
+  const allowing = kubernetesRuntimeConfig({ kubernetesNamespace: 'ci', kubernetesAllowPrivileged: true });
+  const pod = assertValidObject(podSpec(spec({ privileged: true, limits: { cpu: 512, memory: 1024 * 1024 * 1024 }, env: { FOO: 'bar', 'WITH.DOT': 'x y', EMPTY: '' } }), allowing));
   const step = container(pod, 'step');
   assert.deepEqual(step.securityContext, { privileged: true });
   assert.deepEqual(step.resources, { limits: { cpu: '500m', memory: '1073741824' } });
@@ -133,16 +135,96 @@ test('privileged, limits and env reach the step container only', () => {
     { name: 'WITH.DOT', value: 'x y' },
     { name: 'EMPTY', value: '' },
   ]);
-  assert.equal(container(pod, 'jetway-tools').securityContext, undefined);
+  assert.deepEqual(container(pod, 'jetway-tools').securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   assert.equal(container(pod, 'jetway-tools').env, undefined);
 
   const plain = container(assertValidObject(podSpec(spec({ limits: { cpu: 0, memory: 0 } }), cfg)), 'step');
-  assert.equal(plain.securityContext, undefined);
+  assert.deepEqual(plain.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
   assert.equal(plain.resources, undefined);
   assert.deepEqual(plain.env, []);
 
   assert.throws(() => podSpec(spec({ env: { 'A=B': 'x' } }), cfg), PodSpecError);
   assert.throws(() => podSpec(spec({ env: { '': 'x' } }), cfg), PodSpecError);
+});
+
+// issue 16, finding 8: any member could run a privileged pod (the node's root)
+test('a privileged step fails on a cluster that does not allow them, naming the flag', () => {
+  assert.equal(cfg.allowPrivileged, false);
+  assert.throws(
+    () => podSpec(spec({ privileged: true }), cfg),
+    (err: unknown) =>
+      err instanceof PodSpecError &&
+      err.message === "task 'test' asks for a privileged container; this cluster does not allow them (jetway web --kubernetes-allow-privileged)",
+  );
+  const get = spec({ metadata: { type: 'get', step: 'repo' }, image: { kind: 'base-type', type: 'my-type' }, privileged: true });
+  assert.throws(() => podSpec(get, cfg), /^PodSpecError: get 'repo' asks for a privileged container/);
+});
+
+// issue 16, finding 8: tasks ran as the image's root with the default capabilities
+test('every pod: no privilege escalation, no capabilities, RuntimeDefault seccomp, no service account token', () => {
+  const pod = assertValidObject(podSpec(spec({ outputs: [{ name: 'out', path: 'out' }] }), cfg));
+  assert.deepEqual(pod.spec?.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
+  assert.equal(pod.spec?.automountServiceAccountToken, false);
+  for (const name of ['jetway-tools', 'step', 'jetway-artifacts']) {
+    const sc = container(pod, name).securityContext;
+    assert.equal(sc?.allowPrivilegeEscalation, false, name);
+    assert.deepEqual(sc?.capabilities?.drop, ['ALL'], name);
+    assert.equal(sc?.privileged, undefined, name);
+  }
+  assert.deepEqual(container(pod, 'jetway-artifacts').securityContext?.capabilities?.add, ['CHOWN', 'DAC_OVERRIDE', 'FOWNER']);
+  assert.equal(container(pod, 'step').securityContext?.capabilities?.add, undefined);
+});
+
+test('run.user: a numeric user is the whole pod\'s runAsUser (non-root when not 0); a name goes to chpst, which keeps SETUID/SETGID', () => {
+  assert.equal(stepUser(undefined), undefined);
+  assert.equal(stepUser(''), undefined);
+  assert.deepEqual(stepUser('1000'), { kind: 'id', uid: 1000 });
+  assert.deepEqual(stepUser('1000:50'), { kind: 'id', uid: 1000, gid: 50 });
+  assert.deepEqual(stepUser('root'), { kind: 'id', uid: 0, gid: 0 });
+  assert.deepEqual(stepUser('postgres'), { kind: 'name', name: 'postgres' });
+  assert.deepEqual(stepUser('app:staff'), { kind: 'name', name: 'app:staff' });
+  assert.throws(() => stepUser('9999999999'), /at most 2147483647/);
+
+  const numeric = assertValidObject(podSpec(spec({ user: '1000' }), cfg));
+  assert.deepEqual(numeric.spec?.securityContext, { runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  assert.deepEqual(container(numeric, 'step').securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+  const root = assertValidObject(podSpec(spec({ user: 'root' }), cfg));
+  assert.deepEqual(root.spec?.securityContext, { runAsUser: 0, runAsGroup: 0, seccompProfile: { type: 'RuntimeDefault' } });
+  const named = assertValidObject(podSpec(spec({ user: 'postgres' }), cfg));
+  assert.deepEqual(named.spec?.securityContext, { seccompProfile: { type: 'RuntimeDefault' } });
+  assert.deepEqual(container(named, 'step').securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['SETGID', 'SETUID'] } });
+
+  // the process: no chpst for the pod's own numeric user; chpst for a name; a numeric user the pod was not made with is refused
+  assert.equal(processCommand({ path: 'id', user: '1000' }, WORK, 'e1', '1000').command.includes('chpst'), false);
+  assert.deepEqual(processCommand({ path: 'id', user: 'postgres' }, WORK, 'e1', 'postgres').command.slice(-5), [BUSYBOX, 'chpst', '-u', 'postgres', 'id']);
+  assert.throws(() => processCommand({ path: 'id', user: '1000' }, WORK, 'e1', undefined), /must be the user the step's pod was created with/);
+});
+
+test("resources: the step's limits within the operator's maximum, else the default limit, else the maximum; requests never above the limit", () => {
+  const ops = kubernetesRuntimeConfig({
+    kubernetesDefaultCpuRequest: '500m',
+    kubernetesDefaultMemoryRequest: '1Gi',
+    kubernetesDefaultMemoryLimit: '2Gi',
+    kubernetesMaxCpuLimit: '2',
+    kubernetesMaxMemoryLimit: '4Gi',
+  });
+  const res = (extra: Partial<ContainerSpec>, c: KubernetesRuntimeConfig = ops) => container(assertValidObject(podSpec(spec(extra), c)), 'step').resources;
+  // nothing asked: the default memory limit, the maximum CPU (no default CPU limit), the requests
+  assert.deepEqual(res({}), { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2000m', memory: '2Gi' } });
+  // asked within the maximum: the step's own; a limit under the default request lowers the request
+  assert.deepEqual(res({ limits: { cpu: 256, memory: 512 * 1024 * 1024 } }), { requests: { cpu: '250m', memory: '536870912' }, limits: { cpu: '250m', memory: '536870912' } });
+  // 0 is "no limit" in Concourse: the operator's default
+  assert.deepEqual(res({ limits: { cpu: 0, memory: 0 } }), res({}));
+  // above the maximum: refused, naming the flag
+  assert.throws(
+    () => podSpec(spec({ limits: { memory: 8 * 1024 ** 3 } }), ops),
+    (err: unknown) =>
+      err instanceof PodSpecError &&
+      err.message === "task 'test' asks for a memory limit of 8589934592 bytes (container_limits.memory); this cluster allows at most 4Gi (jetway web --kubernetes-max-memory-limit)",
+  );
+  assert.throws(() => podSpec(spec({ limits: { cpu: 4096 } }), ops), /asks for a CPU limit of 4000m \(container_limits.cpu: 4096 shares\); this cluster allows at most 2000m \(jetway web --kubernetes-max-cpu-limit\)/);
+  // no operator settings: as before, only the step's own limits
+  assert.equal(res({}, cfg), undefined);
 });
 
 test('secretEnv: values in a Secret of the pod, read by secretKeyRef; they win over plain env of the same name', () => {
@@ -278,6 +360,18 @@ const goldenCfg: KubernetesRuntimeConfig = kubernetesRuntimeConfig({
   kubernetesHelperImage: HELPER,
   baseResourceType: ['git=registry.ci/git-resource:1', 'my-type=registry.ci/my-type-resource:1'],
 });
+// an operator who allows privileged steps and sets requests, default limits and maximums: the tasks' cases
+const resourcesCfg: KubernetesRuntimeConfig = kubernetesRuntimeConfig({
+  kubernetesNamespace: 'ci',
+  kubernetesHelperImage: HELPER,
+  kubernetesAllowPrivileged: true,
+  kubernetesDefaultCpuRequest: '250m',
+  kubernetesDefaultMemoryRequest: '256Mi',
+  kubernetesDefaultCpuLimit: '1',
+  kubernetesDefaultMemoryLimit: '2Gi',
+  kubernetesMaxCpuLimit: '4',
+  kubernetesMaxMemoryLimit: '8Gi',
+});
 // the operator's service account and pull secret: the put's case
 const operatorCfg: KubernetesRuntimeConfig = kubernetesRuntimeConfig({
   kubernetesNamespace: 'ci',
@@ -290,6 +384,10 @@ const operatorCfg: KubernetesRuntimeConfig = kubernetesRuntimeConfig({
 const COPY_BUSYBOX = ['/bin/busybox', 'cp', '/bin/busybox', '/jetway/bin/busybox'];
 const STEP_IDLE = ['/jetway/bin/busybox', 'sh', '-c', "trap 'exit 0' TERM; /jetway/bin/busybox sleep 2147483647 & wait"];
 const SIDECAR_IDLE = ['/bin/busybox', 'sh', '-c', "trap 'exit 0' TERM; /bin/busybox sleep 2147483647 & wait"];
+// The restrictive default every pod gets (issue 16, finding 8), spelt out.
+const POD_SECURITY = { seccompProfile: { type: 'RuntimeDefault' } };
+const RESTRICTED = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+const SIDECAR_SECURITY = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'] } };
 
 const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeConfig; pullSecretName?: string; want: V1Pod }[] = [
   {
@@ -329,6 +427,8 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 10,
         enableServiceLinks: false,
+        automountServiceAccountToken: false,
+        securityContext: POD_SECURITY,
         initContainers: [
           {
             name: 'jetway-tools',
@@ -336,6 +436,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
             command: COPY_BUSYBOX,
             volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+            securityContext: RESTRICTED,
           },
         ],
         containers: [
@@ -350,6 +451,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
               { name: 'jetway-run', mountPath: '/jetway/run' },
               { name: 'work', mountPath: WORK },
             ],
+            securityContext: RESTRICTED,
           },
         ],
         volumes: [
@@ -404,6 +506,8 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 10,
         enableServiceLinks: false,
+        automountServiceAccountToken: false,
+        securityContext: POD_SECURITY,
         initContainers: [
           {
             name: 'jetway-tools',
@@ -411,6 +515,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
             command: COPY_BUSYBOX,
             volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+            securityContext: RESTRICTED,
           },
         ],
         containers: [
@@ -428,6 +533,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
               { name: 'jetway-run', mountPath: '/jetway/run' },
               { name: 'work', mountPath: WORK },
             ],
+            securityContext: RESTRICTED,
           },
           {
             name: 'jetway-artifacts',
@@ -436,6 +542,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
             workingDir: WORK,
             volumeMounts: [{ name: 'work', mountPath: WORK }],
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+            securityContext: SIDECAR_SECURITY,
           },
         ],
         volumes: [
@@ -490,6 +597,8 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 10,
         enableServiceLinks: false,
+        automountServiceAccountToken: false,
+        securityContext: POD_SECURITY,
         serviceAccountName: 'jetway-step',
         imagePullSecrets: [{ name: 'registry-creds' }, { name: 'jetway-pull-33-0a1b2c3d' }],
         initContainers: [
@@ -499,6 +608,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
             command: COPY_BUSYBOX,
             volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+            securityContext: RESTRICTED,
           },
         ],
         containers: [
@@ -513,6 +623,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
               { name: 'jetway-run', mountPath: '/jetway/run' },
               { name: 'work', mountPath: WORK },
             ],
+            securityContext: RESTRICTED,
           },
           {
             name: 'jetway-artifacts',
@@ -521,6 +632,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
             workingDir: WORK,
             volumeMounts: [{ name: 'work', mountPath: WORK }],
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+            securityContext: SIDECAR_SECURITY,
           },
         ],
         volumes: [
@@ -532,7 +644,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
     },
   },
   {
-    name: 'task: inputs, outputs and caches (sidecar), params as env and secret env, limits, privileged',
+    name: "task: inputs, outputs and caches (sidecar), params as env and secret env, its limits within the maximum with the operator's requests, privileged where the operator allows it",
     spec: {
       handle: H,
       metadata: { type: 'task', step: 'test', pipeline: 'main', job: 'unit', build: '3', buildId: 33, team: 'main', planId: 't1' },
@@ -545,7 +657,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
       limits: { cpu: 512, memory: 1024 * 1024 * 1024 },
       privileged: true,
     },
-    cfg: goldenCfg,
+    cfg: resourcesCfg,
     want: {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -579,6 +691,8 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 10,
         enableServiceLinks: false,
+        automountServiceAccountToken: false,
+        securityContext: POD_SECURITY,
         initContainers: [
           {
             name: 'jetway-tools',
@@ -586,6 +700,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
             command: COPY_BUSYBOX,
             volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+            securityContext: RESTRICTED,
           },
         ],
         containers: [
@@ -603,7 +718,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
               { name: 'jetway-run', mountPath: '/jetway/run' },
               { name: 'work', mountPath: WORK },
             ],
-            resources: { limits: { cpu: '500m', memory: '1073741824' } },
+            resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1073741824' } },
             securityContext: { privileged: true },
           },
           {
@@ -613,6 +728,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
             workingDir: WORK,
             volumeMounts: [{ name: 'work', mountPath: WORK }],
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+            securityContext: SIDECAR_SECURITY,
           },
         ],
         volumes: [
@@ -624,15 +740,16 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
     },
   },
   {
-    name: 'task on an image-ref artifact (decision 11), in a one-off build: the reference runs, no sidecar',
+    name: "task on an image-ref artifact (decision 11), in a one-off build, as a numeric run.user: the reference runs as that user, no sidecar, the operator's defaults",
     spec: {
       handle: H,
       metadata: { type: 'task', step: 'build-image', build: '34', buildId: 34, team: 'main', planId: 't2' },
       image: { kind: 'artifact', artifact: { kind: 'image-ref', reference: `my-org/img@${DIGEST}`, digest: DIGEST } },
       inputs: [],
       outputs: [],
+      user: '1000:1000',
     },
-    cfg: goldenCfg,
+    cfg: resourcesCfg,
     want: {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -662,6 +779,8 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
         restartPolicy: 'Never',
         terminationGracePeriodSeconds: 10,
         enableServiceLinks: false,
+        automountServiceAccountToken: false,
+        securityContext: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
         initContainers: [
           {
             name: 'jetway-tools',
@@ -669,6 +788,7 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
             command: COPY_BUSYBOX,
             volumeMounts: [{ name: 'jetway-tools', mountPath: '/jetway/bin' }],
             resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '256Mi' } },
+            securityContext: RESTRICTED,
           },
         ],
         containers: [
@@ -683,6 +803,8 @@ const goldenCases: { name: string; spec: ContainerSpec; cfg: KubernetesRuntimeCo
               { name: 'jetway-run', mountPath: '/jetway/run' },
               { name: 'work', mountPath: WORK },
             ],
+            resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '2Gi' } },
+            securityContext: RESTRICTED,
           },
         ],
         volumes: [
