@@ -3,6 +3,7 @@
 // get metadata), then the pipeline's var_sources (`((src:path))`), then the cluster's credential
 // manager. A missing var fails the step. Values that came from a var source or the credential
 // manager are secrets: the Redactor hides them from logs and events.
+import { StringDecoder } from 'node:string_decoder';
 import { VAR_PATTERN, isVarRef, parseVarName, type VarName } from '../config/var-syntax.ts';
 import type { VarSource } from '../config/schema.ts';
 import type { RunState } from './run-state.ts';
@@ -60,14 +61,20 @@ export class VarSources implements VarLookup {
   }
 }
 
+const REDACTED = '((redacted))';
+
 /** Collects secret values and replaces them with `((redacted))` in text. */
 export class Redactor {
   private readonly secrets = new Set<string>();
+  private sorted: string[] | undefined;
 
   add(value: unknown): void {
     if (typeof value === 'string') {
       // Tiny values would redact ordinary words; Concourse skips them too.
-      if (value.length >= 3) this.secrets.add(value);
+      if (value.length >= 3 && !this.secrets.has(value)) {
+        this.secrets.add(value);
+        this.sorted = undefined;
+      }
     } else if (typeof value === 'number') {
       this.add(String(value));
     } else if (Array.isArray(value)) {
@@ -77,13 +84,18 @@ export class Redactor {
     }
   }
 
+  /** The secrets known now, longest first. */
+  known(): readonly string[] {
+    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    return this.sorted;
+  }
+
+  /**
+   * Every stretch of text covered by one or more secrets (overlapping or touching ones
+   * together) becomes one `((redacted))`, so no part of any secret shows.
+   */
   redact(text: string): string {
-    let out = text;
-    // Longest first, so a secret containing another is hidden whole.
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) {
-      out = out.split(secret).join('((redacted))');
-    }
-    return out;
+    return applyRuns(text, secretRuns(text, this.known(), 0), 0, text.length, false).out;
   }
 
   /** Every string in a JSON value redacted (a copy): for event payloads built from interpolated config. */
@@ -95,6 +107,113 @@ export class Redactor {
     }
     return value;
   }
+}
+
+/**
+ * Redaction of one output stream (a process's stdout or stderr) written in chunks of any size,
+ * split anywhere, even inside a UTF-8 character: the output is what redacting the whole stream at
+ * once would give (issue 16, finding 6; docs/security.md "Secrets"). It holds back at most the
+ * longest secret's length minus one character at a chunk's end, only while that tail could begin
+ * a secret, and `end()` gives what is left.
+ */
+export class StreamRedactor {
+  private readonly decoder = new StringDecoder('utf8');
+  /** text received, not emitted yet: it may be the start of a secret */
+  private pending = '';
+  /** how many leading characters of `pending` belong to a secret that began before them */
+  private pendingCovered = 0;
+  /** the emitted text ends inside a redacted stretch (the next covered text continues it) */
+  private endsRedacted = false;
+
+  constructor(private readonly redactor: Redactor) {}
+
+  /** What may be shown now of the stream after this chunk ('' while it is all held back). */
+  write(chunk: Buffer | string): string {
+    const text = typeof chunk === 'string' ? this.decoder.write(Buffer.from(chunk, 'utf8')) : this.decoder.write(chunk);
+    return this.emit(this.pending + text, false);
+  }
+
+  /** The rest, at the end of the stream. */
+  end(): string {
+    return this.emit(this.pending + this.decoder.end(), true);
+  }
+
+  private emit(text: string, final: boolean): string {
+    const secrets = this.redactor.known();
+    const runs = secretRuns(text, secrets, this.pendingCovered);
+    let cut = final ? text.length : holdPoint(text, secrets);
+    // never split a surrogate pair between two log events
+    if (cut > 0 && cut < text.length && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
+    const { out, covered } = applyRuns(text, runs, 0, cut, this.endsRedacted);
+    if (cut > 0) this.endsRedacted = runs.some(([a, b]) => a < cut && b >= cut);
+    this.pending = text.slice(cut);
+    this.pendingCovered = covered;
+    return out;
+  }
+}
+
+/**
+ * The stretches [start, end) of text inside an occurrence of a secret, merged where they overlap
+ * or touch, in order; `covered` leading characters are known to be inside one already.
+ */
+function secretRuns(text: string, secrets: readonly string[], covered: number): [number, number][] {
+  const runs: [number, number][] = covered > 0 ? [[0, covered]] : [];
+  for (const secret of secrets) {
+    let last: [number, number] | undefined;
+    for (let i = text.indexOf(secret); i >= 0; i = text.indexOf(secret, i + 1)) {
+      // overlapping occurrences of one secret ("aaa" in "aaaa") extend the same stretch
+      if (last && i <= last[1]) last[1] = i + secret.length;
+      else runs.push((last = [i, i + secret.length]));
+    }
+  }
+  if (runs.length < 2) return runs;
+  runs.sort((x, y) => x[0] - y[0]);
+  const merged: [number, number][] = [runs[0]!];
+  for (const run of runs.slice(1)) {
+    const top = merged[merged.length - 1]!;
+    if (run[0] <= top[1]) top[1] = Math.max(top[1], run[1]);
+    else merged.push(run);
+  }
+  return merged;
+}
+
+/**
+ * text[from, cut) with its runs redacted; a run at `from` that continues a redaction already
+ * shown gets no second marker. `covered`: how far past `cut` the run crossing it goes.
+ */
+function applyRuns(text: string, runs: readonly [number, number][], from: number, cut: number, continues: boolean): { out: string; covered: number } {
+  let out = '';
+  let pos = from;
+  let covered = 0;
+  for (const [a, b] of runs) {
+    if (a >= cut) break;
+    out += text.slice(pos, a);
+    if (!(a === from && continues)) out += REDACTED;
+    if (b > cut) {
+      covered = b - cut;
+      pos = cut;
+      break;
+    }
+    pos = b;
+  }
+  if (pos < cut) out += text.slice(pos, cut);
+  return { out, covered };
+}
+
+/** Where text stops being safe to show: the earliest tail that is a proper prefix of a secret. */
+function holdPoint(text: string, secrets: readonly string[]): number {
+  const longest = secrets[0]?.length ?? 0;
+  const firsts = new Set(secrets.map((s) => s.charCodeAt(0)));
+  for (let p = Math.max(0, text.length - (longest - 1)); p < text.length; p++) {
+    if (!firsts.has(text.charCodeAt(p))) continue;
+    const tail = text.slice(p);
+    if (secrets.some((s) => s.length > tail.length && s.startsWith(tail))) return p;
+  }
+  return text.length;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 export interface Interpolator {

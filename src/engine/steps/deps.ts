@@ -7,7 +7,7 @@ import type { StepStore } from '../store.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { MetadataField } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
-import type { Interpolator, Redactor } from '../vars.ts';
+import { StreamRedactor, type Interpolator, type Redactor } from '../vars.ts';
 
 /** The build a step runs in (names for env vars and container metadata, ids for records). */
 export interface BuildInfo {
@@ -92,12 +92,33 @@ export function newHandle(): string {
   return randomUUID();
 }
 
-/** Writes process output as `log` events, redacted, keeping stdout and stderr apart. */
+/**
+ * Writes whole messages of the step's own as `log` events, redacted one message at a time. A
+ * process's output, which arrives in chunks split anywhere, goes through logStream instead.
+ */
 export function logWriter(ctx: StepContext, deps: StepDeps, planId: string, source: 'stdout' | 'stderr'): (chunk: Buffer | string) => void {
   return (chunk) => {
     const payload = deps.redactor.redact(chunk.toString());
     void ctx.emit(buildEvent('log', { time: unixNow(), origin: { id: planId, source }, payload }));
   };
+}
+
+/** One output stream of a process, as `log` events; `end()` once the process is over. */
+export interface LogStream {
+  write(chunk: Buffer | string): void;
+  end(): void;
+}
+
+/**
+ * A process's stdout or stderr as `log` events, redacted across chunk boundaries: a secret split
+ * between two writes is still hidden (StreamRedactor; docs/security.md "Secrets").
+ */
+export function logStream(ctx: StepContext, deps: StepDeps, planId: string, source: 'stdout' | 'stderr'): LogStream {
+  const redactor = new StreamRedactor(deps.redactor);
+  const emit = (payload: string): void => {
+    if (payload !== '') void ctx.emit(buildEvent('log', { time: unixNow(), origin: { id: planId, source }, payload }));
+  };
+  return { write: (chunk) => emit(redactor.write(chunk)), end: () => emit(redactor.end()) };
 }
 
 export async function emitError(ctx: StepContext, planId: string, message: string): Promise<void> {

@@ -3,7 +3,7 @@
 // stderr streamed as log events. A non-zero exit fails the step; unparsable stdout is an error.
 import type { Container } from '../../runtime/runtime.ts';
 import type { StepContext } from '../exec.ts';
-import { logWriter, type StepDeps } from './deps.ts';
+import { logStream, type StepDeps } from './deps.ts';
 
 export type ScriptOutcome<T> = { ok: true; exitStatus: 0; response: T } | { ok: false; exitStatus: number };
 
@@ -20,11 +20,18 @@ export async function runResourceScript<T>(
 ): Promise<ScriptOutcome<T>> {
   const spec = container.resourceScript(script);
   const stdout: Buffer[] = [];
-  const { exitStatus } = await container.run(
-    { ...spec, args: [...(spec.args ?? []), ...args] },
-    { stdin: JSON.stringify(request), stdout: (c) => stdout.push(c), stderr: logWriter(ctx, deps, planId, 'stderr') },
-    ctx.signal,
-  );
+  // the script's logs, redacted across chunk boundaries (docs/security.md "Secrets")
+  const stderr = logStream(ctx, deps, planId, 'stderr');
+  let exitStatus: number;
+  try {
+    ({ exitStatus } = await container.run(
+      { ...spec, args: [...(spec.args ?? []), ...args] },
+      { stdin: JSON.stringify(request), stdout: (c) => stdout.push(c), stderr: stderr.write },
+      ctx.signal,
+    ));
+  } finally {
+    stderr.end();
+  }
   if (exitStatus !== 0) return { ok: false, exitStatus };
   const text = Buffer.concat(stdout).toString('utf8').trim();
   if (text === '') {

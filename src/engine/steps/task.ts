@@ -9,7 +9,7 @@ import type { StepContext } from '../exec.ts';
 import { readArtifactFile } from '../artifact-files.ts';
 import { StepTimedOut } from '../outcome.ts';
 import type { Artifact } from '../../model/artifact.ts';
-import { emitError, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
+import { emitError, logStream, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
 import { imageReferenceOf, type ImageResolver } from '../image/index.ts';
 import type { GetResult } from '../results.ts';
 import type { ContainerImage } from '../../runtime/runtime.ts';
@@ -160,10 +160,13 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
     const timedOut = new StepTimedOut(plan.timeout ?? '');
     const timer = timeoutMs !== undefined ? setTimeout(() => controller.abort(timedOut), timeoutMs) : undefined;
     let exitStatus: number;
+    // redacted across chunk boundaries; what each stream holds back is flushed when the process ends
+    const stdout = logStream(ctx, deps, id, 'stdout');
+    const stderr = logStream(ctx, deps, id, 'stderr');
     try {
       ({ exitStatus } = await container.run(
         { path: run.path, ...(run.args ? { args: run.args } : {}), ...(run.dir ? { dir: run.dir } : {}), ...(run.user ? { user: run.user } : {}) },
-        { stdout: logWriter(ctx, deps, id, 'stdout'), stderr: logWriter(ctx, deps, id, 'stderr') },
+        { stdout: stdout.write, stderr: stderr.write },
         controller.signal,
       ));
     } catch (err) {
@@ -173,6 +176,8 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       }
       throw err;
     } finally {
+      stdout.end();
+      stderr.end();
       if (timer) clearTimeout(timer);
       ctx.signal.removeEventListener('abort', forward);
     }
