@@ -8,7 +8,9 @@ export function buildProgram(io: CliIO): Command {
   const program = new Command('jetway')
     .description('Jetway: a Kubernetes-native CI/CD engine that runs Concourse pipelines')
     .version(JETWAY_VERSION)
-    .showHelpAfterError()
+    // an unknown command: commander's closest commands ("Did you mean …?") and a pointer, not
+    // the whole usage (as fly); each command's own errors show that command's help (below)
+    .showHelpAfterError("run 'jetway --help' to list the commands")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     // `jetway -t ci pipelines` as fly allows; program options are only read before the command,
@@ -21,7 +23,7 @@ export function buildProgram(io: CliIO): Command {
   setGlobalTarget(undefined);
   registerCommands(program, io, runCli);
   for (const cmd of program.commands) {
-    cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError();
   }
   return program;
 }

@@ -47,9 +47,9 @@ test('resources and resource-versions (following pages), table and JSON', async 
 });
 
 /** Plays a build: started, a log line, the task's exit status, the final status. */
-async function play(status: 'succeeded' | 'failed', exit: number): Promise<number> {
+async function play(status: 'succeeded' | 'failed', exit: number, after = 0): Promise<number> {
   for (let i = 0; i < 100; i++) {
-    const r = await s.api.t.db.query<{ id: number }>(`SELECT id FROM builds WHERE status = 'pending' ORDER BY id DESC LIMIT 1`);
+    const r = await s.api.t.db.query<{ id: number }>(`SELECT id FROM builds WHERE status = 'pending' AND id > $1 ORDER BY id DESC LIMIT 1`, [after]);
     const id = r.rows[0]?.id;
     if (id !== undefined) {
       await startBuild(s.api.t.db, id, { id: 'root', do: [] } as unknown as Plan);
@@ -118,4 +118,26 @@ test('abort-build by id and by job and name', async () => {
   assert.equal(missing.code, 1);
   assert.equal(missing.err, 'error: build 999999 not found (HTTP 404)\n');
   assert.equal((await jetway('abort-build', '-t', 'ci', '-b', 'abc')).code, 2);
+});
+
+test('trigger-job -w on a paused pipeline or job says the build stays pending and how to unpause', async () => {
+  // builds of the tests above may still be pending (an aborted one): play only the new ones
+  const newest = async (): Promise<number> => (await s.api.t.db.query<{ id: number }>('SELECT coalesce(max(id), 0) AS id FROM builds')).rows[0]!.id;
+  const beforeR = await newest();
+  const [r] = await Promise.all([jetway('trigger-job', '-t', 'ci', '-j', 'demo/unit', '-w'), play('succeeded', 0, beforeR)]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /^demo\/unit #\d+ stays pending: the pipeline demo is paused \(unpause it: jetway unpause-pipeline -t ci -p demo\)\n$/);
+
+  assert.equal((await jetway('unpause-pipeline', '-t', 'ci', '-p', 'demo')).code, 0);
+  assert.equal((await jetway('pause-job', '-t', 'ci', '-j', 'demo/unit')).code, 0);
+  const beforeJ = await newest();
+  const [j] = await Promise.all([jetway('trigger-job', '-t', 'ci', '-j', 'demo/unit', '-w'), play('succeeded', 0, beforeJ)]);
+  assert.equal(j.code, 0, j.err);
+  assert.match(j.err, /stays pending: the job demo\/unit is paused \(unpause it: jetway unpause-job -t ci -j demo\/unit\)\n$/);
+
+  assert.equal((await jetway('unpause-job', '-t', 'ci', '-j', 'demo/unit')).code, 0);
+  const beforeU = await newest();
+  const [u] = await Promise.all([jetway('trigger-job', '-t', 'ci', '-j', 'demo/unit', '-w'), play('succeeded', 0, beforeU)]);
+  assert.equal(u.err, '', 'nothing paused: nothing said');
+  assert.equal((await jetway('pause-pipeline', '-t', 'ci', '-p', 'demo')).code, 0);
 });

@@ -17,3 +17,27 @@ test('--help prints usage and exits 0', async () => {
   assert.equal(code, 0);
   assert.match(io.out, /Usage: jetway/);
 });
+
+test('an unknown command names the closest commands and a pointer, not the whole usage', async () => {
+  const io = capture();
+  assert.equal(await runCli(['pipelinez'], io), 2);
+  assert.equal(io.err, "error: unknown command 'pipelinez'\n(Did you mean pipelines?)\nrun 'jetway --help' to list the commands\n");
+  assert.equal(io.out, '');
+});
+
+test("a command's own usage error still shows that command's help", async () => {
+  const io = capture();
+  assert.equal(await runCli(['trigger-job', '--bogus'], io), 2);
+  assert.match(io.err, /unknown option '--bogus'[\s\S]*Usage: jetway trigger-job/);
+});
+
+test('no help shows a default twice (the description and commander\'s "(default: …)")', async () => {
+  const { buildProgram } = await import('../../src/cli/program.ts');
+  const program = buildProgram(capture());
+  for (const cmd of program.commands) {
+    const help = cmd.helpInformation();
+    for (const line of help.split('\n')) {
+      assert.doesNotMatch(line, /\(default[^)]*\).*\(default/, `jetway ${cmd.name()} --help: ${line.trim()}`);
+    }
+  }
+});

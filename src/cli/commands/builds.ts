@@ -35,7 +35,7 @@ export function registerBuilds(program: Command, io: CliIO): void {
     .description('List builds, newest first')
     .option('-j, --job <pipeline/job>', 'builds of one job')
     .option('-p, --pipeline <name>', 'builds of one pipeline')
-    .option('-c, --count <n>', 'how many (default 50)', '50')
+    .option('-c, --count <n>', 'how many', '50')
     .action(async (opts: { target?: string; job?: string; pipeline?: string; count: string; output?: string; json?: boolean }) => {
       if (!/^\d+$/.test(opts.count) || Number(opts.count) < 1) throw usageError(`error: -c must be a positive number (got '${opts.count}')`);
       if (opts.job && opts.pipeline) throw usageError('error: give either -j or -p, not both');

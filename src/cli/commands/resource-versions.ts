@@ -8,7 +8,7 @@ export function registerResourceVersions(program: Command, io: CliIO): void {
   addOutputOptions(addTargetOption(program.command('resource-versions')))
     .description('List the versions of a resource, newest first')
     .option('-r, --resource <pipeline/resource>', 'resource')
-    .option('-c, --count <n>', 'how many versions (default 50)', '50')
+    .option('-c, --count <n>', 'how many versions', '50')
     .action(async (opts: { target?: string; resource?: string; count: string; output?: string; json?: boolean }) => {
       const [pipeline, resource] = splitFlag(opts.resource, '-r, --resource', 'resource');
       if (!/^\d+$/.test(opts.count) || Number(opts.count) < 1) throw usageError(`error: -c must be a positive number (got '${opts.count}')`);
