@@ -112,7 +112,7 @@ export class Redactor {
 /**
  * Redaction of one output stream (a process's stdout or stderr) written in chunks of any size,
  * split anywhere, even inside a UTF-8 character: the output is what redacting the whole stream at
- * once would give (issue 16, finding 6; docs/security.md "Secrets"). It holds back at most the
+ * once would give (issue 16, finding 6; docs/security.md "Builds"). It holds back at most the
  * longest secret's length minus one character at a chunk's end, only while that tail could begin
  * a secret, and `end()` gives what is left.
  */

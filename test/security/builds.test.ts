@@ -1,5 +1,5 @@
 // What builds do inside the engine, attacked through a web node's API as an ordinary member of
-// team b would (issue 16, findings 1, 3 and 6; docs/security.md "Builds" and "Secrets"): the
+// team b would (issue 16, findings 1, 3 and 6; docs/security.md "Builds"): the
 // API, the engine, Postgres and the local runtime are the real ones, the clock is the test's.
 // Team a (owner alice) has a pipeline; bob, a member of team b only, writes pipelines whose
 // builds try to reach team main, team a and the web node's own files, and leak a secret.

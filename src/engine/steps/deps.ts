@@ -111,7 +111,7 @@ export interface LogStream {
 
 /**
  * A process's stdout or stderr as `log` events, redacted across chunk boundaries: a secret split
- * between two writes is still hidden (StreamRedactor; docs/security.md "Secrets").
+ * between two writes is still hidden (StreamRedactor; docs/security.md "Builds").
  */
 export function logStream(ctx: StepContext, deps: StepDeps, planId: string, source: 'stdout' | 'stderr'): LogStream {
   const redactor = new StreamRedactor(deps.redactor);

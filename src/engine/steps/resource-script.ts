@@ -20,7 +20,7 @@ export async function runResourceScript<T>(
 ): Promise<ScriptOutcome<T>> {
   const spec = container.resourceScript(script);
   const stdout: Buffer[] = [];
-  // the script's logs, redacted across chunk boundaries (docs/security.md "Secrets")
+  // the script's logs, redacted across chunk boundaries (docs/security.md "Builds")
   const stderr = logStream(ctx, deps, planId, 'stderr');
   let exitStatus: number;
   try {

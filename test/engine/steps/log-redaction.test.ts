@@ -1,5 +1,5 @@
 // Redaction of process output across chunk boundaries (issue 16, finding 6; docs/security.md
-// "Secrets"): a process's stdout arrives in chunks split anywhere (a pipe gives 64 KiB at a time,
+// "Builds"): a process's stdout arrives in chunks split anywhere (a pipe gives 64 KiB at a time,
 // a UTF-8 character may be cut in two), and a secret must be hidden whatever the split. The
 // reference is redacting the whole output at once.
 import { test, type TestContext } from 'node:test';
