@@ -12,6 +12,22 @@ import { isVarRef } from './var-syntax.ts';
 /** The only value of `produces` Jetway knows (docs/image-features.md, decision 6). */
 export const PRODUCES_VALUES = ['registry-image'] as const;
 
+/**
+ * Concourse's base resource types (the concourse/<type>-resource images its workers ship, which
+ * the Kubernetes runtime maps by default). A resource's type must be one of them or a type of
+ * resource_types: Concourse refuses any other at set-pipeline.
+ */
+export const BASE_RESOURCE_TYPES: readonly string[] = [
+  'bosh-io-release', 'bosh-io-stemcell', 'cf', 'docker-image', 'git', 'github-release', 'hg', 'mock', 'pool', 'registry-image', 's3', 'semver', 'time', 'tracker',
+];
+
+/** An unknown `type:` of a resource or resource type (none for a ((var)) or a missing type). */
+function unknownType(config: PipelineConfig, type: string | undefined, at: ConfigPath): Finding[] {
+  if (type === undefined || type === '' || isVarRef(type) || type.includes('((')) return [];
+  if (BASE_RESOURCE_TYPES.includes(type) || (config.resource_types ?? []).some((t) => t.name === type)) return [];
+  return [error(at, `unknown resource type '${type}': not a base type (${BASE_RESOURCE_TYPES.join(', ')}) nor declared in resource_types`)];
+}
+
 const SUPPORTED_VAR_SOURCES = new Set(['vault', 'dummy', 'ssm', 'secretsmanager', 'idtoken']);
 const KNOWN_VAR_SOURCES = new Set([...SUPPORTED_VAR_SOURCES, 'credhub', 'kubernetes', 'conjur']);
 
@@ -127,6 +143,7 @@ function validateResources(config: PipelineConfig): Finding[] {
   const images = imageTypes(config);
   resources.forEach((r, i) => {
     if (r.name && !used.has(r.name)) out.push(error(['resources', i, 'name'], `resource '${r.name}' is not used`));
+    out.push(...unknownType(config, r.type, ['resources', i, 'type']));
     if (r.type !== undefined && images.has(r.type)) out.push(...checkImageSource(r.source, ['resources', i, 'source']));
     out.push(...missingRepository(config, r.type, r.source, ['resources', i], `resource '${r.name ?? i}'`));
   });
@@ -149,6 +166,7 @@ function validateResourceTypes(config: PipelineConfig): Finding[] {
         ),
       );
     }
+    out.push(...unknownType(config, t.type, ['resource_types', i, 'type']));
     // the type's own image is fetched with its `type`; a registry-image source names an image
     if (t.type !== undefined && images.has(t.type)) out.push(...checkImageSource(t.source, ['resource_types', i, 'source']));
     out.push(...missingRepository(config, t.type, t.source, ['resource_types', i], `resource type '${t.name ?? i}'`));

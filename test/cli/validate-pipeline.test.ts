@@ -77,3 +77,28 @@ test('usage errors exit 2: missing -c, unreadable file, malformed -v, bad -l, ba
     assert.match(io.err, /error/);
   }
 });
+
+test('a missing pipeline or vars file is said to be missing (not "not valid YAML"), with the flag and the folder', async () => {
+  let io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', join(dir, 'pipeline.yml')], io), 2);
+  assert.equal(io.err, `error: -c ${join(dir, 'pipeline.yml')}: no such file (looked in ${dir}); create it or give the right path\n`);
+  io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', valid, '-l', join(dir, 'vars.yml.missing')], io), 2);
+  assert.equal(io.err, `error: -l ${join(dir, 'vars.yml.missing')}: no such file (looked in ${dir}); create it or give the right path\n`);
+  io = capture();
+  assert.equal(await runCli(['format-pipeline', '-c', join(dir, 'pipeline.yml')], io), 2);
+  assert.match(io.err, /^error: -c .*pipeline\.yml: no such file/);
+});
+
+test('an unknown resource type is an error at validation, as Concourse reports it at set-pipeline', async () => {
+  const unknown = file(
+    'unknown-type.yml',
+    'resource_types:\n- name: custom\n  type: registry-image\n  source: {repository: example/custom}\n- name: wrapped\n  type: no-such-base\nresources:\n- name: a\n  type: gti\n- name: b\n  type: custom\n- name: c\n  type: git\njobs:\n- name: j\n  plan: [{get: a}, {get: b}, {get: c}]\n',
+  );
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', unknown], io), 1);
+  const lines = io.out.split('\n').filter((l) => l.includes('unknown resource type'));
+  assert.equal(lines.length, 2, io.out);
+  assert.match(lines[0] ?? '', /unknown-type\.yml:6:9: error: resource_types\.wrapped\.type: unknown resource type 'no-such-base': not a base type \(.*git.*\) nor declared in resource_types/);
+  assert.match(lines[1] ?? '', /unknown-type\.yml:9:9: error: resources\.a\.type: unknown resource type 'gti'/);
+});

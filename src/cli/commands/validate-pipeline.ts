@@ -1,5 +1,6 @@
 // `jetway validate-pipeline`: fly's validate-pipeline, with every problem located in the file.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CliExit, usageError, type CliIO } from '../io.ts';
@@ -7,11 +8,15 @@ import { formatDiagnostic, loadPipeline, mergeVars, parseStringVar, parseYamlVar
 import { collect } from '../client/common.ts';
 
 
-export function readText(path: string): string {
+/** A file a flag names; a missing one is said so, with the flag and the folder it was looked for in. */
+export function readText(path: string, flag = '-c'): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw usageError(`error: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw usageError(`error: ${flag} ${path}: no such file (looked in ${dirname(resolve(path))}); create it or give the right path`);
+    if (code === 'EISDIR') throw usageError(`error: ${flag} ${path}: is a directory, not a file`);
+    throw usageError(`error: ${flag} ${path}: cannot read it: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -20,9 +25,10 @@ export type VarOptions = { loadVarsFrom: string[]; var: string[]; yamlVar: strin
 /** Builds the static vars from -l/-y/-v; any malformed flag or file is a usage error. */
 export function varsFromFlags(opts: VarOptions): Vars {
   const files = opts.loadVarsFrom.map((path) => {
+    const text = readText(path, '-l');
     let value: unknown;
     try {
-      value = parseYaml(readText(path));
+      value = parseYaml(text);
     } catch (err) {
       throw usageError(`error: ${path} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
     }
