@@ -164,11 +164,17 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
     const stdout = logStream(ctx, deps, id, 'stdout');
     const stderr = logStream(ctx, deps, id, 'stderr');
     try {
-      ({ exitStatus } = await container.run(
-        { path: run.path, ...(run.args ? { args: run.args } : {}), ...(run.dir ? { dir: run.dir } : {}), ...(run.user ? { user: run.user } : {}) },
-        { stdout: stdout.write, stderr: stderr.write },
-        controller.signal,
-      ));
+      try {
+        ({ exitStatus } = await container.run(
+          { path: run.path, ...(run.args ? { args: run.args } : {}), ...(run.dir ? { dir: run.dir } : {}), ...(run.user ? { user: run.user } : {}) },
+          { stdout: stdout.write, stderr: stderr.write },
+          controller.signal,
+        ));
+      } finally {
+        // before any event about how the process ended
+        stdout.end();
+        stderr.end();
+      }
     } catch (err) {
       if (controller.signal.reason === timedOut && !ctx.signal.aborted) {
         await emitError(ctx, id, 'timeout exceeded');
@@ -176,8 +182,6 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       }
       throw err;
     } finally {
-      stdout.end();
-      stderr.end();
       if (timer) clearTimeout(timer);
       ctx.signal.removeEventListener('abort', forward);
     }
