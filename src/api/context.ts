@@ -15,6 +15,8 @@ import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './er
 import type { PageRequest, PageResult } from '../db/keyset.ts';
 import type { PipelineView } from '../db/views.ts';
 import { mustFindPipeline } from './queries.ts';
+import { unsafeNameProblem } from './names.ts';
+import { jsonValueProblem } from './plan-check.ts';
 
 export interface SchedulerHook {
   /** Wakes the scheduler for a job whose schedule_requested was bumped. */
@@ -150,7 +152,15 @@ export function instanceVarsFrom(query: unknown): Record<string, unknown> | null
     vars ??= {};
     vars[k.slice(5)] = parseJson(v, k);
   }
-  return vars && Object.keys(vars).length > 0 ? vars : null;
+  if (!vars || Object.keys(vars).length === 0) return null;
+  // instance vars name a pipeline in URLs and are stored as jsonb: names and values must be safe
+  for (const k of Object.keys(vars)) {
+    const problem = unsafeNameProblem(k);
+    if (problem) throw badRequest(`query parameter vars: the instance var name ${JSON.stringify(k)} ${problem}`);
+  }
+  const problem = jsonValueProblem(vars, 'query parameter vars', 16);
+  if (problem) throw badRequest(problem);
+  return vars;
 }
 
 export interface PipelineParams {
@@ -168,10 +178,16 @@ export async function pipelineOf(db: Database, req: FastifyRequest<{ Params: Pip
   return mustFindPipeline(db, pipelineRefOf(req));
 }
 
+/** The largest id or count a query takes (ids are Postgres integers). */
+export const MAX_QUERY_INT = 2_147_483_647;
+
 const intString = (name: string) =>
   z
     .string()
-    .regex(/^\d+$/, `${name} must be a non-negative integer`)
+    .superRefine((s, ctx) => {
+      if (!/^\d+$/.test(s)) ctx.addIssue({ code: 'custom', message: `${name} must be a non-negative integer` });
+      else if (Number(s) > MAX_QUERY_INT) ctx.addIssue({ code: 'custom', message: `${name} must be at most ${MAX_QUERY_INT}` });
+    })
     .transform((s) => Number(s));
 
 const pageQuery = z.object({

@@ -39,7 +39,7 @@ export const API_ERRORS = {
   JW_CONTAINER_AMBIGUOUS: { status: 400, message: 'the build has several containers: choose one with step= (and type=)' },
   JW_UNAUTHORIZED: { status: 401, message: 'no bearer token, a malformed one, or one that is unknown, expired or revoked: log in again' },
   JW_INVALID_LOGIN: { status: 401, message: 'the user name or password is wrong' },
-  JW_INVALID_WEBHOOK_TOKEN: { status: 401, message: "the webhook token is missing or is not the resource's" },
+  JW_INVALID_WEBHOOK_TOKEN: { status: 401, message: 'the webhook token is missing (a wrong one is answered as an unknown resource)' },
   JW_FORBIDDEN: { status: 403, message: 'the user holds no role, or not a strong enough one, in the team (or is not an admin)' },
   JW_NOT_FOUND: { status: 404, message: 'something the request names does not exist' },
   JW_ROUTE_NOT_FOUND: { status: 404, message: 'no route has this method and path' },
@@ -133,6 +133,23 @@ function fastifyClientError(fe: FastifyError, req: Pick<FastifyRequest, 'headers
   return new ApiError(FASTIFY_CODES[fe.code] ?? CODE_BY_STATUS[fe.statusCode ?? 400] ?? 'JW_BAD_REQUEST', fe.message);
 }
 
+// SQLSTATE classes of a value the database cannot take (22: data exception — a NUL character, a
+// number out of range, bad text; 54: program limit exceeded — too deep, too long): the request
+// asked for it, so it is the client's error, but the database's text stays in the log.
+const CLIENT_SQLSTATE = /^(22|54)/;
+
+/**
+ * A value the database refused (a pg error, known by its SQLSTATE `code` and `severity`) that
+ * route checks did not catch first: 400 without the database's message.
+ */
+function databaseRejection(error: unknown): ApiError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const e = error as Error & { code?: unknown; severity?: unknown };
+  if (typeof e.code !== 'string' || typeof e.severity !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return undefined;
+  if (!CLIENT_SQLSTATE.test(e.code)) return undefined;
+  return badRequest(`a value of the request cannot be stored (SQLSTATE ${e.code}): check names, numbers and text for out-of-range values or NUL characters`);
+}
+
 /**
  * The API's answer to an error any layer threw: an ApiError as it is, the other layers'
  * expected failures mapped to their codes, and undefined for anything else (a server failure).
@@ -147,6 +164,8 @@ export function apiErrorOf(error: unknown, req: Pick<FastifyRequest, 'headers'>)
   if (error instanceof DbError) return new ApiError('JW_STORAGE_ERROR', error.message);
   if (error instanceof UnauthorizedError) return new ApiError('JW_INVALID_WEBHOOK_TOKEN', 'invalid webhook token');
   if (error instanceof ContainerChoiceError) return new ApiError(error.code, error.message);
+  const rejected = databaseRejection(error);
+  if (rejected) return rejected;
   const fe = error as Partial<FastifyError>;
   if (error instanceof Error && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return fastifyClientError(error as FastifyError, req);
@@ -162,9 +181,14 @@ export function installErrorHandlers(app: FastifyInstance): void {
   });
   app.setErrorHandler((error: FastifyError | Error, req, reply) => {
     const known = apiErrorOf(error, req);
-    if (known) return reply.code(known.statusCode).send(bodyOf(known));
+    if (known) {
+      // the database's own text is kept for the operator, not the client
+      if (known.code === 'JW_BAD_REQUEST' && databaseRejection(error)) req.log.warn({ err: error }, 'the database refused a value of the request');
+      return reply.code(known.statusCode).send(bodyOf(known));
+    }
     req.log.error({ err: error }, 'request failed');
-    const body: ErrorBody = { error: `internal error: ${error.message}`, code: 'JW_INTERNAL_ERROR' };
+    // the message stays in the log: it may be the database's text, or name the server's files
+    const body: ErrorBody = { error: `internal error (request ${req.id}): the server's log says why`, code: 'JW_INTERNAL_ERROR' };
     return reply.code(API_ERRORS.JW_INTERNAL_ERROR.status).send(body);
   });
 }

@@ -3,9 +3,10 @@
 // listen on a port. Every route is under /api/v1 and needs a bearer token from
 // `POST /api/v1/token`, except /health, /info and /token (and /metrics, Prometheus's). The web UI (src/ui) is served from
 // the same instance at `/` and /ui/, without a token: its page logs in through the API.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { LocalAuth } from './auth.ts';
-import { installErrorHandlers, unauthorized } from './errors.ts';
+import { badRequest, installErrorHandlers, unauthorized } from './errors.ts';
+import { unsafeNameProblem } from './names.ts';
 import { BuildEventNotifier } from './events.ts';
 import type { ApiServerOptions } from './context.ts';
 import { registerGeneralRoutes } from './routes/general.ts';
@@ -19,11 +20,42 @@ import { registerUi } from '../ui/server.ts';
 
 export type { ApiServerOptions } from './context.ts';
 
+/** The largest JSON or YAML request body by default (a pipeline config, a plan): 10 MiB. */
+export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
+
+/** Query parameters whose value is a credential, left out of request logs. */
+const SECRET_QUERY = /token|password|secret/i;
+
+/** What a request log says of the request: fastify's fields, with credentials in the query redacted. */
+export function requestForLog(req: FastifyRequest): { method: string; url: string; host: string; remoteAddress: string } {
+  const [path, query] = req.url.split('?', 2) as [string, string | undefined];
+  let url = path;
+  if (query !== undefined) {
+    const params = new URLSearchParams(query);
+    for (const key of new Set(params.keys())) if (SECRET_QUERY.test(key)) params.set(key, '[REDACTED]');
+    url = `${path}?${params.toString()}`;
+  }
+  return { method: req.method, url, host: req.host, remoteAddress: req.ip };
+}
+
+/** A 400 naming the first path parameter whose value cannot be a name (`/`, `..`, control characters). */
+function checkPathParams(params: unknown): void {
+  if (typeof params !== 'object' || params === null) return;
+  for (const [name, value] of Object.entries(params as Record<string, unknown>)) {
+    if (typeof value !== 'string') continue;
+    const problem = unsafeNameProblem(value);
+    if (problem) throw badRequest(`path parameter ${name}: ${JSON.stringify(value)} ${problem}`);
+  }
+}
+
 export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   if (!(opts.auth instanceof LocalAuth)) throw new Error('createApiServer: auth must be a LocalAuth');
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'api' }) as FastifyBaseLogger,
-    bodyLimit: opts.bodyLimit ?? 10 * 1024 * 1024,
+    // request logs name the URL without credentials in its query (?webhook_token=)
+    childLoggerFactory: (logger, bindings, options) =>
+      logger.child(bindings, { ...options, serializers: { ...options.serializers, req: requestForLog } }),
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // responses of streaming routes are hijacked; everything else is JSON
     return503OnClosing: true,
     forceCloseConnections: true,
@@ -50,6 +82,11 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     if (req.routeOptions.config?.public || req.user) return;
     if (req.routeOptions.url === undefined) return; // not found
     throw unauthorized('not authorized: log in first (jetway login), then send "Authorization: Bearer <token>"');
+  });
+  // names in the path become database keys, paths and URLs: refuse the unsafe ones by field
+  app.addHook('preValidation', async (req) => {
+    if (!req.routeOptions.url?.startsWith('/api/')) return;
+    checkPathParams(req.params);
   });
 
   const metrics = opts.metrics;

@@ -165,27 +165,35 @@ test('check: without a checker the route answers 503', async () => {
   }
 });
 
-test('webhook: the right token checks without a bearer token; a wrong one is 401', async () => {
+test('webhook: the right token checks without a bearer token; a wrong one is the 404 of an unknown resource', async () => {
   const before = (await api.t.db.query(`SELECT count(*)::int AS n FROM builds WHERE resource_id IS NOT NULL`)).rows[0] as { n: number };
   const good = await api.app.inject({ method: 'POST', url: `${base}/resources/repo/check/webhook?webhook_token=hook-s3cret` });
   assert.equal(good.statusCode, 201, good.body);
   const build = good.json() as BuildJson;
   assert.equal((await node.waitForBuild(build.id)).status, 'succeeded');
 
-  for (const url of [
-    `${base}/resources/repo/check/webhook?webhook_token=wrong`,
-    `${base}/resources/repo/check/webhook`,
-    `${base}/resources/fixed/check/webhook?webhook_token=hook-s3cret`, // no webhook_token configured
-  ]) {
+  const missing = await api.app.inject({ method: 'POST', url: `${base}/resources/repo/check/webhook` });
+  assert.equal(missing.statusCode, 401);
+  assert.deepEqual(missing.json(), { error: 'invalid webhook token: pass ?webhook_token=<token>', code: 'JW_INVALID_WEBHOOK_TOKEN' });
+  // a wrong token, a resource without a token, and unknown names cannot be told apart
+  for (const [url, resource, pipeline] of [
+    [`${base}/resources/repo/check/webhook?webhook_token=wrong`, 'repo', 'main/demo'],
+    [`${base}/resources/fixed/check/webhook?webhook_token=hook-s3cret`, 'fixed', 'main/demo'], // no webhook_token configured
+    [`${base}/resources/nope/check/webhook?webhook_token=x`, 'nope', 'main/demo'],
+    ['/api/v1/teams/main/pipelines/nope/resources/repo/check/webhook?webhook_token=x', 'repo', 'main/nope'],
+    ['/api/v1/teams/nope/pipelines/demo/resources/repo/check/webhook?webhook_token=x', 'repo', 'nope/demo'],
+  ] as const) {
     const bad = await api.app.inject({ method: 'POST', url });
-    assert.equal(bad.statusCode, 401, url);
-    assert.match((bad.json() as { error: string }).error, /invalid webhook token/);
-    assert.equal(bad.json<{ code: string }>().code, 'JW_INVALID_WEBHOOK_TOKEN');
+    assert.equal(bad.statusCode, 404, url);
+    assert.deepEqual(bad.json(), {
+      error: `resource ${resource} in pipeline ${pipeline} not found, or the webhook token is not its own`,
+      code: 'JW_RESOURCE_NOT_FOUND',
+    });
   }
   const after = (await api.t.db.query(`SELECT count(*)::int AS n FROM builds WHERE resource_id IS NOT NULL`)).rows[0] as { n: number };
   assert.equal(after.n, before.n + 1, 'refused webhooks create no check');
-  const unknown = await api.app.inject({ method: 'POST', url: `${base}/resources/nope/check/webhook?webhook_token=x` });
-  assert.equal(unknown.statusCode, 404);
+  assert.ok(!api.logs.some((l) => l.includes('hook-s3cret')), 'the webhook token is not in the request logs');
+  assert.ok(api.logs.some((l) => l.includes('webhook_token=%5BREDACTED%5D')), 'the request log shows the token was redacted');
 });
 
 test('pin, unpin, disable and enable change what the scheduler resolves', async () => {

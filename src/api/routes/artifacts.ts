@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as tar from 'tar';
@@ -55,12 +56,35 @@ function byteLimit(limit: number): Transform {
   });
 }
 
-/** Reads the whole archive; a file that is not a (gzipped) tar is an error. */
+/** Whether the (decompressed) archive ends with tar's end-of-archive marker: two zero blocks. */
+async function hasEndOfArchive(path: string, gzip: boolean): Promise<boolean> {
+  let tail = Buffer.alloc(0);
+  const keepTail = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      tail = Buffer.concat([tail, chunk]);
+      if (tail.length > 1024) tail = tail.subarray(tail.length - 1024);
+      done();
+    },
+  });
+  if (gzip) await pipeline(createReadStream(path), createGunzip(), keepTail);
+  else await pipeline(createReadStream(path), keepTail);
+  return tail.length === 1024 && tail.every((b) => b === 0);
+}
+
+/**
+ * Reads the whole archive; a file that is not a (gzipped) tar is an error, and so is one cut
+ * short (a truncated upload: a cut inside an entry or the gzip stream fails to read, one
+ * between entries lacks the end-of-archive marker every tar writer adds).
+ */
 async function assertTarball(path: string): Promise<void> {
+  const gzip = await isGzip(path);
   try {
-    await tar.t({ file: path, strict: true, gzip: await isGzip(path) });
+    await tar.t({ file: path, strict: true, gzip });
   } catch (err) {
     throw new ApiError('JW_INVALID_ARTIFACT', `the request body is not a tar archive (plain or gzipped): ${errorText(err)}`);
+  }
+  if (!(await hasEndOfArchive(path, gzip))) {
+    throw new ApiError('JW_INVALID_ARTIFACT', 'the request body is not a complete tar archive: it ends without the end-of-archive marker (was the upload cut short?)');
   }
 }
 

@@ -18,6 +18,8 @@ import {
 import { setPipelinePublic } from '../../db/pipeline-visibility.ts';
 import { activeJobIds, activeResourceIds, listPipelineViews } from '../../db/views.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
+import { unsafeNameProblem } from '../names.ts';
+import { jsonValueProblem } from '../plan-check.ts';
 import {
   assertTeam,
   currentUser,
@@ -43,6 +45,26 @@ const YAML_TYPES = ['application/x-yaml', 'application/yaml', 'text/yaml', 'text
 const renameBody = z.object({ name: z.string().min(1, 'must not be empty') });
 /** Concourse's ordering body: the pipeline names, first first. */
 const orderingBody = z.array(z.string().min(1, 'must not be empty'));
+
+/**
+ * Names of a config that become paths and URLs (jobs, resources, resource types, groups) with
+ * `/`, `..` or control characters, and NUL characters anywhere (Postgres's jsonb refuses them):
+ * Concourse only warns of bad identifiers, but these would climb out of a directory or split a
+ * URL. `path: problem` each.
+ */
+export function unsafeConfigNames(config: PipelineConfig): string[] {
+  const out: string[] = [];
+  const lists = { jobs: config.jobs, resources: config.resources, resource_types: config.resource_types, groups: config.groups } as const;
+  for (const [key, list] of Object.entries(lists)) {
+    (list ?? []).forEach((item: { name?: string }, i: number) => {
+      const problem = typeof item.name === 'string' ? unsafeNameProblem(item.name) : undefined;
+      if (problem) out.push(`${key}[${i}].name: ${JSON.stringify(item.name)} ${problem}`);
+    });
+  }
+  const nested = jsonValueProblem(config, 'config');
+  if (nested) out.push(nested);
+  return out;
+}
 
 /** `?include_archived=true`: archived pipelines are left out of listings otherwise, as fly and the dashboard do. */
 const includeArchived = (query: unknown): boolean =>
@@ -150,6 +172,8 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
         if (loaded.errors.length > 0 || !loaded.config) {
           throw new ApiError('JW_INVALID_CONFIG', 'invalid pipeline config', loaded.errors.map(describeDiagnostic), { warnings });
         }
+        const unsafe = unsafeConfigNames(loaded.config);
+        if (unsafe.length > 0) throw new ApiError('JW_INVALID_CONFIG', 'invalid pipeline config', unsafe, { warnings });
         const checkCreds = req.query.check_creds;
         if (checkCreds !== undefined && checkCreds !== 'false') {
           const problems = await credentialProblems(loaded.config, loaded.unresolvedVars, { team: ref.team, pipeline: ref.name }, opts.credentials);
@@ -189,6 +213,8 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
   app.put<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/rename', async (req): Promise<SaveConfigResponse> => {
     await pipelineOf(db, req);
     const body = parseWith(renameBody, req.body ?? {}, 'body');
+    const unsafe = unsafeNameProblem(body.name);
+    if (unsafe) throw new ApiError('JW_INVALID_REQUEST', 'invalid body', [`body.name: ${JSON.stringify(body.name)} ${unsafe}`]);
     const problem = checkIdentifier(body.name);
     await renamePipeline(db, pipelineRefOf(req), body.name);
     return { warnings: problem ? [{ type: 'invalid_identifier', message: `pipeline: ${problem.message}` }] : [] };

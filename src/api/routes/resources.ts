@@ -8,8 +8,10 @@ import { findResourceType, pinVersion, setPinComment, setVersionEnabled, unpinRe
 import { clearResourceCaches, clearScopeVersions, scopeSharers, type ScopeOwner } from '../../db/versions.ts';
 import type { Version } from '../../model/version.ts';
 import { UnauthorizedError } from '../../checker/checker.ts';
+import { NotFoundError } from '../../db/errors.ts';
 import {
   buildIdsWithVersion,
+  findPipelineView,
   findResourceVersion,
   findResourceView,
   jobIdsUsingResource,
@@ -32,7 +34,7 @@ import {
   type ApiServerOptions,
   type PipelineParams,
 } from '../context.ts';
-import { buildJson, mustFindPipeline, resourceJson, resourceTypeJson } from '../queries.ts';
+import { buildJson, resourceJson, resourceTypeJson } from '../queries.ts';
 import type { Build, ClearCacheResponse, ClearVersionsResponse, Resource, ResourcesAndTypes, ResourceType, ResourceVersion } from '../wire.ts';
 
 type ResourceParams = PipelineParams & { resource: string };
@@ -151,15 +153,21 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
       if (typeof token !== 'string' || token === '') throw new ApiError('JW_INVALID_WEBHOOK_TOKEN', 'invalid webhook token: pass ?webhook_token=<token>');
       const c = opts.checker;
       if (!c?.checkWebhook) throw noChecker();
-      const p = await mustFindPipeline(db, pipelineRefOf(req));
-      const r = await findResourceView(db, p.id, req.params.resource);
-      if (!r) throw notFound('JW_RESOURCE_NOT_FOUND', `resource ${req.params.resource} in pipeline ${p.team}/${p.name}`);
+      // An unknown team, pipeline or resource and a wrong token get the same 404: the endpoint
+      // needs no login, so it must not tell which names exist.
+      const what = `resource ${req.params.resource} in pipeline ${req.params.team}/${req.params.pipeline}`;
+      const refused = new ApiError('JW_RESOURCE_NOT_FOUND', `${what} not found, or the webhook token is not its own`);
+      const p = await findPipelineView(db, pipelineRefOf(req));
+      const r = p ? await findResourceView(db, p.id, req.params.resource) : undefined;
+      if (!p || !r) throw refused;
       let build: BuildRecord;
       try {
         build = await c.checkWebhook(p.id, r.name, token);
       } catch (err) {
-        // answered 401 JW_INVALID_WEBHOOK_TOKEN (errors.ts)
-        if (err instanceof UnauthorizedError) req.log.info({ resource: r.name, pipeline: p.name }, 'webhook refused: bad token');
+        if (err instanceof UnauthorizedError || err instanceof NotFoundError) {
+          req.log.info({ resource: r.name, pipeline: p.name }, 'webhook refused: bad token');
+          throw refused;
+        }
         throw err;
       }
       req.log.info({ resource: r.name, pipeline: p.name, buildId: build.id }, 'webhook check');

@@ -8,6 +8,7 @@ import { destroyTeam, findTeam, listTeamRecords, renameTeam, saveTeam, type Team
 import type { AuthUser } from '../auth.ts';
 import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
 import { ApiError, forbidden, notFound } from '../errors.ts';
+import { unsafeNameProblem } from '../names.ts';
 import { authProblems, localUser, MAIN_TEAM, ROLES, strongest, teamAuthSchema, type TeamAuth } from '../roles.ts';
 import type { RenameTeamResponse, SetTeamResponse, Team } from '../wire.ts';
 
@@ -39,6 +40,8 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
   const validName = (name: string, field: string): string[] => {
     const problem = checkIdentifier(name);
     if (name.includes('/')) throw new ApiError('JW_INVALID_TEAM_NAME', 'invalid team name', [`${field}: '${name}' cannot contain '/'`]);
+    const unsafe = unsafeNameProblem(name);
+    if (unsafe) throw new ApiError('JW_INVALID_TEAM_NAME', 'invalid team name', [`${field}: ${JSON.stringify(name)} ${unsafe}`]);
     if (problem?.severity === 'error') throw new ApiError('JW_INVALID_TEAM_NAME', 'invalid team name', [`${field}: ${problem.message}`]);
     return problem ? [`${field}: ${problem.message}`] : [];
   };
