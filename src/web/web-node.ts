@@ -12,7 +12,8 @@ import { PostgresEngineStore } from '../db/engine-store.ts';
 import { Collector } from '../gc/collector.ts';
 import { PostgresGcStore } from '../db/gc.ts';
 import { PostgresCheckerStore } from '../db/checks.ts';
-import { LocalRuntime } from '../runtime/local/local-runtime.ts';
+import { LocalRuntime, type BuildUser } from '../runtime/local/local-runtime.ts';
+import { ensureBuildUser, isolateDataDir } from '../runtime/local/build-user.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import type { KubernetesCredentialsConfig } from '../creds/config.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
@@ -122,7 +123,18 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
       throw err;
     }
   } else {
-    runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker') });
+    // builds run as an unprivileged user of their own when the web node is root (issue 16, finding 4)
+    let user: BuildUser | undefined;
+    try {
+      user = process.getuid?.() === 0 ? await ensureBuildUser() : undefined;
+      await isolateDataDir(opts.dataDir, user, 'worker', ['artifacts'], logger);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+    if (user) logger.info({ user: user.name, uid: user.uid }, `local runtime: builds run as the user ${user.name}`);
+    else logger.warn("local runtime: builds run as this web node's own user (it is not root), so they are not isolated from it: they can read its data directory, its environment and its Postgres credentials");
+    runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker'), ...(user ? { user } : {}) });
   }
 
   const engine: Engine = new Engine({

@@ -186,6 +186,9 @@ export function registerWeb(program: Command, io: CliIO): void {
         { name: 'jetway', level: flags.logLevel, redact: ['password', '*.password', 'token', '*.token'] },
         pino.destination({ fd: 1, sync: true }),
       );
+      // /proc/<pid>/cmdline is world-readable: once the flags are read, overwrite them (a password
+      // given as --add-local-user name:password, a --postgres-url with one) with the bare command
+      process.title = 'jetway web';
       // this command stops the web node (and its embedded Postgres) itself on SIGINT/SIGTERM
       stopEmbeddedPostgresOnlyWhenClosed();
       const node = await startWebNode({ ...options, logger });

@@ -1,33 +1,95 @@
 // The local runtime, Jetway's embedded default: every step runs as host processes in a working
 // directory of its own, with inputs copied in and outputs moved out as volumes (directories) that
 // outlive the step. There is no image: tasks run on the host, resource types as Node processes.
+//
+// Isolation from the web node (issue 16, finding 4; docs/security.md, "Runtimes"): given a build
+// user (the web node runs as root), every process runs as that user, in a working directory and a
+// HOME of mode 0700 that it owns, with an environment built from nothing (never the web node's).
+// The directories above them are root's and traverse-only (0711), so the build user reaches its
+// own work, the task caches and artifact images by their paths, and lists nothing.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
-import { cp, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { chmod, cp, lchown, lstat, mkdir, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Artifact } from '../../model/artifact.ts';
 import { resourceCommand } from '../../resources/command.ts';
 import type { Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
-import { clearTaskCaches, taskCacheEntry } from '../task-caches.ts';
+import { clearTaskCaches, taskCacheEntry, taskCacheKeyDir } from '../task-caches.ts';
+
+/** The unprivileged user builds run as (see build-user.ts). */
+export interface BuildUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
 
 export interface LocalRuntimeOptions {
   /** where containers, volumes and task caches live */
   root: string;
   /** how long a cancelled process gets between SIGTERM and SIGKILL */
   killGraceMs?: number;
+  /** the user processes run as (needs a root web node); absent: the web node's own user */
+  user?: BuildUser;
+}
+
+/** The PATH of every process: the system's, and the directory of the node that runs resource scripts. */
+export function buildPath(): string {
+  const dirs = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+  const nodeDir = dirname(process.execPath);
+  return (dirs.includes(nodeDir) ? dirs : [...dirs, nodeDir]).join(':');
+}
+
+/** Directories the build user may pass through by name but not list (root's; 0700 without a build user). */
+async function traverseOnly(dir: string, user: BuildUser | undefined): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, user ? 0o711 : 0o700);
+}
+
+/**
+ * Gives a tree to the build user: lchown, never following a symlink (an input's link to
+ * /etc/shadow must not hand the file over), never descending into a linked directory.
+ */
+export async function chownTree(path: string, user: BuildUser): Promise<void> {
+  const st = await lstat(path);
+  if (st.uid !== user.uid || st.gid !== user.gid) await lchown(path, user.uid, user.gid);
+  if (!st.isDirectory()) return;
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    await chownTree(join(path, entry.name), user);
+  }
 }
 
 export class LocalRuntime implements Runtime {
   readonly name = 'local';
   readonly runsImages = false;
 
+  private prepared: Promise<void> | undefined;
+
   constructor(private readonly opts: LocalRuntimeOptions) {}
 
+  get user(): BuildUser | undefined {
+    return this.opts.user;
+  }
+
+  /** The root and its shared folders: root's, traverse-only for the build user (once). */
+  private prepare(): Promise<void> {
+    this.prepared ??= (async () => {
+      for (const dir of [this.opts.root, join(this.opts.root, 'containers'), join(this.opts.root, 'volumes'), join(this.opts.root, 'task-caches')]) {
+        await traverseOnly(dir, this.opts.user);
+      }
+    })();
+    return this.prepared;
+  }
+
   async createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container> {
+    await this.prepare();
+    const user = this.opts.user;
     const workDir = join(this.opts.root, 'containers', safeName(spec.handle));
+    const home = homeOf(workDir);
     await rm(workDir, { recursive: true, force: true });
-    await mkdir(workDir, { recursive: true });
+    await rm(home, { recursive: true, force: true });
+    await mkdir(workDir, { mode: 0o700 });
+    await mkdir(home, { mode: 0o700 });
     for (const input of spec.inputs) {
       signal.throwIfAborted();
       const target = inside(workDir, input.path);
@@ -41,13 +103,22 @@ export class LocalRuntime implements Runtime {
     for (const output of spec.outputs) await mkdir(inside(workDir, output.path), { recursive: true });
     for (const cache of spec.caches ?? []) {
       const dir = taskCacheEntry(this.opts.root, cache.key, cache.path);
-      await mkdir(dir, { recursive: true });
+      await traverseOnly(taskCacheKeyDir(this.opts.root, cache.key), user);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      // a cache made before builds had their own user (or by root) becomes the build user's once
+      if (user && (await lstat(dir)).uid !== user.uid) await chownTree(dir, user);
       const target = inside(workDir, cache.path);
       await mkdir(dirname(target), { recursive: true });
       await rm(target, { recursive: true, force: true });
       await symlink(dir, target, 'dir');
     }
-    return new LocalContainer(spec, workDir, this.volumesDir(spec.metadata.buildId), this.opts.killGraceMs ?? 10_000);
+    if (user) {
+      await chownTree(workDir, user);
+      await chownTree(home, user);
+    }
+    const volumes = this.volumesDir(spec.metadata.buildId);
+    await traverseOnly(volumes, user);
+    return new LocalContainer(spec, workDir, home, volumes, this.opts.killGraceMs ?? 10_000, user);
   }
 
   /** Volumes are kept per build, so a finished build's are removed in one go. */
@@ -71,8 +142,10 @@ class LocalContainer implements Container {
   constructor(
     private readonly spec: ContainerSpec,
     readonly workDir: string,
+    private readonly home: string,
     private readonly volumesDir: string,
     private readonly killGraceMs: number,
+    private readonly user: BuildUser | undefined,
   ) {}
 
   get handle(): string {
@@ -100,7 +173,16 @@ class LocalContainer implements Container {
       }
       const child = spawn(proc.path, proc.args ?? [], {
         cwd: proc.dir ? inside(this.workDir, proc.dir) : this.workDir,
-        env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...this.spec.env, ...this.spec.secretEnv, ...proc.env },
+        // built from nothing: the web node's own env (its credentials) never reaches a build
+        env: {
+          PATH: buildPath(),
+          HOME: this.home,
+          ...(this.user ? { USER: this.user.name, LOGNAME: this.user.name } : {}),
+          ...this.spec.env,
+          ...this.spec.secretEnv,
+          ...proc.env,
+        },
+        ...(this.user ? { uid: this.user.uid, gid: this.user.gid } : {}),
         // its own process group, so cancelling kills whatever it started too
         detached: true,
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -152,6 +234,7 @@ class LocalContainer implements Container {
   async destroy(): Promise<void> {
     for (const pid of this.running) killGroup(pid, 'SIGKILL');
     await rm(this.workDir, { recursive: true, force: true });
+    await rm(this.home, { recursive: true, force: true });
   }
 }
 
@@ -171,6 +254,11 @@ function inside(root: string, path: string): string {
     throw new Error(`path '${path}' leaves the step's working directory`);
   }
   return target;
+}
+
+/** A container's HOME: beside its working directory, so no output or input can hold it. */
+function homeOf(workDir: string): string {
+  return `${workDir}.home`;
 }
 
 function safeName(handle: string): string {

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, readFile, rm, writeFile, access } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, readFile, rm, writeFile, access, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalRuntime } from '../../../src/runtime/local/local-runtime.ts';
@@ -131,4 +131,72 @@ test('clearTaskCache removes a key\'s caches (or one path\'s) and counts those t
   assert.equal(await run('clear-3', look), '', 'the next container starts cold');
   assert.equal(await run('clear-4', look, 'pipeline/job/other'), 'a/x\ndeep/b/x\n', 'another key is untouched');
   assert.equal(await runtime.clearTaskCache('never/used/key'), 0);
+});
+
+// --- issue 16, finding 4: builds as an unprivileged user of their own, with nothing of the web node's
+
+const asRoot = process.getuid?.() === 0;
+
+test('processes get an env built from nothing: not the web node\'s variables, a private HOME', async () => {
+  process.env.JETWAY_TEST_WEB_NODE_SECRET = 'web-node-only-7f3a';
+  try {
+    const c = await runtime.createContainer(spec('clean-env'), new AbortController().signal);
+    const io = collect();
+    await c.run({ path: 'sh', args: ['-c', 'env; stat -c "%a" "$HOME"'] }, io, new AbortController().signal);
+    await c.destroy();
+    assert.doesNotMatch(io.out, /web-node-only-7f3a/);
+    assert.match(io.out, /^PATH=\/usr\/local\/sbin:\/usr\/local\/bin:\/usr\/sbin:\/usr\/bin:\/sbin:\/bin/m);
+    assert.match(io.out, new RegExp(`^HOME=${c.workDir}\\.home$`, 'm'));
+    assert.match(io.out, /^700$/m);
+  } finally {
+    delete process.env.JETWAY_TEST_WEB_NODE_SECRET;
+  }
+});
+
+test('with a build user: processes run as it, in a 0700 work dir and HOME it owns, inputs and caches its own; the folders above are traverse-only', { skip: !asRoot && 'needs root' }, async () => {
+  const { ensureBuildUser } = await import('../../../src/runtime/local/build-user.ts');
+  const user = await ensureBuildUser();
+  assert.deepEqual(await ensureBuildUser(), user, 'idempotent');
+  const userRoot = await mkdtemp(join(tmpdir(), 'jw-local-user-'));
+  await chmod(userRoot, 0o711); // as the web node's isolateDataDir leaves its data directory
+  const rt = new LocalRuntime({ root: join(userRoot, 'worker'), user });
+  const src = join(userRoot, 'src-artifact');
+  await mkdir(src, { recursive: true });
+  await writeFile(join(src, 'file.txt'), 'input');
+  // a hostile input: a link to a root-only file must not be chowned through
+  const rootOnly = join(userRoot, 'root-only');
+  await writeFile(rootOnly, 'root only', { mode: 0o600 });
+  await symlink(rootOnly, join(src, 'link'));
+  try {
+    const c = await rt.createContainer(
+      spec('as-user', { inputs: [{ name: 'in', path: 'in', artifact: { kind: 'volume', path: src } }], outputs: [{ name: 'out', path: 'out' }], caches: [{ path: 'cache', key: 'k' }], metadata: { type: 'task', buildId: 4242 } }),
+      new AbortController().signal,
+    );
+    const io = collect();
+    const { exitStatus } = await c.run(
+      { path: 'sh', args: ['-c', 'id -u; id -g; echo more >> in/file.txt && echo ok-input; echo x > cache/f && echo ok-cache; echo y > out/f; cat in/link 2>&1; ls .. 2>&1; echo "USER=$USER"'] },
+      io,
+      new AbortController().signal,
+    );
+    assert.equal(exitStatus, 0, io.err);
+    const lines = io.out.split('\n');
+    assert.deepEqual(lines.slice(0, 4), [String(user.uid), String(user.gid), 'ok-input', 'ok-cache']);
+    assert.match(io.out, /in\/link: Permission denied/);
+    assert.match(io.out, /ls: cannot open directory '\.\.': Permission denied/);
+    assert.match(io.out, new RegExp(`USER=${user.name}`));
+    const work = await stat(c.workDir);
+    assert.deepEqual([work.uid, work.mode & 0o777], [user.uid, 0o700]);
+    assert.equal((await stat(rootOnly)).uid, 0, 'the link target keeps its owner');
+    const out = await c.artifact('out');
+    assert.ok(out.kind === 'volume');
+    assert.equal(await readFile(join(out.path, 'f'), 'utf8'), 'y\n');
+    for (const dir of ['worker', 'worker/containers', 'worker/volumes', 'worker/task-caches', 'worker/volumes/build-4242']) {
+      const st = await stat(join(userRoot, dir));
+      assert.deepEqual([st.uid, st.mode & 0o777], [0, 0o711], dir);
+    }
+    await c.destroy();
+    await assert.rejects(access(`${c.workDir}.home`), 'the HOME goes with the container');
+  } finally {
+    await rm(userRoot, { recursive: true, force: true });
+  }
 });
