@@ -12,8 +12,9 @@ import type { Artifact } from '../../model/artifact.ts';
 import { emitError, logStream, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
 import { imageReferenceOf, type ImageResolver } from '../image/index.ts';
 import type { GetResult } from '../results.ts';
-import type { ContainerImage } from '../../runtime/runtime.ts';
+import type { ContainerImage, ContainerSpec } from '../../runtime/runtime.ts';
 import { taskCacheKey } from '../../runtime/task-caches.ts';
+import { containerLimits } from '../../runtime/container-limits.ts';
 import type { TypeImage } from '../../model/plan.ts';
 import { fetchImagePlan, type PlannerResourceType } from '../../planner/image-plan.ts';
 
@@ -94,6 +95,10 @@ function isGetResultFor(value: unknown, artifact: Artifact): boolean {
   return typeof value === 'object' && value !== null && 'artifact' in value && (value as GetResult).artifact === artifact;
 }
 
+function withLimits(limits: ContainerSpec['limits']): Pick<ContainerSpec, 'limits'> {
+  return limits ? { limits } : {};
+}
+
 export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps: StepDeps, images: ImageResolver): Promise<boolean> {
   const config = await taskConfig(plan, ctx, deps);
   const run = config.run;
@@ -142,6 +147,9 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       metadata: stepMetadata(deps, 'task', plan.name, id, ctx),
       image,
       privileged: plan.privileged === true,
+      // known when the container is made: on Kubernetes they shape the pod (runAsUser, limits)
+      ...(run.user ? { user: run.user } : {}),
+      ...withLimits(containerLimits(config.container_limits as Record<string, unknown> | undefined, plan.container_limits)),
       inputs,
       outputs,
       caches,
