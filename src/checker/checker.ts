@@ -27,10 +27,11 @@ import {
   resourceTypeCheckInterval,
   resourceTypeCheckPlan,
   scanDecision,
+  type CheckInterval,
   type IntervalDefaults,
   type ScanDecision,
 } from './policy.ts';
-import type { CheckerStore } from './store.ts';
+import type { CheckCreationStore, CheckerStore } from './store.ts';
 
 /** A running check build older than its timeout plus this is considered abandoned. */
 const STALE_MARGIN_MS = 5 * 60_000;
@@ -164,6 +165,7 @@ export class Checker implements CheckRequester {
       const stale = staleAfterMs(resource.config.check_timeout);
       if (!opts.manual) {
         if (!(await tx.checkIntervalElapsed(resource.scopeId))) return { created: false, reason: 'interval' };
+        if (await failedWithinInterval(tx, target, interval)) return { created: false, reason: 'interval' };
         if (await tx.runningCheckExists(target, stale)) return { created: false, reason: 'running' };
       } else if (opts.forBuildId !== undefined && (await tx.runningCheckExists(target, stale, opts.forBuildId))) {
         return { created: false, reason: 'running' };
@@ -201,13 +203,15 @@ export class Checker implements CheckRequester {
       const type = await tx.getResourceType(resourceTypeId);
       if (!type) throw new NotFoundError(`resource type ${resourceTypeId} not found`);
       if (type.pipelineArchived) return { created: false, reason: 'archived' };
+      const interval = resourceTypeCheckInterval(type.config, this.intervals);
       if (!opts.manual) {
         if (!(await tx.checkIntervalElapsed(type.scopeId))) return { created: false, reason: 'interval' };
+        if (await failedWithinInterval(tx, target, interval)) return { created: false, reason: 'interval' };
         if (await tx.runningCheckExists(target, staleAfterMs(undefined))) return { created: false, reason: 'running' };
       }
       const types = await tx.pipelineResourceTypes(type.pipelineId);
       const plan = resourceTypeCheckPlan(type.config, types, {
-        interval: resourceTypeCheckInterval(type.config, this.intervals),
+        interval,
         ...(opts.from ? { from: opts.from } : {}),
         skipInterval: opts.manual === true,
         shallow: opts.shallow === true,
@@ -291,6 +295,17 @@ export function tokenMatches(expected: string | undefined, given: string): boole
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * A failed check waits its interval, as a healthy one does (Concourse's errored checks too):
+ * one that failed before reaching its scope left no next check time there, so the end of the
+ * failed check build counts.
+ */
+async function failedWithinInterval(tx: CheckCreationStore, target: CheckTarget, interval: CheckInterval): Promise<boolean> {
+  if (interval.never) return false;
+  const failedAt = await tx.lastFailedCheckEnd(target);
+  return failedAt !== undefined && Date.now() < failedAt.getTime() + interval.ms;
 }
 
 function staleAfterMs(checkTimeout: string | undefined): number {

@@ -31,6 +31,12 @@ export interface CheckCreationStore {
    * `createdSinceBuildId`, only one created at or after that build counts.
    */
   runningCheckExists(target: CheckTarget, staleAfterMs: number, createdSinceBuildId?: number): Promise<boolean>;
+  /**
+   * When the target's newest finished check build did not succeed, its end time (else
+   * undefined): a check that errored before it reached its scope (an undefined ((var)) in the
+   * source, an image that cannot be fetched) sets no next check time there.
+   */
+  lastFailedCheckEnd(target: CheckTarget): Promise<Date | undefined>;
   /** The configs of the pipeline's active resource types, in id order. */
   pipelineResourceTypes(pipelineId: number): Promise<ResourceType[]>;
   /** A check build, created started with its plan. */

@@ -43,6 +43,16 @@ class PostgresCheckCreation {
     return runningCheckExists(this.tx, target, staleAfterMs, createdSinceBuildId);
   }
 
+  async lastFailedCheckEnd(target: CheckTarget): Promise<Date | undefined> {
+    const [col, id] = 'resourceId' in target ? ['resource_id', target.resourceId] : ['resource_type_id', target.resourceTypeId];
+    const r = await this.tx.query<{ status: string; end_time: Date | null }>(
+      `SELECT status, end_time FROM builds WHERE ${col} = $1 AND completed ORDER BY id DESC LIMIT 1`,
+      [id],
+    );
+    const last = r.rows[0];
+    return last && last.status !== 'succeeded' && last.end_time ? last.end_time : undefined;
+  }
+
   async pipelineResourceTypes(pipelineId: number): Promise<ResourceType[]> {
     const r = await this.tx.query<{ config: ResourceType }>('SELECT config FROM resource_types WHERE pipeline_id = $1 AND active ORDER BY id', [
       pipelineId,

@@ -114,7 +114,7 @@ export interface ResourceView {
   lastChecked: Date | null;
   /** null while the resource has no scope (never checked) */
   lastCheckSucceeded: boolean | null;
-  /** the scope's latest check build */
+  /** the latest check build: the scope's, or the resource's own when newer */
   lastCheckBuild: CheckBuildSummary | null;
   pinnedVersion: Record<string, string> | null;
   pinnedInConfig: boolean;
@@ -145,7 +145,9 @@ const RESOURCE_VIEW = `SELECT r.id, r.name, r.type, r.config, r.resource_config_
     pin.version AS pinned_version, pin.config AS pinned_in_config, pin.comment_text AS pin_comment
   FROM resources r
   LEFT JOIN resource_config_scopes s ON s.id = r.resource_config_scope_id
-  LEFT JOIN builds b ON b.id = s.last_check_build_id
+  -- the newer of the scope's last check and the resource's own: a check that failed before it
+  -- reached a scope (an undefined ((var)) in the source) is the resource's latest check too
+  LEFT JOIN builds b ON b.id = GREATEST(s.last_check_build_id, (SELECT max(cb.id) FROM builds cb WHERE cb.resource_id = r.id))
   LEFT JOIN resource_pins pin ON pin.resource_id = r.id`;
 
 const toResourceView = (r: ResourceRow): ResourceView => ({

@@ -18,6 +18,8 @@ interface Row {
   intervalNotElapsed?: boolean;
   /** a check of the resource is running, created before or since the build waiting for it */
   running?: 'before' | 'since';
+  /** the newest finished check failed this long ago (an error before the scope: no next check time there) */
+  failedAgoMs?: number;
   /** `forBuild`: the check is for a waiting build (created between the two running cases) */
   opts?: Omit<CheckOptions, 'forBuildId'> & { forBuild?: boolean };
   want:
@@ -34,6 +36,22 @@ const rows: Row[] = [
     name: "periodic: nothing before the scope's next check time",
     intervalNotElapsed: true,
     want: { created: false, reason: 'interval' },
+  },
+  {
+    name: 'periodic: a failed check waits its interval (1m), as a healthy one, even when it never reached its scope',
+    failedAgoMs: 30_000,
+    want: { created: false, reason: 'interval' },
+  },
+  {
+    name: 'periodic: a failed check is checked again once its interval has passed',
+    failedAgoMs: 61_000,
+    want: { created: true, manuallyTriggered: false, skipInterval: false, pruned: true },
+  },
+  {
+    name: 'manual: a recent failure does not hold back a manual check',
+    failedAgoMs: 1_000,
+    opts: { manual: true },
+    want: { created: true, manuallyTriggered: false, skipInterval: true, pruned: true },
   },
   {
     name: 'periodic: nothing while a check of the resource runs',
@@ -98,6 +116,7 @@ for (const row of rows) {
     const store = new FakeCheckerStore().add(resource(ID, row.resource));
     if (row.intervalNotElapsed) store.intervalNotElapsed.add(ID);
     if (row.running === 'before') store.running({ resourceId: ID });
+    if (row.failedAgoMs !== undefined) store.builds.push({ id: store.buildId(), target: { resourceId: ID }, completed: true, failedAt: new Date(Date.now() - row.failedAgoMs) });
     const waiting = store.buildId();
     if (row.running === 'since') store.running({ resourceId: ID });
     const tracker = new RecordingTracker();

@@ -51,6 +51,8 @@ export interface FakeCheckBuild {
   /** what the checker created it with (none for checks a test put there) */
   input?: StartedBuildInput;
   completed: boolean;
+  /** a completed check that did not succeed, and when it ended */
+  failedAt?: Date;
 }
 
 const sameTarget = (a: CheckTarget, b: CheckTarget): boolean =>
@@ -124,6 +126,11 @@ export class FakeCheckerStore implements CheckerStore, CheckCreationStore {
   async runningCheckExists(target: CheckTarget, staleAfterMs: number, createdSinceBuildId?: number): Promise<boolean> {
     this.staleAges.push(staleAfterMs);
     return this.builds.some((b) => sameTarget(b.target, target) && !b.completed && (createdSinceBuildId === undefined || b.id >= createdSinceBuildId));
+  }
+
+  async lastFailedCheckEnd(target: CheckTarget): Promise<Date | undefined> {
+    const last = this.builds.filter((b) => sameTarget(b.target, target) && b.completed).at(-1);
+    return last?.failedAt;
   }
 
   async pipelineResourceTypes(pipelineId: number): Promise<ResourceType[]> {

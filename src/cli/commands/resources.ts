@@ -1,8 +1,21 @@
-// `jetway resources`: a pipeline's resources.
+// `jetway resources`: a pipeline's resources, with the state of each one's latest check and,
+// under the table, why a failing check failed.
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, connect, formatTable, formatTime, pipelinePath, printJson, requireOption, run, wantsJson } from '../client/common.ts';
+import type { ApiClient } from '../client/http.ts';
 import type { Resource } from '../../api/wire.ts';
+
+const FAILING = new Set(['failed', 'errored']);
+
+/** The last error a finished build reported (its `error` events), if any. */
+export async function buildError(client: ApiClient, buildId: number): Promise<string | undefined> {
+  let message: string | undefined;
+  await client.streamEvents(buildId, (_id, e) => {
+    if (e.event === 'error' && typeof e.data.message === 'string') message = e.data.message.trim();
+  });
+  return message;
+}
 
 export function registerResources(program: Command, io: CliIO): void {
   addOutputOptions(addTargetOption(program.command('resources')))
@@ -11,7 +24,7 @@ export function registerResources(program: Command, io: CliIO): void {
     .action(async (opts: { target?: string; pipeline?: string; output?: string; json?: boolean }) => {
       const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
       const json = wantsJson(opts);
-      const { client, team } = connect(opts);
+      const { client, team, name: target } = connect(opts);
       await run(async () => {
         const resources = await client.get<Resource[]>(`${pipelinePath(team, pipeline)}/resources`);
         if (json) return printJson(io, resources);
@@ -23,6 +36,12 @@ export function registerResources(program: Command, io: CliIO): void {
           formatTime(r.last_checked),
         ]);
         io.stdout(formatTable(['name', 'type', 'pinned', 'check status', 'last checked'], rows));
+        for (const r of resources) {
+          if (!r.build || !FAILING.has(r.build.status)) continue;
+          const error = (await buildError(client, r.build.id).catch(() => undefined)) ?? 'see the build';
+          const t = target ? ` -t ${target}` : '';
+          io.stdout(`\n${r.name}: check ${r.build.status} (build ${r.build.id}): ${error}\n  check again: jetway check-resource${t} -r ${pipeline}/${r.name}\n`);
+        }
       });
     });
 }

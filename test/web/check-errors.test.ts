@@ -1,0 +1,96 @@
+// A resource whose check fails (an undefined ((var)) in its source) on a web node running in
+// this process: `jetway resources` shows the failing state and the error, `jetway
+// check-resource` prints the error and exits non-zero, and the failing check runs no more often
+// than a healthy one (it waits its interval).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../src/db/embedded.ts';
+import { pino } from 'pino';
+import { startWebNode, type WebNode } from '../../src/web/web-node.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { jetway } from '../support/cli.ts';
+
+const PIPELINE = `
+resources:
+- name: broken
+  type: mock
+  source: {initial_version: ((not_set_anywhere))}
+- name: fine
+  type: mock
+  source: {initial_version: v1}
+jobs:
+- name: j
+  plan:
+  - get: broken
+    trigger: true
+  - get: fine
+    trigger: true
+`;
+
+let tdb: TestDatabase;
+let dir: string;
+let node: WebNode;
+const savedHome = process.env.HOME;
+
+before(async () => {
+  tdb = await createTestDatabase();
+  dir = await mkdtemp(join(tmpdir(), 'jw-check-errors-'));
+  process.env.HOME = dir;
+  node = await startWebNode({
+    port: await freePort(),
+    bindIp: '127.0.0.1',
+    dataDir: join(dir, 'data'),
+    postgresUrl: tdb.url,
+    localUsers: ['dev:pw-check-errors'],
+    runtime: 'local',
+    logger: pino({ level: 'silent' }),
+    checkerIntervalMs: 200,
+    schedulerIntervalMs: 1000,
+  });
+  await writeFile(join(dir, 'pipeline.yml'), PIPELINE);
+  assert.equal((await jetway('login', '-t', 'ci', '-c', node.url.replace('localhost', '127.0.0.1'), '-u', 'dev', '-p', 'pw-check-errors')).code, 0);
+  assert.equal((await jetway('set-pipeline', '-t', 'ci', '-p', 'demo', '-c', join(dir, 'pipeline.yml'), '-n')).code, 0);
+  assert.equal((await jetway('unpause-pipeline', '-t', 'ci', '-p', 'demo')).code, 0);
+});
+after(async () => {
+  await node?.stop();
+  process.env.HOME = savedHome;
+  await tdb.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const checkBuilds = async (resource: string): Promise<{ status: string; manual: boolean }[]> =>
+  (
+    await tdb.db.query<{ status: string; manually_triggered: boolean }>(
+      'SELECT b.status, b.manually_triggered FROM builds b JOIN resources r ON r.id = b.resource_id WHERE r.name = $1 ORDER BY b.id',
+      [resource],
+    )
+  ).rows.map((r) => ({ status: r.status, manual: r.manually_triggered }));
+
+test('resources shows a failing check with its error; check-resource prints it; it is not checked more often than a healthy resource', async () => {
+  // the first periodic checks of both resources
+  for (let i = 0; i < 100; i++) {
+    const [b, f] = [await checkBuilds('broken'), await checkBuilds('fine')];
+    if (b.some((x) => x.status === 'errored' || x.status === 'failed') && f.some((x) => x.status === 'succeeded')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const r = await jetway('resources', '-t', 'ci', '-p', 'demo');
+  assert.equal(r.code, 0, r.err);
+  const rows = r.out.split('\n').map((l) => l.split(/\s{2,}/));
+  assert.deepEqual(rows.find((row) => row[0] === 'broken')?.slice(0, 4), ['broken', 'mock', 'n/a', 'errored'], r.out);
+  assert.deepEqual(rows.find((row) => row[0] === 'fine')?.slice(0, 4), ['fine', 'mock', 'n/a', 'succeeded'], r.out);
+  assert.match(r.out, /\nbroken: check errored \(build \d+\): .*not_set_anywhere.*\n {2}check again: jetway check-resource -t ci -r demo\/broken\n/);
+
+  // the checker scans every 200 ms for two seconds: the failed check waits its interval (1m), as the healthy one
+  await new Promise((res) => setTimeout(res, 2000));
+  assert.equal((await checkBuilds('broken')).filter((b) => !b.manual).length, 1, 'one periodic check of the failing resource');
+  assert.equal((await checkBuilds('fine')).filter((b) => !b.manual).length, 1, 'one periodic check of the healthy resource');
+
+  const c = await jetway('check-resource', '-t', 'ci', '-r', 'demo/broken');
+  assert.notEqual(c.code, 0);
+  assert.match(c.err, /not_set_anywhere/, 'check-resource prints the error');
+  assert.match(c.out, /errored\n$/);
+});
