@@ -95,7 +95,7 @@ export class Redactor {
    * together) becomes one `((redacted))`, so no part of any secret shows.
    */
   redact(text: string): string {
-    return applyRuns(text, secretRuns(text, this.known(), 0), 0, text.length, false).out;
+    return applyRuns(text, secretRuns(text, this.known(), 0), 0, text.length, false);
   }
 
   /** Every string in a JSON value redacted (a copy): for event payloads built from interpolated config. */
@@ -144,10 +144,12 @@ export class StreamRedactor {
     let cut = final ? text.length : holdPoint(text, secrets);
     // never split a surrogate pair between two log events
     if (cut > 0 && cut < text.length && isHighSurrogate(text.charCodeAt(cut - 1))) cut--;
-    const { out, covered } = applyRuns(text, runs, 0, cut, this.endsRedacted);
+    const out = applyRuns(text, runs, 0, cut, this.endsRedacted);
     if (cut > 0) this.endsRedacted = runs.some(([a, b]) => a < cut && b >= cut);
     this.pending = text.slice(cut);
-    this.pendingCovered = covered;
+    // what of the held text is known to be secret (also when nothing was shown: cut at 0)
+    const crossing = runs.find(([a, b]) => a <= cut && b > cut);
+    this.pendingCovered = crossing ? crossing[1] - cut : 0;
     return out;
   }
 }
@@ -179,25 +181,20 @@ function secretRuns(text: string, secrets: readonly string[], covered: number): 
 
 /**
  * text[from, cut) with its runs redacted; a run at `from` that continues a redaction already
- * shown gets no second marker. `covered`: how far past `cut` the run crossing it goes.
+ * shown gets no second marker.
  */
-function applyRuns(text: string, runs: readonly [number, number][], from: number, cut: number, continues: boolean): { out: string; covered: number } {
+function applyRuns(text: string, runs: readonly [number, number][], from: number, cut: number, continues: boolean): string {
   let out = '';
   let pos = from;
-  let covered = 0;
   for (const [a, b] of runs) {
     if (a >= cut) break;
     out += text.slice(pos, a);
     if (!(a === from && continues)) out += REDACTED;
-    if (b > cut) {
-      covered = b - cut;
-      pos = cut;
-      break;
-    }
-    pos = b;
+    pos = Math.min(b, cut);
+    if (b >= cut) break;
   }
   if (pos < cut) out += text.slice(pos, cut);
-  return { out, covered };
+  return out;
 }
 
 /** Where text stops being safe to show: the earliest tail that is a proper prefix of a secret. */

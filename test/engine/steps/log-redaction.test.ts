@@ -48,6 +48,8 @@ const CASES: { name: string; secrets: string[]; text: string; whole: string }[] 
   { name: 'a secret inside another is hidden whole', secrets: ['token', 'my-token-value'], text: 'my-token-value, token', whole: `${R}, ${R}` },
   { name: 'touching occurrences are one stretch', secrets: ['s3cr3t'], text: '-s3cr3ts3cr3t-', whole: `-${R}-` },
   { name: 'a repeated-letter secret in a longer run', secrets: ['aaa'], text: 'baaaaab', whole: `b${R}b` },
+  { name: 'a secret that begins another', secrets: ['pass', 'password123'], text: 'password123 pass passw', whole: `${R} ${R} ${R}w` },
+  { name: 'a secret spanning lines', secrets: ['-----BEGIN KEY-----\nMIIB\n-----END KEY-----'], text: 'key:\n-----BEGIN KEY-----\nMIIB\n-----END KEY-----\nok', whole: `key:\n${R}\nok` },
   { name: 'a prefix of a secret that never completes is shown', secrets: ['secret-value'], text: 'secret-val and secret', whole: 'secret-val and secret' },
 ];
 
@@ -78,6 +80,24 @@ test('stream redaction: every split of the secret, byte by byte, shows no part o
     Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
   );
   assert.equal(out, `[${R}]`);
+});
+
+test('stream redaction: random outputs, secrets and splits give the whole output\'s redaction', () => {
+  // a small alphabet makes overlaps, prefixes and repeats common; a fixed seed keeps it repeatable
+  let seed = 20261202;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const alphabet = ['a', 'b', 'c', 'é', '🔑', '\n'];
+  const word = (min: number, max: number): string => Array.from({ length: min + next(max - min + 1) }, () => alphabet[next(alphabet.length)]).join('');
+  for (let round = 0; round < 400; round++) {
+    const r = redactor(...Array.from({ length: 1 + next(3) }, () => word(3, 6)));
+    const text = word(0, 40);
+    const bytes = Buffer.from(text, 'utf8');
+    const cuts = [...new Set(Array.from({ length: next(6) }, () => 1 + next(Math.max(1, bytes.length - 1))))].filter((c) => c < bytes.length).sort((x, y) => x - y);
+    assert.equal(streamed(r, bytes, cuts).out, r.redact(text), `secrets ${JSON.stringify(r.known())}, text ${JSON.stringify(text)}, cuts ${cuts.join(',')}`);
+  }
 });
 
 test('stream redaction: it holds back at most the longest secret minus one character, and only a possible start of one', () => {
