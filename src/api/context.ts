@@ -10,6 +10,7 @@ import type { Version } from '../model/version.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { AuthUser, LocalAuth } from './auth.ts';
+import type { LoginLimiter } from './login-limit.ts';
 import { requiredRole, satisfies, strongest, type Role } from './roles.ts';
 import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
 import type { PageRequest, PageResult } from '../db/keyset.ts';
@@ -78,6 +79,8 @@ export interface ApiServerOptions {
   artifactBodyLimit?: number;
   /** The cluster's credential manager, when there is one: `check_creds` looks vars up there too. */
   credentials?: CredentialManager;
+  /** Limits on failed logins (src/api/login-limit.ts; default: its DEFAULT_LOGIN_LIMITS). */
+  loginLimiter?: LoginLimiter;
   /** Prometheus metrics (src/metrics): requests are counted, GET /metrics serves them without a login. */
   metrics?: ApiMetrics;
   /**

@@ -5,6 +5,7 @@ import { ping } from '../../db/health.ts';
 import { ApiError, unauthorized } from '../errors.ts';
 import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
 import type { Health, Info, TokenResponse, UserInfo } from '../wire.ts';
+import { LoginLimiter } from '../login-limit.ts';
 
 const tokenBody = z.object({
   grant_type: z.literal('password').optional(),
@@ -14,6 +15,7 @@ const tokenBody = z.object({
 
 export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
   const { db, auth } = opts;
+  const limiter = opts.loginLimiter ?? new LoginLimiter();
 
   app.get('/health', { config: { public: true } }, async (): Promise<Health> => {
     await ping(db);
@@ -37,8 +39,21 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
     scope.post('/token', { config: { public: true } }, async (req, reply): Promise<TokenResponse> => {
       if (req.body === undefined || req.body === null) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected {"username", "password"}');
       const body = parseWith(tokenBody, req.body, 'body');
-      if (!(await auth.verifyPassword(body.username, body.password))) {
-        req.log.info({ username: body.username }, 'login failed');
+      // refused before the password is checked: a guess then costs no scrypt work
+      const attempt = limiter.begin(body.username, req.ip);
+      if ('reason' in attempt) {
+        req.log.info({ username: body.username, address: req.ip, retryAfter: attempt.retryAfterSeconds }, 'login refused: too many failures');
+        void reply.header('Retry-After', String(attempt.retryAfterSeconds));
+        throw new ApiError('JW_TOO_MANY_LOGINS', `${attempt.reason}: try again in ${attempt.retryAfterSeconds} s`);
+      }
+      let ok = false;
+      try {
+        ok = await auth.verifyPassword(body.username, body.password);
+      } finally {
+        attempt.finish(ok);
+      }
+      if (!ok) {
+        req.log.info({ username: body.username, address: req.ip }, 'login failed');
         throw new ApiError('JW_INVALID_LOGIN', 'invalid username or password');
       }
       const issued = await auth.issueToken(db, body.username);
