@@ -329,21 +329,28 @@ export class RuncContainer {
       stderrText += d.toString();
       io.stderr.write(d);
     });
-    // the client went away: kill the exec'd process (by its host pid; runc cannot forward SIGKILL)
-    const onAbort = (): void => {
+    // the client went away: kill the exec'd process (by its host pid; runc cannot forward SIGKILL).
+    // On a loaded machine runc may not have written the pid file yet: wait for it (up to 10 s)
+    // rather than fall back to a SIGTERM the process could outlive or trap.
+    const onAbort = (tries = 200): void => {
       try {
-        process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+        // a pid file being written may still be empty: pid 0 would signal our own process group
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        if (!Number.isInteger(pid) || pid <= 0) throw new Error('no pid yet');
+        process.kill(pid, 'SIGKILL');
       } catch {
-        child.kill('SIGTERM');
+        if (tries > 0 && child.exitCode === null && child.signalCode === null) setTimeout(() => onAbort(tries - 1), 50);
+        else child.kill('SIGTERM');
       }
     };
     if (io.signal?.aborted) onAbort();
-    else io.signal?.addEventListener('abort', onAbort, { once: true });
+    const abortListener = (): void => onAbort();
+    if (!io.signal?.aborted) io.signal?.addEventListener('abort', abortListener, { once: true });
     const code = await new Promise<number>((resolve) => {
       child.on('error', () => resolve(126));
       child.on('close', (c, signal) => resolve(c ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));
     });
-    io.signal?.removeEventListener('abort', onAbort);
+    io.signal?.removeEventListener('abort', abortListener);
     if (io.stdin) io.stdin.unpipe(child.stdin ?? undefined);
     const errors = runcErrors(execLog);
     rmSync(execLog, { force: true });
