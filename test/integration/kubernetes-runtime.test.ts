@@ -36,7 +36,7 @@ after(async () => {
 const name = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 6)}`;
 const podsOf = (filter: (p: V1Pod) => boolean): V1Pod[] => runtime.watcher.list().filter((p) => !p.metadata?.deletionTimestamp && filter(p));
 
-async function waitUntil(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+async function waitUntil(what: string, fn: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await fn())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
