@@ -29,7 +29,9 @@ test('quickstart starts Jetway on embedded Postgres, runs the example pipeline a
     assert.equal(code, 0, out);
     assert.match(out, /\$ jetway set-pipeline -t quickstart -p hello/);
     assert.match(out, /hello from jetway -- tests passed/);
-    assert.match(out, /succeeded\s*$/);
+    // --exit waits for what the first build triggered: hello/ship ends succeeded, not aborted
+    assert.match(out, /\$ jetway watch -t quickstart -j hello\/ship\n[\s\S]*pushing release[\s\S]*succeeded\s*$/);
+    assert.doesNotMatch(out, /aborted/);
   } finally {
     await rm(home, { recursive: true, force: true });
   }

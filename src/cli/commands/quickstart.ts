@@ -5,15 +5,42 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { packagePath } from '../../package.ts';
+import { packagePath, packageRoot } from '../../package.ts';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
 import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
 import { defaultJetwayDir, FlagError, parsePort } from '../../web/options.ts';
+import { ApiClient } from '../client/http.ts';
+import { getTarget } from '../client/targets.ts';
+import type { Job } from '../../api/wire.ts';
 
 const EXAMPLE = packagePath('examples', 'hello.yml');
+const TARGET = 'quickstart';
+/** How long --exit waits for the builds the first one triggers downstream. */
+const DOWNSTREAM_WAIT_MS = 120_000;
+
+/**
+ * With --exit: the builds that the first one triggers (hello/ship after hello/unit) are waited
+ * for, so the server never stops under a running build (a first dashboard with an aborted job).
+ * Returns the jobs whose newest build was started after `since`, once none is pending or running.
+ */
+async function waitForDownstream(pipeline: string, first: string): Promise<string[]> {
+  const client = ApiClient.forTarget(TARGET, getTarget(TARGET));
+  const path = `/api/v1/teams/main/pipelines/${encodeURIComponent(pipeline)}/jobs`;
+  const deadline = Date.now() + DOWNSTREAM_WAIT_MS;
+  for (;;) {
+    const jobs = await client.get<Job[]>(path);
+    const busy = jobs.some((j) => j.next_build);
+    // a job downstream of the first (passed: [first]) that has not run yet will be scheduled
+    const waiting = jobs.filter((j) => j.name !== first && !j.finished_build && !j.paused && j.inputs.some((i) => (i.passed ?? []).includes(first) && i.trigger));
+    if ((!busy && waiting.length === 0) || Date.now() > deadline) {
+      return jobs.filter((j) => j.name !== first && j.finished_build).map((j) => j.name);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 interface QuickstartFlags {
   port: string;
@@ -76,14 +103,21 @@ export function registerQuickstart(program: Command, io: CliIO, runCli: (argv: s
       let code = 0;
       try {
         const steps: string[][] = [
-          ['login', '-t', 'quickstart', '-c', node.url, '-u', creds.username, '-p', creds.password],
-          ['set-pipeline', '-t', 'quickstart', '-p', 'hello', '-c', pipelineFile, '-n'],
-          ['unpause-pipeline', '-t', 'quickstart', '-p', 'hello'],
-          ['trigger-job', '-t', 'quickstart', '-j', 'hello/unit', '-w'],
+          ['login', '-t', TARGET, '-c', node.url, '-u', creds.username, '-p', creds.password],
+          ['set-pipeline', '-t', TARGET, '-p', 'hello', '-c', pipelineFile, '-n'],
+          ['unpause-pipeline', '-t', TARGET, '-p', 'hello'],
+          ['trigger-job', '-t', TARGET, '-j', 'hello/unit', '-w'],
         ];
         for (const argv of steps) {
           code = await jetway(...argv);
           if (code !== 0) break;
+        }
+        if (code === 0 && flags.exit) {
+          io.stdout('\nwaiting for the builds it triggered before stopping…\n');
+          for (const job of await waitForDownstream('hello', 'unit')) {
+            const watched = await jetway('watch', '-t', TARGET, '-j', `hello/${job}`);
+            if (watched !== 0) code = watched;
+          }
         }
       } catch (err) {
         await node.stop();
@@ -101,7 +135,8 @@ export function registerQuickstart(program: Command, io: CliIO, runCli: (argv: s
           `  web UI:   ${node.url}/ (log in as the user below)`,
           `  user:     ${creds.username}`,
           `  password: ${creds.password}`,
-          '  target:   quickstart (saved in ~/.jetwayrc), e.g. `jetway -t quickstart builds`',
+          `  target:   ${TARGET} (saved in ~/.jetwayrc), e.g. \`npx jetway -t ${TARGET} builds\` in ${packageRoot()}`,
+          `            (anywhere: ${join(packageRoot(), 'bin', 'jetway.js')} -t ${TARGET} builds)`,
           'Press Ctrl-C to stop.',
           '',
         ].join('\n'),
