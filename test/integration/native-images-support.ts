@@ -4,6 +4,7 @@
 // audit-log and database readers both use.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { TestNode } from '../support/node.ts';
@@ -192,4 +193,39 @@ export async function settleJobs(t: TestNode, pipelineId: number, want: Record<s
 
 export async function assertSucceeded(t: TestNode, builds: BuildRecord[]): Promise<void> {
   for (const b of builds) assert.equal(b.status, 'succeeded', `${b.jobName} #${b.name}:\n${await t.logs(b.id)}`);
+}
+
+/** An HTTP relay in front of a registry that records every request (`METHOD /path`): what asked the registry for what. */
+export interface RecordingRelay {
+  /** `127.0.0.1:<port>`: a registry host to name in a repository */
+  host: string;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export async function recordingRelay(target: string): Promise<RecordingRelay> {
+  const colon = target.lastIndexOf(':');
+  const [targetHost, targetPort] = [target.slice(0, colon), Number(target.slice(colon + 1))];
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const upstream = request({ host: targetHost, port: targetPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    host: `127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
