@@ -14,6 +14,8 @@ export interface OpenDatabaseOptions {
   /** Apply pending migrations before returning (default true). */
   migrate?: boolean;
   logger?: Logger;
+  /** Use the embedded server of a Jetway already running on dataDir instead of refusing (jetway migrate). */
+  shareRunning?: boolean;
   /** Pool size (default 10). */
   maxConnections?: number;
 }
@@ -35,7 +37,7 @@ export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Data
     db = new PoolDatabase({ url: external, logger, max: opts.maxConnections });
     logger.info({ db: redactUrl(external) }, 'using external Postgres');
   } else {
-    const server = await startEmbeddedPostgres({ dataDir: opts.dataDir ?? defaultDataDir(), logger });
+    const server = await startEmbeddedPostgres({ dataDir: opts.dataDir ?? defaultDataDir(), logger, ...(opts.shareRunning ? { shareRunning: true } : {}) });
     db = new PoolDatabase({ url: server.url, logger, max: opts.maxConnections, onClose: () => server.stop() });
   }
   try {

@@ -24,6 +24,11 @@ export interface EmbeddedServer {
 export interface EmbeddedOptions {
   dataDir: string;
   logger: Logger;
+  /**
+   * When a running Jetway owns the cluster, connect to its server instead of refusing (jetway
+   * migrate next to a running web node); stop() then leaves it running.
+   */
+  shareRunning?: boolean;
   /** Keep the data directory when stopped (default true). */
   persistent?: boolean;
   port?: number;
@@ -247,12 +252,15 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
  * directory is in use (an error saying so); when that Jetway is gone (kill -9), the postmaster is
  * an orphan of this data directory and is stopped, so this process can start its own.
  */
-async function handleRunningPostmaster(dataDir: string, logger: Logger): Promise<void> {
+async function handleRunningPostmaster(dataDir: string, logger: Logger, share: boolean): Promise<number | undefined> {
   const postmaster = await readPid(join(dataDir, 'postmaster.pid'));
-  if (postmaster === undefined || !alive(postmaster)) return; // none, or a stale lock file Postgres removes itself
+  if (postmaster === undefined || !alive(postmaster)) return undefined; // none, or a stale lock file Postgres removes itself
   const owner = await readPid(join(dataDir, OWNER_FILE));
   const parent = await parentPid(postmaster);
   if (parent === undefined || (owner !== undefined && parent === owner && alive(owner))) {
+    // postmaster.pid: pid, data directory, start time, port, …
+    const port = Number.parseInt((await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[3] ?? '', 10);
+    if (share && Number.isInteger(port) && port > 0) return port;
     throw new EmbeddedPostgresError(
       `the data directory ${dataDir} is in use by a running Jetway (${owner !== undefined && parent === owner ? `pid ${owner}` : `its Postgres is pid ${postmaster}`}): ` +
         'stop it first, or give another --data-dir (or JETWAY_DATA_DIR)',
@@ -269,6 +277,7 @@ async function handleRunningPostmaster(dataDir: string, logger: Logger): Promise
       `an orphaned embedded Postgres (pid ${postmaster}) in ${dataDir} did not stop within ${STOP_TIMEOUT_MS / 1000} s; stop it (kill ${postmaster}) and start again`,
     );
   }
+  return undefined;
 }
 
 /** The running servers, stopped when this process exits or (unless their owner does) on a signal. */
@@ -401,7 +410,16 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     );
   }
   if (initialised) {
-    await handleRunningPostmaster(dataDir, logger);
+    const sharedPort = await handleRunningPostmaster(dataDir, logger, opts.shareRunning === true);
+    if (sharedPort !== undefined) {
+      logger.info({ dataDir, port: sharedPort }, 'using the embedded Postgres of the Jetway running on this data directory');
+      return {
+        url: `postgres://${USER}:${encodeURIComponent(creds?.password ?? '')}@127.0.0.1:${sharedPort}/postgres`,
+        port: sharedPort,
+        dataDir,
+        stop: async () => undefined, // its owner's
+      };
+    }
   } else {
     // initdb wants an empty or absent directory; Jetway never deletes one it did not create
     const entries = (await exists(dataDir)) ? await readdir(dataDir) : [];

@@ -40,7 +40,7 @@ export function registerMigrate(program: Command, io: CliIO): void {
     .addOption(new Option('--data-dir <dir>', 'where Jetway keeps its data, as for jetway web (its embedded Postgres is in <dir>/postgres)').default(defaultJetwayDir()).env('JETWAY_DATA_DIR'))
     .addOption(new Option('--output <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (opts: MigrateOptions) => {
-      const db = await openDatabase({ postgresUrl: opts.postgresUrl, dataDir: join(opts.dataDir, 'postgres'), migrate: false });
+      const db = await openDatabase({ postgresUrl: opts.postgresUrl, dataDir: join(opts.dataDir, 'postgres'), migrate: false, shareRunning: true });
       try {
         const applied = opts.status ? [] : (await migrate(db)).applied;
         const states = await migrationStatus(db);
