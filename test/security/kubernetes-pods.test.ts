@@ -18,7 +18,8 @@ let runtime: KubernetesRuntime;
 
 before(async () => {
   env = await startKubeEnv(['mock']);
-  node = await startTestNode({ runtime: (root) => (runtime = env.runtime(root)) });
+  // an operator who caps memory: steps get 256Mi unless they ask, and at most 1Gi
+  node = await startTestNode({ runtime: (root) => (runtime = env.runtime(root, { kubernetesDefaultMemoryLimit: '256Mi', kubernetesMaxMemoryLimit: '1Gi' })) });
 });
 after(async () => {
   await runtime?.close();
@@ -109,6 +110,42 @@ test('a numeric run.user runs the whole pod as that user: the process, and the s
     await container.destroy();
     await runtime.releaseBuild(990_001);
   }
+});
+
+test("a pipeline's numeric run.user reaches its pod; container_limits above the operator's maximum fail the step naming the flag", async () => {
+  const id = await node.setPipeline(
+    name('limits'),
+    `
+jobs:
+- name: as-user
+  plan:
+  - task: whoami
+    config:
+      platform: linux
+      image_resource: {type: mock, source: {mirror_self: true}}
+      run: {path: sh, args: [-c, "id -u"], user: "1000"}
+- name: greedy
+  plan:
+  - task: hog
+    container_limits: {memory: 8GB}
+    config:
+      platform: linux
+      image_resource: {type: mock, source: {mirror_self: true}}
+      run: {path: id}
+`,
+  );
+  const ok = await node.trigger(id, 'as-user');
+  const okLogs = await node.logs(ok.id);
+  assert.equal(ok.status, 'succeeded', okLogs);
+  assert.match(okLogs, /^1000$/m);
+  const pod = env.cluster.audit.events({ verb: 'create', resource: 'pods', labels: { 'jetway.dev/build-id': String(ok.id), 'jetway.dev/type': 'task' } })[0]?.requestObject as V1Pod;
+  assert.deepEqual(pod.spec?.securityContext, { runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  assert.deepEqual(pod.spec?.containers.find((c) => c.name === 'step')?.resources, { limits: { memory: '256Mi' } });
+
+  const greedy = await node.trigger(id, 'greedy');
+  const logs = await node.logs(greedy.id);
+  assert.equal(greedy.status, 'errored', logs);
+  assert.match(logs, /task 'hog' asks for a memory limit of 8589934592 bytes \(container_limits.memory\); this cluster allows at most 1Gi \(jetway web --kubernetes-max-memory-limit\)/);
 });
 
 test('runAsNonRoot holds: the kubelet refuses to start a pod whose non-root user turns out to be root', async () => {

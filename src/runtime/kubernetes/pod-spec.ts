@@ -13,6 +13,10 @@
 //    streams through exec into this sidecar (streamInCommand/streamOutCommand), so a task image
 //    without a shell or tar works, and no ReadWriteMany volume or node affinity is needed.
 //    A pod with no inputs, outputs or caches (a check) has no sidecar.
+//
+// Every pod runs restricted (RESTRICTED below; docs/security.md, "Runtimes"): no capabilities, no
+// privilege escalation, RuntimeDefault seccomp, no service account token; a numeric run.user is
+// the pod's runAsUser; privileged steps only where the operator allows them.
 import { posix } from 'node:path';
 import type { V1Container, V1EnvVar, V1Pod, V1PodSecurityContext, V1ResourceRequirements, V1Secret, V1SecurityContext, V1Volume } from '@kubernetes/client-node';
 import type { ContainerImage, ContainerSpec, ProcessSpec } from '../runtime.ts';
