@@ -1,7 +1,8 @@
 // A resource whose check fails (an undefined ((var)) in its source) on a web node running in
 // this process: `jetway resources` shows the failing state and the error, `jetway
 // check-resource` prints the error and exits non-zero, and the failing check runs no more often
-// than a healthy one (it waits its interval).
+// than a healthy one (it waits its interval). And a task whose `file:` is missing from its
+// artifact: `trigger-job -w` names the step, the artifact and the path, not an internal path.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +29,11 @@ jobs:
     trigger: true
   - get: fine
     trigger: true
+- name: missing-file
+  plan:
+  - get: fine
+  - task: run-it
+    file: fine/ci/task.yml
 `;
 
 let tdb: TestDatabase;
@@ -93,4 +99,12 @@ test('resources shows a failing check with its error; check-resource prints it; 
   assert.notEqual(c.code, 0);
   assert.match(c.err, /not_set_anywhere/, 'check-resource prints the error');
   assert.match(c.out, /errored\n$/);
+});
+
+test("a task whose file: is missing names the step, the artifact and the path inside it (no internal path)", async () => {
+  const r = await jetway('trigger-job', '-t', 'ci', '-j', 'demo/missing-file', '-w');
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /task 'run-it': file 'fine\/ci\/task\.yml' not found in artifact 'fine'/, r.err);
+  assert.doesNotMatch(r.err + r.out, /ENOENT/);
+  assert.ok(!(r.err + r.out).includes(dir), `no path of the web node's data directory:\n${r.err}`);
 });

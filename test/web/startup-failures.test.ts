@@ -9,7 +9,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { freePort } from '../../src/db/embedded.ts';
+import { createTestDatabase } from '../support/db.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'jetway.js');
 const root = mkdtempSync(join(tmpdir(), 'jw-startup-'));
@@ -115,4 +117,19 @@ test('a data directory in use by a running web node is refused; after kill -9 th
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /database: postgres:\/\/jetway:\*\*\*@127\.0\.0\.1/);
   assert.ok(!alive(postmaster), 'the orphaned Postgres was stopped');
+});
+
+test('a port in use: exit 1 and one line naming --port', async () => {
+  const tdb = await createTestDatabase();
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  const port = (taken.address() as { port: number }).port;
+  try {
+    const r = await result(['web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', join(root, 'port'), '--postgres-url', tdb.url, '--add-local-user', 'a:b']);
+    assert.equal(r.code, 1);
+    assert.equal(oneLine(r.err), `error: port ${port} is in use: pass another --port`);
+  } finally {
+    taken.close();
+    await tdb.drop();
+  }
 });
