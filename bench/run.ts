@@ -15,9 +15,11 @@ import { benchResolveInputs } from './resolve-inputs.ts';
 import { benchChecksPerSecond, benchWebRss } from './web-node.ts';
 import { benchTriggerToPod } from './kubernetes.ts';
 import { benchImageResolution } from './image-resolution.ts';
+import { benchValidatePipeline } from './validate-pipeline.ts';
 
 const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
   { key: 'resolve_inputs_ms', run: benchResolveInputs },
+  { key: 'validate_ms', run: benchValidatePipeline },
   { key: 'web_rss_mb_100_pipelines', run: benchWebRss },
   { key: 'checks_per_second', run: benchChecksPerSecond },
   { key: 'trigger_to_pod_ms', run: benchTriggerToPod },

@@ -71,6 +71,11 @@ export interface ApiServerOptions {
   /** Largest accepted request body in bytes (default 10 MiB). */
   bodyLimit?: number;
   /**
+   * Largest pipeline config `PUT …/config` takes, in bytes (default 1 MiB): it is parsed and
+   * validated on the event loop, so this bounds how long one request can hold it.
+   */
+  pipelineConfigLimit?: number;
+  /**
    * Where uploaded artifacts of one-off builds (`jetway execute`) are stored; the engine's
    * `artifactsDir` should be the same directory. Without it the artifact routes answer 503.
    */

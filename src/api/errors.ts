@@ -127,7 +127,11 @@ const CODE_BY_STATUS: Record<number, ApiErrorCode> = {
 };
 
 /** A client error of fastify's (a body parser's, the router's), in the API's words. */
-function fastifyClientError(fe: FastifyError, req: Pick<FastifyRequest, 'headers'>): ApiError {
+function fastifyClientError(fe: FastifyError, req: Pick<FastifyRequest, 'headers'> & { routeOptions?: { bodyLimit?: number } }): ApiError {
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = req.routeOptions?.bodyLimit;
+    return new ApiError('JW_BODY_TOO_LARGE', `the request body is larger than the server's limit${limit ? ` of ${limit} bytes (${+(limit / 1048576).toFixed(2)} MiB)` : ''}`);
+  }
   if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ApiError('JW_UNSUPPORTED_MEDIA_TYPE', `unsupported Content-Type '${req.headers['content-type'] ?? ''}'`);
   if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected JSON');
   if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe instanceof SyntaxError) return new ApiError('JW_INVALID_JSON', `the request body is not valid JSON: ${fe.message}`);

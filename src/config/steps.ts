@@ -329,13 +329,14 @@ function collect<T>(job: Job, pick: (s: Step) => T | undefined): T[] {
 export function jobInputs(job: Job, allJobNames: readonly string[]): JobInput[] {
   return collect(job, (s) => {
     if (s.kind !== 'get') return undefined;
-    const passed: string[] = [];
+    // a Set: a glob matching n jobs made this quadratic with includes()
+    const passed = new Set<string>();
     for (const pattern of s.config.passed ?? []) {
-      for (const name of expandGlob(pattern, allJobNames)) if (!passed.includes(name)) passed.push(name);
+      for (const name of expandGlob(pattern, allJobNames)) passed.add(name);
     }
     const v = s.config.version;
     const version: JobInput['version'] = v === 'every' ? 'every' : typeof v === 'object' && v !== null ? v : 'latest';
-    const input: JobInput = { name: s.name, resource: s.resource, passed, trigger: s.config.trigger === true, version };
+    const input: JobInput = { name: s.name, resource: s.resource, passed: [...passed], trigger: s.config.trigger === true, version };
     if (s.config.params !== undefined) input.params = s.config.params;
     return input;
   });

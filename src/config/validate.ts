@@ -31,10 +31,46 @@ function unknownType(config: PipelineConfig, type: string | undefined, at: Confi
 const SUPPORTED_VAR_SOURCES = new Set(['vault', 'dummy', 'ssm', 'secretsmanager', 'idtoken']);
 const KNOWN_VAR_SOURCES = new Set([...SUPPORTED_VAR_SOURCES, 'credhub', 'kubernetes', 'conjur']);
 
+/**
+ * Jetway's bounds on one pipeline (docs/security.md, API): checked before anything else, so
+ * that validating and saving stay near-linear in the config's size (a `passed` glob makes a
+ * pair of jobs per match; 800 jobs passed by all others are 640,000 pairs).
+ */
+export const PIPELINE_LIMITS = { jobs: 2000, resources: 2000, resourceTypes: 500, passedPairs: 100_000 };
+
+function sizeProblems(config: PipelineConfig, jobNames: string[]): Finding[] {
+  const out: Finding[] = [];
+  const counts = [
+    ['jobs', config.jobs?.length ?? 0, PIPELINE_LIMITS.jobs],
+    ['resources', config.resources?.length ?? 0, PIPELINE_LIMITS.resources],
+    ['resource_types', config.resource_types?.length ?? 0, PIPELINE_LIMITS.resourceTypes],
+  ] as const;
+  for (const [key, n, max] of counts) if (n > max) out.push(error([key], `${n} ${key}: a pipeline may have at most ${max}`));
+  if (out.length > 0) return out;
+  // every `passed` list anywhere in the jobs (a linear walk; expansions are cached per glob)
+  let pairs = 0;
+  const stack: unknown[] = [...(config.jobs ?? [])];
+  while (stack.length > 0 && pairs <= PIPELINE_LIMITS.passedPairs) {
+    const v = stack.pop();
+    if (Array.isArray(v)) stack.push(...(v as unknown[]));
+    else if (isObject(v)) {
+      const passed = v.passed;
+      if (Array.isArray(passed)) for (const p of passed) if (typeof p === 'string') pairs += expandGlob(p, jobNames).length;
+      for (const [k, x] of Object.entries(v)) if (k !== 'passed' && typeof x === 'object' && x !== null) stack.push(x);
+    }
+  }
+  if (pairs > PIPELINE_LIMITS.passedPairs) {
+    out.push(error(['jobs'], `the jobs' passed constraints name more than ${PIPELINE_LIMITS.passedPairs} upstream jobs in all (globs expanded): narrow the globs`));
+  }
+  return out;
+}
+
 export function validatePipeline(config: PipelineConfig): Finding[] {
   const out: Finding[] = [];
   const jobs = config.jobs ?? [];
   const jobNames = jobs.map((j) => j.name).filter((n): n is string => typeof n === 'string' && n !== '');
+  const tooLarge = sizeProblems(config, jobNames);
+  if (tooLarge.length > 0) return tooLarge;
   out.push(...validateGroups(config, jobNames));
   out.push(...validateResources(config));
   out.push(...validateResourceTypes(config));
@@ -42,8 +78,41 @@ export function validatePipeline(config: PipelineConfig): Finding[] {
   out.push(...validateJobs(config, jobNames));
   out.push(...validateCycles(jobs, jobNames));
   out.push(...validateDisplay(config));
-  for (let i = 0; i < jobs.length; i++) out.push(...validateJobSteps(config, jobs[i] as Job, i, jobNames));
+  const shared = jobsContext(config);
+  for (let i = 0; i < jobs.length; i++) out.push(...validateJobSteps(config, jobs[i] as Job, i, jobNames, shared));
   return out;
+}
+
+/**
+ * What every job's step checks look up, computed once per config (not once per job, which
+ * made validation quadratic or worse: 800 jobs with `passed: ["j*"]` took minutes).
+ */
+interface JobsContext {
+  resources: Set<string | undefined>;
+  prototypes: Set<string | undefined>;
+  images: Set<string>;
+  /** the resources a job's gets and puts touch, by job name (computed on first use) */
+  touched(job: string): Set<string> | undefined;
+}
+
+function jobsContext(config: PipelineConfig): JobsContext {
+  const jobsByName = new Map((config.jobs ?? []).map((j) => [j.name, j]));
+  const touched = new Map<string, Set<string>>();
+  return {
+    resources: new Set((config.resources ?? []).map((r) => r.name)),
+    prototypes: new Set((config.prototypes ?? []).map((p) => p.name)),
+    images: imageTypes(config),
+    touched(name) {
+      const known = touched.get(name);
+      if (known) return known;
+      const job = jobsByName.get(name);
+      if (!job) return undefined;
+      // the resources only: no job names needed to expand `passed`
+      const set = new Set([...jobInputs(job, []).map((i) => i.resource), ...jobOutputs(job).map((o) => o.resource)]);
+      touched.set(name, set);
+      return set;
+    },
+  };
 }
 
 function identifier(name: string | undefined, at: ConfigPath): Finding[] {
@@ -341,13 +410,10 @@ export function validateTaskConfig(config: TaskConfig, at: ConfigPath, images: S
   return out;
 }
 
-function validateJobSteps(config: PipelineConfig, job: Job, jobIndex: number, jobNames: string[]): Finding[] {
+function validateJobSteps(config: PipelineConfig, job: Job, jobIndex: number, jobNames: string[], shared: JobsContext = jobsContext(config)): Finding[] {
   const out: Finding[] = [];
   const jobAt: ConfigPath = ['jobs', jobIndex];
-  const resources = new Set((config.resources ?? []).map((r) => r.name));
-  const prototypes = new Set((config.prototypes ?? []).map((p) => p.name));
-  const images = imageTypes(config);
-  const jobsByName = new Map((config.jobs ?? []).map((j) => [j.name, j]));
+  const { resources, prototypes, images } = shared;
   const root = jobStep(job, (issue) => {
     out.push(error([...jobAt, ...issue.path], issue.message, issue.key !== undefined ? { key: issue.key } : {}));
   });
@@ -375,12 +441,9 @@ function validateJobSteps(config: PipelineConfig, job: Job, jobIndex: number, jo
             return;
           }
           for (const name of matched) {
-            const other = jobsByName.get(name);
-            if (!other) continue;
-            const touches =
-              jobInputs(other, jobNames).some((i) => i.resource === step.resource) ||
-              jobOutputs(other).some((o) => o.resource === step.resource);
-            if (!touches) out.push(error(pAt, `job '${name}' does not interact with resource '${step.resource}'`));
+            const touched = shared.touched(name);
+            if (!touched) continue;
+            if (!touched.has(step.resource)) out.push(error(pAt, `job '${name}' does not interact with resource '${step.resource}'`));
           }
         });
         out.push(...checkFetchArtifact(raw.params, [...at, 'params']));

@@ -318,21 +318,21 @@ export async function savePipeline(db: Queryable, input: SavePipelineInput): Pro
           if (id === undefined) throw new InvalidConfigError(`job ${jobName} input ${input.name} is passed by unknown job ${p}`);
           passedIds.push(id);
         }
-        for (const passedId of passedIds) {
-          await tx.query(
-            `INSERT INTO job_inputs (job_id, name, resource_id, passed_job_id, trigger, version, params)
-             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)`,
-            [
-              jobId,
-              input.name,
-              resourceId,
-              passedId,
-              input.trigger,
-              JSON.stringify(input.version),
-              input.params === undefined ? null : JSON.stringify(input.params),
-            ],
-          );
-        }
+        // one statement per input, whatever its passed jobs: a row per job took a round trip
+        // each (800 jobs passed by a glob of all were 640,000 statements)
+        await tx.query(
+          `INSERT INTO job_inputs (job_id, name, resource_id, passed_job_id, trigger, version, params)
+           SELECT $1, $2, $3, passed, $5, $6::jsonb, $7::jsonb FROM unnest($4::int[]) AS passed`,
+          [
+            jobId,
+            input.name,
+            resourceId,
+            passedIds,
+            input.trigger,
+            JSON.stringify(input.version),
+            input.params === undefined ? null : JSON.stringify(input.params),
+          ],
+        );
       }
       for (const output of jobOutputs(job)) {
         const resourceId = resourceIds.get(output.resource);

@@ -34,6 +34,9 @@ import type { ConfigResponse, ConfigWarning, Pipeline, SaveConfigResponse } from
 
 export const CONFIG_VERSION_HEADER = 'x-concourse-config-version';
 
+/** The largest pipeline config `PUT …/config` takes by default: 1 MiB of YAML or JSON. */
+export const DEFAULT_PIPELINE_CONFIG_LIMIT = 1024 * 1024;
+
 /** `line L, column C: path: message`: a diagnostic located in the request body. */
 export function describeDiagnostic(d: Diagnostic): string {
   const where = d.line !== undefined ? `line ${d.line}, column ${d.column ?? 1}: ` : '';
@@ -152,6 +155,8 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
     scope.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
     scope.put<{ Params: PipelineParams; Querystring: Record<string, string | undefined> }>(
       '/teams/:team/pipelines/:pipeline/config',
+      // parsing and validating run on the event loop: the limit bounds how long (docs/security.md)
+      { bodyLimit: opts.pipelineConfigLimit ?? DEFAULT_PIPELINE_CONFIG_LIMIT },
       async (req, reply): Promise<SaveConfigResponse> => {
         assertTeam(req, req.params.team);
         const ref = pipelineRefOf(req);
