@@ -48,15 +48,21 @@ async function traverseOnly(dir: string, user: BuildUser | undefined): Promise<v
 
 /**
  * Gives a tree to the build user: lchown, never following a symlink (an input's link to
- * /etc/shadow must not hand the file over), never descending into a linked directory.
+ * /etc/shadow must not hand the file over), never descending into a linked directory. Children
+ * first, the top last, so nothing below is reachable while still root's; setuid and setgid bits
+ * go (a copied input must never be a root setuid binary the build user can run).
  */
 export async function chownTree(path: string, user: BuildUser): Promise<void> {
   const st = await lstat(path);
-  if (st.uid !== user.uid || st.gid !== user.gid) await lchown(path, user.uid, user.gid);
-  if (!st.isDirectory()) return;
-  for (const entry of await readdir(path, { withFileTypes: true })) {
-    await chownTree(join(path, entry.name), user);
+  if (st.isDirectory()) {
+    for (const entry of await readdir(path, { withFileTypes: true })) await chownTree(join(path, entry.name), user);
   }
+  if (st.isSymbolicLink()) {
+    if (st.uid !== user.uid || st.gid !== user.gid) await lchown(path, user.uid, user.gid);
+    return;
+  }
+  if (!st.isDirectory() && (st.mode & 0o6000) !== 0) await chmod(path, st.mode & 0o1777);
+  if (st.uid !== user.uid || st.gid !== user.gid) await lchown(path, user.uid, user.gid);
 }
 
 export class LocalRuntime implements Runtime {

@@ -167,6 +167,9 @@ test('with a build user: processes run as it, in a 0700 work dir and HOME it own
   const rootOnly = join(userRoot, 'root-only');
   await writeFile(rootOnly, 'root only', { mode: 0o600 });
   await symlink(rootOnly, join(src, 'link'));
+  // and a setuid file: its copy must not stay a root setuid binary
+  await writeFile(join(src, 'suid'), '#!/bin/sh\n', { mode: 0o755 });
+  await chmod(join(src, 'suid'), 0o4755);
   try {
     const c = await rt.createContainer(
       spec('as-user', { inputs: [{ name: 'in', path: 'in', artifact: { kind: 'volume', path: src } }], outputs: [{ name: 'out', path: 'out' }], caches: [{ path: 'cache', key: 'k' }], metadata: { type: 'task', buildId: 4242 } }),
@@ -187,6 +190,8 @@ test('with a build user: processes run as it, in a 0700 work dir and HOME it own
     const work = await stat(c.workDir);
     assert.deepEqual([work.uid, work.mode & 0o777], [user.uid, 0o700]);
     assert.equal((await stat(rootOnly)).uid, 0, 'the link target keeps its owner');
+    const suid = await stat(join(c.workDir, 'in', 'suid'));
+    assert.deepEqual([suid.uid, suid.mode & 0o7777], [user.uid, 0o755], 'no setuid bit, the build user\'s');
     const out = await c.artifact('out');
     assert.ok(out.kind === 'volume');
     assert.equal(await readFile(join(out.path, 'f'), 'utf8'), 'y\n');
