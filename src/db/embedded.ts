@@ -50,9 +50,9 @@ const execFileAsync = promisify(execFile);
 
 /**
  * A command that stops the server itself on SIGINT/SIGTERM (jetway web, quickstart, the test
- * runner) calls this: Jetway's own signal handler then leaves the servers to it, so that a web
- * node shutting down gracefully still writes while its Postgres runs. Without it, a signal stops
- * the running servers and exits.
+ * runner) calls this: Jetway's own signal handler then leaves the servers to the command's
+ * handler while it has one, so that a web node shutting down gracefully still writes while its
+ * Postgres runs. Otherwise a signal stops the running servers and exits.
  */
 let ownerStopsOnSignal = false;
 export function stopEmbeddedPostgresOnlyWhenClosed(): void {
@@ -290,7 +290,9 @@ function onExit(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  if (ownerStopsOnSignal) return;
+  // the owner's own handler (installed once its node runs) stops the servers in order; before
+  // that (a quickstart still logging in, a web node starting) a signal still stops them and exits
+  if (ownerStopsOnSignal && process.listenerCount(signal) > 1) return;
   const children = [...running];
   for (const child of children) child.kill('SIGINT');
   void Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(undefined) : c.once('exit', r))))).then(() =>
