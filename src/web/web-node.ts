@@ -13,7 +13,7 @@ import { Collector } from '../gc/collector.ts';
 import { PostgresGcStore } from '../db/gc.ts';
 import { PostgresCheckerStore } from '../db/checks.ts';
 import { LocalRuntime, type BuildUser } from '../runtime/local/local-runtime.ts';
-import { ensureBuildUser, isolateDataDir } from '../runtime/local/build-user.ts';
+import { checkBuildUserCanRunResources, ensureBuildUser, isolateDataDir } from '../runtime/local/build-user.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import type { KubernetesCredentialsConfig } from '../creds/config.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
@@ -127,6 +127,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     let user: BuildUser | undefined;
     try {
       user = process.getuid?.() === 0 ? await ensureBuildUser() : undefined;
+      if (user) await checkBuildUserCanRunResources(user);
       await isolateDataDir(opts.dataDir, user, 'worker', ['artifacts'], logger);
     } catch (err) {
       await db.close().catch(() => undefined);

@@ -4,7 +4,9 @@
 import { execFile } from 'node:child_process';
 import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../../log.ts';
+import { resourceCommand } from '../../resources/command.ts';
 import { promisify } from 'node:util';
 import type { BuildUser } from './local-runtime.ts';
 
@@ -76,4 +78,23 @@ export async function isolateDataDir(dataDir: string, user: BuildUser | undefine
   const st = await lstat(dataDir);
   // the embedded Postgres (as root) keeps o+x on the directory for the postgres user
   await chmod(dataDir, user || (st.mode & 0o001) !== 0 ? 0o711 : 0o700);
+}
+
+/**
+ * Whether the build user can run the built-in resource types: node and Jetway's files they load
+ * must be readable by it. A checkout under a private folder (/root/jetway) is not; better said at
+ * start-up, naming the file, than as every get failing with EACCES.
+ */
+export async function checkBuildUserCanRunResources(user: BuildUser): Promise<void> {
+  const { command, args } = resourceCommand('mock', 'check');
+  const files = args.flatMap((a) => (a.startsWith('/') ? [a] : a.startsWith('file://') ? [fileURLToPath(a)] : []));
+  const probe = 'const fs = require("fs"); for (const f of process.argv.slice(1)) { try { fs.accessSync(f, fs.constants.R_OK); } catch { console.log(f); process.exit(1); } }';
+  try {
+    await run(command, ['-e', probe, ...files], { uid: user.uid, gid: user.gid, env: { PATH: '/usr/bin:/bin' }, cwd: '/' });
+  } catch (err) {
+    const stdout = (err as { stdout?: string }).stdout?.trim();
+    throw new BuildUserError(
+      `the build user ${user.name} cannot read ${stdout || command}, which the built-in resource types need: install Jetway where other users can read it (not under a private folder such as /root), or run the web node as a user other than root`,
+    );
+  }
 }

@@ -205,3 +205,8 @@ test('with a build user: processes run as it, in a 0700 work dir and HOME it own
     await rm(userRoot, { recursive: true, force: true });
   }
 });
+
+test('the build user can run the built-in resource types from this checkout (checked at start-up)', { skip: !asRoot && 'needs root' }, async () => {
+  const { checkBuildUserCanRunResources, ensureBuildUser } = await import('../../../src/runtime/local/build-user.ts');
+  await checkBuildUserCanRunResources(await ensureBuildUser());
+});
