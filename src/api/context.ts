@@ -68,6 +68,8 @@ export interface ApiServerOptions {
   engine?: EngineHook;
   /** How often a build's event stream looks for new events (default 250 ms). */
   eventPollIntervalMs?: number;
+  /** How long an event stream's client may read nothing while its buffer is full before it is dropped (default 60 s). */
+  eventStallTimeoutMs?: number;
   /** Largest accepted request body in bytes (default 10 MiB). */
   bodyLimit?: number;
   /**

@@ -96,7 +96,17 @@ export interface StreamOptions {
   lastEventId: number;
   pollIntervalMs: number;
   res: ServerResponse;
+  /**
+   * How long a client may leave the socket's buffer full before it is dropped (default 60 s).
+   * While the buffer is full nothing more is read from the database.
+   */
+  stallTimeoutMs?: number;
+  /** Told when a stalled client is dropped. */
+  onStalled?: () => void;
 }
+
+export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+
 
 /** Writes the stream until the client goes away (or the server closes the response). */
 export async function streamBuildEvents(opts: StreamOptions): Promise<void> {
@@ -110,15 +120,33 @@ export async function streamBuildEvents(opts: StreamOptions): Promise<void> {
   });
   res.writeHead(200, SSE_HEADERS);
   res.flushHeaders();
+  const stallMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  // Backpressure: once write() says the socket's buffer is full, wait for 'drain' before
+  // reading more; a client that never drains is dropped after stallMs (four such clients on a
+  // 100 MB log held the whole log in memory each).
+  const drained = async (): Promise<void> => {
+    if (closed || !res.writableNeedDrain) return;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = await Promise.race([
+      new Promise<boolean>((resolve) => res.once('drain', () => resolve(false))),
+      onClose.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), stallMs))),
+    ]);
+    clearTimeout(timer);
+    if (stalled && !closed) {
+      opts.onStalled?.();
+      res.destroy(); // no error object: nobody listens for it on a hijacked response
+    }
+  };
   let next = opts.lastEventId + 1;
-  const BATCH = 500;
+  const BATCH = 100;
   while (!closed) {
     const build = await getBuild(db, buildId);
     const completed = build?.completed ?? true; // a deleted build has nothing more to say
     const events = await buildEvents(db, buildId, next, BATCH);
     for (const e of events) {
       if (closed) break;
-      res.write(formatEventMessage(e.eventId, e.event));
+      if (!res.write(formatEventMessage(e.eventId, e.event))) await drained();
       next = e.eventId + 1;
     }
     if (events.length === BATCH) continue;

@@ -275,6 +275,8 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
         lastEventId,
         pollIntervalMs: opts.eventPollIntervalMs ?? 250,
         res: reply.raw,
+        ...(opts.eventStallTimeoutMs !== undefined ? { stallTimeoutMs: opts.eventStallTimeoutMs } : {}),
+        onStalled: () => req.log.warn({ buildId: build.id }, 'build event stream dropped: the client read nothing'),
       });
     } catch (err) {
       req.log.warn({ buildId: build.id, err }, 'build event stream failed');
