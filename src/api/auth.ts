@@ -2,7 +2,9 @@
 //
 // Users are configured when `jetway web` starts (`name:password`, like Concourse's
 // --add-local-user). Passwords are kept only as scrypt hashes (node:crypto) with a random salt,
-// in memory; they are never logged. `POST /api/v1/token` exchanges a user name and password for
+// in memory; they are never logged. As in Concourse, the password may instead be a bcrypt hash
+// (`name:$2a$10$…`, e.g. from `htpasswd -nbBC 10 name pw`), so that no password needs to be on a
+// command line, in a file or in the environment; it is checked with bcryptjs. `POST /api/v1/token` exchanges a user name and password for
 // a random bearer token; the database keeps only the token's sha256 (src/db/access-tokens.ts),
 // so tokens survive a restart of the web node and work across nodes; jetway logout revokes one
 // before it expires (the token route's DELETE).
@@ -10,6 +12,7 @@
 // main's owners are configured by flags (--main-team-local-user; every local user when none is
 // given) and are admins, owners of every team; other teams name their users in their auth.
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
+import bcrypt from 'bcryptjs';
 import { deleteAccessToken, deleteExpiredAccessTokens, findAccessToken, saveAccessToken } from '../db/access-tokens.ts';
 import type { Queryable } from '../db/database.ts';
 import { rolesByTeam, teamNames } from '../db/teams.ts';
@@ -70,7 +73,15 @@ interface StoredUser {
   name: string;
   salt: Buffer;
   hash: Buffer;
+  /** a bcrypt hash given instead of a password (then salt and hash are unused) */
+  bcrypt?: string;
 }
+
+// Concourse's rule (skymarshal): a password of this shape is a bcrypt hash, not a password.
+const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+
+/** Whether a local user's password is a bcrypt hash (`$2a$`, `$2b$`, `$2y$`). */
+export const isBcryptHash = (password: string): boolean => BCRYPT_HASH.test(password);
 
 export class LocalAuth {
   private readonly users = new Map<string, StoredUser>();
@@ -85,7 +96,8 @@ export class LocalAuth {
       const u = typeof spec === 'string' ? parseLocalUser(spec) : spec;
       if (!u.name) throw new Error('a local user has an empty name');
       const salt = randomBytes(16);
-      this.users.set(u.name, { name: u.name, salt, hash: scryptSync(u.password, salt, KEYLEN, SCRYPT_OPTIONS) });
+      if (isBcryptHash(u.password)) this.users.set(u.name, { name: u.name, salt, hash: Buffer.alloc(KEYLEN), bcrypt: u.password });
+      else this.users.set(u.name, { name: u.name, salt, hash: scryptSync(u.password, salt, KEYLEN, SCRYPT_OPTIONS) });
     }
     // compared against for unknown users, so that the answer takes as long as for known ones
     const unknown = (opts.mainTeamUsers ?? []).filter((u) => !this.users.has(u));
@@ -102,6 +114,7 @@ export class LocalAuth {
   /** Whether the password is the user's (false for an unknown user, after as long). */
   async verifyPassword(name: string, password: string): Promise<boolean> {
     const known = this.users.get(name);
+    if (known?.bcrypt !== undefined) return bcrypt.compare(password, known.bcrypt);
     const user = known ?? this.dummy;
     const hash = await scryptAsync(password, user.salt);
     return timingSafeEqual(hash, user.hash) && known !== undefined;

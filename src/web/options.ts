@@ -1,5 +1,6 @@
 // Flags of `jetway web` (and `jetway quickstart`), checked before anything starts so a mistake
 // is reported naming the flag and nothing is half started.
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseDuration } from '../config/duration.ts';
@@ -33,6 +34,28 @@ export function checkLocalUsers(specs: string[], flag = '--add-local-user'): str
     }
   }
   return specs;
+}
+
+/**
+ * The users of `--add-local-users-file`: one `name:password` or `name:bcrypt-hash` per line;
+ * blank lines and lines starting with `#` are skipped. A mistake names the file and line, never
+ * the password.
+ */
+export function readLocalUsersFile(path: string, flag = '--add-local-users-file'): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new FlagError(`${flag}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))}`);
+  }
+  const users: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    checkLocalUsers([line], `${flag}: ${path}:${i + 1}`);
+    users.push(line);
+  });
+  return users;
 }
 
 /** The owners of team main: local users named by --add-local-user (none given: every local user). */

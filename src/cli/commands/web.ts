@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
 import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
-import { checkLocalUsers, checkMainTeamUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort } from '../../web/options.ts';
+import { checkLocalUsers, checkMainTeamUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort, readLocalUsersFile } from '../../web/options.ts';
 import {
   DEFAULT_BASE_RESOURCE_TYPES,
   DEFAULT_HELPER_IMAGE,
@@ -25,6 +25,7 @@ interface WebFlags {
   dataDir: string;
   postgresUrl?: string;
   addLocalUser: string[];
+  addLocalUsersFile?: string;
   mainTeamLocalUser: string[];
   runtime: string;
   schedulerInterval?: string;
@@ -110,7 +111,10 @@ export function registerWeb(program: Command, io: CliIO): void {
     .addOption(new Option('--external-url <url>', 'the URL users reach this server at (default http://localhost:<port>)').env('JETWAY_EXTERNAL_URL'))
     .addOption(new Option('--data-dir <dir>', 'where the embedded Postgres, build work and artifacts live').default(defaultJetwayDir()).env('JETWAY_DATA_DIR'))
     .addOption(new Option('--postgres-url <url>', 'an external Postgres instead of the embedded one').env('JETWAY_POSTGRES_URL'))
-    .option('--add-local-user <name:password>', 'a user who may log in (repeatable)', collect, [])
+    .option('--add-local-user <name:password>', 'a user who may log in (repeatable); the password may be a bcrypt hash (name:$2a$10$…), so that no password is on the command line', collect, [])
+    .addOption(
+      new Option('--add-local-users-file <path>', 'a file of users, one name:password or name:bcrypt-hash per line (# comments)').env('JETWAY_ADD_LOCAL_USERS_FILE'),
+    )
     .option('--main-team-local-user <name>', 'a local user who owns team main, an admin: manages teams and owns every team (repeatable; default: every local user)', collect, [])
     .addOption(new Option('--runtime <runtime>', 'where steps run: host processes (local) or one pod per step (kubernetes)').choices(['local', 'kubernetes']).default('local'))
     .option(`${FLAGS.namespace} <namespace>`, "namespace of step pods (default: the kubeconfig context's, or the web node's own in a cluster)")
@@ -154,7 +158,8 @@ export function registerWeb(program: Command, io: CliIO): void {
       try {
         // each flag checked once, in this order (the first bad one is the error)
         const port = parsePort(flags.port);
-        const localUsers = checkLocalUsers([...flags.addLocalUser, ...envUsers]);
+        const fileUsers = flags.addLocalUsersFile ? readLocalUsersFile(flags.addLocalUsersFile) : [];
+        const localUsers = checkLocalUsers([...flags.addLocalUser, ...envUsers, ...fileUsers]);
         const mainTeamUsers = checkMainTeamUsers(flags.mainTeamLocalUser, localUsers);
         const runtime = checkRuntime(flags.runtime);
         const kubernetes = kubernetesFlags(flags);
