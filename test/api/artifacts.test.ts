@@ -122,7 +122,7 @@ test('one-off plans: validation names the field', () => {
   assert.deepEqual(checkPlan({ id: 'a', task: { name: 't', config: { platform: 'linux', run: { path: 'true' } } } }).errors, []);
   assert.deepEqual(checkPlan({ id: 'a', task: { name: 't', config: {} } }).errors, ["body.task.config: missing 'platform'"]);
   assert.deepEqual(checkPlan('x').errors, ['body: must be a plan object ({"id": …, "<step>": …})']);
-  assert.deepEqual(checkPlan({ task: { name: 't', config: {} } }).errors, ['body.id: required: a non-empty string']);
+  assert.deepEqual(checkPlan({ task: { name: 't', config: { platform: 'linux' } } }).errors, ['body.id: required: a non-empty string']);
   assert.match(checkPlan({ id: 'a', tusk: {} }).errors[0] ?? '', /^body: has no step: expected one of get, put, .* \(got tusk\)$/);
   assert.deepEqual(checkPlan({ id: 'a', get: { name: 'x', type: 'mock', source: {} }, task: { name: 't', config: {} } }).errors, [
     'body: has more than one step (get, task); a plan node has exactly one',
