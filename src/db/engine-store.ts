@@ -103,7 +103,8 @@ export class PostgresEngineStore {
 
   async claimUploadedArtifact(artifactId: number, buildId: number): Promise<string | undefined> {
     const r = await this.db.query<{ location: string | null }>(
-      'UPDATE artifacts SET build_id = coalesce(build_id, $2) WHERE id = $1 RETURNING location',
+      // an upload serves the one build that claimed it: another build cannot read it by its id
+      'UPDATE artifacts SET build_id = $2 WHERE id = $1 AND (build_id IS NULL OR build_id = $2) RETURNING location',
       [artifactId, buildId],
     );
     return r.rows[0]?.location ?? undefined;

@@ -49,7 +49,7 @@ export interface StepStore {
   setPipelineFromBuild(input: SetPipelineFromBuild): Promise<SetPipelineFromBuildResult>;
 
   // -- one-off builds' artifacts (`jetway execute`)
-  /** The tarball of an uploaded artifact, claimed by the build; undefined when unknown. */
+  /** The tarball of an uploaded artifact, claimed by the build; undefined when unknown or another build's. */
   claimUploadedArtifact(artifactId: number, buildId: number): Promise<string | undefined>;
   /** Records an output tarball the client downloads afterwards. */
   saveArtifactOutput(buildId: number, name: string, location: string): Promise<void>;

@@ -372,8 +372,8 @@ export class MemoryEngineStore implements EngineStore {
 
   async claimUploadedArtifact(artifactId: number, buildId: number): Promise<string | undefined> {
     const row = this.rows.artifacts.find((a) => a.id === artifactId);
-    if (!row) return undefined;
-    row.buildId ??= buildId;
+    if (!row || (row.buildId !== undefined && row.buildId !== null && row.buildId !== buildId)) return undefined;
+    row.buildId = buildId;
     return row.location ?? undefined;
   }
 

@@ -229,14 +229,15 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
     },
   },
   {
-    name: 'uploaded artifacts: claimed by a build; unknown ones are undefined',
+    name: 'uploaded artifacts: claimed by one build, which may read it again; another build and unknown ids get undefined',
     async run(w) {
       const { store } = w;
       const pid = await w.pipeline(pipelineName(), CONFIG);
       const build = await w.build(pid);
       const id = await w.upload('/tmp/upload.tgz');
       assert.equal(await store.claimUploadedArtifact(id, build), '/tmp/upload.tgz');
-      assert.equal(await store.claimUploadedArtifact(id, await w.build(pid)), '/tmp/upload.tgz');
+      assert.equal(await store.claimUploadedArtifact(id, build), '/tmp/upload.tgz', 'the same build again');
+      assert.equal(await store.claimUploadedArtifact(id, await w.build(pid)), undefined, "another build cannot read it");
       assert.equal(await store.claimUploadedArtifact(987_654, build), undefined);
       await store.saveArtifactOutput(build, 'out', '/tmp/out.tgz');
     },
