@@ -44,3 +44,32 @@ test('pull credentials come from a registry-image source with username and passw
   assert.equal(pullCredentialsOf({ repository: 'alpine' }), undefined);
   assert.equal(pullCredentialsOf({ repository: 'alpine', username: '', password: '' }), undefined, 'empty credentials mean an open registry');
 });
+
+// Mutants of src/engine/image/reference.ts the cases above left alive (docs/mutation-testing.md)
+test('pull credentials: only a map with string repository, username and password, a non-empty username, and a repository that parses', async () => {
+  const { pullCredentialsOf } = await import('../../src/engine/image/reference.ts');
+  const good = { repository: '127.0.0.1:5000/team/app', username: 'u', password: 'p' };
+  assert.equal(pullCredentialsOf(null), undefined);
+  assert.equal(pullCredentialsOf('127.0.0.1:5000/team/app'), undefined);
+  assert.equal(pullCredentialsOf({ ...good, repository: 5 }), undefined);
+  assert.equal(pullCredentialsOf({ ...good, username: 5 }), undefined);
+  assert.equal(pullCredentialsOf({ ...good, password: 5 }), undefined);
+  assert.equal(pullCredentialsOf({ ...good, username: '' }), undefined);
+  assert.deepEqual(pullCredentialsOf({ ...good, password: '' }), { registry: '127.0.0.1:5000', username: 'u', password: '' });
+  assert.equal(pullCredentialsOf({ ...good, repository: 'Team/App:v1' }), undefined, 'a repository that does not parse');
+});
+
+test('the env of a fetched image: none for an image reference, a missing or malformed metadata.json', async () => {
+  const { fetchedImageEnv } = await import('../../src/engine/image/reference.ts');
+  assert.deepEqual(await fetchedImageEnv({ kind: 'image-ref', reference: 'x@y', digest: 'y' }), {});
+  const dir = await mkdtemp(join(tmpdir(), 'jw-imgenv-'));
+  try {
+    assert.deepEqual(await fetchedImageEnv({ kind: 'volume', path: dir }), {});
+    await writeFile(join(dir, 'metadata.json'), '{not json');
+    assert.deepEqual(await fetchedImageEnv({ kind: 'volume', path: dir }), {});
+    await writeFile(join(dir, 'metadata.json'), JSON.stringify({ env: ['A=1', 'B=x=y', '=z', 7, 'C'] }));
+    assert.deepEqual(await fetchedImageEnv({ kind: 'volume', path: dir }), { A: '1', B: 'x=y' });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
