@@ -1,5 +1,6 @@
 // The checker: selection rules and intervals (pure tables), check plans, and the scanner,
 // manual, webhook and scheduler-requested checks against the real database.
+import { facts } from './fake-store.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresCheckerStore } from '../../src/db/checks.ts';
@@ -22,18 +23,6 @@ import { cfg, must, RecordingTracker, setupPipeline } from '../support/sched-sup
 
 const t = useTestDatabase();
 
-const facts = (over: Partial<CheckFacts>): CheckFacts => ({
-  triggerInput: false,
-  nonTriggerInput: false,
-  putOnly: false,
-  checked: true,
-  lastCheckSucceeded: true,
-  hasVersions: true,
-  pinned: false,
-  pinFound: false,
-  intervalElapsed: true,
-  ...over,
-});
 
 const selectionRules: [string, Partial<CheckFacts>, boolean][] = [
   ['trigger input', { triggerInput: true }, true],
