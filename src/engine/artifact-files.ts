@@ -17,6 +17,9 @@ export const ARTIFACT_FILE_LIMIT = 10 * 1024 * 1024;
 /** A file an artifact cannot give; its message is the step's error as the user reads it. */
 export class ArtifactFileError extends Error {}
 
+/** The file is not in the artifact (nor a dangling symlink's target): a reader for which it is optional tells it apart. */
+export class ArtifactFileNotFound extends ArtifactFileError {}
+
 export interface ArtifactFileRequest {
   /** the step, as its errors name it: `load_var 'v'`, `task 'unit'`, `set_pipeline 'child'` */
   step: string;
@@ -59,7 +62,7 @@ export async function readArtifactFile(req: ArtifactFileRequest): Promise<string
   if (!artifact) throw new ArtifactFileError(`${step}: unknown artifact '${artifactName}' in '${shown}'`);
   if (artifact.kind !== 'volume') throw new ArtifactFileError(`${step}: artifact '${artifactName}' is an image reference; '${shown}' cannot be read from it`);
   const where = `file '${shown}'`;
-  const notFound = (): ArtifactFileError => new ArtifactFileError(`${step}: ${where} not found in artifact '${artifactName}'`);
+  const notFound = (): ArtifactFileError => new ArtifactFileNotFound(`${step}: ${where} not found in artifact '${artifactName}'`);
   const outside = (): ArtifactFileError => new ArtifactFileError(`${step}: ${where} is outside artifact '${artifactName}' (through a symlink)`);
 
   const root = await realpath(artifact.path).catch(() => {

@@ -4,7 +4,7 @@
 // a program: resource scripts (`check`/`in`/`out`, recognised by `resourceScript`'s path) by the
 // `resource` handler with the parsed stdin request, anything else (a task) by the `task` handler.
 // Each run records what the script received (request, args, env) for assertions.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Artifact } from '../../src/model/artifact.ts';
@@ -22,6 +22,8 @@ export interface ScriptResult {
   stderr?: string;
   /** written, before the response, under the directory the script is given (`in`/`out`), else the work dir */
   files?: Record<string, string>;
+  /** symlinks made next to the files (path -> target, as given): a hostile `in` script's */
+  symlinks?: Record<string, string>;
 }
 
 export interface TaskResult {
@@ -144,6 +146,10 @@ class ScriptedContainer implements Container {
         // `in` and `out` are given their directory as the first argument
         const dir = process.args?.[0] ?? this.workDir;
         writeFiles(dir, r.files);
+        for (const [path, target] of Object.entries(r.symlinks ?? {})) {
+          mkdirSync(dirname(inside(dir, path)), { recursive: true });
+          symlinkSync(target, inside(dir, path));
+        }
         return { exitStatus: r.exitStatus, stderr: r.stderr, stdout: r.response === undefined ? undefined : JSON.stringify(r.response) };
       }
       const handler = this.options.task;

@@ -52,7 +52,10 @@ export class ContainerImageResolver implements ImageResolver {
     const result = imageCtx.state.result<GetResult>(typeImage.get_plan.id);
     if (!result) throw new Error('image get did not return a result');
     await deps.store.saveImageResourceCache(deps.build.id, deps.build.jobId ?? null, result.resourceCacheId);
-    const env = await fetchedImageEnv(result.artifact);
+    // the image's files are named after its get (the type's name, or `image` for a task's image_resource)
+    const getName = 'get' in typeImage.get_plan ? typeImage.get_plan.get.name : 'image';
+    const files = { step: `image '${getName}'`, artifact: getName };
+    const env = await fetchedImageEnv(result.artifact, files);
     return {
       ...(Object.keys(env).length > 0 ? { env } : {}),
       // A runtime that boots images takes the fetched image by reference (a pod cannot boot from
@@ -60,7 +63,7 @@ export class ContainerImageResolver implements ImageResolver {
       image: deps.runtime.runsImages
         ? {
             kind: 'reference',
-            reference: await imageReferenceOf(result.artifact, result.version),
+            reference: await imageReferenceOf(result.artifact, result.version, files),
             ...(result.pullCredentials ? { pullCredentials: result.pullCredentials } : {}),
           }
         : { kind: 'artifact', artifact: result.artifact },

@@ -50,7 +50,7 @@ async function taskImage(id: PlanId, plan: TaskPlan, config: TaskConfig, ctx: St
     const result = ctx.state.allResults().find((r): r is GetResult => isGetResultFor(r, artifact));
     return {
       kind: 'reference',
-      reference: await imageReferenceOf(artifact, result?.version),
+      reference: await imageReferenceOf(artifact, result?.version, { step: `task '${plan.name}'`, artifact: plan.image }),
       ...(result?.pullCredentials ? { pullCredentials: result.pullCredentials } : {}),
     };
   }
