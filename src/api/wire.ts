@@ -209,6 +209,8 @@ export interface Build {
   created_by?: string;
   /** Jetway: what the build spent, e.g. `{"step": {"task": 1}, "image": {}}` (pods on Kubernetes) */
   containers_created: Record<string, Record<string, number>>;
+  /** Jetway: why a pending job build does not start (paused, max-in-flight, checks, inputs), one line */
+  pending_reason?: string;
 }
 
 /** A resource's latest check build (atc.BuildSummary, as much of it as Jetway sends). */
@@ -237,6 +239,8 @@ export interface BuildPreparation {
   inputs: Record<string, BuildPreparationStatus>;
   inputs_satisfied: BuildPreparationStatus;
   missing_input_reasons: Record<string, string>;
+  /** Jetway: every reason the build does not start, one line each, most fundamental first */
+  reasons?: string[];
 }
 
 export interface PublicBuildInput {
@@ -323,6 +327,8 @@ export interface Job {
   transition_build?: Build;
   inputs: JobInput[];
   outputs: JobOutput[];
+  /** Jetway: why the job will not run now (its pending build's reason, or pause, archive, inputs), one line */
+  pending_reason?: string;
 }
 
 /** One input of `GET …/jobs/:job/inputs` (Jetway): the next build's input as the scheduler last resolved it. */
