@@ -11,7 +11,7 @@ import process from 'node:process';
 const GROUPS = [
   {
     // image references and fetch_artifact (docs/image-features.md, decisions 5 and 9): their own unit tests
-    modules: ['src/engine/steps/params.ts', 'src/images/reference.ts'],
+    modules: ['src/engine/steps/params.ts', 'src/config/fetch-artifact.ts', 'src/images/reference.ts'],
     tests: ['test/engine/steps/params.test.ts', 'test/images/reference.test.ts', 'test/engine/image-reference.test.ts'],
   },
   {

@@ -8,6 +8,7 @@ import { expandGlob, hasGlobMeta, isValidGlob } from './glob.ts';
 import { error, warning, type Finding } from './diagnostic.ts';
 import { checkImageSource } from './image-ref.ts';
 import { isVarRef } from './var-syntax.ts';
+import { FETCH_ARTIFACT_MUST, readFetchArtifact } from './fetch-artifact.ts';
 
 /** The only value of `produces` Jetway knows (docs/image-features.md, decision 6). */
 export const PRODUCES_VALUES = ['registry-image'] as const;
@@ -383,17 +384,18 @@ function missingRepository(config: PipelineConfig, typeName: string | undefined,
   ];
 }
 
-/** `fetch_artifact` is a boolean (decision 5); a var is checked when it is resolved. */
+/**
+ * `fetch_artifact` is a boolean (decision 5), read by the get step's own rule: after interpolation
+ * (`-v fa=true`) the strings "true"/"false" count as the booleans they spell. A var is checked when
+ * it is resolved.
+ */
 function checkFetchArtifact(params: unknown, at: ConfigPath): Finding[] {
   if (!isObject(params) || !('fetch_artifact' in params)) return [];
   const v = params.fetch_artifact;
-  if (typeof v === 'boolean' || isVarRef(v)) return [];
-  return [
-    error(
-      [...at, 'fetch_artifact'],
-      `fetch_artifact must be a boolean (true or false), got ${JSON.stringify(v)} (write fetch_artifact: true or false, unquoted)`,
-    ),
-  ];
+  if (isVarRef(v)) return [];
+  const read = readFetchArtifact(v);
+  if ('fetch' in read) return [];
+  return [error([...at, 'fetch_artifact'], `${FETCH_ARTIFACT_MUST}, got ${read.got} (write fetch_artifact: true or false)`)];
 }
 
 export function validateTaskConfig(config: TaskConfig, at: ConfigPath, images: Set<string>): Finding[] {

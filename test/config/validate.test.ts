@@ -156,10 +156,38 @@ test('fetch_artifact: a boolean on get params and put get_params, an error in pu
   const j = (step: string) => `${R}jobs:\n- name: j\n  plan:\n  - ${step}\n`;
   assert.deepEqual(errors(j('{get: repo, params: {fetch_artifact: false}}')), []);
   assert.deepEqual(errors(j('{get: repo, params: {fetch_artifact: ((fetch))}}')), []);
-  hasError(j('{get: repo, params: {fetch_artifact: 1}}'), 'fetch_artifact must be a boolean (true or false), got 1');
-  hasError(j('{put: repo, get_params: {fetch_artifact: "true"}}'), 'get_params.fetch_artifact: fetch_artifact must be a boolean');
+  assert.deepEqual(errors(j('{get: repo, params: {fetch_artifact: 1}}')), [
+    '7:42 jobs.j.plan[0].get(repo).params.fetch_artifact: fetch_artifact must be a boolean (true or false), got a number (1) (write fetch_artifact: true or false)',
+  ]);
+  hasError(j('{put: repo, get_params: {fetch_artifact: "yes"}}'), 'get_params.fetch_artifact: fetch_artifact must be a boolean (true or false), got a string ("yes")');
   hasError(j('{put: repo, params: {fetch_artifact: true}}'), 'fetch_artifact is a get step param');
 });
+
+// decision 5: set-pipeline's vars (`-v fa=true` gives a string) are read by the get step's own rule,
+// so what set-pipeline accepts runs, and what the get step would refuse is refused before it is saved
+const FETCH_VAR: { name: string; vars: Record<string, unknown>; saved?: unknown; error?: string }[] = [
+  { name: '-v fa=true: the string "true" is accepted and saved as written', vars: { fa: 'true' }, saved: 'true' },
+  { name: '-v fa=false: the string "false" is accepted', vars: { fa: 'false' }, saved: 'false' },
+  { name: '-y fa=true: a boolean is accepted', vars: { fa: true }, saved: true },
+  { name: 'no value for fa: checked when the get resolves it', vars: {}, saved: '((fa))' },
+  { name: '-v fa=yes: another string is an error naming the param and the type', vars: { fa: 'yes' }, error: 'got a string ("yes")' },
+  { name: '-y fa=1: a number is an error naming the param and the type', vars: { fa: 1 }, error: 'got a number (1)' },
+  { name: '-y fa={a: 1}: a map is an error naming the param and the type', vars: { fa: { a: 1 } }, error: 'got a map' },
+];
+for (const row of FETCH_VAR) {
+  test(`fetch_artifact: ((fa)) at set-pipeline, ${row.name}`, () => {
+    const result = loadPipeline(`${R}jobs:\n- name: j\n  plan:\n  - get: repo\n    params: {fetch_artifact: ((fa)), depth: 1}\n`, { vars: row.vars });
+    if (row.error === undefined) {
+      assert.deepEqual(show(result.errors), []);
+      assert.deepEqual(result.config?.jobs?.[0]?.plan?.[0], { get: 'repo', params: { fetch_artifact: row.saved, depth: 1 } });
+    } else {
+      assert.deepEqual(show(result.errors), [
+        `8:30 jobs.j.plan[0].get(repo).params.fetch_artifact: fetch_artifact must be a boolean (true or false), ${row.error} (write fetch_artifact: true or false)`,
+      ]);
+      assert.equal(result.config, undefined);
+    }
+  });
+}
 
 // docs/image-features.md, decisions 6 and 9: a produces type builds image references from source.repository
 test('produces: registry-image: a resource, type or image_resource of that type without a repository is a warning with its place', () => {

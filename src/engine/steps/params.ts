@@ -1,3 +1,5 @@
+import { FETCH_ARTIFACT_MUST, readFetchArtifact } from '../../config/fetch-artifact.ts';
+
 /** `fetch_artifact` steers Jetway, not the resource: it never reaches the script or the cache key (docs/image-features.md, decision 5). */
 export function resourceParams(params: Record<string, unknown> | undefined): Record<string, unknown> {
   const { fetch_artifact: _ignored, ...rest } = params ?? {};
@@ -6,20 +8,12 @@ export function resourceParams(params: Record<string, unknown> | undefined): Rec
 
 /**
  * Whether a get's (interpolated) params force a real download of an image resource
- * (docs/image-features.md, decision 5): `true` does; `false` or no key is the default. A `((var))`
- * from a credential manager arrives as a string, so "true" and "false" count as the booleans they
- * spell; any other value throws, naming the param and what it got.
+ * (docs/image-features.md, decision 5): `true` (or the string "true" a ((var)) leaves) does;
+ * `false`, "false" or no key is the default. Any other value throws, naming the param and what it
+ * got. The rule is the one set-pipeline validates with (src/config/fetch-artifact.ts).
  */
 export function fetchesArtifact(params: Record<string, unknown> | undefined): boolean {
-  const value = params?.fetch_artifact;
-  if (value === undefined || value === false || value === 'false') return false;
-  if (value === true || value === 'true') return true;
-  throw new Error(`params.fetch_artifact must be a boolean (true or false), got ${describeValue(value)}`);
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a map';
-  return `a ${typeof value} (${JSON.stringify(value)})`;
+  const read = readFetchArtifact(params?.fetch_artifact);
+  if ('fetch' in read) return read.fetch;
+  throw new Error(`params.${FETCH_ARTIFACT_MUST}, got ${read.got}`);
 }

@@ -333,6 +333,39 @@ for (const row of FROM_VAR) {
   });
 }
 
+// decision 5 across set-pipeline and run time: `set-pipeline -v fa=true` leaves the string "true" in
+// the saved pipeline (no var is left to resolve), and the get reads it by the rule set-pipeline
+// validated with (src/config/fetch-artifact.ts): what one accepts the other runs.
+const SET_TIME: { fa: string; container: boolean; error?: RegExp }[] = [
+  { fa: 'true', container: true },
+  { fa: 'false', container: false },
+  { fa: 'yes', container: false, error: /fetch_artifact: fetch_artifact must be a boolean \(true or false\), got a string \("yes"\)/ },
+];
+for (const row of SET_TIME) {
+  const outcome = row.error ? 'is refused, naming the param and the type, and nothing is saved' : `is saved as the string and ${row.container ? 'downloads' : 'is recorded by reference'}`;
+  test(`get (native): fetch_artifact: ((fa)) set by a set_pipeline step with vars {fa: "${row.fa}"} ${outcome}`, async (t) => {
+    const setter = setup(t);
+    setter.volume('ci', { 'pipeline.yml': `${PIPELINE}jobs:\n- name: j\n  plan:\n  - get: app-image\n    params: {fetch_artifact: ((fa)), format: oci}\n  - get: repo\n  - get: bundle\n` });
+    const set = await setter.run(setter.stepPlan({ set_pipeline: 'child', file: 'ci/pipeline.yml', vars: { fa: row.fa } }));
+    const saved = setter.store.pipelines.find((p) => p.name === 'child')?.config;
+    if (row.error) {
+      assert.match(errorOf(set), row.error);
+      assert.equal(saved, undefined);
+      return;
+    }
+    assert.deepEqual(set, { ok: true });
+    const step = saved?.jobs?.[0]?.plan?.[0];
+    assert.deepEqual(step, { get: 'app-image', params: { fetch_artifact: row.fa, format: 'oci' } });
+
+    const h = harness(t, { pipeline: JSON.stringify(saved), ...native, resource: fetched({ files: { repository: `${REGISTRY}/team/app\n`, digest: `${DIGEST}\n` } }) });
+    assert.deepEqual(await h.run(h.stepPlan(step!, { 'app-image': APP_VERSION })), { ok: true });
+    assert.deepEqual(h.runtime.containers.map((c) => c.metadata.type), row.container ? ['get'] : []);
+    assert.equal(h.state.artifact('app-image')?.kind, row.container ? 'volume' : 'image-ref');
+    if (row.container) assert.deepEqual((h.runtime.scriptRuns('in')[0]?.request as { params: unknown }).params, { format: 'oci' });
+    assert.deepEqual(h.store.resourceCaches.map((c) => c.params), [{ format: 'oci' }]);
+  });
+}
+
 const BAD_VAR: { name: string; value: unknown; got: string }[] = [
   { name: 'another string', value: 'yes', got: 'a string ("yes")' },
   { name: 'a number', value: 1, got: 'a number (1)' },
