@@ -16,7 +16,7 @@ import { PIPELINE_FIXTURES as FIXTURES } from '../support/shared.ts';
 
 /** A pipeline file's jobs as the API lists them (inputs with passed and trigger, outputs). */
 function jobsOf(file: string): GraphJob[] {
-  const config = parse(readFileSync(file, 'utf8')) as { jobs: Job[] };
+  const config = parse(readFileSync(file, 'utf8')) as { jobs: (Job & { name: string })[] };
   const names = config.jobs.map((j) => j.name);
   return config.jobs.map((j) => ({ name: j.name, inputs: jobInputs(j, names), outputs: jobOutputs(j) }));
 }
