@@ -2,7 +2,7 @@
 // test cluster (kube-sim) with the `realistic` latency profile, once on the native image paths
 // (the default) and once on the full path (`--kubernetes-native-images=false`), each over a first
 // build and a later build (team/app:v1 moves to a new digest and source-code gets a new version),
-// as test/integration/native-images.test.ts drives it. Each run gets a fresh cluster, registry and
+// as test/cluster/native-images.test.ts drives it. Each run gets a fresh cluster, registry and
 // node (the setup, image pushes included, is not timed; the latency profile is switched on after it).
 //  - pods_total: pods created for the pipeline (`create pods` in the API server's audit log)
 //  - image_pods: those labelled `jetway.dev/purpose=image` (checks and gets of images)
@@ -26,7 +26,7 @@ import {
   startNativeImagesEnv,
   type NativeImagesEnv,
   type PodCreate,
-} from '../test/integration/native-images-support.ts';
+} from '../test/cluster/native-images-support.ts';
 import type { KubernetesRuntime } from '../src/runtime/kubernetes/kubernetes-runtime.ts';
 import { median, spread, type BenchContext, type BenchResult } from './harness.ts';
 

@@ -25,8 +25,14 @@ function findTests(path: string): string[] {
     .sort();
 }
 
+// `npm test` runs test/ except test/cluster/: the Kubernetes end-to-end suite is slow (minutes
+// per file) and has its own command, `npm run test:cluster` (scripts/test-cluster.ts).
+const CLUSTER_SUITE = resolve('test', 'cluster');
 const roots = process.argv.slice(2);
-const files = (roots.length > 0 ? roots : ['test']).flatMap((root) => findTests(resolve(root)));
+const files =
+  roots.length > 0
+    ? roots.flatMap((root) => findTests(resolve(root)))
+    : findTests(resolve('test')).filter((file) => !file.startsWith(CLUSTER_SUITE + '/'));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);

@@ -1,5 +1,5 @@
 // `jetway intercept` and the API behind it (containers list, WebSocket, refusals) against a
-// runtime stand-in; the real thing on the kube-sim cluster: test/integration/kubernetes-intercept.test.ts.
+// runtime stand-in; the real thing on the kube-sim cluster: test/cluster/kubernetes-intercept.test.ts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { startTestNode, type TestNode } from '../support/node.ts';
 import { startKubeEnv, type KubeEnv } from '../runtime/kubernetes/support.ts';
 import type { KubernetesRuntime } from '../../src/runtime/kubernetes/kubernetes-runtime.ts';
-import { TESTFLIGHT_CASES } from './testflight-cases.ts';
+import { TESTFLIGHT_CASES } from '../integration/testflight-cases.ts';
 
 let env: KubeEnv;
 let node: TestNode;
