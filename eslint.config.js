@@ -8,7 +8,7 @@ const SQL_OUTSIDE_DB = 'SQL runs only in src/db/: add a function to a db module 
 const sqlText = '/^\\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|DROP|TRUNCATE|LOCK)\\s/';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.jetway/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '.jetway/**', 'tmp/**', 'reports/**'] }, // tmp/: Stryker's sandboxes
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
