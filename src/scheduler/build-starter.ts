@@ -16,7 +16,7 @@ import {
 } from '../db/builds.ts';
 import type { Queryable } from '../db/database.ts';
 import { inputPin, saveNextInputMapping, scheduleBuild, toAlgorithmInputs, type JobInputConfig, type JobRecord } from '../db/jobs.ts';
-import { scopeFreshness } from '../db/resources.ts';
+import { scopeFreshness, type ScopeFreshness } from '../db/resources.ts';
 import { pipelineConfigById } from '../db/scheduling.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { createPlan } from '../planner/planner.ts';
@@ -78,20 +78,7 @@ export async function tryStartPendingBuildsForJob(deps: StarterDeps, job: JobRec
       inputs.map((i) => i.resourceId),
       build.id,
     );
-    const readinessInputs: ReadinessInput[] = inputs.map((i) => {
-      const f = freshness.get(i.resourceId);
-      return {
-        name: i.name,
-        resourceId: i.resourceId,
-        passed: i.passed.length > 0,
-        pinned: inputPin(i) !== undefined,
-        trigger: i.trigger,
-        hasScope: f?.hasScope ?? false,
-        checkedSinceBuildCreated: f?.checkedSinceBuildCreated ?? false,
-        checkedRecentlyForBuild: f?.checkedRecentlyForBuild ?? false,
-      };
-    });
-    const readiness = buildReadiness(kind, readinessInputs);
+    const readiness = buildReadiness(kind, readinessInputs(inputs, freshness));
     if (!readiness.ready) {
       await deps.checks.requestChecks(
         readiness.checkResourceIds.map((resourceId) => ({ resourceId, manual: kind === 'manual', forBuildId: build.id })),
@@ -147,6 +134,23 @@ export async function tryStartPendingBuildsForJob(deps: StarterDeps, job: JobRec
     }
   }
   return { needsRetry: false, outcomes };
+}
+
+/** The readiness decision's facts: each input's config with its scope's check state for the build. */
+export function readinessInputs(inputs: readonly JobInputConfig[], freshness: ReadonlyMap<number, ScopeFreshness>): ReadinessInput[] {
+  return inputs.map((i) => {
+    const f = freshness.get(i.resourceId);
+    return {
+      name: i.name,
+      resourceId: i.resourceId,
+      passed: i.passed.length > 0,
+      pinned: inputPin(i) !== undefined,
+      trigger: i.trigger,
+      hasScope: f?.hasScope ?? false,
+      checkedSinceBuildCreated: f?.checkedSinceBuildCreated ?? false,
+      checkedRecentlyForBuild: f?.checkedRecentlyForBuild ?? false,
+    };
+  });
 }
 
 /** Writes a build-level `error` event (origin: no plan yet) and finishes the build. */

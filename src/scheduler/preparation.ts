@@ -1,7 +1,15 @@
-// `GET /builds/:id/preparation` (docs/concourse-semantics.md §7.2): why a build waits.
-import { mustGetBuild } from '../db/builds.ts';
+// Why a build waits: `GET /builds/:id/preparation` (docs/concourse-semantics.md §7.2), and the
+// one-line reason of a pending build or of a job that will not run (the build and job JSON). The
+// facts are read now (pause, archive, checks, versions, the builds holding max-in-flight) and from
+// what the scheduler's last pass stored (next_build_inputs): the decision is pendingReasons().
+import { mustGetBuild, type BuildRecord } from '../db/builds.ts';
 import type { Queryable } from '../db/database.ts';
-import { jobInputConfigs, mustGetJob, nextBuildInputs, type NextBuildInput } from '../db/jobs.ts';
+import { inputPin, jobInputConfigs, mustGetJob, nextBuildInputs, type JobInputConfig, type JobRecord } from '../db/jobs.ts';
+import { inputResourceStates, jobSuccesses, pinnedVersionExists, serialGroupState, type InputResourceState } from '../db/pending-facts.ts';
+import { scopeFreshness } from '../db/resources.ts';
+import { readinessInputs } from './build-starter.ts';
+import { buildReadiness, pendingBuildKind } from './decisions.ts';
+import { describePendingReason, pendingReasonLine, pendingReasons, type CheckState, type PendingFacts, type PendingReason } from './pending-reasons.ts';
 
 export type PreparationStatus = 'blocking' | 'not_blocking';
 
@@ -13,95 +21,160 @@ export interface BuildPreparation {
   inputs: Record<string, PreparationStatus>;
   inputs_satisfied: PreparationStatus;
   missing_input_reasons: Record<string, string>;
+  /** Jetway: every reason the build does not start, one line each, most fundamental first. */
+  reasons: string[];
 }
 
-export interface PreparationFacts {
-  buildId: number;
-  /** The build is no longer pending (or is not a job build): nothing blocks it. */
-  pending: boolean;
-  isJobBuild: boolean;
-  /** Reruns take their inputs from the original build. */
-  rerun: boolean;
-  pipelinePaused: boolean;
-  jobPaused: boolean;
-  maxInFlightReached: boolean;
-  inputsDetermined: boolean;
-  /** The job's input names, in config order. */
-  inputNames: string[];
-  nextInputs: NextBuildInput[];
+/** A check error as one bounded line (the full text is in the check build's log). */
+function oneLine(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
 }
 
-export const NO_VERSION_REASON = 'no versions available';
+/** Pure: the latest check of a resource, from its state. */
+export function checkState(s: InputResourceState | undefined): CheckState {
+  if (!s) return { status: 'never' };
+  if (s.checkBuildStatus === 'pending' || s.checkBuildStatus === 'started') return { status: 'running' };
+  if (s.checkBuildStatus === 'succeeded') return { status: 'succeeded' };
+  if (s.checkBuildStatus !== null) return { status: 'failed', error: oneLine(s.checkError ?? `the check build ${s.checkBuildStatus}`) };
+  if (!s.scopeChecked) return { status: 'never' };
+  return s.scopeCheckSucceeded ? { status: 'succeeded' } : { status: 'failed', error: 'the last check failed' };
+}
 
-/** Pure: the preparation view from the facts. */
-export function preparationView(f: PreparationFacts): BuildPreparation {
-  const view: BuildPreparation = {
-    build_id: f.buildId,
+const pinText = (pin: Record<string, string>): string =>
+  Object.keys(pin)
+    .sort()
+    .map((k) => `${k}:${pin[k] ?? ''}`)
+    .join(',');
+
+/**
+ * The facts about the job and, when given, one of its pending builds: without a build, those of
+ * a build that would be created now (no max-in-flight, no checks to wait for).
+ */
+export async function pendingFacts(db: Queryable, job: JobRecord, build?: BuildRecord, inputs?: readonly JobInputConfig[]): Promise<PendingFacts> {
+  const configs = inputs ?? (await jobInputConfigs(db, job.id));
+  const resourceIds = [...new Set(configs.map((i) => i.resourceId))];
+  const [next, states, passedJobs] = await Promise.all([
+    nextBuildInputs(db, job.id),
+    inputResourceStates(db, resourceIds),
+    jobSuccesses(db, [...new Set(configs.flatMap((i) => i.passed))]),
+  ]);
+  const resolveErrors = new Map(next.map((n) => [n.name, n.resolveError]));
+
+  let waiting = new Set<string>();
+  let running: PendingFacts['running'] = [];
+  let olderPending: PendingFacts['olderPending'];
+  if (build) {
+    const kind = pendingBuildKind(build);
+    const readiness = buildReadiness(kind, readinessInputs(configs, await scopeFreshness(db, resourceIds, build.id)));
+    waiting = new Set(readiness.waitingFor);
+    // scheduleBuild lets a build it scheduled once go on
+    if (!build.scheduled && job.maxInFlight > 0) {
+      const group = await serialGroupState(db, job.id);
+      running = group.running.map((b) => ({ job: b.job, name: b.name }));
+      if (group.firstPending && group.firstPending.id !== build.id) olderPending = { job: group.firstPending.job, name: group.firstPending.name };
+    }
+  }
+
+  const factsOfInputs: PendingFacts['inputs'] = [];
+  for (const i of configs) {
+    const state = states.get(i.resourceId);
+    const pin = inputPin(i);
+    factsOfInputs.push({
+      name: i.name,
+      resource: i.resourceName,
+      resolveError: resolveErrors.has(i.name) ? (resolveErrors.get(i.name) ?? null) : undefined,
+      passed: i.passed.map((id) => ({ job: passedJobs.get(id)?.name ?? String(id), succeeded: passedJobs.get(id)?.succeeded ?? false })),
+      ...(pin ? { pinned: pinText(pin), pinFound: await pinnedVersionExists(db, i.resourceId, pin) } : {}),
+      hasVersions: state?.hasVersions ?? false,
+      hasEnabledVersions: state?.hasEnabledVersions ?? false,
+      check: checkState(state),
+      waitingForCheck: waiting.has(i.name),
+    });
+  }
+  return {
+    pipeline: job.pipelineName,
+    job: job.name,
+    pipelineArchived: job.pipelineArchived,
+    pipelinePaused: job.pipelinePaused,
+    jobPaused: job.paused,
+    rerun: build !== undefined && build.rerunOf !== null,
+    maxInFlight: job.maxInFlight,
+    serialGroups: job.serialGroups,
+    running,
+    ...(olderPending ? { olderPending } : {}),
+    inputsDetermined: job.inputsDetermined,
+    inputs: factsOfInputs,
+  };
+}
+
+/** Pure: Concourse's preparation fields from the reasons (Concourse's web UI lists them). */
+export function preparationOf(buildId: number, f: PendingFacts, reasons: readonly PendingReason[]): BuildPreparation {
+  const blocking = (b: boolean): PreparationStatus => (b ? 'blocking' : 'not_blocking');
+  const has = (kind: PendingReason['kind']): boolean => reasons.some((r) => r.kind === kind);
+  const inputs: Record<string, PreparationStatus> = {};
+  const missing: Record<string, string> = {};
+  for (const i of f.inputs) inputs[i.name] = 'not_blocking';
+  for (const r of reasons) {
+    if (r.kind !== 'input' && r.kind !== 'waiting-for-check') continue;
+    inputs[r.input] = 'blocking';
+    missing[r.input] = describePendingReason(r, f).replace(/^input [^:]+: /, '');
+  }
+  return {
+    build_id: buildId,
+    paused_pipeline: blocking(has('pipeline-paused') || has('pipeline-archived')),
+    paused_job: blocking(has('job-paused')),
+    max_running_builds: blocking(has('max-in-flight') || has('older-pending')),
+    inputs,
+    inputs_satisfied: blocking(has('input') || has('waiting-for-check') || has('inputs-not-resolved')),
+    missing_input_reasons: missing,
+    reasons: reasons.map((r) => describePendingReason(r, f)),
+  };
+}
+
+/** The preparation view of a build: nothing blocks a build that is not a pending job build. */
+export async function buildPreparation(db: Queryable, buildId: number): Promise<BuildPreparation> {
+  const build = await mustGetBuild(db, buildId);
+  const clear: BuildPreparation = {
+    build_id: buildId,
     paused_pipeline: 'not_blocking',
     paused_job: 'not_blocking',
     max_running_builds: 'not_blocking',
     inputs: {},
     inputs_satisfied: 'not_blocking',
     missing_input_reasons: {},
+    reasons: [],
   };
-  if (!f.isJobBuild) return view;
-  if (!f.pending || f.rerun) {
-    for (const name of f.inputNames) view.inputs[name] = 'not_blocking';
-    if (f.pending) {
-      view.paused_pipeline = f.pipelinePaused ? 'blocking' : 'not_blocking';
-      view.paused_job = f.jobPaused ? 'blocking' : 'not_blocking';
-      view.max_running_builds = f.maxInFlightReached ? 'blocking' : 'not_blocking';
-    }
-    return view;
-  }
-  view.paused_pipeline = f.pipelinePaused ? 'blocking' : 'not_blocking';
-  view.paused_job = f.jobPaused ? 'blocking' : 'not_blocking';
-  view.max_running_builds = f.maxInFlightReached ? 'blocking' : 'not_blocking';
-  const byName = new Map(f.nextInputs.map((i) => [i.name, i]));
-  let allResolved = true;
-  for (const name of f.inputNames) {
-    const next = byName.get(name);
-    if (next && next.resolveError === null && next.versionDigest !== null) {
-      view.inputs[name] = 'not_blocking';
-      continue;
-    }
-    allResolved = false;
-    view.inputs[name] = 'blocking';
-    view.missing_input_reasons[name] = next?.resolveError ?? NO_VERSION_REASON;
-  }
-  view.inputs_satisfied = f.inputsDetermined && allResolved ? 'not_blocking' : 'blocking';
-  return view;
-}
-
-/** The preparation view of a build. */
-export async function buildPreparation(db: Queryable, buildId: number): Promise<BuildPreparation> {
-  const build = await mustGetBuild(db, buildId);
-  if (build.jobId === null) {
-    return preparationView({
-      buildId,
-      pending: build.status === 'pending',
-      isJobBuild: false,
-      rerun: false,
-      pipelinePaused: false,
-      jobPaused: false,
-      maxInFlightReached: false,
-      inputsDetermined: true,
-      inputNames: [],
-      nextInputs: [],
-    });
-  }
+  if (build.jobId === null) return clear;
   const job = await mustGetJob(db, build.jobId);
   const inputs = await jobInputConfigs(db, job.id);
-  return preparationView({
-    buildId,
-    pending: build.status === 'pending',
-    isJobBuild: true,
-    rerun: build.rerunOf !== null,
-    pipelinePaused: job.pipelinePaused,
-    jobPaused: job.paused,
-    maxInFlightReached: job.maxInFlightReached,
-    inputsDetermined: job.inputsDetermined,
-    inputNames: inputs.map((i) => i.name),
-    nextInputs: await nextBuildInputs(db, job.id),
-  });
+  if (build.status !== 'pending') return { ...clear, inputs: Object.fromEntries(inputs.map((i) => [i.name, 'not_blocking' as const])) };
+  const facts = await pendingFacts(db, job, build, inputs);
+  return preparationOf(buildId, facts, pendingReasons(facts));
+}
+
+/** The reasons of pending job builds, by build id (one line each); other builds have none. */
+export async function pendingReasonsOfBuilds(db: Queryable, builds: readonly BuildRecord[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  const jobs = new Map<number, { job: JobRecord; inputs: JobInputConfig[] }>();
+  for (const b of builds) {
+    if (b.status !== 'pending' || b.jobId === null) continue;
+    let j = jobs.get(b.jobId);
+    if (!j) {
+      const job = await mustGetJob(db, b.jobId);
+      j = { job, inputs: await jobInputConfigs(db, job.id) };
+      jobs.set(b.jobId, j);
+    }
+    const line = pendingReasonLine(await pendingFacts(db, j.job, b, j.inputs));
+    if (line) out.set(b.id, line);
+  }
+  return out;
+}
+
+/** Why the job will not run now: its pending next build's reason, else what would hold a new one. */
+export async function jobPendingReason(db: Queryable, job: JobRecord, nextBuild: BuildRecord | null): Promise<string | undefined> {
+  if (nextBuild && nextBuild.status === 'pending') return pendingReasonLine(await pendingFacts(db, job, nextBuild));
+  // cheap cases first: a job whose inputs resolved and that nothing pauses has nothing to say
+  if (!job.pipelineArchived && !job.pipelinePaused && !job.paused && job.inputsDetermined) return undefined;
+  return pendingReasonLine(await pendingFacts(db, job));
 }

@@ -9,7 +9,6 @@ import {
   triggerDecision,
   type ReadinessInput,
 } from '../../src/scheduler/decisions.ts';
-import { preparationView, type PreparationFacts } from '../../src/scheduler/preparation.ts';
 import { groupOutputs } from '../../src/db/builds.ts';
 
 const resolved = (firstOccurrence: boolean) => ({
@@ -131,35 +130,4 @@ test('groupOutputs keeps outputs before inputs and de-duplicates per resource', 
     ]),
     { '1': ['y', 'x'], '2': ['o'] },
   );
-});
-
-test('preparationView', () => {
-  const facts: PreparationFacts = {
-    buildId: 9,
-    pending: true,
-    isJobBuild: true,
-    rerun: false,
-    pipelinePaused: false,
-    jobPaused: true,
-    maxInFlightReached: false,
-    inputsDetermined: false,
-    inputNames: ['a', 'b', 'c'],
-    nextInputs: [
-      { name: 'a', resourceId: 1, versionDigest: 'd', firstOccurrence: true, resolveError: null },
-      { name: 'b', resourceId: null, versionDigest: null, firstOccurrence: false, resolveError: 'latest version of resource not found' },
-    ],
-  };
-  assert.deepEqual(preparationView(facts), {
-    build_id: 9,
-    paused_pipeline: 'not_blocking',
-    paused_job: 'blocking',
-    max_running_builds: 'not_blocking',
-    inputs: { a: 'not_blocking', b: 'blocking', c: 'blocking' },
-    inputs_satisfied: 'blocking',
-    missing_input_reasons: { b: 'latest version of resource not found', c: 'no versions available' },
-  });
-  const started = preparationView({ ...facts, pending: false });
-  assert.equal(started.inputs_satisfied, 'not_blocking');
-  assert.equal(started.paused_job, 'not_blocking');
-  assert.deepEqual(started.inputs, { a: 'not_blocking', b: 'not_blocking', c: 'not_blocking' });
 });

@@ -250,7 +250,8 @@ test('an unsatisfiable input keeps the pending build waiting, with the reason in
     max_running_builds: 'not_blocking',
     inputs: { repo: 'blocking' },
     inputs_satisfied: 'blocking',
-    missing_input_reasons: { repo: 'no satisfiable builds from passed jobs found for set of inputs' },
+    missing_input_reasons: { repo: 'passed: no build of up has succeeded yet' },
+    reasons: ['input repo: passed: no build of up has succeeded yet'],
   });
   // no retry while nothing changes
   const due = await db.query('SELECT 1 FROM jobs WHERE id = $1 AND schedule_requested > last_scheduled', [down]);
