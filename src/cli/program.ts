@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliExit, type CliIO } from './io.ts';
 import { registerCommands } from './commands/index.ts';
+import { addFlyAliases } from './aliases.ts';
 import { setGlobalTarget } from './client/common.ts';
 import { JETWAY_VERSION } from '../version.ts';
 
@@ -22,6 +23,7 @@ export function buildProgram(io: CliIO): Command {
     });
   setGlobalTarget(undefined);
   registerCommands(program, io, runCli);
+  addFlyAliases(program);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError();
   }
