@@ -16,11 +16,13 @@ import { benchChecksPerSecond, benchWebRss } from './web-node.ts';
 import { benchTriggerToPod } from './kubernetes.ts';
 import { benchImageResolution } from './image-resolution.ts';
 import { benchValidatePipeline } from './validate-pipeline.ts';
+import { benchStalledStreams } from './stalled-streams.ts';
 
 const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
   { key: 'resolve_inputs_ms', run: benchResolveInputs },
   { key: 'validate_ms', run: benchValidatePipeline },
   { key: 'web_rss_mb_100_pipelines', run: benchWebRss },
+  { key: 'stalled_streams_rss_mb', run: benchStalledStreams },
   { key: 'checks_per_second', run: benchChecksPerSecond },
   { key: 'trigger_to_pod_ms', run: benchTriggerToPod },
   { key: 'image_resolution', run: benchImageResolution },

@@ -13,14 +13,14 @@ import { median, type BenchContext, type BenchResult } from './harness.ts';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'jetway.js');
 
-interface WebProcess {
+export interface WebProcess {
   url: string;
   child: ChildProcess;
   token: string;
   stop(): Promise<void>;
 }
 
-async function startWeb(db: Database, extra: string[] = []): Promise<WebProcess> {
+export async function startWeb(db: Database, extra: string[] = []): Promise<WebProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'jw-bench-web-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -47,7 +47,7 @@ async function startWeb(db: Database, extra: string[] = []): Promise<WebProcess>
   };
 }
 
-function rssMb(pid: number): number {
+export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? NaN);
   return Math.round((kb / 1024) * 10) / 10;
