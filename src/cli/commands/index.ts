@@ -44,6 +44,7 @@ import { registerSetTeam } from './set-team.ts';
 import { registerTeams } from './teams.ts';
 import { registerRenameTeam } from './rename-team.ts';
 import { registerDestroyTeam } from './destroy-team.ts';
+import { registerImages } from './images.ts';
 
 /** Every CLI command registers itself here; one file per command in this folder. */
 export function registerCommands(program: Command, io: CliIO, runCli: (argv: string[], io: CliIO) => Promise<number>): void {
@@ -91,4 +92,5 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerTeams(program, io);
   registerRenameTeam(program, io);
   registerDestroyTeam(program, io);
+  registerImages(program, io);
 }
