@@ -280,6 +280,7 @@ test('a build: preparation, resources, and the builds a version went into', asyn
     inputs: { repo: 'not_blocking', fixed: 'not_blocking' },
     inputs_satisfied: 'not_blocking',
     missing_input_reasons: {},
+    reasons: [],
   });
 
   const res = await inject('GET', `/api/v1/builds/${build.id}/resources`);
@@ -303,8 +304,13 @@ test('a build: preparation, resources, and the builds a version went into', asyn
   assert.equal((await inject('PUT', `${base}/jobs/unit/pause`)).statusCode, 200);
   const pending = (await inject('POST', `${base}/jobs/unit/builds`)).json() as BuildJson;
   await node.scheduler.tick();
-  const blocked = (await inject('GET', `/api/v1/builds/${pending.id}/preparation`)).json() as { paused_job: string };
+  const blocked = (await inject('GET', `/api/v1/builds/${pending.id}/preparation`)).json() as { paused_job: string; reasons: string[] };
   assert.equal(blocked.paused_job, 'blocking');
+  assert.deepEqual(blocked.reasons, ['the job demo/unit is paused']);
+  const pendingJson = (await inject('GET', `/api/v1/builds/${pending.id}`)).json() as BuildJson & { pending_reason?: string };
+  assert.equal(pendingJson.pending_reason, 'the job demo/unit is paused');
+  const jobJson = (await inject('GET', `${base}/jobs/unit`)).json() as { pending_reason?: string };
+  assert.equal(jobJson.pending_reason, 'the job demo/unit is paused');
   assert.equal((await getBuild(node.tdb.db, pending.id))?.status, 'pending');
   const missing = await inject('GET', '/api/v1/builds/999999/preparation');
   assert.equal(missing.statusCode, 404);

@@ -15,7 +15,7 @@ import {
 } from '../../db/builds.ts';
 import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJobSchedule, unpauseJob, type JobRecord } from '../../db/jobs.ts';
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
-import { buildPreparation } from '../../scheduler/preparation.ts';
+import { buildPreparation, jobPendingReason, pendingReasonsOfBuilds } from '../../scheduler/preparation.ts';
 import { listTeamRecords } from '../../db/teams.ts';
 import { versionByDigest, type PipelineView } from '../../db/views.ts';
 import { badRequest, notFound, unavailable } from '../errors.ts';
@@ -31,7 +31,7 @@ import {
   type ApiServerOptions,
   type PipelineParams,
 } from '../context.ts';
-import { buildJson, jobJson } from '../queries.ts';
+import { buildJson, jobJson, type JobBuilds } from '../queries.ts';
 import type { Build, BuildInputsOutputs, BuildPreparation, ClearCacheResponse, Job, NextBuildInput, PublicBuildPlan } from '../wire.ts';
 import { streamBuildEvents, type BuildEventNotifier } from '../events.ts';
 
@@ -52,6 +52,15 @@ function hasTaskStep(job: JobRecord, name: string): boolean {
 export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions, notifier: BuildEventNotifier): void {
   const { db } = opts;
   const json = (b: BuildRecord) => buildJson(b, opts.externalUrl);
+  /** The builds' JSON, a pending job build's with why it does not start (src/scheduler/pending-reasons.ts). */
+  const jsonWithReasons = async (builds: readonly BuildRecord[]): Promise<Build[]> => {
+    const reasons = await pendingReasonsOfBuilds(db, builds);
+    return builds.map((b) => {
+      const reason = reasons.get(b.id);
+      return reason === undefined ? json(b) : { ...json(b), pending_reason: reason };
+    });
+  };
+  const jsonWithReason = async (b: BuildRecord): Promise<Build> => (await jsonWithReasons([b]))[0]!;
 
   const jobOf = async (req: FastifyRequest<{ Params: JobParams }>): Promise<{ p: PipelineView; job: JobRecord }> => {
     const p = await pipelineOf(db, req);
@@ -68,9 +77,15 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return build;
   };
 
-  const sendPage = (req: FastifyRequest, reply: FastifyReply, limit: number, page: BuildPage): Build[] => {
+  const sendPage = async (req: FastifyRequest, reply: FastifyReply, limit: number, page: BuildPage): Promise<Build[]> => {
     setLinkHeader(req, reply, { limit }, { rows: page.builds, newer: page.previous?.from, older: page.next?.to });
-    return page.builds.map(json);
+    return jsonWithReasons(page.builds);
+  };
+
+  /** A job's JSON with why it will not run now, if something holds it. */
+  const jobJsonWithReason = async (job: JobRecord, builds: JobBuilds, p: PipelineView): Promise<Job> => {
+    const [out, reason] = await Promise.all([jobJson(db, job, builds, p, opts.externalUrl), jobPendingReason(db, job, builds.nextBuild)]);
+    return reason === undefined ? out : { ...out, pending_reason: reason };
   };
 
   const wake = async (jobId: number): Promise<void> => {
@@ -82,7 +97,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/jobs', async (req): Promise<Job[]> => {
     const p = await pipelineOf(db, req);
     const jobs = await listJobs(db, p.id);
-    return Promise.all(jobs.map((j) => jobJson(db, j, j, p, opts.externalUrl)));
+    return Promise.all(jobs.map((j) => jobJsonWithReason(j, j, p)));
   });
 
   app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', async (req): Promise<Job> => {
@@ -93,7 +108,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
       finishedBuild: await get(job.latestCompletedBuildId),
       transitionBuild: await get(job.transitionBuildId),
     };
-    return jobJson(db, job, builds, p, opts.externalUrl);
+    return jobJsonWithReason(job, builds, p);
   });
 
   app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', async (req, reply): Promise<Build[]> => {
@@ -107,14 +122,14 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     const build = await createManualBuild(db, job.id, { createdBy: currentUser(req).name });
     req.log.info({ job: job.name, build: build.name, buildId: build.id }, 'job triggered');
     await wake(job.id);
-    return json(build);
+    return jsonWithReason(build);
   });
 
   app.get<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req): Promise<Build> => {
     const { p, job } = await jobOf(req);
     const build = await findJobBuild(db, job.id, req.params.build);
     if (!build) throw notFound('JW_BUILD_NOT_FOUND', `build ${req.params.build} of job ${p.name}/${job.name}`);
-    return json(build);
+    return jsonWithReason(build);
   });
 
   app.post<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req): Promise<Build> => {
@@ -198,7 +213,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
       // the store filters by one team; users belong to one team for now
       const all = await Promise.all(teams.map((t) => listBuilds(db, { teamId: t.id }, page)));
       const builds = all.flatMap((p) => p.builds).sort((a, b) => b.id - a.id).slice(0, page.limit);
-      return builds.map(json);
+      return jsonWithReasons(builds);
     }
     return sendPage(req, reply, page.limit, await listBuilds(db, { teamId: teams[0]!.id }, page));
   });
@@ -218,7 +233,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return sendPage(req, reply, page.limit, await listBuilds(db, { pipelineId: p.id }, page));
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id', async (req): Promise<Build> => json(await buildOf(req)));
+  app.get<{ Params: { id: string } }>('/builds/:id', async (req): Promise<Build> => jsonWithReason(await buildOf(req)));
 
   app.get<{ Params: { id: string } }>('/builds/:id/plan', async (req): Promise<PublicBuildPlan> => {
     const build = await buildOf(req);
