@@ -90,11 +90,17 @@ test('trigger-job without -w; watch -j; a succeeded build exits 0', async () => 
 test('jobs and builds: tables and JSON', async () => {
   const j = await jetway('jobs', '-t', 'ci', '-p', 'demo');
   assert.equal(j.code, 0, j.err);
-  const rows = j.out.trimEnd().split('\n').map((l) => l.split(/\s{2,}/));
+  const [table, held] = j.out.trimEnd().split('\n\n');
+  const rows = (table ?? '').split('\n').map((l) => l.split(/\s{2,}/));
   assert.deepEqual(rows, [
     ['name', 'paused', 'status', 'next'],
     ['unit', 'no', 'succeeded', 'n/a'],
     ['ship', 'no', 'n/a', 'n/a'],
+  ]);
+  // under the table, why each job will not run
+  assert.deepEqual(held?.split('\n'), [
+    'unit: the pipeline demo is paused (unpause it: jetway unpause-pipeline -t ci -p demo)',
+    'ship: the pipeline demo is paused (unpause it: jetway unpause-pipeline -t ci -p demo)',
   ]);
   const b = await jetway('builds', '-t', 'ci', '-j', 'demo/unit');
   assert.equal(b.code, 0, b.err);
@@ -140,4 +146,26 @@ test('trigger-job -w on a paused pipeline or job says the build stays pending an
   const [u] = await Promise.all([jetway('trigger-job', '-t', 'ci', '-j', 'demo/unit', '-w'), play('succeeded', 0, beforeU)]);
   assert.equal(u.err, '', 'nothing paused: nothing said');
   assert.equal((await jetway('pause-pipeline', '-t', 'ci', '-p', 'demo')).code, 0);
+});
+
+test('builds and jobs say why a pending build waits, with the command that lifts the pause', async () => {
+  // the pipeline is paused again (the test above): a new build of ship stays pending
+  const t = await jetway('trigger-job', '-t', 'ci', '-j', 'demo/ship');
+  assert.equal(t.code, 0, t.err);
+  const name = /#(\d+)/.exec(t.out)?.[1];
+  const b = await jetway('builds', '-t', 'ci', '-j', 'demo/ship');
+  assert.equal(b.code, 0, b.err);
+  const [, reasons] = b.out.split('\n\n');
+  assert.equal(reasons, `demo/ship #${name} pending: the pipeline demo is paused (unpause it: jetway unpause-pipeline -t ci -p demo)\n`);
+  assert.equal((await jetway('pause-job', '-t', 'ci', '-j', 'demo/ship')).code, 0);
+  const j = await jetway('jobs', '-t', 'ci', '-p', 'demo');
+  assert.equal(j.code, 0, j.err);
+  assert.deepEqual(j.out.split('\n\n')[1]?.trimEnd().split('\n'), [
+    'unit: the pipeline demo is paused (unpause it: jetway unpause-pipeline -t ci -p demo)',
+    'ship: the pipeline demo is paused (unpause it: jetway unpause-pipeline -t ci -p demo); the job demo/ship is paused (unpause it: jetway unpause-job -t ci -j demo/ship)',
+  ]);
+  const json = JSON.parse((await jetway('builds', '-t', 'ci', '-j', 'demo/ship', '--json')).out) as { name: string; pending_reason?: string }[];
+  assert.equal(json.find((x) => x.name === name)?.pending_reason, 'the pipeline demo is paused; the job demo/ship is paused');
+  assert.equal((await jetway('unpause-job', '-t', 'ci', '-j', 'demo/ship')).code, 0);
+  assert.equal((await jetway('abort-build', '-t', 'ci', '-j', 'demo/ship', '-b', name ?? '')).code, 0);
 });

@@ -14,6 +14,7 @@ import {
   splitFlag,
   wantsJson,
 } from '../client/common.ts';
+import { withUnpauseHints } from '../client/pending.ts';
 import type { Build } from '../../api/wire.ts';
 
 /** `2 (image 0)`: the containers (pods) a build created, and how many only for images. */
@@ -40,7 +41,7 @@ export function registerBuilds(program: Command, io: CliIO): void {
       if (!/^\d+$/.test(opts.count) || Number(opts.count) < 1) throw usageError(`error: -c must be a positive number (got '${opts.count}')`);
       if (opts.job && opts.pipeline) throw usageError('error: give either -j or -p, not both');
       const json = wantsJson(opts);
-      const { client, team } = connect(opts);
+      const { client, team, name: target } = connect(opts);
       let path = `/api/v1/teams/${enc(team)}/builds`;
       if (opts.job) {
         const [p, j] = splitFlag(opts.job, '-j, --job', 'job');
@@ -63,6 +64,13 @@ export function registerBuilds(program: Command, io: CliIO): void {
           b.created_by ?? '',
         ]);
         io.stdout(formatTable(['id', 'pipeline/job', 'build', 'status', 'start', 'end', 'duration', 'containers', 'created by'], rows));
+        // why each pending build waits (the API's reason, with the command that lifts a pause)
+        const waiting = builds.filter((b) => b.status === 'pending' && b.pending_reason);
+        if (waiting.length > 0) io.stdout('\n');
+        for (const b of waiting) {
+          const reason = withUnpauseHints(b.pending_reason!, target, b.pipeline_name ?? '', b.job_name);
+          io.stdout(`${b.pipeline_name ?? ''}/${b.job_name ?? ''} #${b.name} pending: ${reason}\n`);
+        }
       });
     });
 }

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { CliExit, type CliIO } from '../io.ts';
 import { addTargetOption, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
 import { watchBuild } from '../client/watch.ts';
-import type { Build, Job, Pipeline } from '../../api/wire.ts';
+import { heldByPause, reportPending, withUnpauseHints } from '../client/pending.ts';
+import type { Build } from '../../api/wire.ts';
 
 export function registerTriggerJob(program: Command, io: CliIO): void {
   addTargetOption(program.command('trigger-job'))
@@ -18,24 +19,19 @@ export function registerTriggerJob(program: Command, io: CliIO): void {
         const build = (await client.request('POST', `${pipelinePath(team, pipeline)}/jobs/${enc(job)}/builds`)).json<Build>();
         io.stdout(`started ${pipeline}/${job} #${build.name}\n`);
         if (opts.watch) {
-          // a paused pipeline or job starts no build: say so instead of waiting in silence
-          const [p, j] = await Promise.all([
-            client.request('GET', pipelinePath(team, pipeline)).then((r) => r.json<Pipeline>()),
-            client.request('GET', `${pipelinePath(team, pipeline)}/jobs/${enc(job)}`).then((r) => r.json<Job>()),
-          ]);
-          const paused = pausedReason(p, j, name, pipeline, job);
-          if (paused) io.stderr(`${pipeline}/${job} #${build.name} stays pending: ${paused}\n`);
-          code = await watchBuild(client, build.id, io);
+          // a paused pipeline or job starts no build: say so at once instead of waiting in silence;
+          // any other wait (checks, inputs, max-in-flight) is said when it lasts
+          const prefix = `${pipeline}/${job} #${build.name}`;
+          const hinted = (reason: string): string => withUnpauseHints(reason, name, pipeline, job);
+          if (heldByPause(build.pending_reason)) io.stderr(`${prefix} stays pending: ${hinted(build.pending_reason!)}\n`);
+          const watching = watchBuild(client, build.id, io);
+          const reporting = reportPending(client, build.id, watching, (r) => io.stderr(`${prefix} still pending: ${hinted(r)}\n`), {
+            alreadySaid: heldByPause(build.pending_reason) ? build.pending_reason : undefined,
+          });
+          code = await watching;
+          await reporting;
         }
       });
       if (code !== 0) throw new CliExit(code);
     });
-}
-
-/** Why a new build of the job cannot start (paused pipeline or job) and the command that unpauses it. */
-export function pausedReason(p: Pipeline, j: Job, target: string, pipeline: string, job: string): string | undefined {
-  const t = target ? ` -t ${target}` : '';
-  if (p.paused) return `the pipeline ${pipeline} is paused (unpause it: jetway unpause-pipeline${t} -p ${pipeline})`;
-  if (j.paused) return `the job ${pipeline}/${job} is paused (unpause it: jetway unpause-job${t} -j ${pipeline}/${job})`;
-  return undefined;
 }
