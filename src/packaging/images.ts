@@ -218,15 +218,23 @@ export async function gitLayer(): Promise<BuiltLayer> {
 }
 
 /** The resource types' bundle (src/resources/cli.ts through esbuild) at /opt/jetway/cli.js. */
-export async function resourceBundleLayer(): Promise<BuiltLayer> {
+export async function resourceBundleEntries(): Promise<TarEntry[]> {
   const { bundleResourcesCli } = await import('../resources/bundle.ts');
-  return buildLayer(fileEntries({ [RESOURCE_BUNDLE]: await bundleResourcesCli(), '/opt/jetway/package.json': '{"type":"module"}\n' }));
+  return fileEntries({ [RESOURCE_BUNDLE]: await bundleResourcesCli(), '/opt/jetway/package.json': '{"type":"module"}\n' });
+}
+
+export async function resourceBundleLayer(): Promise<BuiltLayer> {
+  return buildLayer(await resourceBundleEntries());
 }
 
 /** The /opt/resource scripts of one type. */
-export async function scriptsLayer(type: string): Promise<BuiltLayer> {
+export function scriptsEntries(type: string): TarEntry[] {
   const script = (name: string): string => `#!/bin/sh\nexec /usr/local/bin/node ${RESOURCE_BUNDLE} '${type}' ${name} "$@"\n`;
-  return buildLayer(fileEntries({ '/opt/resource/check': script('check'), '/opt/resource/in': script('in'), '/opt/resource/out': script('out') }, 0o755));
+  return fileEntries({ '/opt/resource/check': script('check'), '/opt/resource/in': script('in'), '/opt/resource/out': script('out') }, 0o755);
+}
+
+export async function scriptsLayer(type: string): Promise<BuiltLayer> {
+  return buildLayer(scriptsEntries(type));
 }
 
 /**
@@ -258,7 +266,7 @@ export async function webBundle(): Promise<Record<string, Buffer>> {
 }
 
 /** The web node's files: package.json, the bundled command, the UI, the resource types, the migrations. */
-export async function webLayer(): Promise<BuiltLayer> {
+export async function webEntries(): Promise<TarEntry[]> {
   const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { name: string; version: string; license?: string };
   const files: Record<string, Buffer | string> = {
     [`${WEB_ROOT}/package.json`]: `${JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module', ...(pkg.license ? { license: pkg.license } : {}) }, null, 2)}\n`,
@@ -275,7 +283,11 @@ export async function webLayer(): Promise<BuiltLayer> {
   // the UI's source folder, empty: dist/ui is then as new as its sources (src/ui/bundle.ts)
   const entries: TarEntry[] = [...fileEntries(files), { type: 'directory', path: `${WEB_ROOT.slice(1)}/src/ui` }, { type: 'directory', path: `${WEB_ROOT.slice(1)}/src/ui/app` }];
   entries.push({ type: 'directory', path: 'var/lib/jetway', mode: 0o777 });
-  return buildLayer(entries.filter((e, i) => entries.findIndex((x) => x.path === e.path) === i));
+  return entries.filter((e, i) => entries.findIndex((x) => x.path === e.path) === i);
+}
+
+export async function webLayer(): Promise<BuiltLayer> {
+  return buildLayer(await webEntries());
 }
 
 export interface ImageSetEntry {
