@@ -2,7 +2,7 @@
 // one-line reason of a pending build or of a job that will not run (the build and job JSON). The
 // facts are read now (pause, archive, checks, versions, the builds holding max-in-flight) and from
 // what the scheduler's last pass stored (next_build_inputs): the decision is pendingReasons().
-import { mustGetBuild, type BuildRecord } from '../db/builds.ts';
+import { mustGetBuild, pendingBuilds, type BuildRecord } from '../db/builds.ts';
 import type { Queryable } from '../db/database.ts';
 import { inputPin, jobInputConfigs, mustGetJob, nextBuildInputs, type JobInputConfig, type JobRecord } from '../db/jobs.ts';
 import { inputResourceStates, jobSuccesses, pinnedVersionExists, serialGroupState, type InputResourceState } from '../db/pending-facts.ts';
@@ -100,7 +100,8 @@ export async function pendingFacts(db: Queryable, job: JobRecord, build?: BuildR
     jobPaused: job.paused,
     rerun: build !== undefined && build.rerunOf !== null,
     maxInFlight: job.maxInFlight,
-    serialGroups: job.serialGroups,
+    // `serial: true` is stored as a group named after the job (as Concourse does): not a group to name
+    serialGroups: job.serialGroups.length === 1 && job.serialGroups[0] === job.name ? [] : job.serialGroups,
     running,
     ...(olderPending ? { olderPending } : {}),
     inputsDetermined: job.inputsDetermined,
@@ -171,9 +172,17 @@ export async function pendingReasonsOfBuilds(db: Queryable, builds: readonly Bui
   return out;
 }
 
-/** Why the job will not run now: its pending next build's reason, else what would hold a new one. */
+/**
+ * Why the job will not run now: its first pending build's reason, else what would hold a new one.
+ * `nextBuild` is the job's oldest pending or started build (jobs.next_build_id).
+ */
 export async function jobPendingReason(db: Queryable, job: JobRecord, nextBuild: BuildRecord | null): Promise<string | undefined> {
-  if (nextBuild && nextBuild.status === 'pending') return pendingReasonLine(await pendingFacts(db, job, nextBuild));
+  if (nextBuild?.status === 'pending') return pendingReasonLine(await pendingFacts(db, job, nextBuild));
+  if (nextBuild?.status === 'started') {
+    // a running build: a pending one behind it waits for max-in-flight, say so
+    const [pending] = await pendingBuilds(db, job.id);
+    if (pending) return pendingReasonLine(await pendingFacts(db, job, pending));
+  }
   // cheap cases first: a job whose inputs resolved and that nothing pauses has nothing to say
   if (!job.pipelineArchived && !job.pipelinePaused && !job.paused && job.inputsDetermined) return undefined;
   return pendingReasonLine(await pendingFacts(db, job));
