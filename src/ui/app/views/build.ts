@@ -1,7 +1,8 @@
 // A build: its status and times, and its event stream rendered as Concourse's build page does,
 // one collapsible section per step of the plan with the step's status and log, errors in red;
-// it follows a running build live (and resumes the stream where it broke). Abort and rerun.
-import type { Build } from '../../../api/wire.ts';
+// it follows a running build live (and resumes the stream where it broke). Abort and rerun. A
+// pending build shows why it waits (its preparation, as Concourse's build page).
+import type { Build, BuildPreparation } from '../../../api/wire.ts';
 import { ApiError } from '../api.ts';
 import { BuildView, expandedByDefault, stepTitle, type BuildViewChange, type StepView } from '../build-view.ts';
 import type { AnsiSegment } from '../ansi.ts';
@@ -29,8 +30,10 @@ export function buildView(ctx: ViewContext, id: number): void {
   ctx.title([{ label: `build ${id}` }]);
   const header = new Region(h('div', { class: 'page-header build-header' }));
   const waiting = h('p', { class: 'muted', 'data-waiting': true }, 'Waiting for the build to start…');
+  // a pending build says why it waits, as Concourse's "preparing build" list (GET /builds/:id/preparation)
+  const preparation = new Region(h('section', { class: 'build-prep', 'data-build-prep': true, 'aria-live': 'polite' }));
   const stepsEl = h('div', { class: 'steps', 'aria-live': 'off' });
-  ctx.content.replaceChildren(header.element, waiting, stepsEl);
+  ctx.content.replaceChildren(header.element, waiting, preparation.element, stepsEl);
 
   let build: Build | undefined;
   let view: BuildView | undefined;
@@ -208,11 +211,44 @@ export function buildView(ctx: ViewContext, id: number): void {
     els.errors.replaceChildren(...step.errors.map((e) => h('p', { class: 'step-error', role: 'alert' }, e)));
   };
 
+  const renderPreparation = (p: BuildPreparation): void => {
+    preparation.update(p, () => {
+      const item = (label: string, status: string, details: Record<string, string> = {}): HTMLElement =>
+        h(
+          'li',
+          { 'data-prep-status': status },
+          h('span', { 'aria-hidden': 'true' }, status === 'blocking' ? '… ' : '✓ '),
+          label,
+          status === 'blocking' ? h('span', { class: 'visually-hidden' }, ' (blocking)') : null,
+          Object.keys(details).length > 0
+            ? h('ul', { class: 'muted' }, Object.entries(details).map(([name, why]) => h('li', null, `${name} - ${why}`)))
+            : null,
+        );
+      return [
+        p.reasons && p.reasons.length > 0
+          ? h('p', { class: 'notice', 'data-pending-reason': true }, 'Pending: ', p.reasons.join('; '))
+          : null,
+        h('h3', null, 'preparing build'),
+        h(
+          'ul',
+          { class: 'prep-status-list' },
+          item('checking pipeline is not paused', p.paused_pipeline),
+          item('checking job is not paused', p.paused_job),
+          Object.entries(p.inputs).map(([name, status]) => item(`discovering any new versions of ${name}`, status)),
+          item('waiting for a suitable set of input versions', p.inputs_satisfied, p.missing_input_reasons),
+          item('checking max-in-flight is not reached', p.max_running_builds),
+        ),
+      ];
+    });
+  };
+
   // last: the first round runs at once and uses everything above
   const refresh = ctx.poll(POLL_MS, async () => {
     if (settled) return; // nothing changes any more
     build = await ctx.api.get<Build>(`/builds/${id}`, ctx.signal);
     renderHeader(build);
+    if (build.status === 'pending' && build.job_name) renderPreparation(await ctx.api.get<BuildPreparation>(`/builds/${id}/preparation`, ctx.signal));
+    else preparation.update(null, () => null);
     // the stream's own status events lead; the record's status only settles the steps at the end
     if (ended && view) apply(view.setStatus(build.status));
     if (ended && isFinished(build.status)) settled = true;

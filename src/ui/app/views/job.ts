@@ -1,5 +1,5 @@
 // A job: its builds, newest first, with status and times; trigger a build (and follow it on the
-// build page, as Concourse does), pause and unpause the job.
+// build page, as Concourse does), pause and unpause the job; why it will not run, when it will not.
 import type { Build, Job } from '../../../api/wire.ts';
 import { h, timeElement } from '../dom.ts';
 import { pipelineApiPath, routeHash, type PipelineRef } from '../routes.ts';
@@ -21,7 +21,7 @@ export function jobView(ctx: ViewContext, pipeline: PipelineRef, name: string): 
   const refresh = ctx.poll(POLL_MS, async () => {
     const [job, list] = await Promise.all([ctx.api.get<Job>(path(), ctx.signal), ctx.api.get<Build[]>(path('/builds', { limit: '50' }), ctx.signal)]);
     const s = jobStatus(job);
-    header.update([job.paused, s, job.disable_manual_trigger], () => [
+    header.update([job.paused, s, job.disable_manual_trigger, job.pending_reason], () => [
       h('h1', null, name, ' ', h('span', { class: `badge ${statusClass(s)}` }, statusLabel(s))),
       h(
         'div',
@@ -42,6 +42,8 @@ export function jobView(ctx: ViewContext, pipeline: PipelineRef, name: string): 
           }),
         ),
       ),
+      // why the job will not run now (its pending build waits, a pause, an input without versions)
+      job.pending_reason ? h('p', { class: 'notice', 'data-pending-reason': true }, 'Not running: ', job.pending_reason) : null,
     ]);
     inputs.update(job.inputs, () =>
       job.inputs.length === 0
