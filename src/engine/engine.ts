@@ -87,6 +87,7 @@ function countingRuntime(runtime: Runtime, store: EngineStore, buildId: number, 
   return {
     name: runtime.name,
     runsImages: runtime.runsImages,
+    ...(runtime.appliesImages ? { appliesImages: true } : {}),
     async createContainer(spec, signal) {
       const container = await runtime.createContainer(spec, signal);
       metrics?.containerCreated(runtime.name, spec.metadata.type, spec.metadata.purpose ?? 'step');

@@ -101,6 +101,11 @@ export interface Runtime {
    * kubelet pulls) rather than running on the host (the local runtime: images are not applied).
    */
   readonly runsImages: boolean;
+  /**
+   * Whether a task runs in its fetched image (an artifact: rootfs/ + metadata.json) although the
+   * runtime does not boot images by reference: the local runtime's containers (docs/local-containers.md).
+   */
+  readonly appliesImages?: boolean;
   /** frees what a finished build's containers left behind (its artifact volumes) */
   releaseBuild?(buildId: number): Promise<void>;
   /**

@@ -13,6 +13,8 @@ import { Collector } from '../gc/collector.ts';
 import { PostgresGcStore } from '../db/gc.ts';
 import { PostgresCheckerStore } from '../db/checks.ts';
 import { LocalRuntime, type BuildUser } from '../runtime/local/local-runtime.ts';
+import { ContainerRuntime } from '../runtime/local/containers/container-runtime.ts';
+import { containersUnusable, DEFAULT_RUNC } from '../runtime/local/containers/runc.ts';
 import { checkBuildUserCanRunResources, ensureBuildUser, isolateDataDir } from '../runtime/local/build-user.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import type { KubernetesCredentialsConfig } from '../creds/config.ts';
@@ -36,6 +38,13 @@ export interface WebNodeOptions {
   /** the owners of team main, admins (default: every local user) */
   mainTeamUsers?: string[];
   runtime: 'local' | 'kubernetes';
+  /**
+   * How the local runtime runs steps (docs/local-containers.md): in containers under runc (falls
+   * back to host processes, saying so in one line, where runc cannot run), or as host processes.
+   */
+  localRuntime?: 'processes' | 'containers';
+  /** the local runtime's containers: the host's network (default) or a private one each */
+  localNetwork?: 'host' | 'isolated';
   /** the Kubernetes runtime's configuration (with runtime 'kubernetes') */
   kubernetes?: KubernetesRuntimeConfig;
   /**
@@ -96,6 +105,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   let runtime: Runtime;
   let startReaper: (() => void) | undefined;
   let closeRuntime: (() => Promise<void>) | undefined;
+  let localContainersUnusable: string | undefined;
   if (opts.runtime === 'kubernetes') {
     if (!opts.kubernetes) throw new Error('the Kubernetes runtime needs its configuration');
     try {
@@ -122,7 +132,19 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
       await db.close().catch(() => undefined);
       throw err;
     }
+  } else if (opts.localRuntime === 'containers' && (localContainersUnusable = await containersUnusable(DEFAULT_RUNC)) === undefined) {
+    try {
+      await isolateDataDir(opts.dataDir, undefined, 'worker', ['artifacts'], logger);
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+    const containers = new ContainerRuntime({ root: join(opts.dataDir, 'worker'), isolatedNetwork: opts.localNetwork === 'isolated' });
+    runtime = containers;
+    closeRuntime = () => containers.close();
+    logger.info({ network: opts.localNetwork ?? 'host' }, 'local runtime: steps run in containers (runc), each from its image');
   } else {
+    if (localContainersUnusable) logger.warn(`local runtime: containers cannot run here (${localContainersUnusable}): steps run as host processes`);
     // builds run as an unprivileged user of their own when the web node is root (issue 16, finding 4)
     let user: BuildUser | undefined;
     try {

@@ -63,6 +63,21 @@ async function taskImage(id: PlanId, plan: TaskPlan, config: TaskConfig, ctx: St
   throw new Error(`task '${plan.name}' has no image: give it image_resource, an image: artifact or rootfs_uri`);
 }
 
+/**
+ * The image of a task on a runtime that runs fetched images (the local runtime's containers): the
+ * step's `image:` artifact, else its image_resource fetched by check + get, else none (the base
+ * image: a task without an image, or with a rootfs_uri that runtime cannot pull).
+ */
+async function fetchedTaskImage(plan: TaskPlan, config: TaskConfig, id: PlanId, ctx: StepContext, images: ImageResolver): Promise<ContainerImage> {
+  if (plan.image !== undefined) {
+    const artifact = ctx.state.artifact(plan.image);
+    if (!artifact) throw new Error(`task '${plan.name}': unknown image artifact '${plan.image}'`);
+    return { kind: 'artifact', artifact };
+  }
+  if (config.image_resource) return (await images.fetchImage(id, plan.image_plan ?? runtimeImagePlan(id, plan, config), ctx)).image;
+  return { kind: 'none' };
+}
+
 /** A task file's image_resource is only known at run time: plan its check + get now. */
 function runtimeImagePlan(id: PlanId, plan: TaskPlan, config: TaskConfig): TypeImage {
   const image = config.image_resource!;
@@ -111,13 +126,21 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
     inputs: (config.inputs ?? []).map((i) => ({ name: i.name ?? '', path: i.path ?? i.name ?? '' })),
   };
   const wantsImage = plan.image !== undefined || config.image_resource !== undefined || config.rootfs_uri !== undefined;
+  // the local runtime's containers run a task in its fetched image, but pull nothing by reference
+  const fetchedOnly = !deps.runtime.runsImages && deps.runtime.appliesImages === true;
   const imageNote =
-    wantsImage && !deps.runtime.runsImages
+    wantsImage && !deps.runtime.runsImages && !fetchedOnly
       ? `the ${deps.runtime.name} runtime runs tasks as processes on this host: the task's image is not applied`
-      : undefined;
+      : fetchedOnly && plan.image === undefined && config.image_resource === undefined && config.rootfs_uri !== undefined
+        ? `the ${deps.runtime.name} runtime cannot pull rootfs_uri (${config.rootfs_uri}): the task runs in the base image; give it image_resource to run in its image`
+        : undefined;
   await ctx.emit(buildEvent('initialize-task', { time: unixNow(), origin: { id }, config: eventConfig, ...(imageNote ? { message: imageNote } : {}) }));
   if (imageNote) logWriter(ctx, deps, id, 'stderr')(`${imageNote}\n`);
-  const image: ContainerImage = deps.runtime.runsImages ? await taskImage(id, plan, config, ctx, images) : { kind: 'none' };
+  const image: ContainerImage = deps.runtime.runsImages
+    ? await taskImage(id, plan, config, ctx, images)
+    : fetchedOnly
+      ? await fetchedTaskImage(plan, config, id, ctx, images)
+      : { kind: 'none' };
 
   const inputs: { name: string; path: string; artifact: Artifact }[] = [];
   const missing: string[] = [];
