@@ -19,30 +19,45 @@ export class KubernetesConfigError extends Error {
   }
 }
 
+/** The helper image (a static busybox at /bin/busybox) of this Jetway version, as `jetway images push` pushes it. */
+export const DEFAULT_HELPER_IMAGE = `jetway/helper:${JETWAY_VERSION}`;
+
+/** Jetway's own resource types: `jetway images push` pushes an image of each, `jetway/<type>-resource` (src/packaging/images.ts). */
+export const JETWAY_RESOURCE_TYPES = ['git', 'mock', 'registry-image', 'time'] as const;
+
 /**
- * The base resource types and their images: the official Concourse resource images, untagged
- * (the kubelet reads an untagged image as `latest`, as Concourse's bundled types track the latest
- * release). `--base-resource-type NAME=IMAGE` overrides an entry or adds a type.
+ * The images of Jetway's own resource types: next to the helper image, where `jetway images push`
+ * put them all (`REG/jetway/helper:TAG` gives `REG/jetway/<type>-resource:TAG`), so an operator names
+ * one image for the lot (deploy/kustomization.yaml). A helper image of another name, or pinned by
+ * digest alone, gives `jetway/<type>-resource:<this version>`. `--base-resource-type` overrides any.
+ */
+export function jetwayResourceTypeImages(helperImage: string): Record<string, string> {
+  const withoutDigest = helperImage.replace(/@sha256:[0-9a-f]{64}$/, '');
+  const m = /^((?:.*\/)?)jetway\/helper(?::([\w][\w.-]{0,127}))?$/.exec(withoutDigest);
+  const prefix = m?.[1] ?? '';
+  const tag = m?.[2] ?? JETWAY_VERSION;
+  return Object.fromEntries(JETWAY_RESOURCE_TYPES.map((type) => [type, `${prefix}jetway/${type}-resource:${tag}`]));
+}
+
+/**
+ * The base resource types and their images: Jetway's own types (git, mock, registry-image, time)
+ * from the images `jetway images push` pushes, the others the official Concourse resource images,
+ * untagged (the kubelet reads an untagged image as `latest`, as Concourse's bundled types track the
+ * latest release). `--base-resource-type NAME=IMAGE` overrides an entry or adds a type.
  */
 export const DEFAULT_BASE_RESOURCE_TYPES: Readonly<Record<string, string>> = Object.freeze({
   'bosh-io-release': 'concourse/bosh-io-release-resource',
   'bosh-io-stemcell': 'concourse/bosh-io-stemcell-resource',
   cf: 'concourse/cf-resource',
   'docker-image': 'concourse/docker-image-resource',
-  git: 'concourse/git-resource',
   'github-release': 'concourse/github-release-resource',
   hg: 'concourse/hg-resource',
-  mock: 'concourse/mock-resource',
   pool: 'concourse/pool-resource',
-  'registry-image': 'concourse/registry-image-resource',
   s3: 'concourse/s3-resource',
   semver: 'concourse/semver-resource',
-  time: 'concourse/time-resource',
   tracker: 'concourse/tracker-resource',
+  ...jetwayResourceTypeImages(DEFAULT_HELPER_IMAGE),
 });
-
-/** The helper image (a static busybox at /bin/busybox) of this Jetway version. */
-export const DEFAULT_HELPER_IMAGE = `jetway/helper:${JETWAY_VERSION}`;
 
 export const DEFAULT_POD_STARTUP_TIMEOUT_MS = 5 * 60_000;
 export const DEFAULT_IMAGE_PULL_GRACE_MS = 2 * 60_000;
@@ -167,6 +182,8 @@ export function kubernetesRuntimeConfig(opts: KubernetesRuntimeOptions): Kuberne
     const problem = imageProblem(opts.kubernetesHelperImage);
     if (problem) throw new KubernetesConfigError(FLAGS.helperImage, problem);
     config.helperImage = opts.kubernetesHelperImage;
+    // Jetway's own types live next to the helper (jetwayResourceTypeImages); the flags still win
+    config.baseResourceTypes = mergeBaseResourceTypes(opts.baseResourceType ?? [], { ...DEFAULT_BASE_RESOURCE_TYPES, ...jetwayResourceTypeImages(config.helperImage) });
   }
   return config;
 }

@@ -11,7 +11,7 @@ import {
 } from '../../../src/runtime/kubernetes/config.ts';
 import { JETWAY_VERSION } from '../../../src/version.ts';
 
-test('defaults: official Concourse images, helper image of this version, timeouts, default credentials', () => {
+test('defaults: Jetway\'s images for its own types, official Concourse images for the others, helper image of this version, timeouts, default credentials', () => {
   const cfg = kubernetesRuntimeConfig({});
   assert.equal(cfg.namespace, undefined);
   assert.equal(cfg.serviceAccount, undefined);
@@ -25,10 +25,10 @@ test('defaults: official Concourse images, helper image of this version, timeout
   assert.equal(cfg.allowPrivileged, false, 'privileged steps are refused unless the operator allows them');
   assert.deepEqual(cfg.stepResources, {});
   for (const [type, image] of Object.entries({
-    git: 'concourse/git-resource',
-    'registry-image': 'concourse/registry-image-resource',
-    time: 'concourse/time-resource',
-    mock: 'concourse/mock-resource',
+    git: `jetway/git-resource:${JETWAY_VERSION}`,
+    'registry-image': `jetway/registry-image-resource:${JETWAY_VERSION}`,
+    time: `jetway/time-resource:${JETWAY_VERSION}`,
+    mock: `jetway/mock-resource:${JETWAY_VERSION}`,
     s3: 'concourse/s3-resource',
     semver: 'concourse/semver-resource',
     pool: 'concourse/pool-resource',
@@ -42,9 +42,9 @@ test('defaults: official Concourse images, helper image of this version, timeout
 
 test('--base-resource-type merges over the defaults, later wins, never mutates the defaults', () => {
   const cases: { entries: string[]; expect: Record<string, string> }[] = [
-    { entries: [], expect: { git: 'concourse/git-resource' } },
-    { entries: ['git=my-registry/custom-git-resource'], expect: { git: 'my-registry/custom-git-resource', time: 'concourse/time-resource' } },
-    { entries: ['custom-type=my-registry/custom-resource'], expect: { 'custom-type': 'my-registry/custom-resource', git: 'concourse/git-resource' } },
+    { entries: [], expect: { git: `jetway/git-resource:${JETWAY_VERSION}` } },
+    { entries: ['git=my-registry/custom-git-resource'], expect: { git: 'my-registry/custom-git-resource', time: `jetway/time-resource:${JETWAY_VERSION}` } },
+    { entries: ['custom-type=my-registry/custom-resource'], expect: { 'custom-type': 'my-registry/custom-resource', git: `jetway/git-resource:${JETWAY_VERSION}` } },
     { entries: ['git=first-image', 'git=second-image'], expect: { git: 'second-image' } },
     { entries: ['git=my-registry/git-resource:v2.0'], expect: { git: 'my-registry/git-resource:v2.0' } },
     { entries: [`git=my-registry/git@sha256:${'a'.repeat(64)}`], expect: { git: `my-registry/git@sha256:${'a'.repeat(64)}` } },
@@ -55,9 +55,27 @@ test('--base-resource-type merges over the defaults, later wins, never mutates t
     const merged = mergeBaseResourceTypes(c.entries);
     for (const [k, v] of Object.entries(c.expect)) assert.equal(merged[k], v, `${c.entries.join(' ')}: ${k}`);
   }
-  assert.equal(DEFAULT_BASE_RESOURCE_TYPES.git, 'concourse/git-resource');
+  assert.equal(DEFAULT_BASE_RESOURCE_TYPES.git, `jetway/git-resource:${JETWAY_VERSION}`);
   assert.deepEqual(kubernetesRuntimeConfig({ baseResourceType: ['x=img/x'] }).baseResourceTypes.x, 'img/x');
 });
+
+// Jetway's own types live next to the helper image: one image names where `jetway images push` put them all
+const nextToHelper: { helper: string; git: string; flags?: string[] }[] = [
+  { helper: 'reg.example.com:5000/team/jetway/helper:0.2.0', git: 'reg.example.com:5000/team/jetway/git-resource:0.2.0' },
+  { helper: '127.0.0.1:5000/jetway/helper', git: `127.0.0.1:5000/jetway/git-resource:${JETWAY_VERSION}` },
+  { helper: `reg.example.com/jetway/helper@sha256:${'a'.repeat(64)}`, git: `reg.example.com/jetway/git-resource:${JETWAY_VERSION}` },
+  { helper: 'reg.example.com/jetway/helper:1.0@sha256:' + 'b'.repeat(64), git: 'reg.example.com/jetway/git-resource:1.0' },
+  { helper: 'reg.example.com/tools/busybox:1.37', git: `jetway/git-resource:${JETWAY_VERSION}` },
+  { helper: 'reg.example.com/jetway/helper:0.2.0', flags: ['git=mine/git:1'], git: 'mine/git:1' },
+];
+for (const c of nextToHelper) {
+  test(`--kubernetes-helper-image ${c.helper}${c.flags ? ` ${c.flags.join(' ')}` : ''}: git is ${c.git}`, () => {
+    const cfg = kubernetesRuntimeConfig({ kubernetesHelperImage: c.helper, ...(c.flags ? { baseResourceType: c.flags } : {}) });
+    assert.equal(cfg.baseResourceTypes.git, c.git);
+    assert.equal(cfg.baseResourceTypes.s3, 'concourse/s3-resource');
+    if (!c.flags) assert.equal(cfg.baseResourceTypes['registry-image'], c.git.replace('git-resource', 'registry-image-resource'));
+  });
+}
 
 test('a malformed --base-resource-type stops start-up with an error naming the entry', () => {
   const cases: [string, RegExp][] = [

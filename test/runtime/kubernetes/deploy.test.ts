@@ -3,9 +3,11 @@
 // probes, images of this version).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { RUNTIME_PERMISSIONS, forbiddenMessage, permissionPairs } from '../../../src/runtime/kubernetes/permissions.ts';
 import { kubernetesRuntimeConfig } from '../../../src/runtime/kubernetes/config.ts';
 import { JETWAY_VERSION } from '../../../src/version.ts';
@@ -28,7 +30,7 @@ function load(file: string): Obj[] {
   }).filter((o) => o !== null);
 }
 
-const manifests = readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+const manifests = readdirSync(DEPLOY).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml' && f !== 'kustomizeconfig.yaml').sort();
 const objects = manifests.flatMap((f) => load(f).map((o) => ({ file: f, o })));
 const find = <T>(kind: string, name: string): T => {
   const hit = objects.find(({ o }) => o.kind === kind && o.metadata.name === name);
@@ -142,3 +144,51 @@ test('the web Deployment: the runtime flags parse, secrets wired, probes on /api
   const step = find<{ automountServiceAccountToken: boolean }>('ServiceAccount', 'jetway-step');
   assert.equal(step.automountServiceAccountToken, false);
 });
+
+test("kustomize's images: name the web node's and the helper's images, this version; the built-in types follow the helper", () => {
+  const kustomization = parseYaml(readFileSync(join(DEPLOY, 'kustomization.yaml'), 'utf8')) as { images: { name: string; newName: string; newTag: string }[]; configurations: string[] };
+  assert.deepEqual(kustomization.images, [
+    { name: 'jetway/jetway', newName: 'jetway/jetway', newTag: JETWAY_VERSION },
+    { name: 'jetway/helper', newName: 'jetway/helper', newTag: JETWAY_VERSION },
+  ]);
+  assert.deepEqual(kustomization.configurations, ['kustomizeconfig.yaml']);
+  const deployment = find<{ spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } }>('Deployment', 'jetway-web');
+  const helper = deployment.spec.template.spec.containers[0]?.env.find((e) => e.name === 'JETWAY_KUBERNETES_HELPER_IMAGE')?.value;
+  assert.equal(helper, `jetway/helper:${JETWAY_VERSION}`);
+  const cfg = kubernetesRuntimeConfig({ kubernetesHelperImage: helper ?? '' });
+  assert.equal(cfg.baseResourceTypes.git, `jetway/git-resource:${JETWAY_VERSION}`);
+  for (const name of ['jetway', 'jetway-step']) {
+    assert.deepEqual(find<{ imagePullSecrets: { name: string }[] }>('ServiceAccount', name).imagePullSecrets, [{ name: 'jetway-registry' }], name);
+  }
+});
+
+test('kubectl kustomize: one images: edit points the web node, the helper and so the resource types at a registry', { skip: !hasKubectl() && 'no kubectl on the PATH' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jetway-kustomize-'));
+  try {
+    const reg = 'registry.example.com:5000/team';
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      `resources:\n  - ${relative(dir, DEPLOY)}\nimages:\n  - name: jetway/jetway\n    newName: ${reg}/jetway/jetway\n  - name: jetway/helper\n    newName: ${reg}/jetway/helper\n    newTag: "0.2.0"\n`,
+    );
+    const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+    const rendered = parseAllDocuments(out).map((d) => d.toJS() as Obj);
+    const deployment = rendered.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: { containers: { image: string; env: { name: string; value?: string }[] }[] } } } };
+    const web = deployment.spec.template.spec.containers[0];
+    assert.equal(web?.image, `${reg}/jetway/jetway:${JETWAY_VERSION}`);
+    const helper = web?.env.find((e) => e.name === 'JETWAY_KUBERNETES_HELPER_IMAGE')?.value;
+    assert.equal(helper, `${reg}/jetway/helper:0.2.0`);
+    assert.equal(kubernetesRuntimeConfig({ kubernetesHelperImage: helper ?? '' }).baseResourceTypes['registry-image'], `${reg}/jetway/registry-image-resource:0.2.0`);
+    assert.equal(web?.env.find((e) => e.name === 'POD_NAMESPACE')?.value, undefined, 'other env values are left alone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+function hasKubectl(): boolean {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -17,6 +17,7 @@ import {
   stepUser,
 } from '../../../src/runtime/kubernetes/pod-spec.ts';
 import type { ContainerSpec } from '../../../src/runtime/runtime.ts';
+import { JETWAY_VERSION } from '../../../src/version.ts';
 import { assertValidObject } from './validate.ts';
 
 const H = '3f2a9c1e-7b44-4d2a-9a0b-1c2d3e4f5a6b';
@@ -52,7 +53,7 @@ test('each step type gives a valid pod with the designed containers, names and l
       spec: spec({ metadata: { type: 'check', step: 'repo', pipeline: 'main', buildId: 1 }, image: { kind: 'base-type', type: 'git' } }),
       podName: 'chk-repo-3f2a9c1e',
       main: ['step'],
-      image: 'concourse/git-resource',
+      image: `jetway/git-resource:${JETWAY_VERSION}`,
     },
     {
       name: 'get',
@@ -289,7 +290,7 @@ test('pull secrets: the operator list, then the build secret, deduplicated; serv
 test('image pods carry jetway.dev/purpose=image', () => {
   const pod = assertValidObject(podSpec(spec({ metadata: { type: 'check', step: 'my-type', purpose: 'image' }, image: { kind: 'base-type', type: 'registry-image' } }), cfg));
   assert.equal(pod.metadata?.labels?.['jetway.dev/purpose'], 'image');
-  assert.equal(container(pod, 'step').image, 'concourse/registry-image-resource');
+  assert.equal(container(pod, 'step').image, `jetway/registry-image-resource:${JETWAY_VERSION}`);
 });
 
 test('images a pod cannot run are refused with a clear message', () => {
