@@ -7,6 +7,7 @@ import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
 import { checkLocalUsers, checkMainTeamUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort, readLocalUsersFile } from '../../web/options.ts';
 import {
   DEFAULT_BASE_RESOURCE_TYPES,
+  JETWAY_RESOURCE_TYPES,
   DEFAULT_HELPER_IMAGE,
   FLAGS,
   KubernetesConfigError,
@@ -130,11 +131,16 @@ export function registerWeb(program: Command, io: CliIO): void {
     .option(`${FLAGS.imagePullSecret} <name>`, 'pull secret given to every step pod (repeatable)', collect, [])
     .option(
       `${FLAGS.baseResourceType} <name=image>`,
-      `image of a base resource type (repeatable; merged over the defaults, later wins; defaults: ${Object.keys(DEFAULT_BASE_RESOURCE_TYPES).join(', ')} -> concourse/<name>-resource)`,
+      `image of a base resource type (repeatable; merged over the defaults, later wins; defaults: ${JETWAY_RESOURCE_TYPES.join(', ')} -> jetway/<name>-resource next to the helper image, as jetway images push pushes them; ${Object.keys(DEFAULT_BASE_RESOURCE_TYPES).filter((t) => !(JETWAY_RESOURCE_TYPES as readonly string[]).includes(t)).join(', ')} -> concourse/<name>-resource)`,
       collect,
       [],
     )
-    .option(`${FLAGS.helperImage} <image>`, `image of the tools init container and the artifact sidecar: a static busybox at /bin/busybox (default ${DEFAULT_HELPER_IMAGE})`)
+    .addOption(
+      new Option(
+        `${FLAGS.helperImage} <image>`,
+        `image of the tools init container and the artifact sidecar: a static busybox at /bin/busybox (default ${DEFAULT_HELPER_IMAGE}); REG/jetway/helper:TAG also moves Jetway's own resource types to REG/jetway/<type>-resource:TAG`,
+      ).env('JETWAY_KUBERNETES_HELPER_IMAGE'),
+    )
     .option(`${FLAGS.podStartupTimeout} <duration>`, 'a step pod not running after this fails its step (default 5m)')
     .option(`${FLAGS.imagePullGrace} <duration>`, 'a step pod failing to pull its image this long fails its step with the kubelet\'s message (default 2m)')
     .option(`${FLAGS.failedPodRetention} <duration>`, 'how long a failed step\'s pod is kept for debugging; 0 deletes it at once (default 1h)')
