@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Database } from '../db/database.ts';
 import type { PipelineRef } from '../db/pipelines.ts';
 import type { Logger } from '../log.ts';
+import type { PipelineLoader } from '../config/off-thread.ts';
 import type { BuildRecord } from '../db/builds.ts';
 import type { Version } from '../model/version.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
@@ -14,7 +15,9 @@ import type { LoginLimiter } from './login-limit.ts';
 import { requiredRole, satisfies, strongest, type Role } from './roles.ts';
 import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
 import type { PageRequest, PageResult } from '../db/keyset.ts';
-import type { PipelineView } from '../db/views.ts';
+import { findPipelineView, type PipelineView } from '../db/views.ts';
+import { getPipelineById } from '../db/pipelines.ts';
+import { getJob } from '../db/jobs.ts';
 import { mustFindPipeline } from './queries.ts';
 import { unsafeNameProblem } from './names.ts';
 import { jsonValueProblem } from './plan-check.ts';
@@ -74,9 +77,11 @@ export interface ApiServerOptions {
   bodyLimit?: number;
   /**
    * Largest pipeline config `PUT …/config` takes, in bytes (default 1 MiB): it is parsed and
-   * validated on the event loop, so this bounds how long one request can hold it.
+   * validated in a worker thread, and this bounds how long and how much memory that takes.
    */
   pipelineConfigLimit?: number;
+  /** Where pipeline configs are parsed and validated (default: the process's worker, src/config/off-thread.ts). */
+  pipelineLoader?: PipelineLoader;
   /**
    * Where uploaded artifacts of one-off builds (`jetway execute`) are stored; the engine's
    * `artifactsDir` should be the same directory. Without it the artifact routes answer 503.
@@ -110,6 +115,14 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Served without a token (health, info, token). */
     public?: boolean;
+    /**
+     * A read of a pipeline (or of a build in one) that anyone may make when the pipeline is public
+     * (expose-pipeline), as Concourse's (atc/wrappa/api_auth_wrappa.go): the route's handler
+     * decides, through pipelineOf or assertBuildReadable; a token, when sent, is still checked.
+     */
+    publicPipeline?: boolean;
+    /** Answers without a token too, differently (the pipelines list: the public ones). */
+    optionalAuth?: boolean;
   }
 }
 
@@ -182,10 +195,47 @@ export function pipelineRefOf(req: FastifyRequest<{ Params: PipelineParams }>): 
   return { team: req.params.team, name: req.params.pipeline, instanceVars: instanceVarsFrom(req.query) };
 }
 
-/** The pipeline of a team/pipeline route, after checking the user's team (404 when unknown). */
+/** Whether the requester is logged in and holds a role in the team. */
+export function holdsRole(req: FastifyRequest, team: string): boolean {
+  return req.user !== null && strongest(req.user.roles[team] ?? []) !== undefined;
+}
+
+const isRead = (req: FastifyRequest): boolean => req.method === 'GET' || req.method === 'HEAD';
+
+/**
+ * The pipeline of a team/pipeline route, after checking the user's team (404 when unknown). On
+ * a route marked publicPipeline a public pipeline is read by anyone; any other answers 401
+ * without a login (whether it exists or not) and 403 to a user of other teams.
+ */
 export async function pipelineOf(db: Database, req: FastifyRequest<{ Params: PipelineParams }>): Promise<PipelineView> {
+  if (req.routeOptions.config?.publicPipeline && isRead(req) && !holdsRole(req, req.params.team)) {
+    const p = await findPipelineView(db, pipelineRefOf(req));
+    if (p?.public) return p;
+  }
   assertTeam(req, req.params.team);
   return mustFindPipeline(db, pipelineRefOf(req));
+}
+
+/**
+ * Refuses a read of a build by someone without a role in its team unless, as on Concourse
+ * (atc/api/auth/check_build_read_access_handler.go), its pipeline is public and, for its plan,
+ * events and preparation (`publicJob`), its job is public too (`public: true` in the job's
+ * config). One-off builds and check builds are never public.
+ */
+export async function assertBuildReadable(
+  db: Database,
+  req: FastifyRequest,
+  build: Pick<BuildRecord, 'teamName' | 'pipelineId' | 'jobId'>,
+  publicJob: boolean,
+): Promise<void> {
+  if (req.routeOptions.config?.publicPipeline && isRead(req) && !holdsRole(req, build.teamName) && build.pipelineId !== null) {
+    const p = await getPipelineById(db, build.pipelineId);
+    if (p?.public) {
+      if (!publicJob) return;
+      if (build.jobId !== null && (await getJob(db, build.jobId))?.public) return;
+    }
+  }
+  assertTeam(req, build.teamName); // 401 without a login, 403 to a user of other teams
 }
 
 /** The largest id or count a query takes (ids are Postgres integers). */

@@ -79,7 +79,8 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   });
   // every non-public route requires a user; checked before the body is parsed
   app.addHook('preValidation', async (req) => {
-    if (req.routeOptions.config?.public || req.user) return;
+    // publicPipeline and optionalAuth routes decide themselves (context.ts pipelineOf, assertBuildReadable)
+    if (req.routeOptions.config?.public || req.routeOptions.config?.publicPipeline || req.routeOptions.config?.optionalAuth || req.user) return;
     if (req.routeOptions.url === undefined) return; // not found
     throw unauthorized('not authorized: log in first (jetway login), then send "Authorization: Bearer <token>"');
   });

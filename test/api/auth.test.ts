@@ -26,7 +26,7 @@ test('health and info answer without a token', async () => {
 });
 
 test('every other route needs a token: 401 with a JSON message', async () => {
-  for (const url of ['/api/v1/pipelines', '/api/v1/teams', '/api/v1/teams/main/pipelines/p/config', '/api/v1/builds/1']) {
+  for (const url of ['/api/v1/builds', '/api/v1/teams', '/api/v1/teams/main/pipelines/p/config', '/api/v1/builds/1']) {
     const res = await api.app.inject({ url });
     assert.equal(res.statusCode, 401, url);
     assert.match((res.json() as { error: string }).error, /not authorized: log in first/);
@@ -114,7 +114,7 @@ test('an expired token is refused with a clear message', async () => {
 });
 
 test('teams scope routes: another team is 403', async () => {
-  const res = await api.app.inject({ url: '/api/v1/teams/other/pipelines', headers: api.auth() });
+  const res = await api.app.inject({ url: '/api/v1/teams/other/pipelines/p/config', headers: api.auth() });
   assert.equal(res.statusCode, 403);
   assert.match(res.body, /user admin is not a member of team other/);
 });

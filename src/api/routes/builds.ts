@@ -22,6 +22,7 @@ import { badRequest, notFound, unavailable } from '../errors.ts';
 import { jobStep, walkSteps } from '../../config/index.ts';
 import { taskCacheKey } from '../../runtime/task-caches.ts';
 import {
+  assertBuildReadable,
   assertTeam,
   currentUser,
   idParam,
@@ -38,6 +39,9 @@ import { streamBuildEvents, type BuildEventNotifier } from '../events.ts';
 type JobParams = PipelineParams & { job: string };
 type JobBuildParams = JobParams & { build: string };
 type TaskStepParams = JobParams & { step: string };
+
+/** Reads anyone may make of a public pipeline (context.ts pipelineOf, assertBuildReadable). */
+const PUBLIC = { config: { publicPipeline: true } };
 
 /** Whether the job's plan (hooks included) has a task step of that name. */
 function hasTaskStep(job: JobRecord, name: string): boolean {
@@ -69,11 +73,15 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return { p, job };
   };
 
-  const buildOf = async (req: FastifyRequest<{ Params: { id: string } }>): Promise<BuildRecord> => {
+  /** A build its requester may read; publicJob: its job must be public too (its plan, events, preparation) for someone outside its team. */
+  const buildOf = async (req: FastifyRequest<{ Params: { id: string } }>, publicJob = true): Promise<BuildRecord> => {
     const id = idParam(req.params.id, 'build id');
     const build = await getBuild(db, id);
-    if (!build) throw notFound('JW_BUILD_NOT_FOUND', `build ${id}`);
-    assertTeam(req, build.teamName);
+    if (!build) {
+      currentUser(req); // without a login, a build that does not exist answers as one that is not public
+      throw notFound('JW_BUILD_NOT_FOUND', `build ${id}`);
+    }
+    await assertBuildReadable(db, req, build, publicJob);
     return build;
   };
 
@@ -94,13 +102,13 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   // ---------------------------------------------------------------- jobs
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/jobs', async (req): Promise<Job[]> => {
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/jobs', PUBLIC, async (req): Promise<Job[]> => {
     const p = await pipelineOf(db, req);
     const jobs = await listJobs(db, p.id);
     return Promise.all(jobs.map((j) => jobJsonWithReason(j, j, p)));
   });
 
-  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', async (req): Promise<Job> => {
+  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', PUBLIC, async (req): Promise<Job> => {
     const { p, job } = await jobOf(req);
     const get = async (id: number | null) => (id === null ? null : ((await getBuild(db, id)) ?? null));
     const builds = {
@@ -111,7 +119,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return jobJsonWithReason(job, builds, p);
   });
 
-  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', async (req, reply): Promise<Build[]> => {
+  app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', PUBLIC, async (req, reply): Promise<Build[]> => {
     const { job } = await jobOf(req);
     const page = pageOf(req.query);
     return sendPage(req, reply, page.limit, await listJobBuilds(db, job.id, page));
@@ -125,7 +133,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return jsonWithReason(build);
   });
 
-  app.get<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req): Promise<Build> => {
+  app.get<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', PUBLIC, async (req): Promise<Build> => {
     const { p, job } = await jobOf(req);
     const build = await findJobBuild(db, job.id, req.params.build);
     if (!build) throw notFound('JW_BUILD_NOT_FOUND', `build ${req.params.build} of job ${p.name}/${job.name}`);
@@ -227,28 +235,28 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return sendPage(req, reply, page.limit, await listBuilds(db, { teamId: team.id }, page));
   });
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/builds', async (req, reply): Promise<Build[]> => {
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/builds', PUBLIC, async (req, reply): Promise<Build[]> => {
     const p = await pipelineOf(db, req);
     const page = pageOf(req.query);
     return sendPage(req, reply, page.limit, await listBuilds(db, { pipelineId: p.id }, page));
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id', async (req): Promise<Build> => jsonWithReason(await buildOf(req)));
+  app.get<{ Params: { id: string } }>('/builds/:id', PUBLIC, async (req): Promise<Build> => jsonWithReason(await buildOf(req, false)));
 
-  app.get<{ Params: { id: string } }>('/builds/:id/plan', async (req): Promise<PublicBuildPlan> => {
+  app.get<{ Params: { id: string } }>('/builds/:id/plan', PUBLIC, async (req): Promise<PublicBuildPlan> => {
     const build = await buildOf(req);
     const plans = await getBuildPlans(db, build.id);
     if (!plans?.publicPlan) throw notFound('JW_BUILD_PLAN_NOT_FOUND', `plan of build ${build.id} (the build has not started)`);
     return { schema: 'exec.v2', plan: plans.publicPlan };
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id/preparation', async (req): Promise<BuildPreparation> => {
+  app.get<{ Params: { id: string } }>('/builds/:id/preparation', PUBLIC, async (req): Promise<BuildPreparation> => {
     const build = await buildOf(req);
     return buildPreparation(db, build.id);
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id/resources', async (req): Promise<BuildInputsOutputs> => {
-    const build = await buildOf(req);
+  app.get<{ Params: { id: string } }>('/builds/:id/resources', PUBLIC, async (req): Promise<BuildInputsOutputs> => {
+    const build = await buildOf(req, false);
     const [inputs, outputs] = await Promise.all([buildInputs(db, build.id), buildOutputs(db, build.id)]);
     return {
       inputs: inputs.map((i) => ({
@@ -272,7 +280,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return reply.code(204).send();
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id/events', async (req, reply) => {
+  app.get<{ Params: { id: string } }>('/builds/:id/events', PUBLIC, async (req, reply) => {
     const build = await buildOf(req);
     const header = req.headers['last-event-id'];
     let lastEventId = -1;

@@ -17,12 +17,14 @@ import {
 } from '../../db/pipelines.ts';
 import { setPipelinePublic } from '../../db/pipeline-visibility.ts';
 import { activeJobIds, activeResourceIds, listPipelineViews } from '../../db/views.ts';
+import { teamNames } from '../../db/teams.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { unsafeNameProblem } from '../names.ts';
 import { jsonValueProblem } from '../plan-check.ts';
 import {
   assertTeam,
   currentUser,
+  holdsRole,
   parseWith,
   pipelineOf,
   pipelineRefOf,
@@ -116,14 +118,25 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
     for (const id of await activeResourceIds(db, pipelineId)) await opts.checker.requestCheck(id);
   };
 
-  app.get('/pipelines', async (req): Promise<Pipeline[]> => {
-    const user = currentUser(req);
-    return (await listPipelineViews(db, user.teams, includeArchived(req.query))).map(pipelineJson);
+  // The pipelines of the user's teams and the public ones of other teams; without a login the
+  // public ones only (Concourse's ListAllPipelines).
+  app.get('/pipelines', { config: { optionalAuth: true } }, async (req): Promise<Pipeline[]> => {
+    const mine = req.user?.teams ?? [];
+    const others = (await teamNames(db)).filter((t) => !mine.includes(t));
+    const [own, shared] = await Promise.all([
+      listPipelineViews(db, mine, includeArchived(req.query)),
+      others.length > 0 ? listPipelineViews(db, others, false) : Promise.resolve([]),
+    ]);
+    return [...own, ...shared.filter((p) => p.public)].map(pipelineJson);
   });
 
-  app.get<{ Params: { team: string } }>('/teams/:team/pipelines', async (req): Promise<Pipeline[]> => {
-    assertTeam(req, req.params.team);
-    return (await listPipelineViews(db, [req.params.team], includeArchived(req.query))).map(pipelineJson);
+  // A team's pipelines: all of them for its members, its public ones for anybody else.
+  app.get<{ Params: { team: string } }>('/teams/:team/pipelines', { config: { optionalAuth: true } }, async (req): Promise<Pipeline[]> => {
+    if (holdsRole(req, req.params.team)) {
+      assertTeam(req, req.params.team);
+      return (await listPipelineViews(db, [req.params.team], includeArchived(req.query))).map(pipelineJson);
+    }
+    return (await listPipelineViews(db, [req.params.team], false)).filter((p) => p.public).map(pipelineJson);
   });
 
   app.put<{ Params: { team: string } }>('/teams/:team/pipelines/ordering', async (req, reply) => {
@@ -137,7 +150,9 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
     return reply.code(200).send();
   });
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline', async (req): Promise<Pipeline> => pipelineJson(await pipelineOf(db, req)));
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline', { config: { publicPipeline: true } }, async (req): Promise<Pipeline> =>
+    pipelineJson(await pipelineOf(db, req)),
+  );
 
   app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/config', async (req, reply): Promise<ConfigResponse<PipelineConfig>> => {
     assertTeam(req, req.params.team);

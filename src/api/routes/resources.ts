@@ -25,6 +25,7 @@ import {
 import { ApiError, badRequest, notFound, unavailable } from '../errors.ts';
 import {
   currentUser,
+  holdsRole,
   idParam,
   pageOf,
   parseWith,
@@ -220,7 +221,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     ['input_to', 'inputs'],
     ['output_of', 'outputs'],
   ] as const) {
-    app.get<{ Params: VersionParams }>(`/teams/:team/pipelines/:pipeline/resources/:resource/versions/:version/${path}`, async (req): Promise<Build[]> => {
+    app.get<{ Params: VersionParams }>(`/teams/:team/pipelines/:pipeline/resources/:resource/versions/:version/${path}`, { config: { publicPipeline: true } }, async (req): Promise<Build[]> => {
       const { r, v } = await versionOf(req);
       const ids = await buildIdsWithVersion(db, r.id, v, kind);
       const builds = await Promise.all(ids.map((id) => getBuild(db, id)));
@@ -228,27 +229,29 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     });
   }
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/resources', async (req): Promise<Resource[]> => {
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/resources', { config: { publicPipeline: true } }, async (req): Promise<Resource[]> => {
     const p = await pipelineOf(db, req);
     return (await listResourceViews(db, p.id)).map((r) => resourceJson(r, p));
   });
 
-  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource', async (req): Promise<Resource> => {
+  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource', { config: { publicPipeline: true } }, async (req): Promise<Resource> => {
     const { p, r } = await resourceOf(req);
     return resourceJson(r, p);
   });
 
-  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/resource-types', async (req): Promise<ResourceType[]> => {
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/resource-types', { config: { publicPipeline: true } }, async (req): Promise<ResourceType[]> => {
     const p = await pipelineOf(db, req);
     return (await listResourceTypeViews(db, p.id)).map(resourceTypeJson);
   });
 
-  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/versions', async (req, reply): Promise<ResourceVersion[]> => {
-    const { r } = await resourceOf(req);
+  app.get<{ Params: ResourceParams }>('/teams/:team/pipelines/:pipeline/resources/:resource/versions', { config: { publicPipeline: true } }, async (req, reply): Promise<ResourceVersion[]> => {
+    const { p, r } = await resourceOf(req);
     const page = pageOf(req.query);
     const result = await pageResourceVersions(db, r, page, versionFilter(req.query));
     setLinkHeader(req, reply, page, result);
-    return result.rows.map((v) => ({ id: v.id, version: v.version, metadata: v.metadata, enabled: v.enabled }));
+    // metadata may say more than versions: outside the team, only a resource with `public: true` shows it (Concourse's rule)
+    const showMetadata = holdsRole(req, p.team) || r.config.public === true;
+    return result.rows.map((v) => ({ id: v.id, version: v.version, metadata: showMetadata ? v.metadata : null, enabled: v.enabled }));
   });
 
   // ---------------------------------------------------------------- clearing
