@@ -26,13 +26,15 @@ function findTests(path: string): string[] {
 }
 
 // `npm test` runs test/ except test/cluster/: the Kubernetes end-to-end suite is slow (minutes
-// per file) and has its own command, `npm run test:cluster` (scripts/test-cluster.ts).
+// per file) and has its own command, `npm run test:cluster` (scripts/test-cluster.ts). The web
+// UI's browser tests (test/browser/, chromium) take minutes too: `npm run test:browser`.
 const CLUSTER_SUITE = resolve('test', 'cluster');
+const BROWSER_SUITE = resolve('test', 'browser');
 const roots = process.argv.slice(2);
 const files =
   roots.length > 0
     ? roots.flatMap((root) => findTests(resolve(root)))
-    : findTests(resolve('test')).filter((file) => !file.startsWith(CLUSTER_SUITE + '/'));
+    : findTests(resolve('test')).filter((file) => !file.startsWith(CLUSTER_SUITE + '/') && !file.startsWith(BROWSER_SUITE + '/'));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);

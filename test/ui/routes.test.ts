@@ -27,6 +27,11 @@ const cases: [string, Route][] = [
   [`#/pipelines/release?vars=${BRANCH_A}`, { page: 'pipeline', pipeline: 'release', vars: { branch: 'a' } }],
   ['#/teams/main/pipelines/release?vars=%7B%7D', { page: 'pipeline', team: 'main', pipeline: 'release' }],
   ['#/teams/main/pipelines/release?other=1', { page: 'pipeline', team: 'main', pipeline: 'release' }],
+  // group tabs (Concourse's ?group=, repeatable); on the pipeline's page only
+  ['#/teams/main/pipelines/hello?group=build&group=deploy%20all', { page: 'pipeline', team: 'main', pipeline: 'hello', groups: ['build', 'deploy all'] }],
+  [`#/teams/main/pipelines/release?vars=${BRANCH_A}&group=a`, { page: 'pipeline', team: 'main', pipeline: 'release', vars: { branch: 'a' }, groups: ['a'] }],
+  ['#/teams/main/pipelines/hello?group=', { page: 'pipeline', team: 'main', pipeline: 'hello' }],
+  ['#/teams/main/pipelines/hello/jobs/unit?group=a', { page: 'job', team: 'main', pipeline: 'hello', job: 'unit' }],
   // vars that are not a JSON object name no pipeline
   ['#/teams/main/pipelines/release?vars=%5B1%5D', { page: 'not-found', path: '/teams/main/pipelines/release?vars=%5B1%5D' }],
   ['#/teams/main/pipelines/release?vars={nope', { page: 'not-found', path: '/teams/main/pipelines/release?vars={nope' }],
@@ -56,6 +61,8 @@ const printed: [Route, string][] = [
   [{ page: 'pipeline', team: 'main', pipeline: 'release', vars: { branch: 'a' } }, '#/teams/main/pipelines/release?vars={%22branch%22:%22a%22}'],
   [{ page: 'job', team: 'main', pipeline: 'release', vars: { branch: 'feature/x y', n: [1, 2] }, job: 'unit' }, '#/teams/main/pipelines/release/jobs/unit?vars={%22branch%22:%22feature/x%20y%22,%22n%22:[1,2]}'],
   [{ page: 'pipeline', team: 'main', pipeline: 'release', vars: {} }, '#/teams/main/pipelines/release'],
+  [{ page: 'pipeline', team: 'main', pipeline: 'hello', groups: ['a b', 'c&d'] }, '#/teams/main/pipelines/hello?group=a%20b&group=c%26d'],
+  [{ page: 'pipeline', team: 'main', pipeline: 'release', vars: { branch: 'a' }, groups: ['g'] }, '#/teams/main/pipelines/release?vars={%22branch%22:%22a%22}&group=g'],
 ];
 
 for (const [route, hash] of printed) {
@@ -76,6 +83,7 @@ test('routeHash is the inverse of parseRoute, names and vars encoded', () => {
     { page: 'pipeline', pipeline: 'old' },
     { page: 'job', pipeline: 'old', job: 'unit' },
     { page: 'pipeline', team: awkward, pipeline: awkward, vars: { [awkward]: awkward } },
+    { page: 'pipeline', team: 'main', pipeline: 'p', groups: [awkward, 'x'] },
     { page: 'job', team: 'main', pipeline: 'release', vars: { branch: 'a', nested: { list: [1, null, true, 'x,y:z'] }, '%2C': '%7B' }, job: awkward },
     { page: 'resource', team: 'main', pipeline: 'release', vars: { 'vars.x': '"', empty: '' }, resource: 'r' },
     { page: 'not-found', path: '/nowhere' },

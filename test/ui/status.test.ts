@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Build, BuildStatus, Job } from '../../src/api/wire.ts';
-import { isFinished, jobIsRunning, jobStatus, pipelineStatus, statusClass, statusLabel, type DisplayStatus } from '../../src/ui/app/status.ts';
+import { checkFailing, graphJobStatus, isFinished, jobIsRunning, jobStatus, pipelineStatus, statusClass, statusLabel, type DisplayStatus } from '../../src/ui/app/status.ts';
 
 const build = (status: BuildStatus): Build => ({ id: 1, team_name: 'main', name: '1', status, api_url: 'http://jetway.example/api/v1/builds/1', containers_created: {} });
 type JobLike = Pick<Job, 'paused' | 'next_build' | 'finished_build'>;
@@ -22,6 +22,36 @@ for (const c of jobCases) {
   test(`job status: ${c.name}`, () => {
     assert.equal(jobStatus(c.job), c.status);
     assert.equal(jobIsRunning(c.job), c.running);
+  });
+}
+
+// the graph colours a box by the latest finished build and pulses it while one runs (Concourse's)
+const graphCases: { name: string; job: JobLike; status: DisplayStatus }[] = [
+  { name: 'no builds', job: {}, status: 'no-builds' },
+  { name: 'a running build keeps the last finished colour', job: { finished_build: build('failed'), next_build: build('started') }, status: 'failed' },
+  { name: 'a first build running or waiting is pending', job: { next_build: build('started') }, status: 'pending' },
+  { name: 'the latest finished build', job: { finished_build: build('errored') }, status: 'errored' },
+  { name: 'paused wins', job: { paused: true, finished_build: build('succeeded') }, status: 'paused' },
+];
+
+for (const c of graphCases) {
+  test(`graph job status: ${c.name}`, () => {
+    assert.equal(graphJobStatus(c.job), c.status);
+  });
+}
+
+const checkCases: [BuildStatus | undefined, boolean][] = [
+  [undefined, false],
+  ['succeeded', false],
+  ['started', false],
+  ['failed', true],
+  ['errored', true],
+  ['aborted', false],
+];
+
+for (const [status, failing] of checkCases) {
+  test(`a resource whose latest check is ${status ?? 'not run yet'} is ${failing ? '' : 'not '}failing`, () => {
+    assert.equal(checkFailing(status ? { build: { id: 1, name: '1', status } } : {}), failing);
   });
 }
 

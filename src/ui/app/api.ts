@@ -89,13 +89,25 @@ export interface StreamHandlers {
 }
 
 export class Api {
+  /**
+   * Without a session the requests go without a token: public pipelines (expose-pipeline) can be
+   * read so, and a 401 means that the page needs a login.
+   */
   constructor(
-    readonly session: Session,
+    readonly session: Session | undefined,
     private readonly onUnauthorized: (reason: string) => void,
   ) {}
 
+  get loggedIn(): boolean {
+    return this.session !== undefined;
+  }
+
+  private authorization(): Record<string, string> {
+    return this.session ? { Authorization: `Bearer ${this.session.token}` } : {};
+  }
+
   private async request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.session.token}`, Accept: 'application/json' };
+    const headers: Record<string, string> = { ...this.authorization(), Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const res = await fetch(`api/v1${path}`, {
       method,
@@ -128,7 +140,7 @@ export class Api {
    * it breaks or is aborted (false); the caller resumes from the last event it got.
    */
   async streamEvents(buildId: number, lastEventId: number, handlers: StreamHandlers, signal: AbortSignal): Promise<boolean> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.session.token}`, Accept: 'text/event-stream' };
+    const headers: Record<string, string> = { ...this.authorization(), Accept: 'text/event-stream' };
     if (lastEventId >= 0) headers['Last-Event-ID'] = String(lastEventId);
     const res = await fetch(`api/v1/builds/${buildId}/events`, { headers, signal });
     if (res.status === 401) {

@@ -41,3 +41,17 @@ export function timeElement(unixSeconds: number | undefined): HTMLTimeElement | 
   const d = new Date(unixSeconds * 1000);
   return h('time', { datetime: d.toISOString(), title: d.toISOString() }, d.toLocaleString());
 }
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with attributes and children (as h, in the SVG namespace). */
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs?: Attrs | null, ...children: Children[]): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs ?? {})) {
+    if (value === undefined || value === false) continue;
+    if (typeof value === 'function') el.addEventListener(name.replace(/^on/, ''), value);
+    else el.setAttribute(name, value === true ? '' : String(value));
+  }
+  append(el, ...children);
+  return el;
+}

@@ -1,10 +1,12 @@
-// The Jetway web UI: a single page served by the web node at `/`. Hash routes pick the page;
-// without a valid session every route leads to the login page, and a 401 from any request ends
-// the session and goes there too, saying why, then back to where the user was. Logging out
-// revokes the token too.
+// The Jetway web UI: a single page served by the web node at `/`. Hash routes pick the page.
+// Without a session the pages read the API without a token: public pipelines (expose-pipeline)
+// and their public jobs' builds show so, and whatever answers 401 leads to the login page, saying
+// why, then back to where the user was. A 401 to a logged-in user ends the session the same way.
+// Logging out revokes the token too. Keyboard shortcuts: `?` lists them (shortcuts.ts).
 import { Api, clearSession, loadSession, revokeToken, saveSession, type Session } from './api.ts';
 import { h } from './dom.ts';
 import { isPipelineRoute, parseRoute, routeHash, routePipeline } from './routes.ts';
+import { isTyping, shortcutHelp } from './shortcuts.ts';
 import { ViewContext, type Crumb } from './view.ts';
 import { buildView } from './views/build.ts';
 import { dashboardView } from './views/dashboard.ts';
@@ -48,6 +50,14 @@ function goTo(hash: string): void {
   else location.hash = hash;
 }
 
+/** A page read without a session needs one: the login page says so, then comes back. */
+function needLogin(reason?: string): void {
+  if (session) return;
+  notice = reason === undefined ? undefined : `Log in to see this page (${reason}).`;
+  if (parseRoute(location.hash).page !== 'login') returnTo = location.hash;
+  goTo('#/login');
+}
+
 function endSession(reason: string): void {
   if (!session) return; // several requests can fail at once: end it once
   session = undefined;
@@ -61,10 +71,9 @@ function render(): void {
   current?.dispose();
   current = undefined;
   const route = parseRoute(location.hash);
-  if (!session) {
-    if (route.page !== 'login') {
-      returnTo = location.hash;
-      goTo('#/login');
+  if (route.page === 'login') {
+    if (session) {
+      goTo('#/');
       return;
     }
     setCrumbs([]);
@@ -82,8 +91,14 @@ function render(): void {
     });
     return;
   }
-  if (route.page === 'login') {
-    goTo('#/');
+  if (!session) {
+    const login = h('a', { href: '#/login' }, 'log in');
+    login.addEventListener('click', () => {
+      returnTo = location.hash;
+      notice = undefined;
+    });
+    user.replaceChildren(login);
+    renderPage(route, 'main');
     return;
   }
   const logout = h('button', { type: 'button', class: 'link-button' }, 'log out');
@@ -101,13 +116,19 @@ function render(): void {
   const firstTeam = session.teams[0] ?? 'main';
   if (isPipelineRoute(route) && route.team === undefined) history.replaceState(null, '', routeHash({ ...route, team: firstTeam }));
 
-  const ctx = new ViewContext(new Api(session, endSession), main, setCrumbs);
+  renderPage(route, firstTeam);
+}
+
+function renderPage(route: ReturnType<typeof parseRoute>, firstTeam: string): void {
+  const ctx = new ViewContext(new Api(session, session ? endSession : needLogin), main, setCrumbs);
   current = ctx;
   switch (route.page) {
+    case 'login':
+      return;
     case 'dashboard':
-      return dashboardView(ctx);
+      return dashboardView(ctx, () => needLogin());
     case 'pipeline':
-      return pipelineView(ctx, routePipeline(route, firstTeam));
+      return pipelineView(ctx, routePipeline(route, firstTeam), route.groups);
     case 'job':
       return jobView(ctx, routePipeline(route, firstTeam), route.job);
     case 'resource':
@@ -116,10 +137,30 @@ function render(): void {
       return buildView(ctx, route.id);
     case 'not-found':
       ctx.title([{ label: 'not found' }]);
-      ctx.content.replaceChildren(h('h1', null, 'Page not found'), h('p', null, 'Nothing lives at ', h('code', null, route.path), '. ', h('a', { href: routeHash({ page: 'dashboard' }) }, 'Back to the pipelines.')));
+      ctx.content.replaceChildren(
+        h('section', { class: 'not-found', 'data-page': 'not-found' }, h('h1', null, '404: page not found'), h('p', null, 'Nothing lives at ', h('code', null, route.path), '. ', h('a', { href: routeHash({ page: 'dashboard' }) }, 'Back to the pipelines.'))),
+      );
       return;
   }
 }
 
+// keyboard shortcuts: the page's first, then the ones of every page; never while typing
+const help = shortcutHelp();
+document.body.append(help.element);
+window.addEventListener('keydown', (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
+  if (e.key === 'Escape' && help.open) {
+    help.toggle(false);
+    return;
+  }
+  if (current?.keyHandlers.some((handle) => handle(e.key, e))) {
+    e.preventDefault();
+    return;
+  }
+  if (e.key === '?') help.toggle();
+  else if (e.key === 'd' && parseRoute(location.hash).page !== 'dashboard') goTo('#/');
+  else return;
+  e.preventDefault();
+});
 window.addEventListener('hashchange', render);
 render();

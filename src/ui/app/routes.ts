@@ -19,7 +19,8 @@ export interface PipelineRef {
 /** The pipeline in a route: no team in an old, team-less hash. */
 type InPipeline = Omit<PipelineRef, 'team'> & { team?: string };
 
-export type PipelineRoute = ({ page: 'pipeline' } & InPipeline) | ({ page: 'job'; job: string } & InPipeline) | ({ page: 'resource'; resource: string } & InPipeline);
+/** A pipeline's page: the groups whose tabs are selected (`?group=a&group=b`, Concourse's), none for all jobs. */
+export type PipelineRoute = ({ page: 'pipeline'; groups?: string[] } & InPipeline) | ({ page: 'job'; job: string } & InPipeline) | ({ page: 'resource'; resource: string } & InPipeline);
 
 export type Route =
   | { page: 'dashboard' }
@@ -107,7 +108,10 @@ export function parseRoute(hash: string): Route {
   const vars = varsOf(query);
   if (vars === null) return notFound;
   const at: InPipeline = { ...(team !== undefined ? { team } : {}), pipeline, ...(vars ? { vars } : {}) };
-  if (kind === undefined) return { page: 'pipeline', ...at };
+  if (kind === undefined) {
+    const groups = new URLSearchParams(query).getAll('group').filter((g) => g !== '');
+    return { page: 'pipeline', ...at, ...(groups.length > 0 ? { groups } : {}) };
+  }
   if (kind === 'jobs' && name !== undefined) return { page: 'job', ...at, job: name };
   if (kind === 'resources' && name !== undefined) return { page: 'resource', ...at, resource: name };
   return notFound;
@@ -133,7 +137,11 @@ export function routeHash(route: Route): string {
     case 'resource': {
       const base = `#${route.team !== undefined ? `/teams/${enc(route.team)}` : ''}/pipelines/${enc(route.pipeline)}`;
       const sub = route.page === 'job' ? `/jobs/${enc(route.job)}` : route.page === 'resource' ? `/resources/${enc(route.resource)}` : '';
-      return `${base}${sub}${hasVars(route.vars) ? `?vars=${hashVars(route.vars)}` : ''}`;
+      const query = [
+        ...(hasVars(route.vars) ? [`vars=${hashVars(route.vars)}`] : []),
+        ...(route.page === 'pipeline' ? (route.groups ?? []).map((g) => `group=${enc(g)}`) : []),
+      ];
+      return `${base}${sub}${query.length > 0 ? `?${query.join('&')}` : ''}`;
     }
     case 'build':
       return `#/builds/${route.id}`;

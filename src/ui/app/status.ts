@@ -1,6 +1,6 @@
 // Statuses as the UI shows them: a job's or pipeline's colour comes from its builds, as on
 // Concourse's dashboard. Pure: used by the browser bundle and table-tested under node.
-import type { BuildStatus, Job } from '../../api/wire.ts';
+import type { BuildStatus, Job, Resource } from '../../api/wire.ts';
 
 /** What a job or pipeline is coloured by: a build status, or paused, or no builds yet. */
 export type DisplayStatus = BuildStatus | 'paused' | 'no-builds';
@@ -66,4 +66,18 @@ export function pipelineStatus(paused: boolean, jobs: readonly Pick<Job, 'paused
   for (const s of PRECEDENCE) if (finished.has(s)) return s;
   if (jobs.some((j) => j.next_build?.status === 'started')) return 'started';
   return jobs.some((j) => j.next_build) ? 'pending' : 'no-builds';
+}
+
+/**
+ * A job's colour in the pipeline graph, as Concourse's: paused, else its latest finished build's
+ * status (a running build pulses the box, see jobIsRunning), else pending while one waits.
+ */
+export function graphJobStatus(job: Pick<Job, 'paused' | 'next_build' | 'finished_build'>): DisplayStatus {
+  if (job.paused) return 'paused';
+  return job.finished_build?.status ?? (job.next_build ? 'pending' : 'no-builds');
+}
+
+/** Whether a resource's latest check failed or errored (its box, card and page say so). */
+export function checkFailing(r: Pick<Resource, 'build'>): boolean {
+  return r.build?.status === 'failed' || r.build?.status === 'errored';
 }

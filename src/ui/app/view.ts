@@ -49,7 +49,16 @@ export class ViewContext {
     return !this.controller.signal.aborted;
   }
 
+  /** The page's keyboard shortcuts: a handler returns true when it used the key. */
+  readonly keyHandlers: ((key: string, event: KeyboardEvent) => boolean)[] = [];
+
+  /** Adds a keyboard shortcut handler for as long as the page is shown (main.ts calls them first). */
+  onKey(handler: (key: string, event: KeyboardEvent) => boolean): void {
+    this.keyHandlers.push(handler);
+  }
+
   dispose(): void {
+    this.keyHandlers.length = 0;
     this.controller.abort();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();

@@ -1,74 +1,91 @@
-// A pipeline: its jobs in columns by `passed` depth (as Concourse draws the pipeline), each with
-// its inputs and outputs; its resources; group tabs; pausing and unpausing. An instanced
+// A pipeline: its graph (graph-view.ts: jobs and resources joined by how versions flow, as
+// Concourse draws it), group tabs that filter it (in the address: `?group=`, shift-click adds a
+// group), pausing and unpausing; below the graph its resources with their checks. An instanced
 // pipeline's page is that instance's: its vars go with every request and link.
 import type { Job, Pipeline, Resource } from '../../../api/wire.ts';
 import { h } from '../dom.ts';
-import { jobColumns } from '../layout.ts';
+import { PipelineGraph } from '../graph-view.ts';
 import { formatInstanceVars } from '../pipelines.ts';
 import { pipelineApiPath, routeHash, type PipelineRef } from '../routes.ts';
-import { jobIsRunning, jobStatus, statusClass, statusLabel } from '../status.ts';
+import { checkFailing } from '../status.ts';
 import { formatAgo } from '../time.ts';
 import { button, pipelineCrumbs, Region, type ViewContext } from '../view.ts';
 
 const POLL_MS = 4000;
 
-export function pipelineView(ctx: ViewContext, ref: PipelineRef): void {
+/** The jobs the selected groups show (all without a selection or a known group). */
+export function jobsInGroups<J extends Pick<Job, 'groups'>>(jobs: readonly J[], selected: readonly string[]): J[] {
+  return selected.length === 0 ? [...jobs] : jobs.filter((j) => j.groups.some((g) => selected.includes(g)));
+}
+
+export function pipelineView(ctx: ViewContext, ref: PipelineRef, selectedGroups: readonly string[] = []): void {
   const name = ref.pipeline;
   const vars = formatInstanceVars(ref.vars);
   ctx.title(pipelineCrumbs(ref));
   const header = new Region(h('div', { class: 'page-header' }));
   const groups = new Region(h('nav', { class: 'groups', 'aria-label': 'groups' }));
-  const graph = new Region(h('div', { class: 'pipeline-graph' }));
+  const graph = new PipelineGraph();
+  const empty = h('p', { class: 'empty', hidden: true }, 'This pipeline has no jobs.');
   const resources = new Region(h('div', { class: 'resource-list' }));
   ctx.content.replaceChildren(
     header.element,
     groups.element,
-    h('div', { class: 'pipeline-layout' }, h('section', { 'aria-label': 'jobs' }, graph.element), h('aside', { 'aria-label': 'resources' }, h('h2', null, 'Resources'), resources.element)),
+    h('section', { class: 'pipeline-graph', 'aria-label': 'jobs and resources' }, graph.element, empty),
+    h('section', { 'aria-label': 'resources' }, h('h2', null, 'Resources'), resources.element),
   );
-  let group: string | undefined; // the group tab shown; undefined: all jobs
+  ctx.onKey((key) => {
+    if (key === '+' || key === '=') graph.zoomBy(1.25);
+    else if (key === '-') graph.zoomBy(0.8);
+    else if (key === '0') graph.fit();
+    else return false;
+    return true;
+  });
 
-  let last: { pipeline: Pipeline; jobs: Job[]; res: Resource[] } | undefined;
   const render = (pipeline: Pipeline, jobs: Job[], res: Resource[]): void => {
-    last = { pipeline, jobs, res };
-    header.update(pipeline.paused, () => [
+    header.update([pipeline.paused, pipeline.public], () => [
       h(
         'h1',
         null,
         name,
         vars ? h('span', { class: 'muted instance-vars', 'data-instance-vars': true }, ` ${vars}`) : null,
         pipeline.paused ? h('span', { class: 'badge status-paused' }, 'paused') : null,
+        pipeline.public ? h('span', { class: 'badge', title: 'readable without logging in (jetway expose-pipeline)' }, 'public') : null,
       ),
-      button(pipeline.paused ? 'unpause pipeline' : 'pause pipeline', (b) =>
-        void ctx.action(b, async () => {
-          await ctx.api.send('PUT', pipelineApiPath(ref, pipeline.paused ? '/unpause' : '/pause'));
-          await refresh();
-        }),
-      ),
+      ctx.api.loggedIn
+        ? button(pipeline.paused ? 'unpause pipeline' : 'pause pipeline', (b) =>
+            void ctx.action(b, async () => {
+              await ctx.api.send('PUT', pipelineApiPath(ref, pipeline.paused ? '/unpause' : '/pause'));
+              await refresh();
+            }),
+          )
+        : null,
     ]);
-    const tabs = pipeline.groups ?? [];
-    if (group !== undefined && !tabs.some((g) => g.name === group)) group = undefined;
-    groups.update([tabs.map((g) => g.name), group], () =>
+    const tabs = (pipeline.groups ?? []).map((g) => g.name);
+    const selected = selectedGroups.filter((g) => tabs.includes(g));
+    groups.update([tabs, selected], () =>
       tabs.length === 0
         ? null
-        : [undefined, ...tabs.map((g) => g.name)].map((g) =>
-            button(g ?? 'all', () => {
-              group = g;
-              if (last) render(last.pipeline, last.jobs, last.res);
-            }, { 'aria-pressed': String(g === group), class: 'tab' }),
-          ),
+        : [undefined, ...tabs].map((g) => {
+            const on = g === undefined ? selected.length === 0 : selected.includes(g);
+            const a = h(
+              'a',
+              { class: `tab${on ? ' selected' : ''}`, href: routeHash({ page: 'pipeline', ...ref, ...(g !== undefined ? { groups: [g] } : {}) }), 'aria-current': on ? 'true' : undefined, 'data-group': g ?? '' },
+              g ?? 'all',
+            );
+            // shift-click adds the group to (or takes it from) those shown, as on Concourse
+            a.addEventListener('click', (e) => {
+              if (!e.shiftKey || g === undefined) return;
+              e.preventDefault();
+              const next = selected.includes(g) ? selected.filter((x) => x !== g) : [...selected, g];
+              location.hash = routeHash({ page: 'pipeline', ...ref, ...(next.length > 0 ? { groups: next } : {}) });
+            });
+            return a;
+          }),
     );
-    const shown = group === undefined ? jobs : jobs.filter((j) => j.groups.includes(group!));
-    graph.update([shown, group], () =>
-      shown.length === 0
-        ? h('p', { class: 'empty' }, 'This pipeline has no jobs.')
-        : h(
-            'div',
-            { class: 'columns' },
-            jobColumns(shown).map((column, i) =>
-              h('div', { class: 'column', 'data-column': i, role: 'list', 'aria-label': `column ${i + 1}` }, column.map((j) => jobBox(ref, j))),
-            ),
-          ),
-    );
+    const shown = jobsInGroups(jobs, selected);
+    empty.hidden = shown.length > 0;
+    if (shown.length === 0 && jobs.length > 0) empty.textContent = 'No jobs in the groups selected.';
+    graph.update(ref, shown, res);
     const minute = Math.floor(Date.now() / 60_000);
     resources.update([res, minute], () =>
       res.length === 0
@@ -77,15 +94,16 @@ export function pipelineView(ctx: ViewContext, ref: PipelineRef): void {
             'ul',
             null,
             res.map((r) => {
-              const failing = r.build && (r.build.status === 'failed' || r.build.status === 'errored');
+              const failing = checkFailing(r);
               return h(
                 'li',
-                { class: failing ? 'status-failed' : undefined, 'data-resource': r.name },
+                { class: failing ? 'status-failed' : undefined, 'data-resource-row': r.name, 'data-check': failing ? 'failing' : undefined },
                 h('a', { href: routeHash({ page: 'resource', ...ref, resource: r.name }) }, r.name),
                 ' ',
                 h('span', { class: 'muted' }, r.type),
-                r.pinned_version ? h('span', { class: 'badge' }, 'pinned') : null,
-                h('div', { class: 'muted small' }, failing ? 'check failing' : r.last_checked ? `checked ${formatAgo(r.last_checked, Date.now())}` : 'not checked yet'),
+                r.pinned_version ? h('span', { class: 'badge pinned' }, 'pinned') : null,
+                failing ? h('span', { class: 'badge status-failed' }, 'check failing') : null,
+                h('span', { class: 'muted small' }, r.last_checked ? ` checked ${formatAgo(r.last_checked, Date.now())}` : failing ? '' : ' not checked yet'),
               );
             }),
           ),
@@ -101,38 +119,4 @@ export function pipelineView(ctx: ViewContext, ref: PipelineRef): void {
     ]);
     render(pipeline, jobs, res);
   });
-}
-
-function jobBox(pipeline: PipelineRef, j: Job): HTMLElement {
-  const s = jobStatus(j);
-  return h(
-    'div',
-    { class: `job-box ${statusClass(s)}${jobIsRunning(j) ? ' running' : ''}`, role: 'listitem', 'data-job': j.name },
-    h('a', { class: 'job-name', href: routeHash({ page: 'job', ...pipeline, job: j.name }) }, j.name),
-    h('span', { class: 'visually-hidden' }, `: ${statusLabel(s)}`),
-    j.inputs.length > 0
-      ? h(
-          'ul',
-          { class: 'job-io', 'aria-label': 'inputs' },
-          j.inputs.map((i) =>
-            h(
-              'li',
-              null,
-              h('span', { class: 'io-kind' }, 'get'),
-              ' ',
-              h('a', { href: routeHash({ page: 'resource', ...pipeline, resource: i.resource }) }, i.name),
-              i.trigger ? h('span', { class: 'muted small', title: 'new versions trigger the job' }, ' trigger') : null,
-              i.passed && i.passed.length > 0 ? h('span', { class: 'muted small' }, ` passed: ${i.passed.join(', ')}`) : null,
-            ),
-          ),
-        )
-      : null,
-    j.outputs.length > 0
-      ? h(
-          'ul',
-          { class: 'job-io', 'aria-label': 'outputs' },
-          j.outputs.map((o) => h('li', null, h('span', { class: 'io-kind' }, 'put'), ' ', h('a', { href: routeHash({ page: 'resource', ...pipeline, resource: o.resource }) }, o.name))),
-        )
-      : null,
-  );
 }

@@ -1,5 +1,6 @@
 // The web UI in a real browser (Debian's chromium driven by playwright-core) against a real web
-// node in this process: log in (a wrong password first), the dashboard, the pipeline's columns,
+// node in this process (npm run test:browser; minutes, so not in npm test): log in (a wrong
+// password first), the dashboard, the pipeline's graph (nodes and edges read from the DOM),
 // a job, triggering a build and following its log until it succeeds; a token that stops working
 // sends the user back to the login page, saying why. Then a resource's page: pinning a version,
 // its pin comment, unpinning, disabling and enabling a version, and the API's refusal (409) to
@@ -125,6 +126,20 @@ test('a wrong password is refused clearly, and the password is shown nowhere', {
   assert.equal(await page.evaluate(() => (globalThis as InPage).localStorage.length), 0, 'no session');
 });
 
+/** The graph's nodes as `<id>@<layer>`, in layer order then top to bottom. */
+const graphNodes = () =>
+  page.locator('svg[data-graph] g[data-node]').evaluateAll((els) =>
+    els
+      .map((e) => ({ id: e.getAttribute('data-node'), layer: Number(e.getAttribute('data-layer')), y: Number(/,([-\d.]+)\)/.exec(e.getAttribute('transform') ?? '')?.[1]) }))
+      .sort((a, b) => a.layer - b.layer || a.y - b.y)
+      .map((n) => `${n.id}@${n.layer}`),
+  );
+/** The graph's edges as `<source>-><target> trigger|no-trigger`, sorted. */
+const graphEdges = () =>
+  page.locator('svg[data-graph] path[data-edge]').evaluateAll((els) =>
+    els.map((e) => `${e.getAttribute('data-edge')} ${e.getAttribute('data-trigger') === 'true' ? 'trigger' : 'no-trigger'}`).sort(),
+  );
+
 /** A pipeline's card on the dashboard, under its team's heading. */
 const card = (team: string, pipeline: string) => page.locator(`section[data-team="${team}"] article[data-pipeline="${pipeline}"]`);
 
@@ -139,18 +154,18 @@ test('after logging in, the dashboard shows the pipeline with its jobs', { skip 
   assert.ok(stored.includes('token') && !stored.includes(PASSWORD), 'the token is kept, the password is not');
 });
 
-test('the pipeline page lays the jobs out in columns by passed constraints, with the resources', { skip }, async () => {
+test("the pipeline page draws the pipeline's graph: its resources and jobs in layers, joined by how versions flow", { skip }, async () => {
   await card('main', 'hello').locator('header a').click();
-  await page.locator('[data-column="0"] [data-job="unit"]').waitFor();
-  await page.locator('[data-column="1"] [data-job="ship"]').waitFor();
-  await page.locator('[data-resource="source-code"]').waitFor();
-  await page.locator('[data-resource="release"]').waitFor();
+  await page.locator('svg[data-graph] g[data-node="job:ship"]').waitFor();
   assert.match(page.url(), /#\/teams\/main\/pipelines\/hello$/);
+  assert.deepEqual(await graphNodes(), ['input:source-code@0', 'job:unit@1', 'job:ship@2', 'output:release@3']);
+  assert.deepEqual(await graphEdges(), ['input:source-code->job:unit trigger', 'job:ship->output:release trigger', 'job:unit->job:ship trigger']);
+  await page.locator('[data-resource-row="source-code"]').waitFor();
   await page.getByRole('button', { name: 'pause pipeline' }).waitFor();
 });
 
 test("a job's page triggers a build; the build page follows its log until it succeeds", { skip }, async () => {
-  await page.locator('[data-job="unit"] a.job-name').click();
+  await page.locator('g[data-job="unit"] a').click();
   await page.getByRole('heading', { name: /unit/ }).waitFor();
   await page.getByRole('button', { name: 'trigger build' }).click();
   await page.waitForURL(/#\/builds\/\d+$/);
@@ -244,7 +259,7 @@ const pinBanner = () => page.getByRole('region', { name: 'pinned version' });
 
 test("a resource's page lists the versions its checks found, newest first, each with pin and disable", { skip }, async () => {
   await page.goto(`${node.url}/#/teams/main/pipelines/hello`);
-  await page.locator('[data-resource="source-code"] a').click();
+  await page.locator('g[data-resource="source-code"] a').click();
   await page.getByRole('heading', { name: /source-code/ }).waitFor();
   await row('v1').waitFor();
   await checkFrom('v2');
@@ -403,13 +418,13 @@ test("the dashboard shows every team's pipelines under the team's heading; a sec
 
   await card('ops', 'hello').locator('header a').click();
   await page.waitForURL(/#\/teams\/ops\/pipelines\/hello$/);
-  await page.locator('[data-column="0"] [data-job="deploy"]').waitFor();
-  await page.locator('[data-resource="artifact"]').waitFor();
+  await page.locator('g[data-job="deploy"]').waitFor();
+  await page.locator('g[data-resource="artifact"]').waitFor();
   assert.equal(await page.locator('[data-job="unit"]').count(), 0, "main's hello is not shown");
   assert.equal(await crumbs().textContent(), '/ops/hello');
   const requests = recordRequests();
   try {
-    await page.locator('[data-job="deploy"] a.job-name').click();
+    await page.locator('g[data-job="deploy"] a').click();
     await page.waitForURL(/#\/teams\/ops\/pipelines\/hello\/jobs\/deploy$/);
     await page.getByText('No builds yet.').waitFor();
     await page.getByRole('link', { name: 'artifact' }).click();
@@ -437,18 +452,18 @@ test("an instanced pipeline's card opens that instance: its jobs, its vars in th
     await a.locator('header a').click();
     // the address is the one the UI printed: the browser escaped nothing more
     await page.waitForURL((url) => url.hash === RELEASE_A);
-    await page.locator('[data-column="0"] [data-job="build-a"]').waitFor();
+    await page.locator('g[data-job="build-a"]').waitFor();
     assert.equal(await page.locator('[data-job="build-b"]').count(), 0, "the other instance's job is not shown");
     await page.locator('h1 [data-instance-vars]', { hasText: 'branch: feature/a b' }).waitFor();
     assert.equal(await crumbs().textContent(), '/main/release branch: feature/a b');
     assert.equal(await page.title(), 'release (branch: feature/a b) - main - Jetway');
     assert.equal(
-      await page.locator('[data-resource="src"] a').getAttribute('href'),
+      await page.locator('g[data-resource="src"] a').getAttribute('href'),
       '#/teams/main/pipelines/release/resources/src?vars={%22branch%22:%22feature/a%20b%22}',
     );
 
     // the job's page, and a build of it: both lead back to the instance
-    await page.locator('[data-job="build-a"] a.job-name').click();
+    await page.locator('g[data-job="build-a"] a').click();
     await page.waitForURL((url) => url.hash === jobA);
     await page.getByText('No builds yet.').waitFor();
     await page.getByRole('button', { name: 'trigger build' }).click();
@@ -459,7 +474,7 @@ test("an instanced pipeline's card opens that instance: its jobs, its vars in th
     assert.equal(await crumbs().getByRole('link', { name: 'build-a' }).getAttribute('href'), jobA);
     await back.click();
     await page.waitForURL((url) => url.hash === RELEASE_A);
-    await page.locator('[data-resource="src"] a').click();
+    await page.locator('g[data-resource="src"] a').click();
     await page.locator('h1', { hasText: 'mock' }).waitFor();
   } finally {
     requests.stop();
