@@ -36,7 +36,7 @@ export { globMatch, expandGlob, isValidGlob } from './glob.ts';
 export { checkIdentifier } from './identifier.ts';
 export { isVarRef, parseVarName, type VarName } from './var-syntax.ts';
 export { loadPipeline, loadTaskConfig, type LoadOptions, type LoadResult } from './load.ts';
-export { validatePipeline, validateTaskConfig, PRODUCES_VALUES } from './validate.ts';
+export { validatePipeline, validateTaskConfig, PRODUCES_VALUES, BASE_RESOURCE_TYPES, type ValidateOptions } from './validate.ts';
 export { formatDiagnostic, type Diagnostic, type Severity, type Finding } from './diagnostic.ts';
 export { describePath } from './config-path.ts';
 export { interpolateDocument, lookupVar, mergeVars, parseStringVar, parseYamlVar, type Vars, type VarFlags } from './vars.ts';

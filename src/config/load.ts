@@ -3,7 +3,7 @@
 // every problem it can find.
 import type { z } from 'zod';
 import { pipelineConfigSchema, taskConfigSchema, type PipelineConfig, type TaskConfig } from './schema.ts';
-import { validatePipeline, validateTaskConfig } from './validate.ts';
+import { validatePipeline, validateTaskConfig, type ValidateOptions } from './validate.ts';
 import { interpolateDocument, type Vars } from './vars.ts';
 import { parseYaml, locate, positionOf, type SourceDocument } from './yaml-source.ts';
 import { describePath } from './config-path.ts';
@@ -18,6 +18,10 @@ export type LoadOptions = {
   vars?: Vars;
   /** every var still unresolved after interpolation is an error (local `((.:x))` vars excepted) */
   strict?: boolean;
+  /** the base resource types a web node knows (validatePipeline's option; default Concourse's) */
+  baseResourceTypes?: readonly string[];
+  /** unknown resource types are left to the web node the pipeline is sent to (validatePipeline's option) */
+  typesCheckedByServer?: boolean;
 };
 
 export type LoadResult<T> = {
@@ -170,7 +174,11 @@ export function decodePipeline(text: string, opts: LoadOptions = {}): LoadResult
 
 /** Parses, interpolates and validates a pipeline. `config` is set only when there are no errors. */
 export function loadPipeline(text: string, opts: LoadOptions = {}): LoadResult<PipelineConfig> {
-  return load(text, opts, (raw) => checkSchema(pipelineConfigSchema, raw), validatePipeline);
+  const v: ValidateOptions = {
+    ...(opts.baseResourceTypes ? { baseResourceTypes: opts.baseResourceTypes } : {}),
+    ...(opts.typesCheckedByServer ? { typesCheckedByServer: true } : {}),
+  };
+  return load(text, opts, (raw) => checkSchema(pipelineConfigSchema, raw), (config) => validatePipeline(config, v));
 }
 
 /** The same for a task config file (`task: x, file: ...`), e.g. testflight's clearlinux.yml. */

@@ -22,11 +22,33 @@ export const BASE_RESOURCE_TYPES: readonly string[] = [
   'bosh-io-release', 'bosh-io-stemcell', 'cf', 'docker-image', 'git', 'github-release', 'hg', 'mock', 'pool', 'registry-image', 's3', 'semver', 'time', 'tracker',
 ];
 
+export interface ValidateOptions {
+  /**
+   * The base resource types of the web node that will run the pipeline (Concourse's and those its
+   * operator added with `--base-resource-type`). Without it, only Concourse's are known (offline
+   * validation), and an unknown type's message says how to check against a web node's.
+   */
+  baseResourceTypes?: readonly string[];
+  /** Leave unknown types to the web node the pipeline is sent to (`jetway set-pipeline` checks there). */
+  typesCheckedByServer?: boolean;
+}
+
 /** An unknown `type:` of a resource or resource type (none for a ((var)) or a missing type). */
-function unknownType(config: PipelineConfig, type: string | undefined, at: ConfigPath): Finding[] {
-  if (type === undefined || type === '' || isVarRef(type) || type.includes('((')) return [];
-  if (BASE_RESOURCE_TYPES.includes(type) || (config.resource_types ?? []).some((t) => t.name === type)) return [];
-  return [error(at, `unknown resource type '${type}': not a base type (${BASE_RESOURCE_TYPES.join(', ')}) nor declared in resource_types`)];
+function unknownType(config: PipelineConfig, type: string | undefined, at: ConfigPath, opts: ValidateOptions): Finding[] {
+  if (type === undefined || type === '' || isVarRef(type) || type.includes('((') || opts.typesCheckedByServer) return [];
+  const base = opts.baseResourceTypes ?? BASE_RESOURCE_TYPES;
+  if (base.includes(type) || (config.resource_types ?? []).some((t) => t.name === type)) return [];
+  if (opts.baseResourceTypes) {
+    const extra = opts.baseResourceTypes.filter((t) => !BASE_RESOURCE_TYPES.includes(t));
+    const added = extra.length > 0 ? `added with --base-resource-type: ${extra.join(', ')}` : 'none added with --base-resource-type';
+    return [error(at, `unknown resource type '${type}': not a base type (Concourse's: ${BASE_RESOURCE_TYPES.join(', ')}; ${added}) nor declared in resource_types`)];
+  }
+  return [
+    error(
+      at,
+      `unknown resource type '${type}': not one of Concourse's base types (${BASE_RESOURCE_TYPES.join(', ')}) nor declared in resource_types; if your web node adds it (jetway web --base-resource-type ${type}=IMAGE), validate with --base-resource-type ${type}`,
+    ),
+  ];
 }
 
 const SUPPORTED_VAR_SOURCES = new Set(['vault', 'dummy', 'ssm', 'secretsmanager', 'idtoken']);
@@ -66,15 +88,15 @@ function sizeProblems(config: PipelineConfig, jobNames: string[]): Finding[] {
   return out;
 }
 
-export function validatePipeline(config: PipelineConfig): Finding[] {
+export function validatePipeline(config: PipelineConfig, opts: ValidateOptions = {}): Finding[] {
   const out: Finding[] = [];
   const jobs = config.jobs ?? [];
   const jobNames = jobs.map((j) => j.name).filter((n): n is string => typeof n === 'string' && n !== '');
   const tooLarge = sizeProblems(config, jobNames);
   if (tooLarge.length > 0) return tooLarge;
   out.push(...validateGroups(config, jobNames));
-  out.push(...validateResources(config));
-  out.push(...validateResourceTypes(config));
+  out.push(...validateResources(config, opts));
+  out.push(...validateResourceTypes(config, opts));
   out.push(...validateVarSources(config));
   out.push(...validateJobs(config, jobNames));
   out.push(...validateCycles(jobs, jobNames));
@@ -206,21 +228,21 @@ function usedResources(config: PipelineConfig): Set<string> {
   return used;
 }
 
-function validateResources(config: PipelineConfig): Finding[] {
+function validateResources(config: PipelineConfig, opts: ValidateOptions): Finding[] {
   const resources = config.resources ?? [];
   const out = namedItems('resources', resources, { requireType: true });
   const used = usedResources(config);
   const images = imageTypes(config);
   resources.forEach((r, i) => {
     if (r.name && !used.has(r.name)) out.push(error(['resources', i, 'name'], `resource '${r.name}' is not used`));
-    out.push(...unknownType(config, r.type, ['resources', i, 'type']));
+    out.push(...unknownType(config, r.type, ['resources', i, 'type'], opts));
     if (r.type !== undefined && images.has(r.type)) out.push(...checkImageSource(r.source, ['resources', i, 'source']));
     out.push(...missingRepository(config, r.type, r.source, ['resources', i], `resource '${r.name ?? i}'`));
   });
   return out;
 }
 
-function validateResourceTypes(config: PipelineConfig): Finding[] {
+function validateResourceTypes(config: PipelineConfig, opts: ValidateOptions): Finding[] {
   // resource types and prototypes share one namespace
   const seen = new Map<string, string>();
   const types = config.resource_types ?? [];
@@ -236,7 +258,7 @@ function validateResourceTypes(config: PipelineConfig): Finding[] {
         ),
       );
     }
-    out.push(...unknownType(config, t.type, ['resource_types', i, 'type']));
+    out.push(...unknownType(config, t.type, ['resource_types', i, 'type'], opts));
     // the type's own image is fetched with its `type`; a registry-image source names an image
     if (t.type !== undefined && images.has(t.type)) out.push(...checkImageSource(t.source, ['resource_types', i, 'source']));
     out.push(...missingRepository(config, t.type, t.source, ['resource_types', i], `resource type '${t.name ?? i}'`));

@@ -99,6 +99,38 @@ test('an unknown resource type is an error at validation, as Concourse reports i
   assert.equal(await runCli(['validate-pipeline', '-c', unknown], io), 1);
   const lines = io.out.split('\n').filter((l) => l.includes('unknown resource type'));
   assert.equal(lines.length, 2, io.out);
-  assert.match(lines[0] ?? '', /unknown-type\.yml:6:9: error: resource_types\.wrapped\.type: unknown resource type 'no-such-base': not a base type \(.*git.*\) nor declared in resource_types/);
+  assert.match(
+    lines[0] ?? '',
+    /unknown-type\.yml:6:9: error: resource_types\.wrapped\.type: unknown resource type 'no-such-base': not one of Concourse's base types \(.*git.*\) nor declared in resource_types; if your web node adds it \(jetway web --base-resource-type no-such-base=IMAGE\), validate with --base-resource-type no-such-base$/,
+  );
   assert.match(lines[1] ?? '', /unknown-type\.yml:9:9: error: resources\.a\.type: unknown resource type 'gti'/);
+});
+
+const operatorType = file(
+  'operator-type.yml',
+  'resources:\n- name: bucket\n  type: gcs\njobs:\n- name: j\n  plan: [{get: bucket}]\n',
+);
+
+test("offline, a type a web node adds with --base-resource-type is unknown, and the message says how to name it", async () => {
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', operatorType], io), 1);
+  assert.match(io.out, /operator-type\.yml:3:9: error: resources\.bucket\.type: unknown resource type 'gcs': .*validate with --base-resource-type gcs\n/);
+});
+
+test('validate-pipeline --base-resource-type NAME knows that type besides Concourse\'s', async () => {
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', operatorType, '--base-resource-type', 'gcs'], io), 0, io.out);
+  assert.match(io.out, /looks good/);
+});
+
+test('validate-pipeline --base-resource-type: another unknown type is still named, with the added ones', async () => {
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', operatorType, '--base-resource-type', 'gcs-v2'], io), 1);
+  assert.match(io.out, /unknown resource type 'gcs': not a base type \(Concourse's: .*; added with --base-resource-type: gcs-v2\) nor declared in resource_types\n/);
+});
+
+test('validate-pipeline --base-resource-type with a NAME=IMAGE or a bad name is a usage error', async () => {
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', operatorType, '--base-resource-type', 'gcs=example/gcs'], io), 2);
+  assert.match(io.err, /--base-resource-type 'gcs=example\/gcs': expected a type name/);
 });

@@ -36,7 +36,8 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
       if (pipeline.includes('/')) throw usageError(`error: pipeline name '${pipeline}' must not contain '/'`);
       const vars = varsFromFlags(opts);
       const text = readText(file);
-      const loaded = loadPipeline(text, { file, vars });
+      // the web node knows its own base resource types (--base-resource-type): it judges unknown ones
+      const loaded = loadPipeline(text, { file, vars, typesCheckedByServer: true });
       for (const w of loaded.warnings) io.stderr(`${formatDiagnostic(w)}\n`);
       if (loaded.errors.length > 0 || !loaded.config) {
         for (const e of loaded.errors) io.stderr(`${formatDiagnostic(e)}\n`);

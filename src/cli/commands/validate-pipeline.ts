@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { CliExit, usageError, type CliIO } from '../io.ts';
-import { formatDiagnostic, loadPipeline, mergeVars, parseStringVar, parseYamlVar, type Vars } from '../../config/index.ts';
+import { BASE_RESOURCE_TYPES, formatDiagnostic, loadPipeline, mergeVars, parseStringVar, parseYamlVar, type Vars } from '../../config/index.ts';
 import { collect } from '../client/common.ts';
 
 
@@ -49,7 +49,7 @@ export function varsFromFlags(opts: VarOptions): Vars {
   return mergeVars({ files, strings, yaml });
 }
 
-type Options = VarOptions & { config?: string; strict?: boolean; output?: string };
+type Options = VarOptions & { config?: string; strict?: boolean; output?: string; baseResourceType: string[] };
 
 export function registerValidatePipeline(program: Command, io: CliIO): void {
   program
@@ -60,13 +60,23 @@ export function registerValidatePipeline(program: Command, io: CliIO): void {
     .option('-v, --var <name=value>', 'string var (repeatable; wins over -l)', collect, [])
     .option('-y, --yaml-var <name=yaml>', 'typed YAML var (repeatable; wins over -l)', collect, [])
     .option('--strict', 'every var left unresolved is an error')
+    .option(
+      '--base-resource-type <name>',
+      "a base resource type your web node adds (jetway web --base-resource-type NAME=IMAGE), known besides Concourse's (repeatable)",
+      collect,
+      [],
+    )
     .option('-o, --output <format>', 'output format: text or json', 'text')
     .action((opts: Options) => {
       if (!opts.config) throw usageError('error: required option -c, --config <file> not specified');
       if (opts.output !== 'text' && opts.output !== 'json') throw usageError(`error: unknown output format '${opts.output}'`);
       const vars = varsFromFlags(opts);
       const text = readText(opts.config);
-      const result = loadPipeline(text, { file: opts.config, vars, strict: opts.strict === true });
+      for (const t of opts.baseResourceType) {
+        if (!/^[a-z0-9][a-z0-9._-]*$/i.test(t)) throw usageError(`error: --base-resource-type '${t}': expected a type name (the NAME of the web node's NAME=IMAGE)`);
+      }
+      const baseResourceTypes = opts.baseResourceType.length > 0 ? [...BASE_RESOURCE_TYPES, ...opts.baseResourceType] : undefined;
+      const result = loadPipeline(text, { file: opts.config, vars, strict: opts.strict === true, ...(baseResourceTypes ? { baseResourceTypes } : {}) });
       const valid = result.errors.length === 0;
       if (opts.output === 'json') {
         io.stdout(`${JSON.stringify({ valid, errors: result.errors, warnings: result.warnings }, null, 2)}\n`);
