@@ -82,6 +82,8 @@ export interface ApiServerOptions {
   pipelineConfigLimit?: number;
   /** Where pipeline configs are parsed and validated (default: the process's worker, src/config/off-thread.ts). */
   pipelineLoader?: PipelineLoader;
+  /** The base resource types a pipeline may use: Concourse's and the operator's `--base-resource-type` (default Concourse's). */
+  baseResourceTypes?: readonly string[];
   /**
    * Where uploaded artifacts of one-off builds (`jetway execute`) are stored; the engine's
    * `artifactsDir` should be the same directory. Without it the artifact routes answer 503.

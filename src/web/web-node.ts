@@ -17,6 +17,7 @@ import { ContainerRuntime } from '../runtime/local/containers/container-runtime.
 import { containersUnusable, DEFAULT_RUNC } from '../runtime/local/containers/runc.ts';
 import { checkBuildUserCanRunResources, ensureBuildUser, isolateDataDir } from '../runtime/local/build-user.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
+import { BASE_RESOURCE_TYPES } from '../config/index.ts';
 import type { KubernetesCredentialsConfig } from '../creds/config.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { Runtime } from '../runtime/runtime.ts';
@@ -203,6 +204,8 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     ...(credentials ? { credentials } : {}),
     metrics,
     runtime,
+    // set-pipeline knows the types the operator added (--base-resource-type), as the Kubernetes runtime runs them
+    baseResourceTypes: [...BASE_RESOURCE_TYPES, ...Object.keys(opts.runtime === 'kubernetes' ? (opts.kubernetes?.baseResourceTypes ?? {}) : {})],
   });
   try {
     await api.listen({ port: opts.port, host: opts.bindIp });

@@ -185,7 +185,7 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
         const text = typeof req.body === 'string' ? req.body : '';
         if (text.trim() === '') throw new ApiError('JW_EMPTY_BODY', 'empty config', ['the request body is empty; expected a pipeline config (YAML or JSON)']);
 
-        const loaded = loadPipeline(text, {});
+        const loaded = loadPipeline(text, opts.baseResourceTypes ? { baseResourceTypes: opts.baseResourceTypes } : {});
         const nameProblem = checkIdentifier(ref.name);
         const warnings: ConfigWarning[] = loaded.warnings.map((w) => ({ type: w.type ?? 'pipeline', message: describeDiagnostic(w) }));
         if (nameProblem?.severity === 'warning') warnings.unshift({ type: 'invalid_identifier', message: `pipeline: ${nameProblem.message}` });
