@@ -60,8 +60,13 @@ export interface ApiServerOptions {
   db: Database;
   auth: LocalAuth;
   logger: Logger;
-  /** Jetway's version, reported by /api/v1/info. */
+  /** Jetway's version, reported by /api/v1/info as `jetway_version`. */
   version: string;
+  /**
+   * The Concourse version /api/v1/info reports as `version` (default CONCOURSE_COMPATIBLE_VERSION):
+   * fly refuses a server whose major.minor differs from its own (fly/rc/target.go validate).
+   */
+  concourseVersion?: string;
   workerVersion?: string;
   /** The URL users reach the server at (builds' api_url, /info). */
   externalUrl: string;

@@ -43,6 +43,7 @@ export const API_ERRORS = {
   JW_FORBIDDEN: { status: 403, message: 'the user holds no role, or not a strong enough one, in the team (or is not an admin)' },
   JW_NOT_FOUND: { status: 404, message: 'something the request names does not exist' },
   JW_ROUTE_NOT_FOUND: { status: 404, message: 'no route has this method and path' },
+  JW_FLY_NOT_SHIPPED: { status: 404, message: 'GET /api/v1/cli: this server ships no fly binaries (fly comes from Concourse\'s releases)' },
   JW_TEAM_NOT_FOUND: { status: 404, message: 'the team does not exist (or the user holds no role in it)' },
   JW_PIPELINE_NOT_FOUND: { status: 404, message: 'the pipeline (with these instance vars) does not exist in the team' },
   JW_JOB_NOT_FOUND: { status: 404, message: 'the pipeline has no such job' },

@@ -10,6 +10,8 @@ import { unsafeNameProblem } from './names.ts';
 import { BuildEventNotifier } from './events.ts';
 import type { ApiServerOptions } from './context.ts';
 import { registerGeneralRoutes } from './routes/general.ts';
+import { registerSkyRoutes } from './routes/sky.ts';
+import { LoginLimiter } from './login-limit.ts';
 import { registerTeamRoutes } from './routes/teams.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
@@ -103,9 +105,12 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     });
   }
 
+  // one limiter for both token endpoints: a guess at one counts at the other
+  const loginLimiter = opts.loginLimiter ?? new LoginLimiter();
+  registerSkyRoutes(app, { db: opts.db, auth: opts.auth, limiter: loginLimiter });
   app.register(
     async (api) => {
-      registerGeneralRoutes(api, opts);
+      registerGeneralRoutes(api, { ...opts, loginLimiter });
       registerTeamRoutes(api, opts);
       registerPipelineRoutes(api, opts);
       registerResourceRoutes(api, opts);

@@ -51,6 +51,7 @@ export type ApiErrorCode =
   | 'JW_FORBIDDEN'
   | 'JW_NOT_FOUND'
   | 'JW_ROUTE_NOT_FOUND'
+  | 'JW_FLY_NOT_SHIPPED'
   | 'JW_TEAM_NOT_FOUND'
   | 'JW_PIPELINE_NOT_FOUND'
   | 'JW_JOB_NOT_FOUND'
@@ -92,7 +93,10 @@ export interface ErrorBody {
 
 /** `GET /api/v1/info` (atc.Info). */
 export interface Info {
+  /** the Concourse version fly compares with its own (jetway web --concourse-version) */
   version: string;
+  /** Jetway's own version */
+  jetway_version: string;
   worker_version: string;
   feature_flags: Record<string, boolean>;
   external_url: string;
@@ -117,11 +121,20 @@ export interface TokenResponse {
 }
 
 /** `GET /api/v1/user` (the fields of atc.UserInfo Jetway has). */
+/** `GET /api/v1/user`: Concourse's `atc.UserInfo` (fly's login reads `is_admin` and `teams`). */
 export interface UserInfo {
+  sub: string;
+  name: string;
+  user_id: string;
   user_name: string;
+  email: string;
   /** the user's roles, by team */
   teams: Record<string, string[]>;
   is_admin: boolean;
+  is_system: boolean;
+  /** `local` for Jetway's local users, as Concourse's local connector */
+  connector: string;
+  display_user_id: string;
 }
 
 // ------------------------------------------------------------------------------ teams

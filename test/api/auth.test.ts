@@ -2,6 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startApi, PASSWORD, type TestApi } from './helpers.ts';
 import { LocalAuth, parseLocalUser } from '../../src/api/index.ts';
+import { localUserInfo } from '../support/user-info.ts';
+import { CONCOURSE_COMPATIBLE_VERSION } from '../../src/version.ts';
 
 let api: TestApi;
 before(async () => {
@@ -17,8 +19,9 @@ test('health and info answer without a token', async () => {
   const info = await api.app.inject({ url: '/api/v1/info' });
   assert.equal(info.statusCode, 200);
   assert.deepEqual(info.json(), {
-    version: '0.1.0-test',
-    worker_version: '0.1.0-test',
+    version: CONCOURSE_COMPATIBLE_VERSION,
+    jetway_version: '0.1.0-test',
+    worker_version: CONCOURSE_COMPATIBLE_VERSION,
     feature_flags: {},
     external_url: 'http://jetway.example:8080',
     cluster_name: '',
@@ -50,7 +53,7 @@ test('every other route needs a token: 401 with a JSON message', async () => {
 test('a token from POST /api/v1/token works, and is stored only hashed', async () => {
   const res = await api.app.inject({ url: '/api/v1/user', headers: api.auth() });
   assert.equal(res.statusCode, 200);
-  assert.deepEqual(res.json(), { user_name: 'admin', teams: { main: ['owner'] }, is_admin: true });
+  assert.deepEqual(res.json(), localUserInfo('admin', { main: ['owner'] }, true));
   const teams = await api.app.inject({ url: '/api/v1/teams', headers: api.auth() });
   assert.deepEqual(teams.json(), [{ id: 1, name: 'main', auth: { owner: { users: ['local:admin', 'local:other'], groups: [] } } }]);
   const stored = await api.t.db.query<{ token_sha256: string }>('SELECT token_sha256 FROM access_tokens');

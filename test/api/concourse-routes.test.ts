@@ -6,10 +6,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { createApiServer, LocalAuth } from '../../src/api/index.ts';
+import { PoolDatabase } from '../../src/db/database.ts';
+import { silentLogger } from '../../src/log.ts';
 
 const DOC = join(import.meta.dirname, '..', '..', 'docs', 'concourse-compatibility.md');
 
@@ -34,11 +35,11 @@ function urlOf(path: string): string {
   return path.replace(/:[a-z_]*id\b/g, '1').replace(/:[a-z_]+/g, 'x');
 }
 
-let db: pg.Pool;
+let db: PoolDatabase;
 let app: FastifyInstance;
 before(async () => {
-  db = new pg.Pool({ connectionString: 'postgres://nobody:nothing@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
-  db.on('error', () => {});
+  // nothing listens on port 1: a route that reaches the database fails at once
+  db = new PoolDatabase({ url: 'postgres://nobody:nothing@127.0.0.1:1/none', logger: silentLogger });
   app = createApiServer({
     db,
     auth: new LocalAuth({ users: ['admin:pw'] }),
@@ -50,7 +51,7 @@ before(async () => {
 });
 after(async () => {
   await app.close();
-  await db.end();
+  await db.close();
 });
 
 const rows = routeRows();
@@ -61,7 +62,7 @@ test("the page lists all 108 of Concourse's routes once", () => {
 });
 
 for (const row of rows) {
-  const served = row.status === 'yes';
+  const served = row.status.startsWith('yes');
   test(`${row.name} (${row.method} ${row.path}) is ${served ? 'served' : `not served (${row.status.split(':')[0]})`}`, async () => {
     const res = await app.inject({ method: row.method as 'GET', url: urlOf(row.path) });
     let code: string | undefined;

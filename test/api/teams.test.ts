@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocalAuth } from '../../src/api/index.ts';
 import { startApi, PIPELINE, type TestApi } from './helpers.ts';
+import { localUserInfo } from '../support/user-info.ts';
 
 let api: TestApi;
 const tokens: Record<string, string> = {};
@@ -53,9 +54,9 @@ test('only an admin creates a team; the answer warns of users who cannot log in'
 });
 
 test('each user sees their roles and teams; only owners and admins see a team\'s auth', async () => {
-  assert.deepEqual((await as('alice', 'GET', '/api/v1/user')).json(), { user_name: 'alice', teams: { web: ['owner'] }, is_admin: false });
-  assert.deepEqual((await as('admin', 'GET', '/api/v1/user')).json(), { user_name: 'admin', teams: { main: ['owner'], web: ['owner'] }, is_admin: true });
-  assert.deepEqual((await as('erin', 'GET', '/api/v1/user')).json(), { user_name: 'erin', teams: {}, is_admin: false });
+  assert.deepEqual((await as('alice', 'GET', '/api/v1/user')).json(), localUserInfo('alice', { web: ['owner'] }, false));
+  assert.deepEqual((await as('admin', 'GET', '/api/v1/user')).json(), localUserInfo('admin', { main: ['owner'], web: ['owner'] }, true));
+  assert.deepEqual((await as('erin', 'GET', '/api/v1/user')).json(), localUserInfo('erin', {}, false));
   const owner = (await as('alice', 'GET', '/api/v1/teams')).json<{ name: string; auth?: unknown }[]>();
   assert.deepEqual(owner.map((t) => t.name), ['web']);
   assert.deepEqual(owner[0]?.auth, { owner: { users: ['local:alice'], groups: [] }, member: { users: ['local:bob'], groups: [] }, 'pipeline-operator': { users: ['local:carol'], groups: [] }, viewer: { users: ['local:dave'], groups: [] } });

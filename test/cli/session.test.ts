@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { parse, stringify } from 'yaml';
 import { jetway, startCliServer, PASSWORD, type CliServer } from './client-support.ts';
+import { localUserInfo } from '../support/user-info.ts';
 
 type Rc = { targets: Record<string, { api: string; team: string; token?: { type: string; value: string; expiry?: string } }> };
 
@@ -172,7 +173,7 @@ test('userinfo: the user and team/role pairs as a table, or the JSON', async () 
   assert.equal(r.out, 'username  team/role   admin\nadmin     main/owner  yes\n');
   const j = await jetway('userinfo', '-t', 'ci', '--output', 'json');
   assert.equal(j.code, 0, j.err);
-  assert.deepEqual(JSON.parse(j.out), { user_name: 'admin', teams: { main: ['owner'] }, is_admin: true });
+  assert.deepEqual(JSON.parse(j.out), localUserInfo('admin', { main: ['owner'] }, true));
   assertNoSecret(r.out + j.out, token);
 
   await s.api.t.db.query('DELETE FROM access_tokens');
@@ -185,7 +186,7 @@ test('curl: an authenticated GET prints the body', async () => {
   const token = await login('ci');
   const info = await jetway('curl', '-t', 'ci', '/api/v1/info');
   assert.equal(info.code, 0, info.err);
-  assert.equal((JSON.parse(info.out) as { version: string }).version, '0.1.0-test');
+  assert.equal((JSON.parse(info.out) as { jetway_version: string }).jetway_version, '0.1.0-test');
   assert.ok(info.out.endsWith('}\n'), 'a JSON body ends with a newline');
 
   // only with the token: /user is not public

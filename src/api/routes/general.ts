@@ -6,6 +6,8 @@ import { ApiError, unauthorized } from '../errors.ts';
 import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
 import type { Health, Info, TokenResponse, UserInfo } from '../wire.ts';
 import { LoginLimiter } from '../login-limit.ts';
+import { passwordLogin } from '../password-login.ts';
+import { CONCOURSE_COMPATIBLE_VERSION } from '../../version.ts';
 
 const tokenBody = z.object({
   grant_type: z.literal('password').optional(),
@@ -22,13 +24,22 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
     return { status: 'ok' };
   });
 
+  // `version` is the Concourse version fly compares with its own; Jetway's is `jetway_version`
+  const concourseVersion = opts.concourseVersion ?? CONCOURSE_COMPATIBLE_VERSION;
   app.get('/info', { config: { public: true } }, async (): Promise<Info> => ({
-    version: opts.version,
-    worker_version: opts.workerVersion ?? opts.version,
+    version: concourseVersion,
+    jetway_version: opts.version,
+    worker_version: opts.workerVersion ?? concourseVersion,
     feature_flags: {},
     external_url: opts.externalUrl,
     cluster_name: opts.clusterName ?? '',
   }));
+
+  // fly downloads itself from here (`fly sync`, the UI's download links); Jetway ships no fly
+  // binaries: fly comes from Concourse's releases, and Jetway's own CLI with the project
+  app.get('/cli', { config: { public: true } }, async () => {
+    throw new ApiError('JW_FLY_NOT_SHIPPED', `this server does not ship fly binaries: download fly ${concourseVersion} from https://github.com/concourse/concourse/releases (or use the jetway CLI)`);
+  });
 
   // POST /api/v1/token: {"username", "password"} as JSON, or the OAuth2 password grant as
   // application/x-www-form-urlencoded (grant_type=password&username=…&password=…).
@@ -39,27 +50,8 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
     scope.post('/token', { config: { public: true } }, async (req, reply): Promise<TokenResponse> => {
       if (req.body === undefined || req.body === null) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected {"username", "password"}');
       const body = parseWith(tokenBody, req.body, 'body');
-      // refused before the password is checked: a guess then costs no scrypt work
-      const attempt = limiter.begin(body.username, req.ip);
-      if ('reason' in attempt) {
-        req.log.info({ username: body.username, address: req.ip, retryAfter: attempt.retryAfterSeconds }, 'login refused: too many failures');
-        void reply.header('Retry-After', String(attempt.retryAfterSeconds));
-        throw new ApiError('JW_TOO_MANY_LOGINS', `${attempt.reason}: try again in ${attempt.retryAfterSeconds} s`);
-      }
-      let ok = false;
-      try {
-        ok = await auth.verifyPassword(body.username, body.password);
-      } finally {
-        attempt.finish(ok);
-      }
-      if (!ok) {
-        req.log.info({ username: body.username, address: req.ip }, 'login failed');
-        throw new ApiError('JW_INVALID_LOGIN', 'invalid username or password');
-      }
-      const issued = await auth.issueToken(db, body.username);
+      const issued = await passwordLogin({ db, auth, limiter }, req, reply, body.username, body.password);
       const { user } = issued;
-      req.log.info({ username: user.name }, 'login succeeded');
-      void reply.header('Cache-Control', 'no-store');
       return {
         access_token: issued.token,
         token_type: 'bearer',
@@ -86,6 +78,18 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
 
   app.get('/user', async (req): Promise<UserInfo> => {
     const user = currentUser(req);
-    return { user_name: user.name, teams: user.roles, is_admin: user.isAdmin };
+    // a local user's identity is its name, as Concourse's local connector has it
+    return {
+      sub: user.name,
+      name: user.name,
+      user_id: user.name,
+      user_name: user.name,
+      email: '',
+      teams: user.roles,
+      is_admin: user.isAdmin,
+      is_system: false,
+      connector: 'local',
+      display_user_id: user.name,
+    };
   });
 }
