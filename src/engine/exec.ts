@@ -16,6 +16,7 @@ import type {
 } from '../model/plan.ts';
 import { parseDuration } from '../config/duration.ts';
 import { buildEvent, unixNow, type BuildEvent, type BuildStatus } from '../model/build-events.ts';
+import { publicPlan } from '../model/public-plan.ts';
 import { BuildAborted, CancelledByFailFast, StepTimedOut, combineErrors, isAbort, throwIfAborted } from './outcome.ts';
 import { RunState } from './run-state.ts';
 
@@ -243,7 +244,8 @@ export class PlanExecutor {
     const combos = cartesian(values);
     const template = JSON.parse(across.substep_template) as Plan;
     const substeps = combos.map((_, i) => renumber(template, `${id}/${i}`));
-    await ctx.emit(buildEvent('across-substeps', { time: unixNow(), origin: { id }, substeps }));
+    // as Concourse: public plans (no sources or params) with each combination's values, which the UI shows
+    await ctx.emit(buildEvent('across-substeps', { time: unixNow(), origin: { id }, substeps: substeps.map((step, i) => ({ step: publicPlan(step), values: combos[i]! })) }));
     // The first var's max_in_flight bounds how many combinations run at once (default 1).
     const maxInFlight = across.vars[0]?.max_in_flight;
     const limit = maxInFlight === 'all' ? 0 : typeof maxInFlight === 'number' ? maxInFlight : 1;

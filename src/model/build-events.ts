@@ -46,7 +46,8 @@ export interface BuildEventData {
   'image-check': { time: number; origin: Origin; plan: Plan; resolved_without_pod?: boolean };
   'image-get': { time: number; origin: Origin; plan: Plan; resolved_without_pod?: boolean };
   'set-pipeline-changed': { origin: Origin; changed: boolean };
-  'across-substeps': { time: number; origin: Origin; substeps: Plan[] };
+  /** Concourse's: each combination's public plan and the values of the across vars, in the vars' order. */
+  'across-substeps': { time: number; origin: Origin; substeps: { step: Plan; values: unknown[] }[] };
 }
 
 export type BuildEventType = keyof BuildEventData;

@@ -9,10 +9,25 @@ function redact(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
+    if (key === 'across') {
+      out[key] = publicAcross(child);
+      continue;
+    }
     if (PRIVATE_KEYS.has(key)) continue;
     out[key] = redact(child);
   }
   return out;
+}
+
+/**
+ * An across step as Concourse's AcrossPlan.Public(): its vars' names and fail_fast; neither the
+ * values (they may come from vars) nor the substep template (a whole plan, sources included).
+ */
+function publicAcross(across: unknown): unknown {
+  if (across === null || typeof across !== 'object' || Array.isArray(across)) return {};
+  const a = across as { vars?: unknown; fail_fast?: unknown };
+  const names = Array.isArray(a.vars) ? a.vars.map((v) => ({ name: (v as { name?: unknown } | null)?.name })) : [];
+  return { vars: names, ...(a.fail_fast === true ? { fail_fast: true } : {}) };
 }
 
 export function publicPlan(plan: Plan): Plan {

@@ -171,7 +171,8 @@ test('across runs the cartesian product with local vars and renumbered ids', asy
   assert.deepEqual(r.ran.filter((x) => x.includes('=')).sort(), ['var-x=a', 'var-x=b', 'var-x=c']);
   const substeps = r.events.find((e) => e.event === 'across-substeps');
   assert.ok(substeps && substeps.event === 'across-substeps');
-  assert.deepEqual(substeps.data.substeps.map((p) => p.id), ['ac/0/0', 'ac/1/0', 'ac/2/0']);
+  assert.deepEqual(substeps.data.substeps.map((s) => s.step.id), ['ac/0/0', 'ac/1/0', 'ac/2/0']);
+  assert.deepEqual(substeps.data.substeps.map((s) => s.values), [['a'], ['b'], ['c']], "each combination's values, for the build page");
 });
 
 test('runBuild maps outcomes to statuses and records build errors as events', async () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventEnvelope } from '../../src/api/wire.ts';
-import { BUILD_STEP_ID, BuildView, expandedByDefault, stepTitle, type BuildViewChange } from '../../src/ui/app/build-view.ts';
+import { acrossLabel, BUILD_STEP_ID, BuildView, expandedByDefault, stepTitle, type BuildViewChange } from '../../src/ui/app/build-view.ts';
 
 const ev = (event: string, data: Record<string, unknown>): EventEnvelope => ({ event, version: '1.0', data: { time: 100, ...data } });
 const at = (id: string) => ({ origin: { id } });
@@ -148,6 +148,32 @@ test('across combinations, in_parallel steps, retry attempts and run-time image 
     'image>     get: image [running]',
   ]);
 });
+
+test("across combinations of Concourse's event ({step, values}) are labelled with their vars' values", () => {
+  // the public plan keeps the vars' names only (model/public-plan.ts)
+  const v = new BuildView({ id: '4', across: { vars: [{ name: 'os' }, { name: 'go' }] } });
+  v.apply(
+    ev('across-substeps', {
+      ...at('4'),
+      substeps: [
+        { step: { id: '4/0', task: { name: 'test' } }, values: ['linux', '1.22'] },
+        { step: { id: '4/1', task: { name: 'test' } }, values: ['darwin', { n: 2 }] },
+      ],
+    }),
+  );
+  v.apply(ev('log', { ...at('4/1'), payload: 'ok\n' }));
+  assert.deepEqual(shown(v), ['across 1/2: os=linux, go=1.22>   task: test [pending]', 'across 2/2: os=darwin, go={"n":2}>   task: test [running]']);
+});
+
+const acrossLabels: [string, Parameters<typeof acrossLabel>, string][] = [
+  ['no values: the position only', [0, 3, ['v'], undefined], 'across 1/3'],
+  ['a string value as it is', [1, 3, ['v'], ['b']], 'across 2/3: v=b'],
+  ['other values as JSON', [0, 1, ['n', 'list'], [1, [true, null]]], 'across 1/1: n=1, list=[true,null]'],
+  ['a value without a name', [0, 1, [], ['x']], 'across 1/1: x'],
+];
+for (const [name, args, label] of acrossLabels) {
+  test(`across label: ${name}`, () => assert.equal(acrossLabel(...args), label));
+}
 
 test('names: a step without a name is called after its resource or its kind', () => {
   const v = new BuildView({ id: '3', do: [{ id: '1', get: { resource: 'repo' } }, { id: '2', artifact_input: { artifact_id: 1 } }] });

@@ -90,6 +90,8 @@ export class BuildView {
   /** plans that events added under a step: image steps planned at run time, across combinations */
   private readonly extra = new Map<string, { plans: unknown[]; label: (i: number, n: number) => string }>();
   private readonly rootId: string | undefined;
+  /** an across step's var names (its public plan's), by its plan id */
+  private readonly acrossNames = new Map<string, string[]>();
 
   constructor(private readonly plan: unknown) {
     this.rootId = isObject(plan) ? str(plan.id) : undefined;
@@ -134,6 +136,7 @@ export class BuildView {
           attempts.length > 1 ? walk(attempt, depth + 1, `attempt ${i + 1}`, conditional || i > 0) : walk(attempt, depth, label, conditional),
         );
       } else if (isObject(node.across)) {
+        if (id !== undefined && Array.isArray(node.across.vars)) this.acrossNames.set(id, node.across.vars.map((v) => (isObject(v) ? (str(v.name) ?? '') : '')));
         leaves = id !== undefined ? this.walkExtra(id, depth, walk) : [];
       } else {
         const hook = HOOKS.find((h) => isObject(node[h]));
@@ -192,7 +195,14 @@ export class BuildView {
       const id = isObject(d.origin) ? str(d.origin.id) : undefined;
       if (id === undefined) return changes;
       const entry = this.extra.get(id) ?? { plans: [], label: e.event === 'across-substeps' ? (i: number, n: number) => `across ${i + 1}/${n}` : () => 'image' };
-      if (e.event === 'across-substeps') entry.plans = Array.isArray(d.substeps) ? d.substeps : [];
+      if (e.event === 'across-substeps') {
+        // Concourse's (and Jetway's) substeps are {step, values}; an older event's are plans
+        const substeps = Array.isArray(d.substeps) ? d.substeps : [];
+        entry.plans = substeps.map((x) => (isObject(x) && isObject(x.step) ? x.step : x));
+        const values = substeps.map((x) => (isObject(x) && Array.isArray(x.values) ? x.values : undefined));
+        const names = this.acrossNames.get(id) ?? [];
+        entry.label = (i, n) => acrossLabel(i, n, names, values[i]);
+      }
       else if (isObject(d.plan) && !this.byId.has(str(d.plan.id) ?? '')) entry.plans.push(d.plan);
       else return changes; // the image steps are in the plan already
       this.extra.set(id, entry);
@@ -316,4 +326,18 @@ export function expandedByDefault(step: Pick<StepView, 'kind' | 'status'>): bool
 /** The header of a step's section, in Concourse's words: "get: source-code", "task: test". */
 export function stepTitle(step: Pick<StepView, 'kind' | 'name'>): string {
   return step.kind === 'build' ? 'build' : `${step.kind}: ${step.name}`;
+}
+
+/**
+ * An across combination's label: "across 2/4: os=linux, go=1.22" with the values the event gives
+ * (JSON for what is not a string), "across 2/4" without.
+ */
+export function acrossLabel(i: number, n: number, names: readonly string[], values: readonly unknown[] | undefined): string {
+  const head = `across ${i + 1}/${n}`;
+  if (!values || values.length === 0) return head;
+  const pairs = values.map((v, j) => {
+    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    return names[j] ? `${names[j]}=${text}` : text;
+  });
+  return `${head}: ${pairs.join(', ')}`;
 }

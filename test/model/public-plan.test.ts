@@ -1,0 +1,30 @@
+// The public plan (GET /builds/:id/plan, image and across events): what a plan shows to whoever
+// may read the build, as Concourse's plan.Public(). One test per plan.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { publicPlan } from '../../src/model/public-plan.ts';
+import type { Plan } from '../../src/model/plan.ts';
+
+const rows: { name: string; plan: unknown; public: unknown }[] = [
+  {
+    name: "a get keeps its names, never its source or params",
+    plan: { id: '1', get: { name: 'repo', type: 'git', resource: 'repo', source: { private_key: 'k' }, params: { depth: 1 } } },
+    public: { id: '1', get: { name: 'repo', type: 'git', resource: 'repo' } },
+  },
+  {
+    name: "an across step shows its vars' names only: no values, no substep template (a whole plan, sources included)",
+    plan: { id: '2', across: { vars: [{ name: 'os', values: ['linux', 'darwin'], max_in_flight: 2 }], substep_template: '{"id":"t","get":{"source":{"password":"p"}}}', fail_fast: true } },
+    public: { id: '2', across: { vars: [{ name: 'os' }], fail_fast: true } },
+  },
+  {
+    name: 'an across step inside a do, without fail_fast',
+    plan: { id: '3', do: [{ id: '4', across: { vars: [{ name: 'a', values: ['((secret))'] }, { name: 'b', values: [1] }], substep_template: '{}' } }] },
+    public: { id: '3', do: [{ id: '4', across: { vars: [{ name: 'a' }, { name: 'b' }] } }] },
+  },
+];
+
+for (const row of rows) {
+  test(row.name, () => {
+    assert.deepEqual(publicPlan(row.plan as Plan), row.public);
+  });
+}
