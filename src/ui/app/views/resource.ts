@@ -1,12 +1,15 @@
-// A resource: its latest check, its pin (a banner with the pinned version, its comment and
-// unpin), its versions (newest first) with their metadata, pin, disable and enable buttons, and
+// A resource: its latest check (when it ran, and when it failed, the check's error and output
+// read from its build's events), its pin (a banner with the pinned version, its comment and
+// unpin), its versions (newest first) with their metadata, pin, disable and enable buttons and,
+// opened, the builds each went into and came out of (Concourse's inputs to / outputs of), and
 // a button that checks it now. A failed action's error stays on the page until it is dismissed
-// or the next action starts.
-import type { Build, Resource, ResourceVersion } from '../../../api/wire.ts';
+// or the next action starts. Logged out (a public pipeline), no buttons.
+import type { Build, EventEnvelope, Resource, ResourceVersion } from '../../../api/wire.ts';
 import { ApiError } from '../api.ts';
-import { h, type Children } from '../dom.ts';
+import { append, h, timeElement, type Children } from '../dom.ts';
 import { pipelineApiPath, routeHash, type PipelineRef } from '../routes.ts';
-import { statusClass } from '../status.ts';
+import { checkFailing, statusClass } from '../status.ts';
+import { AnsiParser } from '../ansi.ts';
 import { formatAgo } from '../time.ts';
 import { formatVersion, pinBanner, versionRow, type PinBanner } from '../versions.ts';
 import { button, describeError, pipelineCrumbs, Region, type ViewContext } from '../view.ts';
@@ -28,7 +31,97 @@ export function resourceView(ctx: ViewContext, pipeline: PipelineRef, name: stri
   );
   const versions = new Region(h('div', { class: 'versions' }));
   const checkNote = h('p', { class: 'muted', 'aria-live': 'polite' });
-  ctx.content.replaceChildren(header.element, pin.element, failure, checkNote, h('h2', null, 'Versions'), versions.element);
+  const lastCheck = new Region(h('section', { class: 'last-check', 'aria-label': 'last check' }));
+  ctx.content.replaceChildren(header.element, lastCheck.element, pin.element, failure, checkNote, h('h2', null, 'Versions'), versions.element);
+
+  // a failed check's error and output, read once per check build from its events
+  const checkOutput = new Map<number, Promise<{ errors: string[]; log: string }>>();
+  const readCheck = (id: number): Promise<{ errors: string[]; log: string }> => {
+    let known = checkOutput.get(id);
+    if (!known) {
+      const out = { errors: [] as string[], log: '' };
+      const ansi = new AnsiParser();
+      known = ctx.api
+        .streamEvents(
+          id,
+          -1,
+          {
+            onEvents: (events: EventEnvelope[]) => {
+              for (const e of events) {
+                if (e.event === 'error' && typeof e.data.message === 'string') out.errors.push(e.data.message);
+                if (e.event === 'log' && typeof e.data.payload === 'string') out.log += ansi.push(e.data.payload).map((x) => x.text).join('');
+              }
+            },
+          },
+          ctx.signal,
+        )
+        .then(() => out);
+      checkOutput.set(id, known);
+    }
+    return known;
+  };
+  const showLastCheck = (resource: Resource): void => {
+    const b = resource.build;
+    lastCheck.update([b ?? null, Math.floor(Date.now() / 60_000)], () => {
+      if (!b) return null;
+      const failed = checkFailing(resource);
+      const when = b.end_time ?? b.start_time;
+      const details = h('div', { class: 'check-output', 'data-check-output': b.id });
+      if (failed && ctx.api.loggedIn) {
+        details.replaceChildren(h('p', { class: 'muted' }, 'reading the check’s output…'));
+        readCheck(b.id).then(
+          (out) => {
+            details.replaceChildren();
+            append(
+              details,
+              out.errors.map((e) => h('p', { class: 'step-error', role: 'alert', 'data-check-error': true }, e)),
+              out.log.trim() !== '' ? h('pre', { class: 'log' }, out.log) : null,
+              out.errors.length === 0 && out.log.trim() === '' ? h('p', { class: 'muted' }, 'The check said nothing more; see its build.') : null,
+            );
+          },
+          (err: unknown) => details.replaceChildren(h('p', { class: 'muted' }, `The check's output could not be read: ${describeError(err)}`)),
+        );
+      }
+      return [
+        h(
+          'p',
+          { class: failed ? 'check-failed' : undefined },
+          failed ? h('span', { class: 'badge status-failed' }, 'check failing') : h('span', { class: `badge ${statusClass(b.status)}` }, `check ${b.status}`),
+          ' ',
+          when !== undefined ? ['ran ', timeElement(when), ` (${formatAgo(when, Date.now())})`] : 'not started yet',
+          ' · ',
+          h('a', { href: routeHash({ page: 'build', id: b.id }) }, `check build ${b.id}`),
+        ),
+        details,
+      ];
+    });
+  };
+
+  // the builds each version went into and came out of, read when its row is opened
+  const opened = new Set<number>();
+  const usage = (v: ResourceVersion): HTMLDetailsElement => {
+    const body = h('div', { class: 'version-builds' });
+    const load = (): void => {
+      body.replaceChildren(h('p', { class: 'muted small' }, 'loading…'));
+      Promise.all([ctx.api.get<Build[]>(path(`/versions/${v.id}/input_to`), ctx.signal), ctx.api.get<Build[]>(path(`/versions/${v.id}/output_of`), ctx.signal)]).then(
+        ([inputs, outputs]) =>
+          body.replaceChildren(
+            buildList('inputs to', inputs, 'input-to'),
+            buildList('outputs of', outputs, 'output-of'),
+          ),
+        (err: unknown) => body.replaceChildren(h('p', { class: 'muted small' }, `could not read the builds: ${describeError(err)}`)),
+      );
+    };
+    const details = h('details', { class: 'version-usage', 'data-version-usage': v.id }, h('summary', null, 'builds'), body);
+    details.addEventListener('toggle', () => {
+      if (details.open) {
+        opened.add(v.id);
+        load();
+      } else opened.delete(v.id);
+    });
+    if (opened.has(v.id)) details.open = true; // still open after a refresh (toggle fires, and reads it again)
+    return details;
+  };
 
   /**
    * Runs a button's action, then shows the resource as it now is. Its failure (say a 409: the
@@ -124,15 +217,12 @@ export function resourceView(ctx: ViewContext, pipeline: PipelineRef, name: stri
       h(
         'p',
         null,
-        resource.last_checked ? `last checked ${formatAgo(resource.last_checked, Date.now())}` : 'not checked yet',
-        resource.build
-          ? [' · latest check: ', h('a', { href: routeHash({ page: 'build', id: resource.build.id }) }, h('span', { class: `badge ${statusClass(resource.build.status)}` }, resource.build.status))]
-          : null,
+        resource.last_checked ? ['last found versions ', timeElement(resource.last_checked), ` (${formatAgo(resource.last_checked, Date.now())})`] : resource.build ? 'no version found yet' : 'not checked yet',
       ),
       h(
         'div',
         { class: 'actions' },
-        button('check now', (b) =>
+        !ctx.api.loggedIn ? null : button('check now', (b) =>
           void ctx.action(b, async () => {
             const build = await ctx.api.send<Build>('POST', path('/check'), {});
             checkNote.replaceChildren('check started: ', build ? h('a', { href: routeHash({ page: 'build', id: build.id }) }, `build ${build.id}`) : '');
@@ -141,6 +231,7 @@ export function resourceView(ctx: ViewContext, pipeline: PipelineRef, name: stri
         ),
       ),
     ]);
+    showLastCheck(resource);
     banner = pinBanner(resource, list);
     showPin();
     versions.update([list, banner?.versionId, banner?.inConfig], () =>
@@ -163,7 +254,7 @@ export function resourceView(ctx: ViewContext, pipeline: PipelineRef, name: stri
                   h(
                     'span',
                     { class: 'actions' },
-                    row.actions.map((a) =>
+                    (ctx.api.loggedIn ? row.actions : []).map((a) =>
                       button(a, (b) => act(b, `${a} ${text}`, () => ctx.api.send('PUT', path(`/versions/${v.id}/${a}`))), { 'aria-label': `${a} ${text}` }),
                     ),
                   ),
@@ -171,9 +262,34 @@ export function resourceView(ctx: ViewContext, pipeline: PipelineRef, name: stri
                 v.metadata && v.metadata.length > 0
                   ? h('dl', { class: 'metadata-list' }, v.metadata.map((m) => [h('dt', null, m.name), h('dd', null, m.value)]))
                   : null,
+                usage(v),
               );
             }),
           ),
     );
   });
+}
+
+/** The builds of one side of a version ("inputs to", "outputs of"), linked, newest first. */
+function buildList(title: string, builds: Build[], kind: string): HTMLElement {
+  return h(
+    'div',
+    { class: 'version-build-list', 'data-builds': kind },
+    h('h3', null, title),
+    builds.length === 0
+      ? h('p', { class: 'muted small' }, 'no builds')
+      : h(
+          'ul',
+          null,
+          builds.map((b) =>
+            h(
+              'li',
+              { 'data-build-id': b.id },
+              h('a', { href: routeHash({ page: 'build', id: b.id }) }, b.job_name ? `${b.job_name} #${b.name}` : `build ${b.id}`),
+              ' ',
+              h('span', { class: `badge ${statusClass(b.status)}` }, b.status),
+            ),
+          ),
+        ),
+  );
 }
