@@ -9,7 +9,8 @@ import { packagePath } from '../package.ts';
 export async function writeCliBundle(outdir: string): Promise<string> {
   await rm(outdir, { recursive: true, force: true }); // no chunks of an older build left behind
   await build({
-    entryPoints: { jetway: packagePath('src', 'cli', 'main.ts') },
+    // config-worker: the worker thread that loads pipelines for the web node (src/config/off-thread.ts finds it next to itself)
+    entryPoints: { jetway: packagePath('src', 'cli', 'main.ts'), 'config-worker': packagePath('src', 'config', 'load-worker.ts') },
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -2,7 +2,8 @@
 // archive, rename, ordering, delete.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { checkIdentifier, loadPipeline, type Diagnostic, type PipelineConfig } from '../../config/index.ts';
+import { checkIdentifier, type Diagnostic, type PipelineConfig } from '../../config/index.ts';
+import { ConfigLoadAborted, pipelineLoader } from '../../config/off-thread.ts';
 import { parseVarName } from '../../config/var-syntax.ts';
 import type { CredentialManager, CredentialScope } from '../../creds/credential-manager.ts';
 import {
@@ -170,7 +171,8 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
     scope.addContentTypeParser(YAML_TYPES, { parseAs: 'string' }, (_req, body, done) => done(null, body));
     scope.put<{ Params: PipelineParams; Querystring: Record<string, string | undefined> }>(
       '/teams/:team/pipelines/:pipeline/config',
-      // parsing and validating run on the event loop: the limit bounds how long (docs/security.md)
+      // parsing and validating run in a worker thread (src/config/off-thread.ts), never on the
+      // event loop; the limit bounds their time and memory (docs/security.md)
       { bodyLimit: opts.pipelineConfigLimit ?? DEFAULT_PIPELINE_CONFIG_LIMIT },
       async (req, reply): Promise<SaveConfigResponse> => {
         assertTeam(req, req.params.team);
@@ -185,7 +187,10 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
         const text = typeof req.body === 'string' ? req.body : '';
         if (text.trim() === '') throw new ApiError('JW_EMPTY_BODY', 'empty config', ['the request body is empty; expected a pipeline config (YAML or JSON)']);
 
-        const loaded = loadPipeline(text, opts.baseResourceTypes ? { baseResourceTypes: opts.baseResourceTypes } : {});
+        const loaded = await (opts.pipelineLoader ?? pipelineLoader).load(text, opts.baseResourceTypes ? { baseResourceTypes: opts.baseResourceTypes } : {}).catch((err: unknown) => {
+          if (err instanceof ConfigLoadAborted) throw new ApiError('JW_INVALID_CONFIG', 'invalid pipeline config', [err.message]);
+          throw err;
+        });
         const nameProblem = checkIdentifier(ref.name);
         const warnings: ConfigWarning[] = loaded.warnings.map((w) => ({ type: w.type ?? 'pipeline', message: describeDiagnostic(w) }));
         if (nameProblem?.severity === 'warning') warnings.unshift({ type: 'invalid_identifier', message: `pipeline: ${nameProblem.message}` });

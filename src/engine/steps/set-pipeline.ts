@@ -4,7 +4,8 @@
 // a build of team main may name another (Concourse's atc/exec/set_pipeline_step.go;
 // docs/security.md "Builds").
 import { parse as parseYaml } from 'yaml';
-import { loadPipeline, formatDiagnostic } from '../../config/index.ts';
+import { formatDiagnostic } from '../../config/index.ts';
+import { pipelineLoader } from '../../config/off-thread.ts';
 import type { PlanId, SetPipelinePlan } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
@@ -41,7 +42,8 @@ export async function runSetPipeline(id: PlanId, plan: SetPipelinePlan, ctx: Ste
   for (const file of plan.var_files ?? []) Object.assign(vars, parseYaml(await artifactFile(file)) as Record<string, unknown>);
   Object.assign(vars, await deps.interpolator.evaluate(plan.vars ?? {}, ctx.state));
   const text = await artifactFile(plan.file);
-  const loaded = loadPipeline(text, { file: plan.file, vars });
+  // in a worker thread: a 10 MiB file must not hold the web node's event loop (src/config/off-thread.ts)
+  const loaded = await pipelineLoader.load(text, { file: plan.file, vars });
   const log = logWriter(ctx, deps, id, 'stdout');
   for (const w of loaded.warnings) log(`WARNING: ${formatDiagnostic(w)}\n`);
   if (!loaded.config) {
