@@ -401,12 +401,7 @@ describe('kube-sim API server: auth, faults, latency, audit', () => {
     assert.equal(evicted.status?.reason, 'Evicted');
     assert.deepEqual(kubelet.evictions.at(-1), { namespace: 'default', pod: 'victim', reason: 'The node was low on resource: memory.' });
 
-    const control = async (method: string, path: string, body?: unknown): Promise<Response> =>
-      fetch(`${cluster.server}/kube-sim/${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${cluster.token}`, 'Content-Type': 'application/json' },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
+    const control = async (method: string, path: string, body?: unknown): Promise<{ status: number }> => cluster.request(`/kube-sim/${path}`, { method, ...(body !== undefined ? { body } : {}) });
     assert.equal((await control('POST', 'fail-next-pull', { image: 'team/app', message: 'manifest unknown' })).status, 200);
     assert.deepEqual(kubelet.failedPulls.at(-1), { pattern: 'team/app', message: 'manifest unknown' });
     const set = await control('PUT', 'faults', { throttleShare: 1, verbs: ['get'], resources: ['namespaces'] });
@@ -420,7 +415,7 @@ describe('kube-sim API server: auth, faults, latency, audit', () => {
     assert.equal((await control('PUT', 'latency', { profile: 'realistic' })).status, 200);
     assert.equal(cluster.latency().schedulingMs, 300);
     cluster.setLatency('zero');
-    const denied = await fetch(`${cluster.server}/kube-sim/state`);
+    const denied = await cluster.request('/kube-sim/state', { token: '' });
     assert.equal(denied.status, 401);
   });
 

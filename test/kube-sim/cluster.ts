@@ -1,7 +1,9 @@
 // The kube-sim test cluster, composed in-process: a real OCI registry (test/support/registry.ts),
 // the simulated API server (apiserver/) and a kubelet (kubelet/ by default, or an injected one).
 // It writes what a client needs into the state directory:
-//   stateDir/kubeconfig   cluster (plain http), user with a bearer token, context, namespace default
+//   stateDir/kubeconfig   cluster (https, certificate-authority-data: the cluster's CA), user with a
+//                         bearer token (an admin, system:masters), context, namespace default
+//   stateDir/pki/         ca.crt (and the API server's certificate and keys)
 //   stateDir/registry     host:port of the registry
 //   stateDir/audit.jsonl  the API server's audit log, one JSON line per request
 // and returns handles for tests: the kubeconfig path, the registry, the audit reader, the fault
@@ -13,6 +15,8 @@ import { ZERO_LATENCY, type Kubelet, type LatencyProfile } from './contract.ts';
 import { ApiServer, type FaultControl, type PolicyRule, type TokenUser } from './apiserver/server.ts';
 import type { AuditLog } from './apiserver/audit.ts';
 import { latencyProfile } from './apiserver/latency.ts';
+import { makeClusterPki } from './apiserver/tls.ts';
+import { request as httpsRequest } from 'node:https';
 import { startRegistry, type TestRegistry } from '../support/registry.ts';
 import type { RegistryCredentials } from '../../src/images/registry-client.ts';
 
@@ -56,8 +60,10 @@ export interface StartClusterOptions {
 export interface Cluster {
   /** stateDir/kubeconfig */
   kubeconfigPath: string;
-  /** the API server's URL (plain http) */
+  /** the API server's URL (https) */
   server: string;
+  /** PEM of the cluster's CA (the kubeconfig's certificate-authority-data) */
+  caCert: string;
   /** the admin bearer token in the kubeconfig */
   token: string;
   stateDir: string;
@@ -73,7 +79,15 @@ export interface Cluster {
    * Adds a user with a token (and RBAC-ish rules: none = admin) and writes a kubeconfig for it;
    * returns the kubeconfig path.
    */
-  addUser(username: string, rules?: PolicyRule[]): string;
+  addUser(username: string, rules?: PolicyRule[] | 'rbac'): string;
+  /**
+   * A kubeconfig (written to stateDir/kubeconfig-sa-NS-NAME) whose user is the service account
+   * NS/NAME, with a token from the TokenRequest API (one hour, or `expirationSeconds`): every
+   * request is authorized by the cluster's RBAC objects, as in a real cluster.
+   */
+  serviceAccountKubeconfig(namespace: string, name: string, expirationSeconds?: number): string;
+  /** An HTTPS request to the API server that trusts the cluster's CA (admin token unless `token`). */
+  request(path: string, init?: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; json(): unknown }>;
   stop(): Promise<void>;
 }
 
@@ -93,7 +107,7 @@ function resolveLatency(latency: LatencyProfile | string | undefined): LatencyPr
   return { ...ZERO_LATENCY, ...latency };
 }
 
-export function kubeconfigYaml(server: string, token: string, username: string, namespace = 'default'): string {
+export function kubeconfigYaml(server: string, token: string, username: string, namespace = 'default', caCert?: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -102,7 +116,7 @@ export function kubeconfigYaml(server: string, token: string, username: string, 
     '  cluster:',
     `    server: ${server}`,
     // client-node refuses a plain-http server unless TLS verification is explicitly off
-    '    insecure-skip-tls-verify: true',
+    caCert ? `    certificate-authority-data: ${Buffer.from(caCert).toString('base64')}` : '    insecure-skip-tls-verify: true',
     'users:',
     `- name: ${JSON.stringify(username)}`,
     '  user:',
@@ -151,6 +165,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
       cleanups.push(() => registry?.stop() ?? Promise.resolve());
       writeFileSync(join(stateDir, 'registry'), registry.host);
     }
+    const pki = makeClusterPki(join(stateDir, 'pki'));
     const auditPath = join(stateDir, 'audit.jsonl');
     writeFileSync(auditPath, '');
     const apiServer = new ApiServer({
@@ -158,13 +173,14 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
       tokens: { [adminToken]: { username: 'kube-sim-admin', groups: ['system:masters'] }, ...(options.tokens ?? {}) },
       latency,
       nodeName,
+      tls: { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert },
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
     });
     const server = await apiServer.start();
     cleanups.push(() => apiServer.stop());
     const kubeconfigPath = join(stateDir, 'kubeconfig');
-    writeFileSync(kubeconfigPath, kubeconfigYaml(server, adminToken, 'kube-sim-admin'), { mode: 0o600 });
+    writeFileSync(kubeconfigPath, kubeconfigYaml(server, adminToken, 'kube-sim-admin', 'default', pki.caCert), { mode: 0o600 });
 
     let kubelet: Kubelet | undefined;
     const factory = options.kubeletFactory === undefined ? defaultKubeletFactory : options.kubeletFactory;
@@ -182,6 +198,7 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
     return {
       kubeconfigPath,
       server,
+      caCert: pki.caCert,
       token: adminToken,
       stateDir,
       registry,
@@ -193,11 +210,40 @@ export async function startCluster(options: StartClusterOptions): Promise<Cluste
       setLatency: (profile) => apiServer.setLatency(typeof profile === 'string' ? resolveLatency(profile) : profile),
       addUser: (username, rules) => {
         const token = `kube-sim-${randomBytes(16).toString('hex')}`;
-        apiServer.addToken(token, { username, ...(rules ? { rules } : {}) });
+        apiServer.addToken(token, { username, ...(rules === 'rbac' ? { rbac: true } : rules ? { rules } : {}) });
         const path = join(stateDir, `kubeconfig-${username.replace(/[^A-Za-z0-9_.-]/g, '_')}`);
-        writeFileSync(path, kubeconfigYaml(server, token, username), { mode: 0o600 });
+        writeFileSync(path, kubeconfigYaml(server, token, username, 'default', pki.caCert), { mode: 0o600 });
         return path;
       },
+      serviceAccountKubeconfig: (namespace, name, expirationSeconds) => {
+        const { token } = apiServer.serviceAccountTokens.issue(namespace, name, { expirationSeconds: expirationSeconds ?? 3600 });
+        const path = join(stateDir, `kubeconfig-sa-${namespace}-${name}`);
+        writeFileSync(path, kubeconfigYaml(server, token, `system:serviceaccount:${namespace}:${name}`, namespace, pki.caCert), { mode: 0o600 });
+        return path;
+      },
+      request: (path, init = {}) =>
+        new Promise((resolvePromise, reject) => {
+          const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+          const req = httpsRequest(
+            new URL(path, server),
+            {
+              method: init.method ?? 'GET',
+              ca: pki.caCert,
+              headers: { ...(init.token !== '' ? { Authorization: `Bearer ${init.token ?? adminToken}` } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(init.headers ?? {}) },
+            },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => {
+                const text = Buffer.concat(chunks).toString('utf8');
+                resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) as unknown });
+              });
+              res.on('error', reject);
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        }),
       stop: async () => {
         if (stopped) return;
         stopped = true;

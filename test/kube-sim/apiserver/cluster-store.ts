@@ -84,15 +84,8 @@ export class InProcessClusterStore implements ClusterStore {
 
   bindPod(namespace: string, name: string, nodeName: string): void {
     const binding = { kind: 'Binding', apiVersion: 'v1', metadata: { name, namespace }, target: { kind: 'Node', name: nodeName } };
+    // the Scheduled event is the scheduler's (the kubelet records it after binding), not the binding's
     this.audited('create', 'pods', namespace, name, 'binding', 201, () => this.registry.bind(namespace, name, nodeName), binding);
-    this.recordEvent({
-      involvedObject: { kind: 'Pod', namespace, name, apiVersion: 'v1', uid: this.registry.find('pods', namespace, name)?.metadata?.uid },
-      reason: 'Scheduled',
-      message: `Successfully assigned ${namespace}/${name} to ${nodeName}`,
-      type: 'Normal',
-      source: { component: 'default-scheduler' },
-      reportingComponent: 'default-scheduler',
-    });
   }
 
   finalizePodDeletion(namespace: string, name: string): void {
@@ -124,6 +117,25 @@ export class InProcessClusterStore implements ClusterStore {
       reportingComponent: body.reportingComponent ?? 'kubelet',
       reportingInstance: body.reportingInstance ?? this.nodeName(),
     };
+    // client-go's EventCorrelator: the same event again (same object, reason, message, type, source)
+    // increments count and lastTimestamp of the one recorded before, with a PATCH, instead of a new Event
+    const same = (e: KubeObject): boolean => {
+      const a = (e.involvedObject ?? {}) as Record<string, unknown>;
+      const b = (obj.involvedObject ?? {}) as Record<string, unknown>;
+      const src = (x: KubeObject): string => JSON.stringify([((x.source ?? {}) as Record<string, unknown>).component, ((x.source ?? {}) as Record<string, unknown>).host]);
+      return a.kind === b.kind && a.name === b.name && a.uid === b.uid && a.fieldPath === b.fieldPath && e.reason === obj.reason && e.message === obj.message && e.type === obj.type && src(e) === src(obj);
+    };
+    const previous = body.metadata?.name ? undefined : this.registry.store.list('events', namespace).find(same);
+    if (previous?.metadata?.name) {
+      const patch = { count: (typeof previous.count === 'number' ? previous.count : 1) + 1, lastTimestamp: now };
+      const prevName = previous.metadata.name;
+      try {
+        this.audited('patch', 'events', namespace, prevName, undefined, 200, () => this.registry.patch('events', namespace, prevName, 'application/strategic-merge-patch+json', patch), patch);
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+      }
+    }
     try {
       this.audited('create', 'events', namespace, undefined, undefined, 201, () => this.registry.create('events', namespace, obj), obj);
     } catch (err) {

@@ -4,11 +4,12 @@
 // ObjectStore. It knows nothing about HTTP; the server and the in-process ClusterStore both use it.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
-import { RESOURCES, selectableFields, type ResourceDef } from './resources.ts';
+import { apiVersionOf, RESOURCES, selectableFields, type ResourceDef } from './resources.ts';
 import { matchFields, matchLabels, parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { ApiError, errors, failureStatus, successStatus, type KubeStatus } from './status.ts';
 import { clone, ObjectStore, type KubeObject } from './store.ts';
 import { validateDataUpdate, validateObject, validatePodUpdate } from './validation.ts';
+import { bootstrapPolicy } from './rbac.ts';
 
 type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -49,6 +50,8 @@ export interface DeleteOptions {
 
 export interface WriteOptions {
   dryRun?: boolean;
+  /** metadata.managedFields of the object written (from the current object, if any, and the next) */
+  managedFields?: (current: KubeObject | undefined, next: KubeObject) => unknown[];
 }
 
 export function resourceDef(resource: string): ResourceDef {
@@ -60,7 +63,7 @@ export function resourceDef(resource: string): ResourceDef {
 /** Adds kind and apiVersion (as a GET or a watch event carries them). */
 export function withTypeMeta(def: ResourceDef, obj: KubeObject): KubeObject {
   const { apiVersion: _a, kind: _k, ...rest } = obj;
-  return { kind: def.kind, apiVersion: 'v1', ...rest };
+  return { kind: def.kind, apiVersion: apiVersionOf(def), ...rest };
 }
 
 function imagePullPolicyFor(image: string): string {
@@ -100,16 +103,42 @@ function defaultContainer(c: unknown): unknown {
   };
 }
 
+/** Pod template defaults (the same as a pod's, where a template can hold them). */
+function defaultPodTemplate(template: Rec): Rec {
+  const spec: Rec = isRec(template.spec) ? { ...template.spec } : {};
+  if (Array.isArray(spec.containers)) spec.containers = spec.containers.map(defaultContainer);
+  if (Array.isArray(spec.initContainers)) spec.initContainers = spec.initContainers.map(defaultContainer);
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  return { ...template, metadata: isRec(template.metadata) ? template.metadata : { creationTimestamp: null }, spec };
+}
+
 export class CoreRegistry {
   /** Called when a namespace finished terminating (all its content gone). */
   private readonly namespaceWatchers = new Map<string, () => void>();
 
+  /** The token controller: fills a `kubernetes.io/service-account-token` Secret (set by the API server). */
+  tokenMinter: ((namespace: string, serviceAccount: string) => { token: string; caCert: string } | undefined) | undefined;
+  private nextClusterIp = 1;
+
   constructor(readonly store: ObjectStore) {}
 
-  /** The namespaces and `default` service accounts every cluster starts with. */
+  /** The namespaces, `default` service accounts, RBAC bootstrap policy and `kubernetes` Service every cluster starts with. */
   bootstrap(): void {
     for (const ns of INITIAL_NAMESPACES) {
       if (!this.store.get('namespaces', undefined, ns)) this.create('namespaces', undefined, { metadata: { name: ns } });
+    }
+    const policy = bootstrapPolicy();
+    for (const r of policy.clusterroles) if (!this.store.get('clusterroles', undefined, r.metadata?.name ?? '')) this.create('clusterroles', undefined, r);
+    for (const b of policy.clusterrolebindings) if (!this.store.get('clusterrolebindings', undefined, b.metadata?.name ?? '')) this.create('clusterrolebindings', undefined, b);
+    if (!this.store.get('services', 'default', 'kubernetes')) {
+      this.create('services', 'default', {
+        metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+        spec: { ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+      });
     }
   }
 
@@ -190,10 +219,10 @@ export class CoreRegistry {
 
   create(resource: string, namespace: string | undefined, body: unknown, opts: WriteOptions = {}): KubeObject {
     const def = resourceDef(resource);
-    if (!isRec(body)) throw errors.badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: the request body must be a JSON object`);
+    if (!isRec(body)) throw errors.badRequest(`${def.kind} in version "${def.version ?? 'v1'}" cannot be handled as a ${def.kind}: the request body must be a JSON object`);
     const obj = clone(body) as KubeObject;
     if (obj.kind !== undefined && obj.kind !== def.kind) {
-      throw errors.badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: the object provided is unrecognized (must be of type ${def.kind}): kind ${String(obj.kind)}`);
+      throw errors.badRequest(`${def.kind} in version "${def.version ?? 'v1'}" cannot be handled as a ${def.kind}: the object provided is unrecognized (must be of type ${def.kind}): kind ${String(obj.kind)}`);
     }
     const meta = isRec(obj.metadata) ? { ...obj.metadata } : {};
     if (def.namespaced) {
@@ -211,7 +240,7 @@ export class CoreRegistry {
     meta.uid = randomUUID();
     meta.creationTimestamp = kubeTime();
     obj.metadata = meta;
-    obj.apiVersion = 'v1';
+    obj.apiVersion = apiVersionOf(def);
     obj.kind = def.kind;
 
     this.applyCreateDefaults(def, obj);
@@ -219,6 +248,7 @@ export class CoreRegistry {
     const name = meta.name ?? '';
     if (this.store.get(resource, def.namespaced ? namespace : undefined, name)) throw errors.alreadyExists(resource, name);
     if (def.kind === 'Pod') this.admitPod(obj);
+    if (opts.managedFields) meta.managedFields = opts.managedFields(undefined, obj);
     if (opts.dryRun) return withTypeMeta(def, obj);
     const stored = withTypeMeta(def, this.store.create(resource, obj));
     if (def.kind === 'Namespace') {
@@ -264,10 +294,57 @@ export class CoreRegistry {
       case 'Secret': {
         obj.type = typeof obj.type === 'string' && obj.type !== '' ? obj.type : 'Opaque';
         this.foldStringData(obj);
+        const sa = meta.annotations?.['kubernetes.io/service-account.name'];
+        if (obj.type === 'kubernetes.io/service-account-token' && typeof sa === 'string' && this.tokenMinter) {
+          // the token controller fills the secret (token, ca.crt, namespace) once the account exists
+          const account = this.store.get('serviceaccounts', meta.namespace, sa);
+          const minted = account ? this.tokenMinter(meta.namespace ?? '', sa) : undefined;
+          if (account && minted) {
+            meta.annotations = { ...meta.annotations, 'kubernetes.io/service-account.uid': account.metadata?.uid ?? '' };
+            const b64 = (v: string): string => Buffer.from(v, 'utf8').toString('base64');
+            obj.data = { ...(isRec(obj.data) ? obj.data : {}), token: b64(minted.token), 'ca.crt': b64(minted.caCert), namespace: b64(meta.namespace ?? '') };
+          }
+        }
         break;
       }
       case 'ConfigMap':
         break;
+      case 'Deployment':
+      case 'ReplicaSet': {
+        meta.generation = 1;
+        const spec: Rec = isRec(obj.spec) ? { ...obj.spec } : {};
+        spec.replicas ??= 1;
+        spec.revisionHistoryLimit ??= 10;
+        if (def.kind === 'Deployment') {
+          spec.progressDeadlineSeconds ??= 600;
+          const strategy: Rec = isRec(spec.strategy) ? { ...spec.strategy } : {};
+          strategy.type ??= 'RollingUpdate';
+          if (strategy.type === 'RollingUpdate') strategy.rollingUpdate ??= { maxUnavailable: '25%', maxSurge: '25%' };
+          spec.strategy = strategy;
+        } else delete spec.revisionHistoryLimit;
+        if (isRec(spec.template)) spec.template = defaultPodTemplate(spec.template);
+        obj.spec = spec;
+        obj.status = def.kind === 'ReplicaSet' ? { replicas: 0 } : {};
+        break;
+      }
+      case 'Service': {
+        const spec: Rec = isRec(obj.spec) ? { ...obj.spec } : {};
+        spec.type ??= 'ClusterIP';
+        spec.sessionAffinity ??= 'None';
+        if (Array.isArray(spec.ports)) {
+          spec.ports = spec.ports.map((p: unknown) => (isRec(p) ? { protocol: 'TCP', ...p, targetPort: p.targetPort ?? p.port } : p));
+        }
+        if (spec.type !== 'ExternalName') {
+          if (spec.clusterIP === undefined || spec.clusterIP === '') spec.clusterIP = this.allocateClusterIp(meta.namespace === 'default' && meta.name === 'kubernetes');
+          spec.clusterIPs ??= [spec.clusterIP];
+          spec.ipFamilies ??= ['IPv4'];
+          spec.ipFamilyPolicy ??= 'SingleStack';
+          spec.internalTrafficPolicy ??= 'Cluster';
+        }
+        obj.spec = spec;
+        obj.status = { loadBalancer: {} };
+        break;
+      }
       case 'Event': {
         const now = kubeTime();
         if (obj.firstTimestamp === undefined && obj.eventTime === undefined) obj.firstTimestamp = now;
@@ -278,6 +355,17 @@ export class CoreRegistry {
       }
     }
     obj.metadata = meta;
+  }
+
+  /** The service IP allocator: 10.96.0.0/12, 10.96.0.1 being the `kubernetes` Service's. */
+  private allocateClusterIp(first: boolean): string {
+    if (first) return '10.96.0.1';
+    const used = new Set(this.store.list('services').map((s) => (isRec(s.spec) ? String(s.spec.clusterIP) : '')));
+    for (;;) {
+      const n = ++this.nextClusterIp;
+      const ip = `10.96.${Math.floor(n / 256) % 256}.${n % 256}`;
+      if (n % 256 !== 0 && n % 256 !== 255 && !used.has(ip)) return ip;
+    }
   }
 
   private foldStringData(obj: KubeObject): void {
@@ -311,7 +399,7 @@ export class CoreRegistry {
   /** PUT of an object or of its status subresource. */
   update(resource: string, namespace: string | undefined, name: string, body: unknown, subresource?: string, opts: WriteOptions = {}): KubeObject {
     const def = resourceDef(resource);
-    if (!isRec(body)) throw errors.badRequest(`${def.kind} in version "v1" cannot be handled as a ${def.kind}: the request body must be a JSON object`);
+    if (!isRec(body)) throw errors.badRequest(`${def.kind} in version "${def.version ?? 'v1'}" cannot be handled as a ${def.kind}: the request body must be a JSON object`);
     const incoming = clone(body) as KubeObject;
     const bodyName = incoming.metadata?.name;
     if (bodyName !== undefined && bodyName !== name) {
@@ -372,7 +460,15 @@ export class CoreRegistry {
       throw errors.methodNotAllowed();
     } else {
       next = { ...incoming, metadata: systemMeta(incoming.metadata) };
-      if (def.kind === 'Pod' || def.kind === 'Namespace') next.status = current.status;
+      if (def.subresources.includes('status')) next.status = current.status;
+      if (current.metadata?.generation !== undefined) {
+        // metadata.generation counts changes of the desired state (spec), as the registry strategies do
+        const changed = JSON.stringify(incoming.spec) !== JSON.stringify(current.spec);
+        next.metadata = { ...next.metadata, generation: current.metadata.generation + (changed ? 1 : 0) };
+      }
+      if ((def.kind === 'Deployment' || def.kind === 'ReplicaSet') && isRec(next.spec) && isRec(next.spec.template)) {
+        next.spec = { ...next.spec, template: defaultPodTemplate(next.spec.template) };
+      }
       if (def.kind === 'Namespace') next.spec = current.spec;
       if (def.kind === 'Pod' && current.metadata?.deletionTimestamp) {
         // a terminating pod may only lose finalizers
@@ -383,13 +479,16 @@ export class CoreRegistry {
       }
       if (def.kind === 'Secret') this.foldStringData(next);
     }
-    next.apiVersion = 'v1';
+    next.apiVersion = apiVersionOf(def);
     next.kind = def.kind;
     validateObject(def.kind, next, current.metadata?.namespace);
     if (def.kind === 'Pod') validatePodUpdate(current, next);
     if (def.kind === 'Secret' || def.kind === 'ConfigMap') validateDataUpdate(def.kind, current, next);
     const strip = (o: KubeObject): string => JSON.stringify({ ...o, apiVersion: undefined, kind: undefined, metadata: { ...(o.metadata ?? {}), resourceVersion: undefined } });
+    next.metadata = { ...(next.metadata ?? {}), managedFields: current.metadata?.managedFields };
+    if (next.metadata.managedFields === undefined) delete next.metadata.managedFields;
     if (strip(next) === strip(withTypeMeta(def, current))) return withTypeMeta(def, current); // no-op: no write, no event
+    if (opts.managedFields) next.metadata = { ...next.metadata, managedFields: opts.managedFields(current, next) };
     if (opts.dryRun) return withTypeMeta(def, next);
     const stored = this.store.update(def.resource, next);
     this.maybeFinalize(def, stored);

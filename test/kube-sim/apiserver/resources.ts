@@ -1,10 +1,18 @@
-// The core/v1 resources the simulated API server serves, with what a real server publishes about
-// them: kind, scope, selectable fields (the fields a fieldSelector may name), subresources.
+// The resources the simulated API server serves (core/v1, apps/v1, rbac.authorization.k8s.io/v1,
+// authorization.k8s.io/v1), with what a real server publishes about them in discovery: group,
+// version, kind, scope, verbs, short names, categories, selectable fields (the fields a
+// fieldSelector may name), subresources. Resource names are unique across groups here.
 import type { KubeObject } from './store.ts';
 
 export interface ResourceDef {
   resource: string;
+  /** API group ('' for core) and version */
+  group?: string;
+  version?: string;
   kind: string;
+  /** what discovery lists (default: the full CRUD set) */
+  verbs?: readonly string[];
+  categories?: readonly string[];
   namespaced: boolean;
   subresources: readonly string[];
   shortNames?: readonly string[];
@@ -19,6 +27,9 @@ const s = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'boo
 function metaFields(obj: KubeObject, namespaced: boolean): Record<string, string> {
   return { 'metadata.name': obj.metadata?.name ?? '', ...(namespaced ? { 'metadata.namespace': obj.metadata?.namespace ?? '' } : {}) };
 }
+
+const RBAC = 'rbac.authorization.k8s.io';
+const AUTHZ = 'authorization.k8s.io';
 
 export const RESOURCES: Record<string, ResourceDef> = {
   namespaces: {
@@ -35,6 +46,7 @@ export const RESOURCES: Record<string, ResourceDef> = {
     namespaced: true,
     subresources: ['status', 'log', 'exec', 'binding', 'eviction'],
     shortNames: ['po'],
+    categories: ['all'],
     fields: (o) => {
       const spec = rec(o.spec);
       const status = rec(o.status);
@@ -99,32 +111,103 @@ export const RESOURCES: Record<string, ResourceDef> = {
       };
     },
   },
+  services: {
+    resource: 'services',
+    kind: 'Service',
+    namespaced: true,
+    subresources: ['status'],
+    shortNames: ['svc'],
+    categories: ['all'],
+    verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+    fields: (o) => ({ ...metaFields(o, true), 'spec.clusterIP': s(rec(o.spec).clusterIP), 'spec.type': s(rec(o.spec).type) }),
+  },
+  deployments: {
+    resource: 'deployments',
+    group: 'apps',
+    kind: 'Deployment',
+    namespaced: true,
+    subresources: ['status', 'scale'],
+    shortNames: ['deploy'],
+    categories: ['all'],
+    fields: (o) => metaFields(o, true),
+  },
+  replicasets: {
+    resource: 'replicasets',
+    group: 'apps',
+    kind: 'ReplicaSet',
+    namespaced: true,
+    subresources: ['status', 'scale'],
+    shortNames: ['rs'],
+    categories: ['all'],
+    fields: (o) => ({ ...metaFields(o, true), 'status.replicas': s(rec(o.status).replicas ?? 0) }),
+  },
+  roles: { resource: 'roles', group: RBAC, kind: 'Role', namespaced: true, subresources: [], fields: (o) => metaFields(o, true) },
+  rolebindings: { resource: 'rolebindings', group: RBAC, kind: 'RoleBinding', namespaced: true, subresources: [], fields: (o) => metaFields(o, true) },
+  clusterroles: { resource: 'clusterroles', group: RBAC, kind: 'ClusterRole', namespaced: false, subresources: [], fields: (o) => metaFields(o, false) },
+  clusterrolebindings: { resource: 'clusterrolebindings', group: RBAC, kind: 'ClusterRoleBinding', namespaced: false, subresources: [], fields: (o) => metaFields(o, false) },
+  selfsubjectaccessreviews: { resource: 'selfsubjectaccessreviews', group: AUTHZ, kind: 'SelfSubjectAccessReview', namespaced: false, subresources: [], verbs: ['create'], fields: (o) => metaFields(o, false) },
+  selfsubjectrulesreviews: { resource: 'selfsubjectrulesreviews', group: AUTHZ, kind: 'SelfSubjectRulesReview', namespaced: false, subresources: [], verbs: ['create'], fields: (o) => metaFields(o, false) },
+  subjectaccessreviews: { resource: 'subjectaccessreviews', group: AUTHZ, kind: 'SubjectAccessReview', namespaced: false, subresources: [], verbs: ['create'], fields: (o) => metaFields(o, false) },
+  localsubjectaccessreviews: { resource: 'localsubjectaccessreviews', group: AUTHZ, kind: 'LocalSubjectAccessReview', namespaced: true, subresources: [], verbs: ['create'], fields: (o) => metaFields(o, true) },
 };
 
 export function selectableFields(def: ResourceDef): string[] {
   return Object.keys(def.fields({ metadata: {} }));
 }
 
-/** The APIResourceList served at /api/v1 (what discovery and kubectl see). */
-export function apiResourceList(): Rec {
-  const verbsFor = (def: ResourceDef): string[] =>
-    def.resource === 'events' || def.resource === 'pods' || def.resource === 'secrets' || def.resource === 'configmaps' || def.resource === 'serviceaccounts'
-      ? ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
-      : ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+/** `v1`, `apps/v1`, ... */
+export function apiVersionOf(def: ResourceDef): string {
+  return def.group ? `${def.group}/${def.version ?? 'v1'}` : (def.version ?? 'v1');
+}
+
+/** The resource a path names, when it is served in that group and version. */
+export function lookupResource(group: string, version: string, resource: string | undefined): ResourceDef | undefined {
+  const def = resource ? RESOURCES[resource] : undefined;
+  if (!def || (def.group ?? '') !== group || (def.version ?? 'v1') !== version) return undefined;
+  return def;
+}
+
+/** The served group versions, core first ('' is core). */
+export function servedGroups(): string[] {
+  const groups: string[] = [];
+  for (const def of Object.values(RESOURCES)) if (!groups.includes(def.group ?? '')) groups.push(def.group ?? '');
+  return groups;
+}
+
+const CRUD = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/** The APIResourceList served at /api/v1 or /apis/GROUP/v1 (what discovery and kubectl see). */
+export function apiResourceList(group = ''): Rec {
   const resources: Rec[] = [];
   for (const def of Object.values(RESOURCES)) {
+    if ((def.group ?? '') !== group) continue;
     resources.push({
       name: def.resource,
       singularName: def.kind.toLowerCase(),
       namespaced: def.namespaced,
       kind: def.kind,
-      verbs: verbsFor(def),
+      verbs: def.verbs ?? (def.resource === 'namespaces' ? CRUD.filter((v) => v !== 'deletecollection') : CRUD),
       ...(def.shortNames ? { shortNames: def.shortNames } : {}),
+      ...(def.categories ? { categories: def.categories } : {}),
     });
     for (const sub of def.subresources) {
       const verbs = sub === 'log' ? ['get'] : sub === 'exec' ? ['create', 'get'] : sub === 'binding' || sub === 'eviction' || sub === 'token' ? ['create'] : ['get', 'patch', 'update'];
-      resources.push({ name: `${def.resource}/${sub}`, singularName: '', namespaced: def.namespaced, kind: sub === 'exec' ? 'PodExecOptions' : sub === 'log' ? 'Pod' : def.kind, verbs });
+      const kind = sub === 'exec' ? 'PodExecOptions' : sub === 'log' ? 'Pod' : sub === 'scale' ? 'Scale' : sub === 'token' ? 'TokenRequest' : sub === 'eviction' ? 'Eviction' : sub === 'binding' ? 'Binding' : def.kind;
+      resources.push({
+        name: `${def.resource}/${sub}`,
+        singularName: '',
+        namespaced: def.namespaced,
+        ...(sub === 'scale' ? { group: 'autoscaling', version: 'v1' } : sub === 'token' ? { group: 'authentication.k8s.io', version: 'v1' } : sub === 'eviction' ? { group: 'policy', version: 'v1' } : {}),
+        kind,
+        verbs,
+      });
     }
   }
-  return { kind: 'APIResourceList', groupVersion: 'v1', resources };
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/v1` : 'v1', resources };
+}
+
+/** The APIGroup for /apis/GROUP and the APIGroupList's entries. */
+export function apiGroup(group: string): Rec {
+  const gv = { groupVersion: `${group}/v1`, version: 'v1' };
+  return { kind: 'APIGroup', apiVersion: 'v1', name: group, versions: [gv], preferredVersion: gv };
 }

@@ -5,6 +5,8 @@
 // flow control (injected 429/500) -> authorization -> handler -> audit (one line per request).
 import { once } from 'node:events';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { parse as parseYaml } from 'yaml';
 import type { AddressInfo, Socket } from 'node:net';
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +17,14 @@ import { InProcessClusterStore } from './cluster-store.ts';
 import { CoreRegistry, isStatus, resourceDef, withTypeMeta, type DeleteOptions } from './core.ts';
 import { RequestFaults, type FaultSettings } from './faults.ts';
 import { checkLatency, latencyProfile } from './latency.ts';
-import { apiResourceList, RESOURCES } from './resources.ts';
+import { apiGroup, apiResourceList, apiVersionOf, lookupResource, RESOURCES, servedGroups, type ResourceDef } from './resources.ts';
+import { authorize as rbacAuthorize, forbiddenMessage, reviewStatus, rulesReviewStatus, serviceAccountOf, SYSTEM_MASTERS, withImplicitGroups, type Attributes, type UserInfo } from './rbac.ts';
+import { openApiV2, openApiV3, openApiV3Root } from './openapi.ts';
+import { toTable, wantsTable } from './tables.ts';
+import { ServiceAccountTokens } from './tokens.ts';
+import { managerOf, serverSideApply, updatedManagedFields } from './apply.ts';
+import { Controllers } from './controllers.ts';
+import { unknownFields } from './openapi.ts';
 import { ApiError, errors, failureStatus, successStatus, type KubeStatus } from './status.ts';
 import { ObjectStore, type KubeObject, type StoreEvent } from './store.ts';
 
@@ -32,6 +41,15 @@ export interface PolicyRule {
 export interface TokenUser {
   username: string;
   groups?: string[];
+  /** kube-sim's own simple rules (no RBAC objects needed); none and no `rbac`: an admin (system:masters) */
+  rules?: PolicyRule[];
+  /** authorized by the cluster's RBAC objects only, like a real user */
+  rbac?: boolean;
+}
+
+/** Who a request is from, after authentication and impersonation. */
+interface Caller {
+  user: UserInfo;
   rules?: PolicyRule[];
 }
 
@@ -50,6 +68,8 @@ export interface ApiServerOptions {
   /** BOOKMARK interval for watches that allow them (default 60 s, like the watch cache's ~1 min) */
   bookmarkIntervalMs?: number;
   nodeName?: string;
+  /** serve HTTPS with this certificate and key (the cluster's CA in `ca`, for service account secrets) */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 export interface FaultControl {
@@ -73,9 +93,12 @@ export interface FaultControl {
 export const DEFAULT_EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
 const MAX_BODY = 3 * 1024 * 1024;
 
-interface RequestInfo {
+export interface RequestInfo {
   isResource: boolean;
   verb: string;
+  /** '' for core */
+  group: string;
+  version: string;
   resource?: string;
   subresource?: string;
   namespace?: string;
@@ -87,8 +110,18 @@ type Query = URLSearchParams;
 
 function parseRequestInfo(method: string, path: string, query: Query): RequestInfo | undefined {
   const seg = path.split('/').filter(Boolean).map(decodeURIComponent);
-  if (seg[0] !== 'api' || seg[1] !== 'v1' || seg.length < 3) return undefined;
-  let rest = seg.slice(2);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (seg[0] === 'api' && seg[1] === 'v1' && seg.length >= 3) {
+    group = '';
+    version = 'v1';
+    rest = seg.slice(2);
+  } else if (seg[0] === 'apis' && seg.length >= 4) {
+    group = seg[1] ?? '';
+    version = seg[2] ?? '';
+    rest = seg.slice(3);
+  } else return undefined;
   let watch = query.get('watch') === 'true' || query.get('watch') === '1';
   if (rest[0] === 'watch') {
     watch = true;
@@ -118,7 +151,7 @@ function parseRequestInfo(method: string, path: string, query: Query): RequestIn
   else if (m === 'PATCH') verb = 'patch';
   else if (m === 'DELETE') verb = name ? 'delete' : 'deletecollection';
   else verb = m.toLowerCase();
-  return { isResource: true, verb, resource, subresource, namespace, name, watch };
+  return { isResource: true, verb, group, version, resource, subresource, namespace, name, watch };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -159,6 +192,8 @@ export class ApiServer {
   private readonly execProtocols: string[];
   private readonly bookmarkIntervalMs: number;
   readonly nodeName: string;
+  readonly serviceAccountTokens: ServiceAccountTokens;
+  readonly controllers: Controllers;
   /** the admin token (the first token given, or a generated one) */
   readonly adminToken: string;
   url = '';
@@ -166,7 +201,10 @@ export class ApiServer {
   constructor(private readonly options: ApiServerOptions = {}) {
     this.store = new ObjectStore(options.historyLimit ?? 2000);
     this.registry = new CoreRegistry(this.store);
+    this.serviceAccountTokens = new ServiceAccountTokens(this.store);
+    this.registry.tokenMinter = (namespace, name) => ({ token: this.serviceAccountTokens.issue(namespace, name).token, caCert: options.tls?.ca ?? '' });
     this.registry.bootstrap();
+    this.controllers = new Controllers(this.registry);
     this.audit = new AuditLog(options.auditPath);
     this.currentLatency = { ...(options.latency ?? ZERO_LATENCY) };
     this.execProtocols = options.execProtocols ?? DEFAULT_EXEC_PROTOCOLS;
@@ -207,7 +245,8 @@ export class ApiServer {
         return false;
       },
     });
-    this.server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse): void => void this.handle(req, res);
+    this.server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createServer(handler);
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => void this.handleUpgrade(req, socket, head));
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -219,11 +258,13 @@ export class ApiServer {
     this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1');
     await once(this.server, 'listening');
     const addr = this.server.address() as AddressInfo;
-    this.url = `http://${addr.address}:${addr.port}`;
+    this.url = `${this.options.tls ? 'https' : 'http'}://${addr.address}:${addr.port}`;
+    this.controllers.start();
     return this.url;
   }
 
   async stop(): Promise<void> {
+    this.controllers.stop();
     for (const w of [...this.watches]) w.close();
     for (const c of this.wss.clients) c.terminate();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -260,18 +301,85 @@ export class ApiServer {
 
   // --- pipeline ---
 
-  private authenticate(req: IncomingMessage): TokenUser | undefined {
+  /** Bearer token -> caller (static tokens, then service account tokens), then impersonation. */
+  private authenticate(req: IncomingMessage): Caller | undefined {
     const header = req.headers.authorization;
     if (!header?.startsWith('Bearer ')) return undefined;
-    return this.tokens.get(header.slice('Bearer '.length).trim());
+    const token = header.slice('Bearer '.length).trim();
+    let caller: Caller | undefined;
+    const known = this.tokens.get(token);
+    if (known) {
+      const admin = !known.rules && !known.rbac;
+      caller = {
+        user: { username: known.username, groups: withImplicitGroups(known.username, [...(known.groups ?? []), ...(admin ? [SYSTEM_MASTERS] : [])]) },
+        ...(known.rules ? { rules: known.rules } : {}),
+      };
+    } else {
+      const sa = this.serviceAccountTokens.resolve(token);
+      if (sa) caller = { user: { username: `system:serviceaccount:${sa.namespace}:${sa.name}`, uid: sa.uid, groups: withImplicitGroups(`system:serviceaccount:${sa.namespace}:${sa.name}`, []) } };
+    }
+    if (!caller) return undefined;
+    return this.impersonate(req, caller);
   }
 
-  private authorize(user: TokenUser, info: RequestInfo, authzVerb: string): void {
-    if (!user.rules || !info.resource) return;
+  /** Impersonate-User / Impersonate-Group: allowed when the caller may `impersonate` them (admins may). */
+  private impersonate(req: IncomingMessage, caller: Caller): Caller {
+    const asUser = req.headers['impersonate-user'];
+    const rawGroups = req.headers['impersonate-group'];
+    const asGroups = (Array.isArray(rawGroups) ? rawGroups : rawGroups ? [rawGroups] : []).flatMap((g) => g.split(',').map((x) => x.trim())).filter(Boolean);
+    if (typeof asUser !== 'string' || asUser === '') {
+      if (asGroups.length > 0) throw errors.internal('requested [{Group}] without impersonating a user');
+      return caller;
+    }
+    const sa = serviceAccountOf(asUser);
+    const checks: Attributes[] = [
+      sa ? { resourceRequest: true, verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace: sa[0], name: sa[1] } : { resourceRequest: true, verb: 'impersonate', group: '', resource: 'users', name: asUser },
+      ...asGroups.map((g): Attributes => ({ resourceRequest: true, verb: 'impersonate', group: '', resource: 'groups', name: g })),
+    ];
+    for (const a of checks) {
+      if (caller.rules || !rbacAuthorize(this.store, caller.user, a).allowed) {
+        throw errors.forbidden(`${a.resource ?? ''} "${a.name ?? ''}" is forbidden: User "${caller.user.username}" cannot impersonate resource "${a.resource ?? ''}" in API group "" ${a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope'}`, a.resource ?? '', a.name);
+      }
+    }
+    return { user: { username: asUser, groups: withImplicitGroups(asUser, asGroups) } };
+  }
+
+  private authorize(caller: Caller, info: RequestInfo, authzVerb: string): void {
+    if (!info.resource) return;
+    if (caller.rules) {
+      this.authorizeByRules(caller, info, authzVerb);
+      return;
+    }
+    const def = RESOURCES[info.resource];
+    const namespaced = def?.namespaced ?? true;
+    const ns = namespaced || info.resource === 'namespaces' ? info.namespace : undefined;
+    const attrs: Attributes = {
+      resourceRequest: true,
+      verb: authzVerb,
+      group: info.group,
+      resource: info.resource,
+      ...(info.subresource ? { subresource: info.subresource } : {}),
+      ...(ns ? { namespace: ns } : {}),
+      ...(info.name ? { name: info.name } : {}),
+    };
+    if (rbacAuthorize(this.store, caller.user, attrs).allowed) return;
+    throw errors.forbidden(forbiddenMessage(caller.user, { ...attrs, ...(info.resource === 'namespaces' ? { namespace: undefined } : {}) }), info.resource, info.name);
+  }
+
+  private authorizeNonResource(caller: Caller, path: string, verb: string): void {
+    if (caller.rules) return; // kube-sim's simple rules cover resources only, as before
+    if (rbacAuthorize(this.store, caller.user, { resourceRequest: false, verb, path }).allowed) return;
+    throw errors.forbidden(forbiddenMessage(caller.user, { resourceRequest: false, verb, path }), '');
+  }
+
+  private authorizeByRules(caller: Caller, info: RequestInfo, authzVerb: string): void {
+    const user = caller.user;
+    const rules = caller.rules ?? [];
+    if (!info.resource) return;
     const full = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
     const namespaced = RESOURCES[info.resource]?.namespaced ?? true;
     const ns = namespaced && info.resource !== 'namespaces' ? info.namespace : undefined;
-    const allowed = user.rules.some(
+    const allowed = rules.some(
       (r) =>
         (r.verbs.includes('*') || r.verbs.includes(authzVerb)) &&
         (r.resources.includes('*') || r.resources.includes(full) || (info.subresource !== undefined && r.resources.includes(`${info.resource}/*`))) &&
@@ -280,7 +388,7 @@ export class ApiServer {
     if (allowed) return;
     const subject = `${info.resource}${info.name && info.verb !== 'create' ? ` "${info.name}"` : info.name && info.subresource ? ` "${info.name}"` : ''}`;
     const scope = ns !== undefined ? `in the namespace "${ns}"` : 'at the cluster scope';
-    throw errors.forbidden(`${subject} is forbidden: User "${user.username}" cannot ${authzVerb} resource "${full}" in API group "" ${scope}`, info.resource, info.name);
+    throw errors.forbidden(`${subject} is forbidden: User "${user.username}" cannot ${authzVerb} resource "${full}" in API group "${info.group}" ${scope}`, info.resource, info.name);
   }
 
   private flowControl(info: RequestInfo | undefined, verb: string): void {
@@ -293,7 +401,7 @@ export class ApiServer {
     req: IncomingMessage,
     received: Date,
     info: RequestInfo | undefined,
-    user: TokenUser | undefined,
+    user: Caller | undefined,
     code: number,
     status: KubeStatus | undefined,
     requestObject: unknown,
@@ -305,14 +413,15 @@ export class ApiServer {
           ...(info.subresource ? { subresource: info.subresource } : {}),
           ...(info.namespace && info.resource !== 'namespaces' ? { namespace: info.namespace } : {}),
           ...(info.name ? { name: info.name } : {}),
-          apiVersion: 'v1',
+          ...(info.group ? { apiGroup: info.group } : {}),
+          apiVersion: info.version,
         }
       : undefined;
     return this.audit.record({
       auditID,
       requestURI: req.url ?? '/',
       verb: info?.verb ?? (req.method ?? 'GET').toLowerCase(),
-      user: user ? { username: user.username, groups: [...(user.groups ?? []), 'system:authenticated'] } : { username: 'system:anonymous', groups: ['system:unauthenticated'] },
+      user: user ? { username: user.user.username, groups: user.user.groups } : { username: 'system:anonymous', groups: ['system:unauthenticated'] },
       sourceIPs: [req.socket.remoteAddress ?? '127.0.0.1'],
       ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
       ...(ref ? { objectRef: ref } : {}),
@@ -328,7 +437,7 @@ export class ApiServer {
     });
   }
 
-  private async readBody(req: IncomingMessage): Promise<{ raw: string; json: unknown }> {
+  private async readBody(req: IncomingMessage, yaml = false): Promise<{ raw: string; json: unknown }> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
@@ -340,7 +449,7 @@ export class ApiServer {
     const raw = Buffer.concat(chunks).toString('utf8');
     if (raw.trim() === '') return { raw, json: undefined };
     try {
-      return { raw, json: JSON.parse(raw) as unknown };
+      return { raw, json: yaml ? (parseYaml(raw) as unknown) : (JSON.parse(raw) as unknown) };
     } catch (err) {
       throw errors.badRequest(`the request body could not be decoded: ${(err as Error).message}`);
     }
@@ -367,7 +476,7 @@ export class ApiServer {
       return;
     }
     const info = parseRequestInfo(method, url.pathname, url.searchParams);
-    let user: TokenUser | undefined;
+    let user: Caller | undefined;
     let requestObject: unknown;
     let code = 200;
     let status: KubeStatus | undefined;
@@ -378,18 +487,20 @@ export class ApiServer {
       await sleep(this.currentLatency.apiRequestMs);
       this.flowControl(info, info?.verb ?? method.toLowerCase());
       if (!info) {
-        const body = this.nonResource(url.pathname);
+        this.authorizeNonResource(user, url.pathname, method === 'HEAD' ? 'head' : method.toLowerCase());
+        const body = this.nonResource(url.pathname, req.headers.accept);
         code = 200;
         if (typeof body === 'string') {
-          res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end(body);
+          const json = body.startsWith('{');
+          res.writeHead(200, { 'Content-Type': json ? 'application/json' : 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
         } else this.send(res, 200, body);
         audit();
         return;
       }
-      if (!info.resource || !RESOURCES[info.resource]) {
+      const def = lookupResource(info.group, info.version, info.resource);
+      if (!info.resource || !def) {
         throw new ApiError(failureStatus(404, 'NotFound', 'the server could not find the requested resource', {}));
       }
-      const def = resourceDef(info.resource);
       if (def.namespaced && info.name && info.namespace === undefined) {
         throw new ApiError(failureStatus(404, 'NotFound', 'the server could not find the requested resource', {}));
       }
@@ -399,8 +510,9 @@ export class ApiServer {
       const authzVerb = info.subresource === 'exec' ? 'create' : info.verb;
       this.authorize(user, info, authzVerb);
       if (info.subresource === 'exec') throw errors.badRequest('Upgrade request required');
+      const contentType = req.headers['content-type'] ?? 'application/json';
       if (method === 'POST' || method === 'PUT' || method === 'PATCH' || method === 'DELETE') {
-        const body = await this.readBody(req);
+        const body = await this.readBody(req, contentType.startsWith('application/apply-patch+yaml'));
         requestObject = body.json;
       }
       if (info.verb === 'watch') {
@@ -413,10 +525,16 @@ export class ApiServer {
         audit();
         return;
       }
-      const out = this.dispatch(info, method, req.headers['content-type'] ?? 'application/json', url.searchParams, requestObject);
+      const out = this.dispatch(info, def, user, method, contentType, url.searchParams, requestObject, req);
       code = out.code;
       if (isStatusBody(out.body)) status = out.body;
-      this.send(res, out.code, out.body);
+      let body = out.body;
+      if (code < 300 && (info.verb === 'get' || info.verb === 'list') && !info.subresource && wantsTable(req.headers.accept)) {
+        const listed = isRecord(body) && Array.isArray(body.items) ? (body.items as KubeObject[]) : [body as KubeObject];
+        const meta = isRecord(body) && isRecord(body.metadata) ? body.metadata : {};
+        body = toTable(def.kind, apiVersionOf(def), listed, info.verb === 'list' ? String(meta.resourceVersion ?? '') : undefined, url.searchParams.get('includeObject'), info.verb === 'list' && meta.continue ? { continue: meta.continue } : {});
+      }
+      this.send(res, out.code, body, out.headers);
       audit();
     } catch (err) {
       const apiErr = toApiError(err);
@@ -427,33 +545,71 @@ export class ApiServer {
     }
   }
 
-  private nonResource(path: string): unknown {
-    switch (path) {
+  private nonResource(path: string, accept: string | undefined): unknown {
+    const notFound = (): ApiError => new ApiError(failureStatus(404, 'NotFound', 'the server could not find the requested resource', {}));
+    const p = path.length > 1 ? path.replace(/\/$/, '') : path;
+    switch (p) {
       case '/api':
-      case '/api/':
         return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: this.url.replace(/^https?:\/\//, '') }] };
       case '/api/v1':
-      case '/api/v1/':
         return apiResourceList();
       case '/apis':
-      case '/apis/':
-        return { kind: 'APIGroupList', apiVersion: 'v1', groups: [] };
+        return { kind: 'APIGroupList', apiVersion: 'v1', groups: servedGroups().filter((g) => g !== '').map(apiGroup) };
       case '/version':
         return { major: '1', minor: '31', gitVersion: 'v1.31.0-kube-sim', gitCommit: '', gitTreeState: 'clean', buildDate: '2024-08-13T00:00:00Z', goVersion: 'go1.22.5', compiler: 'gc', platform: 'linux/amd64' };
       case '/healthz':
       case '/livez':
       case '/readyz':
         return 'ok';
-      default:
-        throw new ApiError(failureStatus(404, 'NotFound', 'the server could not find the requested resource', {}));
+      case '/openapi/v2':
+        // client-go asks for the protobuf form only; kube-sim has the JSON form (406 makes the refusal explicit)
+        if (accept && !/application\/json|\*\/\*/.test(accept)) throw new ApiError(failureStatus(406, 'NotAcceptable', `only the following media types are accepted: application/json`));
+        return openApiV2();
+      case '/openapi/v3':
+        return openApiV3Root();
     }
+    const group = /^\/apis\/([^/]+)(?:\/(v1))?$/.exec(p);
+    if (group?.[1] && servedGroups().includes(group[1])) return group[2] ? apiResourceList(group[1]) : apiGroup(group[1]);
+    if (p.startsWith('/openapi/v3/')) {
+      const doc = openApiV3(p.slice('/openapi/v3/'.length));
+      if (doc !== undefined) return doc;
+    }
+    throw notFound();
   }
 
-  private dispatch(info: RequestInfo, method: string, contentType: string, query: Query, body: unknown): { code: number; body: unknown } {
-    const resource = info.resource ?? '';
-    const def = resourceDef(resource);
+  private dispatch(
+    info: RequestInfo,
+    def: ResourceDef,
+    caller: Caller,
+    method: string,
+    contentType: string,
+    query: Query,
+    body: unknown,
+    req: IncomingMessage,
+  ): { code: number; body: unknown; headers?: Record<string, string> } {
+    const resource = def.resource;
     const ns = def.namespaced ? info.namespace : undefined;
-    const dryRun = query.get('dryRun') === 'All';
+    const dryRunParam = query.getAll('dryRun');
+    if (dryRunParam.some((d) => d !== 'All')) throw errors.badRequest(`Invalid dryRun value: ${dryRunParam.join(', ')}: supported values: "All"`);
+    const dryRun = dryRunParam.includes('All');
+    const manager = managerOf(query.get('fieldManager'), req.headers['user-agent'], info.verb);
+    // fieldValidation (Strict: unknown fields are a 400; Warn, the default: a Warning header)
+    const fieldValidation = query.get('fieldValidation') ?? 'Warn';
+    if (!['Strict', 'Warn', 'Ignore'].includes(fieldValidation)) throw errors.badRequest(`fieldValidation must be one of "Ignore", "Warn", or "Strict"`);
+    const headers: Record<string, string> = {};
+    if ((info.verb === 'create' || info.verb === 'update' || (info.verb === 'patch' && contentType.startsWith('application/apply-patch'))) && !info.subresource && isRecord(body) && fieldValidation !== 'Ignore') {
+      const unknown = unknownFields(def, body);
+      if (unknown.length > 0) {
+        if (fieldValidation === 'Strict') throw errors.badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+        headers.Warning = unknown.map((f) => `299 - "unknown field \\"${f}\\""`).join(', ');
+      }
+    }
+    if (def.group === 'authorization.k8s.io') {
+      if (info.verb !== 'create') throw errors.methodNotAllowed();
+      return { code: 201, body: this.review(def, caller, ns, body) };
+    }
+    if (info.subresource === 'token' && info.verb === 'create') return { code: 201, body: this.tokenRequest(ns ?? '', info.name ?? '', body, dryRun) };
+    const managedFields = (current: KubeObject | undefined, next: KubeObject): unknown[] => updatedManagedFields(current, next, manager, apiVersionOf(def), info.subresource);
     switch (info.verb) {
       case 'get':
         if (info.subresource && info.subresource !== 'status') throw errors.methodNotAllowed();
@@ -470,7 +626,7 @@ export class ApiServer {
           code: 200,
           body: {
             kind: `${def.kind}List`,
-            apiVersion: 'v1',
+            apiVersion: apiVersionOf(def),
             metadata: { resourceVersion: out.resourceVersion, ...(out.continue ? { continue: out.continue } : {}), ...(out.remainingItemCount !== undefined ? { remainingItemCount: out.remainingItemCount } : {}) },
             items: out.items,
           },
@@ -490,13 +646,19 @@ export class ApiServer {
         }
         if (info.subresource) throw errors.methodNotAllowed();
         if (info.name && resource !== 'namespaces') throw errors.methodNotAllowed();
-        return { code: 201, body: this.registry.create(resource, ns, body, { dryRun }) };
+        return { code: 201, body: this.registry.create(resource, ns, body, { dryRun, managedFields }), headers };
       }
       case 'update':
-        return { code: 200, body: this.registry.update(resource, ns, info.name ?? '', body, info.subresource, { dryRun }) };
+        return { code: 200, body: this.registry.update(resource, ns, info.name ?? '', body, info.subresource, { dryRun, managedFields }), headers };
       case 'patch': {
         const type = contentType.split(';')[0]?.trim() ?? '';
-        return { code: 200, body: this.registry.patch(resource, ns, info.name ?? '', type, body, info.subresource, { dryRun }) };
+        if (type === 'application/apply-patch+yaml' || type === 'application/apply-patch+cbor') {
+          if (!query.get('fieldManager')) throw errors.badRequest('PATCH, application/apply-patch+yaml: fieldManager is required for apply requests');
+          const force = boolParam(query, 'force');
+          const out = serverSideApply(this.registry, def, ns, info.name ?? '', body, manager, force, dryRun);
+          return { code: out.created ? 201 : 200, body: out.object, headers };
+        }
+        return { code: 200, body: this.registry.patch(resource, ns, info.name ?? '', type, body, info.subresource, { dryRun, managedFields }) };
       }
       case 'delete': {
         const result = this.registry.delete(resource, ns, info.name ?? '', { ...deleteOptions(isRecord(body) ? body : {}, query), dryRun });
@@ -514,11 +676,59 @@ export class ApiServer {
             if (!(err instanceof ApiError && err.code === 404)) throw err;
           }
         }
-        return { code: 200, body: { kind: `${def.kind}List`, apiVersion: 'v1', metadata: { resourceVersion: String(this.store.currentRevision()) }, items: deleted } };
+        return { code: 200, body: { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.store.currentRevision()) }, items: deleted } };
       }
       default:
         throw errors.methodNotAllowed();
     }
+  }
+
+  /** SelfSubjectAccessReview, SubjectAccessReview, LocalSubjectAccessReview, SelfSubjectRulesReview: answered, never stored. */
+  private review(def: ResourceDef, caller: Caller, namespace: string | undefined, body: unknown): KubeObject {
+    const obj = isRecord(body) ? body : {};
+    const spec = isRecord(obj.spec) ? obj.spec : {};
+    const out = (status: Record<string, unknown>): KubeObject => ({ kind: def.kind, apiVersion: apiVersionOf(def), metadata: {}, spec, status });
+    if (def.kind === 'SelfSubjectRulesReview') return out(rulesReviewStatus(this.store, caller.user, typeof spec.namespace === 'string' ? spec.namespace : undefined));
+    let user = caller.user;
+    if (def.kind === 'SubjectAccessReview' || def.kind === 'LocalSubjectAccessReview') {
+      const username = typeof spec.user === 'string' ? spec.user : '';
+      const groups = Array.isArray(spec.groups) ? spec.groups.filter((g): g is string => typeof g === 'string') : [];
+      if (!username && groups.length === 0) throw errors.invalid(def.kind, '', [{ reason: 'FieldValueRequired', message: 'Required value: at least one of user or group must be specified', field: 'spec.user' }]);
+      user = { username, groups };
+    }
+    if (!isRecord(spec.resourceAttributes) && !isRecord(spec.nonResourceAttributes)) {
+      throw errors.invalid(def.kind, '', [{ reason: 'FieldValueRequired', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified', field: 'spec.resourceAttributes' }]);
+    }
+    if (def.kind === 'LocalSubjectAccessReview' && isRecord(spec.resourceAttributes)) spec.resourceAttributes = { ...spec.resourceAttributes, namespace };
+    if (caller.rules && def.kind === 'SelfSubjectAccessReview') {
+      // kube-sim's simple rules: ask the same check a request would get
+      const ra = isRecord(spec.resourceAttributes) ? spec.resourceAttributes : {};
+      const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+      try {
+        this.authorizeByRules(caller, { isResource: true, verb: str(ra.verb) ?? '', group: str(ra.group) ?? '', version: 'v1', resource: str(ra.resource), subresource: str(ra.subresource), namespace: str(ra.namespace), name: str(ra.name), watch: false }, str(ra.verb) ?? '');
+        return out({ allowed: true });
+      } catch {
+        return out({ allowed: false });
+      }
+    }
+    return out(reviewStatus(this.store, user, spec));
+  }
+
+  /** serviceaccounts/token (TokenRequest): a bound token for the account, one hour unless asked otherwise. */
+  private tokenRequest(namespace: string, name: string, body: unknown, dryRun: boolean): KubeObject {
+    if (!this.registry.find('serviceaccounts', namespace, name)) throw errors.notFound('serviceaccounts', name);
+    const spec = isRecord(body) && isRecord(body.spec) ? body.spec : {};
+    const expirationSeconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
+    if (expirationSeconds < 600) throw errors.invalid('TokenRequest', name, [{ reason: 'FieldValueInvalid', message: `Invalid value: ${expirationSeconds}: may not specify a duration less than 10 minutes`, field: 'spec.expirationSeconds' }]);
+    const audiences = Array.isArray(spec.audiences) && spec.audiences.length > 0 ? spec.audiences.map(String) : ['https://kubernetes.default.svc.cluster.local'];
+    const issued = dryRun ? { token: '', expiresAt: new Date(Date.now() + expirationSeconds * 1000) } : this.serviceAccountTokens.issue(namespace, name, { expirationSeconds, audiences });
+    return {
+      kind: 'TokenRequest',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name, namespace },
+      spec: { audiences, expirationSeconds, boundObjectRef: null },
+      status: { token: issued.token, expirationTimestamp: (issued.expiresAt ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+    };
   }
 
   // --- watch ---
@@ -616,7 +826,7 @@ export class ApiServer {
     }
     if (bookmarks) {
       const tick = (): void => {
-        write('BOOKMARK', { kind: def.kind, apiVersion: 'v1', metadata: { resourceVersion: String(Math.max(lastSent, this.store.currentRevision())) } } as KubeObject);
+        write('BOOKMARK', { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(Math.max(lastSent, this.store.currentRevision())) } } as KubeObject);
         timers.push(setTimeout(tick, this.bookmarkIntervalMs));
       };
       timers.push(setTimeout(tick, this.bookmarkIntervalMs));
@@ -751,7 +961,7 @@ export class ApiServer {
     const auditID = randomUUID();
     const url = new URL(req.url ?? '/', 'http://kube-sim');
     const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
-    let user: TokenUser | undefined;
+    let user: Caller | undefined;
     let code = 101;
     let status: KubeStatus | undefined;
     const audit = (): void => void this.recordAudit(req, received, info, user, code, status, undefined, auditID);
@@ -871,7 +1081,7 @@ export class ApiServer {
     try {
       const user = this.authenticate(req);
       if (!user) throw errors.unauthorized();
-      if (user.rules) throw errors.forbidden(`User "${user.username}" cannot use the kube-sim control API`, 'kube-sim');
+      if (!user.user.groups.includes(SYSTEM_MASTERS)) throw errors.forbidden(`User "${user.user.username}" cannot use the kube-sim control API`, 'kube-sim');
       const body = method === 'GET' ? undefined : (await this.readBody(req)).json;
       const b = isRecord(body) ? body : {};
       const path = url.pathname.replace(/^\/kube-sim/, '');

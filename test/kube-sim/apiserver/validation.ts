@@ -8,7 +8,9 @@
 //     names and images, volume mounts, secret types (`kubernetes.io/dockerconfigjson` needs a
 //     valid `.dockerconfigjson`), pod spec immutability on update.
 // Every 422 carries `details.causes` with `field`, `reason` and `message`, as field.ErrorList does.
-import { ConfigMap, Event, Namespace, Pod, Secret, ServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, Event, Namespace, Pod, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { Deployment, ReplicaSet } from 'kubernetes-models/apps/v1';
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { errors, type StatusCause } from './status.ts';
 import type { KubeObject } from './store.ts';
 
@@ -102,6 +104,13 @@ const MODELS: Record<string, ModelClass> = {
   Namespace: Namespace as unknown as ModelClass,
   Event: Event as unknown as ModelClass,
   ConfigMap: ConfigMap as unknown as ModelClass,
+  Service: Service as unknown as ModelClass,
+  Deployment: Deployment as unknown as ModelClass,
+  ReplicaSet: ReplicaSet as unknown as ModelClass,
+  Role: Role as unknown as ModelClass,
+  ClusterRole: ClusterRole as unknown as ModelClass,
+  RoleBinding: RoleBinding as unknown as ModelClass,
+  ClusterRoleBinding: ClusterRoleBinding as unknown as ModelClass,
 };
 
 /** `/spec/containers/0/image` -> `spec.containers[0].image` (field.Path's string form). */
@@ -145,7 +154,7 @@ function schemaCheck(kind: string, obj: KubeObject): void {
       const got = valueAt(obj, typeError.instancePath);
       const gotType = Array.isArray(got) ? 'array' : got === null ? 'null' : typeof got;
       throw errors.badRequest(
-        `${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal ${gotType} into Go struct field ${fieldPath(typeError.instancePath)} of type ${expected}`,
+        `${kind} in version "${String(obj.apiVersion ?? 'v1').split('/').pop() ?? 'v1'}" cannot be handled as a ${kind}: json: cannot unmarshal ${gotType} into Go struct field ${fieldPath(typeError.instancePath)} of type ${expected}`,
       );
     }
     const causes = list.map((e): StatusCause => {
@@ -349,6 +358,65 @@ function eventCauses(obj: KubeObject, namespace: string | undefined): StatusCaus
   return causes;
 }
 
+/** RBAC names are path segments (ValidateRBACName), not DNS names: `system:discovery` is valid. */
+function rbacCauses(kind: string, obj: KubeObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const name = obj.metadata?.name;
+  if (!name) causes.push({ ...required('metadata.name'), message: 'Required value: name or generateName is required' });
+  else if (name === '.' || name === '..' || name.includes('/') || name.includes('%')) causes.push(invalid('metadata.name', name, 'may not contain \'/\' or \'%\', or be \'.\' or \'..\''));
+  if (kind === 'RoleBinding' || kind === 'ClusterRoleBinding') {
+    const ref = isRec(obj.roleRef) ? obj.roleRef : {};
+    const allowed = kind === 'RoleBinding' ? ['Role', 'ClusterRole'] : ['ClusterRole'];
+    if (!str(ref.name)) causes.push(required('roleRef.name'));
+    if (!allowed.includes(str(ref.kind) ?? '')) causes.push(notSupported('roleRef.kind', ref.kind ?? '', allowed));
+    if (ref.apiGroup !== 'rbac.authorization.k8s.io') causes.push(notSupported('roleRef.apiGroup', ref.apiGroup ?? '', ['rbac.authorization.k8s.io']));
+    arr(obj.subjects).forEach((s, i) => {
+      const k = str(s.kind);
+      if (!['ServiceAccount', 'User', 'Group'].includes(k ?? '')) causes.push(notSupported(`subjects[${i}].kind`, k ?? '', ['ServiceAccount', 'User', 'Group']));
+      if (!str(s.name)) causes.push(required(`subjects[${i}].name`));
+      if (k === 'ServiceAccount' && kind === 'ClusterRoleBinding' && !str(s.namespace)) causes.push(required(`subjects[${i}].namespace`));
+    });
+  } else {
+    arr(obj.rules).forEach((r, i) => {
+      if (strings(r.verbs).length === 0) causes.push(required(`rules[${i}].verbs`));
+      if (strings(r.nonResourceURLs).length > 0 && kind === 'Role') causes.push(invalid(`rules[${i}].nonResourceURLs`, strings(r.nonResourceURLs), 'namespaced rules cannot apply to non-resource URLs'));
+      if (strings(r.nonResourceURLs).length === 0 && strings(r.resources).length === 0) causes.push(required(`rules[${i}].resources`));
+    });
+  }
+  return causes;
+}
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** A Deployment's or ReplicaSet's selector must select its template (ValidateDeploymentSpec). */
+function workloadCauses(obj: KubeObject): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const spec = isRec(obj.spec) ? obj.spec : {};
+  const selector = isRec(spec.selector) ? spec.selector : undefined;
+  if (!selector) return [required('spec.selector')];
+  const match = isRec(selector.matchLabels) ? selector.matchLabels : {};
+  if (Object.keys(match).length === 0 && arr(selector.matchExpressions).length === 0) causes.push(invalid('spec.selector', selector, 'empty selector is invalid for deployment'));
+  const template = isRec(spec.template) ? spec.template : {};
+  const labels = isRec(template.metadata) && isRec(template.metadata.labels) ? template.metadata.labels : {};
+  if (Object.entries(match).some(([k, v]) => labels[k] !== v)) causes.push(invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`'));
+  if (typeof spec.replicas === 'number' && spec.replicas < 0) causes.push(invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
+  const podSpec = isRec(template.spec) ? template.spec : {};
+  if (arr(podSpec.containers).length === 0) causes.push(required('spec.template.spec.containers'));
+  return causes;
+}
+
+function serviceCauses(obj: KubeObject): StatusCause[] {
+  const spec = isRec(obj.spec) ? obj.spec : {};
+  const causes: StatusCause[] = [];
+  const type = str(spec.type) ?? 'ClusterIP';
+  if (arr(spec.ports).length === 0 && type !== 'ExternalName' && spec.clusterIP !== 'None') causes.push(required('spec.ports'));
+  arr(spec.ports).forEach((p, i) => {
+    if (typeof p.port !== 'number' || p.port < 1 || p.port > 65535) causes.push(invalid(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
+    if (arr(spec.ports).length > 1 && !str(p.name)) causes.push(required(`spec.ports[${i}].name`));
+  });
+  return causes;
+}
+
 /** Validates an object about to be stored (after defaults); throws an ApiError (400 or 422). */
 export function validateObject(kind: string, obj: KubeObject, namespace: string | undefined): void {
   if (kind === 'Secret') checkSecretEncoding(obj);
@@ -369,6 +437,19 @@ export function validateObject(kind: string, obj: KubeObject, namespace: string 
       break;
     case 'Event':
       causes.push(...metadataCauses(obj, 'subdomain', true), ...eventCauses(obj, namespace));
+      break;
+    case 'Role':
+    case 'ClusterRole':
+    case 'RoleBinding':
+    case 'ClusterRoleBinding':
+      causes.push(...rbacCauses(kind, obj));
+      break;
+    case 'Deployment':
+    case 'ReplicaSet':
+      causes.push(...metadataCauses(obj, 'subdomain', true), ...workloadCauses(obj));
+      break;
+    case 'Service':
+      causes.push(...metadataCauses(obj, 'label', true), ...serviceCauses(obj));
       break;
     default:
       causes.push(...metadataCauses(obj, 'subdomain', true));
