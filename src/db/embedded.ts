@@ -32,6 +32,19 @@ export interface EmbeddedOptions {
   /** Keep the data directory when stopped (default true). */
   persistent?: boolean;
   port?: number;
+  /**
+   * Where the binaries come from (tests: a copy of the package in a private folder, as a checkout
+   * in `mktemp -d`): the package's `native` folder and root's cache for the copy the postgres user
+   * runs. Default: the installed package and /var/cache/jetway.
+   */
+  binaries?: BinariesSource;
+}
+
+export interface BinariesSource {
+  /** the package's `native` folder (bin, lib, share), with the package's package.json beside it */
+  native: string;
+  /** root's world-traversable cache of copies (default /var/cache/jetway) */
+  cacheDir?: string;
 }
 
 /** A start-up failure of the embedded Postgres: its message is one line that says what to do. */
@@ -136,8 +149,13 @@ async function packagedBinaries(): Promise<{ native: string; version: string }> 
   const postgres = mod && typeof mod === 'object' && 'postgres' in mod && typeof mod.postgres === 'string' ? mod.postgres : undefined;
   if (!postgres) throw new EmbeddedPostgresError(`${name} names no postgres binary (reinstall it, or use --postgres-url)`);
   const native = dirname(dirname(postgres));
+  return { native, version: await packageVersion(native) };
+}
+
+/** The version in the package.json beside a package's `native` folder. */
+async function packageVersion(native: string): Promise<string> {
   const manifest = JSON.parse(await readFile(join(dirname(native), 'package.json'), 'utf8')) as { version?: string };
-  return { native, version: manifest.version ?? 'unknown' };
+  return manifest.version ?? 'unknown';
 }
 
 /**
@@ -146,17 +164,18 @@ async function packagedBinaries(): Promise<{ native: string; version: string }> 
  * a root-owned, world-traversable cache (/var/cache/jetway/postgres-<version>-<platform>-<arch>),
  * made once per version.
  */
-export async function embeddedPostgresBinaries(logger: Logger): Promise<Binaries> {
-  const { native, version } = await packagedBinaries();
+export async function embeddedPostgresBinaries(logger: Logger, source?: BinariesSource): Promise<Binaries> {
+  const { native, version } = source ? { native: source.native, version: await packageVersion(source.native) } : await packagedBinaries();
+  const cache = source?.cacheDir ?? ROOT_BINARY_CACHE;
   let dir = native;
   if (isRoot() && !(await othersCanTraverse(join(native, 'bin')))) {
-    dir = join(ROOT_BINARY_CACHE, `postgres-${version}-${platform()}-${arch()}`);
+    dir = join(cache, `postgres-${version}-${platform()}-${arch()}`);
     if (!(await exists(join(dir, 'bin', 'postgres')))) {
       logger.info({ from: native, to: dir }, 'copying the Postgres binaries where the postgres user can reach them');
       const partial = `${dir}.partial-${process.pid}`;
       try {
-        await mkdir(ROOT_BINARY_CACHE, { recursive: true, mode: 0o755 });
-        await chmod(ROOT_BINARY_CACHE, 0o755);
+        await mkdir(cache, { recursive: true, mode: 0o755 });
+        await chmod(cache, 0o755);
         await rm(partial, { recursive: true, force: true });
         await cp(native, partial, { recursive: true, verbatimSymlinks: true });
         await chmod(partial, 0o755);
@@ -401,7 +420,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   }
   await mkdir(dirname(dataDir), { recursive: true, mode: 0o755 });
   await ensureTraversable(dataDir, logger);
-  const bin = await embeddedPostgresBinaries(logger);
+  const bin = await embeddedPostgresBinaries(logger, opts.binaries);
   const ids = await postgresUser();
 
   const initialised = await exists(join(dataDir, 'PG_VERSION'));
