@@ -87,10 +87,14 @@ test('a member changes pipelines; a pipeline-operator runs them; a viewer reads;
   const build = triggered.json<{ id: number }>().id;
   assert.equal((await as('dave', 'GET', `/api/v1/builds/${build}`)).statusCode, 200);
   assert.equal((await as('dave', 'PUT', `/api/v1/builds/${build}/abort`)).statusCode, 403);
+  // another team's list shows its public pipelines only (Concourse's ListPipelines): none here
   const outsider = await as('erin', 'GET', '/api/v1/teams/web/pipelines');
-  assert.equal(outsider.statusCode, 403);
-  assert.equal(outsider.json<{ error: string }>().error, 'user erin is not a member of team web');
-  assert.equal(outsider.json<{ code: string }>().code, 'JW_FORBIDDEN');
+  assert.equal(outsider.statusCode, 200);
+  assert.deepEqual(outsider.json(), []);
+  const outsiderConfig = await as('erin', 'GET', '/api/v1/teams/web/pipelines/site/config');
+  assert.equal(outsiderConfig.statusCode, 403);
+  assert.equal(outsiderConfig.json<{ error: string }>().error, 'user erin is not a member of team web');
+  assert.equal(outsiderConfig.json<{ code: string }>().code, 'JW_FORBIDDEN');
   assert.equal((await as('erin', 'GET', `/api/v1/builds/${build}`)).statusCode, 403);
   // listings across teams show only the user's
   assert.deepEqual((await as('dave', 'GET', '/api/v1/pipelines')).json<{ name: string; team_name: string }[]>().map((p) => `${p.team_name}/${p.name}`), ['web/site']);
@@ -107,8 +111,9 @@ test("the team's owner sets its auth, a member cannot, and the change holds at t
   assert.equal((await as('dave', 'GET', '/api/v1/teams/web/pipelines')).statusCode, 200);
   const { viewer: _dropped, ...withoutDave } = WEB_AUTH;
   assert.equal((await as('alice', 'PUT', '/api/v1/teams/web', { auth: withoutDave })).statusCode, 200);
-  // the same token, no new login
-  assert.equal((await as('dave', 'GET', '/api/v1/teams/web/pipelines')).statusCode, 403);
+  // the same token, no new login: the team's (private) pipelines are gone from dave's view
+  assert.deepEqual((await as('dave', 'GET', '/api/v1/teams/web/pipelines')).json(), []);
+  assert.equal((await as('dave', 'GET', '/api/v1/teams/web/pipelines/site/config')).statusCode, 403);
   assert.deepEqual((await as('dave', 'GET', '/api/v1/user')).json<{ teams: unknown }>().teams, {});
 });
 
@@ -142,7 +147,7 @@ test('an admin renames a team (its pipelines follow) and destroys it (its pipeli
   assert.equal(taken.json<{ code: string }>().code, 'JW_CONFLICT');
   assert.equal((await as('admin', 'PUT', '/api/v1/teams/web/rename', { name: 'www' })).statusCode, 200);
   assert.deepEqual((await as('alice', 'GET', '/api/v1/teams/www/pipelines')).json<{ name: string }[]>().map((p) => p.name), ['site']);
-  assert.equal((await as('alice', 'GET', '/api/v1/teams/web/pipelines')).statusCode, 403);
+  assert.deepEqual((await as('alice', 'GET', '/api/v1/teams/web/pipelines')).json(), []);
 
   assert.equal((await as('alice', 'DELETE', '/api/v1/teams/www')).statusCode, 403);
   assert.equal((await as('admin', 'DELETE', '/api/v1/teams/main')).statusCode, 409);
