@@ -11,7 +11,7 @@
 // pruned when the next one is created: only the newest `keepPeriodicBuilds` completed ones per
 // resource (and the one the scope records as its last check) are kept.
 import { silentLogger, type Logger } from '../log.ts';
-import { PeriodicPass } from '../component/periodic.ts';
+import { PeriodicPass, type PassGate } from '../component/periodic.ts';
 import { timingSafeEqual } from 'node:crypto';
 import { parseDuration } from '../config/index.ts';
 import type { BuildRecord } from '../db/builds.ts';
@@ -51,6 +51,8 @@ export interface CheckerOptions {
   /** Completed periodic check builds kept per resource (default 5). */
   keepPeriodicBuilds?: number;
   logger?: Logger;
+  /** several web nodes: a scan runs once per interval across them (docs/web-nodes.md) */
+  cluster?: PassGate;
 }
 
 export interface CheckOptions {
@@ -97,6 +99,7 @@ export class Checker implements CheckRequester {
       () => this.scanOnce(),
       this.intervalMs,
       (err) => this.logger.error({ err }, 'check scan failed'),
+      opts.cluster ? { cluster: { name: 'checker', gate: opts.cluster } } : {},
     );
   }
 

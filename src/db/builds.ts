@@ -627,16 +627,22 @@ export interface StoredBuildEvent {
  * Appends an event to a build's stream: event_id = the build's max + 1 (0 for the first),
  * allocated under a per-build transaction lock, so concurrent writers never collide and ids are
  * visible in order (id n+1 is only inserted after id n committed). Sends NOTIFY build_events
- * with the build id, for streaming readers. Returns the event id.
+ * with the build id, for streaming readers. Returns the event id. With a `writerKey` (the
+ * writer and its position in its stream), a write already saved under that key is not saved again.
  */
-export async function saveBuildEvent(db: Queryable, buildId: number, event: BuildEvent): Promise<number> {
+export async function saveBuildEvent(db: Queryable, buildId: number, event: BuildEvent, writerKey?: string): Promise<number> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [EVENT_LOCK_CLASS, buildId]);
+    if (writerKey !== undefined) {
+      // a retry of a write whose COMMIT went through unseen (the database went away): saved once (issue 17)
+      const saved = await tx.query<{ event_id: number }>('SELECT event_id FROM build_events WHERE build_id = $1 AND writer_key = $2', [buildId, writerKey]);
+      if (saved.rows[0]) return saved.rows[0].event_id;
+    }
     const r = await tx.query<{ event_id: number }>(
-      `INSERT INTO build_events (build_id, event_id, type, version, payload)
-       SELECT $1, COALESCE(max(event_id) + 1, 0), $2, $3, $4::jsonb FROM build_events WHERE build_id = $1
+      `INSERT INTO build_events (build_id, event_id, type, version, payload, writer_key)
+       SELECT $1, COALESCE(max(event_id) + 1, 0), $2, $3, $4::jsonb, $5 FROM build_events WHERE build_id = $1
        RETURNING event_id`,
-      [buildId, event.event, event.version, JSON.stringify(event.data)],
+      [buildId, event.event, event.version, JSON.stringify(event.data), writerKey ?? null],
     );
     await tx.query(`SELECT pg_notify('build_events', $1)`, [String(buildId)]);
     return r.rows[0]!.event_id;

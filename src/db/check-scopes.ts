@@ -62,28 +62,43 @@ export async function markCheckFinished(db: Queryable, scopeId: number, succeede
   );
 }
 
+/** How long a check lease lives unrenewed: a dead holder frees the scope within it (issue 17). */
+export const CHECK_LEASE_TTL_MS = 30_000;
+
 /**
  * Takes the scope's check lease (one check of a scope at a time), waiting while another check
- * holds it, and returns the release. The lease expires by itself after `leaseMs` (a check's
- * timeout and a margin), so a web node that dies mid-check cannot block the scope forever. No
- * database connection is held while the check runs.
+ * holds it, and returns the release. The stored lease lives `ttlMs` (30 s) and is renewed while
+ * the check runs, for at most `leaseMs` (a check's timeout and a margin): a web node that dies
+ * mid-check frees the scope within `ttlMs`, not after the check's whole timeout (a crashed
+ * node's lease once stayed 61 minutes). No database connection is held while the check runs.
  */
-export async function lockScopeForCheck(db: Database, scopeId: number, signal: AbortSignal, leaseMs = 3_600_000): Promise<() => Promise<void>> {
+export async function lockScopeForCheck(db: Database, scopeId: number, signal: AbortSignal, leaseMs = 3_600_000, ttlMs = CHECK_LEASE_TTL_MS): Promise<() => Promise<void>> {
   const owner = randomUUID();
+  const ttl = Math.max(1, Math.min(leaseMs, ttlMs));
   for (;;) {
     signal.throwIfAborted();
     const r = await db.query(
       `UPDATE resource_config_scopes SET check_lease_owner = $2, check_lease_until = now() + ($3::bigint * interval '1 millisecond')
         WHERE id = $1 AND (check_lease_until IS NULL OR check_lease_until < now())`,
-      [scopeId, owner, leaseMs],
+      [scopeId, owner, ttl],
     );
     if ((r.rowCount ?? 0) > 0) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  const heldUntil = Date.now() + leaseMs;
+  const renew = setInterval(() => {
+    if (Date.now() > heldUntil) return clearInterval(renew);
+    db.query(
+      `UPDATE resource_config_scopes SET check_lease_until = now() + ($3::bigint * interval '1 millisecond') WHERE id = $1 AND check_lease_owner = $2`,
+      [scopeId, owner, ttl],
+    ).catch(() => undefined);
+  }, Math.max(20, ttl / 3));
+  renew.unref();
   let released = false;
   return async () => {
     if (released) return;
     released = true;
+    clearInterval(renew);
     await db.query('UPDATE resource_config_scopes SET check_lease_owner = NULL, check_lease_until = NULL WHERE id = $1 AND check_lease_owner = $2', [scopeId, owner]);
   };
 }

@@ -132,8 +132,8 @@ export class PostgresEngineStore {
   async runningBuildIds(): Promise<number[]> {
     return (await listRunningBuilds(this.db)).map((b) => b.id);
   }
-  async saveBuildEvent(buildId: number, event: BuildEvent): Promise<void> {
-    await saveBuildEvent(this.db, buildId, event);
+  async saveBuildEvent(buildId: number, event: BuildEvent, writerKey?: string): Promise<void> {
+    await saveBuildEvent(this.db, buildId, event, writerKey);
   }
   async finishBuild(buildId: number, status: BuildStatus): Promise<void> {
     await finishBuild(this.db, buildId, status);

@@ -4,12 +4,13 @@
 import { type Logger } from '../log.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { BuildTracker } from '../scheduler/interfaces.ts';
-import { buildEvent, unixNow, type BuildEvent, type BuildStatus } from '../model/build-events.ts';
-import type { EventSink } from './exec.ts';
+import { buildEvent, unixNow, type BuildStatus } from '../model/build-events.ts';
 import { errorMessage, runBuild } from './exec.ts';
 import { BuildAborted } from './outcome.ts';
 import { BuildSteps, type StepDeps } from './steps/index.ts';
 import { createInterpolator, Redactor, VarSources } from './vars.ts';
+import { isDiskFull, isTransient, retryDelayMs, StoreEventSink, type EventSinkLimits, type SinkReport } from './event-sink.ts';
+import type { BuildLeases, OrphanedBuild } from './leases.ts';
 import type { BuildToRun, EngineStore } from './store.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 
@@ -44,42 +45,48 @@ export interface EngineOptions {
   /** told after each build finishes (the web node wakes the scheduler) */
   onBuildFinished?: (buildId: number, status: BuildStatus) => void;
   metrics?: EngineMetrics;
+  /**
+   * Several web nodes on one database (docs/web-nodes.md): the engine runs a build only while
+   * this node holds its lease. Without it (one node, tests) every build is this node's.
+   */
+  leases?: BuildLeases;
+  /** the bounds of a build's events waiting for the database (defaults in event-sink.ts) */
+  eventLimits?: EventSinkLimits;
+}
+
+/** The build's lease went to another web node: this node stops running it and records nothing more. */
+class BuildLost extends Error {
+  constructor() {
+    super('the build was taken over by another web node');
+    this.name = 'BuildLost';
+  }
+}
+
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/**
+ * The status a build ends with once its events are in (issue 17): a build that lost events, or
+ * whose records met a full disk, does not claim success (nor failure: its record is incomplete);
+ * the message says why. Aborted stays aborted.
+ */
+export function finalStatus(status: BuildStatus, report: SinkReport): { status: BuildStatus; reason?: string } {
+  if (status === 'aborted' || status === 'errored') return { status };
+  if (report.lost > 0) {
+    return { status: 'errored', reason: `${report.lost} build event${report.lost === 1 ? '' : 's'} could not be saved (${report.firstLoss ?? 'the database was unavailable'}), so the build cannot say it ${status}` };
+  }
+  if (report.diskFull) return { status: 'errored', reason: `the database's disk was full while this build ran, so the build cannot say it ${status}` };
+  return { status };
 }
 
 function buildKind(build: BuildToRun): BuildKind {
   if (build.jobId !== null) return 'job';
   if (build.resourceId !== null || build.resourceTypeId !== null) return 'check';
   return 'one-off';
-}
-
-/** Writes events to the store in call order, even when callers do not wait for each write. */
-class StoreEventSink implements EventSink {
-  private tail: Promise<void> = Promise.resolve();
-  /**
-   * The build's secrets, once its steps can find any: every event but `log` (whose payload the
-   * step redacts as it writes) is redacted here, so a secret in a version, metadata or message
-   * (a resource echoing its source, an error quoting a value) never reaches the events.
-   */
-  redactor: Redactor | undefined;
-
-  constructor(
-    private readonly store: EngineStore,
-    private readonly buildId: number,
-    private readonly logger: Logger,
-  ) {}
-
-  emit(event: BuildEvent): Promise<void> {
-    const safe = this.redactor && event.event !== 'log' ? ({ ...event, data: this.redactor.redactValue(event.data) } as BuildEvent) : event;
-    // A failed write is logged (below) and must not stop the writes after it.
-    this.tail = this.tail.catch(() => undefined).then(() => this.store.saveBuildEvent(this.buildId, safe));
-    return this.tail.catch((err: unknown) => {
-      this.logger.error({ buildId: this.buildId, err: errorMessage(err) }, 'saving a build event failed');
-    });
-  }
-
-  flushed(): Promise<void> {
-    return this.tail.catch(() => undefined);
-  }
 }
 
 /** The runtime as one build sees it: every container it creates is counted on the build. */
@@ -100,6 +107,12 @@ function countingRuntime(runtime: Runtime, store: EngineStore, buildId: number, 
 
 export class Engine implements BuildTracker {
   private readonly running = new Map<number, { controller: AbortController; done: Promise<void> }>();
+  /** builds this node holds the lease of (claimed, not yet finished) */
+  private readonly claimed = new Set<number>();
+  /** aborted by stop(): retries of events and finishes give up */
+  private readonly stopping = new AbortController();
+  /** when the last heartbeat failed (the database was away): no takeover until a lease later */
+  private heartbeatFailedAt: number | undefined;
 
   constructor(private readonly opts: EngineOptions) {}
 
@@ -133,22 +146,74 @@ export class Engine implements BuildTracker {
   }
 
   /**
-   * Builds left `started` by a previous web node cannot be re-attached on the local runtime
-   * (their processes died with it): they end `errored` with the reason, never stuck.
+   * Builds left `started` by this node's previous incarnation, or by no node at all, cannot be
+   * re-attached on the local runtime (their processes died with it): they end `errored` with the
+   * reason, never stuck. Builds another live node owns are left alone (docs/web-nodes.md).
    */
   async recoverOrphans(): Promise<number> {
+    const orphans: OrphanedBuild[] = this.opts.leases
+      ? await this.opts.leases.claimOrphans(true)
+      : (await this.opts.store.runningBuildIds()).map((id) => ({ id, previousOwner: null, leaseExpired: null }));
     let count = 0;
-    for (const buildId of await this.opts.store.runningBuildIds()) {
-      if (this.running.has(buildId)) continue;
-      const sink = new StoreEventSink(this.opts.store, buildId, this.opts.logger);
-      await sink.emit(
-        buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: 'the web node restarted while this build was running; its processes are gone' }),
-      );
-      await sink.flushed();
-      await this.opts.store.finishBuild(buildId, 'errored');
+    for (const orphan of orphans) {
+      if (this.running.has(orphan.id)) continue;
+      await this.endOrphan(orphan);
       count++;
     }
     return count;
+  }
+
+  /**
+   * One heartbeat of this node (the web node calls it every few seconds): renews the leases of
+   * its builds, stops running any build another node took over meanwhile, and takes over the
+   * builds of nodes whose leases expired. Returns the builds taken over.
+   */
+  async heartbeat(leaseMs: number): Promise<number[]> {
+    const leases = this.opts.leases;
+    if (!leases) return [];
+    const held = new Set(this.claimed);
+    let owned: Set<number>;
+    try {
+      const beat = await leases.heartbeat();
+      owned = new Set(beat.owned);
+      // an abort that reached another node's API (or this one's while the build was starting)
+      for (const id of beat.aborted) this.abort(id);
+    } catch (err) {
+      this.heartbeatFailedAt = Date.now();
+      throw err;
+    }
+    for (const id of held) {
+      if (owned.has(id) || !this.claimed.has(id)) continue;
+      this.opts.logger.warn({ buildId: id }, 'another web node took this build over (this node could not renew its lease): stopping it here');
+      this.running.get(id)?.controller.abort(new BuildLost());
+    }
+    // After the database was away every lease looks expired: the live owners renew theirs
+    // within a lease, so nothing is taken over before that (or live builds would be run twice).
+    if (this.heartbeatFailedAt !== undefined) {
+      if (Date.now() - this.heartbeatFailedAt < leaseMs) return [];
+      this.heartbeatFailedAt = undefined;
+    }
+    const taken: number[] = [];
+    for (const orphan of await leases.claimOrphans(false)) {
+      if (this.running.has(orphan.id)) continue;
+      await this.endOrphan(orphan);
+      taken.push(orphan.id);
+    }
+    return taken;
+  }
+
+  /** A build nobody runs any more: its processes are gone, it ends errored saying why. */
+  private async endOrphan(orphan: OrphanedBuild): Promise<void> {
+    const self = this.opts.leases?.node;
+    const message =
+      orphan.previousOwner !== null && orphan.previousOwner !== self
+        ? `the web node ${orphan.previousOwner} that ran this build stopped (its lease expired${orphan.leaseExpired ? ` at ${orphan.leaseExpired.toISOString()}` : ''}); its processes are gone`
+        : 'the web node restarted while this build was running; its processes are gone';
+    this.opts.logger.warn({ buildId: orphan.id, previousOwner: orphan.previousOwner }, message);
+    const sink = new StoreEventSink(this.opts.store, orphan.id, this.opts.logger, this.opts.eventLimits);
+    void sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message }));
+    await sink.flushed();
+    await this.finish(orphan.id, 'errored', sink);
   }
 
   /** How many builds this engine is running. */
@@ -158,15 +223,30 @@ export class Engine implements BuildTracker {
 
   /** Stops every running build (shutdown): they end aborted. */
   async stop(): Promise<void> {
+    this.stopping.abort();
     for (const { controller } of this.running.values()) controller.abort(new BuildAborted());
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
   private async run(buildId: number, signal: AbortSignal): Promise<void> {
+    const { logger, leases } = this.opts;
+    if (leases && !(await leases.claim(buildId))) {
+      logger.info({ buildId }, 'another web node runs this build');
+      return;
+    }
+    this.claimed.add(buildId);
+    try {
+      await this.runClaimed(buildId, signal);
+    } finally {
+      this.claimed.delete(buildId);
+    }
+  }
+
+  private async runClaimed(buildId: number, signal: AbortSignal): Promise<void> {
     const { store, logger } = this.opts;
     const build = await store.build(buildId);
     if (!build) throw new Error(`build ${buildId} not found`);
-    const sink = new StoreEventSink(store, buildId, logger);
+    const sink = new StoreEventSink(store, buildId, logger, this.opts.eventLimits);
     let status: BuildStatus;
     try {
       if (build.aborted) throw new BuildAborted();
@@ -178,15 +258,57 @@ export class Engine implements BuildTracker {
       status = await runBuild({ plan, leaves: new BuildSteps(deps), sink, signal });
     } catch (err) {
       status = err instanceof BuildAborted ? 'aborted' : 'errored';
-      if (status === 'errored') await sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: errorMessage(err) }));
+      if (status === 'errored' && !(signal.reason instanceof BuildLost)) {
+        await sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: errorMessage(err) }));
+      }
     }
-    await sink.flushed();
-    await store.finishBuild(buildId, status);
+    if (signal.reason instanceof BuildLost) {
+      // the node that took it over records its end; this one writes nothing more
+      sink.abandon();
+      await this.opts.runtime.releaseBuild?.(buildId).catch(() => undefined);
+      return;
+    }
+    const final = finalStatus(status, await sink.flushed());
+    if (final.reason) {
+      logger.error({ buildId, status, reason: final.reason }, 'the build ends errored');
+      void sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: final.reason }));
+    }
+    status = await this.finish(buildId, final.status, sink);
     this.opts.metrics?.buildFinished(buildKind(build), status, build.startTime ? (Date.now() - build.startTime.getTime()) / 1000 : undefined);
     // Nothing of a finished build's working state is needed again: its volumes go.
     await this.opts.runtime.releaseBuild?.(buildId).catch((err: unknown) => logger.warn({ buildId, err: errorMessage(err) }, 'releasing build volumes failed'));
     logger.info({ buildId, status }, 'build finished');
     this.opts.onBuildFinished?.(buildId, status);
+  }
+
+  /**
+   * Records the build's end, trying again while the database is away (issue 17). A finish the
+   * database refuses for a full disk ends the build errored with that reason once it can.
+   * Returns the status recorded.
+   */
+  private async finish(buildId: number, wanted: BuildStatus, sink: StoreEventSink): Promise<BuildStatus> {
+    let status = wanted;
+    let warned = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.opts.store.finishBuild(buildId, status);
+        if (warned) this.opts.logger.info({ buildId, status }, 'build finish recorded');
+        return status;
+      } catch (err) {
+        if (isDiskFull(err) && status !== 'errored' && status !== 'aborted') {
+          const message = `the build ${status} but its end could not be recorded: the database's disk is full (${errorMessage(err)})`;
+          status = 'errored';
+          void sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message }));
+          await sink.flushed();
+        }
+        if ((!isTransient(err) && attempt >= 4) || this.stopping.signal.aborted) throw err;
+        if (!warned) {
+          warned = true;
+          this.opts.logger.warn({ buildId, status, err: errorMessage(err) }, 'recording the build finish failed; retrying');
+        }
+        await pause(retryDelayMs(attempt), this.stopping.signal);
+      }
+    }
   }
 
   private async stepDeps(build: BuildToRun, signal: AbortSignal): Promise<StepDeps> {

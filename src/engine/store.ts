@@ -104,7 +104,8 @@ export interface EngineStore extends StepStore {
   buildPlan(buildId: number): Promise<Plan | undefined>;
   /** Builds left `started` (by this node or one before it). */
   runningBuildIds(): Promise<number[]>;
-  saveBuildEvent(buildId: number, event: BuildEvent): Promise<void>;
+  /** `writerKey`: the writer and its position; a write retried under the same key is saved once. */
+  saveBuildEvent(buildId: number, event: BuildEvent, writerKey?: string): Promise<void>;
   finishBuild(buildId: number, status: BuildStatus): Promise<void>;
   /** Counts a container (pod) the build created, by purpose and step type. */
   countBuildContainer(buildId: number, purpose: string, type: string): Promise<void>;

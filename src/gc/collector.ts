@@ -4,7 +4,7 @@
 // (collectors.ts, over the GcStore port). Build volumes of the local runtime are freed by the
 // engine when each build ends.
 import { type Logger } from '../log.ts';
-import { PeriodicPass } from '../component/periodic.ts';
+import { PeriodicPass, type PassGate } from '../component/periodic.ts';
 import {
   AccessTokenCollector,
   ArtifactCollector,
@@ -27,6 +27,8 @@ export interface CollectorOptions {
   /** how long an unreferenced resource cache or config stays (default 1 hour) */
   resourceGraceMs?: number;
   logger: Logger;
+  /** several web nodes: a collection runs once per interval across them (docs/web-nodes.md) */
+  cluster?: PassGate;
 }
 
 export interface CollectionResult {
@@ -59,7 +61,7 @@ export class Collector {
       opts.intervalMs ?? 30_000,
       (err) => opts.logger.warn({ err }, 'garbage collection failed'),
       // the first collection one interval after start (a ticker's cadence, as Concourse's GC)
-      { immediate: false },
+      { immediate: false, ...(opts.cluster ? { cluster: { name: 'gc', gate: opts.cluster } } : {}) },
     );
   }
 

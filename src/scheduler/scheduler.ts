@@ -2,7 +2,7 @@
 // schedule each job whose schedule_requested > last_scheduled, one at a time per job under a
 // per-job Postgres advisory lock.
 import { silentLogger, type Logger } from '../log.ts';
-import { PeriodicPass } from '../component/periodic.ts';
+import { PeriodicPass, type PassGate } from '../component/periodic.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
@@ -34,6 +34,8 @@ export interface SchedulerOptions {
   logger?: Logger;
   /** told how long each pass took (src/metrics) */
   metrics?: { schedulingPass(seconds: number): void };
+  /** several web nodes: a pass runs once per interval across them (docs/web-nodes.md) */
+  cluster?: PassGate;
 }
 
 export interface JobScheduleResult {
@@ -69,6 +71,7 @@ export class Scheduler {
       () => this.pass(),
       this.intervalMs,
       (err) => this.logger.error({ err }, 'scheduling pass failed'),
+      opts.cluster ? { cluster: { name: 'scheduler', gate: opts.cluster } } : {},
     );
   }
 

@@ -8,6 +8,7 @@ import { finishedBuildIds } from '../db/builds.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import { KubernetesRuntime } from '../runtime/kubernetes/kubernetes-runtime.ts';
 import type { KubeRequestObserver } from '../runtime/kubernetes/client.ts';
+import type { PassGate } from '../component/periodic.ts';
 
 export interface WebKubernetesRuntimeOptions {
   config: KubernetesRuntimeConfig;
@@ -19,7 +20,7 @@ export interface WebKubernetesRuntimeOptions {
 }
 
 /** The runtime, its reaper not started yet (start it after recoverOrphans). */
-export function createKubernetesRuntime(opts: WebKubernetesRuntimeOptions): { runtime: KubernetesRuntime; startReaper(): void } {
+export function createKubernetesRuntime(opts: WebKubernetesRuntimeOptions): { runtime: KubernetesRuntime; startReaper(cluster?: PassGate): void } {
   const runtime = new KubernetesRuntime({
     config: opts.config,
     root: join(opts.dataDir, 'kubernetes'),
@@ -28,6 +29,6 @@ export function createKubernetesRuntime(opts: WebKubernetesRuntimeOptions): { ru
   });
   return {
     runtime,
-    startReaper: () => runtime.startReaper((ids) => finishedBuildIds(opts.db, ids), opts.reaperIntervalMs ?? 30_000),
+    startReaper: (cluster?: PassGate) => runtime.startReaper((ids) => finishedBuildIds(opts.db, ids), opts.reaperIntervalMs ?? 30_000, cluster),
   };
 }

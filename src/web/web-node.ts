@@ -1,7 +1,9 @@
 // The web node: one process running the API, the scheduler, the checker and the engine on one
 // database and one runtime, as Concourse's `web` does. The composition root of Jetway.
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApiServer, LocalAuth } from '../api/index.ts';
@@ -24,6 +26,8 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { Scheduler } from '../scheduler/index.ts';
 import { JETWAY_VERSION } from '../version.ts';
 import { Metrics } from '../metrics/metrics.ts';
+import { PostgresBuildLeases, PostgresPassGate } from '../db/cluster.ts';
+import { PeriodicPass } from '../component/periodic.ts';
 
 export interface WebNodeOptions {
   /** where the embedded Postgres, the local runtime's work and artifacts live */
@@ -64,6 +68,13 @@ export interface WebNodeOptions {
   reaperIntervalMs?: number;
   schedulerIntervalMs?: number;
   checkerIntervalMs?: number;
+  /**
+   * This node's name among several on one database (docs/web-nodes.md); unique per node and
+   * kept across its restarts (default: host name and data directory).
+   */
+  nodeName?: string;
+  /** how long a build stays this node's without a heartbeat (default 20 s; heartbeats every quarter of it) */
+  buildLeaseMs?: number;
   logger: Logger;
 }
 
@@ -74,6 +85,8 @@ export interface WebNode {
   readonly scheduler: Scheduler;
   readonly checker: Checker;
   readonly api: FastifyInstance;
+  /** this node's name among the web nodes on its database */
+  readonly nodeName: string;
   /** Stops taking work, aborts running builds, closes the API and the database. */
   stop(): Promise<void>;
 }
@@ -104,7 +117,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   // the engine (created below) is read at scrape time, once it exists
   const metrics: Metrics = new Metrics({ runningBuilds: (): number => engine.runningBuilds });
   let runtime: Runtime;
-  let startReaper: (() => void) | undefined;
+  let startReaper: ((cluster: PostgresPassGate) => void) | undefined;
   let closeRuntime: (() => Promise<void>) | undefined;
   let localContainersUnusable: string | undefined;
   if (opts.runtime === 'kubernetes') {
@@ -161,8 +174,15 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker'), ...(user ? { user } : {}) });
   }
 
+  const nodeName = opts.nodeName ?? `${hostname()}:${resolve(opts.dataDir)}`;
+  const leaseMs = opts.buildLeaseMs ?? 20_000;
+  const incarnation = randomUUID();
+  const leases = new PostgresBuildLeases(db, nodeName, incarnation, leaseMs);
+  // periodic work (scheduling, checks, GC, the reaper) once per interval across the web nodes
+  const gate = new PostgresPassGate(db, `${nodeName}/${incarnation}`);
   const engine: Engine = new Engine({
     store: new PostgresEngineStore(db),
+    leases,
     runtime,
     metrics,
     externalUrl,
@@ -173,19 +193,33 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     // a finished build may unblock its downstream jobs: wake the scheduler (created below)
     onBuildFinished: () => scheduler.scheduleNow(),
   });
+  // Builds this node's previous incarnation ran are recovered now; another live node's are left
+  // to it, and taken over only once their lease expires (docs/web-nodes.md).
+  await leases.register();
   const recovered = await engine.recoverOrphans();
   if (recovered > 0) logger.warn({ builds: recovered }, 'builds left running by a previous web node were ended errored');
+  const heartbeat = new PeriodicPass(
+    async () => {
+      const taken = await engine.heartbeat(leaseMs);
+      if (taken.length > 0) logger.warn({ builds: taken }, 'took over the builds of a web node whose lease expired');
+    },
+    Math.max(100, Math.floor(leaseMs / 4)),
+    (err: unknown) => logger.warn({ err }, 'web node heartbeat failed'),
+  );
+  heartbeat.start();
   // after recoverOrphans: the pods of the builds it ended are the reaper's
-  startReaper?.();
+  startReaper?.(gate);
 
   const checker = new Checker(new PostgresCheckerStore(db), {
     tracker: engine,
+    cluster: gate,
     logger: logger.child({ component: 'checker' }),
     ...(opts.checkerIntervalMs ? { intervalMs: opts.checkerIntervalMs } : {}),
   });
   const scheduler = new Scheduler(db, {
     tracker: engine,
     checks: checker,
+    cluster: gate,
     logger: logger.child({ component: 'scheduler' }),
     metrics,
     ...(opts.schedulerIntervalMs ? { intervalMs: opts.schedulerIntervalMs } : {}),
@@ -215,7 +249,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} is in use: pass another --port`);
     throw err;
   }
-  const collector = new Collector(new PostgresGcStore(db), { logger: logger.child({ component: 'gc' }) });
+  const collector = new Collector(new PostgresGcStore(db), { logger: logger.child({ component: 'gc' }), cluster: gate });
   checker.start();
   scheduler.start();
   collector.start();
@@ -229,13 +263,16 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     scheduler,
     checker,
     api,
+    nodeName,
     stop() {
       stopping ??= (async () => {
         logger.info({}, 'web node stopping');
         await collector.stop();
         await checker.stop();
         await scheduler.stop();
+        await heartbeat.stop();
         await engine.stop();
+        await leases.unregister().catch((err: unknown) => logger.warn({ err }, 'removing this web node from the registry failed'));
         await closeRuntime?.();
         await api.close();
         await db.close();

@@ -33,6 +33,8 @@ interface WebFlags {
   localNetwork?: 'host' | 'isolated';
   schedulerInterval?: string;
   checkerInterval?: string;
+  nodeName?: string;
+  buildLease?: string;
   logLevel: string;
   /** `--kubernetes-native-images[=true|false]` */
   kubernetesNativeImages?: string | boolean;
@@ -165,6 +167,8 @@ export function registerWeb(program: Command, io: CliIO): void {
     .option(FLAGS.inCluster, "use the web node's pod service account (not with --kubernetes-kubeconfig)")
     .option('--scheduler-interval <duration>', 'time between scheduling passes (default 10s)')
     .option('--checker-interval <duration>', 'time between resource check scans (default 10s)')
+    .addOption(new Option('--node-name <name>', 'this web node\'s name among several on one Postgres: unique per node, kept across its restarts (default: host name and data dir; docs/web-nodes.md)').env('JETWAY_NODE_NAME'))
+    .option('--build-lease <duration>', 'a build whose web node sends no heartbeat this long is taken over by another node (default 20s)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info').env('JETWAY_LOG_LEVEL'))
     .action(async (flags: Flags) => {
       const envUsers = process.env.JETWAY_ADD_LOCAL_USER ? process.env.JETWAY_ADD_LOCAL_USER.split(',') : [];
@@ -181,6 +185,7 @@ export function registerWeb(program: Command, io: CliIO): void {
         const externalUrl = checkUrl(flags.externalUrl, '--external-url');
         const schedulerIntervalMs = parseInterval(flags.schedulerInterval, '--scheduler-interval');
         const checkerIntervalMs = parseInterval(flags.checkerInterval, '--checker-interval');
+        const buildLeaseMs = parseInterval(flags.buildLease, '--build-lease');
         options = {
           port,
           bindIp: flags.bindIp,
@@ -196,6 +201,8 @@ export function registerWeb(program: Command, io: CliIO): void {
           ...(flags.postgresUrl ? { postgresUrl: flags.postgresUrl } : {}),
           ...(schedulerIntervalMs ? { schedulerIntervalMs } : {}),
           ...(checkerIntervalMs ? { checkerIntervalMs } : {}),
+          ...(buildLeaseMs ? { buildLeaseMs } : {}),
+          ...(flags.nodeName ? { nodeName: flags.nodeName } : {}),
         };
         if (options.localUsers.length === 0) throw new FlagError('--add-local-user: give at least one user (name:password); every route but health and info needs a login');
       } catch (err) {

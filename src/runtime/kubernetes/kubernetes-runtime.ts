@@ -9,7 +9,7 @@
 // evicted or deleted meanwhile errors the step with the reason.
 // artifact: streamed out of the sidecar into a volume directory of the web node.
 // destroy: caches saved, the pod deleted (a failed step's pod after the retention period).
-import { PeriodicPass } from '../../component/periodic.ts';
+import { PeriodicPass, type PassGate } from '../../component/periodic.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -260,9 +260,15 @@ export class KubernetesRuntime implements Runtime {
    * runtime is not using and whose build is finished or unknown are deleted, with their builds'
    * pull secrets (named in the pods' imagePullSecrets).
    */
-  startReaper(finishedBuilds: FinishedBuilds, intervalMs = 30_000): void {
+  startReaper(finishedBuilds: FinishedBuilds, intervalMs = 30_000, cluster?: PassGate): void {
     if (this.reaper) return;
-    const reaper = new PeriodicPass(() => this.reap(finishedBuilds), intervalMs, (err: unknown) => this.logger.warn({ err }, 'reaping pods failed'));
+    const reaper = new PeriodicPass(
+      () => this.reap(finishedBuilds),
+      intervalMs,
+      (err: unknown) => this.logger.warn({ err }, 'reaping pods failed'),
+      // several web nodes: one reaper pass per interval across them (docs/web-nodes.md)
+      cluster ? { cluster: { name: 'kubernetes-reaper', gate: cluster } } : {},
+    );
     this.reaper = reaper;
     // Passes begin after the watch's first list: a pass waiting for it would hold close() up,
     // and close() may come first (then nothing starts).

@@ -1,0 +1,169 @@
+// A build's events on their way to the store (issue 17, docs/web-nodes.md "When Postgres is away"):
+// written in call order; while the database is away they wait in a bounded buffer and are
+// retried, each under a writer key so that a retried write whose commit went through unseen is
+// saved once. What cannot be written is counted: a build that lost events, or whose finish the
+// database refused for a full disk, does not claim success.
+import type { Logger } from '../log.ts';
+import type { BuildEvent } from '../model/build-events.ts';
+import { randomUUID } from 'node:crypto';
+import type { EventSink } from './exec.ts';
+import { errorMessage } from './exec.ts';
+import type { Redactor } from './vars.ts';
+
+/** What the sink needs of the engine's store. */
+export interface EventStore {
+  saveBuildEvent(buildId: number, event: BuildEvent, writerKey?: string): Promise<void>;
+}
+
+/** Postgres error codes and Node socket errors that mean "the database is away, try again". */
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '40001', '40P01', '57P01', '57P02', '57P03', '57014']);
+const TRANSIENT_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /query read timeout/i, /connection .*(closed|ended)/i, /cannot use a pool after calling end/i, /client has encountered a connection error/i];
+
+/** The Postgres error code (or Node's errno code) of err. */
+export function errorCode(err: unknown): string | undefined {
+  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  return undefined;
+}
+
+/** Postgres's "disk full" (53100): the database cannot extend a file. */
+export function isDiskFull(err: unknown): boolean {
+  return errorCode(err) === '53100' || /no space left on device/i.test(errorMessage(err));
+}
+
+/**
+ * Whether a failed write may succeed when tried again: the database is unreachable, restarting,
+ * out of resources (class 08 connection, class 53 insufficient resources, 57P0x shutdown,
+ * 57014 statement timeout), or the transaction lost a race (40001, 40P01).
+ */
+export function isTransient(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code !== undefined && (TRANSIENT_CODES.has(code) || code.startsWith('08') || code.startsWith('53'))) return true;
+  const message = errorMessage(err);
+  return TRANSIENT_MESSAGES.some((re) => re.test(message));
+}
+
+/** The wait before retry number `attempt` (0-based): doubling from 100 ms to 5 s. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(5_000, 100 * 2 ** Math.min(attempt, 16));
+}
+
+export interface EventSinkLimits {
+  /** events waiting while the database is away (default 50,000) */
+  maxPending?: number;
+  /** their bytes (default 64 MiB) */
+  maxPendingBytes?: number;
+  /** attempts at an event the database refuses for good (not transient; default 5) */
+  maxPermanentAttempts?: number;
+}
+
+/** How a build's events went. */
+export interface SinkReport {
+  /** events that could not be written (buffer full, or refused for good) */
+  lost: number;
+  /** why the first one was lost */
+  firstLoss?: string;
+  /** a write failed because the database's disk was full (written later or not) */
+  diskFull: boolean;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+/** Writes events to the store in call order, even when callers do not wait for each write. */
+export class StoreEventSink implements EventSink {
+  /**
+   * The build's secrets, once its steps can find any: every event but `log` (whose payload the
+   * step redacts as it writes) is redacted here, so a secret in a version, metadata or message
+   * (a resource echoing its source, an error quoting a value) never reaches the events.
+   */
+  redactor: Redactor | undefined;
+  private readonly pending: { event: BuildEvent; key: string; bytes: number }[] = [];
+  private pendingBytes = 0;
+  private seq = 0;
+  private readonly writer = randomUUID().slice(0, 8);
+  private draining: Promise<void> | undefined;
+  private readonly report: SinkReport = { lost: 0, diskFull: false };
+  private warnedAway = false;
+  /** aborted: stop waiting for the database (the web node stops; what is left is lost) */
+  private readonly giveUp = new AbortController();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly buildId: number,
+    private readonly logger: Logger,
+    private readonly limits: EventSinkLimits = {},
+  ) {}
+
+  emit(event: BuildEvent): Promise<void> {
+    const safe = this.redactor && event.event !== 'log' ? ({ ...event, data: this.redactor.redactValue(event.data) } as BuildEvent) : event;
+    const key = `${this.writer}:${this.seq++}`;
+    const bytes = JSON.stringify(safe.data).length;
+    if (this.pending.length >= (this.limits.maxPending ?? 50_000) || this.pendingBytes + bytes > (this.limits.maxPendingBytes ?? 64 * 1024 * 1024)) {
+      this.lose(`more than ${this.limits.maxPending ?? 50_000} events (or ${Math.round((this.limits.maxPendingBytes ?? 64 * 1024 * 1024) / 1048576)} MiB) waited for the database`);
+      return this.flushed().then(() => undefined);
+    }
+    this.pending.push({ event: safe, key, bytes });
+    this.pendingBytes += bytes;
+    this.draining ??= this.drain();
+    return this.draining;
+  }
+
+  /** Resolves once every event emitted so far is written or given up; what happened. */
+  async flushed(): Promise<SinkReport> {
+    while (this.draining) await this.draining;
+    return { ...this.report };
+  }
+
+  /** Stops retrying (the web node stops): events still waiting are counted lost. */
+  abandon(): void {
+    this.giveUp.abort();
+  }
+
+  private lose(why: string): void {
+    if (this.report.lost === 0) {
+      this.report.firstLoss = why;
+      this.logger.error({ buildId: this.buildId, reason: why }, 'build events lost: the build will end errored');
+    }
+    this.report.lost++;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      const next = this.pending[0]!;
+      let permanentFailures = 0;
+      for (let attempt = 0; ; attempt++) {
+        if (this.giveUp.signal.aborted) {
+          this.lose('the web node stopped while the database was unavailable');
+          break;
+        }
+        try {
+          await this.store.saveBuildEvent(this.buildId, next.event, next.key);
+          if (this.warnedAway) {
+            this.warnedAway = false;
+            this.logger.info({ buildId: this.buildId, waiting: this.pending.length - 1 }, 'saving build events again');
+          }
+          break;
+        } catch (err) {
+          if (isDiskFull(err)) this.report.diskFull = true;
+          if (!isTransient(err) && ++permanentFailures >= (this.limits.maxPermanentAttempts ?? 5)) {
+            this.lose(`the database refused an event: ${errorMessage(err)}`);
+            break;
+          }
+          if (!this.warnedAway) {
+            this.warnedAway = true;
+            this.logger.warn({ buildId: this.buildId, err: errorMessage(err), waiting: this.pending.length }, 'saving a build event failed; retrying');
+          }
+          await sleep(retryDelayMs(attempt), this.giveUp.signal);
+        }
+      }
+      this.pending.shift();
+      this.pendingBytes -= next.bytes;
+    }
+    // synchronously after the last check: an event emitted from now on starts a new drain
+    this.draining = undefined;
+  }
+}
