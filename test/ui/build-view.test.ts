@@ -165,6 +165,22 @@ test("across combinations of Concourse's event ({step, values}) are labelled wit
   assert.deepEqual(shown(v), ['across 1/2: os=linux, go=1.22>   task: test [pending]', 'across 2/2: os=darwin, go={"n":2}>   task: test [running]']);
 });
 
+const lineTimeCases: { name: string; chunks: [string, number | undefined][]; times: number[] }[] = [
+  { name: 'each line gets the time of the event that began it', chunks: [['one\ntw', 100], ['o\nthree\n', 105], ['four', 110]], times: [100, 100, 105, 110] },
+  { name: 'a line continued by a later event keeps its first time', chunks: [['a', 1], ['b', 2], ['c\n', 3]], times: [1] },
+  { name: 'empty lines count', chunks: [['\n\nx', 7]], times: [7, 7, 7] },
+  { name: 'an event without a time takes the last line time', chunks: [['a\n', 5], ['b\n', undefined]], times: [5, 5] },
+  { name: 'colour codes are no text', chunks: [['\u001b[31m', 1], ['red\n', 2]], times: [2] },
+];
+
+for (const c of lineTimeCases) {
+  test(`line times: ${c.name}`, () => {
+    const v = new BuildView({ id: '1', task: { name: 't' } });
+    for (const [payload, time] of c.chunks) v.apply(ev('log', { ...at('1'), payload, time }));
+    assert.deepEqual(v.step('1')!.lineTimes, c.times);
+  });
+}
+
 const acrossLabels: [string, Parameters<typeof acrossLabel>, string][] = [
   ['no values: the position only', [0, 3, ['v'], undefined], 'across 1/3'],
   ['a string value as it is', [1, 3, ['v'], ['b']], 'across 2/3: v=b'],

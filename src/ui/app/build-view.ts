@@ -29,6 +29,8 @@ export interface StepView {
   log: string;
   /** the log as styled segments (ANSI colours) */
   segments: AnsiSegment[];
+  /** when each line of the log began (unix seconds of the event that brought its first text) */
+  lineTimes: number[];
   errors: string[];
   exitStatus?: number;
   version?: Record<string, string>;
@@ -87,6 +89,8 @@ export class BuildView {
   /** compound plan nodes (do, in_parallel, hooks, timeout, ...): their leaf steps */
   private readonly compound = new Map<string, string[]>();
   private readonly parsers = new Map<string, AnsiParser>();
+  /** whether a step's log ends with a newline (its next text starts a line) */
+  private readonly lineStart = new Map<string, boolean>();
   /** plans that events added under a step: image steps planned at run time, across combinations */
   private readonly extra = new Map<string, { plans: unknown[]; label: (i: number, n: number) => string }>();
   private readonly rootId: string | undefined;
@@ -222,7 +226,7 @@ export class BuildView {
     switch (e.event) {
       case 'log': {
         start();
-        const segments = this.append(step, str(d.payload) ?? '');
+        const segments = this.append(step, str(d.payload) ?? '', time);
         if (segments.length > 0) changes.push({ type: 'log', step, segments });
         return changes;
       }
@@ -274,10 +278,22 @@ export class BuildView {
     return changes;
   }
 
-  private append(step: StepView, payload: string): AnsiSegment[] {
+  private append(step: StepView, payload: string, time: number | undefined): AnsiSegment[] {
     let parser = this.parsers.get(step.id);
     if (!parser) this.parsers.set(step.id, (parser = new AnsiParser()));
     const segments = parser.push(payload);
+    // a line begins with the first text after a newline: it gets this event's time
+    const text = segments.map((x) => x.text).join('');
+    for (let i = 0; i < text.length; ) {
+      if (this.lineStart.get(step.id) !== false) {
+        step.lineTimes.push(time ?? step.lineTimes.at(-1) ?? 0);
+        this.lineStart.set(step.id, false);
+      }
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      this.lineStart.set(step.id, true);
+      i = nl + 1;
+    }
     for (const s of segments) {
       step.log += s.text;
       const last = step.segments.at(-1);
@@ -299,6 +315,7 @@ function newStep(id: string, kind: StepKind | 'build', name: string, depth: numb
     status: 'pending',
     log: '',
     segments: [],
+    lineTimes: [],
     errors: [],
     hasEvents: false,
   };

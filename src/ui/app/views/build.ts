@@ -1,7 +1,10 @@
 // A build: its status and times, and its event stream rendered as Concourse's build page does,
 // one collapsible section per step of the plan with the step's status and log, errors in red;
 // it follows a running build live (and resumes the stream where it broke). Abort and rerun. A
-// pending build shows why it waits (its preparation, as Concourse's build page).
+// pending build shows why it waits (its preparation, as Concourse's build page). A job's build
+// has tabs for the job's other builds (h and l go to the previous and next); each log line's time
+// shows on demand (the "timestamps" toggle, or t; remembered in the browser). The job page shows
+// its latest build with the same view (`embedded`: its tabs switch the build in place).
 import type { Build, BuildPreparation } from '../../../api/wire.ts';
 import { ApiError } from '../api.ts';
 import { BuildView, expandedByDefault, stepTitle, type BuildViewChange, type StepView } from '../build-view.ts';
@@ -14,6 +17,7 @@ import { buildDuration, formatDuration } from '../time.ts';
 import { button, describeError, pipelineCrumbs, Region, type Crumb, type ViewContext } from '../view.ts';
 
 const POLL_MS = 2000;
+const TABS_POLL_MS = 5000;
 
 interface StepElements {
   root: HTMLElement;
@@ -23,17 +27,60 @@ interface StepElements {
   body: HTMLElement;
   details: HTMLElement;
   log: HTMLPreElement;
+  /** the time of each log line, beside it */
+  times: HTMLPreElement;
   errors: HTMLElement;
 }
 
-export function buildView(ctx: ViewContext, id: number): void {
-  ctx.title([{ label: `build ${id}` }]);
+export interface BuildViewOptions {
+  /** shown inside another page (the job's): no title of its own; a tab calls select instead of leaving */
+  embedded?: { select(id: number): void };
+}
+
+const TIMES_KEY = 'jetway.build.timestamps';
+
+export function buildView(ctx: ViewContext, id: number, opts: BuildViewOptions = {}): void {
+  const title = (crumbs: Crumb[]): void => {
+    if (!opts.embedded) ctx.title(crumbs);
+  };
+  title([{ label: `build ${id}` }]);
   const header = new Region(h('div', { class: 'page-header build-header' }));
+  const tabs = new Region(h('nav', { class: 'build-tabs', 'aria-label': 'builds of the job' }));
+  let showTimes = localStorage.getItem(TIMES_KEY) === 'true';
+  const timesButton = h('button', { type: 'button', class: 'link-button', 'aria-pressed': String(showTimes), title: 'the time of each log line (t)' }, 'timestamps');
   const waiting = h('p', { class: 'muted', 'data-waiting': true }, 'Waiting for the build to start…');
   // a pending build says why it waits, as Concourse's "preparing build" list (GET /builds/:id/preparation)
   const preparation = new Region(h('section', { class: 'build-prep', 'data-build-prep': true, 'aria-live': 'polite' }));
-  const stepsEl = h('div', { class: 'steps', 'aria-live': 'off' });
-  ctx.content.replaceChildren(header.element, waiting, preparation.element, stepsEl);
+  const stepsEl = h('div', { class: `steps${showTimes ? ' show-times' : ''}`, 'aria-live': 'off' });
+  ctx.content.replaceChildren(tabs.element, header.element, h('div', { class: 'build-tools' }, timesButton), waiting, preparation.element, stepsEl);
+  /** how many line times each step's column shows */
+  const timesShown = new Map<string, number>();
+  const toggleTimes = (): void => {
+    showTimes = !showTimes;
+    localStorage.setItem(TIMES_KEY, String(showTimes));
+    timesButton.setAttribute('aria-pressed', String(showTimes));
+    stepsEl.classList.toggle('show-times', showTimes);
+    if (view) for (const s of view.steps) updateTimes(s);
+  };
+  timesButton.addEventListener('click', toggleTimes);
+  /** the job's builds, newest first, for the tabs and h/l */
+  let jobBuilds: Build[] = [];
+  const goTo = (target: number): void => {
+    if (opts.embedded) opts.embedded.select(target);
+    else location.hash = routeHash({ page: 'build', id: target });
+  };
+  ctx.onKey((key) => {
+    if (key === 't') toggleTimes();
+    else if (key === 'h' || key === 'l') {
+      const i = jobBuilds.findIndex((b) => b.id === id);
+      const next = i < 0 ? undefined : jobBuilds[key === 'h' ? i + 1 : i - 1];
+      if (!next) return false;
+      goTo(next.id);
+    } else if (key === 'A' && build && !isFinished(build.status)) header.element.querySelector<HTMLButtonElement>('[data-action="abort"]')?.click();
+    else if (key === 'T' && build?.job_name) header.element.querySelector<HTMLButtonElement>('[data-action="trigger"]')?.click();
+    else return false;
+    return true;
+  });
 
   let build: Build | undefined;
   let view: BuildView | undefined;
@@ -56,10 +103,10 @@ export function buildView(ctx: ViewContext, id: number): void {
       if (pipeline) crumbs.push(...pipelineCrumbs(pipeline));
       if (pipeline && b.job_name) crumbs.push({ label: b.job_name, href: routeHash({ page: 'job', ...pipeline, job: b.job_name }) });
       crumbs.push({ label: b.job_name ? `#${b.name}` : `build ${b.id}` });
-      ctx.title(crumbs);
-      const title = b.job_name ? `${b.job_name} #${b.name}` : `build ${b.id}`;
+      title(crumbs);
+      const heading = b.job_name ? `${b.job_name} #${b.name}` : `build ${b.id}`;
       return [
-        h('h1', null, title, ' ', h('span', { class: `badge ${statusClass(b.status)}`, 'data-build-status': b.status }, b.status)),
+        h(opts.embedded ? 'h2' : 'h1', null, heading, ' ', h('span', { class: `badge ${statusClass(b.status)}`, 'data-build-status': b.status }, b.status)),
         h(
           'dl',
           { class: 'build-times' },
@@ -75,15 +122,29 @@ export function buildView(ctx: ViewContext, id: number): void {
         h(
           'div',
           { class: 'actions' },
-          finished
+          finished || !ctx.api.loggedIn
             ? null
-            : button('abort', (btn) =>
-                void ctx.action(btn, async () => {
-                  await ctx.api.send('PUT', `/builds/${b.id}/abort`);
-                  await refresh();
-                }),
+            : button(
+                'abort',
+                (btn) =>
+                  void ctx.action(btn, async () => {
+                    await ctx.api.send('PUT', `/builds/${b.id}/abort`);
+                    await refresh();
+                  }),
+                { 'data-action': 'abort' },
               ),
-          finished && pipeline && b.job_name
+          pipeline && b.job_name && ctx.api.loggedIn
+            ? button(
+                'trigger new build',
+                (btn) =>
+                  void ctx.action(btn, async () => {
+                    const created = await ctx.api.send<Build>('POST', pipelineApiPath(pipeline, `/jobs/${encodeURIComponent(b.job_name!)}/builds`));
+                    if (created) goTo(created.id);
+                  }),
+                { 'data-action': 'trigger', title: 'trigger a new build of the job (T)' },
+              )
+            : null,
+          finished && ctx.api.loggedIn && pipeline && b.job_name
             ? button('rerun', (btn) =>
                 void ctx.action(btn, async () => {
                   const path = pipelineApiPath(pipeline, `/jobs/${encodeURIComponent(b.job_name!)}/builds/${encodeURIComponent(b.name)}`);
@@ -146,7 +207,10 @@ export function buildView(ctx: ViewContext, id: number): void {
     for (const c of changes) {
       if (c.type === 'structure') renderSteps();
       else if (c.type === 'step') updateStep(c.step);
-      else if (c.type === 'log') appendLog(elementsOf(c.step).log, c.segments);
+      else if (c.type === 'log') {
+        appendLog(elementsOf(c.step).log, c.segments);
+        updateTimes(c.step);
+      }
       else if (c.type === 'status' && build && build.status !== c.status) {
         build = { ...build, status: c.status };
         renderHeader(build);
@@ -164,6 +228,17 @@ export function buildView(ctx: ViewContext, id: number): void {
 
   const isOpen = (step: StepView): boolean => chosen.get(step.id) ?? expandedByDefault(step);
 
+  /** The step's column of line times, brought up to date (only while shown: long logs stay cheap). */
+  const updateTimes = (step: StepView): void => {
+    const els = elements.get(step.id);
+    if (!els || !showTimes) return;
+    const from = timesShown.get(step.id) ?? 0;
+    const more = step.lineTimes.slice(from).map(formatClock);
+    if (more.length === 0) return;
+    els.times.append(`${from > 0 ? '\n' : ''}${more.join('\n')}`);
+    timesShown.set(step.id, step.lineTimes.length);
+  };
+
   const elementsOf = (step: StepView): StepElements => {
     const known = elements.get(step.id);
     if (known) return known;
@@ -180,16 +255,18 @@ export function buildView(ctx: ViewContext, id: number): void {
     );
     const details = h('div', { class: 'step-details' });
     const log = h('pre', { class: 'log' });
+    const times = h('pre', { class: 'log-times', 'aria-hidden': 'true' });
     const errors = h('div', { class: 'step-errors' });
-    const body = h('div', { class: 'step-body', id: bodyId, hidden: true }, details, log, errors);
+    const body = h('div', { class: 'step-body', id: bodyId, hidden: true }, details, h('div', { class: 'log-wrap' }, times, log), errors);
     const root = h('section', { class: `step depth-${Math.min(step.depth, 6)}`, 'data-step': stepTitle(step), 'data-step-id': step.id }, toggle, body);
     toggle.addEventListener('click', () => {
       chosen.set(step.id, !isOpen(step));
       updateStep(step);
     });
-    const els: StepElements = { root, toggle, status, duration, body, details, log, errors };
+    const els: StepElements = { root, toggle, status, duration, body, details, log, times, errors };
     elements.set(step.id, els);
     appendLog(log, step.segments);
+    updateTimes(step);
     updateStep(step);
     return els;
   };
@@ -242,6 +319,35 @@ export function buildView(ctx: ViewContext, id: number): void {
     });
   };
 
+  // the job's builds as tabs, newest first, the one shown marked
+  const renderTabs = (): void => {
+    tabs.update([jobBuilds.map((b) => [b.id, b.name, b.status]), id], () =>
+      jobBuilds.length <= 1
+        ? null
+        : jobBuilds.map((b) => {
+            const a = h(
+              'a',
+              { class: `build-tab ${statusClass(b.status)}`, href: routeHash({ page: 'build', id: b.id }), 'aria-current': b.id === id ? 'page' : undefined, 'data-build-tab': b.name, title: `#${b.name}: ${b.status}` },
+              b.name,
+            );
+            if (opts.embedded) {
+              a.addEventListener('click', (e) => {
+                e.preventDefault();
+                opts.embedded?.select(b.id);
+              });
+            }
+            return a;
+          }),
+    );
+  };
+  ctx.poll(TABS_POLL_MS, async () => {
+    const b = build ?? (await ctx.api.get<Build>(`/builds/${id}`, ctx.signal));
+    const pipeline = pipelineOfBuild(b);
+    if (!pipeline || !b.job_name) return;
+    jobBuilds = await ctx.api.get<Build[]>(pipelineApiPath(pipeline, `/jobs/${encodeURIComponent(b.job_name)}/builds`, { limit: '30' }), ctx.signal);
+    renderTabs();
+  });
+
   // last: the first round runs at once and uses everything above
   const refresh = ctx.poll(POLL_MS, async () => {
     if (settled) return; // nothing changes any more
@@ -268,6 +374,12 @@ function appendLog(pre: HTMLPreElement, segments: AnsiSegment[]): void {
   for (const s of segments) {
     pre.appendChild(s.classes === '' ? document.createTextNode(s.text) : h('span', { class: s.classes }, s.text));
   }
+}
+
+/** A log line's time as the local clock shows it: 14:05:31. */
+function formatClock(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
 function formatVersion(v: Record<string, string>): string {
