@@ -245,8 +245,11 @@ export async function scriptsLayer(type: string): Promise<BuiltLayer> {
 export async function webBundle(): Promise<Record<string, Buffer>> {
   const { build } = await import('esbuild');
   const outdir = packagePath('dist', 'image-cli');
+  const loadWorker = packagePath('src', 'config', 'load-worker.ts');
   const result = await build({
-    entryPoints: { jetway: packagePath('src', 'cli', 'main.ts') },
+    // the entry points of src/cli/bundle.ts (a test compares): the command, and the worker thread
+    // that loads pipelines for the web node (src/config/off-thread.ts finds it next to itself)
+    entryPoints: { jetway: packagePath('src', 'cli', 'main.ts'), ...(existsSync(loadWorker) ? { 'config-worker': loadWorker } : {}) },
     bundle: true,
     platform: 'node',
     format: 'esm',

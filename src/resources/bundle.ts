@@ -4,9 +4,10 @@
 import { build } from 'esbuild';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package.ts';
 
-const ENTRY = fileURLToPath(new URL('./cli.ts', import.meta.url));
+// from the package root, not this module: `jetway images push` bundles it from dist/cli too
+const ENTRY = packagePath('src', 'resources', 'cli.ts');
 
 /** The bundled protocol entry point (`<type> <check|in|out> [dir]`), an ES module. */
 export async function bundleResourcesCli(): Promise<Buffer> {

@@ -50,3 +50,12 @@ for (const type of RESOURCE_TYPES) {
     assert.ok(lines.includes(`COPY --from=build /out/${type}-resource/opt/resource /opt/resource`), lines.join('\n'));
   });
 }
+
+test("the web node's bundle has the entry points of the jetway command's own bundle (src/cli/bundle.ts)", () => {
+  const entryNames = (file: string): string[] => {
+    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.trim().startsWith('entryPoints:')) ?? '';
+    return [...line.matchAll(/(\w+|'[\w-]+'):\s*(?:packagePath|loadWorker)\b/g)].map((m) => (m[1] ?? '').replace(/'/g, '')).sort();
+  };
+  assert.ok(entryNames('src/cli/bundle.ts').includes('jetway'), 'src/cli/bundle.ts names its entry points');
+  assert.deepEqual(entryNames('src/packaging/images.ts'), entryNames('src/cli/bundle.ts'));
+});
