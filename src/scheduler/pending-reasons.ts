@@ -144,7 +144,8 @@ function checkText(c: CheckState): string {
     case 'succeeded':
       return 'its last check found none';
     case 'failed':
-      return `its check is failing: ${c.error}`;
+      // no error text: the reader may not see the team's check errors (a public pipeline)
+      return c.error === '' ? 'its check is failing' : `its check is failing: ${c.error}`;
   }
 }
 

@@ -41,17 +41,32 @@ export function checkState(s: InputResourceState | undefined): CheckState {
   return s.scopeCheckSucceeded ? { status: 'succeeded' } : { status: 'failed', error: 'the last check failed' };
 }
 
+const withoutError = (c: CheckState): CheckState => (c.status === 'failed' ? { status: 'failed', error: '' } : c);
+
 const pinText = (pin: Record<string, string>): string =>
   Object.keys(pin)
     .sort()
     .map((k) => `${k}:${pin[k] ?? ''}`)
     .join(',');
 
+/** Who reads the reasons: a reader outside the team (a public pipeline's) sees no check error text. */
+export interface ReasonReader {
+  showCheckErrors: boolean;
+}
+
+const TEAM_READER: ReasonReader = { showCheckErrors: true };
+
 /**
  * The facts about the job and, when given, one of its pending builds: without a build, those of
  * a build that would be created now (no max-in-flight, no checks to wait for).
  */
-export async function pendingFacts(db: Queryable, job: JobRecord, build?: BuildRecord, inputs?: readonly JobInputConfig[]): Promise<PendingFacts> {
+export async function pendingFacts(
+  db: Queryable,
+  job: JobRecord,
+  build?: BuildRecord,
+  inputs?: readonly JobInputConfig[],
+  reader: ReasonReader = TEAM_READER,
+): Promise<PendingFacts> {
   const configs = inputs ?? (await jobInputConfigs(db, job.id));
   const resourceIds = [...new Set(configs.map((i) => i.resourceId))];
   const [next, states, passedJobs] = await Promise.all([
@@ -88,7 +103,7 @@ export async function pendingFacts(db: Queryable, job: JobRecord, build?: BuildR
       ...(pin ? { pinned: pinText(pin), pinFound: await pinnedVersionExists(db, i.resourceId, pin) } : {}),
       hasVersions: state?.hasVersions ?? false,
       hasEnabledVersions: state?.hasEnabledVersions ?? false,
-      check: checkState(state),
+      check: reader.showCheckErrors ? checkState(state) : withoutError(checkState(state)),
       waitingForCheck: waiting.has(i.name),
     });
   }
@@ -134,7 +149,7 @@ export function preparationOf(buildId: number, f: PendingFacts, reasons: readonl
 }
 
 /** The preparation view of a build: nothing blocks a build that is not a pending job build. */
-export async function buildPreparation(db: Queryable, buildId: number): Promise<BuildPreparation> {
+export async function buildPreparation(db: Queryable, buildId: number, reader: ReasonReader = TEAM_READER): Promise<BuildPreparation> {
   const build = await mustGetBuild(db, buildId);
   const clear: BuildPreparation = {
     build_id: buildId,
@@ -150,12 +165,16 @@ export async function buildPreparation(db: Queryable, buildId: number): Promise<
   const job = await mustGetJob(db, build.jobId);
   const inputs = await jobInputConfigs(db, job.id);
   if (build.status !== 'pending') return { ...clear, inputs: Object.fromEntries(inputs.map((i) => [i.name, 'not_blocking' as const])) };
-  const facts = await pendingFacts(db, job, build, inputs);
+  const facts = await pendingFacts(db, job, build, inputs, reader);
   return preparationOf(buildId, facts, pendingReasons(facts));
 }
 
 /** The reasons of pending job builds, by build id (one line each); other builds have none. */
-export async function pendingReasonsOfBuilds(db: Queryable, builds: readonly BuildRecord[]): Promise<Map<number, string>> {
+export async function pendingReasonsOfBuilds(
+  db: Queryable,
+  builds: readonly BuildRecord[],
+  readerOf: (b: BuildRecord) => ReasonReader = () => TEAM_READER,
+): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   const jobs = new Map<number, { job: JobRecord; inputs: JobInputConfig[] }>();
   for (const b of builds) {
@@ -166,7 +185,7 @@ export async function pendingReasonsOfBuilds(db: Queryable, builds: readonly Bui
       j = { job, inputs: await jobInputConfigs(db, job.id) };
       jobs.set(b.jobId, j);
     }
-    const line = pendingReasonLine(await pendingFacts(db, j.job, b, j.inputs));
+    const line = pendingReasonLine(await pendingFacts(db, j.job, b, j.inputs, readerOf(b)));
     if (line) out.set(b.id, line);
   }
   return out;
@@ -176,14 +195,19 @@ export async function pendingReasonsOfBuilds(db: Queryable, builds: readonly Bui
  * Why the job will not run now: its first pending build's reason, else what would hold a new one.
  * `nextBuild` is the job's oldest pending or started build (jobs.next_build_id).
  */
-export async function jobPendingReason(db: Queryable, job: JobRecord, nextBuild: BuildRecord | null): Promise<string | undefined> {
-  if (nextBuild?.status === 'pending') return pendingReasonLine(await pendingFacts(db, job, nextBuild));
+export async function jobPendingReason(
+  db: Queryable,
+  job: JobRecord,
+  nextBuild: BuildRecord | null,
+  reader: ReasonReader = TEAM_READER,
+): Promise<string | undefined> {
+  if (nextBuild?.status === 'pending') return pendingReasonLine(await pendingFacts(db, job, nextBuild, undefined, reader));
   if (nextBuild?.status === 'started') {
     // a running build: a pending one behind it waits for max-in-flight, say so
     const [pending] = await pendingBuilds(db, job.id);
-    if (pending) return pendingReasonLine(await pendingFacts(db, job, pending));
+    if (pending) return pendingReasonLine(await pendingFacts(db, job, pending, undefined, reader));
   }
   // cheap cases first: a job whose inputs resolved and that nothing pauses has nothing to say
   if (!job.pipelineArchived && !job.pipelinePaused && !job.paused && job.inputsDetermined) return undefined;
-  return pendingReasonLine(await pendingFacts(db, job));
+  return pendingReasonLine(await pendingFacts(db, job, undefined, undefined, reader));
 }

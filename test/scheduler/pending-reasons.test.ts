@@ -116,6 +116,14 @@ const rows: { name: string; facts: PendingFacts; line: string | undefined }[] = 
     line: 'input repo: resource repo has no versions (its check is failing: git ls-remote: repository not found)',
   },
   {
+    name: 'no versions, the check failing, its text kept from a reader outside the team',
+    facts: facts({
+      inputsDetermined: false,
+      inputs: [input({ resolveError: LATEST_VERSION_NOT_FOUND, hasVersions: false, hasEnabledVersions: false, check: { status: 'failed', error: '' } })],
+    }),
+    line: 'input repo: resource repo has no versions (its check is failing)',
+  },
+  {
     name: 'no versions, the check found none',
     facts: facts({ inputsDetermined: false, inputs: [input({ resolveError: VERSION_NOT_FOUND, hasVersions: false, hasEnabledVersions: false })] }),
     line: 'input repo: resource repo has no versions (its last check found none)',

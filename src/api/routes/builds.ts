@@ -15,7 +15,7 @@ import {
 } from '../../db/builds.ts';
 import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJobSchedule, unpauseJob, type JobRecord } from '../../db/jobs.ts';
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
-import { buildPreparation, jobPendingReason, pendingReasonsOfBuilds } from '../../scheduler/preparation.ts';
+import { buildPreparation, jobPendingReason, pendingReasonsOfBuilds, type ReasonReader } from '../../scheduler/preparation.ts';
 import { listTeamRecords } from '../../db/teams.ts';
 import { versionByDigest, type PipelineView } from '../../db/views.ts';
 import { badRequest, notFound, unavailable } from '../errors.ts';
@@ -25,6 +25,7 @@ import {
   assertBuildReadable,
   assertTeam,
   currentUser,
+  holdsRole,
   idParam,
   pageOf,
   pipelineOf,
@@ -57,14 +58,16 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   const { db } = opts;
   const json = (b: BuildRecord) => buildJson(b, opts.externalUrl);
   /** The builds' JSON, a pending job build's with why it does not start (src/scheduler/pending-reasons.ts). */
-  const jsonWithReasons = async (builds: readonly BuildRecord[]): Promise<Build[]> => {
-    const reasons = await pendingReasonsOfBuilds(db, builds);
+  const jsonWithReasons = async (req: FastifyRequest, builds: readonly BuildRecord[]): Promise<Build[]> => {
+    const reasons = await pendingReasonsOfBuilds(db, builds, (b) => readerIn(req, b.teamName));
     return builds.map((b) => {
       const reason = reasons.get(b.id);
       return reason === undefined ? json(b) : { ...json(b), pending_reason: reason };
     });
   };
-  const jsonWithReason = async (b: BuildRecord): Promise<Build> => (await jsonWithReasons([b]))[0]!;
+  const jsonWithReason = async (req: FastifyRequest, b: BuildRecord): Promise<Build> => (await jsonWithReasons(req, [b]))[0]!;
+  /** A reader outside the team (a public pipeline's) is not shown check errors, as Concourse keeps them to the team. */
+  const readerIn = (req: FastifyRequest, team: string): ReasonReader => ({ showCheckErrors: holdsRole(req, team) });
 
   const jobOf = async (req: FastifyRequest<{ Params: JobParams }>): Promise<{ p: PipelineView; job: JobRecord }> => {
     const p = await pipelineOf(db, req);
@@ -87,12 +90,15 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   const sendPage = async (req: FastifyRequest, reply: FastifyReply, limit: number, page: BuildPage): Promise<Build[]> => {
     setLinkHeader(req, reply, { limit }, { rows: page.builds, newer: page.previous?.from, older: page.next?.to });
-    return jsonWithReasons(page.builds);
+    return jsonWithReasons(req, page.builds);
   };
 
   /** A job's JSON with why it will not run now, if something holds it. */
-  const jobJsonWithReason = async (job: JobRecord, builds: JobBuilds, p: PipelineView): Promise<Job> => {
-    const [out, reason] = await Promise.all([jobJson(db, job, builds, p, opts.externalUrl), jobPendingReason(db, job, builds.nextBuild)]);
+  const jobJsonWithReason = async (req: FastifyRequest, job: JobRecord, builds: JobBuilds, p: PipelineView): Promise<Job> => {
+    const [out, reason] = await Promise.all([
+      jobJson(db, job, builds, p, opts.externalUrl),
+      jobPendingReason(db, job, builds.nextBuild, readerIn(req, p.team)),
+    ]);
     return reason === undefined ? out : { ...out, pending_reason: reason };
   };
 
@@ -105,7 +111,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/jobs', PUBLIC, async (req): Promise<Job[]> => {
     const p = await pipelineOf(db, req);
     const jobs = await listJobs(db, p.id);
-    return Promise.all(jobs.map((j) => jobJsonWithReason(j, j, p)));
+    return Promise.all(jobs.map((j) => jobJsonWithReason(req, j, j, p)));
   });
 
   app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', PUBLIC, async (req): Promise<Job> => {
@@ -116,7 +122,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
       finishedBuild: await get(job.latestCompletedBuildId),
       transitionBuild: await get(job.transitionBuildId),
     };
-    return jobJsonWithReason(job, builds, p);
+    return jobJsonWithReason(req, job, builds, p);
   });
 
   app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', PUBLIC, async (req, reply): Promise<Build[]> => {
@@ -130,14 +136,14 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     const build = await createManualBuild(db, job.id, { createdBy: currentUser(req).name });
     req.log.info({ job: job.name, build: build.name, buildId: build.id }, 'job triggered');
     await wake(job.id);
-    return jsonWithReason(build);
+    return jsonWithReason(req, build);
   });
 
   app.get<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', PUBLIC, async (req): Promise<Build> => {
     const { p, job } = await jobOf(req);
     const build = await findJobBuild(db, job.id, req.params.build);
     if (!build) throw notFound('JW_BUILD_NOT_FOUND', `build ${req.params.build} of job ${p.name}/${job.name}`);
-    return jsonWithReason(build);
+    return jsonWithReason(req, build);
   });
 
   app.post<{ Params: JobBuildParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds/:build', async (req): Promise<Build> => {
@@ -221,7 +227,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
       // the store filters by one team; users belong to one team for now
       const all = await Promise.all(teams.map((t) => listBuilds(db, { teamId: t.id }, page)));
       const builds = all.flatMap((p) => p.builds).sort((a, b) => b.id - a.id).slice(0, page.limit);
-      return jsonWithReasons(builds);
+      return jsonWithReasons(req, builds);
     }
     return sendPage(req, reply, page.limit, await listBuilds(db, { teamId: teams[0]!.id }, page));
   });
@@ -241,7 +247,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return sendPage(req, reply, page.limit, await listBuilds(db, { pipelineId: p.id }, page));
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id', PUBLIC, async (req): Promise<Build> => jsonWithReason(await buildOf(req, false)));
+  app.get<{ Params: { id: string } }>('/builds/:id', PUBLIC, async (req): Promise<Build> => jsonWithReason(req, await buildOf(req, false)));
 
   app.get<{ Params: { id: string } }>('/builds/:id/plan', PUBLIC, async (req): Promise<PublicBuildPlan> => {
     const build = await buildOf(req);
@@ -252,7 +258,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   app.get<{ Params: { id: string } }>('/builds/:id/preparation', PUBLIC, async (req): Promise<BuildPreparation> => {
     const build = await buildOf(req);
-    return buildPreparation(db, build.id);
+    return buildPreparation(db, build.id, readerIn(req, build.teamName));
   });
 
   app.get<{ Params: { id: string } }>('/builds/:id/resources', PUBLIC, async (req): Promise<BuildInputsOutputs> => {
