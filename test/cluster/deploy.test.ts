@@ -18,7 +18,7 @@
 // and KUBECONFIG (an admin of the cluster). Both, or the test cluster is started here. The
 // namespace is then jetway-e2e-<random>, deleted at the end.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,19 @@ const DEPLOY = join(REPO_ROOT, 'deploy');
 const CHPST_BUSYBOX = '/var/cache/jetway/busybox/busybox-static-chpst';
 
 const realCluster = Boolean(process.env.JETWAY_TEST_REGISTRY && process.env.KUBECONFIG);
+
+/** kubectl 1.24 or newer (`kubectl create token`, kustomize's `patches:`), or why not. */
+function kubectlProblem(): string | undefined {
+  try {
+    const out = execFileSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const minor = Number.parseInt((JSON.parse(out) as { clientVersion?: { minor?: string } }).clientVersion?.minor ?? '0', 10);
+    return minor >= 24 ? undefined : `kubectl 1.${minor} is older than 1.24 (no kubectl create token)`;
+  } catch {
+    return 'no kubectl on the PATH';
+  }
+}
+const skip = kubectlProblem();
+if (skip) console.log(`# deploy.test.ts skipped: ${skip}; the stock kubectl is what a user deploys with`);
 const NAMESPACE = realCluster ? `jetway-e2e-${randomBytes(3).toString('hex')}` : 'jetway';
 
 let dir: string;
@@ -71,6 +84,7 @@ async function kubectl(args: string[], options: { kubeconfig?: string; allowExit
 }
 
 before(async () => {
+  if (skip) return;
   dir = mkdtempSync(join(tmpdir(), 'jetway-deploy-e2e-'));
   chmodSync(dir, 0o755);
   process.env.HOME = join(dir, 'home'); // jetway login's targets file
@@ -104,7 +118,7 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('jetway images push: every image to the registry, each printed as repository@digest', { timeout: 1_200_000 }, async () => {
+test('jetway images push: every image to the registry, each printed as repository@digest', { timeout: 1_200_000, skip }, async () => {
   const passwordFile = join(dir, 'registry-password');
   writeFileSync(passwordFile, registryCreds?.password ?? '', { mode: 0o600 });
   const busybox = process.env.JETWAY_TEST_BUSYBOX ?? (existsSync(CHPST_BUSYBOX) ? CHPST_BUSYBOX : '/bin/busybox');
@@ -125,7 +139,7 @@ test('jetway images push: every image to the registry, each printed as repositor
   sourcesAtPush = newestModification(join(REPO_ROOT, 'src'));
 });
 
-test('the same inputs give the same web node image in another process (deterministic digests)', { timeout: 1_200_000 }, async (t) => {
+test('the same inputs give the same web node image in another process (deterministic digests)', { timeout: 1_200_000, skip }, async (t) => {
   const first = pushed.find((i) => i.name === 'web');
   assert.ok(first, 'the images were pushed');
   const env = { ...process.env, JETWAY_LOG_LEVEL: 'warn', ...(registryCreds ? { JETWAY_REGISTRY_USERNAME: registryCreds.username, JETWAY_REGISTRY_PASSWORD: registryCreds.password } : {}) };
@@ -175,7 +189,7 @@ interface Rendered {
 
 let rendered: Rendered[] = [];
 
-test('the namespace, the pull secret, then kubectl apply -k deploy/ (the overlay of a user) succeeds', { timeout: 300_000 }, async () => {
+test('the namespace, the pull secret, then kubectl apply -k deploy/ (the overlay of a user) succeeds', { timeout: 300_000, skip }, async () => {
   const overlay = writeOverlay();
   rendered = parseAllDocuments(await kubectl(['kustomize', overlay])).map((d) => d.toJS() as Rendered);
   await kubectl(['create', 'namespace', NAMESPACE]);
@@ -195,7 +209,7 @@ test('the namespace, the pull secret, then kubectl apply -k deploy/ (the overlay
   assert.equal(container?.env.find((e) => e.name === 'JETWAY_KUBERNETES_HELPER_IMAGE')?.value, `${registry}/jetway/helper:${JETWAY_VERSION}`);
 });
 
-test('kubectl auth can-i --list for the jetway service account answers what deploy/rbac.yaml grants', { timeout: 120_000 }, async () => {
+test('kubectl auth can-i --list for the jetway service account answers what deploy/rbac.yaml grants', { timeout: 120_000, skip }, async () => {
   const out = await kubectl(['auth', 'can-i', '--list', '-n', NAMESPACE, '--as', `system:serviceaccount:${NAMESPACE}:jetway`]);
   const granted = new Set<string>();
   for (const line of out.split('\n').slice(1)) {
@@ -228,7 +242,7 @@ async function unpackImage(reference: string, root: string): Promise<void> {
   builder.finish();
 }
 
-test('the web node from the jetway/jetway image, with the service account token, runs a pipeline green', { timeout: 900_000 }, async () => {
+test('the web node from the jetway/jetway image, with the service account token, runs a pipeline green', { timeout: 900_000, skip }, async () => {
   const image = pushed.find((i) => i.name === 'web');
   assert.ok(image, 'the images were pushed');
   const root = join(dir, 'web-rootfs');
