@@ -89,7 +89,7 @@ export function registerImages(program: Command, io: CliIO): void {
     .requiredOption('--registry <REG>', 'where to push: a registry host with an optional path prefix (registry.example.com/team, 127.0.0.1:5000)')
     .addOption(new Option('--username <user>', 'registry user').env('JETWAY_REGISTRY_USERNAME'))
     .addOption(new Option('--password <password>', 'registry password (prefer the environment variable or --password-file: arguments are visible to other users)').env('JETWAY_REGISTRY_PASSWORD'))
-    .option('--password-file <file>', 'read the registry password from a file (its first line)')
+    .option('--password-file <file>', 'read the registry password from a file (a trailing newline is dropped)')
     .option('--password-stdin', 'read the registry password from stdin')
     .option('--tag <tag>', 'the tag pushed with each image (the defaults of deploy/ and of jetway web name this version)', JETWAY_VERSION)
     .option('--json', 'print the pushed images as JSON')
