@@ -74,6 +74,8 @@ export interface ApiServerOptions {
   scheduler?: SchedulerHook;
   checker?: CheckerHook;
   engine?: EngineHook;
+  /** The web node's disk problem for /health, if any (issue 17: a full disk is named there). */
+  diskProblem?: () => Promise<string | undefined>;
   /** How often a build's event stream looks for new events (default 250 ms). */
   eventPollIntervalMs?: number;
   /** How long an event stream's client may read nothing while its buffer is full before it is dropped (default 60 s). */

@@ -105,7 +105,12 @@ export interface Info {
 
 /** `GET /api/v1/health` (Jetway). */
 export interface Health {
-  status: 'ok';
+  /** 'unavailable' comes with 503 and names the part at fault (issue 17) */
+  status: 'ok' | 'unavailable';
+  /** the database's problem: unreachable, failing, or not answering in time */
+  database?: string;
+  /** the disk's problem: the data dir's disk, or the database's, is full */
+  disk?: string;
 }
 
 /** `POST /api/v1/token`. */

@@ -63,7 +63,18 @@ export interface PoolDatabaseOptions {
   max?: number;
   /** Called after the pool is closed (e.g. to stop an embedded server). */
   onClose?: () => Promise<void>;
+  /**
+   * Every statement's timeout (issue 17): the server's statement_timeout, and a client-side one a
+   * little longer, which also ends a query a frozen server never answers (default 60 s).
+   */
+  statementTimeoutMs?: number;
+  /** how long getting a connection may take (default 10 s) */
+  connectTimeoutMs?: number;
 }
+
+/** Default timeouts: no request, pass or build waits on a frozen or vanished Postgres for ever. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 export class PoolDatabase implements Database {
   readonly pool: pg.Pool;
@@ -76,7 +87,16 @@ export class PoolDatabase implements Database {
     this.url = opts.url;
     this.displayUrl = redactUrl(opts.url);
     this.onClose = opts.onClose;
-    this.pool = new pg.Pool({ connectionString: opts.url, max: opts.max ?? 10 });
+    const statementTimeout = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.max ?? 10,
+      statement_timeout: statementTimeout,
+      query_timeout: statementTimeout + 5_000,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      // a dead server's sockets are noticed by the kernel, not only at the next query
+      keepAlive: true,
+    });
     const logger = opts.logger;
     this.pool.on('error', (err) => {
       // pool.end() resolves before its clients' sockets are closed: a server stopped right after

@@ -4,7 +4,11 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { packagePath } from '../package.ts';
+import type pg from 'pg';
 import type { Database } from './database.ts';
+
+/** A client-side query timeout long enough to mean none (pg treats 0 as "the pool's default"). */
+const UNBOUNDED_MS = 7 * 24 * 3_600_000;
 
 export interface Migration {
   /** File name without `.sql`, e.g. `0001_initial`. */
@@ -127,7 +131,9 @@ export async function migrate(db: Database, migrations: Migration[] = loadMigrat
   const client = await db.pool.connect();
   let broken = false;
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    // migrations (and waiting for another node's) may outlast the pool's query timeouts (database.ts)
+    await client.query('SET statement_timeout = 0');
+    await client.query({ text: 'SELECT pg_advisory_lock($1)', values: [MIGRATION_LOCK_KEY], query_timeout: UNBOUNDED_MS } as pg.QueryConfig);
     try {
       await client.query(CREATE_TABLE);
       const applied = (await client.query<AppliedRow>('SELECT name, checksum, applied_at FROM schema_migrations ORDER BY name'))
@@ -139,7 +145,7 @@ export async function migrate(db: Database, migrations: Migration[] = loadMigrat
         if (done.has(m.name)) continue;
         try {
           await client.query('BEGIN');
-          await client.query(m.sql);
+          await client.query({ text: m.sql, query_timeout: UNBOUNDED_MS } as pg.QueryConfig);
           await client.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [m.name, m.checksum]);
           await client.query('COMMIT');
         } catch (err) {

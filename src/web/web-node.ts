@@ -1,7 +1,7 @@
 // The web node: one process running the API, the scheduler, the checker and the engine on one
 // database and one runtime, as Concourse's `web` does. The composition root of Jetway.
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -28,6 +28,7 @@ import { JETWAY_VERSION } from '../version.ts';
 import { Metrics } from '../metrics/metrics.ts';
 import { PostgresBuildLeases, PostgresPassGate } from '../db/cluster.ts';
 import { PeriodicPass } from '../component/periodic.ts';
+import { isDiskFull } from '../engine/event-sink.ts';
 
 export interface WebNodeOptions {
   /** where the embedded Postgres, the local runtime's work and artifacts live */
@@ -198,9 +199,18 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   await leases.register();
   const recovered = await engine.recoverOrphans();
   if (recovered > 0) logger.warn({ builds: recovered }, 'builds left running by a previous web node were ended errored');
+  // the heartbeat is the node's regular write: a full database disk shows there first (/health)
+  let databaseDiskFull: string | undefined;
   const heartbeat = new PeriodicPass(
     async () => {
-      const taken = await engine.heartbeat(leaseMs);
+      let taken: number[];
+      try {
+        taken = await engine.heartbeat(leaseMs);
+        databaseDiskFull = undefined;
+      } catch (err) {
+        if (isDiskFull(err)) databaseDiskFull = `the database's disk is full: ${err instanceof Error ? err.message : String(err)}`;
+        throw err;
+      }
       if (taken.length > 0) logger.warn({ builds: taken }, 'took over the builds of a web node whose lease expired');
     },
     Math.max(100, Math.floor(leaseMs / 4)),
@@ -238,6 +248,8 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     ...(credentials ? { credentials } : {}),
     metrics,
     runtime,
+    // /health names a full disk (issue 17)
+    diskProblem: async () => databaseDiskFull ?? (await dataDirDiskProblem(opts.dataDir)),
     // set-pipeline knows the types the operator added (--base-resource-type), as the Kubernetes runtime runs them
     baseResourceTypes: [...BASE_RESOURCE_TYPES, ...Object.keys(opts.runtime === 'kubernetes' ? (opts.kubernetes?.baseResourceTypes ?? {}) : {})],
   });
@@ -281,4 +293,15 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
       return stopping;
     },
   };
+}
+
+/** Below this much free space the data dir's disk counts as full for /health (builds, artifacts and the embedded Postgres live there). */
+const MIN_FREE_BYTES = 32 * 1024 * 1024;
+
+/** The data dir's disk problem, if any. */
+async function dataDirDiskProblem(dataDir: string): Promise<string | undefined> {
+  const fs = await statfs(dataDir);
+  const free = fs.bavail * fs.bsize;
+  if (free >= MIN_FREE_BYTES) return undefined;
+  return `the disk of the data directory ${dataDir} is full: ${(free / 1048576).toFixed(1)} MiB free`;
 }

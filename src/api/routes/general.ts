@@ -1,7 +1,7 @@
 // Health, info, the token endpoint (issue and revoke), the signed-in user.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ping } from '../../db/health.ts';
+import { checkHealth } from '../health.ts';
 import { ApiError, unauthorized } from '../errors.ts';
 import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
 import type { Health, Info, TokenResponse, UserInfo } from '../wire.ts';
@@ -19,9 +19,10 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
   const { db, auth } = opts;
   const limiter = opts.loginLimiter ?? new LoginLimiter();
 
-  app.get('/health', { config: { public: true } }, async (): Promise<Health> => {
-    await ping(db);
-    return { status: 'ok' };
+  app.get('/health', { config: { public: true } }, async (_req, reply): Promise<Health> => {
+    const health = await checkHealth({ db, dbName: db.displayUrl, ...(opts.diskProblem ? { disk: opts.diskProblem } : {}) });
+    void reply.code(health.code);
+    return health.body;
   });
 
   // `version` is the Concourse version fly compares with its own; Jetway's is `jetway_version`
