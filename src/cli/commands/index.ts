@@ -45,6 +45,10 @@ import { registerTeams } from './teams.ts';
 import { registerRenameTeam } from './rename-team.ts';
 import { registerDestroyTeam } from './destroy-team.ts';
 import { registerImages } from './images.ts';
+import { registerDeleteTarget } from './delete-target.ts';
+import { registerGetTeam } from './get-team.ts';
+import { registerPausedJobs, registerPausedPipelines } from './paused.ts';
+import { registerCompletion } from './completion.ts';
 
 /** Every CLI command registers itself here; one file per command in this folder. */
 export function registerCommands(program: Command, io: CliIO, runCli: (argv: string[], io: CliIO) => Promise<number>): void {
@@ -93,4 +97,9 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerRenameTeam(program, io);
   registerDestroyTeam(program, io);
   registerImages(program, io);
+  registerDeleteTarget(program, io);
+  registerGetTeam(program, io);
+  registerPausedPipelines(program, io);
+  registerPausedJobs(program, io);
+  registerCompletion(program, io);
 }
