@@ -102,6 +102,12 @@ export interface ApiServerOptions {
   credentials?: CredentialManager;
   /** Limits on failed logins (src/api/login-limit.ts; default: its DEFAULT_LOGIN_LIMITS). */
   loginLimiter?: LoginLimiter;
+  /**
+   * The addresses or CIDR ranges of the proxies in front of the web node, whose X-Forwarded-For
+   * is believed for a request's address (login limits, logs): `jetway web --trust-proxy`. Without
+   * it, a request's address is its peer's and X-Forwarded-For is ignored.
+   */
+  trustProxy?: readonly string[];
   /** Prometheus metrics (src/metrics): requests are counted, GET /metrics serves them without a login. */
   metrics?: ApiMetrics;
   /**

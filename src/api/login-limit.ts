@@ -13,8 +13,11 @@
 // - per address, at most 4 password checks at a time: concurrent guesses cannot queue the
 //   scrypt work that real logins wait behind.
 //
-// Pure and in memory (one web node; each node keeps its own), with an injected clock so tests
-// use numbers, not time. The tables are bounded: the oldest entries go first.
+// The decisions are pure, with an injected clock so tests use numbers, not time. The failures
+// are kept by a LoginFailureStore: in memory by default (bounded tables, the oldest entries go
+// first), or in Postgres (src/db/login-failures.ts), where every web node sees them, so that a
+// guesser gains nothing by spreading over nodes. The concurrent checks are per node (they guard
+// the node's own CPU).
 
 export interface LoginLimitOptions {
   /** failures of a (user, address) before it must wait */
@@ -55,15 +58,34 @@ export interface LoginRefusal {
   retryAfterSeconds: number;
 }
 
-interface Pair {
+export interface Pair {
   failures: number;
   lastFailure: number;
 }
 
 /** A bucket of failures: `tokens` left at `at`, refilled over time. */
-interface Bucket {
+export interface Bucket {
   tokens: number;
   at: number;
+}
+
+/** What is known of one attempt's (user, address), its address and its user. */
+export interface LoginFailureState {
+  pair?: Pair | undefined;
+  address?: Bucket | undefined;
+  user?: Bucket | undefined;
+}
+
+/** The buckets' sizes and refill times, for a store that updates them itself. */
+export type BucketLimits = Pick<LoginLimitOptions, 'addressBurst' | 'addressRefillMs' | 'userBurst' | 'userRefillMs'>;
+
+/** Where failed logins are kept (a port: in memory below, Postgres in src/db/login-failures.ts). */
+export interface LoginFailureStore {
+  read(user: string, address: string): Promise<LoginFailureState>;
+  /** One more failure of the pair at `now`, and a token out of the address's and the user's buckets (refilled up to `now` first). */
+  failed(user: string, address: string, now: number, limits: BucketLimits): Promise<void>;
+  /** Clears the pair's failures. */
+  succeeded(user: string, address: string): Promise<void>;
 }
 
 /** A Map that drops its oldest entry past a size (insertion order; a touched entry moves last). */
@@ -84,75 +106,103 @@ class BoundedMap<V> extends Map<string, V> {
 
 export class LoginLimiter {
   readonly opts: LoginLimitOptions;
-  private readonly pairs: BoundedMap<Pair>;
-  private readonly addresses: BoundedMap<Bucket>;
-  private readonly users: BoundedMap<Bucket>;
+  private readonly store: LoginFailureStore;
   private readonly inFlight = new Map<string, number>();
 
-  constructor(opts: Partial<LoginLimitOptions> = {}) {
-    this.opts = { ...DEFAULT_LOGIN_LIMITS, ...opts };
-    this.pairs = new BoundedMap(this.opts.maxEntries);
-    this.addresses = new BoundedMap(this.opts.maxEntries);
-    this.users = new BoundedMap(this.opts.maxEntries);
+  constructor(opts: Partial<LoginLimitOptions> & { store?: LoginFailureStore } = {}) {
+    const { store, ...limits } = opts;
+    this.opts = { ...DEFAULT_LOGIN_LIMITS, ...limits };
+    this.store = store ?? new MemoryLoginFailures(this.opts.maxEntries);
   }
 
   /**
    * Whether an attempt may check its password now. When it may, it holds one of the address's
    * concurrent checks until `finish` is called with the outcome.
    */
-  begin(user: string, address: string): LoginRefusal | { finish: (ok: boolean) => void } {
-    const now = this.opts.now();
-    const refusal = this.refusal(user, address, now);
-    if (refusal) return refusal;
+  async begin(user: string, address: string): Promise<LoginRefusal | { finish: (ok: boolean) => Promise<void> }> {
     const running = this.inFlight.get(address) ?? 0;
     if (running >= this.opts.maxConcurrentPerAddress) {
       return { reason: `too many logins at once from this address (at most ${this.opts.maxConcurrentPerAddress})`, retryAfterSeconds: 1 };
     }
+    // held while the store is read too: concurrent attempts cannot all pass one read
     this.inFlight.set(address, running + 1);
+    const release = (): void => {
+      const n = (this.inFlight.get(address) ?? 1) - 1;
+      if (n > 0) this.inFlight.set(address, n);
+      else this.inFlight.delete(address);
+    };
+    let refusal: LoginRefusal | undefined;
+    try {
+      refusal = loginRefusal(await this.store.read(user, address), user, this.opts, this.opts.now());
+    } catch (err) {
+      release();
+      throw err;
+    }
+    if (refusal) {
+      release();
+      return refusal;
+    }
     let done = false;
     return {
-      finish: (ok: boolean) => {
+      finish: async (ok: boolean) => {
         if (done) return;
         done = true;
-        const n = (this.inFlight.get(address) ?? 1) - 1;
-        if (n > 0) this.inFlight.set(address, n);
-        else this.inFlight.delete(address);
-        if (ok) this.succeeded(user, address);
-        else this.failed(user, address, this.opts.now());
+        try {
+          if (ok) await this.store.succeeded(user, address);
+          else await this.store.failed(user, address, this.opts.now(), this.opts);
+        } finally {
+          release();
+        }
       },
     };
   }
+}
 
-  private refusal(user: string, address: string, now: number): LoginRefusal | undefined {
-    const o = this.opts;
-    const pair = this.pairs.get(pairKey(user, address));
-    if (pair && pair.failures >= o.freeFailures) {
-      const wait = Math.min(o.baseBackoffMs * 2 ** (pair.failures - o.freeFailures), o.maxBackoffMs);
-      const until = pair.lastFailure + wait;
-      if (now < until) return refuse(`too many failed logins for user ${user} from this address`, until - now);
-    }
-    const addr = this.addresses.get(address);
-    if (addr && level(addr, o.addressBurst, o.addressRefillMs, now) < 1) {
-      return refuse('too many failed logins from this address', untilToken(addr, o.addressBurst, o.addressRefillMs, now));
-    }
-    const u = this.users.get(user);
-    if (pair && pair.failures > 0 && u && level(u, o.userBurst, o.userRefillMs, now) < 1) {
-      return refuse(`too many failed logins for user ${user}`, untilToken(u, o.userBurst, o.userRefillMs, now));
-    }
-    return undefined;
+/** Why an attempt must wait, from what is known of its user and address; undefined when it may go on. */
+export function loginRefusal(state: LoginFailureState, user: string, o: LoginLimitOptions, now: number): LoginRefusal | undefined {
+  const { pair, address: addr, user: u } = state;
+  if (pair && pair.failures >= o.freeFailures) {
+    const wait = Math.min(o.baseBackoffMs * 2 ** (pair.failures - o.freeFailures), o.maxBackoffMs);
+    const until = pair.lastFailure + wait;
+    if (now < until) return refuse(`too many failed logins for user ${user} from this address`, until - now);
+  }
+  if (addr && level(addr, o.addressBurst, o.addressRefillMs, now) < 1) {
+    return refuse('too many failed logins from this address', untilToken(addr, o.addressBurst, o.addressRefillMs, now));
+  }
+  if (pair && pair.failures > 0 && u && level(u, o.userBurst, o.userRefillMs, now) < 1) {
+    return refuse(`too many failed logins for user ${user}`, untilToken(u, o.userBurst, o.userRefillMs, now));
+  }
+  return undefined;
+}
+
+/** The failures of one web node, in memory. */
+export class MemoryLoginFailures implements LoginFailureStore {
+  private readonly pairs: BoundedMap<Pair>;
+  private readonly addresses: BoundedMap<Bucket>;
+  private readonly users: BoundedMap<Bucket>;
+
+  constructor(maxEntries = DEFAULT_LOGIN_LIMITS.maxEntries) {
+    this.pairs = new BoundedMap(maxEntries);
+    this.addresses = new BoundedMap(maxEntries);
+    this.users = new BoundedMap(maxEntries);
   }
 
-  private failed(user: string, address: string, now: number): void {
-    const o = this.opts;
+  read(user: string, address: string): Promise<LoginFailureState> {
+    return Promise.resolve({ pair: this.pairs.get(pairKey(user, address)), address: this.addresses.get(address), user: this.users.get(user) });
+  }
+
+  failed(user: string, address: string, now: number, o: BucketLimits): Promise<void> {
     const key = pairKey(user, address);
     const pair = this.pairs.get(key);
     this.pairs.set(key, { failures: (pair?.failures ?? 0) + 1, lastFailure: now });
     take(this.addresses, address, o.addressBurst, o.addressRefillMs, now);
     take(this.users, user, o.userBurst, o.userRefillMs, now);
+    return Promise.resolve();
   }
 
-  private succeeded(user: string, address: string): void {
+  succeeded(user: string, address: string): Promise<void> {
     this.pairs.delete(pairKey(user, address));
+    return Promise.resolve();
   }
 }
 

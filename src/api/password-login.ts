@@ -22,7 +22,7 @@ export async function passwordLogin(
   username: string,
   password: string,
 ): Promise<IssuedToken> {
-  const attempt = deps.limiter.begin(username, req.ip);
+  const attempt = await deps.limiter.begin(username, req.ip);
   if ('reason' in attempt) {
     req.log.info({ username, address: req.ip, retryAfter: attempt.retryAfterSeconds }, 'login refused: too many failures');
     void reply.header('Retry-After', String(attempt.retryAfterSeconds));
@@ -32,7 +32,7 @@ export async function passwordLogin(
   try {
     ok = await deps.auth.verifyPassword(username, password);
   } finally {
-    attempt.finish(ok);
+    await attempt.finish(ok);
   }
   if (!ok) {
     req.log.info({ username, address: req.ip }, 'login failed');

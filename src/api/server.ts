@@ -58,6 +58,8 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     childLoggerFactory: (logger, bindings, options) =>
       logger.child(bindings, { ...options, serializers: { ...options.serializers, req: requestForLog } }),
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // req.ip: the first address from the right that is not a trusted proxy (docs/security.md "API")
+    ...(opts.trustProxy && opts.trustProxy.length > 0 ? { trustProxy: [...opts.trustProxy] } : {}),
     // responses of streaming routes are hijacked; everything else is JSON
     return503OnClosing: true,
     forceCloseConnections: true,

@@ -2,6 +2,7 @@
 // is reported naming the flag and nothing is half started.
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseDuration } from '../config/duration.ts';
 import { parseLocalUser } from '../api/auth.ts';
@@ -76,6 +77,25 @@ export function checkUrl(value: string | undefined, flag: string): string | unde
   if (value === undefined) return undefined;
   if (!/^https?:\/\/[^/]/.test(value)) throw new FlagError(`${flag}: '${value}' is not an http(s) URL`);
   return value;
+}
+
+/**
+ * `--trust-proxy`: the proxies' addresses or CIDR ranges (comma-separated, repeatable), e.g.
+ * `10.0.0.0/8,127.0.0.1`, whose X-Forwarded-For a request's address is taken from.
+ */
+export function checkProxyAddresses(values: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const part of values.flatMap((v) => v.split(',')).map((v) => v.trim())) {
+    if (part === '') continue;
+    const [ip, bits, extra] = part.split('/');
+    const family = isIP(ip ?? '');
+    const max = family === 4 ? 32 : 128;
+    if (family === 0 || extra !== undefined || (bits !== undefined && (!/^\d{1,3}$/.test(bits) || Number(bits) > max))) {
+      throw new FlagError(`--trust-proxy: '${part}' is not an IP address or a CIDR range (e.g. 10.0.0.0/8)`);
+    }
+    out.push(part);
+  }
+  return out;
 }
 
 /**

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
 import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
-import { checkLocalUsers, checkMainTeamUsers, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort, readLocalUsersFile } from '../../web/options.ts';
+import { checkLocalUsers, checkMainTeamUsers, checkProxyAddresses, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort, readLocalUsersFile } from '../../web/options.ts';
 import {
   DEFAULT_BASE_RESOURCE_TYPES,
   JETWAY_RESOURCE_TYPES,
@@ -35,6 +35,7 @@ interface WebFlags {
   checkerInterval?: string;
   nodeName?: string;
   buildLease?: string;
+  trustProxy?: string[];
   logLevel: string;
   /** `--kubernetes-native-images[=true|false]` */
   kubernetesNativeImages?: string | boolean;
@@ -168,6 +169,12 @@ export function registerWeb(program: Command, io: CliIO): void {
     .option('--scheduler-interval <duration>', 'time between scheduling passes (default 10s)')
     .option('--checker-interval <duration>', 'time between resource check scans (default 10s)')
     .addOption(new Option('--node-name <name>', 'this web node\'s name among several on one Postgres: unique per node, kept across its restarts (default: host name and data dir; docs/web-nodes.md)').env('JETWAY_NODE_NAME'))
+    .option(
+      '--trust-proxy <addresses>',
+      "addresses or CIDR ranges of the proxies in front of this web node, comma-separated, repeatable: a request's address (for login limits and logs) is then taken from their X-Forwarded-For (default: none, X-Forwarded-For is ignored)",
+      collect,
+      [],
+    )
     .option('--build-lease <duration>', 'a build whose web node sends no heartbeat this long is taken over by another node (default 20s)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info').env('JETWAY_LOG_LEVEL'))
     .action(async (flags: Flags) => {
@@ -186,6 +193,7 @@ export function registerWeb(program: Command, io: CliIO): void {
         const schedulerIntervalMs = parseInterval(flags.schedulerInterval, '--scheduler-interval');
         const checkerIntervalMs = parseInterval(flags.checkerInterval, '--checker-interval');
         const buildLeaseMs = parseInterval(flags.buildLease, '--build-lease');
+        const trustProxy = checkProxyAddresses(flags.trustProxy ?? []);
         options = {
           port,
           bindIp: flags.bindIp,
@@ -203,6 +211,7 @@ export function registerWeb(program: Command, io: CliIO): void {
           ...(checkerIntervalMs ? { checkerIntervalMs } : {}),
           ...(buildLeaseMs ? { buildLeaseMs } : {}),
           ...(flags.nodeName ? { nodeName: flags.nodeName } : {}),
+          ...(trustProxy.length > 0 ? { trustProxy } : {}),
         };
         if (options.localUsers.length === 0) throw new FlagError('--add-local-user: give at least one user (name:password); every route but health and info needs a login');
       } catch (err) {
