@@ -30,7 +30,6 @@ import { Metrics } from '../metrics/metrics.ts';
 import { PostgresBuildLeases, PostgresPassGate } from '../db/cluster.ts';
 import { PeriodicPass } from '../component/periodic.ts';
 import { isDiskFull } from '../engine/event-sink.ts';
-import { killOrphanProcesses } from '../runtime/local/orphans.ts';
 
 export interface WebNodeOptions {
   /** where the embedded Postgres, the local runtime's work and artifacts live */
@@ -201,8 +200,6 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   // Builds this node's previous incarnation ran are recovered now; another live node's are left
   // to it, and taken over only once their lease expires (docs/web-nodes.md).
   await leases.register();
-  // step processes a crashed predecessor on this data dir left running die before their builds end errored
-  if (opts.runtime === 'local') await killOrphanProcesses(join(opts.dataDir, 'worker'), logger);
   const recovered = await engine.recoverOrphans();
   if (recovered > 0) logger.warn({ builds: recovered }, 'builds left running by a previous web node were ended errored');
   // the heartbeat is the node's regular write: a full database disk shows there first (/health)
