@@ -4,6 +4,7 @@
 // directory with host processes on the local runtime.
 import type { Readable } from 'node:stream';
 import type { Artifact } from '../model/artifact.ts';
+import type { MetadataField, Version } from '../model/version.ts';
 
 /**
  * The registry credentials that resolved an image, handed to the kubelet as a short-lived pull
@@ -106,6 +107,13 @@ export interface Runtime {
    * runtime does not boot images by reference: the local runtime's containers (docs/local-containers.md).
    */
   readonly appliesImages?: boolean;
+  /**
+   * Concourse's resource cache reuse: the get kept for a resource cache (same resource config,
+   * version and params), served without running `in`. Absent: every get runs `in`.
+   */
+  cachedResource?(cacheId: number): Promise<CachedResource | undefined>;
+  /** Keeps a successful get's artifact as its resource cache's; returns the artifact the build goes on with. */
+  keepResourceCache?(cacheId: number, artifact: Artifact, result: { version: Version; metadata: MetadataField[] }): Promise<Artifact>;
   /** frees what a finished build's containers left behind (its artifact volumes) */
   releaseBuild?(buildId: number): Promise<void>;
   /**
@@ -126,6 +134,13 @@ export interface Runtime {
    * ContainerGoneError when the container no longer exists.
    */
   intercept?(handle: string, command: string[], io: InterceptIO, signal: AbortSignal): Promise<{ exitStatus: number }>;
+}
+
+/** A get kept as its resource cache's volume (resource cache reuse). */
+export interface CachedResource {
+  artifact: Artifact;
+  version: Version;
+  metadata: MetadataField[];
 }
 
 /** A container of a build one can intercept. */

@@ -37,6 +37,17 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
 
   const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
   const cache = await deps.store.findOrCreateResourceCache(config.id, version, params);
+  // resource cache reuse (Concourse's): this version, source and params were fetched before
+  const cached = await deps.runtime.cachedResource?.(cache.id);
+  if (cached) {
+    const credentials = pullCredentialsOf(source);
+    const result: GetResult = { version: cached.version, metadata: cached.metadata, resourceCacheId: cache.id, artifact: cached.artifact, ...(credentials ? { pullCredentials: credentials } : {}) };
+    ctx.state.storeResult(id, result);
+    ctx.state.registerArtifact(plan.name, cached.artifact);
+    ctx.state.setLocalVar(plan.name, Object.fromEntries(cached.metadata.map((m) => [m.name, m.value])));
+    await ctx.emit(buildEvent('finish-get', { time: unixNow(), origin: { id }, exit_status: 0, version: cached.version, metadata: cached.metadata }));
+    return true;
+  }
 
   await ctx.emit(buildEvent('start-get', { time: unixNow(), origin: { id } }));
   const container = await deps.runtime.createContainer(
@@ -67,7 +78,8 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
       return false;
     }
     const { version: fetched, metadata } = versionResponse('in', outcome.response);
-    const artifact = await container.artifact('get');
+    const fetchedArtifact = await container.artifact('get');
+    const artifact = deps.runtime.keepResourceCache ? await deps.runtime.keepResourceCache(cache.id, fetchedArtifact, { version: fetched, metadata }) : fetchedArtifact;
     const credentials = pullCredentialsOf(source);
     const result: GetResult = { version: fetched, metadata, resourceCacheId: cache.id, artifact, ...(credentials ? { pullCredentials: credentials } : {}) };
     ctx.state.storeResult(id, result);

@@ -14,7 +14,8 @@ import { chmod, cp, lchown, lstat, mkdir, readdir, rename, rm, symlink } from 'n
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Artifact } from '../../model/artifact.ts';
 import { resourceCommand } from '../../resources/command.ts';
-import type { Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
+import type { CachedResource, Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
+import { findCachedResource, saveCachedResource } from './resource-caches.ts';
 import { clearTaskCaches, taskCacheEntry, taskCacheKeyDir } from '../task-caches.ts';
 
 /** The unprivileged user builds run as (see build-user.ts). */
@@ -130,6 +131,16 @@ export class LocalRuntime implements Runtime {
   /** Volumes are kept per build, so a finished build's are removed in one go. */
   private volumesDir(buildId: number | undefined): string {
     return join(this.opts.root, 'volumes', buildId === undefined ? 'unowned' : `build-${buildId}`);
+  }
+
+  cachedResource(cacheId: number): Promise<CachedResource | undefined> {
+    return findCachedResource(this.opts.root, cacheId);
+  }
+
+  /** The build user reaches a kept volume by its path (a fetched type's scripts run from it): its folders are traverse-only. */
+  async keepResourceCache(cacheId: number, artifact: Artifact, result: Omit<CachedResource, 'artifact'>): Promise<Artifact> {
+    await this.prepare();
+    return saveCachedResource(this.opts.root, cacheId, artifact, result, this.opts.user ? 0o711 : 0o700);
   }
 
   async releaseBuild(buildId: number): Promise<void> {
