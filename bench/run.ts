@@ -17,6 +17,7 @@ import { benchTriggerToPod } from './kubernetes.ts';
 import { benchImageResolution } from './image-resolution.ts';
 import { benchValidatePipeline } from './validate-pipeline.ts';
 import { benchStalledStreams } from './stalled-streams.ts';
+import { benchLocalContainers } from './local-containers.ts';
 
 const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
   { key: 'resolve_inputs_ms', run: benchResolveInputs },
@@ -26,6 +27,7 @@ const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult
   { key: 'checks_per_second', run: benchChecksPerSecond },
   { key: 'trigger_to_pod_ms', run: benchTriggerToPod },
   { key: 'image_resolution', run: benchImageResolution },
+  { key: 'local_container_start_ms', run: benchLocalContainers },
 ];
 
 function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: string } {

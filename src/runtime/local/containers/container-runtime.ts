@@ -20,12 +20,13 @@ import type { Readable } from 'node:stream';
 import type { Artifact } from '../../../model/artifact.ts';
 import { resourceCommand } from '../../../resources/command.ts';
 import { packagePath } from '../../../package.ts';
-import type { Container, ContainerSpec, InterceptableContainer, InterceptIO, ProcessIO, ProcessSpec, Runtime } from '../../runtime.ts';
+import type { CachedResource, Container, ContainerSpec, InterceptableContainer, InterceptIO, ProcessIO, ProcessSpec, Runtime } from '../../runtime.ts';
+import { findCachedResource, saveCachedResource } from '../resource-caches.ts';
 import { ContainerGoneError } from '../../runtime.ts';
 import { clearTaskCaches, taskCacheEntry, taskCacheKeyDir } from '../../task-caches.ts';
 import { chownTree } from '../local-runtime.ts';
 import { envMap, ociSpec, parsePasswd, processEnv, resolveUser, type BindMount, type HostDevice, type SpecOptions } from './oci-spec.ts';
-import { mountOverlay, mountsUnder, prepareBaseImage, readInsideRoot, unmountOverlay, type BaseImage } from './rootfs.ts';
+import { mirrorsHost, mountOverlay, mountsUnder, prepareBaseImage, readInsideRoot, unmountOverlay, type BaseImage } from './rootfs.ts';
 import { ContainerStartError, DEFAULT_RUNC, Runc } from './runc.ts';
 
 export interface ContainerRuntimeOptions {
@@ -46,7 +47,10 @@ export const DEFAULT_FAILED_CONTAINER_RETENTION_MS = 60 * 60_000;
 
 /** What a step's image gives its container. */
 interface ImageRoot {
-  lower: string;
+  /** the overlay's read-only layers, top first */
+  lower: string[];
+  /** where the image's own files (passwd, group) are read */
+  files: string;
   mounts: BindMount[];
   env: Record<string, string>;
   /** the image's USER, if any */
@@ -97,7 +101,7 @@ export class ContainerRuntime implements Runtime {
       signal.throwIfAborted();
       const image = await this.imageRoot(spec, base);
       const userSpec = spec.user ?? image.user;
-      const user = await this.resolveUserIn(image.lower, userSpec, spec.user !== undefined ? 'run.user' : "the image's user");
+      const user = await this.resolveUserIn(image.files, userSpec, spec.user !== undefined ? 'run.user' : "the image's user");
       const buildDir = join(dir, 'build');
       await mkdir(buildDir, { mode: 0o755 });
       for (const input of spec.inputs) {
@@ -141,7 +145,7 @@ export class ContainerRuntime implements Runtime {
   private async imageRoot(spec: ContainerSpec, base: BaseImage): Promise<ImageRoot> {
     const image = spec.image;
     if (image.kind === 'base-type' || image.kind === 'none') {
-      return { lower: base.rootfs, mounts: [...base.mounts, ...(image.kind === 'base-type' ? resourceScriptMounts(image.type) : [])], env: {}, base: true };
+      return { lower: [base.rootfs], files: '/', mounts: [...base.mounts, ...(image.kind === 'base-type' ? resourceScriptMounts(image.type) : [])], env: {}, base: true };
     }
     if (image.kind === 'reference') throw new Error(`the local runtime cannot pull the image ${image.reference} by reference: it runs images fetched by their resource's get`);
     if (image.artifact.kind !== 'volume') throw new Error(`the image ${image.artifact.reference} was not fetched: the local runtime needs its root file system`);
@@ -157,9 +161,11 @@ export class ContainerRuntime implements Runtime {
       (t) => JSON.parse(t) as { env?: unknown; user?: unknown },
       () => ({}) as { env?: unknown; user?: unknown },
     );
+    const hostMirror = await mirrorsHost(rootfs);
     return {
-      lower: rootfs,
-      mounts: [],
+      lower: hostMirror ? [base.rootfs, rootfs] : [rootfs],
+      files: hostMirror ? '/' : rootfs,
+      mounts: hostMirror ? [...base.mounts] : [],
       env: envMap(Array.isArray(meta.env) ? meta.env : []),
       ...(typeof meta.user === 'string' && meta.user !== '' ? { user: meta.user } : {}),
       base: false,
@@ -183,6 +189,14 @@ export class ContainerRuntime implements Runtime {
     const dir = this.volumesDir(buildId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     return join(dir, randomUUID());
+  }
+
+  cachedResource(cacheId: number): Promise<CachedResource | undefined> {
+    return findCachedResource(this.opts.root, cacheId);
+  }
+
+  keepResourceCache(cacheId: number, artifact: Artifact, result: Omit<CachedResource, 'artifact'>): Promise<Artifact> {
+    return saveCachedResource(this.opts.root, cacheId, artifact, result);
   }
 
   async releaseBuild(buildId: number): Promise<void> {
@@ -343,7 +357,7 @@ class RuncContainer implements Container {
   }
 
   private async resolve(spec: string): Promise<{ uid: number; gid: number; additionalGids: number[] }> {
-    const db = parsePasswd((await readInsideRoot(this.image.lower, '/etc/passwd')) ?? '', (await readInsideRoot(this.image.lower, '/etc/group')) ?? '');
+    const db = parsePasswd((await readInsideRoot(this.image.files, '/etc/passwd')) ?? '', (await readInsideRoot(this.image.files, '/etc/group')) ?? '');
     const user = resolveUser(spec, db);
     if (!user.ok) throw new Error(`run.user '${spec}': ${user.message}`);
     return user;

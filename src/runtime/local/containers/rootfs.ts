@@ -61,14 +61,15 @@ export async function readInsideRoot(root: string, path: string, max = 4 << 20):
   }
 }
 
-/** Mounts the overlay of `lower` (read-only) + the container's upper layer at `<dir>/rootfs`. */
-export async function mountOverlay(dir: string, lower: string): Promise<string> {
+/** Mounts the overlay of `lower` (read-only layers, top first) + the container's upper layer at `<dir>/rootfs`. */
+export async function mountOverlay(dir: string, lower: string | string[]): Promise<string> {
   const rootfs = join(dir, 'rootfs');
+  const layers = Array.isArray(lower) ? lower : [lower];
   for (const d of ['rootfs', 'upper', 'work']) await mkdir(join(dir, d), { recursive: true, mode: 0o700 });
   // overlay options are comma-separated: a lower dir with a comma or colon in its path cannot be named
-  if (/[,:\\]/.test(lower) || /[,:\\]/.test(dir)) throw new Error(`the image path ${lower} cannot be mounted as an overlay layer (it holds ',' ':' or '\\')`);
+  for (const path of [...layers, dir]) if (/[,:\\]/.test(path)) throw new Error(`the path ${path} cannot be mounted as an overlay layer (it holds ',' ':' or '\\')`);
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${layers.join(':')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
   } catch (err) {
     throw new Error(`cannot mount the container's root file system (overlay): ${commandError(err)}`);
   }
@@ -109,6 +110,22 @@ function unescapeMount(s: string): string {
 function commandError(err: unknown): string {
   const e = err as { stderr?: string; message?: string };
   return (e.stderr ?? '').trim() || e.message || String(err);
+}
+
+/**
+ * Whether an image's rootfs mirrors the host (mock's `mirror_self`, as the process runtime makes
+ * it: `/usr -> /usr`, `/etc -> /etc`, ...): its system directories are then the base image's
+ * (the host's tools, read-only), laid over it.
+ */
+export async function mirrorsHost(rootfs: string): Promise<boolean> {
+  for (const name of ['usr', 'bin', 'etc']) {
+    try {
+      if ((await readlink(join(rootfs, name))) === `/${name}`) return true;
+    } catch {
+      // not a link
+    }
+  }
+  return false;
 }
 
 /** Host directories the built-in types' base image lends read-only (the tools their scripts call: node, git, ...). */
