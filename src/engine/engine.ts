@@ -95,8 +95,6 @@ function countingRuntime(runtime: Runtime, store: EngineStore, buildId: number, 
     name: runtime.name,
     runsImages: runtime.runsImages,
     ...(runtime.appliesImages ? { appliesImages: true } : {}),
-    ...(runtime.cachedResource ? { cachedResource: (id: number) => runtime.cachedResource!(id) } : {}),
-    ...(runtime.keepResourceCache ? { keepResourceCache: (...args: Parameters<NonNullable<Runtime['keepResourceCache']>>) => runtime.keepResourceCache!(...args) } : {}),
     async createContainer(spec, signal) {
       const container = await runtime.createContainer(spec, signal);
       metrics?.containerCreated(runtime.name, spec.metadata.type, spec.metadata.purpose ?? 'step');
@@ -210,7 +208,7 @@ export class Engine implements BuildTracker {
     const message =
       orphan.previousOwner !== null && orphan.previousOwner !== self
         ? `the web node ${orphan.previousOwner} that ran this build stopped (its lease expired${orphan.leaseExpired ? ` at ${orphan.leaseExpired.toISOString()}` : ''}); its processes are gone`
-        : 'the web node restarted while this build was running; its processes are gone';
+        : 'the web node restarted while this build was running; its processes were stopped with it';
     this.opts.logger.warn({ buildId: orphan.id, previousOwner: orphan.previousOwner }, message);
     const sink = new StoreEventSink(this.opts.store, orphan.id, this.opts.logger, this.opts.eventLimits);
     void sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message }));

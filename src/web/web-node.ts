@@ -6,8 +6,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createApiServer, LocalAuth, LoginLimiter } from '../api/index.ts';
-import { PostgresLoginFailures } from '../db/login-failures.ts';
+import { createApiServer, LocalAuth } from '../api/index.ts';
 import { Checker } from '../checker/index.ts';
 import { openDatabase, type Database } from '../db/index.ts';
 import { Engine } from '../engine/engine.ts';
@@ -30,6 +29,7 @@ import { Metrics } from '../metrics/metrics.ts';
 import { PostgresBuildLeases, PostgresPassGate } from '../db/cluster.ts';
 import { PeriodicPass } from '../component/periodic.ts';
 import { isDiskFull } from '../engine/event-sink.ts';
+import { killOrphanProcesses } from '../runtime/local/orphans.ts';
 
 export interface WebNodeOptions {
   /** where the embedded Postgres, the local runtime's work and artifacts live */
@@ -77,8 +77,6 @@ export interface WebNodeOptions {
   nodeName?: string;
   /** how long a build stays this node's without a heartbeat (default 20 s; heartbeats every quarter of it) */
   buildLeaseMs?: number;
-  /** proxies whose X-Forwarded-For is believed (`--trust-proxy`; docs/security.md "API") */
-  trustProxy?: string[];
   logger: Logger;
 }
 
@@ -200,6 +198,8 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   // Builds this node's previous incarnation ran are recovered now; another live node's are left
   // to it, and taken over only once their lease expires (docs/web-nodes.md).
   await leases.register();
+  // step processes a crashed predecessor on this data dir left running die before their builds end errored
+  if (opts.runtime === 'local') await killOrphanProcesses(join(opts.dataDir, 'worker'), logger);
   const recovered = await engine.recoverOrphans();
   if (recovered > 0) logger.warn({ builds: recovered }, 'builds left running by a previous web node were ended errored');
   // the heartbeat is the node's regular write: a full database disk shows there first (/health)
@@ -253,9 +253,6 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     runtime,
     // /health names a full disk (issue 17)
     diskProblem: async () => databaseDiskFull ?? (await dataDirDiskProblem(opts.dataDir)),
-    // failed logins in Postgres: every web node enforces the same limits (issue 16)
-    loginLimiter: new LoginLimiter({ store: new PostgresLoginFailures(db) }),
-    ...(opts.trustProxy && opts.trustProxy.length > 0 ? { trustProxy: opts.trustProxy } : {}),
     // set-pipeline knows the types the operator added (--base-resource-type), as the Kubernetes runtime runs them
     baseResourceTypes: [...BASE_RESOURCE_TYPES, ...Object.keys(opts.runtime === 'kubernetes' ? (opts.kubernetes?.baseResourceTypes ?? {}) : {})],
   });
