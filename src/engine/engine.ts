@@ -95,6 +95,8 @@ function countingRuntime(runtime: Runtime, store: EngineStore, buildId: number, 
     name: runtime.name,
     runsImages: runtime.runsImages,
     ...(runtime.appliesImages ? { appliesImages: true } : {}),
+    ...(runtime.cachedResource ? { cachedResource: (id: number) => runtime.cachedResource!(id) } : {}),
+    ...(runtime.keepResourceCache ? { keepResourceCache: (...args: Parameters<NonNullable<Runtime['keepResourceCache']>>) => runtime.keepResourceCache!(...args) } : {}),
     async createContainer(spec, signal) {
       const container = await runtime.createContainer(spec, signal);
       metrics?.containerCreated(runtime.name, spec.metadata.type, spec.metadata.purpose ?? 'step');

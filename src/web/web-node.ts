@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createApiServer, LocalAuth } from '../api/index.ts';
+import { createApiServer, LocalAuth, LoginLimiter } from '../api/index.ts';
+import { PostgresLoginFailures } from '../db/login-failures.ts';
 import { Checker } from '../checker/index.ts';
 import { openDatabase, type Database } from '../db/index.ts';
 import { Engine } from '../engine/engine.ts';
@@ -77,6 +78,8 @@ export interface WebNodeOptions {
   nodeName?: string;
   /** how long a build stays this node's without a heartbeat (default 20 s; heartbeats every quarter of it) */
   buildLeaseMs?: number;
+  /** proxies whose X-Forwarded-For is believed (`--trust-proxy`; docs/security.md "API") */
+  trustProxy?: string[];
   logger: Logger;
 }
 
@@ -253,6 +256,9 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     runtime,
     // /health names a full disk (issue 17)
     diskProblem: async () => databaseDiskFull ?? (await dataDirDiskProblem(opts.dataDir)),
+    // failed logins in Postgres: every web node enforces the same limits (issue 16)
+    loginLimiter: new LoginLimiter({ store: new PostgresLoginFailures(db) }),
+    ...(opts.trustProxy && opts.trustProxy.length > 0 ? { trustProxy: opts.trustProxy } : {}),
     // set-pipeline knows the types the operator added (--base-resource-type), as the Kubernetes runtime runs them
     baseResourceTypes: [...BASE_RESOURCE_TYPES, ...Object.keys(opts.runtime === 'kubernetes' ? (opts.kubernetes?.baseResourceTypes ?? {}) : {})],
   });
