@@ -16,7 +16,8 @@ export const heldByPause = (reason: string | undefined): boolean => reason !== u
 
 /**
  * While `until` is unsettled, asks every `everyMs` why the build is still pending and calls `say`
- * with each new reason (not `alreadySaid`). Errors are ignored: the event stream reports the build.
+ * with each reason not said before (not `alreadySaid`): a check that runs and fails again flips the
+ * reason back and forth, said once each. Errors are ignored: the event stream reports the build.
  */
 export async function reportPending(
   client: ApiClient,
@@ -34,7 +35,7 @@ export async function reportPending(
   void wake.then(() => {
     done = true;
   });
-  let said = opts.alreadySaid;
+  const said = new Set(opts.alreadySaid !== undefined ? [opts.alreadySaid] : []);
   let timer: NodeJS.Timeout | undefined;
   while (!done) {
     await Promise.race([wake, new Promise<void>((resolve) => (timer = setTimeout(resolve, opts.everyMs ?? 5000)))]);
@@ -43,9 +44,9 @@ export async function reportPending(
     const build = await client.get<Build>(`/api/v1/builds/${buildId}`).catch(() => undefined);
     if (done || !build) continue;
     if (build.status !== 'pending') break;
-    if (build.pending_reason && build.pending_reason !== said) {
-      said = build.pending_reason;
-      say(said);
+    if (build.pending_reason && !said.has(build.pending_reason)) {
+      said.add(build.pending_reason);
+      say(build.pending_reason);
     }
   }
 }
