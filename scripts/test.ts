@@ -30,11 +30,13 @@ function findTests(path: string): string[] {
 // UI's browser tests (test/browser/, chromium) take minutes too: `npm run test:browser`.
 const CLUSTER_SUITE = resolve('test', 'cluster');
 const BROWSER_SUITE = resolve('test', 'browser');
+// the local runtime's containers with real runc (minutes on 2 cores): `npm run test:containers`
+const CONTAINERS_SUITE = resolve('test', 'containers');
 const roots = process.argv.slice(2);
 const files =
   roots.length > 0
     ? roots.flatMap((root) => findTests(resolve(root)))
-    : findTests(resolve('test')).filter((file) => !file.startsWith(CLUSTER_SUITE + '/') && !file.startsWith(BROWSER_SUITE + '/'));
+    : findTests(resolve('test')).filter((file) => !file.startsWith(CLUSTER_SUITE + '/') && !file.startsWith(BROWSER_SUITE + '/') && !file.startsWith(CONTAINERS_SUITE + '/'));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);

@@ -1,9 +1,9 @@
 // Concourse's testflight pipelines on the local runtime's containers (issue 19): the same cases as
 // test/integration/testflight.test.ts, every step in a runc container from its image.
 import { test, before, after } from 'node:test';
-import { startTestNode, type TestNode } from '../../../support/node.ts';
-import { TESTFLIGHT_CASES } from '../../../integration/testflight-cases.ts';
-import { ContainerRuntime } from '../../../../src/runtime/local/containers/container-runtime.ts';
+import { startTestNode, type TestNode } from '../support/node.ts';
+import { TESTFLIGHT_CASES } from '../integration/testflight-cases.ts';
+import { ContainerRuntime } from '../../src/runtime/local/containers/container-runtime.ts';
 import { skipContainers } from './support.ts';
 
 const skip = await skipContainers();

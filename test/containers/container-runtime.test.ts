@@ -5,9 +5,9 @@ import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { ContainerRuntime } from '../../../../src/runtime/local/containers/container-runtime.ts';
-import { mountsUnder } from '../../../../src/runtime/local/containers/rootfs.ts';
-import type { ContainerSpec, ProcessIO } from '../../../../src/runtime/runtime.ts';
+import { ContainerRuntime } from '../../src/runtime/local/containers/container-runtime.ts';
+import { mountsUnder } from '../../src/runtime/local/containers/rootfs.ts';
+import type { ContainerSpec, ProcessIO } from '../../src/runtime/runtime.ts';
 import { busyboxImage, skipContainers } from './support.ts';
 
 const skip = await skipContainers();

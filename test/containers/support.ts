@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { containersUnusable, DEFAULT_RUNC } from '../../../../src/runtime/local/containers/runc.ts';
+import { containersUnusable, DEFAULT_RUNC } from '../../src/runtime/local/containers/runc.ts';
 
 export const BUSYBOX = '/bin/busybox';
 
