@@ -39,6 +39,8 @@ let page: Page;
 let token: string;
 const pageErrors: string[] = [];
 const HELLO = readFileSync(packagePath('examples', 'hello.yml'), 'utf8');
+/** groups, a failing job, a fan-in, a failing check, an across step, a public job */
+const GRAPH = readFileSync(packagePath('test', 'ui', 'fixtures', 'graph-pipeline.yml'), 'utf8');
 const RESOURCE = '/teams/main/pipelines/hello/resources/source-code';
 /** team ops's pipeline: named as main's, with other jobs */
 const OPS_HELLO = stringify({ resources: [{ name: 'artifact', type: 'mock' }], jobs: [{ name: 'deploy', plan: [{ get: 'artifact' }] }] });
@@ -52,7 +54,7 @@ const RELEASE_A = '#/teams/main/pipelines/release?vars={%22branch%22:%22feature/
 // what the functions run in the page (page.evaluate) use; this file is checked without the DOM lib
 type InPage = typeof globalThis & {
   localStorage: { length: number; getItem(key: string): string | null; setItem(key: string, value: string): void };
-  getComputedStyle(element: unknown): { textDecorationLine: string };
+  getComputedStyle(element: unknown): { textDecorationLine: string; strokeDasharray: string };
 };
 
 async function api(method: string, path: string, token: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -93,6 +95,9 @@ before(async () => {
   await api('PUT', '/teams/main/pipelines/hello/unpause', token);
   await api('PUT', '/teams/ops', token, JSON.stringify({ auth: { owner: { users: [`local:${VIEWER}`] } } }), { 'content-type': 'application/json' });
   await api('PUT', '/teams/ops/pipelines/hello/config', token, OPS_HELLO);
+  // the graph fixture: its builds run while the first tests do
+  await api('PUT', '/teams/main/pipelines/graph/config', token, GRAPH);
+  await api('PUT', '/teams/main/pipelines/graph/unpause', token);
   for (const [vars, job] of [[INSTANCE_A, 'build-a'], [INSTANCE_B, 'build-b']] as const) {
     await api('PUT', `/teams/main/pipelines/release/config?vars=${encodeURIComponent(JSON.stringify(vars))}`, token, release(job));
   }
@@ -387,6 +392,184 @@ test("pinning a resource the config pins is refused (409), and the page says so 
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });
 
+// ---------------------------------------------------------------- the graph, checks, versions, builds
+
+const GRAPH_PAGE = '/#/teams/main/pipelines/graph';
+/** The graph's layers: node ids per layer, sorted (their order is the layout's, tested in test/ui/graph-layout.test.ts). */
+const graphLayers = async (): Promise<string[][]> => {
+  const layers: string[][] = [];
+  for (const n of await graphNodes()) {
+    const [id, layer] = n.split('@') as [string, string];
+    (layers[Number(layer)] ??= []).push(id);
+  }
+  return layers.map((l) => l.sort());
+};
+/** The API's JSON, as the admin. */
+const jobJson = (pipeline: string, job: string) => getJson<{ finished_build?: { id: number; name: string; status: string } }>(`/teams/main/pipelines/${pipeline}/jobs/${job}`);
+async function finishedBuild(pipeline: string, job: string): Promise<{ id: number; name: string; status: string }> {
+  for (let i = 0; i < 300; i++) {
+    const b = (await jobJson(pipeline, job)).finished_build;
+    if (b) return b;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${pipeline}/${job} has no finished build after a minute`);
+}
+
+test('the graph of a fixture pipeline: resources and jobs in their layers, trigger edges solid and others dashed, jobs coloured by their builds, a failing check marked', { skip }, async () => {
+  await finishedBuild('graph', 'unit');
+  await finishedBuild('graph', 'lint');
+  await page.goto(`${node.url}${GRAPH_PAGE}`);
+  await page.locator('g[data-job="lint"][data-status="failed"]').waitFor();
+  await page.locator('g[data-job="unit"][data-status="succeeded"]').waitFor();
+  await page.locator('g[data-resource="broken-feed"][data-check="failing"]').waitFor({ timeout: 60_000 });
+  assert.deepEqual(await graphLayers(), [
+    ['input:source-code', 'job:matrix'],
+    ['input:docs-src', 'input:nightly', 'job:lint', 'job:unit'],
+    ['input:broken-feed', 'job:docs', 'job:integration'],
+    ['job:ship'],
+    ['output:release'],
+  ]);
+  assert.deepEqual(await graphEdges(), [
+    'input:broken-feed->job:ship no-trigger',
+    'input:docs-src->job:docs trigger',
+    'input:nightly->job:integration no-trigger',
+    'input:source-code->job:lint trigger',
+    'input:source-code->job:unit trigger',
+    'job:integration->job:ship trigger',
+    'job:lint->job:integration trigger',
+    'job:ship->output:release trigger',
+    'job:unit->job:docs no-trigger',
+    'job:unit->job:integration trigger',
+  ]);
+  // dashed is drawn dashed
+  const dash = await page.locator('path[data-edge="input:nightly->job:integration"]').evaluate((el) => (globalThis as InPage).getComputedStyle(el).strokeDasharray);
+  assert.notEqual(dash, 'none');
+  assert.equal(await page.locator('path[data-edge="job:unit->job:integration"]').evaluate((el) => (globalThis as InPage).getComputedStyle(el).strokeDasharray), 'none');
+  assert.equal(await page.title(), 'graph - main - Jetway');
+});
+
+test('group tabs filter the graph and are kept in the address; the graph zooms; a click on a job opens it', { skip }, async () => {
+  await page.locator('nav[aria-label="groups"] a[data-group="build"]').click();
+  await page.waitForURL((url) => url.hash === '#/teams/main/pipelines/graph?group=build');
+  await page.locator('g[data-job="integration"]').waitFor();
+  assert.deepEqual(await graphLayers(), [['input:source-code', 'job:matrix'], ['input:nightly', 'job:lint', 'job:unit'], ['job:integration']]);
+  // the address alone shows the group (a reload, a shared link)
+  await page.reload();
+  await page.locator('g[data-job="integration"]').waitFor();
+  assert.equal(await page.locator('g[data-job="ship"]').count(), 0);
+  assert.equal(await page.locator('a[data-group="build"]').getAttribute('aria-current'), 'true');
+  await page.locator('a[data-group=""]').click();
+  await page.locator('g[data-job="ship"]').waitFor();
+
+  const zoom = async () => Number(await page.locator('svg[data-graph]').getAttribute('data-zoom'));
+  const before = await zoom();
+  await page.getByRole('button', { name: 'zoom in' }).click();
+  assert.ok((await zoom()) > before, 'zoomed in');
+  await page.keyboard.press('-');
+  await page.keyboard.press('-');
+  assert.ok((await zoom()) < before, 'zoomed out with the keyboard');
+  await page.getByRole('button', { name: 'fit the graph' }).click();
+  assert.equal(await zoom(), before);
+
+  await page.locator('g[data-job="unit"] a').click();
+  await page.waitForURL(/#\/teams\/main\/pipelines\/graph\/jobs\/unit$/);
+});
+
+test("the job page shows its latest build's log, with tabs for the earlier builds and each line's time on demand", { skip }, async () => {
+  const shown = page.locator('[data-job-build]');
+  await shown.locator('[data-build-status="succeeded"]').waitFor();
+  await shown.locator('pre.log', { hasText: 'tests passed' }).waitFor();
+  await api('POST', '/teams/main/pipelines/graph/jobs/unit/builds', token);
+  // the new build becomes the one shown, and the first gets a tab
+  await shown.locator('h2', { hasText: 'unit #2' }).waitFor({ timeout: 60_000 });
+  await shown.locator('[data-build-tab="1"]').click();
+  await shown.locator('h2', { hasText: 'unit #1' }).waitFor();
+  assert.equal(await shown.locator('[data-build-tab="1"]').getAttribute('aria-current'), 'page');
+  assert.match(page.url(), /\/jobs\/unit$/, 'the tab switched the build in place');
+
+  const task = shown.locator('[data-step="task: test"]');
+  const times = task.locator('pre.log-times');
+  assert.equal(await times.isVisible(), false, 'no times until asked');
+  await shown.getByRole('button', { name: 'timestamps' }).click();
+  await times.waitFor();
+  const lines = ((await times.textContent()) ?? '').split('\n');
+  const logLines = ((await task.locator('pre.log').textContent()) ?? '').replace(/\n$/, '').split('\n');
+  assert.equal(lines.length, logLines.length, 'a time per line of the log');
+  for (const l of lines) assert.match(l, /^\d\d:\d\d:\d\d$/);
+  await page.keyboard.press('t');
+  await times.waitFor({ state: 'hidden' });
+});
+
+test("a failing check's error and when it ran are on the resource's page, and the dashboard marks the pipeline", { skip }, async () => {
+  await page.goto(`${node.url}/#/teams/main/pipelines/graph/resources/broken-feed`);
+  const error = page.locator('[data-check-error]');
+  await error.first().waitFor();
+  assert.match((await error.allTextContents()).join('\n'), /feed_version/);
+  await page.locator('.last-check', { hasText: 'check failing' }).locator('time').waitFor();
+  await page.goto(`${node.url}/#/`);
+  await card('main', 'graph').locator('[data-failing-checks="1"]').waitFor();
+  assert.equal(await card('main', 'hello').locator('[data-failing-checks]').count(), 0);
+});
+
+test('the dashboard searches by name, team and status, and has a compact view', { skip }, async () => {
+  const search = page.getByLabel('search pipelines');
+  await search.fill('gra');
+  await card('main', 'hello').waitFor({ state: 'detached' });
+  await card('main', 'graph').waitFor();
+  await search.fill('status:failed');
+  await card('main', 'graph').waitFor();
+  assert.equal(await card('main', 'hello').count(), 0);
+  await search.fill('team:ops');
+  await card('ops', 'hello').waitFor();
+  assert.equal(await page.locator('section[data-team="main"]').count(), 0);
+  await search.press('Escape');
+  await card('main', 'hello').waitFor();
+  await page.getByRole('button', { name: 'compact view' }).click();
+  await page.locator('section[data-team="main"] a.tile[data-pipeline="graph"][data-status="failed"]').waitFor();
+  await page.getByRole('button', { name: 'compact view' }).click();
+  await card('main', 'graph').waitFor();
+});
+
+test("a version's builds: those it went into and those it came out of", { skip }, async () => {
+  await page.goto(`${node.url}/#/teams/main/pipelines/graph/resources/source-code`);
+  const v1 = page.locator('.version-list li', { has: page.locator('code', { hasText: /^version: v1$/ }) });
+  await v1.locator('summary', { hasText: 'builds' }).click();
+  const inputs = v1.locator('[data-builds="input-to"]');
+  await inputs.locator('li').first().waitFor();
+  const into = await inputs.locator('li a').allTextContents();
+  for (const b of ['unit #1', 'unit #2', 'lint #1']) assert.ok(into.includes(b), `${b} in ${into.join(', ')}`);
+  assert.equal(await v1.locator('[data-builds="output-of"] li').count(), 0, 'a check found it, no build put it');
+  // hello's release: put by ship
+  await finishedBuild('hello', 'ship');
+  await page.goto(`${node.url}/#/teams/main/pipelines/hello/resources/release`);
+  const shipped = page.locator('.version-list li').first();
+  await shipped.locator('summary', { hasText: 'builds' }).click();
+  await shipped.locator('[data-builds="output-of"] li a', { hasText: 'ship #1' }).waitFor();
+});
+
+test("a build's across steps are labelled with each combination's values", { skip }, async () => {
+  const build = (await (await api('POST', '/teams/main/pipelines/graph/jobs/matrix/builds', token)).json()) as { id: number };
+  await page.goto(`${node.url}/#/builds/${build.id}`);
+  await page.locator('[data-build-status="succeeded"]').waitFor({ timeout: 60_000 });
+  assert.deepEqual(await page.locator('[data-step="task: build"] .step-label').allTextContents(), ['across 1/2: os=linux:', 'across 2/2: os=darwin:']);
+  await page.locator('[data-step="task: build"] pre.log', { hasText: 'building for darwin' }).waitFor();
+});
+
+test('a page that does not exist says so; ? lists the keyboard shortcuts and d goes to the dashboard', { skip }, async () => {
+  await page.goto(`${node.url}/#/no/such/page`);
+  await page.getByRole('heading', { name: '404: page not found' }).waitFor();
+  assert.equal(await page.title(), 'not found - Jetway');
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'keyboard shortcuts' });
+  await help.waitFor();
+  assert.ok((await help.textContent())?.includes('zoom in, zoom out, fit the graph'));
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'hidden' });
+  await page.keyboard.press('d');
+  await page.waitForURL((url) => url.hash === '#/');
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
 // ---------------------------------------------------------------- teams and instanced pipelines
 
 /** Records the page's API requests under /teams/ until stop(). */
@@ -539,4 +722,38 @@ test('logging out when the token cannot be revoked still logs out here', { skip 
   }
   assert.equal(await userStatus(old), 200, 'the revocation never reached the server');
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
+
+// ---------------------------------------------------------------- a public pipeline, logged out
+
+test('logged out, an exposed pipeline is on the dashboard with its graph, its public job shows its log, a private job asks for a login', { skip }, async () => {
+  await api('PUT', '/teams/main/pipelines/graph/expose', token);
+  const visitor = await browser.newContext();
+  const errors: string[] = [];
+  try {
+    const p = await visitor.newPage();
+    p.setDefaultTimeout(20_000);
+    p.on('pageerror', (err) => errors.push(err.message));
+    await p.goto(`${node.url}/#/`);
+    await p.locator('article[data-pipeline="graph"]').waitFor();
+    assert.equal(await p.locator('article[data-pipeline="hello"]').count(), 0, 'a pipeline that is not public is not shown');
+    await p.getByRole('link', { name: 'log in' }).waitFor();
+    await p.locator('article[data-pipeline="graph"] header a').click();
+    await p.locator('g[data-job="unit"][data-status="succeeded"]').waitFor();
+    assert.equal(await p.locator('svg[data-graph] g[data-node]').count(), 11);
+    assert.equal(await p.getByRole('button', { name: /pause pipeline/ }).count(), 0, 'nothing to change logged out');
+    // unit is public: its builds' logs
+    await p.locator('g[data-job="unit"] a').click();
+    await p.locator('[data-job-build] pre.log', { hasText: 'tests passed' }).first().waitFor();
+    assert.equal(await p.getByRole('button', { name: 'trigger build' }).count(), 0);
+    // lint is not: its build's log needs a login, and the login page says so
+    const lint = await finishedBuild('graph', 'lint');
+    await p.goto(`${node.url}/#/builds/${lint.id}`);
+    await p.getByRole('status').filter({ hasText: 'Log in to see this page' }).waitFor();
+    assert.match(p.url(), /#\/login$/);
+  } finally {
+    await visitor.close();
+    await api('PUT', '/teams/main/pipelines/graph/hide', token);
+  }
+  assert.deepEqual(errors, [], 'no uncaught errors in the page');
 });
