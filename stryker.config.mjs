@@ -18,8 +18,9 @@ const GROUPS = [
     // the image seam (decisions 1-4, 7, 9-12): through the steps that use it
     modules: ['src/engine/image/*.ts'],
     // (put.test.ts and task.test.ts reach it too, but would double the run for few extra kills;
-    // images-registry.test.ts starts a real registry, for the one mutant only a registry tells)
-    tests: ['test/engine/image-reference.test.ts', 'test/engine/steps/images.test.ts', 'test/engine/steps/get.test.ts', 'test/engine/steps/images-registry.test.ts'],
+    // image-files.test.ts names the fetched image's files in errors; images-registry.test.ts
+    // starts a real registry, for the one mutant only a registry tells)
+    tests: ['test/engine/image-reference.test.ts', 'test/engine/steps/images.test.ts', 'test/engine/steps/get.test.ts', 'test/engine/steps/image-files.test.ts', 'test/engine/steps/images-registry.test.ts'],
   },
   { modules: ['src/config/validate.ts'], tests: ['test/config/validate.test.ts', 'test/config/fixtures.test.ts'] },
   {
