@@ -94,18 +94,26 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
         await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
         return true;
       }
-      const container = await deps.runtime.createContainer(
-        {
-          handle: newHandle(),
-          metadata: stepMetadata(deps, 'check', plan.name, id, ctx),
-          image: image.image,
-          privileged: image.privileged,
-          inputs: [],
-          outputs: [],
-          env: { ...image.env, ...buildEnv(deps) },
-        },
-        ctx.signal,
-      );
+      let container;
+      try {
+        container = await deps.runtime.createContainer(
+          {
+            handle: newHandle(),
+            metadata: stepMetadata(deps, 'check', plan.name, id, ctx),
+            image: image.image,
+            privileged: image.privileged,
+            inputs: [],
+            outputs: [],
+            env: { ...image.env, ...buildEnv(deps) },
+          },
+          ctx.signal,
+        );
+      } catch (err) {
+        // a check that cannot get a container (a missing namespace) still ends, failed, and
+        // waits its interval: otherwise every scan creates another check build (issue 17)
+        await deps.store.markCheckFinished(scope.id, false, intervalMs);
+        throw err;
+      }
       let outcome;
       try {
         outcome = await runResourceScript<Version[]>(container, 'check', from ? { source, version: from } : { source }, ctx, deps, id);
