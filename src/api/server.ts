@@ -11,6 +11,7 @@ import { BuildEventNotifier } from './events.ts';
 import type { ApiServerOptions } from './context.ts';
 import { registerGeneralRoutes } from './routes/general.ts';
 import { registerSkyRoutes } from './routes/sky.ts';
+import { registerFeedRoutes } from './routes/feeds.ts';
 import { LoginLimiter } from './login-limit.ts';
 import { registerTeamRoutes } from './routes/teams.ts';
 import { registerPipelineRoutes } from './routes/pipelines.ts';
@@ -118,6 +119,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
       registerResourceRoutes(api, opts);
       registerBuildRoutes(api, opts, notifier);
       registerArtifactRoutes(api, opts);
+      registerFeedRoutes(api, opts);
       registerInterceptRoutes(api, opts);
     },
     { prefix: '/api/v1' },
