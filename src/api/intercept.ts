@@ -12,9 +12,10 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { getBuild } from '../db/builds.ts';
-import type { InterceptableContainer } from '../runtime/runtime.ts';
+import type { InterceptableContainer, StepType } from '../runtime/runtime.ts';
 import { errorText } from '../log.ts';
-import { ApiError, bodyOf, notFound } from './errors.ts';
+import { ApiError, badRequest, bodyOf, notFound } from './errors.ts';
+import { hasNul, unsafeNameProblem } from './names.ts';
 import { assertTeam, idParam, type ApiServerOptions } from './context.ts';
 import type { Role } from './roles.ts';
 import {
@@ -85,11 +86,10 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
     if (!token) throw new ApiError('JW_UNAUTHORIZED', 'not authorized: the Authorization header must be "Bearer <token>"');
     const user = await opts.auth.authenticate(opts.db, token);
     if ('refused' in user) throw new ApiError('JW_UNAUTHORIZED', `not authorized: ${user.refused}`);
-    const { buildId, list } = await containersOf(opts, { user, method: 'GET', url: url.pathname }, m[1], 'member');
-    const step = url.searchParams.get('step') ?? undefined;
-    const type = url.searchParams.get('type') ?? undefined;
+    // the same checks as the REST routes' parameters (server.ts checkPathParams, idParam), before the build is looked up
+    const { id, step, type, command } = interceptParams(m[1], url.searchParams);
+    const { buildId, list } = await containersOf(opts, { user, method: 'GET', url: url.pathname }, id, 'member');
     const container = selectContainer(buildId, list, step, type);
-    const command = url.searchParams.getAll('command');
     wss.handleUpgrade(req, socket, head, (ws) => {
       // an audit line: who ran what program where; its arguments may carry a token the user typed
       logger.info({ user: user.name, build: buildId, step: container.step, type: container.type, container: container.name, program: command[0] ?? 'sh' }, 'intercept session');
@@ -132,6 +132,47 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
         if (ws.readyState === WebSocket.OPEN) ws.close(1000);
       });
   }
+}
+
+const STEP_TYPES: ReadonlySet<string> = new Set<StepType>(['check', 'get', 'put', 'task']);
+
+/** The most arguments, and bytes in all, an intercept command may have. */
+export const MAX_INTERCEPT_ARGS = 1_000;
+export const MAX_INTERCEPT_COMMAND_BYTES = 64 * 1024;
+
+/**
+ * The intercept WebSocket's parameters, checked as the REST routes check theirs: the build id a
+ * number in range, `step` and `type` given at most once and safe as names (no `/`, `..` or
+ * control characters), the command without NUL bytes and bounded. A 400 names the parameter.
+ */
+export function interceptParams(rawId: string, query: URLSearchParams): { id: string; step?: string; type?: string; command: string[] } {
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    throw badRequest(`path parameter id: ${JSON.stringify(rawId)} is not a valid URL component`);
+  }
+  const idProblem = unsafeNameProblem(id);
+  if (idProblem) throw badRequest(`path parameter id: ${JSON.stringify(id)} ${idProblem}`);
+  idParam(id, 'build id');
+  const single = (name: string): string | undefined => {
+    const values = query.getAll(name);
+    if (values.length > 1) throw badRequest(`query parameter ${name} is given ${values.length} times; give it once`);
+    const value = values[0];
+    if (value === undefined || value === '') return undefined;
+    const problem = unsafeNameProblem(value);
+    if (problem) throw badRequest(`query parameter ${name}: ${JSON.stringify(value)} ${problem}`);
+    return value;
+  };
+  const step = single('step');
+  const type = single('type');
+  if (type !== undefined && !STEP_TYPES.has(type)) throw badRequest(`query parameter type: ${JSON.stringify(type)} is not a step type (${[...STEP_TYPES].join(', ')})`);
+  const command = query.getAll('command');
+  if (command.length > MAX_INTERCEPT_ARGS) throw badRequest(`query parameter command: at most ${MAX_INTERCEPT_ARGS} arguments (got ${command.length})`);
+  if (command.reduce((n, a) => n + Buffer.byteLength(a), 0) > MAX_INTERCEPT_COMMAND_BYTES) throw badRequest(`query parameter command: at most ${MAX_INTERCEPT_COMMAND_BYTES} bytes in all`);
+  const nul = command.findIndex(hasNul);
+  if (nul >= 0) throw badRequest(`query parameter command: argument ${nul + 1} contains a NUL byte`);
+  return { id, ...(step !== undefined ? { step } : {}), ...(type !== undefined ? { type } : {}), command };
 }
 
 function toBuffer(data: RawData): Buffer {
