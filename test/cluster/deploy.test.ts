@@ -39,7 +39,8 @@ import { jetway } from '../support/cli.ts';
 
 const execFileAsync = promisify(execFile);
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
-const DEPLOY = join(REPO_ROOT, 'deploy');
+// JETWAY_TEST_DEPLOY_DIR: another copy of deploy/ (to see this test fail with a verb taken out of rbac.yaml)
+const DEPLOY = process.env.JETWAY_TEST_DEPLOY_DIR ?? join(REPO_ROOT, 'deploy');
 const CHPST_BUSYBOX = '/var/cache/jetway/busybox/busybox-static-chpst';
 
 const realCluster = Boolean(process.env.JETWAY_TEST_REGISTRY && process.env.KUBECONFIG);
@@ -119,6 +120,7 @@ after(async () => {
 });
 
 test('jetway images push: every image to the registry, each printed as repository@digest', { timeout: 1_200_000, skip }, async () => {
+  sourcesAtPush = newestModification(join(REPO_ROOT, 'src')); // before the build reads them
   const passwordFile = join(dir, 'registry-password');
   writeFileSync(passwordFile, registryCreds?.password ?? '', { mode: 0o600 });
   const busybox = process.env.JETWAY_TEST_BUSYBOX ?? (existsSync(CHPST_BUSYBOX) ? CHPST_BUSYBOX : '/bin/busybox');
@@ -136,7 +138,6 @@ test('jetway images push: every image to the registry, each printed as repositor
   );
   for (const i of out.images) assert.match(i.reference, /@sha256:[0-9a-f]{64}$/);
   pushed = out.images;
-  sourcesAtPush = newestModification(join(REPO_ROOT, 'src'));
 });
 
 test('the same inputs give the same web node image in another process (deterministic digests)', { timeout: 1_200_000, skip }, async (t) => {
