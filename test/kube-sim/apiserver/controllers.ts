@@ -64,7 +64,14 @@ export class Controllers {
     if (e.resource === 'pods' || e.resource === 'replicasets') {
       for (const ref of arr(obj.metadata?.ownerReferences)) {
         if (ref.controller !== true || typeof ref.name !== 'string') continue;
-        if (ref.kind === 'ReplicaSet') this.enqueueKey(`replicasets|${obj.metadata?.namespace ?? ''}|${ref.name}`);
+        if (ref.kind === 'ReplicaSet') {
+          this.enqueueKey(`replicasets|${obj.metadata?.namespace ?? ''}|${ref.name}`);
+          // a Recreate rollout waits for the old pods to be gone: their Deployment looks again
+          const rs = this.registry.store.get('replicasets', obj.metadata?.namespace, ref.name);
+          for (const up of arr(rs?.metadata?.ownerReferences)) {
+            if (up.controller === true && up.kind === 'Deployment' && typeof up.name === 'string') this.enqueueKey(`deployments|${obj.metadata?.namespace ?? ''}|${up.name}`);
+          }
+        }
         if (ref.kind === 'Deployment') this.enqueueKey(`deployments|${obj.metadata?.namespace ?? ''}|${ref.name}`);
       }
     }

@@ -57,6 +57,15 @@ export class FakeKubelet implements Kubelet {
     }
     if (!pod.spec?.nodeName) {
       store.bindPod(ns, name, this.nodeName);
+      // the scheduler's event (the kubelet plays the scheduler here, as kubelet/ does)
+      store.recordEvent({
+        involvedObject: { apiVersion: 'v1', kind: 'Pod', namespace: ns, name, uid: pod.metadata?.uid },
+        reason: 'Scheduled',
+        message: `Successfully assigned ${ns}/${name} to ${this.nodeName}`,
+        type: 'Normal',
+        source: { component: 'default-scheduler' },
+        reportingComponent: 'default-scheduler',
+      });
       return;
     }
     if (pod.spec.nodeName !== this.nodeName || pod.status?.phase !== 'Pending') return;
@@ -67,6 +76,12 @@ export class FakeKubelet implements Kubelet {
       hostIP: '127.0.0.1',
       podIP: '10.0.0.2',
       startTime: now,
+      conditions: [
+        ...(status.conditions ?? []).filter((c) => !['Initialized', 'Ready', 'ContainersReady'].includes(c.type)),
+        { type: 'Initialized', status: 'True', lastTransitionTime: now },
+        { type: 'Ready', status: 'True', lastTransitionTime: now },
+        { type: 'ContainersReady', status: 'True', lastTransitionTime: now },
+      ],
       containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
         name: c.name,
         image: c.image ?? '',

@@ -136,7 +136,7 @@ export function authorize(store: ObjectStore, user: UserInfo, a: Attributes): De
 export function forbiddenMessage(user: UserInfo, a: Attributes): string {
   if (!a.resourceRequest) return `forbidden: User "${user.username}" cannot ${a.verb} path "${a.path ?? ''}"`;
   const combined = a.subresource ? `${a.resource ?? ''}/${a.subresource}` : (a.resource ?? '');
-  const subject = `${a.resource ?? ''}${a.name ? ` "${a.name}"` : ''}`;
+  const subject = `${a.resource ?? ''}${a.group ? `.${a.group}` : ''}${a.name ? ` "${a.name}"` : ''}`;
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
   return `${subject} is forbidden: User "${user.username}" cannot ${a.verb} resource "${combined}" in API group "${a.group ?? ''}" ${scope}`;
 }
