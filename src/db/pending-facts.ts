@@ -12,6 +12,8 @@ export interface InputResourceState {
   checkBuildStatus: string | null;
   /** The last `error` event of that check build. */
   checkError: string | null;
+  /** While a check runs: the error of the latest finished one, when it failed. */
+  previousCheckError: string | null;
   /** The scope's last check, when no check build is recorded. */
   scopeChecked: boolean;
   scopeCheckSucceeded: boolean;
@@ -27,6 +29,7 @@ export async function inputResourceStates(db: Queryable, resourceIds: readonly n
     has_enabled: boolean;
     build_status: string | null;
     error: string | null;
+    previous_error: string | null;
     scope_checked: boolean | null;
     scope_succeeded: boolean | null;
   }>(
@@ -38,6 +41,13 @@ export async function inputResourceStates(db: Queryable, resourceIds: readonly n
             b.status AS build_status,
             (SELECT e.payload->>'message' FROM build_events e
               WHERE e.build_id = b.id AND e.type = 'error' ORDER BY e.event_id DESC LIMIT 1) AS error,
+            CASE WHEN NOT b.completed THEN
+              (SELECT CASE WHEN pb.status <> 'succeeded' THEN coalesce(e.payload->>'message', 'the check build ' || pb.status) END FROM builds pb
+                 LEFT JOIN LATERAL (SELECT payload FROM build_events e WHERE e.build_id = pb.id AND e.type = 'error'
+                                     ORDER BY e.event_id DESC LIMIT 1) e ON true
+                WHERE (pb.resource_id = r.id OR pb.id = s.last_check_build_id) AND pb.completed AND pb.id < b.id
+                ORDER BY pb.id DESC LIMIT 1)
+            END AS previous_error,
             s.last_check_end_time IS NOT NULL AS scope_checked, s.last_check_succeeded AS scope_succeeded
        FROM resources r
        LEFT JOIN resource_config_scopes s ON s.id = r.resource_config_scope_id
@@ -52,6 +62,7 @@ export async function inputResourceStates(db: Queryable, resourceIds: readonly n
       hasEnabledVersions: row.has_enabled,
       checkBuildStatus: row.build_status,
       checkError: row.error,
+      previousCheckError: row.previous_error,
       scopeChecked: row.scope_checked === true,
       scopeCheckSucceeded: row.scope_succeeded === true,
     });

@@ -9,7 +9,7 @@ import { LATEST_VERSION_NOT_FOUND, NO_SATISFIABLE_BUILDS, VERSION_NOT_FOUND } fr
 /** The latest check of an input's resource. */
 export type CheckState =
   | { status: 'never' }
-  | { status: 'running' }
+  | { status: 'running'; previousError?: string }
   | { status: 'succeeded' }
   | { status: 'failed'; error: string };
 
@@ -135,12 +135,15 @@ export function inputWhy(i: PendingInputFacts, resolveError: string): InputWhy {
 const list = (xs: readonly string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 const holding = (b: HoldingBuild): string => `${b.job} #${b.name}`;
 
+/** An empty error: the reader may not see the team's check errors (a public pipeline). */
+const lastFailed = (error: string): string => (error === '' ? 'the last one failed' : `the last one failed: ${error}`);
+
 function checkText(c: CheckState): string {
   switch (c.status) {
     case 'never':
       return 'it has not been checked yet';
     case 'running':
-      return 'a check is running';
+      return c.previousError === undefined ? 'a check is running' : `a check is running; ${lastFailed(c.previousError)}`;
     case 'succeeded':
       return 'its last check found none';
     case 'failed':
@@ -170,9 +173,11 @@ export function describePendingReason(r: PendingReason, f: Pick<PendingFacts, 'p
         ? `the pending build ${holding(r.build)} of serial ${r.serialGroups.length === 1 ? 'group' : 'groups'} ${list(r.serialGroups)} starts first`
         : `the pending build ${holding(r.build)} starts first`;
     case 'waiting-for-check':
-      return r.check.status === 'failed'
-        ? `waiting for a check of ${r.resource} (input ${r.input}); ${checkText(r.check)}`
-        : `waiting for a check of ${r.resource} (input ${r.input}) to finish`;
+      if (r.check.status === 'failed') return `waiting for a check of ${r.resource} (input ${r.input}); ${checkText(r.check)}`;
+      if (r.check.status === 'running' && r.check.previousError !== undefined) {
+        return `waiting for a check of ${r.resource} (input ${r.input}) to finish; ${lastFailed(r.check.previousError)}`;
+      }
+      return `waiting for a check of ${r.resource} (input ${r.input}) to finish`;
     case 'input':
       return `input ${r.input}: ${describeInputWhy(r.why)}`;
     case 'inputs-not-resolved':

@@ -34,14 +34,17 @@ function oneLine(text: string): string {
 /** Pure: the latest check of a resource, from its state. */
 export function checkState(s: InputResourceState | undefined): CheckState {
   if (!s) return { status: 'never' };
-  if (s.checkBuildStatus === 'pending' || s.checkBuildStatus === 'started') return { status: 'running' };
+  if (s.checkBuildStatus === 'pending' || s.checkBuildStatus === 'started') {
+    return s.previousCheckError === null ? { status: 'running' } : { status: 'running', previousError: oneLine(s.previousCheckError) };
+  }
   if (s.checkBuildStatus === 'succeeded') return { status: 'succeeded' };
   if (s.checkBuildStatus !== null) return { status: 'failed', error: oneLine(s.checkError ?? `the check build ${s.checkBuildStatus}`) };
   if (!s.scopeChecked) return { status: 'never' };
   return s.scopeCheckSucceeded ? { status: 'succeeded' } : { status: 'failed', error: 'the last check failed' };
 }
 
-const withoutError = (c: CheckState): CheckState => (c.status === 'failed' ? { status: 'failed', error: '' } : c);
+const withoutError = (c: CheckState): CheckState =>
+  c.status === 'failed' ? { status: 'failed', error: '' } : c.status === 'running' && c.previousError !== undefined ? { status: 'running', previousError: '' } : c;
 
 const pinText = (pin: Record<string, string>): string =>
   Object.keys(pin)

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pendingReasonLine, pendingReasons, type PendingFacts, type PendingInputFacts } from '../../src/scheduler/pending-reasons.ts';
 import { checkState, preparationOf } from '../../src/scheduler/preparation.ts';
+import type { InputResourceState } from '../../src/db/pending-facts.ts';
 import { LATEST_VERSION_NOT_FOUND, NO_SATISFIABLE_BUILDS, VERSION_NOT_FOUND } from '../../src/scheduler/algorithm/types.ts';
 
 const input = (over: Partial<PendingInputFacts> = {}): PendingInputFacts => ({
@@ -81,6 +82,16 @@ const rows: { name: string; facts: PendingFacts; line: string | undefined }[] = 
     name: 'waiting for a check',
     facts: facts({ inputs: [input({ waitingForCheck: true, check: { status: 'running' } })] }),
     line: 'waiting for a check of repo (input repo) to finish',
+  },
+  {
+    name: 'waiting for a check that runs again after a failure: the last error',
+    facts: facts({ inputs: [input({ waitingForCheck: true, check: { status: 'running', previousError: 'undefined vars: branch' } })] }),
+    line: 'waiting for a check of repo (input repo) to finish; the last one failed: undefined vars: branch',
+  },
+  {
+    name: 'waiting for a check that runs again after a failure, its text kept from a reader outside the team',
+    facts: facts({ inputs: [input({ waitingForCheck: true, check: { status: 'running', previousError: '' } })] }),
+    line: 'waiting for a check of repo (input repo) to finish; the last one failed',
   },
   {
     name: 'waiting for a check that is failing: its error',
@@ -203,36 +214,38 @@ for (const row of rows) {
   });
 }
 
-const checkRows: { name: string; state: Parameters<typeof checkState>[0]; want: ReturnType<typeof checkState> }[] = [
+const state = (over: Partial<InputResourceState>): InputResourceState => ({
+  resourceId: 1,
+  hasVersions: false,
+  hasEnabledVersions: false,
+  checkBuildStatus: null,
+  checkError: null,
+  previousCheckError: null,
+  scopeChecked: false,
+  scopeCheckSucceeded: false,
+  ...over,
+});
+
+const checkRows: { name: string; state: InputResourceState | undefined; want: ReturnType<typeof checkState> }[] = [
   { name: 'no state', state: undefined, want: { status: 'never' } },
+  { name: 'a running check build', state: state({ checkBuildStatus: 'started' }), want: { status: 'running' } },
   {
-    name: 'a running check build',
-    state: { resourceId: 1, hasVersions: false, hasEnabledVersions: false, checkBuildStatus: 'started', checkError: null, scopeChecked: false, scopeCheckSucceeded: false },
-    want: { status: 'running' },
+    name: 'a running check build after a failed one: its error',
+    state: state({ checkBuildStatus: 'started', previousCheckError: 'undefined vars: branch\nmore' }),
+    want: { status: 'running', previousError: 'undefined vars: branch' },
   },
   {
     name: 'an errored check build: its first error line',
-    state: {
-      resourceId: 1,
-      hasVersions: false,
-      hasEnabledVersions: false,
-      checkBuildStatus: 'errored',
-      checkError: 'undefined vars: branch\nmore',
-      scopeChecked: false,
-      scopeCheckSucceeded: false,
-    },
+    state: state({ checkBuildStatus: 'errored', checkError: 'undefined vars: branch\nmore' }),
     want: { status: 'failed', error: 'undefined vars: branch' },
   },
   {
     name: 'a failed check build without an error event',
-    state: { resourceId: 1, hasVersions: false, hasEnabledVersions: false, checkBuildStatus: 'failed', checkError: null, scopeChecked: true, scopeCheckSucceeded: false },
+    state: state({ checkBuildStatus: 'failed', scopeChecked: true }),
     want: { status: 'failed', error: 'the check build failed' },
   },
-  {
-    name: 'no check build, the scope never checked',
-    state: { resourceId: 1, hasVersions: false, hasEnabledVersions: false, checkBuildStatus: null, checkError: null, scopeChecked: false, scopeCheckSucceeded: false },
-    want: { status: 'never' },
-  },
+  { name: 'no check build, the scope never checked', state: state({}), want: { status: 'never' } },
+  { name: 'no check build, the scope checked fine', state: state({ scopeChecked: true, scopeCheckSucceeded: true }), want: { status: 'succeeded' } },
 ];
 
 for (const row of checkRows) {
