@@ -244,6 +244,8 @@ jobs:
   // the type's defaults give the repository: nothing to warn about
   assert.deepEqual(shown(yaml('\n  defaults: {repository: reg.test/default}')), []);
   assert.deepEqual(shown(yaml('\n  defaults: ((oci_defaults))')), []);
+  // defaults without a repository give none: the same warnings (a survivor of validate.ts's mutation sample)
+  assert.deepEqual(shown(yaml('\n  defaults: {tag: v9}')).length, 4);
 });
 
 test('jobs: at least one, names, retention', () => {
