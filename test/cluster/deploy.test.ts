@@ -72,6 +72,7 @@ const adminPassword = `pw-${randomBytes(8).toString('hex')}`;
 let pushed: { name: string; reference: string; digest: string }[] = [];
 let sourcesAtPush = 0;
 const savedHome = process.env.HOME;
+const NODE_CACHE = process.env.JETWAY_CACHE_DIR ?? join(savedHome ?? tmpdir(), '.cache', 'jetway');
 
 /** The stock kubectl; a failure throws with its stderr, or with `allowExit`, returns its stdout. */
 async function kubectl(args: string[], options: { kubeconfig?: string; allowExit?: number } = {}): Promise<string> {
@@ -124,7 +125,8 @@ test('jetway images push: every image to the registry, each printed as repositor
   const passwordFile = join(dir, 'registry-password');
   writeFileSync(passwordFile, registryCreds?.password ?? '', { mode: 0o600 });
   const busybox = process.env.JETWAY_TEST_BUSYBOX ?? (existsSync(CHPST_BUSYBOX) ? CHPST_BUSYBOX : '/bin/busybox');
-  const args = ['images', 'push', '--registry', registry, '--json', '--busybox', busybox];
+  // the Node distribution's cache of the user running the tests (HOME is a temporary one here)
+  const args = ['images', 'push', '--registry', registry, '--json', '--busybox', busybox, '--cache-dir', NODE_CACHE];
   // Debian's busybox-static has no chpst (scripts/build-busybox.sh builds one that has)
   if (!existsSync(CHPST_BUSYBOX) && !process.env.JETWAY_TEST_BUSYBOX) args.push('--allow-missing-applet', 'chpst');
   if (registryCreds) args.push('--username', registryCreds.username, '--password-file', passwordFile);
@@ -143,7 +145,7 @@ test('jetway images push: every image to the registry, each printed as repositor
 test('the same inputs give the same web node image in another process (deterministic digests)', { timeout: 1_200_000, skip }, async (t) => {
   const first = pushed.find((i) => i.name === 'web');
   assert.ok(first, 'the images were pushed');
-  const env = { ...process.env, JETWAY_LOG_LEVEL: 'warn', ...(registryCreds ? { JETWAY_REGISTRY_USERNAME: registryCreds.username, JETWAY_REGISTRY_PASSWORD: registryCreds.password } : {}) };
+  const env = { ...process.env, JETWAY_LOG_LEVEL: 'warn', JETWAY_CACHE_DIR: NODE_CACHE, ...(registryCreds ? { JETWAY_REGISTRY_USERNAME: registryCreds.username, JETWAY_REGISTRY_PASSWORD: registryCreds.password } : {}) };
   const { stdout } = await execFileAsync(process.execPath, [join(REPO_ROOT, 'bin', 'jetway.js'), 'images', 'push', '--registry', `${registry}/again`, '--only', 'web', '--json'], { env, maxBuffer: 16 << 20 });
   const again = (JSON.parse(stdout) as { images: { digest: string }[] }).images[0];
   // the web node's layer is built from src/: edited meanwhile (a working tree shared with an editor), the inputs differ
