@@ -18,6 +18,7 @@ import { benchImageResolution } from './image-resolution.ts';
 import { benchValidatePipeline } from './validate-pipeline.ts';
 import { benchStalledStreams } from './stalled-streams.ts';
 import { benchLocalContainers } from './local-containers.ts';
+import { benchUiGraph } from './ui-graph.ts';
 
 const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
   { key: 'resolve_inputs_ms', run: benchResolveInputs },
@@ -28,6 +29,7 @@ const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult
   { key: 'trigger_to_pod_ms', run: benchTriggerToPod },
   { key: 'image_resolution', run: benchImageResolution },
   { key: 'local_container_start_ms', run: benchLocalContainers },
+  { key: 'ui_graph_render_ms', run: benchUiGraph },
 ];
 
 function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: string } {

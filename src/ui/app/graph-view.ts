@@ -18,13 +18,19 @@ const MIN_ZOOM = 0.1;
 const MAX_ZOOM = 3;
 
 let canvas: CanvasRenderingContext2D | null | undefined;
-/** A label's width as the page draws it (a canvas measures the font), and the box's padding. */
+const widths = new Map<string, number>();
+/** A label's width as the page draws it (a canvas measures the font, once per label), and the box's padding. */
 function measure(text: string, kind: GraphNodeKind): number {
-  canvas ??= document.createElement('canvas').getContext('2d');
-  let width = text.length * 7;
-  if (canvas) {
-    canvas.font = kind === 'job' ? `700 ${FONT}` : FONT;
-    width = canvas.measureText(text).width;
+  const key = `${kind === 'job' ? 'b' : 'r'}${text}`;
+  let width = widths.get(key);
+  if (width === undefined) {
+    canvas ??= document.createElement('canvas').getContext('2d');
+    width = text.length * 7;
+    if (canvas) {
+      canvas.font = kind === 'job' ? `700 ${FONT}` : FONT;
+      width = canvas.measureText(text).width;
+    }
+    if (widths.size < 10_000) widths.set(key, width);
   }
   return Math.ceil(width) + (kind === 'job' ? 24 : 16 + MARK_ROOM);
 }
