@@ -165,7 +165,8 @@ export class ContainerRuntime implements Runtime {
     return {
       lower: hostMirror ? [base.rootfs, rootfs] : [rootfs],
       files: hostMirror ? '/' : rootfs,
-      mounts: hostMirror ? [...base.mounts] : [],
+      // a host mirror's scripts (mock's /opt/resource/*) run Jetway's resources bundle by its host path
+      mounts: hostMirror ? [...base.mounts, ...resourceScriptMounts('mock')] : [],
       env: envMap(Array.isArray(meta.env) ? meta.env : []),
       ...(typeof meta.user === 'string' && meta.user !== '' ? { user: meta.user } : {}),
       base: false,
