@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -431,6 +431,70 @@ exec sh -c "$1"
     assert.equal(existsSync(keyPath), false, 'the key file is deleted afterwards');
     assert.doesNotMatch(result.stderr, /fake-key-body/);
   });
+});
+
+// Issue 16: no credential is ever an argument of git (any local user reads /proc/<pid>/cmdline).
+// A `git` first on the PATH records every argument it is given, then runs the real one.
+async function recordingGitArgs<T>(work: () => Promise<T>): Promise<{ result: T; args: string }> {
+  const bin = tempDir();
+  const record = join(tempDir(), 'git-args');
+  writeFileSync(record, '');
+  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> ${JSON.stringify(record)}; done\nexec ${JSON.stringify(real)} "$@"\n`);
+  chmodSync(join(bin, 'git'), 0o755);
+  const saved = process.env.PATH;
+  process.env.PATH = `${bin}:${saved ?? ''}`;
+  try {
+    const result = await work();
+    return { result, args: readFileSync(record, 'utf8') };
+  } finally {
+    process.env.PATH = saved;
+  }
+}
+
+describe('git credentials never in git arguments', () => {
+  const SECRET = 'arg-s3cret-never-in-argv';
+  const ROWS: { name: string; source: (url: string) => Record<string, unknown> }[] = [
+    { name: 'a password written into the uri', source: (url) => ({ uri: url.replace('http://', `http://bob:${SECRET}@`) + '/repo.git', branch: 'main' }) },
+    { name: 'username and password', source: (url) => ({ uri: `${url}/repo.git`, branch: 'main', username: 'bob', password: SECRET }) },
+    {
+      name: 'an http.extraHeader in git_config',
+      source: (url) => ({
+        uri: `${url}/repo.git`,
+        branch: 'main',
+        git_config: [{ name: 'http.extraHeader', value: `Authorization: Basic ${Buffer.from(`bob:${SECRET}`).toString('base64')}` }],
+      }),
+    },
+  ];
+  for (const row of ROWS) {
+    it(`${row.name}: check, get and put authenticate, and no git argument holds the secret`, async () => {
+      const root = tempDir();
+      const { remote, sources, clone, base } = remoteAndClone();
+      const served = join(root, 'repo.git');
+      git(root, 'clone', '--quiet', '--bare', remote, served);
+      git(served, 'config', 'http.receivepack', 'true');
+      const { url, server, authorized } = await gitHttpServer(root, 'bob', SECRET);
+      try {
+        const source = row.source(url);
+        const next = commit(clone, { pushed: row.name }, row.name);
+        const dir = tempDir();
+        const { result, args } = await recordingGitArgs(async () => {
+          const versions = await gitType.check({ source }, capture().ctx);
+          await gitType.in({ source, version: { ref: base } }, dir, capture().ctx);
+          await gitType.out({ source, params: { repository: 'repo' } }, sources, capture().ctx);
+          return versions;
+        });
+        assert.deepEqual(result, [{ ref: base }]);
+        assert.ok(authorized() > 0);
+        assert.equal(git(served, 'rev-parse', 'refs/heads/main'), next, 'the put authenticated');
+        assert.match(args, /clone/, 'the recording git ran');
+        assert.ok(!args.includes(SECRET) && !args.includes(Buffer.from(`bob:${SECRET}`).toString('base64')), `a git argument holds the secret:\n${args}`);
+        assert.ok(!git(dir, 'config', '--list').includes(SECRET), "the clone's config holds no secret");
+      } finally {
+        server.close();
+      }
+    });
+  }
 });
 
 describe('git through cli.ts (a real process)', () => {

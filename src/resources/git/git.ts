@@ -1,6 +1,9 @@
 // Running the `git` binary for the git resource: credentials (an askpass script for
-// username/password, a 0600 key file and GIT_SSH_COMMAND for private_key), a temporary workspace
-// removed afterwards, and redaction of secrets from everything that reaches logs or errors.
+// username/password, a 0600 key file and GIT_SSH_COMMAND for private_key, git_config through the
+// environment), a temporary workspace removed afterwards, and redaction of secrets from
+// everything that reaches logs or errors. No secret is ever an argument of git: any local user
+// can read a process's arguments (/proc/<pid>/cmdline), only its own user its environment
+// (docs/security.md "Secrets").
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,6 +16,12 @@ export interface GitCredentials {
   password?: string | undefined;
   privateKey?: string | undefined;
   privateKeyPassphrase?: string | undefined;
+  /**
+   * source.git_config: set through git's environment (GIT_CONFIG_COUNT/KEY_n/VALUE_n), never as
+   * `-c name=value` arguments: a value may be a secret (an `http.extraHeader` with a token), and
+   * every local user can read a process's arguments in /proc.
+   */
+  config?: readonly { name: string; value: string }[] | undefined;
 }
 
 export interface GitRunOptions {
@@ -68,6 +77,7 @@ export class GitSession {
     delete env.GIT_DIR;
     delete env.GIT_WORK_TREE;
     const secrets: string[] = [];
+    const config: { name: string; value: string }[] = [];
     try {
       if (creds.password !== undefined && creds.password !== '') secrets.push(creds.password);
       if (creds.privateKey !== undefined && creds.privateKey !== '') secrets.push(creds.privateKey);
@@ -87,9 +97,19 @@ export class GitSession {
         env.JETWAY_GIT_USERNAME = creds.username ?? '';
         env.JETWAY_GIT_PASSWORD = creds.password ?? '';
         // Do not let a credential helper from the machine's config store or answer instead.
-        env.GIT_CONFIG_COUNT = '1';
-        env.GIT_CONFIG_KEY_0 = 'credential.helper';
-        env.GIT_CONFIG_VALUE_0 = '';
+        config.push({ name: 'credential.helper', value: '' });
+      }
+      for (const entry of creds.config ?? []) {
+        config.push(entry);
+        // a config value long enough to be a token is kept out of logs too
+        if (entry.value.length >= 8) secrets.push(entry.value);
+      }
+      if (config.length > 0) {
+        env.GIT_CONFIG_COUNT = String(config.length);
+        config.forEach((entry, i) => {
+          env[`GIT_CONFIG_KEY_${i}`] = entry.name;
+          env[`GIT_CONFIG_VALUE_${i}`] = entry.value;
+        });
       }
 
       if (creds.privateKey !== undefined && creds.privateKey !== '') {

@@ -26,8 +26,6 @@ interface GitSource {
   tagRegex: string | undefined;
   disableCiSkip: boolean;
   versionDepth: number;
-  /** `-c name=value` pairs for every git command. */
-  configArgs: string[];
   creds: GitCredentials;
 }
 
@@ -40,15 +38,18 @@ function parseSource(raw: CheckRequest['source'] | undefined): GitSource {
   if (tagFilter && tagRegex) throw new ResourceError('Cannot provide both tag_filter and tag_regex');
   const versionDepth = f.int('version_depth') ?? 1;
   if (versionDepth <= 0) throw new ResourceError('invalid source.version_depth: must be greater than 0');
-  const configArgs: string[] = [];
+  const config: { name: string; value: string }[] = [];
   for (const [i, entry] of (f.list('git_config') ?? []).entries()) {
     const e = new Fields(isObject(entry) ? entry : undefined, `source.git_config[${i}]`);
     const name = e.string('name');
     if (!name) throw new ResourceError(`invalid source.git_config[${i}]: expected {name, value}`);
-    configArgs.push('-c', `${name}=${e.string('value') ?? ''}`);
+    config.push({ name, value: e.string('value') ?? '' });
   }
+  const { uri: bareUri, username: uriUser, password: uriPassword } = splitUserinfo(uri);
+  const username = f.string('username');
+  const password = f.string('password');
   return {
-    uri,
+    uri: bareUri,
     branch: f.string('branch')?.trim() || undefined,
     paths: f.stringList('paths'),
     ignorePaths: f.stringList('ignore_paths'),
@@ -56,14 +57,37 @@ function parseSource(raw: CheckRequest['source'] | undefined): GitSource {
     tagRegex,
     disableCiSkip: f.bool('disable_ci_skip'),
     versionDepth,
-    configArgs,
     creds: {
-      username: f.string('username'),
-      password: f.string('password'),
+      // credentials written into an http(s) uri go through askpass like source.username/password
+      username: username ?? uriUser,
+      password: password ?? uriPassword,
+      config,
       privateKey: f.string('private_key'),
       privateKeyPassphrase: f.string('private_key_passphrase'),
     },
   };
+}
+
+/**
+ * An http(s) uri without its `user:password@`, and the two decoded: git would otherwise get them
+ * as an argument (readable by every local user) and store them in the clone's remote. Other
+ * schemes keep their user (`ssh://git@host/...`: a login name, not a secret).
+ */
+export function splitUserinfo(uri: string): { uri: string; username?: string; password?: string } {
+  const m = /^(https?:\/\/)([^/@?#]*)@(.*)$/i.exec(uri);
+  if (!m) return { uri };
+  const [, scheme = '', userinfo = '', rest = ''] = m;
+  const colon = userinfo.indexOf(':');
+  const decode = (v: string): string => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+  };
+  const username = decode(colon < 0 ? userinfo : userinfo.slice(0, colon));
+  const password = colon < 0 ? undefined : decode(userinfo.slice(colon + 1));
+  return { uri: `${scheme}${rest}`, ...(username !== '' ? { username } : {}), ...(password !== undefined ? { password } : {}) };
 }
 
 function lines(text: string): string[] {
@@ -97,12 +121,12 @@ async function check(req: CheckRequest, ctx: ResourceContext): Promise<Version[]
 
   return withGit(src.creds, ctx.stderr, ctx.signal, async (git) => {
     const repo = join(git.workdir, 'repo.git');
-    const clone = [...src.configArgs, 'clone', '--bare', '--quiet'];
+    const clone = ['clone', '--bare', '--quiet'];
     if (!tagMode) clone.push('--single-branch', '--no-tags');
     if (src.branch) clone.push('--branch', src.branch);
     clone.push('--', src.uri, repo);
     await git.run(clone, { log: true });
-    const c = [...src.configArgs];
+    const c: string[] = [];
 
     if (!(await git.succeeds([...c, 'rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: repo }))) {
       git.log('the repository has no commits yet\n');
@@ -228,7 +252,7 @@ async function get(req: InRequest, dir: string, ctx: ResourceContext): Promise<R
   if ((await readdir(dir)).length > 0) throw new ResourceError(`destination '${dir}' is not empty`);
 
   return withGit(src.creds, ctx.stderr, ctx.signal, async (git) => {
-    const c = src.configArgs;
+    const c: string[] = [];
     const clone = [...c, 'clone', '--quiet'];
     if (depth) clone.push('--depth', String(depth));
     if (src.branch) clone.push('--branch', src.branch, '--single-branch');
@@ -325,7 +349,7 @@ async function put(req: OutRequest, dir: string, ctx: ResourceContext): Promise<
 
   return withGit(src.creds, ctx.stderr, ctx.signal, async (git) => {
     const cwd = repoDir;
-    const c = [...src.configArgs];
+    const c: string[] = [];
     // Rebasing, merging and annotated tags write commits or tags: supply an identity if the repository has none.
     if (!(await git.succeeds([...c, 'config', 'user.email'], { cwd }))) c.push('-c', 'user.name=jetway', '-c', 'user.email=jetway@localhost');
 
