@@ -486,9 +486,14 @@ export class CoreRegistry {
     if (def.kind === 'Secret' || def.kind === 'ConfigMap') validateDataUpdate(def.kind, current, next);
     const strip = (o: KubeObject): string => JSON.stringify({ ...o, apiVersion: undefined, kind: undefined, metadata: { ...(o.metadata ?? {}), resourceVersion: undefined } });
     next.metadata = { ...(next.metadata ?? {}), managedFields: current.metadata?.managedFields };
+    if (opts.managedFields) {
+      // a new owner of unchanged values is a change of metadata; a new time alone is not
+      const managed = opts.managedFields(current, next);
+      const untimed = (v: unknown): string => JSON.stringify(Array.isArray(v) ? v.map((e) => ({ ...(e as Record<string, unknown>), time: undefined })) : v);
+      if (untimed(managed) !== untimed(current.metadata?.managedFields)) next.metadata.managedFields = managed;
+    }
     if (next.metadata.managedFields === undefined) delete next.metadata.managedFields;
     if (strip(next) === strip(withTypeMeta(def, current))) return withTypeMeta(def, current); // no-op: no write, no event
-    if (opts.managedFields) next.metadata = { ...next.metadata, managedFields: opts.managedFields(current, next) };
     if (opts.dryRun) return withTypeMeta(def, next);
     const stored = this.store.update(def.resource, next);
     this.maybeFinalize(def, stored);
