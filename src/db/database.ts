@@ -98,6 +98,14 @@ export class PoolDatabase implements Database {
       keepAlive: true,
     });
     const logger = opts.logger;
+    // A connection checked out of the pool (a transaction, a held lock, LISTEN) has no error
+    // listener of the pool's: Postgres killed or restarted would emit 'error' on it with nobody
+    // listening and crash the web node (issue 17). Its query in flight fails on its own.
+    this.pool.on('connect', (client) => {
+      client.on('error', (err) => {
+        if (!this.closed) logger.warn({ err: err.message, db: this.displayUrl }, 'Postgres connection failed');
+      });
+    });
     this.pool.on('error', (err) => {
       // pool.end() resolves before its clients' sockets are closed: a server stopped right after
       // (the embedded one) ends them, which is expected once this database is closed
