@@ -80,6 +80,16 @@ export function checkUrl(value: string | undefined, flag: string): string | unde
 }
 
 /**
+ * `--concourse-version`: what /api/v1/info reports to fly, which parses it as x.y.z and compares
+ * major.minor with its own (fly/rc/target.go).
+ */
+export function checkConcourseVersion(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+\.\d+\.\d+$/.test(value)) throw new FlagError(`--concourse-version: '${value}' is not a version x.y.z (fly's version, e.g. 7.11.2)`);
+  return value;
+}
+
+/**
  * `--trust-proxy`: the proxies' addresses or CIDR ranges (comma-separated, repeatable), e.g.
  * `10.0.0.0/8,127.0.0.1`, whose X-Forwarded-For a request's address is taken from.
  */

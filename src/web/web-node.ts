@@ -41,6 +41,8 @@ export interface WebNodeOptions {
   bindIp: string;
   /** the URL users reach the server at (default http://localhost:<port>) */
   externalUrl?: string;
+  /** the Concourse version /api/v1/info reports to fly (default CONCOURSE_COMPATIBLE_VERSION) */
+  concourseVersion?: string;
   /** `name:password` specs; at least one */
   localUsers: string[];
   /** the owners of team main, admins (default: every local user) */
@@ -246,6 +248,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     auth,
     logger,
     version: JETWAY_VERSION,
+    ...(opts.concourseVersion ? { concourseVersion: opts.concourseVersion } : {}),
     externalUrl,
     artifactsDir: join(opts.dataDir, 'artifacts'),
     scheduler: { requestSchedule: () => scheduler.scheduleNow() },

@@ -109,3 +109,14 @@ test('GET /api/v1/cli (fly sync) says that this server ships no fly binaries and
   assert.equal(body.code, 'JW_FLY_NOT_SHIPPED');
   assert.match(body.error, new RegExp(`fly ${CONCOURSE_COMPATIBLE_VERSION.replace(/\./g, '\\.')} from https://github.com/concourse/concourse/releases`));
 });
+
+test("the operator's --concourse-version is what info reports (for teams on another fly)", async () => {
+  const other = await startApi({ concourseVersion: '7.11.2' });
+  try {
+    const info = (await other.app.inject({ url: '/api/v1/info' })).json() as { version: string; worker_version: string };
+    assert.equal(info.version, '7.11.2');
+    assert.equal(info.worker_version, '7.11.2');
+  } finally {
+    await other.close();
+  }
+});

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
 import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
-import { checkLocalUsers, checkMainTeamUsers, checkProxyAddresses, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort, readLocalUsersFile } from '../../web/options.ts';
+import { checkLocalUsers, checkMainTeamUsers, checkProxyAddresses, checkConcourseVersion, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort, readLocalUsersFile } from '../../web/options.ts';
 import {
   DEFAULT_BASE_RESOURCE_TYPES,
   JETWAY_RESOURCE_TYPES,
@@ -18,11 +18,13 @@ import {
 import { CREDENTIALS_FLAGS, kubernetesCredentialsConfig, type KubernetesCredentialsConfig, type KubernetesCredentialsOptions } from '../../creds/config.ts';
 import { DEFAULT_NAMESPACE_PREFIX } from '../../creds/lookup.ts';
 import { collect } from '../client/common.ts';
+import { CONCOURSE_COMPATIBLE_VERSION } from '../../version.ts';
 
 interface WebFlags {
   port: string;
   bindIp: string;
   externalUrl?: string;
+  concourseVersion?: string;
   dataDir: string;
   postgresUrl?: string;
   addLocalUser: string[];
@@ -115,6 +117,9 @@ export function registerWeb(program: Command, io: CliIO): void {
     .addOption(new Option('--port <port>', 'port of the API and UI').default('8080').env('JETWAY_PORT'))
     .addOption(new Option('--bind-ip <ip>', 'address to listen on').default('0.0.0.0').env('JETWAY_BIND_IP'))
     .addOption(new Option('--external-url <url>', 'the URL users reach this server at (default http://localhost:<port>)').env('JETWAY_EXTERNAL_URL'))
+    .addOption(
+      new Option('--concourse-version <x.y.z>', `the Concourse version /api/v1/info reports to fly, which refuses a server of another major.minor (default ${CONCOURSE_COMPATIBLE_VERSION}; set your teams' fly version)`).env('JETWAY_CONCOURSE_VERSION'),
+    )
     .addOption(new Option('--data-dir <dir>', 'where the embedded Postgres, build work and artifacts live').default(defaultJetwayDir()).env('JETWAY_DATA_DIR'))
     .addOption(new Option('--postgres-url <url>', 'an external Postgres instead of the embedded one').env('JETWAY_POSTGRES_URL'))
     .option('--add-local-user <name:password>', 'a user who may log in (repeatable); the password may be a bcrypt hash (name:$2a$10$…), so that no password is on the command line', collect, [])
@@ -172,8 +177,8 @@ export function registerWeb(program: Command, io: CliIO): void {
     .option(
       '--trust-proxy <addresses>',
       "addresses or CIDR ranges of the proxies in front of this web node, comma-separated, repeatable: a request's address (for login limits and logs) is then taken from their X-Forwarded-For (default: none, X-Forwarded-For is ignored)",
-      collect,
-      [],
+      // no default value: commander would print "(default: [])" after the description's own
+      (value: string, previous: string[] | undefined) => collect(value, previous ?? []),
     )
     .option('--build-lease <duration>', 'a build whose web node sends no heartbeat this long is taken over by another node (default 20s)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info').env('JETWAY_LOG_LEVEL'))
@@ -190,6 +195,7 @@ export function registerWeb(program: Command, io: CliIO): void {
         const kubernetes = kubernetesFlags(flags);
         const kubernetesCredentials = credentialsFlags(flags);
         const externalUrl = checkUrl(flags.externalUrl, '--external-url');
+        const concourseVersion = checkConcourseVersion(flags.concourseVersion);
         const schedulerIntervalMs = parseInterval(flags.schedulerInterval, '--scheduler-interval');
         const checkerIntervalMs = parseInterval(flags.checkerInterval, '--checker-interval');
         const buildLeaseMs = parseInterval(flags.buildLease, '--build-lease');
@@ -206,6 +212,7 @@ export function registerWeb(program: Command, io: CliIO): void {
           ...(kubernetes ? { kubernetes, nativeImages: nativeImagesFlag(flags) } : {}),
           ...(kubernetesCredentials ? { kubernetesCredentials } : {}),
           ...(externalUrl ? { externalUrl } : {}),
+          ...(concourseVersion ? { concourseVersion } : {}),
           ...(flags.postgresUrl ? { postgresUrl: flags.postgresUrl } : {}),
           ...(schedulerIntervalMs ? { schedulerIntervalMs } : {}),
           ...(checkerIntervalMs ? { checkerIntervalMs } : {}),
