@@ -59,8 +59,9 @@ test('the script and stylesheet: content types, immutable when asked by version,
 });
 
 test('the API keeps requiring a token, and unknown paths stay JSON 404s', async () => {
-  const pipelines = await api.app.inject({ method: 'GET', url: '/api/v1/pipelines' });
-  assert.equal(pipelines.statusCode, 401);
+  // (the pipelines list answers without one: the public pipelines, test/api/public-pipelines.test.ts)
+  const teams = await api.app.inject({ method: 'GET', url: '/api/v1/teams' });
+  assert.equal(teams.statusCode, 401);
   const missing = await api.app.inject({ method: 'GET', url: '/ui/nothing.js' });
   assert.equal(missing.statusCode, 404);
   assert.match(missing.body, /"error"/);
