@@ -61,7 +61,7 @@ test('jetway web serves health and info, refuses bad flags naming them, and stop
     assert.equal(health?.status, 200, web.output());
     const info = (await (await fetch(`http://127.0.0.1:${port}/api/v1/info`)).json()) as { version: string };
     assert.match(info.version, /^\d+\.\d+\.\d+/);
-    assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/pipelines`)).status, 401);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/teams`)).status, 401);
     web.child.kill('SIGTERM');
     assert.equal(await web.exited, 0);
     assert.doesNotMatch(web.output(), /s3cret-pass/, 'the password is never logged');
