@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gitResource as gitType } from '../../src/resources/git/index.ts';
 import { redact } from '../../src/resources/git/git.ts';
-import type { Metadata } from '../../src/resources/protocol.ts';
+import type { JsonObject, Metadata } from '../../src/resources/protocol.ts';
 import { capture, commit, fileUri, git, initRepo, runResource, tag, tempDir } from './helpers.ts';
 
 function meta(metadata: Metadata, name: string): string | undefined {
@@ -454,7 +454,7 @@ async function recordingGitArgs<T>(work: () => Promise<T>): Promise<{ result: T;
 
 describe('git credentials never in git arguments', () => {
   const SECRET = 'arg-s3cret-never-in-argv';
-  const ROWS: { name: string; source: (url: string) => Record<string, unknown> }[] = [
+  const ROWS: { name: string; source: (url: string) => JsonObject }[] = [
     { name: 'a password written into the uri', source: (url) => ({ uri: url.replace('http://', `http://bob:${SECRET}@`) + '/repo.git', branch: 'main' }) },
     { name: 'username and password', source: (url) => ({ uri: `${url}/repo.git`, branch: 'main', username: 'bob', password: SECRET }) },
     {
