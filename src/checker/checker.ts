@@ -170,8 +170,11 @@ export class Checker implements CheckRequester {
         if (!(await tx.checkIntervalElapsed(resource.scopeId))) return { created: false, reason: 'interval' };
         if (await failedWithinInterval(tx, target, interval)) return { created: false, reason: 'interval' };
         if (await tx.runningCheckExists(target, stale)) return { created: false, reason: 'running' };
-      } else if (opts.forBuildId !== undefined && (await tx.runningCheckExists(target, stale, opts.forBuildId))) {
-        return { created: false, reason: 'running' };
+      } else if (opts.forBuildId !== undefined) {
+        if (await tx.runningCheckExists(target, stale, opts.forBuildId)) return { created: false, reason: 'running' };
+        // a check made for the waiting build failed: the next waits the interval, as a periodic
+        // one would, instead of one per scheduling pass for as long as the build waits (issue 24)
+        if (await failedWithinInterval(tx, target, interval, opts.forBuildId)) return { created: false, reason: 'interval' };
       }
       const types = await tx.pipelineResourceTypes(resource.pipelineId);
       const from = opts.from !== undefined ? opts.from : opts.manual ? null : resource.pinnedVersion;
@@ -305,9 +308,9 @@ export function tokenMatches(expected: string | undefined, given: string): boole
  * one that failed before reaching its scope left no next check time there, so the end of the
  * failed check build counts.
  */
-async function failedWithinInterval(tx: CheckCreationStore, target: CheckTarget, interval: CheckInterval): Promise<boolean> {
+async function failedWithinInterval(tx: CheckCreationStore, target: CheckTarget, interval: CheckInterval, createdSinceBuildId?: number): Promise<boolean> {
   if (interval.never) return false;
-  const failedAt = await tx.lastFailedCheckEnd(target);
+  const failedAt = await tx.lastFailedCheckEnd(target, createdSinceBuildId);
   return failedAt !== undefined && Date.now() < failedAt.getTime() + interval.ms;
 }
 

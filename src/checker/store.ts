@@ -34,9 +34,10 @@ export interface CheckCreationStore {
   /**
    * When the target's newest finished check build did not succeed, its end time (else
    * undefined): a check that errored before it reached its scope (an undefined ((var)) in the
-   * source, an image that cannot be fetched) sets no next check time there.
+   * source, an image that cannot be fetched) sets no next check time there. With
+   * `createdSinceBuildId`, only a check created since that (waiting) build counts.
    */
-  lastFailedCheckEnd(target: CheckTarget): Promise<Date | undefined>;
+  lastFailedCheckEnd(target: CheckTarget, createdSinceBuildId?: number): Promise<Date | undefined>;
   /** The configs of the pipeline's active resource types, in id order. */
   pipelineResourceTypes(pipelineId: number): Promise<ResourceType[]>;
   /** A check build, created started with its plan. */

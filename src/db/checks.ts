@@ -43,11 +43,12 @@ class PostgresCheckCreation {
     return runningCheckExists(this.tx, target, staleAfterMs, createdSinceBuildId);
   }
 
-  async lastFailedCheckEnd(target: CheckTarget): Promise<Date | undefined> {
+  async lastFailedCheckEnd(target: CheckTarget, createdSinceBuildId?: number): Promise<Date | undefined> {
     const [col, id] = 'resourceId' in target ? ['resource_id', target.resourceId] : ['resource_type_id', target.resourceTypeId];
+    // builds share one id sequence: a check with a larger id was created after the job build
     const r = await this.tx.query<{ status: string; end_time: Date | null }>(
-      `SELECT status, end_time FROM builds WHERE ${col} = $1 AND completed ORDER BY id DESC LIMIT 1`,
-      [id],
+      `SELECT status, end_time FROM builds WHERE ${col} = $1 AND completed AND id > $2 ORDER BY id DESC LIMIT 1`,
+      [id, createdSinceBuildId ?? 0],
     );
     const last = r.rows[0];
     return last && last.status !== 'succeeded' && last.end_time ? last.end_time : undefined;

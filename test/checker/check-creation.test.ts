@@ -20,6 +20,8 @@ interface Row {
   running?: 'before' | 'since';
   /** the newest finished check failed this long ago (an error before the scope: no next check time there) */
   failedAgoMs?: number;
+  /** a check created since the waiting build finished failed this long ago */
+  failedSinceAgoMs?: number;
   /** `forBuild`: the check is for a waiting build (created between the two running cases) */
   opts?: Omit<CheckOptions, 'forBuildId'> & { forBuild?: boolean };
   want:
@@ -105,6 +107,24 @@ const rows: Row[] = [
     want: { created: true, manuallyTriggered: false, skipInterval: true, pruned: true },
   },
   {
+    name: 'for a waiting build: a check that failed before the build was created does not hold back its check',
+    failedAgoMs: 1_000,
+    opts: { manual: true, forBuild: true },
+    want: { created: true, manuallyTriggered: false, skipInterval: true, pruned: true },
+  },
+  {
+    name: 'for a waiting build: once a check made since the build failed, the next waits the interval (no check per scheduling pass)',
+    failedSinceAgoMs: 1_000,
+    opts: { manual: true, forBuild: true },
+    want: { created: false, reason: 'interval' },
+  },
+  {
+    name: 'for a waiting build: after the interval, it is checked again',
+    failedSinceAgoMs: 61_000,
+    opts: { manual: true, forBuild: true },
+    want: { created: true, manuallyTriggered: false, skipInterval: true, pruned: true },
+  },
+  {
     name: 'an API check: manually triggered, and not pruned',
     opts: { manual: true, api: true },
     want: { created: true, manuallyTriggered: true, skipInterval: true, pruned: false },
@@ -119,6 +139,7 @@ for (const row of rows) {
     if (row.failedAgoMs !== undefined) store.builds.push({ id: store.buildId(), target: { resourceId: ID }, completed: true, failedAt: new Date(Date.now() - row.failedAgoMs) });
     const waiting = store.buildId();
     if (row.running === 'since') store.running({ resourceId: ID });
+    if (row.failedSinceAgoMs !== undefined) store.builds.push({ id: store.buildId(), target: { resourceId: ID }, completed: true, failedAt: new Date(Date.now() - row.failedSinceAgoMs) });
     const tracker = new RecordingTracker();
     const checker = new Checker(store, { tracker, keepPeriodicBuilds: 3 });
     const { forBuild, ...opts } = row.opts ?? {};

@@ -128,8 +128,8 @@ export class FakeCheckerStore implements CheckerStore, CheckCreationStore {
     return this.builds.some((b) => sameTarget(b.target, target) && !b.completed && (createdSinceBuildId === undefined || b.id >= createdSinceBuildId));
   }
 
-  async lastFailedCheckEnd(target: CheckTarget): Promise<Date | undefined> {
-    const last = this.builds.filter((b) => sameTarget(b.target, target) && b.completed).at(-1);
+  async lastFailedCheckEnd(target: CheckTarget, createdSinceBuildId?: number): Promise<Date | undefined> {
+    const last = this.builds.filter((b) => sameTarget(b.target, target) && b.completed && b.id > (createdSinceBuildId ?? 0)).at(-1);
     return last?.failedAt;
   }
 

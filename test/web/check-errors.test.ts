@@ -108,3 +108,25 @@ test("a task whose file: is missing names the step, the artifact and the path in
   assert.doesNotMatch(r.err + r.out, /ENOENT/);
   assert.ok(!(r.err + r.out).includes(dir), `no path of the web node's data directory:\n${r.err}`);
 });
+
+test('a manual build waiting for a failing check asks for one check, not one per scheduling pass', async () => {
+  const t = await jetway('trigger-job', '-t', 'ci', '-j', 'demo/j');
+  assert.equal(t.code, 0, t.err);
+  const build = (
+    await tdb.db.query<{ id: number }>("SELECT b.id FROM builds b JOIN jobs j ON j.id = b.job_id WHERE j.name = 'j' ORDER BY b.id DESC LIMIT 1")
+  ).rows[0]!.id;
+  const since = async (): Promise<{ status: string }[]> =>
+    (
+      await tdb.db.query<{ status: string }>(
+        "SELECT b.status FROM builds b JOIN resources r ON r.id = b.resource_id WHERE r.name = 'broken' AND b.id > $1 ORDER BY b.id",
+        [build],
+      )
+    ).rows;
+  // the check made for the build, and its failure
+  for (let i = 0; i < 100 && !(await since()).some((b) => b.status === 'errored' || b.status === 'failed'); i++) await new Promise((r) => setTimeout(r, 100));
+  // five scheduling passes (1 s each) while the build waits: the failed check waits its interval (1m)
+  await new Promise((res) => setTimeout(res, 5000));
+  assert.equal((await since()).length, 1, 'one check of the failing resource for the waiting build');
+  const b = await jetway('builds', '-t', 'ci', '-j', 'demo/j');
+  assert.match(b.out, /not_set_anywhere|broken/, 'the build says why it waits');
+});
