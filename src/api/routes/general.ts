@@ -6,6 +6,7 @@ import { ApiError, unauthorized } from '../errors.ts';
 import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
 import type { Health, Info, TokenResponse, UserInfo } from '../wire.ts';
 import { LoginLimiter } from '../login-limit.ts';
+import { acceptFormBodies } from '../form-body.ts';
 import { passwordLogin } from '../password-login.ts';
 import { CONCOURSE_COMPATIBLE_VERSION } from '../../version.ts';
 
@@ -45,9 +46,7 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
   // POST /api/v1/token: {"username", "password"} as JSON, or the OAuth2 password grant as
   // application/x-www-form-urlencoded (grant_type=password&username=…&password=…).
   app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(String(body))));
-    });
+    acceptFormBodies(scope);
     scope.post('/token', { config: { public: true } }, async (req, reply): Promise<TokenResponse> => {
       if (req.body === undefined || req.body === null) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected {"username", "password"}');
       const body = parseWith(tokenBody, req.body, 'body');

@@ -5,6 +5,7 @@
 // /api/v1/user to check the team. Errors are OAuth2's (RFC 6749 §5.2), which fly prints.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ApiError } from '../errors.ts';
+import { acceptFormBodies } from '../form-body.ts';
 import { passwordLogin, type PasswordLoginDeps } from '../password-login.ts';
 
 /** fly's OAuth2 client (fly/commands/login.go), the only client this endpoint knows. */
@@ -37,9 +38,7 @@ function clientOf(authorization: string | undefined, form: Record<string, string
 export function registerSkyRoutes(app: FastifyInstance, deps: PasswordLoginDeps): void {
   app.register(
     async (scope) => {
-      scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-        done(null, Object.fromEntries(new URLSearchParams(String(body))));
-      });
+      acceptFormBodies(scope);
       scope.post('/sky/issuer/token', { config: { public: true } }, async (req, reply) => {
         const form = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, string>;
         let client: { id: string; secret: string } | undefined;
