@@ -230,6 +230,10 @@ export function listJobBuilds(db: Queryable, jobId: number, page: Page = {}): Pr
 
 export interface BuildFilter {
   teamId?: number;
+  /** Builds of any of these teams (GET /api/v1/builds: the caller's teams). */
+  teamIds?: readonly number[];
+  /** With teamIds: also the builds of public pipelines of other teams (Concourse's VisibleBuilds). */
+  orPublic?: boolean;
   pipelineId?: number;
   /** Include check builds (default false: job and one-off builds only, as Concourse lists). */
   includeChecks?: boolean;
@@ -246,6 +250,11 @@ export function listBuilds(db: Queryable, filter: BuildFilter = {}, page: Page =
   if (filter.pipelineId !== undefined) {
     params.push(filter.pipelineId);
     cond.push(`b.pipeline_id = $${params.length}`);
+  }
+  if (filter.teamIds !== undefined) {
+    params.push(filter.teamIds);
+    const mine = `b.team_id = ANY($${params.length}::int[])`;
+    cond.push(filter.orPublic ? `(${mine} OR b.pipeline_id IN (SELECT id FROM pipelines WHERE public))` : mine);
   }
   if (!filter.includeChecks) cond.push('b.resource_id IS NULL AND b.resource_type_id IS NULL');
   return pageOf(db, cond.length > 0 ? cond.join(' AND ') : 'true', params, page);
