@@ -67,6 +67,14 @@ export class PostgresEngineStore {
     );
     return r.rows[0]?.metadata ?? [];
   }
+  async saveVersionMetadata(pipelineId: number, resource: string, version: Version, metadata: readonly MetadataField[]): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE resource_config_versions v SET metadata = $4 FROM resources r
+        WHERE r.pipeline_id = $1 AND r.name = $2 AND v.resource_config_scope_id = r.resource_config_scope_id AND v.version_sha256 = $3`,
+      [pipelineId, resource, versionDigest(version), JSON.stringify(metadata)],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
 
   setPipelineFromBuild(input: {
     team: string;

@@ -39,6 +39,12 @@ export interface StepStore {
   resourceTypeId(pipelineId: number, name: string): Promise<number | undefined>;
   /** The stored metadata of a version of a pipeline resource ([] when unknown). */
   versionMetadata(pipelineId: number, resource: string, version: Version): Promise<MetadataField[]>;
+  /**
+   * A get's metadata onto the version in the resource's history, as Concourse's get delegate
+   * does (`UpdateResourceVersion` → `resource.UpdateMetadata`): only a version the history
+   * already has; false when it has none (or the resource has no history yet).
+   */
+  saveVersionMetadata(pipelineId: number, resource: string, version: Version, metadata: readonly MetadataField[]): Promise<boolean>;
 
   // -- set_pipeline
   /**

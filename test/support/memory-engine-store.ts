@@ -342,6 +342,16 @@ export class MemoryEngineStore implements EngineStore {
     return found ? structuredClone(found.metadata) : [];
   }
 
+  async saveVersionMetadata(pipelineId: number, resource: string, version: Version, metadata: readonly MetadataField[]): Promise<boolean> {
+    const row = this.rows.resources.find((r) => r.pipelineId === pipelineId && r.name === resource);
+    if (!row || row.scopeId === null) return false;
+    const digest = versionDigest(version);
+    const found = this.rows.versions.find((v) => v.scopeId === row.scopeId && v.versionDigest === digest);
+    if (!found) return false;
+    found.metadata = structuredClone([...metadata]);
+    return true;
+  }
+
   // ------------------------------------------------------------------ set_pipeline
 
   async setPipelineFromBuild(input: SetPipelineFromBuild): Promise<SetPipelineFromBuildResult> {

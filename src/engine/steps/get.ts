@@ -45,6 +45,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
     ctx.state.storeResult(id, result);
     ctx.state.registerArtifact(plan.name, cached.artifact);
     ctx.state.setLocalVar(plan.name, Object.fromEntries(cached.metadata.map((m) => [m.name, m.value])));
+    await saveMetadata(deps, plan.resource, cached.version, cached.metadata);
     await ctx.emit(buildEvent('finish-get', { time: unixNow(), origin: { id }, exit_status: 0, version: cached.version, metadata: cached.metadata }));
     return true;
   }
@@ -86,6 +87,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
     ctx.state.registerArtifact(plan.name, artifact);
     // `((.:<get name>))`: the version's metadata as a map
     ctx.state.setLocalVar(plan.name, Object.fromEntries(metadata.map((m) => [m.name, m.value])));
+    await saveMetadata(deps, plan.resource, fetched, metadata);
     await ctx.emit(buildEvent('finish-get', { time: unixNow(), origin: { id }, exit_status: 0, version: fetched, metadata }));
     return true;
   } finally {
@@ -106,6 +108,17 @@ function fetchesArtifactOf(plan: GetPlan, params: Record<string, unknown> | unde
 async function knownMetadata(deps: StepDeps, resource: string | undefined, version: Version): Promise<MetadataField[]> {
   if (!resource || deps.build.pipelineId === undefined) return [];
   return deps.store.versionMetadata(deps.build.pipelineId, resource, version);
+}
+
+/**
+ * What `in` said of a pipeline resource's version goes onto the version in its history, as
+ * Concourse's get delegate does (`UpdateResourceVersion`), so the resource page shows metadata
+ * for every version a get fetched, not only a put's. `in` saying nothing keeps what a check or a
+ * put saved.
+ */
+async function saveMetadata(deps: StepDeps, resource: string | undefined, version: Version, metadata: readonly MetadataField[]): Promise<void> {
+  if (!resource || deps.build.pipelineId === undefined || metadata.length === 0) return;
+  await deps.store.saveVersionMetadata(deps.build.pipelineId, resource, version, metadata);
 }
 
 function versionFrom(planId: PlanId | undefined, ctx: StepContext): Version | undefined {

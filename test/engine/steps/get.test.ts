@@ -75,7 +75,7 @@ test('get: the version from the plan is fetched by `in` with the source, version
   assert.deepEqual(spec.image, { kind: 'base-type', type: 'mock' });
   assert.deepEqual(spec.outputs, [{ name: 'repo', path: 'get' }]);
   assert.deepEqual(spec.inputs, []);
-  assert.deepEqual(spec.metadata, { type: 'get', step: 'repo', planId: plan.id, buildId: 42, build: '3', team: 'main', pipeline: 'p', job: 'build' });
+  assert.deepEqual(spec.metadata, { type: 'get', step: 'repo', planId: plan.id, buildId: 42, build: '3', team: 'main', teamId: 1, pipeline: 'p', job: 'build' });
   assert.deepEqual(h.runtime.destroyed, [spec.handle]);
 
   // the cache chain: the config of the source on `mock`, the cache of the version with the params
@@ -183,6 +183,28 @@ for (const row of NO_VERSION) {
 }
 
 // ---------------------------------------------------------------- the native path (decisions 3, 4, 7, 10)
+
+// Concourse's get delegate saves what `in` said onto the resource's version
+// (atc/engine/get_delegate.go, UpdateResourceVersion), so the resource page shows it.
+const SAVED_METADATA: { name: string; seeded: { version: Version; metadata: { name: string; value: string }[] }[]; in?: Partial<ScriptResult>; oneOff?: boolean; want: { name: string; value: string }[] | 'no version' }[] = [
+  { name: 'a version in the history gets the metadata `in` reported', seeded: [{ version: { ref: 'abc' }, metadata: [] }], want: [{ name: 'commit', value: 'abc' }] },
+  { name: "`in`'s metadata replaces what was stored", seeded: [{ version: { ref: 'abc' }, metadata: [{ name: 'old', value: 'x' }] }], want: [{ name: 'commit', value: 'abc' }] },
+  { name: '`in` saying nothing keeps what a check or put stored', seeded: [{ version: { ref: 'abc' }, metadata: [{ name: 'old', value: 'x' }] }], in: { response: { version: { ref: 'abc' } } }, want: [{ name: 'old', value: 'x' }] },
+  { name: 'a version the history does not have is not added', seeded: [{ version: { ref: 'other' }, metadata: [] }], want: 'no version' },
+];
+for (const row of SAVED_METADATA) {
+  test(`get: ${row.name}`, async (t) => {
+    const h = setup(t, { resource: fetched(row.in) });
+    h.store.addResource(h.pipelineId!, 'repo', { parent: { baseType: 'mock' }, source: REPO_SOURCE, versions: row.seeded });
+    const plan = h.stepPlan({ get: 'repo' }, { repo: { ref: 'abc' } });
+
+    assert.deepEqual(await h.run(plan), { ok: true });
+
+    const stored = h.store.versions.filter((v) => v.version.ref === 'abc');
+    if (row.want === 'no version') assert.deepEqual(stored, []);
+    else assert.deepEqual(await h.store.versionMetadata(h.pipelineId!, 'repo', { ref: 'abc' }), row.want);
+  });
+}
 
 const native = { nativeImages: true, runsImages: true } as const;
 const KNOWN_METADATA = [

@@ -196,6 +196,27 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
     },
   },
   {
+    name: "saveVersionMetadata: a get's metadata onto a version of the resource's history, never a new version",
+    async run(w) {
+      const { store } = w;
+      const pid = await w.pipeline(pipelineName(), CONFIG);
+      const rid = (await store.resourceId(pid, 'r'))!;
+      const metadata = [{ name: 'commit', value: 'abc' }];
+      assert.equal(await store.saveVersionMetadata(pid, 'r', { v: '1' }, metadata), false, 'the resource points at no scope yet');
+      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { meta: pid });
+      const scope = await store.findOrCreateScope(config.id, rid);
+      await store.setResourceScope(rid, scope);
+      await store.saveVersions(scope.id, [{ v: '1' }]);
+      assert.equal(await store.saveVersionMetadata(pid, 'r', { v: '1' }, metadata), true);
+      assert.deepEqual(await store.versionMetadata(pid, 'r', { v: '1' }), metadata);
+      assert.equal(await store.saveVersionMetadata(pid, 'r', { v: '2' }, metadata), false, 'a version the history lacks');
+      assert.deepEqual(await store.scopeLatestVersion(scope.id), { v: '1' }, 'no version was added');
+      assert.equal(await store.saveVersionMetadata(pid, 'nope', { v: '1' }, metadata), false);
+      await store.saveVersions(scope.id, [{ v: '1' }]);
+      assert.deepEqual(await store.versionMetadata(pid, 'r', { v: '1' }), metadata, 'a check without metadata keeps it');
+    },
+  },
+  {
     name: 'setPipelineFromBuild: changed by canonical JSON, and not over a newer build of the same job',
     async run(w) {
       const { store } = w;
