@@ -13,6 +13,7 @@ import { isDiskFull, isTransient, retryDelayMs, StoreEventSink, type EventSinkLi
 import type { BuildLeases, OrphanedBuild } from './leases.ts';
 import type { BuildToRun, EngineStore } from './store.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
+import type { InProcessChecks } from '../resources/in-process.ts';
 
 /** What a build is, for metrics: a job's, a resource (type) check, or a one-off (`execute`). */
 export type BuildKind = 'job' | 'check' | 'one-off';
@@ -42,6 +43,8 @@ export interface EngineOptions {
    * images; `false` sends everything through pods, for comparison (default true).
    */
   nativeImages?: boolean;
+  /** the built-in types whose checks run in the web node (issue 23, docs/in-process-checks.md) */
+  inProcessChecks?: InProcessChecks;
   /** told after each build finishes (the web node wakes the scheduler) */
   onBuildFinished?: (buildId: number, status: BuildStatus) => void;
   metrics?: EngineMetrics;
@@ -90,13 +93,14 @@ function buildKind(build: BuildToRun): BuildKind {
 }
 
 /** The runtime as one build sees it: every container it creates is counted on the build. */
-function countingRuntime(runtime: Runtime, store: EngineStore, buildId: number, metrics?: EngineMetrics): Runtime {
+function countingRuntime(runtime: Runtime, store: EngineStore, buildId: number, metrics: EngineMetrics | undefined, teamId: number): Runtime {
   return {
     name: runtime.name,
     runsImages: runtime.runsImages,
     ...(runtime.appliesImages ? { appliesImages: true } : {}),
-    ...(runtime.cachedResource ? { cachedResource: (id: number) => runtime.cachedResource!(id) } : {}),
-    ...(runtime.keepResourceCache ? { keepResourceCache: (...args: Parameters<NonNullable<Runtime['keepResourceCache']>>) => runtime.keepResourceCache!(...args) } : {}),
+    // the build's team: the local runtime keeps resource caches per team (docs/local-containers.md)
+    ...(runtime.cachedResource ? { cachedResource: (id: number) => runtime.cachedResource!(id, teamId) } : {}),
+    ...(runtime.keepResourceCache ? { keepResourceCache: (id, artifact, result) => runtime.keepResourceCache!(id, artifact, result, teamId) } : {}),
     async createContainer(spec, signal) {
       const container = await runtime.createContainer(spec, signal);
       metrics?.containerCreated(runtime.name, spec.metadata.type, spec.metadata.purpose ?? 'step');
@@ -216,6 +220,8 @@ export class Engine implements BuildTracker {
     void sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message }));
     await sink.flushed();
     await this.finish(orphan.id, 'errored', sink);
+    // what its containers left (pods of a Kubernetes build) goes now, not at the reaper's next pass
+    await this.opts.runtime.releaseBuild?.(orphan.id).catch((err: unknown) => this.opts.logger.warn({ buildId: orphan.id, err: errorMessage(err) }, 'releasing the build failed'));
   }
 
   /** How many builds this engine is running. */
@@ -333,7 +339,7 @@ export class Engine implements BuildTracker {
     const redactor = new Redactor();
     return {
       store,
-      runtime: countingRuntime(this.opts.runtime, store, build.id, this.opts.metrics),
+      runtime: countingRuntime(this.opts.runtime, store, build.id, this.opts.metrics, build.teamId),
       build: {
         id: build.id,
         name: build.name,
@@ -353,6 +359,7 @@ export class Engine implements BuildTracker {
       nativeImages: this.opts.runtime.runsImages && this.opts.nativeImages !== false,
       resourceTypes,
       ...(this.opts.metrics ? { metrics: this.opts.metrics } : {}),
+      ...(this.opts.inProcessChecks ? { inProcessChecks: this.opts.inProcessChecks } : {}),
     };
   }
 }

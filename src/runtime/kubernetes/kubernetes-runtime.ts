@@ -14,7 +14,7 @@ import { silentLogger, type Logger } from '../../log.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { KubeConfig, V1Pod, V1Secret } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import type { Artifact } from '../../model/artifact.ts';
 import { ContainerGoneError, type Container, type ContainerSpec, type InterceptableContainer, type InterceptIO, type ProcessIO, type ProcessSpec, type Runtime, type StepType } from '../runtime.ts';
 import { buildVolumesDir, CACHE_TARBALL_SUFFIX, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
@@ -22,7 +22,7 @@ import { clearTaskCaches } from '../task-caches.ts';
 import { DEFAULT_RETRY, errorStatus, KubeClient, loadKubeConfig, resolveNamespace, sleep, type KubeRequestObserver, type RetryPolicy } from './client.ts';
 import type { KubernetesRuntimeConfig } from './config.ts';
 import { execCollect, ExecInterrupted, startExec } from './exec.ts';
-import { LABELS, workDirFor } from './naming.ts';
+import { ANNOTATIONS, keptForDebugging, LABELS, workDirFor } from './naming.ts';
 import { BUSYBOX, CONTAINERS, envSecretName, execCommands, inside, interceptCommand, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, stepUser, streamOutCommand, type ExecPlan } from './pod-spec.ts';
 import { containersToRun, endReasonMayFollow, failedWithoutReason, podEndReason, startupTimeoutMessage, startupVerdict } from './pod-status.ts';
 import { PodWatcher, type PodUpdate } from './pod-watcher.ts';
@@ -221,6 +221,10 @@ export class KubernetesRuntime implements Runtime {
     this.live.delete(name);
     const retention = this.config.failedPodRetentionMs;
     if (failed && retention > 0) {
+      // the other web nodes' reapers see the retention on the pod itself
+      await this.annotateRetention(name, new Date(Date.now() + retention)).catch((err: unknown) =>
+        this.logger.warn({ pod: name, err }, 'marking a failed step pod as kept failed; another web node may remove it before the retention ends'),
+      );
       const timer = setTimeout(() => {
         this.retained.delete(name);
         this.deletePod(name).catch((err: unknown) => this.logger.warn({ pod: name, err }, 'deleting a retained pod failed'));
@@ -233,7 +237,32 @@ export class KubernetesRuntime implements Runtime {
     await this.deletePod(name);
   }
 
+  /** Marks a pod as kept for debugging until `until` (docs/web-nodes.md: every node's reaper honours it). */
+  private async annotateRetention(name: string, until: Date): Promise<void> {
+    await this.client.call({ verb: 'patch', resource: 'pods' }, async () => {
+      await this.client.core.patchNamespacedPod(
+        { name, namespace: this.namespace, body: { metadata: { annotations: { [ANNOTATIONS.retainUntil]: until.toISOString() } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+    });
+  }
+
+  /**
+   * A finished build: its pull secrets and volumes go, and so do its pods this runtime is not
+   * using and nobody keeps for debugging (pods a previous web node left behind, once the build
+   * ended here), at once rather than at the reaper's next pass.
+   */
   async releaseBuild(buildId: number): Promise<void> {
+    await this.watcher.start();
+    const now = new Date();
+    for (const pod of this.watcher.list()) {
+      const name = pod.metadata?.name;
+      if (!name || pod.metadata?.labels?.[LABELS.buildId] !== String(buildId)) continue;
+      if (this.live.has(name) || this.retained.has(name) || pod.metadata?.deletionTimestamp) continue;
+      if (keptForDebugging(pod.metadata?.annotations, now)) continue;
+      await this.deletePod(name, 0);
+      this.logger.info({ pod: name, buildId }, 'removed a pod of a finished build');
+    }
     const secrets = this.buildSecrets.get(buildId);
     this.buildSecrets.delete(buildId);
     for (const name of secrets ?? []) await this.deleteSecret(name);
@@ -280,11 +309,14 @@ export class KubernetesRuntime implements Runtime {
   /** One reaper pass; returns the pods deleted. */
   async reap(finishedBuilds: FinishedBuilds): Promise<string[]> {
     await this.watcher.start();
+    const now = new Date();
     const candidates: { name: string; buildId: number | undefined; secrets: string[] }[] = [];
     for (const pod of this.watcher.list()) {
       const name = pod.metadata?.name;
       if (!name || this.live.has(name) || this.retained.has(name)) continue;
       if (pod.metadata?.deletionTimestamp) continue;
+      // kept for debugging by another web node (or this one before a restart)
+      if (keptForDebugging(pod.metadata?.annotations, now)) continue;
       const raw = pod.metadata?.labels?.[LABELS.buildId];
       const buildId = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
       const secrets = (pod.spec?.imagePullSecrets ?? []).map((s) => s.name ?? '').filter((s) => s.startsWith('jetway-pull-') && !this.config.imagePullSecrets.includes(s));
@@ -328,7 +360,7 @@ export class KubernetesRuntime implements Runtime {
   private interceptable(pod: V1Pod): InterceptableContainer | undefined {
     const name = pod.metadata?.name;
     if (!name || pod.metadata?.deletionTimestamp) return undefined;
-    const state = this.retained.has(name) ? 'failed' : this.live.has(name) ? 'running' : undefined;
+    const state = this.retained.has(name) || keptForDebugging(pod.metadata?.annotations, new Date()) ? 'failed' : this.live.has(name) ? 'running' : undefined;
     if (!state) return undefined;
     if (!pod.status?.containerStatuses?.find((c) => c.name === CONTAINERS.step)?.state?.running) return undefined;
     const annotations = pod.metadata?.annotations ?? {};

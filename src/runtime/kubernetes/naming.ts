@@ -33,7 +33,29 @@ export const LABELS = {
 /** Annotation keys beyond the labels' (which are repeated as annotations, unabridged). */
 export const ANNOTATIONS = {
   planId: 'jetway.dev/plan-id',
+  /**
+   * A failed step's pod kept for debugging: until when (RFC 3339). Every web node's reaper reads
+   * it, so a pod one node keeps is not deleted early by another's (docs/web-nodes.md).
+   */
+  retainUntil: 'jetway.dev/retain-until',
 } as const;
+
+/**
+ * When a pod kept for debugging may go (from its retain-until annotation); undefined when it is
+ * not kept, or the annotation is not a time (then it is treated as not kept).
+ */
+export function retainedUntil(annotations: Record<string, string> | undefined): Date | undefined {
+  const raw = annotations?.[ANNOTATIONS.retainUntil];
+  if (raw === undefined) return undefined;
+  const t = Date.parse(raw);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}
+
+/** Whether a pod is still kept for debugging at `now` (by whichever web node kept it). */
+export function keptForDebugging(annotations: Record<string, string> | undefined, now: Date): boolean {
+  const until = retainedUntil(annotations);
+  return until !== undefined && until.getTime() > now.getTime();
+}
 
 /** Every object Jetway creates carries this label; the reaper lists pods with it. */
 export const MANAGED_BY = 'jetway';

@@ -15,13 +15,14 @@ export const RUNTIME_PERMISSIONS: readonly Permission[] = [
   {
     apiGroup: '',
     resource: 'pods',
-    verbs: ['create', 'get', 'list', 'watch', 'delete'],
+    verbs: ['create', 'get', 'list', 'watch', 'delete', 'patch'],
     why: {
       create: 'one pod per step',
       get: "read a step pod's status (running, image pull errors, eviction)",
       list: 'find Jetway pods without a record (reaper) and re-attach running steps after a restart',
       watch: 'follow a pod until it runs or fails, without polling',
       delete: 'remove finished pods (failed ones after the retention period) and orphans',
+      patch: "mark a failed step's pod as kept for debugging (retain-until), for every web node's reaper",
     },
   },
   {

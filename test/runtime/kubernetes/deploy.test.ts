@@ -88,6 +88,7 @@ test('the Role grants exactly the permissions the runtime uses', () => {
     'get secrets',
     'list events',
     'list pods',
+    'patch pods',
     'watch events',
     'watch pods',
   ]);
@@ -101,7 +102,7 @@ test('a 403 names the missing permission', () => {
   const m = forbiddenMessage('create', 'pods/exec', 'ci', 'pods "x" is forbidden');
   assert.match(m, /refused 'create' on 'pods\/exec' in namespace 'ci' \(needed to run resource scripts/);
   assert.match(m, /deploy\/rbac\.yaml\): pods "x" is forbidden$/);
-  assert.match(forbiddenMessage('patch', 'pods', undefined), /refused 'patch' on 'pods'; grant it/);
+  assert.match(forbiddenMessage('deletecollection', 'pods', undefined), /refused 'deletecollection' on 'pods'; grant it/);
 });
 
 test('the web Deployment: the runtime flags parse, secrets wired, probes on /api/v1/health, images of this version', () => {

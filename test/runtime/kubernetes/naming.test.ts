@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   fairShares,
   handleHex,
+  keptForDebugging,
   labelSelector,
   podAnnotations,
   podLabels,
@@ -130,3 +131,19 @@ test('labelSelector sanitises values like the labels and always selects Jetway p
     'app.kubernetes.io/managed-by=jetway,jetway.dev/pipeline=my-pipeline,jetway.dev/build-id=3',
   );
 });
+
+// keptForDebugging: one row per case (docs/web-nodes.md: every node's reaper honours retain-until)
+const NOW = new Date('2026-12-02T12:00:00Z');
+const keptRows: [string, Record<string, string> | undefined, boolean][] = [
+  ['no annotations', undefined, false],
+  ['no retain-until', { 'jetway.dev/plan-id': '3' }, false],
+  ['retain-until ahead', { 'jetway.dev/retain-until': '2026-12-02T13:00:00Z' }, true],
+  ['retain-until passed', { 'jetway.dev/retain-until': '2026-12-02T11:59:59Z' }, false],
+  ['retain-until exactly now', { 'jetway.dev/retain-until': '2026-12-02T12:00:00Z' }, false],
+  ['retain-until not a time', { 'jetway.dev/retain-until': 'soon' }, false],
+];
+for (const [name, annotations, kept] of keptRows) {
+  test(`keptForDebugging: ${name} -> ${kept}`, () => {
+    assert.equal(keptForDebugging(annotations, NOW), kept);
+  });
+}

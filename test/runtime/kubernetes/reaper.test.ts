@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Logger } from '../../../src/log.ts';
 import { kubernetesRuntimeConfig } from '../../../src/runtime/kubernetes/config.ts';
 import { KubernetesRuntime, type FinishedBuilds } from '../../../src/runtime/kubernetes/kubernetes-runtime.ts';
@@ -53,9 +53,9 @@ function recordingLogger(into: Logged[]): Logger {
   return logger;
 }
 
-function runtime(logged: Logged[] = []): KubernetesRuntime {
+function runtime(logged: Logged[] = [], retention?: string): KubernetesRuntime {
   const r = new KubernetesRuntime({
-    config: kubernetesRuntimeConfig({ kubernetesHelperImage: 'registry.ci/jetway/helper:1' }),
+    config: kubernetesRuntimeConfig({ kubernetesHelperImage: 'registry.ci/jetway/helper:1', ...(retention ? { kubernetesFailedPodRetention: retention } : {}) }),
     root: join(dir, `root-${runtimes.length}`),
     kubeConfig: kc,
     logger: recordingLogger(logged),
@@ -196,5 +196,40 @@ test('close() before the first list: no pass starts afterwards', async () => {
   await r.close();
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(passes, 0);
+  await removeAllPods(r);
+});
+
+test("a failed step's pod kept by one web node is left alone by another node's reaper until its retain-until passes", async () => {
+  const nodeA = runtime([], '1h');
+  const nodeB = runtime();
+  const kept = await createStepPod(nodeA, { pipeline: 'main', job: 'unit', build: '6', buildId: 106, step: 'a' });
+  await nodeA.finishPod(kept, true);
+  const annotated = await api.readNamespacedPod({ name: kept, namespace: nodeA.namespace });
+  const until = Date.parse(annotated.metadata?.annotations?.['jetway.dev/retain-until'] ?? '');
+  assert.ok(until > Date.now() + 50 * 60_000, `retain-until about an hour ahead: ${annotated.metadata?.annotations?.['jetway.dev/retain-until']}`);
+  const finished: FinishedBuilds = async () => new Set([106]);
+  await nodeB.watcher.start();
+  await eventually("node B's watch sees the annotation", async () => nodeB.watcher.get(kept)?.metadata?.annotations?.['jetway.dev/retain-until'] !== undefined);
+  assert.deepEqual(await nodeB.reap(finished), []);
+  await nodeB.releaseBuild(106);
+  assert.ok((await podNames(nodeB)).includes(kept), 'a finished build keeps its pod kept for debugging');
+  // the retention ran out (as an hour later): any node's reaper removes it
+  await api.patchNamespacedPod(
+    { name: kept, namespace: nodeA.namespace, body: { metadata: { annotations: { 'jetway.dev/retain-until': new Date(Date.now() - 1000).toISOString() } } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+  await eventually("node B's watch sees the new time", async () => Date.parse(nodeB.watcher.get(kept)?.metadata?.annotations?.['jetway.dev/retain-until'] ?? '') < Date.now());
+  assert.deepEqual(await nodeB.reap(finished), [kept]);
+  await removeAllPods(nodeA);
+});
+
+test("releaseBuild removes the finished build's pods a previous web node left at once, not at the reaper's next pass", async () => {
+  const r = runtime();
+  const left = await createStepPod(r, { pipeline: 'main', job: 'unit', build: '7', buildId: 107, step: 'a' });
+  const other = await createStepPod(r, { pipeline: 'main', job: 'unit', build: '8', buildId: 108, step: 'a' });
+  await r.watcher.start();
+  await eventually('the watch lists both', async () => r.watcher.get(left) !== undefined && r.watcher.get(other) !== undefined);
+  await r.releaseBuild(107);
+  assert.deepEqual(await podNames(r), [other]);
   await removeAllPods(r);
 });
