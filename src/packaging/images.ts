@@ -258,6 +258,9 @@ export async function webBundle(): Promise<Record<string, Buffer>> {
     write: false,
     outdir,
     outExtension: { '.js': '.mjs' },
+    // esbuild's comments name each module relative to its working directory: the package root, not
+    // the caller's, so the image is the same from any directory (docs/kubernetes-runtime.md, "Images")
+    absWorkingDir: packagePath(),
     external: ['esbuild', 'tsx', 'pg-native'],
     logLevel: 'silent',
     legalComments: 'none',

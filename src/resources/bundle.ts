@@ -19,6 +19,8 @@ export async function bundleResourcesCli(): Promise<Buffer> {
     target: 'node20',
     write: false,
     outfile: 'cli.js',
+    // its comments name modules relative to this directory: the same bundle from any working directory
+    absWorkingDir: packagePath(),
     logLevel: 'silent',
     legalComments: 'none',
     // tells src/resources/command.ts it runs inside this bundle (which is renamed inside images)

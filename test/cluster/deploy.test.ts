@@ -120,15 +120,21 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The inputs of the images besides the sources: the busybox and the Node distribution's cache. */
+function imageInputArgs(): string[] {
+  const busybox = process.env.JETWAY_TEST_BUSYBOX ?? (existsSync(CHPST_BUSYBOX) ? CHPST_BUSYBOX : '/bin/busybox');
+  // the Node distribution's cache of the user running the tests (HOME is a temporary one here)
+  const args = ['--busybox', busybox, '--cache-dir', NODE_CACHE];
+  // Debian's busybox-static has no chpst (scripts/build-busybox.sh builds one that has)
+  if (!existsSync(CHPST_BUSYBOX) && !process.env.JETWAY_TEST_BUSYBOX) args.push('--allow-missing-applet', 'chpst');
+  return args;
+}
+
 test('jetway images push: every image to the registry, each printed as repository@digest', { timeout: 1_200_000, skip }, async () => {
   sourcesAtPush = newestModification(join(REPO_ROOT, 'src')); // before the build reads them
   const passwordFile = join(dir, 'registry-password');
   writeFileSync(passwordFile, registryCreds?.password ?? '', { mode: 0o600 });
-  const busybox = process.env.JETWAY_TEST_BUSYBOX ?? (existsSync(CHPST_BUSYBOX) ? CHPST_BUSYBOX : '/bin/busybox');
-  // the Node distribution's cache of the user running the tests (HOME is a temporary one here)
-  const args = ['images', 'push', '--registry', registry, '--json', '--busybox', busybox, '--cache-dir', NODE_CACHE];
-  // Debian's busybox-static has no chpst (scripts/build-busybox.sh builds one that has)
-  if (!existsSync(CHPST_BUSYBOX) && !process.env.JETWAY_TEST_BUSYBOX) args.push('--allow-missing-applet', 'chpst');
+  const args = ['images', 'push', '--registry', registry, '--json', ...imageInputArgs()];
   if (registryCreds) args.push('--username', registryCreds.username, '--password-file', passwordFile);
   const r = await jetway(...args);
   assert.equal(r.code, 0, r.err);
@@ -142,16 +148,17 @@ test('jetway images push: every image to the registry, each printed as repositor
   pushed = out.images;
 });
 
-// todo: in a clean clone the second build's digest differs (found at the end of session 5, cause
-// not found yet: the layers' tar and gzip are deterministic, so some file's content differs);
-// the test runs and reports, without failing the suite, until it is fixed
-test('the same inputs give the same web node image in another process (deterministic digests)', { timeout: 1_200_000, skip, todo: 'the web image is not reproducible yet (session 5 notes, #20)' }, async (t) => {
+// Same inputs, same digests (issue 20): the web node's image pushed again by another process, the
+// jetway command run from another working directory (esbuild's comments name modules relative to
+// its working directory, which once made the bundles differ: src/packaging/images.ts) with the same
+// busybox and Node as the first push.
+test('the same inputs give the same web node image in another process and directory (deterministic digests)', { timeout: 1_200_000, skip }, async (t) => {
   const first = pushed.find((i) => i.name === 'web');
   assert.ok(first, 'the images were pushed');
-  // JETWAY_BUNDLE=off: the same code as the first push (the sources, in this test process); a push
-  // from the bundled command gives another web image today (open: see the session notes)
-  const env = { ...process.env, JETWAY_BUNDLE: 'off', JETWAY_LOG_LEVEL: 'warn', JETWAY_CACHE_DIR: NODE_CACHE, ...(registryCreds ? { JETWAY_REGISTRY_USERNAME: registryCreds.username, JETWAY_REGISTRY_PASSWORD: registryCreds.password } : {}) };
-  const { stdout } = await execFileAsync(process.execPath, [join(REPO_ROOT, 'bin', 'jetway.js'), 'images', 'push', '--registry', `${registry}/again`, '--only', 'web', '--json'], { env, maxBuffer: 16 << 20 });
+  const env = { ...process.env, JETWAY_LOG_LEVEL: 'warn', ...(registryCreds ? { JETWAY_REGISTRY_USERNAME: registryCreds.username, JETWAY_REGISTRY_PASSWORD: registryCreds.password } : {}) };
+  const elsewhere = join(dir, 'elsewhere');
+  mkdirSync(elsewhere, { recursive: true });
+  const { stdout } = await execFileAsync(process.execPath, [join(REPO_ROOT, 'bin', 'jetway.js'), 'images', 'push', '--registry', `${registry}/again`, '--only', 'web', '--json', ...imageInputArgs()], { env, cwd: elsewhere, maxBuffer: 16 << 20 });
   const again = (JSON.parse(stdout) as { images: { digest: string }[] }).images[0];
   // the web node's layer is built from src/: edited meanwhile (a working tree shared with an editor), the inputs differ
   if (newestModification(join(REPO_ROOT, 'src')) > sourcesAtPush) return t.skip('src/ changed between the two builds: different inputs');
