@@ -19,6 +19,7 @@ import { benchValidatePipeline } from './validate-pipeline.ts';
 import { benchStalledStreams } from './stalled-streams.ts';
 import { benchLocalContainers } from './local-containers.ts';
 import { benchUiGraph } from './ui-graph.ts';
+import { benchApi } from './api.ts';
 
 const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
   { key: 'resolve_inputs_ms', run: benchResolveInputs },
@@ -30,6 +31,7 @@ const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult
   { key: 'image_resolution', run: benchImageResolution },
   { key: 'local_container_start_ms', run: benchLocalContainers },
   { key: 'ui_graph_render_ms', run: benchUiGraph },
+  { key: 'api_rps', run: benchApi },
 ];
 
 function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: string } {

@@ -26,11 +26,14 @@ export async function startWeb(db: Database, extra: string[] = []): Promise<WebP
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     process.execPath,
-    [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dir, '--postgres-url', db.url, '--add-local-user', 'bench:bench-pass', '--log-level', 'warn', ...extra],
+    // JETWAY_BENCH_NODE_ARGS: node flags for the web node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it
+    [...(process.env.JETWAY_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dir, '--postgres-url', db.url, '--add-local-user', 'bench:bench-pass', '--log-level', 'warn', ...extra],
     { stdio: 'ignore' },
   );
-  for (let i = 0; i < 200; i++) {
+  // a minute: on a loaded machine a node running its TypeScript sources (tsx) starts slowly
+  for (let i = 0; i < 600; i++) {
     if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) break;
+    if (child.exitCode !== null) throw new Error(`jetway web exited with ${child.exitCode} before answering /api/v1/health`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const res = await fetch(`${url}/api/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'bench-pass' }) });
