@@ -64,35 +64,32 @@ export async function keysetPage<R extends Row & { id: number }>(db: Queryable, 
   const where = conds.length > 0 ? ` AND ${conds.join(' AND ')}` : '';
   const desc = q.key.map((k) => `${k} DESC`).join(', ');
   const asc = q.key.map((k) => `${k} ASC`).join(', ');
-  const limit = param(page.limit);
-  let rows: R[];
-  if (page.from !== undefined && page.to === undefined) {
-    const r = await db.query<R>(`SELECT ${q.select} ${q.source}${where} ORDER BY ${asc} LIMIT ${limit}`, params);
-    rows = r.rows.reverse();
-  } else {
-    const r = await db.query<R>(`SELECT ${q.select} ${q.source}${where} ORDER BY ${desc} LIMIT ${limit}`, params);
-    rows = r.rows;
-  }
+  // one row more than the page: that row is the neighbour beyond the page's far end, found
+  // without a statement of its own (a page was three statements, bench/api.ts)
+  const limit = param(page.limit + 1);
+  const ascending = page.from !== undefined && page.to === undefined;
+  const r = await db.query<R>(`SELECT ${q.select} ${q.source}${where} ORDER BY ${ascending ? asc : desc} LIMIT ${limit}`, params);
+  const extra = r.rows.length > page.limit ? r.rows[page.limit] : undefined;
+  const rows = ascending ? r.rows.slice(0, page.limit).reverse() : r.rows.slice(0, page.limit);
   const result: PageResult<R> = { rows };
   const first = rows[0];
   const last = rows.at(-1);
   if (first && last) {
-    const nb = [...q.params];
-    nb.push(first.id);
-    const newer = await db.query<{ id: number }>(
-      `SELECT ${q.id} AS id ${q.source} AND ${keyRow} > (SELECT ${q.key.join(', ')} ${q.source} AND ${q.id} = $${nb.length})
-        ORDER BY ${asc} LIMIT 1`,
-      nb,
-    );
-    const ob = [...q.params];
-    ob.push(last.id);
-    const older = await db.query<{ id: number }>(
-      `SELECT ${q.id} AS id ${q.source} AND ${keyRow} < (SELECT ${q.key.join(', ')} ${q.source} AND ${q.id} = $${ob.length})
-        ORDER BY ${desc} LIMIT 1`,
-      ob,
-    );
-    if (newer.rows[0]) result.newer = newer.rows[0].id;
-    if (older.rows[0]) result.older = older.rows[0].id;
+    const neighbour = async (op: '<' | '>', id: number): Promise<number | undefined> => {
+      const values = [...q.params, id];
+      const n = await db.query<{ id: number }>(
+        `SELECT ${q.id} AS id ${q.source} AND ${keyRow} ${op} (SELECT ${q.key.join(', ')} ${q.source} AND ${q.id} = $${values.length})
+          ORDER BY ${op === '>' ? asc : desc} LIMIT 1`,
+        values,
+      );
+      return n.rows[0]?.id;
+    };
+    // newer: going up, the extra row; the first page (neither from nor to) starts at the newest
+    const newer = ascending ? extra?.id : page.to !== undefined || page.from !== undefined ? await neighbour('>', first.id) : undefined;
+    // older: going down, the extra row, or none when nothing bounds the page below; below `from` only a statement knows
+    const older = ascending || (extra === undefined && page.from !== undefined) ? await neighbour('<', last.id) : extra?.id;
+    if (newer !== undefined) result.newer = newer;
+    if (older !== undefined) result.older = older;
   }
   return result;
 }
