@@ -10,6 +10,8 @@ import {
   findPipelineView,
   jobInputViews,
   jobOutputViews,
+  type JobInputView,
+  type JobOutputView,
   type PipelineView,
   type ResourceTypeView,
   type ResourceView,
@@ -126,10 +128,20 @@ export interface JobBuilds {
   transitionBuild: BuildRecord | null;
 }
 
-/** A job as Concourse presents it (inputs/outputs from job_inputs/job_outputs, groups from the pipeline). */
-export async function jobJson(db: Queryable, job: JobRecord, builds: JobBuilds, p: PipelineView, externalUrl: string): Promise<wire.Job> {
+/**
+ * A job as Concourse presents it (inputs/outputs from job_inputs/job_outputs, groups from the
+ * pipeline). `views`: the job's inputs and outputs read already (jobViewsOfPipelines, for lists).
+ */
+export async function jobJson(
+  db: Queryable,
+  job: JobRecord,
+  builds: JobBuilds,
+  p: PipelineView,
+  externalUrl: string,
+  views?: { inputs: readonly JobInputView[]; outputs: readonly JobOutputView[] },
+): Promise<wire.Job> {
   const byName = new Map<string, wire.JobInput>();
-  for (const row of await jobInputViews(db, job.id)) {
+  for (const row of views ? views.inputs : await jobInputViews(db, job.id)) {
     let input = byName.get(row.name);
     if (!input) {
       input = { name: row.name, resource: row.resource, trigger: row.trigger };
@@ -138,7 +150,7 @@ export async function jobJson(db: Queryable, job: JobRecord, builds: JobBuilds, 
     }
     if (row.passed) (input.passed ??= []).push(row.passed);
   }
-  const outputs = await jobOutputViews(db, job.id);
+  const outputs = views ? views.outputs : await jobOutputViews(db, job.id);
   const groups = p.groups
     .filter((g): g is { name: string; jobs?: string[] } => typeof g === 'object' && g !== null && 'name' in g)
     .filter((g) => (g.jobs ?? []).some((pattern) => globMatch(pattern, job.name)))

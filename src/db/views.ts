@@ -313,3 +313,38 @@ export async function jobOutputViews(db: Queryable, jobId: number): Promise<JobO
   );
   return r.rows;
 }
+
+/**
+ * The inputs and outputs of every active job of the pipelines, by job id, in two statements (the
+ * jobs list asked twice per job before: 20 statements for 10 jobs, bench/api.ts). Rows as
+ * jobInputViews and jobOutputViews give them, in the same order.
+ */
+export async function jobViewsOfPipelines(
+  db: Queryable,
+  pipelineIds: readonly number[],
+): Promise<Map<number, { inputs: JobInputView[]; outputs: JobOutputView[] }>> {
+  const out = new Map<number, { inputs: JobInputView[]; outputs: JobOutputView[] }>();
+  if (pipelineIds.length === 0) return out;
+  const of = (jobId: number) => {
+    let v = out.get(jobId);
+    if (!v) out.set(jobId, (v = { inputs: [], outputs: [] }));
+    return v;
+  };
+  const [inputs, outputs] = await Promise.all([
+    db.query<JobInputView & Row & { job_id: number }>(
+      `SELECT ji.job_id, ji.name, r.name AS resource, ji.trigger, ji.version, pj.name AS passed
+         FROM jobs j JOIN job_inputs ji ON ji.job_id = j.id JOIN resources r ON r.id = ji.resource_id LEFT JOIN jobs pj ON pj.id = ji.passed_job_id
+        WHERE j.pipeline_id = ANY($1::int[]) AND j.active ORDER BY ji.job_id, ji.id`,
+      [[...pipelineIds]],
+    ),
+    db.query<JobOutputView & Row & { job_id: number }>(
+      `SELECT o.job_id, o.name, r.name AS resource
+         FROM jobs j JOIN job_outputs o ON o.job_id = j.id JOIN resources r ON r.id = o.resource_id
+        WHERE j.pipeline_id = ANY($1::int[]) AND j.active ORDER BY o.job_id, o.name`,
+      [[...pipelineIds]],
+    ),
+  ]);
+  for (const { job_id, ...row } of inputs.rows) of(job_id).inputs.push(row);
+  for (const { job_id, ...row } of outputs.rows) of(job_id).outputs.push(row);
+  return out;
+}

@@ -17,7 +17,8 @@ import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJ
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
 import { buildPreparation, jobPendingReason, pendingReasonsOfBuilds, type ReasonReader } from '../../scheduler/preparation.ts';
 import { listTeamRecords } from '../../db/teams.ts';
-import { versionByDigest, type PipelineView } from '../../db/views.ts';
+import { buildsStartedBetween } from '../../db/compat.ts';
+import { jobViewsOfPipelines, versionByDigest, type PipelineView } from '../../db/views.ts';
 import { badRequest, notFound, unavailable } from '../errors.ts';
 import { jobStep, walkSteps } from '../../config/index.ts';
 import { taskCacheKey } from '../../runtime/task-caches.ts';
@@ -40,6 +41,7 @@ import { streamBuildEvents, type BuildEventNotifier } from '../events.ts';
 type JobParams = PipelineParams & { job: string };
 type JobBuildParams = JobParams & { build: string };
 type TaskStepParams = JobParams & { step: string };
+type JobViews = Parameters<typeof jobJson>[5];
 
 /** Reads anyone may make of a public pipeline (context.ts pipelineOf, assertBuildReadable). */
 const PUBLIC = { config: { publicPipeline: true } };
@@ -52,6 +54,12 @@ function hasTaskStep(job: JobRecord, name: string): boolean {
     if (step.kind === 'task' && step.name === name) found = true;
   });
   return found;
+}
+
+/** `?timestamps=` (any value but empty, as Concourse reads it): from/to are unix times. */
+function timestampsRequested(query: unknown): boolean {
+  const t = (query as Record<string, unknown> | undefined)?.timestamps;
+  return typeof t === 'string' ? t !== '' : Array.isArray(t);
 }
 
 export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions, notifier: BuildEventNotifier): void {
@@ -89,14 +97,14 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   };
 
   const sendPage = async (req: FastifyRequest, reply: FastifyReply, limit: number, page: BuildPage): Promise<Build[]> => {
-    setLinkHeader(req, reply, { limit }, { rows: page.builds, newer: page.previous?.from, older: page.next?.to });
+    setLinkHeader(req, reply, { limit }, { rows: page.builds, newer: page.previous?.from, older: page.next?.to }, opts.externalUrl);
     return jsonWithReasons(req, page.builds);
   };
 
   /** A job's JSON with why it will not run now, if something holds it. */
-  const jobJsonWithReason = async (req: FastifyRequest, job: JobRecord, builds: JobBuilds, p: PipelineView): Promise<Job> => {
+  const jobJsonWithReason = async (req: FastifyRequest, job: JobRecord, builds: JobBuilds, p: PipelineView, views?: JobViews): Promise<Job> => {
     const [out, reason] = await Promise.all([
-      jobJson(db, job, builds, p, opts.externalUrl),
+      jobJson(db, job, builds, p, opts.externalUrl, views),
       jobPendingReason(db, job, builds.nextBuild, readerIn(req, p.team)),
     ]);
     return reason === undefined ? out : { ...out, pending_reason: reason };
@@ -110,8 +118,8 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/jobs', PUBLIC, async (req): Promise<Job[]> => {
     const p = await pipelineOf(db, req);
-    const jobs = await listJobs(db, p.id);
-    return Promise.all(jobs.map((j) => jobJsonWithReason(req, j, j, p)));
+    const [jobs, views] = await Promise.all([listJobs(db, p.id), jobViewsOfPipelines(db, [p.id])]);
+    return Promise.all(jobs.map((j) => jobJsonWithReason(req, j, j, p, views.get(j.id) ?? { inputs: [], outputs: [] })));
   });
 
   app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', PUBLIC, async (req): Promise<Job> => {
@@ -219,17 +227,18 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   // ---------------------------------------------------------------- builds
 
+  // The builds of the caller's teams and of public pipelines, paged by id with Link headers; with
+  // ?timestamps=true, from/to are start times in unix seconds and there are no pages (fly builds
+  // --since/--until; Concourse's VisibleBuilds and getBuildsWithDates, atc/db/build_factory.go)
   app.get('/builds', async (req, reply): Promise<Build[]> => {
     const user = currentUser(req);
     const page = pageOf(req.query);
-    const teams = await listTeamRecords(db, user.teams);
-    if (teams.length !== 1) {
-      // the store filters by one team; users belong to one team for now
-      const all = await Promise.all(teams.map((t) => listBuilds(db, { teamId: t.id }, page)));
-      const builds = all.flatMap((p) => p.builds).sort((a, b) => b.id - a.id).slice(0, page.limit);
+    const teamIds = (await listTeamRecords(db, user.teams)).map((t) => t.id);
+    if (timestampsRequested(req.query)) {
+      const builds = await buildsStartedBetween(db, { teamIds, orPublic: true }, { since: page.from, until: page.to }, page.limit);
       return jsonWithReasons(req, builds);
     }
-    return sendPage(req, reply, page.limit, await listBuilds(db, { teamId: teams[0]!.id }, page));
+    return sendPage(req, reply, page.limit, await listBuilds(db, { teamIds, orPublic: true }, page));
   });
 
   app.get<{ Params: { team: string } }>('/teams/:team/builds', async (req, reply): Promise<Build[]> => {
