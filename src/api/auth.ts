@@ -120,11 +120,11 @@ export class LocalAuth {
     return timingSafeEqual(hash, user.hash) && known !== undefined;
   }
 
-  /** A local user with the teams and roles they hold now. */
-  async user(db: Queryable, name: string): Promise<AuthUser> {
+  /** A local user with the teams and roles they hold now; `allTeams`: every team's name, read already. */
+  async user(db: Queryable, name: string, allTeams?: readonly string[]): Promise<AuthUser> {
     const isAdmin = this.mainTeamUsers.has(name);
     const roles: Record<string, Role[]> = {};
-    if (isAdmin) for (const team of await teamNames(db)) roles[team] = ['owner'];
+    if (isAdmin) for (const team of allTeams ?? (await teamNames(db))) roles[team] = ['owner'];
     else for (const [team, held] of await rolesByTeam(db, localUser(name), MAIN_TEAM)) roles[team] = ROLES.filter((r) => held.includes(r));
     const teams = Object.keys(roles).sort((a, b) => Number(b === MAIN_TEAM) - Number(a === MAIN_TEAM) || a.localeCompare(b));
     return { name, teams, roles, isAdmin };
@@ -149,7 +149,7 @@ export class LocalAuth {
     if (!row) return { refused: 'invalid token; log in again (jetway login)' };
     if (row.expired) return { refused: 'token expired; log in again (jetway login)' };
     if (!this.users.has(row.username)) return { refused: `user ${row.username} no longer exists; log in again` };
-    return this.user(db, row.username);
+    return this.user(db, row.username, row.teamNames);
   }
 
   /** Revokes a token (logout); the user it belonged to, or undefined for an unknown token. */
