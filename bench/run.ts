@@ -20,6 +20,7 @@ import { benchStalledStreams } from './stalled-streams.ts';
 import { benchLocalContainers } from './local-containers.ts';
 import { benchUiGraph } from './ui-graph.ts';
 import { benchApi } from './api.ts';
+import { benchThousandPipelines } from './thousand-pipelines.ts';
 
 const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
   { key: 'resolve_inputs_ms', run: benchResolveInputs },
@@ -32,6 +33,7 @@ const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult
   { key: 'local_container_start_ms', run: benchLocalContainers },
   { key: 'ui_graph_render_ms', run: benchUiGraph },
   { key: 'api_rps', run: benchApi },
+  { key: 'thousand_pipelines', run: benchThousandPipelines },
 ];
 
 function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: string } {
