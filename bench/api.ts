@@ -16,10 +16,10 @@ import { startWeb, type WebProcess } from './web-node.ts';
 export const CLIENTS = 50;
 
 /** A pipeline of 10 jobs and 5 mock resources: job i gets r(i%5) (trigger) and r((i-1)%5) passed job i-1. */
-export function tenJobPipeline(jobs = 10, resources = 5): string {
+export function tenJobPipeline(jobs = 10, resources = 5, trigger = true): string {
   const rs = Array.from({ length: resources }, (_, i) => `- {name: r${i}, type: mock, check_every: 24h, source: {initial_version: v${i}}}`).join('\n');
   const js = Array.from({ length: jobs }, (_, i) => {
-    const gets = [`  - {get: r${i % resources}, trigger: true}`];
+    const gets = [`  - {get: r${i % resources}, trigger: ${trigger}}`];
     if (i > 0 && (i - 1) % resources !== i % resources) gets.push(`  - {get: r${(i - 1) % resources}, passed: [j${i - 1}]}`);
     return `- name: j${i}\n  plan:\n${gets.join('\n')}\n  - task: t\n    config: {platform: linux, run: {path: "true"}}`;
   }).join('\n');
