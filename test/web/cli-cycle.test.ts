@@ -53,8 +53,11 @@ before(async () => {
     [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', join(dir, 'data'), '--postgres-url', tdb.url, '--add-local-user', 'dev:correct-horse', '--scheduler-interval', '1s', '--checker-interval', '1s'],
     { stdio: 'ignore' },
   );
-  for (let i = 0; i < 100; i++) {
-    if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) break;
+  // a loaded machine (CI at higher test concurrency) may take many seconds to start a node
+  const deadline = Date.now() + 90_000;
+  while (!(await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false))) {
+    if (web.exitCode !== null) throw new Error(`jetway web exited with ${web.exitCode}`);
+    if (Date.now() > deadline) throw new Error('jetway web did not answer /api/v1/health within 90 s');
     await new Promise((r) => setTimeout(r, 100));
   }
   await writeFile(join(dir, 'pipeline.yml'), PIPELINE);
@@ -104,7 +107,7 @@ test('a full cycle: login, set, unpause, check, trigger -w, versions, rerun, abo
   const slowName = /started demo\/slow #(\S+)/.exec(slow.out)?.[1];
   assert.ok(slowName);
   let started = false;
-  for (let i = 0; i < 100 && !started; i++) {
+  for (const deadline = Date.now() + 60_000; !started && Date.now() < deadline; ) {
     const builds = JSON.parse((await jetway('-t', 'ci', 'builds', '-j', 'demo/slow', '--output', 'json')).out) as { status: string }[];
     started = builds[0]?.status === 'started';
     if (!started) await new Promise((r) => setTimeout(r, 100));
