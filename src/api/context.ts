@@ -12,6 +12,7 @@ import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { AuthUser, LocalAuth } from './auth.ts';
 import type { LoginLimiter } from './login-limit.ts';
+import type { LogLevelControl } from './log-level.ts';
 import { requiredRole, satisfies, strongest, type Role } from './roles.ts';
 import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
 import type { PageRequest, PageResult } from '../db/keyset.ts';
@@ -116,6 +117,8 @@ export interface ApiServerOptions {
    * `jetway clear-task-cache` clears task caches through it (503 without one).
    */
   runtime?: Pick<Runtime, 'name' | 'interceptableContainers' | 'intercept' | 'clearTaskCache'>;
+  /** The web node's live log level (GET/PUT /api/v1/log-level; src/api/log-level.ts): 503 without one. */
+  logLevel?: LogLevelControl;
 }
 
 export interface ApiMetrics {
@@ -287,9 +290,10 @@ function pickPageKeys(query: unknown): Record<string, unknown> {
 
 /**
  * Sets the `Link` header for a page: `rel="next"` (older items, `to=`) and `rel="previous"`
- * (newer items, `from=`), keeping the request's other query parameters.
+ * (newer items, `from=`), keeping the request's other query parameters. With externalUrl the
+ * links are absolute, as Concourse sends them (atc/api/buildserver/list.go addNextLink).
  */
-export function setLinkHeader<R>(req: FastifyRequest, reply: FastifyReply, page: PageRequest, result: PageResult<R>): void {
+export function setLinkHeader<R>(req: FastifyRequest, reply: FastifyReply, page: PageRequest, result: PageResult<R>, externalUrl?: string): void {
   const [path, qs] = req.url.split('?', 2) as [string, string | undefined];
   const base = new URLSearchParams(qs ?? '');
   for (const k of ['from', 'to', 'limit']) base.delete(k);
@@ -297,7 +301,7 @@ export function setLinkHeader<R>(req: FastifyRequest, reply: FastifyReply, page:
     const p = new URLSearchParams(base);
     p.set(key, String(id));
     p.set('limit', String(page.limit));
-    return `<${path}?${p.toString()}>`;
+    return `<${externalUrl ? externalUrl.replace(/\/$/, '') : ''}${path}?${p.toString()}>`;
   };
   const links: string[] = [];
   if (result.older !== undefined) links.push(`${link('to', result.older)}; rel="next"`);

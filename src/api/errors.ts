@@ -63,6 +63,7 @@ export const API_ERRORS = {
   JW_BODY_TOO_LARGE: { status: 413, message: "the request body is larger than the server's limit" },
   JW_URI_TOO_LONG: { status: 414, message: 'a path parameter is longer than the server accepts' },
   JW_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: "the route does not take the request's Content-Type" },
+  JW_CAUSALITY_TOO_LARGE: { status: 422, message: "the version's causality has more builds or inputs and outputs than are drawn (5000 builds, 25000 inputs and outputs)" },
   JW_TOO_MANY_LOGINS: { status: 429, message: 'too many failed logins (for the user from this address, from this address, or for the user): wait Retry-After seconds' },
   JW_INTERNAL_ERROR: { status: 500, message: 'the server failed; its log says why' },
   JW_STORAGE_ERROR: { status: 500, message: 'the database refused the change' },

@@ -7,6 +7,7 @@ import type { Queryable } from '../db/database.ts';
 import { ApiError } from './errors.ts';
 import type { IssuedToken, LocalAuth } from './auth.ts';
 import type { LoginLimiter } from './login-limit.ts';
+import { recordLogin } from '../db/users.ts';
 
 export interface PasswordLoginDeps {
   db: Queryable;
@@ -39,6 +40,7 @@ export async function passwordLogin(
     throw new ApiError('JW_INVALID_LOGIN', 'invalid username or password');
   }
   const issued = await deps.auth.issueToken(deps.db, username);
+  await recordLogin(deps.db, issued.user.name); // GET /api/v1/users (fly active-users)
   req.log.info({ username: issued.user.name }, 'login succeeded');
   void reply.header('Cache-Control', 'no-store');
   return issued;

@@ -18,6 +18,9 @@ import { registerPipelineRoutes } from './routes/pipelines.ts';
 import { registerResourceRoutes } from './routes/resources.ts';
 import { registerBuildRoutes } from './routes/builds.ts';
 import { registerArtifactRoutes } from './routes/artifacts.ts';
+import { registerCompatRoutes } from './routes/compat.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerWorkerRoutes } from './routes/workers.ts';
 import { attachInterceptWebSocket, registerInterceptRoutes } from './intercept.ts';
 import { registerUi } from '../ui/server.ts';
 
@@ -121,6 +124,9 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
       registerArtifactRoutes(api, opts);
       registerFeedRoutes(api, opts);
       registerInterceptRoutes(api, opts);
+      registerCompatRoutes(api, opts);
+      registerAdminRoutes(api, opts);
+      registerWorkerRoutes(api, opts);
     },
     { prefix: '/api/v1' },
   );

@@ -81,7 +81,8 @@ test('versions: newest first, enabled flag, pagination with Link headers both wa
   assert.ok(page1.every((v) => v.enabled));
   let links = parseLinks(first.headers.link);
   assert.deepEqual(Object.keys(links), ['next'], 'no newer page from the top');
-  assert.match(links.next ?? '', /^\/api\/v1\/teams\/main\/pipelines\/demo\/resources\/repo\/versions\?to=\d+&limit=4$/);
+  // absolute, on the external URL, as Concourse's (atc/api/resourceserver/versionserver/list.go addNextLink)
+  assert.match(links.next ?? '', /^http:\/\/jetway\.example:8080\/api\/v1\/teams\/main\/pipelines\/demo\/resources\/repo\/versions\?to=\d+&limit=4$/);
 
   const second = await api.app.inject({ url: links.next ?? '', headers: api.auth() });
   const page2 = second.json() as V[];

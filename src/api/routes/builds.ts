@@ -17,6 +17,7 @@ import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJ
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
 import { buildPreparation, jobPendingReason, pendingReasonsOfBuilds, type ReasonReader } from '../../scheduler/preparation.ts';
 import { listTeamRecords } from '../../db/teams.ts';
+import { buildsStartedBetween } from '../../db/compat.ts';
 import { jobViewsOfPipelines, versionByDigest, type PipelineView } from '../../db/views.ts';
 import { badRequest, notFound, unavailable } from '../errors.ts';
 import { jobStep, walkSteps } from '../../config/index.ts';
@@ -55,6 +56,12 @@ function hasTaskStep(job: JobRecord, name: string): boolean {
   return found;
 }
 
+/** `?timestamps=` (any value but empty, as Concourse reads it): from/to are unix times. */
+function timestampsRequested(query: unknown): boolean {
+  const t = (query as Record<string, unknown> | undefined)?.timestamps;
+  return typeof t === 'string' ? t !== '' : Array.isArray(t);
+}
+
 export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions, notifier: BuildEventNotifier): void {
   const { db } = opts;
   const json = (b: BuildRecord) => buildJson(b, opts.externalUrl);
@@ -90,7 +97,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   };
 
   const sendPage = async (req: FastifyRequest, reply: FastifyReply, limit: number, page: BuildPage): Promise<Build[]> => {
-    setLinkHeader(req, reply, { limit }, { rows: page.builds, newer: page.previous?.from, older: page.next?.to });
+    setLinkHeader(req, reply, { limit }, { rows: page.builds, newer: page.previous?.from, older: page.next?.to }, opts.externalUrl);
     return jsonWithReasons(req, page.builds);
   };
 
@@ -220,17 +227,18 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   // ---------------------------------------------------------------- builds
 
+  // The builds of the caller's teams and of public pipelines, paged by id with Link headers; with
+  // ?timestamps=true, from/to are start times in unix seconds and there are no pages (fly builds
+  // --since/--until; Concourse's VisibleBuilds and getBuildsWithDates, atc/db/build_factory.go)
   app.get('/builds', async (req, reply): Promise<Build[]> => {
     const user = currentUser(req);
     const page = pageOf(req.query);
-    const teams = await listTeamRecords(db, user.teams);
-    if (teams.length !== 1) {
-      // the store filters by one team; users belong to one team for now
-      const all = await Promise.all(teams.map((t) => listBuilds(db, { teamId: t.id }, page)));
-      const builds = all.flatMap((p) => p.builds).sort((a, b) => b.id - a.id).slice(0, page.limit);
+    const teamIds = (await listTeamRecords(db, user.teams)).map((t) => t.id);
+    if (timestampsRequested(req.query)) {
+      const builds = await buildsStartedBetween(db, { teamIds, orPublic: true }, { since: page.from, until: page.to }, page.limit);
       return jsonWithReasons(req, builds);
     }
-    return sendPage(req, reply, page.limit, await listBuilds(db, { teamId: teams[0]!.id }, page));
+    return sendPage(req, reply, page.limit, await listBuilds(db, { teamIds, orPublic: true }, page));
   });
 
   app.get<{ Params: { team: string } }>('/teams/:team/builds', async (req, reply): Promise<Build[]> => {

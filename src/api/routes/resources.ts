@@ -248,7 +248,7 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     const { p, r } = await resourceOf(req);
     const page = pageOf(req.query);
     const result = await pageResourceVersions(db, r, page, versionFilter(req.query));
-    setLinkHeader(req, reply, page, result);
+    setLinkHeader(req, reply, page, result, opts.externalUrl);
     // metadata may say more than versions: outside the team, only a resource with `public: true` shows it (Concourse's rule)
     const showMetadata = holdsRole(req, p.team) || r.config.public === true;
     return result.rows.map((v) => ({ id: v.id, version: v.version, metadata: showMetadata ? v.metadata : null, enabled: v.enabled }));

@@ -21,7 +21,9 @@ export function registerResourceVersions(program: Command, io: CliIO): void {
         while (path && versions.length < count) {
           const res = await client.request('GET', path);
           versions.push(...res.json<ResourceVersion[]>());
-          path = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+          // the link is absolute on the server's external URL (as Concourse's): follow its path on this target
+          const next = /<([^>]+)>; rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+          path = next === undefined ? undefined : pathOfLink(next);
         }
         const shown = versions.slice(0, count);
         if (json) return printJson(io, shown);
@@ -33,4 +35,10 @@ export function registerResourceVersions(program: Command, io: CliIO): void {
         io.stdout(formatTable(['id', 'version', 'enabled'], rows));
       });
     });
+}
+
+/** The path and query of a Link header's URL (absolute or not). */
+export function pathOfLink(link: string): string {
+  const url = new URL(link, 'http://link.invalid');
+  return `${url.pathname}${url.search}`;
 }

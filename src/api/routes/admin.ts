@@ -1,0 +1,115 @@
+// Admin routes of Concourse (docs/concourse-compatibility.md): the wall message
+// (atc/api/wallserver: anyone reads it, admins set and clear it), the web node's log level
+// (loglevelserver: plain-text bodies, changed live) and the users who logged in
+// (usersserver/get_since.go, fly active-users).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { clearWall, getWall, setWall } from '../../db/wall.ts';
+import { listUserLogins } from '../../db/users.ts';
+import { ApiError, badRequest, forbidden, unavailable } from '../errors.ts';
+import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
+import { unix } from '../queries.ts';
+import { CONCOURSE_LOG_LEVELS, isConcourseLogLevel } from '../log-level.ts';
+
+/** atc.Wall: `TTL` is a Go time.Duration, so nanoseconds on the wire. */
+export interface WallJson {
+  message?: string;
+  TTL?: number;
+}
+
+/** atc.User. */
+export interface UserJson {
+  username: string;
+  connector: string;
+  last_login: number;
+  sub: string;
+}
+
+const NANOS_PER_MS = 1_000_000;
+/** The longest TTL accepted: a year (a Go duration of more overflows nothing, but nobody means it). */
+const MAX_TTL_MS = 366 * 24 * 3600 * 1000;
+
+const wallBody = z
+  .object({
+    message: z.string('must be a string').max(10_000, 'must be at most 10000 characters').optional(),
+    TTL: z.number('must be a number of nanoseconds').int('must be a whole number of nanoseconds').min(0, 'must not be negative').optional(),
+  })
+  .strict();
+
+function assertAdmin(req: FastifyRequest): void {
+  const user = currentUser(req);
+  if (!user.isAdmin) throw forbidden(`user ${user.name} is not an admin (an owner of team main): ${req.method} ${req.routeOptions.url ?? ''} is for admins`);
+}
+
+export function registerAdminRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
+  const { db } = opts;
+
+  // ---------------------------------------------------------------- wall
+
+  app.get('/wall', { config: { optionalAuth: true } }, async (): Promise<WallJson> => {
+    const wall = await getWall(db);
+    if (!wall) return {};
+    const left = wall.expiresAt ? Math.max(0, wall.expiresAt.getTime() - Date.now()) : undefined;
+    return { message: wall.message, ...(left !== undefined ? { TTL: left * NANOS_PER_MS } : {}) };
+  });
+
+  app.put('/wall', async (req, reply) => {
+    assertAdmin(req);
+    const body = parseWith(wallBody, req.body ?? {}, 'body');
+    if (!body.message) throw new ApiError('JW_INVALID_REQUEST', 'invalid body', ['body.message: the wall message cannot be empty']);
+    const ttlMs = body.TTL ? Math.ceil(body.TTL / NANOS_PER_MS) : null;
+    if (ttlMs !== null && ttlMs > MAX_TTL_MS) throw new ApiError('JW_INVALID_REQUEST', 'invalid body', ['body.TTL: must be at most a year']);
+    await setWall(db, body.message, ttlMs);
+    req.log.info({ ttlMs }, 'wall message set');
+    return reply.code(200).send();
+  });
+
+  app.delete('/wall', async (req, reply) => {
+    assertAdmin(req);
+    await clearWall(db);
+    req.log.info({}, 'wall message cleared');
+    return reply.code(200).send();
+  });
+
+  // ---------------------------------------------------------------- log level
+
+  const control = (): NonNullable<ApiServerOptions['logLevel']> => {
+    if (!opts.logLevel) throw unavailable("the log level cannot be changed: this API server's logger has no live level");
+    return opts.logLevel;
+  };
+
+  app.get('/log-level', async (req, reply) => {
+    assertAdmin(req);
+    return reply.type('text/plain; charset=utf-8').send(control().get());
+  });
+
+  // the body is the level itself, as plain text (fly and curl send it so)
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 64 }, (_req, body, done) => done(null, body));
+    scope.put('/log-level', async (req, reply) => {
+      assertAdmin(req);
+      const text = (typeof req.body === 'string' ? req.body : '').trim();
+      if (!isConcourseLogLevel(text)) throw badRequest(`log level ${JSON.stringify(text)} is not one of ${CONCOURSE_LOG_LEVELS.join(', ')}`);
+      const before = control().get();
+      control().set(text);
+      req.log.info({ from: before, to: text, by: currentUser(req).name }, 'log level changed');
+      return reply.code(200).send();
+    });
+  });
+
+  // ---------------------------------------------------------------- users
+
+  app.get<{ Querystring: { since?: string | string[] } }>('/users', async (req): Promise<UserJson[]> => {
+    assertAdmin(req);
+    const raw = req.query.since;
+    let since: Date | undefined;
+    if (raw !== undefined && raw !== '') {
+      if (typeof raw !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(raw) || Number.isNaN(Date.parse(`${raw}T00:00:00Z`))) {
+        throw badRequest('query parameter since: wrong date format (yyyy-mm-dd)');
+      }
+      since = new Date(`${raw}T00:00:00Z`);
+    }
+    return (await listUserLogins(db, since)).map((u) => ({ username: u.username, connector: u.connector, last_login: unix(u.lastLogin), sub: u.username }));
+  });
+}

@@ -1,0 +1,136 @@
+// fly workers, containers and volumes (docs/concourse-compatibility.md). Jetway has no Concourse
+// workers: steps run as pods (Kubernetes runtime) or processes/containers of a web node (local
+// runtime). So, answering with what exists:
+// - GET /workers: each web node is one worker (its name, its runtime, `running`, or `landing`
+//   while it drains, `stalled` when its heartbeat is late), as atc/api/workerserver/list.go;
+// - GET /teams/:team/containers (and /:id): the containers of the team's running builds, as the
+//   runtime lists them for intercept (pods; none on the local runtime, which keeps none);
+// - GET /teams/:team/volumes: empty: Jetway keeps no worker volumes (a build's artifacts live in
+//   its pod or directory and go with it; resource caches are not volumes).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { listWebNodes } from '../../db/cluster.ts';
+import { getBuild } from '../../db/builds.ts';
+import { runningBuildIds } from '../../db/compat.ts';
+import { BASE_RESOURCE_TYPES } from '../../config/index.ts';
+import { CONCOURSE_COMPATIBLE_VERSION } from '../../version.ts';
+import type { InterceptableContainer } from '../../runtime/runtime.ts';
+import { forbidden, notFound } from '../errors.ts';
+import { assertTeam, currentUser, type ApiServerOptions } from '../context.ts';
+import { unix } from '../queries.ts';
+
+/** atc.Worker (the fields fly reads). */
+export interface WorkerJson {
+  addr: string;
+  baggageclaim_url: string;
+  active_containers: number;
+  active_volumes: number;
+  active_tasks: number;
+  resource_types: { type: string; image: string; version: string; privileged: boolean }[];
+  platform: string;
+  tags: string[];
+  team: string;
+  name: string;
+  version: string;
+  start_time: number;
+  ephemeral: boolean;
+  state: 'running' | 'landing' | 'stalled';
+  /** Jetway: where this node runs steps (`kubernetes` or `local`) */
+  runtime?: string;
+}
+
+/** atc.Container. */
+export interface ContainerJson {
+  id: string;
+  worker_name: string;
+  state?: string;
+  type?: string;
+  step_name?: string;
+  pipeline_id?: number;
+  job_id?: number;
+  build_id?: number;
+  pipeline_name?: string;
+  pipeline_instance_vars?: Record<string, unknown>;
+  job_name?: string;
+  build_name?: string;
+  working_directory?: string;
+}
+
+/** A node whose heartbeat is this late is shown stalled (Concourse's word for a worker gone quiet). */
+const STALLED_AFTER_MS = 60_000;
+/** Builds whose containers one request lists, at most. */
+const MAX_BUILDS = 200;
+
+export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
+  const { db } = opts;
+  const version = opts.workerVersion ?? opts.concourseVersion ?? CONCOURSE_COMPATIBLE_VERSION;
+
+  // anyone with a role in some team (Concourse's CheckAnyTeamAccessHandler)
+  app.get('/workers', async (req: FastifyRequest): Promise<WorkerJson[]> => {
+    const user = currentUser(req);
+    if (user.teams.length === 0) throw forbidden(`user ${user.name} holds no role in any team`);
+    const types = (opts.baseResourceTypes ?? BASE_RESOURCE_TYPES).map((type) => ({ type, image: '', version: '', privileged: false }));
+    const now = Date.now();
+    return (await listWebNodes(db)).map((n) => ({
+      addr: '',
+      baggageclaim_url: '',
+      // a running build holds at least one container (pod or process) while it runs
+      active_containers: n.builds,
+      active_volumes: 0,
+      active_tasks: n.builds,
+      resource_types: types,
+      platform: 'linux',
+      tags: [],
+      team: '',
+      name: n.name,
+      version,
+      start_time: unix(n.startedAt),
+      ephemeral: false,
+      state: n.draining ? 'landing' : now - n.heartbeatAt.getTime() > STALLED_AFTER_MS ? 'stalled' : 'running',
+      ...(opts.runtime ? { runtime: opts.runtime.name } : {}),
+    }));
+  });
+
+  const teamContainers = async (team: string): Promise<ContainerJson[]> => {
+    const runtime = opts.runtime;
+    if (!runtime?.interceptableContainers) return [];
+    const out: ContainerJson[] = [];
+    for (const id of await runningBuildIds(db, team, MAX_BUILDS)) {
+      const build = await getBuild(db, id);
+      if (!build) continue;
+      const list: InterceptableContainer[] = await runtime.interceptableContainers(id).catch(() => []);
+      for (const c of list) {
+        out.push({
+          id: c.handle,
+          worker_name: c.name,
+          state: c.state === 'failed' ? 'failed' : 'created',
+          type: c.type,
+          step_name: c.step,
+          build_id: build.id,
+          build_name: build.name,
+          ...(build.pipelineId !== null ? { pipeline_id: build.pipelineId, pipeline_name: build.pipelineName ?? '' } : {}),
+          ...(build.pipelineInstanceVars ? { pipeline_instance_vars: build.pipelineInstanceVars } : {}),
+          ...(build.jobId !== null ? { job_id: build.jobId, job_name: build.jobName ?? '' } : {}),
+          working_directory: c.workDir,
+        });
+      }
+    }
+    return out;
+  };
+
+  app.get<{ Params: { team: string } }>('/teams/:team/containers', async (req): Promise<ContainerJson[]> => {
+    assertTeam(req, req.params.team);
+    return teamContainers(req.params.team);
+  });
+
+  app.get<{ Params: { team: string; id: string } }>('/teams/:team/containers/:id', async (req): Promise<ContainerJson> => {
+    assertTeam(req, req.params.team);
+    const found = (await teamContainers(req.params.team)).find((c) => c.id === req.params.id);
+    if (!found) throw notFound('JW_CONTAINER_NOT_FOUND', `container ${req.params.id} of team ${req.params.team}`);
+    return found;
+  });
+
+  app.get<{ Params: { team: string } }>('/teams/:team/volumes', async (req): Promise<unknown[]> => {
+    assertTeam(req, req.params.team);
+    return [];
+  });
+}
