@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createApiServer, LocalAuth, LoginLimiter } from '../api/index.ts';
+import type { LogLevelControl } from '../api/log-level.ts';
 import { PostgresLoginFailures } from '../db/login-failures.ts';
 import { Checker } from '../checker/index.ts';
 import { openDatabase, type Database } from '../db/index.ts';
@@ -83,6 +84,8 @@ export interface WebNodeOptions {
   /** proxies whose X-Forwarded-For is believed (`--trust-proxy`; docs/security.md "API") */
   trustProxy?: string[];
   logger: Logger;
+  /** The logger's live level, for GET/PUT /api/v1/log-level (src/api/log-level.ts). */
+  logLevel?: LogLevelControl;
 }
 
 export interface WebNode {
@@ -247,6 +250,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     db,
     auth,
     logger,
+    ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
     version: JETWAY_VERSION,
     ...(opts.concourseVersion ? { concourseVersion: opts.concourseVersion } : {}),
     externalUrl,

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitForHealth } from '../support/web-process.ts';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase } from '../support/db.ts';
 
@@ -53,12 +54,7 @@ test('jetway web serves health and info, refuses bad flags naming them, and stop
   const port = await freePort();
   const web = jetwayProcess(['web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dir, '--postgres-url', tdb.url, '--add-local-user', 'ci:s3cret-pass'], { JETWAY_LOG_LEVEL: 'info' });
   try {
-    let health: Response | undefined;
-    for (let i = 0; i < 100 && !health; i++) {
-      health = await fetch(`http://127.0.0.1:${port}/api/v1/health`).catch(() => undefined);
-      if (!health) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.equal(health?.status, 200, web.output());
+    await waitForHealth(`http://127.0.0.1:${port}`, { child: web.child, output: web.output });
     const info = (await (await fetch(`http://127.0.0.1:${port}/api/v1/info`)).json()) as { version: string };
     assert.match(info.version, /^\d+\.\d+\.\d+/);
     assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/teams`)).status, 401);
@@ -79,14 +75,9 @@ test('SIGTERM to jetway web on embedded Postgres: a running build ends aborted a
   const url = `http://127.0.0.1:${port}`;
   const start = () => jetwayProcess(['web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dir, '--add-local-user', 'ci:s3cret-pass'], { JETWAY_POSTGRES_URL: '', JETWAY_LOG_LEVEL: 'info' });
   const ready = async (output: () => string): Promise<string> => {
-    for (let i = 0; i < 300; i++) {
-      if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) {
-        const res = await fetch(`${url}/api/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ci', password: 's3cret-pass' }) });
-        return ((await res.json()) as { access_token: string }).access_token;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`jetway web did not start:\n${output()}`);
+    await waitForHealth(url, { output });
+    const res = await fetch(`${url}/api/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ci', password: 's3cret-pass' }) });
+    return ((await res.json()) as { access_token: string }).access_token;
   };
   let web = start();
   try {

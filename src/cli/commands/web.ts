@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
+import { LiveLogLevel } from '../../api/log-level.ts';
 import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
 import { checkLocalUsers, checkMainTeamUsers, checkProxyAddresses, checkConcourseVersion, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort, readLocalUsersFile } from '../../web/options.ts';
 import {
@@ -225,9 +226,11 @@ export function registerWeb(program: Command, io: CliIO): void {
         if (err instanceof FlagError || err instanceof KubernetesConfigError) throw usageError(`error: ${err.message}`);
         throw err;
       }
-      // Structured logs: JSON lines on stdout, written synchronously so none is lost at exit.
+      // Structured logs: JSON lines on stdout, written synchronously so none is lost at exit. The
+      // level can be changed while the node runs (PUT /api/v1/log-level, src/api/log-level.ts).
+      const logLevel = new LiveLogLevel(flags.logLevel);
       const logger = pino(
-        { name: 'jetway', level: flags.logLevel, redact: ['password', '*.password', 'token', '*.token'] },
+        { name: 'jetway', ...logLevel.pinoOptions(), redact: ['password', '*.password', 'token', '*.token'] },
         pino.destination({ fd: 1, sync: true }),
       );
       // /proc/<pid>/cmdline is world-readable: once the flags are read, overwrite them (a password
@@ -235,7 +238,7 @@ export function registerWeb(program: Command, io: CliIO): void {
       process.title = 'jetway web';
       // this command stops the web node (and its embedded Postgres) itself on SIGINT/SIGTERM
       stopEmbeddedPostgresOnlyWhenClosed();
-      const node = await startWebNode({ ...options, logger });
+      const node = await startWebNode({ ...options, logger, logLevel });
       io.stderr(`jetway web listening on ${node.url}\n`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
