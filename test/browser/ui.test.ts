@@ -163,8 +163,14 @@ test("the pipeline page draws the pipeline's graph: its resources and jobs in la
   await card('main', 'hello').locator('header a').click();
   await page.locator('svg[data-graph] g[data-node="job:ship"]').waitFor();
   assert.match(page.url(), /#\/teams\/main\/pipelines\/hello$/);
-  assert.deepEqual(await graphNodes(), ['input:source-code@0', 'job:unit@1', 'job:ship@2', 'output:release@3']);
-  assert.deepEqual(await graphEdges(), ['input:source-code->job:unit trigger', 'job:ship->output:release trigger', 'job:unit->job:ship trigger']);
+  // ship's passed version of source-code comes through a box of source-code after unit, as Concourse draws it
+  assert.deepEqual(await graphNodes(), ['input:source-code@0', 'job:unit@1', 'passed:unit:source-code@2', 'job:ship@3', 'output:release@4']);
+  assert.deepEqual(await graphEdges(), [
+    'input:source-code->job:unit trigger',
+    'job:ship->output:release trigger',
+    'job:unit->passed:unit:source-code trigger',
+    'passed:unit:source-code->job:ship trigger',
+  ]);
   await page.locator('[data-resource-row="source-code"]').waitFor();
   await page.getByRole('button', { name: 'pause pipeline' }).waitFor();
 });
@@ -264,7 +270,7 @@ const pinBanner = () => page.getByRole('region', { name: 'pinned version' });
 
 test("a resource's page lists the versions its checks found, newest first, each with pin and disable", { skip }, async () => {
   await page.goto(`${node.url}/#/teams/main/pipelines/hello`);
-  await page.locator('g[data-resource="source-code"] a').click();
+  await page.locator('g[data-node="input:source-code"] a').click();
   await page.getByRole('heading', { name: /source-code/ }).waitFor();
   await row('v1').waitFor();
   await checkFrom('v2');
@@ -424,8 +430,10 @@ test('the graph of a fixture pipeline: resources and jobs in their layers, trigg
   await page.locator('g[data-resource="broken-feed"][data-check="failing"]').waitFor({ timeout: 60_000 });
   assert.deepEqual(await graphLayers(), [
     ['input:source-code', 'job:matrix'],
-    ['input:docs-src', 'input:nightly', 'job:lint', 'job:unit'],
-    ['input:broken-feed', 'job:docs', 'job:integration'],
+    ['job:lint', 'job:unit'],
+    ['input:docs-src', 'input:nightly', 'passed:lint:source-code', 'passed:unit:source-code'],
+    ['job:docs', 'job:integration'],
+    ['input:broken-feed', 'passed:integration:source-code'],
     ['job:ship'],
     ['output:release'],
   ]);
@@ -435,16 +443,19 @@ test('the graph of a fixture pipeline: resources and jobs in their layers, trigg
     'input:nightly->job:integration no-trigger',
     'input:source-code->job:lint trigger',
     'input:source-code->job:unit trigger',
-    'job:integration->job:ship trigger',
-    'job:lint->job:integration trigger',
+    'job:integration->passed:integration:source-code trigger',
+    'job:lint->passed:lint:source-code trigger',
     'job:ship->output:release trigger',
-    'job:unit->job:docs no-trigger',
-    'job:unit->job:integration trigger',
+    'job:unit->passed:unit:source-code trigger',
+    'passed:integration:source-code->job:ship trigger',
+    'passed:lint:source-code->job:integration trigger',
+    'passed:unit:source-code->job:docs no-trigger',
+    'passed:unit:source-code->job:integration trigger',
   ]);
   // dashed is drawn dashed
   const dash = await page.locator('path[data-edge="input:nightly->job:integration"]').evaluate((el) => (globalThis as InPage).getComputedStyle(el).strokeDasharray);
   assert.notEqual(dash, 'none');
-  assert.equal(await page.locator('path[data-edge="job:unit->job:integration"]').evaluate((el) => (globalThis as InPage).getComputedStyle(el).strokeDasharray), 'none');
+  assert.equal(await page.locator('path[data-edge="passed:unit:source-code->job:integration"]').evaluate((el) => (globalThis as InPage).getComputedStyle(el).strokeDasharray), 'none');
   assert.equal(await page.title(), 'graph - main - Jetway');
 });
 
@@ -452,7 +463,7 @@ test('group tabs filter the graph and are kept in the address; the graph zooms; 
   await page.locator('nav[aria-label="groups"] a[data-group="build"]').click();
   await page.waitForURL((url) => url.hash === '#/teams/main/pipelines/graph?group=build');
   await page.locator('g[data-job="integration"]').waitFor();
-  assert.deepEqual(await graphLayers(), [['input:source-code', 'job:matrix'], ['input:nightly', 'job:lint', 'job:unit'], ['job:integration']]);
+  assert.deepEqual(await graphLayers(), [['input:source-code', 'job:matrix'], ['job:lint', 'job:unit'], ['input:nightly', 'passed:lint:source-code', 'passed:unit:source-code'], ['job:integration']]);
   // the address alone shows the group (a reload, a shared link)
   await page.reload();
   await page.locator('g[data-job="integration"]').waitFor();
@@ -545,6 +556,22 @@ test("a version's builds: those it went into and those it came out of", { skip }
   const shipped = page.locator('.version-list li').first();
   await shipped.locator('summary', { hasText: 'builds' }).click();
   await shipped.locator('[data-builds="output-of"] li a', { hasText: 'ship #1' }).waitFor();
+});
+
+test("a version's metadata is what the get that fetched it reported (the check reports none), in the API and on the resource page", { skip }, async () => {
+  await finishedBuild('graph', 'unit');
+  const versions = await getJson<(VersionJson & { metadata?: { name: string; value: string }[] })[]>('/teams/main/pipelines/graph/resources/source-code/versions');
+  const want = [{ name: 'commit', value: '5f3c9e1' }, { name: 'author', value: 'dev' }];
+  assert.deepEqual(versions.find((v) => v.version.version === 'v1')?.metadata, want);
+  await page.goto(`${node.url}/#/teams/main/pipelines/graph/resources/source-code`);
+  const v1 = page.locator('.version-list li', { has: page.locator('code', { hasText: /^version: v1$/ }) });
+  await v1.locator('dl.metadata-list').waitFor();
+  assert.deepEqual(await v1.locator('dl.metadata-list dt').allTextContents(), ['commit', 'author']);
+  assert.deepEqual(await v1.locator('dl.metadata-list dd').allTextContents(), ['5f3c9e1', 'dev']);
+  // docs-src's get reports no metadata: nothing is shown, nothing invented
+  await page.goto(`${node.url}/#/teams/main/pipelines/graph/resources/docs-src`);
+  await page.locator('.version-list li').first().waitFor();
+  assert.equal(await page.locator('.version-list dl.metadata-list').count(), 0);
 });
 
 test("a build's across steps are labelled with each combination's values", { skip }, async () => {

@@ -1,8 +1,10 @@
 // The pipeline graph's layout, as Concourse draws a pipeline (docs/web-ui.md): jobs and
 // resources as boxes in layers, left to right, joined by the lines versions flow along. A `get`
 // without `passed` comes from the resource's input box, left of the first job that gets it; a
-// `get` with `passed` comes from each passed job shown; a `put` goes to the resource's output
-// box, right of the job. Edges of inputs that trigger are solid, the others dashed.
+// `get` with `passed` comes from each passed job shown through a box of that resource after the
+// passed job (its output box when the job puts the resource), one box and line per resource, as
+// Concourse's web/public/index.mjs draws them; a `put` goes to the resource's output box, right
+// of the job. Edges of inputs that trigger are solid, the others dashed.
 //
 // A layered (Sugiyama) layout: layers by longest path (sources as late as they can go, so a
 // resource sits just left of its first job), long edges cut into virtual nodes one per layer,
@@ -26,7 +28,11 @@ export interface GraphJob {
 export type GraphNodeKind = 'job' | 'input' | 'output';
 
 export interface GraphNode {
-  /** `job:<name>`, `input:<resource>`, `output:<resource>` */
+  /**
+   * `job:<name>`, `input:<resource>`, `output:<resource>`, and `passed:<job>:<resource>` for the
+   * box a version of the resource passes through from the job to the jobs that name it in
+   * `passed` (kind `output` when the job puts the resource, else `input`)
+   */
   id: string;
   kind: GraphNodeKind;
   /** the job's or the resource's name */
@@ -110,11 +116,18 @@ export function graphEdges(jobs: readonly GraphJob[]): { nodes: { id: string; ki
   const shown = new Set(jobs.map((j) => j.name));
   const nodes = new Map<string, { id: string; kind: GraphNodeKind; name: string }>();
   const edges = new Map<string, RawEdge>();
-  const node = (kind: GraphNodeKind, name: string): string => {
-    const id = `${kind}:${name}`;
+  const node = (kind: GraphNodeKind, name: string, id = `${kind}:${name}`): string => {
     if (!nodes.has(id)) nodes.set(id, { id, kind, name });
     return id;
   };
+  const puts = new Set(jobs.flatMap((j) => j.outputs.map((o) => `${j.name}\n${o.resource}`)));
+  /** The box a resource's versions pass through from a job (Concourse's output or constrained-input node). */
+  const passedNode = (from: string, resource: string): string =>
+    node(puts.has(`${from}\n${resource}`) ? 'output' : 'input', resource, `passed:${from}:${resource}`);
+  const passedFrom = new Set<string>();
+  for (const j of jobs) {
+    for (const input of j.inputs) for (const p of input.passed ?? []) if (shown.has(p) && p !== j.name) passedFrom.add(`${p}\n${input.resource}`);
+  }
   const edge = (source: string, target: string, kind: GraphEdgeKind, resource: string, trigger: boolean): void => {
     const id = `${source}->${target}`;
     const known = edges.get(id);
@@ -133,9 +146,14 @@ export function graphEdges(jobs: readonly GraphJob[]): { nodes: { id: string; ki
       const upstream = (input.passed ?? []).filter((p) => shown.has(p) && p !== j.name);
       // passed jobs that are not shown (another group): the version comes from the resource, as far as this graph says
       if (upstream.length === 0) edge(node('input', input.resource), target, 'get', input.resource, input.trigger);
-      else for (const p of upstream) edge(`job:${p}`, target, 'passed', input.resource, input.trigger);
+      for (const p of upstream) {
+        const box = passedNode(p, input.resource);
+        // job -> box (solid), unless the job's put already leads there
+        if (!puts.has(`${p}\n${input.resource}`)) edge(`job:${p}`, box, 'passed', input.resource, true);
+        edge(box, target, 'passed', input.resource, input.trigger);
+      }
     }
-    for (const o of j.outputs) edge(target, node('output', o.resource), 'put', o.resource, true);
+    for (const o of j.outputs) edge(target, passedFrom.has(`${j.name}\n${o.resource}`) ? passedNode(j.name, o.resource) : node('output', o.resource), 'put', o.resource, true);
   }
   return { nodes: [...nodes.values()], edges: [...edges.values()] };
 }
@@ -287,7 +305,8 @@ function splitResources(byId: Map<string, Vertex>, edges: RawEdge[]): void {
     }
   }
   for (const v of [...byId.values()]) {
-    if (v.kind === 'job') continue;
+    // a passed box belongs to its one job
+    if (v.kind === 'job' || v.id.startsWith('passed:')) continue;
     const input = v.kind === 'input';
     const side = (x: Vertex): Vertex[] => (input ? x.succs : x.preds);
     const layers = [...new Set(side(v).map((s) => s.layer))].sort((a, b) => a - b);
@@ -385,15 +404,22 @@ function reduceCrossings(layers: Vertex[][], sweeps: number): number {
     layer.sort((a, b) => key.get(a)! - key.get(b)! || a.pos - b.pos);
     numberLayer(layer);
   };
-  for (let sweep = 0; sweep < sweeps && best > 0; sweep++) {
-    for (let i = 1; i < layers.length; i++) sortBy(layers[i]!, (v) => v.preds);
-    for (let i = layers.length - 2; i >= 0; i--) sortBy(layers[i]!, (v) => v.succs);
-    transpose(layers);
-    const c = totalCrossings(layers);
-    if (c < best) {
-      best = c;
-      bestOrder = layers.map((l) => [...l]);
-    } else if (c === best && sweep > 0) break; // no progress
+  // each half sweep (down, then up) is followed by transpositions and counted: an up sweep
+  // can undo what the down sweep gained, so the best order is kept from either; two sweeps
+  // without a gain end it
+  for (let sweep = 0, stale = 0; sweep < sweeps && best > 0 && stale < 2; sweep++) {
+    const gained = best;
+    for (const down of [true, false]) {
+      if (down) for (let i = 1; i < layers.length; i++) sortBy(layers[i]!, (v) => v.preds);
+      else for (let i = layers.length - 2; i >= 0; i--) sortBy(layers[i]!, (v) => v.succs);
+      transpose(layers);
+      const c = totalCrossings(layers);
+      if (c < best) {
+        best = c;
+        bestOrder = layers.map((l) => [...l]);
+      }
+    }
+    stale = best < gained ? 0 : stale + 1;
   }
   for (let i = 0; i < layers.length; i++) {
     layers[i] = bestOrder[i]!;
