@@ -3,8 +3,9 @@
 // (issue 22): the web UI's own graph module (src/ui/app/graph-view.ts, bundled by esbuild with
 // the UI's stylesheet) lays it out, builds the SVG, and the browser styles, lays out and paints
 // it (timed until the frame after). The median of warm draws, each a new graph; the first,
-// cold draw (the layout code not yet compiled by V8) is given beside it, and the time of a fixed
-// loop in the same page (ui_graph_reference_loop_ms), which shows how busy the machine was.
+// cold draw (the layout code not yet compiled by V8) is given beside it, the layout's own share
+// (ui_graph_layout_ms: layoutPipeline alone, the median of the same runs), and the time of a
+// fixed loop in the same page (ui_graph_reference_loop_ms), which shows how busy the machine was.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -47,7 +48,11 @@ export async function benchUiGraph(ctx: BenchContext): Promise<BenchResult> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run bash scripts/install-test-deps.sh (or set JETWAY_CHROMIUM)`);
   const { build } = await import('esbuild');
   const bundled = await build({
-    stdin: { contents: "import { PipelineGraph } from './graph-view.ts';\n(globalThis as any).JetwayGraph = PipelineGraph;\n", resolveDir: uiSourceDir(), loader: 'ts' },
+    stdin: {
+      contents: "import { PipelineGraph } from './graph-view.ts';\nimport { layoutPipeline } from './graph-layout.ts';\n(globalThis as any).JetwayGraph = PipelineGraph;\n(globalThis as any).JetwayLayout = layoutPipeline;\n",
+      resolveDir: uiSourceDir(),
+      loader: 'ts',
+    },
     bundle: true,
     write: false,
     format: 'iife',
@@ -68,12 +73,17 @@ export async function benchUiGraph(ctx: BenchContext): Promise<BenchResult> {
         type Graph = { element: { getBoundingClientRect(): unknown; remove(): void }; update(ref: unknown, jobs: unknown, resources: unknown): void };
         const g = globalThis as unknown as {
           JetwayGraph: new () => Graph;
+          JetwayLayout: (jobs: unknown) => unknown;
           document: { getElementById(id: string): { append(x: unknown): void } };
           performance: { now(): number };
           requestAnimationFrame(f: () => void): void;
         };
         const out: number[] = [];
+        const layout: number[] = [];
         for (let i = 0; i < runs; i++) {
+          const l0 = g.performance.now();
+          g.JetwayLayout(jobs);
+          layout.push(g.performance.now() - l0);
           const t0 = g.performance.now();
           const graph = new g.JetwayGraph();
           g.document.getElementById('main').append(graph.element);
@@ -84,14 +94,14 @@ export async function benchUiGraph(ctx: BenchContext): Promise<BenchResult> {
           out.push(g.performance.now() - t0);
           graph.element.remove();
         }
-        return out;
+        return { out, layout };
       },
       { jobs: wireJobs(), resources: wireResources(), runs },
     );
     // the same page's time for a fixed loop: on a busy machine (other processes on the 2 cores) it
     // says how much slower everything ran (about 10 ms on an idle one)
     const reference = await page.evaluate('(() => { const t = performance.now(); let x = 0; for (let i = 0; i < 1e7; i++) x += i % 7; return performance.now() - t + (x < 0 ? 1 : 0); })()');
-    const [cold, ...warm] = times;
+    const [cold, ...warm] = times.out;
     const value = median(warm);
     return {
       key: 'ui_graph_render_ms',
@@ -99,7 +109,11 @@ export async function benchUiGraph(ctx: BenchContext): Promise<BenchResult> {
       value,
       unit: 'ms',
       samples: warm,
-      extra: { ui_graph_render_cold_ms: Math.round(cold! * 100) / 100, ui_graph_reference_loop_ms: Math.round(Number(reference) * 100) / 100 },
+      extra: {
+        ui_graph_render_cold_ms: Math.round(cold! * 100) / 100,
+        ui_graph_layout_ms: Math.round(median(times.layout.slice(1)) * 100) / 100,
+        ui_graph_reference_loop_ms: Math.round(Number(reference) * 100) / 100,
+      },
     };
   } finally {
     await browser.close();

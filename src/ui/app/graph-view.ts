@@ -90,8 +90,12 @@ export class PipelineGraph {
     const drawn = JSON.stringify([key, ref, jobs.map((j) => [graphJobStatus(j), jobIsRunning(j)]), resources.map((r) => [r.name, failing(r), r.pinned_version !== undefined])]);
     if (drawn === this.drawn) return;
     this.drawn = drawn;
+    // A new layout is fitted before its boxes are added: the frame's size does not depend on
+    // them, so reading it now is cheap, and the browser lays the boxes out once, already zoomed
+    // (fitting after drawing laid the whole SVG out twice; docs/web-ui.md, Speed).
+    const fitted = fresh && !this.moved && this.fit();
     this.draw(ref, jobs, resources);
-    if (fresh && !this.moved) requestAnimationFrame(() => this.fit());
+    if (fresh && !this.moved && !fitted) requestAnimationFrame(() => this.fit());
   }
 
   private draw(ref: PipelineRef, jobs: readonly Job[], resources: readonly Resource[]): void {
@@ -178,15 +182,16 @@ export class PipelineGraph {
     this.svgEl.setAttribute('data-zoom', k.toFixed(3));
   }
 
-  /** Shows the whole graph, at most at its natural size. */
-  fit(): void {
+  /** Shows the whole graph, at most at its natural size; false when the frame has no size yet (not on the page). */
+  fit(): boolean {
     const layout = this.layout;
     const box = this.svgEl.getBoundingClientRect();
-    if (!layout || box.width === 0 || box.height === 0) return;
+    if (!layout || box.width === 0 || box.height === 0) return false;
     const k = Math.max(MIN_ZOOM, Math.min(1, box.width / layout.width, box.height / layout.height));
     this.view = { k, x: (box.width - layout.width * k) / 2, y: Math.max(0, (box.height - layout.height * k) / 2) };
     this.moved = false;
     this.apply();
+    return true;
   }
 
   /** Zooms by factor around a point of the frame (default its middle). */
