@@ -1,5 +1,6 @@
 // An in-process Jetway for integration tests: the real database, engine, local runtime,
 // checker and scheduler, driven tick by tick instead of by timers so tests are deterministic.
+import type { InProcessChecks } from '../../src/resources/in-process.ts';
 import { PostgresCheckerStore } from '../../src/db/checks.ts';
 import { PostgresEngineStore } from '../../src/db/engine-store.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -52,6 +53,8 @@ export interface TestNodeOptions {
   credentials?: CredentialManager;
   /** what the engine reports to metrics (src/metrics/metrics.ts) */
   metrics?: EngineMetrics;
+  /** the built-in types' checks in the web node (issue 23); none by default: every check has a container */
+  inProcessChecks?: InProcessChecks;
 }
 
 export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNode> {
@@ -67,6 +70,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
     ...(opts.nativeImages !== undefined ? { nativeImages: opts.nativeImages } : {}),
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.inProcessChecks ? { inProcessChecks: opts.inProcessChecks } : {}),
   });
   const checker = new Checker(new PostgresCheckerStore(tdb.db), { tracker: engine, logger: quiet });
   const scheduler = new Scheduler(tdb.db, { tracker: engine, checks: checker, logger: quiet });

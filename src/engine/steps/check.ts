@@ -7,7 +7,8 @@ import { parseDuration } from '../../config/duration.ts';
 import type { CheckPlan, PlanId } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
-import { buildEnv, emitError, newHandle, stepMetadata, type StepDeps } from './deps.ts';
+import { buildEnv, emitError, logStream, newHandle, stepMetadata, type StepDeps } from './deps.ts';
+import { InProcessDeclined } from '../../resources/in-process.ts';
 import type { ImageResolver } from '../image/index.ts';
 import { runResourceScript } from './resource-script.ts';
 
@@ -93,6 +94,41 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
         if (latest) ctx.state.storeResult(id, { version: latest });
         await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
         return true;
+      }
+      // issue 23 (docs/in-process-checks.md): a base type's check with Jetway's own image runs in
+      // the web node, answering as its script would; a custom type (get_plan), or a source the
+      // checks decline, keeps its container
+      const inProcess = deps.inProcessChecks;
+      if (inProcess && !plan.image.get_plan && image.image.kind === 'base-type' && inProcess.accepts(plan.type, source)) {
+        const log = logStream(ctx, deps, id, 'stderr');
+        let versions: Version[] | undefined;
+        try {
+          versions = await inProcess.check(plan.type, { source, ...(from ? { version: from } : {}) }, {
+            env: { ...image.env, ...buildEnv(deps) },
+            stderr: { write: (chunk: string) => log.write(Buffer.from(chunk)) },
+            signal: ctx.signal,
+            privileged: image.privileged,
+          });
+        } catch (err) {
+          if (!(err instanceof InProcessDeclined)) {
+            // as a script's failure: its message in the step's log, the check failed
+            if (!ctx.signal.aborted) log.write(Buffer.from(`${err instanceof Error ? err.message : String(err)}\n`));
+            log.end();
+            await deps.store.markCheckFinished(scope.id, false, intervalMs);
+            if (ctx.signal.aborted) throw err;
+            await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
+            return false;
+          }
+        }
+        log.end();
+        if (versions) {
+          await deps.store.saveVersions(scope.id, versions);
+          await deps.store.markCheckFinished(scope.id, true, intervalMs);
+          const latest = await deps.store.scopeLatestVersion(scope.id);
+          if (latest) ctx.state.storeResult(id, { version: latest });
+          await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
+          return true;
+        }
       }
       let container;
       try {

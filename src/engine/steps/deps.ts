@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Version } from '../../model/version.ts';
 import type { ContainerMetadata, Runtime, StepType } from '../../runtime/runtime.ts';
 import type { StepStore } from '../store.ts';
+import type { InProcessChecks } from '../../resources/in-process.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { MetadataField } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
@@ -41,6 +42,8 @@ export interface StepDeps {
   resourceTypes: readonly { name?: string; type?: string; produces?: string }[];
   /** metrics: how each image was resolved */
   metrics?: { imageResolved(how: 'native' | 'containers'): void };
+  /** the built-in types' checks in the web node, without containers (issue 23; absent: every check has a container) */
+  inProcessChecks?: InProcessChecks;
 }
 
 /** The BUILD_* environment of get and put scripts (docs/concourse-semantics.md §2). */

@@ -24,6 +24,14 @@ export interface GitCredentials {
   config?: readonly { name: string; value: string }[] | undefined;
 }
 
+/** Bounds of a session that runs inside the web node (src/resources/in-process.ts). */
+export interface GitSessionLimits {
+  /** GIT_ALLOW_PROTOCOL: the transports git may use (e.g. `https:http:ssh:git`, never `file` or `ext`) */
+  allowProtocols?: string;
+  /** the most bytes of stdout or stderr one git command may print; more ends it with an error */
+  maxOutputBytes?: number;
+}
+
 export interface GitRunOptions {
   cwd?: string;
   /** Echo git's stderr to the log sink (redacted). Default: kept for error messages only. */
@@ -31,6 +39,8 @@ export interface GitRunOptions {
   /** Resolve instead of throwing on a non-zero exit. */
   allowFailure?: boolean;
   stdin?: string;
+  /** stops this command too (besides the session's signal) */
+  signal?: AbortSignal;
 }
 
 export interface GitResult {
@@ -61,9 +71,10 @@ export class GitSession {
     private readonly secrets: string[],
     private readonly logSink: LogSink,
     private readonly signal: AbortSignal,
+    private readonly limits: GitSessionLimits = {},
   ) {}
 
-  static async open(creds: GitCredentials, logSink: LogSink, signal: AbortSignal): Promise<GitSession> {
+  static async open(creds: GitCredentials, logSink: LogSink, signal: AbortSignal, limits: GitSessionLimits = {}): Promise<GitSession> {
     const workdir = await mkdtemp(join(tmpdir(), 'jetway-git-'));
     await chmod(workdir, 0o700);
     const env: NodeJS.ProcessEnv = {
@@ -76,6 +87,10 @@ export class GitSession {
     };
     delete env.GIT_DIR;
     delete env.GIT_WORK_TREE;
+    if (limits.allowProtocols !== undefined) {
+      // overrides every protocol.* setting, the machine's and source.git_config's alike
+      env.GIT_ALLOW_PROTOCOL = limits.allowProtocols;
+    }
     const secrets: string[] = [];
     const config: { name: string; value: string }[] = [];
     try {
@@ -143,7 +158,7 @@ export class GitSession {
       await rm(workdir, { recursive: true, force: true });
       throw err;
     }
-    return new GitSession(workdir, env, secrets, logSink, signal);
+    return new GitSession(workdir, env, secrets, logSink, signal, limits);
   }
 
   /** Removes the workspace (and so the key file and askpass script). */
@@ -161,7 +176,8 @@ export class GitSession {
 
   run(args: string[], opts: GitRunOptions = {}): Promise<GitResult> {
     return new Promise((resolvePromise, reject) => {
-      if (this.signal.aborted) {
+      const signal = opts.signal ? AbortSignal.any([this.signal, opts.signal]) : this.signal;
+      if (signal.aborted) {
         reject(new ResourceError('interrupted'));
         return;
       }
@@ -169,16 +185,26 @@ export class GitSession {
         cwd: opts.cwd ?? this.workdir,
         env: this.env,
         stdio: ['pipe', 'pipe', 'pipe'],
-        signal: this.signal,
+        signal,
       });
       let stdout = '';
       let stderr = '';
+      const max = this.limits.maxOutputBytes;
+      let overflow = false;
+      const bounded = (): void => {
+        if (max !== undefined && !overflow && (stdout.length > max || stderr.length > max)) {
+          overflow = true;
+          child.kill('SIGKILL');
+        }
+      };
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         stdout += chunk;
+        bounded();
       });
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;
-        if (opts.log) this.log(chunk);
+        bounded();
+        if (opts.log && !overflow) this.log(chunk);
       });
       child.on('error', (err: NodeJS.ErrnoException) => {
         if (err.name === 'AbortError') reject(new ResourceError('interrupted'));
@@ -186,6 +212,10 @@ export class GitSession {
         else reject(new ResourceError(`running git failed: ${this.redact(err.message)}`));
       });
       child.on('close', (code) => {
+        if (overflow) {
+          reject(new ResourceError(`git ${this.redact(describeArgs(args))} printed more than ${max} bytes: stopped`));
+          return;
+        }
         const result = { code: code ?? 1, stdout, stderr };
         if (result.code !== 0 && !opts.allowFailure) {
           // Output already streamed to the log is summarised by its last line.
@@ -224,8 +254,9 @@ export async function withGit<T>(
   logSink: LogSink,
   signal: AbortSignal,
   fn: (git: GitSession) => Promise<T>,
+  limits: GitSessionLimits = {},
 ): Promise<T> {
-  const git = await GitSession.open(creds, logSink, signal);
+  const git = await GitSession.open(creds, logSink, signal, limits);
   try {
     return await fn(git);
   } finally {

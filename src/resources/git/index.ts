@@ -17,7 +17,7 @@ import { ResourceError, type CheckRequest, type InRequest, type Metadata, type O
 import type { Version } from '../../model/version.ts';
 import { withGit, type GitCredentials, type GitSession } from './git.ts';
 
-interface GitSource {
+export interface GitSource {
   uri: string;
   branch: string | undefined;
   paths: string[] | undefined;
@@ -29,7 +29,7 @@ interface GitSource {
   creds: GitCredentials;
 }
 
-function parseSource(raw: CheckRequest['source'] | undefined): GitSource {
+export function parseSource(raw: CheckRequest['source'] | undefined): GitSource {
   const f = new Fields(raw ?? {}, 'source');
   const uri = (f.string('uri') ?? '').trim();
   if (uri === '') throw new ResourceError('source.uri is required and must not be empty');
@@ -126,57 +126,72 @@ async function check(req: CheckRequest, ctx: ResourceContext): Promise<Version[]
     if (src.branch) clone.push('--branch', src.branch);
     clone.push('--', src.uri, repo);
     await git.run(clone, { log: true });
-    const c: string[] = [];
-
-    if (!(await git.succeeds([...c, 'rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: repo }))) {
-      git.log('the repository has no commits yet\n');
-      return [];
-    }
-
-    if (!tagMode) {
-      const exclusion = ref ? await rangeExclusion(git, repo, ref, true) : undefined;
-      const args = [...c, 'rev-list', '--first-parent', ...skipCiArgs(src)];
-      if (exclusion) args.push('--reverse', 'HEAD', ...exclusion);
-      else args.push('-n', String(src.versionDepth), 'HEAD');
-      args.push(...pathspec(src));
-      let shas = lines(await git.output(args, { cwd: repo }));
-      if (!exclusion) shas = shas.reverse();
-      return shas.map((sha) => ({ ref: sha }));
-    }
-
-    // Tags: the newest tags (by creation date) matching the filter whose commits pass the other filters.
-    const tagArgs = [...c, 'tag', '--sort=creatordate'];
-    const refIsTag = ref !== undefined && (await git.succeeds([...c, 'rev-parse', '--verify', '-q', `refs/tags/${ref}`], { cwd: repo }));
-    if (ref && refIsTag && src.branch) tagArgs.push('--contains', ref, '--merged', src.branch);
-    else if (src.branch) tagArgs.push('--merged', src.branch);
-    if (src.tagFilter) tagArgs.push('--list', src.tagFilter);
-    let tags = lines(await git.output(tagArgs, { cwd: repo }));
-    if (src.tagRegex) {
-      let re: RegExp;
-      try {
-        re = new RegExp(`^(?:${src.tagRegex})$`);
-      } catch {
-        throw new ResourceError(`invalid source.tag_regex: ${src.tagRegex}`);
-      }
-      tags = tags.filter((t) => re.test(t));
-    }
-    if (ref && refIsTag && !src.branch) {
-      const at = tags.indexOf(ref);
-      if (at >= 0) tags = tags.slice(at);
-    }
-    if (tags.length === 0) return [];
-
-    const exclusion = ref && refIsTag ? await rangeExclusion(git, repo, ref, false) : undefined;
-    const allowed = new Set(
-      lines(await git.output([...c, 'rev-list', '--all', '--first-parent', ...skipCiArgs(src), ...(exclusion ?? []), ...pathspec(src)], { cwd: repo })),
-    );
-    const versions: Version[] = [];
-    for (const tag of tags) {
-      const commit = await git.output([...c, 'rev-list', '-n', '1', `refs/tags/${tag}`], { cwd: repo });
-      if (allowed.has(commit)) versions.push({ ref: tag, commit });
-    }
-    return versions.slice(-src.versionDepth);
+    return checkRepository(git, repo, src, ref);
   });
+}
+
+/**
+ * The versions of a check, read from a bare repository holding the source's refs: a fresh clone
+ * (the script) or the web node's mirror of the source (in-process checks, mirror.ts). One
+ * function for both, so both answer the same.
+ */
+export async function checkRepository(git: GitSession, repo: string, src: GitSource, ref: string | undefined): Promise<Version[]> {
+  const tagMode = isTagMode(src);
+  const c: string[] = [];
+
+  if (!(await git.succeeds([...c, 'rev-parse', '--verify', '-q', 'HEAD^{commit}'], { cwd: repo }))) {
+    git.log('the repository has no commits yet\n');
+    return [];
+  }
+
+  if (!tagMode) {
+    const exclusion = ref ? await rangeExclusion(git, repo, ref, true) : undefined;
+    const args = [...c, 'rev-list', '--first-parent', ...skipCiArgs(src)];
+    if (exclusion) args.push('--reverse', 'HEAD', ...exclusion);
+    else args.push('-n', String(src.versionDepth), 'HEAD');
+    args.push(...pathspec(src));
+    let shas = lines(await git.output(args, { cwd: repo }));
+    if (!exclusion) shas = shas.reverse();
+    return shas.map((sha) => ({ ref: sha }));
+  }
+
+  // Tags: the newest tags (by creation date) matching the filter whose commits pass the other filters.
+  const tagArgs = [...c, 'tag', '--sort=creatordate'];
+  const refIsTag = ref !== undefined && (await git.succeeds([...c, 'rev-parse', '--verify', '-q', `refs/tags/${ref}`], { cwd: repo }));
+  if (ref && refIsTag && src.branch) tagArgs.push('--contains', ref, '--merged', src.branch);
+  else if (src.branch) tagArgs.push('--merged', src.branch);
+  if (src.tagFilter) tagArgs.push('--list', src.tagFilter);
+  let tags = lines(await git.output(tagArgs, { cwd: repo }));
+  if (src.tagRegex) {
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${src.tagRegex})$`);
+    } catch {
+      throw new ResourceError(`invalid source.tag_regex: ${src.tagRegex}`);
+    }
+    tags = tags.filter((t) => re.test(t));
+  }
+  if (ref && refIsTag && !src.branch) {
+    const at = tags.indexOf(ref);
+    if (at >= 0) tags = tags.slice(at);
+  }
+  if (tags.length === 0) return [];
+
+  const exclusion = ref && refIsTag ? await rangeExclusion(git, repo, ref, false) : undefined;
+  const allowed = new Set(
+    lines(await git.output([...c, 'rev-list', '--all', '--first-parent', ...skipCiArgs(src), ...(exclusion ?? []), ...pathspec(src)], { cwd: repo })),
+  );
+  const versions: Version[] = [];
+  for (const tag of tags) {
+    const commit = await git.output([...c, 'rev-list', '-n', '1', `refs/tags/${tag}`], { cwd: repo });
+    if (allowed.has(commit)) versions.push({ ref: tag, commit });
+  }
+  return versions.slice(-src.versionDepth);
+}
+
+/** Whether the source checks tags (tag_filter / tag_regex) rather than a branch's commits. */
+export function isTagMode(src: GitSource): boolean {
+  return src.tagFilter !== undefined || src.tagRegex !== undefined;
 }
 
 const METADATA_FORMAT = ['%H', '%an', '%ae', '%ai', '%cn', '%ce', '%ci', '%ct', '%B'].join('%x00');
