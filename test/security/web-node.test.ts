@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { jetway } from '../support/cli.ts';
+import { waitForHealth } from '../support/web-process.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'jetway.js');
 /** in the web node's environment only: a load_var that read it would show it */
@@ -83,10 +84,7 @@ before(async () => {
     ],
     { stdio: 'ignore', env: { ...process.env, [markerName]: markerValue } },
   );
-  for (let i = 0; i < 150; i++) {
-    if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHealth(url, { child: web });
   assert.equal((await api('admin', 'admin-pw', 'PUT', '/teams/a', { auth: { owner: { users: ['local:alice'] } } })).status, 201);
   assert.equal((await api('admin', 'admin-pw', 'PUT', '/teams/b', { auth: { member: { users: ['local:bob'] } } })).status, 201);
   assert.equal((await api('alice', 'alice-pw', 'PUT', '/teams/a/pipelines/app/config', TEAM_A)).status, 201);

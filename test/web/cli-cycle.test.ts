@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { freePort } from '../../src/db/embedded.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { jetway } from '../support/cli.ts';
+import { waitForHealth } from '../support/web-process.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'jetway.js');
 let tdb: TestDatabase;
@@ -53,13 +54,7 @@ before(async () => {
     [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', join(dir, 'data'), '--postgres-url', tdb.url, '--add-local-user', 'dev:correct-horse', '--scheduler-interval', '1s', '--checker-interval', '1s'],
     { stdio: 'ignore' },
   );
-  // a loaded machine (CI at higher test concurrency) may take many seconds to start a node
-  const deadline = Date.now() + 90_000;
-  while (!(await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false))) {
-    if (web.exitCode !== null) throw new Error(`jetway web exited with ${web.exitCode}`);
-    if (Date.now() > deadline) throw new Error('jetway web did not answer /api/v1/health within 90 s');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForHealth(url, { child: web });
   await writeFile(join(dir, 'pipeline.yml'), PIPELINE);
 });
 after(async () => {

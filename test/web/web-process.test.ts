@@ -58,6 +58,7 @@ test('jetway web serves health and info, refuses bad flags naming them, and stop
     const info = (await (await fetch(`http://127.0.0.1:${port}/api/v1/info`)).json()) as { version: string };
     assert.match(info.version, /^\d+\.\d+\.\d+/);
     assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/teams`)).status, 401);
+    await logLevelIsLive(`http://127.0.0.1:${port}`, web.output);
     web.child.kill('SIGTERM');
     assert.equal(await web.exited, 0);
     assert.doesNotMatch(web.output(), /s3cret-pass/, 'the password is never logged');
@@ -108,3 +109,38 @@ test('SIGTERM to jetway web on embedded Postgres: a running build ends aborted a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+async function until(what: string, cond: () => boolean, output: () => string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`${what}; output:\n${output()}`);
+}
+
+/**
+ * PUT /api/v1/log-level changes what every logger of the process writes at once (Concourse's
+ * atc/api/loglevelserver; src/api/log-level.ts): request logs, made by loggers created long
+ * before the change, stop at `error` and come back at `info`.
+ */
+async function logLevelIsLive(url: string, output: () => string): Promise<void> {
+  const login = await fetch(`${url}/api/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'ci', password: 's3cret-pass' }) });
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  const auth = { authorization: `Bearer ${token}` };
+  const level = async (): Promise<string> => (await fetch(`${url}/api/v1/log-level`, { headers: auth })).text();
+  const setLevel = async (to: string): Promise<void> => {
+    const res = await fetch(`${url}/api/v1/log-level`, { method: 'PUT', headers: { ...auth, 'content-type': 'text/plain' }, body: to });
+    assert.equal(res.status, 200, await res.text());
+  };
+  assert.equal(await level(), 'info');
+  await fetch(`${url}/api/v1/info?marker=before`);
+  await until('the request at info is logged', () => output().includes('marker=before'), output);
+  await setLevel('error');
+  assert.equal(await level(), 'error');
+  await fetch(`${url}/api/v1/info?marker=silenced`);
+  await setLevel('info');
+  await fetch(`${url}/api/v1/info?marker=after`);
+  await until('the request after the level went back to info is logged', () => output().includes('marker=after'), output);
+  // the log is written synchronously, in order: the request made at `error` left no line
+  assert.doesNotMatch(output(), /marker=silenced/);
+}
