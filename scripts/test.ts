@@ -25,18 +25,17 @@ function findTests(path: string): string[] {
     .sort();
 }
 
-// `npm test` runs test/ except test/cluster/: the Kubernetes end-to-end suite is slow (minutes
-// per file) and has its own command, `npm run test:cluster` (scripts/test-cluster.ts). The web
-// UI's browser tests (test/browser/, chromium) take minutes too: `npm run test:browser`.
-const CLUSTER_SUITE = resolve('test', 'cluster');
-const BROWSER_SUITE = resolve('test', 'browser');
-// the local runtime's containers with real runc (minutes on 2 cores): `npm run test:containers`
-const CONTAINERS_SUITE = resolve('test', 'containers');
+// `npm test` runs test/ except the suites that take minutes, each with its own command (CI runs
+// them after `npm test`): the Kubernetes end-to-end suite and the test cluster's own tests
+// (test/cluster/, test/kube-sim/: `npm run test:cluster`), the web UI in chromium (test/browser/:
+// `npm run test:browser`) and the local runtime's runc containers (test/containers/:
+// `npm run test:containers`).
+const SEPARATE_SUITES = ['cluster', 'kube-sim', 'browser', 'containers'].map((dir) => resolve('test', dir) + '/');
 const roots = process.argv.slice(2);
 const files =
   roots.length > 0
     ? roots.flatMap((root) => findTests(resolve(root)))
-    : findTests(resolve('test')).filter((file) => !file.startsWith(CLUSTER_SUITE + '/') && !file.startsWith(BROWSER_SUITE + '/') && !file.startsWith(CONTAINERS_SUITE + '/'));
+    : findTests(resolve('test')).filter((file) => !SEPARATE_SUITES.some((suite) => file.startsWith(suite)));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
