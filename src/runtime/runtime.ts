@@ -35,6 +35,8 @@ export interface ContainerMetadata {
   step?: string;
   planId?: string;
   team?: string;
+  /** the team's id: the local runtime runs each team's steps as host ids of its own (docs/local-containers.md, "Teams") */
+  teamId?: number;
   /** set when the container exists only to resolve or fetch an image */
   purpose?: 'image';
 }
@@ -109,11 +111,12 @@ export interface Runtime {
   readonly appliesImages?: boolean;
   /**
    * Concourse's resource cache reuse: the get kept for a resource cache (same resource config,
-   * version and params), served without running `in`. Absent: every get runs `in`.
+   * version and params), served without running `in`. Absent: every get runs `in`. `teamId`: the
+   * build's team, for a runtime that keeps resource caches per team (the local one).
    */
-  cachedResource?(cacheId: number): Promise<CachedResource | undefined>;
+  cachedResource?(cacheId: number, teamId?: number): Promise<CachedResource | undefined>;
   /** Keeps a successful get's artifact as its resource cache's; returns the artifact the build goes on with. */
-  keepResourceCache?(cacheId: number, artifact: Artifact, result: { version: Version; metadata: MetadataField[] }): Promise<Artifact>;
+  keepResourceCache?(cacheId: number, artifact: Artifact, result: { version: Version; metadata: MetadataField[] }, teamId?: number): Promise<Artifact>;
   /** frees what a finished build's containers left behind (its artifact volumes) */
   releaseBuild?(buildId: number): Promise<void>;
   /**

@@ -16,10 +16,12 @@ import { PostgresEngineStore } from '../db/engine-store.ts';
 import { Collector } from '../gc/collector.ts';
 import { PostgresGcStore } from '../db/gc.ts';
 import { PostgresCheckerStore } from '../db/checks.ts';
-import { LocalRuntime, type BuildUser } from '../runtime/local/local-runtime.ts';
+import { LocalRuntime } from '../runtime/local/local-runtime.ts';
+import { chooseLocalRuntime, parseLocalRuntimeKind, type LocalRuntimeKind } from '../runtime/local/choice.ts';
+import { TEAM_ID_BASE, TEAM_ID_RANGE_SIZE, teamBuildUser } from '../runtime/local/team-ids.ts';
 import { ContainerRuntime } from '../runtime/local/containers/container-runtime.ts';
 import { containersUnusable, DEFAULT_RUNC } from '../runtime/local/containers/runc.ts';
-import { checkBuildUserCanRunResources, ensureBuildUser, isolateDataDir } from '../runtime/local/build-user.ts';
+import { checkBuildUserCanRunResources, isolateDataDir } from '../runtime/local/build-user.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import { BASE_RESOURCE_TYPES } from '../config/index.ts';
 import type { KubernetesCredentialsConfig } from '../creds/config.ts';
@@ -52,8 +54,9 @@ export interface WebNodeOptions {
   /**
    * How the local runtime runs steps (docs/local-containers.md): in containers under runc (falls
    * back to host processes, saying so in one line, where runc cannot run), or as host processes.
+   * Default auto (containers where runc can run), or JETWAY_LOCAL_RUNTIME.
    */
-  localRuntime?: 'processes' | 'containers';
+  localRuntime?: LocalRuntimeKind;
   /** the local runtime's containers: the host's network (default) or a private one each */
   localNetwork?: 'host' | 'isolated';
   /** the Kubernetes runtime's configuration (with runtime 'kubernetes') */
@@ -129,7 +132,6 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   let runtime: Runtime;
   let startReaper: ((cluster: PostgresPassGate) => void) | undefined;
   let closeRuntime: (() => Promise<void>) | undefined;
-  let localContainersUnusable: string | undefined;
   if (opts.runtime === 'kubernetes') {
     if (!opts.kubernetes) throw new Error('the Kubernetes runtime needs its configuration');
     try {
@@ -156,32 +158,30 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
       await db.close().catch(() => undefined);
       throw err;
     }
-  } else if (opts.localRuntime === 'containers' && (localContainersUnusable = await containersUnusable(DEFAULT_RUNC)) === undefined) {
-    try {
-      await isolateDataDir(opts.dataDir, undefined, 'worker', ['artifacts'], logger);
-    } catch (err) {
-      await db.close().catch(() => undefined);
-      throw err;
-    }
-    const containers = new ContainerRuntime({ root: join(opts.dataDir, 'worker'), isolatedNetwork: opts.localNetwork === 'isolated' });
-    runtime = containers;
-    closeRuntime = () => containers.close();
-    logger.info({ network: opts.localNetwork ?? 'host' }, 'local runtime: steps run in containers (runc), each from its image');
   } else {
-    if (localContainersUnusable) logger.warn(`local runtime: containers cannot run here (${localContainersUnusable}): steps run as host processes`);
-    // builds run as an unprivileged user of their own when the web node is root (issue 16, finding 4)
-    let user: BuildUser | undefined;
+    // containers where runc can run (the default, auto), else host processes, said in one line
+    const choice = await chooseLocalRuntime(opts.localRuntime ?? parseLocalRuntimeKind(process.env.JETWAY_LOCAL_RUNTIME, 'JETWAY_LOCAL_RUNTIME'), () => containersUnusable(DEFAULT_RUNC));
+    // a root web node runs each team's steps as host ids of the team's own (issue 16, finding 4)
+    const teamUsers = process.getuid?.() === 0;
     try {
-      user = process.getuid?.() === 0 ? await ensureBuildUser() : undefined;
-      if (user) await checkBuildUserCanRunResources(user);
-      await isolateDataDir(opts.dataDir, user, 'worker', ['artifacts'], logger);
+      if (teamUsers && choice.kind === 'processes') await checkBuildUserCanRunResources(teamBuildUser(undefined));
+      // traverse-only for the teams' ids (a container's root in its user namespace too), private otherwise
+      await isolateDataDir(opts.dataDir, teamUsers ? teamBuildUser(undefined) : undefined, 'worker', ['artifacts'], logger);
     } catch (err) {
       await db.close().catch(() => undefined);
       throw err;
     }
-    if (user) logger.info({ user: user.name, uid: user.uid }, `local runtime: builds run as the user ${user.name}`);
-    else logger.warn("local runtime: builds run as this web node's own user (it is not root), so they are not isolated from it: they can read its data directory, its environment and its Postgres credentials");
-    runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker'), ...(user ? { user } : {}) });
+    if (choice.kind === 'containers') {
+      const containers = new ContainerRuntime({ root: join(opts.dataDir, 'worker'), isolatedNetwork: opts.localNetwork === 'isolated' });
+      runtime = containers;
+      closeRuntime = () => containers.close();
+      logger.info({ network: opts.localNetwork ?? 'host' }, "local runtime: steps run in containers (runc), each from its image, each team's in a user namespace of its own");
+    } else {
+      if (choice.warning) logger.warn(choice.warning);
+      if (teamUsers) logger.info({ uidBase: TEAM_ID_BASE, perTeam: TEAM_ID_RANGE_SIZE }, `local runtime: steps run as host processes, each team's as a user of its own (uid ${TEAM_ID_BASE} + ${TEAM_ID_RANGE_SIZE} × team id)`);
+      else logger.warn("local runtime: builds run as this web node's own user (it is not root), so they are not isolated from it: they can read its data directory, its environment and its Postgres credentials");
+      runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker'), ...(teamUsers ? { teamUsers: true } : {}) });
+    }
   }
 
   const nodeName = opts.nodeName ?? `${hostname()}:${resolve(opts.dataDir)}`;

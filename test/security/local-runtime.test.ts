@@ -1,7 +1,7 @@
 // Issue 16, finding 4, against a real `jetway web` on the local runtime (the machine runs the
 // tests as root, as a web node started by root): a task read /proc/<web pid>/cmdline and printed
-// `--add-local-user admin:<password>`. Now the task runs as the unprivileged build user, with an
-// env of its own, and the web node's environ, command line, data directory and Postgres
+// `--add-local-user admin:<password>`. Now the task runs as its team's unprivileged host user
+// (src/runtime/local/team-ids.ts; the processes runtime, pinned here), with an env of its own, and the web node's environ, command line, data directory and Postgres
 // credentials are out of its reach.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/db/embedded.ts';
+import { TEAM_ID_BASE } from '../../src/runtime/local/team-ids.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'jetway.js');
 const PASSWORD = 'cmdline-pw-4c1d9e';
@@ -21,7 +22,7 @@ test("a task cannot read the web node's environ, command line, data directory or
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // the password on the command line, a secret in the environment: both what an operator might do
-  const web = spawn(process.execPath, [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dataDir, '--add-local-user', `admin:${PASSWORD}`], {
+  const web = spawn(process.execPath, [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dataDir, '--add-local-user', `admin:${PASSWORD}`, '--local-runtime', 'processes'], {
     env: { ...process.env, JETWAY_POSTGRES_URL: '', JETWAY_TEST_ENV_SECRET: ENV_SECRET, JETWAY_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -38,7 +39,7 @@ test("a task cannot read the web node's environ, command line, data directory or
       } else await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(token, `jetway web did not start:\n${output}`);
-    assert.match(output, /local runtime: builds run as the user jetway-build/);
+    assert.match(output, /local runtime: steps run as host processes, each team's as a user of its own/);
     const auth = { authorization: `Bearer ${token}` };
 
     // every way in a member's task would try; each line says what it got
@@ -97,7 +98,8 @@ test("a task cannot read the web node's environ, command line, data directory or
       .join('');
     assert.equal(status, 'succeeded', logs || events);
     assert.doesNotMatch(logs, /^uid=0$/m, 'not as root');
-    assert.match(logs, /^uid=\d+$/m);
+    const uid = Number(/^uid=(\d+)$/m.exec(logs)?.[1]);
+    assert.ok(uid >= TEAM_ID_BASE, `the team's own host id, not ${uid}`);
     assert.match(logs, /environ: refused/);
     assert.match(logs, /^jetway web\s*$/m, 'the command line is the bare command');
     assert.match(logs, /data dir: refused/);

@@ -32,7 +32,7 @@ interface WebFlags {
   addLocalUsersFile?: string;
   mainTeamLocalUser: string[];
   runtime: string;
-  localRuntime?: 'processes' | 'containers';
+  localRuntime?: 'auto' | 'processes' | 'containers';
   localNetwork?: 'host' | 'isolated';
   schedulerInterval?: string;
   checkerInterval?: string;
@@ -130,9 +130,10 @@ export function registerWeb(program: Command, io: CliIO): void {
     .option('--main-team-local-user <name>', 'a local user who owns team main, an admin: manages teams and owns every team (repeatable; default: every local user)', collect, [])
     .addOption(new Option('--runtime <runtime>', 'where steps run: host processes (local) or one pod per step (kubernetes)').choices(['local', 'kubernetes']).default('local'))
     .addOption(
-      new Option('--local-runtime <kind>', 'the local runtime runs steps in containers from their images (runc; host processes where runc cannot run, said at start-up) or as host processes')
-        .choices(['processes', 'containers'])
-        .default('processes'),
+      new Option('--local-runtime <kind>', 'the local runtime runs steps in containers from their images (runc; auto: containers where runc can run, else host processes, said at start-up) or as host processes')
+        .choices(['auto', 'containers', 'processes'])
+        .default('auto')
+        .env('JETWAY_LOCAL_RUNTIME'),
     )
     .addOption(new Option('--local-network <network>', "the local runtime's containers use the host's network, or each its own (isolated: loopback only)").choices(['host', 'isolated']).default('host'))
     .option(`${FLAGS.namespace} <namespace>`, "namespace of step pods (default: the kubeconfig context's, or the web node's own in a cluster)")

@@ -78,6 +78,7 @@ export function stepMetadata(deps: StepDeps, type: StepType, step: string, planI
     buildId: b.id,
     build: b.name,
     team: b.teamName,
+    teamId: b.teamId,
     ...(b.pipelineName ? { pipeline: b.pipelineName } : {}),
     ...(b.jobName ? { job: b.jobName } : {}),
   };

@@ -2,11 +2,12 @@
 // directory of its own, with inputs copied in and outputs moved out as volumes (directories) that
 // outlive the step. There is no image: tasks run on the host, resource types as Node processes.
 //
-// Isolation from the web node (issue 16, finding 4; docs/security.md, "Runtimes"): given a build
-// user (the web node runs as root), every process runs as that user, in a working directory and a
-// HOME of mode 0700 that it owns, with an environment built from nothing (never the web node's).
-// The directories above them are root's and traverse-only (0711), so the build user reaches its
-// own work, the task caches and artifact images by their paths, and lists nothing.
+// Isolation from the web node and between teams (issue 16, finding 4; docs/security.md,
+// "Runtimes"): when the web node is root, every process runs as its team's own host user
+// (team-ids.ts), in a working directory and a HOME of mode 0700 that it owns, with an environment
+// built from nothing (never the web node's). The directories above them are root's and
+// traverse-only (0711), so a team's processes reach its own work, task caches, volumes and kept
+// resource caches by their paths (each 0700, the team's), list nothing, and reach no other team's.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
@@ -17,6 +18,7 @@ import { resourceCommand } from '../../resources/command.ts';
 import type { CachedResource, Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
 import { findCachedResource, saveCachedResource } from './resource-caches.ts';
 import { clearTaskCaches, taskCacheEntry, taskCacheKeyDir } from '../task-caches.ts';
+import { teamBuildUser } from './team-ids.ts';
 
 /** The unprivileged user builds run as (see build-user.ts). */
 export interface BuildUser {
@@ -30,8 +32,10 @@ export interface LocalRuntimeOptions {
   root: string;
   /** how long a cancelled process gets between SIGTERM and SIGKILL */
   killGraceMs?: number;
-  /** the user processes run as (needs a root web node); absent: the web node's own user */
+  /** one user every process runs as (needs a root web node); absent: the web node's own user */
   user?: BuildUser;
+  /** each team's processes run as its own host user (team-ids.ts; needs a root web node); wins over `user` */
+  teamUsers?: boolean;
 }
 
 /** The PATH of every process: the system's, and the directory of the node that runs resource scripts. */
@@ -78,11 +82,21 @@ export class LocalRuntime implements Runtime {
     return this.opts.user;
   }
 
-  /** The root and its shared folders: root's, traverse-only for the build user (once). */
+  /** The user a step's processes run as: its team's, the one build user, or none (the web node's own). */
+  userOf(teamId: number | undefined): BuildUser | undefined {
+    return this.opts.teamUsers ? teamBuildUser(teamId) : this.opts.user;
+  }
+
+  /** Whether processes run as users other than the web node's. */
+  private get switchesUsers(): BuildUser | undefined {
+    return this.opts.teamUsers ? teamBuildUser(undefined) : this.opts.user;
+  }
+
+  /** The root and its shared folders: root's, traverse-only for build users (once). */
   private prepare(): Promise<void> {
     this.prepared ??= (async () => {
-      for (const dir of [this.opts.root, join(this.opts.root, 'containers'), join(this.opts.root, 'volumes'), join(this.opts.root, 'task-caches')]) {
-        await traverseOnly(dir, this.opts.user);
+      for (const dir of [this.opts.root, join(this.opts.root, 'containers'), join(this.opts.root, 'volumes'), join(this.opts.root, 'task-caches'), join(this.opts.root, 'resource-caches')]) {
+        await traverseOnly(dir, this.switchesUsers);
       }
     })();
     return this.prepared;
@@ -90,7 +104,7 @@ export class LocalRuntime implements Runtime {
 
   async createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container> {
     await this.prepare();
-    const user = this.opts.user;
+    const user = this.userOf(spec.metadata.teamId);
     const workDir = join(this.opts.root, 'containers', safeName(spec.handle));
     const home = homeOf(workDir);
     await rm(workDir, { recursive: true, force: true });
@@ -124,7 +138,12 @@ export class LocalRuntime implements Runtime {
       await chownTree(home, user);
     }
     const volumes = this.volumesDir(spec.metadata.buildId);
-    await traverseOnly(volumes, user);
+    await mkdir(volumes, { recursive: true, mode: 0o700 });
+    // a build's volumes are its team's (a fetched type's scripts run from one): 0700, its user's
+    if (user) {
+      await chmod(volumes, 0o700);
+      await lchown(volumes, user.uid, user.gid);
+    }
     return new LocalContainer(spec, workDir, home, volumes, this.opts.killGraceMs ?? 10_000, user);
   }
 
@@ -133,14 +152,16 @@ export class LocalRuntime implements Runtime {
     return join(this.opts.root, 'volumes', buildId === undefined ? 'unowned' : `build-${buildId}`);
   }
 
-  cachedResource(cacheId: number): Promise<CachedResource | undefined> {
-    return findCachedResource(this.opts.root, cacheId);
+  /** A team's kept get (per team with team users: resource-caches.ts says why). */
+  cachedResource(cacheId: number, teamId?: number): Promise<CachedResource | undefined> {
+    return findCachedResource(this.opts.root, cacheId, this.opts.teamUsers ? (teamId ?? 0) : undefined);
   }
 
-  /** The build user reaches a kept volume by its path (a fetched type's scripts run from it): its folders are traverse-only. */
-  async keepResourceCache(cacheId: number, artifact: Artifact, result: Omit<CachedResource, 'artifact'>): Promise<Artifact> {
+  /** A team's processes reach its kept volumes by their paths (a fetched type's scripts run from them): its folder is its own, 0700. */
+  async keepResourceCache(cacheId: number, artifact: Artifact, result: Omit<CachedResource, 'artifact'>, teamId?: number): Promise<Artifact> {
     await this.prepare();
-    return saveCachedResource(this.opts.root, cacheId, artifact, result, this.opts.user ? 0o711 : 0o700);
+    const owner = this.opts.teamUsers ? teamBuildUser(teamId) : undefined;
+    return saveCachedResource(this.opts.root, cacheId, artifact, result, this.switchesUsers ? 0o711 : 0o700, this.opts.teamUsers ? (teamId ?? 0) : undefined, owner);
   }
 
   async releaseBuild(buildId: number): Promise<void> {

@@ -5,19 +5,39 @@
 // running `in`. A cached volume is never written: a task copies its inputs, a container mounts an
 // image's rootfs as its overlay's read-only lower layer. So N tasks on one image share one
 // unpacked copy of it.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+//
+// Kept per team (`resource-caches/team-<id>/<cache id>`): Concourse shares a worker's resource
+// cache volumes across teams (atc/db/volume_repository.go's FindResourceCacheVolume looks them up
+// for any team), which is safe there because a volume reaches a container only through its
+// worker's API. Here a kept volume is a host directory: a fetched type's scripts run from it (the
+// processes runtime) and an image's files have the team's ids (the containers runtime), so each
+// team gets its own, owned by its ids with mode 0700, out of other teams' reach.
+import { chown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact } from '../../model/artifact.ts';
 import type { CachedResource } from '../runtime.ts';
 
-function cacheDir(root: string, cacheId: number): string {
-  if (!Number.isSafeInteger(cacheId) || cacheId < 0) throw new Error(`invalid resource cache id ${cacheId}`);
-  return join(root, 'resource-caches', String(cacheId));
+/** A team's folder of kept caches (`undefined`: the runtime keeps no teams apart, as its tests). */
+function scopeDir(root: string, teamId: number | undefined): string {
+  if (teamId === undefined) return join(root, 'resource-caches');
+  if (!Number.isSafeInteger(teamId) || teamId < 0) throw new Error(`invalid team id ${teamId}`);
+  return join(root, 'resource-caches', `team-${teamId}`);
 }
 
-/** The cached get of a resource cache, if one was kept. */
-export async function findCachedResource(root: string, cacheId: number): Promise<CachedResource | undefined> {
-  const dir = cacheDir(root, cacheId);
+function cacheDir(root: string, cacheId: number, teamId: number | undefined): string {
+  if (!Number.isSafeInteger(cacheId) || cacheId < 0) throw new Error(`invalid resource cache id ${cacheId}`);
+  return join(scopeDir(root, teamId), String(cacheId));
+}
+
+/** Who owns a team's folder of kept caches, and its mode. */
+export interface CacheOwner {
+  uid: number;
+  gid: number;
+}
+
+/** The cached get of a resource cache (of the team), if one was kept. */
+export async function findCachedResource(root: string, cacheId: number, teamId?: number): Promise<CachedResource | undefined> {
+  const dir = cacheDir(root, cacheId, teamId);
   try {
     const saved = JSON.parse(await readFile(join(dir, 'result.json'), 'utf8')) as Omit<CachedResource, 'artifact'>;
     return { ...saved, artifact: { kind: 'volume', path: join(dir, 'volume') } };
@@ -30,10 +50,24 @@ export async function findCachedResource(root: string, cacheId: number): Promise
  * Keeps a successful get's volume as the resource cache's (moved, not copied) and returns the
  * artifact the build goes on with. When another get kept one first, the build keeps its own.
  */
-export async function saveCachedResource(root: string, cacheId: number, artifact: Artifact, result: Omit<CachedResource, 'artifact'>, mode = 0o700): Promise<Artifact> {
+export async function saveCachedResource(
+  root: string,
+  cacheId: number,
+  artifact: Artifact,
+  result: Omit<CachedResource, 'artifact'>,
+  mode = 0o700,
+  teamId?: number,
+  owner?: CacheOwner,
+): Promise<Artifact> {
   if (artifact.kind !== 'volume') return artifact;
-  const dir = cacheDir(root, cacheId);
+  const dir = cacheDir(root, cacheId, teamId);
   await mkdir(join(root, 'resource-caches'), { recursive: true, mode });
+  if (teamId !== undefined) {
+    // the team's folder: its own ids, 0700 (another team's processes cannot pass through it)
+    const team = scopeDir(root, teamId);
+    await mkdir(team, { recursive: true, mode: 0o700 });
+    if (owner) await chown(team, owner.uid, owner.gid);
+  }
   const partial = `${dir}.${process.pid}.${Date.now()}`;
   await mkdir(partial, { mode });
   try {
@@ -51,21 +85,23 @@ export async function saveCachedResource(root: string, cacheId: number, artifact
   return { kind: 'volume', path: join(dir, 'volume'), ...(artifact.handle ? { handle: artifact.handle } : {}) };
 }
 
-/** Removes kept resource caches whose ids are not in `keep` (the database's); how many went. */
-export async function pruneCachedResources(root: string, keep: Set<number>): Promise<number> {
-  const { readdir } = await import('node:fs/promises');
+/**
+ * Removes kept resource caches whose ids are not in `keep` (the database's), at most `max` of them
+ * per call (GC runs again next interval); how many went. Every team's folder is looked at.
+ */
+export async function pruneCachedResources(root: string, keep: Set<number>, max = Number.POSITIVE_INFINITY): Promise<number> {
   let removed = 0;
-  let entries: string[];
-  try {
-    entries = await readdir(join(root, 'resource-caches'));
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    const id = Number(entry);
-    if (!/^\d+$/.test(entry) || keep.has(id)) continue;
-    await rm(join(root, 'resource-caches', entry), { recursive: true, force: true });
-    removed++;
+  const top = join(root, 'resource-caches');
+  const dirs = [top];
+  for (const entry of await readdir(top).catch(() => [] as string[])) if (/^team-\d+$/.test(entry)) dirs.push(join(top, entry));
+  for (const dir of dirs) {
+    for (const entry of await readdir(dir).catch(() => [] as string[])) {
+      if (removed >= max) return removed;
+      const id = Number(entry);
+      if (!/^\d+$/.test(entry) || keep.has(id)) continue;
+      await rm(join(dir, entry), { recursive: true, force: true });
+      removed++;
+    }
   }
   return removed;
 }

@@ -195,10 +195,13 @@ test('with a build user: processes run as it, in a 0700 work dir and HOME it own
     const out = await c.artifact('out');
     assert.ok(out.kind === 'volume');
     assert.equal(await readFile(join(out.path, 'f'), 'utf8'), 'y\n');
-    for (const dir of ['worker', 'worker/containers', 'worker/volumes', 'worker/task-caches', 'worker/volumes/build-4242']) {
+    for (const dir of ['worker', 'worker/containers', 'worker/volumes', 'worker/task-caches']) {
       const st = await stat(join(userRoot, dir));
       assert.deepEqual([st.uid, st.mode & 0o777], [0, 0o711], dir);
     }
+    // a build's volumes are its (team's) user's alone
+    const volumes = await stat(join(userRoot, 'worker/volumes/build-4242'));
+    assert.deepEqual([volumes.uid, volumes.mode & 0o777], [user.uid, 0o700]);
     await c.destroy();
     await assert.rejects(access(`${c.workDir}.home`), 'the HOME goes with the container');
   } finally {

@@ -11,9 +11,12 @@
 //   bind mounts of their cache directories.
 // - Its own PID, mount, IPC and UTS namespaces (the host's network unless isolated): the web node's
 //   files, processes and env are out of sight, and so are other builds' and other teams' files.
+// - Its team's user namespace (unprivileged steps): the container's ids are the team's range of
+//   host ids (team-ids.ts), so a process escaping its namespaces still owns nothing of another
+//   team's or of the web node. Image files get the team's ids once per (image, team) (shiftedImage).
 // - A failed step's container is kept for `jetway intercept` (as pods on Kubernetes), then removed.
 import { randomUUID } from 'node:crypto';
-import { cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -25,8 +28,9 @@ import { findCachedResource, saveCachedResource } from '../resource-caches.ts';
 import { ContainerGoneError } from '../../runtime.ts';
 import { clearTaskCaches, taskCacheEntry, taskCacheKeyDir } from '../../task-caches.ts';
 import { chownTree } from '../local-runtime.ts';
-import { envMap, ociSpec, parsePasswd, processEnv, resolveUser, type BindMount, type HostDevice, type SpecOptions } from './oci-spec.ts';
-import { mirrorsHost, mountOverlay, mountsUnder, prepareBaseImage, readInsideRoot, unmountOverlay, type BaseImage } from './rootfs.ts';
+import { shiftedId, teamIdRange } from '../team-ids.ts';
+import { envMap, ociSpec, parsePasswd, processEnv, resolveUser, type BindMount, type HostDevice, type IdRange, type SpecOptions } from './oci-spec.ts';
+import { mirrorsHost, mountOverlay, mountsUnder, prepareBaseImage, pruneShiftedImages, readInsideRoot, shiftedImage, unmountOverlay, type BaseImage } from './rootfs.ts';
 import { ContainerStartError, DEFAULT_RUNC, Runc } from './runc.ts';
 
 export interface ContainerRuntimeOptions {
@@ -67,17 +71,33 @@ export class ContainerRuntime implements Runtime {
   readonly runc: Runc;
   private prepared: Promise<BaseImage> | undefined;
   readonly containers = new Map<string, RuncContainer>();
+  /** shifted image copies being made (one per image and team at a time) */
+  private readonly shifting = new Map<string, Promise<string>>();
 
   constructor(readonly opts: ContainerRuntimeOptions) {
     this.runc = new Runc(opts.runc ?? DEFAULT_RUNC, join(opts.root, 'runc'));
   }
 
-  /** The root's folders (0700: builds reach theirs through mounts only) and the base image; what a crash left is removed first. */
+  /**
+   * The root's folders (0700: builds reach theirs through mounts only; the root and containers/
+   * 0711: runc's init, already in a team's user namespace, passes through them to the container's
+   * root file system) and the base image; what a crash left is removed first.
+   */
   private prepare(): Promise<BaseImage> {
     this.prepared ??= (async () => {
-      for (const dir of ['', 'containers', 'volumes', 'task-caches', 'runc']) await mkdir(join(this.opts.root, dir), { recursive: true, mode: 0o700 });
+      for (const dir of ['', 'containers', 'volumes', 'task-caches', 'runc', 'images']) await mkdir(join(this.opts.root, dir), { recursive: true, mode: 0o700 });
+      for (const dir of ['', 'containers']) await chmod(join(this.opts.root, dir), 0o711);
+      // and every folder above the root (a mkdtemp's 0700, /root): traverse-only for the teams' ids
+      for (let d = dirname(resolve(this.opts.root)); ; d = dirname(d)) {
+        const st = await lstat(d);
+        if ((st.mode & 0o001) === 0) await chmod(d, (st.mode & 0o7777) | 0o001);
+        if (dirname(d) === d) break;
+      }
       await this.removeLeftovers();
-      return prepareBaseImage(join(this.opts.root, 'base'));
+      const base = await prepareBaseImage(join(this.opts.root, 'base'));
+      // the base image is made anew at each start (the host's tools may have changed): so are its teams' copies
+      await pruneShiftedImages(join(this.opts.root, 'images'), Number.POSITIVE_INFINITY, (source) => source.startsWith(join(this.opts.root, 'base') + sep));
+      return base;
     })();
     return this.prepared;
   }
@@ -89,6 +109,7 @@ export class ContainerRuntime implements Runtime {
     for (const mount of (await mountsUnder(dir)).reverse()) await unmountOverlay(dirname(mount));
     if ((await mountsUnder(dir)).length === 0) await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o711);
   }
 
   async createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container> {
@@ -97,11 +118,16 @@ export class ContainerRuntime implements Runtime {
     const dir = join(this.opts.root, 'containers', id);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o711);
     try {
       signal.throwIfAborted();
-      const image = await this.imageRoot(spec, base);
+      // a privileged step is root on the host (documented): no user namespace
+      const range = spec.privileged ? undefined : teamIdRange(spec.metadata.teamId);
+      const image = await this.imageRoot(spec, base, range);
       const userSpec = spec.user ?? image.user;
       const user = await this.resolveUserIn(image.files, userSpec, spec.user !== undefined ? 'run.user' : "the image's user");
+      // the process's ids on the host: its team's range
+      const owner = range ? { name: '', uid: shiftedId(user.uid, range), gid: shiftedId(user.gid, range) } : { name: '', uid: user.uid, gid: user.gid };
       const buildDir = join(dir, 'build');
       await mkdir(buildDir, { mode: 0o755 });
       for (const input of spec.inputs) {
@@ -119,19 +145,26 @@ export class ContainerRuntime implements Runtime {
         const cacheDir = taskCacheEntry(this.opts.root, cache.key, cache.path);
         await mkdir(taskCacheKeyDir(this.opts.root, cache.key), { recursive: true, mode: 0o700 });
         await mkdir(cacheDir, { recursive: true, mode: 0o700 });
-        if (user.uid !== 0 && (await lstat(cacheDir)).uid !== user.uid) await chownTree(cacheDir, { name: '', uid: user.uid, gid: user.gid });
+        if (owner.uid !== 0 && (await lstat(cacheDir)).uid !== owner.uid) await chownTree(cacheDir, owner);
         await mkdir(inside(buildDir, cache.path), { recursive: true });
         mounts.push({ source: cacheDir, destination: posix.join(workDir, posix.normalize(`/${cache.path}`)) });
       }
-      // a user other than root owns its work (as Concourse's containers give it)
-      if (user.uid !== 0) await chownTree(buildDir, { name: '', uid: user.uid, gid: user.gid });
+      // a user other than root owns its work (as Concourse's containers give it); in a user namespace, its host ids
+      if (owner.uid !== 0) await chownTree(buildDir, owner);
       // name resolution on the host's network (the image's own files stay its own otherwise)
       if (!image.base && !this.opts.isolatedNetwork) {
         for (const f of ['/etc/resolv.conf', '/etc/hosts']) if (existsSync(f)) mounts.push({ source: f, destination: f, readonly: true });
       }
       signal.throwIfAborted();
+      if (range) {
+        // the overlay's root directory is its upper layer's: the container's root owns it, with the image's mode
+        const upper = join(dir, 'upper');
+        await mkdir(upper, { recursive: true });
+        await chmod(upper, ((await lstat(image.lower[0] as string)).mode & 0o7777) | 0o700);
+        await chown(upper, range.hostId, range.hostId);
+      }
       await mountOverlay(dir, image.lower);
-      const container = new RuncContainer(this, spec, id, dir, buildDir, workDir, mounts, image, user);
+      const container = new RuncContainer(this, spec, id, dir, buildDir, workDir, mounts, image, user, range);
       this.containers.set(spec.handle, container);
       return container;
     } catch (err) {
@@ -141,11 +174,23 @@ export class ContainerRuntime implements Runtime {
     }
   }
 
+  /** An image's rootfs with the team's ids (once per image and team), or as it is without a user namespace. */
+  private forTeam(rootfs: string, range: IdRange | undefined): Promise<string> {
+    if (!range) return Promise.resolve(rootfs);
+    const key = `${rootfs}\0${range.hostId}`;
+    let made = this.shifting.get(key);
+    if (!made) {
+      made = shiftedImage(join(this.opts.root, 'images'), rootfs, range).finally(() => this.shifting.delete(key));
+      this.shifting.set(key, made);
+    }
+    return made;
+  }
+
   /** The lower layer, mounts and env of a step's image. */
-  private async imageRoot(spec: ContainerSpec, base: BaseImage): Promise<ImageRoot> {
+  private async imageRoot(spec: ContainerSpec, base: BaseImage, range: IdRange | undefined): Promise<ImageRoot> {
     const image = spec.image;
     if (image.kind === 'base-type' || image.kind === 'none') {
-      return { lower: [base.rootfs], files: '/', mounts: [...base.mounts, ...(image.kind === 'base-type' ? resourceScriptMounts(image.type) : [])], env: {}, base: true };
+      return { lower: [await this.forTeam(base.rootfs, range)], files: '/', mounts: [...base.mounts, ...(image.kind === 'base-type' ? resourceScriptMounts(image.type) : [])], env: {}, base: true };
     }
     if (image.kind === 'reference') throw new Error(`the local runtime cannot pull the image ${image.reference} by reference: it runs images fetched by their resource's get`);
     if (image.artifact.kind !== 'volume') throw new Error(`the image ${image.artifact.reference} was not fetched: the local runtime needs its root file system`);
@@ -162,8 +207,9 @@ export class ContainerRuntime implements Runtime {
       () => ({}) as { env?: unknown; user?: unknown },
     );
     const hostMirror = await mirrorsHost(rootfs);
+    const teamRootfs = await this.forTeam(rootfs, range);
     return {
-      lower: hostMirror ? [base.rootfs, rootfs] : [rootfs],
+      lower: hostMirror ? [await this.forTeam(base.rootfs, range), teamRootfs] : [teamRootfs],
       files: hostMirror ? '/' : rootfs,
       // a host mirror's scripts (mock's /opt/resource/*) run Jetway's resources bundle by its host path
       mounts: hostMirror ? [...base.mounts, ...resourceScriptMounts('mock')] : [],
@@ -192,12 +238,13 @@ export class ContainerRuntime implements Runtime {
     return join(dir, randomUUID());
   }
 
-  cachedResource(cacheId: number): Promise<CachedResource | undefined> {
-    return findCachedResource(this.opts.root, cacheId);
+  /** A team's kept get: per team, as its files carry the team's ids (resource-caches.ts). */
+  cachedResource(cacheId: number, teamId?: number): Promise<CachedResource | undefined> {
+    return findCachedResource(this.opts.root, cacheId, teamId ?? 0);
   }
 
-  keepResourceCache(cacheId: number, artifact: Artifact, result: Omit<CachedResource, 'artifact'>): Promise<Artifact> {
-    return saveCachedResource(this.opts.root, cacheId, artifact, result);
+  keepResourceCache(cacheId: number, artifact: Artifact, result: Omit<CachedResource, 'artifact'>, teamId?: number): Promise<Artifact> {
+    return saveCachedResource(this.opts.root, cacheId, artifact, result, 0o700, teamId ?? 0);
   }
 
   async releaseBuild(buildId: number): Promise<void> {
@@ -295,6 +342,8 @@ class RuncContainer implements Container {
     private readonly mounts: BindMount[],
     private readonly image: ImageRoot,
     private readonly user: { uid: number; gid: number; additionalGids: number[] },
+    /** the team's user namespace (absent: privileged) */
+    private readonly range: IdRange | undefined,
   ) {}
 
   get handle(): string {
@@ -323,6 +372,7 @@ class RuncContainer implements Container {
       cgroupsPath: `/jetway/${this.id}`,
       ...(this.spec.privileged ? { privilegedDevices: this.runtime.privilegedDevices() } : {}),
       ...(this.runtime.bounding !== undefined ? { bounding: this.runtime.bounding } : {}),
+      ...(this.range ? { userNamespace: this.range } : {}),
     };
   }
 

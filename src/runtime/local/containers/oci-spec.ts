@@ -42,6 +42,17 @@ export interface SpecOptions {
   bounding?: bigint;
   /** host devices a privileged container gets (absent on the host: left out) */
   privilegedDevices?: HostDevice[];
+  /**
+   * A user namespace: the container's ids 0..size-1 are the host's hostId..hostId+size-1 (its
+   * team's range, docs/local-containers.md "Teams"). Absent: the host's ids (a privileged step).
+   */
+  userNamespace?: IdRange;
+}
+
+/** A range of host uids and gids (the same numbers for both). */
+export interface IdRange {
+  hostId: number;
+  size: number;
 }
 
 export interface HostDevice {
@@ -250,13 +261,23 @@ export function ociSpec(o: SpecOptions): Record<string, unknown> {
       { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       // a private network namespace cannot mount the host's sysfs read-write, nor should anyone else
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      // in a user namespace on the host's network the kernel refuses a sysfs mount (sysfs belongs to the
+      // network namespace's owner): the host's /sys bound read-only instead (recursively: a user namespace may not split locked submounts off)
+      o.userNamespace && !o.isolatedNetwork
+        ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+        : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
       // the container's own cgroup, read-only (tools size themselves to their memory limit)
       { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
       ...o.mounts.map((m) => ({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'nosuid', 'nodev', m.readonly ? 'ro' : 'rw'] })),
     ],
     linux: {
-      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(o.isolatedNetwork ? [{ type: 'network' }] : [])],
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(o.isolatedNetwork ? [{ type: 'network' }] : []), ...(o.userNamespace ? [{ type: 'user' }] : [])],
+      ...(o.userNamespace
+        ? {
+            uidMappings: [{ containerID: 0, hostID: o.userNamespace.hostId, size: o.userNamespace.size }],
+            gidMappings: [{ containerID: 0, hostID: o.userNamespace.hostId, size: o.userNamespace.size }],
+          }
+        : {}),
       cgroupsPath: o.cgroupsPath,
       resources,
       ...(devices.length > 0 ? { devices } : {}),

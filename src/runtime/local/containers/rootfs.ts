@@ -4,10 +4,13 @@
 // resolves symbolic links inside the rootfs: an image is untrusted, and its /etc/passwd may well
 // be a link to the host's /etc/shadow.
 import { execFile } from 'node:child_process';
-import { lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { chmod, lchown, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
+import { shiftedId } from '../team-ids.ts';
+import type { IdRange } from './oci-spec.ts';
 
 const run = promisify(execFile);
 
@@ -178,4 +181,82 @@ export async function prepareBaseImage(dir: string): Promise<BaseImage> {
     mounts.push({ source: entry, destination: entry, readonly: true });
   }
   return { rootfs, mounts };
+}
+
+/**
+ * Gives every file of a tree the team's ids (team-ids.ts's `shiftedId`), in place: each inode once (hard links
+ * share one), never through a symbolic link (lchown), setuid/setgid bits put back after the chown
+ * cleared them. Whiteouts (0/0 character devices) are files like any other. File capabilities
+ * (security.capability) are cleared by the kernel on chown and not restored.
+ */
+export async function shiftOwnership(path: string, range: IdRange): Promise<number> {
+  const seen = new Set<string>();
+  let count = 0;
+  const visit = async (p: string): Promise<void> => {
+    const st = await lstat(p);
+    if (st.isDirectory()) {
+      for (const entry of await readdir(p)) await visit(join(p, entry));
+    }
+    if (st.nlink > 1 && !st.isDirectory()) {
+      const key = `${st.dev}:${st.ino}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+    }
+    const uid = shiftedId(st.uid, range);
+    const gid = shiftedId(st.gid, range);
+    if (uid === st.uid && gid === st.gid) return;
+    await lchown(p, uid, gid);
+    count++;
+    if (!st.isSymbolicLink() && (st.mode & 0o6000) !== 0) await chmod(p, st.mode & 0o7777);
+  };
+  await visit(path);
+  return count;
+}
+
+/**
+ * The root file system a team's containers use for an image (runc 1.1 has no id-mapped mounts,
+ * so an overlay's lower layer must already carry the team's ids): the image's own when its files
+ * are the team's (its get ran in the team's containers), else a copy under `cacheDir` made once
+ * per (image, team) with every id shifted into the team's range (hard links, setuid bits and
+ * whiteouts kept: `cp -a`, then `shiftOwnership`). The copy records its source, so GC can remove
+ * it once the source is gone (`pruneShiftedImages`).
+ */
+export async function shiftedImage(cacheDir: string, rootfs: string, range: IdRange): Promise<string> {
+  const st = await lstat(rootfs);
+  if (st.uid >= range.hostId && st.uid < range.hostId + range.size) return rootfs;
+  const key = `${createHash('sha256').update(rootfs).digest('hex').slice(0, 32)}-${range.hostId}`;
+  const target = join(cacheDir, key);
+  if (existsSync(join(target, 'source'))) return join(target, 'rootfs');
+  await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+  const partial = `${target}.partial-${randomUUID()}`;
+  await mkdir(partial, { mode: 0o700 });
+  try {
+    await run('cp', ['-a', '--', rootfs, join(partial, 'rootfs')]);
+    await shiftOwnership(join(partial, 'rootfs'), range);
+    // `source` last: a copy without it is not one (a crash in between leaves nothing used)
+    await writeFile(join(partial, 'source'), rootfs, { mode: 0o600 });
+    await rename(partial, target);
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true });
+    // another container made it first
+    if (existsSync(join(target, 'source'))) return join(target, 'rootfs');
+    throw new Error(`cannot give the image's files to the team's ids: ${commandError(err)}`);
+  }
+  return join(target, 'rootfs');
+}
+
+/** Removes shifted copies whose source image is gone or that `stale` says are (and copies a crash left half made); how many went. */
+export async function pruneShiftedImages(cacheDir: string, max = Number.POSITIVE_INFINITY, stale: (source: string) => boolean = () => false): Promise<number> {
+  let removed = 0;
+  for (const entry of await readdir(cacheDir).catch(() => [] as string[])) {
+    if (removed >= max) break;
+    const dir = join(cacheDir, entry);
+    const source = await readFile(join(dir, 'source'), 'utf8').catch(() => undefined);
+    if (source !== undefined && existsSync(source) && !stale(source)) continue;
+    if (source === undefined && !entry.includes('.partial-')) continue;
+    if (source === undefined && Date.now() - (await lstat(dir)).mtimeMs < 60 * 60_000) continue; // maybe still being made
+    await rm(dir, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }
