@@ -12,8 +12,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { ociSpec } from '../../../src/runtime/local/containers/oci-spec.ts';
+import { DEFAULT_RUNC, runcErrors } from '../../../src/runtime/local/containers/runc.ts';
 
-export const RUNC = process.env.KUBE_SIM_RUNC ?? '/usr/sbin/runc';
+export const RUNC = process.env.KUBE_SIM_RUNC ?? DEFAULT_RUNC;
 
 export interface Mount {
   source: string;
@@ -52,97 +54,27 @@ export interface ExitInfo {
   finishedAt: Date;
 }
 
-// containerd's default capability set (what a non-privileged Kubernetes container gets).
-const DEFAULT_CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
-const ALL_CAPS = [
-  ...DEFAULT_CAPS,
-  'CAP_DAC_READ_SEARCH',
-  'CAP_LINUX_IMMUTABLE',
-  'CAP_NET_BROADCAST',
-  'CAP_NET_ADMIN',
-  'CAP_IPC_LOCK',
-  'CAP_IPC_OWNER',
-  'CAP_SYS_MODULE',
-  'CAP_SYS_RAWIO',
-  'CAP_SYS_PTRACE',
-  'CAP_SYS_PACCT',
-  'CAP_SYS_ADMIN',
-  'CAP_SYS_BOOT',
-  'CAP_SYS_NICE',
-  'CAP_SYS_RESOURCE',
-  'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG',
-  'CAP_LEASE',
-  'CAP_AUDIT_CONTROL',
-  'CAP_MAC_OVERRIDE',
-  'CAP_MAC_ADMIN',
-  'CAP_SYSLOG',
-  'CAP_WAKE_ALARM',
-  'CAP_BLOCK_SUSPEND',
-  'CAP_AUDIT_READ',
-];
-
-/** The default set with securityContext.capabilities applied: drop first (`ALL` empties it), then add (as containerd). */
-export function effectiveCapabilities(c: Pick<ContainerConfig, 'privileged' | 'capabilities'>): string[] {
-  if (c.privileged) return ALL_CAPS;
-  const norm = (name: string): string => (name.toUpperCase().startsWith('CAP_') ? name.toUpperCase() : `CAP_${name.toUpperCase()}`);
-  const drop = (c.capabilities?.drop ?? []).map(norm);
-  let caps = drop.includes('CAP_ALL') ? [] : DEFAULT_CAPS.filter((cap) => !drop.includes(cap));
-  for (const cap of (c.capabilities?.add ?? []).map(norm)) {
-    if (cap === 'CAP_ALL') caps = [...ALL_CAPS];
-    else if (!caps.includes(cap)) caps.push(cap);
-  }
-  return caps;
-}
-
-function ociSpec(c: ContainerConfig): object {
-  const caps = effectiveCapabilities(c);
-  return {
-    ociVersion: '1.0.2',
-    process: {
-      terminal: false,
-      user: { uid: c.uid, gid: c.gid, ...(c.additionalGids && c.additionalGids.length > 0 ? { additionalGids: c.additionalGids } : {}) },
-      args: c.args,
-      env: c.env,
-      cwd: c.cwd,
-      capabilities: { bounding: caps, effective: caps, permitted: caps },
-      noNewPrivileges: c.noNewPrivileges === true && !c.privileged,
-    },
-    root: { path: 'rootfs', readonly: c.readonlyRootfs ?? false },
+/**
+ * The container's config.json: the local container runtime's OCI spec (src/runtime/local/containers/
+ * oci-spec.ts, shared so the two runc users agree) with Kubernetes' securityContext: capabilities
+ * over containerd's default set (the same as Docker's), no_new_privs, a read-only root, and no
+ * seccomp filter (Kubernetes' default, Unconfined; seccompProfile is not applied here).
+ */
+export function containerSpec(c: ContainerConfig): Record<string, unknown> {
+  return ociSpec({
+    process: { args: c.args, env: c.env, cwd: c.cwd, uid: c.uid, gid: c.gid, ...(c.additionalGids ? { additionalGids: c.additionalGids } : {}) },
+    rootfs: join(c.bundle, 'rootfs'),
     hostname: c.hostname,
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      ...c.mounts.map((m) => ({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', m.readonly ? 'ro' : 'rw'] })),
-    ],
-    linux: {
-      ...(c.memoryLimit ? { resources: { memory: { limit: c.memoryLimit } } } : {}),
-      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
-      maskedPaths: c.privileged
-        ? []
-        : ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
-      readonlyPaths: c.privileged ? [] : ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
-    },
-  };
+    mounts: c.mounts,
+    privileged: c.privileged ?? false,
+    // no network namespace: pods share the node's network (kubelet/README.md)
+    isolatedNetwork: false,
+    ...(c.memoryLimit ? { limits: { memory: c.memoryLimit } } : {}),
+    ...(c.capabilities ? { capabilities: c.capabilities } : {}),
+    ...(c.noNewPrivileges ? { noNewPrivileges: true } : {}),
+    ...(c.readonlyRootfs ? { readonlyRootfs: true } : {}),
+    seccomp: false,
+  });
 }
 
 function run(command: string, args: string[]): Promise<{ code: number; stderr: string }> {
@@ -153,27 +85,6 @@ function run(command: string, args: string[]): Promise<{ code: number; stderr: s
     child.on('error', (err) => resolve({ code: -1, stderr: err.message }));
     child.on('close', (code) => resolve({ code: code ?? -1, stderr }));
   });
-}
-
-/** Runc's error messages from its JSON log. */
-function runcErrors(logFile: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(logFile, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const entry = JSON.parse(line) as { level?: string; msg?: string };
-      if ((entry.level === 'error' || entry.level === 'fatal') && entry.msg) out.push(entry.msg);
-    } catch {
-      // not JSON
-    }
-  }
-  return out;
 }
 
 /** A CRI log file: `<RFC3339Nano> <stdout|stderr> <F|P> <text>` per line. */
@@ -247,7 +158,7 @@ export class RuncContainer {
     } catch {
       // a symbolic link on the way, or a file: runc reports it
     }
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(ociSpec(this.config), null, 1));
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(containerSpec(this.config), null, 1));
   }
 
   /** Starts the container; resolves once its process runs, or once it failed to start. */
@@ -266,7 +177,7 @@ export class RuncContainer {
       child.on('close', (code, signal) => {
         void (async () => {
           await log.close();
-          const errors = runcErrors(runcLog);
+          const errors = await runcErrors(runcLog);
           const startError = spawnError ?? (errors.length > 0 ? errors.join('; ') : undefined);
           if (startError !== undefined) writeFileSync(this.logFile, ''); // what runc printed is not the container's output
           const exitCode = startError !== undefined ? 128 : code ?? 128 + (signal === 'SIGKILL' ? 9 : 15);
@@ -352,7 +263,7 @@ export class RuncContainer {
     });
     io.signal?.removeEventListener('abort', abortListener);
     if (io.stdin) io.stdin.unpipe(child.stdin ?? undefined);
-    const errors = runcErrors(execLog);
+    const errors = await runcErrors(execLog);
     rmSync(execLog, { force: true });
     rmSync(pidFile, { force: true });
     if (errors.length > 0) {

@@ -36,12 +36,20 @@ export interface SpecOptions {
   isolatedNetwork: boolean;
   /** Concourse's container_limits: cpu in shares (1024 = one CPU), memory in bytes; 0 or absent: none */
   limits?: { cpu?: number; memory?: number };
-  /** the cgroup (relative to runc's) the container's processes go to */
-  cgroupsPath: string;
+  /** the cgroup (relative to runc's) the container's processes go to; absent: runc's default */
+  cgroupsPath?: string;
   /** the web node's own bounding set (a web node in a container may lack some capabilities) */
   bounding?: bigint;
   /** host devices a privileged container gets (absent on the host: left out) */
   privilegedDevices?: HostDevice[];
+  /** Kubernetes' securityContext (the test cluster's kubelet, test/kube-sim/kubelet): capabilities over the default set */
+  capabilities?: CapabilityChanges;
+  /** securityContext.allowPrivilegeEscalation: false (no_new_privs; not for a privileged container) */
+  noNewPrivileges?: boolean;
+  /** securityContext.readOnlyRootFilesystem */
+  readonlyRootfs?: boolean;
+  /** the seccomp deny list of an unprivileged container (default true; false: none, Kubernetes' Unconfined) */
+  seccomp?: boolean;
   /**
    * A user namespace: the container's ids 0..size-1 are the host's hostId..hostId+size-1 (its
    * team's range, docs/local-containers.md "Teams"). Absent: the host's ids (a privileged step).
@@ -119,6 +127,25 @@ export const CAPABILITY_NUMBERS: readonly string[] = [
   'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
   'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ',
 ];
+
+/** Capabilities to drop and add (Kubernetes' securityContext.capabilities), names with or without CAP_, or ALL. */
+export interface CapabilityChanges {
+  add?: readonly string[];
+  drop?: readonly string[];
+}
+
+/** `base` with `changes` applied as containerd does: drop first (ALL empties the set), then add (ALL: every one). */
+export function changeCapabilities(base: readonly string[], changes: CapabilityChanges | undefined): string[] {
+  if (!changes) return [...base];
+  const norm = (name: string): string => (name.toUpperCase().startsWith('CAP_') ? name.toUpperCase() : `CAP_${name.toUpperCase()}`);
+  const drop = (changes.drop ?? []).map(norm);
+  let caps = drop.includes('CAP_ALL') ? [] : base.filter((cap) => !drop.includes(cap));
+  for (const cap of (changes.add ?? []).map(norm)) {
+    if (cap === 'CAP_ALL') caps = [...ALL_CAPABILITIES];
+    else if (!caps.includes(cap)) caps.push(cap);
+  }
+  return caps;
+}
 
 /** The capabilities of `caps` inside a bounding set (the web node's CapBnd, hex): runc cannot grant more than it has. */
 export function capabilitiesWithin(caps: readonly string[], bounding: bigint | undefined): string[] {
@@ -228,7 +255,7 @@ export function seccompProfile(): object {
 
 /** The config.json of a container (OCI runtime spec 1.0.2, as runc 1.1 reads it). */
 export function ociSpec(o: SpecOptions): Record<string, unknown> {
-  const caps = capabilitiesWithin(o.privileged ? ALL_CAPABILITIES : DEFAULT_CAPABILITIES, o.bounding);
+  const caps = capabilitiesWithin(o.privileged ? ALL_CAPABILITIES : changeCapabilities(DEFAULT_CAPABILITIES, o.capabilities), o.bounding);
   const shares = cpuShares(o.limits?.cpu);
   const memory = o.limits?.memory !== undefined && o.limits.memory > 0 ? o.limits.memory : undefined;
   const resources: Record<string, unknown> = {
@@ -250,9 +277,9 @@ export function ociSpec(o: SpecOptions): Record<string, unknown> {
       env: o.process.env,
       cwd: o.process.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps, ...(o.process.uid === 0 ? {} : { inheritable: [], ambient: [] }) },
-      noNewPrivileges: false,
+      noNewPrivileges: o.noNewPrivileges === true && !o.privileged,
     },
-    root: { path: o.rootfs, readonly: false },
+    root: { path: o.rootfs, readonly: o.readonlyRootfs ?? false },
     hostname: o.hostname,
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
@@ -278,10 +305,10 @@ export function ociSpec(o: SpecOptions): Record<string, unknown> {
             gidMappings: [{ containerID: 0, hostID: o.userNamespace.hostId, size: o.userNamespace.size }],
           }
         : {}),
-      cgroupsPath: o.cgroupsPath,
+      ...(o.cgroupsPath !== undefined ? { cgroupsPath: o.cgroupsPath } : {}),
       resources,
       ...(devices.length > 0 ? { devices } : {}),
-      ...(o.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS, seccomp: seccompProfile() }),
+      ...(o.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS, ...(o.seccomp === false ? {} : { seccomp: seccompProfile() }) }),
     },
   };
 }

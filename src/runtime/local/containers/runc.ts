@@ -140,7 +140,8 @@ export class Runc {
   }
 }
 
-async function runcErrors(log: string): Promise<string[]> {
+/** The error messages of runc's JSON log (`--log --log-format json`); none when it has no log. */
+export async function runcErrors(log: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(log, 'utf8');
