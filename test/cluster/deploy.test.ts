@@ -6,12 +6,17 @@
 // resource (Jetway's mock-resource image, found next to the helper) and runs a task in a private
 // registry-image goes green, and `kubectl auth can-i --list` answers what deploy/rbac.yaml grants.
 //
-// The web node runs OUTSIDE the cluster, from the pushed jetway/jetway image's own files (its Node
-// and bundled command, pulled and unpacked here): the test cluster's kubelet projects no service
-// account token and no KUBERNETES_SERVICE_HOST into pods, so `--kubernetes-in-cluster` cannot work
-// in its pods. The overlay sets the Deployment's replicas to 0 for that reason, and the web node
-// gets the Deployment's own arguments and environment with `--kubernetes-in-cluster` replaced by a
-// kubeconfig holding the service account's token (from `kubectl create token`).
+// On the test cluster the web node runs IN the cluster, as the Deployment's pod: the kubelet gives
+// it the `kubernetes` Service's address and the `jetway` service account's token, CA and namespace
+// (test/kube-sim/kubelet/service-account.ts), so `--kubernetes-in-cluster` works unchanged. Its pods
+// share the machine's network (test/kube-sim/kubelet/README.md), so the overlay sets the port it
+// listens on (JETWAY_PORT, a free loopback port) and the external URL.
+//
+// Against a real cluster the web node runs OUTSIDE it (its Postgres is this machine's): from the
+// pushed jetway/jetway image's own files (its Node and bundled command, pulled and unpacked here),
+// with the Deployment's own arguments and environment, `--kubernetes-in-cluster` replaced by a
+// kubeconfig holding exactly the service account's token (from `kubectl create token`); the
+// overlay sets the Deployment's replicas to 0.
 //
 // Against a real cluster: JETWAY_TEST_REGISTRY=HOST[:PORT][/PREFIX] (a registry the cluster's nodes
 // pull from; JETWAY_TEST_REGISTRY_USERNAME and JETWAY_TEST_REGISTRY_PASSWORD if it needs a login)
@@ -165,7 +170,9 @@ test('the same inputs give the same web node image in another process and direct
   assert.equal(again?.digest, first.digest);
 });
 
-/** The user's overlay of deploy/: their registry in `images:`, their Secret, replicas 0 (see the header). */
+let webPort = 0;
+
+/** The user's overlay of deploy/: their registry in `images:`, their Secret, and the port or replicas 0 (see the header). */
 function writeOverlay(): string {
   const overlay = join(dir, 'overlay');
   mkdirSync(overlay, { recursive: true });
@@ -184,7 +191,7 @@ function writeOverlay(): string {
       `    newName: ${registry}/jetway/helper`,
       'patches:',
       '  - path: secret.yaml',
-      '  - path: replicas.yaml',
+      `  - path: ${realCluster ? 'replicas.yaml' : 'listen.yaml'}`,
       '',
     ].join('\n'),
   );
@@ -193,6 +200,12 @@ function writeOverlay(): string {
     `apiVersion: v1\nkind: Secret\nmetadata:\n  name: jetway\n  namespace: jetway\nstringData:\n  postgres-url: ${JSON.stringify(tdb.url)}\n  local-users: ${JSON.stringify(`admin:${adminPassword}`)}\n`,
   );
   writeFileSync(join(overlay, 'replicas.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: jetway-web\n  namespace: jetway\nspec:\n  replicas: 0\n');
+  // the test cluster's pods share this machine's network: a free loopback port
+  const listen = { JETWAY_PORT: String(webPort), JETWAY_BIND_IP: '127.0.0.1', JETWAY_EXTERNAL_URL: webUrl };
+  writeFileSync(
+    join(overlay, 'listen.yaml'),
+    JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'jetway-web', namespace: 'jetway' }, spec: { template: { spec: { containers: [{ name: 'web', env: Object.entries(listen).map(([name, value]) => ({ name, value })) }] } } } }),
+  );
   return overlay;
 }
 
@@ -205,6 +218,8 @@ interface Rendered {
 let rendered: Rendered[] = [];
 
 test('the namespace, the pull secret, then kubectl apply -k deploy/ (the overlay of a user) succeeds', { timeout: 300_000, skip }, async () => {
+  webPort = await freePort();
+  webUrl = `http://127.0.0.1:${webPort}`;
   const overlay = writeOverlay();
   rendered = parseAllDocuments(await kubectl(['kustomize', overlay])).map((d) => d.toJS() as Rendered);
   await kubectl(['create', 'namespace', NAMESPACE]);
@@ -257,13 +272,8 @@ async function unpackImage(reference: string, root: string): Promise<void> {
   builder.finish();
 }
 
-test('the web node from the jetway/jetway image, with the service account token, runs a pipeline green', { timeout: 900_000, skip }, async () => {
-  const image = pushed.find((i) => i.name === 'web');
-  assert.ok(image, 'the images were pushed');
-  const root = join(dir, 'web-rootfs');
-  await unpackImage(image.reference, root);
-
-  // exactly the service account's token, from the TokenRequest API, as a kubeconfig
+/** A kubeconfig with exactly the jetway service account's token, from the TokenRequest API. */
+async function serviceAccountKubeconfig(): Promise<string> {
   const token = (await kubectl(['-n', NAMESPACE, 'create', 'token', 'jetway', '--duration', '1h'])).trim();
   const admin = parseYaml(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[]; 'current-context'?: string; contexts: { name: string; context: { cluster: string } }[] };
   const current = admin.contexts.find((c) => c.name === admin['current-context']) ?? admin.contexts[0];
@@ -281,16 +291,25 @@ test('the web node from the jetway/jetway image, with the service account token,
     }),
     { mode: 0o600 },
   );
-  // RBAC is enforced for this token: what deploy/rbac.yaml does not grant is refused
-  const refused = await kubectl(['get', 'configmaps', '-n', NAMESPACE], { kubeconfig: saKubeconfig, allowExit: 1 });
-  assert.match(refused, /configmaps is forbidden: User "system:serviceaccount:[\w-]+:jetway" cannot list/);
+  return saKubeconfig;
+}
 
+/**
+ * A real cluster: the web node outside it, from the jetway/jetway image's own files, with exactly
+ * the service account's token (see the header).
+ */
+async function startWebOutside(): Promise<void> {
+  const image = pushed.find((i) => i.name === 'web');
+  assert.ok(image, 'the images were pushed');
+  const root = join(dir, 'web-rootfs');
+  await unpackImage(image.reference, root);
+
+  const saKubeconfig = await serviceAccountKubeconfig();
   // the Deployment's own arguments and environment, the in-cluster credentials swapped for the kubeconfig
   const deployment = rendered.find((o) => o.kind === 'Deployment');
   const container = deployment?.spec?.template?.spec?.containers?.[0];
   assert.ok(container);
-  const port = await freePort();
-  webUrl = `http://127.0.0.1:${port}`;
+  const port = webPort;
   const args = container.args.map((a) => (a === '--kubernetes-in-cluster' ? '--kubernetes-kubeconfig' : a === '$(POD_NAMESPACE)' ? NAMESPACE : a));
   args.splice(args.indexOf('--kubernetes-kubeconfig') + 1, 0, saKubeconfig);
   const dataDir = join(dir, 'web-data');
@@ -318,6 +337,38 @@ test('the web node from the jetway/jetway image, with the service account token,
     if (Date.now() > deadline) assert.fail(`the web node did not become healthy:\n${webLog}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** The test cluster: the Deployment's pod runs the web node with in-cluster configuration. */
+async function waitForWebPod(): Promise<void> {
+  const rollout = await kubectl(['-n', NAMESPACE, 'rollout', 'status', 'deployment/jetway-web', '--timeout=300s'], { allowExit: 1 });
+  assert.match(rollout, /successfully rolled out/, `${rollout}\n${await webPodLog()}`);
+  const pods = JSON.parse(await kubectl(['-n', NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/component=web', '-o', 'json'])) as { items: { metadata: { name: string }; spec: { serviceAccountName?: string }; status: { phase?: string } }[] };
+  assert.equal(pods.items.length, 1);
+  assert.equal(pods.items[0]?.spec.serviceAccountName, 'jetway');
+  assert.equal(pods.items[0]?.status.phase, 'Running');
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const ok = await fetch(`${webUrl}/api/v1/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) assert.fail(`the web node's pod did not become healthy at ${webUrl}:\n${await webPodLog()}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The web node's log: its pod's (kubectl logs), or the process's outside the cluster. */
+async function webPodLog(): Promise<string> {
+  if (realCluster) return webLog;
+  return `--- kubectl logs deployment/jetway-web ---\n${await kubectl(['-n', NAMESPACE, 'logs', 'deployment/jetway-web', '--tail=200'], { allowExit: 1 }).catch((err: unknown) => String(err))}`;
+}
+
+test('the web node runs as the Deployment\'s pod (in-cluster configuration, the service account\'s token) and runs a pipeline green', { timeout: 900_000, skip }, async () => {
+  // RBAC is enforced for the service account's token: what deploy/rbac.yaml does not grant is refused
+  const saKubeconfig = await serviceAccountKubeconfig();
+  const refused = await kubectl(['get', 'configmaps', '-n', NAMESPACE], { kubeconfig: saKubeconfig, allowExit: 1 });
+  assert.match(refused, /configmaps is forbidden: User "system:serviceaccount:[\w-]+:jetway" cannot list/);
+  if (realCluster) await startWebOutside();
+  else await waitForWebPod();
 
   // log in and set a pipeline, as a user
   assert.equal((await jetway('login', '-t', 'e2e', '-c', webUrl, '-u', 'admin', '-p', adminPassword)).code, 0);
@@ -350,10 +401,12 @@ test('the web node from the jetway/jetway image, with the service account token,
   assert.equal(set.code, 0, set.err);
   assert.equal((await jetway('unpause-pipeline', '-t', 'e2e', '-p', 'e2e')).code, 0);
   const run = await jetway('trigger-job', '-t', 'e2e', '-j', 'e2e/hello', '-w');
-  assert.equal(run.code, 0, `${run.out}\n${run.err}\n--- web node ---\n${webLog}`);
+  assert.equal(run.code, 0, `${run.out}\n${run.err}\n--- web node ---\n${await webPodLog()}`);
   assert.match(run.out, /hello from the cluster/);
   assert.match(run.out, /from the mock resource/);
   // the get ran in Jetway's mock-resource image (no --base-resource-type: found next to the helper,
   // pulled with the namespace's jetway-registry secret), the task in the private registry image
   assert.match(run.out, /succeeded/);
+  // the web node's requests came with the jetway service account's token (the pod's, on the test cluster)
+  if (cluster) assert.ok(cluster.audit.count({ verb: 'create', resource: 'pods', username: `system:serviceaccount:${NAMESPACE}:jetway` }) >= 1, 'step pods created by the jetway service account');
 });

@@ -140,6 +140,49 @@ describe('startCluster', () => {
       await cluster.stop();
     }
   });
+
+  it("gives pods in-cluster configuration: the kubernetes Service's address and the service account's token, CA and namespace", { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const cluster = await startCluster({ stateDir: dir });
+    try {
+      const host = cluster.registry?.host ?? '';
+      await pushImage(new RegistryClient(), { registry: host, path: 'team/sh' }, 'v1', await buildBusyboxImage(), undefined);
+      const kc = new KubeConfig();
+      kc.loadFromFile(cluster.kubeconfigPath);
+      const api = kc.makeApiClient(CoreV1Api);
+      await api.createNamespacedServiceAccount({ namespace: 'default', body: { metadata: { name: 'builder' } } });
+      const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+      const script = `exec 2>/dev/null; echo "$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT"; cat ${sa}/namespace; echo; cat ${sa}/token; echo; cat ${sa}/ca.crt; touch ${sa}/x 2>/dev/null || echo read-only`;
+      const run = async (name: string, spec: Partial<NonNullable<V1Pod['spec']>>): Promise<string> => {
+        await api.createNamespacedPod({ namespace: 'default', body: { metadata: { name }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: `${host}/team/sh:v1`, command: ['sh', '-c', script] }], ...spec } } });
+        const done = await until(async () => {
+          const p = await api.readNamespacedPod({ namespace: 'default', name });
+          return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+        }, `the ${name} pod to finish`);
+        assert.equal(done.status?.phase, 'Succeeded', JSON.stringify(done.status));
+        const log = sink();
+        await new Log(kc).log('default', name, 'main', log.stream, {});
+        await new Promise((r) => log.stream.on('finish', r));
+        return log.text();
+      };
+      const out = await run('in-cluster', { serviceAccountName: 'builder' });
+      const [address, namespace, token = '', ...rest] = out.split('\n');
+      assert.equal(`https://${address ?? ''}`, cluster.server);
+      assert.equal(namespace, 'default');
+      assert.equal(rest.join('\n'), `${cluster.caCert.trim()}\nread-only\n`);
+      // the token is the service account's: authenticated as it, then refused by RBAC (no grants)
+      const refused = await cluster.request('/api/v1/namespaces/default/pods', { token });
+      assert.equal(refused.status, 403, refused.text);
+      assert.match(refused.text, /User \\"system:serviceaccount:default:builder\\" cannot list/);
+      assert.ok(cluster.audit.count({ verb: 'create', resource: 'serviceaccounts', subresource: 'token', username: 'system:node:kube-sim-node' }) >= 1);
+
+      // automountServiceAccountToken: false keeps the address, not the token
+      const without = await run('no-token', { serviceAccountName: 'builder', automountServiceAccountToken: false });
+      assert.match(without, /^127\.0\.0\.1:\d+\n\n\n/);
+    } finally {
+      await cluster.stop();
+    }
+  });
 });
 
 describe('the kube-sim command', () => {

@@ -31,6 +31,25 @@ export interface ClusterStore {
    * rather than once).
    */
   latency?(): LatencyProfile;
+  /**
+   * (Added by the API server; optional.) What a pod needs for in-cluster configuration, as a real
+   * kubelet gives it: a service account token from the TokenRequest API (for the projected
+   * /var/run/secrets/kubernetes.io/serviceaccount/token) and the `kubernetes` Service's address
+   * (KUBERNETES_SERVICE_HOST/PORT) with the cluster's CA (ca.crt). Undefined when the API server
+   * has no TLS (in-cluster clients speak https only). No token without a service account (the pod
+   * mounts none) or when the account does not exist.
+   */
+  inClusterCredentials?(namespace: string, serviceAccount: string | undefined, options: { expirationSeconds: number }): InClusterCredentials | undefined;
+}
+
+/** A pod's in-cluster configuration (ClusterStore.inClusterCredentials). */
+export interface InClusterCredentials {
+  token?: string;
+  /** PEM */
+  caCert: string;
+  /** the API server's address as pods reach it (pods share the node's network here) */
+  host: string;
+  port: number;
 }
 
 export interface ExecStreams {

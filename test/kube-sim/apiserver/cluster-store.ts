@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Event, V1Pod, V1PodStatus, V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import type { ClusterStore, LatencyProfile, WatchEventType } from '../contract.ts';
+import type { ClusterStore, InClusterCredentials, LatencyProfile, WatchEventType } from '../contract.ts';
 import type { AuditLog } from './audit.ts';
 import { microTime } from './audit.ts';
 import { kubeTime, type CoreRegistry } from './core.ts';
@@ -25,7 +25,16 @@ export class InProcessClusterStore implements ClusterStore {
     private readonly audit: AuditLog,
     private readonly currentLatency: () => LatencyProfile,
     private readonly nodeName: () => string,
+    /** the API server's service account tokens and address (ClusterStore.inClusterCredentials) */
+    private readonly inCluster?: (namespace: string, serviceAccount: string | undefined, options: { expirationSeconds: number }) => InClusterCredentials | undefined,
   ) {}
+
+  inClusterCredentials(namespace: string, serviceAccount: string | undefined, options: { expirationSeconds: number }): InClusterCredentials | undefined {
+    const out = this.inCluster?.(namespace, serviceAccount, options);
+    // the kubelet's TokenRequest (POST serviceaccounts/NAME/token), audited as the node's
+    if (out?.token !== undefined && serviceAccount) this.record('create', 'serviceaccounts', namespace, serviceAccount, 'token', 201);
+    return out;
+  }
 
   private record(verb: string, resource: string, namespace: string, name: string | undefined, subresource: string | undefined, code: number, requestObject?: unknown): void {
     const now = new Date();

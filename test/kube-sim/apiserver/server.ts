@@ -218,7 +218,13 @@ export class ApiServer {
       this.adminToken = `kube-sim-${randomUUID()}`;
       this.tokens.set(this.adminToken, { username: 'kube-sim-admin', groups: ['system:masters'] });
     }
-    this.clusterStore = new InProcessClusterStore(this.registry, this.audit, () => this.currentLatency, () => this.nodeName);
+    this.clusterStore = new InProcessClusterStore(this.registry, this.audit, () => this.currentLatency, () => this.nodeName, (namespace, name, { expirationSeconds }) => {
+      const ca = options.tls?.ca;
+      if (!ca || !this.url) return undefined;
+      const { hostname, port } = new URL(this.url);
+      const token = name !== undefined && this.store.get('serviceaccounts', namespace, name) ? this.serviceAccountTokens.issue(namespace, name, { expirationSeconds }).token : undefined;
+      return { ...(token !== undefined ? { token } : {}), caCert: ca, host: hostname, port: Number(port) };
+    });
     this.faults = {
       set: (s) => this.requestFaults.set(s),
       get: () => this.requestFaults.get(),

@@ -17,6 +17,7 @@ import { ImageStore, parseImage, PullError, type LocalImage, type PullPolicy } f
 import { RuncContainer, type ContainerConfig, type ExitInfo, type Mount } from './runtime.ts';
 import { ContainerConfigError, containerEnv, parseQuantity, processArgs, processEnv, processUser } from './spec.ts';
 import { MountError, prepareVolumes } from './volumes.ts';
+import { kubernetesServiceEnv, mountsServiceAccountToken, SERVICE_ACCOUNT_MOUNT, TOKEN_EXPIRATION_SECONDS, writeServiceAccountFiles } from './service-account.ts';
 
 export { MemoryClusterStore } from './memory-store.ts';
 export { PullError } from './image-store.ts';
@@ -73,6 +74,10 @@ interface PodRun {
   abort: AbortController;
   containers: ContainerRun[];
   volumes: Map<string, string>;
+  /** the host directory mounted at SERVICE_ACCOUNT_MOUNT in every container, if any */
+  serviceAccountDir?: string;
+  /** the `kubernetes` Service's variables, before the container's own env */
+  serviceEnv: [string, string][];
   sandboxReady: boolean;
   initialized: boolean;
   startTime: Date;
@@ -334,6 +339,7 @@ class SimKubelet implements Kubelet {
         ...(pod.spec?.containers ?? []).map((c) => ({ spec: c, init: false, status: status(c, false), instances: [], finished: false, everStarted: false })),
       ],
       volumes: new Map(),
+      serviceEnv: [],
       sandboxReady: false,
       initialized: !hasInit,
       startTime: new Date(),
@@ -368,6 +374,7 @@ class SimKubelet implements Kubelet {
         if (!(await sleep(2000, signal))) return;
       }
     }
+    this.prepareInCluster(run);
     const hostname = (run.pod.spec?.hostname ?? run.name).slice(0, 63);
     writeFileSync(join(run.dir, 'hosts'), `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${NODE_IP}\t${hostname}\n`);
     writeFileSync(join(run.dir, 'hostname'), `${hostname}\n`);
@@ -565,10 +572,25 @@ class SimKubelet implements Kubelet {
     }
   }
 
+  /** The `kubernetes` Service's env and, unless automounting is off, the service account's files (service-account.ts). */
+  private prepareInCluster(run: PodRun): void {
+    const store = this.requireStore();
+    const account = run.pod.spec?.serviceAccountName || 'default';
+    const mount = mountsServiceAccountToken(run.pod, store.getServiceAccount(run.namespace, account));
+    const credentials = store.inClusterCredentials?.(run.namespace, mount ? account : undefined, { expirationSeconds: TOKEN_EXPIRATION_SECONDS });
+    if (!credentials) return;
+    run.serviceEnv = kubernetesServiceEnv(credentials.host, credentials.port);
+    if (credentials.token === undefined) return;
+    const dir = join(run.dir, 'serviceaccount');
+    writeServiceAccountFiles(dir, { ...credentials, token: credentials.token }, run.namespace);
+    run.serviceAccountDir = dir;
+  }
+
   private containerConfig(run: PodRun, c: ContainerRun, image: LocalImage, id: string, bundle: string, terminationLog: string): ContainerConfig {
     const store = this.requireStore();
     const spec = c.spec;
-    const own = containerEnv(store, run.pod, spec);
+    // the Services' variables come first: the container's env overrides them and may refer to them
+    const own = [...run.serviceEnv, ...containerEnv(store, run.pod, spec)];
     const args = processArgs(spec, image.config, new Map(own));
     const hostname = (run.pod.spec?.hostname ?? run.name).slice(0, 63);
     const env = processEnv(image.config.Env, own, hostname);
@@ -585,6 +607,7 @@ class SimKubelet implements Kubelet {
       }
       mounts.push({ source, destination: m.mountPath, readonly: Boolean(m.readOnly) });
     }
+    if (run.serviceAccountDir) mounts.push({ source: run.serviceAccountDir, destination: SERVICE_ACCOUNT_MOUNT, readonly: true });
     const taken = new Set(mounts.map((m) => m.destination.replace(/\/+$/, '')));
     for (const [file, destination] of [
       ['hosts', '/etc/hosts'],

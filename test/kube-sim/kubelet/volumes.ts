@@ -1,7 +1,7 @@
 // Pod volumes on the node: a host directory per volume under the pod's directory, bind-mounted
 // into each container at its volumeMounts. emptyDir (shared by the pod's containers, mode 0777 as
 // the kubelet makes it), secret (files from the Secret's keys, `items` and modes honoured), the
-// projected service-account volume the API server injects (token, ca.crt, namespace), downwardAPI
+// projected service-account volume (a real token of the pod's service account), downwardAPI
 // (fieldRef items), hostPath. configMap volumes are empty (the store has no ConfigMaps); other
 // types (persistentVolumeClaim, …) fail with FailedMount.
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,7 +82,12 @@ function prepareVolume(store: ClusterStore, pod: V1Pod, namespace: string, volum
   } else if (volume.projected) {
     const mode = volume.projected.defaultMode ?? 0o644;
     for (const source of volume.projected.sources ?? []) {
-      if (source.serviceAccountToken) writeItem(tmp, source.serviceAccountToken.path, `kube-sim-token.${pod.spec?.serviceAccountName ?? 'default'}`, mode);
+      if (source.serviceAccountToken) {
+        // a token of the pod's service account the API server accepts (without TLS: a placeholder)
+        const account = pod.spec?.serviceAccountName || 'default';
+        const token = store.inClusterCredentials?.(namespace, account, { expirationSeconds: source.serviceAccountToken.expirationSeconds ?? 3607 })?.token;
+        writeItem(tmp, source.serviceAccountToken.path, token ?? `kube-sim-token.${account}`, mode);
+      }
       else if (source.configMap) {
         for (const item of source.configMap.items ?? []) writeItem(tmp, item.path, '', item.mode ?? mode);
       } else if (source.downwardAPI) {
