@@ -27,6 +27,7 @@ import { BASE_RESOURCE_TYPES } from '../config/index.ts';
 import type { KubernetesCredentialsConfig } from '../creds/config.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { Runtime } from '../runtime/runtime.ts';
+import { InProcessChecks, IN_PROCESS_TYPES } from '../resources/in-process.ts';
 import { Scheduler } from '../scheduler/index.ts';
 import { JETWAY_VERSION } from '../version.ts';
 import { Metrics } from '../metrics/metrics.ts';
@@ -73,6 +74,12 @@ export interface WebNodeOptions {
    * source come from Secrets in `<prefix><team>`. Works with either runtime.
    */
   kubernetesCredentials?: KubernetesCredentialsConfig;
+  /**
+   * Checks of the built-in types (git, mock, registry-image, time) in the web node, without a
+   * process or pod, where the type's image is Jetway's own (issue 23, docs/in-process-checks.md).
+   * Default true; `false` (or JETWAY_IN_PROCESS_CHECKS=off) gives every check its container.
+   */
+  inProcessChecks?: boolean;
   /** time between reaper passes of the Kubernetes runtime (default 30s) */
   reaperIntervalMs?: number;
   schedulerIntervalMs?: number;
@@ -102,6 +109,26 @@ export interface WebNode {
   readonly nodeName: string;
   /** Stops taking work, aborts running builds, closes the API and the database. */
   stop(): Promise<void>;
+}
+
+/**
+ * The built-in types checked in the web node (issue 23): on the local runtimes a base type's
+ * container runs Jetway's own scripts, so all of them; on Kubernetes those whose image is still
+ * Jetway's own (`--base-resource-type git=…` elsewhere keeps that image's pods).
+ */
+async function builtinChecks(opts: WebNodeOptions, logger: Logger): Promise<InProcessChecks | undefined> {
+  if (opts.inProcessChecks === false || process.env.JETWAY_IN_PROCESS_CHECKS === 'off') return undefined;
+  let types: string[] = [...IN_PROCESS_TYPES];
+  if (opts.runtime === 'kubernetes' && opts.kubernetes) {
+    // --kubernetes-native-images=false: every check and get in a pod, for comparison
+    if (opts.nativeImages === false) return undefined;
+    const { jetwayResourceTypeImages } = await import('../runtime/kubernetes/config.ts');
+    const own = jetwayResourceTypeImages(opts.kubernetes.helperImage);
+    const cfg = opts.kubernetes.baseResourceTypes;
+    types = types.filter((t) => Object.hasOwn(cfg, t) && cfg[t] === own[t]);
+  }
+  logger.info({ types }, 'checks of these built-in types run in the web node, without containers');
+  return InProcessChecks.inDataDir(opts.dataDir, { types });
 }
 
 export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
@@ -184,6 +211,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     }
   }
 
+  const inProcessChecks = await builtinChecks(opts, logger);
   const nodeName = opts.nodeName ?? `${hostname()}:${resolve(opts.dataDir)}`;
   const leaseMs = opts.buildLeaseMs ?? 20_000;
   const incarnation = randomUUID();
@@ -200,6 +228,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     logger: logger.child({ component: 'engine' }),
     ...(opts.nativeImages !== undefined ? { nativeImages: opts.nativeImages } : {}),
     ...(credentials ? { credentials } : {}),
+    ...(inProcessChecks ? { inProcessChecks } : {}),
     // a finished build may unblock its downstream jobs: wake the scheduler (created below)
     onBuildFinished: () => scheduler.scheduleNow(),
   });
