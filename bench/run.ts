@@ -21,6 +21,7 @@ import { benchLocalContainers } from './local-containers.ts';
 import { benchUiGraph } from './ui-graph.ts';
 import { benchApi } from './api.ts';
 import { benchThousandPipelines } from './thousand-pipelines.ts';
+import { benchBuiltinChecks } from './builtin-checks.ts';
 
 const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
   { key: 'resolve_inputs_ms', run: benchResolveInputs },
@@ -35,6 +36,7 @@ const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult
   { key: 'api_rps', run: benchApi },
   { key: 'thousand_pipelines', run: benchThousandPipelines },
 ];
+  { key: 'builtin_checks_per_second', run: benchBuiltinChecks },
 
 function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: string } {
   const out: { json?: string; quick: boolean; only?: string } = { quick: false };

@@ -1,0 +1,117 @@
+// builtin_checks_per_second, check_cpu_ms (issue 23): checks of built-in resources in the web
+// node, without processes. A real `jetway web` process (local runtime) with 10,000 resources
+// (100 pipelines × 80 mock + 20 time, check_every 1m, jobs paused: this measures checking, not
+// building), due every minute: 166.7 checks/s are due.
+//  - the backlog: all 10,000 due at once; how fast they are worked off is the capacity;
+//  - steady state: checks finished per second over whole intervals (each resource due once per
+//    window), how late they started after they were due (p50/p99 of start − (previous end + 1m)),
+//    and the web node's CPU per check (utime + stime of its process over the window / checks).
+// BUILTIN_CHECKS_RESOURCES=N changes the count (a baseline with processes,
+// JETWAY_IN_PROCESS_CHECKS=off, cannot work off 10,000 in reasonable time on 2 cores).
+import { readFileSync } from 'node:fs';
+import { median, type BenchContext, type BenchResult } from './harness.ts';
+import { startWeb, type WebProcess } from './web-node.ts';
+
+const PER_PIPELINE = 100;
+const TIME_PER_PIPELINE = 20;
+
+function pipeline(p: number): string {
+  const rs = Array.from({ length: PER_PIPELINE }, (_, i) =>
+    i < TIME_PER_PIPELINE
+      ? `- {name: r${i}, type: time, check_every: 1m, source: {interval: 1m}}`
+      : `- {name: r${i}, type: mock, check_every: 1m, source: {initial_version: p${p}-v${i}}}`,
+  ).join('\n');
+  const gets = Array.from({ length: PER_PIPELINE }, (_, i) => `  - {get: r${i}, trigger: true}`).join('\n');
+  return `resources:\n${rs}\njobs:\n- name: j\n  plan:\n${gets}\n`;
+}
+
+async function api(web: WebProcess, method: string, path: string, body?: string): Promise<void> {
+  const res = await fetch(`${web.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${web.token}`, ...(body ? { 'content-type': 'application/x-yaml', 'x-concourse-config-version': '0' } : {}) },
+    ...(body ? { body } : {}),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+}
+
+/** The process's CPU time so far (user + system), in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[11], [12]: utime, stime (clock ticks; 100 per second on Linux)
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+export async function benchBuiltinChecks(ctx: BenchContext): Promise<BenchResult> {
+  const total = Number(process.env.BUILTIN_CHECKS_RESOURCES ?? 10_000);
+  const pipelines = Math.ceil(total / PER_PIPELINE);
+  const db = await ctx.freshDatabase();
+  const web = await startWeb(db, ['--checker-interval', '1s']);
+  try {
+    ctx.progress(`setting ${pipelines} pipelines of ${PER_PIPELINE} built-in resources (paused)`);
+    for (let p = 0; p < pipelines; p++) {
+      await api(web, 'PUT', `/teams/main/pipelines/b${p}/config`, pipeline(p));
+      await api(web, 'PUT', `/teams/main/pipelines/b${p}/jobs/j/pause`);
+    }
+    const checked = async (): Promise<number> =>
+      Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM resource_config_scopes WHERE last_check_end_time IS NOT NULL')).rows[0]?.n ?? 0);
+    const finished = async (since: Date): Promise<number> =>
+      Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds WHERE resource_id IS NOT NULL AND completed AND end_time >= $1`, [since])).rows[0]?.n ?? 0);
+
+    // 1. the backlog: every resource due at once
+    const cpuBefore = cpuMs(web.child.pid!);
+    const unpaused = Date.now();
+    for (let p = 0; p < pipelines; p++) await api(web, 'PUT', `/teams/main/pipelines/b${p}/unpause`);
+    ctx.progress(`${total} resources due at once: working off the backlog`);
+    const limitMs = 15 * 60_000;
+    while ((await checked()) < total) {
+      if (Date.now() - unpaused > limitMs) throw new Error(`builtin_checks: only ${await checked()} of ${total} resources checked in ${limitMs / 60_000} minutes`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const backlogS = (Date.now() - unpaused) / 1000;
+    const capacity = Math.round((total / backlogS) * 100) / 100;
+    const backlogCpuPerCheck = Math.round(((cpuMs(web.child.pid!) - cpuBefore) / total) * 100) / 100;
+
+    // 2. steady state: whole intervals, each resource due once per window
+    const windows = ctx.quick ? 1 : 3;
+    const windowMs = 60_000;
+    const rates: number[] = [];
+    const cpuPerCheck: number[] = [];
+    const steady = new Date();
+    for (let w = 0; w < windows; w++) {
+      ctx.progress(`steady state: window ${w + 1} of ${windows} (${windowMs / 1000} s)`);
+      const start = new Date();
+      const cpu0 = cpuMs(web.child.pid!);
+      await new Promise((r) => setTimeout(r, windowMs));
+      const cpu = cpuMs(web.child.pid!) - cpu0;
+      const n = await finished(start);
+      rates.push(Math.round((n / (windowMs / 1000)) * 100) / 100);
+      cpuPerCheck.push(n > 0 ? Math.round((cpu / n) * 100) / 100 : NaN);
+    }
+    const lag = await db.query<{ p50: number | null; p99: number | null }>(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY overdue) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY overdue) AS p99
+         FROM (SELECT extract(epoch FROM start_time - (lag(end_time) OVER (PARTITION BY resource_id ORDER BY id) + interval '1 minute')) AS overdue, start_time
+                 FROM builds WHERE resource_id IS NOT NULL AND completed) c
+        WHERE overdue IS NOT NULL AND start_time >= $1`,
+      [steady],
+    );
+    const round1 = (x: number | null | undefined): number => Math.round((x ?? NaN) * 10) / 10;
+    const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    ctx.progress(`capacity ${capacity}/s; steady ${rates.join(', ')}/s; cpu/check ${cpuPerCheck.join(', ')} ms; load ${loadavg}`);
+    return {
+      key: 'builtin_checks_per_second',
+      title: `checks of ${total} built-in resources (80% mock, 20% time) due every minute, in the web node (local runtime): steady-state rate (median of ${windows} windows of ${windowMs / 1000} s; ${Math.round((total / 60) * 100) / 100}/s are due), capacity (the backlog worked off), lateness, the web node's CPU per check`,
+      value: median(rates),
+      unit: 'checks/s',
+      samples: rates,
+      extra: {
+        check_cpu_ms: median(cpuPerCheck),
+        builtin_check_capacity_per_second: capacity,
+        builtin_check_backlog_cpu_ms: backlogCpuPerCheck,
+        builtin_check_overdue_s: { p50: round1(lag.rows[0]?.p50), p99: round1(lag.rows[0]?.p99) },
+      },
+    };
+  } finally {
+    await web.stop();
+  }
+}
