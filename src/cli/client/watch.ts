@@ -7,6 +7,7 @@
 import { processIO, type CliIO } from '../io.ts';
 import type { Build, EventEnvelope, PublicBuildPlan } from '../../api/wire.ts';
 import type { ApiClient } from './http.ts';
+import { TimestampedIO } from './timestamps.ts';
 
 const TERMINAL: Record<string, number> = { succeeded: 0, failed: 1, errored: 2, aborted: 3 };
 
@@ -29,6 +30,8 @@ const STATUS_COLOUR: Record<string, string> = {
 export interface WatchOptions {
   /** ANSI colour (default: when writing to the process's stdout and it is a terminal, unless NO_COLOR). */
   color?: boolean;
+  /** Each output line starts with its event's local time (`fly watch --timestamps`; timestamps.ts). */
+  timestamps?: boolean;
 }
 
 export function defaultColor(io: CliIO): boolean {
@@ -171,16 +174,22 @@ export function formatVersion(v: Record<string, unknown>): string {
 }
 
 export async function watchBuild(client: ApiClient, buildId: number, io: CliIO, opts: WatchOptions = {}): Promise<number> {
-  const renderer = new BuildRenderer(io, opts.color ?? defaultColor(io), async () => {
+  const color = opts.color ?? defaultColor(io);
+  const stamped = opts.timestamps ? new TimestampedIO(io) : undefined;
+  const renderer = new BuildRenderer(stamped ?? io, color, async () => {
     const res = await client.request('GET', `/api/v1/builds/${buildId}/plan`, { accept: (s) => s === 200 || s === 404 });
     return res.status === 200 ? res.json<PublicBuildPlan>().plan : undefined;
   });
-  await client.streamEvents(buildId, (_id, e) => renderer.render(e));
+  await client.streamEvents(buildId, (_id, e) => {
+    stamped?.setTime(typeof e.data.time === 'number' ? e.data.time : undefined);
+    return renderer.render(e);
+  });
   let status = renderer.status;
   if (status === undefined) {
     // the stream ended (event: end) without a terminal status event in what we saw: ask
     const build = await client.get<Build>(`/api/v1/builds/${buildId}`);
     status = build.status;
   }
+  stamped?.setTime(undefined);
   return renderer.finish(status);
 }

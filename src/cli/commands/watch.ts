@@ -10,7 +10,8 @@ export function registerWatch(program: Command, io: CliIO): void {
     .description("Stream a build's output")
     .option('-b, --build <id>', 'build id (or, with -j, the build name)')
     .option('-j, --job <pipeline/job>', "the job's running build, else its latest finished one")
-    .action(async (opts: { target?: string; build?: string; job?: string }) => {
+    .option('--timestamps', "start each output line with its event's local time (HH:MM:SS)")
+    .action(async (opts: { target?: string; build?: string; job?: string; timestamps?: boolean }) => {
       if (!opts.build && !opts.job) throw usageError('error: give -b <build id> or -j <pipeline/job>');
       const { client, team } = connect(opts);
       let code = 0;
@@ -31,7 +32,7 @@ export function registerWatch(program: Command, io: CliIO): void {
           if (!/^\d+$/.test(opts.build ?? '')) throw usageError(`error: -b must be a build id (got '${opts.build}')`);
           id = Number(opts.build);
         }
-        code = await watchBuild(client, id, io);
+        code = await watchBuild(client, id, io, { timestamps: opts.timestamps === true });
       });
       if (code !== 0) throw new CliExit(code);
     });
