@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gitResource as gitType } from '../../src/resources/git/index.ts';
 import { redact } from '../../src/resources/git/git.ts';
 import type { JsonObject, Metadata } from '../../src/resources/protocol.ts';
-import { capture, commit, fileUri, git, initRepo, runResource, tag, tempDir } from './helpers.ts';
+import { capture, commit, fileUri, git, gitHttpServer, initRepo, runResource, tag, tempDir } from './helpers.ts';
 
 function meta(metadata: Metadata, name: string): string | undefined {
   return metadata.find((m) => m.name === name)?.value;
@@ -290,55 +288,6 @@ describe('git out', () => {
 });
 
 
-/** Serves the repositories under `root` over smart HTTP (git http-backend), requiring Basic auth. */
-async function gitHttpServer(root: string, user: string, password: string): Promise<{ url: string; server: Server; authorized: () => number }> {
-  let authorized = 0;
-  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const server = createServer((req, res) => {
-    if (req.headers.authorization !== expected) {
-      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' }).end();
-      return;
-    }
-    authorized++;
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const cgi = spawn('git', ['http-backend'], {
-      env: {
-        ...process.env,
-        GIT_PROJECT_ROOT: root,
-        GIT_HTTP_EXPORT_ALL: '1',
-        REQUEST_METHOD: req.method ?? 'GET',
-        PATH_INFO: url.pathname,
-        QUERY_STRING: url.search.slice(1),
-        CONTENT_TYPE: req.headers['content-type'] ?? '',
-        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
-        HTTP_GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
-        REMOTE_USER: user,
-        REMOTE_ADDR: '127.0.0.1',
-      },
-    });
-    req.pipe(cgi.stdin);
-    const chunks: Buffer[] = [];
-    cgi.stdout.on('data', (c: Buffer) => chunks.push(c));
-    cgi.on('close', () => {
-      const out = Buffer.concat(chunks);
-      const split = out.indexOf('\r\n\r\n');
-      const head = out.subarray(0, split).toString('utf8');
-      let status = 200;
-      const headers: Record<string, string> = {};
-      for (const line of head.split('\r\n')) {
-        const at = line.indexOf(':');
-        const name = line.slice(0, at).trim();
-        const value = line.slice(at + 1).trim();
-        if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0]);
-        else if (name) headers[name] = value;
-      }
-      res.writeHead(status, headers).end(out.subarray(split + 4));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, server, authorized: () => authorized };
-}
 
 describe('git credentials', () => {
   it('redacts passwords in URLs and known secrets', () => {

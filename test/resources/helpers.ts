@@ -1,6 +1,8 @@
 // Shared helpers for the resource type tests: temp dirs, log capture, real git repositories
 // (independent of the machine's git config), and running the protocol entry point as a process.
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -100,4 +102,70 @@ export function runResource(
     child.on('close', (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) as unknown }));
     child.stdin.end(typeof request === 'string' ? request : JSON.stringify(request));
   });
+}
+
+/** Serves the repositories under `root` over smart HTTP (git http-backend), requiring Basic auth. */
+export async function gitHttpServer(
+  root: string,
+  user: string,
+  password: string,
+): Promise<{ url: string; server: Server; authorized: () => number; requests: () => string[] }> {
+  let authorized = 0;
+  // what each authorized request asked for: `GET <path>` or `POST <path> <command>` (protocol v2's command, or v0's first line)
+  const requests: string[] = [];
+  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const server = createServer((req, res) => {
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' }).end();
+      return;
+    }
+    authorized++;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const seen = requests.push(`${req.method} ${url.pathname}`) - 1;
+    if (req.method === 'POST') {
+      const head: Buffer[] = [];
+      req.on('data', (c: Buffer) => {
+        if (head.length < 4) head.push(c);
+        const text = Buffer.concat(head).toString('latin1');
+        const command = /command=([a-z-]+)/.exec(text)?.[1] ?? (/want [0-9a-f]{40}/.test(text) ? 'want' : undefined);
+        if (command) requests[seen] = `${req.method} ${url.pathname} ${command}`;
+      });
+    }
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        ...process.env,
+        GIT_PROJECT_ROOT: root,
+        GIT_HTTP_EXPORT_ALL: '1',
+        REQUEST_METHOD: req.method ?? 'GET',
+        PATH_INFO: url.pathname,
+        QUERY_STRING: url.search.slice(1),
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
+        HTTP_GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
+        REMOTE_USER: user,
+        REMOTE_ADDR: '127.0.0.1',
+      },
+    });
+    req.pipe(cgi.stdin);
+    const chunks: Buffer[] = [];
+    cgi.stdout.on('data', (c: Buffer) => chunks.push(c));
+    cgi.on('close', () => {
+      const out = Buffer.concat(chunks);
+      const split = out.indexOf('\r\n\r\n');
+      const head = out.subarray(0, split).toString('utf8');
+      let status = 200;
+      const headers: Record<string, string> = {};
+      for (const line of head.split('\r\n')) {
+        const at = line.indexOf(':');
+        const name = line.slice(0, at).trim();
+        const value = line.slice(at + 1).trim();
+        if (name.toLowerCase() === 'status') status = Number(value.split(' ')[0]);
+        else if (name) headers[name] = value;
+      }
+      res.writeHead(status, headers).end(out.subarray(split + 4));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, server, authorized: () => authorized, requests: () => [...requests] };
 }
