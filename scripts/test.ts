@@ -41,6 +41,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// Test files run three at a time: on two cores most of a file's time is waiting (for Postgres,
+// child processes, timers), so a third file keeps the cores busy. JETWAY_TEST_CONCURRENCY
+// overrides it (1 to debug one file's interplay with nothing else).
+const concurrency = Number.parseInt(process.env.JETWAY_TEST_CONCURRENCY ?? '3', 10);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`JETWAY_TEST_CONCURRENCY: '${process.env.JETWAY_TEST_CONCURRENCY}' is not a positive whole number`);
+  process.exit(2);
+}
+
 const env: NodeJS.ProcessEnv = { ...process.env, JETWAY_LOG_LEVEL: process.env.JETWAY_LOG_LEVEL ?? 'warn' };
 let server: EmbeddedServer | undefined;
 let tempDir: string | undefined;
@@ -75,7 +84,7 @@ if (!process.env.JETWAY_TEST_POSTGRES_URL) {
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
   { stdio: 'inherit', env },
 );
 
