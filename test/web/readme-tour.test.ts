@@ -18,6 +18,7 @@ import { runCli } from '../../src/cli/program.ts';
 import { setPromptInput } from '../../src/cli/client/common.ts';
 import { capture } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { waitForHealth } from '../support/web-process.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -110,12 +111,7 @@ async function startWeb(argv: string[]): Promise<void> {
   });
   web.stdout?.on('data', (c: Buffer) => (webOutput += c.toString()));
   web.stderr?.on('data', (c: Buffer) => (webOutput += c.toString()));
-  for (let i = 0; i < 300; i++) {
-    if (web.exitCode !== null) break;
-    if (await fetch(`http://127.0.0.1:${port}/api/v1/health`).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`jetway web did not start:\n${webOutput}`);
+  await waitForHealth(`http://127.0.0.1:${port}`, { child: web, output: () => webOutput });
 }
 
 async function runPart(part: string): Promise<{ code: number; out: string; err: string }> {
