@@ -64,6 +64,11 @@ export class PostgresGcStore {
     return r.rowCount;
   }
 
+  async resourceCacheIds(): Promise<number[]> {
+    const r = await this.db.query<{ id: number }>('SELECT id FROM resource_caches');
+    return r.rows.map((row) => Number(row.id));
+  }
+
   async cleanUnreferencedResourceConfigs(lastReferencedBefore: Date): Promise<number> {
     const r = await this.db.query(
       `DELETE FROM resource_configs rc

@@ -9,11 +9,12 @@ import {
   AccessTokenCollector,
   ArtifactCollector,
   BuildLogCollector,
+  KeptResourceCacheCollector,
   ResourceCacheCollector,
   ResourceConfigCollector,
   type GcCollector,
 } from './collectors.ts';
-import type { GcStore } from './store.ts';
+import type { GcStore, KeptResourceCaches } from './store.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -29,6 +30,10 @@ export interface CollectorOptions {
   logger: Logger;
   /** several web nodes: a collection runs once per interval across them (docs/web-nodes.md) */
   cluster?: PassGate;
+  /** the runtime's kept resource cache volumes (the local runtime), pruned after the caches */
+  keptResourceCaches?: KeptResourceCaches;
+  /** how many kept volumes one collection removes at most (default 100) */
+  maxKeptResourceCachesPerPass?: number;
 }
 
 export interface CollectionResult {
@@ -38,6 +43,8 @@ export interface CollectionResult {
   buildLogs: number;
   resourceCaches: number;
   resourceConfigs: number;
+  /** the runtime's kept volumes of caches that went */
+  keptResourceCaches: number;
 }
 
 export class Collector {
@@ -55,6 +62,7 @@ export class Collector {
       buildLogs: new BuildLogCollector(store),
       resourceCaches: new ResourceCacheCollector(store, resourceGrace),
       resourceConfigs: new ResourceConfigCollector(store, resourceGrace),
+      keptResourceCaches: opts.keptResourceCaches ? new KeptResourceCacheCollector(store, opts.keptResourceCaches, opts.maxKeptResourceCachesPerPass ?? 100) : { run: () => Promise.resolve(0) },
     };
     this.loop = new PeriodicPass(
       () => this.collect(),
@@ -75,6 +83,7 @@ export class Collector {
       buildLogs: await c.buildLogs.run(now),
       resourceCaches: await c.resourceCaches.run(now),
       resourceConfigs: await c.resourceConfigs.run(now),
+      keptResourceCaches: await c.keptResourceCaches.run(now),
     };
     if (Object.values(result).some((n) => n > 0)) this.opts.logger.info(result, 'garbage collected');
     return result;

@@ -3,7 +3,7 @@
 // returns how many things went.
 import { rm } from 'node:fs/promises';
 import { buildsToReap, retentionPolicy } from './build-log-retention.ts';
-import type { GcStore } from './store.ts';
+import type { GcStore, KeptResourceCaches } from './store.ts';
 
 export interface GcCollector {
   run(now: Date): Promise<number>;
@@ -95,5 +95,25 @@ export class ResourceConfigCollector implements GcCollector {
 
   run(now: Date): Promise<number> {
     return this.store.cleanUnreferencedResourceConfigs(ago(now, this.graceMs));
+  }
+}
+
+/**
+ * The runtime's kept volumes of resource caches the database no longer has (the caches went
+ * above), at most `max` per collection so one pass stays short. A cache made after the ids were
+ * read (a get keeping its volume meanwhile) has a larger id than any read, and stays.
+ */
+export class KeptResourceCacheCollector implements GcCollector {
+  constructor(
+    private readonly store: GcStore,
+    private readonly kept: KeptResourceCaches,
+    private readonly max: number,
+  ) {}
+
+  async run(): Promise<number> {
+    const ids = new Set(await this.store.resourceCacheIds());
+    let newest = 0;
+    for (const id of ids) newest = Math.max(newest, id);
+    return this.kept.pruneResourceCaches((id) => ids.has(id) || id > newest, this.max);
   }
 }

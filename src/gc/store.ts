@@ -38,4 +38,14 @@ export interface GcStore {
    * resource or type, no cache, no scope); returns how many.
    */
   cleanUnreferencedResourceConfigs(lastReferencedBefore: Date): Promise<number>;
+  /** The ids of every resource cache there is (a runtime's kept volumes of others go: KeptResourceCacheCollector). */
+  resourceCacheIds(): Promise<number[]>;
+}
+
+/**
+ * A runtime's kept resource cache volumes (the local runtime's, src/runtime/local/resource-caches.ts):
+ * those `keep` says no to go, at most `max` per call; returns how many went.
+ */
+export interface KeptResourceCaches {
+  pruneResourceCaches(keep: (cacheId: number) => boolean, max: number): Promise<number>;
 }

@@ -306,7 +306,9 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     if (code === 'EADDRINUSE') throw new Error(`port ${opts.port} is in use: pass another --port`);
     throw err;
   }
-  const collector = new Collector(new PostgresGcStore(db), { logger: logger.child({ component: 'gc' }), cluster: gate });
+  // the local runtimes' kept resource cache volumes go once their caches have (bounded per pass)
+  const keptResourceCaches = runtime instanceof LocalRuntime || runtime instanceof ContainerRuntime ? runtime : undefined;
+  const collector = new Collector(new PostgresGcStore(db), { logger: logger.child({ component: 'gc' }), cluster: gate, ...(keptResourceCaches ? { keptResourceCaches } : {}) });
   checker.start();
   scheduler.start();
   collector.start();

@@ -12,7 +12,7 @@ import { FakeGcStore, type FakeBuild, type FakeGcState } from './fake-store.ts';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 const minutesAgo = (m: number): Date => new Date(NOW.getTime() - m * 60_000);
-const NOTHING: CollectionResult = { artifacts: 0, tokens: 0, buildLogs: 0, resourceCaches: 0, resourceConfigs: 0 };
+const NOTHING: CollectionResult = { artifacts: 0, tokens: 0, buildLogs: 0, resourceCaches: 0, resourceConfigs: 0, keptResourceCaches: 0 };
 
 const build = (id: number, over: Partial<FakeBuild> = {}): FakeBuild => ({
   id,
@@ -287,4 +287,30 @@ test('the periodic collection: the first one interval after start, one at a time
   assert.deepEqual(logger.lines[0], { level: 'warn', obj: { err: failure }, msg: 'garbage collection failed' });
   await new Promise((resolve) => setTimeout(resolve, 30));
   assert.equal(passes, stoppedAt, 'none after stop');
+});
+
+test("kept resource cache volumes: those of caches that went go after them, at most max per pass; one newer than every id read stays", async () => {
+  const { pruneCachedResources, saveCachedResource, findCachedResource } = await import('../../src/runtime/local/resource-caches.ts');
+  const root = await mkdtemp(join(tmpdir(), 'jw-gc-kept-'));
+  try {
+    for (const [id, team] of [[1, 1], [2, 1], [3, 2], [4, 2], [9, 1]] as const) {
+      const vol = join(root, `v${id}`);
+      await import('node:fs/promises').then((fs) => fs.mkdir(vol));
+      await saveCachedResource(root, id, { kind: 'volume', path: vol }, { version: {}, metadata: [] }, 0o700, team);
+    }
+    // the database has caches 2 and 4 (1 and 3 went, unreferenced for long); 9 was kept after the ids were read
+    const cache = (id: number, referenced: boolean): FakeGcState['resourceCaches'][number] => ({ id, resourceConfigId: null, lastReferenced: minutesAgo(24 * 60), referenced });
+    const store = new FakeGcStore({ resourceCaches: [cache(1, false), cache(2, true), cache(3, false), cache(4, true)] });
+    const kept = { pruneResourceCaches: (keep: (id: number) => boolean, max: number) => pruneCachedResources(root, keep, max) };
+    const first = await new Collector(store, { logger: silentLogger, keptResourceCaches: kept, maxKeptResourceCachesPerPass: 1 }).collect(NOW);
+    assert.deepEqual({ resourceCaches: first.resourceCaches, keptResourceCaches: first.keptResourceCaches }, { resourceCaches: 2, keptResourceCaches: 1 });
+    const second = await new Collector(store, { logger: silentLogger, keptResourceCaches: kept, maxKeptResourceCachesPerPass: 1 }).collect(NOW);
+    assert.equal(second.keptResourceCaches, 1);
+    const third = await new Collector(store, { logger: silentLogger, keptResourceCaches: kept }).collect(NOW);
+    assert.equal(third.keptResourceCaches, 0);
+    const left = await Promise.all([[1, 1], [2, 1], [3, 2], [4, 2], [9, 1]].map(async ([id, team]) => (await findCachedResource(root, id!, team)) !== undefined));
+    assert.deepEqual(left, [false, true, false, true, true]);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });

@@ -72,6 +72,10 @@ export class FakeGcStore implements GcStore {
     return before - this.state.resourceCaches.length;
   }
 
+  async resourceCacheIds(): Promise<number[]> {
+    return this.state.resourceCaches.map((c) => c.id);
+  }
+
   async cleanUnreferencedResourceConfigs(lastReferencedBefore: Date): Promise<number> {
     const hasCaches = (id: number): boolean => this.state.resourceCaches.some((c) => c.resourceConfigId === id);
     const before = this.state.resourceConfigs.length;

@@ -16,7 +16,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { Artifact } from '../../model/artifact.ts';
 import { resourceCommand } from '../../resources/command.ts';
 import type { CachedResource, Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
-import { findCachedResource, saveCachedResource } from './resource-caches.ts';
+import { findCachedResource, pruneCachedResources, saveCachedResource } from './resource-caches.ts';
 import { clearTaskCaches, taskCacheEntry, taskCacheKeyDir } from '../task-caches.ts';
 import { teamBuildUser } from './team-ids.ts';
 
@@ -162,6 +162,11 @@ export class LocalRuntime implements Runtime {
     await this.prepare();
     const owner = this.opts.teamUsers ? teamBuildUser(teamId) : undefined;
     return saveCachedResource(this.opts.root, cacheId, artifact, result, this.switchesUsers ? 0o711 : 0o700, this.opts.teamUsers ? (teamId ?? 0) : undefined, owner);
+  }
+
+  /** Kept volumes of resource caches the database no longer has (GC's KeptResourceCacheCollector), every team's. */
+  pruneResourceCaches(keep: (cacheId: number) => boolean, max: number): Promise<number> {
+    return pruneCachedResources(this.opts.root, keep, max);
   }
 
   async releaseBuild(buildId: number): Promise<void> {

@@ -89,7 +89,8 @@ export async function saveCachedResource(
  * Removes kept resource caches whose ids are not in `keep` (the database's), at most `max` of them
  * per call (GC runs again next interval); how many went. Every team's folder is looked at.
  */
-export async function pruneCachedResources(root: string, keep: Set<number>, max = Number.POSITIVE_INFINITY): Promise<number> {
+export async function pruneCachedResources(root: string, keep: Set<number> | ((cacheId: number) => boolean), max = Number.POSITIVE_INFINITY): Promise<number> {
+  const kept = typeof keep === 'function' ? keep : (id: number): boolean => keep.has(id);
   let removed = 0;
   const top = join(root, 'resource-caches');
   const dirs = [top];
@@ -98,7 +99,7 @@ export async function pruneCachedResources(root: string, keep: Set<number>, max 
     for (const entry of await readdir(dir).catch(() => [] as string[])) {
       if (removed >= max) return removed;
       const id = Number(entry);
-      if (!/^\d+$/.test(entry) || keep.has(id)) continue;
+      if (!/^\d+$/.test(entry) || kept(id)) continue;
       await rm(join(dir, entry), { recursive: true, force: true });
       removed++;
     }

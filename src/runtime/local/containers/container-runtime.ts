@@ -24,7 +24,7 @@ import type { Artifact } from '../../../model/artifact.ts';
 import { resourceCommand } from '../../../resources/command.ts';
 import { packagePath } from '../../../package.ts';
 import type { CachedResource, Container, ContainerSpec, InterceptableContainer, InterceptIO, ProcessIO, ProcessSpec, Runtime } from '../../runtime.ts';
-import { findCachedResource, saveCachedResource } from '../resource-caches.ts';
+import { findCachedResource, pruneCachedResources, saveCachedResource } from '../resource-caches.ts';
 import { ContainerGoneError } from '../../runtime.ts';
 import { clearTaskCaches, taskCacheEntry, taskCacheKeyDir } from '../../task-caches.ts';
 import { chownTree } from '../local-runtime.ts';
@@ -245,6 +245,16 @@ export class ContainerRuntime implements Runtime {
 
   keepResourceCache(cacheId: number, artifact: Artifact, result: Omit<CachedResource, 'artifact'>, teamId?: number): Promise<Artifact> {
     return saveCachedResource(this.opts.root, cacheId, artifact, result, 0o700, teamId ?? 0);
+  }
+
+  /**
+   * Kept volumes of resource caches the database no longer has (GC's KeptResourceCacheCollector),
+   * every team's, then the teams' copies of images whose source went with them.
+   */
+  async pruneResourceCaches(keep: (cacheId: number) => boolean, max: number): Promise<number> {
+    const removed = await pruneCachedResources(this.opts.root, keep, max);
+    if (removed > 0) await pruneShiftedImages(join(this.opts.root, 'images'), max);
+    return removed;
   }
 
   async releaseBuild(buildId: number): Promise<void> {
