@@ -124,3 +124,35 @@ test('watch --timestamps: each line starts with its event\'s local time', async 
   const plain = await jetway('watch', '-t', 'ci', '-b', String(id));
   assert.equal(plain.out, 'build 2\nsucceeded\n');
 });
+
+// ---------------------------------------------------------------- curl (fly/commands/curl.go)
+
+test('curl PATH -- ARGS runs curl with the target\'s token, the arguments and the URL', async () => {
+  const user = await jetway('curl', '-t', 'ci', '/api/v1/user', '--', '-sS');
+  assert.equal(user.code, 0, user.err);
+  assert.equal((JSON.parse(user.out) as { user_name: string }).user_name, 'admin');
+  const set = await jetway('curl', '-t', 'ci', '/api/v1/wall', '--', '-sS', '-X', 'PUT', '-H', 'Content-Type: application/json', '-d', '{"message":"from curl"}');
+  assert.equal(set.code, 0, set.err);
+  const wall = await s.api.app.inject({ url: '/api/v1/wall' });
+  assert.deepEqual(wall.json(), { message: 'from curl' });
+  await s.api.app.inject({ method: 'DELETE', url: '/api/v1/wall', headers: s.api.auth() });
+});
+
+test("curl -- ARGS: curl's exit status is jetway's; a full URL on the target's server works", async () => {
+  const missing = await jetway('curl', '-t', 'ci', '/api/v1/teams/main/pipelines/nope', '--', '-sS', '--fail');
+  assert.equal(missing.code, 22, missing.err);
+  const full = await jetway('curl', '-t', 'ci', `${s.url}/api/v1/info?x=1`, '--', '-sS');
+  assert.equal(full.code, 0, full.err);
+  assert.match(full.out, /"version"/);
+  const elsewhere = await jetway('curl', '-t', 'ci', 'http://elsewhere.example/api/v1/info', '--', '-sS');
+  assert.equal(elsewhere.code, 2, 'the token never goes to another server');
+});
+
+test('curl --print-and-exit -- ARGS shows the curl command with the token redacted', async () => {
+  const r = await jetway('curl', '-t', 'ci', '--print-and-exit', '/api/v1/builds?limit=1', '--', '-i', '-H', 'X-Test: a b');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, `curl -H 'Authorization: Bearer <redacted>' -i -H 'X-Test: a b' '${s.url}/api/v1/builds?limit=1'\n`);
+  const mixed = await jetway('curl', '-t', 'ci', '-X', 'PUT', '/api/v1/wall', '--', '-sS');
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.err, /give -X, -d and -H to curl \(after --\)/);
+});
