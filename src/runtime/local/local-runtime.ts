@@ -14,7 +14,7 @@ import { constants as osConstants } from 'node:os';
 import { chmod, cp, lchown, lstat, mkdir, readdir, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Artifact } from '../../model/artifact.ts';
-import { resourceCommand } from '../../resources/command.ts';
+import { resourceScript } from './resource-script.ts';
 import type { CachedResource, Container, ContainerSpec, ProcessIO, ProcessSpec, Runtime } from '../runtime.ts';
 import { findCachedResource, pruneCachedResources, saveCachedResource } from './resource-caches.ts';
 import { clearTaskCaches, taskCacheEntry, taskCacheKeyDir } from '../task-caches.ts';
@@ -196,16 +196,11 @@ class LocalContainer implements Container {
   }
 
   resourceScript(script: 'check' | 'in' | 'out'): ProcessSpec {
-    const image = this.spec.image;
-    if (image.kind === 'base-type') {
-      const { command, args } = resourceCommand(image.type, script);
-      return { path: command, args };
-    }
-    if (image.kind === 'artifact' && image.artifact.kind === 'volume') {
-      // A fetched resource type image: its rootfs carries the scripts (e.g. mock's mirror_self).
-      return { path: join(image.artifact.path, 'rootfs', 'opt', 'resource', script) };
-    }
-    throw new Error(`the local runtime cannot run resource scripts from ${image.kind === 'reference' ? `the image ${image.reference}` : 'no image'}`);
+    // a fetched resource type image: its rootfs on the host carries the scripts (e.g. mock's mirror_self)
+    return resourceScript(this.spec.image, script, ({ artifact }) => {
+      if (artifact.kind !== 'volume') throw new Error(`the local runtime cannot run resource scripts from the image ${artifact.reference}`);
+      return join(artifact.path, 'rootfs');
+    });
   }
 
   run(proc: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {

@@ -24,6 +24,7 @@ import type { Artifact } from '../../../model/artifact.ts';
 import { resourceCommand } from '../../../resources/command.ts';
 import { packagePath } from '../../../package.ts';
 import type { CachedResource, Container, ContainerSpec, InterceptableContainer, InterceptIO, ProcessIO, ProcessSpec, Runtime } from '../../runtime.ts';
+import { resourceScript } from '../resource-script.ts';
 import { findCachedResource, pruneCachedResources, saveCachedResource } from '../resource-caches.ts';
 import { ContainerGoneError } from '../../runtime.ts';
 import { clearTaskCaches, taskCacheEntry, taskCacheKeyDir } from '../../task-caches.ts';
@@ -361,13 +362,8 @@ class RuncContainer implements Container {
   }
 
   resourceScript(script: 'check' | 'in' | 'out'): ProcessSpec {
-    const image = this.spec.image;
-    if (image.kind === 'base-type') {
-      const { command, args } = resourceCommand(image.type, script);
-      return { path: command, args };
-    }
-    // a fetched resource type image carries its scripts
-    return { path: `/opt/resource/${script}` };
+    // a fetched resource type image carries its scripts, at its root inside the container
+    return resourceScript(this.spec.image, script, () => '/');
   }
 
   private specFor(args: string[], env: string[], cwd: string, user: { uid: number; gid: number; additionalGids: number[] }): SpecOptions {
