@@ -560,9 +560,15 @@ test("a version's builds: those it went into and those it came out of", { skip }
 
 test("a version's metadata is what the get that fetched it reported (the check reports none), in the API and on the resource page", { skip }, async () => {
   await finishedBuild('graph', 'unit');
-  const versions = await getJson<(VersionJson & { metadata?: { name: string; value: string }[] })[]>('/teams/main/pipelines/graph/resources/source-code/versions');
   const want = [{ name: 'commit', value: '5f3c9e1' }, { name: 'author', value: 'dev' }];
-  assert.deepEqual(versions.find((v) => v.version.version === 'v1')?.metadata, want);
+  // the get saves it before its build goes on; wait for it a while rather than race the build
+  let metadata: { name: string; value: string }[] | undefined;
+  for (let i = 0; i < 300 && !metadata?.length; i++) {
+    const versions = await getJson<(VersionJson & { metadata?: { name: string; value: string }[] })[]>('/teams/main/pipelines/graph/resources/source-code/versions');
+    metadata = versions.find((v) => v.version.version === 'v1')?.metadata;
+    if (!metadata?.length) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.deepEqual(metadata, want);
   await page.goto(`${node.url}/#/teams/main/pipelines/graph/resources/source-code`);
   const v1 = page.locator('.version-list li', { has: page.locator('code', { hasText: /^version: v1$/ }) });
   await v1.locator('dl.metadata-list').waitFor();
@@ -767,7 +773,8 @@ test('logged out, an exposed pipeline is on the dashboard with its graph, its pu
     await p.getByRole('link', { name: 'log in' }).waitFor();
     await p.locator('article[data-pipeline="graph"] header a').click();
     await p.locator('g[data-job="unit"][data-status="succeeded"]').waitFor();
-    assert.equal(await p.locator('svg[data-graph] g[data-node]').count(), 11);
+    // 11 boxes and the 3 a passed version goes through (unit's, lint's and integration's source-code)
+    assert.equal(await p.locator('svg[data-graph] g[data-node]').count(), 14);
     assert.equal(await p.getByRole('button', { name: /pause pipeline/ }).count(), 0, 'nothing to change logged out');
     // unit is public: its builds' logs
     await p.locator('g[data-job="unit"] a').click();
