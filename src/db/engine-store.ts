@@ -9,11 +9,24 @@ import { canonicalJson, versionDigest, type MetadataField, type Version } from '
 import { countBuildContainer, finishBuild, getBuild, getBuildPlans, listRunningBuilds, saveBuildEvent, saveBuildOutput, type BuildRecord } from './builds.ts';
 import { lockScopeForCheck, markCheckFinished, markCheckStarted, scopeCheckState, scopeLatestVersion } from './check-scopes.ts';
 import type { Database } from './database.ts';
+import { buildSteps, recordStepFinished, recordStepStarted } from './build-steps.ts';
+import type { StepEffects, StepOutcome, StepRecord } from '../model/step-journal.ts';
 import { getPipelineById, getPipelineConfig, savePipeline, unpausePipeline } from './pipelines.ts';
 import { findOrCreateResourceCache, findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope, setResourceTypeScope } from './versions.ts';
 
 export class PostgresEngineStore {
   constructor(private readonly db: Database) {}
+
+  // -- the step journal (migration 0008)
+  buildSteps(buildId: number): Promise<StepRecord[]> {
+    return buildSteps(this.db, buildId);
+  }
+  recordStepStarted(buildId: number, key: string, planId: string): Promise<void> {
+    return recordStepStarted(this.db, buildId, key, planId);
+  }
+  recordStepFinished(buildId: number, key: string, planId: string, outcome: StepOutcome, effects: StepEffects): Promise<void> {
+    return recordStepFinished(this.db, buildId, key, planId, outcome, effects);
+  }
 
   findOrCreateResourceConfig(parent: ResourceConfigParent, source: Record<string, unknown>): Promise<{ id: number }> {
     return findOrCreateResourceConfig(this.db, parent, source);

@@ -2,7 +2,9 @@
 // from its store, run it on the runtime, write its events as they happen, and finish it.
 // It is the scheduler's and checker's BuildTracker.
 import { type Logger } from '../log.ts';
-import type { Runtime } from '../runtime/runtime.ts';
+import { ProcessDetached, type Runtime } from '../runtime/runtime.ts';
+import { JournaledSteps } from './journal.ts';
+import type { LeafSteps } from './exec.ts';
 import type { BuildTracker } from '../scheduler/interfaces.ts';
 import { buildEvent, unixNow, type BuildStatus } from '../model/build-events.ts';
 import { errorMessage, runBuild } from './exec.ts';
@@ -108,6 +110,8 @@ function countingRuntime(runtime: Runtime, store: EngineStore, buildId: number, 
       return container;
     },
     ...(runtime.releaseBuild ? { releaseBuild: (id: number) => runtime.releaseBuild!(id) } : {}),
+    ...(runtime.reattaches ? { reattaches: true } : {}),
+    ...(runtime.reattachContainer ? { reattachContainer: (spec, signal) => runtime.reattachContainer!(spec, signal) } : {}),
   };
 }
 
@@ -163,10 +167,21 @@ export class Engine implements BuildTracker {
     let count = 0;
     for (const orphan of orphans) {
       if (this.running.has(orphan.id)) continue;
-      await this.endOrphan(orphan);
+      await this.takeOver(orphan);
       count++;
     }
     return count;
+  }
+
+  /**
+   * A build nobody runs any more, now this node's: on a runtime whose processes outlive the web
+   * node it goes on here (its plan walked again, finished steps answered from the journal, the
+   * running one re-attached: journal.ts); elsewhere it ends errored.
+   */
+  private async takeOver(orphan: OrphanedBuild): Promise<void> {
+    if (!this.opts.runtime.reattaches) return this.endOrphan(orphan);
+    this.opts.logger.warn({ buildId: orphan.id, previousOwner: orphan.previousOwner }, 'continuing a build another web node (or this one before a restart) ran: re-attaching its steps');
+    this.track(orphan.id);
   }
 
   /**
@@ -202,7 +217,7 @@ export class Engine implements BuildTracker {
     const taken: number[] = [];
     for (const orphan of await leases.claimOrphans(false)) {
       if (this.running.has(orphan.id)) continue;
-      await this.endOrphan(orphan);
+      await this.takeOver(orphan);
       taken.push(orphan.id);
     }
     return taken;
@@ -229,11 +244,18 @@ export class Engine implements BuildTracker {
     return this.running.size;
   }
 
-  /** Stops every running build (shutdown): they end aborted. */
+  /**
+   * Stops every running build (shutdown). With several web nodes possible (leases) and a runtime
+   * whose processes outlive this one, the builds are handed over (SIGTERM drains: no new step
+   * starts, running processes are left running, the leases released for another node, or this
+   * one restarted, to take over at once); otherwise they end aborted.
+   */
   async stop(): Promise<void> {
-    this.stopping.abort();
-    for (const { controller } of this.running.values()) controller.abort(new BuildAborted());
+    const handOver = this.opts.leases !== undefined && this.opts.runtime.reattaches === true;
+    if (!handOver) this.stopping.abort();
+    for (const { controller } of this.running.values()) controller.abort(handOver ? new ProcessDetached() : new BuildAborted());
     await Promise.all([...this.running.values()].map((r) => r.done));
+    this.stopping.abort();
   }
 
   private async run(buildId: number, signal: AbortSignal): Promise<void> {
@@ -263,12 +285,26 @@ export class Engine implements BuildTracker {
       const deps = await this.stepDeps(build, signal);
       sink.redactor = deps.redactor;
       logger.info({ buildId, job: build.jobName, pipeline: build.pipelineName }, 'build started');
-      status = await runBuild({ plan, leaves: new BuildSteps(deps), sink, signal });
+      let leaves: LeafSteps = new BuildSteps(deps);
+      if (this.opts.runtime.reattaches) {
+        // a journal of its steps, so another web node can continue it (journal.ts)
+        const records = await store.buildSteps(buildId);
+        leaves = new JournaledSteps(leaves, { store, buildId, records, reattachable: (kind) => kind === 'task' });
+      }
+      status = await runBuild({ plan, leaves, sink, signal });
     } catch (err) {
       status = err instanceof BuildAborted ? 'aborted' : 'errored';
-      if (status === 'errored' && !(signal.reason instanceof BuildLost)) {
+      if (status === 'errored' && !(signal.reason instanceof BuildLost) && !(signal.reason instanceof ProcessDetached)) {
         await sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: errorMessage(err) }));
       }
+    }
+    if (signal.reason instanceof ProcessDetached) {
+      // handed over (this node stops): what was emitted is written, nothing more; the next
+      // node re-attaches, and the build's volumes stay for it (the same node restarted)
+      await sink.flushed();
+      await this.opts.leases?.release(buildId).catch((err: unknown) => logger.warn({ buildId, err: errorMessage(err) }, 'releasing the build lease failed; it expires instead'));
+      logger.info({ buildId }, 'build handed over: its running process is left for the next web node');
+      return;
     }
     if (signal.reason instanceof BuildLost) {
       // the node that took it over records its end; this one writes nothing more

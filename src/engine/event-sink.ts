@@ -98,9 +98,9 @@ export class StoreEventSink implements EventSink {
     private readonly limits: EventSinkLimits = {},
   ) {}
 
-  emit(event: BuildEvent): Promise<void> {
+  emit(event: BuildEvent, writerKey?: string): Promise<void> {
     const safe = this.redactor && event.event !== 'log' ? ({ ...event, data: this.redactor.redactValue(event.data) } as BuildEvent) : event;
-    const key = `${this.writer}:${this.seq++}`;
+    const key = writerKey ?? `${this.writer}:${this.seq++}`;
     const bytes = JSON.stringify(safe.data).length;
     if (this.pending.length >= (this.limits.maxPending ?? 50_000) || this.pendingBytes + bytes > (this.limits.maxPendingBytes ?? 64 * 1024 * 1024)) {
       this.lose(`more than ${this.limits.maxPending ?? 50_000} events (or ${Math.round((this.limits.maxPendingBytes ?? 64 * 1024 * 1024) / 1048576)} MiB) waited for the database`);

@@ -19,10 +19,17 @@ import { buildEvent, unixNow, type BuildEvent, type BuildStatus } from '../model
 import { publicPlan } from '../model/public-plan.ts';
 import { BuildAborted, CancelledByFailFast, StepTimedOut, combineErrors, isAbort, throwIfAborted } from './outcome.ts';
 import { RunState } from './run-state.ts';
+import { ProcessDetached } from '../runtime/runtime.ts';
+
+/** The web node stops and hands the build over: hooks do not run here (the next node runs them). */
+function handedOver(signal: AbortSignal): boolean {
+  return signal.aborted && signal.reason instanceof ProcessDetached;
+}
 
 /** Where a running build's events go (the database, a test's array, ...), in order. */
 export interface EventSink {
-  emit(event: BuildEvent): Promise<void>;
+  /** `writerKey`: a key of the caller's that saves the event once however often it is emitted (a re-attached step's log lines) */
+  emit(event: BuildEvent, writerKey?: string): Promise<void>;
 }
 
 export interface StepContext {
@@ -30,7 +37,11 @@ export interface StepContext {
   state: RunState;
   /** set inside a step's image resolution: its containers exist only to get an image */
   purpose?: 'image';
-  emit(event: BuildEvent): Promise<void>;
+  /** the leaf step's key in the build's journal (src/engine/journal.ts): its plan id and occurrence */
+  stepKey?: string;
+  /** the step started under a web node that stopped: re-attach to what it left running */
+  reattach?: boolean;
+  emit(event: BuildEvent, writerKey?: string): Promise<void>;
 }
 
 /** The leaf steps; each resolves to ok (true) or not ok (false), or throws an error. */
@@ -204,6 +215,7 @@ export class PlanExecutor {
       return await this.run(step, ctx);
     } catch (err) {
       if (!isAbort(err) && !ctx.signal.aborted) throw err;
+      if (handedOver(ctx.signal)) throw err;
       // The hook runs in a fresh context: the build's cancellation must not stop it.
       await this.run(hook, { ...ctx, signal: new AbortController().signal }).catch(() => false);
       throw err instanceof BuildAborted ? err : new BuildAborted();
@@ -218,6 +230,7 @@ export class PlanExecutor {
     } catch (err) {
       stepError = err;
     }
+    if (handedOver(ctx.signal)) throw stepError ?? ctx.signal.reason;
     const aborted = isAbort(stepError) || ctx.signal.aborted;
     const hookCtx = aborted ? { ...ctx, signal: new AbortController().signal } : ctx;
     let hookOk = false;
@@ -300,7 +313,7 @@ export interface RunBuildOptions {
  * event on the root plan; the `status` events belong to starting and finishing the build record.
  */
 export async function runBuild(opts: RunBuildOptions): Promise<BuildStatus> {
-  const emit = (event: BuildEvent): Promise<void> => opts.sink.emit(event);
+  const emit = (event: BuildEvent, writerKey?: string): Promise<void> => opts.sink.emit(event, writerKey);
   const ctx: StepContext = { signal: opts.signal, state: opts.state ?? new RunState(), emit };
   try {
     return buildStatusOf({ ok: await new PlanExecutor(opts.leaves).run(opts.plan, ctx) });

@@ -7,6 +7,7 @@ import type { BuildEvent, BuildStatus } from '../model/build-events.ts';
 import type { Plan } from '../model/plan.ts';
 import type { ResourceConfigParent, ResourceConfigScope, ScopeCheckState } from '../model/resource-config.ts';
 import type { MetadataField, Version } from '../model/version.ts';
+import type { StepJournalStore } from './journal.ts';
 
 /** What a build's steps read and write. */
 export interface StepStore {
@@ -104,8 +105,8 @@ export interface BuildToRun {
   createdBy: string | null;
 }
 
-/** What the engine itself reads and writes around the steps. */
-export interface EngineStore extends StepStore {
+/** What the engine itself reads and writes around the steps (the step journal too: journal.ts). */
+export interface EngineStore extends StepStore, StepJournalStore {
   build(buildId: number): Promise<BuildToRun | undefined>;
   buildPlan(buildId: number): Promise<Plan | undefined>;
   /** Builds left `started` (by this node or one before it). */

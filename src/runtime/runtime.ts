@@ -66,6 +66,11 @@ export interface ContainerSpec {
    * readable without access to secrets (on Kubernetes: out of the pod spec).
    */
   secretEnv?: Record<string, string>;
+  /**
+   * The process outlives the web node (Runtime.reattaches): it runs detached from the connection
+   * that started it, its output kept where a later web node can read it again (a task's process).
+   */
+  reattachable?: boolean;
 }
 
 export interface ProcessSpec {
@@ -79,8 +84,13 @@ export interface ProcessSpec {
 
 export interface ProcessIO {
   stdin?: string | Buffer;
-  stdout(chunk: Buffer): void;
-  stderr(chunk: Buffer): void;
+  /**
+   * A chunk of the process's output. A re-attachable process (ContainerSpec.reattachable) gives
+   * whole lines with their byte offset in the stream: the same bytes always come as the same
+   * chunk at the same offset, however often the output is read again after a re-attach.
+   */
+  stdout(chunk: Buffer, offset?: number): void;
+  stderr(chunk: Buffer, offset?: number): void;
 }
 
 export interface Container {
@@ -137,6 +147,29 @@ export interface Runtime {
    * ContainerGoneError when the container no longer exists.
    */
   intercept?(handle: string, command: string[], io: InterceptIO, signal: AbortSignal): Promise<{ exitStatus: number }>;
+  /**
+   * Whether containers and their processes outlive the web node (Kubernetes pods), so that a web
+   * node taking a build over can re-attach to them (docs/web-nodes.md "Re-attaching builds").
+   */
+  readonly reattaches?: boolean;
+  /**
+   * The container a previous web node made for this spec (same handle), its process left running
+   * (or finished meanwhile): `run` then follows that process instead of starting one. Undefined
+   * when the container is gone.
+   */
+  reattachContainer?(spec: ContainerSpec, signal: AbortSignal): Promise<Container | undefined>;
+}
+
+/**
+ * The reason a build's signal is aborted when its web node stops and hands the build over
+ * (SIGTERM): a re-attachable process is left running and its container kept, for the next web
+ * node to re-attach; nothing of the step is recorded as ended.
+ */
+export class ProcessDetached extends Error {
+  override name = 'ProcessDetached';
+  constructor() {
+    super('the web node stopped and handed the build over to another');
+  }
 }
 
 /** A get kept as its resource cache's volume (resource cache reuse). */

@@ -8,6 +8,7 @@ import type { PipelineConfig } from '../../src/config/index.ts';
 import type { BuildOutput, BuildToRun, EngineStore, SetPipelineFromBuild, SetPipelineFromBuildResult } from '../../src/engine/store.ts';
 import type { BuildEvent, BuildStatus } from '../../src/model/build-events.ts';
 import type { Plan } from '../../src/model/plan.ts';
+import type { StepEffects, StepOutcome, StepRecord } from '../../src/engine/journal.ts';
 import type { ResourceConfigParent, ResourceConfigScope, ScopeCheckState } from '../../src/model/resource-config.ts';
 import { canonicalJson, versionDigest, type MetadataField, type Version } from '../../src/model/version.ts';
 
@@ -426,8 +427,39 @@ export class MemoryEngineStore implements EngineStore {
       .sort((a, b) => a - b);
   }
 
-  async saveBuildEvent(buildId: number, event: BuildEvent): Promise<void> {
+  /** writer keys seen per build: a write under a known key is saved once (as in Postgres) */
+  private readonly writerKeys = new Map<number, Set<string>>();
+
+  async saveBuildEvent(buildId: number, event: BuildEvent, writerKey?: string): Promise<void> {
+    if (writerKey !== undefined) {
+      const keys = this.writerKeys.get(buildId) ?? new Set<string>();
+      this.writerKeys.set(buildId, keys);
+      if (keys.has(writerKey)) return;
+      keys.add(writerKey);
+    }
     this.buildRow(buildId).events.push(structuredClone(event));
+  }
+
+  // -- the step journal (src/engine/journal.ts), in start order
+  private readonly steps = new Map<number, StepRecord[]>();
+
+  async buildSteps(buildId: number): Promise<StepRecord[]> {
+    return structuredClone(this.steps.get(buildId) ?? []);
+  }
+
+  async recordStepStarted(buildId: number, key: string, planId: string): Promise<void> {
+    const list = this.steps.get(buildId) ?? [];
+    this.steps.set(buildId, list);
+    if (!list.some((r) => r.key === key)) list.push({ key, planId, state: 'started' });
+  }
+
+  async recordStepFinished(buildId: number, key: string, planId: string, outcome: StepOutcome, effects: StepEffects): Promise<void> {
+    const list = this.steps.get(buildId) ?? [];
+    this.steps.set(buildId, list);
+    const record: StepRecord = { key, planId, state: 'finished', outcome: structuredClone(outcome), effects: structuredClone(effects) };
+    const i = list.findIndex((r) => r.key === key);
+    if (i >= 0) list[i] = record;
+    else list.push(record);
   }
 
   async finishBuild(buildId: number, status: BuildStatus): Promise<void> {

@@ -1,6 +1,6 @@
 // What every leaf step needs: the build it belongs to, its store, the runtime, variables, and
 // where its records go. Built once per build by the engine.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Version } from '../../model/version.ts';
 import type { ContainerMetadata, Runtime, StepType } from '../../runtime/runtime.ts';
 import type { StepStore } from '../store.ts';
@@ -94,6 +94,27 @@ export function versionResponse(script: 'in' | 'out', response: { version?: unkn
 /** A fresh container handle. */
 export function newHandle(): string {
   return randomUUID();
+}
+
+/**
+ * The handle of a re-attachable step's container, the same whenever the build's plan is walked
+ * (its build and journal key): a web node taking the build over finds the same pod. UUID-shaped.
+ */
+export function stableHandle(buildId: number, stepKey: string): string {
+  const hex = createHash('sha256').update(`${buildId}\0${stepKey}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * A re-attachable process's output (whole lines at byte offsets, ProcessIO) as `log` events,
+ * each saved once under a key of its step and offset, however often it is read again.
+ */
+export function offsetLogWriter(ctx: StepContext, deps: StepDeps, planId: string, source: 'stdout' | 'stderr'): (chunk: Buffer, offset: number) => void {
+  return (chunk, offset) => {
+    const payload = deps.redactor.redact(chunk.toString());
+    if (payload === '') return;
+    void ctx.emit(buildEvent('log', { time: unixNow(), origin: { id: planId, source }, payload }), `log:${ctx.stepKey ?? planId}:${source}:${offset}`);
+  };
 }
 
 /**

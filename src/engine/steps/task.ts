@@ -9,7 +9,7 @@ import type { StepContext } from '../exec.ts';
 import { readArtifactFile } from '../artifact-files.ts';
 import { StepTimedOut } from '../outcome.ts';
 import type { Artifact } from '../../model/artifact.ts';
-import { emitError, logStream, logWriter, newHandle, stepMetadata, type StepDeps } from './deps.ts';
+import { emitError, logStream, logWriter, newHandle, offsetLogWriter, stableHandle, stepMetadata, type StepDeps } from './deps.ts';
 import { imageReferenceOf, type ImageResolver } from '../image/index.ts';
 import type { GetResult } from '../results.ts';
 import type { ContainerImage, ContainerSpec } from '../../runtime/runtime.ts';
@@ -134,9 +134,13 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       : fetchedOnly && plan.image === undefined && config.image_resource === undefined && config.rootfs_uri !== undefined
         ? `the ${deps.runtime.name} runtime cannot pull rootfs_uri (${config.rootfs_uri}): the task runs in the base image; give it image_resource to run in its image`
         : undefined;
-  await ctx.emit(buildEvent('initialize-task', { time: unixNow(), origin: { id }, config: eventConfig, ...(imageNote ? { message: imageNote } : {}) }));
-  if (imageNote) logWriter(ctx, deps, id, 'stderr')(`${imageNote}\n`);
-  const image: ContainerImage = deps.runtime.runsImages
+  // re-attaching (journal.ts): the step's first events, image and pod exist already
+  const reattach = ctx.reattach === true;
+  if (!reattach) await ctx.emit(buildEvent('initialize-task', { time: unixNow(), origin: { id }, config: eventConfig, ...(imageNote ? { message: imageNote } : {}) }));
+  if (imageNote && !reattach) logWriter(ctx, deps, id, 'stderr')(`${imageNote}\n`);
+  const image: ContainerImage = reattach
+    ? { kind: 'none' }
+    : deps.runtime.runsImages
     ? await taskImage(id, plan, config, ctx, images)
     : fetchedOnly
       ? await fetchedTaskImage(plan, config, id, ctx, images)
@@ -164,9 +168,10 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
   // params carry ((secrets)): the runtime keeps their values out of what others can read
   const params = taskEnv(config.params as Record<string, unknown> | undefined, (await deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined);
 
-  const container = await deps.runtime.createContainer(
-    {
-      handle: newHandle(),
+  // a process that outlives the web node: its pod is found again by its handle (journal.ts)
+  const reattachable = deps.runtime.reattaches === true && ctx.stepKey !== undefined;
+  const spec: ContainerSpec = {
+      handle: reattachable ? stableHandle(deps.build.id, ctx.stepKey!) : newHandle(),
       metadata: stepMetadata(deps, 'task', plan.name, id, ctx),
       image,
       privileged: plan.privileged === true,
@@ -177,12 +182,24 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       outputs,
       caches,
       secretEnv: params,
-    },
-    ctx.signal,
-  );
+      ...(reattachable ? { reattachable: true } : {}),
+  };
+  let container;
+  if (reattach) {
+    container = reattachable ? await deps.runtime.reattachContainer?.(spec, ctx.signal) : undefined;
+    if (!container) {
+      throw new Error(
+        `task '${plan.name}' was running when the web node that ran this build stopped, and its container is gone: its result is unknown, so it is not run a second time`,
+      );
+    }
+  } else {
+    container = await deps.runtime.createContainer(spec, ctx.signal);
+  }
   try {
-    await ctx.emit(buildEvent('selected-worker', { time: unixNow(), origin: { id }, selected_worker: deps.runtime.name }));
-    await ctx.emit(buildEvent('start-task', { time: unixNow(), origin: { id }, config: eventConfig }));
+    if (!reattach) {
+      await ctx.emit(buildEvent('selected-worker', { time: unixNow(), origin: { id }, selected_worker: deps.runtime.name }));
+      await ctx.emit(buildEvent('start-task', { time: unixNow(), origin: { id }, config: eventConfig }));
+    }
     // The step's own `timeout` bounds the process only (not image fetching).
     const controller = new AbortController();
     const forward = (): void => controller.abort(ctx.signal.reason);
@@ -194,11 +211,17 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
     // redacted across chunk boundaries; what each stream holds back is flushed when the process ends
     const stdout = logStream(ctx, deps, id, 'stdout');
     const stderr = logStream(ctx, deps, id, 'stderr');
+    // a re-attachable process's lines come with their offsets: each saved once (deps.ts)
+    const stdoutAt = offsetLogWriter(ctx, deps, id, 'stdout');
+    const stderrAt = offsetLogWriter(ctx, deps, id, 'stderr');
     try {
       try {
         ({ exitStatus } = await container.run(
           { path: run.path, ...(run.args ? { args: run.args } : {}), ...(run.dir ? { dir: run.dir } : {}), ...(run.user ? { user: run.user } : {}) },
-          { stdout: stdout.write, stderr: stderr.write },
+          {
+            stdout: (chunk, offset) => (offset !== undefined ? stdoutAt(chunk, offset) : stdout.write(chunk)),
+            stderr: (chunk, offset) => (offset !== undefined ? stderrAt(chunk, offset) : stderr.write(chunk)),
+          },
           controller.signal,
         ));
       } finally {

@@ -16,14 +16,15 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod, type V1Secret } from '@kubernetes/client-node';
 import type { Artifact } from '../../model/artifact.ts';
-import { ContainerGoneError, type Container, type ContainerSpec, type InterceptableContainer, type InterceptIO, type ProcessIO, type ProcessSpec, type Runtime, type StepType } from '../runtime.ts';
+import { ContainerGoneError, ProcessDetached, type Container, type ContainerSpec, type InterceptableContainer, type InterceptIO, type ProcessIO, type ProcessSpec, type Runtime, type StepType } from '../runtime.ts';
 import { buildVolumesDir, CACHE_TARBALL_SUFFIX, cacheTarball, exists, streamDirIn, streamFileIn, streamOutToDir, streamOutToFile } from './artifacts.ts';
 import { clearTaskCaches } from '../task-caches.ts';
 import { DEFAULT_RETRY, errorStatus, KubeClient, loadKubeConfig, resolveNamespace, sleep, type KubeRequestObserver, type RetryPolicy } from './client.ts';
 import type { KubernetesRuntimeConfig } from './config.ts';
 import { execCollect, ExecInterrupted, startExec } from './exec.ts';
-import { ANNOTATIONS, keptForDebugging, LABELS, workDirFor } from './naming.ts';
-import { BUSYBOX, CONTAINERS, envSecretName, execCommands, inside, interceptCommand, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, stepUser, streamOutCommand, type ExecPlan } from './pod-spec.ts';
+import { ANNOTATIONS, keptForDebugging, LABELS, podName, workDirFor } from './naming.ts';
+import { LineChunks } from './line-chunks.ts';
+import { BUSYBOX, CONTAINERS, DETACHED_EXEC_ID, detachedStartCommand, followCommand, NEVER_STARTED, pidFile, envSecretName, execCommands, inside, interceptCommand, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, stepUser, streamOutCommand, type ExecPlan } from './pod-spec.ts';
 import { containersToRun, endReasonMayFollow, failedWithoutReason, podEndReason, startupTimeoutMessage, startupVerdict } from './pod-status.ts';
 import { PodWatcher, type PodUpdate } from './pod-watcher.ts';
 import { pullSecret, pullSecretName } from './pull-secret.ts';
@@ -51,6 +52,8 @@ export type FinishedBuilds = (buildIds: number[]) => Promise<Set<number>>;
 export class KubernetesRuntime implements Runtime {
   readonly name = 'kubernetes';
   readonly runsImages = true;
+  /** pods and their detached processes outlive the web node (docs/web-nodes.md "Re-attaching builds") */
+  readonly reattaches = true;
   readonly client: KubeClient;
   readonly watcher: PodWatcher;
   readonly namespace: string;
@@ -122,6 +125,37 @@ export class KubernetesRuntime implements Runtime {
       if (envSecret) await this.deleteSecret(envSecretName(name)).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * The pod a previous web node made for this step (the same handle, so the same name), for its
+   * detached process to be followed again; undefined when the pod is gone or ending.
+   */
+  async reattachContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container | undefined> {
+    signal.throwIfAborted();
+    await this.watcher.start();
+    const name = podName(spec.metadata, spec.handle);
+    let pod = this.watcher.get(name);
+    if (!pod) {
+      // the watch's cache may not have it yet
+      pod = await this.client
+        .call({ verb: 'get', resource: 'pods' }, () => this.client.core.readNamespacedPod({ name, namespace: this.namespace }), signal)
+        .catch((err: unknown) => {
+          if (errorStatus(err) === 404) return undefined;
+          throw err;
+        });
+    }
+    if (!pod || pod.metadata?.deletionTimestamp || pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') return undefined;
+    this.live.add(name);
+    const container = new KubernetesContainer(this, spec, name, execCommands(spec));
+    container.reattached = true;
+    this.logger.info({ pod: name, handle: spec.handle }, 'pod re-attached');
+    return container;
+  }
+
+  /** A pod left to another web node (a hand-over): this runtime no longer uses it. */
+  forget(name: string): void {
+    this.live.delete(name);
   }
 
   private async createSecret(secret: V1Secret, signal: AbortSignal): Promise<void> {
@@ -430,6 +464,10 @@ class KubernetesContainer implements Container {
   readonly workDir: string;
   imageId: string | undefined;
   private failed = false;
+  /** found again after a web node restart or takeover: its process runs already */
+  reattached = false;
+  /** left running for another web node (ProcessDetached) */
+  private detached = false;
   private deleting = false;
   private destroyed = false;
   private execs = 0;
@@ -477,9 +515,37 @@ class KubernetesContainer implements Container {
 
   async run(proc: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
     signal.throwIfAborted();
+    if (this.spec.reattachable) return this.runDetached(proc, io, signal);
     if (stepUser(proc.user)?.kind === 'name') await this.checkUserSupport(signal);
     const execId = `p${++this.execs}-${randomBytes(4).toString('hex')}`;
-    const cmd = processCommand(proc, this.workDir, execId, this.spec.user);
+    return this.follow(processCommand(proc, this.workDir, execId, this.spec.user), execId, io, signal);
+  }
+
+  /**
+   * A process that outlives the web node (issue 17): started detached (unless re-attached: it
+   * runs already), then followed; its output comes as whole lines with their offsets. A web
+   * node stopping (ProcessDetached) leaves it running and its pod in place.
+   */
+  private async runDetached(proc: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
+    if (!this.reattached) {
+      if (stepUser(proc.user)?.kind === 'name') await this.checkUserSupport(signal);
+      const start = detachedStartCommand(processCommand(proc, this.workDir, DETACHED_EXEC_ID, this.spec.user));
+      const r = await execCollect(this.client, this.podName, start, undefined, signal);
+      if (r.exitCode !== 0) throw new Error(`starting the process in pod ${this.podName} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+    }
+    const out = new LineChunks((chunk, offset) => io.stdout(chunk, offset));
+    const err = new LineChunks((chunk, offset) => io.stderr(chunk, offset));
+    const result = await this.follow(followCommand(DETACHED_EXEC_ID), DETACHED_EXEC_ID, { stdout: (c) => out.push(c), stderr: (c) => err.push(c) }, signal);
+    out.end();
+    err.end();
+    if (result.exitStatus === NEVER_STARTED) {
+      const check = await execCollect(this.client, this.podName, { container: CONTAINERS.step, command: [BUSYBOX, 'test', '-e', pidFile(DETACHED_EXEC_ID)] }, undefined, signal);
+      if (check.exitCode !== 0) throw new Error(`the step's process never started in pod ${this.podName}: its result is unknown, so it is not run a second time`);
+    }
+    return result;
+  }
+
+  private async follow(cmd: ExecPlan['outputs'][number]['command'], execId: string, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
     let podGone: ((err: Error) => void) | undefined;
     const gone = new Promise<never>((_, reject) => (podGone = reject));
     gone.catch(() => undefined);
@@ -501,6 +567,13 @@ class KubernetesContainer implements Container {
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<never>((_, reject) => {
         onAbort = (): void => {
+          if (signal.reason instanceof ProcessDetached && this.spec.reattachable) {
+            // the web node hands the build over: the process goes on, for the next node to follow
+            this.detached = true;
+            handle.close();
+            reject(signal.reason);
+            return;
+          }
           void this.cancel(execId, handle.done).finally(() => {
             handle.close();
             reject(signal.reason);
@@ -612,6 +685,11 @@ class KubernetesContainer implements Container {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    if (this.detached) {
+      // handed over: the pod stays for the web node that re-attaches
+      this.runtime.forget(this.podName);
+      return;
+    }
     try {
       if (!this.deleting && this.runtime.watcher.get(this.podName)) {
         for (const cache of this.plan.caches) {

@@ -394,6 +394,48 @@ export function processCommand(proc: ProcessSpec, workDir: string, execId: strin
   };
 }
 
+/** The exec id of a step's re-attachable process (one per pod): its files are /jetway/run/task.* */
+export const DETACHED_EXEC_ID = 'task';
+/** The follower's exit code when the process never started (no pid, no exit file, after ~10 s) */
+export const NEVER_STARTED = 250;
+
+/**
+ * Starts a re-attachable process (issue 17, docs/web-nodes.md "Re-attaching builds"): `proc` (a
+ * processCommand) runs in a session of its own (busybox setsid), detached from the exec that
+ * started it, so it outlives the web node and its connection; its stdout and stderr go to files
+ * in /jetway/run, and its exit code, once it ends, to `<id>.exit` (written whole: renamed in).
+ * The exec itself returns at once. Values are positional parameters.
+ */
+export function detachedStartCommand(proc: ExecCommand, execId: string = DETACHED_EXEC_ID): ExecCommand {
+  const base = pidFile(execId).replace(/\.pid$/, '');
+  const inner = 'b="$1"; bb="$2"; shift 2; "$@" </dev/null >"$b.out" 2>"$b.err"; echo $? >"$b.exit.tmp"; "$bb" mv "$b.exit.tmp" "$b.exit"';
+  const script = `b="$1"; bb="$2"; shift 2; : >"$b.out"; : >"$b.err"; "$bb" setsid "$bb" sh -c '${inner}' jetway-task "$b" "$bb" "$@" </dev/null >/dev/null 2>&1 & exit 0`;
+  return { container: proc.container, command: [BUSYBOX, 'sh', '-c', script, 'jetway-detach', base, BUSYBOX, ...proc.command] };
+}
+
+/**
+ * Follows a re-attachable process: its stdout and stderr files from the start, as they grow
+ * (every 100 ms), and once its exit file exists what is left of both, then exits with its exit
+ * code. A web node that takes the build over runs it again from the start (the chunks are cut by
+ * line, line-chunks.ts, so the same lines get the same keys). Exits NEVER_STARTED when the
+ * process has neither a pid nor an exit file after about 10 s.
+ */
+export function followCommand(execId: string = DETACHED_EXEC_ID): ExecCommand {
+  const base = pidFile(execId).replace(/\.pid$/, '');
+  const script = [
+    'b="$1"; bb="$2"; o=0; e=0; n=0',
+    'while :; do',
+    '  f=0; [ -e "$b.exit" ] && f=1',
+    '  if [ $f = 0 ] && [ ! -e "$b.pid" ]; then n=$((n+1)); [ $n -gt 100 ] && exit 250; fi',
+    '  if [ -f "$b.out" ]; then s=$("$bb" wc -c <"$b.out"); if [ "$s" -gt "$o" ]; then "$bb" tail -c +$((o+1)) "$b.out" | "$bb" head -c $((s-o)); o=$s; fi; fi',
+    '  if [ -f "$b.err" ]; then s=$("$bb" wc -c <"$b.err"); if [ "$s" -gt "$e" ]; then "$bb" tail -c +$((e+1)) "$b.err" | "$bb" head -c $((s-e)) >&2; e=$s; fi; fi',
+    '  if [ $f = 1 ]; then exit "$("$bb" cat "$b.exit")"; fi',
+    '  "$bb" usleep 100000',
+    'done',
+  ].join('\n');
+  return { container: CONTAINERS.step, command: [BUSYBOX, 'sh', '-c', script, 'jetway-follow', base, BUSYBOX] };
+}
+
 /** What `jetway intercept` runs when it is given no command: busybox's shell (any image has it). */
 export const DEFAULT_INTERCEPT_COMMAND: readonly string[] = [BUSYBOX, 'sh'];
 
