@@ -197,11 +197,20 @@ export class InProcessChecks {
    */
   async check(type: string, payload: { source: unknown; version?: Version | undefined }, ctx: InProcessContext): Promise<Version[]> {
     const req = checkRequestOf(payload);
-    const timeout = AbortSignal.timeout(this.limits.timeoutMs);
+    // one controller and one timer per check, both gone when it ends (thousands run a minute)
+    const stop = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop.abort();
+    }, this.limits.timeoutMs);
+    const onAbort = (): void => stop.abort();
+    if (ctx.signal.aborted) stop.abort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
     const rctx: ResourceContext = {
       env: ctx.env,
       stderr: boundedLog(ctx.stderr, this.limits.maxLogBytes),
-      signal: AbortSignal.any([ctx.signal, timeout]),
+      signal: stop.signal,
       privileged: ctx.privileged === true,
       ...(ctx.now ? { now: ctx.now } : {}),
     };
@@ -209,13 +218,16 @@ export class InProcessChecks {
     try {
       versions = await this.run(type, req, rctx);
     } catch (err) {
-      if (timeout.aborted && !ctx.signal.aborted) throw new ResourceError(`the check took longer than ${Math.round(this.limits.timeoutMs / 1000)} s in the web node: stopped`);
+      if (timedOut && !ctx.signal.aborted) throw new ResourceError(`the check took longer than ${Math.round(this.limits.timeoutMs / 1000)} s in the web node: stopped`);
       if (err instanceof MirrorDeclined) {
         this.declined.set(JSON.stringify(payload.source), err.message);
         if (this.declined.size > 10_000) this.declined.delete(this.declined.keys().next().value!);
         throw new InProcessDeclined(err.message);
       }
       throw err;
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
     }
     if (!Array.isArray(versions)) throw new ResourceError('the check did not answer a list of versions');
     if (versions.length > this.limits.maxVersions) throw new ResourceError(`the check found ${versions.length} versions, more than the ${this.limits.maxVersions} one check may save`);
