@@ -295,3 +295,72 @@ for (const [name, status, report, want, reason] of STATUS_ROWS) {
     else assert.equal(got.reason, undefined);
   });
 }
+
+/** The scripted runtime as one whose processes outlive the web node (Kubernetes), for the step journal. */
+function reattaching(h: Harness): Harness['runtime'] {
+  return new Proxy(h.runtime, {
+    get: (target, prop, receiver) => {
+      if (prop === 'reattaches') return true;
+      if (prop === 'reattachContainer') return async () => undefined;
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+function taskPlanId(plan: unknown): string {
+  const found = JSON.stringify(plan).match(/"id":"([^"]+)","task"/);
+  assert.ok(found, JSON.stringify(plan));
+  return found[1]!;
+}
+
+test("on a runtime that re-attaches, a dead node's build taken over goes on here: its finished task is not run again and the build succeeds", async (t) => {
+  const { h } = setup(t, echoLines(1));
+  const id = taskPlanId(await h.store.buildPlan(BUILD));
+  await h.store.recordStepStarted(BUILD, id, id);
+  await h.store.recordStepFinished(BUILD, id, id, { ok: true }, { artifacts: [], results: [], vars: [] });
+  const leases = new FakeLeases('node-b');
+  leases.orphans = [{ id: BUILD, previousOwner: 'node-a', leaseExpired: new Date('2026-12-02T10:00:00Z') }];
+  const e = new Engine({ store: h.store, runtime: reattaching(h), externalUrl: 'http://jetway.test', artifactsDir: h.dir, logger: silentLogger, leases });
+  assert.deepEqual(await e.heartbeat(20_000), [BUILD]);
+  await e.wait(BUILD);
+  assert.equal(row(h).status, 'succeeded');
+  assert.equal(h.runtime.runs.length, 0, 'the task ran under node-a, not again here');
+});
+
+test('on a runtime that re-attaches, a task whose container is gone errors the build: its result is unknown, it is not run twice', async (t) => {
+  const { h } = setup(t, echoLines(1));
+  const id = taskPlanId(await h.store.buildPlan(BUILD));
+  await h.store.recordStepStarted(BUILD, id, id);
+  const e = new Engine({ store: h.store, runtime: reattaching(h), externalUrl: 'http://jetway.test', artifactsDir: h.dir, logger: silentLogger });
+  assert.equal(await e.recoverOrphans(), 1);
+  await e.wait(BUILD);
+  const { status, events } = row(h);
+  assert.equal(status, 'errored');
+  assert.equal(h.runtime.runs.length, 0);
+  assert.match(errors(events).join('\n'), /task 'unit' was running when the web node that ran this build stopped, and its container is gone: its result is unknown/);
+});
+
+test('stop() on a runtime that re-attaches hands the builds over: lease released, the build still started, its running step not recorded as ended', async (t) => {
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const { h } = setup(t, async (_spec, _process, _dir, signal) => {
+    started();
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+    return { exitStatus: 137 };
+  });
+  const leases = new FakeLeases('node-a');
+  const e = new Engine({ store: h.store, runtime: reattaching(h), externalUrl: 'http://jetway.test', artifactsDir: h.dir, logger: silentLogger, leases });
+  e.track(BUILD);
+  await running;
+  await e.stop();
+  const { status, completed, events } = row(h);
+  assert.equal(status, 'started');
+  assert.equal(completed, false);
+  assert.deepEqual(errors(events), []);
+  assert.equal(leases.owner.has(BUILD), false, 'the lease is released for the next node');
+  assert.deepEqual(
+    (await h.store.buildSteps(BUILD)).map((r) => r.state),
+    ['started'],
+  );
+});
