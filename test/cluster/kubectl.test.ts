@@ -1,7 +1,8 @@
 // The stock kubectl against the test cluster (issue 20, part 2): TLS with the cluster's CA,
 // discovery, OpenAPI (server-side field validation), RBAC enforced for service account tokens,
 // auth can-i (with --as), apply -k deploy/ (read-only), server-side apply, --dry-run=server,
-// Deployments with rollout status, table output (-o wide), logs, exec, delete, events.
+// Deployments with rollout status, scale and undo, table output (-o wide, get -w), logs, exec,
+// delete, events.
 // The in-memory FakeKubelet stands in for the node (no images, no runc); still, each kubectl call
 // costs a process and discovery (seconds on a loaded machine), so this file is in test/cluster/
 // (npm run test:cluster), not in npm test. Skipped, with a message, where kubectl is absent.
@@ -189,6 +190,46 @@ describe('the stock kubectl against kube-sim', { skip: KUBECTL ? false : 'kubect
     const pod = (await ok(kc, ['-n', 'jetway', 'get', 'pods', '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
     const events = await ok(kc, ['-n', 'jetway', 'get', 'events', '--field-selector', `involvedObject.name=${pod},reason=Scheduled`, '-o', 'name']);
     assert.equal(events.trim().split('\n').length, 1, events);
+  });
+
+  it('scales a Deployment through its scale subresource (kubectl scale)', async () => {
+    assert.match(await ok(kc, ['-n', 'jetway', 'scale', 'deployment', 'jetway-web', '--replicas=2']), /deployment\.apps\/jetway-web scaled/);
+    assert.match(await ok(kc, ['-n', 'jetway', 'rollout', 'status', 'deployment/jetway-web', '--timeout=30s']), /successfully rolled out/);
+    const scale = JSON.parse(await ok(kc, ['-n', 'jetway', 'get', 'deployment', 'jetway-web', '--subresource=scale', '-o', 'json'])) as { kind: string; apiVersion: string; spec: { replicas: number }; status: { replicas: number; selector: string } };
+    assert.deepEqual([scale.kind, scale.apiVersion, scale.spec.replicas, scale.status.replicas, scale.status.selector], ['Scale', 'autoscaling/v1', 2, 2, 'app.kubernetes.io/component=web,app.kubernetes.io/name=jetway']);
+    assert.match(await ok(kc, ['-n', 'jetway', 'get', 'deployment', 'jetway-web']), /^jetway-web\s+2\/2\s+2\s+2\s+\S+$/m);
+    // --current-replicas is a precondition the server's Scale answers
+    const refused = await kubectl(kc, ['-n', 'jetway', 'scale', 'deployment', 'jetway-web', '--current-replicas=5', '--replicas=1']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.err, /Expected replicas to be 5, was 2/);
+    await ok(kc, ['-n', 'jetway', 'scale', 'deployment', 'jetway-web', '--replicas=1']);
+    await waitFor(async () => ((await ok(kc, ['-n', 'jetway', 'get', 'pods', '--no-headers'])).trim().split('\n').length === 1 ? true : undefined), 'one pod');
+  });
+
+  it('rolls a Deployment back (kubectl rollout undo): the earlier ReplicaSet comes back with the next revision', async () => {
+    assert.match(await ok(kc, ['-n', 'jetway', 'rollout', 'undo', 'deployment/jetway-web']), /deployment\.apps\/jetway-web rolled back/);
+    assert.match(await ok(kc, ['-n', 'jetway', 'rollout', 'status', 'deployment/jetway-web', '--timeout=30s']), /successfully rolled out/);
+    const rs = await ok(kc, ['-n', 'jetway', 'get', 'replicasets', '-o', 'custom-columns=DESIRED:.spec.replicas,REV:.metadata.annotations.deployment\\.kubernetes\\.io/revision,IMAGE:.spec.template.spec.containers[0].image', '--no-headers']);
+    // two ReplicaSets still (no third for a template seen before): revision 1's is revision 3 now
+    assert.deepEqual(rs.trim().split('\n').map((l) => l.trim().split(/\s+/)).sort(), [['0', '2', 'jetway/jetway:0.2.0'], ['1', '3', 'jetway/jetway:0.1.0']]);
+    const history = await ok(kc, ['-n', 'jetway', 'rollout', 'history', 'deployment/jetway-web']);
+    assert.deepEqual(history.trim().split('\n').slice(2).map((l) => l.trim().split(/\s+/)[0]), ['2', '3']);
+  });
+
+  it('watches with table output (kubectl get -w): each change is a row with the real columns', async () => {
+    const child = execFile(KUBECTL ?? 'kubectl', ['-n', 'jetway', 'get', 'pods', '-w'], { env: { PATH: process.env.PATH ?? '', HOME: home, KUBECONFIG: kc }, timeout: 60_000 });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(async () => (/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/m.test(out) && out.trim().split('\n').length >= 2 ? true : undefined), 'the table', 30_000);
+      await ok(kc, ['-n', 'jetway', 'scale', 'deployment', 'jetway-web', '--replicas=2']);
+      // the new pod appears as rows of the same table (not NAME/AGE only, kubectl's fallback for plain objects)
+      await waitFor(async () => (out.trim().split('\n').length >= 3 ? true : undefined), 'a watch event', 30_000);
+      const rows = out.trim().split('\n').slice(1);
+      for (const row of rows) assert.match(row, /^jetway-web-\S+\s+\d\/1\s+(Pending|ContainerCreating|Running|Terminating)\s+\d+\s+\S+$/, out);
+    } finally {
+      child.kill();
+    }
   });
 
   it('deletes a Deployment with its ReplicaSets and pods (garbage collection)', async () => {

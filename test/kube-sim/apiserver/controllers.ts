@@ -16,10 +16,35 @@ const arr = (v: unknown): Rec[] => (Array.isArray(v) ? v.filter(isRec) : []);
 
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 
+/**
+ * A value with its objects' keys sorted and null fields left out (Go clients send the zero
+ * `creationTimestamp: null`): the same template whatever way a client wrote it.
+ */
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (!isRec(v)) return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .filter((k) => v[k] !== null)
+      .sort()
+      .map((k) => [k, canonical(v[k])]),
+  );
+}
+
 /** The pod-template-hash label value of a template (a stable short hash, in the real alphabet). */
 export function templateHash(template: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify(template ?? {})).digest();
+  const digest = createHash('sha256').update(JSON.stringify(canonical(template ?? {}))).digest();
   return [...digest.subarray(0, 10)].map((b) => SAFE[b % SAFE.length]).join('');
+}
+
+/** Whether two pod templates are the same but for the pod-template-hash label (the controller's EqualIgnoreHash). */
+export function sameTemplateIgnoringHash(a: unknown, b: unknown): boolean {
+  const strip = (t: unknown): unknown => {
+    if (!isRec(t) || !isRec(t.metadata) || !isRec(t.metadata.labels)) return t;
+    const { 'pod-template-hash': _hash, ...labels } = t.metadata.labels;
+    return { ...t, metadata: { ...t.metadata, labels } };
+  };
+  return JSON.stringify(canonical(strip(a))) === JSON.stringify(canonical(strip(b)));
 }
 
 function ownedBy(obj: KubeObject, uid: string | undefined): boolean {
@@ -198,9 +223,12 @@ export class Controllers {
     const template = isRec(spec.template) ? spec.template : {};
     const hash = templateHash(template);
     const owned = this.registry.store.list('replicasets', namespace).filter((r) => ownedBy(r, d.metadata?.uid));
-    let newRs = owned.find((r) => r.metadata?.labels?.['pod-template-hash'] === hash);
+    // the template's ReplicaSet: by its hash, or one of an earlier revision with the same template
+    // (a rollback, `kubectl rollout undo`, brings that one back rather than a new one)
+    let newRs = owned.find((r) => r.metadata?.labels?.['pod-template-hash'] === hash) ?? owned.find((r) => isRec(r.spec) && sameTemplateIgnoringHash(r.spec.template, template));
     const old = owned.filter((r) => r !== newRs);
     const revisionOf = (r: KubeObject): number => Number(r.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+    const maxOldRevision = Math.max(0, ...old.map(revisionOf));
     const recreate = isRec(spec.strategy) && spec.strategy.type === 'Recreate';
     // old ReplicaSets are scaled to zero (Recreate: the new one starts once their pods are gone)
     for (const r of old) {
@@ -212,7 +240,8 @@ export class Controllers {
     const oldPods = this.registry.store.list('pods', namespace).filter((p) => old.some((r) => ownedBy(p, r.metadata?.uid)));
     const tmeta = isRec(template.metadata) ? template.metadata : {};
     const labels = { ...(isRec(tmeta.labels) ? (tmeta.labels as Record<string, string>) : {}), 'pod-template-hash': hash };
-    const revision = String(Math.max(0, ...owned.map(revisionOf)) + (newRs ? 0 : 1));
+    // the newest template has the highest revision (a ReplicaSet brought back gets the next one)
+    const revision = String(maxOldRevision + 1);
     if (!newRs && !(recreate && oldPods.length > 0)) {
       const selector = isRec(spec.selector) ? spec.selector : {};
       newRs = this.registry.create('replicasets', namespace, {
@@ -229,8 +258,16 @@ export class Controllers {
         },
       });
       this.event(d, 'Deployment', 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata?.name ?? ''} from 0 to ${want}`, 'deployment-controller');
-    } else if (newRs && isRec(newRs.spec) && newRs.spec.replicas !== want) {
-      this.registry.store.update('replicasets', { ...newRs, spec: { ...newRs.spec, replicas: want }, metadata: { ...newRs.metadata, generation: (newRs.metadata?.generation ?? 1) + 1, annotations: { ...newRs.metadata?.annotations, 'deployment.kubernetes.io/desired-replicas': String(want) } } });
+    } else if (newRs && isRec(newRs.spec)) {
+      const from = newRs.spec.replicas;
+      // Recreate: a ReplicaSet brought back starts once the old pods are gone
+      const to = recreate && oldPods.length > 0 && from === 0 ? 0 : want;
+      const bump = revisionOf(newRs) <= maxOldRevision;
+      if (from !== to || bump) {
+        const annotations = { ...newRs.metadata?.annotations, 'deployment.kubernetes.io/desired-replicas': String(want), ...(bump ? { 'deployment.kubernetes.io/revision': revision } : {}) };
+        this.registry.store.update('replicasets', { ...newRs, spec: { ...newRs.spec, replicas: to }, metadata: { ...newRs.metadata, generation: (newRs.metadata?.generation ?? 1) + (from !== to ? 1 : 0), annotations } });
+        if (from !== to) this.event(d, 'Deployment', 'Normal', 'ScalingReplicaSet', `Scaled ${typeof from === 'number' && from > to ? 'down' : 'up'} replica set ${newRs.metadata?.name ?? ''} from ${String(from)} to ${to}`, 'deployment-controller');
+      }
     }
     const current = this.registry.store.get('deployments', namespace, name);
     if (!current) return;

@@ -21,6 +21,8 @@ import { apiGroup, apiResourceList, apiVersionOf, lookupResource, RESOURCES, ser
 import { authorize as rbacAuthorize, forbiddenMessage, reviewStatus, rulesReviewStatus, serviceAccountOf, SYSTEM_MASTERS, withImplicitGroups, type Attributes, type UserInfo } from './rbac.ts';
 import { openApiV2, openApiV3, openApiV3Root } from './openapi.ts';
 import { toTable, wantsTable } from './tables.ts';
+import { replicasOf, scaleOf } from './scale.ts';
+import { jsonPatch, mergePatch, strategicMergePatch } from './patch.ts';
 import { ServiceAccountTokens } from './tokens.ts';
 import { managerOf, serverSideApply, updatedManagedFields } from './apply.ts';
 import { Controllers } from './controllers.ts';
@@ -616,6 +618,19 @@ export class ApiServer {
     }
     if (info.subresource === 'token' && info.verb === 'create') return { code: 201, body: this.tokenRequest(ns ?? '', info.name ?? '', body, dryRun) };
     const managedFields = (current: KubeObject | undefined, next: KubeObject): unknown[] => updatedManagedFields(current, next, manager, apiVersionOf(def), info.subresource);
+    if (info.subresource === 'scale') {
+      const current = this.registry.get(resource, ns, info.name ?? '');
+      if (info.verb === 'get') return { code: 200, body: scaleOf(current) };
+      let wanted: unknown;
+      if (info.verb === 'update') wanted = body;
+      else if (info.verb === 'patch') {
+        const type = contentType.split(';')[0]?.trim() ?? '';
+        const scale = scaleOf(current);
+        wanted = type === 'application/json-patch+json' ? jsonPatch(scale, body) : type === 'application/strategic-merge-patch+json' ? strategicMergePatch(scale, body) : mergePatch(scale, body);
+      } else throw errors.methodNotAllowed();
+      const replicas = replicasOf(wanted, current, resource);
+      return { code: 200, body: scaleOf(this.registry.patch(resource, ns, info.name ?? '', 'application/merge-patch+json', { spec: { replicas } }, undefined, { dryRun, managedFields })) };
+    }
     switch (info.verb) {
       case 'get':
         if (info.subresource && info.subresource !== 'status') throw errors.methodNotAllowed();
@@ -758,9 +773,12 @@ export class ApiServer {
     const buffered: StoreEvent[] = [];
     let live = false;
     let lastSent = 0;
+    // kubectl get -w asks for Tables: each event's object is a Table of its one row, as the real server sends
+    const table = wantsTable(req.headers.accept);
     const write = (type: string, obj: KubeObject | KubeStatus): void => {
       if (res.writableEnded || res.destroyed) return;
-      res.write(JSON.stringify({ type, object: obj }) + '\n');
+      const object = table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') ? toTable(def.kind, apiVersionOf(def), [obj as KubeObject], (obj as KubeObject).metadata?.resourceVersion, query.get('includeObject')) : obj;
+      res.write(JSON.stringify({ type, object }) + '\n');
     };
     const deliver = (e: StoreEvent): void => {
       if (e.resource !== resource || e.resourceVersion <= lastSent) return;

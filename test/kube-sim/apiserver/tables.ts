@@ -95,7 +95,8 @@ function containersAndImages(template: unknown): [string, string] {
   return [cs.map((c) => str(c.name)).join(','), cs.map((c) => str(c.image)).join(',')];
 }
 
-function selectorString(sel: unknown): string {
+/** A label selector as kubectl prints it (metav1.FormatLabelSelector). */
+export function selectorString(sel: unknown): string {
   if (!isRec(sel)) return '<none>';
   const parts = Object.entries(isRec(sel.matchLabels) ? sel.matchLabels : {}).map(([k, v]) => `${k}=${str(v)}`);
   for (const e of arr(sel.matchExpressions)) {
