@@ -167,7 +167,9 @@ const stepShape = {
   resource: z.string().optional(),
   passed: strings.optional(),
   trigger: bool.optional(),
-  version: withVar(z.union([z.literal('latest'), z.literal('every'), versionSchema])).optional(),
+  // any string: `every` and `latest` mean what they say, any other the default (latest), as
+  // Concourse's VersionConfig reads it (atc/steps.go)
+  version: withVar(z.union([z.string(), versionSchema])).optional(),
   inputs: withVar(z.union([z.literal('all'), z.literal('detect'), strings])).optional(),
   no_get: bool.optional(),
   get_params: freeObject.optional(),

@@ -443,6 +443,8 @@ function validateJobSteps(config: PipelineConfig, job: Job, jobIndex: number, jo
   });
   const getNames = new Set<string>();
   const loadVars = new Set<string>();
+  /** The local vars declared in each scope: the job's (root) and each across step's. */
+  const varScopes = new Map<object, Set<string>>();
 
   walkSteps(root, (step: Step, parents) => {
     const at = [...jobAt, ...step.path];
@@ -519,14 +521,27 @@ function validateJobSteps(config: PipelineConfig, job: Job, jobIndex: number, jo
         if (!directlyInAcross && step.name !== 'self') out.push(...identifier(step.name, [...at, 'set_pipeline']));
         if (!raw.file) out.push(error(at, 'no file specified'));
         break;
-      case 'load_var':
+      case 'load_var': {
         out.push(...identifier(step.name, [...at, 'load_var']));
         if (!raw.file) out.push(error(at, 'no file specified'));
-        if (acrossScope.has(step.name)) {
-          out.push(warning([...at, 'load_var'], 'var_shadowed', `shadows local var '${step.name}'`));
+        // Concourse's scopes (atc/step_validator.go declareLocalVar): the job's plan is one, each
+        // across step opens one holding its vars. A name declared again in the same scope is an
+        // error; one declared in an enclosing scope is shadowed (a warning).
+        const across = parents.findLast((p) => p.kind === 'across');
+        const scope = across ?? root;
+        const declared = varScopes.get(scope) ?? new Set<string>(across?.kind === 'across' ? across.vars.map((v) => v.var ?? '') : []);
+        varScopes.set(scope, declared);
+        if (declared.has(step.name)) out.push(error([...at, 'load_var'], `repeated var name '${step.name}'`));
+        else {
+          const enclosing = [root, ...parents.filter((p) => p.kind === 'across' && p !== across)];
+          if (acrossScope.has(step.name) || enclosing.some((sc) => varScopes.get(sc)?.has(step.name))) {
+            out.push(warning([...at, 'load_var'], 'var_shadowed', `shadows local var '${step.name}'`));
+          }
         }
+        declared.add(step.name);
         loadVars.add(step.name);
         break;
+      }
       case 'run': {
         const type = raw.type;
         if (!type || !prototypes.has(type)) out.push(error([...at, type ? 'type' : 'run'], `unknown prototype '${type ?? ''}'`));

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadPipeline, formatDiagnostic, type Diagnostic } from '../../src/config/index.ts';
+import { jobInputs } from '../../src/config/steps.ts';
 
 /** Diagnostics as `line:col path: message` so a test can assert place and text at once. */
 function show(ds: Diagnostic[]): string[] {
@@ -40,9 +41,27 @@ test('wrong types are errors at the value, with what was expected', () => {
   assert.deepEqual(errors(`${R}jobs:\n- name: build\n  plan:\n  - get: repo\n    trigger: "yes"\n`), [
     '8:14 jobs.build.plan[0].get(repo).trigger: expected boolean, got string "yes"',
   ]);
-  hasError(`${R}jobs:\n- name: build\n  plan:\n  - get: repo\n    version: 3\n`, `expected "latest" or "every" or a map, got number 3`);
+  hasError(`${R}jobs:\n- name: build\n  plan:\n  - get: repo\n    version: 3\n`, `expected string or a map, got number 3`);
   hasError(`${R}jobs:\n- name: build\n  plan:\n  - get: repo\n    passed: build\n`, 'expected a list, got string "build"');
 });
+
+// Concourse's VersionConfig (atc/steps.go) takes any string: `every` and `latest` mean what they
+// say, any other string the default (latest)
+for (const [version, want] of [
+  ['every', 'every'],
+  ['latest', 'latest'],
+  ['first', 'latest'],
+  ['"v1.2"', 'latest'],
+  ['{ref: abc}', { ref: 'abc' }],
+] as const) {
+  test(`a get's version: ${version} is accepted and means ${JSON.stringify(want)}`, () => {
+    const result = loadPipeline(`${R}jobs:\n- name: build\n  plan:\n  - get: repo\n    version: ${version}\n`);
+    assert.deepEqual(show(result.errors), []);
+    const job = result.config?.jobs?.[0];
+    assert.ok(job);
+    assert.deepEqual(jobInputs(job, ['build'])[0]?.version, want);
+  });
+}
 
 test('YAML syntax errors and duplicate keys are diagnostics with positions', () => {
   assert.deepEqual(errors(`${R}jobs:\n- name: build\n  name: again\n  plan: [{get: repo}]\n`), [
@@ -392,3 +411,23 @@ test('anchors and aliases: positions point into the anchored text', () => {
   const es = errors(yaml);
   assert.deepEqual(es, ['7:20 jobs.a.plan[0].get(repo): unknown fields ["bogus"]', '7:20 jobs.b.plan[0].get(repo): unknown fields ["bogus"]']);
 });
+
+// load_var names in scopes as Concourse's StepValidator keeps them (atc/step_validator.go
+// declareLocalVar): the job's plan is one scope, each across step opens one with its vars
+const LV = (name: string) => `{load_var: ${name}, file: f/${name}.json}`;
+for (const [what, plan, want] of [
+  ['two load_vars of one name in a plan', `[${LV('v')}, ${LV('v')}]`, ["error: repeated var name 'v'"]],
+  ['two load_vars of different names', `[${LV('v')}, ${LV('w')}]`, []],
+  ['a load_var inside an across of the same var', `[{across: [{var: v, values: [1]}], do: [${LV('v')}]}]`, ["error: repeated var name 'v'"]],
+  ['a load_var inside an across that shadows an outer load_var', `[${LV('v')}, {across: [{var: w, values: [1]}], do: [${LV('v')}]}]`, ["warning: shadows local var 'v'"]],
+  ['the same load_var in two sibling across steps', `[{across: [{var: a, values: [1]}], do: [${LV('v')}]}, {across: [{var: b, values: [1]}], do: [${LV('v')}]}]`, []],
+] as const) {
+  test(`load_var scopes: ${what}`, () => {
+    const result = loadPipeline(`${R}jobs:\n- name: lv\n  plan: ${plan}\n`);
+    const found = [
+      ...result.errors.filter((d) => /repeated var name/.test(d.message)).map((d) => `error: ${d.message}`),
+      ...result.warnings.filter((d) => /shadows local var/.test(d.message)).map((d) => `warning: ${d.message}`),
+    ];
+    assert.deepEqual(found, want);
+  });
+}
