@@ -42,6 +42,7 @@ import { registerExecute } from './execute.ts';
 import { registerIntercept } from './intercept.ts';
 import { registerSetTeam } from './set-team.ts';
 import { registerTeams } from './teams.ts';
+import { registerContainers } from './containers.ts';
 import { registerRenameTeam } from './rename-team.ts';
 import { registerDestroyTeam } from './destroy-team.ts';
 import { registerImages } from './images.ts';
@@ -94,6 +95,7 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerIntercept(program, io);
   registerSetTeam(program, io);
   registerTeams(program, io);
+  registerContainers(program, io);
   registerRenameTeam(program, io);
   registerDestroyTeam(program, io);
   registerImages(program, io);
