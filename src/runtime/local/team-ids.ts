@@ -10,7 +10,6 @@
 // in both modes. The base (2^30) lies above the ranges useradd and /etc/subuid hand out
 // (1000-60000 and 100000 + 65,536 per user).
 import type { IdRange } from './containers/oci-spec.ts';
-import type { BuildUser } from './local-runtime.ts';
 
 /** The first host id of team ranges. */
 export const TEAM_ID_BASE = 2 ** 30;
@@ -32,7 +31,7 @@ export function teamIdRange(teamId: number | undefined): IdRange {
 }
 
 /** The host user a team's step processes run as on the processes runtime (the range's first id, uid = gid). */
-export function teamBuildUser(teamId: number | undefined): BuildUser {
+export function teamBuildUser(teamId: number | undefined): { name: string; uid: number; gid: number } {
   const { hostId } = teamIdRange(teamId);
   return { name: teamId === undefined ? 'jetway-build' : `jetway-team-${teamId}`, uid: hostId, gid: hostId };
 }
