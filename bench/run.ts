@@ -35,8 +35,8 @@ const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult
   { key: 'ui_graph_render_ms', run: benchUiGraph },
   { key: 'api_rps', run: benchApi },
   { key: 'thousand_pipelines', run: benchThousandPipelines },
-];
   { key: 'builtin_checks_per_second', run: benchBuiltinChecks },
+];
 
 function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: string } {
   const out: { json?: string; quick: boolean; only?: string } = { quick: false };
