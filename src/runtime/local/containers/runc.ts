@@ -45,7 +45,10 @@ export class Runc {
         reject(signal.reason);
         return;
       }
-      const child = spawn(this.binary, ['--root', this.stateDir, '--log', log, '--log-format', 'json', 'run', '--bundle', bundle, id], {
+      // --no-new-keyring: a session keyring per container is charged to the container's host uid
+      // (a team's, docs/local-containers.md), whose kernel quota (200 keys) a team's burst of
+      // checks or tasks exhausted ("disk quota exceeded"); the seccomp filter refuses keyctl anyway
+      const child = spawn(this.binary, ['--root', this.stateDir, '--log', log, '--log-format', 'json', 'run', '--no-new-keyring', '--bundle', bundle, id], {
         stdio: ['pipe', 'pipe', 'pipe'],
         // runc forwards the signals it gets to the container; it is not in the web node's group
         detached: true,
