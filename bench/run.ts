@@ -22,6 +22,7 @@ import { benchUiGraph } from './ui-graph.ts';
 import { benchApi } from './api.ts';
 import { benchThousandPipelines } from './thousand-pipelines.ts';
 import { benchBuiltinChecks } from './builtin-checks.ts';
+import { benchEventStreams } from './event-streams.ts';
 
 const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult> }[] = [
   { key: 'resolve_inputs_ms', run: benchResolveInputs },
@@ -36,6 +37,7 @@ const BENCHMARKS: { key: string; run: (ctx: BenchContext) => Promise<BenchResult
   { key: 'api_rps', run: benchApi },
   { key: 'thousand_pipelines', run: benchThousandPipelines },
   { key: 'builtin_checks_per_second', run: benchBuiltinChecks },
+  { key: 'event_stream_p99_ms', run: benchEventStreams },
 ];
 
 function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: string } {
