@@ -36,6 +36,14 @@ const files =
   roots.length > 0
     ? roots.flatMap((root) => findTests(resolve(root)))
     : findTests(resolve('test')).filter((file) => !SEPARATE_SUITES.some((suite) => file.startsWith(suite)));
+// The files that take minutes start first: in name order the slowest (test/web/web-process)
+// started last and ran alone for minutes at the end of the run, with the other workers idle.
+const SLOW_FIRST = ['web/web-process', 'web/startup-failures', 'integration/testflight', 'resources/in-process', 'resources/git', 'security/local-runtime', 'web/readme-tour', 'web/check-errors'].map((name) => resolve('test', `${name}.test.ts`));
+files.sort((a, b) => rank(a) - rank(b));
+function rank(file: string): number {
+  const i = SLOW_FIRST.indexOf(file);
+  return i === -1 ? SLOW_FIRST.length : i;
+}
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
