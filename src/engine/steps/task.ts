@@ -203,7 +203,9 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
     // The step's own `timeout` bounds the process only (not image fetching).
     const controller = new AbortController();
     const forward = (): void => controller.abort(ctx.signal.reason);
-    ctx.signal.addEventListener('abort', forward, { once: true });
+    // an abort that came while the container was made (a team's chown can take a while) counts too
+    if (ctx.signal.aborted) forward();
+    else ctx.signal.addEventListener('abort', forward, { once: true });
     const timeoutMs = plan.timeout ? parseDuration(plan.timeout) : undefined;
     const timedOut = new StepTimedOut(plan.timeout ?? '');
     const timer = timeoutMs !== undefined ? setTimeout(() => controller.abort(timedOut), timeoutMs) : undefined;
