@@ -9,7 +9,7 @@ import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
 import { buildEnv, emitError, logStream, newHandle, stepMetadata, type StepDeps } from './deps.ts';
 import { InProcessDeclined } from '../../resources/in-process.ts';
-import type { ImageResolver } from '../image/index.ts';
+import type { ImageResolver, ResolvedImage } from '../image/index.ts';
 import { runResourceScript } from './resource-script.ts';
 
 export interface ShouldRunInput {
@@ -76,103 +76,21 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
     if (run) {
       const from = plan.from_version ?? (await deps.store.scopeLatestVersion(scope.id));
       await deps.store.markCheckStarted(scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
-      const webNodeCheck = images.webNodeCheck(plan.type, plan.image);
-      if (webNodeCheck) {
-        // docs/image-features.md, decision 12: a registry-image check is one registry request from the web node, no pod
-        let versions: Version[];
-        try {
-          versions = await webNodeCheck(id, source, from, ctx);
-        } catch (err) {
-          await deps.store.markCheckFinished(scope.id, false, intervalMs);
-          await emitError(ctx, id, err instanceof Error ? err.message : String(err));
-          await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
-          return false;
-        }
-        await deps.store.saveVersions(scope.id, versions);
-        await deps.store.markCheckFinished(scope.id, true, intervalMs);
-        const latest = await deps.store.scopeLatestVersion(scope.id);
-        if (latest) ctx.state.storeResult(id, { version: latest });
-        await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
-        return true;
-      }
-      // issue 23 (docs/in-process-checks.md): a base type's check with Jetway's own image runs in
-      // the web node, answering as its script would; a custom type (get_plan), or a source the
-      // checks decline, keeps its container
-      const inProcess = deps.inProcessChecks;
-      if (inProcess && !plan.image.get_plan && image.image.kind === 'base-type' && inProcess.accepts(plan.type, source)) {
-        const log = logStream(ctx, deps, id, 'stderr');
-        let versions: Version[] | undefined;
-        try {
-          versions = await inProcess.check(plan.type, { source, ...(from ? { version: from } : {}) }, {
-            env: { ...image.env, ...buildEnv(deps) },
-            stderr: { write: (chunk: string) => log.write(Buffer.from(chunk)) },
-            signal: ctx.signal,
-            privileged: image.privileged,
-          });
-        } catch (err) {
-          if (!(err instanceof InProcessDeclined)) {
-            // as a script's failure: its message in the step's log, the check failed
-            if (!ctx.signal.aborted) log.write(Buffer.from(`${err instanceof Error ? err.message : String(err)}\n`));
-            log.end();
-            await deps.store.markCheckFinished(scope.id, false, intervalMs);
-            if (ctx.signal.aborted) throw err;
-            await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
-            return false;
-          }
-        }
-        log.end();
-        if (versions) {
-          await deps.store.saveVersions(scope.id, versions);
-          await deps.store.markCheckFinished(scope.id, true, intervalMs);
-          const latest = await deps.store.scopeLatestVersion(scope.id);
-          if (latest) ctx.state.storeResult(id, { version: latest });
-          await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
-          return true;
-        }
-      }
-      let container;
+      // a check that started must end, failed, and wait its interval: otherwise the scope looks
+      // checked-in-progress forever, or every scan creates another check build (issue 17)
+      let versions: Version[] | undefined;
       try {
-        container = await deps.runtime.createContainer(
-          {
-            handle: newHandle(),
-            metadata: stepMetadata(deps, 'check', plan.name, id, ctx),
-            image: image.image,
-            privileged: image.privileged,
-            inputs: [],
-            outputs: [],
-            env: { ...image.env, ...buildEnv(deps) },
-          },
-          ctx.signal,
-        );
-      } catch (err) {
-        // a check that cannot get a container (a missing namespace) still ends, failed, and
-        // waits its interval: otherwise every scan creates another check build (issue 17)
-        await deps.store.markCheckFinished(scope.id, false, intervalMs);
-        throw err;
-      }
-      let outcome;
-      try {
-        outcome = await runResourceScript<Version[]>(container, 'check', from ? { source, version: from } : { source }, ctx, deps, id);
+        versions = await checkVersions(id, plan, source, from, image, ctx, deps, images);
+        if (versions) await deps.store.saveVersions(scope.id, versions);
       } catch (err) {
         await deps.store.markCheckFinished(scope.id, false, intervalMs);
         throw err;
-      } finally {
-        await container.destroy();
       }
-      if (!outcome.ok) {
-        await deps.store.markCheckFinished(scope.id, false, intervalMs);
+      await deps.store.markCheckFinished(scope.id, versions !== undefined, intervalMs);
+      if (!versions) {
         await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
         return false;
       }
-      try {
-        if (!Array.isArray(outcome.response)) throw new Error("resource script 'check' must print a JSON list of versions");
-        await deps.store.saveVersions(scope.id, outcome.response);
-      } catch (err) {
-        // a check that started must end: otherwise the scope looks checked-in-progress forever
-        await deps.store.markCheckFinished(scope.id, false, intervalMs);
-        throw err;
-      }
-      await deps.store.markCheckFinished(scope.id, true, intervalMs);
     }
     const latest = await deps.store.scopeLatestVersion(scope.id);
     if (latest) ctx.state.storeResult(id, { version: latest });
@@ -181,4 +99,78 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
   } finally {
     await release();
   }
+}
+
+/**
+ * The versions a check finds, from wherever the type's check runs: a registry request from the
+ * web node (docs/image-features.md, decision 12), the web node's own check of a built-in type
+ * (docs/in-process-checks.md), or the type's `check` script in a container. Undefined when the
+ * check failed as a script fails (its message already in the step's log or events); a throw is
+ * an error of the step (no container, a crashed script, a malformed answer, an abort).
+ */
+async function checkVersions(
+  id: PlanId,
+  plan: CheckPlan,
+  source: Record<string, unknown>,
+  from: Version | undefined,
+  image: ResolvedImage,
+  ctx: StepContext,
+  deps: StepDeps,
+  images: ImageResolver,
+): Promise<Version[] | undefined> {
+  const webNodeCheck = images.webNodeCheck(plan.type, plan.image);
+  if (webNodeCheck) {
+    try {
+      return await webNodeCheck(id, source, from, ctx);
+    } catch (err) {
+      await emitError(ctx, id, err instanceof Error ? err.message : String(err));
+      return undefined;
+    }
+  }
+  // a base type's check with Jetway's own image answers as its script would; a custom type
+  // (get_plan), or a source the checks decline, keeps its container
+  const inProcess = deps.inProcessChecks;
+  if (inProcess && !plan.image.get_plan && image.image.kind === 'base-type' && inProcess.accepts(plan.type, source)) {
+    const log = logStream(ctx, deps, id, 'stderr');
+    try {
+      const versions = await inProcess.check(plan.type, { source, ...(from ? { version: from } : {}) }, {
+        env: { ...image.env, ...buildEnv(deps) },
+        stderr: { write: (chunk: string) => log.write(Buffer.from(chunk)) },
+        signal: ctx.signal,
+        privileged: image.privileged,
+      });
+      log.end();
+      return versions;
+    } catch (err) {
+      if (!(err instanceof InProcessDeclined)) {
+        // as a script's failure: its message in the step's log, the check failed
+        if (!ctx.signal.aborted) log.write(Buffer.from(`${err instanceof Error ? err.message : String(err)}\n`));
+        log.end();
+        if (ctx.signal.aborted) throw err;
+        return undefined;
+      }
+      log.end();
+    }
+  }
+  const container = await deps.runtime.createContainer(
+    {
+      handle: newHandle(),
+      metadata: stepMetadata(deps, 'check', plan.name, id, ctx),
+      image: image.image,
+      privileged: image.privileged,
+      inputs: [],
+      outputs: [],
+      env: { ...image.env, ...buildEnv(deps) },
+    },
+    ctx.signal,
+  );
+  let outcome;
+  try {
+    outcome = await runResourceScript<Version[]>(container, 'check', from ? { source, version: from } : { source }, ctx, deps, id);
+  } finally {
+    await container.destroy();
+  }
+  if (!outcome.ok) return undefined;
+  if (!Array.isArray(outcome.response)) throw new Error("resource script 'check' must print a JSON list of versions");
+  return outcome.response;
 }

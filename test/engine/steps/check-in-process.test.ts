@@ -126,3 +126,13 @@ test('without in-process checks (the default) every check has a container', asyn
   await h.run(h.checkPlan('repo'));
   assert.equal(h.runtime.scriptRuns('check').length, 1);
 });
+
+test('versions found in the web node that cannot be saved end the check failed, not in progress', async (t) => {
+  const h = setup(t);
+  h.store.saveVersions = () => Promise.reject(new Error('the database went away'));
+  assert.deepEqual(await h.run(h.checkPlan('repo')), { error: 'the database went away' });
+  const scope = h.store.scopes[0];
+  assert.equal(scope?.lastCheckSucceeded, false);
+  assert.ok(scope?.lastCheckEndTime, 'the check ended');
+  assert.ok(scope?.nextCheckTime, 'it waits its interval');
+});
