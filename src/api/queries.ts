@@ -6,9 +6,11 @@ import type { BuildRecord } from '../db/builds.ts';
 import type { Queryable } from '../db/database.ts';
 import type { JobRecord } from '../db/jobs.ts';
 import type { PipelineRef } from '../db/pipelines.ts';
+import { teamNames } from '../db/teams.ts';
 import {
   findPipelineView,
   jobInputViews,
+  listPipelineViews,
   jobOutputViews,
   type JobInputView,
   type JobOutputView,
@@ -27,6 +29,19 @@ export function describePipeline(ref: PipelineRef): string {
 export const unix = (d: Date): number => Math.floor(d.getTime() / 1000);
 
 // ------------------------------------------------------------------------------ pipelines
+
+/**
+ * The pipelines a caller sees across teams (GET /pipelines, /jobs, /resources): every pipeline of
+ * the caller's teams (an admin's are every team), and the public ones of the others
+ * (atc/api/pipelineserver/list_all.go). Archived ones only when asked, and only the caller's.
+ */
+export async function visiblePipelineViews(db: Queryable, user: { teams: readonly string[]; isAdmin: boolean } | null, includeArchived: boolean): Promise<PipelineView[]> {
+  const mine = [...(user?.teams ?? [])];
+  // an admin's teams are every team already
+  const others = user?.isAdmin ? [] : (await teamNames(db)).filter((t) => !mine.includes(t));
+  const [own, shared] = await Promise.all([listPipelineViews(db, mine, includeArchived), others.length > 0 ? listPipelineViews(db, others, false) : Promise.resolve([])]);
+  return [...own, ...shared.filter((p) => p.public)];
+}
 
 export async function mustFindPipeline(db: Queryable, ref: PipelineRef): Promise<PipelineView> {
   const p = await findPipelineView(db, ref);

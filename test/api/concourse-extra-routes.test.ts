@@ -107,6 +107,11 @@ test('GET /api/v1/jobs: every job the caller may see; a public pipeline\'s to an
   const mine = await api.app.inject({ url: '/api/v1/jobs', headers: api.auth() });
   assert.equal(mine.statusCode, 200);
   assert.deepEqual((mine.json() as { name: string; pipeline_name: string; team_name: string }[]).map((j) => `${j.team_name}/${j.pipeline_name}/${j.name}`), ['main/demo/unit', 'main/demo/ship']);
+  // each job as the pipeline's own jobs list gives it, inputs (with passed) and outputs included
+  const perPipeline = (await api.app.inject({ url: `${base}/jobs`, headers: api.auth() })).json() as { name: string; inputs: unknown[]; outputs: unknown[] }[];
+  const io = (jobs: { name: string; inputs: unknown[]; outputs: unknown[] }[]) => jobs.map((j) => ({ name: j.name, inputs: j.inputs, outputs: j.outputs }));
+  assert.ok(perPipeline.some((j) => j.inputs.length > 0));
+  assert.deepEqual(io(mine.json() as { name: string; inputs: unknown[]; outputs: unknown[] }[]), io(perPipeline));
   const none = await api.app.inject({ url: '/api/v1/jobs', headers: anon });
   assert.deepEqual(none.json(), []);
   const outsider = await api.app.inject({ url: '/api/v1/jobs', headers: asOther() });

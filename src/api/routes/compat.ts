@@ -7,13 +7,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { getBuild } from '../../db/builds.ts';
 import { listJobs } from '../../db/jobs.ts';
-import { teamNames } from '../../db/teams.ts';
-import { findResourceView, listPipelineViews, listResourceViews, type PipelineView } from '../../db/views.ts';
+import { findResourceView, jobViewsOfPipelines, listResourceViews, type PipelineView } from '../../db/views.ts';
 import { resourceVersionById, setBuildComment } from '../../db/compat.ts';
 import { CausalityTooLargeError, resourceCausality, type Causality, type CausalityDirection } from '../../db/causality.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { assertTeam, currentUser, holdsRole, idParam, parseWith, pipelineOf, type ApiServerOptions, type PipelineParams } from '../context.ts';
-import { jobJson, resourceJson } from '../queries.ts';
+import { jobJson, resourceJson, visiblePipelineViews } from '../queries.ts';
 import type { Job, Resource, ResourceVersion } from '../wire.ts';
 
 type VersionParams = PipelineParams & { resource: string; version: string };
@@ -26,29 +25,23 @@ const PUBLIC = { config: { publicPipeline: true } };
 export function registerCompatRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
   const { db } = opts;
 
-  /**
-   * The pipelines GET /jobs and GET /resources read: the caller's teams' (an admin holds every
-   * team), and the public ones of other teams; archived ones are left out, as their jobs and
-   * resources are inactive on Concourse.
-   */
-  const visiblePipelines = async (req: FastifyRequest): Promise<PipelineView[]> => {
-    const mine = req.user?.teams ?? [];
-    const others = (await teamNames(db)).filter((t) => !mine.includes(t));
-    const [own, shared] = await Promise.all([listPipelineViews(db, mine, false), others.length > 0 ? listPipelineViews(db, others, false) : Promise.resolve([])]);
-    return [...own, ...shared.filter((p) => p.public)];
-  };
+  // archived pipelines are left out: their jobs and resources are inactive on Concourse
+  const visible = (req: FastifyRequest): Promise<PipelineView[]> => visiblePipelineViews(db, req.user, false);
 
   app.get('/jobs', { config: { optionalAuth: true } }, async (req): Promise<Job[]> => {
+    const pipelines = await visible(req);
+    // every job's inputs and outputs in one read, not two per job
+    const views = await jobViewsOfPipelines(db, pipelines.map((p) => p.id));
     const out: Job[] = [];
-    for (const p of await visiblePipelines(req)) {
-      for (const job of await listJobs(db, p.id)) out.push(await jobJson(db, job, job, p, opts.externalUrl));
+    for (const p of pipelines) {
+      for (const job of await listJobs(db, p.id)) out.push(await jobJson(db, job, job, p, opts.externalUrl, views.get(job.id) ?? { inputs: [], outputs: [] }));
     }
     return out;
   });
 
   app.get('/resources', { config: { optionalAuth: true } }, async (req): Promise<Resource[]> => {
     const out: Resource[] = [];
-    for (const p of await visiblePipelines(req)) for (const r of await listResourceViews(db, p.id)) out.push(resourceJson(r, p));
+    for (const p of await visible(req)) for (const r of await listResourceViews(db, p.id)) out.push(resourceJson(r, p));
     return out;
   });
 

@@ -18,7 +18,6 @@ import {
 } from '../../db/pipelines.ts';
 import { setPipelinePublic } from '../../db/pipeline-visibility.ts';
 import { activeJobIds, activeResourceIds, listPipelineViews } from '../../db/views.ts';
-import { teamNames } from '../../db/teams.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 import { unsafeNameProblem } from '../names.ts';
 import { jsonValueProblem } from '../plan-check.ts';
@@ -32,7 +31,7 @@ import {
   type ApiServerOptions,
   type PipelineParams,
 } from '../context.ts';
-import { describePipeline, pipelineJson } from '../queries.ts';
+import { describePipeline, pipelineJson, visiblePipelineViews } from '../queries.ts';
 import type { ConfigResponse, ConfigWarning, Pipeline, SaveConfigResponse } from '../wire.ts';
 
 export const CONFIG_VERSION_HEADER = 'x-concourse-config-version';
@@ -122,14 +121,7 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
   // The pipelines of the user's teams and the public ones of other teams; without a login the
   // public ones only (Concourse's ListAllPipelines).
   app.get('/pipelines', { config: { optionalAuth: true } }, async (req): Promise<Pipeline[]> => {
-    const mine = req.user?.teams ?? [];
-    // an admin's teams are every team already
-    const others = req.user?.isAdmin ? [] : (await teamNames(db)).filter((t) => !mine.includes(t));
-    const [own, shared] = await Promise.all([
-      listPipelineViews(db, mine, includeArchived(req.query)),
-      others.length > 0 ? listPipelineViews(db, others, false) : Promise.resolve([]),
-    ]);
-    return [...own, ...shared.filter((p) => p.public)].map(pipelineJson);
+    return (await visiblePipelineViews(db, req.user, includeArchived(req.query))).map(pipelineJson);
   });
 
   // A team's pipelines: all of them for its members, its public ones for anybody else.
