@@ -311,6 +311,43 @@ export interface Container {
   created_at?: string;
 }
 
+/** `GET /api/v1/workers`: atc.Worker, the fields fly reads (each web node is one worker: routes/workers.ts). */
+export interface Worker {
+  addr: string;
+  baggageclaim_url: string;
+  active_containers: number;
+  active_volumes: number;
+  active_tasks: number;
+  resource_types: { type: string; image: string; version: string; privileged: boolean }[];
+  platform: string;
+  tags: string[];
+  team: string;
+  name: string;
+  version: string;
+  start_time: number;
+  ephemeral: boolean;
+  state: 'running' | 'landing' | 'stalled';
+  /** Jetway: where this node runs steps (`kubernetes` or `local`) */
+  runtime?: string;
+}
+
+/** One container of `GET /api/v1/teams/:team/containers` (atc.Container, the fields Jetway fills; `jetway containers`). */
+export interface TeamContainer {
+  id: string;
+  worker_name: string;
+  state?: string;
+  type?: string;
+  step_name?: string;
+  pipeline_id?: number;
+  job_id?: number;
+  build_id?: number;
+  pipeline_name?: string;
+  pipeline_instance_vars?: Record<string, unknown>;
+  job_name?: string;
+  build_name?: string;
+  working_directory?: string;
+}
+
 // ------------------------------------------------------------------------------ jobs
 
 /** `{every: true}`, or the version the config pins; absent for `latest`. */

@@ -17,43 +17,7 @@ import type { InterceptableContainer } from '../../runtime/runtime.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { assertTeam, currentUser, type ApiServerOptions } from '../context.ts';
 import { unix } from '../queries.ts';
-
-/** atc.Worker (the fields fly reads). */
-export interface WorkerJson {
-  addr: string;
-  baggageclaim_url: string;
-  active_containers: number;
-  active_volumes: number;
-  active_tasks: number;
-  resource_types: { type: string; image: string; version: string; privileged: boolean }[];
-  platform: string;
-  tags: string[];
-  team: string;
-  name: string;
-  version: string;
-  start_time: number;
-  ephemeral: boolean;
-  state: 'running' | 'landing' | 'stalled';
-  /** Jetway: where this node runs steps (`kubernetes` or `local`) */
-  runtime?: string;
-}
-
-/** atc.Container. */
-export interface ContainerJson {
-  id: string;
-  worker_name: string;
-  state?: string;
-  type?: string;
-  step_name?: string;
-  pipeline_id?: number;
-  job_id?: number;
-  build_id?: number;
-  pipeline_name?: string;
-  pipeline_instance_vars?: Record<string, unknown>;
-  job_name?: string;
-  build_name?: string;
-  working_directory?: string;
-}
+import type { TeamContainer, Worker } from '../wire.ts';
 
 /** A node whose heartbeat is this late is shown stalled (Concourse's word for a worker gone quiet). */
 const STALLED_AFTER_MS = 60_000;
@@ -65,7 +29,7 @@ export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOption
   const version = opts.workerVersion ?? opts.concourseVersion ?? CONCOURSE_COMPATIBLE_VERSION;
 
   // anyone with a role in some team (Concourse's CheckAnyTeamAccessHandler)
-  app.get('/workers', async (req: FastifyRequest): Promise<WorkerJson[]> => {
+  app.get('/workers', async (req: FastifyRequest): Promise<Worker[]> => {
     const user = currentUser(req);
     if (user.teams.length === 0) throw forbidden(`user ${user.name} holds no role in any team`);
     const types = (opts.baseResourceTypes ?? BASE_RESOURCE_TYPES).map((type) => ({ type, image: '', version: '', privileged: false }));
@@ -90,10 +54,10 @@ export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOption
     }));
   });
 
-  const teamContainers = async (team: string): Promise<ContainerJson[]> => {
+  const teamContainers = async (team: string): Promise<TeamContainer[]> => {
     const runtime = opts.runtime;
     if (!runtime?.interceptableContainers) return [];
-    const out: ContainerJson[] = [];
+    const out: TeamContainer[] = [];
     for (const id of await runningBuildIds(db, team, MAX_BUILDS)) {
       const build = await getBuild(db, id);
       if (!build) continue;
@@ -117,12 +81,12 @@ export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOption
     return out;
   };
 
-  app.get<{ Params: { team: string } }>('/teams/:team/containers', async (req): Promise<ContainerJson[]> => {
+  app.get<{ Params: { team: string } }>('/teams/:team/containers', async (req): Promise<TeamContainer[]> => {
     assertTeam(req, req.params.team);
     return teamContainers(req.params.team);
   });
 
-  app.get<{ Params: { team: string; id: string } }>('/teams/:team/containers/:id', async (req): Promise<ContainerJson> => {
+  app.get<{ Params: { team: string; id: string } }>('/teams/:team/containers/:id', async (req): Promise<TeamContainer> => {
     assertTeam(req, req.params.team);
     const found = (await teamContainers(req.params.team)).find((c) => c.id === req.params.id);
     if (!found) throw notFound('JW_CONTAINER_NOT_FOUND', `container ${req.params.id} of team ${req.params.team}`);

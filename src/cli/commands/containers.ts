@@ -3,20 +3,8 @@
 // GET /api/v1/teams/:team/containers, team-scoped).
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
+import type { TeamContainer } from '../../api/wire.ts';
 import { addOutputOptions, addTargetOption, connect, formatTable, printJson, run, wantsJson } from '../client/common.ts';
-
-/** What the API answers per container (Concourse's atc.Container fields Jetway fills). */
-interface ContainerRow {
-  id: string;
-  worker_name: string;
-  state?: string;
-  type?: string;
-  step_name?: string;
-  build_id?: number;
-  build_name?: string;
-  pipeline_name?: string;
-  job_name?: string;
-}
 
 export function registerContainers(program: Command, io: CliIO): void {
   addOutputOptions(addTargetOption(program.command('containers')))
@@ -25,7 +13,7 @@ export function registerContainers(program: Command, io: CliIO): void {
       const json = wantsJson(opts);
       const { client, team } = connect(opts);
       await run(async () => {
-        const containers = await client.get<ContainerRow[]>(`/api/v1/teams/${encodeURIComponent(team)}/containers`);
+        const containers = await client.get<TeamContainer[]>(`/api/v1/teams/${encodeURIComponent(team)}/containers`);
         if (json) return printJson(io, containers);
         const rows = containers.map((c) => [
           c.id,
