@@ -13,7 +13,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import type { AuthUser, LocalAuth } from './auth.ts';
 import type { LoginLimiter } from './login-limit.ts';
 import type { LogLevelControl } from './log-level.ts';
-import { requiredRole, satisfies, strongest, type Role } from './roles.ts';
+import { MAIN_TEAM, requiredRole, satisfies, strongest, type Role } from './roles.ts';
 import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
 import type { PageRequest, PageResult } from '../db/keyset.ts';
 import { findPipelineView, type PipelineView } from '../db/views.ts';
@@ -147,6 +147,11 @@ declare module 'fastify' {
 export function currentUser(req: FastifyRequest): AuthUser {
   if (!req.user) throw unauthorized('not authorized: log in first (no bearer token)');
   return req.user;
+}
+
+/** Refuses (403) a user who is not an admin (an owner of team main) what only admins may do. */
+export function requireAdmin(user: AuthUser, what: string): void {
+  if (!user.isAdmin) throw forbidden(`user ${user.name} cannot ${what}: only an admin (an owner of team ${MAIN_TEAM}) can`);
 }
 
 /**

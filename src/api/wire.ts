@@ -348,6 +348,20 @@ export interface TeamContainer {
   working_directory?: string;
 }
 
+/** `GET /api/v1/wall`: atc.Wall; `TTL` is a Go time.Duration, so nanoseconds on the wire. */
+export interface Wall {
+  message?: string;
+  TTL?: number;
+}
+
+/** One user of `GET /api/v1/users` (atc.User: who logged in, fly active-users). */
+export interface ActiveUser {
+  username: string;
+  connector: string;
+  last_login: number;
+  sub: string;
+}
+
 // ------------------------------------------------------------------------------ jobs
 
 /** `{every: true}`, or the version the config pins; absent for `latest`. */

@@ -268,7 +268,9 @@ test('wall: an expired message reads as none', async () => {
 
 test('wall: only an admin sets or clears it; an empty message is 400', async () => {
   await api.app.inject({ method: 'PUT', url: '/api/v1/wall', headers: api.auth(), payload: { message: 'kept' } });
-  assert.equal((await api.app.inject({ method: 'PUT', url: '/api/v1/wall', headers: asOther(), payload: { message: 'mine' } })).statusCode, 403);
+  const refused = await api.app.inject({ method: 'PUT', url: '/api/v1/wall', headers: asOther(), payload: { message: 'mine' } });
+  assert.equal(refused.statusCode, 403);
+  assert.match(refused.json<{ error: string }>().error, /^user \S+ cannot PUT \/api\/v1\/wall: only an admin \(an owner of team main\) can$/);
   assert.equal((await api.app.inject({ method: 'DELETE', url: '/api/v1/wall', headers: asOther() })).statusCode, 403);
   assert.equal((await api.app.inject({ method: 'PUT', url: '/api/v1/wall', payload: { message: 'anon' } })).statusCode, 401);
   const empty = await api.app.inject({ method: 'PUT', url: '/api/v1/wall', headers: api.auth(), payload: { message: '' } });

@@ -6,24 +6,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { clearWall, getWall, setWall } from '../../db/wall.ts';
 import { listUserLogins } from '../../db/users.ts';
-import { ApiError, badRequest, forbidden, unavailable } from '../errors.ts';
-import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
+import { ApiError, badRequest, unavailable } from '../errors.ts';
+import { currentUser, parseWith, requireAdmin, type ApiServerOptions } from '../context.ts';
 import { unix } from '../queries.ts';
+import type { ActiveUser, Wall } from '../wire.ts';
 import { CONCOURSE_LOG_LEVELS, isConcourseLogLevel } from '../log-level.ts';
-
-/** atc.Wall: `TTL` is a Go time.Duration, so nanoseconds on the wire. */
-export interface WallJson {
-  message?: string;
-  TTL?: number;
-}
-
-/** atc.User. */
-export interface UserJson {
-  username: string;
-  connector: string;
-  last_login: number;
-  sub: string;
-}
 
 const NANOS_PER_MS = 1_000_000;
 /** The longest TTL accepted: a year (a Go duration of more overflows nothing, but nobody means it). */
@@ -37,8 +24,7 @@ const wallBody = z
   .strict();
 
 function assertAdmin(req: FastifyRequest): void {
-  const user = currentUser(req);
-  if (!user.isAdmin) throw forbidden(`user ${user.name} is not an admin (an owner of team main): ${req.method} ${req.routeOptions.url ?? ''} is for admins`);
+  requireAdmin(currentUser(req), `${req.method} ${req.routeOptions.url ?? req.url}`);
 }
 
 export function registerAdminRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
@@ -46,7 +32,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   // ---------------------------------------------------------------- wall
 
-  app.get('/wall', { config: { optionalAuth: true } }, async (): Promise<WallJson> => {
+  app.get('/wall', { config: { optionalAuth: true } }, async (): Promise<Wall> => {
     const wall = await getWall(db);
     if (!wall) return {};
     const left = wall.expiresAt ? Math.max(0, wall.expiresAt.getTime() - Date.now()) : undefined;
@@ -100,7 +86,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   // ---------------------------------------------------------------- users
 
-  app.get<{ Querystring: { since?: string | string[] } }>('/users', async (req): Promise<UserJson[]> => {
+  app.get<{ Querystring: { since?: string | string[] } }>('/users', async (req): Promise<ActiveUser[]> => {
     assertAdmin(req);
     const raw = req.query.since;
     let since: Date | undefined;

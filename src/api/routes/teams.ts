@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { checkIdentifier } from '../../config/identifier.ts';
 import { destroyTeam, findTeam, listTeamRecords, renameTeam, saveTeam, type TeamRecord } from '../../db/teams.ts';
 import type { AuthUser } from '../auth.ts';
-import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
+import { currentUser, parseWith, requireAdmin, type ApiServerOptions } from '../context.ts';
 import { ApiError, forbidden, notFound } from '../errors.ts';
 import { unsafeNameProblem } from '../names.ts';
 import { authProblems, localUser, MAIN_TEAM, ROLES, strongest, teamAuthSchema, type TeamAuth } from '../roles.ts';
@@ -27,10 +27,6 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
   const teamJson = (t: TeamRecord, user: AuthUser): Team => {
     const seesAuth = user.isAdmin || strongest(user.roles[t.name] ?? []) === 'owner';
     return { id: t.id, name: t.name, ...(seesAuth ? { auth: t.name === MAIN_TEAM ? mainAuth() : t.auth } : {}) };
-  };
-
-  const requireAdmin = (user: AuthUser, what: string): void => {
-    if (!user.isAdmin) throw forbidden(`user ${user.name} cannot ${what}: only an admin (an owner of team ${MAIN_TEAM}) can`);
   };
 
   const refuseMain = (team: string, what: string): void => {
