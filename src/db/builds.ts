@@ -911,3 +911,61 @@ export async function finishedBuildIds(db: Queryable, ids: readonly number[]): P
   const running = new Set(r.rows.map((row) => Number(row.id)));
   return new Set(ids.filter((id) => !running.has(id)));
 }
+
+// ---------------------------------------------------------------- Concourse's other build reads
+
+/** Sets a build's comment (Concourse's SetBuildComment); false when the build does not exist. */
+export async function setBuildComment(db: Queryable, buildId: number, comment: string): Promise<boolean> {
+  const r = await db.query('UPDATE builds SET comment = $2 WHERE id = $1', [buildId, comment]);
+  return r.rowCount > 0;
+}
+
+export interface BuildTimeRange {
+  /** unix seconds: builds that started at or after it */
+  since?: number;
+  /** unix seconds: builds that started at or before it */
+  until?: number;
+}
+
+/**
+ * Job and one-off builds that started within the range, newest first (Concourse's
+ * getBuildsWithDates: `?timestamps=true` turns from/to into start times, without pages).
+ * teamIds undefined: every team's (an admin's view).
+ */
+export async function buildsStartedBetween(
+  db: Queryable,
+  visible: { teamIds?: readonly number[]; orPublic?: boolean },
+  range: BuildTimeRange,
+  limit: number,
+): Promise<BuildRecord[]> {
+  const params: unknown[] = [];
+  const cond = ['b.resource_id IS NULL AND b.resource_type_id IS NULL'];
+  if (visible.teamIds !== undefined) {
+    params.push(visible.teamIds);
+    const mine = `b.team_id = ANY($${params.length}::int[])`;
+    cond.push(visible.orPublic ? `(${mine} OR p.public)` : mine);
+  }
+  if (range.since !== undefined) {
+    params.push(range.since);
+    cond.push(`b.start_time >= to_timestamp($${params.length})`);
+  }
+  if (range.until !== undefined) {
+    params.push(range.until);
+    cond.push(`b.start_time <= to_timestamp($${params.length})`);
+  }
+  params.push(limit);
+  const r = await db.query<Parameters<typeof toBuildRecord>[0]>(
+    `${BUILD_SELECT} WHERE ${cond.join(' AND ')} ORDER BY coalesce(b.rerun_of, b.id) DESC, b.id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return r.rows.map(toBuildRecord);
+}
+
+/** A team's builds that have not completed (their containers are the team's), newest first, at most `limit`. */
+export async function runningBuildsOfTeam(db: Queryable, teamName: string, limit: number): Promise<BuildRecord[]> {
+  const r = await db.query<Parameters<typeof toBuildRecord>[0]>(
+    `${BUILD_SELECT} WHERE t.name = $1 AND NOT b.completed AND b.status IN ('pending', 'started') ORDER BY b.id DESC LIMIT $2`,
+    [teamName, limit],
+  );
+  return r.rows.map(toBuildRecord);
+}

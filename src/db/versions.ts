@@ -369,3 +369,30 @@ export async function clearResourceCaches(db: Queryable, resourceId: number, ver
   );
   return r.rowCount;
 }
+
+export interface ResourceVersionRow {
+  id: number;
+  version: Record<string, string>;
+  metadata: { name: string; value: string }[];
+  enabled: boolean;
+  /** sha256, and md5 for old rows: what build inputs and outputs name it by */
+  digests: string[];
+}
+
+/** One version of a resource (by `resource_config_versions.id`) in its current history. */
+export async function resourceVersionById(
+  db: Queryable,
+  resource: { id: number; scopeId: number | null },
+  versionId: number,
+): Promise<ResourceVersionRow | undefined> {
+  if (resource.scopeId === null) return undefined;
+  const r = await db.query<{ id: number; version: Record<string, string>; metadata: { name: string; value: string }[]; sha256: string; md5: string | null; enabled: boolean }>(
+    `SELECT v.id, v.version, v.metadata, v.version_sha256 AS sha256, v.version_md5 AS md5,
+            NOT EXISTS (SELECT 1 FROM resource_disabled_versions d WHERE d.resource_id = $3 AND d.version_digest = v.version_sha256) AS enabled
+       FROM resource_config_versions v WHERE v.id = $1 AND v.resource_config_scope_id = $2`,
+    [versionId, resource.scopeId, resource.id],
+  );
+  const row = r.rows[0];
+  if (!row) return undefined;
+  return { id: row.id, version: row.version, metadata: row.metadata, enabled: row.enabled, digests: [row.sha256, ...(row.md5 ? [row.md5] : [])] };
+}

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   abortBuild,
+  buildsStartedBetween,
   createManualBuild,
   createRerun,
   findJobBuild,
@@ -17,7 +18,6 @@ import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJ
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
 import { buildPreparation, jobPendingReason, pendingReasonsOfBuilds, type ReasonReader } from '../../scheduler/preparation.ts';
 import { listTeamRecords } from '../../db/teams.ts';
-import { buildsStartedBetween } from '../../db/compat.ts';
 import { jobViewsOfPipelines, versionByDigest, type PipelineView } from '../../db/views.ts';
 import { badRequest, notFound, unavailable } from '../errors.ts';
 import { jobStep, walkSteps } from '../../config/index.ts';

@@ -5,10 +5,10 @@
 // (buildserver/set_comment.go).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { getBuild } from '../../db/builds.ts';
+import { getBuild, setBuildComment } from '../../db/builds.ts';
 import { listJobs } from '../../db/jobs.ts';
 import { findResourceView, jobViewsOfPipelines, listResourceViews, type PipelineView } from '../../db/views.ts';
-import { resourceVersionById, setBuildComment } from '../../db/compat.ts';
+import { resourceVersionById } from '../../db/versions.ts';
 import { CausalityTooLargeError, resourceCausality, type Causality, type CausalityDirection } from '../../db/causality.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { assertTeam, currentUser, holdsRole, idParam, parseWith, pipelineOf, type ApiServerOptions, type PipelineParams } from '../context.ts';

@@ -9,8 +9,7 @@
 //   its pod or directory and go with it; resource caches are not volumes).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listWebNodes } from '../../db/cluster.ts';
-import { getBuild } from '../../db/builds.ts';
-import { runningBuildIds } from '../../db/compat.ts';
+import { runningBuildsOfTeam } from '../../db/builds.ts';
 import { BASE_RESOURCE_TYPES } from '../../config/index.ts';
 import { CONCOURSE_COMPATIBLE_VERSION } from '../../version.ts';
 import type { InterceptableContainer } from '../../runtime/runtime.ts';
@@ -58,10 +57,8 @@ export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOption
     const runtime = opts.runtime;
     if (!runtime?.interceptableContainers) return [];
     const out: TeamContainer[] = [];
-    for (const id of await runningBuildIds(db, team, MAX_BUILDS)) {
-      const build = await getBuild(db, id);
-      if (!build) continue;
-      const list: InterceptableContainer[] = await runtime.interceptableContainers(id).catch(() => []);
+    for (const build of await runningBuildsOfTeam(db, team, MAX_BUILDS)) {
+      const list: InterceptableContainer[] = await runtime.interceptableContainers(build.id).catch(() => []);
       for (const c of list) {
         out.push({
           id: c.handle,
