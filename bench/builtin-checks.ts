@@ -10,7 +10,7 @@
 // JETWAY_IN_PROCESS_CHECKS=off, cannot work off 10,000 in reasonable time on 2 cores).
 import { readFileSync } from 'node:fs';
 import { median, type BenchContext, type BenchResult } from './harness.ts';
-import { startWeb, type WebProcess } from './web-node.ts';
+import { checkLateness, checksFinishedSince, scopesChecked, startWeb, type WebProcess } from './web-node.ts';
 
 const PER_PIPELINE = 100;
 const TIME_PER_PIPELINE = 20;
@@ -53,10 +53,8 @@ export async function benchBuiltinChecks(ctx: BenchContext): Promise<BenchResult
       await api(web, 'PUT', `/teams/main/pipelines/b${p}/config`, pipeline(p));
       await api(web, 'PUT', `/teams/main/pipelines/b${p}/jobs/j/pause`);
     }
-    const checked = async (): Promise<number> =>
-      Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM resource_config_scopes WHERE last_check_end_time IS NOT NULL')).rows[0]?.n ?? 0);
-    const finished = async (since: Date): Promise<number> =>
-      Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds WHERE resource_id IS NOT NULL AND completed AND end_time >= $1`, [since])).rows[0]?.n ?? 0);
+    const checked = (): Promise<number> => scopesChecked(db);
+    const finished = (since: Date): Promise<number> => checksFinishedSince(db, since);
 
     // 1. the backlog: every resource due at once
     const cpuBefore = cpuMs(web.child.pid!);
@@ -88,14 +86,7 @@ export async function benchBuiltinChecks(ctx: BenchContext): Promise<BenchResult
       rates.push(Math.round((n / (windowMs / 1000)) * 100) / 100);
       cpuPerCheck.push(n > 0 ? Math.round((cpu / n) * 100) / 100 : NaN);
     }
-    const lag = await db.query<{ p50: number | null; p99: number | null }>(
-      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY overdue) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY overdue) AS p99
-         FROM (SELECT extract(epoch FROM start_time - (lag(end_time) OVER (PARTITION BY resource_id ORDER BY id) + interval '1 minute')) AS overdue, start_time
-                 FROM builds WHERE resource_id IS NOT NULL AND completed) c
-        WHERE overdue IS NOT NULL AND start_time >= $1`,
-      [steady],
-    );
-    const round1 = (x: number | null | undefined): number => Math.round((x ?? NaN) * 10) / 10;
+    const lateness = await checkLateness(db, steady);
     const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
     ctx.progress(`capacity ${capacity}/s; steady ${rates.join(', ')}/s; cpu/check ${cpuPerCheck.join(', ')} ms; load ${loadavg}`);
     return {
@@ -108,7 +99,7 @@ export async function benchBuiltinChecks(ctx: BenchContext): Promise<BenchResult
         check_cpu_ms: median(cpuPerCheck),
         builtin_check_capacity_per_second: capacity,
         builtin_check_backlog_cpu_ms: backlogCpuPerCheck,
-        builtin_check_overdue_s: { p50: round1(lag.rows[0]?.p50), p99: round1(lag.rows[0]?.p99) },
+        builtin_check_overdue_s: lateness,
       },
     };
   } finally {

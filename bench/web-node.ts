@@ -111,10 +111,8 @@ export async function benchChecksPerSecond(ctx: BenchContext): Promise<BenchResu
       await fetch(`${web.url}/api/v1/teams/main/pipelines/checks${p}/jobs/j/pause`, { method: 'PUT', headers: auth });
       await fetch(`${web.url}/api/v1/teams/main/pipelines/checks${p}/unpause`, { method: 'PUT', headers: auth });
     }
-    const count = async (): Promise<number> =>
-      Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM resource_config_scopes WHERE last_check_end_time IS NOT NULL')).rows[0]?.n ?? 0);
-    const finished = async (since: Date): Promise<number> =>
-      Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds WHERE resource_id IS NOT NULL AND completed AND end_time >= $1`, [since])).rows[0]?.n ?? 0);
+    const count = (): Promise<number> => scopesChecked(db);
+    const finished = (since: Date): Promise<number> => checksFinishedSince(db, since);
 
     // 1. the backlog: all 1,000 are due at once; how fast they are worked off is the capacity
     const unpaused = Date.now();
@@ -138,14 +136,7 @@ export async function benchChecksPerSecond(ctx: BenchContext): Promise<BenchResu
       rates.push(Math.round(((await finished(start)) / (windowMs / 1000)) * 100) / 100);
     }
     // how late the steady-state checks started after they were due (previous check's end + 1m)
-    const lag = await db.query<{ p50: number | null; p99: number | null }>(
-      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY overdue) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY overdue) AS p99
-         FROM (SELECT extract(epoch FROM start_time - (lag(end_time) OVER (PARTITION BY resource_id ORDER BY id) + interval '1 minute')) AS overdue, start_time
-                 FROM builds WHERE resource_id IS NOT NULL AND completed) c
-        WHERE overdue IS NOT NULL AND start_time >= $1`,
-      [steady],
-    );
-    const round1 = (x: number | null | undefined): number => Math.round((x ?? NaN) * 10) / 10;
+    const lateness = await checkLateness(db, steady);
     ctx.progress(`capacity ${capacity} checks/s; steady ${rates.join(', ')} checks/s`);
     return {
       key: 'checks_per_second',
@@ -153,9 +144,35 @@ export async function benchChecksPerSecond(ctx: BenchContext): Promise<BenchResu
       value: median(rates),
       unit: 'checks/s',
       samples: rates,
-      extra: { check_capacity_per_second: capacity, check_overdue_s: { p50: round1(lag.rows[0]?.p50), p99: round1(lag.rows[0]?.p99) } },
+      extra: { check_capacity_per_second: capacity, check_overdue_s: lateness },
     };
   } finally {
     await web.stop();
   }
+}
+
+/** Resource scopes checked at least once. */
+export async function scopesChecked(db: Database): Promise<number> {
+  return Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM resource_config_scopes WHERE last_check_end_time IS NOT NULL')).rows[0]?.n ?? 0);
+}
+
+/** Check builds that ended since a time. */
+export async function checksFinishedSince(db: Database, since: Date): Promise<number> {
+  return Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM builds WHERE resource_id IS NOT NULL AND completed AND end_time >= $1`, [since])).rows[0]?.n ?? 0);
+}
+
+/**
+ * How late (seconds, p50 and p99, to a tenth) the checks that started since `since` began after
+ * they were due: their resource's previous check's end + 1 minute.
+ */
+export async function checkLateness(db: Database, since: Date): Promise<{ p50: number; p99: number }> {
+  const r = await db.query<{ p50: number | null; p99: number | null }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY overdue) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY overdue) AS p99
+       FROM (SELECT extract(epoch FROM start_time - (lag(end_time) OVER (PARTITION BY resource_id ORDER BY id) + interval '1 minute')) AS overdue, start_time
+               FROM builds WHERE resource_id IS NOT NULL AND completed) c
+      WHERE overdue IS NOT NULL AND start_time >= $1`,
+    [since],
+  );
+  const round1 = (x: number | null | undefined): number => Math.round((x ?? NaN) * 10) / 10;
+  return { p50: round1(r.rows[0]?.p50), p99: round1(r.rows[0]?.p99) };
 }
