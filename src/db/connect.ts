@@ -20,6 +20,16 @@ export interface OpenDatabaseOptions {
   maxConnections?: number;
 }
 
+/**
+ * JETWAY_POSTGRES_PREPARED_STATEMENTS=off turns server-side prepared statements off (database.ts
+ * StatementNames), for a pooler in front of an external Postgres that does not keep them.
+ */
+export function preparedStatementsFromEnv(value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'on' || value === 'true') return true;
+  if (value === 'off' || value === 'false') return false;
+  throw new Error(`JETWAY_POSTGRES_PREPARED_STATEMENTS must be on or off, not '${value}'`);
+}
+
 export function defaultDataDir(): string {
   return join(homedir(), '.jetway', 'postgres');
 }
@@ -32,13 +42,14 @@ export function defaultDataDir(): string {
 export async function openDatabase(opts: OpenDatabaseOptions = {}): Promise<Database> {
   const logger = opts.logger ?? defaultLogger();
   const external = opts.postgresUrl ?? (process.env.JETWAY_POSTGRES_URL || undefined);
+  const preparedStatements = preparedStatementsFromEnv(process.env.JETWAY_POSTGRES_PREPARED_STATEMENTS);
   let db: Database;
   if (external) {
-    db = new PoolDatabase({ url: external, logger, max: opts.maxConnections });
+    db = new PoolDatabase({ url: external, logger, max: opts.maxConnections, preparedStatements });
     logger.info({ db: redactUrl(external) }, 'using external Postgres');
   } else {
     const server = await startEmbeddedPostgres({ dataDir: opts.dataDir ?? defaultDataDir(), logger, ...(opts.shareRunning ? { shareRunning: true } : {}) });
-    db = new PoolDatabase({ url: server.url, logger, max: opts.maxConnections, onClose: () => server.stop() });
+    db = new PoolDatabase({ url: server.url, logger, max: opts.maxConnections, preparedStatements, onClose: () => server.stop() });
   }
   try {
     await db.query('SELECT 1');
