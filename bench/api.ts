@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { createApiServer, LocalAuth } from '../src/api/index.ts';
 import type { Database, Queryable, QueryResult, Row } from '../src/db/database.ts';
 import { findOrCreateBaseResourceType, sourceHash } from '../src/db/versions.ts';
-import { median, percentile, type BenchContext, type BenchResult } from './harness.ts';
+import { cpuPerRequest, cpuSnapshot, median, percentile, type BenchContext, type BenchResult } from './harness.ts';
 import { startWeb, type WebProcess } from './web-node.ts';
 
 export const CLIENTS = 50;
@@ -117,10 +117,12 @@ export interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU ms per request of the web node, Postgres and the load generator, and the cores' ceiling at that cost (when the web node's pid is known) */
+  cpu?: ReturnType<typeof cpuPerRequest>;
 }
 
 /** `clients` keep-alive clients, each sending the next of `paths` as soon as its last answer is read, for `ms`. */
-export async function load(baseUrl: string, token: string, paths: readonly string[], ms: number, clients = CLIENTS): Promise<LoadResult> {
+export async function load(baseUrl: string, token: string, paths: readonly string[], ms: number, clients = CLIENTS, webPid?: number): Promise<LoadResult> {
   const url = new URL(baseUrl);
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
@@ -134,6 +136,7 @@ export async function load(baseUrl: string, token: string, paths: readonly strin
       req.on('error', () => resolve(0));
       req.end();
     });
+  const cpuBefore = webPid === undefined ? undefined : cpuSnapshot(webPid);
   const started = performance.now();
   const end = started + ms;
   await Promise.all(
@@ -147,8 +150,10 @@ export async function load(baseUrl: string, token: string, paths: readonly strin
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = cpuBefore && webPid !== undefined ? cpuPerRequest(cpuBefore, cpuSnapshot(webPid), latencies.length) : undefined;
   agent.destroy();
   return {
+    ...(cpu ? { cpu } : {}),
     requests: latencies.length,
     rps: Math.round(latencies.length / elapsed),
     p50: percentile(latencies, 50),
@@ -240,6 +245,10 @@ export function readRoutes(pipelines: number): Record<string, string[]> {
   };
 }
 
+function cpuText(r: LoadResult): string {
+  return r.cpu ? `  cpu/request: web ${r.cpu.web} ms, postgres ${r.cpu.postgres} ms, load generator ${r.cpu.client} ms (the cores' ceiling at that cost: ${r.cpu.ceiling_rps}/s)` : '';
+}
+
 export async function benchApi(ctx: BenchContext): Promise<BenchResult> {
   const db = await ctx.freshDatabase();
   const pipelines = 10;
@@ -262,12 +271,12 @@ export async function benchApi(ctx: BenchContext): Promise<BenchResult> {
     const mixes: LoadResult[] = [];
     for (let r = 0; r < runs; r++) {
       ctx.progress(`the route mix, ${CLIENTS} clients, run ${r + 1}/${runs} (${windowMs / 1000} s)`);
-      mixes.push(await load(web.url, web.token, mix, windowMs));
+      mixes.push(await load(web.url, web.token, mix, windowMs, CLIENTS, web.child.pid));
     }
     const perRoute: Record<string, LoadResult> = {};
     for (const [name, paths] of Object.entries(routes)) {
       ctx.progress(`${name} alone (${windowMs / 2000} s)`);
-      perRoute[name] = await load(web.url, web.token, paths, windowMs / 2);
+      perRoute[name] = await load(web.url, web.token, paths, windowMs / 2, CLIENTS, web.child.pid);
     }
     // the figures are of reads alone: the node's checker and scheduler had nothing to do
     const started = (await builds()) - buildsBefore;
@@ -280,7 +289,8 @@ export async function benchApi(ctx: BenchContext): Promise<BenchResult> {
       `  api_rps: ${rps} requests/s (median of ${runs} runs of the mix; runs: ${mixes.map((m) => m.rps).join(', ')})`,
       `  api_p99_ms: ${p99} ms (p99 of each run: ${mixes.map((m) => m.p99).join(', ')}; p50 ${mixes.map((m) => m.p50).join(', ')})`,
       '  each route alone (requests/s, p50, p99):',
-      ...Object.entries(perRoute).map(([name, r]) => `    ${name.padEnd(18)} ${String(r.rps).padStart(6)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms`),
+      ...Object.entries(perRoute).map(([name, r]) => `    ${name.padEnd(18)} ${String(r.rps).padStart(6)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms${cpuText(r)}`),
+      `  the mix's CPU per request:${cpuText(mixes[mixes.length - 1]!)}`,
       '  plans (one request of each route, EXPLAIN ANALYZE of every statement it ran):',
       formatPlans(plans),
     ].join('\n');
@@ -294,6 +304,8 @@ export async function benchApi(ctx: BenchContext): Promise<BenchResult> {
       extra: {
         api_p99_ms: p99,
         api_routes: Object.fromEntries(Object.entries(perRoute).map(([k, r]) => [k, { rps: r.rps, p50: r.p50, p99: r.p99 }])),
+        // what limits the figure: CPU ms per request (web node, Postgres, the load generator) and the cores' ceiling at that cost
+        api_cpu_ms_per_request: Object.fromEntries(Object.entries(perRoute).flatMap(([k, r]) => (r.cpu ? [[k, r.cpu]] : []))),
         api_statements_ms: Object.fromEntries(plans.map((p) => [p.path, Math.round(p.statements.reduce((a, s) => a + s.ms, 0) * 1000) / 1000])),
       },
     };

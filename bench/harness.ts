@@ -1,4 +1,6 @@
 // What every benchmark gets and returns.
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import type { Database } from '../src/db/database.ts';
 
 export interface BenchContext {
@@ -57,4 +59,53 @@ export function groupMedians(samples: readonly number[], groups: number): number
   const out: number[] = [];
   for (let i = 0; i + size <= samples.length && out.length < groups; i += size) out.push(median(samples.slice(i, i + size)));
   return out;
+}
+
+/** CPU time (ms, user + system) used so far by the web node, every Postgres process and this process. */
+export interface CpuSnapshot {
+  web: number;
+  postgres: number;
+  client: number;
+}
+
+// /proc/<pid>/stat counts in clock ticks: 100 a second on Linux (USER_HZ)
+const TICK_MS = 10;
+
+function procCpuMs(pid: number): { comm: string; ms: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    // fields[11], [12]: utime, stime (the 14th and 15th of the line)
+    return { comm, ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
+  } catch {
+    return undefined; // exited between the listing and the read
+  }
+}
+
+/**
+ * Where the machine's CPU went: the web node (by pid), the Postgres server's processes (every
+ * process named postgres: the benchmark's server is the only one), and the load generator
+ * itself, which shares the cores. A Postgres backend that exits (a closed connection) takes its
+ * time with it, so the windows measured keep their connections open.
+ */
+export function cpuSnapshot(webPid: number): CpuSnapshot {
+  let postgres = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const p = procCpuMs(Number(entry));
+    if (p && p.comm === 'postgres') postgres += p.ms;
+  }
+  const own = process.cpuUsage();
+  return { web: procCpuMs(webPid)?.ms ?? 0, postgres, client: (own.user + own.system) / 1000 };
+}
+
+/** CPU ms per request between two snapshots, and the requests/s the machine's cores could serve at that cost. */
+export function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number): { web: number; postgres: number; client: number; ceiling_rps: number } {
+  const per = (k: keyof CpuSnapshot): number => Math.round(((after[k] - before[k]) / Math.max(1, requests)) * 1000) / 1000;
+  const web = per('web');
+  const postgres = per('postgres');
+  const client = per('client');
+  return { web, postgres, client, ceiling_rps: Math.round((1000 * cpus().length) / Math.max(0.001, web + postgres + client)) };
 }
