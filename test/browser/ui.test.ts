@@ -54,7 +54,7 @@ const RELEASE_A = '#/teams/main/pipelines/release?vars={%22branch%22:%22feature/
 // what the functions run in the page (page.evaluate) use; this file is checked without the DOM lib
 type InPage = typeof globalThis & {
   localStorage: { length: number; getItem(key: string): string | null; setItem(key: string, value: string): void };
-  getComputedStyle(element: unknown): { textDecorationLine: string; strokeDasharray: string };
+  getComputedStyle(element: unknown): { textDecorationLine: string; strokeDasharray: string; animationName: string };
 };
 
 async function api(method: string, path: string, token: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -457,6 +457,28 @@ test('the graph of a fixture pipeline: resources and jobs in their layers, trigg
   assert.notEqual(dash, 'none');
   assert.equal(await page.locator('path[data-edge="passed:unit:source-code->job:integration"]').evaluate((el) => (globalThis as InPage).getComputedStyle(el).strokeDasharray), 'none');
   assert.equal(await page.title(), 'graph - main - Jetway');
+});
+
+test('the graph marks a pinned resource, and a job with a build on its way pulses until the build ends', { skip }, async () => {
+  const versions = await getJson<{ id: number }[]>('/teams/main/pipelines/graph/resources/nightly/versions');
+  assert.ok(versions[0], 'nightly has a version to pin');
+  assert.equal((await api('PUT', `/teams/main/pipelines/graph/resources/nightly/versions/${versions[0].id}/pin`, token)).status, 200);
+  // ship waits for broken-feed, whose check fails: its build stays pending, as a waiting one does
+  const build = (await (await api('POST', '/teams/main/pipelines/graph/jobs/ship/builds', token)).json()) as { id: number };
+  try {
+    await page.locator('g[data-resource="nightly"][data-pinned="true"] .pin-mark').waitFor({ timeout: 30_000 });
+    assert.match((await page.locator('g[data-resource="nightly"] a').getAttribute('aria-label')) ?? '', /pinned/);
+    const ship = page.locator('g[data-job="ship"][data-running="true"]');
+    await ship.waitFor({ timeout: 30_000 });
+    assert.match((await ship.locator('a').getAttribute('aria-label')) ?? '', /, running$/);
+    assert.notEqual(await ship.evaluate((el) => (globalThis as InPage).getComputedStyle(el.querySelector('rect')!).animationName), 'none', 'a running job is animated');
+    assert.equal(await page.locator('g[data-job="unit"][data-running="true"]').count(), 0, 'a job with no build on its way is still');
+  } finally {
+    await api('PUT', `/builds/${build.id}/abort`, token);
+    await api('PUT', '/teams/main/pipelines/graph/resources/nightly/unpin', token);
+  }
+  await page.locator('g[data-job="ship"]:not([data-running])').waitFor({ timeout: 30_000 });
+  await page.locator('g[data-resource="nightly"]:not([data-pinned])').waitFor({ timeout: 30_000 });
 });
 
 test('group tabs filter the graph and are kept in the address; the graph zooms; a click on a job opens it', { skip }, async () => {
