@@ -177,7 +177,8 @@ test("the pipeline page draws the pipeline's graph: its resources and jobs in la
 
 test("a job's page triggers a build; the build page follows its log until it succeeds", { skip }, async () => {
   await page.locator('g[data-job="unit"] a').click();
-  await page.getByRole('heading', { name: /unit/ }).waitFor();
+  // level 1: once the job has a build (its trigger may have run already), its log's heading names it too
+  await page.getByRole('heading', { level: 1, name: /unit/ }).waitFor();
   await page.getByRole('button', { name: 'trigger build' }).click();
   await page.waitForURL(/#\/builds\/\d+$/);
   const task = page.locator('[data-step="task: test"]');
@@ -673,6 +674,19 @@ test("the dashboard shows every team's pipelines under the team's heading; a sec
   }
   assert.ok(requests.urls.length >= 4, 'the job and the resource were read');
   for (const u of requests.urls) assert.match(u.pathname, /^\/api\/v1\/teams\/ops\/pipelines\/hello\//);
+});
+
+test('a team without pipelines is listed on the dashboard, saying it has none yet', { skip }, async () => {
+  assert.equal((await api('PUT', '/teams/qa', token, JSON.stringify({ auth: { owner: { users: [`local:${USER}`] } } }), { 'content-type': 'application/json' })).status < 300, true);
+  try {
+    await page.goto(`${node.url}/#/`);
+    await page.locator('p[data-empty-team="qa"]').waitFor();
+    assert.deepEqual(await teamHeadings(), ['main', 'ops', 'qa']);
+    assert.equal(await page.getByRole('region', { name: 'qa' }).locator('p.empty').textContent(), 'No pipelines in this team yet.');
+    assert.equal(await page.getByRole('region', { name: 'qa' }).getByRole('article').count(), 0);
+  } finally {
+    await api('DELETE', '/teams/qa', token);
+  }
 });
 
 test("an instanced pipeline's card opens that instance: its jobs, its vars in the title, in its links and in every request", { skip }, async () => {
