@@ -25,7 +25,9 @@ const GROUPS = [
   { modules: ['src/config/validate.ts'], tests: ['test/config/validate.test.ts', 'test/config/fixtures.test.ts'] },
   {
     modules: ['src/scheduler/algorithm/**/*.ts'],
-    tests: ['test/scheduler/algorithm-memory.test.ts', 'test/scheduler/decisions.test.ts', 'test/scheduler/grouping.test.ts'],
+    // cursor.test.ts decides the rerun ordering (isNewerBuild/isOlderBuild); its last rows also
+    // start a Postgres of their own, a few seconds for each mutant that reaches them
+    tests: ['test/scheduler/algorithm-memory.test.ts', 'test/scheduler/decisions.test.ts', 'test/scheduler/grouping.test.ts', 'test/scheduler/cursor.test.ts'],
   },
   { modules: ['src/runtime/kubernetes/pod-spec.ts'], tests: ['test/runtime/kubernetes/pod-spec.test.ts'] },
 ];
