@@ -83,8 +83,8 @@ async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs = 2
 const LINES = 30;
 let pipelines = 0;
 
-/** A pipeline whose job has a short task `first`, then a task `long` printing LINES lines over ~LINES/2 s. */
-async function longJob() {
+/** A pipeline whose job has a short task `first`, then a task `long` printing `lines` lines over ~lines/2 s. */
+async function longJob(lines = LINES) {
   const name = `reattach-${++pipelines}`;
   const loaded = loadPipeline(
     `
@@ -100,7 +100,7 @@ jobs:
     config:
       platform: linux
       image_resource: {type: mock, source: {mirror_self: true}}
-      run: {path: sh, args: ["-c", "i=1; while [ $i -le ${LINES} ]; do echo line $i; i=$((i+1)); sleep 0.5; done; echo done >&2"]}
+      run: {path: sh, args: ["-c", "i=1; while [ $i -le ${lines} ]; do echo line $i; i=$((i+1)); sleep 0.5; done; echo done >&2"]}
 `,
     { file: `${name}.yml`, vars: {} },
   );
@@ -121,23 +121,28 @@ function podsCreated(pipeline: string, step: string): number {
   return env.cluster.audit.count({ verb: 'create', resource: 'pods', code: 201, labels: { 'jetway.dev/pipeline': pipeline, 'jetway.dev/step': step } });
 }
 
+/** The build ended as it would have without interruption: succeeded, every line once, each task's pod created once, its pods removed. */
+async function endedAsIfUninterrupted(name: string, buildId: number, lines = LINES): Promise<void> {
+  await waitUntil('the build to end', async () => (await getBuild(tdb.db, buildId))?.completed === true);
+  const ended = await getBuild(tdb.db, buildId);
+  const errors = (await buildEvents(tdb.db, buildId)).flatMap((e) => (e.event.event === 'error' ? [e.event.data.message] : []));
+  assert.equal(ended?.status, 'succeeded', JSON.stringify(errors));
+  const expected = Array.from({ length: lines }, (_, i) => `line ${i + 1}\n`).join('');
+  assert.equal(await logsOf(buildId), `first ran\n${expected}`, 'every line once, in order');
+  // stderr also has the image fetches' output
+  assert.equal((await logsOf(buildId, 'stderr')).match(/^done$/gm)?.length, 1, 'the last line of stderr once');
+  assert.equal(podsCreated(name, 'first'), 1, 'the first step ran once');
+  assert.equal(podsCreated(name, 'long'), 1, 'the long step ran once');
+  const api = env.kubeConfig().makeApiClient(CoreV1Api);
+  await waitUntil("the build's pods to be removed", async () => (await api.listNamespacedPod({ namespace: 'default', labelSelector: `jetway.dev/pipeline=${name}` })).items.length === 0);
+}
+
 /** Runs the scenario: `interrupt` stops the node running the build mid-way through `long`; the build must still end succeeded. */
 async function survives(interrupt: (build: { id: number }) => Promise<void>): Promise<void> {
   const { name, job } = await longJob();
   const build = await createManualBuild(tdb.db, job.id);
   await interrupt(build);
-  await waitUntil('the build to end', async () => (await getBuild(tdb.db, build.id))?.completed === true);
-  const ended = await getBuild(tdb.db, build.id);
-  const errors = (await buildEvents(tdb.db, build.id)).flatMap((e) => (e.event.event === 'error' ? [e.event.data.message] : []));
-  assert.equal(ended?.status, 'succeeded', JSON.stringify(errors));
-  const expected = Array.from({ length: LINES }, (_, i) => `line ${i + 1}\n`).join('');
-  assert.equal(await logsOf(build.id), `first ran\n${expected}`, 'every line once, in order');
-  // stderr also has the image fetches' output
-  assert.equal((await logsOf(build.id, 'stderr')).match(/^done$/gm)?.length, 1, 'the last line of stderr once');
-  assert.equal(podsCreated(name, 'first'), 1, 'the first step ran once');
-  assert.equal(podsCreated(name, 'long'), 1, 'the long step ran once');
-  const api = env.kubeConfig().makeApiClient(CoreV1Api);
-  await waitUntil("the build's pods to be removed", async () => (await api.listNamespacedPod({ namespace: 'default', labelSelector: `jetway.dev/pipeline=${name}` })).items.length === 0);
+  await endedAsIfUninterrupted(name, build.id);
 }
 
 async function midLong(buildId: number): Promise<void> {
@@ -199,6 +204,50 @@ test('two web nodes, the one running the build killed: the other takes it over a
     });
   } finally {
     for (const n of [a, b]) {
+      n.child.kill('SIGKILL');
+      await n.exited;
+    }
+    await rm(dirA, { recursive: true, force: true });
+    await rm(dirB, { recursive: true, force: true });
+  }
+});
+
+// RELIABILITY.md's rolling-restart figure on Kubernetes: the Deployment's rolling update, two
+// replicas, each stopped with SIGTERM and started again in turn while builds run.
+const ROLLING_BUILDS = 3;
+const ROLLING_LINES = 80; // 40 s: long enough for both nodes to restart while every build runs
+
+test('rolling restart of two web nodes (SIGTERM, start again, one after the other) while builds run: every build succeeds, every line once, every task once', async (t) => {
+  const dirA = await mkdtemp(join(tmpdir(), 'jw-k8s-roll-a-'));
+  const dirB = await mkdtemp(join(tmpdir(), 'jw-k8s-roll-b-'));
+  const nodes = {
+    a: await webNode(await freePort(), { dataDir: dirA, nodeName: 'node-a' }),
+    b: await webNode(await freePort(), { dataDir: dirB, nodeName: 'node-b' }),
+  };
+  try {
+    const builds: { name: string; id: number }[] = [];
+    for (let i = 0; i < ROLLING_BUILDS; i++) {
+      const { name, job } = await longJob(ROLLING_LINES);
+      builds.push({ name, id: (await createManualBuild(tdb.db, job.id)).id });
+    }
+    for (const b of builds) await midLong(b.id);
+    const owners = async () => (await tdb.db.query<{ owner_node: string | null }>('SELECT owner_node FROM builds WHERE id = ANY($1::int[]) ORDER BY id', [builds.map((b) => b.id)])).rows.map((r) => r.owner_node);
+    t.diagnostic(`owners before: ${(await owners()).join(', ')}`);
+    const rollStarted = Date.now();
+    for (const [key, dataDir] of [['a', dirA], ['b', dirB]] as const) {
+      const stopping = nodes[key];
+      stopping.child.kill('SIGTERM');
+      assert.equal(await stopping.exited, 0, stopping.output());
+      nodes[key] = await webNode(await freePort(), { dataDir, nodeName: `node-${key}` });
+    }
+    const rollSeconds = (Date.now() - rollStarted) / 1000;
+    // the rolling restart happened while the builds ran: none had ended when the last node was back
+    for (const b of builds) assert.equal((await getBuild(tdb.db, b.id))?.completed, false, `build ${b.id} was still running when the restart ended`);
+    t.diagnostic(`rolling restart of two nodes took ${rollSeconds.toFixed(1)} s; owners after: ${(await owners()).join(', ')}`);
+    for (const b of builds) await endedAsIfUninterrupted(b.name, b.id, ROLLING_LINES);
+    t.diagnostic(`${builds.length} of ${builds.length} builds succeeded with every line once and each task run once`);
+  } finally {
+    for (const n of Object.values(nodes)) {
       n.child.kill('SIGKILL');
       await n.exited;
     }
