@@ -91,7 +91,7 @@ test('clear-task-cache: flags and errors', async () => {
   assert.match(noStep.err, /required option -s, --step <name> not specified/);
   const badJob = await jetway('clear-task-cache', '-t', 'ci', '-j', 'cached', '-s', 'build', '-n');
   assert.equal(badJob.code, 2);
-  assert.match(badJob.err, /-j, --job must be <pipeline>\/<job> \(got 'cached'\)/);
+  assert.match(badJob.err, /-j, --job: argument format should be <pipeline>\/<job> \(got 'cached'\)/);
   const unknown = await jetway('clear-task-cache', '-t', 'ci', '-j', 'demo/cached', '-s', 'nope', '-n');
   assert.equal(unknown.code, 1);
   assert.match(unknown.err, /error: task step nope of job demo\/cached not found \(HTTP 404\)/);
@@ -123,7 +123,7 @@ test('clear-versions: exactly one of --resource and --resource-type', async () =
   assert.match(both.err, /error: give only one of --resource and --resource-type/);
   const bad = await jetway('clear-versions', '-t', 'ci', '--resource', 'repo', '-n');
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /--resource must be <pipeline>\/<resource>/);
+  assert.match(bad.err, /--resource: argument format should be <pipeline>\/<resource>/);
 });
 
 test('clear-versions --resource: asks, then clears; a check finds the versions again', async () => {

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { ApiClient, ApiRequestError } from './http.ts';
+import { parseJobFlag, varsQuery, type PipelineRef } from './pipeline-ref.ts';
 import { getTarget, type Target } from './targets.ts';
 
 export interface TargetOption {
@@ -56,16 +57,18 @@ export function collect(value: string, previous: string[]): string[] {
 
 export const enc = encodeURIComponent;
 
-export function pipelinePath(team: string, pipeline: string): string {
-  return `/api/v1/teams/${enc(team)}/pipelines/${enc(pipeline)}`;
+/**
+ * A pipeline's API path, then `rest` (a sub-path and maybe a query); an instanced pipeline's vars
+ * go in the query, after `rest`'s own parameters.
+ */
+export function pipelinePath(team: string, pipeline: string | PipelineRef, rest = ''): string {
+  const ref = typeof pipeline === 'string' ? { name: pipeline } : pipeline;
+  return `/api/v1/teams/${enc(team)}/pipelines/${enc(ref.name)}${rest}${varsQuery(ref, rest)}`;
 }
 
-/** `pipeline/job` (or `pipeline/resource`) → its two parts; anything else is a usage error. */
-export function splitFlag(value: string | undefined, flag: string, what: string): [string, string] {
-  if (!value) throw usageError(`error: required option ${flag} <pipeline/${what}> not specified`);
-  const i = value.indexOf('/');
-  if (i <= 0 || i === value.length - 1) throw usageError(`error: ${flag} must be <pipeline>/<${what}> (got '${value}')`);
-  return [value.slice(0, i), value.slice(i + 1)];
+/** `pipeline[/key:value,...]/job` (or `/resource`) → the pipeline and the name; anything else is a usage error. */
+export function splitFlag(value: string | undefined, flag: string, what: string): [PipelineRef, string] {
+  return parseJobFlag(value, flag, what);
 }
 
 export function requireOption<T>(value: T | undefined, flag: string): T {

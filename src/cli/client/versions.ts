@@ -2,6 +2,7 @@
 // resource version it matches, as fly's pin-resource and enable/disable-resource-version do.
 import { CliExit, usageError } from '../io.ts';
 import { enc, pipelinePath } from './common.ts';
+import { refString, type PipelineRef } from './pipeline-ref.ts';
 import type { ResourceVersion, Version } from '../../api/wire.ts';
 import type { ApiClient } from './http.ts';
 
@@ -19,12 +20,12 @@ export function parseVersionPairs(pairs: readonly string[], flag: string): Versi
 }
 
 /** The newest version of the resource that contains every given field. */
-export async function findVersion(client: ApiClient, team: string, pipeline: string, resource: string, partial: VersionFields): Promise<ResourceVersion> {
+export async function findVersion(client: ApiClient, team: string, pipeline: PipelineRef, resource: string, partial: VersionFields): Promise<ResourceVersion> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(partial)) q.append('filter', `${k}:${v}`);
   q.set('limit', '1');
-  const found = await client.get<ResourceVersion[]>(`${pipelinePath(team, pipeline)}/resources/${enc(resource)}/versions?${q.toString()}`);
+  const found = await client.get<ResourceVersion[]>(pipelinePath(team, pipeline, `/resources/${enc(resource)}/versions?${q.toString()}`));
   const v = found[0];
-  if (!v) throw new CliExit(1, `error: could not find version matching ${JSON.stringify(partial)} of ${pipeline}/${resource}`);
+  if (!v) throw new CliExit(1, `error: could not find version matching ${JSON.stringify(partial)} of ${refString(pipeline)}/${resource}`);
   return v;
 }

@@ -16,7 +16,7 @@ export function registerAbortBuild(program: Command, io: CliIO): void {
         let id: number;
         if (opts.job) {
           const [pipeline, job] = splitFlag(opts.job, '-j, --job', 'job');
-          id = (await client.get<Build>(`${pipelinePath(team, pipeline)}/jobs/${enc(job)}/builds/${enc(opts.build ?? '')}`)).id;
+          id = (await client.get<Build>(pipelinePath(team, pipeline, `/jobs/${enc(job)}/builds/${enc(opts.build ?? '')}`))).id;
         } else {
           if (!/^\d+$/.test(opts.build ?? '')) throw usageError(`error: -b must be a build id unless -j is given (got '${opts.build}')`);
           id = Number(opts.build);

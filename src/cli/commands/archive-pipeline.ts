@@ -2,7 +2,8 @@
 // listings, not checked or scheduled, until set-pipeline sets it again.
 import type { Command } from 'commander';
 import { CliExit, type CliIO } from '../io.ts';
-import { addTargetOption, confirm, connect, pipelinePath, requireOption, run } from '../client/common.ts';
+import { addTargetOption, confirm, connect, pipelinePath, run } from '../client/common.ts';
+import { parsePipelineFlag, refString } from '../client/pipeline-ref.ts';
 
 export function registerArchivePipeline(program: Command, io: CliIO): void {
   addTargetOption(program.command('archive-pipeline'))
@@ -10,11 +11,12 @@ export function registerArchivePipeline(program: Command, io: CliIO): void {
     .option('-p, --pipeline <name>', 'pipeline')
     .option('-n, --non-interactive', 'archive without asking')
     .action(async (opts: { target?: string; pipeline?: string; nonInteractive?: boolean }) => {
-      const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
+      const ref = parsePipelineFlag(opts.pipeline);
+      const pipeline = refString(ref);
       const { client, team } = connect(opts);
       if (!opts.nonInteractive && !(await confirm(io, `archive pipeline '${pipeline}'?`))) throw new CliExit(1, 'bailing out');
       await run(async () => {
-        await client.request('PUT', `${pipelinePath(team, pipeline)}/archive`);
+        await client.request('PUT', pipelinePath(team, ref, `/archive`));
         io.stdout(`archived '${pipeline}'\n`);
       });
     });

@@ -17,6 +17,7 @@ import {
 import { withUnpauseHints } from '../client/pending.ts';
 import { pathOfLink } from './resource-versions.ts';
 import type { Build } from '../../api/wire.ts';
+import { parsePipelineFlag } from '../client/pipeline-ref.ts';
 
 /** `2 (image 0)`: the containers (pods) a build created, and how many only for images. */
 export function containersColumn(counts: Build['containers_created'] | undefined): string {
@@ -70,9 +71,9 @@ export function registerBuilds(program: Command, io: CliIO): void {
       let path = `/api/v1/teams/${enc(team)}/builds`;
       if (opts.job) {
         const [p, j] = splitFlag(opts.job, '-j, --job', 'job');
-        path = `${pipelinePath(team, p)}/jobs/${enc(j)}/builds`;
+        path = pipelinePath(team, p, `/jobs/${enc(j)}/builds`);
       } else if (opts.pipeline) {
-        path = `${pipelinePath(team, opts.pipeline)}/builds`;
+        path = pipelinePath(team, parsePipelineFlag(opts.pipeline), `/builds`);
       }
       await run(async () => {
         const count = Number(opts.count);

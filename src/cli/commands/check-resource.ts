@@ -6,6 +6,7 @@ import { addTargetOption, connect, enc, pipelinePath, run, splitFlag, collect } 
 import { watchBuild } from '../client/watch.ts';
 import { parseVersionPairs } from '../client/versions.ts';
 import type { Build } from '../../api/wire.ts';
+import { refString } from '../client/pipeline-ref.ts';
 
 type Options = { target?: string; resource?: string; from: string[]; shallow?: boolean; async?: boolean; watch?: boolean };
 
@@ -26,12 +27,12 @@ export function registerCheckCommand(program: Command, io: CliIO, kind: 'resourc
       const { client, team } = connect(opts);
       let code = 0;
       await run(async () => {
-        const path = `${pipelinePath(team, pipeline)}/${kind === 'resource' ? 'resources' : 'resource-types'}/${enc(name)}/check`;
+        const path = pipelinePath(team, pipeline, `/${kind === 'resource' ? 'resources' : 'resource-types'}/${enc(name)}/check`);
         const body: Record<string, unknown> = {};
         if (Object.keys(from).length > 0) body.from = from;
         if (opts.shallow) body.shallow = true;
         const build = (await client.request('POST', path, { body })).json<Build>();
-        io.stdout(`checking ${pipeline}/${name} in build ${build.id}\n`);
+        io.stdout(`checking ${refString(pipeline)}/${name} in build ${build.id}\n`);
         if (opts.async) return;
         code = await watchBuild(client, build.id, io);
       });

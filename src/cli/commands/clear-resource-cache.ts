@@ -5,6 +5,7 @@ import { CliExit, type CliIO } from '../io.ts';
 import { addTargetOption, confirm, connect, enc, pipelinePath, run, splitFlag, collect } from '../client/common.ts';
 import type { ClearCacheResponse } from '../../api/wire.ts';
 import { parseVersionPairs } from '../client/versions.ts';
+import { refString } from '../client/pipeline-ref.ts';
 
 type Options = { target?: string; resource?: string; version: string[]; nonInteractive?: boolean };
 
@@ -19,11 +20,11 @@ export function registerClearResourceCache(program: Command, io: CliIO): void {
       const version = parseVersionPairs(opts.version, '-v, --version');
       const { client, team } = connect(opts);
       const given = Object.keys(version).length > 0;
-      io.stdout(`!!! this will remove the resource cache(s) for \`${pipeline}/${resource}\`${given ? ` with version: \`${JSON.stringify(version)}\`` : ''}\n\n`);
+      io.stdout(`!!! this will remove the resource cache(s) for \`${refString(pipeline)}/${resource}\`${given ? ` with version: \`${JSON.stringify(version)}\`` : ''}\n\n`);
       if (!opts.nonInteractive && !(await confirm(io, 'are you sure?'))) throw new CliExit(1, 'bailing out');
       await run(async () => {
         const query = given ? `?${new URLSearchParams({ version: JSON.stringify(version) }).toString()}` : '';
-        const res = await client.request('DELETE', `${pipelinePath(team, pipeline)}/resources/${enc(resource)}/cache${query}`);
+        const res = await client.request('DELETE', pipelinePath(team, pipeline, `/resources/${enc(resource)}/cache${query}`));
         io.stdout(`${res.json<ClearCacheResponse>().caches_removed} caches removed\n`);
       });
     });

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { CliExit, type CliIO } from '../io.ts';
 import { addTargetOption, confirm, connect, enc, pipelinePath, requireOption, run, splitFlag } from '../client/common.ts';
 import type { ClearCacheResponse } from '../../api/wire.ts';
+import { refString } from '../client/pipeline-ref.ts';
 
 type Options = { target?: string; job?: string; step?: string; cachePath?: string; nonInteractive?: boolean };
 
@@ -19,11 +20,11 @@ export function registerClearTaskCache(program: Command, io: CliIO): void {
       const step = requireOption(opts.step, '-s, --step <name>');
       const { client, team } = connect(opts);
       const at = opts.cachePath ? `, at \`${opts.cachePath}\`` : '';
-      io.stdout(`!!! this will remove the task cache(s) for \`${pipeline}/${job}\`, task step \`${step}\`${at}\n\n`);
+      io.stdout(`!!! this will remove the task cache(s) for \`${refString(pipeline)}/${job}\`, task step \`${step}\`${at}\n\n`);
       if (!opts.nonInteractive && !(await confirm(io, 'are you sure?'))) throw new CliExit(1, 'bailing out');
       await run(async () => {
         const query = opts.cachePath ? `?${new URLSearchParams({ cache_path: opts.cachePath }).toString()}` : '';
-        const res = await client.request('DELETE', `${pipelinePath(team, pipeline)}/jobs/${enc(job)}/tasks/${enc(step)}/cache${query}`);
+        const res = await client.request('DELETE', pipelinePath(team, pipeline, `/jobs/${enc(job)}/tasks/${enc(step)}/cache${query}`));
         io.stdout(`${res.json<ClearCacheResponse>().caches_removed} caches removed\n`);
       });
     });

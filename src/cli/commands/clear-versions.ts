@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { addTargetOption, confirm, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
 import type { ClearVersionsResponse, ResourceIdentifier, ResourcesAndTypes } from '../../api/wire.ts';
+import { refString } from '../client/pipeline-ref.ts';
 
 type Options = { target?: string; resource?: string; resourceType?: string; nonInteractive?: boolean };
 
@@ -25,10 +26,10 @@ export function registerClearVersions(program: Command, io: CliIO): void {
       const [pipeline, name] =
         kind === 'resource type' ? splitFlag(opts.resourceType, '--resource-type', 'resource-type') : splitFlag(opts.resource, '--resource', 'resource');
       const { client, team } = connect(opts);
-      const base = `${pipelinePath(team, pipeline)}/${kind === 'resource type' ? 'resource-types' : 'resources'}/${enc(name)}`;
+      const base = (rest = ''): string => pipelinePath(team, pipeline, `/${kind === 'resource type' ? 'resource-types' : 'resources'}/${enc(name)}${rest}`);
       await run(async () => {
-        const shared = await client.get<ResourcesAndTypes>(`${base}/shared`);
-        const isSelf = (s: ResourceIdentifier, k: string): boolean => k === kind && s.team_name === team && s.pipeline_name === pipeline && s.name === name;
+        const shared = await client.get<ResourcesAndTypes>(base(`/shared`));
+        const isSelf = (s: ResourceIdentifier, k: string): boolean => k === kind && s.team_name === team && s.pipeline_name === pipeline.name && s.name === name;
         const others = [
           ...shared.resources.filter((s) => !isSelf(s, 'resource')).map((s) => `- ${s.team_name}/${s.pipeline_name}/${s.name} (resource)\n`),
           ...shared.resource_types.filter((s) => !isSelf(s, 'resource type')).map((s) => `- ${s.team_name}/${s.pipeline_name}/${s.name} (resource type)\n`),
@@ -37,11 +38,11 @@ export function registerClearVersions(program: Command, io: CliIO): void {
         if (hidden > 0) others.push(`- ${hidden} more in teams you are not a member of\n`);
         io.stdout(
           others.length === 0
-            ? `!!! this will clear the version history of ${kind} \`${pipeline}/${name}\`\n\n`
-            : `!!! this will clear the version history of ${kind} \`${pipeline}/${name}\`, which it shares with:\n${others.join('')}\n`,
+            ? `!!! this will clear the version history of ${kind} \`${refString(pipeline)}/${name}\`\n\n`
+            : `!!! this will clear the version history of ${kind} \`${refString(pipeline)}/${name}\`, which it shares with:\n${others.join('')}\n`,
         );
         if (!opts.nonInteractive && !(await confirm(io, 'are you sure?'))) throw new CliExit(1, 'bailing out');
-        const res = await client.request('DELETE', `${base}/versions`);
+        const res = await client.request('DELETE', base(`/versions`));
         io.stdout(`${res.json<ClearVersionsResponse>().versions_removed} versions removed\n`);
       });
     });

@@ -17,7 +17,7 @@ export function registerVersionToggle(program: Command, io: CliIO, action: 'enab
       const { client, team } = connect(opts);
       await run(async () => {
         const v = await findVersion(client, team, pipeline, resource, partial);
-        await client.request('PUT', `${pipelinePath(team, pipeline)}/resources/${enc(resource)}/versions/${v.id}/${action}`);
+        await client.request('PUT', pipelinePath(team, pipeline, `/resources/${enc(resource)}/versions/${v.id}/${action}`));
         io.stdout(`${action}d '${resource}' with version ${JSON.stringify(v.version)}\n`);
       });
     });

@@ -18,6 +18,7 @@ import {
   type InterceptStatus,
 } from '../../api/intercept-protocol.ts';
 import type { Build, Container, Job } from '../../api/wire.ts';
+import { refString } from '../client/pipeline-ref.ts';
 
 interface InterceptOptions {
   target?: string;
@@ -87,11 +88,11 @@ export function registerIntercept(program: Command, io: CliIO): void {
 async function buildId(client: ApiClient, team: string, opts: InterceptOptions): Promise<number> {
   if (opts.job) {
     const [pipeline, job] = splitFlag(opts.job, '-j, --job', 'job');
-    const base = `${pipelinePath(team, pipeline)}/jobs/${enc(job)}`;
-    if (opts.build) return (await client.get<Build>(`${base}/builds/${enc(opts.build)}`)).id;
-    const j = await client.get<Job>(base);
+    const base = (rest = ''): string => pipelinePath(team, pipeline, `/jobs/${enc(job)}${rest}`);
+    if (opts.build) return (await client.get<Build>(base(`/builds/${enc(opts.build)}`))).id;
+    const j = await client.get<Job>(base());
     const b = j.next_build ?? j.finished_build;
-    if (!b) throw new CliExit(1, `error: job ${pipeline}/${job} has no builds`);
+    if (!b) throw new CliExit(1, `error: job ${refString(pipeline)}/${job} has no builds`);
     return b.id;
   }
   if (!/^\d+$/.test(opts.build ?? '')) throw usageError(`error: -b must be a build id unless -j is given (got '${opts.build}')`);

@@ -11,7 +11,7 @@ export function registerJobToggle(program: Command, io: CliIO, action: 'pause' |
       const [pipeline, job] = splitFlag(opts.job, '-j, --job', 'job');
       const { client, team } = connect(opts);
       await run(async () => {
-        await client.request('PUT', `${pipelinePath(team, pipeline)}/jobs/${enc(job)}/${action}`);
+        await client.request('PUT', pipelinePath(team, pipeline, `/jobs/${enc(job)}/${action}`));
         io.stdout(`${action}d '${job}'\n`);
       });
     });

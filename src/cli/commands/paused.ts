@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, connect, enc, formatTable, formatTime, pipelinePath, printJson, run, wantsJson } from '../client/common.ts';
 import type { Job, Pipeline } from '../../api/wire.ts';
+import { parsePipelineFlag } from '../client/pipeline-ref.ts';
 
 const byWhom = (who: string | undefined): string => who || 'n/a';
 const when = (at: number | undefined): string => (at ? formatTime(at) : 'n/a');
@@ -39,7 +40,7 @@ export function registerPausedJobs(program: Command, io: CliIO): void {
       const json = wantsJson(opts);
       const { client, team } = connect(opts);
       await run(async () => {
-        const paused = (await client.get<Job[]>(`${pipelinePath(opts.team ?? team, opts.pipeline)}/jobs`)).filter((j) => j.paused);
+        const paused = (await client.get<Job[]>(pipelinePath(opts.team ?? team, parsePipelineFlag(opts.pipeline), `/jobs`))).filter((j) => j.paused);
         if (json) return printJson(io, paused);
         io.stdout(formatTable(['name', 'paused', 'paused by', 'paused at'], paused.map((j) => [j.name, 'yes', 'n/a', 'n/a'])));
       });

@@ -21,14 +21,14 @@ export function registerPinResource(program: Command, io: CliIO): void {
       }
       const { client, team } = connect(opts);
       await run(async () => {
-        const base = `${pipelinePath(team, pipeline)}/resources/${enc(resource)}`;
+        const base = (rest = ''): string => pipelinePath(team, pipeline, `/resources/${enc(resource)}${rest}`);
         if (Object.keys(partial).length > 0) {
           const v = await findVersion(client, team, pipeline, resource, partial);
-          await client.request('PUT', `${base}/versions/${v.id}/pin`);
+          await client.request('PUT', base(`/versions/${v.id}/pin`));
           io.stdout(`pinned '${resource}' with version ${JSON.stringify(v.version)}\n`);
         }
         if (opts.comment !== undefined) {
-          await client.request('PUT', `${base}/pin_comment`, { body: { pin_comment: opts.comment } });
+          await client.request('PUT', base(`/pin_comment`), { body: { pin_comment: opts.comment } });
           io.stdout(`pin comment '${opts.comment}' is saved\n`);
         }
       });

@@ -2,7 +2,8 @@
 // pipeline each (Concourse's routes of the same names), so one table registers them.
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
-import { addTargetOption, connect, pipelinePath, requireOption, run } from '../client/common.ts';
+import { addTargetOption, connect, pipelinePath, run } from '../client/common.ts';
+import { parsePipelineFlag, refString } from '../client/pipeline-ref.ts';
 
 const ACTIONS: { command: string; description: string; route: string; done: string }[] = [
   { command: 'pause-pipeline', description: 'Pause a pipeline (no new builds are scheduled)', route: 'pause', done: 'paused' },
@@ -23,10 +24,11 @@ export function registerPipelineActions(program: Command, io: CliIO): void {
       .description(action.description)
       .option('-p, --pipeline <name>', 'pipeline')
       .action(async (opts: { target?: string; pipeline?: string }) => {
-        const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
+        const ref = parsePipelineFlag(opts.pipeline);
+      const pipeline = refString(ref);
         const { client, team } = connect(opts);
         await run(async () => {
-          await client.request('PUT', `${pipelinePath(team, pipeline)}/${action.route}`);
+          await client.request('PUT', pipelinePath(team, ref, `/${action.route}`));
           io.stdout(`${action.done} '${pipeline}'\n`);
         });
       });

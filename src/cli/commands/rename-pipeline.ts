@@ -14,7 +14,7 @@ export function registerRenamePipeline(program: Command, io: CliIO): void {
       const newName = requireOption(opts.newName, '-n, --new-name <name>');
       const { client, team } = connect(opts);
       await run(async () => {
-        const res = await client.request('PUT', `${pipelinePath(team, oldName)}/rename`, { body: { name: newName } });
+        const res = await client.request('PUT', pipelinePath(team, oldName, `/rename`), { body: { name: newName } });
         for (const w of res.json<Partial<SaveConfigResponse>>().warnings ?? []) {
           io.stderr(`warning (${w.type}): ${w.message}\n`);
         }

@@ -5,6 +5,7 @@ import { CliExit, usageError, type CliIO } from '../io.ts';
 import { addTargetOption, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
 import { watchBuild } from '../client/watch.ts';
 import type { Build } from '../../api/wire.ts';
+import { refString } from '../client/pipeline-ref.ts';
 
 export function registerRerunBuild(program: Command, io: CliIO): void {
   addTargetOption(program.command('rerun-build'))
@@ -18,9 +19,9 @@ export function registerRerunBuild(program: Command, io: CliIO): void {
       const { client, team } = connect(opts);
       let code = 0;
       await run(async () => {
-        const path = `${pipelinePath(team, pipeline)}/jobs/${enc(job)}/builds/${enc(opts.build ?? '')}`;
+        const path = pipelinePath(team, pipeline, `/jobs/${enc(job)}/builds/${enc(opts.build ?? '')}`);
         const build = (await client.request('POST', path)).json<Build>();
-        io.stdout(`started ${pipeline}/${job} #${build.name}\n`);
+        io.stdout(`started ${refString(pipeline)}/${job} #${build.name}\n`);
         if (opts.watch) code = await watchBuild(client, build.id, io);
       });
       if (code !== 0) throw new CliExit(code);

@@ -17,7 +17,7 @@ export function registerResourceVersions(program: Command, io: CliIO): void {
       const { client, team } = connect(opts);
       await run(async () => {
         const versions: ResourceVersion[] = [];
-        let path: string | undefined = `${pipelinePath(team, pipeline)}/resources/${enc(resource)}/versions?limit=${Math.min(count, 500)}`;
+        let path: string | undefined = pipelinePath(team, pipeline, `/resources/${enc(resource)}/versions?limit=${Math.min(count, 500)}`);
         while (path && versions.length < count) {
           const res = await client.request('GET', path);
           versions.push(...res.json<ResourceVersion[]>());

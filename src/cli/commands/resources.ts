@@ -2,9 +2,10 @@
 // under the table, why a failing check failed.
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
-import { addOutputOptions, addTargetOption, connect, formatTable, formatTime, pipelinePath, printJson, requireOption, run, wantsJson } from '../client/common.ts';
+import { addOutputOptions, addTargetOption, connect, formatTable, formatTime, pipelinePath, printJson, run, wantsJson } from '../client/common.ts';
 import type { ApiClient } from '../client/http.ts';
 import type { Resource } from '../../api/wire.ts';
+import { parsePipelineFlag, refString } from '../client/pipeline-ref.ts';
 
 const FAILING = new Set(['failed', 'errored']);
 
@@ -22,11 +23,12 @@ export function registerResources(program: Command, io: CliIO): void {
     .description("List a pipeline's resources")
     .option('-p, --pipeline <name>', 'pipeline')
     .action(async (opts: { target?: string; pipeline?: string; output?: string; json?: boolean }) => {
-      const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
+      const ref = parsePipelineFlag(opts.pipeline);
+      const pipeline = refString(ref);
       const json = wantsJson(opts);
       const { client, team, name: target } = connect(opts);
       await run(async () => {
-        const resources = await client.get<Resource[]>(`${pipelinePath(team, pipeline)}/resources`);
+        const resources = await client.get<Resource[]>(pipelinePath(team, ref, `/resources`));
         if (json) return printJson(io, resources);
         const rows = resources.map((r) => [
           r.name,

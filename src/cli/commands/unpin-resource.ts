@@ -11,7 +11,7 @@ export function registerUnpinResource(program: Command, io: CliIO): void {
       const [pipeline, resource] = splitFlag(opts.resource, '-r, --resource', 'resource');
       const { client, team } = connect(opts);
       await run(async () => {
-        await client.request('PUT', `${pipelinePath(team, pipeline)}/resources/${enc(resource)}/unpin`);
+        await client.request('PUT', pipelinePath(team, pipeline, `/resources/${enc(resource)}/unpin`));
         io.stdout(`unpinned '${resource}'\n`);
       });
     });

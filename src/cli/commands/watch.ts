@@ -4,6 +4,7 @@ import { CliExit, usageError, type CliIO } from '../io.ts';
 import { addTargetOption, connect, enc, pipelinePath, run, splitFlag } from '../client/common.ts';
 import { watchBuild } from '../client/watch.ts';
 import type { Build, Job } from '../../api/wire.ts';
+import { refString } from '../client/pipeline-ref.ts';
 
 export function registerWatch(program: Command, io: CliIO): void {
   addTargetOption(program.command('watch'))
@@ -19,13 +20,13 @@ export function registerWatch(program: Command, io: CliIO): void {
         let id: number;
         if (opts.job) {
           const [pipeline, job] = splitFlag(opts.job, '-j, --job', 'job');
-          const base = `${pipelinePath(team, pipeline)}/jobs/${enc(job)}`;
+          const base = (rest = ''): string => pipelinePath(team, pipeline, `/jobs/${enc(job)}${rest}`);
           if (opts.build) {
-            id = (await client.get<Build>(`${base}/builds/${enc(opts.build)}`)).id;
+            id = (await client.get<Build>(base(`/builds/${enc(opts.build)}`))).id;
           } else {
-            const j = await client.get<Job>(base);
+            const j = await client.get<Job>(base());
             const b = j.next_build ?? j.finished_build;
-            if (!b) throw new CliExit(1, `error: job ${pipeline}/${job} has no builds`);
+            if (!b) throw new CliExit(1, `error: job ${refString(pipeline)}/${job} has no builds`);
             id = b.id;
           }
         } else {

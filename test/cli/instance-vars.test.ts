@@ -1,0 +1,138 @@
+// Instanced pipelines from the command line: `-p name/key:value[,key:value]` and
+// `-j name/key:value/job`, read as fly reads them (fly/commands/internal/flaghelpers/
+// instance_vars_flag.go and its _test.go rows; job_flag.go, pipeline_flag.go), sent to the API as
+// `?vars=<json>`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseInstanceVars, parseJobFlag, parsePipelineFlag } from '../../src/cli/client/pipeline-ref.ts';
+import { CliExit } from '../../src/cli/io.ts';
+import { jetway, startCliServer, PASSWORD, PIPELINE, type CliServer } from './client-support.ts';
+
+// ---------------------------------------------------------------- the parser (instance_vars_flag_test.go's rows)
+
+for (const [flag, want] of [
+  ['branch:master', { branch: 'master' }],
+  ['branch:master,list:[1, "2"],other:{foo:bar: 123}', { branch: 'master', list: [1, '2'], other: { 'foo:bar': 123 } }],
+  ['field1:{a: "{", b: "["},field2:hello', { field1: { a: '{', b: '[' }, field2: 'hello' }],
+  ["field1:{a: '{', b: '['},field2:hello", { field1: { a: '{', b: '[' }, field2: 'hello' }],
+  ['field1:,field2:"",field3:null', { field1: null, field2: '', field3: null }],
+  ["field:[{a: '{', b: '['}, 1]", { field: [{ a: '{', b: '[' }, 1] }],
+  ['field.0:0,field.1:1', { field: { '0': 0, '1': 1 } }],
+  ['branch: master, other: 123', { branch: 'master', other: 123 }],
+  ['"some.field:here":abc', { 'some.field:here': 'abc' }],
+  [`field1:'foo,bar',field2:"value1:value2"`, { field1: 'foo,bar', field2: 'value1:value2' }],
+  [`"my.field".subkey1."subkey:2":"my-value","my.field".other:'other-value'`, { 'my.field': { subkey1: { 'subkey:2': 'my-value' }, other: 'other-value' } }],
+  ['enabled:yes', { enabled: true }],
+] as const) {
+  test(`instance vars ${flag} read as ${JSON.stringify(want)}`, () => {
+    assert.deepEqual(parseInstanceVars(flag), want);
+  });
+}
+
+for (const [flag, message] of [
+  ['"my.field".:bad', /^invalid var '"my\.field"\.': empty field$/],
+  ['hello:{bad: yaml', /^invalid value for key 'hello': /],
+  ['no-colon', /^instance vars should be formatted as <key1:value1>\(,<key2:value2>\)$/],
+] as const) {
+  test(`instance vars ${flag} are refused: ${String(message)}`, () => {
+    assert.throws(() => parseInstanceVars(flag), { message });
+  });
+}
+
+const usage = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof CliExit);
+    return err.message;
+  }
+  assert.fail('expected a usage error');
+};
+
+for (const [value, want] of [
+  ['main', { name: 'main' }],
+  ['main/branch:dev', { name: 'main', instanceVars: { branch: 'dev' } }],
+  ['main/branch:feature/x', { name: 'main', instanceVars: { branch: 'feature/x' } }],
+] as const) {
+  test(`-p ${value} names ${JSON.stringify(want)} (pipeline_flag.go)`, () => {
+    assert.deepEqual(parsePipelineFlag(value), want);
+  });
+}
+
+for (const [value, want] of [
+  ['p/unit', [{ name: 'p' }, 'unit']],
+  ['p/branch:dev/unit', [{ name: 'p', instanceVars: { branch: 'dev' } }, 'unit']],
+  ['p/branch:dev,n:2/unit', [{ name: 'p', instanceVars: { branch: 'dev', n: 2 } }, 'unit']],
+] as const) {
+  test(`-j ${value} names ${JSON.stringify(want)} (job_flag.go: the job after the last '/')`, () => {
+    assert.deepEqual(parseJobFlag(value, '-j, --job', 'job'), want);
+  });
+}
+
+for (const [value, message] of [
+  ['unit', "error: -j, --job: argument format should be <pipeline>/<job> (got 'unit')"],
+  ['p/', "error: -j, --job: argument format should be <pipeline>/<job> (got 'p/')"],
+  ['p/nocolon/unit', 'error: -j, --job: instance vars should be formatted as <key1:value1>(,<key2:value2>)'],
+  ['p/a:{x/unit', "error: -j, --job: invalid value for key 'a': "],
+] as const) {
+  test(`-j ${value} is refused naming the flag`, () => {
+    assert.ok(usage(() => parseJobFlag(value, '-j, --job', 'job')).startsWith(message));
+  });
+}
+
+// ---------------------------------------------------------------- against a web node
+
+let s: CliServer;
+before(async () => {
+  s = await startCliServer();
+  assert.equal((await jetway('login', '-t', 'ci', '-c', s.url, '-u', 'admin', '-p', PASSWORD)).code, 0);
+  for (const branch of ['main', 'dev']) {
+    const res = await s.api.app.inject({
+      method: 'PUT',
+      url: `/api/v1/teams/main/pipelines/inst/config?vars=${encodeURIComponent(JSON.stringify({ branch }))}`,
+      headers: { ...s.api.auth(), 'content-type': 'application/x-yaml' },
+      payload: PIPELINE.replace('((repo_uri))', `git://${branch}`),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+  }
+});
+after(() => s.close());
+
+const paused = async (branch: string): Promise<boolean> => {
+  const res = await s.api.app.inject({ url: `/api/v1/teams/main/pipelines/inst?vars.branch=${encodeURIComponent(JSON.stringify(branch))}`, headers: s.api.auth() });
+  assert.equal(res.statusCode, 200, res.body);
+  return (res.json() as { paused: boolean }).paused;
+};
+
+test('-p name/key:value picks one instance: get-pipeline shows its config, pause-pipeline pauses only it', async () => {
+  const config = await jetway('get-pipeline', '-t', 'ci', '-p', 'inst/branch:dev', '--json');
+  assert.equal(config.code, 0, config.err);
+  assert.match(config.out, /git:\/\/dev/);
+  assert.doesNotMatch(config.out, /git:\/\/main/);
+
+  const before = [await paused('main'), await paused('dev')];
+  const r = await jetway('unpause-pipeline', '-t', 'ci', '-p', 'inst/branch:dev');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "unpaused 'inst/branch:\"dev\"'\n");
+  assert.deepEqual([await paused('main'), await paused('dev')], [before[0], false]);
+});
+
+test('-j name/key:value/job triggers the job of that instance; a plain name finds no pipeline', async () => {
+  const r = await jetway('trigger-job', '-t', 'ci', '-j', 'inst/branch:main/unit');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^started inst\/branch:"main"\/unit #1\n/);
+  const builds = await s.api.app.inject({ url: `/api/v1/teams/main/pipelines/inst/jobs/unit/builds?vars=${encodeURIComponent('{"branch":"main"}')}`, headers: s.api.auth() });
+  assert.equal((builds.json() as unknown[]).length, 1);
+  const other = await s.api.app.inject({ url: `/api/v1/teams/main/pipelines/inst/jobs/unit/builds?vars=${encodeURIComponent('{"branch":"dev"}')}`, headers: s.api.auth() });
+  assert.equal((other.json() as unknown[]).length, 0);
+
+  const plain = await jetway('jobs', '-t', 'ci', '-p', 'inst');
+  assert.equal(plain.code, 1);
+  assert.match(plain.err, /pipeline main\/inst not found/);
+});
+
+test('a bad instance var is a usage error naming the flag, and nothing is sent', async () => {
+  const r = await jetway('pause-job', '-t', 'ci', '-j', 'inst/branch/unit');
+  assert.equal(r.code, 2);
+  assert.equal(r.err, 'error: -j, --job: instance vars should be formatted as <key1:value1>(,<key2:value2>)\n');
+});
