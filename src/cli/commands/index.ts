@@ -50,6 +50,9 @@ import { registerDeleteTarget } from './delete-target.ts';
 import { registerGetTeam } from './get-team.ts';
 import { registerPausedJobs, registerPausedPipelines } from './paused.ts';
 import { registerCompletion } from './completion.ts';
+import { registerWall } from './wall.ts';
+import { registerActiveUsers } from './active-users.ts';
+import { registerWorkers } from './workers.ts';
 
 /** Every CLI command registers itself here; one file per command in this folder. */
 export function registerCommands(program: Command, io: CliIO, runCli: (argv: string[], io: CliIO) => Promise<number>): void {
@@ -104,4 +107,7 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerPausedPipelines(program, io);
   registerPausedJobs(program, io);
   registerCompletion(program, io);
+  registerWall(program, io);
+  registerActiveUsers(program, io);
+  registerWorkers(program, io);
 }
