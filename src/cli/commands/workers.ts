@@ -43,7 +43,7 @@ export function registerWorkers(program: Command, io: CliIO): void {
 
   addOutputOptions(addTargetOption(program.command('volumes')))
     .description("List the team's volumes (Jetway keeps none: artifacts live and go with their build)")
-    .option('-d, --details', 'also the volumes’ identifiers in full')
+    .option('-d, --details', "accepted as fly's; Jetway has no volumes to detail")
     .action(async (opts: { target?: string; output?: string; json?: boolean }) => {
       const json = wantsJson(opts);
       const { client, team } = connect(opts);
