@@ -213,3 +213,38 @@ test('scan: creates the checks the scanner selects, reports the rest with their 
   assert.equal(lines[0]!.msg, 'creating a check failed');
   assert.ok((lines[0]!.obj as { err: unknown }).err instanceof Error, 'the error itself is logged');
 });
+
+// Check storms (issue 17): on Kubernetes with the namespace missing every check failed at once
+// and ~14 check builds a second were created. Over simulated time, with every check failing as
+// soon as it is created (before its scope, so no next check time is set), a pass every 100 ms
+// (the scanner's, or the scheduler asking for a waiting build's check) makes one check build an
+// interval. test/engine/steps/check-storm.test.ts pins the step's side: the scope's next check.
+const stormRows: { name: string; pass: (checker: Checker, waitingBuildId: number) => Promise<unknown> }[] = [
+  { name: 'check storm: scans every 100 ms over 3 minutes, every check failing: one check build a minute (3), not one a scan', pass: (c) => c.scan() },
+  {
+    name: 'check storm: a waiting build asking for its check every 100 ms over 3 minutes, every check failing: one check build a minute (3)',
+    pass: (c, waiting) => c.tryCreateCheck(ID, { forBuildId: waiting }),
+  },
+];
+
+for (const row of stormRows) {
+  test(row.name, async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    const store = new FakeCheckerStore().add(resource(ID), { triggerInput: true, checked: true, lastCheckSucceeded: false });
+    const waiting = store.buildId();
+    const checker = new Checker(store, { tracker: new RecordingTracker() });
+    const createdAt: number[] = [];
+    for (let elapsed = 0; elapsed < 180_000; elapsed += 100) {
+      await row.pass(checker, waiting);
+      for (const b of store.builds) {
+        if (b.completed) continue;
+        // the check's container cannot be created: it fails at once
+        b.completed = true;
+        b.failedAt = new Date(Date.now());
+        createdAt.push(elapsed);
+      }
+      t.mock.timers.tick(100);
+    }
+    assert.deepEqual(createdAt, [0, 60_000, 120_000], 'check builds created at these simulated times (ms)');
+  });
+}
