@@ -10,33 +10,24 @@
 // a team the user is not in; logging out revokes the token, and logs out even when it cannot.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { chromium, type Browser, type Page, type Request } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Browser, Page, Request } from 'playwright-core';
 import { parse, stringify } from 'yaml';
-import { freePort } from '../../src/db/embedded.ts';
 import { packagePath } from '../../src/package.ts';
-import { startWebNode, type WebNode } from '../../src/web/web-node.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import type { WebNode } from '../../src/web/web-node.ts';
+import { skipWithoutChromium as skip, startBrowserNode, type BrowserNode } from '../support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const USER = 'dev';
 const PASSWORD = 'correct-horse-battery';
 const WRONG = 'not-the-password-42';
 /** a user who is no admin: only in team ops */
 const VIEWER = 'viewer';
 const VIEWER_PASSWORD = 'staple-battery-horse';
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: run bash scripts/install-test-deps.sh`;
 
-let tdb: TestDatabase;
-let dir: string;
+let web: BrowserNode;
 let node: WebNode;
 let browser: Browser;
 let page: Page;
-let token: string;
 const pageErrors: string[] = [];
 const HELLO = readFileSync(packagePath('examples', 'hello.yml'), 'utf8');
 /** groups, a failing job, a fan-in, a failing check, an across step, a public job */
@@ -57,67 +48,28 @@ type InPage = typeof globalThis & {
   getComputedStyle(element: unknown): { textDecorationLine: string; strokeDasharray: string; animationName: string };
 };
 
-async function api(method: string, path: string, token: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
-  const res = await fetch(`${node.url}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/x-yaml' } : {}), ...headers },
-    ...(body !== undefined ? { body } : {}),
-  });
-  assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
-  return res;
-}
+const api = (method: string, path: string, body?: string, headers?: Record<string, string>): Promise<Response> => web.api(method, path, body, headers);
 
 before(async () => {
   if (skip) return;
-  tdb = await createTestDatabase();
-  dir = await mkdtemp(join(tmpdir(), 'jw-ui-browser-'));
-  const port = await freePort();
-  node = await startWebNode({
-    dataDir: dir,
-    postgresUrl: tdb.url,
-    port,
-    bindIp: '127.0.0.1',
-    externalUrl: `http://127.0.0.1:${port}`,
-    localUsers: [`${USER}:${PASSWORD}`, `${VIEWER}:${VIEWER_PASSWORD}`],
-    mainTeamUsers: [USER],
-    runtime: 'local',
-    schedulerIntervalMs: 500,
-    checkerIntervalMs: 500,
-    logger: pino({ level: 'silent' }),
-  });
-  const login = await fetch(`${node.url}/api/v1/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: USER, password: PASSWORD }),
-  });
-  ({ access_token: token } = (await login.json()) as { access_token: string });
-  await api('PUT', '/teams/main/pipelines/hello/config', token, HELLO);
-  await api('PUT', '/teams/main/pipelines/hello/unpause', token);
-  await api('PUT', '/teams/ops', token, JSON.stringify({ auth: { owner: { users: [`local:${VIEWER}`] } } }), { 'content-type': 'application/json' });
-  await api('PUT', '/teams/ops/pipelines/hello/config', token, OPS_HELLO);
+  web = await startBrowserNode({ name: 'ui-browser', localUsers: [`${USER}:${PASSWORD}`, `${VIEWER}:${VIEWER_PASSWORD}`], mainTeamUsers: [USER], timeoutMs: 20_000 });
+  ({ node, browser, page } = web);
+  await api('PUT', '/teams/main/pipelines/hello/config', HELLO);
+  await api('PUT', '/teams/main/pipelines/hello/unpause');
+  await api('PUT', '/teams/ops', JSON.stringify({ auth: { owner: { users: [`local:${VIEWER}`] } } }), { 'content-type': 'application/json' });
+  await api('PUT', '/teams/ops/pipelines/hello/config', OPS_HELLO);
   // the graph fixture: its builds run while the first tests do
-  await api('PUT', '/teams/main/pipelines/graph/config', token, GRAPH);
-  await api('PUT', '/teams/main/pipelines/graph/unpause', token);
+  await api('PUT', '/teams/main/pipelines/graph/config', GRAPH);
+  await api('PUT', '/teams/main/pipelines/graph/unpause');
   for (const [vars, job] of [[INSTANCE_A, 'build-a'], [INSTANCE_B, 'build-b']] as const) {
-    await api('PUT', `/teams/main/pipelines/release/config?vars=${encodeURIComponent(JSON.stringify(vars))}`, token, release(job));
+    await api('PUT', `/teams/main/pipelines/release/config?vars=${encodeURIComponent(JSON.stringify(vars))}`, release(job));
   }
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // as root, without the sandbox; no background traffic to hosts this machine cannot reach
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage();
-  page.setDefaultTimeout(20_000);
   page.on('pageerror', (err) => pageErrors.push(err.message));
 });
 
 after(async () => {
   if (skip) return;
-  await browser?.close();
-  await node?.stop();
-  await tdb?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await web?.stop();
 });
 
 test('a wrong password is refused clearly, and the password is shown nowhere', { skip }, async () => {
@@ -251,14 +203,14 @@ interface VersionJson {
   enabled: boolean;
 }
 
-const getJson = async <T>(path: string): Promise<T> => (await (await api('GET', path, token)).json()) as T;
+const getJson = async <T>(path: string): Promise<T> => (await (await api('GET', path)).json()) as T;
 /** A check of source-code from a version: the mock type finds exactly that version. */
-const checkFrom = (version: string) => api('POST', `${RESOURCE}/check`, token, JSON.stringify({ from: { version } }), { 'content-type': 'application/json' });
+const checkFrom = (version: string) => api('POST', `${RESOURCE}/check`, JSON.stringify({ from: { version } }), { 'content-type': 'application/json' });
 /** Sets the pipeline's config again (an update names the config version it replaces). */
 const setPipeline = async (config: string): Promise<void> => {
-  const current = await api('GET', '/teams/main/pipelines/hello/config', token);
+  const current = await api('GET', '/teams/main/pipelines/hello/config');
   const version = current.headers.get('x-concourse-config-version') ?? '';
-  await api('PUT', '/teams/main/pipelines/hello/config', token, config, { 'x-concourse-config-version': version });
+  await api('PUT', '/teams/main/pipelines/hello/config', config, { 'x-concourse-config-version': version });
 };
 const versionOf = async (version: string): Promise<VersionJson> => {
   const found = (await getJson<VersionJson[]>(`${RESOURCE}/versions`)).find((v) => v.version.version === version);
@@ -463,9 +415,9 @@ test('the graph of a fixture pipeline: resources and jobs in their layers, trigg
 test('the graph marks a pinned resource, and a job with a build on its way pulses until the build ends', { skip }, async () => {
   const versions = await getJson<{ id: number }[]>('/teams/main/pipelines/graph/resources/nightly/versions');
   assert.ok(versions[0], 'nightly has a version to pin');
-  assert.equal((await api('PUT', `/teams/main/pipelines/graph/resources/nightly/versions/${versions[0].id}/pin`, token)).status, 200);
+  assert.equal((await api('PUT', `/teams/main/pipelines/graph/resources/nightly/versions/${versions[0].id}/pin`)).status, 200);
   // ship waits for broken-feed, whose check fails: its build stays pending, as a waiting one does
-  const build = (await (await api('POST', '/teams/main/pipelines/graph/jobs/ship/builds', token)).json()) as { id: number };
+  const build = (await (await api('POST', '/teams/main/pipelines/graph/jobs/ship/builds')).json()) as { id: number };
   try {
     await page.locator('g[data-resource="nightly"][data-pinned="true"] .pin-mark').waitFor({ timeout: 30_000 });
     assert.match((await page.locator('g[data-resource="nightly"] a').getAttribute('aria-label')) ?? '', /pinned/);
@@ -475,8 +427,8 @@ test('the graph marks a pinned resource, and a job with a build on its way pulse
     assert.notEqual(await ship.evaluate((el) => (globalThis as InPage).getComputedStyle(el.querySelector('rect')!).animationName), 'none', 'a running job is animated');
     assert.equal(await page.locator('g[data-job="unit"][data-running="true"]').count(), 0, 'a job with no build on its way is still');
   } finally {
-    await api('PUT', `/builds/${build.id}/abort`, token);
-    await api('PUT', '/teams/main/pipelines/graph/resources/nightly/unpin', token);
+    await api('PUT', `/builds/${build.id}/abort`);
+    await api('PUT', '/teams/main/pipelines/graph/resources/nightly/unpin');
   }
   await page.locator('g[data-job="ship"]:not([data-running])').waitFor({ timeout: 30_000 });
   await page.locator('g[data-resource="nightly"]:not([data-pinned])').waitFor({ timeout: 30_000 });
@@ -513,7 +465,7 @@ test("the job page shows its latest build's log, with tabs for the earlier build
   const shown = page.locator('[data-job-build]');
   await shown.locator('[data-build-status="succeeded"]').waitFor();
   await shown.locator('pre.log', { hasText: 'tests passed' }).waitFor();
-  await api('POST', '/teams/main/pipelines/graph/jobs/unit/builds', token);
+  await api('POST', '/teams/main/pipelines/graph/jobs/unit/builds');
   // the new build becomes the one shown, and the first gets a tab
   await shown.locator('h2', { hasText: 'unit #2' }).waitFor({ timeout: 60_000 });
   await shown.locator('[data-build-tab="1"]').click();
@@ -604,7 +556,7 @@ test("a version's metadata is what the get that fetched it reported (the check r
 });
 
 test("a build's across steps are labelled with each combination's values", { skip }, async () => {
-  const build = (await (await api('POST', '/teams/main/pipelines/graph/jobs/matrix/builds', token)).json()) as { id: number };
+  const build = (await (await api('POST', '/teams/main/pipelines/graph/jobs/matrix/builds')).json()) as { id: number };
   await page.goto(`${node.url}/#/builds/${build.id}`);
   await page.locator('[data-build-status="succeeded"]').waitFor({ timeout: 60_000 });
   assert.deepEqual(await page.locator('[data-step="task: build"] .step-label').allTextContents(), ['across 1/2: os=linux:', 'across 2/2: os=darwin:']);
@@ -677,7 +629,7 @@ test("the dashboard shows every team's pipelines under the team's heading; a sec
 });
 
 test('a team without pipelines is listed on the dashboard, saying it has none yet', { skip }, async () => {
-  assert.equal((await api('PUT', '/teams/qa', token, JSON.stringify({ auth: { owner: { users: [`local:${USER}`] } } }), { 'content-type': 'application/json' })).status < 300, true);
+  assert.equal((await api('PUT', '/teams/qa', JSON.stringify({ auth: { owner: { users: [`local:${USER}`] } } }), { 'content-type': 'application/json' })).status < 300, true);
   try {
     await page.goto(`${node.url}/#/`);
     await page.locator('p[data-empty-team="qa"]').waitFor();
@@ -685,7 +637,7 @@ test('a team without pipelines is listed on the dashboard, saying it has none ye
     assert.equal(await page.getByRole('region', { name: 'qa' }).locator('p.empty').textContent(), 'No pipelines in this team yet.');
     assert.equal(await page.getByRole('region', { name: 'qa' }).getByRole('article').count(), 0);
   } finally {
-    await api('DELETE', '/teams/qa', token);
+    await api('DELETE', '/teams/qa');
   }
 });
 
@@ -796,7 +748,7 @@ test('logging out when the token cannot be revoked still logs out here', { skip 
 // ---------------------------------------------------------------- a public pipeline, logged out
 
 test('logged out, an exposed pipeline is on the dashboard with its graph, its public job shows its log, a private job asks for a login', { skip }, async () => {
-  await api('PUT', '/teams/main/pipelines/graph/expose', token);
+  await api('PUT', '/teams/main/pipelines/graph/expose');
   const visitor = await browser.newContext();
   const errors: string[] = [];
   try {
@@ -823,7 +775,7 @@ test('logged out, an exposed pipeline is on the dashboard with its graph, its pu
     assert.match(p.url(), /#\/login$/);
   } finally {
     await visitor.close();
-    await api('PUT', '/teams/main/pipelines/graph/hide', token);
+    await api('PUT', '/teams/main/pipelines/graph/hide');
   }
   assert.deepEqual(errors, [], 'no uncaught errors in the page');
 });
