@@ -142,3 +142,21 @@ test('the line diff shows changes with context', () => {
   assert.equal(formatDiff(diffLines('', 'x\n')), '+ x\n');
   assert.equal(formatDiff(diffLines('same\n', 'same\n')), '');
 });
+
+// fly's set-pipeline --team (fly/commands/set_pipeline.go, flaghelpers/team_flag.go)
+test('set-pipeline --team sets the pipeline in that team, not the target’s; the server refuses a team the user cannot reach', async () => {
+  const created = await s.api.app.inject({ method: 'PUT', url: '/api/v1/teams/other', headers: { ...s.api.auth(), 'content-type': 'application/json' }, payload: { auth: { owner: { users: ['local:admin'] } } } });
+  assert.ok(created.statusCode < 300, created.body);
+  const r = await jetway('set-pipeline', '-t', 'ci', '-p', 'elsewhere', '-c', file, '--team', 'other', '-v', 'repo_uri=https://example.com/o.git', '-n');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /#\/teams\/other\/pipelines\/elsewhere\n/);
+  assert.match(r.out, /jetway unpause-pipeline -t ci -p elsewhere \(with a target logged in to team other\)/);
+  assert.equal((await s.api.app.inject({ url: '/api/v1/teams/other/pipelines/elsewhere', headers: s.api.auth() })).statusCode, 200);
+  assert.equal((await s.api.app.inject({ url: '/api/v1/teams/main/pipelines/elsewhere', headers: s.api.auth() })).statusCode, 404);
+  const unknown = await jetway('set-pipeline', '-t', 'ci', '-p', 'x', '-c', file, '--team', 'nowhere', '-v', 'repo_uri=u', '-n');
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /nowhere/);
+  const bad = await jetway('set-pipeline', '-t', 'ci', '-p', 'x', '-c', file, '--team', '../main', '-n');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--team: '..\/main' is not a team name/);
+});

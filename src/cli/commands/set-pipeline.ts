@@ -18,6 +18,7 @@ type Options = VarOptions & {
   config?: string;
   nonInteractive?: boolean;
   checkCreds?: boolean;
+  team?: string;
 };
 
 export function registerSetPipeline(program: Command, io: CliIO): void {
@@ -30,7 +31,10 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
     .option('-y, --yaml-var <name=yaml>', 'typed YAML var (repeatable; wins over -l)', collect, [])
     .option('-n, --non-interactive', 'apply without asking')
     .option('--check-creds', 'have the server check that every remaining ((var)) can be resolved')
+    // fly's TeamFlag (fly/commands/internal/flaghelpers/team_flag.go): the server decides whether the user may
+    .option('--team <name>', "the pipeline's team, if not the target's")
     .action(async (opts: Options) => {
+      if (opts.team !== undefined && (opts.team === '' || /[/\\]|\.\./.test(opts.team) || [...opts.team].some((c) => c.charCodeAt(0) < 0x20))) throw usageError(`--team: '${opts.team}' is not a team name`);
       const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
       const file = requireOption(opts.config, '-c, --config <file>');
       if (pipeline.includes('/')) throw usageError(`error: pipeline name '${pipeline}' must not contain '/'`);
@@ -44,7 +48,8 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
         throw new CliExit(1, `error: ${file} is invalid: ${loaded.errors.length} error(s); nothing was sent`);
       }
       const newText = stringifyPipeline(loaded.config);
-      const { client, team, target, name } = connect(opts);
+      const { client, team: targetTeam, target, name } = connect(opts);
+      const team = opts.team ?? targetTeam;
       const path = pipelinePath(team, pipeline);
 
       await run(async () => {
@@ -89,7 +94,7 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
         const url = `${target.api.replace(/\/+$/, '')}/#/teams/${encodeURIComponent(team)}/pipelines/${encodeURIComponent(pipeline)}`;
         if (res.status === 201) {
           io.stdout(`pipeline created!\nyou can view your pipeline here: ${url}\n\n`);
-          io.stdout(`the pipeline is currently paused. to unpause, run:\n  jetway unpause-pipeline -t ${name} -p ${pipeline}\n`);
+          io.stdout(`the pipeline is currently paused. to unpause, run:\n  jetway unpause-pipeline -t ${name} -p ${pipeline}${team !== targetTeam ? ` (with a target logged in to team ${team})` : ''}\n`);
         } else {
           io.stdout(`configuration updated\n`);
         }
