@@ -66,12 +66,12 @@ after(() => {
   for (const n of nodes) n.child.kill('SIGKILL');
 });
 
-async function startNode(name: string, opts: { dataDir?: string; port?: number } = {}): Promise<Node & { dataDir: string; port: number }> {
+async function startNode(name: string, opts: { dataDir?: string; port?: number; flags?: string[] } = {}): Promise<Node & { dataDir: string; port: number }> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(root, `${name}-`)));
   const port = opts.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dataDir, '--postgres-url', pg.url, '--add-local-user', 'ci:chaos-pass', '--node-name', name, '--build-lease', LEASE, '--scheduler-interval', '1s'],
+    [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dataDir, '--postgres-url', pg.url, '--add-local-user', 'ci:chaos-pass', '--node-name', name, '--build-lease', LEASE, '--scheduler-interval', '1s', ...(opts.flags ?? [])],
     { env: { ...process.env, JETWAY_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -204,6 +204,38 @@ test('two nodes: the second starting leaves the first its build; kill -9 of the 
   again.child.kill('SIGTERM');
   b.child.kill('SIGTERM');
   await Promise.all([again.exited, b.exited]);
+});
+
+test('check lease holder killed (kill -9) mid-check: the other node takes the check build over within the lease and checks the resource again within a minute', async () => {
+  const flags = ['--checker-interval', '1s'];
+  const [a, b] = [await startNode('node-check-a', { flags }), await startNode('node-check-b', { flags })];
+  // each check takes 20 s; a failed one waits its interval (10 s) before the next
+  await setPipeline(a, 'lease', `resources:\n- name: slow\n  type: mock\n  check_every: 10s\n  source: {check_delay: 20s}\njobs:\n- name: use\n  plan:\n  - get: slow\n    trigger: true\n`);
+  const checks = async (): Promise<{ id: number; status: string; owner: string | null }[]> =>
+    (
+      await db.query<{ id: number; status: string; owner_node: string | null }>(
+        `SELECT b.id, b.status, b.owner_node FROM builds b JOIN resources r ON r.id = b.resource_id WHERE r.name = 'slow' ORDER BY b.id`,
+      )
+    ).rows.map((r) => ({ id: r.id, status: r.status, owner: r.owner_node }));
+  const first = await until('the first check to run on a node', async () => (await checks()).find((c) => c.status === 'started' && c.owner !== null));
+  const [holder, other] = first.owner === a.name ? [a, b] : [b, a];
+  holder.child.kill('SIGKILL');
+  const killedAt = Date.now();
+  await holder.exited;
+  const again = await until(
+    `a check of the resource to succeed on ${other.name}`,
+    async () => (await checks()).find((c) => c.id > first.id && c.status === 'succeeded' && c.owner === other.name),
+    90_000,
+  );
+  const seconds = (Date.now() - killedAt) / 1000;
+  figures.push(`check lease holder kill -9'd: the resource checked again on the other node, succeeded ${seconds.toFixed(1)} s after the kill (check 20 s, interval 10 s, lease ${LEASE})`);
+  assert.ok(seconds < 60, `checked again on ${other.name} ${seconds} s after the kill`);
+  const all = await checks();
+  assert.equal(all.find((c) => c.id === first.id)?.status, 'errored', "the dead node's check ended errored");
+  assert.deepEqual((await events(first.id)).statusEvents, ['started', 'errored'], 'one start, one end');
+  assert.equal(all.filter((c) => c.id < again.id && c.status === 'started').length, 0, 'no check left running beside the new one');
+  other.child.kill('SIGTERM');
+  await other.exited;
 });
 
 test('three nodes on one Postgres, one killed mid-build: builds of the others finish succeeded, the dead one\'s are taken over once', async () => {
