@@ -6,6 +6,8 @@ export interface CliIO {
   /** bytes for stdout/stderr (binary-safe; commands fall back to stdout/stderr as UTF-8) */
   stdoutBytes?: (chunk: Buffer) => void;
   stderrBytes?: (chunk: Buffer) => void;
+  /** stdout is a terminal: tables get their headers (fly/ui/table.go); absent: not one */
+  stdoutIsTTY?: boolean;
   /** the command's stdin (`jetway intercept`); absent: empty */
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
@@ -15,6 +17,7 @@ export const processIO: CliIO = {
   stderr: (text) => process.stderr.write(text),
   stdoutBytes: (chunk) => process.stdout.write(chunk),
   stderrBytes: (chunk) => process.stderr.write(chunk),
+  stdoutIsTTY: process.stdout.isTTY === true,
   // read only by the commands that use it (creating process.stdin has side effects on a TTY)
   get stdin() {
     return process.stdin;

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CliExit, type CliIO } from './io.ts';
 import { registerCommands } from './commands/index.ts';
 import { addFlyAliases } from './aliases.ts';
-import { setGlobalTarget } from './client/common.ts';
+import { setGlobalTarget, setTableHeaders } from './client/common.ts';
 import { JETWAY_VERSION } from '../version.ts';
 
 export function buildProgram(io: CliIO): Command {
@@ -22,11 +22,18 @@ export function buildProgram(io: CliIO): Command {
       setGlobalTarget(cmd.opts<{ target?: string }>().target);
     });
   setGlobalTarget(undefined);
+  program.option('--print-table-headers', 'print table headers even when the output is not a terminal');
   registerCommands(program, io, runCli);
   addFlyAliases(program);
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError();
+    // fly takes its global flags after the command too (`fly pipelines --print-table-headers`)
+    if (!cmd.options.some((o) => o.long === '--print-table-headers')) cmd.option('--print-table-headers', 'print table headers even when the output is not a terminal');
   }
+  program.hook('preAction', (_program, action) => {
+    const flag = (c: Command): boolean => c.opts<{ printTableHeaders?: boolean }>().printTableHeaders === true;
+    setTableHeaders(io.stdoutIsTTY === true || flag(program) || flag(action));
+  });
   return program;
 }
 

@@ -38,9 +38,11 @@ export interface Run {
   err: string;
 }
 
+/** Runs the CLI as at a terminal (tables with their headers); fly-habits.test.ts runs it into a pipe. */
 export async function jetway(...argv: string[]): Promise<Run> {
   const r = { code: 0, out: '', err: '' };
   const io: CliIO = {
+    stdoutIsTTY: true,
     stdout: (t) => {
       r.out += t;
     },

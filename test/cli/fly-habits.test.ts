@@ -12,6 +12,7 @@ import { buildEvent } from '../../src/model/build-events.ts';
 import type { Plan } from '../../src/model/plan.ts';
 import { parseLocalTime } from '../../src/cli/commands/builds.ts';
 import { pathOfLink } from '../../src/cli/commands/resource-versions.ts';
+import { runCli } from '../../src/cli/program.ts';
 import { NO_TIMESTAMP, TimestampedIO, timestampPrefix } from '../../src/cli/client/timestamps.ts';
 
 // ---------------------------------------------------------------- pure rows
@@ -156,3 +157,22 @@ test('curl --print-and-exit -- ARGS shows the curl command with the token redact
   assert.equal(mixed.code, 2);
   assert.match(mixed.err, /give -X, -d and -H to curl \(after --\)/);
 });
+
+// fly/ui/table.go: a table's header row only on a terminal or with --print-table-headers
+// (fly/commands/fly.go's global flag, also given after the command), so scripts read rows only.
+for (const [argv, tty, headers] of [
+  [['jobs', '-t', 'ci', '-p', 'demo'], false, false],
+  [['--print-table-headers', 'jobs', '-t', 'ci', '-p', 'demo'], false, true],
+  [['jobs', '-t', 'ci', '-p', 'demo', '--print-table-headers'], false, true],
+  [['jobs', '-t', 'ci', '-p', 'demo'], true, true],
+] as const) {
+  test(`jetway ${argv.join(' ')} ${tty ? 'on a terminal' : 'into a pipe'} prints ${headers ? 'the header row' : 'rows only'}`, async () => {
+    let out = '';
+    const code = await runCli([...argv], { stdout: (t) => (out += t), stderr: () => undefined, stdoutIsTTY: tty });
+    assert.equal(code, 0);
+    const lines = (out.split('\n\n')[0] ?? '').trimEnd().split('\n');
+    assert.equal(lines[0]?.startsWith('name'), headers, out);
+    assert.equal(lines.length, headers ? 3 : 2, out);
+    assert.ok(lines.some((l) => l.startsWith('unit ')), out);
+  });
+}

@@ -93,9 +93,19 @@ export function printJson(io: CliIO, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+let tableHeaders = true;
+
+/**
+ * Whether tables print their header row: as fly (fly/ui/table.go), only when stdout is a
+ * terminal or `--print-table-headers` is given, so scripts read rows only.
+ */
+export function setTableHeaders(show: boolean): void {
+  tableHeaders = show;
+}
+
 /** Columns padded to the widest cell; the last column is not padded. */
 export function formatTable(headers: string[], rows: string[][]): string {
-  const all = [headers, ...rows];
+  const all = tableHeaders ? [headers, ...rows] : rows;
   const widths = headers.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
   return all
     .map((r) =>
