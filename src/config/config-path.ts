@@ -1,4 +1,4 @@
-// Concourse-style display paths (`jobs.build.plan[1].get(repo).passed`) for structural paths.
+// Concourse-style display paths (`jobs.build.plan.do[1].get(repo).passed`) for structural paths.
 import { stepLabel, type ConfigPath } from './steps.ts';
 
 const NAMED_SECTIONS = new Set(['resources', 'resource_types', 'prototypes', 'jobs', 'groups', 'var_sources']);
@@ -32,7 +32,11 @@ export function describePath(root: unknown, at: ConfigPath): string {
       if (ctx === 'section') nextCtx = section === 'jobs' ? 'job' : 'other';
       else if (ctx === 'steps') nextCtx = 'step';
     } else {
-      out += out === '' ? seg : `.${seg}`;
+      // Concourse wraps a job's plan in a `do` step carrying the job's hooks, so its paths read
+      // `jobs.J.plan.do[0]…` and `jobs.J.plan.on_failure…` (atc/configvalidate/validate_test.go)
+      if (ctx === 'job' && seg === 'plan') out += '.plan.do';
+      else if (ctx === 'job' && HOOKS.has(seg)) out += `.plan.${seg}`;
+      else out += out === '' ? seg : `.${seg}`;
       if (ctx === 'top' && NAMED_SECTIONS.has(seg)) {
         nextCtx = 'section';
         section = seg;

@@ -9,7 +9,7 @@ export type Diagnostic = {
   /** warning category, as Concourse names them: invalid_identifier, deprecated_field, pipeline, var_shadowed */
   type?: string;
   message: string;
-  /** e.g. `jobs.build.plan[1].get(repo).passed`; empty for whole-file problems such as YAML syntax */
+  /** e.g. `jobs.build.plan.do[1].get(repo).passed`; empty for whole-file problems such as YAML syntax */
   path: string;
   file?: string;
   line?: number;

@@ -98,8 +98,8 @@ jobs:
   assert.equal(res.statusCode, 400);
   const body = res.json() as { errors: string[] };
   assert.deepEqual(body.errors, [
-    "line 7, column 10: jobs.j.plan[0].get(nope).get: unknown resource 'nope'",
-    'line 9, column 5: jobs.j.plan[1].get(repo): unknown fields ["trigerr"]',
+    "line 7, column 10: jobs.j.plan.do[0].get(nope).get: unknown resource 'nope'",
+    'line 9, column 5: jobs.j.plan.do[1].get(repo): unknown fields ["trigerr"]',
   ]);
   const syntax = await putConfig('jobs:\n- name: j\n  plan: [\n', 0, '/api/v1/teams/main/pipelines/bad/config');
   assert.equal(syntax.statusCode, 400);

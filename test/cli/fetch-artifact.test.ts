@@ -26,8 +26,8 @@ const pipeline = file(
 );
 
 const refused = (got: string): string[] => [
-  `${pipeline}:9:30: error: jobs.j.plan[0].get(repo).params.fetch_artifact: fetch_artifact must be a boolean (true or false), got ${got} (write fetch_artifact: true or false)`,
-  `${pipeline}:11:34: error: jobs.j.plan[1].put(repo).get_params.fetch_artifact: fetch_artifact must be a boolean (true or false), got ${got} (write fetch_artifact: true or false)`,
+  `${pipeline}:9:30: error: jobs.j.plan.do[0].get(repo).params.fetch_artifact: fetch_artifact must be a boolean (true or false), got ${got} (write fetch_artifact: true or false)`,
+  `${pipeline}:11:34: error: jobs.j.plan.do[1].put(repo).get_params.fetch_artifact: fetch_artifact must be a boolean (true or false), got ${got} (write fetch_artifact: true or false)`,
 ];
 
 const ROWS: { name: string; flags: string[]; fetch?: boolean; refused?: string[] }[] = [

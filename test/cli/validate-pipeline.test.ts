@@ -28,8 +28,8 @@ test('an invalid pipeline exits 1 with one line per problem and a summary', asyn
   const io = capture();
   assert.equal(await runCli(['validate-pipeline', '-c', invalid], io), 1);
   assert.deepEqual(io.out.trim().split('\n'), [
-    `${invalid}:7:10: error: jobs.j.plan[0].get(nope).get: unknown resource 'nope'`,
-    `${invalid}:9:5: error: jobs.j.plan[1].get(repo): unknown fields ["trigerr"]`,
+    `${invalid}:7:10: error: jobs.j.plan.do[0].get(nope).get: unknown resource 'nope'`,
+    `${invalid}:9:5: error: jobs.j.plan.do[1].get(repo): unknown fields ["trigerr"]`,
     `${invalid} is invalid: 2 error(s), 0 warning(s)`,
   ]);
 });
@@ -40,8 +40,8 @@ test('--output json prints {valid, errors, warnings}', async () => {
   const parsed = JSON.parse(io.out) as { valid: boolean; errors: { line: number; path: string }[]; warnings: unknown[] };
   assert.equal(parsed.valid, false);
   assert.deepEqual(parsed.errors.map((e) => [e.line, e.path]), [
-    [7, 'jobs.j.plan[0].get(nope).get'],
-    [9, 'jobs.j.plan[1].get(repo)'],
+    [7, 'jobs.j.plan.do[0].get(nope).get'],
+    [9, 'jobs.j.plan.do[1].get(repo)'],
   ]);
   assert.deepEqual(parsed.warnings, []);
 });

@@ -33,13 +33,13 @@ test('unknown top-level keys are dropped silently; unknown keys below are errors
   assert.equal(result.config && 'meta' in result.config, false);
   assert.deepEqual(errors(`resources:\n- name: repo\n  type: mock\n  sauce: {}\n${J}`), ['4:3 resources.repo: unknown fields ["sauce"]']);
   assert.deepEqual(errors(`${R}jobs:\n- name: build\n  plan:\n  - task: t\n    config:\n      platform: linux\n      bogus: 1\n  - get: repo\n`), [
-    '10:7 jobs.build.plan[0].task(t).config: unknown fields ["bogus"]',
+    '10:7 jobs.build.plan.do[0].task(t).config: unknown fields ["bogus"]',
   ]);
 });
 
 test('wrong types are errors at the value, with what was expected', () => {
   assert.deepEqual(errors(`${R}jobs:\n- name: build\n  plan:\n  - get: repo\n    trigger: "yes"\n`), [
-    '8:14 jobs.build.plan[0].get(repo).trigger: expected boolean, got string "yes"',
+    '8:14 jobs.build.plan.do[0].get(repo).trigger: expected boolean, got string "yes"',
   ]);
   hasError(`${R}jobs:\n- name: build\n  plan:\n  - get: repo\n    version: 3\n`, `expected string or a map, got number 3`);
   hasError(`${R}jobs:\n- name: build\n  plan:\n  - get: repo\n    passed: build\n`, 'expected a list, got string "build"');
@@ -91,10 +91,10 @@ jobs:
 `;
   assert.deepEqual(errors(yaml), [
     "4:9 resources.unused.name: resource 'unused' is not used",
-    '10:5 jobs.build.plan[0].get(repo): unknown fields ["trigerr"]',
-    "11:10 jobs.build.plan[1].get(nope).get: unknown resource 'nope'",
-    '12:5 jobs.build.plan[2].task(t): must specify either `file:` or `config:`',
-    '14:15 jobs.build.plan[3].put(repo).attempts: must be greater than 0',
+    '10:5 jobs.build.plan.do[0].get(repo): unknown fields ["trigerr"]',
+    "11:10 jobs.build.plan.do[1].get(nope).get: unknown resource 'nope'",
+    '12:5 jobs.build.plan.do[2].task(t): must specify either `file:` or `config:`',
+    '14:15 jobs.build.plan.do[3].put(repo).attempts: must be greater than 0',
   ]);
 });
 
@@ -166,7 +166,7 @@ test('image references: tag or digest in repository, non-string tag; ports and v
   // a type that produces registry-image, and task image_resource
   hasError(
     `resource_types:\n- name: oci\n  type: registry-image\n  source: {repository: "x/y:1"}\n  produces: registry-image\n${R}jobs:\n- name: j\n  plan:\n  - get: repo\n  - task: t\n    config:\n      platform: linux\n      image_resource: {type: registry-image, source: {repository: "busybox:1"}}\n`,
-    'jobs.j.plan[1].task(t).config.image_resource.source.repository: repository \'busybox:1\' carries a tag',
+    'jobs.j.plan.do[1].task(t).config.image_resource.source.repository: repository \'busybox:1\' carries a tag',
   );
   hasError(`resource_types:\n- name: oci\n  type: registry-image\n  source: {repository: "x/y:1"}\n${R}${J}`, "resource_types.oci.source.repository: repository 'x/y:1' carries a tag");
 });
@@ -176,7 +176,7 @@ test('fetch_artifact: a boolean on get params and put get_params, an error in pu
   assert.deepEqual(errors(j('{get: repo, params: {fetch_artifact: false}}')), []);
   assert.deepEqual(errors(j('{get: repo, params: {fetch_artifact: ((fetch))}}')), []);
   assert.deepEqual(errors(j('{get: repo, params: {fetch_artifact: 1}}')), [
-    '7:42 jobs.j.plan[0].get(repo).params.fetch_artifact: fetch_artifact must be a boolean (true or false), got a number (1) (write fetch_artifact: true or false)',
+    '7:42 jobs.j.plan.do[0].get(repo).params.fetch_artifact: fetch_artifact must be a boolean (true or false), got a number (1) (write fetch_artifact: true or false)',
   ]);
   hasError(j('{put: repo, get_params: {fetch_artifact: "yes"}}'), 'get_params.fetch_artifact: fetch_artifact must be a boolean (true or false), got a string ("yes")');
   hasError(j('{put: repo, params: {fetch_artifact: true}}'), 'fetch_artifact is a get step param');
@@ -201,7 +201,7 @@ for (const row of FETCH_VAR) {
       assert.deepEqual(result.config?.jobs?.[0]?.plan?.[0], { get: 'repo', params: { fetch_artifact: row.saved, depth: 1 } });
     } else {
       assert.deepEqual(show(result.errors), [
-        `8:30 jobs.j.plan[0].get(repo).params.fetch_artifact: fetch_artifact must be a boolean (true or false), ${row.error} (write fetch_artifact: true or false)`,
+        `8:30 jobs.j.plan.do[0].get(repo).params.fetch_artifact: fetch_artifact must be a boolean (true or false), ${row.error} (write fetch_artifact: true or false)`,
       ]);
       assert.equal(result.config, undefined);
     }
@@ -258,7 +258,7 @@ jobs:
     `8:11 resource_types.wrapped.source pipeline: resource type 'wrapped' has no repository in its source, but its type 'oci' ${tail}`,
     `12:11 resources.bundle.source pipeline: resource 'bundle' has no repository in its source, but its type 'oci' ${tail}`,
     `13:3 resources.bare pipeline: resource 'bare' has no repository in its source, but its type 'oci' ${tail}`,
-    `38:43 jobs.j.plan[6].task(t).config.image_resource.source pipeline: the image_resource of task 't' has no repository in its source, but its type 'oci' ${tail}`,
+    `38:43 jobs.j.plan.do[6].task(t).config.image_resource.source pipeline: the image_resource of task 't' has no repository in its source, but its type 'oci' ${tail}`,
   ]);
   // the type's defaults give the repository: nothing to warn about
   assert.deepEqual(shown(yaml('\n  defaults: {repository: reg.test/default}')), []);
@@ -293,9 +293,9 @@ jobs:
     passed: [a]
 `;
   assert.deepEqual(errors(yaml), [
-    "12:14 jobs.b.plan[0].get(repo).passed[0]: job 'a' does not interact with resource 'repo'",
-    "12:17 jobs.b.plan[0].get(repo).passed[1]: no matching job(s) for 'nope'",
-    "12:23 jobs.b.plan[0].get(repo).passed[2]: no matching job(s) for 'x*'",
+    "12:14 jobs.b.plan.do[0].get(repo).passed[0]: job 'a' does not interact with resource 'repo'",
+    "12:17 jobs.b.plan.do[0].get(repo).passed[1]: no matching job(s) for 'nope'",
+    "12:23 jobs.b.plan.do[0].get(repo).passed[2]: no matching job(s) for 'x*'",
   ]);
   hasError(`${R}jobs:\n- name: a\n  plan: [{get: repo, passed: [a]}]\n`, "pipeline contains a cycle that starts at Job 'a'");
 });
@@ -329,16 +329,16 @@ jobs:
 `;
   const es = errors(yaml);
   for (const f of [
-    "plan[1].get(repo): repeated name 'repo'",
+    "plan.do[1].get(repo): repeated name 'repo'",
     "task(t).config: missing 'platform'",
     'input in position 0 is missing a name',
     'output in position 0 is missing a name',
-    'plan[3].set_pipeline(p): no file specified',
-    'plan[4].load_var(v): no file specified',
-    'plan[5].do.across: no vars specified',
+    'plan.do[3].set_pipeline(p): no file specified',
+    'plan.do[4].load_var(v): no file specified',
+    'plan.do[5].do.across: no vars specified',
     'max_in_flight must be greater than 0, got 0',
     "repeated var name 'x'",
-    "plan[7].run(hi).type: unknown prototype 'nope'",
+    "plan.do[7].run(hi).type: unknown prototype 'nope'",
   ]) {
     assert.ok(es.some((e) => e.includes(f)), `${f} in ${JSON.stringify(es)}`);
   }
@@ -363,8 +363,8 @@ test('warnings: var_shadowed for a local var declared again, hermetic', () => {
   assert.deepEqual(
     warnings(yaml).map((w) => `${w.line}:${w.column} ${w.path} ${w.type}: ${w.message}`),
     [
-      "10:20 jobs.j.plan[2].task(t).across[0].var var_shadowed: shadows local var 'v'",
-      '12:15 jobs.j.plan[2].task(t).hermetic pipeline: hermetic is only supported by the containerd runtime',
+      "10:20 jobs.j.plan.do[2].task(t).across[0].var var_shadowed: shadows local var 'v'",
+      '12:15 jobs.j.plan.do[2].task(t).hermetic pipeline: hermetic is only supported by the containerd runtime',
     ],
   );
 });
@@ -372,7 +372,7 @@ test('warnings: var_shadowed for a local var declared again, hermetic', () => {
 test('timeouts and durations use Go syntax; check_every also accepts never', () => {
   assert.deepEqual(errors(`resources:\n- name: repo\n  type: mock\n  check_every: never\n  check_timeout: 1h30m\n${J}`), []);
   hasError(`resources:\n- name: repo\n  type: mock\n  check_every: 5 minutes\n${J}`, "invalid duration '5 minutes'");
-  hasError(`${R}jobs:\n- name: j\n  plan:\n  - do: [{get: repo}]\n    timeout: 10x\n`, "jobs.j.plan[0].do.timeout: invalid duration '10x'");
+  hasError(`${R}jobs:\n- name: j\n  plan:\n  - do: [{get: repo}]\n    timeout: 10x\n`, "jobs.j.plan.do[0].do.timeout: invalid duration '10x'");
 });
 
 test('display: background_image must be an http(s) or relative URL', () => {
@@ -402,14 +402,14 @@ test('formatDiagnostic prints file:line:col: severity: path: message', () => {
   const d = loadPipeline(`${R}jobs:\n- name: j\n  plan: [{get: nope}]\n`, { file: 'p.yml' }).errors;
   assert.deepEqual(d.map(formatDiagnostic), [
     "p.yml:2:9: error: resources.repo.name: resource 'repo' is not used",
-    "p.yml:6:16: error: jobs.j.plan[0].get(nope).get: unknown resource 'nope'",
+    "p.yml:6:16: error: jobs.j.plan.do[0].get(nope).get: unknown resource 'nope'",
   ]);
 });
 
 test('anchors and aliases: positions point into the anchored text', () => {
   const yaml = `${R}jobs:\n- name: a\n  plan:\n  - &g {get: repo, bogus: 1}\n- name: b\n  plan:\n  - *g\n`;
   const es = errors(yaml);
-  assert.deepEqual(es, ['7:20 jobs.a.plan[0].get(repo): unknown fields ["bogus"]', '7:20 jobs.b.plan[0].get(repo): unknown fields ["bogus"]']);
+  assert.deepEqual(es, ['7:20 jobs.a.plan.do[0].get(repo): unknown fields ["bogus"]', '7:20 jobs.b.plan.do[0].get(repo): unknown fields ["bogus"]']);
 });
 
 // load_var names in scopes as Concourse's StepValidator keeps them (atc/step_validator.go

@@ -49,7 +49,7 @@ test('a typed var that resolves to the wrong type is a schema error at the var p
   const r = loadPipeline(BASE, { vars: { trig: 'maybe', n: 1 } });
   assert.deepEqual(
     r.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`),
-    ['18:14 jobs.j.plan[0].get(repo).trigger: expected boolean, got string "maybe"'],
+    ['18:14 jobs.j.plan.do[0].get(repo).trigger: expected boolean, got string "maybe"'],
   );
 });
 
