@@ -5,8 +5,8 @@
 // as `chaos figure:` lines).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -66,12 +66,12 @@ after(() => {
   for (const n of nodes) n.child.kill('SIGKILL');
 });
 
-async function startNode(name: string, opts: { dataDir?: string; port?: number; flags?: string[] } = {}): Promise<Node & { dataDir: string; port: number }> {
+async function startNode(name: string, opts: { dataDir?: string; port?: number; flags?: string[]; postgresUrl?: string } = {}): Promise<Node & { dataDir: string; port: number }> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(root, `${name}-`)));
   const port = opts.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dataDir, '--postgres-url', pg.url, '--add-local-user', 'ci:chaos-pass', '--node-name', name, '--build-lease', LEASE, '--scheduler-interval', '1s', ...(opts.flags ?? [])],
+    [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dataDir, '--postgres-url', opts.postgresUrl ?? pg.url, '--add-local-user', 'ci:chaos-pass', '--node-name', name, '--build-lease', LEASE, '--scheduler-interval', '1s', ...(opts.flags ?? [])],
     { env: { ...process.env, JETWAY_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -109,8 +109,8 @@ async function trigger(node: Node, pipelineName: string): Promise<number> {
   return (JSON.parse(text) as { id: number }).id;
 }
 
-async function build(id: number): Promise<{ status: string; owner: string | null }> {
-  const r = await db.query<{ status: string; owner_node: string | null }>('SELECT status, owner_node FROM builds WHERE id = $1', [id]);
+async function build(id: number, on: PoolDatabase = db): Promise<{ status: string; owner: string | null }> {
+  const r = await on.query<{ status: string; owner_node: string | null }>('SELECT status, owner_node FROM builds WHERE id = $1', [id]);
   return { status: r.rows[0]!.status, owner: r.rows[0]!.owner_node };
 }
 
@@ -124,15 +124,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   }
 }
 
-const finished = (id: number): Promise<string> =>
+const finished = (id: number, on: PoolDatabase = db): Promise<string> =>
   until(`build ${id} to finish`, async () => {
-    const b = await build(id);
+    const b = await build(id, on);
     return ['succeeded', 'failed', 'errored', 'aborted'].includes(b.status) ? b.status : undefined;
   });
 
 /** The build's log text and how many times each event type appears. */
-async function events(id: number): Promise<{ log: string; errors: string[]; statusEvents: string[] }> {
-  const r = await db.query<{ type: string; payload: { payload?: string; message?: string; status?: string } }>('SELECT type, payload FROM build_events WHERE build_id = $1 ORDER BY event_id', [id]);
+async function events(id: number, on: PoolDatabase = db): Promise<{ log: string; errors: string[]; statusEvents: string[] }> {
+  const r = await on.query<{ type: string; payload: { payload?: string; message?: string; status?: string } }>('SELECT type, payload FROM build_events WHERE build_id = $1 ORDER BY event_id', [id]);
   return {
     log: r.rows.filter((e) => e.type === 'log').map((e) => e.payload.payload ?? '').join(''),
     errors: r.rows.filter((e) => e.type === 'error').map((e) => e.payload.message ?? ''),
@@ -295,6 +295,65 @@ test('Postgres frozen (SIGSTOP) mid-build: /health says 503 naming the database 
   assert.equal(await runs(marks), 1);
   n.child.kill('SIGTERM');
   await n.exited;
+});
+
+test('disk full for real (Postgres and the data dir on a tmpfs, filled mid-build): /health says the disk; the builds end errored saying the disk was full, an abort ends its build aborted, once there is room', { skip: process.getuid?.() === 0 ? false : 'mounting a tmpfs needs root' }, async () => {
+  const mnt = await mkdtemp(join(root, 'tmpfs-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=160m', 'tmpfs', mnt]);
+  let server: EmbeddedServer | undefined;
+  let fdb: PoolDatabase | undefined;
+  let n: Node | undefined;
+  try {
+    server = await startEmbeddedPostgres({ dataDir: join(mnt, 'pg'), logger: silentLogger, port: await freePort() });
+    fdb = new PoolDatabase({ url: server.url, logger: silentLogger, max: 2 });
+    const on = fdb;
+    const marks = await markDir('disk');
+    // host processes, as on the other scenarios' disk (on a tmpfs, runc's overlay would work and the
+    // tasks' marks, outside their containers, would not be seen)
+    const node = await startNode('node-disk', { postgresUrl: server.url, dataDir: await mkdtemp(join(mnt, 'node-')), flags: ['--local-runtime', 'processes'] });
+    n = node;
+    await setPipeline(node, 'disk', pipeline(80, 0.1, marks));
+    const finishing = await trigger(node, 'disk');
+    const aborting = await trigger(node, 'disk');
+    await until('both builds to print', async () => ((await events(finishing, on)).log.includes('line 2\n') && (await events(aborting, on)).log.includes('line 2\n') ? true : undefined));
+    // fill the disk: what is left goes to a file of zeros
+    const filler = await open(join(mnt, 'filler'), 'w');
+    try {
+      for (;;) await filler.write(Buffer.alloc(1 << 20));
+    } catch (err) {
+      assert.equal((err as NodeJS.ErrnoException).code, 'ENOSPC');
+    } finally {
+      await filler.close();
+    }
+    const health = await until('/health to say the disk', async () => {
+      const res = await fetch(`${node.url}/api/v1/health`);
+      const body = (await res.json()) as { disk?: string };
+      return res.status === 503 && body.disk ? body : undefined;
+    }, 30_000);
+    assert.match(health.disk ?? '', /full/);
+    const abort = await fetch(`${node.url}/api/v1/builds/${aborting}/abort`, { method: 'PUT', headers: await token(node) });
+    figures.push(`disk full: /health ${JSON.stringify(health)}; abort while full answered ${abort.status}`);
+    // the tasks end (8 s) while the disk is full; then room is made
+    await sleep(10_000);
+    assert.equal((await build(finishing, on)).status, 'started', 'not ended while nothing can be recorded');
+    await rm(join(mnt, 'filler'));
+    if (!abort.ok) assert.ok((await fetch(`${node.url}/api/v1/builds/${aborting}/abort`, { method: 'PUT', headers: await token(node) })).ok);
+    assert.equal(await finished(finishing, on), 'errored');
+    const ev = await events(finishing, on);
+    assert.ok(ev.errors.some((m) => /disk (is|was) full/.test(m)), ev.errors.join('\n'));
+    assert.deepEqual(ev.statusEvents, ['started', 'errored']);
+    assert.equal(ev.log, lines(80), 'the lines refused while the disk was full waited and were written, once, in order');
+    const status = await finished(aborting, on);
+    figures.push(`disk full: the finishing build ended ${(await build(finishing, on)).status} (${ev.errors.join(' | ')}), the aborted one ${status}`);
+    assert.equal(status, 'aborted');
+    assert.equal(await runs(marks), 2, 'each build ran once');
+  } finally {
+    n?.child.kill('SIGTERM');
+    await n?.exited;
+    await fdb?.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    execFileSync('umount', [mnt]);
+  }
 });
 
 test('Postgres killed (kill -9) and restarted mid-build: the events wait and are written, the build succeeds with every line once', async () => {
