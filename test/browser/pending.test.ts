@@ -1,7 +1,8 @@
 // Why a build is pending, in a real browser (Debian's chromium through playwright-core) against a
 // real web node: a job of a paused pipeline says on its page why it will not run; a build
 // triggered there shows on its page why it waits (the reasons and Concourse's preparing-build
-// list) until the pipeline is unpaused, then starts and the list goes away.
+// list) until the pipeline is unpaused, then starts and the list goes away. Then the keyboard
+// shortcuts of the job and build pages (T, A, h, l) and the pages' titles.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -54,4 +55,35 @@ test("a paused pipeline's job says why it will not run; its pending build says w
   await web.api('PUT', '/teams/main/pipelines/held/unpause');
   await page.locator('[data-build-status="started"], [data-build-status="succeeded"]').first().waitFor({ timeout: 60_000 });
   assert.equal(await page.locator('[data-build-prep] li').count(), 0, 'a started build has no preparation list');
+});
+
+test('the job, build and resource pages are titled after what they show; T triggers a build, A aborts it, h and l step through the job builds', { skip }, async () => {
+  // paused again, so the build T triggers waits and A has a build to abort
+  await web.api('PUT', '/teams/main/pipelines/held/pause');
+  await page.goto(`${web.node.url}/#/teams/main/pipelines/held/jobs/unit`);
+  await page.getByRole('heading', { level: 1, name: /^unit\b/ }).waitFor();
+  assert.equal(await page.title(), 'unit - held - main - Jetway');
+
+  await page.keyboard.press('T');
+  await page.waitForURL(/#\/builds\/\d+$/);
+  const second = page.url();
+  await page.getByRole('heading', { level: 1, name: /^unit #2\b/ }).waitFor();
+  assert.equal(await page.title(), '#2 - unit - held - main - Jetway');
+  await page.locator('[data-build-status="pending"]').waitFor();
+  await page.keyboard.press('A');
+  await page.locator('[data-build-status="aborted"]').waitFor();
+
+  // the job's builds are listed (the tabs) before h and l can step through them
+  await page.locator('[data-build-tab="1"]').waitFor();
+  await page.keyboard.press('h');
+  await page.getByRole('heading', { level: 1, name: /^unit #1\b/ }).waitFor();
+  assert.notEqual(page.url(), second, 'h opened the earlier build');
+  await page.locator('[data-build-tab="2"]').waitFor();
+  await page.keyboard.press('l');
+  await page.waitForURL(second);
+  await page.getByRole('heading', { level: 1, name: /^unit #2\b/ }).waitFor();
+
+  await page.goto(`${web.node.url}/#/teams/main/pipelines/held/resources/src`);
+  await page.getByRole('heading', { level: 1, name: /^src\b/ }).waitFor();
+  assert.equal(await page.title(), 'src - held - main - Jetway');
 });
