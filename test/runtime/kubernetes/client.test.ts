@@ -3,7 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, errorStatus, retryWaitMs } from '../../../src/runtime/kubernetes/client.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeClient, errorStatus, loadKubeConfig, retryWaitMs } from '../../../src/runtime/kubernetes/client.ts';
 import { exitCodeOf } from '../../../src/runtime/kubernetes/exec.ts';
 
 function client(observer?: { kubernetesRequest(verb: string, resource: string, outcome: string): void }): KubeClient {
@@ -73,4 +76,50 @@ test('exit codes come from the exec status', () => {
   assert.equal(exitCodeOf({ status: 'Success' }), 0);
   assert.equal(exitCodeOf({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } }), 3);
   assert.throws(() => exitCodeOf({ status: 'Failure', message: 'container not found' }), /exec failed: container not found/);
+});
+
+// Projected service-account tokens expire (an hour; the kubelet rewrites the file before then), so
+// an in-cluster web node must read the file again, not keep the token it started with
+// (docs/kubernetes-runtime.md, "Running Jetway in a cluster"). client-node's `tokenFile` user does,
+// as client-go does: at most a minute after the file changes.
+test('in-cluster: the user reads the service account token file, not a token copied at start', () => {
+  const saved = { host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT };
+  process.env.KUBERNETES_SERVICE_HOST = '10.0.0.1';
+  process.env.KUBERNETES_SERVICE_PORT = '443';
+  try {
+    const kc = loadKubeConfig({ kind: 'in-cluster' });
+    assert.equal(kc.getCurrentCluster()?.server, 'https://10.0.0.1:443');
+    const user = kc.getCurrentUser();
+    assert.equal(user?.token, undefined);
+    assert.deepEqual(user?.authProvider, { name: 'tokenFile', config: { tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' } });
+  } finally {
+    for (const [name, value] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+});
+
+test('in-cluster: a rotated token file is sent from a minute after the last read on', async (t) => {
+  const prefix = mkdtempSync(join(tmpdir(), 'jetway-sa-'));
+  t.after(() => rmSync(prefix, { recursive: true, force: true }));
+  const dir = join(prefix, 'var/run/secrets/kubernetes.io/serviceaccount');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'ca.crt'), '');
+  writeFileSync(join(dir, 'token'), 'first');
+  t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-12-03T07:00:00Z') });
+  const kc = new KubeConfig();
+  // the same user loadKubeConfig's in-cluster case gets (the test above), its files under `prefix`
+  kc.loadFromCluster(prefix);
+  const bearer = async (): Promise<unknown> => {
+    const opts: { headers?: Record<string, string> } = {};
+    await kc.applyToHTTPSOptions(opts);
+    return opts.headers?.Authorization;
+  };
+  assert.equal(await bearer(), 'Bearer first');
+  writeFileSync(join(dir, 'token'), 'second');
+  t.mock.timers.tick(59_000);
+  assert.equal(await bearer(), 'Bearer first', 'read again at most once a minute, as client-go');
+  t.mock.timers.tick(2_000);
+  assert.equal(await bearer(), 'Bearer second');
 });
