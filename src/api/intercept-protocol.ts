@@ -98,8 +98,14 @@ export class ContainerChoiceError extends Error {
  * The container of a build to intercept: the one of `step` (and `type`), else the only one.
  * Several of one step (attempts, a step's image check): a running one first, then the newest.
  */
-export function selectContainer(buildId: number, list: readonly InterceptableContainer[], step?: string, type?: string): InterceptableContainer {
+export function selectContainer(buildId: number, list: readonly InterceptableContainer[], step?: string, type?: string, handle?: string): InterceptableContainer {
   if (list.length === 0) throw new ContainerChoiceError(404, noContainersMessage(buildId));
+  // fly's hijack --handle: one container by its handle, among this build's only
+  if (handle !== undefined && handle !== '') {
+    const found = list.find((c) => c.handle === handle && (step === undefined || step === '' || c.step === step) && (type === undefined || type === '' || c.type === type));
+    if (!found) throw new ContainerChoiceError(404, `build ${buildId} has no container ${handle} (running or kept after a failure): it has ${list.map(describe).join(', ')}`);
+    return found;
+  }
   if (step === undefined || step === '') {
     const steps = new Set(list.map((c) => `${c.step}\u0000${c.type}`));
     if (steps.size > 1) {

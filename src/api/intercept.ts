@@ -87,9 +87,9 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
     const user = await opts.auth.authenticate(opts.db, token);
     if ('refused' in user) throw new ApiError('JW_UNAUTHORIZED', `not authorized: ${user.refused}`);
     // the same checks as the REST routes' parameters (server.ts checkPathParams, idParam), before the build is looked up
-    const { id, step, type, command } = interceptParams(m[1], url.searchParams);
+    const { id, step, type, handle, command } = interceptParams(m[1], url.searchParams);
     const { buildId, list } = await containersOf(opts, { user, method: 'GET', url: url.pathname }, id, 'member');
-    const container = selectContainer(buildId, list, step, type);
+    const container = selectContainer(buildId, list, step, type, handle);
     wss.handleUpgrade(req, socket, head, (ws) => {
       // an audit line: who ran what program where; its arguments may carry a token the user typed
       logger.info({ user: user.name, build: buildId, step: container.step, type: container.type, container: container.name, program: command[0] ?? 'sh' }, 'intercept session');
@@ -145,7 +145,7 @@ export const MAX_INTERCEPT_COMMAND_BYTES = 64 * 1024;
  * number in range, `step` and `type` given at most once and safe as names (no `/`, `..` or
  * control characters), the command without NUL bytes and bounded. A 400 names the parameter.
  */
-export function interceptParams(rawId: string, query: URLSearchParams): { id: string; step?: string; type?: string; command: string[] } {
+export function interceptParams(rawId: string, query: URLSearchParams): { id: string; step?: string; type?: string; handle?: string; command: string[] } {
   let id: string;
   try {
     id = decodeURIComponent(rawId);
@@ -166,13 +166,14 @@ export function interceptParams(rawId: string, query: URLSearchParams): { id: st
   };
   const step = single('step');
   const type = single('type');
+  const handle = single('handle');
   if (type !== undefined && !STEP_TYPES.has(type)) throw badRequest(`query parameter type: ${JSON.stringify(type)} is not a step type (${[...STEP_TYPES].join(', ')})`);
   const command = query.getAll('command');
   if (command.length > MAX_INTERCEPT_ARGS) throw badRequest(`query parameter command: at most ${MAX_INTERCEPT_ARGS} arguments (got ${command.length})`);
   if (command.reduce((n, a) => n + Buffer.byteLength(a), 0) > MAX_INTERCEPT_COMMAND_BYTES) throw badRequest(`query parameter command: at most ${MAX_INTERCEPT_COMMAND_BYTES} bytes in all`);
   const nul = command.findIndex(hasNul);
   if (nul >= 0) throw badRequest(`query parameter command: argument ${nul + 1} contains a NUL byte`);
-  return { id, ...(step !== undefined ? { step } : {}), ...(type !== undefined ? { type } : {}), command };
+  return { id, ...(step !== undefined ? { step } : {}), ...(type !== undefined ? { type } : {}), ...(handle !== undefined ? { handle } : {}), command };
 }
 
 function toBuffer(data: RawData): Buffer {

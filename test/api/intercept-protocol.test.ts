@@ -67,6 +67,9 @@ test('choosing a container: by step (and type), the only one, a running one, the
   const get = c('repo', { type: 'get' });
   assert.equal(selectContainer(3, [only, get], 'repo'), get);
   assert.equal(selectContainer(3, [only, get], 'repo', 'get'), get);
+  // by handle (fly's hijack --handle): that container, or a 404 naming it
+  assert.equal(selectContainer(3, [only, get], undefined, undefined, get.handle), get);
+  assert.throws(() => selectContainer(3, [only, get], undefined, undefined, 'h-elsewhere'), (e: unknown) => e instanceof ContainerChoiceError && e.statusCode === 404 && /no container h-elsewhere/.test(e.message));
   // attempts of one step: a running one first, else the newest
   const old = c('unit', { createdAt: '2026-01-01T00:00:00Z' });
   const newer = c('unit', { createdAt: '2026-01-02T00:00:00Z' });

@@ -139,6 +139,22 @@ test('several containers and no -s: listed, exit 1 asking for -s; -s picks one',
   assert.equal(fake.calls.at(-1)?.handle, 'h-repo');
 });
 
+// fly's hijack --handle (fly/commands/hijack.go): a container listed by `containers`, by its handle
+test('--handle picks one container by its handle, its build found from it; an unknown handle is refused naming it', async () => {
+  const r = await jetway('intercept', '-t', 'ci', '--handle', 'h-repo', '--', 'echo', 'by handle');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'by handle\n');
+  assert.deepEqual(fake.calls.at(-1), { handle: 'h-repo', command: ['echo', 'by handle'] });
+  const calls = fake.calls.length;
+  const unknown = await jetway('intercept', '-t', 'ci', '--handle', 'h-nope', '--', 'echo', 'x');
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /h-nope/);
+  assert.equal(fake.calls.length, calls, 'no session ran');
+  const none = await jetway('intercept', '-t', 'ci');
+  assert.equal(none.code, 2);
+  assert.match(none.err, /give -b <build id>, -j <pipeline\/job> or --handle <handle>/);
+});
+
 test('no such step, no containers, the local runtime: clear messages', async () => {
   const r = await jetway('intercept', '-t', 'ci', '-b', String(oneStep), '-s', 'unit');
   assert.equal(r.code, 1);

@@ -17,7 +17,7 @@ import {
   parseStatus,
   type InterceptStatus,
 } from '../../api/intercept-protocol.ts';
-import type { Build, Container, Job } from '../../api/wire.ts';
+import type { Build, Container, Job, TeamContainer } from '../../api/wire.ts';
 import { refString } from '../client/pipeline-ref.ts';
 
 interface InterceptOptions {
@@ -26,6 +26,7 @@ interface InterceptOptions {
   job?: string;
   step?: string;
   stepType?: string;
+  handle?: string;
 }
 
 const HELP = `
@@ -56,12 +57,20 @@ export function registerIntercept(program: Command, io: CliIO): void {
     .option('-j, --job <pipeline/job>', "the job's running build, else its latest finished one")
     .option('-s, --step <name>', 'the step (needed when the build has several containers)')
     .option('--step-type <type>', 'the step type (task, get, put, check) when names repeat')
+    // fly's hijack --handle: a container of `jetway containers`, its build found from it
+    .option('--handle <handle>', 'the container (a handle from jetway containers), instead of -b/-j')
     .addHelpText('after', HELP)
     .action(async (command: string[], opts: InterceptOptions) => {
-      if (!opts.build && !opts.job) throw usageError('error: give -b <build id> or -j <pipeline/job>');
+      if (!opts.build && !opts.job && !opts.handle) throw usageError('error: give -b <build id>, -j <pipeline/job> or --handle <handle>');
       const { client, team } = connect(opts);
       let code = 0;
       await run(async () => {
+        if (opts.handle) {
+          const c = await client.get<TeamContainer>(`/api/v1/teams/${enc(team)}/containers/${enc(opts.handle)}`);
+          if (c.build_id === undefined) throw new CliExit(1, `error: container ${opts.handle} belongs to no build`);
+          code = await interceptSession(client, c.build_id, { handle: opts.handle, command }, io);
+          return;
+        }
         const id = await buildId(client, team, opts);
         let step = opts.step;
         let type = opts.stepType;
@@ -100,17 +109,18 @@ async function buildId(client: ApiClient, team: string, opts: InterceptOptions):
 }
 
 /** The intercept WebSocket's URL (http → ws, https → wss). */
-export function interceptUrl(baseUrl: string, buildId: number, q: { step?: string; type?: string; command: string[] }): string {
+export function interceptUrl(baseUrl: string, buildId: number, q: { step?: string; type?: string; handle?: string; command: string[] }): string {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}/api/v1/builds/${buildId}/intercept`);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   if (q.step) url.searchParams.set('step', q.step);
   if (q.type) url.searchParams.set('type', q.type);
+  if (q.handle) url.searchParams.set('handle', q.handle);
   for (const arg of q.command) url.searchParams.append('command', arg);
   return url.toString();
 }
 
 /** One session: stdin relayed, stdout/stderr written, resolves with the command's exit status. */
-function interceptSession(client: ApiClient, buildId: number, q: { step?: string; type?: string; command: string[] }, io: CliIO): Promise<number> {
+function interceptSession(client: ApiClient, buildId: number, q: { step?: string; type?: string; handle?: string; command: string[] }, io: CliIO): Promise<number> {
   const out = io.stdoutBytes ?? ((c: Buffer) => io.stdout(c.toString('utf8')));
   const err = io.stderrBytes ?? ((c: Buffer) => io.stderr(c.toString('utf8')));
   const input = io.stdin;
