@@ -54,8 +54,12 @@ test('vars from -l, -y and -v are applied (typed) and --strict rejects what is l
     (JSON.parse(io.out) as { errors: { message: string }[] }).errors.map((e) => e.message),
     ['undefined var ((v))', 'undefined var ((n))', 'undefined var ((n))'],
   );
+  // every var resolved, but --strict fails on the warnings too (fly's validatepipelinehelpers/validate.go)
   io = capture();
-  assert.equal(await runCli(['validate-pipeline', '-c', valid, '--strict', '-l', varsFile], io), 0);
+  assert.equal(await runCli(['validate-pipeline', '-c', valid, '--strict', '-l', varsFile], io), 1);
+  assert.match(io.out, /is invalid: 0 error\(s\), 2 warning\(s\) \(--strict fails on warnings\)\n$/);
+  io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', valid, '-l', varsFile], io), 0);
   // a string where a number is needed: -v gives strings, -y gives typed values
   io = capture();
   assert.equal(await runCli(['validate-pipeline', '-c', valid, '-l', varsFile, '-v', 'n=2'], io), 1);
@@ -133,4 +137,26 @@ test('validate-pipeline --base-resource-type with a NAME=IMAGE or a bad name is 
   const io = capture();
   assert.equal(await runCli(['validate-pipeline', '-c', operatorType, '--base-resource-type', 'gcs=example/gcs'], io), 2);
   assert.match(io.err, /--base-resource-type 'gcs=example\/gcs': expected a type name/);
+});
+
+// fly/commands/validate_pipeline.go: -s is --strict (fail on warnings); -o alone prints the
+// templated pipeline instead of "looks good", for the next command in a pipe
+test('-s fails a pipeline that only has warnings; without it the same file passes', async () => {
+  const warned = file('warned.yml', 'resources:\n- name: Repo\n  type: mock\n  source: {}\njobs:\n- name: j\n  plan: [{get: Repo}]\n');
+  assert.equal(await runCli(['validate-pipeline', '-c', warned], capture()), 0);
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', warned, '-s'], io), 1);
+  assert.match(io.out, /warning \(invalid_identifier\)/);
+});
+
+test('-o alone prints the pipeline with its vars filled in (warnings to stderr); an invalid one still fails', async () => {
+  const io = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', valid, '-y', 'v=x', '-y', 'n=3', '-o'], io), 0);
+  assert.doesNotMatch(io.out, /looks good|\(\(/);
+  assert.match(io.out, /attempts: 3/);
+  assert.match(io.out, /v: x/);
+  assert.match(io.err, /invalid_identifier/);
+  const bad = capture();
+  assert.equal(await runCli(['validate-pipeline', '-c', invalid, '-o'], bad), 1);
+  assert.match(bad.out, /is invalid: 2 error\(s\)/);
 });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { CliExit, usageError, type CliIO } from '../io.ts';
 import { BASE_RESOURCE_TYPES, formatDiagnostic, loadPipeline, mergeVars, parseStringVar, parseYamlVar, type Vars } from '../../config/index.ts';
 import { collect } from '../client/common.ts';
@@ -49,7 +49,7 @@ export function varsFromFlags(opts: VarOptions): Vars {
   return mergeVars({ files, strings, yaml });
 }
 
-type Options = VarOptions & { config?: string; strict?: boolean; output?: string; baseResourceType: string[] };
+type Options = VarOptions & { config?: string; strict?: boolean; output?: string | true; baseResourceType: string[] };
 
 export function registerValidatePipeline(program: Command, io: CliIO): void {
   program
@@ -59,17 +59,19 @@ export function registerValidatePipeline(program: Command, io: CliIO): void {
     .option('-l, --load-vars-from <file>', 'YAML file of vars (repeatable; later files win)', collect, [])
     .option('-v, --var <name=value>', 'string var (repeatable; wins over -l)', collect, [])
     .option('-y, --yaml-var <name=yaml>', 'typed YAML var (repeatable; wins over -l)', collect, [])
-    .option('--strict', 'every var left unresolved is an error')
+    .option('-s, --strict', 'fail on warnings, and every var left unresolved is an error (fly: "Fail on warnings")')
     .option(
       '--base-resource-type <name>',
       "a base resource type your web node adds (jetway web --base-resource-type NAME=IMAGE), known besides Concourse's (repeatable)",
       collect,
       [],
     )
-    .option('-o, --output <format>', 'output format: text or json', 'text')
+    // fly's -o is a switch (print the templated pipeline); `-o json` / `-o text` pick the report's format
+    .option('-o, --output [format]', 'alone: print the pipeline with its vars filled in (as fly); or the report format: text or json')
     .action((opts: Options) => {
       if (!opts.config) throw usageError('error: required option -c, --config <file> not specified');
-      if (opts.output !== 'text' && opts.output !== 'json') throw usageError(`error: unknown output format '${opts.output}'`);
+      const output = opts.output ?? 'text';
+      if (output !== true && output !== 'text' && output !== 'json') throw usageError(`error: unknown output format '${output}' (expected text or json, or -o alone for the pipeline)`);
       const vars = varsFromFlags(opts);
       const text = readText(opts.config);
       for (const t of opts.baseResourceType) {
@@ -77,13 +79,21 @@ export function registerValidatePipeline(program: Command, io: CliIO): void {
       }
       const baseResourceTypes = opts.baseResourceType.length > 0 ? [...BASE_RESOURCE_TYPES, ...opts.baseResourceType] : undefined;
       const result = loadPipeline(text, { file: opts.config, vars, strict: opts.strict === true, ...(baseResourceTypes ? { baseResourceTypes } : {}) });
-      const valid = result.errors.length === 0;
-      if (opts.output === 'json') {
+      // fly/commands/internal/validatepipelinehelpers/validate.go: with --strict, warnings fail too
+      const valid = result.errors.length === 0 && !(opts.strict === true && result.warnings.length > 0);
+      if (output === 'json') {
         io.stdout(`${JSON.stringify({ valid, errors: result.errors, warnings: result.warnings }, null, 2)}\n`);
       } else {
-        for (const d of [...result.errors, ...result.warnings]) io.stdout(`${formatDiagnostic(d)}\n`);
+        const diagnostics = [...result.errors, ...result.warnings].map((d) => `${formatDiagnostic(d)}\n`).join('');
         const counts = `${result.errors.length} error(s), ${result.warnings.length} warning(s)`;
-        io.stdout(valid ? `looks good (${counts})\n` : `${opts.config} is invalid: ${counts}\n`);
+        if (output === true && valid && result.config) {
+          // the pipeline goes to stdout for the next command in a pipe; its warnings to stderr
+          io.stderr(diagnostics);
+          io.stdout(toYaml(result.config));
+        } else {
+          io.stdout(diagnostics);
+          io.stdout(valid ? `looks good (${counts})\n` : `${opts.config} is invalid: ${counts}${result.errors.length === 0 ? ' (--strict fails on warnings)' : ''}\n`);
+        }
       }
       if (!valid) throw new CliExit(1);
     });
