@@ -386,7 +386,7 @@ test('rolling restart of two nodes (SIGTERM, then start again, one after the oth
   let q = await startNode('node-q');
   await setPipeline(p, 'rolling', pipeline(80, 0.1, marks));
   const ids = [await trigger(p, 'rolling'), await trigger(q, 'rolling')];
-  await until('both builds to run', async () => ((await Promise.all(ids.map(build))).every((b) => b.status === 'started' && b.owner) ? true : undefined));
+  await until('both builds to run', async () => ((await Promise.all(ids.map((id) => build(id)))).every((b) => b.status === 'started' && b.owner) ? true : undefined));
   for (const which of ['p', 'q'] as const) {
     const n = which === 'p' ? p : q;
     n.child.kill('SIGTERM');
@@ -395,7 +395,7 @@ test('rolling restart of two nodes (SIGTERM, then start again, one after the oth
     if (which === 'p') p = again;
     else q = again;
   }
-  const statuses = await Promise.all(ids.map(finished));
+  const statuses = await Promise.all(ids.map((id) => finished(id)));
   const asTheyWould = statuses.filter((s) => s === 'succeeded').length;
   figures.push(`rolling restart of two nodes on the local runtime: ${asTheyWould}/${ids.length} builds finished as they would have (${statuses.join(', ')}); the local runtime cannot hand a running process over`);
   for (const id of ids) assert.equal((await events(id)).statusEvents.length, 2, 'one start, one end');
