@@ -20,8 +20,8 @@
 //
 // Against a real cluster: JETWAY_TEST_REGISTRY=HOST[:PORT][/PREFIX] (a registry the cluster's nodes
 // pull from; JETWAY_TEST_REGISTRY_USERNAME and JETWAY_TEST_REGISTRY_PASSWORD if it needs a login)
-// and KUBECONFIG (an admin of the cluster). Both, or the test cluster is started here. The
-// namespace is then jetway-e2e-<random>, deleted at the end.
+// and KUBECONFIG (an admin of the cluster). Both, or the test cluster is started here (./target.ts
+// decides). The namespace is then jetway-e2e-<random>, deleted at the end.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -38,6 +38,7 @@ import { RegistryClient, type RegistryCredentials } from '../../src/images/regis
 import { newestModification } from '../../src/package.ts';
 import { JETWAY_VERSION } from '../../src/version.ts';
 import { startCluster, type Cluster } from '../kube-sim/cluster.ts';
+import { clusterTarget } from './target.ts';
 import { createEmptyDatabase, type TestDatabase } from '../support/db.ts';
 import { freePort } from '../support/registry.ts';
 import { jetway } from '../support/cli.ts';
@@ -48,7 +49,8 @@ const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 const DEPLOY = process.env.JETWAY_TEST_DEPLOY_DIR ?? join(REPO_ROOT, 'deploy');
 const CHPST_BUSYBOX = '/var/cache/jetway/busybox/busybox-static-chpst';
 
-const realCluster = Boolean(process.env.JETWAY_TEST_REGISTRY && process.env.KUBECONFIG);
+const target = clusterTarget(process.env, randomBytes(3).toString('hex'));
+const realCluster = target.kind === 'real';
 
 /** kubectl 1.24 or newer (`kubectl create token`, kustomize's `patches:`), or why not. */
 function kubectlProblem(): string | undefined {
@@ -62,7 +64,8 @@ function kubectlProblem(): string | undefined {
 }
 const skip = kubectlProblem();
 if (skip) console.log(`# deploy.test.ts skipped: ${skip}; the stock kubectl is what a user deploys with`);
-const NAMESPACE = realCluster ? `jetway-e2e-${randomBytes(3).toString('hex')}` : 'jetway';
+else console.log(target.kind === 'real' ? `# deploy.test.ts on the cluster of ${target.kubeconfig}, namespace ${target.namespace}` : `# deploy.test.ts on the kube-sim test cluster: ${target.why}`);
+const NAMESPACE = target.kind === 'real' ? target.namespace : 'jetway';
 
 let dir: string;
 let cluster: Cluster | undefined;
@@ -96,12 +99,8 @@ before(async () => {
   chmodSync(dir, 0o755);
   process.env.HOME = join(dir, 'home'); // jetway login's targets file
   mkdirSync(process.env.HOME);
-  if (realCluster) {
-    kubeconfig = process.env.KUBECONFIG ?? '';
-    registry = (process.env.JETWAY_TEST_REGISTRY ?? '').replace(/\/+$/, '');
-    const username = process.env.JETWAY_TEST_REGISTRY_USERNAME;
-    const password = process.env.JETWAY_TEST_REGISTRY_PASSWORD;
-    if (username && password) registryCreds = { username, password };
+  if (target.kind === 'real') {
+    ({ kubeconfig, registry, credentials: registryCreds } = target);
   } else {
     registryCreds = { username: 'jetway', password: `reg-${randomBytes(8).toString('hex')}` };
     cluster = await startCluster({ stateDir: join(dir, 'cluster'), registryAuth: registryCreds });
