@@ -66,12 +66,15 @@ after(() => {
   for (const n of nodes) n.child.kill('SIGKILL');
 });
 
+// Host processes, not runc containers (which `--local-runtime auto` picks as root with runc): the
+// scenarios count each task's runs by marks it writes outside any container, and look for
+// orphaned step processes under the node's data dir.
 async function startNode(name: string, opts: { dataDir?: string; port?: number; flags?: string[]; postgresUrl?: string } = {}): Promise<Node & { dataDir: string; port: number }> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(root, `${name}-`)));
   const port = opts.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dataDir, '--postgres-url', opts.postgresUrl ?? pg.url, '--add-local-user', 'ci:chaos-pass', '--node-name', name, '--build-lease', LEASE, '--scheduler-interval', '1s', ...(opts.flags ?? [])],
+    [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dataDir, '--postgres-url', opts.postgresUrl ?? pg.url, '--add-local-user', 'ci:chaos-pass', '--node-name', name, '--build-lease', LEASE, '--scheduler-interval', '1s', '--local-runtime', 'processes', ...(opts.flags ?? [])],
     { env: { ...process.env, JETWAY_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -308,9 +311,7 @@ test('disk full for real (Postgres and the data dir on a tmpfs, filled mid-build
     fdb = new PoolDatabase({ url: server.url, logger: silentLogger, max: 2 });
     const on = fdb;
     const marks = await markDir('disk');
-    // host processes, as on the other scenarios' disk (on a tmpfs, runc's overlay would work and the
-    // tasks' marks, outside their containers, would not be seen)
-    const node = await startNode('node-disk', { postgresUrl: server.url, dataDir: await mkdtemp(join(mnt, 'node-')), flags: ['--local-runtime', 'processes'] });
+    const node = await startNode('node-disk', { postgresUrl: server.url, dataDir: await mkdtemp(join(mnt, 'node-')) });
     n = node;
     await setPipeline(node, 'disk', pipeline(80, 0.1, marks));
     const finishing = await trigger(node, 'disk');
