@@ -41,3 +41,17 @@ test('no help shows a default twice (the description and commander\'s "(default:
     }
   }
 });
+
+// "(repeatable; default: every local user) (default: [])" passed the line test above: the
+// description's default is not in parentheses of its own. Commander's part is what it appends.
+test("no option whose description says its default gets commander's \"(default: …)\" too", async () => {
+  const { buildProgram } = await import('../../src/cli/program.ts');
+  const program = buildProgram(capture());
+  for (const cmd of [program, ...program.commands]) {
+    const help = cmd.createHelp();
+    for (const option of cmd.options) {
+      if (!/\bdefaults?\b/i.test(option.description)) continue;
+      assert.equal(help.optionDescription(option).replace(/ \(env: [A-Z_]+\)$/, ''), option.description, `jetway ${cmd.name()} ${option.flags}`);
+    }
+  }
+});

@@ -30,7 +30,7 @@ interface WebFlags {
   postgresUrl?: string;
   addLocalUser: string[];
   addLocalUsersFile?: string;
-  mainTeamLocalUser: string[];
+  mainTeamLocalUser?: string[];
   runtime: string;
   localRuntime?: 'auto' | 'processes' | 'containers';
   localNetwork?: 'host' | 'isolated';
@@ -47,6 +47,12 @@ interface WebFlags {
 }
 
 export const NATIVE_IMAGES_FLAG = '--kubernetes-native-images';
+
+/**
+ * A repeatable flag with no default value: commander would print "(default: [])" after a
+ * description that says the default itself (issue 24: help showed defaults twice).
+ */
+const collectFromNone = (value: string, previous: string[] | undefined): string[] => collect(value, previous ?? []);
 
 type Flags = WebFlags & KubernetesRuntimeOptions & Omit<KubernetesCredentialsOptions, 'kubernetesCredentials'>;
 
@@ -127,7 +133,8 @@ export function registerWeb(program: Command, io: CliIO): void {
     .addOption(
       new Option('--add-local-users-file <path>', 'a file of users, one name:password or name:bcrypt-hash per line (# comments)').env('JETWAY_ADD_LOCAL_USERS_FILE'),
     )
-    .option('--main-team-local-user <name>', 'a local user who owns team main, an admin: manages teams and owns every team (repeatable; default: every local user)', collect, [])
+    // no default value: commander would print "(default: [])" after the description's own
+    .option('--main-team-local-user <name>', 'a local user who owns team main, an admin: manages teams and owns every team (repeatable; default: every local user)', collectFromNone)
     .addOption(new Option('--runtime <runtime>', 'where steps run: host processes (local) or one pod per step (kubernetes)').choices(['local', 'kubernetes']).default('local'))
     .addOption(
       new Option('--local-runtime <kind>', 'the local runtime runs steps in containers from their images (runc; auto: containers where runc can run, else host processes, said at start-up) or as host processes')
@@ -142,8 +149,7 @@ export function registerWeb(program: Command, io: CliIO): void {
     .option(
       `${FLAGS.baseResourceType} <name=image>`,
       `image of a base resource type (repeatable; merged over the defaults, later wins; defaults: ${JETWAY_RESOURCE_TYPES.join(', ')} -> jetway/<name>-resource next to the helper image, as jetway images push pushes them; ${Object.keys(DEFAULT_BASE_RESOURCE_TYPES).filter((t) => !(JETWAY_RESOURCE_TYPES as readonly string[]).includes(t)).join(', ')} -> concourse/<name>-resource)`,
-      collect,
-      [],
+      collectFromNone,
     )
     .addOption(
       new Option(
@@ -179,8 +185,7 @@ export function registerWeb(program: Command, io: CliIO): void {
     .option(
       '--trust-proxy <addresses>',
       "addresses or CIDR ranges of the proxies in front of this web node, comma-separated, repeatable: a request's address (for login limits and logs) is then taken from their X-Forwarded-For (default: none, X-Forwarded-For is ignored)",
-      // no default value: commander would print "(default: [])" after the description's own
-      (value: string, previous: string[] | undefined) => collect(value, previous ?? []),
+      collectFromNone,
     )
     .option('--build-lease <duration>', 'a build whose web node sends no heartbeat this long is taken over by another node (default 20s)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']).default('info').env('JETWAY_LOG_LEVEL'))
@@ -192,7 +197,7 @@ export function registerWeb(program: Command, io: CliIO): void {
         const port = parsePort(flags.port);
         const fileUsers = flags.addLocalUsersFile ? readLocalUsersFile(flags.addLocalUsersFile) : [];
         const localUsers = checkLocalUsers([...flags.addLocalUser, ...envUsers, ...fileUsers]);
-        const mainTeamUsers = checkMainTeamUsers(flags.mainTeamLocalUser, localUsers);
+        const mainTeamUsers = checkMainTeamUsers(flags.mainTeamLocalUser ?? [], localUsers);
         const runtime = checkRuntime(flags.runtime);
         const kubernetes = kubernetesFlags(flags);
         const kubernetesCredentials = credentialsFlags(flags);
