@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
+import * as k8s from '@kubernetes/client-node';
 import { RESOURCES, type ResourceDef } from './resources.ts';
 
 type Rec = Record<string, unknown>;
@@ -181,12 +182,15 @@ export function unknownFields(def: ResourceDef, obj: Rec): string[] {
   const root = definitionOf(def.group ?? '', def.version ?? 'v1', def.kind);
   if (!root) return [];
   const out: string[] = [];
-  const walk = (value: unknown, schema: unknown, path: string, depth: number): void => {
+  const walk = (value: unknown, schema: unknown, defName: string, path: string, depth: number): void => {
     if (!isRec(schema) || depth > 40) return;
-    if (typeof schema.$ref === 'string') return walk(value, defs[schema.$ref.replace('#/definitions/', '')], path, depth + 1);
+    if (typeof schema.$ref === 'string') {
+      const ref = schema.$ref.replace('#/definitions/', '');
+      return walk(value, defs[ref], ref, path, depth + 1);
+    }
     if (schema['x-kubernetes-preserve-unknown-fields'] === true) return;
     if (Array.isArray(value)) {
-      if (isRec(schema.items)) value.forEach((v, i) => walk(v, schema.items, `${path}[${i}]`, depth + 1));
+      if (isRec(schema.items)) value.forEach((v, i) => walk(v, schema.items, defName, `${path}[${i}]`, depth + 1));
       return;
     }
     if (!isRec(value)) return;
@@ -194,13 +198,35 @@ export function unknownFields(def: ResourceDef, obj: Rec): string[] {
       const props = schema.properties;
       for (const [k, v] of Object.entries(value)) {
         const p = path ? `${path}.${k}` : k;
-        if (!(k in props)) out.push(p);
-        else walk(v, props[k], p, depth + 1);
+        if (k in props) walk(v, props[k], defName, p, depth + 1);
+        // a field added after 1.22 (hostUsers, a sidecar's restartPolicy…): known, its contents unchecked
+        else if (!newerFields(defName).has(k)) out.push(p);
       }
     } else if (isRec(schema.additionalProperties)) {
-      for (const [k, v] of Object.entries(value)) walk(v, schema.additionalProperties, path ? `${path}.${k}` : k, depth + 1);
+      for (const [k, v] of Object.entries(value)) walk(v, schema.additionalProperties, defName, path ? `${path}.${k}` : k, depth + 1);
     }
   };
-  walk(obj, defs[root], '', 0);
+  walk(obj, defs[root], root, '', 0);
   return out;
+}
+
+type ModelClass = { getAttributeTypeMap?: () => { baseName: string }[] };
+const newerFieldsCache = new Map<string, Set<string>>();
+
+/**
+ * The JSON fields client-node's model of a definition has (`io.k8s.api.core.v1.PodSpec` is its
+ * V1PodSpec): the API of client-node's Kubernetes release, newer than the 1.22 specification the
+ * documents come from, so that fields a 1.31 server takes (what /version says) are not refused as
+ * unknown under kubectl apply's default fieldValidation=Strict.
+ */
+function newerFields(defName: string): Set<string> {
+  let known = newerFieldsCache.get(defName);
+  if (!known) {
+    const parts = defName.split('.');
+    const version = parts.at(-2) ?? '';
+    const model = (k8s as unknown as Record<string, ModelClass | undefined>)[`${version.charAt(0).toUpperCase()}${version.slice(1)}${parts.at(-1) ?? ''}`];
+    known = new Set(typeof model?.getAttributeTypeMap === 'function' ? model.getAttributeTypeMap().map((a) => a.baseName) : []);
+    newerFieldsCache.set(defName, known);
+  }
+  return known;
 }
