@@ -51,7 +51,7 @@ test('an invalid config is refused locally, nothing sent', async () => {
   writeFileSync(bad, 'resources:\n- name: repo\n  type: mock\njobs:\n- name: j\n  plan:\n  - get: nope\n');
   const r = await jetway('set-pipeline', '-t', 'ci', '-p', 'bad', '-c', bad, '-n');
   assert.equal(r.code, 1);
-  assert.match(r.err, new RegExp(`${bad}:7:10: error: jobs\\.j\\.plan\\[0\\]\\.get\\(nope\\)\\.get: unknown resource 'nope'`));
+  assert.match(r.err, new RegExp(`${bad}:7:10: error: jobs\\.j\\.plan\\.do\\[0\\]\\.get\\(nope\\)\\.get: unknown resource 'nope'`));
   assert.match(r.err, /nothing was sent/);
   assert.equal((await jetway('get-pipeline', '-t', 'ci', '-p', 'bad')).code, 1);
 });

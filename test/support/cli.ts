@@ -18,9 +18,10 @@ export function capture(): CapturedIO {
   return io;
 }
 
-/** `jetway <argv>`: the exit status and the captured output. */
+/** `jetway <argv>` as at a terminal (tables with headers): the exit status and the captured output. */
 export async function jetway(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const io = capture();
+  io.stdoutIsTTY = true;
   const code = await runCli(argv, io);
   return { code, out: io.out, err: io.err };
 }
