@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
 import { caseStoreData, caseVersion } from '../support/algorithm/cases.ts';
-import { compareBuildsNewestFirst, isNewerBuild, isOlderBuild } from '../../src/scheduler/algorithm/cursor.ts';
+import { compareBuildsNewestFirst, compareBuildsOldestFirst, isNewerBuild, isOlderBuild } from '../../src/scheduler/algorithm/cursor.ts';
 import { versionDigest } from '../../src/model/version.ts';
 import { unusedBuilds } from '../../src/scheduler/algorithm/group.ts';
 import { MemoryVersionsStore } from '../../src/scheduler/algorithm/memory-store.ts';
@@ -35,15 +35,27 @@ describe('cursor predicates', () => {
     assert.equal(isOlderBuild(b(6, 5), c), true, 'an earlier rerun');
     assert.equal(isNewerBuild(b(8, 5), c), true, 'a later rerun');
     assert.equal(isNewerBuild(b(6), c), true, 'a build after the original');
+    assert.equal(isOlderBuild(b(6), c), false, 'a build after the original, with a lower id than the rerun, is not older');
     assert.equal(isOlderBuild(b(4), c), true);
     assert.equal(isOlderBuild(b(9, 3), c), true, 'a rerun of an older build, with a higher id');
     assert.equal(isNewerBuild(b(9, 3), c), false);
     assert.equal(isNewerBuild(c, c) || isOlderBuild(c, c), false);
   });
 
+  test('against a rerun: a rerun of a newer original is newer, even with a lower id than the cursor', () => {
+    // c reruns 5 as build 9; x reruns 6 (newer than 5) as build 7
+    assert.equal(isOlderBuild(b(7, 6), b(9, 5)), false);
+    assert.equal(isNewerBuild(b(7, 6), b(9, 5)), true);
+  });
+
   test('newest-first order puts a rerun with its original, before it', () => {
     const sorted = [b(1), b(2), b(3), b(4, 2), b(5), b(6, 2)].sort(compareBuildsNewestFirst).map((x) => x.id);
     assert.deepEqual(sorted, [5, 3, 6, 4, 2, 1]);
+  });
+
+  test('oldest-first order is its reverse: an original, then its reruns, then later builds', () => {
+    const sorted = [b(5), b(6, 2), b(3), b(1), b(4, 2), b(2)].sort(compareBuildsOldestFirst).map((x) => x.id);
+    assert.deepEqual(sorted, [1, 2, 4, 6, 3, 5]);
   });
 });
 
