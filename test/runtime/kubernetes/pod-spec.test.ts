@@ -201,6 +201,38 @@ test('run.user: a numeric user is the whole pod\'s runAsUser (non-root when not 
   assert.throws(() => processCommand({ path: 'id', user: '1000' }, WORK, 'e1', undefined), /must be the user the step's pod was created with/);
 });
 
+// run.user at its edges (docs/mutation-testing.md: the whole run's survivors): only a whole number
+// (and gid) is an id, the largest 32-bit signed id included; anything else around digits is a name
+const USER_ROWS: { user: string; want: ReturnType<typeof stepUser> | RegExp }[] = [
+  { user: '2147483647', want: { kind: 'id', uid: 2147483647 } },
+  { user: '1000:2147483647', want: { kind: 'id', uid: 1000, gid: 2147483647 } },
+  { user: '2147483648', want: /run\.user '2147483648': uid and gid must be at most 2147483647/ },
+  { user: '1000:2147483648', want: /run\.user '1000:2147483648': uid and gid must be at most 2147483647/ },
+  { user: 'x1000', want: { kind: 'name', name: 'x1000' } },
+  { user: '1000x', want: { kind: 'name', name: '1000x' } },
+];
+for (const row of USER_ROWS) {
+  test(`run.user '${row.user}' is ${row.want instanceof RegExp ? 'refused' : JSON.stringify(row.want)}`, () => {
+    if (row.want instanceof RegExp) assert.throws(() => stepUser(row.user), row.want);
+    else assert.deepEqual(stepUser(row.user), row.want);
+  });
+}
+
+// the exec id names the process's pid file under the run folder: lowercase letters, digits and '-', starting with neither '-'
+const EXEC_ID_ROWS: { id: string; ok: boolean }[] = [
+  { id: 'exec-12', ok: true },
+  { id: '-e1', ok: false },
+  { id: 'e1/../x', ok: false },
+  { id: 'E1', ok: false },
+];
+for (const row of EXEC_ID_ROWS) {
+  test(`exec id '${row.id}' is ${row.ok ? 'accepted, naming its pid file' : 'refused'}`, () => {
+    const run = () => processCommand({ path: 'id' }, WORK, row.id).command.join(' ');
+    if (row.ok) assert.match(run(), new RegExp(`/${row.id}\\.pid`));
+    else assert.throws(run, new RegExp(`exec id '${row.id.replace(/[.]/g, '\\.')}' must be lowercase letters, digits and '-'`));
+  });
+}
+
 test("resources: the step's limits within the operator's maximum, else the default limit, else the maximum; requests never above the limit", () => {
   const ops = kubernetesRuntimeConfig({
     kubernetesDefaultCpuRequest: '500m',
