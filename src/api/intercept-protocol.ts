@@ -62,18 +62,27 @@ export function containerJson(c: InterceptableContainer): Container {
   };
 }
 
-const KEPT = "steps that succeeded are deleted at once, failed ones kept for --kubernetes-failed-pod-retention";
+/**
+ * How long failed steps' containers are kept, named per runtime: Kubernetes keeps the pod for
+ * --kubernetes-failed-pod-retention, the local containers runtime the container for an hour
+ * (DEFAULT_FAILED_CONTAINER_RETENTION_MS, no flag yet; docs/local-containers.md).
+ */
+function kept(runtime: string | undefined): string {
+  const setting =
+    runtime === 'kubernetes' ? '--kubernetes-failed-pod-retention' : runtime === 'local' ? "1h (the local containers runtime's retention)" : "the runtime's retention";
+  return `steps that succeeded are deleted at once, failed ones kept for ${setting}`;
+}
 
 /** Why a runtime without containers cannot be intercepted. */
 export function noRuntimeContainersMessage(buildId: number, runtime: string | undefined): string {
   if (runtime === 'local') {
-    return `build ${buildId} has no containers to intercept: the local runtime keeps none (its steps are host processes, gone when they end); intercept needs jetway web --runtime kubernetes`;
+    return `build ${buildId} has no containers to intercept: the local runtime keeps none (its steps are host processes, gone when they end); intercept needs jetway web --local-runtime containers or --runtime kubernetes`;
   }
   return `build ${buildId} has no containers to intercept: ${runtime ? `the ${runtime} runtime keeps none` : 'this server runs no steps'}`;
 }
 
-export function noContainersMessage(buildId: number): string {
-  return `build ${buildId} has no containers (running or kept after a failure): ${KEPT}`;
+function noContainersMessage(buildId: number, runtime?: string): string {
+  return `build ${buildId} has no containers (running or kept after a failure): ${kept(runtime)}`;
 }
 
 function describe(c: Pick<InterceptableContainer, 'step' | 'type' | 'state' | 'purpose'>): string {
@@ -98,8 +107,8 @@ export class ContainerChoiceError extends Error {
  * The container of a build to intercept: the one of `step` (and `type`), else the only one.
  * Several of one step (attempts, a step's image check): a running one first, then the newest.
  */
-export function selectContainer(buildId: number, list: readonly InterceptableContainer[], step?: string, type?: string, handle?: string): InterceptableContainer {
-  if (list.length === 0) throw new ContainerChoiceError(404, noContainersMessage(buildId));
+export function selectContainer(buildId: number, list: readonly InterceptableContainer[], step?: string, type?: string, handle?: string, runtime?: string): InterceptableContainer {
+  if (list.length === 0) throw new ContainerChoiceError(404, noContainersMessage(buildId, runtime));
   // fly's hijack --handle: one container by its handle, among this build's only
   if (handle !== undefined && handle !== '') {
     const found = list.find((c) => c.handle === handle && (step === undefined || step === '' || c.step === step) && (type === undefined || type === '' || c.type === type));
@@ -116,7 +125,7 @@ export function selectContainer(buildId: number, list: readonly InterceptableCon
   const matches = list.filter((c) => c.step === step && (type === undefined || type === '' || c.type === type));
   if (matches.length === 0) {
     const what = type ? `${type} step '${step}'` : `step '${step}'`;
-    throw new ContainerChoiceError(404, `build ${buildId} has no container for ${what} (running or kept after a failure): ${KEPT}; it has ${list.map(describe).join(', ')}`);
+    throw new ContainerChoiceError(404, `build ${buildId} has no container for ${what} (running or kept after a failure): ${kept(runtime)}; it has ${list.map(describe).join(', ')}`);
   }
   return pick(matches);
 }

@@ -84,16 +84,32 @@ test('choosing a container: by step (and type), the only one, a running one, the
     status: 404,
     message:
       "build 12 has no container for step 'lint' (running or kept after a failure): steps that succeeded are deleted at once, " +
-      'failed ones kept for --kubernetes-failed-pod-retention; it has unit (task, failed)',
+      "failed ones kept for the runtime's retention; it has unit (task, failed)",
   });
   assert.match(refusal(() => selectContainer(12, [only], 'unit', 'get')).message, /^build 12 has no container for get step 'unit'/);
   assert.deepEqual(refusal(() => selectContainer(12, [], 'unit')), {
     status: 404,
-    message: 'build 12 has no containers (running or kept after a failure): steps that succeeded are deleted at once, failed ones kept for --kubernetes-failed-pod-retention',
+    message: "build 12 has no containers (running or kept after a failure): steps that succeeded are deleted at once, failed ones kept for the runtime's retention",
   });
-  assert.match(noRuntimeContainersMessage(4, 'local'), /^build 4 has no containers to intercept: the local runtime keeps none \(its steps are host processes, gone when they end\)/);
+  assert.match(noRuntimeContainersMessage(4, 'local'), /^build 4 has no containers to intercept: the local runtime keeps none \(its steps are host processes, gone when they end\); intercept needs jetway web --local-runtime containers or --runtime kubernetes$/);
   assert.equal(noRuntimeContainersMessage(4, undefined), 'build 4 has no containers to intercept: this server runs no steps');
 });
+
+// each runtime's refusal names its own retention setting (issue 19: the local containers runtime
+// named Kubernetes' flag)
+for (const [runtime, setting] of [
+  ['kubernetes', '--kubernetes-failed-pod-retention'],
+  ['local', "1h (the local containers runtime's retention)"],
+  [undefined, "the runtime's retention"],
+] as const) {
+  test(`no containers on the ${runtime ?? 'unnamed'} runtime: the retention named is ${setting}`, () => {
+    assert.deepEqual(refusal(() => selectContainer(7, [], undefined, undefined, undefined, runtime)), {
+      status: 404,
+      message: `build 7 has no containers (running or kept after a failure): steps that succeeded are deleted at once, failed ones kept for ${setting}`,
+    });
+    assert.match(refusal(() => selectContainer(7, [c('unit')], 'lint', undefined, undefined, runtime)).message, new RegExp(`failed ones kept for ${setting.replace(/[()]/g, '\\$&')}; it has unit`));
+  });
+}
 
 test('the WebSocket URL: ws or wss, step, type and the argv as repeated command parameters', () => {
   assert.equal(interceptUrl('http://ci.example:8080/', 4, { step: 'unit', command: ['sh', '-c', 'a b&c'] }), 'ws://ci.example:8080/api/v1/builds/4/intercept?step=unit&command=sh&command=-c&command=a+b%26c');

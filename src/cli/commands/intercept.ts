@@ -13,7 +13,6 @@ import {
   closeStdinFrame,
   decodeFrame,
   encodeFrame,
-  noContainersMessage,
   parseStatus,
   type InterceptStatus,
 } from '../../api/intercept-protocol.ts';
@@ -41,7 +40,8 @@ session without signalling the command: a shell ends with its stdin, a command t
 it runs on until it ends or its pod goes).
 
 Containers exist while their step runs, and after a failure for --kubernetes-failed-pod-retention
-(1h by default); steps that succeeded are deleted at once. The local runtime keeps none.
+(1h by default) on Kubernetes, for 1h with local containers (--local-runtime containers); steps
+that succeeded are deleted at once. The local runtime's host processes keep none.
 
 Examples:
   jetway intercept -t ci -b 42 -s unit
@@ -76,14 +76,17 @@ export function registerIntercept(program: Command, io: CliIO): void {
         let type = opts.stepType;
         if (!step) {
           const list = await client.get<Container[]>(`/api/v1/builds/${id}/containers`);
-          if (list.length === 0) throw new CliExit(1, `error: ${noContainersMessage(id)}`);
           const distinct = new Set(list.map((c) => `${c.step}\u0000${c.type}`));
           if (distinct.size > 1) {
             io.stdout(formatTable(['step', 'type', 'state', 'container'], list.map((c) => [c.step, c.type + (c.purpose ? ' (image)' : ''), c.state, c.name])));
             throw new CliExit(1, `error: build ${id} has several containers: choose one with -s STEP (and --step-type TYPE when names repeat)`);
           }
-          step = list[0]!.step;
-          type ??= list[0]!.type;
+          // none: the session is refused by the server, whose message names its runtime's
+          // retention setting (src/api/intercept-protocol.ts selectContainer); the CLI cannot know it
+          if (list.length > 0) {
+            step = list[0]!.step;
+            type ??= list[0]!.type;
+          }
         }
         if (io.stdin?.isTTY && command.length === 0) {
           io.stderr('(no terminal in the container: no prompt; type commands, Ctrl-D to end)\n');
