@@ -141,6 +141,12 @@ export interface Runtime {
    */
   interceptableContainers?(buildId: number): Promise<InterceptableContainer[]>;
   /**
+   * The builds holding containers (running or kept after a failure), finished builds included:
+   * `jetway containers` lists a failed step's kept container after its build ended. Absent: only
+   * running builds are asked.
+   */
+  containerBuildIds?(): Promise<number[]>;
+  /**
    * Runs `command` in a container listed by interceptableContainers (by its handle), in its work
    * dir, with stdin/stdout/stderr streamed; resolves with the exit status. An aborted signal ends
    * the session (closes the connection; the command is not signalled). Rejects with

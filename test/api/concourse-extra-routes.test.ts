@@ -55,7 +55,7 @@ before(async () => {
     // admin is the only owner of team main; `other` holds no role anywhere
     auth: new LocalAuth({ users: [`admin:${PASSWORD}`, 'other:pw:with:colons'], mainTeamUsers: ['admin'] }),
     logLevel: level,
-    runtime: { name: 'kubernetes', interceptableContainers: async (id: number) => containers.get(id) ?? [] },
+    runtime: { name: 'kubernetes', interceptableContainers: async (id: number) => containers.get(id) ?? [], containerBuildIds: async () => [...containers.keys()] },
   });
   otherToken = await login('other', 'pw:with:colons');
   const res = await api.app.inject({
@@ -356,6 +356,30 @@ test('GET /workers: each web node as one worker (workerserver/list.go)', async (
   assert.ok((w?.resource_types as { type: string }[]).some((t) => t.type === 'git'));
   // an outsider holds no role in any team (CheckAnyTeamAccessHandler)
   assert.equal((await api.app.inject({ url: '/api/v1/workers', headers: asOther() })).statusCode, 403);
+});
+
+test("GET /teams/:team/containers: a failed step's container kept for intercept is listed after its build ended", async () => {
+  const build = await createManualBuild(api.t.db, ids.unit!);
+  await api.t.db.query("UPDATE builds SET status = 'failed', end_time = now() WHERE id = $1", [build.id]);
+  containers.set(build.id, [{ handle: 'h-kept', step: 'test', type: 'task', state: 'failed', name: 'jw-kept', workDir: '/tmp/kept' }]);
+  // a build id that does not exist (deleted meanwhile) lists nothing and fails nothing
+  containers.set(999_999, [{ handle: 'h-ghost', step: 'x', type: 'task', state: 'failed', name: 'jw-ghost', workDir: '/tmp/x' }]);
+  try {
+    const res = await api.app.inject({ url: '/api/v1/teams/main/containers', headers: api.auth() });
+    assert.equal(res.statusCode, 200);
+    const list = res.json() as { id: string; state: string; build_id: number; step_name: string }[];
+    assert.deepEqual(
+      list.map((c) => [c.id, c.state, c.build_id, c.step_name]),
+      [['h-kept', 'failed', build.id, 'test']],
+    );
+    const one = await api.app.inject({ url: '/api/v1/teams/main/containers/h-kept', headers: api.auth() });
+    assert.equal(one.statusCode, 200);
+    assert.equal((one.json() as { build_id: number }).build_id, build.id);
+  } finally {
+    containers.clear();
+    // the GET /builds tests below count the builds
+    await api.t.db.query('DELETE FROM builds WHERE id = $1', [build.id]);
+  }
 });
 
 test("GET /teams/:team/containers: the containers of the team's running builds (containerserver/list.go)", async () => {

@@ -3,13 +3,14 @@
 // runtime). So, answering with what exists:
 // - GET /workers: each web node is one worker (its name, its runtime, `running`, or `landing`
 //   while it drains, `stalled` when its heartbeat is late), as atc/api/workerserver/list.go;
-// - GET /teams/:team/containers (and /:id): the containers of the team's running builds, as the
-//   runtime lists them for intercept (pods; none on the local runtime, which keeps none);
+// - GET /teams/:team/containers (and /:id): the containers of the team's running builds, and of
+//   finished ones whose failed step's container is kept, as the runtime lists them for intercept
+//   (pods, local containers; none for host processes);
 // - GET /teams/:team/volumes: empty: Jetway keeps no worker volumes (a build's artifacts live in
 //   its pod or directory and go with it; resource caches are not volumes).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listWebNodes } from '../../db/cluster.ts';
-import { runningBuildsOfTeam } from '../../db/builds.ts';
+import { getBuild, runningBuildsOfTeam } from '../../db/builds.ts';
 import { BASE_RESOURCE_TYPES } from '../../config/index.ts';
 import { CONCOURSE_COMPATIBLE_VERSION } from '../../version.ts';
 import type { InterceptableContainer } from '../../runtime/runtime.ts';
@@ -57,7 +58,15 @@ export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOption
     const runtime = opts.runtime;
     if (!runtime?.interceptableContainers) return [];
     const out: TeamContainer[] = [];
-    for (const build of await runningBuildsOfTeam(db, team, MAX_BUILDS)) {
+    const builds = await runningBuildsOfTeam(db, team, MAX_BUILDS);
+    // a failed step's container kept for intercept outlives its build (issue 19)
+    const running = new Set(builds.map((b) => b.id));
+    for (const id of ((await runtime.containerBuildIds?.().catch(() => [])) ?? []).slice(0, MAX_BUILDS)) {
+      if (running.has(id)) continue;
+      const build = await getBuild(db, id);
+      if (build?.teamName === team) builds.push(build);
+    }
+    for (const build of builds) {
       const list: InterceptableContainer[] = await runtime.interceptableContainers(build.id).catch(() => []);
       for (const c of list) {
         out.push({

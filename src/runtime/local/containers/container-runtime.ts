@@ -275,6 +275,12 @@ export class ContainerRuntime implements Runtime {
     return Promise.resolve(out);
   }
 
+  containerBuildIds(): Promise<number[]> {
+    const ids = new Set<number>();
+    for (const c of this.containers.values()) if (c.state !== 'gone' && c.spec.metadata.buildId !== undefined) ids.add(c.spec.metadata.buildId);
+    return Promise.resolve([...ids]);
+  }
+
   /** Every container (running or kept), for `jetway containers`. */
   listContainers(): InterceptableContainer[] {
     return [...this.containers.values()].filter((c) => c.state !== 'gone').map((c) => c.describe());
