@@ -61,8 +61,17 @@ export async function runSetPipeline(id: PlanId, plan: SetPipelinePlan, ctx: Ste
   if ('teamNotFound' in saved) throw new Error(`${step}: team '${team}' not found`);
   if ('setByNewerBuild' in saved) throw new Error(`pipeline '${name}' was set by a newer build (${saved.setByNewerBuild}) of this job`);
   const changed = saved.changed;
-  log(changed ? `pipeline '${name}' configured\n` : `pipeline '${name}' unchanged\n`);
+  // the lines Concourse's set_pipeline step writes (atc/exec/set_pipeline_step.go), without the
+  // config diff it prints before them (docs/concourse-compatibility.md "Known differences")
+  log(changed ? `setting pipeline: ${pipelineRefText(name, instanceVars)}\ndone\n` : 'no changes to apply.\n');
   await ctx.emit(buildEvent('set-pipeline-changed', { origin: { id }, changed }));
   await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
   return true;
+}
+
+/** A pipeline as Concourse's PipelineRef prints it: the name, then `/key:value,…` for an instance. */
+export function pipelineRefText(name: string, instanceVars: Record<string, unknown> | null): string {
+  const entries = Object.entries(instanceVars ?? {});
+  if (entries.length === 0) return name;
+  return `${name}/${entries.map(([k, v]) => `${k}:${typeof v === 'string' ? v : JSON.stringify(v)}`).join(',')}`;
 }

@@ -38,7 +38,7 @@ test('set_pipeline: a valid file is saved, unpaused at creation, remembering the
   assert.deepEqual(eventTypes(h.events), ['initialize', 'start', 'set-pipeline-changed', 'finish']);
   assert.equal(eventData(h.events, 'set-pipeline-changed')[0]?.changed, true);
   assert.equal(eventData(h.events, 'finish')[0]?.succeeded, true);
-  assert.equal(logged(h.events, 'stdout'), "pipeline 'child' configured\n");
+  assert.equal(logged(h.events, 'stdout'), 'setting pipeline: child\ndone\n');
 
   const [row] = child(h);
   assert.ok(row);
@@ -51,8 +51,8 @@ test('set_pipeline: a valid file is saved, unpaused at creation, remembering the
 });
 
 const AGAIN: { name: string; second: Record<string, unknown>; changed: boolean; log: string }[] = [
-  { name: 'the same config again is unchanged', second: { greeting: 'hello' }, changed: false, log: "pipeline 'child' unchanged\n" },
-  { name: 'a different config is changed', second: { greeting: 'bonjour' }, changed: true, log: "pipeline 'child' configured\n" },
+  { name: 'the same config again is unchanged', second: { greeting: 'hello' }, changed: false, log: 'no changes to apply.\n' },
+  { name: 'a different config is changed', second: { greeting: 'bonjour' }, changed: true, log: 'setting pipeline: child\ndone\n' },
 ];
 for (const row of AGAIN) {
   test(`set_pipeline: ${row.name}`, async (t) => {
@@ -70,10 +70,10 @@ for (const row of AGAIN) {
 }
 
 // where the pipeline goes and what its ((vars)) are
-const TARGETS: { name: string; step: StepConfig; team: string; pipeline: string; instanceVars: Record<string, unknown> | null; greeting: string }[] = [
+const TARGETS: { name: string; step: StepConfig; team: string; pipeline: string; instanceVars: Record<string, unknown> | null; greeting: string; setting?: string }[] = [
   { name: 'self is the build pipeline', step: { set_pipeline: 'self', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, team: 'main', pipeline: 'p', instanceVars: null, greeting: 'hi' },
   { name: 'another team', step: { set_pipeline: 'child', team: 'other', file: 'ci/pipeline.yml', vars: { greeting: 'hi' } }, team: 'other', pipeline: 'child', instanceVars: null, greeting: 'hi' },
-  { name: 'an instance', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', instance_vars: { branch: 'main' }, vars: { greeting: 'hi' } }, team: 'main', pipeline: 'child', instanceVars: { branch: 'main' }, greeting: 'hi' },
+  { name: 'an instance', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', instance_vars: { branch: 'main' }, vars: { greeting: 'hi' } }, team: 'main', pipeline: 'child', instanceVars: { branch: 'main' }, greeting: 'hi', setting: 'child/branch:main' },
   { name: 'var_files', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', var_files: ['ci/vars.yml'] }, team: 'main', pipeline: 'child', instanceVars: null, greeting: 'from-file' },
   { name: 'vars win over var_files', step: { set_pipeline: 'child', file: 'ci/pipeline.yml', var_files: ['ci/vars.yml'], vars: { greeting: 'from-vars' } }, team: 'main', pipeline: 'child', instanceVars: null, greeting: 'from-vars' },
 ];
@@ -86,6 +86,7 @@ for (const row of TARGETS) {
       saved.map((p) => ({ instanceVars: p.instanceVars, greeting: (p.config.resources?.[0]?.source as Record<string, unknown> | undefined)?.greeting, setBy: p.parentBuildId })),
       [{ instanceVars: row.instanceVars, greeting: row.greeting, setBy: BUILD_ID }],
     );
+    assert.equal(logged(h.events, 'stdout'), `setting pipeline: ${row.setting ?? row.pipeline}\ndone\n`);
   });
 }
 
