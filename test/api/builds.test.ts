@@ -175,10 +175,13 @@ test('build plan, and events as SSE: format, live events, end, Last-Event-ID res
   const build = (await trigger('unit')).json() as BuildJson;
   const noPlan = await api.app.inject({ url: `/api/v1/builds/${build.id}/plan`, headers: api.auth() });
   assert.equal(noPlan.statusCode, 404);
-  const plan = { id: 'root', do: [] } as unknown as Plan;
+  // an across step shows Concourse's public shape (atc/public_plan.go): its vars' names and
+  // fail_fast, never the values or the substep template with its source
+  const across = { vars: [{ name: 'os', values: ['linux', 'darwin'], max_in_flight: 'all' }], substep_template: '{"id":"t","get":{"source":{"password":"p"}}}', fail_fast: true };
+  const plan = { id: 'root', do: [{ id: 'a1', across }] } as unknown as Plan;
   assert.equal(await startBuild(api.t.db, build.id, plan), true);
   const planRes = await api.app.inject({ url: `/api/v1/builds/${build.id}/plan`, headers: api.auth() });
-  assert.deepEqual(planRes.json(), { schema: 'exec.v2', plan: { id: 'root', do: [] } });
+  assert.deepEqual(planRes.json(), { schema: 'exec.v2', plan: { id: 'root', do: [{ id: 'a1', across: { vars: [{ name: 'os' }], fail_fast: true } }] } });
   await saveBuildEvent(api.t.db, build.id, buildEvent('log', { time: 1, origin: { id: 'a', source: 'stdout' }, payload: 'hello\n' }));
 
   // the build is running: the stream shows the two events, then waits for more

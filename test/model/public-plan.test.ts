@@ -1,5 +1,6 @@
 // The public plan (GET /builds/:id/plan, image and across events): what a plan shows to whoever
-// may read the build, as Concourse's plan.Public(). One test per plan.
+// may read the build, as Concourse's plan.Public(). The across rows follow Concourse's
+// atc/public_plan.go (AcrossPlan.Public) and its atc/public_plan_test.go. One test per plan.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { publicPlan } from '../../src/model/public-plan.ts';
@@ -20,6 +21,11 @@ const rows: { name: string; plan: unknown; public: unknown }[] = [
     name: 'an across step inside a do, without fail_fast',
     plan: { id: '3', do: [{ id: '4', across: { vars: [{ name: 'a', values: ['((secret))'] }, { name: 'b', values: [1] }], substep_template: '{}' } }] },
     public: { id: '3', do: [{ id: '4', across: { vars: [{ name: 'a' }, { name: 'b' }] } }] },
+  },
+  {
+    name: "atc/public_plan_test.go's across step: two vars, max_in_flight 1 and all, fail_fast; names in order, nothing else",
+    plan: { id: '39', across: { vars: [{ name: 'v1', values: ['a'], max_in_flight: 1 }, { name: 'v2', values: ['b'], max_in_flight: 'all' }], substep_template: '{"id":"ACROSS_STEP_TEMPLATE"}', fail_fast: true } },
+    public: { id: '39', across: { vars: [{ name: 'v1' }, { name: 'v2' }], fail_fast: true } },
   },
 ];
 
