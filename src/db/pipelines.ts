@@ -46,6 +46,8 @@ export interface StoredPipelineConfig {
   version: number;
   /** The config exactly as it was saved. */
   config: PipelineConfig;
+  /** Archived pipelines keep their config, but the API does not serve it (as Concourse's). */
+  archived: boolean;
 }
 
 // ------------------------------------------------------------------------------ helpers
@@ -232,9 +234,11 @@ export async function savePipeline(db: Queryable, input: SavePipelineInput): Pro
     let created = false;
     const check = (current: PipelineRow | undefined): void => {
       if (input.expectedVersion === undefined) return;
-      const currentVersion = current ? current.version : 0;
+      // an archived pipeline's config is not served (GET …/config answers 404), so a client sets it
+      // as a new one, with version 0: Concourse's archive resets the version to 0 for that
+      const currentVersion = current && !current.archived ? current.version : 0;
       if (input.expectedVersion !== currentVersion) {
-        throw new StaleConfigVersionError(label, input.expectedVersion, current ? current.version : null);
+        throw new StaleConfigVersionError(label, input.expectedVersion, current ? currentVersion : null);
       }
     };
     check(row);
@@ -443,15 +447,15 @@ export async function listPipelines(db: Queryable, team?: string): Promise<Pipel
 /** The config exactly as saved, with its version; undefined when there is no such pipeline. */
 export async function getPipelineConfig(db: Queryable, ref: PipelineRef): Promise<StoredPipelineConfig | undefined> {
   const iv = instanceVarsOf(ref);
-  const r = await db.query<{ id: number; version: number; config: string }>(
-    `SELECT p.id, p.version, p.config::text AS config FROM pipelines p JOIN teams t ON t.id = p.team_id
+  const r = await db.query<{ id: number; version: number; config: string; archived: boolean }>(
+    `SELECT p.id, p.version, p.config::text AS config, p.archived FROM pipelines p JOIN teams t ON t.id = p.team_id
       WHERE t.name = $1 AND p.name = $2
         AND ((p.instance_vars IS NULL AND $3::jsonb IS NULL) OR p.instance_vars = $3::jsonb)`,
     [ref.team, ref.name, iv === null ? null : JSON.stringify(iv)],
   );
   const row = r.rows[0];
   if (!row) return undefined;
-  return { pipelineId: row.id, version: row.version, config: JSON.parse(row.config) as PipelineConfig };
+  return { pipelineId: row.id, version: row.version, config: JSON.parse(row.config) as PipelineConfig, archived: row.archived };
 }
 
 // ------------------------------------------------------------------------------ lifecycle

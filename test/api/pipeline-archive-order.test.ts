@@ -108,8 +108,20 @@ test('an archived pipeline cannot be unpaused, its jobs not triggered, its resou
 });
 
 test('setting an archived pipeline again unarchives it; it stays paused until unpaused', async () => {
-  const version = Number((await api.app.inject({ url: `${TEAM}/old/config`, headers: api.auth() })).headers['x-concourse-config-version']);
-  await setPipeline('old', version);
+  // its config is not served (as Concourse's atc/api/configserver/get.go), so it is set as a new
+  // one, with version 0; a stale version is still refused
+  const config = await api.app.inject({ url: `${TEAM}/old/config`, headers: api.auth() });
+  assert.equal(config.statusCode, 404, config.body);
+  assert.equal(config.json<{ code: string }>().code, 'JW_PIPELINE_NOT_FOUND');
+  const stale = await api.app.inject({
+    method: 'PUT',
+    url: `${TEAM}/old/config`,
+    headers: { ...api.auth(), 'content-type': 'application/x-yaml', 'x-concourse-config-version': '999' },
+    payload: PIPELINE,
+  });
+  assert.equal(stale.statusCode, 409, stale.body);
+  assert.equal((await pipeline('old')).archived, true, 'a refused save does not unarchive');
+  await setPipeline('old', 0);
   const old = await pipeline('old');
   assert.equal(old.archived, false);
   assert.equal(old.paused, true);

@@ -95,9 +95,15 @@ test('an archived pipeline cannot be unpaused or triggered: exit 1 with the serv
 });
 
 test('set-pipeline unarchives an archived pipeline, even with an unchanged config; it stays paused', async () => {
+  // an archived pipeline's config is not served, as Concourse's: the CLI sets it as a new one
+  const config = await s.api.app.inject({ url: '/api/v1/teams/main/pipelines/charlie/config', headers: s.api.auth() });
+  assert.equal(config.statusCode, 404);
+  assert.match(config.body, /pipeline main\/charlie not found/);
   const r = await jetway('set-pipeline', '-t', 'ci', '-p', 'charlie', '-c', file, '-n');
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.out, 'pipeline charlie is archived: setting it again unarchives it (it stays paused)\nconfiguration updated\n');
+  assert.ok(r.out.startsWith('pipeline charlie is archived: setting it again unarchives it (it stays paused)\nchanges to pipeline charlie:\n'), r.out);
+  assert.ok(r.out.endsWith('\nconfiguration updated\n'), r.out);
+  assert.equal((await s.api.app.inject({ url: '/api/v1/teams/main/pipelines/charlie/config', headers: s.api.auth() })).statusCode, 200);
   const charlie = await pipeline('charlie');
   assert.deepEqual([charlie.archived, charlie.paused], [false, true]);
   assert.deepEqual(await listed(), ['alpha', 'charlie']);

@@ -152,7 +152,8 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
     assertTeam(req, req.params.team);
     const ref = pipelineRefOf(req);
     const stored = await getPipelineConfig(db, ref);
-    if (!stored) throw notFound('JW_PIPELINE_NOT_FOUND', describePipeline(ref));
+    // an archived pipeline's config is not served, as Concourse's (atc/api/configserver/get.go)
+    if (!stored || stored.archived) throw notFound('JW_PIPELINE_NOT_FOUND', describePipeline(ref));
     void reply.header('X-Concourse-Config-Version', String(stored.version));
     return { config: stored.config };
   });

@@ -62,16 +62,15 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
         }
         const diff = diffLines(oldText, newText);
         if (current.status === 200 && !hasChanges(diff)) {
-          // an archived pipeline keeps its config: setting it unchanged is how it is unarchived
-          if (!(await client.get<Pipeline>(path)).archived) {
-            io.stdout('no changes to apply\n');
-            return;
-          }
-          io.stdout(`pipeline ${pipeline} is archived: setting it again unarchives it (it stays paused)\n`);
-        } else {
-          io.stdout(current.status === 404 ? `creating pipeline ${pipeline}:\n` : `changes to pipeline ${pipeline}:\n`);
-          io.stdout(formatDiff(diff));
+          io.stdout('no changes to apply\n');
+          return;
         }
+        // an archived pipeline's config is not served (404, as Concourse's): it is set as a new one,
+        // with version 0, and setting it is how it is unarchived
+        const archived = current.status === 404 && (await archivedPipeline(client, path));
+        if (archived) io.stdout(`pipeline ${pipeline} is archived: setting it again unarchives it (it stays paused)\n`);
+        io.stdout(current.status === 404 && !archived ? `creating pipeline ${pipeline}:\n` : `changes to pipeline ${pipeline}:\n`);
+        io.stdout(formatDiff(diff));
         if (!opts.nonInteractive && !(await confirm(io, '\napply configuration?'))) {
           throw new CliExit(1, 'bailing out');
         }
@@ -100,4 +99,10 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
         }
       });
     });
+}
+
+/** Whether the pipeline exists and is archived (a missing one is not). */
+async function archivedPipeline(client: ReturnType<typeof connect>['client'], path: string): Promise<boolean> {
+  const res = await client.request('GET', path, { accept: (s) => s === 200 || s === 404 });
+  return res.status === 200 && res.json<Pipeline>().archived;
 }
