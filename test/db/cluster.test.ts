@@ -32,26 +32,28 @@ async function newScope(source: string): Promise<number> {
 }
 
 test('a build one node claimed is refused to another while the lease lives, and taken once it expired', async () => {
-  const a = new PostgresBuildLeases(t.db, 'lease-a', 'a1', 400);
-  const b = new PostgresBuildLeases(t.db, 'lease-b', 'b1', 400);
+  const a = new PostgresBuildLeases(t.db, 'lease-a', 'a1', 1_500);
+  const b = new PostgresBuildLeases(t.db, 'lease-b', 'b1', 1_500);
   const id = await startedBuild();
   assert.equal(await a.claim(id), true);
   assert.equal(await b.claim(id), false);
   assert.equal(await a.claim(id), true, 'the owner may claim again');
-  await sleep(600); // a sends no heartbeat: its lease expires
+  await sleep(1_800); // a sends no heartbeat: its lease expires
   assert.equal(await b.claim(id), true);
   assert.equal(await owner(id), 'lease-b');
 });
 
 test("the heartbeat renews a live node's leases: another node never takes its builds", async () => {
-  const a = new PostgresBuildLeases(t.db, 'beat-a', 'a1', 400);
-  const b = new PostgresBuildLeases(t.db, 'beat-b', 'b1', 400);
+  // The lease is 2 s and a renews it every 300 ms for 3 s, well past one lease: the margin keeps
+  // a loaded machine (a beat delayed by a second) from expiring it, which a 400 ms lease did not.
+  const a = new PostgresBuildLeases(t.db, 'beat-a', 'a1', 2_000);
+  const b = new PostgresBuildLeases(t.db, 'beat-b', 'b1', 2_000);
   await a.register();
   await b.register();
   const id = await startedBuild();
   await a.claim(id);
-  for (let i = 0; i < 8; i++) {
-    await sleep(100);
+  for (let i = 0; i < 10; i++) {
+    await sleep(300);
     assert.deepEqual((await a.heartbeat()).owned.includes(id), true);
     assert.deepEqual((await b.claimOrphans(false)).filter((o) => o.id === id), [], 'no takeover of a live lease');
   }
