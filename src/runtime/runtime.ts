@@ -68,7 +68,8 @@ export interface ContainerSpec {
   secretEnv?: Record<string, string>;
   /**
    * The process outlives the web node (Runtime.reattaches): it runs detached from the connection
-   * that started it, its output kept where a later web node can read it again (a task's process).
+   * that started it, its output kept where a later web node can read it again (a task's process,
+   * a get's, put's or check's resource script).
    */
   reattachable?: boolean;
 }
@@ -91,6 +92,13 @@ export interface ProcessIO {
    */
   stdout(chunk: Buffer, offset?: number): void;
   stderr(chunk: Buffer, offset?: number): void;
+  /**
+   * stdout is the process's result (a resource script's JSON), not a log. A re-attachable process
+   * keeps it in a file of its container and gives it in one chunk (no offset) once it exited 0,
+   * at most `maxBytes` + 1 bytes of it (more tells the reader it was above the bound); its
+   * stdin (the request) is kept where only its container's user reads it, never in the spec.
+   */
+  result?: { maxBytes: number };
 }
 
 export interface Container {

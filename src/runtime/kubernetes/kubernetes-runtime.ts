@@ -24,7 +24,7 @@ import type { KubernetesRuntimeConfig } from './config.ts';
 import { execCollect, ExecInterrupted, startExec } from './exec.ts';
 import { ANNOTATIONS, keptForDebugging, LABELS, podName, workDirFor } from './naming.ts';
 import { LineChunks } from './line-chunks.ts';
-import { BUSYBOX, CONTAINERS, DETACHED_EXEC_ID, detachedStartCommand, followCommand, NEVER_STARTED, pidFile, envSecretName, execCommands, inside, interceptCommand, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, stepUser, streamOutCommand, type ExecPlan } from './pod-spec.ts';
+import { ALREADY_STARTED, BUSYBOX, CONTAINERS, DETACHED_EXEC_ID, detachedStartCommand, resultCommand, startedCommand, followCommand, NEVER_STARTED, pidFile, envSecretName, execCommands, inside, interceptCommand, needsArtifactSidecar, podSpec, stepEnvSecret, processCommand, resourceScriptProcess, signalCommand, stepUser, streamOutCommand, type ExecPlan } from './pod-spec.ts';
 import { containersToRun, endReasonMayFollow, failedWithoutReason, podEndReason, startupTimeoutMessage, startupVerdict } from './pod-status.ts';
 import { PodWatcher, type PodUpdate } from './pod-watcher.ts';
 import { pullSecret, pullSecretName } from './pull-secret.ts';
@@ -149,7 +149,20 @@ export class KubernetesRuntime implements Runtime {
     this.live.add(name);
     const container = new KubernetesContainer(this, spec, name, execCommands(spec));
     container.reattached = true;
-    this.logger.info({ pod: name, handle: spec.handle }, 'pod re-attached');
+    try {
+      // a pod the previous node made may still be starting (Pending, pulling its image)
+      const running = await this.waitForRunning(name, pod, signal);
+      container.imageId = running.status?.containerStatuses?.find((c) => c.name === CONTAINERS.step)?.imageID || undefined;
+      if (Object.keys(spec.secretEnv ?? {}).length > 0) await this.deleteSecret(envSecretName(name));
+      container.started = (await execCollect(this.client, name, startedCommand(DETACHED_EXEC_ID), undefined, signal)).exitCode === 0;
+      // not started: the previous node stopped between the pod and the start; this node streams
+      // the inputs in again and starts the process (exactly once: detachedStartCommand's marker)
+      if (!container.started) await container.prepare(signal);
+    } catch (err) {
+      this.live.delete(name);
+      throw err;
+    }
+    this.logger.info({ pod: name, handle: spec.handle, started: container.started }, 'pod re-attached');
     return container;
   }
 
@@ -464,8 +477,10 @@ class KubernetesContainer implements Container {
   readonly workDir: string;
   imageId: string | undefined;
   private failed = false;
-  /** found again after a web node restart or takeover: its process runs already */
+  /** found again after a web node restart or takeover: its process runs already, unless `started` is false */
   reattached = false;
+  /** whether its re-attachable process was started (a re-attached pod's may not be: startedCommand) */
+  started = false;
   /** left running for another web node (ProcessDetached) */
   private detached = false;
   private deleting = false;
@@ -527,22 +542,37 @@ class KubernetesContainer implements Container {
    * node stopping (ProcessDetached) leaves it running and its pod in place.
    */
   private async runDetached(proc: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
-    if (!this.reattached) {
+    if (!this.reattached || !this.started) {
       if (stepUser(proc.user)?.kind === 'name') await this.checkUserSupport(signal);
+      // the request goes in through the start's stdin, into a file only the container's user reads
       const start = detachedStartCommand(processCommand(proc, this.workDir, DETACHED_EXEC_ID, this.spec.user));
-      const r = await execCollect(this.client, this.podName, start, undefined, signal);
-      if (r.exitCode !== 0) throw new Error(`starting the process in pod ${this.podName} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+      const r = await execCollect(this.client, this.podName, start, io.stdin ?? '', signal);
+      // ALREADY_STARTED: another web node started it meanwhile (a takeover racing a slow start): follow it
+      if (r.exitCode !== 0 && r.exitCode !== ALREADY_STARTED) throw new Error(`starting the process in pod ${this.podName} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+      this.started = true;
     }
     const out = new LineChunks((chunk, offset) => io.stdout(chunk, offset));
     const err = new LineChunks((chunk, offset) => io.stderr(chunk, offset));
-    const result = await this.follow(followCommand(DETACHED_EXEC_ID), DETACHED_EXEC_ID, { stdout: (c) => out.push(c), stderr: (c) => err.push(c) }, signal);
+    const follow = followCommand(DETACHED_EXEC_ID, { stdout: io.result === undefined });
+    const result = await this.follow(follow, DETACHED_EXEC_ID, { stdout: (c) => out.push(c), stderr: (c) => err.push(c) }, signal);
     out.end();
     err.end();
     if (result.exitStatus === NEVER_STARTED) {
       const check = await execCollect(this.client, this.podName, { container: CONTAINERS.step, command: [BUSYBOX, 'test', '-e', pidFile(DETACHED_EXEC_ID)] }, undefined, signal);
       if (check.exitCode !== 0) throw new Error(`the step's process never started in pod ${this.podName}: its result is unknown, so it is not run a second time`);
     }
+    if (io.result && result.exitStatus === 0) io.stdout(await this.readResult(io.result.maxBytes, signal));
     return result;
+  }
+
+  /** A finished resource script's result from its file in the pod, at most `maxBytes` + 1 bytes. */
+  private async readResult(maxBytes: number, signal: AbortSignal): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    const errors: Buffer[] = [];
+    const handle = await startExec(this.client, this.podName, resultCommand(DETACHED_EXEC_ID, maxBytes), { stdout: (c) => chunks.push(c), stderr: (c) => errors.push(c) }, signal);
+    const code = await handle.done;
+    if (code !== 0) throw new Error(`reading the result of the process in pod ${this.podName} failed (exit ${code}): ${Buffer.concat(errors).toString().trim()}`);
+    return Buffer.concat(chunks);
   }
 
   private async follow(cmd: ExecPlan['outputs'][number]['command'], execId: string, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {

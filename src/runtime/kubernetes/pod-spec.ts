@@ -394,23 +394,61 @@ export function processCommand(proc: ProcessSpec, workDir: string, execId: strin
   };
 }
 
-/** The exec id of a step's re-attachable process (one per pod): its files are /jetway/run/task.* */
+/**
+ * The exec id of a step's re-attachable process (one per pod): its files are /jetway/run/task.*
+ * (a task's or a resource script's; the name is older than re-attached resource scripts, and is
+ * kept so the pods of web nodes of earlier versions are still found).
+ */
 export const DETACHED_EXEC_ID = 'task';
 /** The follower's exit code when the process never started (no pid, no exit file, after ~10 s) */
 export const NEVER_STARTED = 250;
+/** The start's exit code when the process was started already (its marker exists): it is not started again */
+export const ALREADY_STARTED = 249;
+/**
+ * The most a resource script's result (its JSON on stdout) may hold: it is read whole from the
+ * pod once the script ended (resultCommand), so a runaway script cannot fill the web node's memory.
+ */
+export const MAX_RESULT_BYTES = 4 * 1024 * 1024;
+
+/** The files of a re-attachable process in the step container: `<base>.pid`, `.out`, `.err`, `.exit`, `.in`, `.started`. */
+function detachedBase(execId: string): string {
+  return pidFile(execId).replace(/\.pid$/, '');
+}
 
 /**
  * Starts a re-attachable process (issue 17, docs/web-nodes.md "Re-attaching builds"): `proc` (a
  * processCommand) runs in a session of its own (busybox setsid), detached from the exec that
- * started it, so it outlives the web node and its connection; its stdout and stderr go to files
- * in /jetway/run, and its exit code, once it ends, to `<id>.exit` (written whole: renamed in).
- * The exec itself returns at once. Values are positional parameters.
+ * started it, so it outlives the web node and its connection. Exactly once: the start first makes
+ * the marker directory `<id>.started` and exits ALREADY_STARTED when it exists, so a web node
+ * taking a step over may start a process that was never started, and never one that was.
+ * The start's stdin (a resource script's request, which may hold credentials: never in the pod
+ * spec or the process's arguments) is written to `<id>.in`, mode 0600, which the process opens as
+ * its stdin and removes before it runs. Its stdout and stderr go to files in /jetway/run, and its
+ * exit code, once it ends, to `<id>.exit` (written whole: renamed in). The exec itself returns
+ * once the request is written. Values are positional parameters.
  */
 export function detachedStartCommand(proc: ExecCommand, execId: string = DETACHED_EXEC_ID): ExecCommand {
-  const base = pidFile(execId).replace(/\.pid$/, '');
-  const inner = 'b="$1"; bb="$2"; shift 2; "$@" </dev/null >"$b.out" 2>"$b.err"; echo $? >"$b.exit.tmp"; "$bb" mv "$b.exit.tmp" "$b.exit"';
-  const script = `b="$1"; bb="$2"; shift 2; : >"$b.out"; : >"$b.err"; "$bb" setsid "$bb" sh -c '${inner}' jetway-task "$b" "$bb" "$@" </dev/null >/dev/null 2>&1 & exit 0`;
+  const base = detachedBase(execId);
+  const inner =
+    'b="$1"; bb="$2"; shift 2; exec 3<"$b.in"; "$bb" rm -f "$b.in"; ' +
+    '"$@" <&3 3<&- >"$b.out" 2>"$b.err"; echo $? >"$b.exit.tmp"; "$bb" mv "$b.exit.tmp" "$b.exit"';
+  const script =
+    `b="$1"; bb="$2"; shift 2; "$bb" mkdir "$b.started" 2>/dev/null || exit ${ALREADY_STARTED}; ` +
+    '(umask 077; "$bb" cat >"$b.in") || exit 126; : >"$b.out"; : >"$b.err"; ' +
+    `"$bb" setsid "$bb" sh -c '${inner}' jetway-task "$b" "$bb" "$@" </dev/null >/dev/null 2>&1 & exit 0`;
   return { container: proc.container, command: [BUSYBOX, 'sh', '-c', script, 'jetway-detach', base, BUSYBOX, ...proc.command] };
+}
+
+/**
+ * Whether a re-attachable process was started (by this web node or a previous one): exits 0 when
+ * its marker, pid or exit file exists (pods of earlier versions have no marker), 1 when not.
+ */
+export function startedCommand(execId: string = DETACHED_EXEC_ID): ExecCommand {
+  const base = detachedBase(execId);
+  return {
+    container: CONTAINERS.step,
+    command: [BUSYBOX, 'sh', '-c', '[ -e "$1.started" ] || [ -e "$1.pid" ] || [ -e "$1.exit" ]', 'jetway-started', base],
+  };
 }
 
 /**
@@ -418,22 +456,31 @@ export function detachedStartCommand(proc: ExecCommand, execId: string = DETACHE
  * (every 100 ms), and once its exit file exists what is left of both, then exits with its exit
  * code. A web node that takes the build over runs it again from the start (the chunks are cut by
  * line, line-chunks.ts, so the same lines get the same keys). Exits NEVER_STARTED when the
- * process has neither a pid nor an exit file after about 10 s.
+ * process has neither a pid nor an exit file after about 10 s. With `stdout: false` (a resource
+ * script, whose stdout is its result: resultCommand) only stderr is followed.
  */
-export function followCommand(execId: string = DETACHED_EXEC_ID): ExecCommand {
-  const base = pidFile(execId).replace(/\.pid$/, '');
+export function followCommand(execId: string = DETACHED_EXEC_ID, opts: { stdout?: boolean } = {}): ExecCommand {
+  const base = detachedBase(execId);
   const script = [
-    'b="$1"; bb="$2"; o=0; e=0; n=0',
+    'b="$1"; bb="$2"; so="$3"; o=0; e=0; n=0',
     'while :; do',
     '  f=0; [ -e "$b.exit" ] && f=1',
-    '  if [ $f = 0 ] && [ ! -e "$b.pid" ]; then n=$((n+1)); [ $n -gt 100 ] && exit 250; fi',
-    '  if [ -f "$b.out" ]; then s=$("$bb" wc -c <"$b.out"); if [ "$s" -gt "$o" ]; then "$bb" tail -c +$((o+1)) "$b.out" | "$bb" head -c $((s-o)); o=$s; fi; fi',
+    `  if [ $f = 0 ] && [ ! -e "$b.pid" ]; then n=$((n+1)); [ $n -gt 100 ] && exit ${NEVER_STARTED}; fi`,
+    '  if [ "$so" = 1 ] && [ -f "$b.out" ]; then s=$("$bb" wc -c <"$b.out"); if [ "$s" -gt "$o" ]; then "$bb" tail -c +$((o+1)) "$b.out" | "$bb" head -c $((s-o)); o=$s; fi; fi',
     '  if [ -f "$b.err" ]; then s=$("$bb" wc -c <"$b.err"); if [ "$s" -gt "$e" ]; then "$bb" tail -c +$((e+1)) "$b.err" | "$bb" head -c $((s-e)) >&2; e=$s; fi; fi',
     '  if [ $f = 1 ]; then exit "$("$bb" cat "$b.exit")"; fi',
     '  "$bb" usleep 100000',
     'done',
   ].join('\n');
-  return { container: CONTAINERS.step, command: [BUSYBOX, 'sh', '-c', script, 'jetway-follow', base, BUSYBOX] };
+  return { container: CONTAINERS.step, command: [BUSYBOX, 'sh', '-c', script, 'jetway-follow', base, BUSYBOX, opts.stdout === false ? '0' : '1'] };
+}
+
+/**
+ * A finished re-attachable process's stdout (a resource script's result), at most `maxBytes` + 1
+ * bytes of it, so the reader can tell a result above the bound from one at it.
+ */
+export function resultCommand(execId: string = DETACHED_EXEC_ID, maxBytes: number = MAX_RESULT_BYTES): ExecCommand {
+  return { container: CONTAINERS.step, command: [BUSYBOX, 'head', '-c', String(maxBytes + 1), `${detachedBase(execId)}.out`] };
 }
 
 /** What `jetway intercept` runs when it is given no command: busybox's shell (any image has it). */
