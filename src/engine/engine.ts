@@ -3,7 +3,7 @@
 // It is the scheduler's and checker's BuildTracker.
 import { type Logger } from '../log.ts';
 import { ProcessDetached, type Runtime } from '../runtime/runtime.ts';
-import { JournaledSteps } from './journal.ts';
+import { JournaledSteps, takeoverMode } from './journal.ts';
 import type { LeafSteps } from './exec.ts';
 import type { BuildTracker } from '../scheduler/interfaces.ts';
 import { buildEvent, unixNow, type BuildStatus } from '../model/build-events.ts';
@@ -289,7 +289,7 @@ export class Engine implements BuildTracker {
       if (this.opts.runtime.reattaches) {
         // a journal of its steps, so another web node can continue it (journal.ts)
         const records = await store.buildSteps(buildId);
-        leaves = new JournaledSteps(leaves, { store, buildId, records, reattachable: (kind) => kind === 'task' });
+        leaves = new JournaledSteps(leaves, { store, buildId, records, takeover: takeoverMode });
       }
       status = await runBuild({ plan, leaves, sink, signal });
     } catch (err) {

@@ -4,8 +4,9 @@
 // or another node after the lease expired) runs the plan again from the top, as Concourse's
 // engine does: the plan walk is deterministic, so each leaf step gets the same key again, and
 //  - a finished step is answered from its record (not run again: no pod, no events);
-//  - a step that started but has no record is re-attached when its runtime can (a task's pod
-//    on Kubernetes: its process was left running), else the build errors saying why;
+//  - a step that started but did not finish is re-attached when its runtime can (a task's, get's,
+//    put's or check's pod on Kubernetes: its process was left running), run again when it runs
+//    in the web node and is idempotent (set_pipeline, load_var), else the build errors saying why;
 //  - a step that never started runs as usual.
 // Only runtimes whose processes outlive the web node (Runtime.reattaches) keep a journal.
 import { access } from 'node:fs/promises';
@@ -41,17 +42,52 @@ export interface StepJournalStore {
 }
 
 /** What to do with a leaf step when the plan is walked (again). */
-export type StepDecision = 'run' | 'replay' | 'reattach' | 'unknown';
+export type StepDecision = 'run' | 'replay' | 'reattach' | 'rerun' | 'unknown';
+
+/** The kinds of leaf steps, as the journal tells them apart. */
+export type StepKind = 'task' | 'get' | 'put' | 'check' | 'set_pipeline' | 'load_var' | 'artifact_input' | 'artifact_output';
+
+/**
+ * What a web node taking a build over can do with a step of a kind that started and did not
+ * finish: re-attach to its process, run it again (it is idempotent), or nothing (its result is
+ * unknown).
+ */
+export type TakeoverMode = 'reattach' | 'rerun' | 'none';
+
+/**
+ * The takeover of each kind on a runtime whose processes outlive the web node (Kubernetes): a
+ * task's, get's, put's and check's process runs detached in its pod and is re-attached;
+ * set_pipeline and load_var run in the web node and are idempotent (the same config saved, the
+ * same file read), so they run again; a one-off build's artifact upload or download lives on the
+ * disk of the node that started it.
+ */
+export function takeoverMode(kind: StepKind): TakeoverMode {
+  switch (kind) {
+    case 'task':
+    case 'get':
+    case 'put':
+    case 'check':
+      return 'reattach';
+    case 'set_pipeline':
+    case 'load_var':
+      return 'rerun';
+    case 'artifact_input':
+    case 'artifact_output':
+      return 'none';
+  }
+}
 
 /**
  * The decision for a step from its record: no record runs it; a finished one is replayed; a
- * started one is re-attached when its kind can be (a task on a runtime whose processes outlive
- * the web node), else its result is unknown (never run twice).
+ * started one is re-attached or run again as its kind's takeover says, else its result is unknown
+ * (never run twice).
  */
-export function stepDecision(record: StepRecord | undefined, reattachable: boolean): StepDecision {
+export function stepDecision(record: StepRecord | undefined, mode: TakeoverMode): StepDecision {
   if (!record) return 'run';
   if (record.state === 'finished') return 'replay';
-  return reattachable ? 'reattach' : 'unknown';
+  if (mode === 'reattach') return 'reattach';
+  if (mode === 'rerun') return 'rerun';
+  return 'unknown';
 }
 
 /** A step's key: its plan id and how many times the walk reached that id before (retries, hooks). */
@@ -127,8 +163,8 @@ export interface JournalOptions {
   buildId: number;
   /** the records found when the build was (re)started */
   records: StepRecord[];
-  /** whether a step of this kind can be re-attached (a task, on a runtime that re-attaches) */
-  reattachable: (kind: 'task' | 'other') => boolean;
+  /** what a takeover does with a started step of this kind (takeoverMode, on a runtime that re-attaches) */
+  takeover: (kind: StepKind) => TakeoverMode;
   present?: (artifact: Artifact) => Promise<boolean>;
 }
 
@@ -151,43 +187,44 @@ export class JournaledSteps implements LeafSteps {
   evaluate?: LeafSteps['evaluate'];
 
   get(id: PlanId, plan: Parameters<LeafSteps['get']>[1], ctx: StepContext): Promise<boolean> {
-    return this.step(id, 'other', ctx, (c) => this.inner.get(id, plan, c));
+    return this.step(id, 'get', ctx, (c) => this.inner.get(id, plan, c));
   }
   put(id: PlanId, plan: Parameters<LeafSteps['put']>[1], ctx: StepContext): Promise<boolean> {
-    return this.step(id, 'other', ctx, (c) => this.inner.put(id, plan, c));
+    return this.step(id, 'put', ctx, (c) => this.inner.put(id, plan, c));
   }
   task(id: PlanId, plan: Parameters<LeafSteps['task']>[1], ctx: StepContext): Promise<boolean> {
     return this.step(id, 'task', ctx, (c) => this.inner.task(id, plan, c));
   }
   check(id: PlanId, plan: Parameters<LeafSteps['check']>[1], ctx: StepContext): Promise<boolean> {
-    return this.step(id, 'other', ctx, (c) => this.inner.check(id, plan, c));
+    return this.step(id, 'check', ctx, (c) => this.inner.check(id, plan, c));
   }
   setPipeline(id: PlanId, plan: Parameters<LeafSteps['setPipeline']>[1], ctx: StepContext): Promise<boolean> {
-    return this.step(id, 'other', ctx, (c) => this.inner.setPipeline(id, plan, c));
+    return this.step(id, 'set_pipeline', ctx, (c) => this.inner.setPipeline(id, plan, c));
   }
   loadVar(id: PlanId, plan: Parameters<LeafSteps['loadVar']>[1], ctx: StepContext): Promise<boolean> {
-    return this.step(id, 'other', ctx, (c) => this.inner.loadVar(id, plan, c));
+    return this.step(id, 'load_var', ctx, (c) => this.inner.loadVar(id, plan, c));
   }
   artifactInput(id: PlanId, plan: Parameters<LeafSteps['artifactInput']>[1], ctx: StepContext): Promise<boolean> {
-    return this.step(id, 'other', ctx, (c) => this.inner.artifactInput(id, plan, c));
+    return this.step(id, 'artifact_input', ctx, (c) => this.inner.artifactInput(id, plan, c));
   }
   artifactOutput(id: PlanId, plan: Parameters<LeafSteps['artifactOutput']>[1], ctx: StepContext): Promise<boolean> {
-    return this.step(id, 'other', ctx, (c) => this.inner.artifactOutput(id, plan, c));
+    return this.step(id, 'artifact_output', ctx, (c) => this.inner.artifactOutput(id, plan, c));
   }
 
-  private async step(id: PlanId, kind: 'task' | 'other', ctx: StepContext, run: (ctx: StepContext) => Promise<boolean>): Promise<boolean> {
+  private async step(id: PlanId, kind: StepKind, ctx: StepContext, run: (ctx: StepContext) => Promise<boolean>): Promise<boolean> {
     const occurrence = this.seen.get(id) ?? 0;
     this.seen.set(id, occurrence + 1);
     const key = stepKey(id, occurrence);
     const record = this.records.get(key);
-    const decision = stepDecision(record, this.opts.reattachable(kind));
+    const decision = stepDecision(record, this.opts.takeover(kind));
     if (decision === 'replay' && record?.state === 'finished') return this.replay(record, ctx);
     if (decision === 'unknown') {
       throw new Error(
         `step ${id} was running when the web node that ran this build stopped, and its result is unknown: ` +
-          'it is not run a second time (only a task on the Kubernetes runtime can be re-attached)',
+          'it is not run a second time (its kind cannot be re-attached)',
       );
     }
+    // 'rerun': its start is recorded already; it runs again as if new
     if (decision === 'run') await persist(() => this.opts.store.recordStepStarted(this.opts.buildId, key, id), ctx.signal);
     const state = new RecordingState(ctx.state);
     const stepCtx: StepContext = { ...ctx, state, stepKey: key, ...(decision === 'reattach' ? { reattach: true } : {}) };

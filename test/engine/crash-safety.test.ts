@@ -365,40 +365,14 @@ test('stop() on a runtime that re-attaches hands the builds over: lease released
   );
 });
 
-// Gets and puts are not re-attached yet (a resource script's pod writes its JSON result to stdout,
-// which no other node can read back): on takeover the step errors, and its script is never run a
-// second time, which matters most for a put (not idempotent). docs/kubernetes-runtime.md says so.
+// A get, put or check that was running is re-attached (or, its container gone, errors or runs
+// again): test/engine/reattach-resources.test.ts.
 const RESOURCE_PIPELINE = `
 resources:
 - name: out
   type: mock
   source: {uri: https://git.test/out.git}
 `;
-const RESOURCE_ROWS: ['get' | 'put', StepConfigRow][] = [
-  ['get', { get: 'out' }],
-  ['put', { put: 'out' }],
-];
-type StepConfigRow = Parameters<Harness['stepPlan']>[0];
-for (const [kind, step] of RESOURCE_ROWS) {
-  test(`on a runtime that re-attaches, a ${kind} that was running errors the build: its result is unknown, its script is not run twice`, async (t) => {
-    const h = harness(t, {
-      pipeline: RESOURCE_PIPELINE,
-      resource: (_spec, script) => ({ exitStatus: 0, response: { version: { ref: `${script}-again` } } }),
-    });
-    const plan = h.stepPlan(step, kind === 'get' ? { out: { ref: 'v1' } } : {});
-    h.store.addBuild({ id: BUILD }, { plan });
-    const found = JSON.stringify(plan).match(new RegExp(`"id":"([^"]+)","${kind}"`));
-    assert.ok(found, JSON.stringify(plan));
-    await h.store.recordStepStarted(BUILD, found[1]!, found[1]!);
-    const e = new Engine({ store: h.store, runtime: reattaching(h), externalUrl: 'http://jetway.test', artifactsDir: h.dir, logger: silentLogger });
-    assert.equal(await e.recoverOrphans(), 1);
-    await e.wait(BUILD);
-    const { status, events } = row(h);
-    assert.equal(status, 'errored');
-    assert.deepEqual(h.runtime.runs.map((r) => r.script), [], 'no resource script ran on the new node');
-    assert.match(errors(events).join('\n'), /was running when the web node that ran this build stopped, and its result is unknown/);
-  });
-}
 
 test("on a runtime that re-attaches, a put the dead node finished is not run again: its implicit get fetches the version it recorded", async (t) => {
   const h = harness(t, {

@@ -1,17 +1,19 @@
 // The step journal (issue 17, src/engine/journal.ts): a build's plan walked again after a web
 // node took it over answers finished steps from their records (not run again, their artifacts,
-// results and vars restored), re-attaches a started task, refuses to run a started step of
-// another kind twice, and a hand-over (ProcessDetached) records nothing and runs no hooks.
+// results and vars restored), re-attaches a started task, get, put or check, runs a started
+// set_pipeline or load_var again (they run in the web node and are idempotent), refuses to run a
+// started step of another kind twice, and a hand-over (ProcessDetached) records nothing and runs
+// no hooks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBuild, type LeafSteps, type StepContext } from '../../src/engine/exec.ts';
-import { JournaledSteps, stepDecision, stepKey, type StepRecord } from '../../src/engine/journal.ts';
+import { JournaledSteps, stepDecision, stepKey, takeoverMode, type StepKind, type StepRecord, type TakeoverMode } from '../../src/engine/journal.ts';
 import { RunState } from '../../src/engine/run-state.ts';
 import type { BuildEvent } from '../../src/model/build-events.ts';
-import type { GetPlan, Plan, TaskPlan } from '../../src/model/plan.ts';
+import type { GetPlan, LoadVarPlan, Plan, SetPipelinePlan, TaskPlan } from '../../src/model/plan.ts';
 import { ProcessDetached } from '../../src/runtime/runtime.ts';
 import { LineChunks } from '../../src/runtime/kubernetes/line-chunks.ts';
 import { MemoryEngineStore } from '../support/memory-engine-store.ts';
@@ -19,16 +21,34 @@ import { StoreEventSink } from '../../src/engine/event-sink.ts';
 import { silentLogger } from '../../src/log.ts';
 
 // -- stepDecision: one test per row
-const decisionRows: [string, StepRecord | undefined, boolean, ReturnType<typeof stepDecision>][] = [
-  ['no record', undefined, true, 'run'],
-  ['no record, not re-attachable', undefined, false, 'run'],
-  ['finished', { key: 'a', planId: 'a', state: 'finished', outcome: { ok: true }, effects: { artifacts: [], results: [], vars: [] } }, false, 'replay'],
-  ['finished with an error', { key: 'a', planId: 'a', state: 'finished', outcome: { error: 'x' }, effects: { artifacts: [], results: [], vars: [] } }, true, 'replay'],
-  ['started, re-attachable (a task on Kubernetes)', { key: 'a', planId: 'a', state: 'started' }, true, 'reattach'],
-  ['started, not re-attachable', { key: 'a', planId: 'a', state: 'started' }, false, 'unknown'],
+const decisionRows: [string, StepRecord | undefined, TakeoverMode, ReturnType<typeof stepDecision>][] = [
+  ['no record', undefined, 'reattach', 'run'],
+  ['no record, not re-attachable', undefined, 'none', 'run'],
+  ['no record, run again on takeover', undefined, 'rerun', 'run'],
+  ['finished', { key: 'a', planId: 'a', state: 'finished', outcome: { ok: true }, effects: { artifacts: [], results: [], vars: [] } }, 'none', 'replay'],
+  ['finished, run again on takeover: still replayed', { key: 'a', planId: 'a', state: 'finished', outcome: { ok: true }, effects: { artifacts: [], results: [], vars: [] } }, 'rerun', 'replay'],
+  ['finished with an error', { key: 'a', planId: 'a', state: 'finished', outcome: { error: 'x' }, effects: { artifacts: [], results: [], vars: [] } }, 'reattach', 'replay'],
+  ['started, re-attachable (a task, get, put or check on Kubernetes)', { key: 'a', planId: 'a', state: 'started' }, 'reattach', 'reattach'],
+  ['started, idempotent in the web node (set_pipeline, load_var)', { key: 'a', planId: 'a', state: 'started' }, 'rerun', 'rerun'],
+  ['started, neither', { key: 'a', planId: 'a', state: 'started' }, 'none', 'unknown'],
 ];
-for (const [name, record, reattachable, want] of decisionRows) {
-  test(`stepDecision: ${name} -> ${want}`, () => assert.equal(stepDecision(record, reattachable), want));
+for (const [name, record, mode, want] of decisionRows) {
+  test(`stepDecision: ${name} -> ${want}`, () => assert.equal(stepDecision(record, mode), want));
+}
+
+// -- takeoverMode: one test per row
+const takeoverRows: [StepKind, TakeoverMode][] = [
+  ['task', 'reattach'],
+  ['get', 'reattach'],
+  ['put', 'reattach'],
+  ['check', 'reattach'],
+  ['set_pipeline', 'rerun'],
+  ['load_var', 'rerun'],
+  ['artifact_input', 'none'],
+  ['artifact_output', 'none'],
+];
+for (const [kind, want] of takeoverRows) {
+  test(`takeoverMode(${kind}) = ${want}`, () => assert.equal(takeoverMode(kind), want));
 }
 
 const keyRows: [string, number, string][] = [
@@ -79,18 +99,22 @@ class Leaves implements LeafSteps {
     if (plan.name === 'uses-repo') return ctx.state.artifact('repo') !== undefined && ctx.state.localVar('repo') !== undefined;
     return !plan.name.startsWith('fail');
   }
-  async put(): Promise<boolean> {
-    this.ran.push('put');
+  async put(id: string, _plan: unknown, ctx: StepContext): Promise<boolean> {
+    this.ran.push(`put${ctx.reattach ? ' (re-attached)' : ''}`);
+    ctx.state.storeResult(id, { version: { ref: 'pushed' } });
     return true;
   }
   async check(): Promise<boolean> {
     throw new Error('unused');
   }
-  async setPipeline(): Promise<boolean> {
-    throw new Error('unused');
+  async setPipeline(_id: string, plan: SetPipelinePlan, ctx: StepContext): Promise<boolean> {
+    this.ran.push(`set_pipeline ${plan.name}${ctx.reattach ? ' (re-attached)' : ''}`);
+    return true;
   }
-  async loadVar(): Promise<boolean> {
-    throw new Error('unused');
+  async loadVar(_id: string, plan: LoadVarPlan, ctx: StepContext): Promise<boolean> {
+    this.ran.push(`load_var ${plan.name}${ctx.reattach ? ' (re-attached)' : ''}`);
+    ctx.state.setLocalVar(plan.name, 'loaded');
+    return true;
   }
   async artifactInput(): Promise<boolean> {
     throw new Error('unused');
@@ -111,7 +135,7 @@ const plan: Plan = {
 
 async function walk(store: MemoryEngineStore, leaves: Leaves, buildId: number, signal = new AbortController().signal, thePlan = plan): Promise<{ status: string; events: BuildEvent[] }> {
   const events: BuildEvent[] = [];
-  const journaled = new JournaledSteps(leaves, { store, buildId, records: await store.buildSteps(buildId), reattachable: (kind) => kind === 'task' });
+  const journaled = new JournaledSteps(leaves, { store, buildId, records: await store.buildSteps(buildId), takeover: takeoverMode });
   const status = await runBuild({ plan: thePlan, leaves: journaled, sink: { emit: async (e) => void events.push(e) }, signal, state: new RunState() });
   return { status, events };
 }
@@ -161,16 +185,51 @@ test('a restored step still gives the steps after it its artifact and var (a tas
   }
 });
 
-test('a started step that cannot be re-attached (a put) errors the build saying why, and is not run again', async () => {
+test('a started step that can be neither re-attached nor run again (an artifact upload) errors the build saying why, and is not run again', async () => {
   const store = new MemoryEngineStore();
-  await store.recordStepStarted(4, 'p', 'p');
+  await store.recordStepStarted(4, 'u', 'u');
   const leaves = new Leaves(tmpdir());
-  const putPlan: Plan = { id: 'root', do: [{ id: 'p', put: { name: 'out', type: 'git', source: {} } } as unknown as Plan] };
-  const { status, events } = await walk(store, leaves, 4, undefined, putPlan);
+  const uploadPlan: Plan = { id: 'root', do: [{ id: 'u', artifact_input: { name: 'src', artifact_id: 1 } } as unknown as Plan] };
+  const { status, events } = await walk(store, leaves, 4, undefined, uploadPlan);
   assert.equal(status, 'errored');
   assert.deepEqual(leaves.ran, []);
   const messages = events.flatMap((e) => (e.event === 'error' ? [e.data.message] : []));
-  assert.match(messages.join('\n'), /step p was running when the web node that ran this build stopped, and its result is unknown: it is not run a second time/);
+  assert.match(messages.join('\n'), /step u was running when the web node that ran this build stopped, and its result is unknown: it is not run a second time/);
+});
+
+test('a started put is re-attached (not run as new), and what it leaves is recorded once it ends', async () => {
+  const store = new MemoryEngineStore();
+  await store.recordStepStarted(9, 'p', 'p');
+  const leaves = new Leaves(tmpdir());
+  const putPlan: Plan = { id: 'root', do: [{ id: 'p', put: { name: 'out', type: 'git', source: {} } } as unknown as Plan] };
+  assert.equal((await walk(store, leaves, 9, undefined, putPlan)).status, 'succeeded');
+  assert.deepEqual(leaves.ran, ['put (re-attached)']);
+  const [record] = await store.buildSteps(9);
+  assert.equal(record?.state, 'finished');
+  assert.deepEqual(record?.state === 'finished' ? record.effects.results : undefined, [['p', { version: { ref: 'pushed' } }]]);
+});
+
+test('a started set_pipeline or load_var runs again on takeover, as a new step (no re-attach), and its var reaches the steps after it', async () => {
+  const store = new MemoryEngineStore();
+  await store.recordStepStarted(10, 's', 's');
+  await store.recordStepStarted(10, 'l', 'l');
+  const leaves = new Leaves(tmpdir());
+  const webNodePlan: Plan = {
+    id: 'root',
+    do: [
+      { id: 's', set_pipeline: { name: 'child' } as SetPipelinePlan },
+      { id: 'l', load_var: { name: 'v' } as LoadVarPlan },
+      { id: 't', task: { name: 'after' } as TaskPlan },
+    ],
+  };
+  assert.equal((await walk(store, leaves, 10, undefined, webNodePlan)).status, 'succeeded');
+  assert.deepEqual(leaves.ran, ['set_pipeline child', 'load_var v', 'task after']);
+  assert.deepEqual(
+    (await store.buildSteps(10)).map((r) => [r.key, r.state]),
+    [['s', 'finished'], ['l', 'finished'], ['t', 'finished']],
+  );
+  const l = (await store.buildSteps(10)).find((r) => r.key === 'l');
+  assert.deepEqual(l?.state === 'finished' ? l.effects.vars : undefined, [['v', 'loaded']]);
 });
 
 test("a finished step whose artifact is not on this web node errors the build naming the artifact", async () => {

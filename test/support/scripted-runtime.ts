@@ -4,6 +4,9 @@
 // a program: resource scripts (`check`/`in`/`out`, recognised by `resourceScript`'s path) by the
 // `resource` handler with the parsed stdin request, anything else (a task) by the `task` handler.
 // Each run records what the script received (request, args, env) for assertions.
+// With `reattaches`, it stands for a runtime whose processes outlive the web node (Kubernetes):
+// `leave` puts a container a previous web node made, its process running, under a handle, and
+// `reattachContainer` finds it; following that process records it in `followed`, not in `runs`.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -45,7 +48,12 @@ export interface ScriptedRuntimeOptions {
   runsImages?: boolean;
   resource?: ResourceHandler;
   task?: TaskHandler;
+  /** processes outlive the web node: steps get stable handles and are re-attached (journal.ts) */
+  reattaches?: boolean;
 }
+
+/** What a process a previous web node left running prints when it is followed: a resource script's or a task's result. */
+export type LeftProcess = ScriptResult | TaskResult;
 
 export interface ProcessRun {
   handle: string;
@@ -72,11 +80,32 @@ export class ScriptedRuntime implements Runtime {
   readonly runs: readonly ProcessRun[] = this.recorded.runs;
   /** handles of destroyed containers, in order */
   readonly destroyed: readonly string[] = this.recorded.destroyed;
+  /** handles of containers re-attached and whose left process was followed, in order */
+  readonly followed: string[] = [];
+  readonly reattaches?: boolean;
+  private readonly left = new Map<string, LeftProcess>();
 
   constructor(private readonly options: ScriptedRuntimeOptions = {}) {
     this.name = options.name ?? 'scripted';
     this.runsImages = options.runsImages ?? false;
     this.root = mkdtempSync(join(tmpdir(), 'jw-scripted-'));
+    if (options.reattaches) this.reattaches = true;
+  }
+
+  /** A container a previous web node made under `handle`, its process running: it prints `result` when followed. */
+  leave(handle: string, result: LeftProcess): void {
+    this.left.set(handle, result);
+  }
+
+  async reattachContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container | undefined> {
+    signal.throwIfAborted();
+    const left = this.left.get(spec.handle);
+    if (!left) return undefined;
+    this.left.delete(spec.handle);
+    const workDir = join(this.root, spec.handle);
+    mkdirSync(workDir, { recursive: true });
+    for (const output of spec.outputs) mkdirSync(inside(workDir, output.path), { recursive: true });
+    return new ScriptedContainer(spec, workDir, this.options, this.recorded.runs, this.recorded.destroyed, { result: left, followed: this.followed });
   }
 
   async createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container> {
@@ -114,6 +143,7 @@ class ScriptedContainer implements Container {
     private readonly options: ScriptedRuntimeOptions,
     private readonly runs: ProcessRun[],
     private readonly destroyed: string[],
+    private readonly left?: { result: LeftProcess; followed: string[] },
   ) {}
 
   get handle(): string {
@@ -126,6 +156,7 @@ class ScriptedContainer implements Container {
 
   async run(process: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
     signal.throwIfAborted();
+    if (this.left) return this.follow(this.left.result, io);
     const script = resourceScriptOf(process);
     const stdin = io.stdin === undefined ? undefined : io.stdin.toString();
     const run: ProcessRun = {
@@ -162,6 +193,16 @@ class ScriptedContainer implements Container {
     if (result.stdout) io.stdout(Buffer.from(result.stdout));
     run.exitStatus = result.exitStatus;
     return { exitStatus: result.exitStatus };
+  }
+
+  /** A left process followed: its stderr (from offset 0), then its stdout, as a re-attached process gives them. */
+  private follow(left: LeftProcess, io: ProcessIO): { exitStatus: number } {
+    this.left!.followed.push(this.spec.handle);
+    writeFiles(this.workDir, left.files);
+    if (left.stderr) io.stderr(Buffer.from(left.stderr), 0);
+    const stdout = 'response' in left ? (left.response === undefined ? undefined : JSON.stringify(left.response)) : (left as TaskResult).stdout;
+    if (stdout && left.exitStatus === 0) io.stdout(Buffer.from(stdout), io.result ? undefined : 0);
+    return { exitStatus: left.exitStatus };
   }
 
   async artifact(path: string): Promise<Artifact> {

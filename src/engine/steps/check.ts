@@ -7,10 +7,11 @@ import { parseDuration } from '../../config/duration.ts';
 import type { CheckPlan, PlanId } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { StepContext } from '../exec.ts';
-import { buildEnv, emitError, logStream, newHandle, stepMetadata, type StepDeps } from './deps.ts';
+import { buildEnv, emitError, logStream, stepMetadata, type StepDeps } from './deps.ts';
+import type { Container, ContainerSpec } from '../../runtime/runtime.ts';
 import { InProcessDeclined } from '../../resources/in-process.ts';
 import type { ImageResolver, ResolvedImage } from '../image/index.ts';
-import { runResourceScript } from './resource-script.ts';
+import { resourceContainer, runResourceScript, withoutImageEvents } from './resource-script.ts';
 
 export interface ShouldRunInput {
   /** a check of a pipeline resource (not of a type's image) */
@@ -47,9 +48,11 @@ async function resourceIdByName(deps: StepDeps, kind: 'resource' | 'resource typ
 }
 
 export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, deps: StepDeps, images: ImageResolver): Promise<boolean> {
-  await ctx.emit(buildEvent('initialize-check', { time: unixNow(), origin: { id }, name: plan.name }));
+  // re-attaching (journal.ts): the step's first event, and maybe its pod, exist already
+  const reattach = ctx.reattach === true;
+  if (!reattach) await ctx.emit(buildEvent('initialize-check', { time: unixNow(), origin: { id }, name: plan.name }));
   const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
-  const image = await images.fetchImage(id, plan.image, ctx);
+  const image = await images.fetchImage(id, plan.image, reattach ? withoutImageEvents(ctx) : ctx);
   const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
 
   const resourceId = plan.resource ? await resourceIdByName(deps, 'resource', plan.resource) : undefined;
@@ -65,7 +68,11 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
   const leaseMs = (plan.timeout ? (parseDuration(plan.timeout) ?? 3_600_000) : 3_600_000) + 60_000;
   const release = await deps.store.lockScopeForCheck(scope.id, ctx.signal, leaseMs);
   try {
-    const run = checkShouldRun({
+    // the pod of the check a previous web node started: its script ran (or runs, or is started
+    // here, once), whatever checkShouldRun would say now. Gone (or never made: a check in the web
+    // node), the check simply runs again: a check only finds versions
+    const reattached = reattach ? await resourceContainer(checkContainerSpec(id, plan, image, ctx, deps), ctx, deps) : undefined;
+    const run = reattached !== undefined || checkShouldRun({
       resourceCheck: plan.resource !== undefined,
       skipInterval: plan.skip_interval === true,
       fromVersion: plan.from_version !== undefined,
@@ -75,12 +82,12 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
     });
     if (run) {
       const from = plan.from_version ?? (await deps.store.scopeLatestVersion(scope.id));
-      await deps.store.markCheckStarted(scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
+      if (!reattached) await deps.store.markCheckStarted(scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
       // a check that started must end, failed, and wait its interval: otherwise the scope looks
       // checked-in-progress forever, or every scan creates another check build (issue 17)
       let versions: Version[] | undefined;
       try {
-        versions = await checkVersions(id, plan, source, from, image, ctx, deps, images);
+        versions = await checkVersions(id, plan, source, from, image, ctx, deps, images, reattached);
         if (versions) await deps.store.saveVersions(scope.id, versions);
       } catch (err) {
         await deps.store.markCheckFinished(scope.id, false, intervalMs);
@@ -117,7 +124,9 @@ async function checkVersions(
   ctx: StepContext,
   deps: StepDeps,
   images: ImageResolver,
+  reattached: Container | undefined,
 ): Promise<Version[] | undefined> {
+  if (reattached) return scriptVersions(reattached, source, from, id, ctx, deps);
   const webNodeCheck = images.webNodeCheck(plan.type, plan.image);
   if (webNodeCheck) {
     try {
@@ -152,18 +161,26 @@ async function checkVersions(
       log.end();
     }
   }
-  const container = await deps.runtime.createContainer(
-    {
-      handle: newHandle(),
-      metadata: stepMetadata(deps, 'check', plan.name, id, ctx),
-      image: image.image,
-      privileged: image.privileged,
-      inputs: [],
-      outputs: [],
-      env: { ...image.env, ...buildEnv(deps) },
-    },
-    ctx.signal,
-  );
+  // a check re-walked after its container was lost runs again, in a container of its own
+  const container = await resourceContainer(checkContainerSpec(id, plan, image, ctx, deps), ctx, deps, { fresh: ctx.reattach === true });
+  if (!container) throw new Error(`check '${plan.name}': no container`);
+  return scriptVersions(container, source, from, id, ctx, deps);
+}
+
+/** The container of a check's script. */
+function checkContainerSpec(id: PlanId, plan: CheckPlan, image: ResolvedImage, ctx: StepContext, deps: StepDeps): Omit<ContainerSpec, 'handle' | 'reattachable'> {
+  return {
+    metadata: stepMetadata(deps, 'check', plan.name, id, ctx),
+    image: image.image,
+    privileged: image.privileged,
+    inputs: [],
+    outputs: [],
+    env: { ...image.env, ...buildEnv(deps) },
+  };
+}
+
+/** The versions the type's `check` script prints in this container (then destroyed); undefined when it failed. */
+async function scriptVersions(container: Container, source: Record<string, unknown>, from: Version | undefined, id: PlanId, ctx: StepContext, deps: StepDeps): Promise<Version[] | undefined> {
   let outcome;
   try {
     outcome = await runResourceScript<Version[]>(container, 'check', from ? { source, version: from } : { source }, ctx, deps, id);

@@ -7,8 +7,8 @@ import type { MetadataField, Version } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
 import { pullCredentialsOf, type ImageResolver } from '../image/index.ts';
 import type { GetResult } from '../results.ts';
-import { buildEnv, emitError, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
-import { runResourceScript } from './resource-script.ts';
+import { buildEnv, emitError, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
+import { containerGone, resourceContainer, runResourceScript, withoutImageEvents } from './resource-script.ts';
 import { fetchesArtifact, resourceParams } from './params.ts';
 
 export { resourceParams };
@@ -26,14 +26,16 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
     ctx.state.setLocalVar(plan.name, Object.fromEntries(result.metadata.map((m) => [m.name, m.value])));
     return true;
   }
-  await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id } }));
+  // re-attaching (journal.ts): the step's first events and its pod exist already
+  const reattach = ctx.reattach === true;
+  if (!reattach) await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id } }));
   if (!version) {
     await emitError(ctx, id, plan.version_from ? 'no version to fetch: the step it follows produced none' : `no version for '${plan.name}'`);
     return false;
   }
   const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
   const params = resourceParams(rawParams);
-  const image = await images.fetchImage(id, plan.image, ctx);
+  const image = await images.fetchImage(id, plan.image, reattach ? withoutImageEvents(ctx) : ctx);
 
   const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
   const cache = await deps.store.findOrCreateResourceCache(config.id, version, params);
@@ -50,10 +52,9 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
     return true;
   }
 
-  await ctx.emit(buildEvent('start-get', { time: unixNow(), origin: { id } }));
-  const container = await deps.runtime.createContainer(
+  if (!reattach) await ctx.emit(buildEvent('start-get', { time: unixNow(), origin: { id } }));
+  const container = await resourceContainer(
     {
-      handle: newHandle(),
       metadata: stepMetadata(deps, 'get', plan.name, id, ctx),
       image: image.image,
       privileged: image.privileged,
@@ -61,10 +62,12 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
       outputs: [{ name: plan.name, path: 'get' }],
       env: { ...image.env, ...buildEnv(deps) },
     },
-    ctx.signal,
+    ctx,
+    deps,
   );
+  if (!container) throw containerGone(`get '${plan.name}'`);
   try {
-    await ctx.emit(buildEvent('selected-worker', { time: unixNow(), origin: { id }, selected_worker: deps.runtime.name }));
+    if (!reattach) await ctx.emit(buildEvent('selected-worker', { time: unixNow(), origin: { id }, selected_worker: deps.runtime.name }));
     const outcome = await runResourceScript<{ version?: Version; metadata?: MetadataField[] }>(
       container,
       'in',

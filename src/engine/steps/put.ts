@@ -6,9 +6,9 @@ import { buildEvent, unixNow } from '../../model/build-events.ts';
 import type { MetadataField } from '../../model/version.ts';
 import type { StepContext } from '../exec.ts';
 import type { Artifact } from '../../model/artifact.ts';
-import { buildEnv, newHandle, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
+import { buildEnv, stepMetadata, versionResponse, type StepDeps } from './deps.ts';
 import type { ImageResolver } from '../image/index.ts';
-import { runResourceScript } from './resource-script.ts';
+import { containerGone, resourceContainer, runResourceScript, withoutImageEvents } from './resource-script.ts';
 
 /**
  * Which artifacts a put receives: `all`, a list, or `detect` (the default): the artifacts whose
@@ -35,10 +35,13 @@ async function pipelineResourceId(deps: StepDeps, name: string): Promise<number 
 }
 
 export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: StepDeps, images: ImageResolver): Promise<boolean> {
-  await ctx.emit(buildEvent('initialize-put', { time: unixNow(), origin: { id } }));
+  // re-attaching (journal.ts): the step's first events and its pod exist already, its script
+  // was started (or is started here, once): never a second push
+  const reattach = ctx.reattach === true;
+  if (!reattach) await ctx.emit(buildEvent('initialize-put', { time: unixNow(), origin: { id } }));
   const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
   const params = ((await deps.interpolator.evaluate(plan.params, ctx.state)) ?? {}) as Record<string, unknown>;
-  const image = await images.fetchImage(id, plan.image, ctx);
+  const image = await images.fetchImage(id, plan.image, reattach ? withoutImageEvents(ctx) : ctx);
 
   const names = putInputs(plan.inputs, params, ctx.state.artifactNames());
   const inputs: { name: string; path: string; artifact: Artifact }[] = [];
@@ -48,12 +51,11 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
     inputs.push({ name, path: `put/${name}`, artifact });
   }
 
-  await ctx.emit(buildEvent('start-put', { time: unixNow(), origin: { id } }));
+  if (!reattach) await ctx.emit(buildEvent('start-put', { time: unixNow(), origin: { id } }));
   const env = { ...image.env, ...buildEnv(deps) };
   if (plan.expose_build_created_by && deps.build.createdBy) env.BUILD_CREATED_BY = deps.build.createdBy;
-  const container = await deps.runtime.createContainer(
+  const container = await resourceContainer(
     {
-      handle: newHandle(),
       metadata: stepMetadata(deps, 'put', plan.name, id, ctx),
       image: image.image,
       privileged: image.privileged,
@@ -61,10 +63,12 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
       outputs: [{ name: 'put', path: 'put' }],
       env,
     },
-    ctx.signal,
+    ctx,
+    deps,
   );
+  if (!container) throw containerGone(`put '${plan.name}'`);
   try {
-    await ctx.emit(buildEvent('selected-worker', { time: unixNow(), origin: { id }, selected_worker: deps.runtime.name }));
+    if (!reattach) await ctx.emit(buildEvent('selected-worker', { time: unixNow(), origin: { id }, selected_worker: deps.runtime.name }));
     const outcome = await runResourceScript<{ version?: Version; metadata?: MetadataField[] }>(
       container,
       'out',

@@ -404,12 +404,6 @@ export const DETACHED_EXEC_ID = 'task';
 export const NEVER_STARTED = 250;
 /** The start's exit code when the process was started already (its marker exists): it is not started again */
 export const ALREADY_STARTED = 249;
-/**
- * The most a resource script's result (its JSON on stdout) may hold: it is read whole from the
- * pod once the script ended (resultCommand), so a runaway script cannot fill the web node's memory.
- */
-export const MAX_RESULT_BYTES = 4 * 1024 * 1024;
-
 /** The files of a re-attachable process in the step container: `<base>.pid`, `.out`, `.err`, `.exit`, `.in`, `.started`. */
 function detachedBase(execId: string): string {
   return pidFile(execId).replace(/\.pid$/, '');
@@ -477,9 +471,10 @@ export function followCommand(execId: string = DETACHED_EXEC_ID, opts: { stdout?
 
 /**
  * A finished re-attachable process's stdout (a resource script's result), at most `maxBytes` + 1
- * bytes of it, so the reader can tell a result above the bound from one at it.
+ * bytes of it (the bound is the engine's: ProcessIO.result), so the reader can tell a result above
+ * the bound from one at it, and a runaway script cannot fill the web node's memory.
  */
-export function resultCommand(execId: string = DETACHED_EXEC_ID, maxBytes: number = MAX_RESULT_BYTES): ExecCommand {
+export function resultCommand(execId: string, maxBytes: number): ExecCommand {
   return { container: CONTAINERS.step, command: [BUSYBOX, 'head', '-c', String(maxBytes + 1), `${detachedBase(execId)}.out`] };
 }
 

@@ -38,6 +38,8 @@ export interface HarnessOptions {
   build?: Partial<BuildInfo>;
   /** the store's clock (when checks started, ended, are due next) */
   now?: () => Date;
+  /** the runtime's processes outlive the web node (ScriptedRuntime `reattaches`) */
+  reattaches?: boolean;
 }
 
 /** How a step ended: its boolean, or the error it threw (the build would be errored). */
@@ -72,6 +74,7 @@ export function harness(t: TestContext, options: HarnessOptions = {}): Harness {
     runsImages: options.runsImages ?? false,
     ...(options.resource ? { resource: options.resource } : {}),
     ...(options.task ? { task: options.task } : {}),
+    ...(options.reattaches ? { reattaches: true } : {}),
   });
   const dir = mkdtempSync(join(tmpdir(), 'jw-step-test-'));
   t.after(() => {

@@ -63,7 +63,7 @@ test("a resource script's request reaches its stdin from a 0600 file, removed be
   assert.match(followed.stderr, /^got \{"source":\{"token":"s3cret"\}\}$/m);
   assert.doesNotMatch(followed.stderr, /task\.in/, 'the request file was gone while the script ran');
   assert.ok(!readdirSync(dir).includes('task.in'));
-  const result = await run(resultCommand('task').command);
+  const result = await run(resultCommand('task', 1024).command);
   assert.deepEqual(result, { code: 0, stdout: '{"version":{"ref":"v1"}}\n', stderr: '' });
 });
 
