@@ -116,7 +116,7 @@ export interface ApiServerOptions {
    * them through it (answered 501 when it keeps no containers, or when there is none), and
    * `jetway clear-task-cache` clears task caches through it (503 without one).
    */
-  runtime?: Pick<Runtime, 'name' | 'interceptableContainers' | 'containerBuildIds' | 'intercept' | 'clearTaskCache'>;
+  runtime?: Pick<Runtime, 'name' | 'interceptableContainers' | 'containerBuildIds' | 'intercept' | 'clearTaskCache' | 'failedContainerRetentionMs'>;
   /** The web node's live log level (GET/PUT /api/v1/log-level; src/api/log-level.ts): 503 without one. */
   logLevel?: LogLevelControl;
 }

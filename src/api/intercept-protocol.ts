@@ -9,6 +9,7 @@
 //   3 status  server → client   JSON, the last message: {"exit_status": n} or {"error": "..."}
 // 255 close   client → server   payload [0]: the client's stdin ended (the command sees EOF)
 // The server closes the socket (1000) after the status message.
+import { formatDuration } from '../checker/policy.ts';
 import type { InterceptableContainer } from '../runtime/runtime.ts';
 import type { Container } from './wire.ts';
 
@@ -64,12 +65,18 @@ export function containerJson(c: InterceptableContainer): Container {
 
 /**
  * How long failed steps' containers are kept, named per runtime: Kubernetes keeps the pod for
- * --kubernetes-failed-pod-retention, the local containers runtime the container for an hour
- * (DEFAULT_FAILED_CONTAINER_RETENTION_MS, no flag yet; docs/local-containers.md).
+ * --kubernetes-failed-pod-retention, the local containers runtime the container for
+ * --local-failed-container-retention (its value when known; docs/local-containers.md).
  */
-function kept(runtime: string | undefined): string {
+function kept(runtime: string | undefined, retentionMs: number | undefined): string {
   const setting =
-    runtime === 'kubernetes' ? '--kubernetes-failed-pod-retention' : runtime === 'local' ? "1h (the local containers runtime's retention)" : "the runtime's retention";
+    runtime === 'kubernetes'
+      ? '--kubernetes-failed-pod-retention'
+      : runtime === 'local'
+        ? retentionMs !== undefined
+          ? `${formatDuration(retentionMs)} (--local-failed-container-retention)`
+          : '--local-failed-container-retention'
+        : "the runtime's retention";
   return `steps that succeeded are deleted at once, failed ones kept for ${setting}`;
 }
 
@@ -81,8 +88,8 @@ export function noRuntimeContainersMessage(buildId: number, runtime: string | un
   return `build ${buildId} has no containers to intercept: ${runtime ? `the ${runtime} runtime keeps none` : 'this server runs no steps'}`;
 }
 
-function noContainersMessage(buildId: number, runtime?: string): string {
-  return `build ${buildId} has no containers (running or kept after a failure): ${kept(runtime)}`;
+function noContainersMessage(buildId: number, runtime?: string, retentionMs?: number): string {
+  return `build ${buildId} has no containers (running or kept after a failure): ${kept(runtime, retentionMs)}`;
 }
 
 function describe(c: Pick<InterceptableContainer, 'step' | 'type' | 'state' | 'purpose'>): string {
@@ -107,8 +114,17 @@ export class ContainerChoiceError extends Error {
  * The container of a build to intercept: the one of `step` (and `type`), else the only one.
  * Several of one step (attempts, a step's image check): a running one first, then the newest.
  */
-export function selectContainer(buildId: number, list: readonly InterceptableContainer[], step?: string, type?: string, handle?: string, runtime?: string): InterceptableContainer {
-  if (list.length === 0) throw new ContainerChoiceError(404, noContainersMessage(buildId, runtime));
+export function selectContainer(
+  buildId: number,
+  list: readonly InterceptableContainer[],
+  step?: string,
+  type?: string,
+  handle?: string,
+  runtime?: string,
+  /** how long the runtime keeps a failed step's container, when it says (Runtime.failedContainerRetentionMs) */
+  retentionMs?: number,
+): InterceptableContainer {
+  if (list.length === 0) throw new ContainerChoiceError(404, noContainersMessage(buildId, runtime, retentionMs));
   // fly's hijack --handle: one container by its handle, among this build's only
   if (handle !== undefined && handle !== '') {
     const found = list.find((c) => c.handle === handle && (step === undefined || step === '' || c.step === step) && (type === undefined || type === '' || c.type === type));
@@ -125,7 +141,7 @@ export function selectContainer(buildId: number, list: readonly InterceptableCon
   const matches = list.filter((c) => c.step === step && (type === undefined || type === '' || c.type === type));
   if (matches.length === 0) {
     const what = type ? `${type} step '${step}'` : `step '${step}'`;
-    throw new ContainerChoiceError(404, `build ${buildId} has no container for ${what} (running or kept after a failure): ${kept(runtime)}; it has ${list.map(describe).join(', ')}`);
+    throw new ContainerChoiceError(404, `build ${buildId} has no container for ${what} (running or kept after a failure): ${kept(runtime, retentionMs)}; it has ${list.map(describe).join(', ')}`);
   }
   return pick(matches);
 }

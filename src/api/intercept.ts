@@ -89,7 +89,7 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
     // the same checks as the REST routes' parameters (server.ts checkPathParams, idParam), before the build is looked up
     const { id, step, type, handle, command } = interceptParams(m[1], url.searchParams);
     const { buildId, list } = await containersOf(opts, { user, method: 'GET', url: url.pathname }, id, 'member');
-    const container = selectContainer(buildId, list, step, type, handle, opts.runtime?.name);
+    const container = selectContainer(buildId, list, step, type, handle, opts.runtime?.name, opts.runtime?.failedContainerRetentionMs);
     wss.handleUpgrade(req, socket, head, (ws) => {
       // an audit line: who ran what program where; its arguments may carry a token the user typed
       logger.info({ user: user.name, build: buildId, step: container.step, type: container.type, container: container.name, program: command[0] ?? 'sh' }, 'intercept session');

@@ -46,6 +46,11 @@ export interface ContainerSpec {
   metadata: ContainerMetadata;
   image: ContainerImage;
   privileged?: boolean;
+  /**
+   * A task's `hermetic: true`: a network namespace of its own with loopback only, whatever the
+   * runtime's default network (Concourse's containerd runtime; the local containers runtime).
+   */
+  hermetic?: boolean;
   /** Concourse's container_limits: cpu in shares (1024 = one CPU), memory in bytes; 0 is none */
   limits?: { cpu?: number; memory?: number };
   /**
@@ -148,6 +153,8 @@ export interface Runtime {
    * and those kept after a failure. Absent: the runtime keeps no containers (the local runtime).
    */
   interceptableContainers?(buildId: number): Promise<InterceptableContainer[]>;
+  /** How long a failed step's container is kept for intercept (the local containers runtime's --local-failed-container-retention). */
+  readonly failedContainerRetentionMs?: number;
   /**
    * The builds holding containers (running or kept after a failure), finished builds included:
    * `jetway containers` lists a failed step's kept container after its build ended. Absent: only

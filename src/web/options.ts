@@ -120,3 +120,45 @@ export function parseBooleanFlag(value: string | boolean | undefined, flag: stri
   if (v === 'false' || v === 'no' || v === '0') return false;
   throw new FlagError(`${flag}: '${value}' is not a boolean (true or false)`);
 }
+
+/**
+ * `--local-http-proxy` / `--local-https-proxy`: the proxy's URL, http://[user:password@]host[:port].
+ * A bad one is refused without echoing it: it may hold a password.
+ */
+export function checkProxyUrl(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  const refuse = (why: string): FlagError => new FlagError(`${flag}: ${why} (http://[user:password@]host[:port]; the value is not shown, it may hold a password)`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw refuse('not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse('not an http or https URL');
+  if (url.hostname === '') throw refuse('names no host');
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') throw refuse('a proxy URL has no path, query or fragment');
+  return value;
+}
+
+/**
+ * `--local-no-proxy`: hosts, domains (.example.com), IP addresses, CIDR ranges or `*`,
+ * comma-separated (spaces around entries dropped), as no_proxy takes them.
+ */
+export function checkNoProxy(value: string | undefined, flag = '--local-no-proxy'): string | undefined {
+  if (value === undefined) return undefined;
+  const entries = value.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    if (!/^(\*|\.?[A-Za-z0-9_-][A-Za-z0-9_.-]*(:\d{1,5})?|[0-9A-Fa-f.:]+(\/\d{1,3})?|\[[0-9A-Fa-f.:]+\](:\d{1,5})?)$/.test(entry)) {
+      throw new FlagError(`${flag}: '${entry}' is not a host, domain, IP address or CIDR range (comma-separated, e.g. localhost,.internal,10.0.0.0/8)`);
+    }
+  }
+  return entries.join(',');
+}
+
+/** A duration flag where 0 means "not at all" (e.g. --local-failed-container-retention 0: removed at once). */
+export function parseDurationOrZero(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 0) throw new FlagError(`${flag}: '${value}' is not a duration (e.g. 30m, 1h; 0: not kept)`);
+  return ms;
+}

@@ -20,6 +20,7 @@ import { LocalRuntime } from '../runtime/local/local-runtime.ts';
 import { chooseLocalRuntime, parseLocalRuntimeKind, type LocalRuntimeKind } from '../runtime/local/choice.ts';
 import { TEAM_ID_BASE, TEAM_ID_RANGE_SIZE, teamBuildUser } from '../runtime/local/team-ids.ts';
 import { ContainerRuntime } from '../runtime/local/containers/container-runtime.ts';
+import { proxyEnv, type LocalProxies } from '../runtime/local/proxy.ts';
 import { containersUnusable, DEFAULT_RUNC } from '../runtime/local/containers/runc.ts';
 import { checkBuildUserCanRunResources, isolateDataDir } from '../runtime/local/build-user.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
@@ -60,6 +61,10 @@ export interface WebNodeOptions {
   localRuntime?: LocalRuntimeKind;
   /** the local runtime's containers: the host's network (default) or a private one each */
   localNetwork?: 'host' | 'isolated';
+  /** the operator's proxies, in every local step's env (--local-http-proxy, ...; never logged: they may hold a password) */
+  localProxies?: LocalProxies;
+  /** how long the local containers runtime keeps a failed step's container (default 1h) */
+  localFailedContainerRetentionMs?: number;
   /** the Kubernetes runtime's configuration (with runtime 'kubernetes') */
   kubernetes?: KubernetesRuntimeConfig;
   /**
@@ -199,15 +204,20 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
       throw err;
     }
     if (choice.kind === 'containers') {
-      const containers = new ContainerRuntime({ root: join(opts.dataDir, 'worker'), isolatedNetwork: opts.localNetwork === 'isolated' });
+      const containers = new ContainerRuntime({
+        root: join(opts.dataDir, 'worker'),
+        isolatedNetwork: opts.localNetwork === 'isolated',
+        ...(opts.localProxies ? { proxyEnv: proxyEnv(opts.localProxies) } : {}),
+        ...(opts.localFailedContainerRetentionMs !== undefined ? { failedRetentionMs: opts.localFailedContainerRetentionMs } : {}),
+      });
       runtime = containers;
       closeRuntime = () => containers.close();
-      logger.info({ network: opts.localNetwork ?? 'host' }, "local runtime: steps run in containers (runc), each from its image, each team's in a user namespace of its own");
+      logger.info({ network: opts.localNetwork ?? 'host', proxies: Object.keys(opts.localProxies ?? {}) }, "local runtime: steps run in containers (runc), each from its image, each team's in a user namespace of its own");
     } else {
       if (choice.warning) logger.warn(choice.warning);
       if (teamUsers) logger.info({ uidBase: TEAM_ID_BASE, perTeam: TEAM_ID_RANGE_SIZE }, `local runtime: steps run as host processes, each team's as a user of its own (uid ${TEAM_ID_BASE} + ${TEAM_ID_RANGE_SIZE} × team id)`);
       else logger.warn("local runtime: builds run as this web node's own user (it is not root), so they are not isolated from it: they can read its data directory, its environment and its Postgres credentials");
-      runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker'), ...(teamUsers ? { teamUsers: true } : {}) });
+      runtime = new LocalRuntime({ root: join(opts.dataDir, 'worker'), ...(teamUsers ? { teamUsers: true } : {}), ...(opts.localProxies ? { proxyEnv: proxyEnv(opts.localProxies) } : {}) });
     }
   }
 

@@ -96,18 +96,21 @@ test('choosing a container: by step (and type), the only one, a running one, the
 });
 
 // each runtime's refusal names its own retention setting (issue 19: the local containers runtime
-// named Kubernetes' flag)
-for (const [runtime, setting] of [
-  ['kubernetes', '--kubernetes-failed-pod-retention'],
-  ['local', "1h (the local containers runtime's retention)"],
-  [undefined, "the runtime's retention"],
+// named Kubernetes' flag), with its value when the runtime says it
+for (const [runtime, retentionMs, setting] of [
+  ['kubernetes', undefined, '--kubernetes-failed-pod-retention'],
+  ['local', 3_600_000, '1h (--local-failed-container-retention)'],
+  ['local', 90 * 60_000, '1h30m (--local-failed-container-retention)'],
+  ['local', 0, '0s (--local-failed-container-retention)'],
+  ['local', undefined, '--local-failed-container-retention'],
+  [undefined, undefined, "the runtime's retention"],
 ] as const) {
-  test(`no containers on the ${runtime ?? 'unnamed'} runtime: the retention named is ${setting}`, () => {
-    assert.deepEqual(refusal(() => selectContainer(7, [], undefined, undefined, undefined, runtime)), {
+  test(`no containers on the ${runtime ?? 'unnamed'} runtime (retention ${retentionMs ?? 'unsaid'}): the retention named is ${setting}`, () => {
+    assert.deepEqual(refusal(() => selectContainer(7, [], undefined, undefined, undefined, runtime, retentionMs)), {
       status: 404,
       message: `build 7 has no containers (running or kept after a failure): steps that succeeded are deleted at once, failed ones kept for ${setting}`,
     });
-    assert.match(refusal(() => selectContainer(7, [c('unit')], 'lint', undefined, undefined, runtime)).message, new RegExp(`failed ones kept for ${setting.replace(/[()]/g, '\\$&')}; it has unit`));
+    assert.match(refusal(() => selectContainer(7, [c('unit')], 'lint', undefined, undefined, runtime, retentionMs)).message, new RegExp(`failed ones kept for ${setting.replace(/[()]/g, '\\$&')}; it has unit`));
   });
 }
 

@@ -48,6 +48,14 @@ test('jetway web serves health and info, refuses bad flags naming them, and stop
   const unknownAdmin = jetwayProcess(['web', '--add-local-user', 'a:b', '--main-team-local-user', 'root'], {});
   assert.equal(await unknownAdmin.exited, 2);
   assert.match(unknownAdmin.output(), /--main-team-local-user: root is not a local user \(give it with --add-local-user name:password\)/);
+  // a proxy URL may hold a password: refused in one line naming the flag, never echoed
+  const badProxy = jetwayProcess(['web', '--add-local-user', 'a:b', '--local-https-proxy', 'ci:pr0xy-s3cret@proxy.internal:3128'], {});
+  assert.equal(await badProxy.exited, 2);
+  assert.match(badProxy.output(), /^error: --local-https-proxy: not an http or https URL \(http:\/\/\[user:password@\]host\[:port\]; the value is not shown, it may hold a password\)\n$/);
+  assert.doesNotMatch(badProxy.output(), /pr0xy-s3cret/);
+  const badRetention = jetwayProcess(['web', '--add-local-user', 'a:b', '--local-failed-container-retention', 'forever'], {});
+  assert.equal(await badRetention.exited, 2);
+  assert.match(badRetention.output(), /--local-failed-container-retention: 'forever' is not a duration/);
 
   const tdb = await createTestDatabase();
   const dir = await mkdtemp(join(tmpdir(), 'jw-web-'));

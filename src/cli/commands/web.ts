@@ -6,6 +6,7 @@ import { startWebNode } from '../../web/web-node.ts';
 import { LiveLogLevel } from '../../api/log-level.ts';
 import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
 import { checkLocalUsers, checkMainTeamUsers, checkProxyAddresses, checkConcourseVersion, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort, readLocalUsersFile } from '../../web/options.ts';
+import { localRuntimeFlags, LOCAL_FLAGS } from '../../web/local-flags.ts';
 import {
   DEFAULT_BASE_RESOURCE_TYPES,
   JETWAY_RESOURCE_TYPES,
@@ -34,6 +35,10 @@ interface WebFlags {
   runtime: string;
   localRuntime?: 'auto' | 'processes' | 'containers';
   localNetwork?: 'host' | 'isolated';
+  localHttpProxy?: string;
+  localHttpsProxy?: string;
+  localNoProxy?: string;
+  localFailedContainerRetention?: string;
   schedulerInterval?: string;
   checkerInterval?: string;
   nodeName?: string;
@@ -143,6 +148,10 @@ export function registerWeb(program: Command, io: CliIO): void {
         .env('JETWAY_LOCAL_RUNTIME'),
     )
     .addOption(new Option('--local-network <network>', "the local runtime's containers use the host's network, or each its own (isolated: loopback only)").choices(['host', 'isolated']).default('host'))
+    .addOption(new Option(`${LOCAL_FLAGS.httpProxy} <url>`, "http_proxy (and HTTP_PROXY) of every step on the local runtime, unless the step sets its own, as a Concourse worker's --http-proxy").env('JETWAY_LOCAL_HTTP_PROXY'))
+    .addOption(new Option(`${LOCAL_FLAGS.httpsProxy} <url>`, 'https_proxy (and HTTPS_PROXY) of every step on the local runtime, unless the step sets its own').env('JETWAY_LOCAL_HTTPS_PROXY'))
+    .addOption(new Option(`${LOCAL_FLAGS.noProxy} <list>`, 'no_proxy (and NO_PROXY) of every step on the local runtime: hosts, domains, addresses reached directly, comma-separated').env('JETWAY_LOCAL_NO_PROXY'))
+    .option(`${LOCAL_FLAGS.failedContainerRetention} <duration>`, "how long the local runtime keeps a failed step's container for jetway intercept; 0 removes it at once (default 1h)")
     .option(`${FLAGS.namespace} <namespace>`, "namespace of step pods (default: the kubeconfig context's, or the web node's own in a cluster)")
     .option(`${FLAGS.serviceAccount} <name>`, "service account of step pods (default: the namespace's default)")
     .option(`${FLAGS.imagePullSecret} <name>`, 'pull secret given to every step pod (repeatable)', collect, [])
@@ -207,6 +216,7 @@ export function registerWeb(program: Command, io: CliIO): void {
         const checkerIntervalMs = parseInterval(flags.checkerInterval, '--checker-interval');
         const buildLeaseMs = parseInterval(flags.buildLease, '--build-lease');
         const trustProxy = checkProxyAddresses(flags.trustProxy ?? []);
+        const local = localRuntimeFlags(flags);
         options = {
           port,
           bindIp: flags.bindIp,
@@ -216,6 +226,7 @@ export function registerWeb(program: Command, io: CliIO): void {
           runtime,
           ...(flags.localRuntime ? { localRuntime: flags.localRuntime } : {}),
           ...(flags.localNetwork ? { localNetwork: flags.localNetwork } : {}),
+          ...local,
           ...(kubernetes ? { kubernetes, nativeImages: nativeImagesFlag(flags) } : {}),
           ...(kubernetesCredentials ? { kubernetesCredentials } : {}),
           ...(externalUrl ? { externalUrl } : {}),

@@ -175,6 +175,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       metadata: stepMetadata(deps, 'task', plan.name, id, ctx),
       image,
       privileged: plan.privileged === true,
+      ...(plan.hermetic === true ? { hermetic: true } : {}),
       // known when the container is made: on Kubernetes they shape the pod (runAsUser, limits)
       ...(run.user ? { user: run.user } : {}),
       ...withLimits(containerLimits(config.container_limits as Record<string, unknown> | undefined, plan.container_limits)),

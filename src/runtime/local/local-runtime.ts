@@ -36,6 +36,8 @@ export interface LocalRuntimeOptions {
   user?: BuildUser;
   /** each team's processes run as its own host user (team-ids.ts; needs a root web node); wins over `user` */
   teamUsers?: boolean;
+  /** the operator's proxies in every process's env, under the step's own (proxy.ts's proxyEnv) */
+  proxyEnv?: Record<string, string>;
 }
 
 /** The PATH of every process: the system's, and the directory of the node that runs resource scripts. */
@@ -144,7 +146,7 @@ export class LocalRuntime implements Runtime {
       await chmod(volumes, 0o700);
       await lchown(volumes, user.uid, user.gid);
     }
-    return new LocalContainer(spec, workDir, home, volumes, this.opts.killGraceMs ?? 10_000, user);
+    return new LocalContainer(spec, workDir, home, volumes, this.opts.killGraceMs ?? 10_000, user, this.opts.proxyEnv);
   }
 
   /** Volumes are kept per build, so a finished build's are removed in one go. */
@@ -189,6 +191,7 @@ class LocalContainer implements Container {
     private readonly volumesDir: string,
     private readonly killGraceMs: number,
     private readonly user: BuildUser | undefined,
+    private readonly proxyEnv: Record<string, string> = {},
   ) {}
 
   get handle(): string {
@@ -216,6 +219,7 @@ class LocalContainer implements Container {
           PATH: buildPath(),
           HOME: this.home,
           ...(this.user ? { USER: this.user.name, LOGNAME: this.user.name } : {}),
+          ...this.proxyEnv,
           ...this.spec.env,
           ...this.spec.secretEnv,
           ...proc.env,

@@ -43,8 +43,13 @@ export interface ContainerRuntimeOptions {
   isolatedNetwork?: boolean;
   /** how long a cancelled process gets between SIGTERM and SIGKILL */
   killGraceMs?: number;
-  /** how long a failed step's container is kept for intercept (0: removed at once); as --kubernetes-failed-pod-retention */
+  /** how long a failed step's container is kept for intercept (0: removed at once): --local-failed-container-retention */
   failedRetentionMs?: number;
+  /**
+   * The operator's proxies (--local-http-proxy, ...; proxy.ts's proxyEnv) in every container's
+   * env, over the image's and under the step's own, as Concourse's worker gives its containers.
+   */
+  proxyEnv?: Record<string, string>;
 }
 
 /** Kept as long as a failed pod on Kubernetes (src/runtime/kubernetes/config.ts's default). */
@@ -153,7 +158,7 @@ export class ContainerRuntime implements Runtime {
       // a user other than root owns its work (as Concourse's containers give it); in a user namespace, its host ids
       if (owner.uid !== 0) await chownTree(buildDir, owner);
       // name resolution on the host's network (the image's own files stay its own otherwise)
-      if (!image.base && !this.opts.isolatedNetwork) {
+      if (!image.base && !isolatedNetwork(this.opts, spec)) {
         for (const f of ['/etc/resolv.conf', '/etc/hosts']) if (existsSync(f)) mounts.push({ source: f, destination: f, readonly: true });
       }
       signal.throwIfAborted();
@@ -292,6 +297,11 @@ export class ContainerRuntime implements Runtime {
     return { exitStatus: await c.intercept(command.length > 0 ? command : ['sh'], io, signal) };
   }
 
+  /** How long a failed step's container is kept (intercept's refusal names it). */
+  get failedContainerRetentionMs(): number {
+    return this.opts.failedRetentionMs ?? DEFAULT_FAILED_CONTAINER_RETENTION_MS;
+  }
+
   /** Removes every container now (the web node stops). */
   async close(): Promise<void> {
     await Promise.all([...this.containers.values()].map((c) => c.remove()));
@@ -379,7 +389,7 @@ class RuncContainer implements Container {
       hostname: this.id.slice(0, 63),
       mounts: this.mounts,
       privileged: this.spec.privileged === true,
-      isolatedNetwork: this.runtime.opts.isolatedNetwork === true,
+      isolatedNetwork: isolatedNetwork(this.runtime.opts, this.spec),
       ...(this.spec.limits ? { limits: this.spec.limits } : {}),
       cgroupsPath: `/jetway/${this.id}`,
       ...(this.spec.privileged ? { privilegedDevices: this.runtime.privilegedDevices() } : {}),
@@ -389,7 +399,7 @@ class RuncContainer implements Container {
   }
 
   private env(proc?: ProcessSpec): string[] {
-    return processEnv([this.image.env, this.spec.env, this.spec.secretEnv, proc?.env], this.user.uid === 0 ? '/root' : '/tmp');
+    return processEnv([this.image.env, this.runtime.opts.proxyEnv, this.spec.env, this.spec.secretEnv, proc?.env], this.user.uid === 0 ? '/root' : '/tmp');
   }
 
   async run(proc: ProcessSpec, io: ProcessIO, signal: AbortSignal): Promise<{ exitStatus: number }> {
@@ -478,7 +488,7 @@ class RuncContainer implements Container {
   }
 
   async destroy(): Promise<void> {
-    const retention = this.runtime.opts.failedRetentionMs ?? DEFAULT_FAILED_CONTAINER_RETENTION_MS;
+    const retention = this.runtime.failedContainerRetentionMs;
     if (this.failed && retention > 0 && this.state !== 'gone') {
       this.state = 'failed';
       this.retention = setTimeout(() => void this.remove(), retention);
@@ -502,6 +512,11 @@ class RuncContainer implements Container {
 function reportStartError(err: Error, io: InterceptIO): number {
   io.stderr(Buffer.from(`${err.message}\n`));
   return 126;
+}
+
+/** A network namespace of its own (loopback only): the operator's --local-network=isolated, or a task's `hermetic: true`. */
+function isolatedNetwork(opts: ContainerRuntimeOptions, spec: ContainerSpec): boolean {
+  return opts.isolatedNetwork === true || spec.hermetic === true;
 }
 
 /** runc's container id: the handle's safe characters. */
