@@ -39,7 +39,7 @@ export function resourceRepository(type: string): string {
  * sidecar's sh/sleep/mkdir/chmod/tar, the step container's sh/sleep/cat/kill/grep, and chpst for a
  * task's run.user given as a name.
  */
-export const HELPER_APPLETS = ['cat', 'chmod', 'chpst', 'cp', 'grep', 'head', 'kill', 'mkdir', 'mv', 'setsid', 'sh', 'sleep', 'tail', 'tar', 'test', 'usleep', 'wc'] as const;
+export const HELPER_APPLETS = ['cat', 'chmod', 'chpst', 'cp', 'grep', 'head', 'kill', 'mkdir', 'mv', 'rm', 'setsid', 'sh', 'sleep', 'tail', 'tar', 'test', 'usleep', 'wc'] as const;
 
 /** Where the web node's files are in its image (the package root: package.json, dist/, migrations). */
 export const WEB_ROOT = '/opt/jetway';
