@@ -27,7 +27,7 @@ RUN npx tsx scripts/image-files.ts /out
 # --- jetway/helper: the init container and artifact sidecar of every step pod ---
 FROM ${BUSYBOX_IMAGE} AS helper
 # the applets the Kubernetes runtime runs (HELPER_APPLETS in src/packaging/images.ts)
-RUN for applet in cat chmod chpst cp grep head kill mkdir mv setsid sh sleep tail tar test usleep wc; do \
+RUN for applet in cat chmod chpst cp grep head kill mkdir mv rm setsid sh sleep tail tar test usleep wc; do \
       /bin/busybox --list | grep -qx "$applet" || { echo "busybox lacks $applet" >&2; exit 1; }; \
     done
 CMD ["sh"]
