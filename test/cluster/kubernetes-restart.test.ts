@@ -3,7 +3,8 @@
 // `succeeded` after kill -9 of its web node (and a restart on the same data dir), after SIGTERM
 // (the node drains and hands it over), and with two nodes when the one running it is killed.
 // The first step runs once (pods created, from the API server's audit), and the long step's log
-// lines are neither duplicated nor lost. Real `jetway web` processes on the kube-sim test cluster.
+// lines are neither duplicated nor lost. The same for a put's and a get's resource script (a
+// custom type's slow scripts). Real `jetway web` processes on the kube-sim test cluster.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -19,6 +20,8 @@ import { findJob } from '../../src/db/jobs.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startKubeEnv, type KubeEnv } from '../runtime/kubernetes/support.ts';
 import { containersUnusable, DEFAULT_RUNC } from '../../src/runtime/local/containers/runc.ts';
+import { RegistryClient } from '../../src/images/registry-client.ts';
+import { assembleImage, buildBusyboxImage, buildLayer, DEFAULT_PATH, fileEntries, pushImage } from '../kube-sim/images/build.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'jetway.js');
 
@@ -33,7 +36,9 @@ const skip = unusable ? `kube-sim needs runc containers: ${unusable}` : false;
 
 before(async () => {
   if (skip) return;
-  env = await startKubeEnv(['mock']);
+  // registry-image: the slow resource type below is a custom type resolved natively
+  env = await startKubeEnv(['mock', 'registry-image']);
+  await pushSlowType();
   tdb = await createTestDatabase();
   dir = await mkdtemp(join(tmpdir(), 'jw-k8s-restart-'));
 });
@@ -268,6 +273,132 @@ test('rolling restart of two web nodes (SIGTERM, start again, one after the othe
     await rm(dirA, { recursive: true, force: true });
     await rm(dirB, { recursive: true, force: true });
   }
+});
+
+// Gets and puts re-attached (issue 17): a custom resource type whose scripts take a few seconds,
+// so the node can be stopped while one runs. Each script says once on stderr that it started
+// and prints numbered lines; a second run (in a new pod, or the same pod started again) would
+// say it twice.
+const SLOW_LINES = 16;
+const SLOW_SCRIPTS: Record<string, string> = {
+  '/opt/resource/check': '#!/bin/sh\ncat >/dev/null\necho \'[{"ref":"v1"}]\'\n',
+  '/opt/resource/in': [
+    '#!/bin/sh',
+    'req=$(cat)',
+    'ref=$(printf "%s" "$req" | sed -n \'s/.*"ref":"\\([^"]*\\)".*/\\1/p\')',
+    'echo "in started for $ref" >&2',
+    'case "$req" in *\'"slow":true\'*) i=1; while [ $i -le ' + SLOW_LINES + ' ]; do echo "get line $i" >&2; i=$((i+1)); sleep 0.5; done;; esac',
+    'echo "$ref" >"$1/ref"',
+    'printf \'{"version":{"ref":"%s"},"metadata":[{"name":"fetched","value":"yes"}]}\\n\' "$ref"',
+    '',
+  ].join('\n'),
+  '/opt/resource/out': [
+    '#!/bin/sh',
+    'cat >/dev/null',
+    'echo "out started" >&2',
+    'i=1; while [ $i -le ' + SLOW_LINES + ' ]; do echo "put line $i" >&2; i=$((i+1)); sleep 0.5; done',
+    'echo \'{"version":{"ref":"pushed"},"metadata":[{"name":"by","value":"slow"}]}\'',
+    '',
+  ].join('\n'),
+};
+let slowTypeRepository = '';
+
+async function pushSlowType(): Promise<void> {
+  const base = await buildBusyboxImage();
+  const image = assembleImage([...base.layers, await buildLayer(fileEntries(SLOW_SCRIPTS, 0o755))], { env: [DEFAULT_PATH], cmd: ['sh'] });
+  await pushImage(new RegistryClient({ userAgent: 'jetway-restart-tests' }), { registry: env.registry, path: 'e2e/slow-resource' }, 'stable', image);
+  slowTypeRepository = `${env.registry}/e2e/slow-resource`;
+}
+
+/** A job with one step of the slow type: `put: out` (then its implicit get), or `get: src` with the slow `in`. */
+async function slowJob(kind: 'put' | 'get') {
+  const name = `reattach-${kind}-${++pipelines}`;
+  const step = kind === 'put' ? '  - put: out' : '  - get: src\n    params: {slow: true}';
+  const loaded = loadPipeline(
+    `
+resource_types:
+- name: slow
+  type: registry-image
+  source: {repository: ${slowTypeRepository}, tag: stable}
+resources:
+- name: ${kind === 'put' ? 'out' : 'src'}
+  type: slow
+  source: {}
+jobs:
+- name: j
+  plan:
+${step}
+`,
+    { file: `${name}.yml`, vars: {} },
+  );
+  const saved = await savePipeline(tdb.db, { team: 'main', name, config: loaded.config! });
+  await unpausePipeline(tdb.db, { team: 'main', name });
+  const job = await findJob(tdb.db, saved.pipelineId, 'j');
+  return { name, pipelineId: saved.pipelineId, job: job! };
+}
+
+/** Pods created for the pipeline's step of this type (put, get, check). */
+function podsOfType(pipeline: string, step: string, type: string): number {
+  return env.cluster.audit.count({ verb: 'create', resource: 'pods', code: 201, labels: { 'jetway.dev/pipeline': pipeline, 'jetway.dev/step': step, 'jetway.dev/type': type } });
+}
+
+/** kill -9 of the node once `line` is in the build's stderr; a new node on the same data dir finishes the build. */
+async function killMidScript(buildId: number, line: RegExp): Promise<void> {
+  const first = await webNode(await freePort());
+  try {
+    await waitUntil(`the script to print ${line}`, async () => line.test(await logsOf(buildId, 'stderr')));
+  } finally {
+    first.child.kill('SIGKILL');
+    await first.exited;
+  }
+  assert.equal((await getBuild(tdb.db, buildId))?.completed, false, 'the build was still running when its node was killed');
+  const second = await webNode(await freePort());
+  try {
+    await waitUntil('the build to end', async () => (await getBuild(tdb.db, buildId))?.completed === true);
+  } finally {
+    second.child.kill('SIGTERM');
+    await second.exited;
+  }
+}
+
+async function endedSucceeded(buildId: number): Promise<string> {
+  const ended = await getBuild(tdb.db, buildId);
+  const errors = (await buildEvents(tdb.db, buildId)).flatMap((e) => (e.event.event === 'error' ? [e.event.data.message] : []));
+  assert.equal(ended?.status, 'succeeded', JSON.stringify(errors));
+  return logsOf(buildId, 'stderr');
+}
+
+const numbered = (what: string) => Array.from({ length: SLOW_LINES }, (_, i) => `${what} line ${i + 1}\n`).join('');
+
+test('kill -9 of the web node while a put runs: the restarted node re-attaches to it; the script ran once, its version saved once, its implicit get fetched it once, the build succeeds', { skip }, async () => {
+  const { name, pipelineId, job } = await slowJob('put');
+  const build = await createManualBuild(tdb.db, job.id);
+  await killMidScript(build.id, /put line 3\n/);
+  const stderr = await endedSucceeded(build.id);
+  assert.equal(stderr.match(/^out started$/gm)?.length, 1, `the out script ran once:\n${stderr}`);
+  assert.ok(stderr.includes(numbered('put')), `every line of the put once, in order:\n${stderr}`);
+  assert.equal(stderr.match(/^put line \d+$/gm)?.length, SLOW_LINES, 'no line twice');
+  assert.equal(stderr.match(/^in started for pushed$/gm)?.length, 1, 'the implicit get fetched the pushed version once');
+  assert.equal(podsOfType(name, 'out', 'put'), 1, "the put's pod was created once");
+  // the type's check finds v1 as well; the put's version is saved once, as the build's one output
+  const versions = await tdb.db.query<{ version: Record<string, string> }>(
+    `SELECT v.version FROM resource_config_versions v JOIN resources r ON r.resource_config_scope_id = v.resource_config_scope_id WHERE r.pipeline_id = $1 AND r.name = 'out'`,
+    [pipelineId],
+  );
+  assert.equal(versions.rows.filter((r) => r.version.ref === 'pushed').length, 1, 'the pushed version recorded once');
+  const outputs = await tdb.db.query<{ n: string }>('SELECT count(*) AS n FROM build_resource_config_version_outputs WHERE build_id = $1', [build.id]);
+  assert.equal(Number(outputs.rows[0]?.n), 1, "the build's one output");
+});
+
+test('kill -9 of the web node while a get runs: the restarted node re-attaches to it; the script ran once and the build succeeds', { skip }, async () => {
+  const { name, job } = await slowJob('get');
+  const build = await createManualBuild(tdb.db, job.id);
+  await killMidScript(build.id, /get line 3\n/);
+  const stderr = await endedSucceeded(build.id);
+  assert.equal(stderr.match(/^in started for v1$/gm)?.length, 1, `the in script ran once:\n${stderr}`);
+  assert.ok(stderr.includes(numbered('get')), `every line of the get once, in order:\n${stderr}`);
+  assert.equal(stderr.match(/^get line \d+$/gm)?.length, SLOW_LINES, 'no line twice');
+  assert.equal(podsOfType(name, 'src', 'get'), 1, "the get's pod was created once");
 });
 
 test('jetway web refuses a malformed Kubernetes flag as a usage error naming it', async () => {
