@@ -10,6 +10,7 @@ declare -A needs=(
   [htpasswd]=apache2-utils            # test/support/registry.ts: htpasswd auth for it
   [openssl]=openssl                   # test/support/registry.ts: the token server's certificate
   [runc]=runc                         # test/kube-sim/kubelet: containers run for real
+  [setcap]=libcap2-bin                # test/containers/teams.test.ts: file capabilities in a team's image copy
   [chromium]=chromium                 # test/browser/ui.test.ts: the web UI in a real browser (npm run test:browser)
 )
 

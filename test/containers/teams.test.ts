@@ -6,6 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerRuntime } from '../../src/runtime/local/containers/container-runtime.ts';
@@ -99,4 +101,31 @@ test('a privileged step has no user namespace: root on the host, as documented',
   await c.run({ path: 'sh', args: ['-c', 'cat /proc/self/uid_map'] }, io, new AbortController().signal);
   await c.destroy();
   assert.equal(io.out.trim().replace(/\s+/g, ' '), '0 0 4294967295');
+});
+
+// A `ping`-like binary of the image (file capabilities instead of setuid): the team's shifted copy
+// keeps them, so a non-root user of the image gets cap_net_raw from the file (the chown of the
+// shift clears security.capability; rootfs.ts's shiftOwnership puts it back).
+const CAP_NET_RAW_BIT = 1n << 13n;
+const skipCaps = skip || (existsSync('/usr/sbin/setcap') || existsSync('/sbin/setcap') ? false : 'no setcap (libcap2-bin)');
+
+test("a file's capabilities survive the team's shifted copy: a non-root user gets cap_net_raw from it, and not from a file without", { skip: skipCaps }, async () => {
+  const capImage = busyboxImage(join(root, 'image-caps'));
+  // named busybox (it picks its applet by its own name), in a folder of its own
+  mkdirSync(join(capImage, 'rootfs/caps'));
+  copyFileSync('/bin/busybox', join(capImage, 'rootfs/caps/busybox'));
+  execFileSync('setcap', ['cap_net_raw+ep', join(capImage, 'rootfs/caps/busybox')]);
+  const c = await runtime.createContainer(spec('caps', 3, { image: { kind: 'artifact', artifact: { kind: 'volume', path: capImage } }, user: 'nonroot' }), new AbortController().signal);
+  try {
+    const io = collect();
+    const { exitStatus } = await c.run({ path: 'sh', args: ['-c', 'id -u; /caps/busybox grep CapEff /proc/self/status; grep CapEff /proc/self/status'], user: 'nonroot' }, io, new AbortController().signal);
+    assert.equal(exitStatus, 0, io.err);
+    const [uid, withCaps, without] = io.out.trim().split('\n');
+    assert.equal(uid, '1000');
+    const eff = (line: string | undefined) => BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(line ?? '')?.[1] ?? 'x'}`);
+    assert.equal(eff(withCaps) & CAP_NET_RAW_BIT, CAP_NET_RAW_BIT, `cap_net_raw from the file: ${withCaps}`);
+    assert.equal(eff(without), 0n, `nothing without file capabilities: ${without}`);
+  } finally {
+    await c.destroy();
+  }
 });

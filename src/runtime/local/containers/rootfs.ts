@@ -187,16 +187,23 @@ export async function prepareBaseImage(dir: string): Promise<BaseImage> {
  * Gives every file of a tree the team's ids (team-ids.ts's `shiftedId`), in place: each inode once (hard links
  * share one), never through a symbolic link (lchown), setuid/setgid bits put back after the chown
  * cleared them. Whiteouts (0/0 character devices) are files like any other. File capabilities
- * (security.capability) are cleared by the kernel on chown and not restored.
+ * (security.capability: a `ping` with cap_net_raw) are cleared by the kernel on chown: they are
+ * read before (`getcap -r`) and set again after (`setcap`, as the web node's root: a v2 entry,
+ * which applies in the team's user namespace too, the kernel finding its root among the
+ * namespace's ancestors). Without getcap (libcap2-bin) they are lost, as before.
  */
 export async function shiftOwnership(path: string, range: IdRange): Promise<number> {
   const seen = new Set<string>();
+  const files = new Set<string>();
+  // before any chown clears them
+  const capabilities = await getcapLines(path);
   let count = 0;
   const visit = async (p: string): Promise<void> => {
     const st = await lstat(p);
     if (st.isDirectory()) {
       for (const entry of await readdir(p)) await visit(join(p, entry));
     }
+    if (st.isFile()) files.add(p);
     if (st.nlink > 1 && !st.isDirectory()) {
       const key = `${st.dev}:${st.ino}`;
       if (seen.has(key)) return;
@@ -210,7 +217,44 @@ export async function shiftOwnership(path: string, range: IdRange): Promise<numb
     if (!st.isSymbolicLink() && (st.mode & 0o6000) !== 0) await chmod(p, st.mode & 0o7777);
   };
   await visit(path);
+  for (const { file, caps } of parseGetcap(capabilities, files)) await run('setcap', [caps, file]);
   return count;
+}
+
+/** `getcap -r`'s lines for a tree (the files with capabilities); none without getcap. */
+async function getcapLines(root: string): Promise<string[]> {
+  try {
+    const { stdout } = await run('getcap', ['-r', root], { maxBuffer: 64 << 20 });
+    return stdout.split('\n').filter((l) => l !== '');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new Error(`cannot read the image's file capabilities (getcap): ${commandError(err)}`);
+  }
+}
+
+/** A capability text as getcap prints it (cap_to_text): clauses such as `cap_net_raw=ep`, `cap_a,cap_b+eip`, `=ep`. */
+const CAP_CLAUSE = '(?:(?:cap_[a-z_]+|all|\\d+)(?:,(?:cap_[a-z_]+|all|\\d+))*)?(?:[=+-][eip]*)+';
+const CAP_TEXT = new RegExp(`^${CAP_CLAUSE}(?: ${CAP_CLAUSE})*$`);
+
+/**
+ * getcap's `<path> <capabilities>` lines, each matched to a regular file the walk found (`files`):
+ * an image is untrusted, and a file name may hold a space or a line break, so a line counts only
+ * when it starts with a known file's full path and the rest is a capability text (the longest such
+ * path). setcap then only ever writes files of the copy, never a path a name made up.
+ */
+export function parseGetcap(lines: readonly string[], files: ReadonlySet<string>): { file: string; caps: string }[] {
+  const out: { file: string; caps: string }[] = [];
+  for (const line of lines) {
+    for (let i = line.lastIndexOf(' '); i > 0; i = line.lastIndexOf(' ', i - 1)) {
+      const file = line.slice(0, i);
+      const caps = line.slice(i + 1);
+      if (files.has(file) && CAP_TEXT.test(caps)) {
+        out.push({ file, caps });
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /**
