@@ -82,14 +82,18 @@ export async function resourceContainer(
   deps: StepDeps,
   opts: { fresh?: boolean } = {},
 ): Promise<Container | undefined> {
-  const reattachable = deps.runtime.reattaches === true && ctx.stepKey !== undefined;
+  // An image's check and get (purpose 'image') run inside the step that needs the image, whose
+  // key (and so stable handle) is that step's own container's: they get containers of their own
+  // and, on takeover, are fetched again (an image fetch is idempotent).
+  const image = ctx.purpose === 'image';
+  const reattachable = deps.runtime.reattaches === true && ctx.stepKey !== undefined && !image;
   const full: ContainerSpec = {
     ...spec,
     // `fresh`: a check run again after its container was lost (a pod of the stable name may linger, ended)
     handle: reattachable && opts.fresh !== true ? stableHandle(deps.build.id, ctx.stepKey!) : newHandle(),
     ...(reattachable ? { reattachable: true } : {}),
   };
-  if (ctx.reattach === true && opts.fresh !== true) return reattachable ? deps.runtime.reattachContainer?.(full, ctx.signal) : undefined;
+  if (ctx.reattach === true && opts.fresh !== true && !image) return reattachable ? deps.runtime.reattachContainer?.(full, ctx.signal) : undefined;
   return deps.runtime.createContainer(full, ctx.signal);
 }
 
