@@ -71,7 +71,8 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
     // the pod of the check a previous web node started: its script ran (or runs, or is started
     // here, once), whatever checkShouldRun would say now. Gone (or never made: a check in the web
     // node), the check simply runs again: a check only finds versions
-    const reattached = reattach ? await resourceContainer(checkContainerSpec(id, plan, image, ctx, deps), ctx, deps) : undefined;
+    // (an image's check, purpose 'image', is never re-attached: resourceContainer)
+    const reattached = reattach && ctx.purpose !== 'image' ? await resourceContainer(checkContainerSpec(id, plan, image, ctx, deps), ctx, deps) : undefined;
     const run = reattached !== undefined || checkShouldRun({
       resourceCheck: plan.resource !== undefined,
       skipInterval: plan.skip_interval === true,
