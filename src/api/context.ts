@@ -119,6 +119,11 @@ export interface ApiServerOptions {
   runtime?: Pick<Runtime, 'name' | 'interceptableContainers' | 'containerBuildIds' | 'intercept' | 'clearTaskCache' | 'failedContainerRetentionMs'>;
   /** The web node's live log level (GET/PUT /api/v1/log-level; src/api/log-level.ts): 503 without one. */
   logLevel?: LogLevelControl;
+  /**
+   * The configured credential managers by name, as `GET /api/v1/info/creds` shows them (admins
+   * only, as Concourse's infoserver/creds.go): their settings, never a credential; none: `{}`.
+   */
+  credentialManagersInfo?: Readonly<Record<string, Readonly<Record<string, string | boolean>>>>;
 }
 
 export interface ApiMetrics {

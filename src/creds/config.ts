@@ -43,3 +43,17 @@ export function kubernetesCredentialsConfig(opts: KubernetesCredentialsOptions):
   }
   return { namespacePrefix: prefix ?? DEFAULT_NAMESPACE_PREFIX, credentials: credentials(opts) };
 }
+
+/**
+ * What `GET /api/v1/info/creds` shows of the Kubernetes credential manager: Concourse's keys
+ * (atc/creds/kubernetes/manager.go MarshalJSON), settings only, never a credential. Jetway has
+ * no shared namespace (`namespace_shared_config` is empty).
+ */
+export function kubernetesCredentialsInfo(config: KubernetesCredentialsConfig): Record<string, string | boolean> {
+  return {
+    in_cluster_config: config.credentials.kind === 'in-cluster',
+    config_path: config.credentials.kind === 'kubeconfig' ? config.credentials.path : '',
+    namespace_config: config.namespacePrefix,
+    namespace_shared_config: '',
+  };
+}

@@ -25,7 +25,7 @@ import { containersUnusable, DEFAULT_RUNC } from '../runtime/local/containers/ru
 import { checkBuildUserCanRunResources, isolateDataDir } from '../runtime/local/build-user.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import { BASE_RESOURCE_TYPES } from '../config/index.ts';
-import type { KubernetesCredentialsConfig } from '../creds/config.ts';
+import { kubernetesCredentialsInfo, type KubernetesCredentialsConfig } from '../creds/config.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { InProcessChecks, IN_PROCESS_TYPES } from '../resources/in-process.ts';
@@ -290,6 +290,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     auth,
     logger,
     ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
+    ...(opts.kubernetesCredentials ? { credentialManagersInfo: { kubernetes: kubernetesCredentialsInfo(opts.kubernetesCredentials) } } : {}),
     version: JETWAY_VERSION,
     ...(opts.concourseVersion ? { concourseVersion: opts.concourseVersion } : {}),
     externalUrl,

@@ -55,6 +55,7 @@ before(async () => {
     // admin is the only owner of team main; `other` holds no role anywhere
     auth: new LocalAuth({ users: [`admin:${PASSWORD}`, 'other:pw:with:colons'], mainTeamUsers: ['admin'] }),
     logLevel: level,
+    credentialManagersInfo: { kubernetes: { in_cluster_config: true, config_path: '', namespace_config: 'concourse-', namespace_shared_config: '' } },
     runtime: { name: 'kubernetes', interceptableContainers: async (id: number) => containers.get(id) ?? [], containerBuildIds: async () => [...containers.keys()] },
   });
   otherToken = await login('other', 'pw:with:colons');
@@ -316,6 +317,24 @@ test("log level: a server without a live level answers 503", async () => {
     assert.equal((res.json() as { code: string }).code, 'JW_UNAVAILABLE');
   } finally {
     await other.close();
+  }
+});
+
+// ---------------------------------------------------------------- credential managers (infoserver/creds.go)
+
+test('GET /info/creds: an admin reads the configured managers by name; others get 403; none configured is {}', async () => {
+  const res = await api.app.inject({ url: '/api/v1/info/creds', headers: api.auth() });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.deepEqual(res.json(), { kubernetes: { in_cluster_config: true, config_path: '', namespace_config: 'concourse-', namespace_shared_config: '' } });
+  assert.equal((await api.app.inject({ url: '/api/v1/info/creds', headers: asOther() })).statusCode, 403);
+  assert.equal((await api.app.inject({ url: '/api/v1/info/creds', headers: anon })).statusCode, 401);
+  const bare = await startApi({}, api.t);
+  try {
+    const none = await bare.app.inject({ url: '/api/v1/info/creds', headers: bare.auth() });
+    assert.equal(none.statusCode, 200);
+    assert.deepEqual(none.json(), {});
+  } finally {
+    await bare.close();
   }
 });
 

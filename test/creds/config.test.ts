@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { credentialsFlags, kubernetesFlags } from '../../src/cli/commands/web.ts';
-import { kubernetesCredentialsConfig } from '../../src/creds/config.ts';
+import { kubernetesCredentialsConfig, kubernetesCredentialsInfo, type KubernetesCredentialsConfig } from '../../src/creds/config.ts';
 import { KubernetesConfigError } from '../../src/runtime/kubernetes/config.ts';
 import { FlagError } from '../../src/web/options.ts';
 import { jetway } from '../support/cli.ts';
@@ -70,3 +70,23 @@ test('jetway web --help documents the flags', async () => {
   assert.match(help.out, /--kubernetes-credentials-namespace-prefix <prefix>/);
   assert.match(help.out, /default\s+concourse-/);
 });
+
+// GET /api/v1/info/creds shows the manager's settings with Concourse's keys, never a credential
+const infoRows: { name: string; config: KubernetesCredentialsConfig; expected: Record<string, string | boolean> }[] = [
+  {
+    name: 'in-cluster',
+    config: { namespacePrefix: 'concourse-', credentials: { kind: 'in-cluster' } },
+    expected: { in_cluster_config: true, config_path: '', namespace_config: 'concourse-', namespace_shared_config: '' },
+  },
+  {
+    name: 'a kubeconfig file',
+    config: { namespacePrefix: 'ci-', credentials: { kind: 'kubeconfig', path: '/etc/jetway/kubeconfig', context: 'prod' } },
+    expected: { in_cluster_config: false, config_path: '/etc/jetway/kubeconfig', namespace_config: 'ci-', namespace_shared_config: '' },
+  },
+  {
+    name: "client-node's default",
+    config: { namespacePrefix: 'concourse-', credentials: { kind: 'default' } },
+    expected: { in_cluster_config: false, config_path: '', namespace_config: 'concourse-', namespace_shared_config: '' },
+  },
+];
+for (const row of infoRows) test(`kubernetesCredentialsInfo: ${row.name}`, () => assert.deepEqual(kubernetesCredentialsInfo(row.config), row.expected));

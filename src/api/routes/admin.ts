@@ -1,7 +1,7 @@
 // Admin routes of Concourse (docs/concourse-compatibility.md): the wall message
 // (atc/api/wallserver: anyone reads it, admins set and clear it), the web node's log level
-// (loglevelserver: plain-text bodies, changed live) and the users who logged in
-// (usersserver/get_since.go, fly active-users).
+// (loglevelserver: plain-text bodies, changed live), the credential managers' settings
+// (infoserver/creds.go) and the users who logged in (usersserver/get_since.go, fly active-users).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { clearWall, getWall, setWall } from '../../db/wall.ts';
@@ -82,6 +82,14 @@ export function registerAdminRoutes(app: FastifyInstance, opts: ApiServerOptions
       req.log.info({ from: before, to: text, by: currentUser(req).name }, 'log level changed');
       return reply.code(200).send();
     });
+  });
+
+  // ---------------------------------------------------------------- credential managers
+
+  // infoserver/creds.go: the configured managers' settings (no credentials), admins only
+  app.get('/info/creds', async (req) => {
+    assertAdmin(req);
+    return opts.credentialManagersInfo ?? {};
   });
 
   // ---------------------------------------------------------------- users
