@@ -1,5 +1,6 @@
 // fly's commands that Jetway added for teams moving from Concourse (docs/concourse-compatibility.md):
-// delete-target, get-team, paused-pipelines, paused-jobs, completion, against a real API server.
+// delete-target, get-team, paused-pipelines, paused-jobs, completion, checklist, schedule-job, against
+// a real API server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -89,4 +90,27 @@ test('completion refuses an unknown shell, naming the flag and the choices', asy
   const r = await jetway('completion', '--shell', 'tcsh');
   assert.equal(r.code, 2);
   assert.match(r.err, /--shell <shell>': "tcsh" is not one of bash, zsh, fish/);
+});
+
+test("checklist prints fly's Checkfile of a pipeline (cl too); an unknown pipeline fails naming it", async () => {
+  const r = await jetway('checklist', '-t', 'ci', '-p', 'one');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, `#- one\nship: concourse.check ${s.url} main one ship\nunit: concourse.check ${s.url} main one unit\n\n`);
+  assert.equal((await jetway('cl', '-t', 'ci', '-p', 'one')).out, r.out);
+  const missing = await jetway('checklist', '-t', 'ci', '-p', 'nope');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /nope/);
+});
+
+test("schedule-job asks the scheduler to run for the job and says so (sj too); an unknown job fails naming it", async () => {
+  const r = await jetway('schedule-job', '-t', 'ci', '-j', 'one/unit');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "scheduled 'unit'\n");
+  assert.equal((await jetway('sj', '-t', 'ci', '-j', 'one/ship')).out, "scheduled 'ship'\n");
+  const missing = await jetway('schedule-job', '-t', 'ci', '-j', 'one/nope');
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /nope/);
+  const bad = await jetway('schedule-job', '-t', 'ci', '-j', 'unit');
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /-j, --job/);
 });

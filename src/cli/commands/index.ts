@@ -13,6 +13,8 @@ import { registerUserinfo } from './userinfo.ts';
 import { registerCurl } from './curl.ts';
 import { registerSetPipeline } from './set-pipeline.ts';
 import { registerGetPipeline } from './get-pipeline.ts';
+import { registerChecklist } from './checklist.ts';
+import { registerScheduleJob } from './schedule-job.ts';
 import { registerPipelines } from './pipelines.ts';
 import { registerPipelineActions } from './pipeline-actions.ts';
 import { registerDestroyPipeline } from './destroy-pipeline.ts';
@@ -69,6 +71,7 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerCurl(program, io);
   registerSetPipeline(program, io);
   registerGetPipeline(program, io);
+  registerChecklist(program, io);
   registerPipelines(program, io);
   registerPipelineActions(program, io);
   registerDestroyPipeline(program, io);
@@ -106,6 +109,7 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerGetTeam(program, io);
   registerPausedPipelines(program, io);
   registerPausedJobs(program, io);
+  registerScheduleJob(program, io);
   registerCompletion(program, io);
   registerWall(program, io);
   registerActiveUsers(program, io);
