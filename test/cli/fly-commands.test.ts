@@ -114,3 +114,21 @@ test("schedule-job asks the scheduler to run for the job and says so (sj too); a
   assert.notEqual(bad.code, 0);
   assert.match(bad.err, /-j, --job/);
 });
+
+test('edit-target (etg) renames a saved target and changes its team offline; a new URL drops its token', async () => {
+  assert.equal((await jetway('login', '-t', 'edit-me', '-c', s.url, '-u', 'admin', '-p', PASSWORD)).code, 0);
+  const r = await jetway('edit-target', '-t', 'edit-me', '--target-name', 'edited', '-n', 'other-team');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'Updated target: edit-me\n');
+  const targets = loadTargets(join(s.home, '.jetwayrc')).targets;
+  assert.equal(targets['edit-me'], undefined);
+  assert.equal(targets.edited?.team, 'other-team');
+  assert.ok(targets.edited?.token, 'a rename keeps the token');
+  const moved = await jetway('etg', '-t', 'edited', '-u', 'http://127.0.0.1:1');
+  assert.equal(moved.code, 0, moved.err);
+  assert.match(moved.err, /log in again/);
+  assert.equal(loadTargets(join(s.home, '.jetwayrc')).targets.edited?.token, undefined);
+  const none = await jetway('edit-target', '-t', 'edited');
+  assert.notEqual(none.code, 0);
+  assert.match(none.err, /no attributes specified to update/);
+});

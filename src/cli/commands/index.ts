@@ -49,6 +49,7 @@ import { registerRenameTeam } from './rename-team.ts';
 import { registerDestroyTeam } from './destroy-team.ts';
 import { registerImages } from './images.ts';
 import { registerDeleteTarget } from './delete-target.ts';
+import { registerEditTarget } from './edit-target.ts';
 import { registerGetTeam } from './get-team.ts';
 import { registerPausedJobs, registerPausedPipelines } from './paused.ts';
 import { registerCompletion } from './completion.ts';
@@ -106,6 +107,7 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerDestroyTeam(program, io);
   registerImages(program, io);
   registerDeleteTarget(program, io);
+  registerEditTarget(program, io);
   registerGetTeam(program, io);
   registerPausedPipelines(program, io);
   registerPausedJobs(program, io);
