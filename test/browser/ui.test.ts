@@ -52,7 +52,7 @@ const api = (method: string, path: string, body?: string, headers?: Record<strin
 
 before(async () => {
   if (skip) return;
-  web = await startBrowserNode({ name: 'ui-browser', localUsers: [`${USER}:${PASSWORD}`, `${VIEWER}:${VIEWER_PASSWORD}`], mainTeamUsers: [USER], timeoutMs: 20_000 });
+  web = await startBrowserNode({ name: 'ui-browser', localUsers: [`${USER}:${PASSWORD}`, `${VIEWER}:${VIEWER_PASSWORD}`], mainTeamUsers: [USER], timeoutMs: 60_000 });
   ({ node, browser, page } = web);
   await api('PUT', '/teams/main/pipelines/hello/config', HELLO);
   await api('PUT', '/teams/main/pipelines/hello/unpause');
