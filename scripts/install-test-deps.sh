@@ -11,6 +11,7 @@ declare -A needs=(
   [openssl]=openssl                   # test/support/registry.ts: the token server's certificate
   [runc]=runc                         # test/kube-sim/kubelet: containers run for real
   [setcap]=libcap2-bin                # test/containers/teams.test.ts: file capabilities in a team's image copy
+  [newuidmap]=uidmap                  # test/containers/rootless.test.ts: rootless containers' id mappings
   [chromium]=chromium                 # test/browser/ui.test.ts: the web UI in a real browser (npm run test:browser)
 )
 
@@ -30,4 +31,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   # rather than fail, up to 10 minutes
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# test/containers/rootless.test.ts runs the container runtime as a user that is not root, with a
+# subordinate id range for 63 teams (what a rootless web node's user needs; docs/local-containers.md)
+if [ "$(id -u)" -eq 0 ]; then
+  id jetway-rootless >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin jetway-rootless
+  grep -q '^jetway-rootless:' /etc/subuid 2>/dev/null || usermod --add-subuids 500000000-504194303 jetway-rootless
+  grep -q '^jetway-rootless:' /etc/subgid 2>/dev/null || usermod --add-subgids 500000000-504194303 jetway-rootless
 fi

@@ -21,7 +21,8 @@ import { chooseLocalRuntime, parseLocalRuntimeKind, type LocalRuntimeKind } from
 import { TEAM_ID_BASE, TEAM_ID_RANGE_SIZE, teamBuildUser } from '../runtime/local/team-ids.ts';
 import { ContainerRuntime } from '../runtime/local/containers/container-runtime.ts';
 import { proxyEnv, type LocalProxies } from '../runtime/local/proxy.ts';
-import { containersUnusable, DEFAULT_RUNC } from '../runtime/local/containers/runc.ts';
+import { DEFAULT_RUNC, probeContainers } from '../runtime/local/containers/runc.ts';
+import type { ContainersMode } from '../runtime/local/rootless.ts';
 import { checkBuildUserCanRunResources, isolateDataDir } from '../runtime/local/build-user.ts';
 import type { KubernetesRuntimeConfig } from '../runtime/kubernetes/config.ts';
 import { BASE_RESOURCE_TYPES } from '../config/index.ts';
@@ -192,7 +193,12 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     }
   } else {
     // containers where runc can run (the default, auto), else host processes, said in one line
-    const choice = await chooseLocalRuntime(opts.localRuntime ?? parseLocalRuntimeKind(process.env.JETWAY_LOCAL_RUNTIME, 'JETWAY_LOCAL_RUNTIME'), () => containersUnusable(DEFAULT_RUNC));
+    let mode: ContainersMode | undefined;
+    const choice = await chooseLocalRuntime(opts.localRuntime ?? parseLocalRuntimeKind(process.env.JETWAY_LOCAL_RUNTIME, 'JETWAY_LOCAL_RUNTIME'), async () => {
+      mode = await probeContainers(DEFAULT_RUNC);
+      return mode.mode === 'unusable' ? mode.reason : undefined;
+    });
+    const rootless = mode?.mode === 'rootless' ? mode : undefined;
     // a root web node runs each team's steps as host ids of the team's own (issue 16, finding 4)
     const teamUsers = process.getuid?.() === 0;
     try {
@@ -209,10 +215,18 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
         isolatedNetwork: opts.localNetwork === 'isolated',
         ...(opts.localProxies ? { proxyEnv: proxyEnv(opts.localProxies) } : {}),
         ...(opts.localFailedContainerRetentionMs !== undefined ? { failedRetentionMs: opts.localFailedContainerRetentionMs } : {}),
+        ...(rootless ? { rootless: { subuid: rootless.subuid, subgid: rootless.subgid, teams: rootless.teams } } : {}),
       });
       runtime = containers;
       closeRuntime = () => containers.close();
-      logger.info({ network: opts.localNetwork ?? 'host', proxies: Object.keys(opts.localProxies ?? {}) }, "local runtime: steps run in containers (runc), each from its image, each team's in a user namespace of its own");
+      if (rootless) {
+        logger.info(
+          { network: opts.localNetwork ?? 'host', proxies: Object.keys(opts.localProxies ?? {}), subuids: `${rootless.subuid.start}+${rootless.subuid.count}`, teams: rootless.teams },
+          `local runtime: steps run in rootless containers (runc; the web node is not root), each from its image, each team's as ids of its own (teams 1-${rootless.teams}); privileged steps and container_limits fail`,
+        );
+      } else {
+        logger.info({ network: opts.localNetwork ?? 'host', proxies: Object.keys(opts.localProxies ?? {}) }, "local runtime: steps run in containers (runc), each from its image, each team's in a user namespace of its own");
+      }
     } else {
       if (choice.warning) logger.warn(choice.warning);
       if (teamUsers) logger.info({ uidBase: TEAM_ID_BASE, perTeam: TEAM_ID_RANGE_SIZE }, `local runtime: steps run as host processes, each team's as a user of its own (uid ${TEAM_ID_BASE} + ${TEAM_ID_RANGE_SIZE} × team id)`);

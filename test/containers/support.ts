@@ -3,14 +3,17 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { containersUnusable, DEFAULT_RUNC } from '../../src/runtime/local/containers/runc.ts';
+import { DEFAULT_RUNC, probeContainers } from '../../src/runtime/local/containers/runc.ts';
 
 export const BUSYBOX = '/bin/busybox';
 
 /** Why these tests cannot run here (skipped with it), or false. */
 export async function skipContainers(): Promise<string | false> {
   if (!existsSync(BUSYBOX)) return `no static ${BUSYBOX} for the test image`;
-  return (await containersUnusable(DEFAULT_RUNC)) ?? false;
+  const mode = await probeContainers(DEFAULT_RUNC);
+  if (mode.mode === 'unusable') return mode.reason;
+  // these tests make rootful runtimes; rootless containers have their own (rootless.test.ts)
+  return mode.mode === 'rootful' ? false : 'the tests run as a user that is not root (rootless containers: test/containers/rootless.test.ts, run as root)';
 }
 
 export interface ImageDirOptions {

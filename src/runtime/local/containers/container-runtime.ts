@@ -15,6 +15,9 @@
 //   host ids (team-ids.ts), so a process escaping its namespaces still owns nothing of another
 //   team's or of the web node. Image files get the team's ids once per (image, team) (shiftedImage).
 // - A failed step's container is kept for `jetway intercept` (as pods on Kubernetes), then removed.
+// - A web node that is not root runs them rootless (rootless.ts, userns.ts): in a user namespace
+//   of its own, each container's root its uid and 1..65535 its team's slice of its subordinate
+//   ids; no privileged steps, no limits, and file operations on containers' files in the namespace.
 import { randomUUID } from 'node:crypto';
 import { chmod, chown, cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -33,6 +36,8 @@ import { shiftedId, teamIdRange } from '../team-ids.ts';
 import { envMap, ociSpec, parsePasswd, processEnv, resolveUser, type BindMount, type HostDevice, type IdRange, type SpecOptions } from './oci-spec.ts';
 import { mirrorsHost, mountOverlay, mountsUnder, prepareBaseImage, pruneShiftedImages, readInsideRoot, shiftedImage, unmountOverlay, type BaseImage } from './rootfs.ts';
 import { ContainerStartError, DEFAULT_RUNC, Runc } from './runc.ts';
+import { containerIdMappings, holderId, holderMapArgs, rootlessRefusal, teamSlice, type IdBlock } from '../rootless.ts';
+import { HOST, HolderNamespace, runIn, type CommandPlace } from './userns.ts';
 
 export interface ContainerRuntimeOptions {
   /** where containers, volumes, caches and runc's state live (root's, 0700) */
@@ -50,6 +55,15 @@ export interface ContainerRuntimeOptions {
    * env, over the image's and under the step's own, as Concourse's worker gives its containers.
    */
   proxyEnv?: Record<string, string>;
+  /** the web node is not root: rootless containers with these subordinate ids (rootless.ts) */
+  rootless?: RootlessOptions;
+}
+
+export interface RootlessOptions {
+  subuid: IdBlock;
+  subgid: IdBlock;
+  /** teams 1..teams have a slice of their own */
+  teams: number;
 }
 
 /** Kept as long as a failed pod on Kubernetes (src/runtime/kubernetes/config.ts's default). */
@@ -80,8 +94,24 @@ export class ContainerRuntime implements Runtime {
   /** shifted image copies being made (one per image and team at a time) */
   private readonly shifting = new Map<string, Promise<string>>();
 
+  /** a rootless web node's holder namespace (started by prepare) */
+  private holder: HolderNamespace | undefined;
+
   constructor(readonly opts: ContainerRuntimeOptions) {
-    this.runc = new Runc(opts.runc ?? DEFAULT_RUNC, join(opts.root, 'runc'));
+    this.runc = new Runc(opts.runc ?? DEFAULT_RUNC, join(opts.root, 'runc'), {
+      // runc's place is known once prepare has started the holder
+      wrap: (command, args) => this.place.wrap(command, args),
+      get mountinfo(): string {
+        throw new Error('not used');
+      },
+    });
+  }
+
+  /** Where mounts, runc and operations on containers' files run: the host, or the rootless holder namespace. */
+  get place(): CommandPlace {
+    if (!this.opts.rootless) return HOST;
+    if (!this.holder) throw new Error('the rootless containers runtime is not prepared');
+    return this.holder;
   }
 
   /**
@@ -92,9 +122,11 @@ export class ContainerRuntime implements Runtime {
   private prepare(): Promise<BaseImage> {
     this.prepared ??= (async () => {
       for (const dir of ['', 'containers', 'volumes', 'task-caches', 'runc', 'images']) await mkdir(join(this.opts.root, dir), { recursive: true, mode: 0o700 });
-      for (const dir of ['', 'containers']) await chmod(join(this.opts.root, dir), 0o711);
+      // rootless: runc's init is the container's root, the web node's uid, which owns every folder
+      if (this.opts.rootless) this.holder = await HolderNamespace.start(holderMapArgs(this.opts.rootless));
+      else for (const dir of ['', 'containers']) await chmod(join(this.opts.root, dir), 0o711);
       // and every folder above the root (a mkdtemp's 0700, /root): traverse-only for the teams' ids
-      for (let d = dirname(resolve(this.opts.root)); ; d = dirname(d)) {
+      for (let d = dirname(resolve(this.opts.root)); !this.opts.rootless; d = dirname(d)) {
         const st = await lstat(d);
         if ((st.mode & 0o001) === 0) await chmod(d, (st.mode & 0o7777) | 0o001);
         if (dirname(d) === d) break;
@@ -112,28 +144,36 @@ export class ContainerRuntime implements Runtime {
   private async removeLeftovers(): Promise<void> {
     for (const c of await this.runc.list()) await this.runc.delete(c.id);
     const dir = join(this.opts.root, 'containers');
-    for (const mount of (await mountsUnder(dir)).reverse()) await unmountOverlay(dirname(mount));
-    if ((await mountsUnder(dir)).length === 0) await rm(dir, { recursive: true, force: true });
+    for (const mount of (await mountsUnder(dir, this.place)).reverse()) await unmountOverlay(dirname(mount), this.place);
+    if ((await mountsUnder(dir, this.place)).length === 0) await this.removeTree(dir);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o711);
+    if (!this.opts.rootless) await chmod(dir, 0o711);
   }
 
   async createContainer(spec: ContainerSpec, signal: AbortSignal): Promise<Container> {
     const base = await this.prepare();
     const id = containerId(spec.handle);
     const dir = join(this.opts.root, 'containers', id);
-    await rm(dir, { recursive: true, force: true });
+    const rootless = this.opts.rootless;
+    // rootless: a step it cannot run, or a team without ids, fails before anything is made
+    const slice = rootless ? this.rootlessSlice(spec, rootless) : undefined;
+    await this.removeTree(dir);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o711);
+    if (!rootless) await chmod(dir, 0o711);
     try {
       signal.throwIfAborted();
-      // a privileged step is root on the host (documented): no user namespace
-      const range = spec.privileged ? undefined : teamIdRange(spec.metadata.teamId);
+      // a privileged step is root on the host (documented): no user namespace; rootless: no range, a slice
+      const range = spec.privileged || rootless ? undefined : teamIdRange(spec.metadata.teamId);
       const image = await this.imageRoot(spec, base, range);
       const userSpec = spec.user ?? image.user;
       const user = await this.resolveUserIn(image.files, userSpec, spec.user !== undefined ? 'run.user' : "the image's user");
-      // the process's ids on the host: its team's range
-      const owner = range ? { name: '', uid: shiftedId(user.uid, range), gid: shiftedId(user.gid, range) } : { name: '', uid: user.uid, gid: user.gid };
+      // the process's ids on the host: its team's range; rootless: in the holder namespace, where files are chowned
+      const owner =
+        slice !== undefined
+          ? { name: '', uid: holderId(user.uid, slice), gid: holderId(user.gid, slice) }
+          : range
+            ? { name: '', uid: shiftedId(user.uid, range), gid: shiftedId(user.gid, range) }
+            : { name: '', uid: user.uid, gid: user.gid };
       const buildDir = join(dir, 'build');
       await mkdir(buildDir, { mode: 0o755 });
       for (const input of spec.inputs) {
@@ -142,7 +182,8 @@ export class ContainerRuntime implements Runtime {
         const target = inside(buildDir, input.path);
         await mkdir(dirname(target), { recursive: true });
         // a copy, so a step changing its inputs never changes another step's view of them
-        await cp(input.artifact.path, target, { recursive: true, verbatimSymlinks: true, force: true });
+        if (rootless) await runIn(this.place, 'cp', ['-R', '-P', '--preserve=mode,timestamps', '-T', '--', input.artifact.path, target]);
+        else await cp(input.artifact.path, target, { recursive: true, verbatimSymlinks: true, force: true });
       }
       for (const output of spec.outputs) await mkdir(inside(buildDir, output.path), { recursive: true });
       const workDir = `/tmp/build/${id.replace(/[^a-f0-9]/g, '').slice(0, 8) || 'step'}`;
@@ -151,12 +192,12 @@ export class ContainerRuntime implements Runtime {
         const cacheDir = taskCacheEntry(this.opts.root, cache.key, cache.path);
         await mkdir(taskCacheKeyDir(this.opts.root, cache.key), { recursive: true, mode: 0o700 });
         await mkdir(cacheDir, { recursive: true, mode: 0o700 });
-        if (owner.uid !== 0 && (await lstat(cacheDir)).uid !== owner.uid) await chownTree(cacheDir, owner);
+        if (owner.uid !== 0 && (rootless || (await lstat(cacheDir)).uid !== owner.uid)) await this.chownTree(cacheDir, owner);
         await mkdir(inside(buildDir, cache.path), { recursive: true });
         mounts.push({ source: cacheDir, destination: posix.join(workDir, posix.normalize(`/${cache.path}`)) });
       }
       // a user other than root owns its work (as Concourse's containers give it); in a user namespace, its host ids
-      if (owner.uid !== 0) await chownTree(buildDir, owner);
+      if (owner.uid !== 0) await this.chownTree(buildDir, owner);
       // name resolution on the host's network (the image's own files stay its own otherwise)
       if (!image.base && !isolatedNetwork(this.opts, spec)) {
         for (const f of ['/etc/resolv.conf', '/etc/hosts']) if (existsSync(f)) mounts.push({ source: f, destination: f, readonly: true });
@@ -169,19 +210,59 @@ export class ContainerRuntime implements Runtime {
         await chmod(upper, ((await lstat(image.lower[0] as string)).mode & 0o7777) | 0o700);
         await chown(upper, range.hostId, range.hostId);
       }
-      await mountOverlay(dir, image.lower);
-      const container = new RuncContainer(this, spec, id, dir, buildDir, workDir, mounts, image, user, range);
+      await mountOverlay(dir, image.lower, this.place);
+      const container = new RuncContainer(this, spec, id, dir, buildDir, workDir, mounts, image, user, range, slice);
       this.containers.set(spec.handle, container);
       return container;
     } catch (err) {
-      await unmountOverlay(dir).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
+      await unmountOverlay(dir, this.place).catch(() => undefined);
+      await this.removeTree(dir);
       throw err;
+    }
+  }
+
+  /** A rootless step's slice of ids, or its refusal (privileged, limits, a team without ids) as the step's error. */
+  private rootlessSlice(spec: ContainerSpec, rootless: RootlessOptions): number {
+    const refusal = rootlessRefusal(spec);
+    if (refusal) throw new Error(refusal);
+    const slice = teamSlice(spec.metadata.teamId, rootless);
+    if (!slice.ok) throw new Error(slice.message);
+    return slice.slice;
+  }
+
+  /** Gives a tree to a container's user (rootless: ids of the holder namespace, chowned there). */
+  private async chownTree(path: string, owner: { name: string; uid: number; gid: number }): Promise<void> {
+    if (this.opts.rootless) await runIn(this.place, 'chown', ['-R', '-h', `${owner.uid}:${owner.gid}`, '--', path]);
+    else await chownTree(path, owner);
+  }
+
+  /**
+   * Removes a tree. Rootless, files a container's other users wrote are their subordinate ids',
+   * which the web node can remove only in its namespace.
+   */
+  async removeTree(path: string): Promise<void> {
+    try {
+      await rm(path, { recursive: true, force: true });
+    } catch (err) {
+      if (!this.opts.rootless || !this.holder) throw err;
+      await runIn(this.holder, 'rm', ['-rf', '--', path]);
+    }
+  }
+
+  /** Moves a tree (a step's output to a volume); rootless, one a subordinate id owns is moved in the namespace. */
+  async moveTree(from: string, to: string): Promise<void> {
+    try {
+      await rename(from, to);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!this.opts.rootless || !this.holder || (code !== 'EACCES' && code !== 'EPERM')) throw err;
+      await runIn(this.holder, 'mv', ['-T', '--', from, to]);
     }
   }
 
   /** An image's rootfs with the team's ids (once per image and team), or as it is without a user namespace. */
   private forTeam(rootfs: string, range: IdRange | undefined): Promise<string> {
+    // rootless: an image's files are the web node's (its root) or its team slice's, as the team's get left them
     if (!range) return Promise.resolve(rootfs);
     const key = `${rootfs}\0${range.hostId}`;
     let made = this.shifting.get(key);
@@ -264,7 +345,7 @@ export class ContainerRuntime implements Runtime {
   }
 
   async releaseBuild(buildId: number): Promise<void> {
-    await rm(this.volumesDir(buildId), { recursive: true, force: true });
+    await this.removeTree(this.volumesDir(buildId));
   }
 
   clearTaskCache(key: string, path?: string): Promise<number> {
@@ -305,6 +386,7 @@ export class ContainerRuntime implements Runtime {
   /** Removes every container now (the web node stops). */
   async close(): Promise<void> {
     await Promise.all([...this.containers.values()].map((c) => c.remove()));
+    this.holder?.stop();
   }
 
   /** The web node's capability bounding set (from /proc/self/status), read once. */
@@ -369,8 +451,10 @@ class RuncContainer implements Container {
     private readonly mounts: BindMount[],
     private readonly image: ImageRoot,
     private readonly user: { uid: number; gid: number; additionalGids: number[] },
-    /** the team's user namespace (absent: privileged) */
+    /** the team's user namespace (absent: privileged, or rootless) */
     private readonly range: IdRange | undefined,
+    /** rootless: the team's slice of the web node's subordinate ids (rootless.ts) */
+    private readonly slice?: number,
   ) {}
 
   get handle(): string {
@@ -392,6 +476,7 @@ class RuncContainer implements Container {
       isolatedNetwork: isolatedNetwork(this.runtime.opts, this.spec),
       ...(this.spec.limits ? { limits: this.spec.limits } : {}),
       cgroupsPath: `/jetway/${this.id}`,
+      ...(this.slice !== undefined ? { idMappings: containerIdMappings(this.slice), rootless: true } : {}),
       ...(this.spec.privileged ? { privilegedDevices: this.runtime.privilegedDevices() } : {}),
       ...(this.runtime.bounding !== undefined ? { bounding: this.runtime.bounding } : {}),
       ...(this.range ? { userNamespace: this.range } : {}),
@@ -440,7 +525,7 @@ class RuncContainer implements Container {
     const known = this.exported.get(path);
     if (known) return known;
     const volume = await this.runtime.newVolume(this.spec.metadata.buildId);
-    await rename(inside(this.buildDir, path), volume);
+    await this.runtime.moveTree(inside(this.buildDir, path), volume);
     const artifact: Artifact = { kind: 'volume', path: volume, handle: this.handle };
     this.exported.set(path, artifact);
     return artifact;
@@ -504,8 +589,8 @@ class RuncContainer implements Container {
     this.runtime.containers.delete(this.handle);
     for (let i = 0; i < this.runs; i++) await this.runtime.runc.delete(i === 0 ? this.id : `${this.id}-${i}`);
     for (const c of await this.runtime.runc.list()) if (c.id.startsWith(`${this.id}-i`)) await this.runtime.runc.delete(c.id);
-    await unmountOverlay(this.dir);
-    await rm(this.dir, { recursive: true, force: true });
+    await unmountOverlay(this.dir, this.runtime.place);
+    await this.runtime.removeTree(this.dir);
   }
 }
 

@@ -55,6 +55,24 @@ export interface SpecOptions {
    * team's range, docs/local-containers.md "Teams"). Absent: the host's ids (a privileged step).
    */
   userNamespace?: IdRange;
+  /**
+   * A user namespace with these mappings (uids and gids alike), instead of `userNamespace`'s one
+   * range: a rootless container's root is the web node's uid, its 1..65535 its team's slice
+   * (src/runtime/local/rootless.ts).
+   */
+  idMappings?: IdMapping[];
+  /**
+   * The web node is not root (rootless, docs/local-containers.md): runc cannot write cgroups, so
+   * the spec sets no cgroup resources, device rules or cgroup path.
+   */
+  rootless?: boolean;
+}
+
+/** One line of a user namespace's uid_map/gid_map. */
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 /** A range of host uids and gids (the same numbers for both). */
@@ -258,6 +276,7 @@ export function ociSpec(o: SpecOptions): Record<string, unknown> {
   const caps = capabilitiesWithin(o.privileged ? ALL_CAPABILITIES : changeCapabilities(DEFAULT_CAPABILITIES, o.capabilities), o.bounding);
   const shares = cpuShares(o.limits?.cpu);
   const memory = o.limits?.memory !== undefined && o.limits.memory > 0 ? o.limits.memory : undefined;
+  const mappings = o.idMappings ?? (o.userNamespace ? [{ containerID: 0, hostID: o.userNamespace.hostId, size: o.userNamespace.size }] : undefined);
   const resources: Record<string, unknown> = {
     // devices: the standard ones only (runc adds null, zero, full, random, urandom, tty, ptmx), all for a privileged one
     devices: o.privileged ? [{ allow: true, access: 'rwm' }] : [{ allow: false, access: 'rwm' }],
@@ -290,7 +309,7 @@ export function ociSpec(o: SpecOptions): Record<string, unknown> {
       // a private network namespace cannot mount the host's sysfs read-write, nor should anyone else
       // in a user namespace on the host's network the kernel refuses a sysfs mount (sysfs belongs to the
       // network namespace's owner): the host's /sys bound read-only instead (recursively: a user namespace may not split locked submounts off)
-      o.userNamespace && !o.isolatedNetwork
+      mappings && !o.isolatedNetwork
         ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
         : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
       // the container's own cgroup, read-only (tools size themselves to their memory limit)
@@ -298,15 +317,10 @@ export function ociSpec(o: SpecOptions): Record<string, unknown> {
       ...o.mounts.map((m) => ({ destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'nosuid', 'nodev', m.readonly ? 'ro' : 'rw'] })),
     ],
     linux: {
-      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(o.isolatedNetwork ? [{ type: 'network' }] : []), ...(o.userNamespace ? [{ type: 'user' }] : [])],
-      ...(o.userNamespace
-        ? {
-            uidMappings: [{ containerID: 0, hostID: o.userNamespace.hostId, size: o.userNamespace.size }],
-            gidMappings: [{ containerID: 0, hostID: o.userNamespace.hostId, size: o.userNamespace.size }],
-          }
-        : {}),
-      ...(o.cgroupsPath !== undefined ? { cgroupsPath: o.cgroupsPath } : {}),
-      resources,
+      namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(o.isolatedNetwork ? [{ type: 'network' }] : []), ...(mappings ? [{ type: 'user' }] : [])],
+      ...(mappings ? { uidMappings: mappings, gidMappings: mappings } : {}),
+      ...(o.cgroupsPath !== undefined && !o.rootless ? { cgroupsPath: o.cgroupsPath } : {}),
+      ...(o.rootless ? {} : { resources }),
       ...(devices.length > 0 ? { devices } : {}),
       ...(o.privileged ? {} : { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS, ...(o.seccomp === false ? {} : { seccomp: seccompProfile() }) }),
     },

@@ -11,6 +11,7 @@ import { dirname, join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { shiftedId } from '../team-ids.ts';
 import type { IdRange } from './oci-spec.ts';
+import { HOST, runIn, type CommandPlace } from './userns.ts';
 
 const run = promisify(execFile);
 
@@ -64,15 +65,20 @@ export async function readInsideRoot(root: string, path: string, max = 4 << 20):
   }
 }
 
-/** Mounts the overlay of `lower` (read-only layers, top first) + the container's upper layer at `<dir>/rootfs`. */
-export async function mountOverlay(dir: string, lower: string | string[]): Promise<string> {
+/**
+ * Mounts the overlay of `lower` (read-only layers, top first) + the container's upper layer at
+ * `<dir>/rootfs`, in `place`'s mount namespace (a rootless web node's holder namespace: there the
+ * overlay keeps its whiteouts and opaque directories in user.* attributes, `userxattr`).
+ */
+export async function mountOverlay(dir: string, lower: string | string[], place: CommandPlace = HOST): Promise<string> {
   const rootfs = join(dir, 'rootfs');
   const layers = Array.isArray(lower) ? lower : [lower];
   for (const d of ['rootfs', 'upper', 'work']) await mkdir(join(dir, d), { recursive: true, mode: 0o700 });
   // overlay options are comma-separated: a lower dir with a comma or colon in its path cannot be named
   for (const path of [...layers, dir]) if (/[,:\\]/.test(path)) throw new Error(`the path ${path} cannot be mounted as an overlay layer (it holds ',' ':' or '\\')`);
   try {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${layers.join(':')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, rootfs]);
+    const extra = place === HOST ? '' : ',userxattr';
+    await runIn(place, 'mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${layers.join(':')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}${extra}`, rootfs]);
   } catch (err) {
     throw new Error(`cannot mount the container's root file system (overlay): ${commandError(err)}`);
   }
@@ -80,26 +86,26 @@ export async function mountOverlay(dir: string, lower: string | string[]): Promi
 }
 
 /** Unmounts `<dir>/rootfs` if mounted (lazily: a process still exiting must not keep it). */
-export async function unmountOverlay(dir: string): Promise<void> {
+export async function unmountOverlay(dir: string, place: CommandPlace = HOST): Promise<void> {
   const rootfs = join(dir, 'rootfs');
   if (!existsSync(rootfs)) return;
-  if (!(await isMountPoint(rootfs))) return;
+  if (!(await isMountPoint(rootfs, place))) return;
   try {
-    await run('umount', [rootfs]);
+    await runIn(place, 'umount', [rootfs]);
   } catch {
-    await run('umount', ['-l', rootfs]).catch(() => undefined);
+    await runIn(place, 'umount', ['-l', rootfs]).catch(() => undefined);
   }
 }
 
-/** Whether `path` is a mount point (per /proc/self/mountinfo). */
-export async function isMountPoint(path: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
+/** Whether `path` is a mount point (per the place's mountinfo). */
+export async function isMountPoint(path: string, place: CommandPlace = HOST): Promise<boolean> {
+  const info = await readFile(place.mountinfo, 'utf8');
   return info.split('\n').some((line) => unescapeMount(line.split(' ')[4] ?? '') === path);
 }
 
 /** Every mount point at or under `prefix` (mountinfo order: parents first). */
-export async function mountsUnder(prefix: string): Promise<string[]> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
+export async function mountsUnder(prefix: string, place: CommandPlace = HOST): Promise<string[]> {
+  const info = await readFile(place.mountinfo, 'utf8');
   return info
     .split('\n')
     .map((line) => unescapeMount(line.split(' ')[4] ?? ''))

@@ -1,15 +1,18 @@
-// Running OCI bundles with runc (rootful: the web node is root). `runc run` stays in the
+// Running OCI bundles with runc: on the host (the web node is root) or, for a rootless web node,
+// as root of its holder user namespace (userns.ts), where runc nests each container's own. `runc run` stays in the
 // foreground, so its stdin/stdout/stderr are the container process's and its exit status is the
 // process's (128 + n when a signal ended it); runc's own errors go to a JSON log (`--log`), which
 // tells a container that could not start (no such executable, a limit the kernel refused) from a
 // process that exited 1.
 import { execFile, spawn } from 'node:child_process';
-import { access, constants, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, constants, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { containersMode, holderMapArgs, subordinateIds, type ContainersMode, type HostFacts } from '../rootless.ts';
+import { HOST, HolderNamespace, runIn, type CommandPlace } from './userns.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -32,7 +35,14 @@ export class Runc {
     readonly binary: string,
     /** runc's state directory (`--root`): every container of this runtime, for listing and clean-up */
     readonly stateDir: string,
+    /** where runc runs (the host, or a rootless web node's holder namespace) */
+    readonly place: CommandPlace = HOST,
   ) {}
+
+  /** The command and arguments that run runc with `args` in its place. */
+  private command(args: string[]): { command: string; args: string[] } {
+    return this.place.wrap(this.binary, ['--root', this.stateDir, ...args]);
+  }
 
   /**
    * Runs the bundle's process to its end as container `id`. `onStarted` is called once runc has
@@ -48,7 +58,8 @@ export class Runc {
       // --no-new-keyring: a session keyring per container is charged to the container's host uid
       // (a team's, docs/local-containers.md), whose kernel quota (200 keys) a team's burst of
       // checks or tasks exhausted ("disk quota exceeded"); the seccomp filter refuses keyctl anyway
-      const child = spawn(this.binary, ['--root', this.stateDir, '--log', log, '--log-format', 'json', 'run', '--no-new-keyring', '--bundle', bundle, id], {
+      const cmd = this.command(['--log', log, '--log-format', 'json', 'run', '--no-new-keyring', '--bundle', bundle, id]);
+      const child = spawn(cmd.command, cmd.args, {
         stdio: ['pipe', 'pipe', 'pipe'],
         // runc forwards the signals it gets to the container; it is not in the web node's group
         detached: true,
@@ -101,7 +112,8 @@ export class Runc {
   /** Runs a command in a running container (its env, user and cwd unless given); resolves with its exit status. */
   exec(id: string, args: string[], cwd: string | undefined, io: RuncIO, signal: AbortSignal): Promise<number> {
     return new Promise((resolve, reject) => {
-      const child = spawn(this.binary, ['--root', this.stateDir, 'exec', ...(cwd ? ['--cwd', cwd] : []), id, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const cmd = this.command(['exec', ...(cwd ? ['--cwd', cwd] : []), id, ...args]);
+      const child = spawn(cmd.command, cmd.args, { stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => io.stdout(c));
       child.stderr.on('data', (c: Buffer) => {
@@ -123,18 +135,25 @@ export class Runc {
   }
 
   async kill(id: string, sig: 'TERM' | 'KILL'): Promise<void> {
-    await execFileAsync(this.binary, ['--root', this.stateDir, 'kill', '--all', id, sig]).catch(() => undefined);
+    const all = this.command(['kill', '--all', id, sig]);
+    // without cgroups (rootless) runc cannot find every process: its init's end ends its PID namespace
+    await execFileAsync(all.command, all.args).catch(async () => {
+      const one = this.command(['kill', id, sig]);
+      await execFileAsync(one.command, one.args).catch(() => undefined);
+    });
   }
 
   /** Removes a container (killing what runs in it); fine when it is gone already. */
   async delete(id: string): Promise<void> {
-    await execFileAsync(this.binary, ['--root', this.stateDir, 'delete', '--force', id]).catch(() => undefined);
+    const cmd = this.command(['delete', '--force', id]);
+    await execFileAsync(cmd.command, cmd.args).catch(() => undefined);
   }
 
   /** The ids of the containers runc knows (running or stopped). */
   async list(): Promise<{ id: string; status: string; bundle: string }[]> {
     try {
-      const { stdout } = await execFileAsync(this.binary, ['--root', this.stateDir, 'list', '--format', 'json']);
+      const cmd = this.command(['list', '--format', 'json']);
+      const { stdout } = await execFileAsync(cmd.command, cmd.args);
       const parsed = JSON.parse(stdout.trim() || '[]') as { id: string; status: string; bundle: string }[] | null;
       return parsed ?? [];
     } catch {
@@ -175,26 +194,54 @@ export function startReason(errors: string[]): string {
   return proc >= 0 ? msg.slice(proc + 'unable to start container process: '.length) : msg;
 }
 
-/** Why containers cannot run here, or undefined when they can (probed once at start-up). */
-export async function containersUnusable(binary: string): Promise<string | undefined> {
-  if (process.platform !== 'linux') return `containers need Linux (this is ${process.platform})`;
-  try {
-    await access(binary, constants.X_OK);
-  } catch {
-    return `runc is not installed at ${binary} (apt-get install runc)`;
+/** Which containers this host runs (probed once at start-up): rootful, rootless, or why none. */
+export async function probeContainers(binary: string): Promise<ContainersMode> {
+  const uid = process.getuid?.() ?? -1;
+  const user = userName(uid);
+  const facts: HostFacts = {
+    platform: process.platform,
+    uid,
+    user,
+    runcPath: binary,
+    runc: await access(binary, constants.X_OK).then(
+      () => true,
+      () => false,
+    ),
+    newuidmap: await onPath('newuidmap'),
+    newgidmap: await onPath('newgidmap'),
+  };
+  if (uid !== 0 && process.platform === 'linux') {
+    const sub = await readFile('/etc/subuid', 'utf8').catch(() => '');
+    const subg = await readFile('/etc/subgid', 'utf8').catch(() => '');
+    const subuid = subordinateIds(sub, user, uid);
+    const subgid = subordinateIds(subg, user, uid);
+    if (subuid) facts.subuid = subuid;
+    if (subgid) facts.subgid = subgid;
   }
-  // rootless runc needs user namespaces and a delegated cgroup, and builds then own no uids: not yet
-  if (process.getuid?.() !== 0) return 'the web node is not root, and rootless containers are not supported yet';
+  const mode = containersMode(facts);
+  if (mode.mode === 'unusable') return mode;
   try {
     await execFileAsync(binary, ['--version']);
   } catch (err) {
-    return `${binary} --version failed: ${err instanceof Error ? err.message : String(err)}`;
+    return { mode: 'unusable', reason: `${binary} --version failed: ${err instanceof Error ? err.message : String(err)}` };
   }
+  const unusable = mode.mode === 'rootful' ? await overlayUnusable(HOST) : await rootlessUnusable(mode);
+  return unusable === undefined ? mode : { mode: 'unusable', reason: unusable };
+}
+
+/** Why containers cannot run here, or undefined when they can (rootful or rootless). */
+export async function containersUnusable(binary: string): Promise<string | undefined> {
+  const mode = await probeContainers(binary);
+  return mode.mode === 'unusable' ? mode.reason : undefined;
+}
+
+/** Whether an overlay mounts in `place` (why not, or undefined). */
+async function overlayUnusable(place: CommandPlace): Promise<string | undefined> {
   const dir = await mkdtemp(join(tmpdir(), 'jetway-overlay-probe-'));
   try {
-    for (const d of ['l', 'u', 'w', 'm']) await execFileAsync('mkdir', ['-p', join(dir, d)]);
-    await execFileAsync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${join(dir, 'l')},upperdir=${join(dir, 'u')},workdir=${join(dir, 'w')}`, join(dir, 'm')]);
-    await execFileAsync('umount', [join(dir, 'm')]);
+    for (const d of ['l', 'u', 'w', 'm']) await mkdir(join(dir, d));
+    await runIn(place, 'mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${join(dir, 'l')},upperdir=${join(dir, 'u')},workdir=${join(dir, 'w')}${place === HOST ? '' : ',userxattr'}`, join(dir, 'm')]);
+    await runIn(place, 'umount', [join(dir, 'm')]);
   } catch (err) {
     const e = err as { stderr?: string; message?: string };
     return `overlay mounts fail here (${(e.stderr ?? e.message ?? '').trim()})`;
@@ -202,4 +249,42 @@ export async function containersUnusable(binary: string): Promise<string | undef
     await rm(dir, { recursive: true, force: true });
   }
   return undefined;
+}
+
+/** Whether the rootless holder namespace can be made and mount an overlay (Linux 5.11). */
+async function rootlessUnusable(mode: Extract<ContainersMode, { mode: 'rootless' }>): Promise<string | undefined> {
+  let holder: HolderNamespace;
+  try {
+    holder = await HolderNamespace.start(holderMapArgs(mode));
+  } catch (err) {
+    return `the web node is not root and cannot make a user namespace with its subordinate ids (${err instanceof Error ? err.message : String(err)})`;
+  }
+  try {
+    const why = await overlayUnusable(holder);
+    return why === undefined ? undefined : `the web node is not root and ${why.replace(/^overlay mounts fail here/, 'overlay mounts fail in its user namespace (Linux 5.11 or later allows them)')}`;
+  } finally {
+    holder.stop();
+  }
+}
+
+async function onPath(command: string): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+    if (dir === '') continue;
+    try {
+      await access(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+/** The web node's user name (for /etc/subuid and messages), or its uid when it has none. */
+function userName(uid: number): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(uid);
+  }
 }

@@ -78,6 +78,26 @@ test('namespaces: pid, ipc, uts, mount; the host network by default', () => {
 test('namespaces: --local-network=isolated adds a network namespace', () => {
   assert.deepEqual((linux({ isolatedNetwork: true }).namespaces as { type: string }[]).map((n) => n.type), ['pid', 'ipc', 'uts', 'mount', 'network']);
 });
+test('a team user namespace: one range for uids and gids, and the host /sys bound read-only', () => {
+  const l = linux({ userNamespace: { hostId: 1065536, size: 65536 } });
+  assert.deepEqual(l.uidMappings, [{ containerID: 0, hostID: 1065536, size: 65536 }]);
+  assert.deepEqual(l.gidMappings, l.uidMappings);
+  assert.deepEqual((l.namespaces as { type: string }[]).at(-1), { type: 'user' });
+});
+test('rootless: the given mappings, no cgroup path, no cgroup resources (no delegated cgroup)', () => {
+  const idMappings = [
+    { containerID: 0, hostID: 0, size: 1 },
+    { containerID: 1, hostID: 65537, size: 65535 },
+  ];
+  const l = linux({ idMappings, rootless: true });
+  assert.deepEqual(l.uidMappings, idMappings);
+  assert.deepEqual(l.gidMappings, idMappings);
+  assert.deepEqual((l.namespaces as { type: string }[]).map((n) => n.type), ['pid', 'ipc', 'uts', 'mount', 'user']);
+  assert.equal(l.cgroupsPath, undefined);
+  assert.equal(l.resources, undefined);
+  const sys = (ociSpec({ ...base, idMappings, rootless: true }).mounts as { destination: string; type: string; options: string[] }[]).find((m) => m.destination === '/sys');
+  assert.deepEqual(sys, { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
+});
 test('limits: memory (and swap to the same) and cpu shares', () => {
   const r = linux({ limits: { memory: 1 << 26, cpu: 512 } }).resources as Record<string, unknown>;
   assert.deepEqual(r.memory, { limit: 1 << 26, swap: 1 << 26 });
