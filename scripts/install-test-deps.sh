@@ -39,4 +39,7 @@ if [ "$(id -u)" -eq 0 ]; then
   id jetway-rootless >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin jetway-rootless
   grep -q '^jetway-rootless:' /etc/subuid 2>/dev/null || usermod --add-subuids 500000000-504194303 jetway-rootless
   grep -q '^jetway-rootless:' /etc/subgid 2>/dev/null || usermod --add-subgids 500000000-504194303 jetway-rootless
+  # test/containers/concourse-fixtures.test.ts: mock's mirror_self image mirrors the host's users,
+  # and Concourse's nonroot-chowning checks run as `nonroot` (its mock image has one)
+  id nonroot >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin nonroot
 fi

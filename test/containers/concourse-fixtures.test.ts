@@ -154,3 +154,75 @@ test("http-proxy: a task's wget goes through the proxy the web node gives every 
   assert.equal(build.status, 'succeeded', logs);
   assert.ok(proxied.some((u) => u.startsWith('http://example.com')), `the proxy was asked for example.com: ${proxied.join(', ')}`);
 });
+
+// testflight/volume_mounting_test.go, "Containers with nonroot users have their volume mounts
+// chown'd": the behaviours its fixture checks, in a pipeline of ours. The image is mock's
+// mirror_self, which on this runtime mirrors the host's users: `nonroot` is a host user
+// (scripts/install-test-deps.sh makes one).
+const hasNonroot = /^nonroot:/m.test(readFileSync('/etc/passwd', 'utf8'));
+const nonrootSkip = skip || (hasNonroot ? false : 'no host user nonroot (scripts/install-test-deps.sh makes it)');
+const owned = (user: string, checks: string[]) => ({
+  platform: 'linux',
+  run: { user, path: 'sh', args: ['-euxc', [`test "$(whoami)" = ${user}`, ...checks].join('\n')] },
+});
+const chowning = {
+  resources: [
+    { name: 'image', type: 'mock', source: { mirror_self: true } },
+    { name: 'input', type: 'mock', source: { create_files: { 'file.yml': 'foo: bar' } } },
+    { name: 'version', type: 'mock', source: { no_initial_version: true } },
+  ],
+  jobs: [
+    ...[false, true].flatMap((privileged) =>
+      ['root', 'nonroot'].map((user) => ({
+        name: `${user}${privileged ? '-privileged' : ''}`,
+        plan: [
+          { get: 'image' },
+          {
+            task: user,
+            image: 'image',
+            ...(privileged ? { privileged: true } : {}),
+            config: {
+              ...owned(user, [`test "$(stat -c %U ./empty)" = ${user}`, `test "$(stat -c %U ./image)" = ${user}`, 'echo w > ./empty/file', 'echo w > ./image/file']),
+              inputs: [{ name: 'image' }],
+              outputs: [{ name: 'empty' }],
+            },
+          },
+        ],
+      })),
+    ),
+    {
+      name: 'nonroot-to-root',
+      plan: [
+        { get: 'image' },
+        { task: 'nonroot', image: 'image', config: { ...owned('nonroot', ['echo by-nonroot > ./empty/file']), outputs: [{ name: 'empty' }] } },
+        // a root step takes the volume as it is: the directory is root's, the file still nonroot's
+        { task: 'root', image: 'image', config: { ...owned('root', ['test "$(stat -c %U ./empty/file)" = nonroot', 'echo by-root >> ./empty/file']), inputs: [{ name: 'empty' }] } },
+      ],
+    },
+    {
+      name: 'same-parent-volume',
+      plan: [
+        { get: 'image' },
+        { get: 'input' },
+        { task: 'nonroot', image: 'image', config: { ...owned('nonroot', ['test "$(stat -c %U ./input/file.yml)" = nonroot', 'echo n > ./input/file-new']), inputs: [{ name: 'input' }] } },
+        // the nonroot step's change was its own copy: the input is root's again, without the file
+        { task: 'root', image: 'image', config: { ...owned('root', ['test "$(stat -c %U ./input/file.yml)" = root', 'test ! -e ./input/file-new']), inputs: [{ name: 'input' }] } },
+      ],
+    },
+    {
+      name: 'put',
+      plan: [
+        { get: 'image' },
+        { task: 'nonroot', image: 'image', config: { ...owned('nonroot', ['echo written-by-nonroot > ./empty/file']), outputs: [{ name: 'empty' }] } },
+        { put: 'version', params: { file: 'empty/file' } },
+      ],
+    },
+  ],
+};
+for (const job of chowning.jobs.map((j) => j.name)) {
+  test(`nonroot chowning: ${job}`, { skip: nonrootSkip }, async () => {
+    const { build, logs } = await runJob(yaml(chowning), job);
+    assert.equal(build.status, 'succeeded', logs);
+    if (job === 'put') assert.match(logs, /written-by-nonroot/);
+  });
+}

@@ -19,7 +19,7 @@
 //   of its own, each container's root its uid and 1..65535 its team's slice of its subordinate
 //   ids; no privileged steps, no limits, and file operations on containers' files in the namespace.
 import { randomUUID } from 'node:crypto';
-import { chmod, chown, cp, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -181,9 +181,9 @@ export class ContainerRuntime implements Runtime {
         if (input.artifact.kind !== 'volume') throw new Error(`input '${input.name}' is an image reference (${input.artifact.reference}); the local runtime needs its content`);
         const target = inside(buildDir, input.path);
         await mkdir(dirname(target), { recursive: true });
-        // a copy, so a step changing its inputs never changes another step's view of them
-        if (rootless) await runIn(this.place, 'cp', ['-R', '-P', '--preserve=mode,timestamps', '-T', '--', input.artifact.path, target]);
-        else await cp(input.artifact.path, target, { recursive: true, verbatimSymlinks: true, force: true });
+        // a copy, so a step changing its inputs never changes another step's view of them; with its
+        // owners, as Concourse passes a volume to a root step as it is (what a nonroot step wrote stays its)
+        await runIn(this.place, 'cp', ['-R', '-P', '--preserve=mode,ownership,timestamps', '-T', '--', input.artifact.path, target]);
       }
       for (const output of spec.outputs) await mkdir(inside(buildDir, output.path), { recursive: true });
       const workDir = `/tmp/build/${id.replace(/[^a-f0-9]/g, '').slice(0, 8) || 'step'}`;
@@ -196,19 +196,29 @@ export class ContainerRuntime implements Runtime {
         await mkdir(inside(buildDir, cache.path), { recursive: true });
         mounts.push({ source: cacheDir, destination: posix.join(workDir, posix.normalize(`/${cache.path}`)) });
       }
-      // a user other than root owns its work (as Concourse's containers give it); in a user namespace, its host ids
-      if (owner.uid !== 0) await this.chownTree(buildDir, owner);
+      // a user other than root owns its work (as Concourse's containers give it); in a user namespace, its host ids.
+      // Root gets its inputs as they are, but for ids its namespace cannot map (then its own), and owns their tops
+      if (user.uid !== 0) await this.chownTree(buildDir, owner);
+      else if (range) {
+        await mapTreeIds(buildDir, (id) => (id >= range.hostId && id < range.hostId + range.size ? id : owner.uid));
+        for (const top of [buildDir, ...spec.inputs.map((i) => inside(buildDir, i.path)), ...spec.outputs.map((o) => inside(buildDir, o.path))]) await lchown(top, owner.uid, owner.gid);
+      } else if (spec.privileged && !rootless) {
+        // no user namespace: what the team's other steps wrote as its shifted ids is seen as their ids
+        const team = teamIdRange(spec.metadata.teamId);
+        await mapTreeIds(buildDir, (id) => (id >= team.hostId && id < team.hostId + team.size ? id - team.hostId : id));
+      }
       // name resolution on the host's network (the image's own files stay its own otherwise)
       if (!image.base && !isolatedNetwork(this.opts, spec)) {
         for (const f of ['/etc/resolv.conf', '/etc/hosts']) if (existsSync(f)) mounts.push({ source: f, destination: f, readonly: true });
       }
       signal.throwIfAborted();
-      if (range) {
-        // the overlay's root directory is its upper layer's: the container's root owns it, with the image's mode
+      {
+        // the overlay's root directory is its upper layer's: the container's root owns it, with the
+        // image's mode (0700 would keep a non-root user of a privileged or rootless step out of `/`)
         const upper = join(dir, 'upper');
         await mkdir(upper, { recursive: true });
         await chmod(upper, ((await lstat(image.lower[0] as string)).mode & 0o7777) | 0o700);
-        await chown(upper, range.hostId, range.hostId);
+        if (range) await chown(upper, range.hostId, range.hostId);
       }
       await mountOverlay(dir, image.lower, this.place);
       const container = new RuncContainer(this, spec, id, dir, buildDir, workDir, mounts, image, user, range, slice);
@@ -620,4 +630,18 @@ function inside(root: string, path: string): string {
   const target = resolve(root, path);
   if (target !== resolve(root) && !target.startsWith(resolve(root) + sep)) throw new Error(`path '${path}' leaves the step's working directory`);
   return target;
+}
+
+/**
+ * Re-owns every entry of a tree by `map` (uid and gid alike), leaving those it maps to themselves;
+ * set-id bits of what changes owner are dropped.
+ */
+async function mapTreeIds(path: string, map: (id: number) => number): Promise<void> {
+  const st = await lstat(path);
+  if (st.isDirectory()) for (const entry of await readdir(path)) await mapTreeIds(join(path, entry), map);
+  const uid = map(st.uid);
+  const gid = map(st.gid);
+  if (uid === st.uid && gid === st.gid) return;
+  if (!st.isSymbolicLink() && !st.isDirectory() && (st.mode & 0o6000) !== 0) await chmod(path, st.mode & 0o1777);
+  await lchown(path, uid, gid);
 }
