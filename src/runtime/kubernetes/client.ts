@@ -3,6 +3,7 @@
 // Retry-After) and turns a 403 into a message naming the missing permission.
 import { readFileSync } from 'node:fs';
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { TOKEN_FILE_PROVIDER, TokenFileAuthenticator } from './token-file.ts';
 import type { KubernetesCredentials } from './config.ts';
 import { forbiddenMessage } from './permissions.ts';
 
@@ -39,7 +40,7 @@ export function loadKubeConfig(credentials: KubernetesCredentials): KubeConfig {
   const kc = new KubeConfig();
   switch (credentials.kind) {
     case 'in-cluster':
-      kc.loadFromCluster();
+      kc.loadFromCluster(credentials.root);
       break;
     case 'kubeconfig':
       kc.loadFromFile(credentials.path);
@@ -51,7 +52,23 @@ export function loadKubeConfig(credentials: KubernetesCredentials): KubeConfig {
       break;
   }
   if (!kc.getCurrentCluster()) throw new Error('no Kubernetes cluster: the kubeconfig has no current cluster (give --kubernetes-kubeconfig, --kubernetes-context or --kubernetes-in-cluster)');
+  useTokenFileAuthenticator(kc);
   return kc;
+}
+
+/**
+ * Token files (the in-cluster service account's) through Jetway's authenticator, which re-reads
+ * a rotated token at once (token-file.ts) instead of within a minute.
+ */
+export function useTokenFileAuthenticator(kc: KubeConfig): void {
+  let used = false;
+  for (const user of kc.users) {
+    const path = (user.authProvider?.config as Record<string, unknown> | undefined)?.tokenFile;
+    if (typeof path !== 'string') continue;
+    (user as { authProvider: unknown }).authProvider = { name: TOKEN_FILE_PROVIDER, config: { path } };
+    used = true;
+  }
+  if (used) kc.addAuthenticator(new TokenFileAuthenticator());
 }
 
 /** The namespace steps run in: the flag, else the context's, else the pod's own (in-cluster), else `default`. */
@@ -59,7 +76,7 @@ export function resolveNamespace(kc: KubeConfig, configured: string | undefined,
   if (configured !== undefined) return configured;
   if (credentials.kind === 'in-cluster') {
     try {
-      const ns = readFileSync(IN_CLUSTER_NAMESPACE_FILE, 'utf8').trim();
+      const ns = readFileSync(`${credentials.root ?? ''}${IN_CLUSTER_NAMESPACE_FILE}`, 'utf8').trim();
       if (ns) return ns;
     } catch {
       // not in a pod

@@ -68,7 +68,8 @@ export type KubernetesCredentials =
   /** client-node's `loadFromDefault()`: $KUBECONFIG, ~/.kube/config, else the in-cluster service account */
   | { kind: 'default'; context?: string }
   | { kind: 'kubeconfig'; path: string; context?: string }
-  | { kind: 'in-cluster' };
+  /** `root`: a prefix of the service account's files' paths (tests; a pod's are under /var/run/secrets) */
+  | { kind: 'in-cluster'; root?: string };
 
 export interface KubernetesRuntimeConfig {
   /** where step pods run; undefined: the kubeconfig context's namespace, or the web node's own in-cluster */

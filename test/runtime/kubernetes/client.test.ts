@@ -91,7 +91,8 @@ test('in-cluster: the user reads the service account token file, not a token cop
     assert.equal(kc.getCurrentCluster()?.server, 'https://10.0.0.1:443');
     const user = kc.getCurrentUser();
     assert.equal(user?.token, undefined);
-    assert.deepEqual(user?.authProvider, { name: 'tokenFile', config: { tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token' } });
+    // Jetway's authenticator, which re-reads a rotated token at once (token-file.test.ts)
+    assert.deepEqual(user?.authProvider, { name: 'jetway-token-file', config: { path: '/var/run/secrets/kubernetes.io/serviceaccount/token' } });
   } finally {
     for (const [name, value] of [['KUBERNETES_SERVICE_HOST', saved.host], ['KUBERNETES_SERVICE_PORT', saved.port]] as const) {
       if (value === undefined) delete process.env[name];
