@@ -5,21 +5,22 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { startTestNode, type TestNode } from '../support/node.ts';
-import { startKubeEnv, type KubeEnv } from '../runtime/kubernetes/support.ts';
+import { startTargetKubeEnv, type TargetKubeEnv } from '../runtime/kubernetes/support.ts';
 import type { KubernetesRuntime } from '../../src/runtime/kubernetes/kubernetes-runtime.ts';
 import { runCli } from '../../src/cli/program.ts';
 import { createManualBuild, getBuild } from '../../src/db/builds.ts';
 import { findJob } from '../../src/db/jobs.ts';
 import { jetway, startCliServer, PASSWORD, type CliServer, type Run } from '../cli/client-support.ts';
 
-let env: KubeEnv;
+let env: TargetKubeEnv;
 let node: TestNode;
 let runtime: KubernetesRuntime;
 let server: CliServer;
 let failedBuild: number;
 
 before(async () => {
-  env = await startKubeEnv(['mock']);
+  env = await startTargetKubeEnv(['mock']);
+  console.log(env.target.kind === 'real' ? `# on the cluster of ${env.target.kubeconfig}, namespace ${env.target.namespace}` : `# on the kube-sim test cluster: ${env.target.why}`);
   node = await startTestNode({ runtime: (root) => (runtime = env.runtime(root, { kubernetesFailedPodRetention: '10m' })) });
   server = await startCliServer({ runtime }, node.tdb);
   assert.equal((await jetway('login', '-t', 'k', '-c', server.url, '-u', 'admin', '-p', PASSWORD)).code, 0);

@@ -4,16 +4,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestNode, type TestNode } from '../support/node.ts';
-import { startKubeEnv, type KubeEnv } from '../runtime/kubernetes/support.ts';
+import { startTargetKubeEnv, type TargetKubeEnv } from '../runtime/kubernetes/support.ts';
 import type { KubernetesRuntime } from '../../src/runtime/kubernetes/kubernetes-runtime.ts';
 import { TESTFLIGHT_CASES } from '../integration/testflight-cases.ts';
 
-let env: KubeEnv;
+let env: TargetKubeEnv;
 let node: TestNode;
 let runtime: KubernetesRuntime;
 
 before(async () => {
-  env = await startKubeEnv(['mock']);
+  env = await startTargetKubeEnv(['mock']);
+  console.log(env.target.kind === 'real' ? `# on the cluster of ${env.target.kubeconfig}, namespace ${env.target.namespace}` : `# on the kube-sim test cluster: ${env.target.why}`);
   node = await startTestNode({ runtime: (root) => (runtime = env.runtime(root)) });
 });
 after(async () => {

@@ -4,7 +4,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import type { RegistryCredentials } from '../../../src/images/registry-client.ts';
+import { clusterTarget, type ClusterTarget } from '../../cluster/target.ts';
 import { startCluster, type Cluster } from '../../kube-sim/cluster.ts';
 import { assembleImage, buildBusyboxImage, buildLayer, DEFAULT_PATH, fileEntries, pushImage, type BuiltImage } from '../../kube-sim/images/build.ts';
 import { buildResourceTypeImage, resourceRepository, type ResourceTypeName } from '../../kube-sim/images/resource-types.ts';
@@ -37,50 +40,66 @@ export interface KubeEnv {
   stop(): Promise<void>;
 }
 
+/** The images a cluster's runtime needs, pushed to `registry` (HOST[:PORT][/PREFIX]). */
+async function pushTestImages(registry: string, types: ResourceTypeName[], credentials?: RegistryCredentials) {
+  const slash = registry.indexOf('/');
+  const host = slash < 0 ? registry : registry.slice(0, slash);
+  const prefix = slash < 0 ? '' : `${registry.slice(slash + 1)}/`;
+  const client = new RegistryClient({ userAgent: 'jetway-kubernetes-tests' });
+  const helper = await buildBusyboxImage();
+  await pushImage(client, { registry: host, path: `${prefix}jetway/helper` }, 'test', helper, credentials);
+  const baseResourceTypes: string[] = [];
+  const resourceTypeImages: Partial<Record<ResourceTypeName, BuiltImage>> = {};
+  for (const type of types) {
+    const built = await buildResourceTypeImage(type);
+    // Concourse's resource images are full distributions; the fixtures use printenv, which the
+    // test images' busybox lacks: a small stand-in.
+    const image = assembleImage([...built.layers, await buildLayer(fileEntries({ '/usr/bin/printenv': PRINTENV }, 0o755))], { env: [DEFAULT_PATH], cmd: ['sh'] });
+    await pushImage(client, { registry: host, path: `${prefix}${resourceRepository(type)}` }, 'stable', image, credentials);
+    resourceTypeImages[type] = image;
+    baseResourceTypes.push(`${type}=${registry}/${resourceRepository(type)}:stable`);
+  }
+  return { helperImage: `${registry}/jetway/helper:test`, baseResourceTypes, resourceTypeImages };
+}
+
+function envFor(kubeconfig: string, pushed: Awaited<ReturnType<typeof pushTestImages>>, registry: string, base: FlagOptions) {
+  const flags = (extra: FlagOptions = {}): FlagOptions => ({
+    kubernetesKubeconfig: kubeconfig,
+    kubernetesHelperImage: pushed.helperImage,
+    kubernetesFailedPodRetention: '0s',
+    kubernetesImagePullGrace: '2s',
+    kubernetesPodStartupTimeout: '60s',
+    ...base,
+    ...extra,
+    baseResourceType: [...pushed.baseResourceTypes, ...(extra.baseResourceType ?? [])],
+    kubernetesImagePullSecret: [...(base.kubernetesImagePullSecret ?? []), ...(extra.kubernetesImagePullSecret ?? [])],
+  });
+  const kubeConfig = (): KubeConfig => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    return kc;
+  };
+  return {
+    registry,
+    helperImage: pushed.helperImage,
+    baseResourceTypes: pushed.baseResourceTypes,
+    resourceTypeImages: pushed.resourceTypeImages,
+    flags,
+    runtime: (root: string, extra?: FlagOptions, killGraceMs = 2_000) =>
+      new KubernetesRuntime({ config: kubernetesRuntimeConfig(flags(extra)), root: join(root, 'kubernetes'), killGraceMs, retry: { attempts: 12, baseDelayMs: 50, maxDelayMs: 1_000 } }),
+    kubeConfig,
+  };
+}
+
 export async function startKubeEnv(types: ResourceTypeName[] = ['mock']): Promise<KubeEnv> {
   const stateDir = await mkdtemp(join(tmpdir(), 'jw-kube-'));
   const cluster = await startCluster({ stateDir, latency: 'zero' });
   try {
     const registry = cluster.registry!.host;
-    const client = new RegistryClient({ userAgent: 'jetway-kubernetes-tests' });
-    const helper = await buildBusyboxImage();
-    await pushImage(client, { registry, path: 'jetway/helper' }, 'test', helper);
-    const baseResourceTypes: string[] = [];
-    const resourceTypeImages: Partial<Record<ResourceTypeName, BuiltImage>> = {};
-    for (const type of types) {
-      const built = await buildResourceTypeImage(type);
-      // Concourse's resource images are full distributions; the fixtures use printenv, which the
-      // test images' busybox lacks: a small stand-in.
-      const image = assembleImage([...built.layers, await buildLayer(fileEntries({ '/usr/bin/printenv': PRINTENV }, 0o755))], { env: [DEFAULT_PATH], cmd: ['sh'] });
-      await pushImage(client, { registry, path: resourceRepository(type) }, 'stable', image);
-      resourceTypeImages[type] = image;
-      baseResourceTypes.push(`${type}=${registry}/${resourceRepository(type)}:stable`);
-    }
-    const helperImage = `${registry}/jetway/helper:test`;
-    const flags = (extra: FlagOptions = {}): FlagOptions => ({
-      kubernetesKubeconfig: cluster.kubeconfigPath,
-      kubernetesHelperImage: helperImage,
-      kubernetesFailedPodRetention: '0s',
-      kubernetesImagePullGrace: '2s',
-      kubernetesPodStartupTimeout: '60s',
-      ...extra,
-      baseResourceType: [...baseResourceTypes, ...(extra.baseResourceType ?? [])],
-    });
-    const kubeConfig = (): KubeConfig => {
-      const kc = new KubeConfig();
-      kc.loadFromFile(cluster.kubeconfigPath);
-      return kc;
-    };
+    const pushed = await pushTestImages(registry, types);
     return {
       cluster,
-      registry,
-      helperImage,
-      baseResourceTypes,
-      resourceTypeImages,
-      flags,
-      runtime: (root, extra, killGraceMs = 2_000) =>
-        new KubernetesRuntime({ config: kubernetesRuntimeConfig(flags(extra)), root: join(root, 'kubernetes'), killGraceMs, retry: { attempts: 12, baseDelayMs: 50, maxDelayMs: 1_000 } }),
-      kubeConfig,
+      ...envFor(cluster.kubeconfigPath, pushed, registry, {}),
       stop: async () => {
         await cluster.stop();
         await rm(stateDir, { recursive: true, force: true });
@@ -89,6 +108,50 @@ export async function startKubeEnv(types: ResourceTypeName[] = ['mock']): Promis
   } catch (err) {
     await cluster.stop();
     await rm(stateDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** A cluster for suites that need nothing of kube-sim's own (its audit log, faults, pull stats): a real one or kube-sim. */
+export type TargetKubeEnv = Omit<KubeEnv, 'cluster'> & {
+  target: ClusterTarget;
+  /** the kube-sim cluster, undefined on a real one */
+  sim: Cluster | undefined;
+};
+
+/**
+ * The cluster test/cluster/target.ts names from the environment (KUBECONFIG and
+ * JETWAY_TEST_REGISTRY: a real cluster, in a namespace of its own, deleted at stop, with a pull
+ * Secret when the registry needs a login), else a kube-sim test cluster as startKubeEnv starts it.
+ */
+export async function startTargetKubeEnv(types: ResourceTypeName[] = ['mock'], target: ClusterTarget = clusterTarget(process.env, randomBytes(3).toString('hex'))): Promise<TargetKubeEnv> {
+  if (target.kind === 'kube-sim') {
+    const { cluster, ...env } = await startKubeEnv(types);
+    return { ...env, target, sim: cluster };
+  }
+  const kc = new KubeConfig();
+  kc.loadFromFile(target.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: target.namespace, labels: { 'jetway.dev/e2e': 'true' } } } });
+  const stop = async (): Promise<void> => {
+    await core.deleteNamespace({ name: target.namespace }).catch(() => undefined);
+  };
+  try {
+    const base: FlagOptions = { kubernetesNamespace: target.namespace };
+    if (target.credentials) {
+      const host = target.registry.split('/')[0] ?? target.registry;
+      const { username, password } = target.credentials;
+      const auths = { [host]: { username, password, auth: Buffer.from(`${username}:${password}`).toString('base64') } };
+      await core.createNamespacedSecret({
+        namespace: target.namespace,
+        body: { metadata: { name: 'jetway-e2e-registry' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(JSON.stringify({ auths })).toString('base64') } },
+      });
+      base.kubernetesImagePullSecret = ['jetway-e2e-registry'];
+    }
+    const pushed = await pushTestImages(target.registry, types, target.credentials);
+    return { ...envFor(target.kubeconfig, pushed, target.registry, base), target, sim: undefined, stop };
+  } catch (err) {
+    await stop();
     throw err;
   }
 }
