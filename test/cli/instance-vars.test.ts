@@ -4,7 +4,10 @@
 // `?vars=<json>`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseInstanceVars, parseJobFlag, parsePipelineFlag } from '../../src/cli/client/pipeline-ref.ts';
+import { instanceVarsFromFlags, parseInstanceVars, parseJobFlag, parsePipelineFlag } from '../../src/cli/client/pipeline-ref.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CliExit } from '../../src/cli/io.ts';
 import { jetway, startCliServer, PASSWORD, PIPELINE, type CliServer } from './client-support.ts';
 
@@ -80,6 +83,32 @@ for (const [value, message] of [
   });
 }
 
+// ---------------------------------------------------------------- set-pipeline -i (fly/commands/set_pipeline.go: YAMLVariablePairFlag, KVPairs.Expand)
+
+for (const [flags, want] of [
+  [['branch=main'], { branch: 'main' }],
+  [['n=2', 'on=true', 'list=[1, "a"]'], { n: 2, on: true, list: [1, 'a'] }],
+  [['a.b=1', 'a.c=x'], { a: { b: 1, c: 'x' } }],
+  [['branch=main', 'branch=dev'], { branch: 'dev' }],
+  [['empty='], { empty: null }],
+  [['url=http://x/?a=b'], { url: 'http://x/?a=b' }],
+] as const) {
+  test(`set-pipeline -i ${flags.join(' -i ')} is ${JSON.stringify(want)}`, () => {
+    assert.deepEqual(instanceVarsFromFlags(flags), want);
+  });
+}
+test('set-pipeline without -i is not instanced', () => assert.equal(instanceVarsFromFlags([]), undefined));
+for (const [flag, message] of [
+  ['branch', "error: -i, --instance-var 'branch': expected NAME=VALUE"],
+  ['=x', "error: -i, --instance-var '=x': expected NAME=VALUE"],
+  ['a..b=1', "error: -i, --instance-var 'a..b=1': 'a..b' has an empty field"],
+  ['a={x', "error: -i, --instance-var 'a={x': the value is not YAML ("],
+] as const) {
+  test(`set-pipeline -i ${flag} is refused naming the flag`, () => {
+    assert.ok(usage(() => instanceVarsFromFlags([flag])).startsWith(message), usage(() => instanceVarsFromFlags([flag])));
+  });
+}
+
 // ---------------------------------------------------------------- against a web node
 
 let s: CliServer;
@@ -135,4 +164,25 @@ test('a bad instance var is a usage error naming the flag, and nothing is sent',
   const r = await jetway('pause-job', '-t', 'ci', '-j', 'inst/branch/unit');
   assert.equal(r.code, 2);
   assert.equal(r.err, 'error: -j, --job: instance vars should be formatted as <key1:value1>(,<key2:value2>)\n');
+});
+
+test('set-pipeline -i sets one instance, with its instance vars as vars of its config', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jw-iv-'));
+  const file = join(dir, 'p.yml');
+  writeFileSync(file, 'jobs:\n- name: unit\n  plan:\n  - task: t\n    config:\n      platform: linux\n      run: {path: echo, args: [((branch)), ((deploy.region))]}\n');
+  const r = await jetway('set-pipeline', '-t', 'ci', '-p', 'sp', '-c', file, '-i', 'branch=feature', '-i', 'deploy.region=eu', '-n');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^creating pipeline sp\/branch:"feature",deploy\.region:"eu":\n/);
+  assert.match(r.out, /#\/teams\/main\/pipelines\/sp\?vars\.branch=%22feature%22&vars\.deploy=%7B%22region%22%3A%22eu%22%7D\n/);
+  assert.match(r.out, /jetway unpause-pipeline -t ci -p 'sp\/branch:"feature",deploy.region:"eu"'\n/);
+  const vars = encodeURIComponent(JSON.stringify({ branch: 'feature', deploy: { region: 'eu' } }));
+  const res = await s.api.app.inject({ url: `/api/v1/teams/main/pipelines/sp/config?vars=${vars}`, headers: s.api.auth() });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.match(res.body, /"args":\["feature","eu"\]/);
+  // the instance, not a plain pipeline of that name
+  const plain = await s.api.app.inject({ url: '/api/v1/teams/main/pipelines/sp', headers: s.api.auth() });
+  assert.equal(plain.statusCode, 404);
+  // setting it again with the same instance vars finds it
+  const again = await jetway('set-pipeline', '-t', 'ci', '-p', 'sp', '-c', file, '-i', 'branch=feature', '-i', 'deploy.region=eu', '-n');
+  assert.equal(again.out, 'no changes to apply\n');
 });

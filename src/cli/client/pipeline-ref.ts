@@ -134,3 +134,33 @@ export function varsQuery(ref: PipelineRef, after: string): string {
   if (!ref.instanceVars) return '';
   return `${after.includes('?') ? '&' : '?'}vars=${encodeURIComponent(JSON.stringify(ref.instanceVars))}`;
 }
+
+/**
+ * `set-pipeline -i NAME=YAML` flags → the instance vars, as fly's YAMLVariablePairFlag and
+ * KVPairs.Expand make them (fly/commands/set_pipeline.go): a dotted name is a path into nested
+ * objects (`a.b=1` → {a: {b: 1}}), a later flag wins. Throws a usage error naming the flag.
+ */
+export function instanceVarsFromFlags(flags: readonly string[]): Record<string, unknown> | undefined {
+  if (flags.length === 0) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    const name = eq < 0 ? '' : flag.slice(0, eq);
+    if (eq < 0 || name === '') throw usageError(`error: -i, --instance-var '${flag}': expected NAME=VALUE`);
+    const path = name.split('.');
+    if (path.some((seg) => seg === '')) throw usageError(`error: -i, --instance-var '${flag}': '${name}' has an empty field`);
+    let value: unknown;
+    try {
+      value = parseYaml(flag.slice(eq + 1));
+    } catch (err) {
+      throw usageError(`error: -i, --instance-var '${flag}': the value is not YAML (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    }
+    let node = out;
+    for (const seg of path.slice(0, -1)) {
+      const next = node[seg];
+      node = (node[seg] = typeof next === 'object' && next !== null && !Array.isArray(next) ? next : {}) as Record<string, unknown>;
+    }
+    node[path.at(-1) as string] = value ?? null;
+  }
+  return out;
+}

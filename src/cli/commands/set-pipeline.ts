@@ -10,6 +10,18 @@ import { addTargetOption, confirm, connect, pipelinePath, requireOption, run, co
 import { ApiRequestError } from '../client/http.ts';
 import { diffLines, formatDiff, hasChanges } from '../client/diff.ts';
 import type { ConfigResponse, Pipeline, SaveConfigResponse } from '../../api/wire.ts';
+import { instanceVarsFromFlags, refString, type PipelineRef } from '../client/pipeline-ref.ts';
+
+/** The web UI's query for an instanced pipeline (fly's PipelineRef.WebQueryParams: `vars.KEY=JSON`). */
+function webVarsQuery(instanceVars: Record<string, unknown> | undefined): string {
+  if (!instanceVars) return '';
+  return `?${Object.entries(instanceVars)
+    .map(([k, v]) => `vars.${encodeURIComponent(k)}=${encodeURIComponent(JSON.stringify(v))}`)
+    .join('&')}`;
+}
+
+/** A word as a shell reads it back (single-quoted when it holds anything but plain characters). */
+const shellWord = (w: string): string => (/^[A-Za-z0-9_./:,@=-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
 
 type Options = VarOptions & {
@@ -19,6 +31,7 @@ type Options = VarOptions & {
   nonInteractive?: boolean;
   checkCreds?: boolean;
   team?: string;
+  instanceVar: string[];
 };
 
 export function registerSetPipeline(program: Command, io: CliIO): void {
@@ -30,6 +43,7 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
     .option('-v, --var <name=value>', 'string var (repeatable; wins over -l)', collect, [])
     .option('-y, --yaml-var <name=yaml>', 'typed YAML var (repeatable; wins over -l)', collect, [])
     .option('-n, --non-interactive', 'apply without asking')
+    .option('-i, --instance-var <name=yaml>', 'an instance var of the pipeline (repeatable; fly\'s; also a var of its config)', collect, [])
     .option('--check-creds', 'have the server check that every remaining ((var)) can be resolved')
     // fly's TeamFlag (fly/commands/internal/flaghelpers/team_flag.go): the server decides whether the user may
     .option('--team <name>', "the pipeline's team, if not the target's")
@@ -38,7 +52,11 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
       const pipeline = requireOption(opts.pipeline, '-p, --pipeline <name>');
       const file = requireOption(opts.config, '-c, --config <file>');
       if (pipeline.includes('/')) throw usageError(`error: pipeline name '${pipeline}' must not contain '/'`);
-      const vars = varsFromFlags(opts);
+      const instanceVars = instanceVarsFromFlags(opts.instanceVar);
+      // as fly does, the instance vars are vars of the config too, over the -l files
+      const vars = { ...varsFromFlags(opts), ...instanceVars };
+      const ref: PipelineRef = { name: pipeline, ...(instanceVars ? { instanceVars } : {}) };
+      const shown = refString(ref);
       const text = readText(file);
       // the web node knows its own base resource types (--base-resource-type): it judges unknown ones
       const loaded = loadPipeline(text, { file, vars, typesCheckedByServer: true });
@@ -50,10 +68,10 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
       const newText = stringifyPipeline(loaded.config);
       const { client, team: targetTeam, target, name } = connect(opts);
       const team = opts.team ?? targetTeam;
-      const path = pipelinePath(team, pipeline);
+      const path = pipelinePath(team, ref);
 
       await run(async () => {
-        const current = await client.request('GET', `${path}/config`, { accept: (s) => s === 200 || s === 404 });
+        const current = await client.request('GET', pipelinePath(team, ref, '/config'), { accept: (s) => s === 200 || s === 404 });
         let version = 0;
         let oldText = '';
         if (current.status === 200) {
@@ -68,15 +86,15 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
         // an archived pipeline's config is not served (404, as Concourse's): it is set as a new one,
         // with version 0, and setting it is how it is unarchived
         const archived = current.status === 404 && (await archivedPipeline(client, path));
-        if (archived) io.stdout(`pipeline ${pipeline} is archived: setting it again unarchives it (it stays paused)\n`);
-        io.stdout(current.status === 404 && !archived ? `creating pipeline ${pipeline}:\n` : `changes to pipeline ${pipeline}:\n`);
+        if (archived) io.stdout(`pipeline ${shown} is archived: setting it again unarchives it (it stays paused)\n`);
+        io.stdout(current.status === 404 && !archived ? `creating pipeline ${shown}:\n` : `changes to pipeline ${shown}:\n`);
         io.stdout(formatDiff(diff));
         if (!opts.nonInteractive && !(await confirm(io, '\napply configuration?'))) {
           throw new CliExit(1, 'bailing out');
         }
         let res;
         try {
-          res = await client.request('PUT', `${path}/config${opts.checkCreds ? '?check_creds=true' : ''}`, {
+          res = await client.request('PUT', pipelinePath(team, ref, `/config${opts.checkCreds ? '?check_creds=true' : ''}`), {
             body: newText,
             contentType: 'application/x-yaml',
             headers: { 'X-Concourse-Config-Version': String(version) },
@@ -90,10 +108,10 @@ export function registerSetPipeline(program: Command, io: CliIO): void {
         const { warnings } = res.json<SaveConfigResponse>();
         for (const w of warnings ?? []) io.stderr(`warning (${w.type}): ${w.message}\n`);
         // the pipeline's page in the web UI, as fly points at Concourse's (hash routes: src/ui/app/routes.ts)
-        const url = `${target.api.replace(/\/+$/, '')}/#/teams/${encodeURIComponent(team)}/pipelines/${encodeURIComponent(pipeline)}`;
+        const url = `${target.api.replace(/\/+$/, '')}/#/teams/${encodeURIComponent(team)}/pipelines/${encodeURIComponent(pipeline)}${webVarsQuery(instanceVars)}`;
         if (res.status === 201) {
           io.stdout(`pipeline created!\nyou can view your pipeline here: ${url}\n\n`);
-          io.stdout(`the pipeline is currently paused. to unpause, run:\n  jetway unpause-pipeline -t ${name} -p ${pipeline}${team !== targetTeam ? ` (with a target logged in to team ${team})` : ''}\n`);
+          io.stdout(`the pipeline is currently paused. to unpause, run:\n  jetway unpause-pipeline -t ${name} -p ${shellWord(shown)}${team !== targetTeam ? ` (with a target logged in to team ${team})` : ''}\n`);
         } else {
           io.stdout(`configuration updated\n`);
         }
