@@ -627,8 +627,10 @@ class KubernetesContainer implements Container {
       } catch (err) {
         this.failed = true;
         if (signal.aborted) throw signal.reason;
-        if (err instanceof ExecInterrupted) {
-          const reason = await this.podFate(5_000);
+        // the exec ended without an exit code (dropped, or the kubelet's "container does not
+        // exist"): when the pod itself ended (evicted, deleted), that is the step's error
+        {
+          const reason = await this.podFate(err instanceof ExecInterrupted ? 5_000 : 2_000);
           if (reason) throw new Error(reason);
         }
         handle.close();
@@ -670,7 +672,17 @@ class KubernetesContainer implements Container {
     await this.runtime.deletePod(this.podName, 0).catch(() => undefined);
   }
 
-  /** Why the pod ended, when it did (waiting up to `waitMs` for the watch to say). */
+  /** The pod as the API server has it (deleted: gone), or undefined when it cannot be read. */
+  private async readPodNow(): Promise<PodUpdate | undefined> {
+    try {
+      const pod = await this.client.core.readNamespacedPod({ name: this.podName, namespace: this.runtime.namespace });
+      return { kind: 'pod', pod };
+    } catch (err) {
+      return errorStatus(err) === 404 ? { kind: 'deleted' } : undefined;
+    }
+  }
+
+  /** Why the pod ended, when it did (waiting up to `waitMs` for the watch to say, then asking the API server). */
   private podFate(waitMs: number): Promise<string | undefined> {
     const specific = (update: PodUpdate): string | undefined => {
       const reason = podEndReason(this.podName, update);
@@ -684,7 +696,8 @@ class KubernetesContainer implements Container {
       }
       const timer = setTimeout(() => {
         unsubscribe();
-        resolve(podEndReason(this.podName, latest(this.runtime.watcher, this.podName)));
+        // the watch may lag on a loaded node or API server: the pod as the API server has it now
+        void this.readPodNow().then((update) => resolve(podEndReason(this.podName, update ?? latest(this.runtime.watcher, this.podName))));
       }, waitMs);
       const unsubscribe = this.runtime.watcher.subscribe(this.podName, (update) => {
         const reason = specific(update);
