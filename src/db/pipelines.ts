@@ -438,7 +438,7 @@ export async function getPipelineById(db: Queryable, id: number): Promise<Pipeli
 export async function listPipelines(db: Queryable, team?: string): Promise<PipelineRecord[]> {
   const r = await db.query<PipelineRow>(
     `SELECT ${PIPELINE_COLUMNS} FROM pipelines p JOIN teams t ON t.id = p.team_id
-      WHERE $1::text IS NULL OR t.name = $1 ORDER BY t.name, p.ordering, p.id`,
+      WHERE $1::text IS NULL OR t.name = $1 ORDER BY t.name, p.ordering, p.secondary_ordering, p.id`,
     [team ?? null],
   );
   return r.rows.map(toRecord);
@@ -528,6 +528,45 @@ export async function orderPipelines(db: Queryable, team: string, names: readonl
     }
     return { unknown: [] };
   });
+}
+
+/**
+ * Orders the instances of one group (pipelines of one name) as `instanceVars` lists them
+ * (Concourse's team.OrderPipelinesWithinGroup: secondary_ordering 1, 2, ...; the instances not
+ * listed after them, in their order). An instance that does not exist changes nothing and is returned.
+ */
+export async function orderPipelinesWithinGroup(db: Queryable, team: string, group: string, instanceVars: readonly Record<string, unknown>[]): Promise<{ unknown?: Record<string, unknown> }> {
+  return db.transaction(async (tx) => {
+    const tid = await teamId(tx, team);
+    // the group's rows locked, so concurrent orderings apply one after the other
+    await tx.query('SELECT id FROM pipelines WHERE team_id = $1 AND name = $2 ORDER BY id FOR UPDATE', [tid, group]);
+    const listed: number[] = [];
+    for (const [i, vars] of instanceVars.entries()) {
+      const iv = Object.keys(vars).length > 0 ? JSON.stringify(vars) : null;
+      const r = await tx.query<{ id: number }>('UPDATE pipelines SET secondary_ordering = $4 WHERE team_id = $1 AND name = $2 AND instance_vars IS NOT DISTINCT FROM $3::jsonb RETURNING id', [tid, group, iv, i + 1]);
+      if (r.rows.length === 0) throw new UnknownInstance(vars);
+      listed.push(...r.rows.map((row) => row.id));
+    }
+    // the instances not named come after them, in their order
+    await tx.query(
+      `UPDATE pipelines p SET secondary_ordering = $3 + o.rank
+         FROM (SELECT id, row_number() OVER (ORDER BY secondary_ordering, id) AS rank FROM pipelines
+                WHERE team_id = $1 AND name = $2 AND NOT (id = ANY($4::int[]))) o
+        WHERE p.id = o.id`,
+      [tid, group, instanceVars.length, listed],
+    );
+    return {};
+  }).catch((err: unknown) => {
+    if (err instanceof UnknownInstance) return { unknown: err.vars };
+    throw err;
+  });
+}
+
+/** Rolls the ordering back: one instance named was not found. */
+class UnknownInstance extends Error {
+  constructor(readonly vars: Record<string, unknown>) {
+    super('unknown instance');
+  }
 }
 
 export async function renamePipeline(db: Queryable, ref: PipelineRef, newName: string): Promise<void> {

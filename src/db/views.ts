@@ -67,7 +67,7 @@ const toPipelineView = (r: PipelineViewRow): PipelineView => ({
 /** Pipelines of the given teams, in each team's order; archived ones only when asked for. */
 export async function listPipelineViews(db: Queryable, teams: readonly string[], includeArchived = false): Promise<PipelineView[]> {
   const r = await db.query<PipelineViewRow>(
-    `${PIPELINE_VIEW} WHERE t.name = ANY($1::text[]) AND ($2 OR NOT p.archived) ORDER BY t.name, p.ordering, p.id`,
+    `${PIPELINE_VIEW} WHERE t.name = ANY($1::text[]) AND ($2 OR NOT p.archived) ORDER BY t.name, p.ordering, p.secondary_ordering, p.id`,
     [teams, includeArchived],
   );
   return r.rows.map(toPipelineView);

@@ -162,3 +162,37 @@ test('ordering with unknown names is 400 naming them, and changes nothing', asyn
   assert.match(notArray.body, /body: Invalid input: expected array/);
   assert.deepEqual(await names(`${TEAM}?include_archived=true`), before);
 });
+
+// atc/api/pipelineserver/order_within_group.go, atc/db/team.go's OrderPipelinesWithinGroup
+test('ordering within a group: its instances in the order given, the others after them; the group keeps its place', async () => {
+  for (const branch of ['a', 'b', 'c']) {
+    const res = await api.app.inject({
+      method: 'PUT',
+      url: `${TEAM}/grp/config?vars=${encodeURIComponent(JSON.stringify({ branch }))}`,
+      headers: { ...api.auth(), 'content-type': 'application/x-yaml' },
+      payload: PIPELINE,
+    });
+    assert.equal(res.statusCode, 201, res.body);
+  }
+  const instances = async (): Promise<string[]> => {
+    const res = await api.app.inject({ url: TEAM, headers: api.auth() });
+    const list = res.json() as { name: string; instance_vars?: { branch: string } }[];
+    return list.filter((p) => p.name === 'grp').map((p) => p.instance_vars?.branch ?? '');
+  };
+  const place = async (): Promise<number> => (await names()).indexOf('grp');
+  const before = await place();
+  assert.deepEqual(await instances(), ['a', 'b', 'c']);
+  const res = await put(`${TEAM}/grp/ordering`, [{ branch: 'c' }, { branch: 'a' }]);
+  assert.equal(res.statusCode, 200, res.body);
+  assert.deepEqual(await instances(), ['c', 'a', 'b']);
+  assert.equal(await place(), before, "the group's place among the team's pipelines is unchanged");
+
+  // an instance that does not exist: 400 naming it, and nothing changes (not even the ones before it)
+  const unknown = await put(`${TEAM}/grp/ordering`, [{ branch: 'b' }, { branch: 'nope' }]);
+  assert.equal(unknown.statusCode, 400);
+  assert.deepEqual(unknown.json(), { error: 'pipeline main/grp{"branch":"nope"} not found (the order was not changed)', code: 'JW_INVALID_PIPELINE_ORDER' });
+  assert.deepEqual(await instances(), ['c', 'a', 'b']);
+  const notArray = await put(`${TEAM}/grp/ordering`, { branch: 'a' });
+  assert.equal(notArray.statusCode, 400);
+  assert.match(notArray.body, /body: Invalid input: expected array/);
+});

@@ -186,3 +186,28 @@ test('set-pipeline -i sets one instance, with its instance vars as vars of its c
   const again = await jetway('set-pipeline', '-t', 'ci', '-p', 'sp', '-c', file, '-i', 'branch=feature', '-i', 'deploy.region=eu', '-n');
   assert.equal(again.out, 'no changes to apply\n');
 });
+
+// fly/commands/ordering_instanced_pipeline.go
+test('order-instanced-pipelines -g GROUP -p key:value ... orders the instances; an unknown one changes nothing', async () => {
+  const order = async (): Promise<string[]> => {
+    const res = await s.api.app.inject({ url: '/api/v1/teams/main/pipelines', headers: s.api.auth() });
+    return (res.json() as { name: string; instance_vars?: { branch: string } }[]).filter((p) => p.name === 'inst').map((p) => p.instance_vars?.branch ?? '');
+  };
+  const r = await jetway('order-instanced-pipelines', '-t', 'ci', '-g', 'inst', '-p', 'branch:dev', '-p', 'branch:main');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, 'ordered instanced pipelines:\n  - inst/branch:"dev"\n  - inst/branch:"main"\n');
+  assert.deepEqual(await order(), ['dev', 'main']);
+  const again = await jetway('oip', '-t', 'ci', '-g', 'inst', '-p', 'branch:main');
+  assert.equal(again.code, 0, again.err);
+  assert.deepEqual(await order(), ['main', 'dev']);
+  const unknown = await jetway('order-instanced-pipelines', '-t', 'ci', '-g', 'inst', '-p', 'branch:dev', '-p', 'branch:nope');
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /pipeline main\/inst\{"branch":"nope"\} not found \(the order was not changed\)/);
+  assert.deepEqual(await order(), ['main', 'dev']);
+  const bad = await jetway('order-instanced-pipelines', '-t', 'ci', '-g', 'inst', '-p', 'branch');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /^error: -p, --pipeline 'branch': /);
+  const noGroup = await jetway('order-instanced-pipelines', '-t', 'ci', '-p', 'branch:dev');
+  assert.equal(noGroup.code, 2);
+  assert.match(noGroup.err, /required option -g, --group <name> not specified/);
+});

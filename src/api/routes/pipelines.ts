@@ -11,6 +11,7 @@ import {
   deletePipeline,
   getPipelineConfig,
   orderPipelines,
+  orderPipelinesWithinGroup,
   pausePipeline,
   renamePipeline,
   savePipeline,
@@ -50,6 +51,8 @@ const YAML_TYPES = ['application/x-yaml', 'application/yaml', 'text/yaml', 'text
 const renameBody = z.object({ name: z.string().min(1, 'must not be empty') });
 /** Concourse's ordering body: the pipeline names, first first. */
 const orderingBody = z.array(z.string().min(1, 'must not be empty'));
+/** Concourse's OrderPipelinesWithinGroup body: the instances' instance vars, first first (at most 1,000). */
+const groupOrderingBody = z.array(z.record(z.string(), z.unknown()).nullable()).max(1000, 'at most 1000 instances');
 
 /**
  * Names of a config that become paths and URLs (jobs, resources, resource types, groups) with
@@ -140,6 +143,18 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
     if (unknown.length > 0) {
       const what = unknown.length === 1 ? 'pipeline' : 'pipelines';
       throw new ApiError('JW_INVALID_PIPELINE_ORDER', `${what} not found in team ${req.params.team}: ${unknown.map((n) => `'${n}'`).join(', ')} (the order was not changed)`);
+    }
+    return reply.code(200).send();
+  });
+
+  // atc/api/pipelineserver/order_within_group.go: the group's instances in the order given
+  app.put<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/ordering', async (req, reply) => {
+    assertTeam(req, req.params.team);
+    const list = parseWith(groupOrderingBody, req.body, 'body').map((v) => v ?? {});
+    const { unknown } = await orderPipelinesWithinGroup(db, req.params.team, req.params.pipeline, list);
+    if (unknown) {
+      const ref = { team: req.params.team, name: req.params.pipeline, ...(Object.keys(unknown).length > 0 ? { instanceVars: unknown } : {}) };
+      throw new ApiError('JW_INVALID_PIPELINE_ORDER', `${describePipeline(ref)} not found (the order was not changed)`);
     }
     return reply.code(200).send();
   });

@@ -20,7 +20,7 @@ import { registerPipelineActions } from './pipeline-actions.ts';
 import { registerDestroyPipeline } from './destroy-pipeline.ts';
 import { registerRenamePipeline } from './rename-pipeline.ts';
 import { registerArchivePipeline } from './archive-pipeline.ts';
-import { registerOrderPipelines } from './order-pipelines.ts';
+import { registerOrderInstancedPipelines, registerOrderPipelines } from './order-pipelines.ts';
 import { registerResources } from './resources.ts';
 import { registerResourceVersions } from './resource-versions.ts';
 import { registerJobs } from './jobs.ts';
@@ -79,6 +79,7 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerRenamePipeline(program, io);
   registerArchivePipeline(program, io);
   registerOrderPipelines(program, io);
+  registerOrderInstancedPipelines(program, io);
   registerResources(program, io);
   registerResourceVersions(program, io);
   registerJobs(program, io);
