@@ -33,6 +33,7 @@ export const API_ERRORS = {
   JW_INVALID_PLAN: { status: 400, message: 'the one-off build plan is invalid; `errors` lists the problems' },
   JW_INVALID_TEAM_NAME: { status: 400, message: 'the team name is not a valid identifier' },
   JW_INVALID_TEAM_AUTH: { status: 400, message: 'the team auth gives no role to anyone' },
+  JW_VERSIONS_DB_TOO_LARGE: { status: 422, message: "the pipeline's versions DB is larger than the API serves in one response" },
   JW_INVALID_PIPELINE_ORDER: { status: 400, message: 'the ordering names pipelines the team does not have; nothing was reordered' },
   JW_INVALID_PAGE: { status: 400, message: 'the `from` or `to` of a page names no item of the list' },
   JW_INVALID_ARTIFACT: { status: 400, message: 'the uploaded artifact is not a tar archive (plain or gzipped)' },

@@ -33,6 +33,7 @@ import {
   type PipelineParams,
 } from '../context.ts';
 import { describePipeline, pipelineJson, visiblePipelineViews } from '../queries.ts';
+import { loadVersionsDb, VersionsDbTooLarge, type DebugVersionsDB } from '../../db/versions-db.ts';
 import type { ConfigResponse, ConfigWarning, Pipeline, SaveConfigResponse } from '../wire.ts';
 
 export const CONFIG_VERSION_HEADER = 'x-concourse-config-version';
@@ -162,6 +163,18 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
   app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline', { config: { publicPipeline: true } }, async (req): Promise<Pipeline> =>
     pipelineJson(await pipelineOf(db, req)),
   );
+
+  // atc/api/pipelineserver/get_versions_db.go: input resolution's data, for debugging it (viewer)
+  app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/versions-db', async (req): Promise<DebugVersionsDB> => {
+    assertTeam(req, req.params.team);
+    const p = await pipelineOf(db, req);
+    try {
+      return await loadVersionsDb(db, p.id);
+    } catch (err) {
+      if (err instanceof VersionsDbTooLarge) throw new ApiError('JW_VERSIONS_DB_TOO_LARGE', `${describePipeline(pipelineRefOf(req))}: ${err.message}`);
+      throw err;
+    }
+  });
 
   app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/config', async (req, reply): Promise<ConfigResponse<PipelineConfig>> => {
     assertTeam(req, req.params.team);
