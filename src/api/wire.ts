@@ -355,6 +355,16 @@ export interface Wall {
   TTL?: number;
 }
 
+/** One of `GET /api/v1/components` (atc.Component; atc/component.go): a periodic pass of the web nodes. */
+export interface Component {
+  name: string;
+  /** nanoseconds, as Go's time.Duration */
+  interval: number;
+  /** RFC 3339; Go's zero time when it never ran */
+  last_ran: string;
+  paused: boolean;
+}
+
 /** One user of `GET /api/v1/users` (atc.User: who logged in, fly active-users). */
 export interface ActiveUser {
   username: string;

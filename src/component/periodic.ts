@@ -9,6 +9,8 @@
 export interface PassGate {
   /** `signal`: the pass's runner stops (a nudged pass waiting for another node gives up). */
   begin(name: string, intervalMs: number, nudged: boolean, signal: AbortSignal): Promise<(() => Promise<void>) | undefined>;
+  /** Makes the pass known with its interval (listed as a component from its start). */
+  register?(name: string, intervalMs: number): Promise<unknown>;
 }
 
 export interface PeriodicPassOptions {
@@ -39,6 +41,8 @@ export class PeriodicPass<T> {
     if (!this.stopped) return;
     this.stopped = false;
     this.stopping = new AbortController();
+    const cluster = this.opts.cluster;
+    cluster?.gate.register?.(cluster.name, this.intervalMs).catch(this.onError);
     if (this.opts.immediate !== false) this.schedule(false);
     this.timer = setInterval(() => this.schedule(false), this.intervalMs);
     this.timer.unref();

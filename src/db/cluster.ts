@@ -146,9 +146,20 @@ export class PostgresPassGate {
     private readonly opts: { leaseMs?: number; pollMs?: number } = {},
   ) {}
 
+  /** Makes the pass known (GET /api/v1/components lists it from its start) with its interval; whether it is paused. */
+  async register(name: string, intervalMs: number): Promise<boolean> {
+    const r = await this.db.query<{ paused: boolean }>(
+      `INSERT INTO periodic_passes (name, interval_ms) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET interval_ms = EXCLUDED.interval_ms
+       RETURNING paused`,
+      [name, Math.round(intervalMs)],
+    );
+    return r.rows[0]?.paused === true;
+  }
+
   async begin(name: string, intervalMs: number, nudged: boolean, signal?: AbortSignal): Promise<(() => Promise<void>) | undefined> {
     const leaseMs = this.opts.leaseMs ?? 60_000;
-    await this.db.query('INSERT INTO periodic_passes (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+    // a paused component (an admin's pause-component) runs on no node until unpaused
+    if (await this.register(name, intervalMs)) return undefined;
     const deadline = Date.now() + leaseMs;
     for (;;) {
       const r = await this.db.query<{ taken: boolean }>(

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { claimOrphanedBuilds, listWebNodes, PostgresBuildLeases, PostgresPassGate } from '../../src/db/cluster.ts';
 import { createStartedBuild, finishBuild } from '../../src/db/builds.ts';
 import { lockScopeForCheck } from '../../src/db/check-scopes.ts';
+import { listComponents, setComponentPaused } from '../../src/db/components.ts';
 import { PoolDatabase } from '../../src/db/database.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { Plan } from '../../src/model/plan.ts';
@@ -123,6 +124,26 @@ test('a periodic pass runs once per interval across nodes: the second node skips
   assert.equal(await b.begin('interval-pass', 60_000, false), undefined, 'held by a');
   await release();
   assert.equal(await b.begin('interval-pass', 60_000, false), undefined, 'ran within the interval');
+});
+
+test('a paused component runs on no node, nudged or not, until unpaused; it is listed with its interval from its start', async () => {
+  const a = new PostgresPassGate(t.db, 'paused-a', { pollMs: 20 });
+  const b = new PostgresPassGate(t.db, 'paused-b', { pollMs: 20 });
+  await a.register('paused-pass', 1_000);
+  assert.deepEqual(
+    (await listComponents(t.db)).filter((c) => c.name === 'paused-pass').map((c) => ({ ...c, lastRanAt: c.lastRanAt === null ? null : 'set' })),
+    [{ name: 'paused-pass', intervalMs: 1_000, lastRanAt: null, paused: false }],
+  );
+  assert.equal(await setComponentPaused(t.db, 'paused-pass', true), true);
+  assert.equal(await setComponentPaused(t.db, 'no-such-pass', true), false);
+  assert.equal(await a.begin('paused-pass', 1_000, false), undefined, 'paused: not on its interval');
+  assert.equal(await b.begin('paused-pass', 1_000, true), undefined, 'paused: not nudged either');
+  assert.equal((await listComponents(t.db)).find((c) => c.name === 'paused-pass')?.lastRanAt, null, 'it never began');
+  await setComponentPaused(t.db, undefined, false);
+  const release = await b.begin('paused-pass', 1_000, true);
+  assert.ok(release, 'unpaused: it runs');
+  await release();
+  assert.ok((await listComponents(t.db)).find((c) => c.name === 'paused-pass')?.lastRanAt instanceof Date);
 });
 
 test('a nudged pass waits for the holder to finish, then runs (new work is never skipped)', async () => {

@@ -9,7 +9,9 @@ import { listUserLogins } from '../../db/users.ts';
 import { ApiError, badRequest, unavailable } from '../errors.ts';
 import { currentUser, parseWith, requireAdmin, type ApiServerOptions } from '../context.ts';
 import { unix } from '../queries.ts';
-import type { ActiveUser, Wall } from '../wire.ts';
+import type { ActiveUser, Component, Wall } from '../wire.ts';
+import { listComponents, setComponentPaused } from '../../db/components.ts';
+import { notFound } from '../errors.ts';
 import { CONCOURSE_LOG_LEVELS, isConcourseLogLevel } from '../log-level.ts';
 
 const NANOS_PER_MS = 1_000_000;
@@ -106,4 +108,33 @@ export function registerAdminRoutes(app: FastifyInstance, opts: ApiServerOptions
     }
     return (await listUserLogins(db, since)).map((u) => ({ username: u.username, connector: u.connector, last_login: unix(u.lastLogin), sub: u.username }));
   });
+
+  // ---------------------------------------------------------------- components (atc/api/componentsserver; admins, as api_auth_wrappa.go)
+
+  app.get('/components', async (req): Promise<Component[]> => {
+    assertAdmin(req);
+    return (await listComponents(db)).map((c) => ({
+      name: c.name,
+      interval: c.intervalMs * NANOS_PER_MS,
+      last_ran: c.lastRanAt ? c.lastRanAt.toISOString() : '0001-01-01T00:00:00Z',
+      paused: c.paused,
+    }));
+  });
+  for (const [verb, paused] of [
+    ['pause', true],
+    ['unpause', false],
+  ] as const) {
+    app.put(`/components/${verb}`, async (req, reply) => {
+      assertAdmin(req);
+      await setComponentPaused(db, undefined, paused);
+      req.log.info({ paused }, `every component ${verb}d`);
+      return reply.code(200).send();
+    });
+    app.put<{ Params: { component: string } }>(`/components/:component/${verb}`, async (req, reply) => {
+      assertAdmin(req);
+      if (!(await setComponentPaused(db, req.params.component, paused))) throw notFound('JW_NOT_FOUND', `component ${req.params.component}`);
+      req.log.info({ component: req.params.component, paused }, `component ${verb}d`);
+      return reply.code(200).send();
+    });
+  }
 }

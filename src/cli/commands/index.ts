@@ -21,6 +21,7 @@ import { registerDestroyPipeline } from './destroy-pipeline.ts';
 import { registerRenamePipeline } from './rename-pipeline.ts';
 import { registerArchivePipeline } from './archive-pipeline.ts';
 import { registerOrderInstancedPipelines, registerOrderPipelines } from './order-pipelines.ts';
+import { registerComponents } from './components.ts';
 import { registerResources } from './resources.ts';
 import { registerResourceVersions } from './resource-versions.ts';
 import { registerJobs } from './jobs.ts';
@@ -80,6 +81,7 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerArchivePipeline(program, io);
   registerOrderPipelines(program, io);
   registerOrderInstancedPipelines(program, io);
+  registerComponents(program, io);
   registerResources(program, io);
   registerResourceVersions(program, io);
   registerJobs(program, io);

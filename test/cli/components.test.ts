@@ -1,0 +1,107 @@
+// Components (issue 21): GET /api/v1/components and pausing them (atc/api/componentsserver,
+// admins only as atc/wrappa/api_auth_wrappa.go), and fly's get-components, pause-component and
+// unpause-component (fly/commands/get_components.go, pause_component.go) against a real API
+// server whose database holds the web nodes' passes (src/db/cluster.ts's PostgresPassGate).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PostgresPassGate } from '../../src/db/cluster.ts';
+import { goDuration } from '../../src/cli/commands/components.ts';
+import { jetway, startCliServer, PASSWORD, type CliServer } from './client-support.ts';
+import { startTenants, type Tenants } from '../security/tenants.ts';
+
+for (const [ms, want] of [
+  [0, '0s'],
+  [500, '500ms'],
+  [10_000, '10s'],
+  [1_500, '1.5s'],
+  [60_000, '1m0s'],
+  [90_000, '1m30s'],
+  [3_600_000, '1h0m0s'],
+  [5_430_000, '1h30m30s'],
+] as const) {
+  test(`goDuration(${ms}) is ${want}, as Go's time.Duration prints it`, () => assert.equal(goDuration(ms), want));
+}
+
+let s: CliServer;
+let tenants: Tenants;
+let gate: PostgresPassGate;
+before(async () => {
+  s = await startCliServer();
+  tenants = await startTenants({}, s.api.t);
+  gate = new PostgresPassGate(s.api.t.db, 'node-1');
+  await gate.register('scheduler', 10_000);
+  await gate.register('checker', 10_000);
+  await gate.register('gc', 30_000);
+  const release = await gate.begin('scheduler', 10_000, false);
+  await release?.();
+  assert.equal((await jetway('login', '-t', 'ci', '-c', s.url, '-u', 'admin', '-p', PASSWORD)).code, 0);
+});
+after(async () => {
+  await tenants.close();
+  await s.close();
+});
+
+const components = async (): Promise<{ name: string; interval: number; last_ran: string; paused: boolean }[]> => {
+  const res = await s.api.app.inject({ url: '/api/v1/components', headers: s.api.auth() });
+  assert.equal(res.statusCode, 200, res.body);
+  return res.json();
+};
+
+test("GET /api/v1/components: atc.Component's fields, interval in nanoseconds, Go's zero time for a pass that never ran", async () => {
+  const list = await components();
+  assert.deepEqual(list.map((c) => c.name), ['checker', 'gc', 'scheduler']);
+  const gc = list.find((c) => c.name === 'gc');
+  assert.deepEqual(gc, { name: 'gc', interval: 30_000 * 1e6, last_ran: '0001-01-01T00:00:00Z', paused: false });
+  const scheduler = list.find((c) => c.name === 'scheduler');
+  assert.ok(scheduler && Date.now() - Date.parse(scheduler.last_ran) < 600_000, 'the scheduler ran just now');
+});
+
+test('only admins see or pause components; an unknown one is 404', async () => {
+  for (const [method, url] of [
+    ['GET', '/api/v1/components'],
+    ['PUT', '/api/v1/components/pause'],
+    ['PUT', '/api/v1/components/scheduler/pause'],
+  ] as const) {
+    const res = await tenants.as('bob', method, url);
+    assert.equal(res.statusCode, 403, `${method} ${url}: ${res.body}`);
+  }
+  assert.equal((await components()).some((c) => c.paused), false, "bob's requests paused nothing");
+  const unknown = await s.api.app.inject({ method: 'PUT', url: '/api/v1/components/nope/pause', headers: s.api.auth() });
+  assert.equal(unknown.statusCode, 404);
+  assert.match(unknown.body, /component nope not found/);
+});
+
+test('pause-component -n, --runtime-components and -a; unpause-component; get-components shows them; a paused pass does not run', async () => {
+  const one = await jetway('pause-component', '-t', 'ci', '-n', 'gc');
+  assert.equal(one.code, 0, one.err);
+  assert.equal(one.out, "paused 'gc'\n");
+  assert.deepEqual((await components()).filter((c) => c.paused).map((c) => c.name), ['gc']);
+  const runtime = await jetway('pc', '-t', 'ci', '--runtime-components');
+  assert.equal(runtime.out, "paused 'checker'\npaused 'scheduler'\n");
+  // what the pause means: no web node begins the pass
+  assert.equal(await new PostgresPassGate(s.api.t.db, 'node-2').begin('scheduler', 10_000, true), undefined);
+
+  const table = await jetway('get-components', '-t', 'ci');
+  assert.equal(table.code, 0, table.err);
+  const rows = table.out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+  assert.deepEqual(rows[0], ['name', 'interval', 'last ran', 'paused']);
+  assert.deepEqual(rows.slice(1).map((r) => [r[0], r[1], r[3]]), [
+    ['checker', '10s', 'true'],
+    ['gc', '30s', 'true'],
+    ['scheduler', '10s', 'true'],
+  ]);
+  assert.match(rows[2]?.[2] ?? '', /^0001-01-01 /);
+  const json = await jetway('get-components', '-t', 'ci', '--json');
+  assert.deepEqual((JSON.parse(json.out) as { name: string }[]).map((c) => c.name), ['checker', 'gc', 'scheduler']);
+
+  const all = await jetway('unpause-component', '-t', 'ci', '-a');
+  assert.equal(all.out, 'all components unpaused\n');
+  assert.equal((await components()).some((c) => c.paused), false);
+  const release = await new PostgresPassGate(s.api.t.db, 'node-2').begin('scheduler', 10_000, true);
+  assert.ok(release, 'unpaused: it runs again');
+  await release();
+
+  const none = await jetway('pause-component', '-t', 'ci');
+  assert.equal(none.code, 2);
+  assert.match(none.err, /--name or --all must be provided/);
+});
