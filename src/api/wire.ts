@@ -106,13 +106,33 @@ export interface Info {
 }
 
 /** `GET /api/v1/health` (Jetway). */
+/** `GET /api/v1/health`: Concourse's atc.Health (atc/health.go), with Jetway's `disk`. */
 export interface Health {
-  /** 'unavailable' comes with 503 and names the part at fault (issue 17) */
-  status: 'ok' | 'unavailable';
-  /** the database's problem: unreachable, failing, or not answering in time */
-  database?: string;
-  /** the disk's problem: the data dir's disk, or the database's, is full */
-  disk?: string;
+  /** `failing` comes with 503 (issue 17): the database or a disk */
+  status: 'ok' | 'degraded' | 'failing';
+  /** RFC 3339 */
+  timestamp: string;
+  database: { status: 'healthy' | 'unhealthy'; error?: string };
+  /** the web nodes: each is a worker */
+  workers: WorkerHealth;
+  components: ComponentHealth[];
+  /** Jetway's: the web node's disk (its data dir's, or the database's) is full */
+  disk?: { status: 'unhealthy'; error: string };
+}
+
+export interface WorkerHealth {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  total: number;
+  running: number;
+  unhealthy_workers?: string[];
+}
+
+export interface ComponentHealth {
+  name: string;
+  status: 'healthy' | 'unhealthy';
+  paused: boolean;
+  /** RFC 3339; Go's zero time when it never ran */
+  last_ran: string;
 }
 
 /** `POST /api/v1/token`. */

@@ -280,19 +280,19 @@ test('Postgres frozen (SIGSTOP) mid-build: /health says 503 naming the database 
   // the whole server stops (a paused VM or container): the postmaster and every backend
   const pids = await postgresProcesses();
   for (const pid of pids) process.kill(pid, 'SIGSTOP');
-  let health: { code: number; body: { database?: string }; ms: number };
+  let health: { code: number; body: { database?: { error?: string } }; ms: number };
   try {
     await sleep(500);
     const asked = Date.now();
     const res = await fetch(`${n.url}/api/v1/health`, { signal: AbortSignal.timeout(15_000) });
-    health = { code: res.status, body: (await res.json()) as { database?: string }, ms: Date.now() - asked };
+    health = { code: res.status, body: (await res.json()) as { database?: { error?: string } }, ms: Date.now() - asked };
     await sleep(5_000); // the task keeps printing into the buffer meanwhile
   } finally {
     for (const pid of pids) process.kill(pid, 'SIGCONT');
   }
   figures.push(`/health with Postgres frozen: ${health.code} in ${health.ms} ms`);
   assert.equal(health.code, 503);
-  assert.match(health.body.database ?? '', /did not answer within/);
+  assert.match(health.body.database?.error ?? '', /did not answer within/);
   assert.equal(await finished(id), 'succeeded');
   const ev = await events(id);
   assert.equal(ev.log, lines(60), 'no line lost or doubled');
@@ -330,10 +330,10 @@ test('disk full for real (Postgres and the data dir on a tmpfs, filled mid-build
     }
     const health = await until('/health to say the disk', async () => {
       const res = await fetch(`${node.url}/api/v1/health`);
-      const body = (await res.json()) as { disk?: string };
+      const body = (await res.json()) as { disk?: { error: string } };
       return res.status === 503 && body.disk ? body : undefined;
     }, 30_000);
-    assert.match(health.disk ?? '', /full/);
+    assert.match(health.disk?.error ?? '', /full/);
     const abort = await fetch(`${node.url}/api/v1/builds/${aborting}/abort`, { method: 'PUT', headers: await token(node) });
     figures.push(`disk full: /health ${JSON.stringify(health)}; abort while full answered ${abort.status}`);
     // the tasks end (8 s) while the disk is full; then room is made

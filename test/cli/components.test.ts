@@ -105,3 +105,28 @@ test('pause-component -n, --runtime-components and -a; unpause-component; get-co
   assert.equal(none.code, 2);
   assert.match(none.err, /--name or --all must be provided/);
 });
+
+// fly/commands/health.go against GET /api/v1/health (atc/api/healthserver/health.go's shape)
+test('jetway health: the subsystems as fly prints them, the components among them; --json is atc.Health', async () => {
+  const r = await jetway('health', '-t', 'ci');
+  assert.equal(r.code, 0, r.err);
+  const rows = r.out.trim().split('\n').map((l) => l.trim().split(/\s{2,}/));
+  assert.deepEqual(rows[0], ['subsystem', 'status', 'detail']);
+  assert.deepEqual(rows[1]?.slice(0, 2), ['overall', 'ok']);
+  assert.match(rows[1]?.[2] ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+  assert.deepEqual(rows[2], ['database', 'healthy']);
+  assert.deepEqual(rows[3], ['workers', 'healthy', '0/0 running']);
+  assert.deepEqual(rows.slice(4).map((row) => row.slice(0, 2)), [
+    ['checker', 'healthy'],
+    ['gc', 'healthy'],
+    ['scheduler', 'healthy'],
+  ]);
+  assert.match(rows.find((row) => row[0] === 'scheduler')?.[2] ?? '', /^last ran: \d{4}-/);
+  const json = JSON.parse((await jetway('health', '-t', 'ci', '--json')).out) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(json).sort(), ['components', 'database', 'status', 'timestamp', 'workers']);
+  // a paused component says so
+  await jetway('pause-component', '-t', 'ci', '-n', 'gc');
+  const paused = await jetway('health', '-t', 'ci');
+  assert.match(paused.out, /gc\s+healthy\s+paused\n/);
+  await jetway('unpause-component', '-t', 'ci', '-n', 'gc');
+});

@@ -22,6 +22,7 @@ import { registerRenamePipeline } from './rename-pipeline.ts';
 import { registerArchivePipeline } from './archive-pipeline.ts';
 import { registerOrderInstancedPipelines, registerOrderPipelines } from './order-pipelines.ts';
 import { registerComponents } from './components.ts';
+import { registerHealth } from './health.ts';
 import { registerResources } from './resources.ts';
 import { registerResourceVersions } from './resource-versions.ts';
 import { registerJobs } from './jobs.ts';
@@ -82,6 +83,7 @@ export function registerCommands(program: Command, io: CliIO, runCli: (argv: str
   registerOrderPipelines(program, io);
   registerOrderInstancedPipelines(program, io);
   registerComponents(program, io);
+  registerHealth(program, io);
   registerResources(program, io);
   registerResourceVersions(program, io);
   registerJobs(program, io);
