@@ -133,7 +133,17 @@ export interface JobSummary extends JobRecord {
 
 /** The active jobs of a pipeline in config order, with next/finished/transition builds. */
 export async function listJobs(db: Queryable, pipelineId: number): Promise<JobSummary[]> {
-  const r = await db.query<JobRow>(`${JOB_SELECT} WHERE j.pipeline_id = $1 AND j.active ORDER BY j.ordering, j.id`, [pipelineId]);
+  return (await listJobsOfPipelines(db, [pipelineId])).get(pipelineId) ?? [];
+}
+
+/**
+ * The active jobs of several pipelines, by pipeline, in two statements whatever their number
+ * (GET /api/v1/jobs across a thousand pipelines: test/api/statements.test.ts).
+ */
+export async function listJobsOfPipelines(db: Queryable, pipelineIds: readonly number[]): Promise<Map<number, JobSummary[]>> {
+  const byPipeline = new Map<number, JobSummary[]>(pipelineIds.map((id) => [id, []]));
+  if (pipelineIds.length === 0) return byPipeline;
+  const r = await db.query<JobRow>(`${JOB_SELECT} WHERE j.pipeline_id = ANY($1::int[]) AND j.active ORDER BY j.pipeline_id, j.ordering, j.id`, [pipelineIds]);
   const jobs = r.rows.map(toJob);
   const ids = [
     ...new Set(jobs.flatMap((j) => [j.nextBuildId, j.latestCompletedBuildId, j.transitionBuildId]).filter((x): x is number => x !== null)),
@@ -144,12 +154,15 @@ export async function listJobs(db: Queryable, pipelineId: number): Promise<JobSu
     for (const row of b.rows) builds.set(row.id, toBuildRecord(row));
   }
   const pick = (id: number | null): BuildRecord | null => (id === null ? null : (builds.get(id) ?? null));
-  return jobs.map((j) => ({
-    ...j,
-    nextBuild: pick(j.nextBuildId),
-    finishedBuild: pick(j.latestCompletedBuildId),
-    transitionBuild: pick(j.transitionBuildId),
-  }));
+  for (const j of jobs) {
+    byPipeline.get(j.pipelineId)?.push({
+      ...j,
+      nextBuild: pick(j.nextBuildId),
+      finishedBuild: pick(j.latestCompletedBuildId),
+      transitionBuild: pick(j.transitionBuildId),
+    });
+  }
+  return byPipeline;
 }
 
 export async function pauseJob(db: Queryable, jobId: number, by?: string): Promise<void> {

@@ -173,6 +173,18 @@ export async function listResourceViews(db: Queryable, pipelineId: number): Prom
   return r.rows.map(toResourceView);
 }
 
+/** The active resources of several pipelines in one statement, by pipeline, in their order. */
+export async function listResourceViewsOfPipelines(db: Queryable, pipelineIds: readonly number[]): Promise<Map<number, ResourceView[]>> {
+  const byPipeline = new Map<number, ResourceView[]>(pipelineIds.map((id) => [id, []]));
+  if (pipelineIds.length === 0) return byPipeline;
+  const r = await db.query<ResourceRow & { pipeline_id: number }>(
+    `${RESOURCE_VIEW.replace('SELECT r.id,', 'SELECT r.pipeline_id, r.id,')} WHERE r.pipeline_id = ANY($1::int[]) AND r.active ORDER BY r.pipeline_id, r.ordering, r.id`,
+    [pipelineIds],
+  );
+  for (const row of r.rows) byPipeline.get(row.pipeline_id)?.push(toResourceView(row));
+  return byPipeline;
+}
+
 export async function findResourceView(db: Queryable, pipelineId: number, name: string): Promise<ResourceView | undefined> {
   const r = await db.query<ResourceRow>(`${RESOURCE_VIEW} WHERE r.pipeline_id = $1 AND r.name = $2 AND r.active`, [pipelineId, name]);
   const row = r.rows[0];

@@ -6,8 +6,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { getBuild, setBuildComment } from '../../db/builds.ts';
-import { listJobs } from '../../db/jobs.ts';
-import { findResourceView, jobViewsOfPipelines, listResourceViews, type PipelineView } from '../../db/views.ts';
+import { listJobsOfPipelines } from '../../db/jobs.ts';
+import { findResourceView, jobViewsOfPipelines, listResourceViewsOfPipelines, type PipelineView } from '../../db/views.ts';
 import { resourceVersionById } from '../../db/versions.ts';
 import { CausalityTooLargeError, resourceCausality, type Causality, type CausalityDirection } from '../../db/causality.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -32,17 +32,19 @@ export function registerCompatRoutes(app: FastifyInstance, opts: ApiServerOption
     const pipelines = await visible(req);
     // every job's inputs and outputs in one read, not two per job
     const views = await jobViewsOfPipelines(db, pipelines.map((p) => p.id));
+    const jobs = await listJobsOfPipelines(db, pipelines.map((p) => p.id));
     const out: Job[] = [];
     for (const p of pipelines) {
-      for (const job of await listJobs(db, p.id)) out.push(await jobJson(db, job, job, p, opts.externalUrl, views.get(job.id) ?? { inputs: [], outputs: [] }));
+      for (const job of jobs.get(p.id) ?? []) out.push(await jobJson(db, job, job, p, opts.externalUrl, views.get(job.id) ?? { inputs: [], outputs: [] }));
     }
     return out;
   });
 
   app.get('/resources', { config: { optionalAuth: true } }, async (req): Promise<Resource[]> => {
-    const out: Resource[] = [];
-    for (const p of await visible(req)) for (const r of await listResourceViews(db, p.id)) out.push(resourceJson(r, p));
-    return out;
+    const pipelines = await visible(req);
+    // one statement for every pipeline's resources
+    const resources = await listResourceViewsOfPipelines(db, pipelines.map((p) => p.id));
+    return pipelines.flatMap((p) => (resources.get(p.id) ?? []).map((r) => resourceJson(r, p)));
   });
 
   const versionOf = async (req: FastifyRequest<{ Params: VersionParams }>) => {

@@ -92,6 +92,10 @@ function envFor(kubeconfig: string, pushed: Awaited<ReturnType<typeof pushTestIm
 }
 
 export async function startKubeEnv(types: ResourceTypeName[] = ['mock']): Promise<KubeEnv> {
+  // a suite that calls this needs kube-sim's own handles: given a real cluster, it says it runs here instead
+  if (process.env.KUBECONFIG && process.env.JETWAY_TEST_REGISTRY) {
+    console.log("# this suite needs the kube-sim test cluster's audit log, faults or pull stats: it runs on a test cluster it starts, not on KUBECONFIG's (docs/kubernetes-runtime.md)");
+  }
   const stateDir = await mkdtemp(join(tmpdir(), 'jw-kube-'));
   const cluster = await startCluster({ stateDir, latency: 'zero' });
   try {

@@ -1,0 +1,110 @@
+// SQL statements per API request (issue 23: "count the database round trips"): the read routes
+// the UI and fly poll, on a pipeline with builds, each with the number of statements it sends
+// today, the token check included. A change that adds a query to a route fails here and says
+// which; one that removes some updates the row (BENCHMARKS.md has the times).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startApi, type TestApi } from './helpers.ts';
+import { startTestNode, type TestNode } from '../support/node.ts';
+import type { Database, Queryable } from '../../src/db/database.ts';
+
+let node: TestNode;
+let api: TestApi;
+let statements = 0;
+
+/** The database with every statement counted (in transactions too). */
+function counting<T extends Queryable>(db: T): T {
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'query') {
+        return (text: string, values?: readonly unknown[]) => {
+          statements++;
+          return target.query(text, values);
+        };
+      }
+      if (prop === 'transaction') return <R>(fn: (tx: Queryable) => Promise<R>) => target.transaction((tx) => fn(counting(tx)));
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+const PIPELINE = `
+resources:
+- name: repo
+  type: mock
+  source: {initial_version: v1}
+- name: other
+  type: mock
+jobs:
+- name: unit
+  plan:
+  - get: repo
+    trigger: true
+  - get: other
+- name: ship
+  plan:
+  - get: repo
+    passed: [unit]
+`;
+
+before(async () => {
+  node = await startTestNode();
+  api = await startApi({ db: counting(node.tdb.db as Database) }, node.tdb);
+  const id = await node.setPipeline('p', PIPELINE);
+  await node.checkResource(id, 'repo');
+  await node.checkResource(id, 'other');
+  for (let i = 0; i < 3; i++) await node.trigger(id, 'unit');
+  await node.trigger(id, 'ship');
+});
+after(async () => {
+  await api.close();
+  await node.stop();
+});
+
+const P = '/api/v1/teams/main/pipelines/p';
+// the token check is one of them (an authenticated route's first statement); /info is public
+const rows: [string, number][] = [
+  ['/api/v1/info', 0],
+  ['/api/v1/pipelines', 2],
+  ['/api/v1/teams/main/pipelines', 2],
+  [P, 2],
+  [`${P}/jobs`, 6],
+  [`${P}/jobs/unit`, 7],
+  [`${P}/jobs/unit/builds`, 4],
+  ['/api/v1/builds', 3],
+  [`${P}/resources`, 3],
+  [`${P}/resources/repo`, 3],
+  [`${P}/resources/repo/versions`, 4],
+  ['/api/v1/jobs', 6],
+  ['/api/v1/resources', 3],
+];
+for (const [url, expected] of rows) {
+  test(`GET ${url}: ${expected} statements`, async () => {
+    statements = 0;
+    const res = await api.app.inject({ url, headers: api.auth() });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(statements, expected);
+  });
+}
+
+// no route's count grows with what it lists (no query per job, build or resource): a pipeline
+// with five times the jobs and resources, and more builds, costs the same statements
+test('a pipeline with ten jobs and ten resources costs the same statements per route as one with two', async () => {
+  const resources = Array.from({ length: 10 }, (_, i) => `- name: r${i}\n  type: mock\n  source: {initial_version: v1}`).join('\n');
+  const jobs = Array.from({ length: 10 }, (_, i) => `- name: j${i}\n  plan:\n  - get: r${i}`).join('\n');
+  const id = await node.setPipeline('big', `resources:\n${resources}\njobs:\n${jobs}\n`);
+  for (let i = 0; i < 10; i++) await node.checkResource(id, `r${i}`);
+  for (let i = 0; i < 10; i++) await node.trigger(id, `j${i}`);
+  const Q = '/api/v1/teams/main/pipelines/big';
+  const count = async (url: string): Promise<number> => {
+    statements = 0;
+    const res = await api.app.inject({ url, headers: api.auth() });
+    assert.equal(res.statusCode, 200, res.body);
+    return statements;
+  };
+  assert.deepEqual(
+    [await count(`${Q}/jobs`), await count(`${Q}/resources`), await count('/api/v1/builds'), await count('/api/v1/jobs'), await count('/api/v1/resources')],
+    [6, 3, 3, 6, 3],
+  );
+});
