@@ -1,7 +1,7 @@
 // Job config -> build plan (docs/concourse-semantics.md §3.2). Pure: the same job, resources, types and
 // build inputs always give the same plan, ids included.
 import type { Resource, ResourceType, StepConfig } from '../config/schema.ts';
-import type { Step } from '../config/steps.ts';
+import type { GetStep, Step } from '../config/steps.ts';
 import { applyDefaults, fetchImagePlan, imageForType, type PlannerResourceType } from './image-plan.ts';
 import { PlanIdFactory, type JsonObject, type Plan, type PlanId, type TypeImage } from '../model/plan.ts';
 import type { Version } from '../model/version.ts';
@@ -24,6 +24,34 @@ export interface PlannerInput {
 export function createPlan(input: PlannerInput): Plan {
   const planner = new Planner(input);
   return planner.visit(input.step, input.jobTags);
+}
+
+/**
+ * A get of one of a pipeline's resources at a version, planned as a job's get is (its type,
+ * source with the types' defaults, and a custom type's image plans): the gets of a build created
+ * in a pipeline (CreatePipelineBuild, `jetway execute -j`). `id` is the step's plan id.
+ */
+export function planPipelineGet(input: {
+  resources: readonly Resource[];
+  resourceTypes: readonly ResourceType[];
+  id: PlanId;
+  name: string;
+  resource: string;
+  version: Version;
+  params?: JsonObject;
+}): Plan {
+  const seed = Number.parseInt(input.id, 16);
+  const step: GetStep = { kind: 'get', name: input.name, resource: input.resource, path: [], config: { get: input.name, resource: input.resource, ...(input.params ? { params: input.params } : {}) } };
+  const planner = new Planner({
+    step,
+    resources: input.resources,
+    resourceTypes: input.resourceTypes,
+    buildInputs: { [input.name]: input.version },
+    manuallyTriggered: true,
+    ...(Number.isSafeInteger(seed) ? { ids: new PlanIdFactory(seed) } : {}),
+  });
+  const planned = planner.visit(step, undefined);
+  return { ...planned, id: input.id };
 }
 
 class Planner {
@@ -254,4 +282,40 @@ function pick<K extends string>(raw: StepConfig, keys: readonly K[]): Partial<Re
     if (value !== undefined) out[key] = value;
   }
   return out as Partial<Record<K, never>>;
+}
+
+/**
+ * A plan sent to CreatePipelineBuild with gets that name only a pipeline resource
+ * (`{get: {name, resource, version}}`): each completed as the pipeline's job would plan it
+ * (planPipelineGet). Other steps are left as they are. Errors name the step's place and the
+ * resource; nothing is completed then.
+ */
+export function completePipelineGets(plan: unknown, resources: readonly Resource[], resourceTypes: readonly ResourceType[]): { plan: unknown; errors: string[] } {
+  const errors: string[] = [];
+  const walk = (node: unknown, at: string): unknown => {
+    if (Array.isArray(node)) return node.map((n, i) => walk(n, `${at}[${i}]`));
+    if (node === null || typeof node !== 'object') return node;
+    const obj = node as Record<string, unknown>;
+    const get = obj.get as Record<string, unknown> | undefined;
+    if (get && typeof get === 'object' && typeof get.resource === 'string' && get.type === undefined && typeof obj.id === 'string') {
+      const resource = get.resource;
+      const name = typeof get.name === 'string' ? get.name : resource;
+      if (!resources.some((r) => r.name === resource)) {
+        errors.push(`${at}.get.resource: the pipeline has no resource '${resource}'`);
+        return node;
+      }
+      const version = get.version;
+      if (version === null || typeof version !== 'object' || Array.isArray(version)) {
+        errors.push(`${at}.get.version: a get of pipeline resource '${resource}' needs the version to fetch`);
+        return node;
+      }
+      const params = get.params !== null && typeof get.params === 'object' && !Array.isArray(get.params) ? (get.params as JsonObject) : undefined;
+      return planPipelineGet({ resources, resourceTypes, id: obj.id, name, resource, version: version as Version, ...(params ? { params } : {}) });
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(obj)) out[k] = walk(v, at === '' ? k : `${at}.${k}`);
+    return out;
+  };
+  const completed = walk(plan, 'plan');
+  return { plan: errors.length > 0 ? plan : completed, errors };
 }

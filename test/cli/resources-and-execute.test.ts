@@ -266,6 +266,37 @@ run:
   assert.ok(!existsSync(join(s.dir, 'nope')));
 });
 
+// fly execute -j/--inputs-from (fly/commands/execute.go) through CreatePipelineBuild
+// (atc/api/pipelineserver/build.go): the inputs not given come from the job's, in its pipeline
+test("execute -j PIPELINE/JOB: the task's other inputs are the job's, fetched in the pipeline; the build is the pipeline's", async () => {
+  const local = join(s.dir, 'local-j');
+  mkdirSync(local, { recursive: true });
+  writeFileSync(join(local, 'x.txt'), 'from my laptop\n');
+  const task = join(s.dir, 'task-j.yml');
+  writeFileSync(task, 'platform: linux\ninputs:\n- name: repo\n- name: local\nrun:\n  path: sh\n  args: [-c, "cat repo/version local/x.txt"]\n');
+  const r = await jetway('execute', '-t', 'ci', '-c', task, '-j', 'demo/unit', '-i', `local=${local}`);
+  assert.equal(r.code, 0, r.err + r.out);
+  // the version the job would use now (v3 is enabled again), and the uploaded input
+  assert.match(r.out, /^v3\nfrom my laptop$/m);
+  const id = Number(/executing build (\d+)/.exec(r.err)?.[1]);
+  const build = await s.api.app.inject({ url: `/api/v1/builds/${id}`, headers: s.api.auth() });
+  assert.equal((build.json() as { pipeline_name?: string; job_name?: string }).pipeline_name, 'demo');
+  assert.equal((build.json() as { job_name?: string }).job_name, undefined, 'a one-off build of the pipeline, not a job build');
+
+  const noJob = await jetway('execute', '-t', 'ci', '-c', task, '-j', 'demo/nope', '-i', `local=${local}`);
+  assert.equal(noJob.code, 1);
+  assert.match(noJob.err, /job nope in pipeline main\/demo not found/);
+  // a get of a resource the pipeline does not have is refused naming it, and nothing runs
+  const bad = await s.api.app.inject({
+    method: 'POST',
+    url: '/api/v1/teams/main/pipelines/demo/builds',
+    headers: s.api.auth(),
+    payload: { id: '1', get: { name: 'x', resource: 'nope', version: { version: 'v1' } } },
+  });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /plan\.get\.resource: the pipeline has no resource 'nope'/);
+});
+
 test('execute: Ctrl-C aborts the one-off build, which ends aborted (exit code 3)', async () => {
   const task = join(s.dir, 'slow-task.yml');
   writeFileSync(task, `platform: linux\nrun: {path: sh, args: [-c, "echo started-sleeping; sleep 60"]}\n`);

@@ -15,13 +15,15 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as tar from 'tar';
 import { getArtifact, listBuildArtifacts, saveUploadedArtifact, type ArtifactRecord } from '../../db/artifacts.ts';
-import { createOneOffBuild, getBuild } from '../../db/builds.ts';
+import { createOneOffBuild, createStartedBuild, getBuild } from '../../db/builds.ts';
+import { getPipelineConfig } from '../../db/pipelines.ts';
+import { completePipelineGets } from '../../planner/planner.ts';
 import type { Plan } from '../../model/plan.ts';
 import { checkPlan } from '../plan-check.ts';
 import { ApiError, notFound, unavailable } from '../errors.ts';
-import { assertTeam, currentUser, idParam, type ApiServerOptions } from '../context.ts';
+import { assertTeam, currentUser, idParam, pipelineRefOf, type ApiServerOptions, type PipelineParams } from '../context.ts';
 import { findTeam, type TeamRecord } from '../../db/teams.ts';
-import { buildJson, unix } from '../queries.ts';
+import { buildJson, describePipeline, unix } from '../queries.ts';
 import type { Artifact, Build } from '../wire.ts';
 import { isGzip } from '../../engine/steps/artifacts.ts';
 import { errorText } from '../../log.ts';
@@ -187,5 +189,31 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ApiServerOpti
     await engine.track(build.id);
     const json: Build = buildJson(build, opts.externalUrl);
     return reply.code(201).send(json);
+  });
+
+  // CreatePipelineBuild (atc/api/pipelineserver/build.go): a one-off build in a pipeline's
+  // context: its var sources resolve the plan's ((vars)), and a get naming only one of its
+  // resources (`{get: {name, resource, version}}`, what `jetway execute -j` sends) is planned as
+  // the pipeline's jobs plan it. Its team's members; not an archived pipeline.
+  app.post<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/builds', async (req, reply) => {
+    const team = await teamOf(req);
+    const ref = pipelineRefOf(req);
+    const stored = await getPipelineConfig(db, ref);
+    if (!stored) throw notFound('JW_PIPELINE_NOT_FOUND', describePipeline(ref));
+    if (stored.archived) throw new ApiError('JW_CONFLICT', `${describePipeline(ref)} is archived`);
+    if (req.body === undefined || req.body === null) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected a build plan');
+    const completed = completePipelineGets(req.body, stored.config.resources ?? [], stored.config.resource_types ?? []);
+    if (completed.errors.length > 0) throw new ApiError('JW_INVALID_PLAN', 'invalid plan', completed.errors);
+    const checked = checkPlan(completed.plan);
+    for (const input of checked.artifactInputs) {
+      if (!(await teamArtifact(team, input.id))) checked.errors.push(`${input.at}: artifact ${input.id} not found in team ${team.name}`);
+    }
+    if (checked.errors.length > 0) throw new ApiError('JW_INVALID_PLAN', 'invalid plan', checked.errors);
+    const engine = opts.engine;
+    if (!engine?.track) throw unavailable('one-off builds are not available: this API server runs without an engine');
+    const build = await createStartedBuild(db, { teamId: team.id, pipelineId: stored.pipelineId, plan: completed.plan as Plan, manuallyTriggered: true, createdBy: currentUser(req).name });
+    req.log.info({ team: team.name, pipeline: ref.name, buildId: build.id, by: currentUser(req).name }, 'pipeline one-off build created');
+    await engine.track(build.id);
+    return reply.code(201).send(buildJson(build, opts.externalUrl));
   });
 }

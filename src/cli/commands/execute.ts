@@ -16,10 +16,11 @@ import type { Command } from 'commander';
 import * as tar from 'tar';
 import { formatDiagnostic, loadTaskConfig, type TaskConfig } from '../../config/index.ts';
 import { CliExit, usageError, type CliIO } from '../io.ts';
-import { addTargetOption, connect, run, collect } from '../client/common.ts';
+import { addTargetOption, connect, pipelinePath, run, collect } from '../client/common.ts';
 import type { ApiClient } from '../client/http.ts';
 import { watchBuild } from '../client/watch.ts';
-import type { Artifact, Build } from '../../api/wire.ts';
+import type { Artifact, Build, NextBuildInput } from '../../api/wire.ts';
+import { parseJobFlag } from '../client/pipeline-ref.ts';
 import { readText, varsFromFlags, type VarOptions } from './validate-pipeline.ts';
 
 type Options = VarOptions & {
@@ -28,6 +29,7 @@ type Options = VarOptions & {
   input: string[];
   output: string[];
   privileged?: boolean;
+  inputsFrom?: string;
 };
 
 export type JsonPlan = Record<string, unknown>;
@@ -50,35 +52,61 @@ export function parseMappings(pairs: readonly string[], flag: string): Map<strin
  * for a task with exactly one input (as fly does). Unknown names and missing required inputs
  * are usage errors.
  */
-export function resolveInputs(config: TaskConfig, given: Map<string, string>, cwd: string): Map<string, string> {
+export function resolveInputs(config: TaskConfig, given: Map<string, string>, cwd: string, fromJob: ReadonlySet<string> = new Set()): Map<string, string> {
   const inputs = (config.inputs ?? []).filter((i): i is typeof i & { name: string } => typeof i.name === 'string' && i.name !== '');
   const names = new Set(inputs.map((i) => i.name));
   for (const name of given.keys()) {
     if (!names.has(name)) throw usageError(`error: unknown input '${name}' (the task's inputs: ${[...names].join(', ') || 'none'})`);
   }
   const out = new Map<string, string>();
-  if (given.size === 0 && inputs.length === 1) {
+  if (given.size === 0 && inputs.length === 1 && !fromJob.has(inputs[0]!.name)) {
     out.set(inputs[0]!.name, cwd);
     return out;
   }
   for (const input of inputs) {
     const path = given.get(input.name);
     if (path !== undefined) out.set(input.name, resolve(cwd, path));
-    else if (!input.optional) throw usageError(`error: missing required input '${input.name}': pass -i ${input.name}=<directory>`);
+    else if (!input.optional && !fromJob.has(input.name)) throw usageError(`error: missing required input '${input.name}': pass -i ${input.name}=<directory>`);
   }
   return out;
 }
 
 /** The one-off plan for the task, its uploaded inputs (artifact ids) and the outputs to bring back. */
-export function oneOffPlan(config: TaskConfig, inputs: Map<string, number>, outputs: readonly string[], privileged = false): JsonPlan {
+export function oneOffPlan(config: TaskConfig, inputs: Map<string, number>, outputs: readonly string[], privileged = false, gets: readonly JobInputGet[] = []): JsonPlan {
   let next = 1;
   const id = () => (next++).toString(16);
-  const inputSteps = [...inputs].map(([name, artifactId]) => ({ id: id(), artifact_input: { artifact_id: artifactId, name } }));
+  const inputSteps = [
+    ...[...inputs].map(([name, artifactId]) => ({ id: id(), artifact_input: { artifact_id: artifactId, name } })),
+    // -j: the job's latest inputs, fetched in the pipeline (the server plans each get as the job does)
+    ...gets.map((g) => ({ id: id(), get: { name: g.name, resource: g.resource, version: g.version } })),
+  ];
   const task = { id: id(), task: { name: 'one-off', config, ...(privileged ? { privileged: true } : {}) } };
   const main = { id: id(), do: [...(inputSteps.length > 0 ? [{ id: id(), in_parallel: { steps: inputSteps } }] : []), task] };
   if (outputs.length === 0) return main;
   const save = { id: id(), in_parallel: { steps: outputs.map((name) => ({ id: id(), artifact_output: { name } })) } };
   return { id: id(), ensure: { step: main, ensure: save } };
+}
+
+/** A task input fetched from the job's inputs (`-j`): the pipeline's resource at the version. */
+export interface JobInputGet {
+  name: string;
+  resource: string;
+  version: Record<string, string>;
+}
+
+/**
+ * fly's `--inputs-from` (fly/commands/execute.go, executehelpers/inputs.go): each task input not
+ * uploaded with -i comes from the job's input of that name at the version it would use now.
+ */
+export function inputsFromJob(config: TaskConfig, uploaded: ReadonlySet<string>, jobInputs: readonly NextBuildInput[]): JobInputGet[] {
+  const out: JobInputGet[] = [];
+  for (const input of config.inputs ?? []) {
+    if (typeof input.name !== 'string' || uploaded.has(input.name)) continue;
+    const from = jobInputs.find((j) => j.name === input.name);
+    if (!from?.version) continue;
+    out.push({ name: input.name, resource: from.resource, version: from.version as Record<string, string> });
+  }
+  return out;
 }
 
 /** fly execute: a task param set in the environment takes the environment's value. */
@@ -117,6 +145,7 @@ export function registerExecute(program: Command, io: CliIO): void {
     .option('-v, --var <name=value>', 'string var (repeatable)', collect, [])
     .option('-y, --yaml-var <name=yaml>', 'typed YAML var (repeatable)', collect, [])
     .option('-p, --privileged', 'run the task privileged')
+    .option('-j, --inputs-from <pipeline/job>', "the inputs not given with -i come from the job's inputs, at the versions it would use, fetched in its pipeline")
     .action(async (opts: Options) => {
       if (!opts.config) throw usageError('error: required option -c, --config <file> not specified');
       const file = opts.config;
@@ -128,7 +157,19 @@ export function registerExecute(program: Command, io: CliIO): void {
         throw new CliExit(1, `error: ${file} is invalid: ${loaded.errors.length} error(s)`);
       }
       const config = paramsFromEnv(loaded.config, process.env);
-      const inputs = resolveInputs(config, parseMappings(opts.input, '-i, --input'), process.cwd());
+      const fromJob = opts.inputsFrom !== undefined ? parseJobFlag(opts.inputsFrom, '-j, --inputs-from', 'job') : undefined;
+      const given = parseMappings(opts.input, '-i, --input');
+      const { client, team, target } = connect(opts);
+      // -j: the job's inputs now (GET .../jobs/:job/inputs), for the task inputs not given
+      let gets: JobInputGet[] = [];
+      if (fromJob) {
+        const [ref, job] = fromJob;
+        await run(async () => {
+          const jobInputs = await client.get<NextBuildInput[]>(pipelinePath(team, ref, `/jobs/${encodeURIComponent(job)}/inputs`));
+          gets = inputsFromJob(config, new Set(given.keys()), jobInputs);
+        });
+      }
+      const inputs = resolveInputs(config, given, process.cwd(), new Set(gets.map((g) => g.name)));
       for (const [name, dir] of inputs) {
         if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError(`error: input '${name}': ${dir} is not a directory`);
       }
@@ -138,7 +179,6 @@ export function registerExecute(program: Command, io: CliIO): void {
         if (!outputNames.has(name)) throw usageError(`error: unknown output '${name}' (the task's outputs: ${[...outputNames].join(', ') || 'none'})`);
       }
 
-      const { client, team, target } = connect(opts);
       let code = 0;
       await run(async () => {
         const uploaded = new Map<string, number>();
@@ -147,8 +187,10 @@ export function registerExecute(program: Command, io: CliIO): void {
           uploaded.set(name, await uploadDirectory(client, team, dir));
           io.stderr(' done\n');
         }
-        const plan = oneOffPlan(config, uploaded, [...outputs.keys()], opts.privileged === true);
-        const build = (await client.request('POST', `/api/v1/teams/${encodeURIComponent(team)}/builds`, { body: plan })).json<Build>();
+        const plan = oneOffPlan(config, uploaded, [...outputs.keys()], opts.privileged === true, gets);
+        // -j: a build of the job's pipeline (CreatePipelineBuild): its resources and ((vars)) are the pipeline's
+        const url = fromJob ? pipelinePath(team, fromJob[0], '/builds') : `/api/v1/teams/${encodeURIComponent(team)}/builds`;
+        const build = (await client.request('POST', url, { body: plan })).json<Build>();
         io.stderr(`executing build ${build.id} at ${target.api.replace(/\/+$/, '')}/#/builds/${build.id}\n`);
         // as fly: Ctrl-C aborts the one-off build (its outputs are still saved), a second one
         // stops waiting
