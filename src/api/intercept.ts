@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { getBuild } from '../db/builds.ts';
+import { getBuild, runningBuildsOfTeam } from '../db/builds.ts';
 import type { InterceptableContainer, StepType } from '../runtime/runtime.ts';
 import { errorText } from '../log.ts';
 import { ApiError, badRequest, bodyOf, notFound } from './errors.ts';
@@ -31,6 +31,29 @@ import {
 import type { FastifyRequest } from 'fastify';
 
 const INTERCEPT_PATH = /^\/api\/v1\/builds\/([^/]+)\/intercept$/;
+/** Concourse's hijack (atc/api/containerserver/hijack.go), what a stock `fly intercept` opens. */
+const HIJACK_PATH = /^\/api\/v1\/teams\/([^/]+)\/containers\/([^/]+)\/hijack$/;
+/** The most builds searched for a container's handle (a team's running builds and those with kept containers). */
+const MAX_HIJACK_BUILDS = 200;
+
+/**
+ * The team's container of this handle (a running build's, or a failed step's kept one), after
+ * the team check (a member, as Concourse's hijack): 404 when the team has none of that handle.
+ */
+async function teamContainer(opts: ApiServerOptions, req: Pick<FastifyRequest, 'user' | 'method' | 'url'>, team: string, handle: string): Promise<{ buildId: number; container: InterceptableContainer }> {
+  assertTeam(req as FastifyRequest, team, 'member');
+  const runtime = opts.runtime;
+  if (!runtime?.interceptableContainers || !runtime.intercept) throw new ApiError('JW_INTERCEPT_UNSUPPORTED', `container ${handle} cannot be hijacked: ${runtime ? `the ${runtime.name} runtime keeps no containers` : 'this server runs no steps'}`);
+  const ids = new Set((await runningBuildsOfTeam(opts.db, team, MAX_HIJACK_BUILDS)).map((b) => b.id));
+  for (const id of ((await runtime.containerBuildIds?.().catch(() => [])) ?? []).slice(0, MAX_HIJACK_BUILDS)) ids.add(id);
+  for (const id of ids) {
+    const build = await getBuild(opts.db, id);
+    if (build?.teamName !== team) continue;
+    const found = (await runtime.interceptableContainers(id).catch(() => [])).find((c) => c.handle === handle);
+    if (found) return { buildId: id, container: found };
+  }
+  throw notFound('JW_CONTAINER_NOT_FOUND', `container ${handle} in team ${team}`);
+}
 
 /**
  * The build's interceptable containers, after the build and team checks (501: the runtime keeps
@@ -79,13 +102,25 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://jetway');
     const m = INTERCEPT_PATH.exec(url.pathname);
-    if (!m?.[1]) throw new ApiError('JW_ROUTE_NOT_FOUND', `no WebSocket route ${url.pathname}`);
+    const hijack = m ? undefined : HIJACK_PATH.exec(url.pathname);
+    if (!m?.[1] && !(hijack?.[1] && hijack[2])) throw new ApiError('JW_ROUTE_NOT_FOUND', `no WebSocket route ${url.pathname}`);
     const header = req.headers.authorization;
     if (!header) throw new ApiError('JW_UNAUTHORIZED', 'not authorized: log in first (jetway login), then send "Authorization: Bearer <token>"');
     const token = /^bearer\s+(\S+)$/i.exec(header)?.[1];
     if (!token) throw new ApiError('JW_UNAUTHORIZED', 'not authorized: the Authorization header must be "Bearer <token>"');
     const user = await opts.auth.authenticate(opts.db, token);
     if ('refused' in user) throw new ApiError('JW_UNAUTHORIZED', `not authorized: ${user.refused}`);
+    if (hijack?.[1] && hijack[2]) {
+      const team = pathName(hijack[1], 'team_name');
+      const handle = pathName(hijack[2], 'id');
+      const { buildId, container } = await teamContainer(opts, { user, method: 'GET', url: url.pathname }, team, handle);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        logger.info({ user: user.name, build: buildId, step: container.step, type: container.type, container: container.name }, 'hijack session');
+        hijackSession(ws, container);
+      });
+      return;
+    }
+    if (!m?.[1]) return;
     // the same checks as the REST routes' parameters (server.ts checkPathParams, idParam), before the build is looked up
     const { id, step, type, handle, command } = interceptParams(m[1], url.searchParams);
     const { buildId, list } = await containersOf(opts, { user, method: 'GET', url: url.pathname }, id, 'member');
@@ -95,6 +130,63 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
       logger.info({ user: user.name, build: buildId, step: container.step, type: container.type, container: container.name, program: command[0] ?? 'sh' }, 'intercept session');
       session(ws, container, command);
     });
+  }
+
+  /**
+   * Concourse's hijack protocol (atc/hijack_payload.go): JSON text messages; the client's first is
+   * the process (HijackProcessSpec: path, args), then its input (HijackInput: stdin as base64,
+   * closed); the server sends HijackOutput (stdout/stderr as base64, then exit_status or error).
+   * Run through the same runtime intercept as Jetway's own protocol.
+   */
+  function hijackSession(ws: WebSocket, container: InterceptableContainer): void {
+    const runtime = opts.runtime;
+    const stdin = new PassThrough();
+    const controller = new AbortController();
+    sessions.add(controller);
+    const send = (out: Record<string, unknown>): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(out));
+    };
+    const end = (): void => {
+      sessions.delete(controller);
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+    };
+    let started = false;
+    ws.on('message', (data: RawData) => {
+      let message: Record<string, unknown>;
+      try {
+        message = JSON.parse(toBuffer(data).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        send({ error: 'malformed message: not JSON' });
+        end();
+        return;
+      }
+      if (!started) {
+        started = true;
+        let command: string[];
+        try {
+          command = hijackCommand(message);
+        } catch (err) {
+          send({ error: errorText(err) });
+          end();
+          return;
+        }
+        const run = runtime?.intercept
+          ? runtime.intercept(container.handle, command, { stdin, stdout: (c) => send({ stdout: c.toString('base64') }), stderr: (c) => send({ stderr: c.toString('base64') }) }, controller.signal)
+          : Promise.reject(new Error('the runtime cannot intercept'));
+        run.then(
+          ({ exitStatus }) => send({ exit_status: exitStatus }),
+          (err: unknown) => send({ error: errorText(err) }),
+        ).finally(end);
+        return;
+      }
+      if (typeof message.stdin === 'string' && !stdin.writableEnded) stdin.write(Buffer.from(message.stdin, 'base64'));
+      if (message.closed === true) stdin.end();
+    });
+    ws.on('close', () => {
+      stdin.end();
+      controller.abort(new Error('the client closed the session'));
+    });
+    ws.on('error', () => undefined);
   }
 
   function session(ws: WebSocket, container: InterceptableContainer, command: string[]): void {
@@ -192,4 +284,30 @@ function refuse(socket: Duplex, err: ApiError): void {
       'Connection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+/** A path segment of the hijack route, decoded and checked as the REST routes check names. */
+function pathName(raw: string, what: string): string {
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    throw badRequest(`path parameter ${what}: ${JSON.stringify(raw)} is not a valid URL component`);
+  }
+  const problem = unsafeNameProblem(value);
+  if (problem) throw badRequest(`path parameter ${what}: ${JSON.stringify(value)} ${problem}`);
+  return value;
+}
+
+/** A HijackProcessSpec's argv (path, then args), bounded and checked as an intercept command is. */
+export function hijackCommand(spec: Record<string, unknown>): string[] {
+  const path = spec.path;
+  const args = spec.args ?? [];
+  if (typeof path !== 'string' || path === '') throw new Error('the process spec has no path');
+  if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) throw new Error('the process spec\'s args are not a list of strings');
+  const command = [path, ...(args as string[])];
+  if (command.length > MAX_INTERCEPT_ARGS) throw new Error(`the process spec has more than ${MAX_INTERCEPT_ARGS} arguments`);
+  if (command.reduce((n, a) => n + Buffer.byteLength(a), 0) > MAX_INTERCEPT_COMMAND_BYTES) throw new Error(`the process spec's command is more than ${MAX_INTERCEPT_COMMAND_BYTES} bytes`);
+  if (command.some(hasNul)) throw new Error('the process spec\'s command contains a NUL byte');
+  return command;
 }

@@ -1,0 +1,111 @@
+// Concourse's hijack WebSocket, what a stock `fly intercept` opens
+// (GET /api/v1/teams/:team/containers/:id/hijack; atc/api/containerserver/hijack.go, the
+// messages of atc/hijack_payload.go): the process spec, stdin as base64 and its end, stdout and
+// the exit status back, through the runtime's intercept. Only the container's team's members;
+// another team's member gets 403, a handle of another team 404, and nothing runs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
+import { createOneOffBuild } from '../../src/db/builds.ts';
+import type { InterceptableContainer, InterceptIO, Runtime } from '../../src/runtime/runtime.ts';
+import { hijackCommand } from '../../src/api/intercept.ts';
+import { startTenants, type Tenants } from './tenants.ts';
+
+class FakeRuntime implements Pick<Runtime, 'name' | 'interceptableContainers' | 'intercept'> {
+  readonly name = 'kubernetes';
+  containers = new Map<number, InterceptableContainer[]>();
+  calls: { handle: string; command: string[] }[] = [];
+  async interceptableContainers(buildId: number): Promise<InterceptableContainer[]> {
+    return this.containers.get(buildId) ?? [];
+  }
+  async intercept(handle: string, command: string[], io: InterceptIO): Promise<{ exitStatus: number }> {
+    this.calls.push({ handle, command });
+    let input = '';
+    for await (const chunk of io.stdin as AsyncIterable<Buffer>) input += chunk.toString();
+    io.stdout(Buffer.from(`ran ${command.join(' ')} with ${input}`));
+    io.stderr(Buffer.from('a warning\n'));
+    return { exitStatus: 3 };
+  }
+}
+
+const runtime = new FakeRuntime();
+let t: Tenants;
+let base = '';
+const tokens = new Map<string, string>();
+
+before(async () => {
+  t = await startTenants({ runtime });
+  const teamA = (await t.api.t.db.query<{ id: number }>(`SELECT id FROM teams WHERE name = 'a'`)).rows[0]!.id;
+  const build = (await createOneOffBuild(t.api.t.db, teamA, { id: '1', do: [] })).id;
+  runtime.containers.set(build, [{ handle: 'h-unit', step: 'unit', type: 'task', state: 'running', name: 'pod-unit', workDir: '/tmp/build/x' }]);
+  for (const user of ['alice', 'bob']) {
+    const res = await t.api.app.inject({ method: 'POST', url: '/api/v1/token', payload: { username: user, password: `${user}-pw` } });
+    tokens.set(user, res.json<{ access_token: string }>().access_token);
+  }
+  await t.api.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `ws://127.0.0.1:${(t.api.app.server.address() as AddressInfo).port}`;
+});
+after(async () => t?.close());
+
+/** A hijack as fly's hijacker makes it: the spec, then stdin and its end; the outputs it got, or the HTTP refusal. */
+function hijack(user: string, path: string, spec: unknown, stdin = ''): Promise<{ status: number; body?: { error: string }; messages?: Record<string, unknown>[] }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${base}${path}`, { headers: { authorization: `Bearer ${tokens.get(user)}` } });
+    const messages: Record<string, unknown>[] = [];
+    ws.on('open', () => {
+      ws.send(JSON.stringify(spec));
+      if (stdin) ws.send(JSON.stringify({ stdin: Buffer.from(stdin).toString('base64') }));
+      ws.send(JSON.stringify({ closed: true }));
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(body) as { error: string } }));
+    });
+    ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as Record<string, unknown>));
+    ws.on('close', () => resolve({ status: 101, messages }));
+    ws.on('error', (err) => (err.message.startsWith('Unexpected server response') ? undefined : reject(err)));
+  });
+}
+
+test("a member of the container's team hijacks it: the spec's argv runs, stdin reaches it, stdout and stderr come back as base64, then the exit status", async () => {
+  const r = await hijack('alice', '/api/v1/teams/a/containers/h-unit/hijack', { path: 'sh', args: ['-c', 'cat'], env: [], dir: '', user: '', privileged: false, tty: null }, 'typed input');
+  assert.equal(r.status, 101, JSON.stringify(r.body));
+  const decode = (key: string): string => (r.messages ?? []).flatMap((m) => (typeof m[key] === 'string' ? [Buffer.from(m[key] as string, 'base64').toString()] : [])).join('');
+  assert.equal(decode('stdout'), 'ran sh -c cat with typed input');
+  assert.equal(decode('stderr'), 'a warning\n');
+  assert.deepEqual(r.messages?.at(-1), { exit_status: 3 });
+  assert.deepEqual(runtime.calls.at(-1), { handle: 'h-unit', command: ['sh', '-c', 'cat'] });
+});
+
+test("another team's member gets 403, a handle its team does not have 404, and nothing runs", async () => {
+  const calls = runtime.calls.length;
+  const other = await hijack('bob', '/api/v1/teams/a/containers/h-unit/hijack', { path: 'id' });
+  assert.equal(other.status, 403);
+  const ownTeam = await hijack('bob', '/api/v1/teams/b/containers/h-unit/hijack', { path: 'id' });
+  assert.equal(ownTeam.status, 404);
+  assert.match(ownTeam.body?.error ?? '', /container h-unit in team b not found/);
+  const unknown = await hijack('alice', '/api/v1/teams/a/containers/nope/hijack', { path: 'id' });
+  assert.equal(unknown.status, 404);
+  const badName = await hijack('alice', '/api/v1/teams/a/containers/..%2Fx/hijack', { path: 'id' });
+  assert.equal(badName.status, 400);
+  assert.equal(runtime.calls.length, calls);
+});
+
+test('a malformed process spec ends the session with an error naming it, and nothing runs', async () => {
+  const calls = runtime.calls.length;
+  const r = await hijack('alice', '/api/v1/teams/a/containers/h-unit/hijack', { args: ['x'] });
+  assert.equal(r.status, 101);
+  assert.deepEqual(r.messages, [{ error: 'the process spec has no path' }]);
+  assert.equal(runtime.calls.length, calls);
+});
+
+for (const [spec, message] of [
+  [{ path: 'ls', args: ['-l', 1] }, "the process spec's args are not a list of strings"],
+  [{ path: 'ls', args: ['a\u0000b'] }, "the process spec's command contains a NUL byte"],
+  [{ path: 'ls', args: Array.from({ length: 1001 }, () => 'x') }, 'the process spec has more than 1000 arguments'],
+] as const) {
+  test(`hijackCommand refuses: ${message}`, () => assert.throws(() => hijackCommand(spec as Record<string, unknown>), { message }));
+}
+test('hijackCommand: the path, then the args', () => assert.deepEqual(hijackCommand({ path: 'sh', args: ['-c', 'x'] }), ['sh', '-c', 'x']));
