@@ -74,6 +74,10 @@ export function registerInterceptRoutes(app: FastifyInstance, opts: ApiServerOpt
     const { list } = await containersOf(opts, req, req.params.id, 'viewer');
     return list.map(containerJson);
   });
+  // the hijack route is a WebSocket (attachInterceptWebSocket serves its upgrade); a plain GET says so
+  app.get('/teams/:team/containers/:id/hijack', async () => {
+    throw badRequest('this is a WebSocket: open it with an upgrade (fly intercept, or any WebSocket client speaking atc.HijackProcessSpec)');
+  });
 }
 
 /** Serves the intercept WebSocket on the fastify instance's HTTP server. */

@@ -109,3 +109,11 @@ for (const [spec, message] of [
   test(`hijackCommand refuses: ${message}`, () => assert.throws(() => hijackCommand(spec as Record<string, unknown>), { message }));
 }
 test('hijackCommand: the path, then the args', () => assert.deepEqual(hijackCommand({ path: 'sh', args: ['-c', 'x'] }), ['sh', '-c', 'x']));
+
+test('a plain GET of the hijack route (no upgrade) is a 400 saying it is a WebSocket', async () => {
+  const res = await t.api.app.inject({ url: '/api/v1/teams/a/containers/h-unit/hijack', headers: { authorization: `Bearer ${tokens.get('alice')}` } });
+  assert.equal(res.statusCode, 400);
+  assert.match(res.body, /this is a WebSocket: open it with an upgrade/);
+  const anonymous = await t.api.app.inject({ url: '/api/v1/teams/a/containers/h-unit/hijack' });
+  assert.equal(anonymous.statusCode, 401);
+});
