@@ -454,8 +454,11 @@ export async function createStartedBuild(db: Queryable, input: StartedBuildInput
   return mustGetBuild(db, id);
 }
 
-/** A one-off build (`fly execute`): team-scoped, named after its id, started with the plan. */
-export function createOneOffBuild(db: Queryable, teamId: number, plan: Plan, opts: CreateBuildOptions = {}): Promise<BuildRecord> {
+/**
+ * A one-off build (`fly execute`): team-scoped (or of one of the team's pipelines:
+ * CreatePipelineBuild, whose var sources it then uses), named after its id, started with the plan.
+ */
+export function createOneOffBuild(db: Queryable, teamId: number, plan: Plan, opts: CreateBuildOptions & { pipelineId?: number } = {}): Promise<BuildRecord> {
   return createStartedBuild(db, { ...opts, teamId, plan, manuallyTriggered: true });
 }
 

@@ -12,10 +12,10 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import * as tar from 'tar';
 import { getArtifact, listBuildArtifacts, saveUploadedArtifact, type ArtifactRecord } from '../../db/artifacts.ts';
-import { createOneOffBuild, createStartedBuild, getBuild } from '../../db/builds.ts';
+import { createOneOffBuild, getBuild } from '../../db/builds.ts';
 import { getPipelineConfig } from '../../db/pipelines.ts';
 import { completePipelineGets } from '../../planner/planner.ts';
 import type { Plan } from '../../model/plan.ts';
@@ -173,22 +173,31 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ApiServerOpti
     return (await listBuildArtifacts(db, id)).map(artifactJson);
   });
 
-  // A one-off build: created started with the plan and handed to the engine.
-  app.post<{ Params: { team: string } }>('/teams/:team/builds', async (req, reply) => {
-    const team = await teamOf(req);
-    if (req.body === undefined || req.body === null) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected a build plan');
-    const checked = checkPlan(req.body);
+  /**
+   * A one-off build (of the team, or of a pipeline of it): the plan checked, its uploads the
+   * team's own, created started and handed to the engine.
+   */
+  const startOneOff = async (req: FastifyRequest, reply: FastifyReply, team: TeamRecord, plan: unknown, pipeline?: { id: number; name: string }) => {
+    const checked = checkPlan(plan);
     for (const input of checked.artifactInputs) {
       if (!(await teamArtifact(team, input.id))) checked.errors.push(`${input.at}: artifact ${input.id} not found in team ${team.name}`);
     }
     if (checked.errors.length > 0) throw new ApiError('JW_INVALID_PLAN', 'invalid plan', checked.errors);
     const engine = opts.engine;
     if (!engine?.track) throw unavailable('one-off builds are not available: this API server runs without an engine');
-    const build = await createOneOffBuild(db, team.id, req.body as Plan, { createdBy: currentUser(req).name });
-    req.log.info({ team: team.name, buildId: build.id, by: currentUser(req).name }, 'one-off build created');
+    const by = currentUser(req).name;
+    const build = await createOneOffBuild(db, team.id, plan as Plan, { createdBy: by, ...(pipeline ? { pipelineId: pipeline.id } : {}) });
+    req.log.info({ team: team.name, ...(pipeline ? { pipeline: pipeline.name } : {}), buildId: build.id, by }, pipeline ? 'pipeline one-off build created' : 'one-off build created');
     await engine.track(build.id);
     const json: Build = buildJson(build, opts.externalUrl);
     return reply.code(201).send(json);
+  };
+
+  // A one-off build: created started with the plan and handed to the engine.
+  app.post<{ Params: { team: string } }>('/teams/:team/builds', async (req, reply) => {
+    const team = await teamOf(req);
+    if (req.body === undefined || req.body === null) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected a build plan');
+    return startOneOff(req, reply, team, req.body);
   });
 
   // CreatePipelineBuild (atc/api/pipelineserver/build.go): a one-off build in a pipeline's
@@ -204,16 +213,6 @@ export function registerArtifactRoutes(app: FastifyInstance, opts: ApiServerOpti
     if (req.body === undefined || req.body === null) throw new ApiError('JW_EMPTY_BODY', 'the request body is empty; expected a build plan');
     const completed = completePipelineGets(req.body, stored.config.resources ?? [], stored.config.resource_types ?? []);
     if (completed.errors.length > 0) throw new ApiError('JW_INVALID_PLAN', 'invalid plan', completed.errors);
-    const checked = checkPlan(completed.plan);
-    for (const input of checked.artifactInputs) {
-      if (!(await teamArtifact(team, input.id))) checked.errors.push(`${input.at}: artifact ${input.id} not found in team ${team.name}`);
-    }
-    if (checked.errors.length > 0) throw new ApiError('JW_INVALID_PLAN', 'invalid plan', checked.errors);
-    const engine = opts.engine;
-    if (!engine?.track) throw unavailable('one-off builds are not available: this API server runs without an engine');
-    const build = await createStartedBuild(db, { teamId: team.id, pipelineId: stored.pipelineId, plan: completed.plan as Plan, manuallyTriggered: true, createdBy: currentUser(req).name });
-    req.log.info({ team: team.name, pipeline: ref.name, buildId: build.id, by: currentUser(req).name }, 'pipeline one-off build created');
-    await engine.track(build.id);
-    return reply.code(201).send(buildJson(build, opts.externalUrl));
+    return startOneOff(req, reply, team, completed.plan, { id: stored.pipelineId, name: ref.name });
   });
 }
