@@ -11,7 +11,8 @@ import type { Duplex } from 'node:stream';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
-import { getBuild, runningBuildsOfTeam } from '../db/builds.ts';
+import { getBuild } from '../db/builds.ts';
+import { buildsWithContainers } from './queries.ts';
 import type { InterceptableContainer, StepType } from '../runtime/runtime.ts';
 import { errorText } from '../log.ts';
 import { ApiError, badRequest, bodyOf, notFound } from './errors.ts';
@@ -33,8 +34,6 @@ import type { FastifyRequest } from 'fastify';
 const INTERCEPT_PATH = /^\/api\/v1\/builds\/([^/]+)\/intercept$/;
 /** Concourse's hijack (atc/api/containerserver/hijack.go), what a stock `fly intercept` opens. */
 const HIJACK_PATH = /^\/api\/v1\/teams\/([^/]+)\/containers\/([^/]+)\/hijack$/;
-/** The most builds searched for a container's handle (a team's running builds and those with kept containers). */
-const MAX_HIJACK_BUILDS = 200;
 
 /**
  * The team's container of this handle (a running build's, or a failed step's kept one), after
@@ -44,13 +43,9 @@ async function teamContainer(opts: ApiServerOptions, req: Pick<FastifyRequest, '
   assertTeam(req as FastifyRequest, team, 'member');
   const runtime = opts.runtime;
   if (!runtime?.interceptableContainers || !runtime.intercept) throw new ApiError('JW_INTERCEPT_UNSUPPORTED', `container ${handle} cannot be hijacked: ${runtime ? `the ${runtime.name} runtime keeps no containers` : 'this server runs no steps'}`);
-  const ids = new Set((await runningBuildsOfTeam(opts.db, team, MAX_HIJACK_BUILDS)).map((b) => b.id));
-  for (const id of ((await runtime.containerBuildIds?.().catch(() => [])) ?? []).slice(0, MAX_HIJACK_BUILDS)) ids.add(id);
-  for (const id of ids) {
-    const build = await getBuild(opts.db, id);
-    if (build?.teamName !== team) continue;
-    const found = (await runtime.interceptableContainers(id).catch(() => [])).find((c) => c.handle === handle);
-    if (found) return { buildId: id, container: found };
+  for (const build of await buildsWithContainers(opts.db, runtime, team)) {
+    const found = (await runtime.interceptableContainers(build.id).catch(() => [])).find((c) => c.handle === handle);
+    if (found) return { buildId: build.id, container: found };
   }
   throw notFound('JW_CONTAINER_NOT_FOUND', `container ${handle} in team ${team}`);
 }

@@ -2,7 +2,8 @@
 // resources and their types, builds and jobs. The rows come from src/db (views.ts for what only
 // the API reads); this module only shapes them.
 import { globMatch } from '../config/index.ts';
-import type { BuildRecord } from '../db/builds.ts';
+import { getBuild, runningBuildsOfTeam, type BuildRecord } from '../db/builds.ts';
+import type { Runtime } from '../runtime/runtime.ts';
 import type { Queryable } from '../db/database.ts';
 import type { JobRecord } from '../db/jobs.ts';
 import type { PipelineRef } from '../db/pipelines.ts';
@@ -188,4 +189,22 @@ export async function jobJson(
     inputs: [...byName.values()],
     outputs: outputs.map((o) => ({ name: o.name, resource: o.resource })),
   };
+}
+
+/** The most builds searched for a team's containers (its running builds, and those with kept containers). */
+export const MAX_CONTAINER_BUILDS = 200;
+
+/**
+ * The team's builds that may hold containers: its running builds, and the builds whose failed
+ * step's container the runtime keeps for intercept after they ended (issue 19). Bounded.
+ */
+export async function buildsWithContainers(db: Queryable, runtime: Pick<Runtime, 'containerBuildIds'>, team: string): Promise<BuildRecord[]> {
+  const builds = await runningBuildsOfTeam(db, team, MAX_CONTAINER_BUILDS);
+  const running = new Set(builds.map((b) => b.id));
+  for (const id of ((await runtime.containerBuildIds?.().catch(() => [])) ?? []).slice(0, MAX_CONTAINER_BUILDS)) {
+    if (running.has(id)) continue;
+    const build = await getBuild(db, id);
+    if (build?.teamName === team) builds.push(build);
+  }
+  return builds;
 }

@@ -10,19 +10,16 @@
 //   its pod or directory and go with it; resource caches are not volumes).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { listWebNodes } from '../../db/cluster.ts';
-import { getBuild, runningBuildsOfTeam } from '../../db/builds.ts';
 import { BASE_RESOURCE_TYPES } from '../../config/index.ts';
 import { CONCOURSE_COMPATIBLE_VERSION } from '../../version.ts';
 import type { InterceptableContainer } from '../../runtime/runtime.ts';
 import { forbidden, notFound } from '../errors.ts';
 import { assertTeam, currentUser, type ApiServerOptions } from '../context.ts';
-import { unix } from '../queries.ts';
+import { buildsWithContainers, unix } from '../queries.ts';
+// a node whose heartbeat is this late is shown stalled (Concourse's word for a worker gone quiet), as /health counts it
+import { STALLED_AFTER_MS } from '../health.ts';
 import type { TeamContainer, Worker } from '../wire.ts';
 
-/** A node whose heartbeat is this late is shown stalled (Concourse's word for a worker gone quiet). */
-const STALLED_AFTER_MS = 60_000;
-/** Builds whose containers one request lists, at most. */
-const MAX_BUILDS = 200;
 
 export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
   const { db } = opts;
@@ -58,15 +55,7 @@ export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOption
     const runtime = opts.runtime;
     if (!runtime?.interceptableContainers) return [];
     const out: TeamContainer[] = [];
-    const builds = await runningBuildsOfTeam(db, team, MAX_BUILDS);
-    // a failed step's container kept for intercept outlives its build (issue 19)
-    const running = new Set(builds.map((b) => b.id));
-    for (const id of ((await runtime.containerBuildIds?.().catch(() => [])) ?? []).slice(0, MAX_BUILDS)) {
-      if (running.has(id)) continue;
-      const build = await getBuild(db, id);
-      if (build?.teamName === team) builds.push(build);
-    }
-    for (const build of builds) {
+    for (const build of await buildsWithContainers(db, runtime, team)) {
       const list: InterceptableContainer[] = await runtime.interceptableContainers(build.id).catch(() => []);
       for (const c of list) {
         out.push({
