@@ -9,6 +9,7 @@ import type { Queryable } from '../db/database.ts';
 import { listWebNodes } from '../db/cluster.ts';
 import { listComponents, type ComponentRow } from '../db/components.ts';
 import type { ComponentHealth, Health, WorkerHealth } from './wire.ts';
+import { RUNTIME_COMPONENTS } from '../component/names.ts';
 
 export interface HealthProbes {
   db: Queryable;
@@ -25,8 +26,6 @@ export interface HealthProbes {
 export const STALE_INTERVALS = 3;
 /** A web node whose heartbeat is older than this is not running (as GET /api/v1/workers says `stalled`). */
 export const STALLED_AFTER_MS = 60_000;
-/** The components that start and run builds: one stale degrades the whole (Concourse's ComponentsRuntime). */
-const RUNTIME_COMPONENTS = new Set(['checker', 'scheduler']);
 
 /** The database's problem, if any: unreachable, failing, or not answering within the timeout. */
 export async function databaseProblem(db: Queryable, dbName: string, timeoutMs: number): Promise<string | undefined> {
@@ -70,7 +69,8 @@ export function healthOf(f: HealthFacts): { code: 200 | 503; body: Health } {
   let runtimeStale = false;
   const components: ComponentHealth[] = (f.components ?? []).map((c) => {
     const stale = !c.paused && c.lastRanAt !== null && c.intervalMs > 0 && f.now.getTime() - c.lastRanAt.getTime() > STALE_INTERVALS * c.intervalMs;
-    if (stale && RUNTIME_COMPONENTS.has(c.name)) runtimeStale = true;
+    // a stale pass that starts or runs builds degrades the whole (Concourse's ComponentsRuntime)
+    if (stale && RUNTIME_COMPONENTS.includes(c.name)) runtimeStale = true;
     return { name: c.name, status: stale ? 'unhealthy' : 'healthy', paused: c.paused, last_ran: c.lastRanAt ? c.lastRanAt.toISOString() : '0001-01-01T00:00:00Z' };
   });
   const failing = f.database !== undefined || f.disk !== undefined;

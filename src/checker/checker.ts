@@ -10,6 +10,7 @@
 // checks — in-memory builds in Concourse — are persisted too, not manually triggered, and
 // pruned when the next one is created: only the newest `keepPeriodicBuilds` completed ones per
 // resource (and the one the scope records as its last check) are kept.
+import { COMPONENT } from '../component/names.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { PeriodicPass, type PassGate } from '../component/periodic.ts';
 import { timingSafeEqual } from 'node:crypto';
@@ -99,7 +100,7 @@ export class Checker implements CheckRequester {
       () => this.scanOnce(),
       this.intervalMs,
       (err) => this.logger.error({ err }, 'check scan failed'),
-      opts.cluster ? { cluster: { name: 'checker', gate: opts.cluster } } : {},
+      opts.cluster ? { cluster: { name: COMPONENT.checker, gate: opts.cluster } } : {},
     );
   }
 

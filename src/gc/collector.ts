@@ -3,6 +3,7 @@
 // their job's build_log_retention lets go, and resource caches and configs nothing keeps alive
 // (collectors.ts, over the GcStore port). Build volumes of the local runtime are freed by the
 // engine when each build ends.
+import { COMPONENT } from '../component/names.ts';
 import { type Logger } from '../log.ts';
 import { PeriodicPass, type PassGate } from '../component/periodic.ts';
 import {
@@ -69,7 +70,7 @@ export class Collector {
       opts.intervalMs ?? 30_000,
       (err) => opts.logger.warn({ err }, 'garbage collection failed'),
       // the first collection one interval after start (a ticker's cadence, as Concourse's GC)
-      { immediate: false, ...(opts.cluster ? { cluster: { name: 'gc', gate: opts.cluster } } : {}) },
+      { immediate: false, ...(opts.cluster ? { cluster: { name: COMPONENT.gc, gate: opts.cluster } } : {}) },
     );
   }
 

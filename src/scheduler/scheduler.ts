@@ -1,6 +1,7 @@
 // The scheduling loop (docs/concourse-semantics.md §4.1): every interval (10 s by default), or when nudged,
 // schedule each job whose schedule_requested > last_scheduled, one at a time per job under a
 // per-job Postgres advisory lock.
+import { COMPONENT } from '../component/names.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { PeriodicPass, type PassGate } from '../component/periodic.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
@@ -71,7 +72,7 @@ export class Scheduler {
       () => this.pass(),
       this.intervalMs,
       (err) => this.logger.error({ err }, 'scheduling pass failed'),
-      opts.cluster ? { cluster: { name: 'scheduler', gate: opts.cluster } } : {},
+      opts.cluster ? { cluster: { name: COMPONENT.scheduler, gate: opts.cluster } } : {},
     );
   }
 

@@ -5,11 +5,8 @@ import type { Command } from 'commander';
 import { usageError, type CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, collect, connect, enc, formatTable, printJson, run, wantsJson } from '../client/common.ts';
 import type { Component } from '../../api/wire.ts';
+import { GC_COMPONENTS, RUNTIME_COMPONENTS } from '../../component/names.ts';
 
-/** The passes that start and run builds (Concourse's ComponentsRuntime: tracker, scanner, scheduler). */
-export const RUNTIME_COMPONENTS = ['checker', 'scheduler'] as const;
-/** The passes that collect garbage (Concourse's ComponentsGarbageCollection). */
-export const GC_COMPONENTS = ['gc', 'kubernetes-reaper'] as const;
 
 /** A duration as Go's time.Duration.String() prints it (`500ms`, `10s`, `1m0s`, `1h30m0s`). */
 export function goDuration(ms: number): string {

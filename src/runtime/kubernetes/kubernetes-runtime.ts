@@ -9,6 +9,7 @@
 // evicted or deleted meanwhile errors the step with the reason.
 // artifact: streamed out of the sidecar into a volume directory of the web node.
 // destroy: caches saved, the pod deleted (a failed step's pod after the retention period).
+import { COMPONENT } from '../../component/names.ts';
 import { PeriodicPass, type PassGate } from '../../component/periodic.ts';
 import { silentLogger, type Logger } from '../../log.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -343,7 +344,7 @@ export class KubernetesRuntime implements Runtime {
       intervalMs,
       (err: unknown) => this.logger.warn({ err }, 'reaping pods failed'),
       // several web nodes: one reaper pass per interval across them (docs/web-nodes.md)
-      cluster ? { cluster: { name: 'kubernetes-reaper', gate: cluster } } : {},
+      cluster ? { cluster: { name: COMPONENT.kubernetesReaper, gate: cluster } } : {},
     );
     this.reaper = reaper;
     // Passes begin after the watch's first list: a pass waiting for it would hold close() up,
