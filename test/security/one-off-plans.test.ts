@@ -124,3 +124,27 @@ test('deeply nested plans, templates in templates, and many steps are refused wi
   assert.deepEqual(checkPlan(wide).errors, [`body.do[${PLAN_LIMITS.maxNodes - 1}]: the plan has more than ${PLAN_LIMITS.maxNodes} steps`]);
   assert.deepEqual(tracked.length, 2, 'only the two good plans of the tests above reached the engine');
 });
+
+// CreatePipelineBuild (POST .../pipelines/:p/builds): the pipeline's team's members only, and
+// its uploads only; nothing is created otherwise
+test("a member of team b cannot create a build in team a's pipeline, nor use team a's upload in its own", async () => {
+  const config = 'resources:\n- name: repo\n  type: mock\njobs:\n- name: unit\n  plan:\n  - get: repo\n';
+  for (const [user, team] of [
+    ['alice', 'a'],
+    ['bob', 'b'],
+  ] as const) {
+    const set = await t.as(user, 'PUT', `/api/v1/teams/${team}/pipelines/p/config`, config, { 'content-type': 'application/x-yaml' });
+    assert.ok(set.statusCode === 200 || set.statusCode === 201, set.body);
+  }
+  const before = tracked.length;
+  const plan = { id: '1', get: { name: 'repo', resource: 'repo', version: { version: 'v1' } } };
+  const other = await t.as('bob', 'POST', '/api/v1/teams/a/pipelines/p/builds', plan);
+  assert.equal(other.statusCode, 403, other.body);
+  const ofA = await uploadAs('alice', 'a');
+  const own = await t.as('bob', 'POST', '/api/v1/teams/b/pipelines/p/builds', { id: '1', do: [{ id: '2', artifact_input: { artifact_id: ofA, name: 'src' } }, { id: '3', task: TASK }] });
+  assert.equal(own.statusCode, 400, own.body);
+  assert.match(own.body, new RegExp(`artifact ${ofA} not found in team b`));
+  assert.equal(tracked.length, before, 'no build was started');
+  const fine = await t.as('alice', 'POST', '/api/v1/teams/a/pipelines/p/builds', plan);
+  assert.equal(fine.statusCode, 201, fine.body);
+});
