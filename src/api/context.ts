@@ -3,6 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
+import type { SigningKeyStore } from '../creds/idtoken/keys.ts';
 import type { PipelineRef } from '../db/pipelines.ts';
 import type { Logger } from '../log.ts';
 import type { PipelineLoader } from '../config/off-thread.ts';
@@ -59,6 +60,8 @@ export interface EngineHook {
 
 export interface ApiServerOptions {
   db: Database;
+  /** the idtoken var source's signing keys (/.well-known/jwks.json publishes them) */
+  signingKeys?: SigningKeyStore;
   auth: LocalAuth;
   logger: Logger;
   /** Jetway's version, reported by /api/v1/info as `jetway_version`. */

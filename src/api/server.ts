@@ -3,6 +3,7 @@
 // listen on a port. Every route is under /api/v1 and needs a bearer token from
 // `POST /api/v1/token`, except /health, /info and /token (and /metrics, Prometheus's). The web UI (src/ui) is served from
 // the same instance at `/` and /ui/, without a token: its page logs in through the API.
+import { registerOidcRoutes } from './routes/oidc.ts';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { LocalAuth } from './auth.ts';
 import { badRequest, installErrorHandlers, unauthorized } from './errors.ts';
@@ -114,6 +115,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
   // one limiter for both token endpoints: a guess at one counts at the other
   const loginLimiter = opts.loginLimiter ?? new LoginLimiter();
   registerSkyRoutes(app, { db: opts.db, auth: opts.auth, limiter: loginLimiter });
+  registerOidcRoutes(app, opts);
   app.register(
     async (api) => {
       registerGeneralRoutes(api, { ...opts, loginLimiter });

@@ -1,6 +1,7 @@
 // Semantic validation of a schema-valid pipeline (docs/concourse-semantics.md §1.8, plus
 // Jetway's decisions 5, 6 and 9 in docs/image-features.md). Pure: config in, findings (errors
 // and warnings, with config paths) out. Every problem is reported, never just the first.
+import { parseIdTokenConfig } from './idtoken-config.ts';
 import type { Job, PipelineConfig, StepConfig, TaskConfig } from './schema.ts';
 import { jobInputs, jobOutputs, jobStep, walkSteps, type ConfigPath, type Step } from './steps.ts';
 import { checkIdentifier } from './identifier.ts';
@@ -277,6 +278,10 @@ function validateVarSources(config: PipelineConfig): Finding[] {
       out.push(error([...at, 'type'], `unknown credential manager type: ${s.type ?? ''}`));
     } else if (!SUPPORTED_VAR_SOURCES.has(s.type)) {
       out.push(error([...at, 'type'], `credential manager type ${s.type} is not supported in pipeline yet`));
+    } else if (s.type === 'idtoken' && !JSON.stringify(s.config ?? {}).includes('((')) {
+      // a config with ((vars)) is checked when its token is signed, once they are resolved
+      const checked = parseIdTokenConfig(s.config as Record<string, unknown> | undefined);
+      if (!checked.ok) out.push(error([...at, 'config'], `invalid idtoken config: ${checked.error}`));
     }
     // a config may read another var source (`((other:x))`): they must be orderable
     const text = JSON.stringify(s.config ?? {});

@@ -14,6 +14,7 @@ import { createInterpolator, Redactor, VarSources } from './vars.ts';
 import { isDiskFull, isTransient, retryDelayMs, StoreEventSink, type EventSinkLimits, type SinkReport } from './event-sink.ts';
 import type { BuildLeases, OrphanedBuild } from './leases.ts';
 import type { BuildToRun, EngineStore } from './store.ts';
+import type { SigningKeyStore } from '../creds/idtoken/keys.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { InProcessChecks } from '../resources/in-process.ts';
 
@@ -40,6 +41,8 @@ export interface EngineOptions {
    * names are looked up there, scoped to the build's team and pipeline, cached per build.
    */
   credentials?: CredentialManager;
+  /** the idtoken var source's keys (src/creds/idtoken; absent: `((source:token))` of an idtoken source fails saying so) */
+  signingKeys?: SigningKeyStore;
   /**
    * Resolve images natively (no check/get pods for registry images) when the runtime runs
    * images; `false` sends everything through pods, for comparison (default true).
@@ -369,7 +372,14 @@ export class Engine implements BuildTracker {
     let resourceTypes: StepDeps['resourceTypes'] = [];
     if (build.pipelineId !== null) {
       const config = await store.pipelineConfig(build.pipelineId);
-      varSources = new VarSources(config?.var_sources ?? [], credentials);
+      const idTokens = this.opts.signingKeys
+        ? {
+            issuer: this.opts.externalUrl.replace(/\/+$/, ''),
+            keys: this.opts.signingKeys,
+            context: { team: build.teamName, pipeline: build.pipelineName ?? '', job: build.jobName ?? '', ...(build.pipelineInstanceVars ? { instanceVars: build.pipelineInstanceVars } : {}) },
+          }
+        : undefined;
+      varSources = new VarSources(config?.var_sources ?? [], credentials, idTokens);
       resourceTypes = config?.resource_types ?? [];
     }
     const redactor = new Redactor();

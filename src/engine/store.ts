@@ -97,6 +97,8 @@ export interface BuildToRun {
   jobName: string | null;
   pipelineId: number | null;
   pipelineName: string | null;
+  /** the instanced pipeline's instance vars (the idtoken var source's `instance` and `job` subjects) */
+  pipelineInstanceVars?: Record<string, unknown> | null;
   resourceId: number | null;
   resourceTypeId: number | null;
   aborted: boolean;

@@ -7,6 +7,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { VAR_PATTERN, isVarRef, parseVarName, type VarName } from '../config/var-syntax.ts';
 import type { VarSource } from '../config/schema.ts';
 import type { RunState } from './run-state.ts';
+import { parseIdTokenConfig, signIdToken, type TokenContext } from '../creds/idtoken/token.ts';
+import { currentKey, type SigningKeyStore } from '../creds/idtoken/keys.ts';
 
 export class MissingVarsError extends Error {
   constructor(readonly names: string[]) {
@@ -40,13 +42,18 @@ export function walkFields(value: unknown, fields: readonly string[]): unknown {
  */
 export class VarSources implements VarLookup {
   private readonly sources: Map<string, Record<string, unknown>>;
+  /** `idtoken` sources: their checked config, or why it is not valid */
+  private readonly idTokenSources = new Map<string, ReturnType<typeof parseIdTokenConfig>>();
 
   constructor(
     sources: readonly VarSource[],
     private readonly fallback?: VarLookup,
+    /** what the idtoken var source signs with and for (src/creds/idtoken; absent: it is not available) */
+    private readonly idTokens?: IdTokenContext,
   ) {
     this.sources = new Map();
     for (const source of sources) {
+      if (source.type === 'idtoken') this.idTokenSources.set(source.name ?? '', parseIdTokenConfig(source.config as Record<string, unknown> | undefined));
       if (source.type !== 'dummy') continue;
       const config = source.config as { vars?: Record<string, unknown> } | undefined;
       this.sources.set(source.name ?? '', config?.vars ?? {});
@@ -55,10 +62,30 @@ export class VarSources implements VarLookup {
 
   async lookup(name: VarName): Promise<unknown> {
     if (name.source === undefined) return this.fallback?.lookup(name);
+    const idToken = this.idTokenSources.get(name.source);
+    if (idToken) return this.idToken(name, idToken);
     const vars = this.sources.get(name.source);
     if (!vars || !Object.hasOwn(vars, name.path)) return undefined;
     return walkFields(vars[name.path], name.fields);
   }
+
+  /** `((source:token))`: a JWT signed now for the build (Concourse's idtoken secrets: only `token`). */
+  private async idToken(name: VarName, parsed: ReturnType<typeof parseIdTokenConfig>): Promise<unknown> {
+    if (!parsed.ok) throw new Error(`var source ${name.source ?? ''}: invalid idtoken config: ${parsed.error}`);
+    if (name.path !== 'token') return undefined;
+    if (!this.idTokens) throw new Error(`var source ${name.source ?? ''}: idtoken is not available on this web node`);
+    const now = this.idTokens.now?.() ?? new Date();
+    const key = await currentKey(this.idTokens.keys, parsed.config.algorithm === 'ES256' ? 'EC' : 'RSA', now);
+    return signIdToken(parsed.config, this.idTokens.issuer, key, this.idTokens.context, now).token;
+  }
+}
+
+/** What a build's idtoken var sources sign with (the web node's keys and external URL) and for (the build). */
+export interface IdTokenContext {
+  issuer: string;
+  keys: SigningKeyStore;
+  context: TokenContext;
+  now?: () => Date;
 }
 
 const REDACTED = '((redacted))';

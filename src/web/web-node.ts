@@ -1,5 +1,6 @@
 // The web node: one process running the API, the scheduler, the checker and the engine on one
 // database and one runtime, as Concourse's `web` does. The composition root of Jetway.
+import { PostgresSigningKeys } from '../db/signing-keys.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdir, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -242,7 +243,10 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   const leases = new PostgresBuildLeases(db, nodeName, incarnation, leaseMs);
   // periodic work (scheduling, checks, GC, the reaper) once per interval across the web nodes
   const gate = new PostgresPassGate(db, `${nodeName}/${incarnation}`);
+  // the idtoken var source's keys, shared by every web node through Postgres
+  const signingKeys = new PostgresSigningKeys(db);
   const engine: Engine = new Engine({
+    signingKeys,
     store: new PostgresEngineStore(db),
     leases,
     runtime,
@@ -300,6 +304,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   });
 
   const api = createApiServer({
+    signingKeys,
     db,
     auth,
     logger,

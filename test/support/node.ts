@@ -16,6 +16,7 @@ import type { BuildEvent } from '../../src/model/build-events.ts';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { CredentialManager } from '../../src/creds/credential-manager.ts';
+import { PostgresSigningKeys } from '../../src/db/signing-keys.ts';
 import { Checker } from '../../src/checker/index.ts';
 import { Scheduler } from '../../src/scheduler/index.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -51,6 +52,8 @@ export interface TestNodeOptions {
   nativeImages?: boolean;
   /** the cluster's credential manager (`jetway web --kubernetes-credentials`); none by default */
   credentials?: CredentialManager;
+  /** the idtoken var source's keys in the node's database (none by default) */
+  signingKeys?: boolean;
   /** what the engine reports to metrics (src/metrics/metrics.ts) */
   metrics?: EngineMetrics;
   /** the built-in types' checks in the web node (issue 23); none by default: every check has a container */
@@ -69,6 +72,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
     logger: quiet,
     ...(opts.nativeImages !== undefined ? { nativeImages: opts.nativeImages } : {}),
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    ...(opts.signingKeys ? { signingKeys: new PostgresSigningKeys(tdb.db) } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.inProcessChecks ? { inProcessChecks: opts.inProcessChecks } : {}),
   });
