@@ -4,5 +4,5 @@ export const COMPONENT = { scheduler: 'scheduler', checker: 'checker', gc: 'gc',
 
 /** The passes that start and run builds (Concourse's ComponentsRuntime: tracker, scanner, scheduler). */
 export const RUNTIME_COMPONENTS: readonly string[] = [COMPONENT.checker, COMPONENT.scheduler];
-/** The passes that collect garbage (Concourse's ComponentsGarbageCollection). */
+/** The passes that collect garbage: the database and artifacts' collector, and the Kubernetes pods' reaper. */
 export const GC_COMPONENTS: readonly string[] = [COMPONENT.gc, COMPONENT.kubernetesReaper];

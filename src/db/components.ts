@@ -16,11 +16,15 @@ export async function listComponents(db: Queryable): Promise<ComponentRow[]> {
   return r.rows.map((row) => ({ name: row.name, intervalMs: Number(row.interval_ms ?? 0), lastRanAt: row.last_run_at, paused: row.paused }));
 }
 
-/** Pauses or unpauses one component (false: there is none of that name) or, without a name, every one. */
-export async function setComponentPaused(db: Queryable, name: string | undefined, paused: boolean): Promise<boolean> {
-  const r =
-    name === undefined
-      ? await db.query('UPDATE periodic_passes SET paused = $1', [paused])
-      : await db.query('UPDATE periodic_passes SET paused = $2 WHERE name = $1', [name, paused]);
-  return name === undefined || (r.rowCount ?? 0) > 0;
+/**
+ * Pauses or unpauses the named components or, without names, every one. Names of no component
+ * are skipped (kubernetes-reaper on the local runtime); false only when none of them is one.
+ */
+export async function setComponentPaused(db: Queryable, names: string | readonly string[] | undefined, paused: boolean): Promise<boolean> {
+  if (names === undefined) {
+    await db.query('UPDATE periodic_passes SET paused = $1', [paused]);
+    return true;
+  }
+  const r = await db.query('UPDATE periodic_passes SET paused = $2 WHERE name = ANY($1::text[])', [typeof names === 'string' ? [names] : [...names], paused]);
+  return (r.rowCount ?? 0) > 0;
 }

@@ -77,7 +77,9 @@ test('pause-component -n, --runtime-components and -a; unpause-component; get-co
   assert.equal(one.out, "paused 'gc'\n");
   assert.deepEqual((await components()).filter((c) => c.paused).map((c) => c.name), ['gc']);
   const runtime = await jetway('pc', '-t', 'ci', '--runtime-components');
-  assert.equal(runtime.out, "paused 'checker'\npaused 'scheduler'\n");
+  // fly's lines: it sends Concourse's names (atc.ComponentsRuntime), which pause checker and scheduler
+  assert.equal(runtime.code, 0, runtime.err);
+  assert.equal(runtime.out, "paused 'tracker'\npaused 'scanner'\npaused 'scheduler'\n");
   // what the pause means: no web node begins the pass
   assert.equal(await new PostgresPassGate(s.api.t.db, 'node-2').begin('scheduler', 10_000, true), undefined);
 
@@ -104,6 +106,32 @@ test('pause-component -n, --runtime-components and -a; unpause-component; get-co
   const none = await jetway('pause-component', '-t', 'ci');
   assert.equal(none.code, 2);
   assert.match(none.err, /--name or --all must be provided/);
+});
+
+// fly/commands/pause_component.go's --runtime-components and --gc-components send Concourse's
+// names (atc/component.go), one PUT each, and stop at the first that is not 200: each must name a
+// pass of Jetway's (src/component/concourse-names.ts), even kubernetes-reaper's absent here.
+test("a stock fly's Concourse component names pause the Jetway passes doing that work; --gc-components completes without the Kubernetes reaper", async () => {
+  const put = (name: string, verb: string): Promise<{ statusCode: number; body: string }> =>
+    s.api.app.inject({ method: 'PUT', url: `/api/v1/components/${name}/${verb}`, headers: s.api.auth() });
+  for (const name of ['tracker', 'scanner', 'scheduler']) assert.equal((await put(name, 'pause')).statusCode, 200, name);
+  assert.deepEqual((await components()).filter((c) => c.paused).map((c) => c.name), ['checker', 'scheduler']);
+  assert.equal(await new PostgresPassGate(s.api.t.db, 'node-2').begin('checker', 10_000, true), undefined, 'scanner paused: no node begins the checker');
+  assert.equal((await put('tracker', 'unpause')).statusCode, 200);
+  assert.equal((await put('scanner', 'unpause')).statusCode, 200);
+  assert.equal((await components()).some((c) => c.paused), false);
+
+  const gc = await jetway('pause-component', '-t', 'ci', '--gc-components');
+  assert.equal(gc.code, 0, gc.err);
+  assert.equal(gc.out.split('\n')[0], "paused 'reaper'");
+  assert.match(gc.out, /paused 'collector_containers'\n[^]*paused 'pipeline_pauser'\n$/);
+  assert.equal(gc.out.trim().split('\n').length, 14);
+  assert.deepEqual((await components()).filter((c) => c.paused).map((c) => c.name), ['gc']);
+  const back = await jetway('uc', '-t', 'ci', '--gc-components');
+  assert.equal(back.code, 0, back.err);
+  assert.equal((await components()).some((c) => c.paused), false);
+  // a Jetway name that is no pass here is still 404, as any unknown name
+  assert.equal((await put('kubernetes-reaper', 'pause')).statusCode, 404);
 });
 
 // fly/commands/health.go against GET /api/v1/health (atc/api/healthserver/health.go's shape)

@@ -11,6 +11,7 @@ import { currentUser, parseWith, requireAdmin, type ApiServerOptions } from '../
 import { unix } from '../queries.ts';
 import type { ActiveUser, Component, Wall } from '../wire.ts';
 import { listComponents, setComponentPaused } from '../../db/components.ts';
+import { passesNamed } from '../../component/concourse-names.ts';
 import { notFound } from '../errors.ts';
 import { CONCOURSE_LOG_LEVELS, isConcourseLogLevel } from '../log-level.ts';
 
@@ -132,7 +133,8 @@ export function registerAdminRoutes(app: FastifyInstance, opts: ApiServerOptions
     });
     app.put<{ Params: { component: string } }>(`/components/:component/${verb}`, async (req, reply) => {
       assertAdmin(req);
-      if (!(await setComponentPaused(db, req.params.component, paused))) throw notFound('JW_NOT_FOUND', `component ${req.params.component}`);
+      // Concourse's names too (tracker, scanner, collector_*), as a stock fly sends them
+      if (!(await setComponentPaused(db, passesNamed(req.params.component), paused))) throw notFound('JW_NOT_FOUND', `component ${req.params.component}`);
       req.log.info({ component: req.params.component, paused }, `component ${verb}d`);
       return reply.code(200).send();
     });

@@ -5,8 +5,9 @@ import type { Command } from 'commander';
 import { usageError, type CliIO } from '../io.ts';
 import { addOutputOptions, addTargetOption, collect, connect, enc, formatTable, printJson, run, wantsJson } from '../client/common.ts';
 import type { Component } from '../../api/wire.ts';
-import { GC_COMPONENTS, RUNTIME_COMPONENTS } from '../../component/names.ts';
-
+// --runtime-components and --gc-components send Concourse's names, as fly does; the server pauses
+// the Jetway passes doing their work (src/component/concourse-names.ts)
+import { CONCOURSE_GC_COMPONENTS, CONCOURSE_RUNTIME_COMPONENTS } from '../../component/concourse-names.ts';
 
 /** A duration as Go's time.Duration.String() prints it (`500ms`, `10s`, `1m0s`, `1h30m0s`). */
 export function goDuration(ms: number): string {
@@ -48,10 +49,10 @@ export function registerComponents(program: Command, io: CliIO): void {
       .description(`${verb === 'pause' ? 'Pause' : 'Unpause'} components on every web node (admins)`)
       .option('-a, --all', `${verb}s all components`)
       .option('-n, --name <name>', `a component to ${verb} (repeatable)`, collect, [])
-      .option('--runtime-components', `${verb}s the components that start and run builds (${RUNTIME_COMPONENTS.join(', ')})`)
-      .option('--gc-components', `${verb}s the garbage-collecting components (${GC_COMPONENTS.join(', ')})`)
+      .option('--runtime-components', `${verb}s the components that start and run builds (Concourse's ${CONCOURSE_RUNTIME_COMPONENTS.join(', ')}: Jetway's checker and scheduler)`)
+      .option('--gc-components', `${verb}s the garbage-collecting components (Concourse's collectors: Jetway's gc and kubernetes-reaper)`)
       .action(async (opts: { target?: string; all?: boolean; name: string[]; runtimeComponents?: boolean; gcComponents?: boolean }) => {
-        const names = [...opts.name, ...(opts.runtimeComponents ? RUNTIME_COMPONENTS : []), ...(opts.gcComponents ? GC_COMPONENTS : [])];
+        const names = [...opts.name, ...(opts.runtimeComponents ? CONCOURSE_RUNTIME_COMPONENTS : []), ...(opts.gcComponents ? CONCOURSE_GC_COMPONENTS : [])];
         if (!opts.all && names.length === 0) throw usageError('error: --name or --all must be provided');
         const { client } = connect(opts);
         await run(async () => {
