@@ -169,11 +169,26 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
           end();
           return;
         }
-        const run = runtime?.intercept
-          ? runtime.intercept(container.handle, command, { stdin, stdout: (c) => send({ stdout: c.toString('base64') }), stderr: (c) => send({ stderr: c.toString('base64') }) }, controller.signal)
-          : Promise.reject(new Error('the runtime cannot intercept'));
+        const intercept = runtime?.intercept?.bind(runtime);
+        if (!intercept) {
+          send({ error: 'the runtime cannot intercept' });
+          end();
+          return;
+        }
+        // fly's own shell (bash) missing: say so as Concourse does, and fly retries with sh
+        const probe = shellProbe(command);
+        const missing = probe ? probeMissing(intercept, container.handle, probe, controller.signal) : Promise.resolve(false);
+        const run = missing.then(async (notFound) => {
+          if (notFound) {
+            send({ executable_not_found: true });
+            send({ error: `exec: "${command[0]}": executable file not found in $PATH` });
+            return;
+          }
+          const { exitStatus } = await intercept(container.handle, command, { stdin, stdout: (c) => send({ stdout: c.toString('base64') }), stderr: (c) => send({ stderr: c.toString('base64') }) }, controller.signal);
+          send({ exit_status: exitStatus });
+        });
         run.then(
-          ({ exitStatus }) => send({ exit_status: exitStatus }),
+          () => undefined,
           (err: unknown) => send({ error: errorText(err) }),
         ).finally(end);
         return;
@@ -296,6 +311,46 @@ function pathName(raw: string, what: string): string {
   const problem = unsafeNameProblem(value);
   if (problem) throw badRequest(`path parameter ${what}: ${JSON.stringify(value)} ${problem}`);
   return value;
+}
+
+/**
+ * The probe run before a hijack of fly's default shell: fly's `intercept` without a command sends
+ * `bash` and, told executable_not_found (atc/api/containerserver/hijack.go), retries with `sh`
+ * (fly/commands/hijack.go); Jetway's runtimes report a missing program only as the shell's exit
+ * 127, so a busybox or alpine image would end the session instead. Only `bash` alone is probed:
+ * it is what fly falls back from, and no busybox applet (the Kubernetes runtime runs applets a
+ * container lacks), so "missing" cannot be wrong. The probe prints `found` or `missing`; any other
+ * answer (no sh to run it) decides nothing and the command runs as asked.
+ */
+export function shellProbe(command: readonly string[]): string[] | undefined {
+  if (command.length !== 1 || command[0] !== 'bash') return undefined;
+  return ['sh', '-c', 'if command -v "$1" >/dev/null 2>&1; then echo found; else echo missing; fi', 'sh', 'bash'];
+}
+
+/** What a probe's stdout says: true only for exactly `missing`. */
+export function probeSaysMissing(stdout: string): boolean {
+  return stdout.trim() === 'missing';
+}
+
+async function probeMissing(
+  intercept: NonNullable<NonNullable<ApiServerOptions['runtime']>['intercept']>,
+  handle: string,
+  probe: string[],
+  signal: AbortSignal,
+): Promise<boolean> {
+  let out = '';
+  const stdin = new PassThrough();
+  stdin.end();
+  try {
+    const { exitStatus } = await intercept(handle, probe, { stdin, stdout: (c) => {
+        if (out.length < 64) out += c.toString('utf8');
+      }, stderr: () => undefined }, signal);
+    return exitStatus === 0 && probeSaysMissing(out);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    // the probe could not run: the command runs as asked, and says itself what is wrong
+    return false;
+  }
 }
 
 /** A HijackProcessSpec's argv (path, then args), bounded and checked as an intercept command is. */

@@ -6,10 +6,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import WebSocket from 'ws';
 import { createOneOffBuild } from '../../src/db/builds.ts';
 import type { InterceptableContainer, InterceptIO, Runtime } from '../../src/runtime/runtime.ts';
-import { hijackCommand } from '../../src/api/intercept.ts';
+import { hijackCommand, probeSaysMissing, shellProbe } from '../../src/api/intercept.ts';
 import { startTenants, type Tenants } from './tenants.ts';
 
 class FakeRuntime implements Pick<Runtime, 'name' | 'interceptableContainers' | 'intercept'> {
@@ -21,6 +22,11 @@ class FakeRuntime implements Pick<Runtime, 'name' | 'interceptableContainers' | 
   }
   async intercept(handle: string, command: string[], io: InterceptIO): Promise<{ exitStatus: number }> {
     this.calls.push({ handle, command });
+    // the probe for fly's default shell (shellProbe): h-alpine has no bash
+    if (command[0] === 'sh' && command.at(-1) === 'bash' && command.length === 5) {
+      io.stdout(Buffer.from(handle === 'h-alpine' ? 'missing\n' : 'found\n'));
+      return { exitStatus: 0 };
+    }
     let input = '';
     for await (const chunk of io.stdin as AsyncIterable<Buffer>) input += chunk.toString();
     io.stdout(Buffer.from(`ran ${command.join(' ')} with ${input}`));
@@ -38,7 +44,10 @@ before(async () => {
   t = await startTenants({ runtime });
   const teamA = (await t.api.t.db.query<{ id: number }>(`SELECT id FROM teams WHERE name = 'a'`)).rows[0]!.id;
   const build = (await createOneOffBuild(t.api.t.db, teamA, { id: '1', do: [] })).id;
-  runtime.containers.set(build, [{ handle: 'h-unit', step: 'unit', type: 'task', state: 'running', name: 'pod-unit', workDir: '/tmp/build/x' }]);
+  runtime.containers.set(build, [
+    { handle: 'h-unit', step: 'unit', type: 'task', state: 'running', name: 'pod-unit', workDir: '/tmp/build/x' },
+    { handle: 'h-alpine', step: 'lint', type: 'task', state: 'running', name: 'pod-lint', workDir: '/tmp/build/y' },
+  ]);
   for (const user of ['alice', 'bob']) {
     const res = await t.api.app.inject({ method: 'POST', url: '/api/v1/token', payload: { username: user, password: `${user}-pw` } });
     tokens.set(user, res.json<{ access_token: string }>().access_token);
@@ -116,4 +125,57 @@ test('a plain GET of the hijack route (no upgrade) is a 400 saying it is a WebSo
   assert.match(res.body, /this is a WebSocket: open it with an upgrade/);
   const anonymous = await t.api.app.inject({ url: '/api/v1/teams/a/containers/h-unit/hijack' });
   assert.equal(anonymous.statusCode, 401);
+});
+
+// fly/commands/hijack.go: without a command fly sends bash and, told executable_not_found
+// (atc/api/containerserver/hijack.go; fly/commands/internal/hijacker/hijacker.go reads it), asks
+// again with sh
+test('fly\'s default bash in a container without it: executable_not_found and an error fly recognises, bash never runs; sh then runs', async () => {
+  const before = runtime.calls.length;
+  const r = await hijack('alice', '/api/v1/teams/a/containers/h-alpine/hijack', { path: 'bash', args: null, env: ['TERM=xterm'], dir: '/tmp/build/y', privileged: true, tty: null });
+  assert.equal(r.status, 101, JSON.stringify(r.body));
+  assert.deepEqual(r.messages, [{ executable_not_found: true }, { error: 'exec: "bash": executable file not found in $PATH' }]);
+  assert.deepEqual(runtime.calls.slice(before).map((c) => c.command.at(-1)), ['bash'], 'only the probe ran');
+  const retry = await hijack('alice', '/api/v1/teams/a/containers/h-alpine/hijack', { path: 'sh', args: null });
+  assert.deepEqual(retry.messages?.at(-1), { exit_status: 3 });
+  assert.deepEqual(runtime.calls.at(-1), { handle: 'h-alpine', command: ['sh'] });
+});
+
+test('bash where the container has it: the probe finds it and bash runs, its stdin, output and exit status as any command\'s', async () => {
+  const r = await hijack('alice', '/api/v1/teams/a/containers/h-unit/hijack', { path: 'bash' }, 'ls\n');
+  const out = (r.messages ?? []).flatMap((m) => (typeof m.stdout === 'string' ? [Buffer.from(m.stdout, 'base64').toString()] : [])).join('');
+  assert.equal(out, 'ran bash with ls\n');
+  assert.deepEqual(r.messages?.at(-1), { exit_status: 3 });
+  assert.equal(r.messages?.some((m) => 'executable_not_found' in m), false);
+});
+
+for (const [command, probed] of [
+  [['bash'], true],
+  [['bash', '-c', 'x'], false],
+  [['sh'], false],
+  [['/bin/bash'], false],
+  [['ls'], false],
+] as const) {
+  test(`shellProbe(${JSON.stringify(command)}) ${probed ? 'probes for bash' : 'probes nothing'}`, () => {
+    const probe = shellProbe(command);
+    assert.equal(probe !== undefined, probed);
+    if (probe) assert.deepEqual([probe[0], probe.at(-1)], ['sh', 'bash']);
+  });
+}
+
+for (const [stdout, missing] of [
+  ['missing\n', true],
+  ['found\n', false],
+  ['', false],
+  ['sh: not found\n', false],
+  ['missing and more\n', false],
+] as const) {
+  test(`a probe answering ${JSON.stringify(stdout)} means ${missing ? 'bash is missing' : 'nothing is missing'}`, () => assert.equal(probeSaysMissing(stdout), missing));
+}
+
+test("the probe's script, run by a real sh: missing for a program not on the PATH, found for one that is", () => {
+  const probe = shellProbe(['bash']) ?? [];
+  const run = (program: string): string => execFileSync(probe[0] ?? '', [...probe.slice(1, -1), program], { encoding: 'utf8' });
+  assert.equal(run('jetway-no-such-program'), 'missing\n');
+  assert.equal(run('sh'), 'found\n');
 });
