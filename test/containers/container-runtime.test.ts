@@ -9,6 +9,7 @@ import { ContainerRuntime } from '../../src/runtime/local/containers/container-r
 import { mountsUnder } from '../../src/runtime/local/containers/rootfs.ts';
 import type { ContainerSpec, ProcessIO } from '../../src/runtime/runtime.ts';
 import { busyboxImage, skipContainers } from './support.ts';
+import { probeSaysMissing, shellProbe } from '../../src/api/intercept.ts';
 
 const skip = await skipContainers();
 if (skip) console.log(`# skipped: the container runtime's tests need runc as root: ${skip}`);
@@ -226,6 +227,12 @@ test('intercept: exec into a running container, and into a failed one kept for i
   assert.deepEqual(await listed(), ['icpt:failed'], 'kept after its failure');
   const kept = await io(['cat', 'marker']);
   assert.deepEqual(kept, { status: 0, out: 'hello\n' });
+  // the hijack's probe for fly's default shell (src/api/intercept.ts): busybox has sh, not bash
+  const probe = shellProbe(['bash']) ?? [];
+  const bash = await io(probe);
+  assert.equal(probeSaysMissing(bash.out), true, bash.out);
+  const sh = await io([...probe.slice(0, -1), 'sh']);
+  assert.deepEqual(sh, { status: 0, out: 'found\n' });
   await rt.close();
   assert.deepEqual(await listed(), []);
   await assert.rejects(access(join(root, 'worker-intercept', 'containers', c.handle)));
