@@ -431,6 +431,30 @@ test("GET /teams/:team/containers: the containers of the team's running builds (
   }
 });
 
+// fly intercept -j demo/unit -s repo sends these (fly/commands/hijack.go stepContainerLocator) and
+// enters a sole match without asking; Concourse filters them (containerserver/list.go)
+test("GET /teams/:team/containers reads Concourse's filters: fly intercept's query finds its job's container, never another job's", async () => {
+  containers.set(ids.unitBuild!, [{ handle: 'h-unit', step: 'repo', type: 'get', state: 'running', name: 'pod-1', workDir: '/tmp/build' }]);
+  containers.set(ids.shipBuild!, [{ handle: 'h-ship', step: 'image', type: 'get', state: 'running', name: 'pod-2', workDir: '/tmp/build' }]);
+  const list = async (query: string): Promise<string[]> => {
+    const res = await api.app.inject({ url: `/api/v1/teams/main/containers?${query}`, headers: api.auth() });
+    assert.equal(res.statusCode, 200, res.body);
+    return (res.json() as { id: string }[]).map((c) => c.id).sort();
+  };
+  try {
+    assert.deepEqual(await list(''), ['h-ship', 'h-unit']);
+    assert.deepEqual(await list('pipeline_name=demo&job_name=unit&step_name=repo'), ['h-unit']);
+    assert.deepEqual(await list('pipeline_name=demo&job_name=ship&build_name=1'), ['h-ship']);
+    assert.deepEqual(await list(`build_id=${ids.shipBuild}&type=get`), ['h-ship']);
+    assert.deepEqual(await list('pipeline_name=demo&job_name=unit&type=task'), []);
+    const bad = await api.app.inject({ url: '/api/v1/teams/main/containers?type=volume', headers: api.auth() });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.body, /unrecognized containerType: volume/);
+  } finally {
+    containers.clear();
+  }
+});
+
 test('GET /teams/:team/volumes: empty (Jetway keeps no worker volumes)', async () => {
   const res = await api.app.inject({ url: '/api/v1/teams/main/volumes', headers: api.auth() });
   assert.equal(res.statusCode, 200);

@@ -5,7 +5,7 @@
 //   while it drains, `stalled` when its heartbeat is late), as atc/api/workerserver/list.go;
 // - GET /teams/:team/containers (and /:id): the containers of the team's running builds, and of
 //   finished ones whose failed step's container is kept, as the runtime lists them for intercept
-//   (pods, local containers; none for host processes);
+//   (pods, local containers; none for host processes), filtered as Concourse's (container-filter.ts);
 // - GET /teams/:team/volumes: empty: Jetway keeps no worker volumes (a build's artifacts live in
 //   its pod or directory and go with it; resource caches are not volumes).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -19,6 +19,7 @@ import { buildsWithContainers, unix } from '../queries.ts';
 // a node whose heartbeat is this late is shown stalled (Concourse's word for a worker gone quiet), as /health counts it
 import { STALLED_AFTER_MS } from '../health.ts';
 import type { TeamContainer, Worker } from '../wire.ts';
+import { containerFilterFrom, containerMatches } from '../container-filter.ts';
 
 
 export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
@@ -76,9 +77,11 @@ export function registerWorkerRoutes(app: FastifyInstance, opts: ApiServerOption
     return out;
   };
 
+  // Concourse's filters (pipeline_name, job_name, build_name, step_name, type, ...): fly intercept takes a sole match
   app.get<{ Params: { team: string } }>('/teams/:team/containers', async (req): Promise<TeamContainer[]> => {
     assertTeam(req, req.params.team);
-    return teamContainers(req.params.team);
+    const filter = containerFilterFrom(req.query);
+    return (await teamContainers(req.params.team)).filter((c) => containerMatches(c, filter));
   });
 
   app.get<{ Params: { team: string; id: string } }>('/teams/:team/containers/:id', async (req): Promise<TeamContainer> => {
