@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import WebSocket from 'ws';
 import { startTestNode, type TestNode } from '../support/node.ts';
 import { startTargetKubeEnv, type TargetKubeEnv } from '../runtime/kubernetes/support.ts';
 import type { KubernetesRuntime } from '../../src/runtime/kubernetes/kubernetes-runtime.ts';
@@ -136,4 +137,36 @@ jobs:
   const gone = await jetway('intercept', '-t', 'k', '-b', String(build.id));
   assert.equal(gone.code, 1);
   assert.match(gone.err, /has no containers \(running or kept after a failure\): steps that succeeded are deleted at once/);
+});
+
+/** One hijack session as fly's hijacker speaks it (fly/commands/internal/hijacker/hijacker.go): the spec, stdin, closed; the outputs. */
+function hijack(handle: string, spec: Record<string, unknown>, stdin: string): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/api/v1/teams/main/containers/${handle}/hijack`, { headers: server.api.auth() });
+    const messages: Record<string, unknown>[] = [];
+    ws.on('open', () => {
+      ws.send(JSON.stringify(spec));
+      ws.send(JSON.stringify({ stdin: Buffer.from(stdin).toString('base64') }));
+      ws.send(JSON.stringify({ closed: true }));
+    });
+    ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as Record<string, unknown>));
+    ws.on('close', () => resolve(messages));
+    ws.on('error', reject);
+  });
+}
+
+// a stock `fly intercept -j debug/unit` (fly/commands/hijack.go): the locator's query, the sole
+// match entered, bash first, and sh after executable_not_found, as against Concourse
+test("a stock fly intercept's requests: the job's container by Concourse's filters, bash missing from the image, then sh", async () => {
+  const res = await fetch(`${server.url}/api/v1/teams/main/containers?pipeline_name=debug&job_name=unit`, { headers: server.api.auth() });
+  const containers = (await res.json()) as { id: string; state: string; step_name: string; working_directory: string }[];
+  assert.deepEqual(containers.map((c) => [c.step_name, c.state]), [['fails', 'failed']]);
+  const c = containers[0]!;
+  const spec = { path: 'bash', args: null, env: ['TERM=xterm'], dir: c.working_directory, user: '', privileged: true, tty: null };
+  const first = await hijack(c.id, spec, '');
+  assert.deepEqual(first, [{ executable_not_found: true }, { error: 'exec: "bash": executable file not found in $PATH' }]);
+  const second = await hijack(c.id, { ...spec, path: 'sh' }, 'cat report.txt\nexit 3\n');
+  const out = second.flatMap((m) => (typeof m.stdout === 'string' ? [Buffer.from(m.stdout, 'base64').toString()] : [])).join('');
+  assert.equal(out, 'the report of the failed run\n');
+  assert.deepEqual(second.at(-1), { exit_status: 3 });
 });

@@ -405,6 +405,21 @@ export class KubernetesRuntime implements Runtime {
     return out.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.name.localeCompare(b.name));
   }
 
+  /**
+   * The builds with an interceptable pod (running, or kept after a failure), finished ones
+   * included: a failed step's kept pod outlives its build, and the team's container list (fly
+   * intercept, GET /api/v1/teams/:team/containers) finds it through this.
+   */
+  async containerBuildIds(): Promise<number[]> {
+    await this.watcher.start();
+    const ids = new Set<number>();
+    for (const pod of this.watcher.list()) {
+      const raw = pod.metadata?.labels?.[LABELS.buildId];
+      if (raw !== undefined && /^\d+$/.test(raw) && this.interceptable(pod)) ids.add(Number(raw));
+    }
+    return [...ids];
+  }
+
   private interceptable(pod: V1Pod): InterceptableContainer | undefined {
     const name = pod.metadata?.name;
     if (!name || pod.metadata?.deletionTimestamp) return undefined;
