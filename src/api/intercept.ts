@@ -17,6 +17,7 @@ import type { InterceptableContainer, StepType } from '../runtime/runtime.ts';
 import { errorText } from '../log.ts';
 import { ApiError, badRequest, bodyOf, notFound } from './errors.ts';
 import { hasNul, unsafeNameProblem } from './names.ts';
+import { LineDiscipline, onlcr } from './hijack-tty.ts';
 import { assertTeam, idParam, type ApiServerOptions } from './context.ts';
 import type { Role } from './roles.ts';
 import {
@@ -150,6 +151,9 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
       if (ws.readyState === WebSocket.OPEN) ws.close(1000);
     };
     let started = false;
+    // the spec asked for a TTY (fly's stdout is a terminal, its stdin raw): cooked mode here (hijack-tty.ts)
+    let tty: LineDiscipline | undefined;
+    const output = (c: Buffer): string => (tty ? onlcr(c) : c).toString('base64');
     ws.on('message', (data: RawData) => {
       let message: Record<string, unknown>;
       try {
@@ -169,6 +173,7 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
           end();
           return;
         }
+        if (typeof message.tty === 'object' && message.tty !== null) tty = new LineDiscipline();
         const intercept = runtime?.intercept?.bind(runtime);
         if (!intercept) {
           send({ error: 'the runtime cannot intercept' });
@@ -184,7 +189,7 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
             send({ error: `exec: "${command[0]}": executable file not found in $PATH` });
             return;
           }
-          const { exitStatus } = await intercept(container.handle, command, { stdin, stdout: (c) => send({ stdout: c.toString('base64') }), stderr: (c) => send({ stderr: c.toString('base64') }) }, controller.signal);
+          const { exitStatus } = await intercept(container.handle, command, { stdin, stdout: (c) => send({ stdout: output(c) }), stderr: (c) => send({ stderr: output(c) }) }, controller.signal);
           send({ exit_status: exitStatus });
         });
         run.then(
@@ -193,7 +198,16 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
         ).finally(end);
         return;
       }
-      if (typeof message.stdin === 'string' && !stdin.writableEnded) stdin.write(Buffer.from(message.stdin, 'base64'));
+      if (typeof message.stdin === 'string' && !stdin.writableEnded) {
+        const bytes = Buffer.from(message.stdin, 'base64');
+        if (!tty) stdin.write(bytes);
+        else {
+          const typed = tty.input(bytes);
+          if (typed.echo.length > 0) send({ stdout: typed.echo.toString('base64') });
+          if (typed.toProcess.length > 0) stdin.write(typed.toProcess);
+          if (typed.eof) stdin.end();
+        }
+      }
       if (message.closed === true) stdin.end();
     });
     ws.on('close', () => {

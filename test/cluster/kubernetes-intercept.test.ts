@@ -165,8 +165,9 @@ test("a stock fly intercept's requests: the job's container by Concourse's filte
   const spec = { path: 'bash', args: null, env: ['TERM=xterm'], dir: c.working_directory, user: '', privileged: true, tty: null };
   const first = await hijack(c.id, spec, '');
   assert.deepEqual(first, [{ executable_not_found: true }, { error: 'exec: "bash": executable file not found in $PATH' }]);
-  const second = await hijack(c.id, { ...spec, path: 'sh' }, 'cat report.txt\nexit 3\n');
+  // fly's terminal is raw and its spec asks for a tty: Enter is \r, echo and \r\n are the session's
+  const second = await hijack(c.id, { ...spec, path: 'sh', tty: { window_size: { columns: 80, rows: 24 } } }, 'cat report.txt\rexit 3\r');
   const out = second.flatMap((m) => (typeof m.stdout === 'string' ? [Buffer.from(m.stdout, 'base64').toString()] : [])).join('');
-  assert.equal(out, 'the report of the failed run\n');
+  assert.equal(out, 'cat report.txt\r\nexit 3\r\nthe report of the failed run\r\n');
   assert.deepEqual(second.at(-1), { exit_status: 3 });
 });

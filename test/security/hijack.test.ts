@@ -179,3 +179,14 @@ test("the probe's script, run by a real sh: missing for a program not on the PAT
   assert.equal(run('jetway-no-such-program'), 'missing\n');
   assert.equal(run('sh'), 'found\n');
 });
+
+// fly sends `tty` when its stdout is a terminal and makes its terminal raw (fly/commands/hijack.go):
+// with no remote TTY, the session echoes, turns Enter into lines and \n into \r\n (src/api/hijack-tty.ts)
+test('a spec with a tty: keystrokes are echoed, Enter makes a line, Ctrl-D ends stdin, output lines end in CRLF', async () => {
+  const tty = { window_size: { columns: 80, rows: 24 } };
+  const r = await hijack('alice', '/api/v1/teams/a/containers/h-unit/hijack', { path: 'sh', args: null, tty }, 'cat x\rls\x7fs\r\x04');
+  const decode = (key: string): string => (r.messages ?? []).flatMap((m) => (typeof m[key] === 'string' ? [Buffer.from(m[key] as string, 'base64').toString()] : [])).join('');
+  assert.equal(decode('stdout'), 'cat x\r\nls\b \bs\r\nran sh with cat x\r\nls\r\n');
+  assert.equal(decode('stderr'), 'a warning\r\n');
+  assert.deepEqual(r.messages?.at(-1), { exit_status: 3 });
+});
