@@ -2,7 +2,7 @@
 // resources and their types, builds and jobs. The rows come from src/db (views.ts for what only
 // the API reads); this module only shapes them.
 import { globMatch } from '../config/index.ts';
-import { getBuild, runningBuildsOfTeam, type BuildRecord } from '../db/builds.ts';
+import { runningBuildsOfTeam, teamBuildsAmong, type BuildRecord } from '../db/builds.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Queryable } from '../db/database.ts';
 import type { JobRecord } from '../db/jobs.ts';
@@ -201,10 +201,8 @@ export const MAX_CONTAINER_BUILDS = 200;
 export async function buildsWithContainers(db: Queryable, runtime: Pick<Runtime, 'containerBuildIds'>, team: string): Promise<BuildRecord[]> {
   const builds = await runningBuildsOfTeam(db, team, MAX_CONTAINER_BUILDS);
   const running = new Set(builds.map((b) => b.id));
-  for (const id of ((await runtime.containerBuildIds?.().catch(() => [])) ?? []).slice(0, MAX_CONTAINER_BUILDS)) {
-    if (running.has(id)) continue;
-    const build = await getBuild(db, id);
-    if (build?.teamName === team) builds.push(build);
-  }
+  // the runtime's ids are every team's: filtered to this team's in one statement, then bounded
+  const kept = ((await runtime.containerBuildIds?.().catch(() => [])) ?? []).filter((id) => !running.has(id));
+  builds.push(...(await teamBuildsAmong(db, team, kept, MAX_CONTAINER_BUILDS)));
   return builds;
 }

@@ -972,3 +972,10 @@ export async function runningBuildsOfTeam(db: Queryable, teamName: string, limit
   );
   return r.rows.map(toBuildRecord);
 }
+
+/** Those of `ids` that are the team's builds, newest first, at most `limit` (one statement). */
+export async function teamBuildsAmong(db: Queryable, teamName: string, ids: readonly number[], limit: number): Promise<BuildRecord[]> {
+  if (ids.length === 0) return [];
+  const r = await db.query<Parameters<typeof toBuildRecord>[0]>(`${BUILD_SELECT} WHERE t.name = $1 AND b.id = ANY($2::bigint[]) ORDER BY b.id DESC LIMIT $3`, [teamName, [...ids], limit]);
+  return r.rows.map(toBuildRecord);
+}
