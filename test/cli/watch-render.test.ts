@@ -8,7 +8,7 @@ const plan = {
   id: 'root',
   do: [
     { id: '1', get: { name: 'repo', type: 'git', resource: 'repo' } },
-    { id: '2', task: { name: 'unit', image_plan: { get_plan: { id: '2/image-get', get: { name: 'image', type: 'registry-image' } } } } },
+    { id: '2', task: { name: 'unit', image_get_plan: { id: '2/image-get', get: { name: 'image', type: 'registry-image' } } } },
     { id: '3', put: { name: 'release', type: 'mock', resource: 'release' } },
   ],
 };

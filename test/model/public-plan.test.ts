@@ -27,6 +27,27 @@ const rows: { name: string; plan: unknown; public: unknown }[] = [
     plan: { id: '39', across: { vars: [{ name: 'v1', values: ['a'], max_in_flight: 1 }, { name: 'v2', values: ['b'], max_in_flight: 'all' }], substep_template: '{"id":"ACROSS_STEP_TEMPLATE"}', fail_fast: true } },
     public: { id: '39', across: { vars: [{ name: 'v1' }, { name: 'v2' }], fail_fast: true } },
   },
+  {
+    name: "a custom-typed get's image as atc/public_plan.go's GetPlan: image_check_plan and image_get_plan, public too",
+    plan: {
+      id: '5',
+      get: {
+        name: 'repo', type: 'my-git', resource: 'repo', source: { token: 't' },
+        image: { check_plan: { id: '5/c', check: { name: 'my-git', type: 'registry-image', source: { password: 'p' }, interval: '1m', image: { base_type: 'registry-image' } } }, get_plan: { id: '5/g', get: { name: 'my-git', type: 'registry-image', source: { password: 'p' }, image: { base_type: 'registry-image' } } } },
+      },
+    },
+    public: { id: '5', get: { name: 'repo', type: 'my-git', resource: 'repo', image_get_plan: { id: '5/g', get: { name: 'my-git', type: 'registry-image' } }, image_check_plan: { id: '5/c', check: { name: 'my-git', type: 'registry-image', interval: '1m' } } } },
+  },
+  {
+    name: 'a put of a base type: no image sub-plans, no base_type',
+    plan: { id: '6', put: { name: 'out', type: 'git', resource: 'out', source: {}, params: { repository: 'r' }, image: { base_type: 'git', privileged: false } } },
+    public: { id: '6', put: { name: 'out', type: 'git', resource: 'out' } },
+  },
+  {
+    name: "a task's image_resource plans as image_get_plan / image_check_plan; an artifact image's name stays",
+    plan: { id: '7', task: { name: 'unit', image: 'my-image', privileged: true, config: { run: { path: 'x' } }, image_plan: { base_type: 'registry-image', get_plan: { id: '7/image-get', get: { name: 'image', type: 'registry-image', source: { repository: 'busybox' } } } } } },
+    public: { id: '7', task: { name: 'unit', image: 'my-image', privileged: true, image_get_plan: { id: '7/image-get', get: { name: 'image', type: 'registry-image' } } } },
+  },
 ];
 
 for (const row of rows) {

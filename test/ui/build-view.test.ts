@@ -18,7 +18,7 @@ const HELLO_PLAN = {
       id: '5',
       task: {
         name: 'test',
-        image_plan: { check_plan: { id: '2', check: { name: 'image', type: 'registry-image' } }, get_plan: { id: '3', get: { name: 'image', type: 'registry-image' } } },
+        image_check_plan: { id: '2', check: { name: 'image', type: 'registry-image' } }, image_get_plan: { id: '3', get: { name: 'image', type: 'registry-image' } },
       },
     },
   ],

@@ -75,10 +75,8 @@ function nameOf(kind: StepKind, body: Json): string {
 }
 
 /** The plans of a step's image (a custom type's or an image_resource's check and get). */
-function imagePlans(kind: StepKind, body: Json): unknown[] {
-  const image = kind === 'task' ? body.image_plan : body.image;
-  if (!isObject(image)) return [];
-  return [image.check_plan, image.get_plan].filter(isObject);
+function imagePlans(body: Json): unknown[] {
+  return [body.image_check_plan, body.image_get_plan].filter(isObject);
 }
 
 export class BuildView {
@@ -128,7 +126,7 @@ export class BuildView {
           this.byId.set(id, step);
         }
         order.push(step);
-        const below = imagePlans(leaf.kind, leaf.body).flatMap((p) => walk(p, depth + 1, 'image', true));
+        const below = imagePlans(leaf.body).flatMap((p) => walk(p, depth + 1, 'image', true));
         return [id, ...below, ...this.walkExtra(id, depth, walk)];
       }
       let leaves: string[];
