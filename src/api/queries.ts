@@ -65,6 +65,8 @@ export function pipelineJson(p: PipelineView): wire.Pipeline {
     team_name: p.team,
     display: p.display ?? undefined,
     last_updated: unix(p.lastUpdated),
+    parent_build_id: p.parentBuildId ?? undefined,
+    parent_job_id: p.parentJobId ?? undefined,
   };
 }
 

@@ -210,6 +210,9 @@ export interface Pipeline {
   team_name: string;
   display?: Record<string, unknown>;
   last_updated: number;
+  /** set by a set_pipeline step: the job and build that set it (omitted otherwise, as Concourse's omitempty) */
+  parent_build_id?: number;
+  parent_job_id?: number;
 }
 
 /** `GET …/config`: the config as saved (its version is the X-Concourse-Config-Version header). */

@@ -96,7 +96,7 @@ export class PostgresEngineStore {
     config: PipelineConfig;
     buildId: number;
     jobId: number | null;
-  }): Promise<{ changed: boolean } | { setByNewerBuild: number } | { teamNotFound: true }> {
+  }): Promise<{ changed: boolean; previous: PipelineConfig | null } | { setByNewerBuild: number } | { teamNotFound: true }> {
     const ref = { team: input.team, name: input.name, instanceVars: input.instanceVars };
     return this.db.transaction(async (tx) => {
       // FOR SHARE: the team cannot be destroyed while its pipeline is saved
@@ -118,7 +118,7 @@ export class PostgresEngineStore {
       await tx.query('UPDATE pipelines SET parent_job_id = $2, parent_build_id = $3 WHERE id = $1', [saved.pipelineId, input.jobId, input.buildId]);
       // Pipelines set by a build are not paused (unlike ones set through the API).
       if (saved.created) await unpausePipeline(tx, ref);
-      return { changed };
+      return { changed, previous: existing && !existing.archived ? existing.config : null };
     });
   }
 

@@ -204,6 +204,31 @@ async function upsertNamed<T extends { name?: string | undefined; old_name?: str
 const truthy = (v: unknown): boolean => v === true;
 const intOr0 = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) ? v : 0);
 
+/**
+ * The pipelines a set_pipeline step set are archived with what set them (Concourse's
+ * ArchiveAbandonedPipelines, atc/db/pipeline_lifecycle.go, done in the same transaction instead
+ * of by a later GC pass): when the job that set one is removed, or its pipeline is archived or
+ * destroyed; and the pipelines those set, all the way down. `where` picks the setting jobs (`j`).
+ */
+async function archiveChildPipelines(tx: Queryable, where: { pipelineId: number; inactiveJobsOnly?: boolean }): Promise<number[]> {
+  const cond = where.inactiveJobsOnly ? 'j.pipeline_id = $1 AND NOT j.active' : 'j.pipeline_id = $1';
+  const param = where.pipelineId;
+  const r = await tx.query<{ id: number }>(
+    `WITH RECURSIVE doomed AS (
+       SELECT p.id FROM pipelines p JOIN jobs j ON j.id = p.parent_job_id WHERE ${cond}
+       UNION
+       SELECT p.id FROM pipelines p JOIN jobs j ON j.id = p.parent_job_id JOIN doomed d ON d.id = j.pipeline_id
+     )
+     UPDATE pipelines SET archived = true, paused = true, last_updated = now()
+      WHERE id IN (SELECT id FROM doomed) AND NOT archived RETURNING id`,
+    [param],
+  );
+  const ids = r.rows.map((row) => row.id);
+  // their pending builds are aborted by the scheduler's next look at their jobs
+  if (ids.length > 0) await tx.query('UPDATE jobs SET schedule_requested = clock_timestamp() WHERE pipeline_id = ANY($1::int[])', [ids]);
+  return ids;
+}
+
 function effectiveMaxInFlight(job: Job): number {
   if (truthy(job.serial) || (job.serial_groups?.length ?? 0) > 0) return 1;
   return Math.max(0, intOr0(job.max_in_flight));
@@ -327,6 +352,9 @@ export async function savePipeline(db: Queryable, input: SavePipelineInput): Pro
         ordering: i,
       }),
     );
+
+    // a removed job's child pipelines go with it
+    await archiveChildPipelines(tx, { pipelineId: pid, inactiveJobsOnly: true });
 
     // derived rows: rebuilt from scratch for every job of the pipeline
     await tx.query('DELETE FROM job_inputs WHERE job_id IN (SELECT id FROM jobs WHERE pipeline_id = $1)', [pid]);
@@ -502,6 +530,7 @@ export async function archivePipeline(db: Queryable, ref: PipelineRef, by?: stri
       [row.id, by ?? null],
     );
     await tx.query('UPDATE jobs SET schedule_requested = clock_timestamp() WHERE pipeline_id = $1', [row.id]);
+    await archiveChildPipelines(tx, { pipelineId: row.id });
   });
 }
 
@@ -586,6 +615,7 @@ export async function renamePipeline(db: Queryable, ref: PipelineRef, newName: s
 export async function deletePipeline(db: Queryable, ref: PipelineRef): Promise<void> {
   await db.transaction(async (tx) => {
     const row = await mustFind(tx, ref);
+    await archiveChildPipelines(tx, { pipelineId: row.id });
     await tx.query('DELETE FROM pipelines WHERE id = $1', [row.id]);
   });
 }

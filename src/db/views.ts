@@ -26,6 +26,9 @@ export interface PipelineView {
   display: JsonObject | null;
   lastUpdated: Date;
   version: number;
+  /** the job and build whose set_pipeline step set it (atc.Pipeline's parent_job_id / parent_build_id) */
+  parentJobId: number | null;
+  parentBuildId: number | null;
 }
 
 interface PipelineViewRow extends Row {
@@ -42,10 +45,12 @@ interface PipelineViewRow extends Row {
   display: JsonObject | null;
   last_updated: Date;
   version: number;
+  parent_job_id: number | null;
+  parent_build_id: number | null;
 }
 
 const PIPELINE_VIEW = `SELECT p.id, t.name AS team, p.name, p.instance_vars, p.paused, p.paused_by, p.paused_at, p.archived,
-    p.public, p.groups, p.display, p.last_updated, p.version
+    p.public, p.groups, p.display, p.last_updated, p.version, p.parent_job_id, p.parent_build_id
   FROM pipelines p JOIN teams t ON t.id = p.team_id`;
 
 const toPipelineView = (r: PipelineViewRow): PipelineView => ({
@@ -62,6 +67,8 @@ const toPipelineView = (r: PipelineViewRow): PipelineView => ({
   display: r.display,
   lastUpdated: r.last_updated,
   version: r.version,
+  parentJobId: r.parent_job_id,
+  parentBuildId: r.parent_build_id,
 });
 
 /** Pipelines of the given teams, in each team's order; archived ones only when asked for. */

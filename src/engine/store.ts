@@ -77,7 +77,8 @@ export interface SetPipelineFromBuild {
   jobId: number | null;
 }
 
-export type SetPipelineFromBuildResult = { changed: boolean } | { setByNewerBuild: number } | { teamNotFound: true };
+/** `previous`: the config it replaced (null when it is new, or was archived), for the step's diff. */
+export type SetPipelineFromBuildResult = { changed: boolean; previous: PipelineConfig | null } | { setByNewerBuild: number } | { teamNotFound: true };
 
 export interface BuildOutput {
   resourceId: number;

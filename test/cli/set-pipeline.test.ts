@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetway, startCliServer, PASSWORD, PIPELINE, type CliServer } from './client-support.ts';
 import { Readable } from 'node:stream';
-import { diffLines, formatDiff } from '../../src/cli/client/diff.ts';
+import { diffLines, formatDiff } from '../../src/config/diff.ts';
 import { setPromptInput } from '../../src/cli/client/common.ts';
 
 let s: CliServer;

@@ -367,6 +367,7 @@ export class MemoryEngineStore implements EngineStore {
     // Postgres keeps the config as JSON text: what comes back is the JSON round trip.
     const config = JSON.parse(JSON.stringify(input.config)) as PipelineConfig;
     const changed = !existing || canonicalJson(existing.config) !== canonicalJson(config);
+    const previous = existing ? existing.config : null;
     if (existing) {
       existing.config = config;
       existing.parentJobId = input.jobId;
@@ -376,7 +377,7 @@ export class MemoryEngineStore implements EngineStore {
       // created by a build: not paused (unlike a pipeline set through the API)
       this.addPipeline({ team: input.team, name: input.name, instanceVars, config, paused: false, parentJobId: input.jobId, parentBuildId: input.buildId });
     }
-    return { changed };
+    return { changed, previous };
   }
 
   // ------------------------------------------------------------------ one-off builds' artifacts

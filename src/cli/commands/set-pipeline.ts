@@ -8,7 +8,7 @@ import { formatDiagnostic, loadPipeline, stringifyPipeline, type PipelineConfig 
 import { readText, varsFromFlags, type VarOptions } from './validate-pipeline.ts';
 import { addTargetOption, confirm, connect, pipelinePath, requireOption, run, collect } from '../client/common.ts';
 import { ApiRequestError } from '../client/http.ts';
-import { diffLines, formatDiff, hasChanges } from '../client/diff.ts';
+import { diffLines, formatDiff, hasChanges } from '../../config/diff.ts';
 import type { ConfigResponse, Pipeline, SaveConfigResponse } from '../../api/wire.ts';
 import { instanceVarsFromFlags, refString, type PipelineRef } from '../client/pipeline-ref.ts';
 

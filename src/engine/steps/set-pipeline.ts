@@ -5,6 +5,9 @@
 // docs/security.md "Builds").
 import { parse as parseYaml } from 'yaml';
 import { formatDiagnostic } from '../../config/index.ts';
+import { diffLines, formatDiff } from '../../config/diff.ts';
+import { stringifyPipeline } from '../../config/format.ts';
+import type { PipelineConfig } from '../../config/schema.ts';
 import { pipelineLoader } from '../../config/off-thread.ts';
 import type { PlanId, SetPipelinePlan } from '../../model/plan.ts';
 import { buildEvent, unixNow } from '../../model/build-events.ts';
@@ -26,6 +29,14 @@ export function targetTeam(step: string, plan: SetPipelinePlan, buildTeam: strin
     throw new Error(`${step}: only ${MAIN_TEAM} team can set another team's pipeline (this build is of team '${buildTeam}')`);
   }
   return plan.team;
+}
+
+/** The web node's bound on the diff's table (4 bytes a cell): a bigger change is listed whole. */
+const STEP_DIFF_MAX_CELLS = 4_000_000;
+
+/** What a set_pipeline step shows before saving: the config's changed lines, or all of a new one's. */
+export function setPipelineDiff(previous: PipelineConfig | null, next: PipelineConfig): string {
+  return formatDiff(diffLines(previous ? stringifyPipeline(previous) : '', stringifyPipeline(next), STEP_DIFF_MAX_CELLS));
 }
 
 export async function runSetPipeline(id: PlanId, plan: SetPipelinePlan, ctx: StepContext, deps: StepDeps): Promise<boolean> {
@@ -61,9 +72,10 @@ export async function runSetPipeline(id: PlanId, plan: SetPipelinePlan, ctx: Ste
   if ('teamNotFound' in saved) throw new Error(`${step}: team '${team}' not found`);
   if ('setByNewerBuild' in saved) throw new Error(`pipeline '${name}' was set by a newer build (${saved.setByNewerBuild}) of this job`);
   const changed = saved.changed;
-  // the lines Concourse's set_pipeline step writes (atc/exec/set_pipeline_step.go), without the
-  // config diff it prints before them (docs/concourse-compatibility.md "Known differences")
-  log(changed ? `setting pipeline: ${pipelineRefText(name, instanceVars)}\ndone\n` : 'no changes to apply.\n');
+  // what Concourse's set_pipeline step writes (atc/exec/set_pipeline_step.go): what changed, then
+  // `setting pipeline: NAME` and `done`; the diff is the one `jetway set-pipeline` shows
+  if (changed) log(`${setPipelineDiff(saved.previous, loaded.config)}setting pipeline: ${pipelineRefText(name, instanceVars)}\ndone\n`);
+  else log('no changes to apply.\n');
   await ctx.emit(buildEvent('set-pipeline-changed', { origin: { id }, changed }));
   await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
   return true;

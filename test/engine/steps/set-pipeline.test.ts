@@ -38,7 +38,12 @@ test('set_pipeline: a valid file is saved, unpaused at creation, remembering the
   assert.deepEqual(eventTypes(h.events), ['initialize', 'start', 'set-pipeline-changed', 'finish']);
   assert.equal(eventData(h.events, 'set-pipeline-changed')[0]?.changed, true);
   assert.equal(eventData(h.events, 'finish')[0]?.succeeded, true);
-  assert.equal(logged(h.events, 'stdout'), 'setting pipeline: child\ndone\n');
+  // a new pipeline's every line as added, then Concourse's two lines
+  const log = logged(h.events, 'stdout');
+  assert.ok(log.endsWith('setting pipeline: child\ndone\n'), log);
+  assert.match(log, /^\+ resources:\n\+ - name: r\n/);
+  assert.match(log, /^\+ {5}greeting: hello$/m);
+  assert.doesNotMatch(log, /^[- ] /m, 'nothing removed or unchanged');
 
   const [row] = child(h);
   assert.ok(row);
@@ -52,7 +57,8 @@ test('set_pipeline: a valid file is saved, unpaused at creation, remembering the
 
 const AGAIN: { name: string; second: Record<string, unknown>; changed: boolean; log: string }[] = [
   { name: 'the same config again is unchanged', second: { greeting: 'hello' }, changed: false, log: 'no changes to apply.\n' },
-  { name: 'a different config is changed', second: { greeting: 'bonjour' }, changed: true, log: 'setting pipeline: child\ndone\n' },
+  // the changed line with three lines of context, as `jetway set-pipeline` shows it
+  { name: 'a different config is changed', second: { greeting: 'bonjour' }, changed: true, log: '  - name: r\n    type: mock\n    source:\n-     greeting: hello\n+     greeting: bonjour\n  jobs:\n  - name: j\n    plan:\nsetting pipeline: child\ndone\n' },
 ];
 for (const row of AGAIN) {
   test(`set_pipeline: ${row.name}`, async (t) => {
@@ -86,7 +92,7 @@ for (const row of TARGETS) {
       saved.map((p) => ({ instanceVars: p.instanceVars, greeting: (p.config.resources?.[0]?.source as Record<string, unknown> | undefined)?.greeting, setBy: p.parentBuildId })),
       [{ instanceVars: row.instanceVars, greeting: row.greeting, setBy: BUILD_ID }],
     );
-    assert.equal(logged(h.events, 'stdout'), `setting pipeline: ${row.setting ?? row.pipeline}\ndone\n`);
+    assert.ok(logged(h.events, 'stdout').endsWith(`setting pipeline: ${row.setting ?? row.pipeline}\ndone\n`), logged(h.events, 'stdout'));
   });
 }
 

@@ -1,4 +1,5 @@
-// A small line diff (longest common subsequence) for set-pipeline's "what will change" view:
+// A small line diff (longest common subsequence) for "what will change" when a pipeline is set
+// (`jetway set-pipeline` and the set_pipeline step):
 // changed lines with a few lines of context, hunks separated by `…`. Pipelines are at most a
 // few thousand lines, so the O(n·m) table is fine; very large inputs fall back to a plain
 // "all removed / all added" listing.
@@ -7,7 +8,8 @@ export type DiffLine = { kind: ' ' | '-' | '+'; text: string };
 
 const MAX_CELLS = 25_000_000;
 
-export function diffLines(before: string, after: string): DiffLine[] {
+/** `maxCells` bounds the table's memory (4 bytes a cell); the web node asks for less than the CLI. */
+export function diffLines(before: string, after: string, maxCells = MAX_CELLS): DiffLine[] {
   const a = before === '' ? [] : before.replace(/\n$/, '').split('\n');
   const b = after === '' ? [] : after.replace(/\n$/, '').split('\n');
   // trim the common prefix and suffix first: most edits are small
@@ -22,7 +24,7 @@ export function diffLines(before: string, after: string): DiffLine[] {
   const midA = a.slice(start, endA);
   const midB = b.slice(start, endB);
   const out: DiffLine[] = a.slice(0, start).map((text) => ({ kind: ' ', text }));
-  if ((midA.length + 1) * (midB.length + 1) > MAX_CELLS) {
+  if ((midA.length + 1) * (midB.length + 1) > maxCells) {
     out.push(...midA.map((text) => ({ kind: '-' as const, text })), ...midB.map((text) => ({ kind: '+' as const, text })));
   } else {
     const n = midA.length;
