@@ -47,6 +47,8 @@ export interface CheckerHook {
   checkResource?(pipelineId: number, name: string, opts: ManualCheckOptions): Promise<BuildRecord>;
   /** `POST …/resource-types/:t/check`. */
   checkResourceType?(pipelineId: number, name: string, opts: ManualCheckOptions): Promise<BuildRecord>;
+  /** `POST …/prototypes/:p/check` (CheckPrototype). */
+  checkPrototype?(pipelineId: number, name: string, opts: ManualCheckOptions): Promise<BuildRecord>;
   /** `POST …/resources/:r/check/webhook`: throws the checker's UnauthorizedError on a bad token (errors.ts answers 401). */
   checkWebhook?(pipelineId: number, name: string, token: string): Promise<BuildRecord>;
 }

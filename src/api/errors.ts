@@ -52,6 +52,7 @@ export const API_ERRORS = {
   JW_BUILD_PLAN_NOT_FOUND: { status: 404, message: 'the build has no plan yet: it has not started' },
   JW_RESOURCE_NOT_FOUND: { status: 404, message: 'the pipeline has no such resource' },
   JW_RESOURCE_TYPE_NOT_FOUND: { status: 404, message: 'the pipeline has no such resource type' },
+  JW_PROTOTYPE_NOT_FOUND: { status: 404, message: 'the pipeline has no such prototype' },
   JW_VERSION_NOT_FOUND: { status: 404, message: "the resource's current history has no such version" },
   JW_TASK_STEP_NOT_FOUND: { status: 404, message: 'the job has no task step of that name' },
   JW_ARTIFACT_NOT_FOUND: { status: 404, message: 'the team has no such artifact, or its content was removed' },

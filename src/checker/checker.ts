@@ -263,6 +263,35 @@ export class Checker implements CheckRequester {
   }
 
   /**
+   * `POST …/prototypes/:p/check` (Concourse's CheckPrototype): a manual check of the prototype's
+   * image, planned as a resource type's check is (prototypes have its shape); its versions go to
+   * the shared scope of its type and source. Always created, as Concourse's manual checks are.
+   */
+  async checkPrototype(
+    pipelineId: number,
+    name: string,
+    opts: { from?: Version | null; shallow?: boolean; createdBy?: string | null } = {},
+  ): Promise<BuildRecord> {
+    const prototype = await this.store.findPrototype(pipelineId, name);
+    if (!prototype) throw new NotFoundError(`prototype ${name} not found`);
+    if (prototype.pipelineArchived) return createdBuild({ created: false, reason: 'archived' }, `prototype ${name}`, '');
+    const build = await this.store.inTransaction(async (tx) => {
+      const types = await tx.pipelineResourceTypes(pipelineId);
+      const planned = resourceTypeCheckPlan(prototype.config, types, {
+        interval: resourceTypeCheckInterval(prototype.config, this.intervals),
+        ...(opts.from ? { from: opts.from } : {}),
+        skipInterval: true,
+        shallow: opts.shallow === true,
+      });
+      // not a resource type's: its versions must not be recorded as one's
+      const plan = 'check' in planned ? { ...planned, check: { ...planned.check, resource_type: undefined } } : planned;
+      return tx.createStartedBuild({ teamId: prototype.teamId, pipelineId, plan: JSON.parse(JSON.stringify(plan)) as typeof planned, manuallyTriggered: true, createdBy: opts.createdBy ?? null });
+    });
+    this.tracker.track(build.id);
+    return build;
+  }
+
+  /**
    * `POST …/resources/:r/check/webhook?webhook_token=T`: a manual check when T equals the
    * resource's webhook_token; UnauthorizedError otherwise (also when the resource has none).
    * The token is compared as written in the config: a `((var))` token is not interpolated here.

@@ -18,6 +18,18 @@ export interface CheckerStore {
    * web nodes.
    */
   withCheckLock<T>(target: CheckTarget, create: (tx: CheckCreationStore) => Promise<T>): Promise<T>;
+  /** A prototype of a pipeline's config by name (prototypes have no rows of their own). */
+  findPrototype(pipelineId: number, name: string): Promise<PrototypeRecord | undefined>;
+  /** Runs `create` in one transaction without a check lock (a prototype's manual check). */
+  inTransaction<T>(create: (tx: CheckCreationStore) => Promise<T>): Promise<T>;
+}
+
+/** A prototype (Concourse's experimental `prototypes:`): the resource-type shape, in its pipeline. */
+export interface PrototypeRecord {
+  teamId: number;
+  pipelineId: number;
+  pipelineArchived: boolean;
+  config: ResourceType;
 }
 
 /** The reads and writes of creating one check, inside `withCheckLock`. */

@@ -85,6 +85,21 @@ export class PostgresCheckerStore {
     return findResourceType(this.db, pipelineId, name);
   }
 
+  async findPrototype(pipelineId: number, name: string): Promise<{ teamId: number; pipelineId: number; pipelineArchived: boolean; config: ResourceType } | undefined> {
+    const r = await this.db.query<{ team_id: number; archived: boolean; prototype: ResourceType }>(
+      `SELECT p.team_id, p.archived, x.prototype FROM pipelines p,
+              json_array_elements(CASE WHEN json_typeof(p.config->'prototypes') = 'array' THEN p.config->'prototypes' ELSE '[]'::json END) AS x(prototype)
+        WHERE p.id = $1 AND x.prototype->>'name' = $2 LIMIT 1`,
+      [pipelineId, name],
+    );
+    const row = r.rows[0];
+    return row ? { teamId: row.team_id, pipelineId, pipelineArchived: row.archived, config: row.prototype } : undefined;
+  }
+
+  inTransaction<T>(create: (tx: PostgresCheckCreation) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => create(new PostgresCheckCreation(tx)));
+  }
+
   withCheckLock<T>(target: CheckTarget, create: (tx: PostgresCheckCreation) => Promise<T>): Promise<T> {
     const [lockClass, id] = 'resourceId' in target ? [CHECK_LOCK_CLASS, target.resourceId] : [TYPE_CHECK_LOCK_CLASS, target.resourceTypeId];
     return this.db.transaction(async (tx) => {

@@ -19,6 +19,7 @@ import { buildEvent, unixNow, type BuildEvent, type BuildStatus } from '../model
 import { publicPlan } from '../model/public-plan.ts';
 import { BuildAborted, CancelledByFailFast, StepTimedOut, combineErrors, isAbort, throwIfAborted } from './outcome.ts';
 import { RunState } from './run-state.ts';
+import { runRunStep } from './steps/run.ts';
 import { ProcessDetached } from '../runtime/runtime.ts';
 
 /** The web node stops and hands the build over: hooks do not run here (the next node runs them). */
@@ -69,6 +70,7 @@ export class PlanExecutor {
     if ('check' in plan) return this.leaves.check(plan.id, plan.check, ctx);
     if ('set_pipeline' in plan) return this.leaves.setPipeline(plan.id, plan.set_pipeline, ctx);
     if ('load_var' in plan) return this.leaves.loadVar(plan.id, plan.load_var, ctx);
+    if ('run' in plan) return runRunStep(plan.id, plan.run, ctx);
     if ('artifact_input' in plan) return this.leaves.artifactInput(plan.id, plan.artifact_input, ctx);
     if ('artifact_output' in plan) return this.leaves.artifactOutput(plan.id, plan.artifact_output, ctx);
     if ('do' in plan) return this.runDo(plan.do, ctx);

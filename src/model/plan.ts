@@ -97,6 +97,20 @@ export interface LoadVarPlan {
   reveal?: boolean;
 }
 
+/**
+ * A `run` step (Concourse's experimental prototypes, atc.RunPlan): the message, the prototype
+ * and its object (the prototype's `defaults` under the step's `params`). Concourse's run step
+ * does not run anything yet (atc/exec/run_step.go says so and succeeds); neither does Jetway's.
+ */
+export interface RunPlan {
+  message: string;
+  type: string;
+  object?: JsonObject;
+  privileged?: boolean;
+  tags?: string[];
+  timeout?: string;
+}
+
 /** fly execute: an uploaded directory becomes the artifact `name`. */
 export interface ArtifactInputPlan {
   artifact_id: number;
@@ -144,6 +158,7 @@ export type Plan = PlanBase &
     | { task: TaskPlan }
     | { set_pipeline: SetPipelinePlan }
     | { load_var: LoadVarPlan }
+    | { run: RunPlan }
     | { artifact_input: ArtifactInputPlan }
     | { artifact_output: ArtifactOutputPlan }
     | { do: Plan[] }

@@ -3,7 +3,7 @@
 // Image sub-plans are `image_get_plan` / `image_check_plan`, as atc/public_plan.go names them.
 import type { Plan } from './plan.ts';
 
-const PRIVATE_KEYS = new Set(['source', 'params', 'vars', 'var_files', 'instance_vars', 'config', 'resource_types']);
+const PRIVATE_KEYS = new Set(['source', 'params', 'vars', 'var_files', 'instance_vars', 'config', 'resource_types', 'object']);
 
 function redact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redact);

@@ -1,6 +1,6 @@
 // Job config -> build plan (docs/concourse-semantics.md §3.2). Pure: the same job, resources, types and
 // build inputs always give the same plan, ids included.
-import type { Resource, ResourceType, StepConfig } from '../config/schema.ts';
+import type { Prototype, Resource, ResourceType, StepConfig } from '../config/schema.ts';
 import type { GetStep, Step } from '../config/steps.ts';
 import { applyDefaults, fetchImagePlan, imageForType, type PlannerResourceType } from './image-plan.ts';
 import { PlanIdFactory, type JsonObject, type Plan, type PlanId, type TypeImage } from '../model/plan.ts';
@@ -13,6 +13,8 @@ export interface PlannerInput {
   step: Step;
   resources: readonly Resource[];
   resourceTypes: readonly ResourceType[];
+  /** the pipeline's prototypes (`run` steps) */
+  prototypes?: readonly Prototype[];
   /** the build's resolved input versions, by input (get step) name */
   buildInputs: Readonly<Record<string, Version>>;
   manuallyTriggered: boolean;
@@ -87,7 +89,7 @@ class Planner {
           load_var: { name: step.name, file: raw.file ?? '', ...pick(raw, ['format', 'reveal']) },
         };
       case 'run':
-        throw new PlannerError(`run step '${step.message}': prototypes are not supported yet`);
+        return this.run(step.message, raw, this.tagsOf(raw, tags));
       case 'do':
         return { id: this.ids.nextId(), do: step.steps.map((s) => this.visit(s, tags)) };
       case 'in_parallel':
@@ -137,6 +139,25 @@ class Planner {
       case 'ensure':
         return { id: this.ids.nextId(), ensure: { step: this.visit(step.step, tags), ensure: this.visit(step.hook, tags) } };
     }
+  }
+
+  /** Concourse's VisitRun (atc/builds/planner.go): the prototype's defaults under the step's params. */
+  private run(message: string, raw: StepConfig, tags: string[] | undefined): Plan {
+    const type = typeof raw.type === 'string' ? raw.type : '';
+    const prototype = this.input.prototypes?.find((p) => p.name === type);
+    if (!prototype) throw new PlannerError(`unknown prototype '${type}'`);
+    const object: JsonObject = { ...(isObject(prototype.defaults) ? prototype.defaults : {}), ...(isObject(raw.params) ? raw.params : {}) };
+    return {
+      id: this.ids.nextId(),
+      run: {
+        message,
+        type,
+        ...(Object.keys(object).length > 0 ? { object } : {}),
+        ...(raw.privileged === true ? { privileged: true } : {}),
+        ...(tags ? { tags } : {}),
+        ...(typeof raw.timeout === 'string' ? { timeout: raw.timeout } : {}),
+      },
+    };
   }
 
   private tagsOf(raw: StepConfig, inherited: string[] | undefined): string[] | undefined {
@@ -319,3 +340,5 @@ export function completePipelineGets(plan: unknown, resources: readonly Resource
   const completed = walk(plan, 'plan');
   return { plan: errors.length > 0 ? plan : completed, errors };
 }
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -178,6 +178,7 @@ export async function planBuild(db: Queryable, job: JobRecord, build: BuildRecor
     step: jobStep(job.config),
     resources: config.resources ?? [],
     resourceTypes: config.resource_types ?? [],
+    prototypes: config.prototypes ?? [],
     buildInputs: versions,
     manuallyTriggered: build.manuallyTriggered,
     jobTags: job.tags,

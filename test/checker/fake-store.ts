@@ -5,7 +5,7 @@
 import type { ResourceType } from '../../src/config/index.ts';
 import type { BuildRecord, StartedBuildInput } from '../../src/db/builds.ts';
 import type { CheckFacts, CheckTarget, ResourceRecord, ResourceTypeRecord, CheckCandidate } from '../../src/db/resources.ts';
-import type { CheckCreationStore, CheckerStore } from '../../src/checker/store.ts';
+import type { CheckCreationStore, CheckerStore, PrototypeRecord } from '../../src/checker/store.ts';
 
 export const facts = (over: Partial<CheckFacts> = {}): CheckFacts => ({
   triggerInput: false,
@@ -103,6 +103,19 @@ export class FakeCheckerStore implements CheckerStore, CheckCreationStore {
 
   async findResourceType(pipelineId: number, name: string): Promise<ResourceTypeRecord | undefined> {
     return [...this.types.values()].find((t) => t.pipelineId === pipelineId && t.name === name);
+  }
+
+  /** prototypes by pipeline id, as a pipeline's config holds them */
+  readonly prototypes = new Map<number, { teamId: number; archived: boolean; configs: ResourceType[] }>();
+
+  async findPrototype(pipelineId: number, name: string): Promise<PrototypeRecord | undefined> {
+    const p = this.prototypes.get(pipelineId);
+    const config = p?.configs.find((c) => c.name === name);
+    return p && config ? { teamId: p.teamId, pipelineId, pipelineArchived: p.archived, config } : undefined;
+  }
+
+  async inTransaction<T>(create: (tx: CheckCreationStore) => Promise<T>): Promise<T> {
+    return create(this);
   }
 
   async withCheckLock<T>(target: CheckTarget, create: (tx: CheckCreationStore) => Promise<T>): Promise<T> {

@@ -185,3 +185,39 @@ jobs:
   assert.equal(get.get.image.get_plan?.id, `${first.id}/image-get/image-get`);
   assert.equal(second.task.image_plan, undefined, 'the image: artifact wins, so no image_resource plan');
 });
+
+// a run step as Concourse's VisitRun (atc/builds/planner.go): the prototype's defaults under the
+// step's params as its object, the job's tags inherited; an unknown prototype is a planner error
+const withPrototypes = pipeline(`
+prototypes:
+- name: npm
+  type: registry-image
+  source: {repository: concourse/npm-prototype}
+  defaults: {registry: https://registry.npmjs.org, quiet: true}
+jobs:
+- name: lint
+  tags: [fast]
+  plan:
+  - run: install
+    type: npm
+    params: {quiet: false, package: left-pad}
+    privileged: true
+`);
+test('a run step is planned with its prototype: defaults under params, the privileged flag, inherited tags', () => {
+  const j = withPrototypes.jobs?.[0];
+  assert.ok(j);
+  const plan = createPlan({ step: jobStep(j), resources: [], resourceTypes: [], prototypes: withPrototypes.prototypes ?? [], buildInputs: {}, manuallyTriggered: false, jobTags: ['fast'] });
+  const run = JSON.stringify(plan).match(/"run":(\{[^}]*\{[^}]*\}[^}]*\})/)?.[1];
+  assert.deepEqual(JSON.parse(run ?? 'null'), {
+    message: 'install',
+    type: 'npm',
+    object: { registry: 'https://registry.npmjs.org', quiet: false, package: 'left-pad' },
+    privileged: true,
+    tags: ['fast'],
+  });
+});
+test('a run step of an unknown prototype is a planner error naming it', () => {
+  const j = withPrototypes.jobs?.[0];
+  assert.ok(j);
+  assert.throws(() => createPlan({ step: jobStep(j), resources: [], resourceTypes: [], buildInputs: {}, manuallyTriggered: false }), (err: unknown) => err instanceof PlannerError && err.message === "unknown prototype 'npm'");
+});

@@ -145,6 +145,23 @@ export function registerResourceRoutes(app: FastifyInstance, opts: ApiServerOpti
     return reply.code(201).send(json(build));
   });
 
+  // Concourse's CheckPrototype (atc/api/resourceserver/check_prototype.go): 201 with the check build
+  app.post<{ Params: { team: string; pipeline: string; prototype: string } }>('/teams/:team/pipelines/:pipeline/prototypes/:prototype/check', async (req, reply) => {
+    const p = await pipelineOf(db, req);
+    const body = checkOptions(req.body);
+    const c = opts.checker;
+    if (!c?.checkPrototype) throw noChecker();
+    let build: BuildRecord;
+    try {
+      build = await c.checkPrototype(p.id, req.params.prototype, { from: body.from ?? null, shallow: body.shallow === true, createdBy: currentUser(req).name });
+    } catch (err) {
+      if (err instanceof NotFoundError) throw notFound('JW_PROTOTYPE_NOT_FOUND', `prototype ${req.params.prototype} in pipeline ${p.team}/${p.name}`);
+      throw err;
+    }
+    req.log.info({ prototype: req.params.prototype, pipeline: p.name, buildId: build.id }, 'prototype check requested');
+    return reply.code(201).send(json(build));
+  });
+
   // Public: the webhook token is the credential (a team member's token is not needed).
   app.post<{ Params: ResourceParams; Querystring: { webhook_token?: string | string[] } }>(
     '/teams/:team/pipelines/:pipeline/resources/:resource/check/webhook',

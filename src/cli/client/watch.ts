@@ -40,7 +40,7 @@ export function defaultColor(io: CliIO): boolean {
 
 type StepInfo = { kind: string; name: string };
 
-const STEP_KINDS = ['get', 'put', 'check', 'task', 'set_pipeline', 'load_var', 'artifact_input', 'artifact_output'] as const;
+const STEP_KINDS = ['get', 'put', 'check', 'task', 'set_pipeline', 'load_var', 'run', 'artifact_input', 'artifact_output'] as const;
 
 /** Plan id → the step it names, for every leaf step in a (public) plan, image sub-plans included. */
 export function stepNames(plan: unknown, out = new Map<string, StepInfo>()): Map<string, StepInfo> {

@@ -7,7 +7,7 @@ import type { BuildStatus, EventEnvelope, MetadataField } from '../../api/wire.t
 import { AnsiParser, type AnsiSegment } from './ansi.ts';
 import { isBuildStatus, isFinished } from './status.ts';
 
-export const STEP_KINDS = ['get', 'put', 'task', 'check', 'set_pipeline', 'load_var', 'artifact_input', 'artifact_output'] as const;
+export const STEP_KINDS = ['get', 'put', 'task', 'check', 'set_pipeline', 'load_var', 'run', 'artifact_input', 'artifact_output'] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'errored' | 'interrupted';
@@ -69,9 +69,9 @@ function leafOf(node: Json): { kind: StepKind; body: Json } | undefined {
   return undefined;
 }
 
-/** A step's name: its own, else the resource's, else its kind (artifact steps have none). */
+/** A step's name: its own, else the resource's, a run step's message, else its kind (artifact steps have none). */
 function nameOf(kind: StepKind, body: Json): string {
-  return str(body.name) ?? str(body.resource) ?? kind;
+  return str(body.name) ?? str(body.resource) ?? str(body.message) ?? kind;
 }
 
 /** The plans of a step's image (a custom type's or an image_resource's check and get). */
