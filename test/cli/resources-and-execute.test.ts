@@ -3,13 +3,15 @@
 // pause/unpause-job, rerun-build -w with step headers, and execute end to end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetway, startCliServer, PASSWORD, type CliServer } from './client-support.ts';
 import { startTestNode, type TestNode } from '../support/node.ts';
 import { findJob } from '../../src/db/jobs.ts';
 import { listJobBuilds } from '../../src/db/builds.ts';
+import { uploadSelection } from '../../src/cli/commands/execute.ts';
 
 const PIPELINE = `resources:
 - name: repo
@@ -265,6 +267,48 @@ run:
   assert.equal(notDir.code, 2);
   assert.ok(!existsSync(join(s.dir, 'nope')));
 });
+
+// fly execute uploads an input in a git work tree as its tracked (still existing) and unignored
+// untracked files, everything with --include-ignored (fly/commands/internal/executehelpers/
+// uploads.go; fly/integration/execute_test.go "by default apply .gitignore")
+test('execute: an input in a git work tree leaves out what .gitignore excludes, unless --include-ignored', async () => {
+  const src = join(s.dir, 'git-src');
+  mkdirSync(join(src, 'build'), { recursive: true });
+  const git = (...args: string[]): void => {
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: src, stdio: 'ignore' });
+  };
+  git('init', '-q');
+  writeFileSync(join(src, '.gitignore'), '*.test\nbuild/\n');
+  writeFileSync(join(src, 'a.txt'), 'tracked\n');
+  writeFileSync(join(src, 'gone.txt'), 'deleted after commit\n');
+  git('add', '.');
+  git('commit', '-q', '-m', 'init');
+  rmSync(join(src, 'gone.txt'));
+  writeFileSync(join(src, 'new.txt'), 'untracked\n');
+  writeFileSync(join(src, 'dev.test'), 'ignored\n');
+  writeFileSync(join(src, 'build', 'out.bin'), 'ignored too\n');
+  const task = join(s.dir, 'task-git.yml');
+  writeFileSync(task, 'platform: linux\ninputs:\n- name: src\nrun:\n  path: sh\n  args: [-c, "cd src && find . -type f | sort | sed s/^/file:/"]\n');
+
+  const files = (out: string): string[] => [...out.matchAll(/^file:(.*)$/gm)].map((m) => m[1] ?? '').filter((f) => !f.startsWith('./.git/'));
+  const plain = await jetway('execute', '-t', 'ci', '-c', task, '-i', `src=${src}`);
+  assert.equal(plain.code, 0, plain.err + plain.out);
+  assert.deepEqual(files(plain.out), ['./.gitignore', './a.txt', './new.txt']);
+  assert.doesNotMatch(plain.out, /^file:\.\/\.git\//m, 'no .git directory');
+
+  const all = await jetway('execute', '-t', 'ci', '-c', task, '-i', `src=${src}`, '--include-ignored');
+  assert.equal(all.code, 0, all.err + all.out);
+  assert.deepEqual(files(all.out), ['./.gitignore', './a.txt', './build/out.bin', './dev.test', './new.txt']);
+  assert.match(all.out, /^file:\.\/\.git\/HEAD$/m, 'everything, .git included, as fly uploads it');
+});
+
+const SELECTION: { name: string; listing: Parameters<typeof uploadSelection>[0]; want: string[] }[] = [
+  { name: 'not a git work tree: everything', listing: undefined, want: ['.'] },
+  { name: 'tracked and untracked files', listing: { tracked: ['a', 'b/c'], deleted: [], untracked: ['n'] }, want: ['a', 'b/c', 'n'] },
+  { name: 'a tracked file deleted from the work tree is left out', listing: { tracked: ['a', 'gone'], deleted: ['gone'], untracked: [] }, want: ['a'] },
+  { name: 'nothing to upload', listing: { tracked: [], deleted: [], untracked: [] }, want: [] },
+];
+for (const row of SELECTION) test(`execute's upload selection: ${row.name}`, () => assert.deepEqual(uploadSelection(row.listing), row.want));
 
 // fly execute -j/--inputs-from (fly/commands/execute.go) through CreatePipelineBuild
 // (atc/api/pipelineserver/build.go): the inputs not given come from the job's, in its pipeline

@@ -5,6 +5,7 @@
 // with its config inline; with outputs, an `ensure` saves each as an `artifact_output`, so
 // outputs come back even when the task fails. The exit code is fly's: the task's exit status,
 // else 1 failed / 2 errored / 3 aborted. Ctrl-C aborts the build.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import * as tar from 'tar';
 import { formatDiagnostic, loadTaskConfig, type TaskConfig } from '../../config/index.ts';
@@ -30,9 +32,12 @@ type Options = VarOptions & {
   output: string[];
   privileged?: boolean;
   inputsFrom?: string;
+  includeIgnored?: boolean;
 };
 
 export type JsonPlan = Record<string, unknown>;
+
+const execFileAsync = promisify(execFile);
 
 /** `name=path` pairs → a map; a repeated name or a pair without `=` is a usage error. */
 export function parseMappings(pairs: readonly string[], flag: string): Map<string, string> {
@@ -118,8 +123,35 @@ function paramsFromEnv(config: TaskConfig, env: NodeJS.ProcessEnv): TaskConfig {
   return { ...config, params: out } as TaskConfig;
 }
 
-async function uploadDirectory(client: ApiClient, team: string, dir: string): Promise<number> {
-  const pack = tar.c({ gzip: true, cwd: dir, portable: true }, ['.']);
+/**
+ * The paths of `dir` an input uploads, as fly's (fly/commands/internal/executehelpers/uploads.go):
+ * in a git work tree, its tracked files that still exist and its untracked files that
+ * `.gitignore` does not exclude (so no `.git`, no build output); anywhere else, or with
+ * `--include-ignored`, everything (`.`).
+ */
+export function uploadSelection(listing: { tracked: string[]; deleted: string[]; untracked: string[] } | undefined): string[] {
+  if (!listing) return ['.'];
+  const deleted = new Set(listing.deleted);
+  return [...new Set([...listing.tracked.filter((f) => !deleted.has(f)), ...listing.untracked])];
+}
+
+/** `git ls-files` in `dir`: undefined when it is not in a git work tree (or git is missing). */
+async function gitListing(dir: string): Promise<{ tracked: string[]; deleted: string[]; untracked: string[] } | undefined> {
+  const ls = async (...flags: string[]): Promise<string[]> => {
+    const { stdout } = await execFileAsync('git', ['ls-files', '-z', ...flags], { cwd: dir, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' });
+    return stdout.toString('utf8').split('\0').filter((f) => f !== '');
+  };
+  try {
+    return { tracked: await ls(), deleted: await ls('--deleted'), untracked: await ls('--others', '--exclude-standard') };
+  } catch {
+    return undefined;
+  }
+}
+
+async function uploadDirectory(client: ApiClient, team: string, dir: string, includeIgnored: boolean): Promise<number> {
+  const files = uploadSelection(includeIgnored ? undefined : await gitListing(dir));
+  // an empty selection (a work tree of ignored files only) is an empty archive
+  const pack = files.length > 0 ? tar.c({ gzip: true, cwd: dir, portable: true }, files) : tar.c({ gzip: true, cwd: dir, portable: true, filter: () => false }, ['.']);
   const res = await client.upload(`/api/v1/teams/${encodeURIComponent(team)}/artifacts`, Readable.from(pack), 'application/gzip');
   return res.json<Artifact>().id;
 }
@@ -145,6 +177,7 @@ export function registerExecute(program: Command, io: CliIO): void {
     .option('-v, --var <name=value>', 'string var (repeatable)', collect, [])
     .option('-y, --yaml-var <name=yaml>', 'typed YAML var (repeatable)', collect, [])
     .option('-p, --privileged', 'run the task privileged')
+    .option('--include-ignored', 'upload the files .gitignore excludes too (by default, an input in a git work tree is its tracked and unignored files, as fly uploads it)')
     .option('-j, --inputs-from <pipeline/job>', "the inputs not given with -i come from the job's inputs, at the versions it would use, fetched in its pipeline")
     .action(async (opts: Options) => {
       if (!opts.config) throw usageError('error: required option -c, --config <file> not specified');
@@ -184,7 +217,7 @@ export function registerExecute(program: Command, io: CliIO): void {
         const uploaded = new Map<string, number>();
         for (const [name, dir] of inputs) {
           io.stderr(`uploading ${name}...`);
-          uploaded.set(name, await uploadDirectory(client, team, dir));
+          uploaded.set(name, await uploadDirectory(client, team, dir, opts.includeIgnored === true));
           io.stderr(' done\n');
         }
         const plan = oneOffPlan(config, uploaded, [...outputs.keys()], opts.privileged === true, gets);
