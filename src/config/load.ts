@@ -7,7 +7,7 @@ import { validatePipeline, validateTaskConfig, type ValidateOptions } from './va
 import { interpolateDocument, type Vars } from './vars.ts';
 import { parseYaml, locate, positionOf, type SourceDocument } from './yaml-source.ts';
 import { describePath } from './config-path.ts';
-import { schemaFindings } from './schema-issues.ts';
+import { schemaFindings, UNKNOWN_FIELDS } from './schema-issues.ts';
 import type { Diagnostic, Finding } from './diagnostic.ts';
 import type { ConfigPath } from './steps.ts';
 
@@ -22,6 +22,12 @@ export type LoadOptions = {
   baseResourceTypes?: readonly string[];
   /** unknown resource types are left to the web node the pipeline is sent to (validatePipeline's option) */
   typesCheckedByServer?: boolean;
+  /**
+   * Keys the schema does not know (in resources, jobs, task configs, ...) are warnings, dropped,
+   * as fly's `validate-pipeline` without `--strict` decodes leniently; the web node refuses them
+   * when the pipeline is set, as Concourse's server decodes strictly (atc/config.go).
+   */
+  unknownFieldsAsWarnings?: boolean;
 };
 
 export type LoadResult<T> = {
@@ -129,6 +135,9 @@ function locateAll(findings: Finding[], src: SourceDocument, raw: unknown, file:
   return { errors: errors.sort(byPosition), warnings: warnings.sort(byPosition) };
 }
 
+/** A schema's unknown-fields error as the warning a lenient decode gives. */
+const lenient = (f: Finding): Finding => (f.type === UNKNOWN_FIELDS && f.severity === 'error' ? { ...f, severity: 'warning', message: `${f.message} (ignored; refused when the pipeline is set)` } : f);
+
 function load<T>(
   text: string,
   opts: LoadOptions,
@@ -143,7 +152,7 @@ function load<T>(
       findings.push({ severity: 'error', message: 'the configuration must be a YAML mapping', at: [] });
     } else {
       const checked = check(prep.raw);
-      findings.push(...checked.findings);
+      findings.push(...(opts.unknownFieldsAsWarnings ? checked.findings.map(lenient) : checked.findings));
       value = checked.value;
       if (value !== undefined) {
         // what the schema already reported is not reported again as a consequence

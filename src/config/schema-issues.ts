@@ -4,6 +4,9 @@ import type { z } from 'zod';
 import type { ConfigPath } from './steps.ts';
 import { error, type Finding } from './diagnostic.ts';
 
+/** The type of a key the schema does not know (an error, or a warning where a lenient decode would drop it). */
+export const UNKNOWN_FIELDS = 'unknown_fields';
+
 type Issue = z.core.$ZodIssue;
 
 function valueAt(root: unknown, path: ConfigPath): unknown {
@@ -69,7 +72,7 @@ export function schemaFindings(issues: readonly Issue[], raw: unknown): { findin
     const value = valueAt(raw, path);
     switch (issue.code) {
       case 'unrecognized_keys':
-        findings.push(error(path, `unknown fields ${JSON.stringify(issue.keys)}`, { key: issue.keys[0] ?? '' }));
+        findings.push(error(path, `unknown fields ${JSON.stringify(issue.keys)}`, { key: issue.keys[0] ?? '', type: UNKNOWN_FIELDS }));
         for (const k of issue.keys) badPaths.push([...path, k]);
         break;
       case 'invalid_type':

@@ -160,3 +160,34 @@ test('-o alone prints the pipeline with its vars filled in (warnings to stderr);
   assert.equal(await runCli(['validate-pipeline', '-c', invalid, '-o'], bad), 1);
   assert.match(bad.out, /is invalid: 2 error\(s\)/);
 });
+
+// unknown keys where Concourse decodes a struct (resources, jobs, task configs): fly's
+// validate-pipeline decodes leniently without --strict and strictly with it
+// (fly/commands/internal/validatepipelinehelpers/validate.go); a step's unknown key is an error
+// either way (atc/step.go's own decoding), and the web node refuses them all (atc/config.go)
+const unknownKeys = file('unknown-keys.yml', 'resources:\n- name: repo\n  type: mock\n  sorce: {x: 1}\njobs:\n- name: j\n  serial_grups: [a]\n  plan:\n  - get: repo\n');
+const UNKNOWN_KEY_ROWS: { name: string; args: string[]; code: number; lines: string[] }[] = [
+  {
+    name: 'without --strict: warnings, exit 0',
+    args: [],
+    code: 0,
+    lines: [
+      `${unknownKeys}:4:3: warning (unknown_fields): resources.repo: unknown fields ["sorce"] (ignored; refused when the pipeline is set)`,
+      `${unknownKeys}:7:3: warning (unknown_fields): jobs.j: unknown fields ["serial_grups"] (ignored; refused when the pipeline is set)`,
+      'looks good (0 error(s), 2 warning(s))',
+    ],
+  },
+  {
+    name: 'with --strict: errors, exit 1',
+    args: ['--strict'],
+    code: 1,
+    lines: [`${unknownKeys}:4:3: error: resources.repo: unknown fields ["sorce"]`, `${unknownKeys}:7:3: error: jobs.j: unknown fields ["serial_grups"]`, `${unknownKeys} is invalid: 2 error(s), 0 warning(s)`],
+  },
+];
+for (const row of UNKNOWN_KEY_ROWS) {
+  test(`unknown keys in a resource and a job, ${row.name}`, async () => {
+    const io = capture();
+    assert.equal(await runCli(['validate-pipeline', '-c', unknownKeys, ...row.args], io), row.code);
+    assert.deepEqual(io.out.trim().split('\n'), row.lines);
+  });
+}

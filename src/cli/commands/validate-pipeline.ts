@@ -78,7 +78,8 @@ export function registerValidatePipeline(program: Command, io: CliIO): void {
         if (!/^[a-z0-9][a-z0-9._-]*$/i.test(t)) throw usageError(`error: --base-resource-type '${t}': expected a type name (the NAME of the web node's NAME=IMAGE)`);
       }
       const baseResourceTypes = opts.baseResourceType.length > 0 ? [...BASE_RESOURCE_TYPES, ...opts.baseResourceType] : undefined;
-      const result = loadPipeline(text, { file: opts.config, vars, strict: opts.strict === true, ...(baseResourceTypes ? { baseResourceTypes } : {}) });
+      // without --strict, unknown keys are warnings, as fly's lenient decode drops them (validatepipelinehelpers/validate.go)
+      const result = loadPipeline(text, { file: opts.config, vars, strict: opts.strict === true, unknownFieldsAsWarnings: opts.strict !== true, ...(baseResourceTypes ? { baseResourceTypes } : {}) });
       // fly/commands/internal/validatepipelinehelpers/validate.go: with --strict, warnings fail too
       const valid = result.errors.length === 0 && !(opts.strict === true && result.warnings.length > 0);
       if (output === 'json') {
