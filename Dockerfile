@@ -36,7 +36,7 @@ CMD ["sh"]
 FROM node:${NODE_VERSION}-bookworm-slim AS web
 COPY --from=build /out/web/opt/jetway /opt/jetway
 RUN mkdir -p /var/lib/jetway && chown 1000:1000 /var/lib/jetway
-ENV NODE_ENV=production JETWAY_DATA_DIR=/var/lib/jetway
+ENV NODE_ENV=production JETWAY_DATA_DIR=/var/lib/jetway MALLOC_ARENA_MAX=2
 WORKDIR /var/lib/jetway
 USER 1000:1000
 ENTRYPOINT ["/usr/local/bin/node", "/opt/jetway/dist/cli/jetway.mjs"]

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { HELPER_APPLETS, RESOURCE_TYPES, WEB_CMD, WEB_ENTRYPOINT, WEB_USER } from '../../src/packaging/images.ts';
+import { HELPER_APPLETS, RESOURCE_TYPES, WEB_CMD, WEB_ENTRYPOINT, WEB_USER, WEB_ENV } from '../../src/packaging/images.ts';
 import { NODE_DISTRIBUTION } from '../../src/packaging/node-dist.ts';
 
 const dockerfile = readFileSync('Dockerfile', 'utf8');
@@ -32,7 +32,7 @@ test('the web target: same entry point, command, user, environment and files as 
   assert.deepEqual(JSON.parse(instruction(web, 'ENTRYPOINT') ?? 'null'), [...WEB_ENTRYPOINT]);
   assert.deepEqual(JSON.parse(instruction(web, 'CMD') ?? 'null'), [...WEB_CMD]);
   assert.equal(instruction(web, 'USER'), WEB_USER);
-  assert.equal(instruction(web, 'ENV'), 'NODE_ENV=production JETWAY_DATA_DIR=/var/lib/jetway');
+  assert.equal(instruction(web, 'ENV'), WEB_ENV.join(' '));
   assert.equal(instruction(web, 'COPY'), '--from=build /out/web/opt/jetway /opt/jetway');
   assert.match(stage('build').join('\n'), /RUN npx tsx scripts\/image-files\.ts \/out/);
 });
