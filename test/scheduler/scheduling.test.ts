@@ -351,7 +351,7 @@ test('a planning error finishes the build errored with an error event', async ()
     events.map((e) => e.event.event),
     ['error', 'status'],
   );
-  assert.match((events[0]!.event.data as { message: string }).message, /prototypes/);
+  assert.match((events[0]!.event.data as { message: string }).message, /unknown prototype 'x'/);
 });
 
 test('scheduling a version that vanished from the scope: "chosen version of input X not available"', async () => {

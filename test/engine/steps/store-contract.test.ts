@@ -225,8 +225,13 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       const older = await w.build(parent);
       const newer = await w.build(parent);
       const name = pipelineName();
-      const set = (config: PipelineConfig, buildId: number, jobId: number | null, instanceVars: Record<string, unknown> | null = null) =>
+      const setFull = (config: PipelineConfig, buildId: number, jobId: number | null, instanceVars: Record<string, unknown> | null = null) =>
         store.setPipelineFromBuild({ team: 'main', name, instanceVars, config, buildId, jobId });
+      // whether it changed (what it replaced is checked below)
+      const set = async (...args: Parameters<typeof setFull>) => {
+        const r = await setFull(...args);
+        return 'changed' in r ? { changed: r.changed } : r;
+      };
       const reordered: PipelineConfig = { jobs: CONFIG.jobs, resources: CONFIG.resources, resource_types: CONFIG.resource_types };
 
       assert.deepEqual(await set(CONFIG, newer, job), { changed: true });
@@ -236,6 +241,12 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       assert.deepEqual(await set(CONFIG, newer, job, {}), { changed: false }, 'empty instance vars are none');
       assert.deepEqual(await set(CONFIG, newer, job, { branch: 'x' }), { changed: true }, 'an instance is a pipeline of its own');
       assert.deepEqual(await set({ ...CONFIG, resources: [{ name: 'r', type: 'mock', source: { changed: true } }] }, newer, job), { changed: true });
+      // what it replaced, for the step's diff: the config saved before (none for a new pipeline)
+      const replaced = await setFull(CONFIG, newer, job);
+      assert.ok('previous' in replaced);
+      assert.deepEqual(replaced.previous?.resources, [{ name: 'r', type: 'mock', source: { changed: true } }]);
+      const fresh = await setFull(CONFIG, newer, job, { branch: 'new-one' });
+      assert.deepEqual(fresh, { changed: true, previous: null });
     },
   },
   {
@@ -246,7 +257,7 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       const build = await w.build(parent);
       const name = pipelineName();
       assert.deepEqual(await store.setPipelineFromBuild({ team: 'no-such-team', name, instanceVars: null, config: CONFIG, buildId: build, jobId: null }), { teamNotFound: true });
-      assert.deepEqual(await store.setPipelineFromBuild({ team: 'main', name, instanceVars: null, config: CONFIG, buildId: build, jobId: null }), { changed: true }, 'nothing was saved before');
+      assert.deepEqual(await store.setPipelineFromBuild({ team: 'main', name, instanceVars: null, config: CONFIG, buildId: build, jobId: null }), { changed: true, previous: null }, 'nothing was saved before');
     },
   },
   {
