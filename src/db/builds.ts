@@ -639,30 +639,31 @@ export interface StoredBuildEvent {
   event: BuildEvent;
 }
 
+/** An event to append, with its writer key (the writer and its position in its stream), if any. */
+export interface EventToSave {
+  event: BuildEvent;
+  writerKey?: string | undefined;
+}
+
 /**
- * Appends an event to a build's stream: event_id = the build's max + 1 (0 for the first),
- * allocated under a per-build transaction lock, so concurrent writers never collide and ids are
- * visible in order (id n+1 is only inserted after id n committed). Sends NOTIFY build_events
- * with the build id, for streaming readers. Returns the event id. With a `writerKey` (the
- * writer and its position in its stream), a write already saved under that key is not saved again.
+ * Appends events to a build's stream, in order, in one statement (migration 0020's
+ * jetway_append_build_events): event_id = the build's max + 1 (0 for the first), allocated under
+ * a per-build transaction lock, so concurrent writers never collide and ids are visible in order
+ * (id n+1 is only inserted after id n committed). One NOTIFY build_events with the build id wakes
+ * the streaming readers. An event whose writer key is saved already (a retried write whose commit
+ * went through unseen, issue 17) is not saved again. Returns the events' ids.
  */
+export async function saveBuildEvents(db: Queryable, buildId: number, events: readonly EventToSave[]): Promise<number[]> {
+  if (events.length === 0) return [];
+  const payload = events.map((e) => ({ type: e.event.event, version: e.event.version, payload: e.event.data, writer_key: e.writerKey ?? null }));
+  const r = await db.query<{ event_id: number }>('SELECT jetway_append_build_events($1, $2, $3::jsonb) AS event_id', [buildId, EVENT_LOCK_CLASS, JSON.stringify(payload)]);
+  return r.rows.map((row) => row.event_id);
+}
+
+/** Appends one event (saveBuildEvents); returns its id. */
 export async function saveBuildEvent(db: Queryable, buildId: number, event: BuildEvent, writerKey?: string): Promise<number> {
-  return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [EVENT_LOCK_CLASS, buildId]);
-    if (writerKey !== undefined) {
-      // a retry of a write whose COMMIT went through unseen (the database went away): saved once (issue 17)
-      const saved = await tx.query<{ event_id: number }>('SELECT event_id FROM build_events WHERE build_id = $1 AND writer_key = $2', [buildId, writerKey]);
-      if (saved.rows[0]) return saved.rows[0].event_id;
-    }
-    const r = await tx.query<{ event_id: number }>(
-      `INSERT INTO build_events (build_id, event_id, type, version, payload, writer_key)
-       SELECT $1, COALESCE(max(event_id) + 1, 0), $2, $3, $4::jsonb, $5 FROM build_events WHERE build_id = $1
-       RETURNING event_id`,
-      [buildId, event.event, event.version, JSON.stringify(event.data), writerKey ?? null],
-    );
-    await tx.query(`SELECT pg_notify('build_events', $1)`, [String(buildId)]);
-    return r.rows[0]!.event_id;
-  });
+  const [id] = await saveBuildEvents(db, buildId, [{ event, writerKey }]);
+  return id!;
 }
 
 /** A build's events with event_id ≥ from, in order. */

@@ -6,7 +6,7 @@ import type { BuildEvent, BuildStatus } from '../model/build-events.ts';
 import type { Plan } from '../model/plan.ts';
 import type { ResourceConfigParent, ResourceConfigScope, ScopeCheckState } from '../model/resource-config.ts';
 import { canonicalJson, versionDigest, type MetadataField, type Version } from '../model/version.ts';
-import { countBuildContainer, finishBuild, getBuild, getBuildPlans, listRunningBuilds, saveBuildEvent, saveBuildOutput, type BuildRecord } from './builds.ts';
+import { countBuildContainer, finishBuild, getBuild, getBuildPlans, listRunningBuilds, saveBuildEvent, saveBuildEvents, saveBuildOutput, type BuildRecord } from './builds.ts';
 import { lockScopeForCheck, markCheckFinished, markCheckStarted, scopeCheckState, scopeLatestVersion } from './check-scopes.ts';
 import type { Database } from './database.ts';
 import { buildSteps, recordStepFinished, recordStepStarted } from './build-steps.ts';
@@ -153,6 +153,10 @@ export class PostgresEngineStore {
   async runningBuildIds(): Promise<number[]> {
     return (await listRunningBuilds(this.db)).map((b) => b.id);
   }
+  async saveBuildEvents(buildId: number, events: readonly { event: BuildEvent; writerKey: string }[]): Promise<void> {
+    await saveBuildEvents(this.db, buildId, events);
+  }
+
   async saveBuildEvent(buildId: number, event: BuildEvent, writerKey?: string): Promise<void> {
     await saveBuildEvent(this.db, buildId, event, writerKey);
   }

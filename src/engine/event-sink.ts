@@ -13,7 +13,16 @@ import type { Redactor } from './vars.ts';
 /** What the sink needs of the engine's store. */
 export interface EventStore {
   saveBuildEvent(buildId: number, event: BuildEvent, writerKey?: string): Promise<void>;
+  /** Several events in order, all or none (one round trip in Postgres); without it, one at a time. */
+  saveBuildEvents?(buildId: number, events: readonly { event: BuildEvent; writerKey: string }[]): Promise<void>;
 }
+
+/** An event waiting to be written, under its writer key. */
+type Pending = { event: BuildEvent; key: string; bytes: number };
+
+/** The most events (and their bytes) one write takes: what waited while the previous write ran. */
+const BATCH_EVENTS = 500;
+const BATCH_BYTES = 1024 * 1024;
 
 /** Postgres error codes and Node socket errors that mean "the database is away, try again". */
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '40001', '40P01', '57P01', '57P02', '57P03', '57014']);
@@ -81,7 +90,7 @@ export class StoreEventSink implements EventSink {
    * (a resource echoing its source, an error quoting a value) never reaches the events.
    */
   redactor: Redactor | undefined;
-  private readonly pending: { event: BuildEvent; key: string; bytes: number }[] = [];
+  private readonly pending: Pending[] = [];
   private pendingBytes = 0;
   private seq = 0;
   private readonly writer = randomUUID().slice(0, 8);
@@ -131,9 +140,18 @@ export class StoreEventSink implements EventSink {
     this.report.lost++;
   }
 
+  /** The events the next write takes: the oldest waiting, as many as one batch holds. */
+  private nextBatch(): Pending[] {
+    if (!this.store.saveBuildEvents) return this.pending.slice(0, 1);
+    let bytes = 0;
+    let n = 0;
+    while (n < this.pending.length && n < BATCH_EVENTS && (n === 0 || bytes + this.pending[n]!.bytes <= BATCH_BYTES)) bytes += this.pending[n++]!.bytes;
+    return this.pending.slice(0, n);
+  }
+
   private async drain(): Promise<void> {
     while (this.pending.length > 0) {
-      const next = this.pending[0]!;
+      const batch = this.nextBatch();
       let permanentFailures = 0;
       for (let attempt = 0; ; attempt++) {
         if (this.giveUp.signal.aborted) {
@@ -141,7 +159,8 @@ export class StoreEventSink implements EventSink {
           break;
         }
         try {
-          await this.store.saveBuildEvent(this.buildId, next.event, next.key);
+          if (this.store.saveBuildEvents && batch.length > 1) await this.store.saveBuildEvents(this.buildId, batch.map((p) => ({ event: p.event, writerKey: p.key })));
+          else await this.store.saveBuildEvent(this.buildId, batch[0]!.event, batch[0]!.key);
           if (this.warnedAway) {
             this.warnedAway = false;
             this.logger.info({ buildId: this.buildId, waiting: this.pending.length - 1 }, 'saving build events again');
@@ -150,6 +169,11 @@ export class StoreEventSink implements EventSink {
         } catch (err) {
           if (isDiskFull(err)) this.report.diskFull = true;
           if (!isTransient(err) && ++permanentFailures >= (this.limits.maxPermanentAttempts ?? 5)) {
+            // a batch refused for good: each of its events is tried alone, so one bad event loses only itself
+            if (batch.length > 1) {
+              await this.saveOneByOne(batch);
+              break;
+            }
             this.lose(`the database refused an event: ${errorMessage(err)}`);
             break;
           }
@@ -160,10 +184,28 @@ export class StoreEventSink implements EventSink {
           await sleep(retryDelayMs(attempt), this.giveUp.signal);
         }
       }
-      this.pending.shift();
-      this.pendingBytes -= next.bytes;
+      this.pending.splice(0, batch.length);
+      for (const p of batch) this.pendingBytes -= p.bytes;
     }
     // synchronously after the last check: an event emitted from now on starts a new drain
     this.draining = undefined;
+  }
+
+  /** The events of a refused batch, alone, each given up after the attempts allowed. */
+  private async saveOneByOne(batch: readonly Pending[]): Promise<void> {
+    for (const p of batch) {
+      for (let failures = 0; ; ) {
+        try {
+          await this.store.saveBuildEvent(this.buildId, p.event, p.key);
+          break;
+        } catch (err) {
+          if (isDiskFull(err)) this.report.diskFull = true;
+          if (++failures >= (this.limits.maxPermanentAttempts ?? 5)) {
+            this.lose(`the database refused an event: ${errorMessage(err)}`);
+            break;
+          }
+        }
+      }
+    }
   }
 }

@@ -116,6 +116,8 @@ export interface EngineStore extends StepStore, StepJournalStore {
   runningBuildIds(): Promise<number[]>;
   /** `writerKey`: the writer and its position; a write retried under the same key is saved once. */
   saveBuildEvent(buildId: number, event: BuildEvent, writerKey?: string): Promise<void>;
+  /** Several events in order in one write, all or none (the event sink's batches). */
+  saveBuildEvents(buildId: number, events: readonly { event: BuildEvent; writerKey: string }[]): Promise<void>;
   finishBuild(buildId: number, status: BuildStatus): Promise<void>;
   /** Counts a container (pod) the build created, by purpose and step type. */
   countBuildContainer(buildId: number, purpose: string, type: string): Promise<void>;

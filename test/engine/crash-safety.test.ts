@@ -28,6 +28,7 @@ class FailingStore {
     return new Proxy(this.inner, {
       get: (target, prop, receiver) => {
         if (prop === 'saveBuildEvent') return (id: number, event: BuildEvent, key?: string) => this.saveBuildEvent(id, event, key);
+        if (prop === 'saveBuildEvents') return (id: number, events: readonly { event: BuildEvent; writerKey: string }[]) => this.saveBuildEvents(id, events);
         if (prop === 'finishBuild') return (id: number, status: BuildStatus) => this.finishBuild(id, status);
         const value: unknown = Reflect.get(target, prop, receiver);
         return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
@@ -45,6 +46,23 @@ class FailingStore {
     if (key !== undefined) this.keys.add(`${id}/${key}`);
     if (failure === 'ambiguous') throw new Error('Connection terminated unexpectedly');
   }
+
+  /** A batch, one write as Postgres makes it: all of it or nothing, the same failures. */
+  private async saveBuildEvents(id: number, events: readonly { event: BuildEvent; writerKey: string }[]): Promise<void> {
+    this.attempts++;
+    this.batches.push(events.length);
+    const failure = this.eventFailures.shift();
+    if (failure === 'refused') throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    if (failure === 'diskfull') throw Object.assign(new Error('could not extend file "base/16384/2619": No space left on device'), { code: '53100' });
+    for (const { event, writerKey } of events) {
+      if (!this.keys.has(`${id}/${writerKey}`)) await this.inner.saveBuildEvent(id, event);
+      this.keys.add(`${id}/${writerKey}`);
+    }
+    if (failure === 'ambiguous') throw new Error('Connection terminated unexpectedly');
+  }
+
+  /** how many events each batch write held */
+  readonly batches: number[] = [];
 
   private async finishBuild(id: number, status: BuildStatus): Promise<void> {
     const failure = this.finishFailures.shift();

@@ -2,7 +2,9 @@
 // mean a full disk, and how long to wait. One test per row.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isDiskFull, isTransient, retryDelayMs } from '../../src/engine/event-sink.ts';
+import { isDiskFull, isTransient, retryDelayMs, StoreEventSink } from '../../src/engine/event-sink.ts';
+import { silentLogger } from '../../src/log.ts';
+import type { BuildEvent } from '../../src/model/build-events.ts';
 
 const err = (message: string, code?: string): Error => Object.assign(new Error(message), code ? { code } : {});
 
@@ -40,3 +42,58 @@ const DELAYS: [number, number][] = [
   [60, 5000],
 ];
 for (const [attempt, want] of DELAYS) test(`retryDelayMs: attempt ${attempt} waits ${want} ms`, () => assert.equal(retryDelayMs(attempt), want));
+
+// batches: what waits while one write runs goes in the next write, in order
+const line = (n: number): BuildEvent => ({ event: 'log', version: '5.1', data: { time: 0, origin: { id: 'x', source: 'stdout' }, payload: `line ${n}` } });
+const payloadOf = (e: BuildEvent): string => String((e.data as { payload?: unknown }).payload);
+
+test('the events that waited while a write ran are written together, in order, in the next write', async () => {
+  let release!: () => void;
+  const firstWrite = new Promise<void>((r) => (release = r));
+  const writes: string[][] = [];
+  const sink = new StoreEventSink(
+    {
+      async saveBuildEvent(_id, event) {
+        writes.push([payloadOf(event)]);
+        if (writes.length === 1) await firstWrite;
+      },
+      async saveBuildEvents(_id, events) {
+        writes.push(events.map((e) => payloadOf(e.event)));
+      },
+    },
+    1,
+    silentLogger,
+  );
+  const done = Array.from({ length: 6 }, (_, i) => sink.emit(line(i)));
+  release();
+  await Promise.all(done);
+  assert.deepEqual(writes, [['line 0'], ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']]);
+  assert.deepEqual(await sink.flushed(), { lost: 0, diskFull: false });
+});
+
+test('a batch the database refuses for good is tried event by event: only the bad event is lost', async () => {
+  let release!: () => void;
+  const firstWrite = new Promise<void>((r) => (release = r));
+  const saved: string[] = [];
+  const sink = new StoreEventSink(
+    {
+      async saveBuildEvent(_id, event) {
+        if (payloadOf(event) === 'line 2') throw Object.assign(new Error('invalid input syntax for type json'), { code: '22P02' });
+        saved.push(payloadOf(event));
+        if (saved.length === 1) await firstWrite;
+      },
+      async saveBuildEvents() {
+        throw Object.assign(new Error('invalid input syntax for type json'), { code: '22P02' });
+      },
+    },
+    1,
+    silentLogger,
+    { maxPermanentAttempts: 2 },
+  );
+  const done = Array.from({ length: 4 }, (_, i) => sink.emit(line(i)));
+  release();
+  await Promise.all(done);
+  assert.deepEqual(saved, ['line 0', 'line 1', 'line 3']);
+  const report = await sink.flushed();
+  assert.equal(report.lost, 1);
+});

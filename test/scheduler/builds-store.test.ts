@@ -14,6 +14,7 @@ import {
   getBuildPlans,
   listJobBuilds,
   saveBuildEvent,
+  saveBuildEvents,
   saveBuildOutput,
   startBuild,
 } from '../../src/db/builds.ts';
@@ -185,6 +186,47 @@ test('build events: per-build ids in order, never interleaved wrongly under conc
     );
   }
   assert.equal((await buildEvents(db, b.id, 190)).length, writers * perWriter + 1 - 190);
+});
+
+test('build events in batches (one statement each): ids in order across concurrent batch and single writers', async () => {
+  const { db } = t;
+  const b = await createOneOffBuild(db, 1, { id: '1', do: [] });
+  const writers = 6;
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      for (let k = 0; k < 5; k++) {
+        // even writers send batches of 10, odd ones single events: the two paths share the lock
+        if (w % 2 === 0) await saveBuildEvents(db, b.id, Array.from({ length: 10 }, (_, i) => ({ event: log(w * 1000 + k * 10 + i) })));
+        else for (let i = 0; i < 10; i++) await saveBuildEvent(db, b.id, log(w * 1000 + k * 10 + i));
+      }
+    }),
+  );
+  const events = await buildEvents(db, b.id);
+  assert.equal(events.length, writers * 50 + 1);
+  assert.deepEqual(events.map((e) => e.eventId), events.map((_, i) => i), 'no gap, no collision');
+  for (let w = 0; w < writers; w++) {
+    const mine = events.map((e) => (e.event.event === 'log' ? Number(e.event.data.payload.split(' ')[1]) : -1)).filter((n) => n >= w * 1000 && n < (w + 1) * 1000);
+    assert.deepEqual(mine, Array.from({ length: 50 }, (_, i) => w * 1000 + i), `writer ${w}'s events in its order`);
+  }
+});
+
+test('build events in a batch: a writer key saved already returns its id and is not saved twice; the ids come back in order', async () => {
+  const { db } = t;
+  const b = await createOneOffBuild(db, 1, { id: '1', do: [] });
+  const first = await saveBuildEvents(db, b.id, [
+    { event: log(1), writerKey: 'w:0' },
+    { event: log(2), writerKey: 'w:1' },
+  ]);
+  assert.deepEqual(first, [1, 2]);
+  // the same batch again (its commit went through unseen), with one more event
+  const again = await saveBuildEvents(db, b.id, [
+    { event: log(1), writerKey: 'w:0' },
+    { event: log(2), writerKey: 'w:1' },
+    { event: log(3), writerKey: 'w:2' },
+  ]);
+  assert.deepEqual(again, [1, 2, 3]);
+  const events = await buildEvents(db, b.id);
+  assert.deepEqual(events.map((e) => (e.event.event === 'log' ? e.event.data.payload : e.event.event)), ['status', 'line 1', 'line 2', 'line 3']);
 });
 
 test('abort: a pending build is finished aborted by the starter; force finishes directly; startBuild refuses aborted builds', async () => {

@@ -431,6 +431,14 @@ export class MemoryEngineStore implements EngineStore {
   /** writer keys seen per build: a write under a known key is saved once (as in Postgres) */
   private readonly writerKeys = new Map<number, Set<string>>();
 
+  /** the batches saveBuildEvents was given (how many events each) */
+  readonly eventBatches: number[] = [];
+
+  async saveBuildEvents(buildId: number, events: readonly { event: BuildEvent; writerKey: string }[]): Promise<void> {
+    this.eventBatches.push(events.length);
+    for (const e of events) await this.saveBuildEvent(buildId, e.event, e.writerKey);
+  }
+
   async saveBuildEvent(buildId: number, event: BuildEvent, writerKey?: string): Promise<void> {
     if (writerKey !== undefined) {
       const keys = this.writerKeys.get(buildId) ?? new Set<string>();
