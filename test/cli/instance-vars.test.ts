@@ -4,7 +4,7 @@
 // `?vars=<json>`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceVarsFromFlags, parseInstanceVars, parseJobFlag, parsePipelineFlag } from '../../src/cli/client/pipeline-ref.ts';
+import { instanceVarsFromFlags, parseInstanceVars, parseJobFlag, parsePipelineFlag, refString } from '../../src/cli/client/pipeline-ref.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,21 @@ for (const [flag, message] of [
 ] as const) {
   test(`instance vars ${flag} are refused: ${String(message)}`, () => {
     assert.throws(() => parseInstanceVars(flag), { message });
+  });
+}
+
+// ---------------------------------------------------------------- how a pipeline is shown (atc/pipeline_test.go's String rows)
+
+for (const [vars, want] of [
+  [undefined, 'some-pipeline'],
+  [{ 'field.1': { 'subfield:1': 1, 'subfield 2': ['1', 2, { k: 'v' }] }, other: 'field' }, 'some-pipeline/"field.1"."subfield 2":["1",2,{"k":"v"}],"field.1"."subfield:1":1,other:field'],
+  [{ b: { foo: 1, bar: ['1', 2] }, a: 'hello.world' }, 'some-pipeline/a:hello.world,b.bar:["1",2],b.foo:1'],
+  [{ colon: 'a:b', comma: 'a,b', space: 'a b', slash: 'a/b' }, 'some-pipeline/colon:"a:b",comma:"a,b",slash:"a/b",space:"a b"'],
+  [{ int: '123', float: '4e+6', bool: 'true', weird_bool: 'yes', empty: '' }, 'some-pipeline/bool:"true",empty:"",float:"4e+6",int:"123",weird_bool:"yes"'],
+  [{ int: 123, float: 123.456, bool: true, nil: null }, 'some-pipeline/bool:true,float:123.456,int:123,nil:null'],
+] as const) {
+  test(`a pipeline with vars ${JSON.stringify(vars)} is shown as ${want}`, () => {
+    assert.equal(refString({ name: 'some-pipeline', instanceVars: vars }), want);
   });
 }
 
@@ -142,14 +157,14 @@ test('-p name/key:value picks one instance: get-pipeline shows its config, pause
   const before = [await paused('main'), await paused('dev')];
   const r = await jetway('unpause-pipeline', '-t', 'ci', '-p', 'inst/branch:dev');
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.out, "unpaused 'inst/branch:\"dev\"'\n");
+  assert.equal(r.out, "unpaused 'inst/branch:dev'\n");
   assert.deepEqual([await paused('main'), await paused('dev')], [before[0], false]);
 });
 
 test('-j name/key:value/job triggers the job of that instance; a plain name finds no pipeline', async () => {
   const r = await jetway('trigger-job', '-t', 'ci', '-j', 'inst/branch:main/unit');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^started inst\/branch:"main"\/unit #1\n/);
+  assert.match(r.out, /^started inst\/branch:main\/unit #1\n/);
   const builds = await s.api.app.inject({ url: `/api/v1/teams/main/pipelines/inst/jobs/unit/builds?vars=${encodeURIComponent('{"branch":"main"}')}`, headers: s.api.auth() });
   assert.equal((builds.json() as unknown[]).length, 1);
   const other = await s.api.app.inject({ url: `/api/v1/teams/main/pipelines/inst/jobs/unit/builds?vars=${encodeURIComponent('{"branch":"dev"}')}`, headers: s.api.auth() });
@@ -172,9 +187,9 @@ test('set-pipeline -i sets one instance, with its instance vars as vars of its c
   writeFileSync(file, 'jobs:\n- name: unit\n  plan:\n  - task: t\n    config:\n      platform: linux\n      run: {path: echo, args: [((branch)), ((deploy.region))]}\n');
   const r = await jetway('set-pipeline', '-t', 'ci', '-p', 'sp', '-c', file, '-i', 'branch=feature', '-i', 'deploy.region=eu', '-n');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^creating pipeline sp\/branch:"feature",deploy\.region:"eu":\n/);
+  assert.match(r.out, /^creating pipeline sp\/branch:feature,deploy\.region:eu:\n/);
   assert.match(r.out, /#\/teams\/main\/pipelines\/sp\?vars\.branch=%22feature%22&vars\.deploy=%7B%22region%22%3A%22eu%22%7D\n/);
-  assert.match(r.out, /jetway unpause-pipeline -t ci -p 'sp\/branch:"feature",deploy.region:"eu"'\n/);
+  assert.match(r.out, /jetway unpause-pipeline -t ci -p sp\/branch:feature,deploy.region:eu\n/);
   const vars = encodeURIComponent(JSON.stringify({ branch: 'feature', deploy: { region: 'eu' } }));
   const res = await s.api.app.inject({ url: `/api/v1/teams/main/pipelines/sp/config?vars=${vars}`, headers: s.api.auth() });
   assert.equal(res.statusCode, 200, res.body);
@@ -195,7 +210,7 @@ test('order-instanced-pipelines -g GROUP -p key:value ... orders the instances; 
   };
   const r = await jetway('order-instanced-pipelines', '-t', 'ci', '-g', 'inst', '-p', 'branch:dev', '-p', 'branch:main');
   assert.equal(r.code, 0, r.err);
-  assert.equal(r.out, 'ordered instanced pipelines:\n  - inst/branch:"dev"\n  - inst/branch:"main"\n');
+  assert.equal(r.out, 'ordered instanced pipelines:\n  - inst/branch:dev\n  - inst/branch:main\n');
   assert.deepEqual(await order(), ['dev', 'main']);
   const again = await jetway('oip', '-t', 'ci', '-g', 'inst', '-p', 'branch:main');
   assert.equal(again.code, 0, again.err);

@@ -113,21 +113,57 @@ export function parseJobFlag(value: string | undefined, flag: string, what: stri
 }
 
 /** The pipeline for messages: `name` or `name/key:value,...` (values as JSON, keys sorted). */
+/**
+ * `name/key:value,...`, as fly shows a pipeline (atc.PipelineRef.String and InstanceVars.String in
+ * atc/pipeline.go): the vars flattened to dotted paths sorted by path, each value as JSON, a string
+ * unquoted unless it would not read back as that string (YAML of another type, or one of `,: /`).
+ */
 export function refString(ref: PipelineRef): string {
   if (!ref.instanceVars) return ref.name;
-  const flat: string[] = [];
+  const flat: [string, unknown][] = [];
   const walk = (prefix: string, v: unknown): void => {
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      for (const [k, inner] of Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) {
-        walk(prefix ? `${prefix}.${quoteSegment(k)}` : quoteSegment(k), inner);
-      }
-    } else flat.push(`${prefix}:${JSON.stringify(v)}`);
+      for (const [k, inner] of Object.entries(v as Record<string, unknown>)) walk(prefix ? `${prefix}.${quoteSegment(k)}` : quoteSegment(k), inner);
+    } else flat.push([prefix, v]);
   };
   walk('', ref.instanceVars);
-  return `${ref.name}/${flat.join(',')}`;
+  flat.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const shown = flat.map(([path, v]) => {
+    const json = goJson(v);
+    return `${path}:${needsQuotes(v) ? json : json.replace(/^"|"$/g, '')}`;
+  });
+  return `${ref.name}/${shown.join(',')}`;
 }
 
 const quoteSegment = (seg: string): string => (/[,.:/ ]/.test(seg) ? JSON.stringify(seg) : seg);
+
+/** Whether a var's value keeps its JSON quotes: only strings lose them, when they read back as themselves. */
+function needsQuotes(v: unknown): boolean {
+  if (typeof v !== 'string') return false;
+  let read: unknown;
+  try {
+    // YAML 1.1, as Go's sigs.k8s.io/yaml reads it: yes/no/on/off are booleans
+    read = parseYaml(v, { version: '1.1' });
+  } catch {
+    return true;
+  }
+  // a timestamp reads back as its text in Go (decoded into an interface, not a time.Time)
+  if (typeof read !== 'string' && !(read instanceof Date)) return true;
+  return /[,: /]/.test(v);
+}
+
+/** JSON as Go's encoding/json writes it: object keys sorted, <, >, & and U+2028/9 escaped. */
+function goJson(v: unknown): string {
+  const sorted = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sorted);
+    if (typeof x === 'object' && x !== null) {
+      const entries = Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return Object.fromEntries(entries.map(([k, inner]) => [k, sorted(inner)]));
+    }
+    return x;
+  };
+  return (JSON.stringify(sorted(v)) ?? 'null').replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** `?vars=<json>` (or `&vars=` after an existing query) for an instanced pipeline, else ''. */
 export function varsQuery(ref: PipelineRef, after: string): string {
