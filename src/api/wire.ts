@@ -242,6 +242,8 @@ export interface Build {
   api_url: string;
   comment?: string;
   job_name?: string;
+  /** A check build's resource (atc.Build); Jetway's build lists leave check builds out, so never sent yet */
+  resource_name?: string;
   pipeline_id?: number;
   pipeline_name?: string;
   pipeline_instance_vars?: InstanceVars;

@@ -105,9 +105,10 @@ test('jobs and builds: tables and JSON', async () => {
   const b = await jetway('builds', '-t', 'ci', '-j', 'demo/unit');
   assert.equal(b.code, 0, b.err);
   const lines = b.out.trimEnd().split('\n');
-  assert.match(lines[0] ?? '', /^id\s+pipeline\/job\s+build\s+status\s+start\s+end\s+duration\s+containers\s+created by$/);
-  assert.match(lines[1] ?? '', /^\d+\s+demo\/unit\s+2\s+succeeded\s+\d{4}-.* admin$/);
-  assert.match(lines[2] ?? '', /^\d+\s+demo\/unit\s+1\s+failed\s/);
+  // fly/commands/builds.go (test/cli/fly-tables.test.ts has its exact cells)
+  assert.match(lines[0] ?? '', /^id\s+name\s+status\s+start\s+end\s+duration\s+team\s+created by$/);
+  assert.match(lines[1] ?? '', /^\d+\s+demo\/unit\/2\s+succeeded\s+\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d[+-]\d{4}\s.*\s+main\s+admin$/);
+  assert.match(lines[2] ?? '', /^\d+\s+demo\/unit\/1\s+failed\s/);
   const all = await jetway('builds', '-t', 'ci', '--json', '-c', '1');
   assert.deepEqual((JSON.parse(all.out) as { name: string }[]).map((x) => x.name), ['2']);
 });

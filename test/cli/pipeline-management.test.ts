@@ -78,9 +78,10 @@ test('pipelines hides archived pipelines unless --include-archived, which adds a
   const table = await jetway('pipelines', '-t', 'ci', '--include-archived');
   assert.equal(table.code, 0, table.err);
   const lines = table.out.trimEnd().split('\n');
-  assert.match(lines[0] ?? '', /^name {5}paused {2}public {2}archived {2}last updated$/);
-  assert.match(lines[1] ?? '', /^alpha {4}yes {5}no {6}no {8}\d{4}-/);
-  assert.match(lines[3] ?? '', /^charlie {2}yes {5}no {6}yes {7}\d{4}-/);
+  // fly/commands/pipelines.go: --include-archived adds the archived column before last updated
+  assert.match(lines[0] ?? '', /^id {2}name {5}paused {2}public {2}archived {2}last updated$/);
+  assert.match(lines[1] ?? '', /^\d+ +alpha {4}yes {5}no {6}no {8}\d{4}-/);
+  assert.match(lines[3] ?? '', /^\d+ +charlie {2}yes {5}no {6}yes {7}\d{4}-/);
   const plain = await jetway('pipelines', '-t', 'ci');
   assert.doesNotMatch(plain.out, /archived|bravo|charlie/);
 });
@@ -123,7 +124,7 @@ test('order-pipelines: -p repeated puts those first, in order; --alphabetical or
       .trimEnd()
       .split('\n')
       .slice(1)
-      .map((l) => l.split(' ')[0]),
+      .map((l) => l.split(/\s+/)[1]),
     ['charlie', 'alpha'],
   );
 

@@ -70,7 +70,7 @@ test('a global -t before the command, as fly allows', async () => {
   assert.equal(login.code, 0, login.err);
   const before = await jetway('-t', 'ci', 'pipelines');
   assert.equal(before.code, 0, before.err);
-  assert.match(before.out, /^name\s.*\ndemo\s/);
+  assert.match(before.out, /^id\s+name\s.*\n\d+\s+demo\s/);
   const after = await jetway('pipelines', '-t', 'ci');
   assert.equal(after.out, before.out);
   // the command's own -t wins over the global one

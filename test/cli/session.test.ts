@@ -62,8 +62,10 @@ test('targets lists the saved targets sorted, with the expiry login saved, never
   assert.equal(r.code, 0, r.err);
   const lines = r.out.trimEnd().split('\n');
   assert.match(lines[0] ?? '', /^name\s+url\s+team\s+expiry$/);
-  assert.match(lines[1] ?? '', new RegExp(`^a-other\\s+${s.url}\\s+main\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`));
-  assert.match(lines[2] ?? '', new RegExp(`^ci\\s+${s.url}\\s+main\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`));
+  // fly/commands/targets.go: the expiry in UTC, RFC 1123
+  const rfc1123 = '[A-Z][a-z]{2}, \\d\\d [A-Z][a-z]{2} \\d{4} \\d\\d:\\d\\d:\\d\\d UTC';
+  assert.match(lines[1] ?? '', new RegExp(`^a-other\\s+${s.url}\\s+main\\s+${rfc1123}$`));
+  assert.match(lines[2] ?? '', new RegExp(`^ci\\s+${s.url}\\s+main\\s+${rfc1123}$`));
   assert.equal(lines.length, 3);
   assertNoSecret(r.out + r.err, ci, other);
 
@@ -107,9 +109,9 @@ test('targets: no token, a token without an expiry, an expired one; and no file 
     assert.equal(
       r.out,
       'name  url       team  expiry\n' +
-        'gone  http://c  main  2001-02-03 04:05:06 UTC (expired)\n' +
-        'none  http://a  main  n/a (logged out)\n' +
-        'old   http://b  dev   unknown\n',
+        'gone  http://c  main  Sat, 03 Feb 2001 04:05:06 UTC\n' +
+        'none  http://a  main  n/a\n' +
+        'old   http://b  dev   n/a: invalid token\n',
     );
     const j = JSON.parse((await jetway('targets', '-o', 'json')).out) as { name: string; has_token: boolean; expiry: string | null; expired: boolean | null }[];
     assert.deepEqual(

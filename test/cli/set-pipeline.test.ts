@@ -105,9 +105,10 @@ test('pipelines: aligned table and JSON', async () => {
   const t = await jetway('pipelines', '-t', 'ci');
   assert.equal(t.code, 0, t.err);
   const lines = t.out.trimEnd().split('\n');
-  assert.match(lines[0] ?? '', /^name {13}paused {2}public {2}last updated$/);
-  assert.match(lines[1] ?? '', /^demo {13}yes {5}no {6}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
-  assert.match(lines[2] ?? '', /^second-pipeline {2}no {6}no {6}\d{4}-/);
+  // fly/commands/pipelines.go: id first; last updated as Go prints a time (local, offset, zone)
+  assert.match(lines[0] ?? '', /^id {2}name {13}paused {2}public {2}last updated$/);
+  assert.match(lines[1] ?? '', /^\d+ +demo {13}yes {5}no {6}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/);
+  assert.match(lines[2] ?? '', /^\d+ +second-pipeline {2}no {6}no {6}\d{4}-/);
   const j = await jetway('pipelines', '-t', 'ci', '--json');
   const list = JSON.parse(j.out) as { name: string; paused: boolean }[];
   assert.deepEqual(list.map((p) => [p.name, p.paused]), [

@@ -123,6 +123,61 @@ export function formatTime(unixSeconds: unknown): string {
   return new Date(unixSeconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
 }
 
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** The local UTC offset of a time, as Go's `-0700`. */
+function goOffset(d: Date): string {
+  const off = -d.getTimezoneOffset();
+  const abs = Math.abs(off);
+  return `${off < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)}`;
+}
+
+const localDate = (d: Date): string => `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+const localClock = (d: Date): string => `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+
+/** `2024-01-31@13:04:05+0100` in local time: fly's timeDateLayout for build times (fly/commands/builds.go). */
+export function flyBuildTime(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  return `${localDate(d)}@${localClock(d)}${goOffset(d)}`;
+}
+
+/**
+ * `2024-01-31 13:04:05 +0100 CET` in local time: Go's time.Time String() of a whole second, as
+ * fly prints a pipeline's last update. The zone's abbreviation is the platform's (Intl), which
+ * for some zones is `GMT+1` where Go's tz database says `CET`.
+ */
+export function goTimeString(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const zone = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? goOffset(d);
+  return `${localDate(d)} ${localClock(d)} ${goOffset(d)} ${zone}`;
+}
+
+/** Whole seconds as Go's time.Duration String(): `0s`, `45s`, `1m5s`, `2h0m3s`. */
+export function goDuration(seconds: number): string {
+  const sign = seconds < 0 ? '-' : '';
+  const s = Math.abs(Math.trunc(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${sign}${h}h${m}m${sec}s`;
+  if (m > 0) return `${sign}${m}m${sec}s`;
+  return `${sign}${sec}s`;
+}
+
+/** Go's time.RFC1123 of a UTC time, `Mon, 02 Jan 2006 15:04:05 UTC` (fly targets' expiry). */
+export function rfc1123Utc(date: Date): string {
+  return date.toUTCString().replace(/GMT$/, 'UTC');
+}
+
+/** Rows sorted by their first cell, as fly's ui.Data sort (byte order, stable for equal cells). */
+export function sortByFirstCell(rows: string[][]): string[][] {
+  return [...rows].sort((a, b) => {
+    const x = a[0] ?? '';
+    const y = b[0] ?? '';
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
 export const yesNo = (b: unknown): string => (b === true ? 'yes' : 'no');
 
 /** Asks a yes/no question on stdin (default no); end of input is no. */

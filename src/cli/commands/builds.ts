@@ -6,8 +6,9 @@ import {
   addTargetOption,
   connect,
   enc,
+  flyBuildTime,
   formatTable,
-  formatTime,
+  goDuration,
   pipelinePath,
   printJson,
   run,
@@ -17,20 +18,30 @@ import {
 import { withUnpauseHints } from '../client/pending.ts';
 import { pathOfLink } from './resource-versions.ts';
 import type { Build } from '../../api/wire.ts';
-import { parsePipelineFlag } from '../client/pipeline-ref.ts';
+import { parsePipelineFlag, refString } from '../client/pipeline-ref.ts';
 
-/** `2 (image 0)`: the containers (pods) a build created, and how many only for images. */
-export function containersColumn(counts: Build['containers_created'] | undefined): string {
-  const total = (group: Record<string, number> | undefined): number => Object.values(group ?? {}).reduce((a, b) => a + b, 0);
-  const all = Object.values(counts ?? {}).reduce((a, g) => a + total(g), 0);
-  return `${all} (image ${total(counts?.image)})`;
+/**
+ * fly's name cell (fly/commands/builds.go displayBuilds): the pipeline (with its instance vars),
+ * job or checked resource, and build name, joined by '/'; a one-off build shows its name alone.
+ */
+export function buildNameCell(b: Build): string {
+  const names: string[] = [];
+  if (b.pipeline_name) names.push(refString({ name: b.pipeline_name, instanceVars: b.pipeline_instance_vars }));
+  if (b.job_name) names.push(b.job_name);
+  if (b.resource_name) names.push(b.resource_name);
+  names.push(b.name);
+  return names.join('/');
 }
 
-function duration(b: Build): string {
-  if (b.start_time === undefined) return 'n/a';
-  const end = b.end_time ?? Math.floor(Date.now() / 1000);
-  const s = Math.max(0, end - b.start_time);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s${b.end_time === undefined ? '+' : ''}`;
+/** fly's start, end and duration cells (populateTimeCells): `n/a` for what has not happened, `+` while running. */
+export function timeCells(b: Build, now = Date.now()): [string, string, string] {
+  const start = b.start_time ?? 0;
+  const end = b.end_time ?? 0;
+  const startCell = start === 0 ? 'n/a' : flyBuildTime(start);
+  const endCell = end === 0 ? 'n/a' : flyBuildTime(end);
+  let durationCell = end === 0 ? `${goDuration(Math.floor(now / 1000) - start)}+` : goDuration(end - start);
+  if (start === 0) durationCell = 'n/a';
+  return [startCell, endCell, durationCell];
 }
 
 /** fly's input layout for --since/--until (fly/commands/builds.go inputTimeLayout), in local time. */
@@ -78,10 +89,12 @@ export function registerBuilds(program: Command, io: CliIO): void {
       await run(async () => {
         const count = Number(opts.count);
         const builds: Build[] = [];
-        if (since === undefined && until === undefined) builds.push(...(await client.get<Build[]>(`${path}?limit=${count}`)));
+        // an instanced pipeline's path has its vars in the query already
+        const query = (q: string): string => `${path}${path.includes('?') ? '&' : '?'}${q}`;
+        if (since === undefined && until === undefined) builds.push(...(await client.get<Build[]>(query(`limit=${count}`))));
         else {
           // newest first by id, which follows start times: page back until builds start before --since
-          let next: string | undefined = `${path}?limit=100`;
+          let next: string | undefined = query('limit=100');
           for (let pages = 0; next && pages < MAX_PAGES && builds.length < count; pages++) {
             const res = await client.request('GET', next);
             const page = res.json<Build[]>();
@@ -97,18 +110,9 @@ export function registerBuilds(program: Command, io: CliIO): void {
           builds.splice(count);
         }
         if (json) return printJson(io, builds);
-        const rows = builds.map((b) => [
-          String(b.id),
-          b.job_name ? `${b.pipeline_name ?? ''}/${b.job_name}` : 'one-off',
-          b.name,
-          b.status,
-          formatTime(b.start_time),
-          formatTime(b.end_time),
-          duration(b),
-          containersColumn(b.containers_created),
-          b.created_by ?? '',
-        ]);
-        io.stdout(formatTable(['id', 'pipeline/job', 'build', 'status', 'start', 'end', 'duration', 'containers', 'created by'], rows));
+        // fly/commands/builds.go: the containers a build created are in --json (containers_created)
+        const rows = builds.map((b) => [String(b.id), buildNameCell(b), b.status, ...timeCells(b), b.team_name, b.created_by ?? 'system']);
+        io.stdout(formatTable(['id', 'name', 'status', 'start', 'end', 'duration', 'team', 'created by'], rows));
         // why each pending build waits (the API's reason, with the command that lifts a pause)
         const waiting = builds.filter((b) => b.status === 'pending' && b.pending_reason);
         if (waiting.length > 0) io.stdout('\n');

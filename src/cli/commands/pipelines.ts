@@ -2,7 +2,8 @@
 // ones only with --include-archived.
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
-import { addOutputOptions, addTargetOption, connect, enc, formatTable, formatTime, printJson, run, wantsJson, yesNo } from '../client/common.ts';
+import { addOutputOptions, addTargetOption, connect, enc, formatTable, goTimeString, printJson, run, wantsJson, yesNo } from '../client/common.ts';
+import { refString } from '../client/pipeline-ref.ts';
 import type { Pipeline } from '../../api/wire.ts';
 
 export function registerPipelines(program: Command, io: CliIO): void {
@@ -18,16 +19,17 @@ export function registerPipelines(program: Command, io: CliIO): void {
         const path = opts.all ? '/api/v1/pipelines' : `/api/v1/teams/${enc(team)}/pipelines`;
         const pipelines = await client.get<Pipeline[]>(opts.includeArchived ? `${path}?include_archived=true` : path);
         if (json) return printJson(io, pipelines);
-        const headers = ['name', 'paused', 'public', 'last updated'];
-        if (opts.all) headers.splice(1, 0, 'team');
-        if (opts.includeArchived) headers.splice(-1, 0, 'archived');
-        const rows = pipelines.map((p) => {
-          const name = p.instance_vars ? `${p.name}/${JSON.stringify(p.instance_vars)}` : p.name;
-          const cells = [name, yesNo(p.paused), yesNo(p.public), formatTime(p.last_updated)];
-          if (opts.all) cells.splice(1, 0, p.team_name);
-          if (opts.includeArchived) cells.splice(-1, 0, yesNo(p.archived));
-          return cells;
-        });
+        // fly/commands/pipelines.go: id, name, [team], paused, public, [archived], last updated
+        const headers = ['id', 'name', ...(opts.all ? ['team'] : []), 'paused', 'public', ...(opts.includeArchived ? ['archived'] : []), 'last updated'];
+        const rows = pipelines.map((p) => [
+          String(p.id),
+          refString({ name: p.name, instanceVars: p.instance_vars }),
+          ...(opts.all ? [p.team_name] : []),
+          yesNo(p.paused),
+          yesNo(p.public),
+          ...(opts.includeArchived ? [yesNo(p.archived)] : []),
+          goTimeString(p.last_updated),
+        ]);
         io.stdout(formatTable(headers, rows));
       });
     });

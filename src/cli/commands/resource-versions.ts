@@ -1,7 +1,8 @@
 // `jetway resource-versions`: a resource's versions, newest first (following the API's pages).
 import type { Command } from 'commander';
 import { usageError, type CliIO } from '../io.ts';
-import { addOutputOptions, addTargetOption, connect, enc, formatTable, pipelinePath, printJson, run, splitFlag, wantsJson } from '../client/common.ts';
+import { addOutputOptions, addTargetOption, connect, enc, formatTable, pipelinePath, printJson, run, splitFlag, wantsJson, yesNo } from '../client/common.ts';
+import { presentVersion } from './resources.ts';
 import type { ResourceVersion } from '../../api/wire.ts';
 
 export function registerResourceVersions(program: Command, io: CliIO): void {
@@ -27,11 +28,8 @@ export function registerResourceVersions(program: Command, io: CliIO): void {
         }
         const shown = versions.slice(0, count);
         if (json) return printJson(io, shown);
-        const rows = shown.map((v) => [
-          String(v.id),
-          Object.entries(v.version).map(([k, val]) => `${k}:${val}`).join(','),
-          v.enabled ? 'yes' : 'no',
-        ]);
+        // fly/commands/resource_versions.go
+        const rows = shown.map((v) => [String(v.id), presentVersion(v.version), yesNo(v.enabled)]);
         io.stdout(formatTable(['id', 'version', 'enabled'], rows));
       });
     });

@@ -2,12 +2,20 @@
 // under the table, why a failing check failed.
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
-import { addOutputOptions, addTargetOption, connect, formatTable, formatTime, pipelinePath, printJson, run, wantsJson } from '../client/common.ts';
+import { addOutputOptions, addTargetOption, connect, formatTable, pipelinePath, printJson, run, wantsJson } from '../client/common.ts';
 import type { ApiClient } from '../client/http.ts';
 import type { Resource } from '../../api/wire.ts';
 import { parsePipelineFlag, refString } from '../client/pipeline-ref.ts';
 
 const FAILING = new Set(['failed', 'errored']);
+
+/** `k:v,k:v` sorted, as fly shows a version (fly/ui/present.go PresentVersion). */
+export function presentVersion(version: Record<string, unknown>): string {
+  return Object.entries(version)
+    .map(([k, v]) => `${k}:${String(v)}`)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .join(',');
+}
 
 /** The last error a finished build reported (its `error` events), if any. */
 export async function buildError(client: ApiClient, buildId: number): Promise<string | undefined> {
@@ -30,14 +38,9 @@ export function registerResources(program: Command, io: CliIO): void {
       await run(async () => {
         const resources = await client.get<Resource[]>(pipelinePath(team, ref, `/resources`));
         if (json) return printJson(io, resources);
-        const rows = resources.map((r) => [
-          r.name,
-          r.type,
-          r.pinned_version ? Object.entries(r.pinned_version).map(([k, v]) => `${k}:${v}`).join(',') : 'n/a',
-          r.build?.status ?? (r.last_checked ? 'ok' : 'n/a'),
-          formatTime(r.last_checked),
-        ]);
-        io.stdout(formatTable(['name', 'type', 'pinned', 'check status', 'last checked'], rows));
+        // fly/commands/resources.go; when each was last checked is in --json (last_checked)
+        const rows = resources.map((r) => [r.name, r.type, r.pinned_version ? presentVersion(r.pinned_version) : 'n/a', r.build?.status ?? 'n/a']);
+        io.stdout(formatTable(['name', 'type', 'pinned', 'check status'], rows));
         for (const r of resources) {
           if (!r.build || !FAILING.has(r.build.status)) continue;
           const error = (await buildError(client, r.build.id).catch(() => undefined)) ?? 'see the build';

@@ -3,7 +3,7 @@
 // tokens are opaque, there is no JWT to decode); `jetway status` asks the server.
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
-import { addOutputOptions, formatTable, formatTime, printJson, wantsJson } from '../client/common.ts';
+import { addOutputOptions, formatTable, printJson, rfc1123Utc, wantsJson } from '../client/common.ts';
 import { loadTargets, type Target } from '../client/targets.ts';
 
 export interface TargetRow {
@@ -30,11 +30,15 @@ export function targetRow(name: string, target: Target, now = new Date()): Targe
   };
 }
 
+/**
+ * fly's expiry cell (fly/commands/targets.go): the expiry in UTC as RFC 1123, `n/a` without a
+ * token, `n/a: invalid token` when the expiry cannot be told (for Jetway, a token saved before
+ * expiries were kept). Whether it has passed is in --json (expired).
+ */
 function expiryCell(row: TargetRow): string {
-  if (!row.has_token) return 'n/a (logged out)';
-  if (row.expiry === null) return 'unknown';
-  const when = formatTime(Date.parse(row.expiry) / 1000);
-  return row.expired ? `${when} (expired)` : when;
+  if (!row.has_token) return 'n/a';
+  if (row.expiry === null) return 'n/a: invalid token';
+  return rfc1123Utc(new Date(row.expiry));
 }
 
 export function registerTargets(program: Command, io: CliIO): void {
