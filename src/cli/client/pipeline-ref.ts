@@ -112,7 +112,6 @@ export function parseJobFlag(value: string | undefined, flag: string, what: stri
   return [refOf(slash < 0 ? head : head.slice(0, slash), slash < 0 ? undefined : head.slice(slash + 1), flag, format), name];
 }
 
-/** The pipeline for messages: `name` or `name/key:value,...` (values as JSON, keys sorted). */
 /**
  * `name/key:value,...`, as fly shows a pipeline (atc.PipelineRef.String and InstanceVars.String in
  * atc/pipeline.go): the vars flattened to dotted paths sorted by path, each value as JSON, a string
