@@ -70,6 +70,14 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     forceCloseConnections: true,
   });
   installErrorHandlers(app);
+  // JSON as Concourse's API sends it: `application/json`, no charset (JSON is UTF-8 by definition,
+  // RFC 8259), since go-concourse compares the header as a whole (CreateOrUpdatePipelineConfig
+  // refuses anything else, so a stock fly could not set a pipeline)
+  app.addHook('onSend', async (_req, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('application/json;')) reply.header('content-type', 'application/json');
+    return payload;
+  });
   const notifier = new BuildEventNotifier(opts.db, opts.logger);
   app.addHook('onClose', async () => {
     await notifier.stop();

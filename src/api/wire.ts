@@ -429,8 +429,9 @@ export interface Job {
   has_new_inputs?: boolean;
   disable_manual_trigger?: boolean;
   groups: string[];
-  next_build?: Build;
-  finished_build?: Build;
+  /** null when there is none, as Concourse sends it (atc.Job's pointers have no omitempty) */
+  next_build?: Build | null;
+  finished_build?: Build | null;
   transition_build?: Build;
   inputs: JobInput[];
   outputs: JobOutput[];

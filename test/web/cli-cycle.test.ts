@@ -146,11 +146,11 @@ test('a stale config version, an unknown pipeline and a malformed body each get 
   assert.match(unknown.err, /no-such-pipeline/);
 });
 
-test('builds show the containers each build created, and how many only for images', async () => {
+test("builds prints fly's columns; its JSON has the containers each build created, by purpose", async () => {
   const table = await jetway('-t', 'ci', 'builds', '-j', 'demo/build');
   assert.equal(table.code, 0, table.err);
-  assert.match(table.out, /containers/);
-  assert.match(table.out, /\b2 \(image 0\)/, 'a get and a task, no image containers on the local runtime');
+  assert.match(table.out, /^id\s+name\s+status\s+start\s+end\s+duration\s+team\s+created by$/m);
+  // a get and a task, no image containers on the local runtime
   const json = JSON.parse((await jetway('-t', 'ci', 'builds', '-j', 'demo/build', '--output', 'json')).out) as { containers_created: unknown }[];
   assert.deepEqual(json.at(-1)?.containers_created, { step: { get: 1, task: 1 } });
 });

@@ -201,7 +201,9 @@ export function registerPipelineRoutes(app: FastifyInstance, opts: ApiServerOpti
         const ref = pipelineRefOf(req);
         const header = req.headers[CONFIG_VERSION_HEADER];
         let expectedVersion = 0;
-        if (header !== undefined) {
+        // absent or empty is 0, a new pipeline: fly sends the version GetConfig gave it, '' for none
+        // (atc/api/configserver/save.go reads only a non-empty header)
+        if (header !== undefined && (Array.isArray(header) ? header[0] ?? '' : header).trim() !== '') {
           const text = Array.isArray(header) ? header[0] ?? '' : header;
           if (!/^\d+$/.test(text.trim())) throw badRequest(`X-Concourse-Config-Version header is malformed: '${text}' is not a number`);
           expectedVersion = Number(text.trim());

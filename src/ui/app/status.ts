@@ -48,7 +48,7 @@ export function jobStatus(job: Pick<Job, 'paused' | 'next_build' | 'finished_bui
 
 /** Whether a job has a build running or waiting: the dashboard pulses it. */
 export function jobIsRunning(job: Pick<Job, 'next_build'>): boolean {
-  return job.next_build !== undefined && (job.next_build.status === 'started' || job.next_build.status === 'pending');
+  return job.next_build != null && (job.next_build.status === 'started' || job.next_build.status === 'pending');
 }
 
 // The worst status among a pipeline's jobs' latest finished builds names the pipeline, in
