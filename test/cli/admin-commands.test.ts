@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { jetway, startCliServer, PASSWORD, type CliServer } from './client-support.ts';
-import { goDuration } from '../../src/cli/commands/wall.ts';
+import { goDuration } from '../../src/cli/client/common.ts';
 import { workerAge } from '../../src/cli/commands/workers.ts';
 import { activeUsersSince } from '../../src/cli/commands/active-users.ts';
 import { markWebNodeDraining, registerWebNode } from '../../src/db/cluster.ts';

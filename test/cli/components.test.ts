@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresPassGate } from '../../src/db/cluster.ts';
-import { goDuration } from '../../src/cli/commands/components.ts';
+import { goDuration } from '../../src/cli/client/common.ts';
 import { jetway, startCliServer, PASSWORD, type CliServer } from './client-support.ts';
 import { startTenants, type Tenants } from '../security/tenants.ts';
 

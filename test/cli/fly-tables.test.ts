@@ -102,7 +102,7 @@ test('builds: a running build', () => {
 });
 
 test("durations as Go's time.Duration String()", () => {
-  assert.deepEqual([0, 7, 60, 65, 3600, 90061].map(goDuration), ['0s', '7s', '1m0s', '1m5s', '1h0m0s', '25h1m1s']);
+  assert.deepEqual([0, 7, 60, 65, 3600, 90061].map((s) => goDuration(s * 1000)), ['0s', '7s', '1m0s', '1m5s', '1h0m0s', '25h1m1s']);
 });
 
 // fly/commands/resources.go: name, type, pinned (fly/ui/present.go PresentVersion: k:v sorted), check status

@@ -152,16 +152,20 @@ export function goTimeString(unixSeconds: number): string {
   return `${localDate(d)} ${localClock(d)} ${goOffset(d)} ${zone}`;
 }
 
-/** Whole seconds as Go's time.Duration String(): `0s`, `45s`, `1m5s`, `2h0m3s`. */
-export function goDuration(seconds: number): string {
-  const sign = seconds < 0 ? '-' : '';
-  const s = Math.abs(Math.trunc(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return `${sign}${h}h${m}m${sec}s`;
-  if (m > 0) return `${sign}${m}m${sec}s`;
-  return `${sign}${sec}s`;
+/**
+ * A duration as Go's time.Duration String() prints it, from milliseconds: `0s`, `500ms`, `45s`,
+ * `1m5s`, `2h0m3.5s` (fly's build durations, component intervals, wall TTLs).
+ */
+export function goDuration(ms: number): string {
+  if (ms < 0) return `-${goDuration(-ms)}`;
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const secs = `${Number(((ms % 60_000) / 1000).toFixed(3))}s`;
+  if (h > 0) return `${h}h${m}m${secs}`;
+  if (m > 0) return `${m}m${secs}`;
+  return secs;
 }
 
 /** Go's time.RFC1123 of a UTC time, `Mon, 02 Jan 2006 15:04:05 UTC` (fly targets' expiry). */

@@ -39,7 +39,7 @@ export function timeCells(b: Build, now = Date.now()): [string, string, string] 
   const end = b.end_time ?? 0;
   const startCell = start === 0 ? 'n/a' : flyBuildTime(start);
   const endCell = end === 0 ? 'n/a' : flyBuildTime(end);
-  let durationCell = end === 0 ? `${goDuration(Math.floor(now / 1000) - start)}+` : goDuration(end - start);
+  let durationCell = end === 0 ? `${goDuration((Math.floor(now / 1000) - start) * 1000)}+` : goDuration((end - start) * 1000);
   if (start === 0) durationCell = 'n/a';
   return [startCell, endCell, durationCell];
 }

@@ -3,24 +3,11 @@
 // pausing them across every web node, e.g. before an upgrade (--runtime-components).
 import type { Command } from 'commander';
 import { usageError, type CliIO } from '../io.ts';
-import { addOutputOptions, addTargetOption, collect, connect, enc, formatTable, printJson, run, wantsJson } from '../client/common.ts';
+import { addOutputOptions, addTargetOption, collect, connect, enc, formatTable, goDuration, printJson, run, wantsJson } from '../client/common.ts';
 import type { Component } from '../../api/wire.ts';
 // --runtime-components and --gc-components send Concourse's names, as fly does; the server pauses
 // the Jetway passes doing their work (src/component/concourse-names.ts)
 import { CONCOURSE_GC_COMPONENTS, CONCOURSE_RUNTIME_COMPONENTS } from '../../component/concourse-names.ts';
-
-/** A duration as Go's time.Duration.String() prints it (`500ms`, `10s`, `1m0s`, `1h30m0s`). */
-export function goDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1000) return `${ms}ms`;
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = (ms % 60_000) / 1000;
-  const secs = `${Number(s.toFixed(3))}s`;
-  if (h > 0) return `${h}h${m}m${secs}`;
-  if (m > 0) return `${m}m${secs}`;
-  return secs;
-}
 
 /** Local `yyyy-mm-dd hh:mm:ss` (Go's time.DateTime), as fly prints `last ran`. */
 function dateTime(iso: string): string {

@@ -4,20 +4,11 @@
 import type { Command } from 'commander';
 import type { CliIO } from '../io.ts';
 import { usageError } from '../io.ts';
-import { addOutputOptions, addTargetOption, connect, printJson, requireOption, run, wantsJson } from '../client/common.ts';
+import { addOutputOptions, addTargetOption, connect, goDuration, printJson, requireOption, run, wantsJson } from '../client/common.ts';
 import { parseDuration } from '../../config/duration.ts';
 import type { Wall } from '../../api/wire.ts';
 
 const NANOS_PER_MS = 1_000_000;
-
-/** A duration as Go's `%v` prints it (`1h30m0s`, `45s`, `2m3.5s`), from milliseconds. */
-export function goDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const hours = Math.floor(ms / 3_600_000);
-  const minutes = Math.floor((ms % 3_600_000) / 60_000);
-  const seconds = Math.round((ms % 60_000) * 1000) / 1_000_000;
-  return `${hours > 0 ? `${hours}h` : ''}${hours > 0 || minutes > 0 ? `${minutes}m` : ''}${seconds}s`;
-}
 
 export function registerWall(program: Command, io: CliIO): void {
   addTargetOption(program.command('set-wall'))
