@@ -440,9 +440,15 @@ export interface Job {
 }
 
 /** One input of `GET …/jobs/:job/inputs` (Jetway): the next build's input as the scheduler last resolved it. */
+/** atc.BuildInput (ListJobInputs) and what the scheduler knows of it. */
 export interface NextBuildInput {
   name: string;
   resource: string;
+  /** the resource's type and source, the get's params and tags, as Concourse's present.BuildInput */
+  type: string;
+  source?: Record<string, unknown>;
+  params?: Record<string, unknown> | string;
+  tags?: string[];
   trigger: boolean;
   passed?: string[];
   version?: Version;

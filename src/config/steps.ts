@@ -308,6 +308,8 @@ export type JobInput = {
   /** `latest` when absent, or when still an unresolved ((var)) */
   version: 'latest' | 'every' | Record<string, string>;
   params?: Record<string, unknown> | VarRef;
+  /** the get step's own `tags` (atc.JobInputParams) */
+  tags?: string[];
 };
 
 export type JobOutput = { name: string; resource: string };
@@ -338,6 +340,7 @@ export function jobInputs(job: Job, allJobNames: readonly string[]): JobInput[] 
     const version: JobInput['version'] = v === 'every' ? 'every' : typeof v === 'object' && v !== null ? v : 'latest';
     const input: JobInput = { name: s.name, resource: s.resource, passed: [...passed], trigger: s.config.trigger === true, version };
     if (s.config.params !== undefined) input.params = s.config.params;
+    if (Array.isArray(s.config.tags) && s.config.tags.length > 0) input.tags = s.config.tags;
     return input;
   });
 }

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startApi, type TestApi } from './helpers.ts';
 import { startTestNode, type TestNode } from '../support/node.ts';
-import { BUILD, EVENT_MESSAGE, JOB, PIPELINE, SAVE_CONFIG_RESPONSE, USER_INFO, goDecodeProblems, type GoType } from './go-types.ts';
+import { BUILD, BUILD_INPUT, EVENT_MESSAGE, JOB, PIPELINE, SAVE_CONFIG_RESPONSE, USER_INFO, goDecodeProblems, type GoType } from './go-types.ts';
 
 let node: TestNode;
 let api: TestApi;
@@ -172,4 +172,22 @@ test('fly builds: ListBuilds decodes into []atc.Build, with Link pages as go-con
   assert.equal(builds.length, 1);
   // go-concourse/concourse/pagination.go: rel="next" / rel="previous" with from/to/limit
   assert.match(String(res.headers.link), /<http[^>]*\/api\/v1\/builds\?to=\d+&limit=1>; rel="next"/);
+});
+
+test("ListJobInputs decodes into []atc.BuildInput: the resource's type and source, the get's params and tags (atc/api/jobserver/list_inputs.go)", async () => {
+  const config = CONFIG.replace('  - get: repo\n', '  - get: repo\n    params: {depth: 1}\n    tags: [linux]\n');
+  const version = (await fly('GET', '/api/v1/teams/main/pipelines/wire/config')).headers['x-concourse-config-version'];
+  const set = await fly('PUT', '/api/v1/teams/main/pipelines/wire/config', { body: config, contentType: 'application/x-yaml', headers: { 'x-concourse-config-version': String(version) } });
+  assert.equal(set.statusCode, 200, set.body);
+  const res = await fly('GET', '/api/v1/teams/main/pipelines/wire/jobs/unit/inputs');
+  assert.equal(res.statusCode, 200);
+  const [input] = decodes(res.body, { list: { struct: BUILD_INPUT } }) as Record<string, unknown>[];
+  assert.deepEqual({ name: input?.name, resource: input?.resource, type: input?.type, source: input?.source, params: input?.params, tags: input?.tags }, {
+    name: 'repo',
+    resource: 'repo',
+    type: 'mock',
+    source: { initial_version: 'v1' },
+    params: { depth: 1 },
+    tags: ['linux'],
+  });
 });

@@ -123,5 +123,12 @@ export const SAVE_CONFIG_RESPONSE: GoStruct = {
   fields: { errors: { list: 'string' }, warnings: { list: { struct: { name: 'atc.ConfigWarning', fields: { type: 'string', message: 'string' }, required: ['type', 'message'] } } } },
 };
 
+/** atc.BuildInput (atc/job.go), ListJobInputs' items (atc/api/present/build_input.go) */
+export const BUILD_INPUT: GoStruct = {
+  name: 'atc.BuildInput',
+  fields: { name: 'string', resource: 'string', type: 'string', source: { map: 'any' }, params: { map: 'any' }, version: { map: 'string' }, tags: { list: 'string' } },
+  required: ['name', 'resource', 'type'],
+};
+
 /** event.Message (atc/event/events.go): the data of each SSE `event` */
 export const EVENT_MESSAGE: GoStruct = { name: 'event.Message', fields: { event: 'string', version: 'string', data: 'any' }, required: ['event', 'version', 'data'] };

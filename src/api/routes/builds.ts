@@ -18,9 +18,9 @@ import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJ
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
 import { buildPreparation, jobPendingReason, pendingReasonsOfBuilds, type ReasonReader } from '../../scheduler/preparation.ts';
 import { listTeamRecords } from '../../db/teams.ts';
-import { jobViewsOfPipelines, versionByDigest, type PipelineView } from '../../db/views.ts';
+import { jobViewsOfPipelines, listResourceViews, versionByDigest, type PipelineView } from '../../db/views.ts';
 import { badRequest, notFound, unavailable } from '../errors.ts';
-import { jobStep, walkSteps } from '../../config/index.ts';
+import { jobInputs, jobStep, walkSteps } from '../../config/index.ts';
 import { taskCacheKey } from '../../runtime/task-caches.ts';
 import {
   assertBuildReadable,
@@ -207,14 +207,25 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     const configs = await jobInputConfigs(db, job.id);
     const jobNames = new Map((await listJobs(db, p.id)).map((j) => [j.id, j.name]));
     const next = new Map((await nextBuildInputs(db, job.id)).map((i) => [i.name, i]));
+    // the resource's type and source and the get's params and tags (atc/api/present/build_input.go);
+    // a team member's route, as ListJobInputs is Concourse's
+    const resources = new Map((await listResourceViews(db, p.id)).map((r) => [r.name, r]));
+    const gets = new Map(jobInputs(job.config, [...jobNames.values()]).map((g) => [g.name, g]));
     const out: NextBuildInput[] = [];
     for (const c of configs) {
       const n = next.get(c.name);
       const resourceId = n?.resourceId ?? c.resourceId;
       const version = n?.versionDigest ? await versionByDigest(db, resourceId, n.versionDigest) : undefined;
+      const resource = resources.get(c.resourceName);
+      const get = gets.get(c.name);
+      const source = resource?.config.source;
       out.push({
         name: c.name,
         resource: c.resourceName,
+        type: resource?.type ?? '',
+        source: typeof source === 'object' && source !== null && !Array.isArray(source) ? (source as Record<string, unknown>) : undefined,
+        params: get?.params,
+        tags: get?.tags,
         trigger: c.trigger,
         passed: c.passed.length > 0 ? c.passed.map((id) => jobNames.get(id) ?? String(id)) : undefined,
         version,
