@@ -121,7 +121,7 @@ export async function benchEventStreams(ctx: BenchContext): Promise<BenchResult>
         event_stream: {
           p50_ms: percentile(delays, 50),
           p99_ms: value,
-          max_ms: Math.round(Math.max(...delays)),
+          max_ms: Math.round(delays.reduce((a, b) => Math.max(a, b), 0)),
           lines_written_per_build_per_s: writeRate,
           lines_delivered: received,
           peak_rss_mb: peak,
