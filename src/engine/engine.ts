@@ -10,11 +10,10 @@ import { buildEvent, unixNow, type BuildStatus } from '../model/build-events.ts'
 import { errorMessage, runBuild } from './exec.ts';
 import { BuildAborted } from './outcome.ts';
 import { BuildSteps, type StepDeps } from './steps/index.ts';
-import { createInterpolator, Redactor, VarSources } from './vars.ts';
+import { createInterpolator, Redactor, VarSources, type IdTokenSigner } from './vars.ts';
 import { isDiskFull, isTransient, retryDelayMs, StoreEventSink, type EventSinkLimits, type SinkReport } from './event-sink.ts';
 import type { BuildLeases, OrphanedBuild } from './leases.ts';
 import type { BuildToRun, EngineStore } from './store.ts';
-import type { SigningKeyStore } from '../creds/idtoken/keys.ts';
 import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { InProcessChecks } from '../resources/in-process.ts';
 
@@ -42,7 +41,7 @@ export interface EngineOptions {
    */
   credentials?: CredentialManager;
   /** the idtoken var source's keys (src/creds/idtoken; absent: `((source:token))` of an idtoken source fails saying so) */
-  signingKeys?: SigningKeyStore;
+  idTokens?: IdTokenSigner;
   /**
    * Resolve images natively (no check/get pods for registry images) when the runtime runs
    * images; `false` sends everything through pods, for comparison (default true).
@@ -372,10 +371,9 @@ export class Engine implements BuildTracker {
     let resourceTypes: StepDeps['resourceTypes'] = [];
     if (build.pipelineId !== null) {
       const config = await store.pipelineConfig(build.pipelineId);
-      const idTokens = this.opts.signingKeys
+      const idTokens = this.opts.idTokens
         ? {
-            issuer: this.opts.externalUrl.replace(/\/+$/, ''),
-            keys: this.opts.signingKeys,
+            issuer: this.opts.idTokens,
             context: { team: build.teamName, pipeline: build.pipelineName ?? '', job: build.jobName ?? '', ...(build.pipelineInstanceVars ? { instanceVars: build.pipelineInstanceVars } : {}) },
           }
         : undefined;

@@ -7,8 +7,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { VAR_PATTERN, isVarRef, parseVarName, type VarName } from '../config/var-syntax.ts';
 import type { VarSource } from '../config/schema.ts';
 import type { RunState } from './run-state.ts';
-import { parseIdTokenConfig, signIdToken, type TokenContext } from '../creds/idtoken/token.ts';
-import { currentKey, type SigningKeyStore } from '../creds/idtoken/keys.ts';
+import { parseIdTokenConfig, type IdTokenConfig } from '../config/idtoken-config.ts';
 
 export class MissingVarsError extends Error {
   constructor(readonly names: string[]) {
@@ -74,18 +73,30 @@ export class VarSources implements VarLookup {
     if (!parsed.ok) throw new Error(`var source ${name.source ?? ''}: invalid idtoken config: ${parsed.error}`);
     if (name.path !== 'token') return undefined;
     if (!this.idTokens) throw new Error(`var source ${name.source ?? ''}: idtoken is not available on this web node`);
-    const now = this.idTokens.now?.() ?? new Date();
-    const key = await currentKey(this.idTokens.keys, parsed.config.algorithm === 'ES256' ? 'EC' : 'RSA', now);
-    return signIdToken(parsed.config, this.idTokens.issuer, key, this.idTokens.context, now).token;
+    return this.idTokens.issuer.token(parsed.config, this.idTokens.context);
   }
 }
 
-/** What a build's idtoken var sources sign with (the web node's keys and external URL) and for (the build). */
+/**
+ * The port the idtoken var source signs through (src/creds/idtoken's IdTokenIssuer: the web
+ * node's keys and external URL), so the engine holds no keys of its own.
+ */
+export interface IdTokenSigner {
+  token(config: IdTokenConfig, build: IdTokenBuild): Promise<string>;
+}
+
+/** Whom a token is for: the build's team, pipeline (with its instance vars) and job. */
+export interface IdTokenBuild {
+  team: string;
+  pipeline: string;
+  job: string;
+  instanceVars?: Record<string, unknown>;
+}
+
+/** What a build's idtoken var sources sign with and for. */
 export interface IdTokenContext {
-  issuer: string;
-  keys: SigningKeyStore;
-  context: TokenContext;
-  now?: () => Date;
+  issuer: IdTokenSigner;
+  context: IdTokenBuild;
 }
 
 const REDACTED = '((redacted))';

@@ -1,6 +1,7 @@
 // The web node: one process running the API, the scheduler, the checker and the engine on one
 // database and one runtime, as Concourse's `web` does. The composition root of Jetway.
 import { PostgresSigningKeys } from '../db/signing-keys.ts';
+import { IdTokenIssuer } from '../creds/idtoken/keys.ts';
 import { randomUUID } from 'node:crypto';
 import { mkdir, statfs } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -246,7 +247,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
   // the idtoken var source's keys, shared by every web node through Postgres
   const signingKeys = new PostgresSigningKeys(db);
   const engine: Engine = new Engine({
-    signingKeys,
+    idTokens: new IdTokenIssuer(externalUrl, signingKeys),
     store: new PostgresEngineStore(db),
     leases,
     runtime,

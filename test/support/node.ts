@@ -17,6 +17,7 @@ import { LocalRuntime } from '../../src/runtime/local/local-runtime.ts';
 import type { Runtime } from '../../src/runtime/runtime.ts';
 import type { CredentialManager } from '../../src/creds/credential-manager.ts';
 import { PostgresSigningKeys } from '../../src/db/signing-keys.ts';
+import { IdTokenIssuer } from '../../src/creds/idtoken/keys.ts';
 import { Checker } from '../../src/checker/index.ts';
 import { Scheduler } from '../../src/scheduler/index.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
@@ -72,7 +73,7 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
     logger: quiet,
     ...(opts.nativeImages !== undefined ? { nativeImages: opts.nativeImages } : {}),
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
-    ...(opts.signingKeys ? { signingKeys: new PostgresSigningKeys(tdb.db) } : {}),
+    ...(opts.signingKeys ? { idTokens: new IdTokenIssuer('http://jetway.test', new PostgresSigningKeys(tdb.db)) } : {}),
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.inProcessChecks ? { inProcessChecks: opts.inProcessChecks } : {}),
   });

@@ -5,7 +5,7 @@
 // verifies. Two web nodes making one at once is harmless: both are published.
 import { generateKeyPair, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import type { SigningKey } from './token.ts';
+import { signIdToken, type IdTokenConfig, type SigningKey, type TokenContext } from './token.ts';
 
 export interface StoredKey extends SigningKey {
   createdAt: Date;
@@ -41,4 +41,22 @@ export async function currentKey(store: SigningKeyStore, kind: 'RSA' | 'EC', now
 /** The keys /.well-known/jwks.json publishes. */
 export function publishedKeys(store: SigningKeyStore, now: Date): Promise<StoredKey[]> {
   return store.since(new Date(now.getTime() - PUBLISHED_FOR_MS));
+}
+
+/**
+ * Signs builds' tokens with the current key of the algorithm's kind (the engine's IdTokenSigner
+ * port, src/engine/vars.ts): `issuer` is the web node's external URL, as discovery serves it.
+ */
+export class IdTokenIssuer {
+  constructor(
+    private readonly issuer: string,
+    private readonly keys: SigningKeyStore,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async token(config: IdTokenConfig, build: TokenContext): Promise<string> {
+    const now = this.now();
+    const key = await currentKey(this.keys, config.algorithm === 'ES256' ? 'EC' : 'RSA', now);
+    return signIdToken(config, this.issuer.replace(/\/+$/, ''), key, build, now).token;
+  }
 }
