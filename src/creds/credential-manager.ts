@@ -3,21 +3,6 @@
 // pipeline's var_sources. Concourse scopes every lookup to the build's team and pipeline; so does
 // Jetway. The engine asks for one lookup per build (forBuild), which caches what it read, so each
 // secret costs at most one request per build.
-import type { VarLookup } from '../engine/vars.ts';
-
-/** Whose vars a build may read: its team's, and its pipeline's first (one-off builds have none). */
-export interface CredentialScope {
-  team: string;
-  pipeline?: string;
-}
-
-export interface CredentialManager {
-  /** what it is, for logs (`kubernetes`) */
-  readonly name: string;
-  /**
-   * The lookup of one build. Values it finds are secrets (the engine redacts them); not found is
-   * `undefined`; a store that refuses or fails rejects with a message that names what was asked,
-   * never a value. An aborted build (signal) stops waiting for the store.
-   */
-  forBuild(scope: CredentialScope, signal?: AbortSignal): VarLookup;
-}
+// The port is the engine's, its consumer (src/engine/vars.ts); this module names it for the
+// credential managers that implement it.
+export type { CredentialManager, CredentialScope } from '../engine/vars.ts';

@@ -10,11 +10,10 @@ import { buildEvent, unixNow, type BuildStatus } from '../model/build-events.ts'
 import { errorMessage, runBuild } from './exec.ts';
 import { BuildAborted } from './outcome.ts';
 import { BuildSteps, type StepDeps } from './steps/index.ts';
-import { createInterpolator, Redactor, VarSources, type IdTokenSigner } from './vars.ts';
+import { createInterpolator, Redactor, VarSources, type CredentialManager, type IdTokenSigner } from './vars.ts';
 import { isDiskFull, isTransient, retryDelayMs, StoreEventSink, type EventSinkLimits, type SinkReport } from './event-sink.ts';
 import type { BuildLeases, OrphanedBuild } from './leases.ts';
 import type { BuildToRun, EngineStore } from './store.ts';
-import type { CredentialManager } from '../creds/credential-manager.ts';
 import type { InProcessChecks } from '../resources/in-process.ts';
 
 /** What a build is, for metrics: a job's, a resource (type) check, or a one-off (`execute`). */

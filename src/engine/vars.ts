@@ -77,6 +77,28 @@ export class VarSources implements VarLookup {
   }
 }
 
+/** Whose vars a build may read: its team's, and its pipeline's first (one-off builds have none). */
+export interface CredentialScope {
+  team: string;
+  pipeline?: string;
+}
+
+/**
+ * The cluster's credential manager (src/creds: docs/concourse-semantics.md §1.7), a port the
+ * engine owns: where `((name))` comes from when it names no var source, scoped to the build's team
+ * and pipeline. One lookup per build, which caches what it read.
+ */
+export interface CredentialManager {
+  /** what it is, for logs (`kubernetes`) */
+  readonly name: string;
+  /**
+   * The lookup of one build. Values it finds are secrets (the engine redacts them); not found is
+   * `undefined`; a store that refuses or fails rejects with a message that names what was asked,
+   * never a value. An aborted build (signal) stops waiting for the store.
+   */
+  forBuild(scope: CredentialScope, signal?: AbortSignal): VarLookup;
+}
+
 /**
  * The port the idtoken var source signs through (src/creds/idtoken's IdTokenIssuer: the web
  * node's keys and external URL), so the engine holds no keys of its own.
