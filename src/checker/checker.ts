@@ -284,8 +284,12 @@ export class Checker implements CheckRequester {
         shallow: opts.shallow === true,
       });
       // not a resource type's: its versions must not be recorded as one's
-      const plan = 'check' in planned ? { ...planned, check: { ...planned.check, resource_type: undefined } } : planned;
-      return tx.createStartedBuild({ teamId: prototype.teamId, pipelineId, plan: JSON.parse(JSON.stringify(plan)) as typeof planned, manuallyTriggered: true, createdBy: opts.createdBy ?? null });
+      let plan = planned;
+      if ('check' in planned) {
+        const { resource_type: _notAType, ...check } = planned.check;
+        plan = { ...planned, check };
+      }
+      return tx.createStartedBuild({ teamId: prototype.teamId, pipelineId, plan, manuallyTriggered: true, createdBy: opts.createdBy ?? null });
     });
     this.tracker.track(build.id);
     return build;

@@ -140,9 +140,12 @@ export class StoreEventSink implements EventSink {
     this.report.lost++;
   }
 
+  /** Events of a batch the database refused for good, still to be written one at a time. */
+  private alone = 0;
+
   /** The events the next write takes: the oldest waiting, as many as one batch holds. */
   private nextBatch(): Pending[] {
-    if (!this.store.saveBuildEvents) return this.pending.slice(0, 1);
+    if (!this.store.saveBuildEvents || this.alone > 0) return this.pending.slice(0, 1);
     let bytes = 0;
     let n = 0;
     while (n < this.pending.length && n < BATCH_EVENTS && (n === 0 || bytes + this.pending[n]!.bytes <= BATCH_BYTES)) bytes += this.pending[n++]!.bytes;
@@ -153,6 +156,7 @@ export class StoreEventSink implements EventSink {
     while (this.pending.length > 0) {
       const batch = this.nextBatch();
       let permanentFailures = 0;
+      let split = false;
       for (let attempt = 0; ; attempt++) {
         if (this.giveUp.signal.aborted) {
           this.lose('the web node stopped while the database was unavailable');
@@ -169,9 +173,11 @@ export class StoreEventSink implements EventSink {
         } catch (err) {
           if (isDiskFull(err)) this.report.diskFull = true;
           if (!isTransient(err) && ++permanentFailures >= (this.limits.maxPermanentAttempts ?? 5)) {
-            // a batch refused for good: each of its events is tried alone, so one bad event loses only itself
+            // a batch refused for good: its events are tried one at a time (with the same retries),
+            // so that one bad event loses only itself
             if (batch.length > 1) {
-              await this.saveOneByOne(batch);
+              this.alone = batch.length;
+              split = true;
               break;
             }
             this.lose(`the database refused an event: ${errorMessage(err)}`);
@@ -184,28 +190,12 @@ export class StoreEventSink implements EventSink {
           await sleep(retryDelayMs(attempt), this.giveUp.signal);
         }
       }
+      if (split) continue;
+      if (this.alone > 0) this.alone--;
       this.pending.splice(0, batch.length);
       for (const p of batch) this.pendingBytes -= p.bytes;
     }
     // synchronously after the last check: an event emitted from now on starts a new drain
     this.draining = undefined;
-  }
-
-  /** The events of a refused batch, alone, each given up after the attempts allowed. */
-  private async saveOneByOne(batch: readonly Pending[]): Promise<void> {
-    for (const p of batch) {
-      for (let failures = 0; ; ) {
-        try {
-          await this.store.saveBuildEvent(this.buildId, p.event, p.key);
-          break;
-        } catch (err) {
-          if (isDiskFull(err)) this.report.diskFull = true;
-          if (++failures >= (this.limits.maxPermanentAttempts ?? 5)) {
-            this.lose(`the database refused an event: ${errorMessage(err)}`);
-            break;
-          }
-        }
-      }
-    }
   }
 }
