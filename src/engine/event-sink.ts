@@ -159,7 +159,7 @@ export class StoreEventSink implements EventSink {
       let split = false;
       for (let attempt = 0; ; attempt++) {
         if (this.giveUp.signal.aborted) {
-          this.lose('the web node stopped while the database was unavailable');
+          for (let i = 0; i < batch.length; i++) this.lose('the web node stopped while the database was unavailable');
           break;
         }
         try {

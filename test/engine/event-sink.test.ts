@@ -97,3 +97,27 @@ test('a batch the database refuses for good is tried event by event: only the ba
   const report = await sink.flushed();
   assert.equal(report.lost, 1);
 });
+
+test('abandoned while the database is away, every event of the waiting batch is counted lost', async () => {
+  let calls = 0;
+  const sink = new StoreEventSink(
+    {
+      async saveBuildEvent() {
+        calls++;
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+      async saveBuildEvents() {
+        calls++;
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      },
+    },
+    1,
+    silentLogger,
+  );
+  // the first event is written alone (and fails); the other three wait and go as one batch
+  const done = Array.from({ length: 4 }, (_, i) => sink.emit(line(i)));
+  while (calls < 3) await new Promise((r) => setTimeout(r, 20));
+  sink.abandon();
+  await Promise.all(done);
+  assert.equal((await sink.flushed()).lost, 4);
+});
