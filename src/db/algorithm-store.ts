@@ -254,26 +254,22 @@ export class PostgresVersionsStore {
     return pipes;
   }
 
+  /**
+   * One statement (it runs per input of every due job). The job's last non-pending build is
+   * looked at first, as Concourse does: a version it used is not new, and that answer needs no
+   * scan of the version's other uses.
+   */
   async isFirstOccurrence(jobId: number, inputName: string, digest: string, resourceId: number): Promise<boolean> {
-    const last = await this.one<{ id: number }>(
-      `SELECT id FROM builds WHERE job_id = $1 AND status <> 'pending' ORDER BY id DESC LIMIT 1`,
-      [jobId],
-    );
-    if (last) {
-      const usedLast = await this.one<{ exists: boolean }>(
-        `SELECT EXISTS (SELECT 1 FROM build_resource_config_version_inputs
-           WHERE build_id = $1 AND name = $2 AND version_digest = $3 AND resource_id = $4) AS exists`,
-        [last.id, inputName, digest, resourceId],
-      );
-      if (usedLast?.exists) return false;
-    }
-    const used = await this.one<{ exists: boolean }>(
-      `SELECT EXISTS (
-         SELECT 1 FROM build_resource_config_version_inputs i
-         WHERE i.resource_id = $1 AND i.version_digest = $2 AND i.name = $3
-           AND EXISTS (SELECT 1 FROM builds b WHERE b.id = i.build_id AND b.job_id = $4)) AS exists`,
+    const row = await this.one<{ first: boolean }>(
+      `SELECT NOT (
+         EXISTS (SELECT 1 FROM build_resource_config_version_inputs
+                  WHERE build_id = (SELECT id FROM builds WHERE job_id = $4 AND status <> 'pending' ORDER BY id DESC LIMIT 1)
+                    AND name = $3 AND version_digest = $2 AND resource_id = $1)
+         OR EXISTS (SELECT 1 FROM build_resource_config_version_inputs i
+                     WHERE i.resource_id = $1 AND i.version_digest = $2 AND i.name = $3
+                       AND EXISTS (SELECT 1 FROM builds b WHERE b.id = i.build_id AND b.job_id = $4))) AS first`,
       [resourceId, digest, inputName, jobId],
     );
-    return !(used?.exists ?? false);
+    return row?.first ?? true;
   }
 }

@@ -68,13 +68,15 @@ interface JobRow extends Record<string, unknown> {
   serial_groups: string[];
 }
 
-const JOB_SELECT = `SELECT j.id, j.name, j.pipeline_id, p.name AS pipeline_name, p.instance_vars AS pipeline_instance_vars,
+const JOB_COLUMNS = `j.id, j.name, j.pipeline_id, p.name AS pipeline_name, p.instance_vars AS pipeline_instance_vars,
     p.team_id, t.name AS team_name, j.config, j.active, j.paused, p.paused AS pipeline_paused,
     p.archived AS pipeline_archived, j.public, j.max_in_flight, j.tags, j.disable_manual_trigger, j.disable_reruns,
     j.build_number_seq, j.inputs_determined, j.has_new_inputs, j.max_in_flight_reached,
     j.latest_completed_build_id, j.next_build_id, j.transition_build_id,
-    ARRAY(SELECT serial_group FROM jobs_serial_groups g WHERE g.job_id = j.id ORDER BY serial_group) AS serial_groups
-  FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN teams t ON t.id = p.team_id`;
+    ARRAY(SELECT serial_group FROM jobs_serial_groups g WHERE g.job_id = j.id ORDER BY serial_group) AS serial_groups`;
+const JOB_FROM = 'FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id JOIN teams t ON t.id = p.team_id';
+const JOB_SELECT = `SELECT ${JOB_COLUMNS}
+  ${JOB_FROM}`;
 
 function toJob(r: JobRow): JobRecord {
   return {
@@ -187,24 +189,50 @@ export interface DueJob {
   scheduleRequested: string;
 }
 
-/**
- * Jobs to schedule: active jobs with schedule_requested > last_scheduled, of any pipeline
- * (paused and archived pipelines too: their pending builds may have to be aborted).
- */
-export async function jobsDueForScheduling(db: Queryable): Promise<DueJob[]> {
-  const r = await db.query<{ id: number; requested: string }>(
-    `SELECT j.id, j.schedule_requested::text AS requested FROM jobs j
-      WHERE j.active AND j.schedule_requested > j.last_scheduled ORDER BY j.id`,
-  );
-  return r.rows.map((row) => ({ id: row.id, scheduleRequested: row.requested }));
+/** A job to schedule with what its pass reads of it, read for many jobs at once. */
+export interface JobToSchedule extends DueJob {
+  job: JobRecord;
+  inputs: JobInputConfig[];
+  /** It had a pending build when read (a build created later also requests scheduling again). */
+  hasPendingBuild: boolean;
 }
 
-/** Stores last_scheduled = the schedule_requested value read when the job was picked. */
-export async function markJobScheduled(db: Queryable, jobId: number, scheduleRequested: string): Promise<void> {
-  await db.query('UPDATE jobs SET last_scheduled = $2::timestamptz WHERE id = $1 AND last_scheduled < $2::timestamptz', [
-    jobId,
-    scheduleRequested,
-  ]);
+/**
+ * The due jobs, or the given ones, each with its inputs, in two statements whatever their number
+ * (a pass over a thousand due jobs reads them once, not per job: issue 23). Read outside the
+ * jobs' locks, as Concourse's JobsToSchedule: a job changed since (a new config, a trigger)
+ * requested scheduling again, later than the schedule_requested read here, so it stays due.
+ */
+export async function jobsToSchedule(db: Queryable, jobIds?: readonly number[]): Promise<JobToSchedule[]> {
+  const where = jobIds ? 'j.id = ANY($1::int[])' : 'j.active AND j.schedule_requested > j.last_scheduled';
+  const r = await db.query<JobRow & { requested: string; has_pending: boolean }>(
+    `SELECT ${JOB_COLUMNS}, j.schedule_requested::text AS requested,
+       EXISTS (SELECT 1 FROM builds b WHERE b.job_id = j.id AND b.status = 'pending') AS has_pending
+     ${JOB_FROM} WHERE ${where} ORDER BY j.id`,
+    jobIds ? [jobIds] : [],
+  );
+  const inputs = await jobInputConfigsOf(
+    db,
+    r.rows.map((row) => row.id),
+  );
+  return r.rows.map((row) => ({
+    id: row.id,
+    scheduleRequested: row.requested,
+    job: toJob(row),
+    inputs: inputs.get(row.id) ?? [],
+    hasPendingBuild: row.has_pending,
+  }));
+}
+
+/** Stores each job's last_scheduled = the schedule_requested read with it, in one statement. */
+export async function markJobsScheduled(db: Queryable, jobs: readonly DueJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await db.query(
+    `UPDATE jobs j SET last_scheduled = d.requested
+       FROM unnest($1::int[], $2::timestamptz[]) AS d(id, requested)
+      WHERE j.id = d.id AND j.last_scheduled < d.requested`,
+    [jobs.map((j) => j.id), jobs.map((j) => j.scheduleRequested)],
+  );
 }
 
 /** One get-input of a job, as configured (job_inputs rows of one name), plus its pin. */
@@ -221,7 +249,15 @@ export interface JobInputConfig {
 
 /** A job's inputs in config order (one entry per input name). */
 export async function jobInputConfigs(db: Queryable, jobId: number): Promise<JobInputConfig[]> {
+  return (await jobInputConfigsOf(db, [jobId])).get(jobId) ?? [];
+}
+
+/** The inputs of several jobs, by job, in one statement. */
+export async function jobInputConfigsOf(db: Queryable, jobIds: readonly number[]): Promise<Map<number, JobInputConfig[]>> {
+  const byJob = new Map<number, Map<string, JobInputConfig>>();
+  if (jobIds.length === 0) return new Map();
   const r = await db.query<{
+    job_id: number;
     name: string;
     resource_id: number;
     resource_name: string;
@@ -230,15 +266,16 @@ export async function jobInputConfigs(db: Queryable, jobId: number): Promise<Job
     version: 'latest' | 'every' | Version;
     pin: Version | null;
   }>(
-    `SELECT ji.name, ji.resource_id, r.name AS resource_name, ji.passed_job_id, ji.trigger, ji.version, rp.version AS pin
+    `SELECT ji.job_id, ji.name, ji.resource_id, r.name AS resource_name, ji.passed_job_id, ji.trigger, ji.version, rp.version AS pin
        FROM job_inputs ji JOIN resources r ON r.id = ji.resource_id
        LEFT JOIN resource_pins rp ON rp.resource_id = ji.resource_id
-      WHERE ji.job_id = $1 ORDER BY ji.id`,
-    [jobId],
+      WHERE ji.job_id = ANY($1::int[]) ORDER BY ji.job_id, ji.id`,
+    [jobIds],
   );
-  const byName = new Map<string, JobInputConfig>();
   for (const row of r.rows) {
-    let input = byName.get(row.name);
+    let inputs = byJob.get(row.job_id);
+    if (!inputs) byJob.set(row.job_id, (inputs = new Map()));
+    let input = inputs.get(row.name);
     if (!input) {
       input = {
         name: row.name,
@@ -249,11 +286,11 @@ export async function jobInputConfigs(db: Queryable, jobId: number): Promise<Job
         version: row.version,
         resourcePin: row.pin,
       };
-      byName.set(row.name, input);
+      inputs.set(row.name, input);
     }
     if (row.passed_job_id !== null && !input.passed.includes(row.passed_job_id)) input.passed.push(row.passed_job_id);
   }
-  return [...byName.values()];
+  return new Map([...byJob].map(([id, inputs]) => [id, [...inputs.values()]]));
 }
 
 /** Pure: the pinned version of an input: the step's `version: {…}`, else the resource pin. */
@@ -278,35 +315,56 @@ export function toAlgorithmInputs(inputs: readonly JobInputConfig[]): AlgorithmI
 }
 
 /**
- * `SaveNextInputMapping`: inputs_determined = ok; next_build_inputs replaced with one row per
- * input (version or resolve_error); next_build_pipes replaced with the vouching builds.
+ * `SaveNextInputMapping`: inputs_determined = ok; next_build_inputs made one row per input
+ * (version or resolve_error); next_build_pipes made the vouching builds. One statement (a pass
+ * saves a mapping per due job: issue 23), and rows that did not change are not rewritten, as
+ * Concourse's saveJobInputMapping compares with the stored mapping (no dead tuples for an
+ * unchanged mapping, pass after pass). `hasNewInputs`, the trigger decision's, is stored with it
+ * (left as it is when undefined).
  */
-export async function saveNextInputMapping(db: Queryable, jobId: number, result: ComputeResult): Promise<void> {
-  await db.transaction(async (tx) => {
-    await tx.query('UPDATE jobs SET inputs_determined = $2 WHERE id = $1', [jobId, result.ok]);
-    await tx.query('DELETE FROM next_build_inputs WHERE job_id = $1', [jobId]);
-    await tx.query('DELETE FROM next_build_pipes WHERE to_job_id = $1', [jobId]);
-    const pipes = new Set<number>();
-    for (const [name, input] of Object.entries(result.mapping)) {
-      if (isResolveError(input)) {
-        await tx.query('INSERT INTO next_build_inputs (job_id, input_name, resolve_error) VALUES ($1, $2, $3)', [
-          jobId,
-          name,
-          input.resolveError,
-        ]);
-        continue;
-      }
-      await tx.query(
-        `INSERT INTO next_build_inputs (job_id, input_name, resource_id, version_digest, first_occurrence)
-         VALUES ($1, $2, $3, $4, $5)`,
-        [jobId, name, input.resourceId, input.versionDigest, input.firstOccurrence],
-      );
-      for (const b of input.passedBuildIds) pipes.add(b);
+export async function saveNextInputMapping(db: Queryable, jobId: number, result: ComputeResult, hasNewInputs?: boolean): Promise<void> {
+  const names: string[] = [];
+  const resourceIds: (number | null)[] = [];
+  const digests: (string | null)[] = [];
+  const firsts: boolean[] = [];
+  const errors: (string | null)[] = [];
+  const pipes = new Set<number>();
+  for (const [name, input] of Object.entries(result.mapping)) {
+    names.push(name);
+    if (isResolveError(input)) {
+      resourceIds.push(null);
+      digests.push(null);
+      firsts.push(false);
+      errors.push(input.resolveError);
+      continue;
     }
-    for (const b of pipes) {
-      await tx.query('INSERT INTO next_build_pipes (to_job_id, from_build_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [jobId, b]);
-    }
-  });
+    resourceIds.push(input.resourceId);
+    digests.push(input.versionDigest);
+    firsts.push(input.firstOccurrence);
+    errors.push(null);
+    for (const b of input.passedBuildIds) pipes.add(b);
+  }
+  await db.query(
+    `WITH job AS (
+       UPDATE jobs SET inputs_determined = $2, has_new_inputs = coalesce($9, has_new_inputs)
+        WHERE id = $1 AND (inputs_determined <> $2 OR has_new_inputs <> coalesce($9, has_new_inputs))
+     ), gone AS (
+       DELETE FROM next_build_inputs WHERE job_id = $1 AND input_name <> ALL($3::text[])
+     ), inputs AS (
+       INSERT INTO next_build_inputs AS n (job_id, input_name, resource_id, version_digest, first_occurrence, resolve_error)
+       SELECT $1, m.name, m.resource_id, m.digest, m.first, m.error
+         FROM unnest($3::text[], $4::int[], $5::text[], $6::bool[], $7::text[]) AS m(name, resource_id, digest, first, error)
+       ON CONFLICT (job_id, input_name) DO UPDATE
+         SET resource_id = excluded.resource_id, version_digest = excluded.version_digest,
+             first_occurrence = excluded.first_occurrence, resolve_error = excluded.resolve_error
+         WHERE (n.resource_id, n.version_digest, n.first_occurrence, n.resolve_error)
+               IS DISTINCT FROM (excluded.resource_id, excluded.version_digest, excluded.first_occurrence, excluded.resolve_error)
+     ), pipes_gone AS (
+       DELETE FROM next_build_pipes WHERE to_job_id = $1 AND from_build_id <> ALL($8::int[])
+     )
+     INSERT INTO next_build_pipes (to_job_id, from_build_id) SELECT $1, unnest($8::int[]) ON CONFLICT DO NOTHING`,
+    [jobId, result.ok, names, resourceIds, digests, firsts, errors, [...pipes], hasNewInputs ?? null],
+  );
 }
 
 export interface NextBuildInput {
@@ -334,10 +392,6 @@ export async function nextBuildInputs(db: Queryable, jobId: number): Promise<Nex
     firstOccurrence: row.first_occurrence,
     resolveError: row.resolve_error,
   }));
-}
-
-export async function setHasNewInputs(db: Queryable, jobId: number, value: boolean): Promise<void> {
-  await db.query('UPDATE jobs SET has_new_inputs = $2 WHERE id = $1 AND has_new_inputs <> $2', [jobId, value]);
 }
 
 // ------------------------------------------------------------------------------ ScheduleBuild

@@ -7,27 +7,40 @@ import type { Database, Queryable } from './database.ts';
 const JOB_LOCK_CLASS = 0x6a7703;
 
 /**
- * Runs `fn` holding the job's scheduling lock, so that one scheduler at a time schedules a job
- * across web nodes; `{ locked: false }` at once when another holds it. The lock is a
- * session-level advisory lock on a connection of its own, held for the whole of `fn` (which
- * runs its own transactions on the pool).
+ * Runs `fn` holding the scheduling locks of those of `jobIds` no other scheduler holds (the set
+ * it is given), so that one scheduler at a time schedules a job across web nodes. The locks are
+ * session-level advisory locks on a connection of their own, taken and released in one
+ * statement each for all the jobs (a pass locks its due jobs a chunk at a time: issue 23), and
+ * held for the whole of `fn` (which runs its own transactions on the pool). A connection whose
+ * unlock failed is closed rather than pooled, which releases whatever it held.
  */
-export async function tryWithJobSchedulingLock<T>(
+export async function withJobSchedulingLocks<T>(
   db: Database,
-  jobId: number,
-  fn: () => Promise<T>,
-): Promise<{ locked: true; value: T } | { locked: false }> {
+  jobIds: readonly number[],
+  fn: (locked: ReadonlySet<number>) => Promise<T>,
+): Promise<T> {
   const client = await db.pool.connect();
+  let locked: Set<number>;
   try {
-    const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [JOB_LOCK_CLASS, jobId]);
-    if (!got.rows[0]?.ok) return { locked: false };
-    try {
-      return { locked: true, value: await fn() };
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [JOB_LOCK_CLASS, jobId]);
-    }
+    const got = await client.query<{ id: number }>('SELECT id FROM unnest($2::int[]) AS id WHERE pg_try_advisory_lock($1, id)', [
+      JOB_LOCK_CLASS,
+      jobIds,
+    ]);
+    locked = new Set(got.rows.map((r) => r.id));
+  } catch (err) {
+    client.release(err instanceof Error ? err : true);
+    throw err;
+  }
+  try {
+    return await fn(locked);
   } finally {
-    client.release();
+    const unlocked =
+      locked.size === 0 ||
+      (await client.query('SELECT pg_advisory_unlock($1, id) FROM unnest($2::int[]) AS id', [JOB_LOCK_CLASS, [...locked]]).then(
+        () => true,
+        () => false,
+      ));
+    client.release(!unlocked);
   }
 }
 

@@ -1,29 +1,24 @@
 // The scheduling loop (docs/concourse-semantics.md §4.1): every interval (10 s by default), or when nudged,
 // schedule each job whose schedule_requested > last_scheduled, one at a time per job under a
-// per-job Postgres advisory lock.
+// per-job Postgres advisory lock. A pass reads its due jobs with their inputs at once, and takes,
+// marks and releases their locks a chunk at a time: the per-job work left is the algorithm's
+// reads and one statement saving the mapping (issue 23: a thousand jobs due in one pass).
 import { COMPONENT } from '../component/names.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { PeriodicPass, type PassGate } from '../component/periodic.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
-import { tryWithJobSchedulingLock } from '../db/scheduling.ts';
-import {
-  getJob,
-  jobInputConfigs,
-  jobsDueForScheduling,
-  markJobScheduled,
-  requestJobSchedule,
-  saveNextInputMapping,
-  setHasNewInputs,
-  toAlgorithmInputs,
-} from '../db/jobs.ts';
+import { withJobSchedulingLocks } from '../db/scheduling.ts';
+import { jobsToSchedule, markJobsScheduled, requestJobSchedule, saveNextInputMapping, toAlgorithmInputs, type JobToSchedule } from '../db/jobs.ts';
 import { computeInputs } from './algorithm/index.ts';
 import { tryStartPendingBuildsForJob, type StartOutcome } from './build-starter.ts';
 import { triggerDecision } from './decisions.ts';
 import type { BuildTracker, CheckRequester } from './interfaces.ts';
 
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 10_000;
+/** Due jobs locked, scheduled and marked together (fewer jobs per worker when fewer are due). */
+const MAX_CHUNK = 16;
 
 export interface SchedulerOptions {
   tracker: BuildTracker;
@@ -106,28 +101,58 @@ export class Scheduler {
   }
 
   private async passOverDueJobs(): Promise<JobScheduleResult[]> {
-    const due = await jobsDueForScheduling(this.db);
+    const due = await jobsToSchedule(this.db);
+    const chunk = Math.max(1, Math.min(MAX_CHUNK, Math.ceil(due.length / this.concurrency)));
     const results: JobScheduleResult[] = [];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < due.length) {
-        const job = due[next++]!;
-        try {
-          results.push(await this.scheduleJobLocked(job.id, job.scheduleRequested));
-        } catch (err) {
-          this.logger.error({ jobId: job.id, err }, 'scheduling a job failed');
-        }
+        const jobs = due.slice(next, next + chunk);
+        next += jobs.length;
+        results.push(...(await this.scheduleChunk(jobs)));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, Math.ceil(due.length / chunk)) }, worker));
     return results.sort((a, b) => a.jobId - b.jobId);
   }
 
-  /** Schedules one job under its advisory lock (skipped when another scheduler holds it). */
-  async scheduleJobLocked(jobId: number, scheduleRequested: string): Promise<JobScheduleResult> {
+  /**
+   * Schedules jobs under their locks (those another scheduler holds are skipped, for it to do),
+   * one after the other, and marks those that need no retry scheduled before letting go.
+   */
+  private async scheduleChunk(jobs: readonly JobToSchedule[]): Promise<JobScheduleResult[]> {
     const deps = { db: this.db, tracker: this.tracker, checks: this.checks, logger: this.logger };
-    const r = await tryWithJobSchedulingLock(this.db, jobId, () => scheduleJob(deps, jobId, scheduleRequested));
-    return r.locked ? r.value : { jobId, locked: false, needsRetry: true, outcomes: [] };
+    return withJobSchedulingLocks(
+      this.db,
+      jobs.map((j) => j.id),
+      async (locked) => {
+        const results: JobScheduleResult[] = [];
+        const done: JobToSchedule[] = [];
+        for (const j of jobs) {
+          if (!locked.has(j.id)) {
+            results.push({ jobId: j.id, locked: false, needsRetry: true, outcomes: [] });
+            continue;
+          }
+          try {
+            const r = await scheduleJob(deps, j);
+            results.push(r);
+            if (!r.needsRetry) done.push(j);
+          } catch (err) {
+            this.logger.error({ jobId: j.id, err }, 'scheduling a job failed');
+          }
+        }
+        await markJobsScheduled(this.db, done);
+        return results;
+      },
+    );
+  }
+
+  /** Schedules one job under its lock (skipped when another scheduler holds it); tests use it. */
+  async scheduleJobLocked(jobId: number, scheduleRequested: string): Promise<JobScheduleResult> {
+    const [job] = await jobsToSchedule(this.db, [jobId]);
+    if (!job) return { jobId, locked: true, needsRetry: false, outcomes: [] };
+    const [r] = await this.scheduleChunk([{ ...job, scheduleRequested }]);
+    return r ?? { jobId, locked: true, needsRetry: true, outcomes: [] };
   }
 }
 
@@ -139,21 +164,20 @@ export interface ScheduleDeps {
 }
 
 /**
- * `Schedule(job)` (§4.1), the caller holding the job's lock. `scheduleRequested` is the
- * schedule_requested value read when the job was picked; it becomes last_scheduled unless a
- * retry is needed.
+ * `Schedule(job)` (§4.1), the caller holding the job's lock, with the job as its pass read it.
+ * The caller stores last_scheduled (the schedule_requested read with the job) unless a retry is
+ * needed.
  */
-export async function scheduleJob(deps: ScheduleDeps, jobId: number, scheduleRequested: string): Promise<JobScheduleResult> {
+export async function scheduleJob(deps: ScheduleDeps, toSchedule: JobToSchedule): Promise<JobScheduleResult> {
   const { db } = deps;
-  const job = await getJob(db, jobId);
-  if (!job) return { jobId, locked: true, needsRetry: false, outcomes: [] };
-  const inputs = await jobInputConfigs(db, jobId);
+  const { job, inputs } = toSchedule;
+  const jobId = job.id;
   const starter = { db, tracker: deps.tracker, checks: deps.checks, logger: deps.logger };
 
   // 1. paused: only start or abort pending builds
   if (job.paused || job.pipelinePaused || job.pipelineArchived) {
+    if (!toSchedule.hasPendingBuild) return { jobId, locked: true, needsRetry: false, outcomes: [] };
     const started = await tryStartPendingBuildsForJob(starter, job, inputs);
-    if (!started.needsRetry) await markJobScheduled(db, jobId, scheduleRequested);
     return { jobId, locked: true, needsRetry: started.needsRetry, outcomes: started.outcomes };
   }
 
@@ -161,23 +185,16 @@ export async function scheduleJob(deps: ScheduleDeps, jobId: number, scheduleReq
   const result = await computeInputs(new PostgresVersionsStore(db), jobId, toAlgorithmInputs(inputs));
   if (result.hasNext) await requestJobSchedule(db, jobId);
 
-  // 5. SaveNextInputMapping
-  await saveNextInputMapping(db, jobId, result);
-
-  // 6. the trigger decision
+  // 5-6. the trigger decision, and SaveNextInputMapping with its has_new_inputs
+  const decision = result.ok ? triggerDecision(inputs, result.mapping) : undefined;
+  await saveNextInputMapping(db, jobId, result, decision?.hasNewInputs);
   let createdBuildId: number | undefined;
-  if (result.ok) {
-    const decision = triggerDecision(inputs, result.mapping);
-    if (decision.createBuild) createdBuildId = await ensurePendingBuildExists(db, jobId);
-    await setHasNewInputs(db, jobId, decision.hasNewInputs);
-  }
+  if (decision?.createBuild) createdBuildId = await ensurePendingBuildExists(db, jobId);
 
-  // 7. start pending builds (with the inputs_determined just stored)
-  const fresh = (await getJob(db, jobId)) ?? job;
-  const started = await tryStartPendingBuildsForJob(starter, fresh, inputs);
-
-  // 8. done unless a retry is needed
-  if (!started.needsRetry) await markJobScheduled(db, jobId, scheduleRequested);
+  // 7. start pending builds (with the inputs_determined just stored); none to start when the
+  // job had none and none was just wanted
+  if (!toSchedule.hasPendingBuild && !decision?.createBuild) return { jobId, locked: true, needsRetry: false, outcomes: [] };
+  const started = await tryStartPendingBuildsForJob(starter, job, inputs);
   return {
     jobId,
     locked: true,
