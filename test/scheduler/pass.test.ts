@@ -29,7 +29,7 @@ function counting(db: Database): { db: Database; count: () => number } {
         if (prop === 'query') return (text: string, values?: readonly unknown[]) => (n++, target.query(text, values));
         if (prop === 'transaction') return <R>(fn: (tx: Queryable) => Promise<R>) => target.transaction((tx) => fn(wrap(tx)));
         if (prop === 'pool') {
-          return new Proxy(target.pool as pg.Pool, {
+          return new Proxy((target as unknown as Database).pool, {
             get(p, k) {
               if (k === 'connect') {
                 return async () => {
@@ -54,6 +54,15 @@ function counting(db: Database): { db: Database; count: () => number } {
     });
   return { db: wrap(db), count: () => n };
 }
+
+const resolved = (resourceId: number, versionDigest: string, firstOccurrence: boolean, passedBuildIds: number[]) => ({
+  resourceId,
+  version: { v: versionDigest },
+  versionDigest,
+  firstOccurrence,
+  passedBuildIds,
+  hasNext: false,
+});
 
 const due = async (db: Queryable, pipelineId: number): Promise<string[]> =>
   (
@@ -169,8 +178,8 @@ test('saving a mapping: changed rows replaced, gone ones deleted, pipes replaced
       ok: true,
       hasNext: false,
       mapping: {
-        a: { resourceId: a, versionDigest: 'da1', firstOccurrence: true, passedBuildIds: [b1!] },
-        b: { resourceId: b, versionDigest: 'db1', firstOccurrence: false, passedBuildIds: [] },
+        a: resolved(a, 'da1', true, [b1!]),
+        b: resolved(b, 'db1', false, []),
       },
     },
     true,
@@ -191,8 +200,8 @@ test('saving a mapping: changed rows replaced, gone ones deleted, pipes replaced
     ok: true,
     hasNext: false,
     mapping: {
-      a: { resourceId: a, versionDigest: 'da1', firstOccurrence: true, passedBuildIds: [b1!] },
-      b: { resourceId: b, versionDigest: 'db1', firstOccurrence: false, passedBuildIds: [] },
+      a: resolved(a, 'da1', true, [b1!]),
+      b: resolved(b, 'db1', false, []),
     },
   });
   assert.deepEqual(await rows(), first);
@@ -206,7 +215,7 @@ test('saving a mapping: changed rows replaced, gone ones deleted, pipes replaced
       ok: false,
       hasNext: false,
       mapping: {
-        a: { resourceId: a, versionDigest: 'da2', firstOccurrence: false, passedBuildIds: [b2!] },
+        a: resolved(a, 'da2', false, [b2!]),
         b: { resolveError: 'latest version of resource not found' },
       },
     },
@@ -223,7 +232,7 @@ test('saving a mapping: changed rows replaced, gone ones deleted, pipes replaced
   assert.deepEqual(await determined(), { d: false, n: false });
 
   // an input gone from the config
-  await saveNextInputMapping(db, j, { ok: true, hasNext: false, mapping: { a: { resourceId: a, versionDigest: 'da2', firstOccurrence: false, passedBuildIds: [] } } });
+  await saveNextInputMapping(db, j, { ok: true, hasNext: false, mapping: { a: resolved(a, 'da2', false, []) } });
   assert.deepEqual((await rows()).map((r) => r.input_name), ['a']);
   assert.deepEqual(await pipes(), []);
 });
