@@ -108,14 +108,17 @@ export async function benchThousandPipelines(ctx: BenchContext): Promise<BenchRe
     const passes = h1.count - h0.count;
     const created = Number((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM builds WHERE job_id IS NOT NULL')).rows[0]!.n) - jobBuilds;
 
-    // the dashboard's requests, one at a time
+    // the dashboard's requests, one at a time: the first after the pipelines were set apart (the
+    // jobs list reads the configs' inputs and outputs then, and keeps them per config version),
+    // then the steady state a dashboard polling every 4 s sees
     const runs = ctx.quick ? 5 : 20;
-    const dashboard: Record<string, { p50: number; p99: number; kb: number }> = {};
+    const dashboard: Record<string, { first: number; p50: number; p99: number; kb: number }> = {};
     for (const path of ['/api/v1/pipelines', '/api/v1/jobs', '/api/v1/resources']) {
+      const first = await timeGet(web, path, 1);
+      if (first.status === 404) continue; // a route this node does not have
       const r = await timeGet(web, path, runs);
-      if (r.status === 404) continue; // a route this node does not have
       if (r.status !== 200) throw new Error(`thousand_pipelines: GET ${path} answered ${r.status}`);
-      dashboard[path.replace('/api/v1/', '')] = { p50: percentile(r.ms, 50), p99: percentile(r.ms, 99), kb: Math.round(r.bytes / 1024) };
+      dashboard[path.replace('/api/v1/', '')] = { first: first.ms[0]!, p50: percentile(r.ms, 50), p99: percentile(r.ms, 99), kb: Math.round(r.bytes / 1024) };
     }
 
     // idle: scheduling done, nothing due
@@ -131,7 +134,7 @@ export async function benchThousandPipelines(ctx: BenchContext): Promise<BenchRe
       scheduling_passes: passes,
       scheduling_round_ms: median(roundMs),
       builds_created: created,
-      dashboard_ms: Object.fromEntries(Object.entries(dashboard).map(([k, v]) => [k, { p50: v.p50, p99: v.p99, kb: v.kb }])),
+      dashboard_ms: Object.fromEntries(Object.entries(dashboard).map(([k, v]) => [k, { first: v.first, p50: v.p50, p99: v.p99, kb: v.kb }])),
       idle_rss_mb: rss,
       postgres_bytes_per_10k_builds: bytesPer10k,
       set_pipelines_s: setSeconds,

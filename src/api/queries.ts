@@ -169,10 +169,7 @@ export async function jobJson(
     if (row.passed) (input.passed ??= []).push(row.passed);
   }
   const outputs = views ? views.outputs : await jobOutputViews(db, job.id);
-  const groups = p.groups
-    .filter((g): g is { name: string; jobs?: string[] } => typeof g === 'object' && g !== null && 'name' in g)
-    .filter((g) => (g.jobs ?? []).some((pattern) => globMatch(pattern, job.name)))
-    .map((g) => g.name);
+  const groups = jobGroups(p, job.name);
   const b = (x: BuildRecord | null): wire.Build | undefined => (x ? buildJson(x, externalUrl) : undefined);
   return {
     id: job.id,
@@ -191,6 +188,14 @@ export async function jobJson(
     inputs: [...byName.values()],
     outputs: outputs.map((o) => ({ name: o.name, resource: o.resource })),
   };
+}
+
+/** The pipeline's groups that show the job (their `jobs` are glob patterns). */
+export function jobGroups(p: PipelineView, job: string): string[] {
+  return p.groups
+    .filter((g): g is { name: string; jobs?: string[] } => typeof g === 'object' && g !== null && 'name' in g)
+    .filter((g) => (g.jobs ?? []).some((pattern) => globMatch(pattern, job)))
+    .map((g) => g.name);
 }
 
 /** The most builds searched for a team's containers (its running builds, and those with kept containers). */

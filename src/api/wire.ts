@@ -259,13 +259,18 @@ export interface Build {
   pending_reason?: string;
 }
 
-/** A resource's latest check build (atc.BuildSummary, as much of it as Jetway sends). */
+/** atc.BuildSummary: a resource's latest check build (its first fields), a job summary's builds (all). */
 export interface BuildSummary {
   id: number;
   name: string;
   status: BuildStatus;
   start_time?: number;
   end_time?: number;
+  team_name?: string;
+  pipeline_id?: number;
+  pipeline_name?: string;
+  pipeline_instance_vars?: InstanceVars;
+  job_name?: string;
 }
 
 /** `GET /api/v1/builds/:id/plan` (atc.PublicBuildPlan). */
@@ -415,6 +420,37 @@ export interface JobInput {
 export interface JobOutput {
   name: string;
   resource: string;
+}
+
+/** atc.JobInputSummary. */
+export interface JobInputSummary {
+  name: string;
+  resource: string;
+  passed?: string[];
+  trigger?: boolean;
+}
+
+/**
+ * atc.JobSummary: a job in `GET /api/v1/jobs`, the dashboard's list of every job (no config, no
+ * build URLs; empty fields left out, as Go's omitempty does).
+ */
+export interface JobSummary {
+  id: number;
+  name: string;
+  team_name: string;
+  pipeline_id: number;
+  pipeline_name: string;
+  pipeline_instance_vars?: InstanceVars;
+  paused?: boolean;
+  paused_by?: string;
+  paused_at?: number;
+  has_new_inputs?: boolean;
+  groups?: string[];
+  finished_build?: BuildSummary;
+  next_build?: BuildSummary;
+  transition_build?: BuildSummary;
+  inputs?: JobInputSummary[];
+  outputs?: JobOutput[];
 }
 
 /** atc.Job. */

@@ -108,11 +108,34 @@ test('GET /api/v1/jobs: every job the caller may see; a public pipeline\'s to an
   const mine = await api.app.inject({ url: '/api/v1/jobs', headers: api.auth() });
   assert.equal(mine.statusCode, 200);
   assert.deepEqual((mine.json() as { name: string; pipeline_name: string; team_name: string }[]).map((j) => `${j.team_name}/${j.pipeline_name}/${j.name}`), ['main/demo/unit', 'main/demo/ship']);
-  // each job as the pipeline's own jobs list gives it, inputs (with passed) and outputs included
-  const perPipeline = (await api.app.inject({ url: `${base}/jobs`, headers: api.auth() })).json() as { name: string; inputs: unknown[]; outputs: unknown[] }[];
-  const io = (jobs: { name: string; inputs: unknown[]; outputs: unknown[] }[]) => jobs.map((j) => ({ name: j.name, inputs: j.inputs, outputs: j.outputs }));
-  assert.ok(perPipeline.some((j) => j.inputs.length > 0));
-  assert.deepEqual(io(mine.json() as { name: string; inputs: unknown[]; outputs: unknown[] }[]), io(perPipeline));
+  // each job as atc.JobSummary: its builds as atc.BuildSummary, inputs (with passed) and outputs,
+  // empty fields left out (Go's omitempty)
+  const pid = (await q<{ id: number }>("SELECT id FROM pipelines WHERE name = 'demo'"))[0]!.id;
+  const summary = (job: string, build: number) => ({ id: build, name: '1', status: 'pending', team_name: 'main', pipeline_id: pid, pipeline_name: 'demo', job_name: job });
+  assert.deepEqual(mine.json(), [
+    {
+      id: ids.unit,
+      name: 'unit',
+      team_name: 'main',
+      pipeline_id: pid,
+      pipeline_name: 'demo',
+      next_build: summary('unit', ids.unitBuild!),
+      inputs: [{ name: 'repo', resource: 'repo' }],
+      outputs: [{ name: 'image', resource: 'image' }],
+    },
+    {
+      id: ids.ship,
+      name: 'ship',
+      team_name: 'main',
+      pipeline_id: pid,
+      pipeline_name: 'demo',
+      next_build: summary('ship', ids.shipBuild!),
+      inputs: [
+        { name: 'image', resource: 'image', passed: ['unit'] },
+        { name: 'other', resource: 'other' },
+      ],
+    },
+  ]);
   const none = await api.app.inject({ url: '/api/v1/jobs', headers: anon });
   assert.deepEqual(none.json(), []);
   const outsider = await api.app.inject({ url: '/api/v1/jobs', headers: asOther() });

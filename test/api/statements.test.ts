@@ -76,7 +76,8 @@ const rows: [string, number][] = [
   [`${P}/resources`, 3],
   [`${P}/resources/repo`, 3],
   [`${P}/resources/repo/versions`, 4],
-  ['/api/v1/jobs', 6],
+  // the first: the jobs, then their inputs and outputs (kept per config version: next test)
+  ['/api/v1/jobs', 5],
   ['/api/v1/resources', 3],
 ];
 for (const [url, expected] of rows) {
@@ -87,6 +88,29 @@ for (const [url, expected] of rows) {
     assert.equal(statements, expected);
   });
 }
+
+test('GET /api/v1/jobs again: 3 statements, the config\'s part kept; a pipeline set again is read again', async () => {
+  const count = async (): Promise<{ n: number; body: unknown }> => {
+    statements = 0;
+    const res = await api.app.inject({ url: '/api/v1/jobs', headers: api.auth() });
+    assert.equal(res.statusCode, 200, res.body);
+    return { n: statements, body: res.json() };
+  };
+  const first = await count();
+  const again = await count();
+  assert.equal(again.n, 3);
+  assert.deepEqual(again.body, first.body);
+  // a new config: the job `unit`'s input `other` triggers now, and the list says so at once
+  await node.setPipeline('p', PIPELINE.replace('  - get: other\n', '  - get: other\n    trigger: true\n'));
+  const after = await count();
+  assert.equal(after.n, 5);
+  const unit = (after.body as { name: string; pipeline_name: string; inputs?: { name: string }[] }[]).find((j) => j.pipeline_name === 'p' && j.name === 'unit');
+  assert.deepEqual(unit?.inputs, [
+    { name: 'repo', resource: 'repo', trigger: true },
+    { name: 'other', resource: 'other', trigger: true },
+  ]);
+  await node.setPipeline('p', PIPELINE);
+});
 
 // no route's count grows with what it lists (no query per job, build or resource): a pipeline
 // with five times the jobs and resources, and more builds, costs the same statements
@@ -105,6 +129,6 @@ test('a pipeline with ten jobs and ten resources costs the same statements per r
   };
   assert.deepEqual(
     [await count(`${Q}/jobs`), await count(`${Q}/resources`), await count('/api/v1/builds'), await count('/api/v1/jobs'), await count('/api/v1/resources')],
-    [6, 3, 3, 6, 3],
+    [6, 3, 3, 5, 3],
   );
 });

@@ -598,9 +598,23 @@ const userStatus = async (bearer: string | undefined): Promise<number> =>
   (await fetch(`${node.url}/api/v1/user`, { headers: { authorization: `Bearer ${bearer ?? ''}` } })).status;
 
 test("the dashboard shows every team's pipelines under the team's heading; a second team's pipeline opens in its team", { skip }, async () => {
+  // every pipeline's jobs and resources in one request each, as Concourse's dashboard asks them
+  const asked: string[] = [];
+  const onRequest = (r: Request): void => {
+    const { pathname } = new URL(r.url());
+    if (pathname.startsWith('/api/v1/')) asked.push(pathname);
+  };
+  page.on('request', onRequest);
   await page.goto(`${node.url}/#/`);
   await card('ops', 'hello').locator('[data-job="deploy"]').waitFor();
   await card('main', 'hello').locator('[data-job="unit"]').waitFor();
+  page.off('request', onRequest);
+  assert.ok(asked.includes('/api/v1/jobs') && asked.includes('/api/v1/resources'), asked.join(' '));
+  assert.deepEqual(
+    asked.filter((a) => a.startsWith('/api/v1/teams/')),
+    [],
+    'no request per pipeline',
+  );
   // a heading per team, in the API's order, over the team's own pipelines
   assert.deepEqual(await teamHeadings(), ['main', 'ops']);
   const ops = page.getByRole('region', { name: 'ops' });

@@ -6,14 +6,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { getBuild, setBuildComment } from '../../db/builds.ts';
-import { listJobsOfPipelines } from '../../db/jobs.ts';
-import { findResourceView, jobViewsOfPipelines, listResourceViewsOfPipelines, type PipelineView } from '../../db/views.ts';
+import { findResourceView, listResourceViewsOfPipelines, type PipelineView } from '../../db/views.ts';
 import { resourceVersionById } from '../../db/versions.ts';
 import { CausalityTooLargeError, resourceCausality, type Causality, type CausalityDirection } from '../../db/causality.ts';
 import { ApiError, notFound } from '../errors.ts';
 import { assertTeam, currentUser, holdsRole, idParam, parseWith, pipelineOf, type ApiServerOptions, type PipelineParams } from '../context.ts';
-import { jobJson, resourceJson, visiblePipelineViews } from '../queries.ts';
-import type { Job, Resource, ResourceVersion } from '../wire.ts';
+import { resourceJson, visiblePipelineViews } from '../queries.ts';
+import { JobSummaries } from '../job-summaries.ts';
+import type { JobSummary, Resource, ResourceVersion } from '../wire.ts';
 
 type VersionParams = PipelineParams & { resource: string; version: string };
 
@@ -28,17 +28,11 @@ export function registerCompatRoutes(app: FastifyInstance, opts: ApiServerOption
   // archived pipelines are left out: their jobs and resources are inactive on Concourse
   const visible = (req: FastifyRequest): Promise<PipelineView[]> => visiblePipelineViews(db, req.user, false);
 
-  app.get('/jobs', { config: { optionalAuth: true } }, async (req): Promise<Job[]> => {
-    const pipelines = await visible(req);
-    // every job's inputs and outputs in one read, not two per job
-    const views = await jobViewsOfPipelines(db, pipelines.map((p) => p.id));
-    const jobs = await listJobsOfPipelines(db, pipelines.map((p) => p.id));
-    const out: Job[] = [];
-    for (const p of pipelines) {
-      for (const job of jobs.get(p.id) ?? []) out.push(await jobJson(db, job, job, p, opts.externalUrl, views.get(job.id) ?? { inputs: [], outputs: [] }));
-    }
-    return out;
-  });
+  // The dashboard's one request for every job (atc.JobSummary, as Concourse's): one statement for
+  // the jobs whatever the number of pipelines, only the fields a summary has, and what comes from
+  // the config kept per config version (job-summaries.ts).
+  const summaries = new JobSummaries(db);
+  app.get('/jobs', { config: { optionalAuth: true } }, async (req): Promise<JobSummary[]> => summaries.list(await visible(req)));
 
   app.get('/resources', { config: { optionalAuth: true } }, async (req): Promise<Resource[]> => {
     const pipelines = await visible(req);

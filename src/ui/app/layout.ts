@@ -4,7 +4,8 @@
 
 export interface JobNode {
   name: string;
-  inputs: readonly { passed?: readonly string[] }[];
+  /** optional: a job summary (atc.JobSummary) leaves an empty list out */
+  inputs?: readonly { passed?: readonly string[] }[];
 }
 
 /** Each job's column, by name. Unknown `passed` jobs are ignored; a cycle is cut where it closes. */
@@ -19,7 +20,7 @@ export function jobColumnIndex(jobs: readonly JobNode[]): Map<string, number> {
     if (!job || visiting.has(name)) return -1; // not a job here, or a cycle: no constraint
     visiting.add(name);
     let col = 0;
-    for (const input of job.inputs) {
+    for (const input of job.inputs ?? []) {
       for (const upstream of input.passed ?? []) {
         const c = columnOf(upstream);
         if (c >= 0) col = Math.max(col, c + 1);

@@ -1,6 +1,13 @@
 // Statuses as the UI shows them: a job's or pipeline's colour comes from its builds, as on
 // Concourse's dashboard. Pure: used by the browser bundle and table-tested under node.
-import type { BuildStatus, Job, Resource } from '../../api/wire.ts';
+import type { BuildStatus, Resource } from '../../api/wire.ts';
+
+/** What colours a job: a pipeline's job (atc.Job) or the dashboard's summary of one (atc.JobSummary). */
+export interface StatusJob {
+  paused?: boolean;
+  next_build?: { status: BuildStatus } | null;
+  finished_build?: { status: BuildStatus; end_time?: number } | null;
+}
 
 /** What a job or pipeline is coloured by: a build status, or paused, or no builds yet. */
 export type DisplayStatus = BuildStatus | 'paused' | 'no-builds';
@@ -38,7 +45,7 @@ export function isFinished(status: BuildStatus): boolean {
  * A job's colour: paused wins; a running build shows as started (pulsing); else the latest
  * finished build's status; a build waiting to start shows as pending.
  */
-export function jobStatus(job: Pick<Job, 'paused' | 'next_build' | 'finished_build'>): DisplayStatus {
+export function jobStatus(job: StatusJob): DisplayStatus {
   if (job.paused) return 'paused';
   if (job.next_build?.status === 'started') return 'started';
   if (job.finished_build) return job.finished_build.status;
@@ -47,7 +54,7 @@ export function jobStatus(job: Pick<Job, 'paused' | 'next_build' | 'finished_bui
 }
 
 /** Whether a job has a build running or waiting: the dashboard pulses it. */
-export function jobIsRunning(job: Pick<Job, 'next_build'>): boolean {
+export function jobIsRunning(job: Pick<StatusJob, 'next_build'>): boolean {
   return job.next_build != null && (job.next_build.status === 'started' || job.next_build.status === 'pending');
 }
 
@@ -60,7 +67,7 @@ const PRECEDENCE: BuildStatus[] = ['failed', 'errored', 'aborted', 'succeeded'];
  * without any finished build, started or pending while one runs or waits. (Whether it runs is
  * shown apart, by jobIsRunning.)
  */
-export function pipelineStatus(paused: boolean, jobs: readonly Pick<Job, 'paused' | 'next_build' | 'finished_build'>[]): DisplayStatus {
+export function pipelineStatus(paused: boolean, jobs: readonly StatusJob[]): DisplayStatus {
   if (paused) return 'paused';
   const finished = new Set(jobs.map((j) => j.finished_build?.status).filter(isBuildStatus));
   for (const s of PRECEDENCE) if (finished.has(s)) return s;
@@ -72,7 +79,7 @@ export function pipelineStatus(paused: boolean, jobs: readonly Pick<Job, 'paused
  * A job's colour in the pipeline graph, as Concourse's: paused, else its latest finished build's
  * status (a running build pulses the box, see jobIsRunning), else pending while one waits.
  */
-export function graphJobStatus(job: Pick<Job, 'paused' | 'next_build' | 'finished_build'>): DisplayStatus {
+export function graphJobStatus(job: StatusJob): DisplayStatus {
   if (job.paused) return 'paused';
   return job.finished_build?.status ?? (job.next_build ? 'pending' : 'no-builds');
 }
