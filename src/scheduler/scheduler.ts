@@ -109,7 +109,12 @@ export class Scheduler {
       while (next < due.length) {
         const jobs = due.slice(next, next + chunk);
         next += jobs.length;
-        results.push(...(await this.scheduleChunk(jobs)));
+        try {
+          results.push(...(await this.scheduleChunk(jobs)));
+        } catch (err) {
+          // the locks or the marks failed (Postgres gone?): the chunk's jobs stay due for the next pass
+          this.logger.error({ jobIds: jobs.map((j) => j.id), err }, 'scheduling jobs failed');
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, Math.ceil(due.length / chunk)) }, worker));

@@ -236,3 +236,31 @@ test('saving a mapping: changed rows replaced, gone ones deleted, pipes replaced
   assert.deepEqual((await rows()).map((r) => r.input_name), ['a']);
   assert.deepEqual(await pipes(), []);
 });
+
+test('marks that cannot be stored: the pass ends saying so, its jobs stay due, no lock is left held', async () => {
+  const { db } = t;
+  const f = await setupPipeline(db, TWENTY);
+  await check(db, f, 'repo', 'a');
+  const pid = await pipelineOf(db, must(f.jobs, 'j0'));
+  await db.query('UPDATE jobs SET last_scheduled = schedule_requested WHERE pipeline_id <> $1', [pid]);
+  const failing = new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'query') {
+        return (text: string, values?: readonly unknown[]) =>
+          /SET last_scheduled/.test(text) ? Promise.reject(new Error('connection terminated unexpectedly')) : target.query(text, values);
+      }
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const errors: string[] = [];
+  const logger = { ...testLogger, error: (_: unknown, msg: string) => void errors.push(msg) };
+  const scheduler = new Scheduler(failing, { tracker: new RecordingTracker(), checks: new RecordingChecks(db), logger });
+  const results = await scheduler.tick();
+  assert.deepEqual(results, [], 'no chunk completed');
+  assert.ok(errors.length > 0 && errors.every((m) => m === 'scheduling jobs failed'), errors.join('; '));
+  assert.equal((await due(db, pid)).length, 20, 'every job still due');
+  // the locks were let go: the real scheduler schedules them all now
+  await f.scheduler.tick();
+  assert.deepEqual(await due(db, pid), []);
+});
