@@ -1,11 +1,9 @@
 // GET /api/v1/jobs (atc.JobSummary, the dashboard's one request for every job): each job's
-// builds read every time, its groups, inputs and outputs kept per pipeline config version.
-// Those come from the config alone (job_inputs, job_outputs and the groups are written when a
-// pipeline is set, and setting it bumps its version), so the version read with the pipeline is
-// their invalidation: a thousand pipelines' 19,000 input rows are read once per config, not per
-// request (issue 23).
-import { jobSummariesOfPipelines, jobViewsOfPipelines, type BuildSummaryView, type JobSummaryView, type PipelineView } from '../db/views.ts';
+// builds read every time, its groups, inputs and outputs kept per pipeline config version
+// (config-views.ts): a thousand pipelines' 19,000 input rows are read once per config.
+import { jobSummariesOfPipelines, type BuildSummaryView, type JobSummaryView, type PipelineView } from '../db/views.ts';
 import type { Queryable } from '../db/database.ts';
+import { JobConfigViews, MAX_KEPT_PIPELINES, type JobConfigRows } from './config-views.ts';
 import { jobGroups } from './queries.ts';
 import type * as wire from './wire.ts';
 
@@ -16,21 +14,15 @@ interface JobShape {
   outputs?: wire.JobOutput[];
 }
 
-interface PipelineShapes {
-  version: number;
-  jobs: Map<number, JobShape>;
-}
-
-/** Pipelines whose shapes are kept (the oldest entry goes first): ~1 KB a pipeline of 10 jobs. */
-export const MAX_KEPT_PIPELINES = 10_000;
-
 export class JobSummaries {
-  private readonly shapes = new Map<number, PipelineShapes>();
+  private readonly shapes: JobConfigViews<JobShape>;
 
   constructor(
     private readonly db: Queryable,
-    private readonly maxPipelines = MAX_KEPT_PIPELINES,
-  ) {}
+    maxPipelines = MAX_KEPT_PIPELINES,
+  ) {
+    this.shapes = new JobConfigViews(db, shapeOf, maxPipelines);
+  }
 
   /** The active jobs of the pipelines, pipeline by pipeline in the order given. */
   async list(pipelines: readonly PipelineView[]): Promise<wire.JobSummary[]> {
@@ -38,49 +30,17 @@ export class JobSummaries {
       this.db,
       pipelines.map((p) => p.id),
     );
-    // a new config, or a job the kept shapes do not know (the pipeline was set again since)
-    const stale = pipelines.filter((p) => {
-      const kept = this.shapes.get(p.id);
-      return kept?.version !== p.version || (jobs.get(p.id) ?? []).some((j) => !kept.jobs.has(j.id));
-    });
-    const shapes = new Map([...pipelines.map((p) => [p.id, this.shapes.get(p.id)] as const), ...(await this.refresh(stale, jobs))]);
-    return pipelines.flatMap((p) => (jobs.get(p.id) ?? []).map((job) => summaryJson(job, p, shapes.get(p.id)?.jobs.get(job.id) ?? {})));
+    const shapes = await this.shapes.of(pipelines, jobs);
+    return pipelines.flatMap((p) => (jobs.get(p.id) ?? []).map((job) => summaryJson(job, p, shapes.get(job.id) ?? {})));
   }
 
   /** How many pipelines' shapes are kept (tests). */
   get size(): number {
     return this.shapes.size;
   }
-
-  /** Reads the pipelines' shapes, keeps them (the oldest kept go past the bound) and returns them. */
-  private async refresh(pipelines: readonly PipelineView[], jobs: ReadonlyMap<number, readonly JobSummaryView[]>): Promise<Map<number, PipelineShapes>> {
-    const fresh = new Map<number, PipelineShapes>();
-    if (pipelines.length === 0) return fresh;
-    const views = await jobViewsOfPipelines(
-      this.db,
-      pipelines.map((p) => p.id),
-    );
-    for (const p of pipelines) {
-      const shapes = new Map<number, JobShape>();
-      for (const job of jobs.get(p.id) ?? []) {
-        const shape = shapeOf(views.get(job.id) ?? { inputs: [], outputs: [] });
-        const groups = jobGroups(p, job.name);
-        if (groups.length > 0) shape.groups = groups;
-        shapes.set(job.id, shape);
-      }
-      fresh.set(p.id, { version: p.version, jobs: shapes });
-      this.shapes.delete(p.id); // re-inserted last: the oldest entries go first
-      this.shapes.set(p.id, { version: p.version, jobs: shapes });
-    }
-    for (const id of this.shapes.keys()) {
-      if (this.shapes.size <= this.maxPipelines) break;
-      this.shapes.delete(id);
-    }
-    return fresh;
-  }
 }
 
-function shapeOf(v: { inputs: readonly { name: string; resource: string; trigger: boolean; passed: string | null }[]; outputs: readonly wire.JobOutput[] }): JobShape {
+function shapeOf(p: PipelineView, job: string, v: JobConfigRows): JobShape {
   const byName = new Map<string, wire.JobInputSummary>();
   for (const row of v.inputs) {
     let input = byName.get(row.name);
@@ -92,6 +52,8 @@ function shapeOf(v: { inputs: readonly { name: string; resource: string; trigger
     if (row.passed) (input.passed ??= []).push(row.passed);
   }
   const shape: JobShape = {};
+  const groups = jobGroups(p, job);
+  if (groups.length > 0) shape.groups = groups;
   if (byName.size > 0) shape.inputs = [...byName.values()];
   if (v.outputs.length > 0) shape.outputs = v.outputs.map((o) => ({ name: o.name, resource: o.resource }));
   return shape;

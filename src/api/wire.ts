@@ -430,17 +430,21 @@ export interface JobInputSummary {
   trigger?: boolean;
 }
 
-/**
- * atc.JobSummary: a job in `GET /api/v1/jobs`, the dashboard's list of every job (no config, no
- * build URLs; empty fields left out, as Go's omitempty does).
- */
-export interface JobSummary {
+/** What atc.Job and atc.JobSummary both begin with: the job and its pipeline. */
+export interface JobOfPipeline {
   id: number;
   name: string;
   team_name: string;
   pipeline_id: number;
   pipeline_name: string;
   pipeline_instance_vars?: InstanceVars;
+}
+
+/**
+ * atc.JobSummary: a job in `GET /api/v1/jobs`, the dashboard's list of every job (no config, no
+ * build URLs; empty fields left out, as Go's omitempty does).
+ */
+export interface JobSummary extends JobOfPipeline {
   paused?: boolean;
   paused_by?: string;
   paused_at?: number;
@@ -454,13 +458,7 @@ export interface JobSummary {
 }
 
 /** atc.Job. */
-export interface Job {
-  id: number;
-  name: string;
-  team_name: string;
-  pipeline_id: number;
-  pipeline_name: string;
-  pipeline_instance_vars?: InstanceVars;
+export interface Job extends JobOfPipeline {
   paused?: boolean;
   has_new_inputs?: boolean;
   disable_manual_trigger?: boolean;

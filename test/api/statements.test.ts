@@ -89,10 +89,10 @@ for (const [url, expected] of rows) {
   });
 }
 
-test('GET /api/v1/jobs again: 3 statements, the config\'s part kept; a pipeline set again is read again', async () => {
-  const count = async (): Promise<{ n: number; body: unknown }> => {
+test('GET /api/v1/jobs and a pipeline\'s jobs again: 3 and 4 statements, the config\'s part kept; a pipeline set again is read again', async () => {
+  const count = async (url = '/api/v1/jobs'): Promise<{ n: number; body: unknown }> => {
     statements = 0;
-    const res = await api.app.inject({ url: '/api/v1/jobs', headers: api.auth() });
+    const res = await api.app.inject({ url, headers: api.auth() });
     assert.equal(res.statusCode, 200, res.body);
     return { n: statements, body: res.json() };
   };
@@ -100,6 +100,9 @@ test('GET /api/v1/jobs again: 3 statements, the config\'s part kept; a pipeline 
   const again = await count();
   assert.equal(again.n, 3);
   assert.deepEqual(again.body, first.body);
+  const pipelineJobs = await count(`${P}/jobs`);
+  assert.equal(pipelineJobs.n, 4, 'the token, the pipeline, its jobs, their builds');
+  const unitOf = (body: unknown) => (body as { name: string; inputs: { name: string; trigger: boolean }[] }[]).find((j) => j.name === 'unit');
   // a new config: the job `unit`'s input `other` triggers now, and the list says so at once
   await node.setPipeline('p', PIPELINE.replace('  - get: other\n', '  - get: other\n    trigger: true\n'));
   const after = await count();
@@ -109,6 +112,16 @@ test('GET /api/v1/jobs again: 3 statements, the config\'s part kept; a pipeline 
     { name: 'repo', resource: 'repo', trigger: true },
     { name: 'other', resource: 'other', trigger: true },
   ]);
+  const after2 = await count(`${P}/jobs`);
+  assert.equal(after2.n, 6, 'the new config read');
+  assert.deepEqual(
+    unitOf(after2.body)?.inputs.map((i) => [i.name, i.trigger]),
+    [
+      ['repo', true],
+      ['other', true],
+    ],
+  );
+  assert.notDeepEqual(unitOf(pipelineJobs.body), unitOf(after2.body));
   await node.setPipeline('p', PIPELINE);
 });
 

@@ -171,19 +171,15 @@ test('saving a mapping: changed rows replaced, gone ones deleted, pipes replaced
     (await db.query<{ from_build_id: number }>('SELECT from_build_id FROM next_build_pipes WHERE to_job_id = $1 ORDER BY 1', [j])).rows.map((r) => r.from_build_id);
   const determined = async () => (await db.query<{ d: boolean; n: boolean }>('SELECT inputs_determined AS d, has_new_inputs AS n FROM jobs WHERE id = $1', [j])).rows[0];
 
-  await saveNextInputMapping(
-    db,
-    j,
-    {
-      ok: true,
-      hasNext: false,
-      mapping: {
-        a: resolved(a, 'da1', true, [b1!]),
-        b: resolved(b, 'db1', false, []),
-      },
+  const mapping = {
+    ok: true,
+    hasNext: false,
+    mapping: {
+      a: resolved(a, 'da1', true, [b1!]),
+      b: resolved(b, 'db1', false, []),
     },
-    true,
-  );
+  };
+  await saveNextInputMapping(db, j, mapping, true);
   const first = await rows();
   assert.deepEqual(
     first.map(({ xmin: _, ...r }) => r),
@@ -196,14 +192,7 @@ test('saving a mapping: changed rows replaced, gone ones deleted, pipes replaced
   assert.deepEqual(await determined(), { d: true, n: true });
 
   // the same mapping again: no row rewritten (same xmin)
-  await saveNextInputMapping(db, j, {
-    ok: true,
-    hasNext: false,
-    mapping: {
-      a: resolved(a, 'da1', true, [b1!]),
-      b: resolved(b, 'db1', false, []),
-    },
-  });
+  await saveNextInputMapping(db, j, mapping);
   assert.deepEqual(await rows(), first);
   assert.deepEqual(await determined(), { d: true, n: true }, 'has_new_inputs left as it was when not given');
 

@@ -18,7 +18,8 @@ import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJ
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
 import { buildPreparation, jobPendingReason, pendingReasonsOfBuilds, type ReasonReader } from '../../scheduler/preparation.ts';
 import { listTeamRecords } from '../../db/teams.ts';
-import { jobViewsOfPipelines, listResourceViews, versionByDigest, type PipelineView } from '../../db/views.ts';
+import { listResourceViews, versionByDigest, type PipelineView } from '../../db/views.ts';
+import { JobConfigViews, type JobConfigRows } from '../config-views.ts';
 import { badRequest, notFound, unavailable } from '../errors.ts';
 import { jobInputs, jobStep, walkSteps } from '../../config/index.ts';
 import { taskCacheKey } from '../../runtime/task-caches.ts';
@@ -116,10 +117,14 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   // ---------------------------------------------------------------- jobs
 
+  // the jobs' inputs and outputs kept per pipeline config version (config-views.ts): the UI's
+  // pipeline page and fly poll this route
+  const configRows = new JobConfigViews<JobConfigRows>(db, (_p, _job, rows) => rows);
   app.get<{ Params: PipelineParams }>('/teams/:team/pipelines/:pipeline/jobs', PUBLIC, async (req): Promise<Job[]> => {
     const p = await pipelineOf(db, req);
-    const [jobs, views] = await Promise.all([listJobs(db, p.id), jobViewsOfPipelines(db, [p.id])]);
-    return Promise.all(jobs.map((j) => jobJsonWithReason(req, j, j, p, views.get(j.id) ?? { inputs: [], outputs: [] })));
+    const jobs = await listJobs(db, p.id);
+    const rows = await configRows.of([p], new Map([[p.id, jobs]]));
+    return Promise.all(jobs.map((j) => jobJsonWithReason(req, j, j, p, rows.get(j.id) ?? { inputs: [], outputs: [] })));
   });
 
   app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', PUBLIC, async (req): Promise<Job> => {
