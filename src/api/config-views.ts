@@ -65,6 +65,12 @@ export class JobConfigViews<T> {
     return out;
   }
 
+  /** A job's kept entry for the pipeline's current version, if kept (a read that keeps nothing). */
+  peek(p: PipelineView, jobId: number): T | undefined {
+    const kept = this.kept.get(p.id);
+    return kept?.version === p.version ? kept.jobs.get(jobId) : undefined;
+  }
+
   /** How many pipelines are kept (tests). */
   get size(): number {
     return this.kept.size;

@@ -132,6 +132,15 @@ export async function getBuild(db: Queryable, buildId: number): Promise<BuildRec
   return row ? toBuildRecord(row) : undefined;
 }
 
+/** Several builds by id, in one statement (a job's next, finished and transition builds). */
+export async function getBuilds(db: Queryable, buildIds: readonly number[]): Promise<Map<number, BuildRecord>> {
+  const out = new Map<number, BuildRecord>();
+  if (buildIds.length === 0) return out;
+  const r = await db.query<BuildRow>(`${BUILD_SELECT} WHERE b.id = ANY($1::int[])`, [[...new Set(buildIds)]]);
+  for (const row of r.rows) out.set(row.id, toBuildRecord(row));
+  return out;
+}
+
 export async function mustGetBuild(db: Queryable, buildId: number): Promise<BuildRecord> {
   const build = await getBuild(db, buildId);
   if (!build) throw new NotFoundError(`build ${buildId} not found`);

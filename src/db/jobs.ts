@@ -4,7 +4,7 @@
 import type { Job } from '../config/index.ts';
 import type { AlgorithmInput, ComputeResult } from '../model/inputs.ts';
 import { isResolveError } from '../model/inputs.ts';
-import { BUILD_SELECT, toBuildRecord, type BuildRecord } from './builds.ts';
+import { getBuilds, type BuildRecord } from './builds.ts';
 import type { Queryable } from './database.ts';
 import { NotFoundError } from './errors.ts';
 import type { Version } from '../model/version.ts';
@@ -150,11 +150,7 @@ export async function listJobsOfPipelines(db: Queryable, pipelineIds: readonly n
   const ids = [
     ...new Set(jobs.flatMap((j) => [j.nextBuildId, j.latestCompletedBuildId, j.transitionBuildId]).filter((x): x is number => x !== null)),
   ];
-  const builds = new Map<number, BuildRecord>();
-  if (ids.length > 0) {
-    const b = await db.query<Parameters<typeof toBuildRecord>[0]>(`${BUILD_SELECT} WHERE b.id = ANY($1::int[])`, [ids]);
-    for (const row of b.rows) builds.set(row.id, toBuildRecord(row));
-  }
+  const builds = await getBuilds(db, ids);
   const pick = (id: number | null): BuildRecord | null => (id === null ? null : (builds.get(id) ?? null));
   for (const j of jobs) {
     byPipeline.get(j.pipelineId)?.push({

@@ -70,7 +70,8 @@ const rows: [string, number][] = [
   ['/api/v1/teams/main/pipelines', 2],
   [P, 2],
   [`${P}/jobs`, 6],
-  [`${P}/jobs/unit`, 7],
+  // its builds in one statement; its inputs and outputs as the jobs list above kept them
+  [`${P}/jobs/unit`, 4],
   [`${P}/jobs/unit/builds`, 4],
   ['/api/v1/builds', 3],
   [`${P}/resources`, 3],
@@ -105,6 +106,16 @@ test('GET /api/v1/jobs and a pipeline\'s jobs again: 3 and 4 statements, the con
   const unitOf = (body: unknown) => (body as { name: string; inputs: { name: string; trigger: boolean }[] }[]).find((j) => j.name === 'unit');
   // a new config: the job `unit`'s input `other` triggers now, and the list says so at once
   await node.setPipeline('p', PIPELINE.replace('  - get: other\n', '  - get: other\n    trigger: true\n'));
+  // a job's page before its pipeline's list was asked for the new config: read, not the old one
+  const jobPage = await count(`${P}/jobs/unit`);
+  assert.equal(jobPage.n, 6, 'the job page reads the new config\'s inputs and outputs itself');
+  assert.deepEqual(
+    (jobPage.body as { inputs: { name: string; trigger: boolean }[] }).inputs.map((i) => [i.name, i.trigger]),
+    [
+      ['repo', true],
+      ['other', true],
+    ],
+  );
   const after = await count();
   assert.equal(after.n, 5);
   const unit = (after.body as { name: string; pipeline_name: string; inputs?: { name: string }[] }[]).find((j) => j.pipeline_name === 'p' && j.name === 'unit');

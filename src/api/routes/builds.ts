@@ -8,6 +8,7 @@ import {
   createRerun,
   findJobBuild,
   getBuild,
+  getBuilds,
   getBuildPlans,
   listBuilds,
   listJobBuilds,
@@ -129,13 +130,12 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job', PUBLIC, async (req): Promise<Job> => {
     const { p, job } = await jobOf(req);
-    const get = async (id: number | null) => (id === null ? null : ((await getBuild(db, id)) ?? null));
-    const builds = {
-      nextBuild: await get(job.nextBuildId),
-      finishedBuild: await get(job.latestCompletedBuildId),
-      transitionBuild: await get(job.transitionBuildId),
-    };
-    return jobJsonWithReason(req, job, builds, p);
+    // its three builds in one statement; its inputs and outputs as the pipeline's jobs list keeps
+    // them (read, not kept, when that list has not been asked for this config)
+    const found = await getBuilds(db, [job.nextBuildId, job.latestCompletedBuildId, job.transitionBuildId].filter((id): id is number => id !== null));
+    const pick = (id: number | null) => (id === null ? null : (found.get(id) ?? null));
+    const builds = { nextBuild: pick(job.nextBuildId), finishedBuild: pick(job.latestCompletedBuildId), transitionBuild: pick(job.transitionBuildId) };
+    return jobJsonWithReason(req, job, builds, p, configRows.peek(p, job.id));
   });
 
   app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', PUBLIC, async (req, reply): Promise<Build[]> => {
