@@ -4,7 +4,7 @@
 import { jobSummariesOfPipelines, type BuildSummaryView, type JobSummaryView, type PipelineView } from '../db/views.ts';
 import type { Queryable } from '../db/database.ts';
 import { JobConfigViews, MAX_KEPT_PIPELINES, type JobConfigRows } from './config-views.ts';
-import { jobGroups } from './queries.ts';
+import { inputsByName, jobGroups } from './queries.ts';
 import type * as wire from './wire.ts';
 
 /** What a job's summary takes from its pipeline's config. */
@@ -41,20 +41,11 @@ export class JobSummaries {
 }
 
 function shapeOf(p: PipelineView, job: string, v: JobConfigRows): JobShape {
-  const byName = new Map<string, wire.JobInputSummary>();
-  for (const row of v.inputs) {
-    let input = byName.get(row.name);
-    if (!input) {
-      input = { name: row.name, resource: row.resource };
-      if (row.trigger) input.trigger = true;
-      byName.set(row.name, input);
-    }
-    if (row.passed) (input.passed ??= []).push(row.passed);
-  }
+  const inputs = inputsByName(v.inputs, (row): wire.JobInputSummary => (row.trigger ? { name: row.name, resource: row.resource, trigger: true } : { name: row.name, resource: row.resource }));
   const shape: JobShape = {};
   const groups = jobGroups(p, job);
   if (groups.length > 0) shape.groups = groups;
-  if (byName.size > 0) shape.inputs = [...byName.values()];
+  if (inputs.length > 0) shape.inputs = inputs;
   if (v.outputs.length > 0) shape.outputs = v.outputs.map((o) => ({ name: o.name, resource: o.resource }));
   return shape;
 }

@@ -158,16 +158,11 @@ export async function jobJson(
   externalUrl: string,
   views?: { inputs: readonly JobInputView[]; outputs: readonly JobOutputView[] },
 ): Promise<wire.Job> {
-  const byName = new Map<string, wire.JobInput>();
-  for (const row of views ? views.inputs : await jobInputViews(db, job.id)) {
-    let input = byName.get(row.name);
-    if (!input) {
-      input = { name: row.name, resource: row.resource, trigger: row.trigger };
-      if (row.version !== 'latest') input.version = row.version === 'every' ? { every: true } : { pinned: row.version as wire.Version };
-      byName.set(row.name, input);
-    }
-    if (row.passed) (input.passed ??= []).push(row.passed);
-  }
+  const inputs = inputsByName(views ? views.inputs : await jobInputViews(db, job.id), (row) => {
+    const input: wire.JobInput = { name: row.name, resource: row.resource, trigger: row.trigger };
+    if (row.version !== 'latest') input.version = row.version === 'every' ? { every: true } : { pinned: row.version as wire.Version };
+    return input;
+  });
   const outputs = views ? views.outputs : await jobOutputViews(db, job.id);
   const groups = jobGroups(p, job.name);
   const b = (x: BuildRecord | null): wire.Build | undefined => (x ? buildJson(x, externalUrl) : undefined);
@@ -185,9 +180,23 @@ export async function jobJson(
     next_build: b(builds.nextBuild) ?? null,
     finished_build: b(builds.finishedBuild) ?? null,
     transition_build: b(builds.transitionBuild),
-    inputs: [...byName.values()],
+    inputs,
     outputs: outputs.map((o) => ({ name: o.name, resource: o.resource })),
   };
+}
+
+/**
+ * A job's inputs, one per name in config order, from its rows (one per input and `passed` job):
+ * `first` makes an input from its first row; the rows' `passed` jobs are gathered on it.
+ */
+export function inputsByName<T extends { passed?: string[] }>(rows: readonly JobInputView[], first: (row: JobInputView) => T): T[] {
+  const byName = new Map<string, T>();
+  for (const row of rows) {
+    let input = byName.get(row.name);
+    if (!input) byName.set(row.name, (input = first(row)));
+    if (row.passed) (input.passed ??= []).push(row.passed);
+  }
+  return [...byName.values()];
 }
 
 /** The pipeline's groups that show the job (their `jobs` are glob patterns). */
