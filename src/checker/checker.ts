@@ -4,6 +4,11 @@
 // them to the BuildTracker; the engine runs them (scope lock, should-run, the check script,
 // saving versions and the scope's check times).
 //
+// A periodic check of a built-in type the web node checks itself runs in memory instead
+// (Concourse's in-memory check builds; src/model/in-memory-check.ts): no build row, no engine
+// build, a few statements; a bounded number at a time. One that fails is kept as a check build;
+// one that turns out to need a container is handed to a check build.
+//
 // Check builds are persisted `builds` rows named `check`, with resource_id / resource_type_id,
 // status started, the plan saved and a `status: started` event. API and webhook checks are
 // `manually_triggered` and kept (like any build). Periodic checks and the build starter's
@@ -19,6 +24,8 @@ import type { BuildRecord } from '../db/builds.ts';
 import { ConflictError, NotFoundError } from '../db/errors.ts';
 import type { CheckTarget } from '../db/resources.ts';
 import type { Version } from '../model/version.ts';
+import type { InMemoryCheck, InMemoryCheckOutcome } from '../model/in-memory-check.ts';
+import type { CheckCandidate } from '../db/resources.ts';
 import type { BuildTracker, CheckRequest, CheckRequester } from '../scheduler/interfaces.ts';
 import {
   DEFAULT_CHECK_TIMEOUT,
@@ -32,7 +39,7 @@ import {
   type IntervalDefaults,
   type ScanDecision,
 } from './policy.ts';
-import type { CheckCreationStore, CheckerStore } from './store.ts';
+import type { CheckCreationStore, CheckerStore, PipelineCheckConfig } from './store.ts';
 
 /** A running check build older than its timeout plus this is considered abandoned. */
 const STALE_MARGIN_MS = 5 * 60_000;
@@ -42,8 +49,31 @@ export const DEFAULT_SCANNER_INTERVAL_MS = 10_000;
 /** A bad or missing webhook token (HTTP 401). */
 export class UnauthorizedError extends Error {}
 
+/** Runs in-memory checks (the engine). */
+export interface InMemoryCheckRunner {
+  /** `pipeline`: what the check runs with of its pipeline's config (its types, its var sources) */
+  runInMemoryCheck(check: InMemoryCheck, pipeline: PipelineCheckConfig, signal: AbortSignal): Promise<InMemoryCheckOutcome>;
+}
+
+export interface InMemoryChecksOptions {
+  runner: InMemoryCheckRunner;
+  /** whether the web node checks a base type with this (uninterpolated) source itself; the run decides for good */
+  accepts(type: string, source: unknown): boolean;
+  /** in-memory checks running at once (default 16) */
+  concurrency?: number;
+}
+
+/** What the checker reports to metrics (src/metrics). */
+export interface CheckerMetrics {
+  /** a periodic check started, this long after it was due */
+  checkStarted(how: 'in-memory' | 'build', lateSeconds: number): void;
+}
+
 export interface CheckerOptions {
   tracker: BuildTracker;
+  /** periodic checks of the built-in types the web node checks itself, in memory (absent: every check a build) */
+  inMemory?: InMemoryChecksOptions;
+  metrics?: CheckerMetrics;
   /** Time between scans (default 10 s). */
   intervalMs?: number;
   /** Resources handled in parallel in one scan (default 8). */
@@ -76,6 +106,13 @@ export interface ScanResult {
   resourceId: number;
   decision: ScanDecision | 'running' | 'interval' | 'archived';
   buildId?: number;
+  /** the check was queued to run in memory */
+  inMemory?: true;
+}
+
+interface InMemoryItem {
+  candidate: CheckCandidate;
+  pipeline: PipelineCheckConfig;
 }
 
 export class Checker implements CheckRequester {
@@ -87,6 +124,14 @@ export class Checker implements CheckRequester {
   private readonly keep: number;
   private readonly logger: Logger;
   private readonly loop: PeriodicPass<ScanResult[]>;
+  private readonly inMemory: InMemoryChecksOptions | undefined;
+  private readonly metrics: CheckerMetrics | undefined;
+  /** resources whose in-memory check is queued or running (not queued again meanwhile) */
+  private readonly inFlight = new Set<number>();
+  private readonly queue: InMemoryItem[] = [];
+  private running = 0;
+  private readonly drained = new Set<() => void>();
+  private readonly stopping = new AbortController();
 
   constructor(store: CheckerStore, opts: CheckerOptions) {
     this.store = store;
@@ -96,6 +141,8 @@ export class Checker implements CheckRequester {
     this.intervals = { ...DEFAULT_INTERVALS, ...opts.intervals };
     this.keep = opts.keepPeriodicBuilds ?? 5;
     this.logger = opts.logger ?? silentLogger;
+    this.inMemory = opts.inMemory;
+    this.metrics = opts.metrics;
     this.loop = new PeriodicPass(
       () => this.scanOnce(),
       this.intervalMs,
@@ -109,9 +156,18 @@ export class Checker implements CheckRequester {
     this.loop.start();
   }
 
-  /** Stops the loop and waits for the pass in progress. */
+  /** Stops the loop and waits for the pass in progress; running in-memory checks are aborted, queued ones dropped. */
   async stop(): Promise<void> {
     await this.loop.stop();
+    for (const item of this.queue.splice(0)) this.inFlight.delete(item.candidate.resource.id);
+    this.stopping.abort();
+    await this.inMemoryIdle();
+  }
+
+  /** Waits until no in-memory check is queued or running (tests, shutdown). */
+  inMemoryIdle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drained.add(resolve));
   }
 
   /** A nudge: run a pass as soon as possible (nudges made before it begins share it). */
@@ -127,11 +183,27 @@ export class Checker implements CheckRequester {
   private async scanOnce(): Promise<ScanResult[]> {
     const candidates = await this.store.checkCandidates();
     const results: ScanResult[] = [];
-    const todo: { resourceId: number; from: Version | null }[] = [];
+    const todo: { resourceId: number; from: Version | null; due: Date | null }[] = [];
+    const inMemory: CheckCandidate[] = [];
     for (const c of candidates) {
       const decision = scanDecision(c.facts, resourceCheckInterval(c.resource.config, this.intervals));
-      if (decision === 'check') todo.push({ resourceId: c.resource.id, from: c.resource.pinnedVersion });
-      else results.push({ resourceId: c.resource.id, decision });
+      if (decision !== 'check') results.push({ resourceId: c.resource.id, decision });
+      else if (this.inFlight.has(c.resource.id)) results.push({ resourceId: c.resource.id, decision: 'running' });
+      else if (this.inMemory?.accepts(c.resource.type, c.resource.config.source)) inMemory.push(c);
+      else todo.push({ resourceId: c.resource.id, from: c.resource.pinnedVersion, due: c.resource.nextCheckTime });
+    }
+    if (inMemory.length > 0) {
+      const configs = await this.store.pipelinesCheckConfig([...new Set(inMemory.map((c) => c.resource.pipelineId))]);
+      for (const c of inMemory) {
+        const pipeline = configs.get(c.resource.pipelineId) ?? {};
+        // a custom type of the built-in's name has an image of its own: a check build
+        if ((pipeline.resource_types ?? []).some((t) => t.name === c.resource.type)) {
+          todo.push({ resourceId: c.resource.id, from: c.resource.pinnedVersion, due: c.resource.nextCheckTime });
+          continue;
+        }
+        this.enqueue({ candidate: c, pipeline });
+        results.push({ resourceId: c.resource.id, decision: 'check', inMemory: true });
+      }
     }
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -139,6 +211,7 @@ export class Checker implements CheckRequester {
         const item = todo[next++]!;
         try {
           const r = await this.tryCreateCheck(item.resourceId, { from: item.from });
+          if (r.created) this.observeLateness('build', item.due);
           results.push(
             r.created
               ? { resourceId: item.resourceId, decision: 'check', buildId: r.build.id }
@@ -151,6 +224,68 @@ export class Checker implements CheckRequester {
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, todo.length) }, worker));
     return results.sort((a, b) => a.resourceId - b.resourceId);
+  }
+
+  private enqueue(item: InMemoryItem): void {
+    this.inFlight.add(item.candidate.resource.id);
+    this.queue.push(item);
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = Math.max(1, this.inMemory?.concurrency ?? 16);
+    while (this.running < limit && this.queue.length > 0) {
+      const item = this.queue.shift()!;
+      this.running++;
+      void this.runInMemory(item)
+        .catch((err: unknown) => this.logger.error({ resourceId: item.candidate.resource.id, err }, 'an in-memory check failed'))
+        .finally(() => {
+          this.running--;
+          this.inFlight.delete(item.candidate.resource.id);
+          this.pump();
+          if (this.inFlight.size > 0) return;
+          for (const resolve of this.drained) resolve();
+          this.drained.clear();
+        });
+    }
+  }
+
+  /**
+   * One periodic check in memory: recorded as started on the resource, run by the engine, its end
+   * recorded; a failed one kept as a check build; one that needs a container handed to a check
+   * build (as the scan would have made without in-memory checks).
+   */
+  private async runInMemory({ candidate, pipeline }: InMemoryItem): Promise<void> {
+    const { resource } = candidate;
+    if (this.stopping.signal.aborted) return;
+    const interval = resourceCheckInterval(resource.config, this.intervals);
+    const started = await this.store.startInMemoryCheck(resource.id, interval.never ? 0 : interval.ms);
+    if (!started) return;
+    this.observeLateness('in-memory', resource.nextCheckTime);
+    const check: InMemoryCheck = {
+      id: started.id,
+      createTime: started.createTime,
+      teamId: resource.teamId,
+      teamName: resource.teamName,
+      pipelineId: resource.pipelineId,
+      pipelineName: resource.pipelineName,
+      resourceId: resource.id,
+      plan: resourceCheckPlan(resource.config, pipeline.resource_types ?? [], { interval, ...(resource.pinnedVersion ? { from: resource.pinnedVersion } : {}), skipInterval: false, shallow: false }),
+    };
+    const outcome = await this.inMemory!.runner.runInMemoryCheck(check, pipeline, this.stopping.signal);
+    if (!outcome.ran) {
+      this.logger.debug({ resourceId: resource.id, reason: outcome.reason }, 'an in-memory check needs a container: a check build runs it');
+      await this.store.finishInMemoryCheck(resource.id, check.id, null);
+      await this.tryCreateCheck(resource.id, { from: resource.pinnedVersion });
+      return;
+    }
+    if (outcome.status === 'succeeded' || outcome.status === 'aborted') await this.store.finishInMemoryCheck(resource.id, check.id, outcome.status);
+    else await this.store.recordInMemoryCheckBuild(check, outcome.status, outcome.events, this.keep);
+  }
+
+  /** How late a periodic check started after its scope's next check time (none for a first check). */
+  private observeLateness(how: 'in-memory' | 'build', due: Date | null): void {
+    if (due !== null) this.metrics?.checkStarted(how, (Date.now() - due.getTime()) / 1000);
   }
 
   /**

@@ -1,9 +1,11 @@
 // What the checker needs of storage. The port is the checker's; the Postgres implementation is
 // src/db/checks.ts (checked where the checker is built) and unit tests use an in-memory fake.
 // The records are the resource store's (src/db/resources.ts, src/db/builds.ts).
-import type { ResourceType } from '../config/index.ts';
+import type { PipelineConfig, ResourceType } from '../config/index.ts';
 import type { BuildRecord, StartedBuildInput } from '../db/builds.ts';
 import type { CheckCandidate, CheckTarget, ResourceRecord, ResourceTypeRecord } from '../db/resources.ts';
+import type { BuildEvent, BuildStatus } from '../model/build-events.ts';
+import type { InMemoryCheck } from '../model/in-memory-check.ts';
 
 export interface CheckerStore {
   /** Every active resource of an unpaused, unarchived pipeline, with its check facts. */
@@ -22,7 +24,23 @@ export interface CheckerStore {
   findPrototype(pipelineId: number, name: string): Promise<PrototypeRecord | undefined>;
   /** Runs `create` in one transaction without a check lock (a prototype's manual check). */
   inTransaction<T>(create: (tx: CheckCreationStore) => Promise<T>): Promise<T>;
+
+  // -- in-memory checks (src/model/in-memory-check.ts)
+  /** What each pipeline's checks run with: its config's resource types and var sources. */
+  pipelinesCheckConfig(pipelineIds: readonly number[]): Promise<Map<number, PipelineCheckConfig>>;
+  /**
+   * Records the resource's in-memory check as started, with an id from the builds' sequence;
+   * undefined when its newest check failed less than `intervalMs` ago.
+   */
+  startInMemoryCheck(resourceId: number, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined>;
+  /** How it ended; null: handed to a check build (the resource's record of it cleared). */
+  finishInMemoryCheck(resourceId: number, id: number, status: BuildStatus | null): Promise<void>;
+  /** One that did not succeed, as a completed check build with its events (periodic ones beyond `keep` pruned). */
+  recordInMemoryCheckBuild(check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], keep: number): Promise<void>;
 }
+
+/** The parts of a pipeline's config its checks run with. */
+export type PipelineCheckConfig = Pick<PipelineConfig, 'resource_types' | 'var_sources'>;
 
 /** A prototype (Concourse's experimental `prototypes:`): the resource-type shape, in its pipeline. */
 export interface PrototypeRecord {

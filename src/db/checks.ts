@@ -1,9 +1,12 @@
 // The Postgres CheckerStore (the checker's port, src/checker/store.ts, checked where the checker
 // is built): the resource store's queries, and check creation serialised per resource (or type)
 // by a transaction-level advisory lock.
-import type { ResourceType } from '../config/index.ts';
+import type { PipelineConfig, ResourceType } from '../config/index.ts';
 import { createStartedBuild, type BuildRecord, type StartedBuildInput } from './builds.ts';
 import type { Queryable } from './database.ts';
+import type { BuildEvent, BuildStatus } from '../model/build-events.ts';
+import type { InMemoryCheck } from '../model/in-memory-check.ts';
+import { finishInMemoryCheck, recordInMemoryCheckBuild, startInMemoryCheck } from './in-memory-checks.ts';
 import {
   checkCandidates,
   checkIntervalElapsed,
@@ -94,6 +97,35 @@ export class PostgresCheckerStore {
     );
     const row = r.rows[0];
     return row ? { teamId: row.team_id, pipelineId, pipelineArchived: row.archived, config: row.prototype } : undefined;
+  }
+
+  async pipelinesCheckConfig(pipelineIds: readonly number[]): Promise<Map<number, Pick<PipelineConfig, 'resource_types' | 'var_sources'>>> {
+    const out = new Map<number, Pick<PipelineConfig, 'resource_types' | 'var_sources'>>();
+    if (pipelineIds.length === 0) return out;
+    // as text: JSON.parse is faster than pg's parsing of json values
+    const r = await this.db.query<{ id: number; types: string | null; var_sources: string | null }>(
+      `SELECT id, (config->'resource_types')::text AS types, (config->'var_sources')::text AS var_sources FROM pipelines WHERE id = ANY($1::int[])`,
+      [[...pipelineIds]],
+    );
+    for (const row of r.rows) {
+      out.set(row.id, {
+        ...(row.types ? { resource_types: JSON.parse(row.types) as ResourceType[] } : {}),
+        ...(row.var_sources ? { var_sources: JSON.parse(row.var_sources) as PipelineConfig['var_sources'] } : {}),
+      });
+    }
+    return out;
+  }
+
+  startInMemoryCheck(resourceId: number, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined> {
+    return startInMemoryCheck(this.db, resourceId, intervalMs);
+  }
+
+  finishInMemoryCheck(resourceId: number, id: number, status: BuildStatus | null): Promise<void> {
+    return finishInMemoryCheck(this.db, resourceId, id, status);
+  }
+
+  recordInMemoryCheckBuild(check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], keep: number): Promise<void> {
+    return recordInMemoryCheckBuild(this.db, check, status, events, keep);
   }
 
   inTransaction<T>(create: (tx: PostgresCheckCreation) => Promise<T>): Promise<T> {

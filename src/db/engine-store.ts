@@ -11,8 +11,8 @@ import { lockScopeForCheck, markCheckFinished, markCheckStarted, scopeCheckState
 import type { Database } from './database.ts';
 import { buildSteps, recordStepFinished, recordStepStarted } from './build-steps.ts';
 import type { StepEffects, StepOutcome, StepRecord } from '../model/step-journal.ts';
-import { getPipelineById, getPipelineConfig, savePipeline, unpausePipeline } from './pipelines.ts';
-import { findOrCreateResourceCache, findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope, setResourceTypeScope } from './versions.ts';
+import { getPipelineConfig, savePipeline, unpausePipeline } from './pipelines.ts';
+import { currentResourceScope, findOrCreateResourceCache, findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope, setResourceTypeScope } from './versions.ts';
 
 export class PostgresEngineStore {
   constructor(private readonly db: Database) {}
@@ -37,6 +37,10 @@ export class PostgresEngineStore {
   findOrCreateScope(resourceConfigId: number, resourceId: number | null): Promise<ResourceConfigScope> {
     return findOrCreateScope(this.db, resourceConfigId, resourceId);
   }
+  currentResourceScope(pipelineId: number, resource: string, parent: { baseType: string }, source: Record<string, unknown>): Promise<{ resourceId: number; scope: ResourceConfigScope } | undefined> {
+    return currentResourceScope(this.db, pipelineId, resource, parent, source);
+  }
+
   setResourceScope(resourceId: number, scope: ResourceConfigScope): Promise<void> {
     return setResourceScope(this.db, resourceId, scope);
   }
@@ -167,8 +171,9 @@ export class PostgresEngineStore {
     return countBuildContainer(this.db, buildId, purpose, type);
   }
   async pipelineConfig(pipelineId: number): Promise<PipelineConfig | undefined> {
-    const pipeline = await getPipelineById(this.db, pipelineId);
-    if (!pipeline) return undefined;
-    return (await getPipelineConfig(this.db, { team: pipeline.team, name: pipeline.name, instanceVars: pipeline.instanceVars }))?.config;
+    // as text: pg's own JSON parsing of a large config is slower than JSON.parse
+    const r = await this.db.query<{ config: string }>('SELECT config::text AS config FROM pipelines WHERE id = $1', [pipelineId]);
+    const row = r.rows[0];
+    return row ? (JSON.parse(row.config) as PipelineConfig) : undefined;
   }
 }

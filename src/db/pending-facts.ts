@@ -2,6 +2,7 @@
 // state of the inputs' resources now (versions, the latest check and its error), the passed jobs'
 // successes, and the builds holding the job's max-in-flight or serial groups. Read-only.
 import type { Queryable } from './database.ts';
+import { LAST_CHECK } from './in-memory-checks.ts';
 import type { Version } from '../model/version.ts';
 
 export interface InputResourceState {
@@ -46,12 +47,14 @@ export async function inputResourceStates(db: Queryable, resourceIds: readonly n
                  LEFT JOIN LATERAL (SELECT payload FROM build_events e WHERE e.build_id = pb.id AND e.type = 'error'
                                      ORDER BY e.event_id DESC LIMIT 1) e ON true
                 WHERE (pb.resource_id = r.id OR pb.id = s.last_check_build_id) AND pb.completed AND pb.id < b.id
+                  -- not one an in-memory check (no build row) succeeded after
+                  AND NOT (coalesce(s.last_check_succeeded, false) AND coalesce(s.last_check_end_time > pb.end_time, false))
                 ORDER BY pb.id DESC LIMIT 1)
             END AS previous_error,
             s.last_check_end_time IS NOT NULL AS scope_checked, s.last_check_succeeded AS scope_succeeded
        FROM resources r
        LEFT JOIN resource_config_scopes s ON s.id = r.resource_config_scope_id
-       LEFT JOIN builds b ON b.id = GREATEST(s.last_check_build_id, (SELECT max(cb.id) FROM builds cb WHERE cb.resource_id = r.id))
+       LEFT JOIN LATERAL (${LAST_CHECK}) b ON true
       WHERE r.id = ANY($1::int[])`,
     [[...resourceIds]],
   );

@@ -243,7 +243,8 @@ export async function checkCandidates(db: Queryable): Promise<CheckCandidate[]> 
       triggerInput: row.trigger_input,
       nonTriggerInput: row.non_trigger_input,
       putOnly: row.put_only,
-      checked: row.last_check_build_id !== null,
+      // an in-memory check leaves no build id: its end counts
+      checked: row.last_check_build_id !== null || row.last_check_end_time !== null,
       lastCheckSucceeded: row.last_check_succeeded ?? false,
       hasVersions: row.has_versions,
       pinned: row.pin !== null,

@@ -1,6 +1,7 @@
 // The API's read views: pipelines with their groups, resources and resource types as the API
 // shows them (last check, pin), versions a page at a time, jobs' inputs and outputs, and the
 // small lookups behind the version routes. Typed rows only: the API maps them to its JSON.
+import { LAST_CHECK } from './in-memory-checks.ts';
 import type { Queryable, Row } from './database.ts';
 import { keysetPage, type PageRequest, type PageResult } from './keyset.ts';
 import type { PipelineRef } from './pipelines.ts';
@@ -152,9 +153,7 @@ const RESOURCE_VIEW = `SELECT r.id, r.name, r.type, r.config, r.resource_config_
     pin.version AS pinned_version, pin.config AS pinned_in_config, pin.comment_text AS pin_comment
   FROM resources r
   LEFT JOIN resource_config_scopes s ON s.id = r.resource_config_scope_id
-  -- the newer of the scope's last check and the resource's own: a check that failed before it
-  -- reached a scope (an undefined ((var)) in the source) is the resource's latest check too
-  LEFT JOIN builds b ON b.id = GREATEST(s.last_check_build_id, (SELECT max(cb.id) FROM builds cb WHERE cb.resource_id = r.id))
+  LEFT JOIN LATERAL (${LAST_CHECK}) b ON true
   LEFT JOIN resource_pins pin ON pin.resource_id = r.id`;
 
 const toResourceView = (r: ResourceRow): ResourceView => ({

@@ -15,6 +15,9 @@ import { isDiskFull, isTransient, retryDelayMs, StoreEventSink, type EventSinkLi
 import type { BuildLeases, OrphanedBuild } from './leases.ts';
 import type { BuildToRun, EngineStore } from './store.ts';
 import type { InProcessChecks } from '../resources/in-process.ts';
+import type { PipelineConfig } from '../config/index.ts';
+import type { BuildEvent } from '../model/build-events.ts';
+import type { InMemoryCheck, InMemoryCheckOutcome } from '../model/in-memory-check.ts';
 
 /** What a build is, for metrics: a job's, a resource (type) check, or a one-off (`execute`). */
 export type BuildKind = 'job' | 'check' | 'one-off';
@@ -113,6 +116,19 @@ function countingRuntime(runtime: Runtime, store: EngineStore, buildId: number, 
     ...(runtime.releaseBuild ? { releaseBuild: (id: number) => runtime.releaseBuild!(id) } : {}),
     ...(runtime.reattaches ? { reattaches: true } : {}),
     ...(runtime.reattachContainer ? { reattachContainer: (spec, signal) => runtime.reattachContainer!(spec, signal) } : {}),
+  };
+}
+
+/** Events kept of one in-memory check (its log is bounded by the in-process checks already). */
+const MAX_IN_MEMORY_EVENTS = 1000;
+
+/** The runtime of an in-memory check: the step stops before a container (StepDeps.inMemory); this makes sure. */
+function noContainers(runtime: Runtime): Runtime {
+  return {
+    name: runtime.name,
+    runsImages: runtime.runsImages,
+    ...(runtime.appliesImages ? { appliesImages: true } : {}),
+    createContainer: () => Promise.reject(new Error('an in-memory check creates no container')),
   };
 }
 
@@ -356,7 +372,57 @@ export class Engine implements BuildTracker {
     }
   }
 
-  private async stepDeps(build: BuildToRun, signal: AbortSignal): Promise<StepDeps> {
+  /**
+   * Runs an in-memory check (src/model/in-memory-check.ts): the check plan with no build record,
+   * no journal and no container; its events kept here (bounded) for the checker to record if it
+   * did not succeed. A check that needs a container stops before it writes anything and says so.
+   */
+  async runInMemoryCheck(check: InMemoryCheck, pipeline: Pick<PipelineConfig, 'resource_types' | 'var_sources'>, signal: AbortSignal): Promise<InMemoryCheckOutcome> {
+    const build: BuildToRun = {
+      id: check.id,
+      name: 'check',
+      teamId: check.teamId,
+      teamName: check.teamName,
+      jobId: null,
+      jobName: null,
+      pipelineId: check.pipelineId,
+      pipelineName: check.pipelineName,
+      resourceId: check.resourceId,
+      resourceTypeId: null,
+      aborted: false,
+      createTime: check.createTime,
+      startTime: check.createTime,
+      createdBy: null,
+    };
+    const events: BuildEvent[] = [];
+    let status: BuildStatus;
+    const inMemory: NonNullable<StepDeps['inMemory']> = {};
+    let redactor: StepDeps['redactor'] | undefined;
+    const sink = {
+      emit: async (event: BuildEvent): Promise<void> => {
+        if (events.length >= MAX_IN_MEMORY_EVENTS) return;
+        events.push(redactor && event.event !== 'log' ? ({ ...event, data: redactor.redactValue(event.data) } as BuildEvent) : event);
+      },
+    };
+    try {
+      const deps = await this.stepDeps(build, signal, { inMemory, pipeline });
+      redactor = deps.redactor;
+      status = await runBuild({ plan: check.plan, leaves: new BuildSteps(deps), sink, signal });
+    } catch (err) {
+      status = err instanceof BuildAborted || signal.aborted ? 'aborted' : 'errored';
+      if (status === 'errored') await sink.emit(buildEvent('error', { time: unixNow(), origin: { id: 'build' }, message: errorMessage(err) }));
+    }
+    if (inMemory.needsContainer !== undefined) return { ran: false, reason: inMemory.needsContainer };
+    this.opts.metrics?.buildFinished('check', status, (Date.now() - check.createTime.getTime()) / 1000);
+    return { ran: true, status, events };
+  }
+
+  /** `inMemory`: an in-memory check, given what it needs of its pipeline's config (nothing is read for it). */
+  private async stepDeps(
+    build: BuildToRun,
+    signal: AbortSignal,
+    { inMemory, pipeline }: { inMemory?: NonNullable<StepDeps['inMemory']>; pipeline?: Pick<PipelineConfig, 'resource_types' | 'var_sources'> } = {},
+  ): Promise<StepDeps> {
     const { store } = this.opts;
     // one lookup per build: its cache lives as long as the build
     const credentials = this.opts.credentials?.forBuild(
@@ -369,7 +435,7 @@ export class Engine implements BuildTracker {
     let varSources: VarSources = new VarSources([], credentials);
     let resourceTypes: StepDeps['resourceTypes'] = [];
     if (build.pipelineId !== null) {
-      const config = await store.pipelineConfig(build.pipelineId);
+      const config = pipeline ?? (await store.pipelineConfig(build.pipelineId));
       const idTokens = this.opts.idTokens
         ? {
             issuer: this.opts.idTokens,
@@ -382,7 +448,9 @@ export class Engine implements BuildTracker {
     const redactor = new Redactor();
     return {
       store,
-      runtime: countingRuntime(this.opts.runtime, store, build.id, this.opts.metrics, build.teamId),
+      // an in-memory check has no record to count containers on, and may create none
+      runtime: inMemory ? noContainers(this.opts.runtime) : countingRuntime(this.opts.runtime, store, build.id, this.opts.metrics, build.teamId),
+      ...(inMemory ? { inMemory } : {}),
       build: {
         id: build.id,
         name: build.name,

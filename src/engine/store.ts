@@ -20,6 +20,12 @@ export interface StepStore {
   // -- version histories and checks (§5)
   /** A config's scope: shared (resourceId null) or the resource's own (which drops its other scopes). */
   findOrCreateScope(resourceConfigId: number, resourceId: number | null): Promise<ResourceConfigScope>;
+  /**
+   * The resource's scope when it already is the one of this config (a base type's `source`): what
+   * findOrCreateResourceConfig, findOrCreateScope and setResourceScope would answer, and keep,
+   * in one read (the config's last use recorded); undefined when anything would change.
+   */
+  currentResourceScope(pipelineId: number, resource: string, parent: { baseType: string }, source: Record<string, unknown>): Promise<{ resourceId: number; scope: ResourceConfigScope } | undefined>;
   /** Points a resource at the scope its checks and puts save into. */
   setResourceScope(resourceId: number, scope: ResourceConfigScope): Promise<void>;
   /** Points a resource type at the scope of its checks. */

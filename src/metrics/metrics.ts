@@ -15,6 +15,7 @@ export class Metrics implements EngineMetrics, KubeRequestObserver {
   private readonly apiRequests: Counter<'method' | 'route' | 'code'>;
   private readonly kubernetesRequests: Counter<'verb' | 'resource' | 'outcome'>;
   private readonly imagesResolved: Counter<'how'>;
+  private readonly checkLateness: Histogram<'how'>;
 
   constructor(opts: { runningBuilds?: () => number } = {}) {
     const registers = [this.registry];
@@ -52,6 +53,13 @@ export class Metrics implements EngineMetrics, KubeRequestObserver {
       labelNames: ['how'],
       registers,
     });
+    this.checkLateness = new Histogram({
+      name: 'jetway_check_lateness_seconds',
+      help: 'how long after it was due a periodic check started, by how it ran (in-memory, or a check build)',
+      labelNames: ['how'],
+      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      registers,
+    });
     if (opts.runningBuilds) {
       const running = opts.runningBuilds;
       new Gauge({
@@ -68,6 +76,10 @@ export class Metrics implements EngineMetrics, KubeRequestObserver {
   buildFinished(kind: BuildKind, status: BuildStatus, seconds: number | undefined): void {
     this.buildsFinished.inc({ kind, status });
     if (seconds !== undefined) this.buildDuration.observe({ kind, status }, seconds);
+  }
+
+  checkStarted(how: 'in-memory' | 'build', lateSeconds: number): void {
+    this.checkLateness.observe({ how }, Math.max(0, lateSeconds));
   }
 
   containerCreated(runtime: string, type: string, purpose: string): void {

@@ -8,3 +8,4 @@ export * from './build-events.ts';
 export * from './artifact.ts';
 export * from './inputs.ts';
 export * from './resource-config.ts';
+export * from './in-memory-check.ts';

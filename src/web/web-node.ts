@@ -291,7 +291,10 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
 
   const checker = new Checker(new PostgresCheckerStore(db), {
     tracker: engine,
+    // periodic checks of the types the web node checks itself: in memory, without a build row
+    ...(inProcessChecks ? { inMemory: { runner: engine, accepts: (type: string, source: unknown) => inProcessChecks.accepts(type, source) } } : {}),
     cluster: gate,
+    metrics,
     logger: logger.child({ component: 'checker' }),
     ...(opts.checkerIntervalMs ? { intervalMs: opts.checkerIntervalMs } : {}),
   });

@@ -5,7 +5,19 @@
 import type { ResourceType } from '../../src/config/index.ts';
 import type { BuildRecord, StartedBuildInput } from '../../src/db/builds.ts';
 import type { CheckFacts, CheckTarget, ResourceRecord, ResourceTypeRecord, CheckCandidate } from '../../src/db/resources.ts';
-import type { CheckCreationStore, CheckerStore, PrototypeRecord } from '../../src/checker/store.ts';
+import type { CheckCreationStore, CheckerStore, PipelineCheckConfig, PrototypeRecord } from '../../src/checker/store.ts';
+import type { BuildEvent, BuildStatus } from '../../src/model/build-events.ts';
+import type { InMemoryCheck } from '../../src/model/in-memory-check.ts';
+
+/** A resource's in-memory checks as the fake records them. */
+export interface FakeInMemoryCheck {
+  id: number;
+  resourceId: number;
+  /** started; how it ended; `handed` when a check build took it over; `recorded` when kept as a build */
+  status: BuildStatus | 'handed' | 'recorded';
+  events?: readonly BuildEvent[];
+  check?: InMemoryCheck;
+}
 
 export const facts = (over: Partial<CheckFacts> = {}): CheckFacts => ({
   triggerInput: false,
@@ -183,6 +195,42 @@ export class FakeCheckerStore implements CheckerStore, CheckCreationStore {
       comment: input.comment ?? '',
       containersCreated: {},
     };
+  }
+
+  readonly inMemoryChecks: FakeInMemoryCheck[] = [];
+
+  /** var sources by pipeline id */
+  readonly varSources = new Map<number, PipelineCheckConfig['var_sources']>();
+
+  async pipelinesCheckConfig(pipelineIds: readonly number[]): Promise<Map<number, PipelineCheckConfig>> {
+    return new Map(
+      await Promise.all(
+        pipelineIds.map(async (id) => {
+          const vs = this.varSources.get(id);
+          return [id, { resource_types: await this.pipelineResourceTypes(id), ...(vs ? { var_sources: vs } : {}) }] as const;
+        }),
+      ),
+    );
+  }
+
+  async startInMemoryCheck(resourceId: number, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined> {
+    const failedAt = await this.lastFailedCheckEnd({ resourceId });
+    if (failedAt && Date.now() < failedAt.getTime() + intervalMs) return undefined;
+    const id = this.buildId();
+    this.inMemoryChecks.push({ id, resourceId, status: 'started' });
+    return { id, createTime: new Date() };
+  }
+
+  async finishInMemoryCheck(_resourceId: number, id: number, status: BuildStatus | null): Promise<void> {
+    const c = this.inMemoryChecks.find((x) => x.id === id);
+    if (c) c.status = status ?? 'handed';
+  }
+
+  async recordInMemoryCheckBuild(check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], keep: number): Promise<void> {
+    const c = this.inMemoryChecks.find((x) => x.id === check.id);
+    if (c) Object.assign(c, { status: 'recorded', events, check });
+    this.builds.push({ id: check.id, target: { resourceId: check.resourceId }, completed: true, ...(status !== 'succeeded' ? { failedAt: new Date() } : {}) });
+    await this.pruneCheckBuilds({ resourceId: check.resourceId }, keep);
   }
 
   async pruneCheckBuilds(target: CheckTarget, keep: number): Promise<number> {

@@ -58,7 +58,9 @@ test('no versions and a failing check: the job and its pending build name the in
   const prep = await buildPreparation(t.db, manual.id);
   assert.deepEqual(prep.missing_input_reasons, { repo: 'resource repo has no versions (its check is failing: undefined vars: branch)' });
   assert.equal(prep.inputs_satisfied, 'blocking');
-  // the next check runs: the reason keeps the last one's error
+  // the check the build asked for failed too (the fixture's checks mark the scope checked: a
+  // success after a failure would make that failure stale), and the next runs: the reason keeps the last one's error
+  await failingCheck(f, 'repo', 'undefined vars: branch');
   const team = (await t.db.query<{ id: number }>(`SELECT id FROM teams WHERE name = 'main'`)).rows[0]!.id;
   await createStartedBuild(t.db, { teamId: team, pipelineId: f.pipelineId, resourceId: must(f.resources, 'repo'), plan: { id: 'c2' } as unknown as Plan });
   assert.equal(await reasonOfJob(f, 'j'), 'input repo: resource repo has no versions (a check is running; the last one failed: undefined vars: branch)');

@@ -263,6 +263,15 @@ export class MemoryEngineStore implements EngineStore {
     return { id, resourceConfigId, resourceId };
   }
 
+  async currentResourceScope(pipelineId: number, resource: string, parent: { baseType: string }, source: Record<string, unknown>): Promise<{ resourceId: number; scope: ResourceConfigScope } | undefined> {
+    const r = this.rows.resources.find((x) => x.pipelineId === pipelineId && x.name === resource);
+    const scope = r && this.rows.scopes.find((x) => x.id === r.scopeId);
+    const sourceJson = canonicalJson(source);
+    const config = this.rows.resourceConfigs.find((c) => parentKey(c.parent) === parentKey(parent) && canonicalJson(c.source) === sourceJson);
+    if (!r || !scope || !config || scope.resourceConfigId !== config.id || scope.resourceId !== r.id) return undefined;
+    return { resourceId: r.id, scope: { id: scope.id, resourceConfigId: config.id, resourceId: r.id } };
+  }
+
   async setResourceScope(resourceId: number, scope: ResourceConfigScope): Promise<void> {
     this.point(this.rows.resources, 'resource', resourceId, scope);
   }

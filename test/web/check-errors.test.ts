@@ -76,11 +76,15 @@ const checkBuilds = async (resource: string): Promise<{ status: string; manual: 
     )
   ).rows.map((r) => ({ status: r.status, manual: r.manually_triggered }));
 
+/** The resource's latest in-memory check (migration 0021): a periodic check of a built-in type, without a build row. */
+const inMemoryCheck = async (resource: string): Promise<{ id: number | null; status: string | null }> =>
+  (await tdb.db.query<{ id: number | null; status: string | null }>('SELECT in_memory_check_id AS id, in_memory_check_status AS status FROM resources WHERE name = $1', [resource])).rows[0]!;
+
 test('resources shows a failing check with its error; check-resource prints it; it is not checked more often than a healthy resource', async () => {
   // the first periodic checks of both resources
   for (let i = 0; i < 100; i++) {
-    const [b, f] = [await checkBuilds('broken'), await checkBuilds('fine')];
-    if (b.some((x) => x.status === 'errored' || x.status === 'failed') && f.some((x) => x.status === 'succeeded')) break;
+    const [b, f] = [await checkBuilds('broken'), await inMemoryCheck('fine')];
+    if (b.some((x) => x.status === 'errored' || x.status === 'failed') && f.status === 'succeeded') break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const r = await jetway('resources', '-t', 'ci', '-p', 'demo');
@@ -91,9 +95,11 @@ test('resources shows a failing check with its error; check-resource prints it; 
   assert.match(r.out, /\nbroken: check errored \(build \d+\): .*not_set_anywhere.*\n {2}check again: jetway check-resource -t ci -r demo\/broken\n/);
 
   // the checker scans every 200 ms for two seconds: the failed check waits its interval (1m), as the healthy one
+  const healthy = await inMemoryCheck('fine');
   await new Promise((res) => setTimeout(res, 2000));
-  assert.equal((await checkBuilds('broken')).filter((b) => !b.manual).length, 1, 'one periodic check of the failing resource');
-  assert.equal((await checkBuilds('fine')).filter((b) => !b.manual).length, 1, 'one periodic check of the healthy resource');
+  assert.equal((await checkBuilds('broken')).filter((b) => !b.manual).length, 1, 'one periodic check of the failing resource: a check build with its error');
+  assert.deepEqual(await inMemoryCheck('fine'), healthy, 'one periodic check of the healthy resource');
+  assert.deepEqual(await checkBuilds('fine'), [], 'the healthy one ran in memory: no check build');
 
   const c = await jetway('check-resource', '-t', 'ci', '-r', 'demo/broken');
   assert.notEqual(c.code, 0);

@@ -17,6 +17,7 @@ import {
 } from '../../db/builds.ts';
 import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJobSchedule, unpauseJob, type JobRecord } from '../../db/jobs.ts';
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
+import { getInMemoryCheckBuild } from '../../db/in-memory-checks.ts';
 import { buildPreparation, jobPendingReason, pendingReasonsOfBuilds, type ReasonReader } from '../../scheduler/preparation.ts';
 import { listTeamRecords } from '../../db/teams.ts';
 import { listResourceViews, versionByDigest, type PipelineView } from '../../db/views.ts';
@@ -87,9 +88,10 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   };
 
   /** A build its requester may read; publicJob: its job must be public too (its plan, events, preparation) for someone outside its team. */
-  const buildOf = async (req: FastifyRequest<{ Params: { id: string } }>, publicJob = true): Promise<BuildRecord> => {
+  const buildOf = async (req: FastifyRequest<{ Params: { id: string } }>, publicJob = true, inMemory = false): Promise<BuildRecord> => {
     const id = idParam(req.params.id, 'build id');
-    const build = await getBuild(db, id);
+    // an in-memory check (no build row) reads as a check build: its status, times, no events
+    const build = (await getBuild(db, id)) ?? (inMemory ? await getInMemoryCheckBuild(db, id) : undefined);
     if (!build) {
       currentUser(req); // without a login, a build that does not exist answers as one that is not public
       throw notFound('JW_BUILD_NOT_FOUND', `build ${id}`);
@@ -272,7 +274,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     return sendPage(req, reply, page.limit, await listBuilds(db, { pipelineId: p.id }, page));
   });
 
-  app.get<{ Params: { id: string } }>('/builds/:id', PUBLIC, async (req): Promise<Build> => jsonWithReason(req, await buildOf(req, false)));
+  app.get<{ Params: { id: string } }>('/builds/:id', PUBLIC, async (req): Promise<Build> => jsonWithReason(req, await buildOf(req, false, true)));
 
   app.get<{ Params: { id: string } }>('/builds/:id/plan', PUBLIC, async (req): Promise<PublicBuildPlan> => {
     const build = await buildOf(req);
@@ -312,7 +314,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   });
 
   app.get<{ Params: { id: string } }>('/builds/:id/events', PUBLIC, async (req, reply) => {
-    const build = await buildOf(req);
+    const build = await buildOf(req, true, true);
     const header = req.headers['last-event-id'];
     let lastEventId = -1;
     if (header !== undefined) {

@@ -1,7 +1,7 @@
 // The check step (docs/concourse-semantics.md §5 "Check step"): find or create the resource config and scope,
 // point the resource (or type) at it, take the scope's lock, decide whether a check is due, run
 // the type's `check`, and save what it found. Its result is the scope's newest version.
-import type { ScopeCheckState } from '../../model/resource-config.ts';
+import type { ResourceConfigScope, ScopeCheckState } from '../../model/resource-config.ts';
 import type { Version } from '../../model/version.ts';
 import { parseDuration } from '../../config/duration.ts';
 import type { CheckPlan, PlanId } from '../../model/plan.ts';
@@ -47,17 +47,34 @@ async function resourceIdByName(deps: StepDeps, kind: 'resource' | 'resource typ
   return kind === 'resource' ? deps.store.resourceId(pipelineId, name) : deps.store.resourceTypeId(pipelineId, name);
 }
 
+/**
+ * The scope the check saves into (§5): of the config of `source` on the image's parent, the
+ * resource's own (pointed at it) or shared. A resource's steady state, its scope already that
+ * config's, is one read.
+ */
+async function checkScope(plan: CheckPlan, source: Record<string, unknown>, image: ResolvedImage, deps: StepDeps): Promise<ResourceConfigScope> {
+  const pipelineId = deps.build.pipelineId;
+  if (plan.resource && pipelineId !== undefined && 'baseType' in image.parent) {
+    const current = await deps.store.currentResourceScope(pipelineId, plan.resource, image.parent, source);
+    if (current) return current.scope;
+  }
+  const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
+  const resourceId = plan.resource ? await resourceIdByName(deps, 'resource', plan.resource) : undefined;
+  const scope = await deps.store.findOrCreateScope(config.id, resourceId ?? null);
+  if (resourceId !== undefined) await deps.store.setResourceScope(resourceId, scope);
+  return scope;
+}
+
 export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, deps: StepDeps, images: ImageResolver): Promise<boolean> {
   // re-attaching (journal.ts): the step's first event, and maybe its pod, exist already
   const reattach = ctx.reattach === true;
   if (!reattach) await ctx.emit(buildEvent('initialize-check', { time: unixNow(), origin: { id }, name: plan.name }));
   const source = (await deps.interpolator.evaluate(plan.source, ctx.state)) as Record<string, unknown>;
+  // a custom type's image is fetched by containers: an in-memory check stops before
+  if (deps.inMemory && plan.image.get_plan) needsContainer(deps.inMemory, plan, 'its type has an image of its own');
   const image = await images.fetchImage(id, plan.image, reattach ? withoutImageEvents(ctx) : ctx);
-  const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
-
-  const resourceId = plan.resource ? await resourceIdByName(deps, 'resource', plan.resource) : undefined;
-  const scope = await deps.store.findOrCreateScope(config.id, resourceId ?? null);
-  if (resourceId !== undefined) await deps.store.setResourceScope(resourceId, scope);
+  if (deps.inMemory && !checksInWebNode(plan, source, image, deps, images)) needsContainer(deps.inMemory, plan, 'its type or source is not checked in the web node');
+  const scope = await checkScope(plan, source, image, deps);
   if (plan.resource_type) {
     const typeId = await resourceIdByName(deps, 'resource type', plan.resource_type);
     if (typeId !== undefined) await deps.store.setResourceTypeScope(typeId, scope);
@@ -83,7 +100,8 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
     });
     if (run) {
       const from = plan.from_version ?? (await deps.store.scopeLatestVersion(scope.id));
-      if (!reattached) await deps.store.markCheckStarted(scope.id, plan.resource ? { id: deps.build.id, plan } : undefined);
+      // an in-memory check has no build row to point at: the resource records it (migration 0021)
+      if (!reattached) await deps.store.markCheckStarted(scope.id, plan.resource && !deps.inMemory ? { id: deps.build.id, plan } : undefined);
       // a check that started must end, failed, and wait its interval: otherwise the scope looks
       // checked-in-progress forever, or every scan creates another check build (issue 17)
       let versions: Version[] | undefined;
@@ -91,7 +109,8 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
         versions = await checkVersions(id, plan, source, from, image, ctx, deps, images, reattached);
         if (versions) await deps.store.saveVersions(scope.id, versions);
       } catch (err) {
-        await deps.store.markCheckFinished(scope.id, false, intervalMs);
+        // an in-memory check handed to a check build has not ended: that build checks now
+        if (!(err instanceof CheckNeedsContainer)) await deps.store.markCheckFinished(scope.id, false, intervalMs);
         throw err;
       }
       await deps.store.markCheckFinished(scope.id, versions !== undefined, intervalMs);
@@ -107,6 +126,23 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
   } finally {
     await release();
   }
+}
+
+/** An in-memory check (StepDeps.inMemory) that turned out to need a container: a check build runs it. */
+export class CheckNeedsContainer extends Error {
+  override readonly name = 'CheckNeedsContainer';
+}
+
+function needsContainer(inMemory: NonNullable<StepDeps['inMemory']>, plan: CheckPlan, why: string): never {
+  inMemory.needsContainer = `the check of '${plan.name}' needs a container: ${why}`;
+  throw new CheckNeedsContainer(inMemory.needsContainer);
+}
+
+/** Whether the check runs in the web node (a registry request or a built-in type's check), needing no container. */
+function checksInWebNode(plan: CheckPlan, source: Record<string, unknown>, image: ResolvedImage, deps: StepDeps, images: ImageResolver): boolean {
+  if (images.webNodeCheck(plan.type, plan.image)) return true;
+  const inProcess = deps.inProcessChecks;
+  return inProcess !== undefined && !plan.image.get_plan && image.image.kind === 'base-type' && inProcess.accepts(plan.type, source);
 }
 
 /**
@@ -160,6 +196,7 @@ async function checkVersions(
         return undefined;
       }
       log.end();
+      if (deps.inMemory) needsContainer(deps.inMemory, plan, err.message);
     }
   }
   // a check re-walked after its container was lost runs again, in a container of its own

@@ -44,6 +44,12 @@ export interface StepDeps {
   metrics?: { imageResolved(how: 'native' | 'containers'): void };
   /** the built-in types' checks in the web node, without containers (issue 23; absent: every check has a container) */
   inProcessChecks?: InProcessChecks;
+  /**
+   * Set for an in-memory check (Concourse's in-memory check builds, docs/in-process-checks.md):
+   * the build has no record, so a step may not create a container. A check that would need one
+   * names why here and stops before it writes anything; the checker then creates a check build.
+   */
+  inMemory?: { needsContainer?: string };
 }
 
 /** The BUILD_* environment of get and put scripts (docs/concourse-semantics.md §2). */

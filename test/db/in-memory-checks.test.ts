@@ -1,0 +1,93 @@
+// In-memory checks in Postgres (src/db/in-memory-checks.ts, migration 0021): the resource's
+// record of its latest one, what the resource views and a waiting build's reasons read of it,
+// a failed one kept as a check build with its events, and the API's build of one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildEvents, createStartedBuild, finishBuild, getBuild, saveBuildEvent } from '../../src/db/builds.ts';
+import { finishInMemoryCheck, getInMemoryCheckBuild, recordInMemoryCheckBuild, startInMemoryCheck } from '../../src/db/in-memory-checks.ts';
+import { inputResourceStates } from '../../src/db/pending-facts.ts';
+import { findResourceView } from '../../src/db/views.ts';
+import { buildEvent } from '../../src/model/build-events.ts';
+import type { InMemoryCheck } from '../../src/model/in-memory-check.ts';
+import type { Plan } from '../../src/model/plan.ts';
+import { useTestDatabase } from '../support/db.ts';
+import { cfg, must, setupPipeline, type Fixture } from '../support/sched-support.ts';
+
+const t = useTestDatabase();
+const MINUTE = 60_000;
+const plan = { id: 'c', check: { name: 'repo', type: 'mock', source: {}, resource: 'repo' } } as unknown as Plan;
+
+async function fixture(): Promise<{ f: Fixture; resourceId: number; teamId: number }> {
+  const f = await setupPipeline(t.db, cfg({ resources: [{ name: 'repo', type: 'mock', source: {} }], jobs: [] }));
+  const teamId = (await t.db.query<{ id: number }>(`SELECT id FROM teams WHERE name = 'main'`)).rows[0]!.id;
+  return { f, resourceId: must(f.resources, 'repo'), teamId };
+}
+
+async function failedCheckBuild(f: Fixture, teamId: number, resourceId: number, message: string): Promise<number> {
+  const b = await createStartedBuild(t.db, { teamId, pipelineId: f.pipelineId, resourceId, plan });
+  await saveBuildEvent(t.db, b.id, buildEvent('error', { message, origin: { id: 'c' }, time: 1 }));
+  await finishBuild(t.db, b.id, 'errored');
+  return b.id;
+}
+
+test("a started in-memory check is the resource's latest check: an id after every check build, shown started then succeeded", async () => {
+  const { f, resourceId, teamId } = await fixture();
+  const older = await failedCheckBuild(f, teamId, resourceId, 'boom');
+  await t.db.query(`UPDATE builds SET end_time = now() - interval '2 minutes' WHERE id = $1`, [older]);
+  const started = await startInMemoryCheck(t.db, resourceId, MINUTE);
+  assert.ok(started && started.id > older, 'an id from the builds’ sequence, after the older check build');
+  assert.deepEqual((await findResourceView(t.db, f.pipelineId, 'repo'))?.lastCheckBuild?.status, 'started');
+  assert.equal((await findResourceView(t.db, f.pipelineId, 'repo'))?.lastCheckBuild?.id, started.id);
+  await finishInMemoryCheck(t.db, resourceId, started.id, 'succeeded');
+  const view = await findResourceView(t.db, f.pipelineId, 'repo');
+  assert.deepEqual([view?.lastCheckBuild?.id, view?.lastCheckBuild?.name, view?.lastCheckBuild?.status], [started.id, 'check', 'succeeded']);
+  assert.ok(view?.lastCheckBuild?.endTime instanceof Date);
+  assert.equal(await getBuild(t.db, started.id), undefined, 'no build row');
+  const api = await getInMemoryCheckBuild(t.db, started.id);
+  assert.deepEqual([api?.name, api?.status, api?.completed, api?.resourceId, api?.pipelineId, api?.teamName], ['check', 'succeeded', true, resourceId, f.pipelineId, 'main']);
+  assert.equal(await getInMemoryCheckBuild(t.db, older), undefined, 'a check build is not an in-memory one');
+});
+
+test('a check whose newest failure is younger than its interval does not start; one older does', async () => {
+  const { f, resourceId, teamId } = await fixture();
+  const failed = await failedCheckBuild(f, teamId, resourceId, 'boom');
+  assert.equal(await startInMemoryCheck(t.db, resourceId, MINUTE), undefined);
+  await t.db.query(`UPDATE builds SET end_time = now() - interval '2 minutes' WHERE id = $1`, [failed]);
+  assert.ok(await startInMemoryCheck(t.db, resourceId, MINUTE));
+});
+
+test('a failed in-memory check becomes a completed check build of its id with its events; the resource record is cleared', async () => {
+  const { f, resourceId, teamId } = await fixture();
+  const started = (await startInMemoryCheck(t.db, resourceId, MINUTE))!;
+  const check: InMemoryCheck = { id: started.id, createTime: started.createTime, teamId, teamName: 'main', pipelineId: f.pipelineId, pipelineName: 'p', resourceId, plan };
+  const log = buildEvent('log', { time: 1, origin: { id: 'c', source: 'stderr' }, payload: 'looking\n' });
+  const error = buildEvent('error', { time: 1, origin: { id: 'c' }, message: 'no luck' });
+  await recordInMemoryCheckBuild(t.db, check, 'errored', [log, error], 5);
+  const b = await getBuild(t.db, started.id);
+  assert.deepEqual([b?.name, b?.status, b?.completed, b?.resourceId, b?.manuallyTriggered], ['check', 'errored', true, resourceId, false]);
+  assert.deepEqual(
+    (await buildEvents(t.db, started.id)).map((e) => (e.event.event === 'status' ? `status:${e.event.data.status}` : e.event.event)),
+    ['status:started', 'log', 'error', 'status:errored'],
+  );
+  const row = (await t.db.query('SELECT in_memory_check_id, in_memory_check_status FROM resources WHERE id = $1', [resourceId])).rows[0];
+  assert.deepEqual(row, { in_memory_check_id: null, in_memory_check_status: null });
+  const view = await findResourceView(t.db, f.pipelineId, 'repo');
+  assert.deepEqual([view?.lastCheckBuild?.id, view?.lastCheckBuild?.status], [started.id, 'errored']);
+  const state = (await inputResourceStates(t.db, [resourceId])).get(resourceId);
+  assert.deepEqual([state?.checkBuildStatus, state?.checkError], ['errored', 'no luck']);
+});
+
+test('a running in-memory check after a failure names that failure, unless a check succeeded since', async () => {
+  const { f, resourceId, teamId } = await fixture();
+  const failed = await failedCheckBuild(f, teamId, resourceId, 'boom');
+  await t.db.query(`UPDATE builds SET end_time = now() - interval '2 minutes' WHERE id = $1`, [failed]);
+  // the scope's last check (setupPipeline's) ended before the failure
+  await t.db.query(`UPDATE resource_config_scopes SET last_check_end_time = now() - interval '3 minutes' WHERE id = $1`, [must(f.scopes, 'repo')]);
+  await startInMemoryCheck(t.db, resourceId, MINUTE);
+  let state = (await inputResourceStates(t.db, [resourceId])).get(resourceId);
+  assert.deepEqual([state?.checkBuildStatus, state?.previousCheckError], ['started', 'boom']);
+  // an in-memory check succeeded after the failure (the scope says so), and another runs now
+  await t.db.query(`UPDATE resource_config_scopes SET last_check_end_time = now() - interval '1 minute', last_check_succeeded = true WHERE id = $1`, [must(f.scopes, 'repo')]);
+  state = (await inputResourceStates(t.db, [resourceId])).get(resourceId);
+  assert.deepEqual([state?.checkBuildStatus, state?.previousCheckError], ['started', null]);
+});
