@@ -65,24 +65,47 @@ export async function markCheckFinished(db: Queryable, scopeId: number, succeede
 /** How long a check lease lives unrenewed: a dead holder frees the scope within it (issue 17). */
 export const CHECK_LEASE_TTL_MS = 30_000;
 
+/** A held check lease (src/engine/store.ts's ScopeCheckLease, the same shape). */
+export interface CheckLease {
+  state: ScopeCheckState;
+  latest: Version | undefined;
+  finish(succeeded: boolean, intervalMs: number | undefined): Promise<Version | undefined>;
+  release(): Promise<void>;
+}
+
+interface LeaseRow extends Record<string, unknown> {
+  last_check_start_time: Date | null;
+  last_check_end_time: Date | null;
+  last_check_succeeded: boolean;
+  next_check_time: Date | null;
+  latest: Version | null;
+}
+
+const LATEST = `(SELECT v.version FROM resource_config_versions v WHERE v.resource_config_scope_id = s.id ORDER BY v.check_order DESC, v.id DESC LIMIT 1)`;
+
 /**
  * Takes the scope's check lease (one check of a scope at a time), waiting while another check
- * holds it, and returns the release. The stored lease lives `ttlMs` (30 s) and is renewed while
- * the check runs, for at most `leaseMs` (a check's timeout and a margin): a web node that dies
- * mid-check frees the scope within `ttlMs`, not after the check's whole timeout (a crashed
- * node's lease once stayed 61 minutes). No database connection is held while the check runs.
+ * holds it, and answers the scope's check state and newest version with it (one statement). The
+ * stored lease lives `ttlMs` (30 s) and is renewed while the check runs, for at most `leaseMs` (a
+ * check's timeout and a margin): a web node that dies mid-check frees the scope within `ttlMs`,
+ * not after the check's whole timeout (a crashed node's lease once stayed 61 minutes). No
+ * database connection is held while the check runs. `finish` records the check's end and lets
+ * the lease go in one statement.
  */
-export async function lockScopeForCheck(db: Database, scopeId: number, signal: AbortSignal, leaseMs = 3_600_000, ttlMs = CHECK_LEASE_TTL_MS): Promise<() => Promise<void>> {
+export async function lockScopeForCheck(db: Database, scopeId: number, signal: AbortSignal, leaseMs = 3_600_000, ttlMs = CHECK_LEASE_TTL_MS): Promise<CheckLease> {
   const owner = randomUUID();
   const ttl = Math.max(1, Math.min(leaseMs, ttlMs));
+  let row: LeaseRow | undefined;
   for (;;) {
     signal.throwIfAborted();
-    const r = await db.query(
-      `UPDATE resource_config_scopes SET check_lease_owner = $2, check_lease_until = now() + ($3::bigint * interval '1 millisecond')
-        WHERE id = $1 AND (check_lease_until IS NULL OR check_lease_until < now())`,
+    const r = await db.query<LeaseRow>(
+      `UPDATE resource_config_scopes s SET check_lease_owner = $2, check_lease_until = now() + ($3::bigint * interval '1 millisecond')
+        WHERE s.id = $1 AND (s.check_lease_until IS NULL OR s.check_lease_until < now())
+        RETURNING s.last_check_start_time, s.last_check_end_time, s.last_check_succeeded, s.next_check_time, ${LATEST} AS latest`,
       [scopeId, owner, ttl],
     );
-    if ((r.rowCount ?? 0) > 0) break;
+    row = r.rows[0];
+    if (row) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const heldUntil = Date.now() + leaseMs;
@@ -95,10 +118,33 @@ export async function lockScopeForCheck(db: Database, scopeId: number, signal: A
   }, Math.max(20, ttl / 3));
   renew.unref();
   let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    clearInterval(renew);
-    await db.query('UPDATE resource_config_scopes SET check_lease_owner = NULL, check_lease_until = NULL WHERE id = $1 AND check_lease_owner = $2', [scopeId, owner]);
+  return {
+    state: {
+      lastCheckStartTime: row.last_check_start_time,
+      lastCheckEndTime: row.last_check_end_time,
+      lastCheckSucceeded: row.last_check_succeeded,
+      nextCheckTime: row.next_check_time,
+    },
+    latest: row.latest ?? undefined,
+    async finish(succeeded, intervalMs) {
+      clearInterval(renew);
+      // the end is recorded whoever holds the lease now (as markCheckFinished); it is let go only if still ours
+      const r = await db.query<{ latest: Version | null }>(
+        `UPDATE resource_config_scopes s SET last_check_end_time = now(), last_check_succeeded = $3,
+                next_check_time = CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() + ($4::bigint * interval '1 millisecond') END,
+                check_lease_owner = CASE WHEN s.check_lease_owner = $2 THEN NULL ELSE s.check_lease_owner END,
+                check_lease_until = CASE WHEN s.check_lease_owner = $2 THEN NULL ELSE s.check_lease_until END
+          WHERE s.id = $1 RETURNING ${LATEST} AS latest`,
+        [scopeId, owner, succeeded, intervalMs ?? null],
+      );
+      released = true;
+      return r.rows[0]?.latest ?? undefined;
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(renew);
+      await db.query('UPDATE resource_config_scopes SET check_lease_owner = NULL, check_lease_until = NULL WHERE id = $1 AND check_lease_owner = $2', [scopeId, owner]);
+    },
   };
 }

@@ -7,7 +7,7 @@ import type { Plan } from '../model/plan.ts';
 import type { ResourceConfigParent, ResourceConfigScope, ScopeCheckState } from '../model/resource-config.ts';
 import { canonicalJson, versionDigest, type MetadataField, type Version } from '../model/version.ts';
 import { countBuildContainer, finishBuild, getBuild, getBuildPlans, listRunningBuilds, saveBuildEvent, saveBuildEvents, saveBuildOutput, type BuildRecord } from './builds.ts';
-import { lockScopeForCheck, markCheckFinished, markCheckStarted, scopeCheckState, scopeLatestVersion } from './check-scopes.ts';
+import { lockScopeForCheck, markCheckFinished, markCheckStarted, scopeCheckState, scopeLatestVersion, type CheckLease } from './check-scopes.ts';
 import type { Database } from './database.ts';
 import { buildSteps, recordStepFinished, recordStepStarted } from './build-steps.ts';
 import type { StepEffects, StepOutcome, StepRecord } from '../model/step-journal.ts';
@@ -47,7 +47,7 @@ export class PostgresEngineStore {
   setResourceTypeScope(resourceTypeId: number, scope: ResourceConfigScope): Promise<void> {
     return setResourceTypeScope(this.db, resourceTypeId, scope);
   }
-  lockScopeForCheck(scopeId: number, signal: AbortSignal, leaseMs: number): Promise<() => Promise<void>> {
+  lockScopeForCheck(scopeId: number, signal: AbortSignal, leaseMs: number): Promise<CheckLease> {
     return lockScopeForCheck(this.db, scopeId, signal, leaseMs);
   }
   scopeCheckState(scopeId: number): Promise<ScopeCheckState> {

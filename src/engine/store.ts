@@ -30,8 +30,8 @@ export interface StepStore {
   setResourceScope(resourceId: number, scope: ResourceConfigScope): Promise<void>;
   /** Points a resource type at the scope of its checks. */
   setResourceTypeScope(resourceTypeId: number, scope: ResourceConfigScope): Promise<void>;
-  /** Takes the scope's check lease (waiting while another check holds it); returns the release. */
-  lockScopeForCheck(scopeId: number, signal: AbortSignal, leaseMs: number): Promise<() => Promise<void>>;
+  /** Takes the scope's check lease (waiting while another check holds it), with the scope's check state as it is then. */
+  lockScopeForCheck(scopeId: number, signal: AbortSignal, leaseMs: number): Promise<ScopeCheckLease>;
   scopeCheckState(scopeId: number): Promise<ScopeCheckState>;
   /** The scope's newest version by check order. */
   scopeLatestVersion(scopeId: number): Promise<Version | undefined>;
@@ -72,6 +72,18 @@ export interface StepStore {
   saveBuildOutput(buildId: number, output: BuildOutput): Promise<void>;
   /** The resource cache of an image the build used (kept while the build's job needs it). */
   saveImageResourceCache(buildId: number, jobId: number | null, resourceCacheId: number): Promise<void>;
+}
+
+/** A held check lease of a scope (one check of a scope at a time), read and ended in one statement each. */
+export interface ScopeCheckLease {
+  /** the scope's check times when the lease was taken */
+  state: ScopeCheckState;
+  /** its newest version then */
+  latest: Version | undefined;
+  /** markCheckFinished, the lease let go, and the scope's newest version answered: one write */
+  finish(succeeded: boolean, intervalMs: number | undefined): Promise<Version | undefined>;
+  /** lets the lease go (nothing once finished or released) */
+  release(): Promise<void>;
 }
 
 export interface SetPipelineFromBuild {

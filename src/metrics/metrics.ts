@@ -57,7 +57,7 @@ export class Metrics implements EngineMetrics, KubeRequestObserver {
       name: 'jetway_check_lateness_seconds',
       help: 'how long after it was due a periodic check started, by how it ran (in-memory, or a check build)',
       labelNames: ['how'],
-      buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+      buckets: [0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 30, 60, 300],
       registers,
     });
     if (opts.runningBuilds) {

@@ -12,7 +12,7 @@ const t = useTestDatabase(async (db) => {
 
 test('one check of a scope at a time: a second one waits for the release', async () => {
   const signal = new AbortController().signal;
-  const release = await lockScopeForCheck(t.db, scopeId, signal);
+  const { release } = await lockScopeForCheck(t.db, scopeId, signal);
   let second = false;
   const waiting = lockScopeForCheck(t.db, scopeId, signal).then((r) => {
     second = true;
@@ -21,7 +21,7 @@ test('one check of a scope at a time: a second one waits for the release', async
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(second, false, 'the second check waits');
   await release();
-  const releaseSecond = await waiting;
+  const { release: releaseSecond } = await waiting;
   assert.equal(second, true);
   await releaseSecond();
 });
@@ -30,15 +30,15 @@ test('an expired lease (a web node that died mid-check) is taken over', async ()
   const signal = new AbortController().signal;
   await lockScopeForCheck(t.db, scopeId, signal, 50); // never released
   await new Promise((r) => setTimeout(r, 100));
-  const release = await lockScopeForCheck(t.db, scopeId, signal);
+  const { release } = await lockScopeForCheck(t.db, scopeId, signal);
   await release();
 });
 
 test('waiting checks hold no database connection: more checks than pool connections all get their turn', { timeout: 20_000 }, async () => {
   const signal = new AbortController().signal;
-  const release = await lockScopeForCheck(t.db, scopeId, signal);
+  const { release } = await lockScopeForCheck(t.db, scopeId, signal);
   // 25 waiters on a pool of 10: with a connection held per waiter this would deadlock
-  const waiters = Array.from({ length: 25 }, () => lockScopeForCheck(t.db, scopeId, signal).then((r) => r()));
+  const waiters = Array.from({ length: 25 }, () => lockScopeForCheck(t.db, scopeId, signal).then((r) => r.release()));
   await new Promise((r) => setTimeout(r, 200));
   assert.equal((await t.db.query('SELECT 1 AS ok')).rows.length, 1, 'the pool still answers');
   await release();
@@ -46,7 +46,7 @@ test('waiting checks hold no database connection: more checks than pool connecti
 });
 
 test('a cancelled check stops waiting', async () => {
-  const release = await lockScopeForCheck(t.db, scopeId, new AbortController().signal);
+  const { release } = await lockScopeForCheck(t.db, scopeId, new AbortController().signal);
   const abort = new AbortController();
   const waiting = lockScopeForCheck(t.db, scopeId, abort.signal);
   abort.abort(new Error('aborted'));

@@ -184,17 +184,17 @@ test("a check lease of a dead holder frees the scope within the lease's time to 
   await lockScopeForCheck(other, scopeId, new AbortController().signal, 3_600_000, 500);
   await other.close();
   const started = Date.now();
-  const release = await lockScopeForCheck(t.db, scopeId, AbortSignal.timeout(10_000), 3_600_000, 500);
+  const { release } = await lockScopeForCheck(t.db, scopeId, AbortSignal.timeout(10_000), 3_600_000, 500);
   assert.ok(Date.now() - started < 3_000, `freed after ${Date.now() - started} ms`);
   await release();
 });
 
 test('a live check lease is renewed while its check runs: nobody else takes the scope', async () => {
   const scopeId = await newScope('cluster-test-2');
-  const release = await lockScopeForCheck(t.db, scopeId, new AbortController().signal, 3_600_000, 300);
+  const { release } = await lockScopeForCheck(t.db, scopeId, new AbortController().signal, 3_600_000, 300);
   await assert.rejects(lockScopeForCheck(t.db, scopeId, AbortSignal.timeout(1_200), 3_600_000, 300), /abort|timeout/i);
   await release();
   const again = await lockScopeForCheck(t.db, scopeId, AbortSignal.timeout(2_000), 3_600_000, 300);
-  await again();
+  await again.release();
 });
 

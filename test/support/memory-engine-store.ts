@@ -5,7 +5,7 @@
 // and set_pipeline's "newer build" and "unknown team" rules. Tests assert the rows (the public
 // read-only fields), not the calls. The SQL itself is tested against Postgres in test/db.
 import type { PipelineConfig } from '../../src/config/index.ts';
-import type { BuildOutput, BuildToRun, EngineStore, SetPipelineFromBuild, SetPipelineFromBuildResult } from '../../src/engine/store.ts';
+import type { BuildOutput, BuildToRun, EngineStore, ScopeCheckLease, SetPipelineFromBuild, SetPipelineFromBuildResult } from '../../src/engine/store.ts';
 import type { BuildEvent, BuildStatus } from '../../src/model/build-events.ts';
 import type { Plan } from '../../src/model/plan.ts';
 import type { StepEffects, StepOutcome, StepRecord } from '../../src/engine/journal.ts';
@@ -280,7 +280,7 @@ export class MemoryEngineStore implements EngineStore {
     this.point(this.rows.resourceTypes, 'resource type', resourceTypeId, scope);
   }
 
-  async lockScopeForCheck(scopeId: number, signal: AbortSignal, leaseMs: number): Promise<() => Promise<void>> {
+  async lockScopeForCheck(scopeId: number, signal: AbortSignal, leaseMs: number): Promise<ScopeCheckLease> {
     const owner = this.nextLeaseOwner++;
     for (;;) {
       signal.throwIfAborted();
@@ -293,13 +293,23 @@ export class MemoryEngineStore implements EngineStore {
       await this.waitForLease(scopeId, scope.checkLease.until.getTime() - now.getTime(), signal);
     }
     let released = false;
-    return async () => {
+    const release = async (): Promise<void> => {
       if (released) return;
       released = true;
       const scope = this.rows.scopes.find((s) => s.id === scopeId);
       if (scope?.checkLease?.owner !== owner) return;
       scope.checkLease = null;
       for (const wake of this.leaseWaiters.get(scopeId) ?? []) wake();
+    };
+    return {
+      state: await this.scopeCheckState(scopeId),
+      latest: await this.scopeLatestVersion(scopeId),
+      finish: async (succeeded, intervalMs) => {
+        await this.markCheckFinished(scopeId, succeeded, intervalMs);
+        await release();
+        return this.scopeLatestVersion(scopeId);
+      },
+      release,
     };
   }
 

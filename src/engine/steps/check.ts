@@ -83,7 +83,7 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
   const intervalMs = plan.interval === 'never' ? undefined : parseDuration(plan.interval);
   // the lease outlives the check's own timeout (default 1h) by a margin
   const leaseMs = (plan.timeout ? (parseDuration(plan.timeout) ?? 3_600_000) : 3_600_000) + 60_000;
-  const release = await deps.store.lockScopeForCheck(scope.id, ctx.signal, leaseMs);
+  const lease = await deps.store.lockScopeForCheck(scope.id, ctx.signal, leaseMs);
   try {
     // the pod of the check a previous web node started: its script ran (or runs, or is started
     // here, once), whatever checkShouldRun would say now. Gone (or never made: a check in the web
@@ -96,10 +96,11 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
       fromVersion: plan.from_version !== undefined,
       buildCreateTime: deps.build.createTime,
       now: new Date(),
-      scope: await deps.store.scopeCheckState(scope.id),
+      scope: lease.state,
     });
+    let latest = lease.latest;
     if (run) {
-      const from = plan.from_version ?? (await deps.store.scopeLatestVersion(scope.id));
+      const from = plan.from_version ?? lease.latest;
       // an in-memory check has no build row to point at: the resource records it (migration 0021)
       if (!reattached) await deps.store.markCheckStarted(scope.id, plan.resource && !deps.inMemory ? { id: deps.build.id, plan } : undefined);
       // a check that started must end, failed, and wait its interval: otherwise the scope looks
@@ -110,21 +111,20 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
         if (versions) await deps.store.saveVersions(scope.id, versions);
       } catch (err) {
         // an in-memory check handed to a check build has not ended: that build checks now
-        if (!(err instanceof CheckNeedsContainer)) await deps.store.markCheckFinished(scope.id, false, intervalMs);
+        if (!(err instanceof CheckNeedsContainer)) await lease.finish(false, intervalMs);
         throw err;
       }
-      await deps.store.markCheckFinished(scope.id, versions !== undefined, intervalMs);
+      latest = await lease.finish(versions !== undefined, intervalMs);
       if (!versions) {
         await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
         return false;
       }
     }
-    const latest = await deps.store.scopeLatestVersion(scope.id);
     if (latest) ctx.state.storeResult(id, { version: latest });
     await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: true }));
     return true;
   } finally {
-    await release();
+    await lease.release();
   }
 }
 

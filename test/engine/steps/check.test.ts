@@ -273,7 +273,7 @@ test('check: a check waiting for the lease gives up when the build is aborted', 
   // another check holds the scope the step will use
   const config = await h.store.findOrCreateResourceConfig({ baseType: 'mock' }, REPO_SOURCE);
   const scope = await h.store.findOrCreateScope(config.id, repoId(h));
-  const release = await h.store.lockScopeForCheck(scope.id, new AbortController().signal, HOUR);
+  const { release } = await h.store.lockScopeForCheck(scope.id, new AbortController().signal, HOUR);
   t.after(release);
 
   const abort = new AbortController();

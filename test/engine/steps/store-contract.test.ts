@@ -143,7 +143,7 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { lease: pipelineName() });
       const scope = await store.findOrCreateScope(config.id, null);
       const never = new AbortController().signal;
-      const release = await store.lockScopeForCheck(scope.id, never, 60_000);
+      const { release } = await store.lockScopeForCheck(scope.id, never, 60_000);
       let taken = false;
       const second = store.lockScopeForCheck(scope.id, never, 60_000).then((r) => {
         taken = true;
@@ -152,7 +152,7 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       await sleep(250); // Postgres polls every 100 ms
       assert.equal(taken, false, 'the second check waits');
       await release();
-      const releaseSecond = await second;
+      const { release: releaseSecond } = await second;
       assert.equal(taken, true);
 
       const abort = new AbortController();
@@ -163,7 +163,31 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       await store.lockScopeForCheck(scope.id, never, 1);
       await sleep(20);
       const afterExpiry = await store.lockScopeForCheck(scope.id, never, 60_000);
-      await afterExpiry();
+      await afterExpiry.release();
+    },
+  },
+  {
+    name: 'the check lease answers the scope’s state and newest version; finish records the end, lets it go and answers the newest',
+    async run({ store }) {
+      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { finish: pipelineName() });
+      const scope = await store.findOrCreateScope(config.id, null);
+      await store.saveVersions(scope.id, [{ v: '1' }]);
+      await store.markCheckFinished(scope.id, true, 60_000);
+      const never = new AbortController().signal;
+      const lease = await store.lockScopeForCheck(scope.id, never, 60_000);
+      assert.deepEqual(lease.latest, { v: '1' });
+      assert.equal(lease.state.lastCheckSucceeded, true);
+      assert.ok(lease.state.nextCheckTime instanceof Date);
+      await store.saveVersions(scope.id, [{ v: '2' }]);
+      assert.deepEqual(await lease.finish(false, undefined), { v: '2' }, 'the newest version at the end');
+      const ended = await store.scopeCheckState(scope.id);
+      assert.deepEqual({ succeeded: ended.lastCheckSucceeded, next: ended.nextCheckTime }, { succeeded: false, next: null });
+      // let go: another check takes it at once
+      const next = await store.lockScopeForCheck(scope.id, AbortSignal.timeout(2_000), 60_000);
+      assert.equal(next.state.lastCheckSucceeded, false);
+      await lease.release(); // nothing: finished already (the next one keeps it)
+      await assert.rejects(store.lockScopeForCheck(scope.id, AbortSignal.timeout(300), 60_000), /abort|timeout/i, 'still held by the next check');
+      await next.release();
     },
   },
   {
