@@ -9,7 +9,7 @@ import { Agent, request } from 'node:http';
 import { pino } from 'pino';
 import { createApiServer, LocalAuth } from '../src/api/index.ts';
 import type { Database, Queryable, QueryResult, Row } from '../src/db/database.ts';
-import { findOrCreateBaseResourceType, sourceHash } from '../src/db/versions.ts';
+import { findOrCreateResourceConfig, sourceHash } from '../src/db/versions.ts';
 import { cpuPerRequest, cpuSnapshot, median, percentile, type BenchContext, type BenchResult } from './harness.ts';
 import { startWeb, type WebProcess } from './web-node.ts';
 
@@ -71,7 +71,7 @@ export async function seedHistory(db: Queryable, opts: { buildsPerJob: number; v
   // each resource checked under its real config (the source's hash), so the checker finds it fresh
   const resources = await db.query<{ id: number; source: Record<string, unknown> | null }>(`SELECT id, config->'source' AS source FROM resources`);
   const hashes = resources.rows.map((r) => sourceHash(r.source));
-  const base = await findOrCreateBaseResourceType(db, 'mock');
+  const base = (await findOrCreateResourceConfig(db, { baseType: 'mock' }, {})).baseResourceTypeId;
   await db.query(
     `INSERT INTO resource_configs (base_resource_type_id, source_hash) SELECT DISTINCT $1::int, h FROM unnest($2::text[]) h
      ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL DO NOTHING`,

@@ -13,17 +13,6 @@ export function sourceHash(source: Record<string, unknown> | null | undefined): 
 
 // ------------------------------------------------------------------------------ configs and scopes
 
-export async function findOrCreateBaseResourceType(db: Queryable, name: string): Promise<number> {
-  const r = await db.query<{ id: number }>(
-    `INSERT INTO base_resource_types (name) VALUES ($1)
-     ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-    [name],
-  );
-  const id = r.rows[0]?.id;
-  if (id === undefined) throw new Error(`could not create base resource type ${name}`);
-  return id;
-}
-
 export type { ResourceConfigParent, ResourceConfigScope } from '../model/resource-config.ts';
 
 export interface ResourceConfig {
@@ -40,14 +29,17 @@ export async function findOrCreateResourceConfig(
 ): Promise<ResourceConfig> {
   const hash = sourceHash(source);
   if ('baseType' in parent) {
-    const baseId = await findOrCreateBaseResourceType(db, parent.baseType);
-    const r = await db.query<{ id: number }>(
-      `INSERT INTO resource_configs (base_resource_type_id, source_hash) VALUES ($1, $2)
+    // the base type's upsert and the config's in one statement
+    const r = await db.query<{ id: number; base_id: number }>(
+      `WITH bt AS (INSERT INTO base_resource_types (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id)
+       INSERT INTO resource_configs (base_resource_type_id, source_hash) SELECT bt.id, $2 FROM bt
        ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL
-       DO UPDATE SET last_referenced = now() RETURNING id`,
-      [baseId, hash],
+       DO UPDATE SET last_referenced = now() RETURNING id, base_resource_type_id AS base_id`,
+      [parent.baseType, hash],
     );
-    return { id: r.rows[0]!.id, baseResourceTypeId: baseId, resourceCacheId: null, sourceHash: hash };
+    const row = r.rows[0];
+    if (!row) throw new Error(`could not create a resource config of base type ${parent.baseType}`);
+    return { id: row.id, baseResourceTypeId: row.base_id, resourceCacheId: null, sourceHash: hash };
   }
   const r = await db.query<{ id: number }>(
     `INSERT INTO resource_configs (resource_cache_id, source_hash) VALUES ($1, $2)
@@ -96,35 +88,33 @@ export async function findOrCreateScope(
   resourceConfigId: number,
   resourceId: number | null,
 ): Promise<ResourceConfigScope> {
+  if (resourceId === null) {
+    // a shared scope: one statement, no transaction
+    const r = await db.query<{ id: number }>(
+      `INSERT INTO resource_config_scopes (resource_config_id) VALUES ($1)
+       ON CONFLICT (resource_config_id) WHERE resource_id IS NULL
+       DO UPDATE SET resource_config_id = EXCLUDED.resource_config_id RETURNING id`,
+      [resourceConfigId],
+    );
+    const id = r.rows[0]?.id;
+    if (id === undefined) throw new Error('could not create a resource config scope');
+    return { id, resourceConfigId, resourceId };
+  }
   return db.transaction(async (tx) => {
-    let id: number | undefined;
-    if (resourceId === null) {
-      const r = await tx.query<{ id: number }>(
-        `INSERT INTO resource_config_scopes (resource_config_id) VALUES ($1)
-         ON CONFLICT (resource_config_id) WHERE resource_id IS NULL
-         DO UPDATE SET resource_config_id = EXCLUDED.resource_config_id RETURNING id`,
-        [resourceConfigId],
-      );
-      id = r.rows[0]?.id;
-    } else {
-      await tx.query('DELETE FROM resource_config_scopes WHERE resource_id = $1 AND resource_config_id <> $2', [
-        resourceId,
-        resourceConfigId,
-      ]);
-      const r = await tx.query<{ id: number }>(
-        `INSERT INTO resource_config_scopes (resource_config_id, resource_id) VALUES ($1, $2)
-         ON CONFLICT (resource_id, resource_config_id) WHERE resource_id IS NOT NULL
-         DO UPDATE SET resource_id = EXCLUDED.resource_id RETURNING id`,
-        [resourceConfigId, resourceId],
-      );
-      id = r.rows[0]?.id;
-    }
+    // the resource's own: its scopes of other configs go (their versions with them)
+    await tx.query('DELETE FROM resource_config_scopes WHERE resource_id = $1 AND resource_config_id <> $2', [resourceId, resourceConfigId]);
+    const r = await tx.query<{ id: number }>(
+      `INSERT INTO resource_config_scopes (resource_config_id, resource_id) VALUES ($1, $2)
+       ON CONFLICT (resource_id, resource_config_id) WHERE resource_id IS NOT NULL
+       DO UPDATE SET resource_id = EXCLUDED.resource_id RETURNING id`,
+      [resourceConfigId, resourceId],
+    );
+    const id = r.rows[0]?.id;
     if (id === undefined) throw new Error('could not create a resource config scope');
     return { id, resourceConfigId, resourceId };
   });
 }
 
-/** Points a resource at the scope its checks (or puts) save into. */
 /**
  * The resource's scope when it already is its own scope of the base type's config of `source`
  * (the steady state of a resource's checks): one statement instead of the config's and scope's
@@ -149,6 +139,7 @@ export async function currentResourceScope(
   return row ? { resourceId: row.resource_id, scope: { id: row.scope_id, resourceConfigId: row.config_id, resourceId: row.resource_id } } : undefined;
 }
 
+/** Points a resource at the scope its checks (or puts) save into. */
 export async function setResourceScope(db: Queryable, resourceId: number, scope: ResourceConfigScope): Promise<void> {
   const r = await db.query(
     'UPDATE resources SET resource_config_id = $2, resource_config_scope_id = $3 WHERE id = $1',
