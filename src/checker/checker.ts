@@ -280,7 +280,7 @@ export class Checker implements CheckRequester {
       return;
     }
     if (outcome.status === 'succeeded' || outcome.status === 'aborted') await this.store.finishInMemoryCheck(resource.id, check.id, outcome.status);
-    else await this.store.recordInMemoryCheckBuild(check, outcome.status, outcome.events, this.keep);
+    else await this.store.recordInMemoryCheckBuild(check, outcome.status, outcome.events, { keep: this.keep, intervalMs: interval.never ? undefined : interval.ms });
   }
 
   /** How late a periodic check started after its scope's next check time (none for a first check). */

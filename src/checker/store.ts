@@ -35,8 +35,12 @@ export interface CheckerStore {
   startInMemoryCheck(resourceId: number, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined>;
   /** How it ended; null: handed to a check build (the resource's record of it cleared). */
   finishInMemoryCheck(resourceId: number, id: number, status: BuildStatus | null): Promise<void>;
-  /** One that did not succeed, as a completed check build with its events (periodic ones beyond `keep` pruned). */
-  recordInMemoryCheckBuild(check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], keep: number): Promise<void>;
+  /**
+   * One that did not succeed, as a completed check build with its events (periodic ones beyond
+   * `keep` pruned); the resource's scope not due again for `intervalMs` (a check that failed
+   * before it reached the scope set no next check time there).
+   */
+  recordInMemoryCheckBuild(check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], opts: { keep: number; intervalMs: number | undefined }): Promise<void>;
 }
 
 /** The parts of a pipeline's config its checks run with. */

@@ -124,8 +124,8 @@ export class PostgresCheckerStore {
     return finishInMemoryCheck(this.db, resourceId, id, status);
   }
 
-  recordInMemoryCheckBuild(check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], keep: number): Promise<void> {
-    return recordInMemoryCheckBuild(this.db, check, status, events, keep);
+  recordInMemoryCheckBuild(check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], opts: { keep: number; intervalMs: number | undefined }): Promise<void> {
+    return recordInMemoryCheckBuild(this.db, check, status, events, opts);
   }
 
   inTransaction<T>(create: (tx: PostgresCheckCreation) => Promise<T>): Promise<T> {

@@ -47,8 +47,18 @@ export async function finishInMemoryCheck(db: Queryable, resourceId: number, id:
  * An in-memory check that did not succeed, kept as a completed check build of its id with its
  * events between `status` started and its end, in one transaction; the resource's record of it
  * cleared (the build is its record); periodic check builds of the resource beyond `keep` pruned.
+ * The resource's scope is not due again before `intervalMs`: a check that failed before it
+ * reached the scope (an undefined ((var))) set no next check time there, and the scan would
+ * otherwise find the resource due every time (the failure's own guard in startInMemoryCheck
+ * still answers, at a statement a scan).
  */
-export async function recordInMemoryCheckBuild(db: Queryable, check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], keep: number): Promise<void> {
+export async function recordInMemoryCheckBuild(
+  db: Queryable,
+  check: InMemoryCheck,
+  status: BuildStatus,
+  events: readonly BuildEvent[],
+  { keep, intervalMs }: { keep: number; intervalMs: number | undefined },
+): Promise<void> {
   await db.transaction(async (tx) => {
     const r = await tx.query<{ end_time: Date }>(
       `INSERT INTO builds (id, name, team_id, pipeline_id, resource_id, status, completed, manually_triggered, scheduled, inputs_ready,
@@ -62,6 +72,14 @@ export async function recordInMemoryCheckBuild(db: Queryable, check: InMemoryChe
     await saveBuildEvents(tx, check.id, [statusEvent('started', Math.floor(check.createTime.getTime() / 1000)), ...events, statusEvent(status, end)].map((event) => ({ event })));
     await finishInMemoryCheck(tx, check.resourceId, check.id, null);
     await pruneCheckBuilds(tx, { resourceId: check.resourceId }, keep);
+    if (intervalMs !== undefined) {
+      await tx.query(
+        `UPDATE resource_config_scopes s SET next_check_time = now() + ($2::bigint * interval '1 millisecond')
+          WHERE s.id = (SELECT resource_config_scope_id FROM resources WHERE id = $1)
+            AND (s.next_check_time IS NULL OR s.next_check_time < now() + ($2::bigint * interval '1 millisecond'))`,
+        [check.resourceId, intervalMs],
+      );
+    }
   });
 }
 

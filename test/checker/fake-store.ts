@@ -17,6 +17,8 @@ export interface FakeInMemoryCheck {
   status: BuildStatus | 'handed' | 'recorded';
   events?: readonly BuildEvent[];
   check?: InMemoryCheck;
+  /** how long its scope is not due again, when recorded */
+  intervalMs?: number | undefined;
 }
 
 export const facts = (over: Partial<CheckFacts> = {}): CheckFacts => ({
@@ -226,9 +228,9 @@ export class FakeCheckerStore implements CheckerStore, CheckCreationStore {
     if (c) c.status = status ?? 'handed';
   }
 
-  async recordInMemoryCheckBuild(check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], keep: number): Promise<void> {
+  async recordInMemoryCheckBuild(check: InMemoryCheck, status: BuildStatus, events: readonly BuildEvent[], { keep, intervalMs }: { keep: number; intervalMs: number | undefined }): Promise<void> {
     const c = this.inMemoryChecks.find((x) => x.id === check.id);
-    if (c) Object.assign(c, { status: 'recorded', events, check });
+    if (c) Object.assign(c, { status: 'recorded', events, check, intervalMs });
     this.builds.push({ id: check.id, target: { resourceId: check.resourceId }, completed: true, ...(status !== 'succeeded' ? { failedAt: new Date() } : {}) });
     await this.pruneCheckBuilds({ resourceId: check.resourceId }, keep);
   }

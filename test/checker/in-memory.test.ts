@@ -54,6 +54,7 @@ test('a failed in-memory check is kept as a check build with its events; the nex
   const [c] = store.inMemoryChecks;
   assert.equal(c?.status, 'recorded');
   assert.deepEqual(c?.events, [error]);
+  assert.equal(c?.intervalMs, 60_000, 'not due again for its interval (the default minute)');
   assert.deepEqual(store.pruned, [{ target: { resourceId: 1 }, keep: 3 }], 'older periodic check builds pruned');
   await checker.scan();
   await checker.inMemoryIdle();

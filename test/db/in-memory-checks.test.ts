@@ -62,7 +62,10 @@ test('a failed in-memory check becomes a completed check build of its id with it
   const check: InMemoryCheck = { id: started.id, createTime: started.createTime, teamId, teamName: 'main', pipelineId: f.pipelineId, pipelineName: 'p', resourceId, plan };
   const log = buildEvent('log', { time: 1, origin: { id: 'c', source: 'stderr' }, payload: 'looking\n' });
   const error = buildEvent('error', { time: 1, origin: { id: 'c' }, message: 'no luck' });
-  await recordInMemoryCheckBuild(t.db, check, 'errored', [log, error], 5);
+  await t.db.query('UPDATE resource_config_scopes SET next_check_time = NULL WHERE id = $1', [must(f.scopes, 'repo')]);
+  await recordInMemoryCheckBuild(t.db, check, 'errored', [log, error], { keep: 5, intervalMs: MINUTE });
+  const next = (await t.db.query<{ due_in: number }>('SELECT extract(epoch FROM next_check_time - now())::float AS due_in FROM resource_config_scopes WHERE id = $1', [must(f.scopes, 'repo')])).rows[0]!.due_in;
+  assert.ok(next > 50 && next <= 60, `the resource's scope is due again in a minute (${next} s)`);
   const b = await getBuild(t.db, started.id);
   assert.deepEqual([b?.name, b?.status, b?.completed, b?.resourceId, b?.manuallyTriggered], ['check', 'errored', true, resourceId, false]);
   assert.deepEqual(
