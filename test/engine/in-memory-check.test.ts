@@ -9,29 +9,9 @@ import { silentLogger } from '../../src/log.ts';
 import type { InMemoryCheck } from '../../src/model/in-memory-check.ts';
 import { InProcessChecks } from '../../src/resources/in-process.ts';
 import { harness, type Harness } from './steps/harness.ts';
+import { IN_PROCESS_PIPELINE } from './steps/in-process-pipeline.ts';
 
-const PIPELINE = `
-resource_types:
-- name: my-type
-  type: mock
-  source: {mirror_self: true}
-resources:
-- name: repo
-  type: mock
-  source: {initial_version: v1}
-- name: failing
-  type: mock
-  source: {check_failure: "no luck", log: "looking"}
-- name: custom
-  type: my-type
-  source: {initial_version: c1}
-- name: local-git
-  type: git
-  source: {uri: /var/lib/jetway}
-- name: secret
-  type: mock
-  source: {initial_version: ((vault:v))}
-`;
+const PIPELINE = IN_PROCESS_PIPELINE;
 
 function setup(t: TestContext): { h: Harness; engine: Engine; check(resource: string): InMemoryCheck } {
   const h = harness(t, { pipeline: PIPELINE, resource: () => ({ exitStatus: 0, response: [{ version: 'from-a-container' }] }) });

@@ -6,29 +6,9 @@ import assert from 'node:assert/strict';
 import { InProcessChecks } from '../../../src/resources/in-process.ts';
 import type { ResourceHandler } from '../../support/scripted-runtime.ts';
 import { eventData, eventTypes, harness, logged, type Harness } from './harness.ts';
+import { IN_PROCESS_PIPELINE } from './in-process-pipeline.ts';
 
-const PIPELINE = `
-resource_types:
-- name: my-type
-  type: mock
-  source: {mirror_self: true}
-resources:
-- name: repo
-  type: mock
-  source: {initial_version: v1}
-- name: failing
-  type: mock
-  source: {check_failure: "no luck", log: "looking"}
-- name: custom
-  type: my-type
-  source: {initial_version: c1}
-- name: clock
-  type: time
-  source: {interval: 1h}
-- name: local-git
-  type: git
-  source: {uri: /var/lib/jetway}
-`;
+const PIPELINE = IN_PROCESS_PIPELINE;
 
 /** Answers every script the runtime runs (the custom type's check, a declined git check). */
 const scripted: ResourceHandler = (_spec, script) => (script === 'check' ? { exitStatus: 0, response: [{ version: 'from-a-container' }] } : { exitStatus: 0, response: { version: { version: 'x' }, metadata: [] } });
