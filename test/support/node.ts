@@ -59,6 +59,8 @@ export interface TestNodeOptions {
   metrics?: EngineMetrics;
   /** the built-in types' checks in the web node (issue 23); none by default: every check has a container */
   inProcessChecks?: InProcessChecks;
+  /** with inProcessChecks: the checker's periodic checks of those types run in memory, as the web node's do */
+  inMemoryChecks?: boolean;
 }
 
 export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNode> {
@@ -77,7 +79,12 @@ export async function startTestNode(opts: TestNodeOptions = {}): Promise<TestNod
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.inProcessChecks ? { inProcessChecks: opts.inProcessChecks } : {}),
   });
-  const checker = new Checker(new PostgresCheckerStore(tdb.db), { tracker: engine, logger: quiet });
+  const ipc = opts.inProcessChecks;
+  const checker = new Checker(new PostgresCheckerStore(tdb.db), {
+    tracker: engine,
+    logger: quiet,
+    ...(ipc && opts.inMemoryChecks ? { inMemory: { runner: engine, accepts: (type: string, source: unknown) => ipc.accepts(type, source) } } : {}),
+  });
   const scheduler = new Scheduler(tdb.db, { tracker: engine, checks: checker, logger: quiet });
 
   const settle = async (until?: () => Promise<boolean>): Promise<void> => {
