@@ -11,7 +11,7 @@ import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
 import { withJobSchedulingLocks } from '../db/scheduling.ts';
 import { jobsToSchedule, markJobsScheduled, requestJobSchedule, saveNextInputMapping, toAlgorithmInputs, type JobToSchedule } from '../db/jobs.ts';
-import { computeInputs } from './algorithm/index.ts';
+import { computeInputs, passSharedStore, type VersionsStore } from './algorithm/index.ts';
 import { tryStartPendingBuildsForJob, type StartOutcome } from './build-starter.ts';
 import { triggerDecision } from './decisions.ts';
 import type { BuildTracker, CheckRequester } from './interfaces.ts';
@@ -102,6 +102,8 @@ export class Scheduler {
 
   private async passOverDueJobs(): Promise<JobScheduleResult[]> {
     const due = await jobsToSchedule(this.db);
+    // the versions every job of the pass reads alike, read once (algorithm/pass-store.ts)
+    const versions = passSharedStore(new PostgresVersionsStore(this.db));
     const chunk = Math.max(1, Math.min(MAX_CHUNK, Math.ceil(due.length / this.concurrency)));
     const results: JobScheduleResult[] = [];
     let next = 0;
@@ -110,7 +112,7 @@ export class Scheduler {
         const jobs = due.slice(next, next + chunk);
         next += jobs.length;
         try {
-          results.push(...(await this.scheduleChunk(jobs)));
+          results.push(...(await this.scheduleChunk(jobs, versions)));
         } catch (err) {
           // the locks or the marks failed (Postgres gone?): the chunk's jobs stay due for the next pass
           this.logger.error({ jobIds: jobs.map((j) => j.id), err }, 'scheduling jobs failed');
@@ -125,8 +127,8 @@ export class Scheduler {
    * Schedules jobs under their locks (those another scheduler holds are skipped, for it to do),
    * one after the other, and marks those that need no retry scheduled before letting go.
    */
-  private async scheduleChunk(jobs: readonly JobToSchedule[]): Promise<JobScheduleResult[]> {
-    const deps = { db: this.db, tracker: this.tracker, checks: this.checks, logger: this.logger };
+  private async scheduleChunk(jobs: readonly JobToSchedule[], versions?: VersionsStore): Promise<JobScheduleResult[]> {
+    const deps: ScheduleDeps = { db: this.db, tracker: this.tracker, checks: this.checks, logger: this.logger, ...(versions ? { versions } : {}) };
     return withJobSchedulingLocks(
       this.db,
       jobs.map((j) => j.id),
@@ -166,6 +168,8 @@ export interface ScheduleDeps {
   tracker: BuildTracker;
   checks: CheckRequester;
   logger: Logger;
+  /** the pass's shared reads of versions (absent: a store of this job's own) */
+  versions?: VersionsStore;
 }
 
 /**
@@ -187,7 +191,7 @@ export async function scheduleJob(deps: ScheduleDeps, toSchedule: JobToSchedule)
   }
 
   // 2-4. resolve the inputs
-  const result = await computeInputs(new PostgresVersionsStore(db), jobId, toAlgorithmInputs(inputs));
+  const result = await computeInputs(deps.versions ?? new PostgresVersionsStore(db), jobId, toAlgorithmInputs(inputs));
   if (result.hasNext) await requestJobSchedule(db, jobId);
 
   // 5-6. the trigger decision, and SaveNextInputMapping with its has_new_inputs

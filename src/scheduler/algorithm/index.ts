@@ -5,3 +5,4 @@ export { GroupResolver, unusedBuilds } from './group.ts';
 export { MemoryVersionsStore, type MemoryStoreData } from './memory-store.ts';
 export { IndividualResolver, PinnedResolver, nextEveryVersion, type Candidate, type Resolution, type Resolver } from './resolvers.ts';
 export * from './types.ts';
+export { passSharedStore, PASS_MEMO_ENTRIES } from './pass-store.ts';
