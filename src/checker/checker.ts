@@ -259,7 +259,9 @@ export class Checker implements CheckRequester {
     const { resource } = candidate;
     if (this.stopping.signal.aborted) return;
     const interval = resourceCheckInterval(resource.config, this.intervals);
-    const started = await this.store.startInMemoryCheck(resource.id, interval.never ? 0 : interval.ms);
+    // the scan's reading of the resource may be old by now (a queue behind a backlog): the start
+    // is refused if its config changed or its pipeline was paused or archived meanwhile
+    const started = await this.store.startInMemoryCheck(resource.id, resource.config, interval.never ? 0 : interval.ms);
     if (!started) return;
     this.observeLateness('in-memory', resource.nextCheckTime);
     const check: InMemoryCheck = {

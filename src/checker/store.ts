@@ -30,9 +30,11 @@ export interface CheckerStore {
   pipelinesCheckConfig(pipelineIds: readonly number[]): Promise<Map<number, PipelineCheckConfig>>;
   /**
    * Records the resource's in-memory check as started, with an id from the builds' sequence;
-   * undefined when its newest check failed less than `intervalMs` ago.
+   * undefined when it is not the check the scan queued any more (the resource's `config` as the
+   * scan read it changed, it went inactive, its pipeline was paused or archived) or its newest
+   * check failed less than `intervalMs` ago.
    */
-  startInMemoryCheck(resourceId: number, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined>;
+  startInMemoryCheck(resourceId: number, config: unknown, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined>;
   /** How it ended; null: handed to a check build (the resource's record of it cleared). */
   finishInMemoryCheck(resourceId: number, id: number, status: BuildStatus | null): Promise<void>;
   /**

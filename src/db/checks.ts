@@ -116,8 +116,8 @@ export class PostgresCheckerStore {
     return out;
   }
 
-  startInMemoryCheck(resourceId: number, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined> {
-    return startInMemoryCheck(this.db, resourceId, intervalMs);
+  startInMemoryCheck(resourceId: number, config: unknown, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined> {
+    return startInMemoryCheck(this.db, resourceId, config, intervalMs);
   }
 
   finishInMemoryCheck(resourceId: number, id: number, status: BuildStatus | null): Promise<void> {

@@ -10,20 +10,24 @@ import { pruneCheckBuilds } from './resources.ts';
 
 /**
  * Starts the resource's in-memory check: an id from the builds' sequence, recorded on the
- * resource as started. Undefined when its newest check failed less than `intervalMs` ago (a
- * failed check waits its interval, as the checker's check builds do): a failed check build newer
- * than the resource's last in-memory check that ended within the interval.
+ * resource as started. Undefined when the check is no longer the one the scan queued — the
+ * resource's config changed since (`config`, as the scan read it: the pipeline was set again), it
+ * left its pipeline's config, or its pipeline was paused or archived — or when its newest check
+ * failed less than `intervalMs` ago (a failed check waits its interval, as the checker's check
+ * builds do): a failed check build newer than the resource's last in-memory check that ended
+ * within the interval.
  */
-export async function startInMemoryCheck(db: Queryable, resourceId: number, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined> {
+export async function startInMemoryCheck(db: Queryable, resourceId: number, config: unknown, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined> {
   const r = await db.query<{ id: number; start: Date }>(
     `UPDATE resources r SET in_memory_check_id = nextval(pg_get_serial_sequence('builds', 'id')), in_memory_check_status = 'started',
             in_memory_check_start = now(), in_memory_check_end = NULL
-      WHERE r.id = $1
+      WHERE r.id = $1 AND r.active AND r.config = $3::jsonb
+        AND EXISTS (SELECT 1 FROM pipelines p WHERE p.id = r.pipeline_id AND NOT p.paused AND NOT p.archived)
         AND NOT EXISTS (SELECT 1 FROM (SELECT b.id, b.status, b.end_time FROM builds b WHERE b.resource_id = r.id AND b.completed ORDER BY b.id DESC LIMIT 1) f
                          WHERE f.status <> 'succeeded' AND f.id > coalesce(r.in_memory_check_id, 0)
                            AND f.end_time > now() - ($2::bigint * interval '1 millisecond'))
       RETURNING r.in_memory_check_id AS id, r.in_memory_check_start AS start`,
-    [resourceId, intervalMs],
+    [resourceId, intervalMs, JSON.stringify(config)],
   );
   const row = r.rows[0];
   return row ? { id: row.id, createTime: row.start } : undefined;

@@ -215,7 +215,9 @@ export class FakeCheckerStore implements CheckerStore, CheckCreationStore {
     );
   }
 
-  async startInMemoryCheck(resourceId: number, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined> {
+  async startInMemoryCheck(resourceId: number, config: unknown, intervalMs: number): Promise<{ id: number; createTime: Date } | undefined> {
+    const r = this.resources.get(resourceId)?.record;
+    if (!r || !r.active || r.pipelinePaused || r.pipelineArchived || JSON.stringify(r.config) !== JSON.stringify(config)) return undefined;
     const failedAt = await this.lastFailedCheckEnd({ resourceId });
     if (failedAt && Date.now() < failedAt.getTime() + intervalMs) return undefined;
     const id = this.buildId();

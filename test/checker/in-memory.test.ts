@@ -114,3 +114,25 @@ test('stop aborts running in-memory checks and waits for them; an aborted one is
   assert.equal(signal?.aborted, true);
   assert.deepEqual(store.inMemoryChecks.map((c) => c.status), ['aborted']);
 });
+
+test('a queued check whose resource was set again before its turn does not start (the next scan reads it anew)', async () => {
+  const runner = new FakeRunner();
+  let release!: () => void;
+  runner.gate = new Promise((r) => (release = r));
+  const store = new FakeCheckerStore().add(resource(1), { triggerInput: true }).add(resource(2), { triggerInput: true });
+  const checker = new Checker(store, { tracker: new RecordingTracker(), inMemory: { runner, accepts: () => true, concurrency: 1 } });
+  await checker.scan();
+  // r2 waits behind r1; meanwhile its pipeline is set again with another source
+  store.resources.get(2)!.record = resource(2, { config: { name: 'r2', type: 'mock', source: { initial_version: 'changed' } } });
+  release();
+  await checker.inMemoryIdle();
+  assert.deepEqual(runner.ran.map((c) => c.resourceId), [1]);
+  assert.deepEqual(store.inMemoryChecks.map((c) => c.resourceId), [1]);
+  await checker.scan();
+  await checker.inMemoryIdle();
+  const second = runner.ran.filter((c) => c.resourceId === 2);
+  assert.equal(second.length, 1, 'the next scan checks it with its new config');
+  const ran = second[0]!.plan;
+  assert.ok('check' in ran);
+  assert.deepEqual(ran.check.source, { initial_version: 'changed' });
+});

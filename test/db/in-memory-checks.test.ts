@@ -23,6 +23,12 @@ async function fixture(): Promise<{ f: Fixture; resourceId: number; teamId: numb
   return { f, resourceId: must(f.resources, 'repo'), teamId };
 }
 
+/** Starts an in-memory check with the resource's config as a scan reads it now. */
+async function start(resourceId: number): Promise<{ id: number; createTime: Date } | undefined> {
+  const config = (await t.db.query<{ config: unknown }>('SELECT config FROM resources WHERE id = $1', [resourceId])).rows[0]!.config;
+  return startInMemoryCheck(t.db, resourceId, config, MINUTE);
+}
+
 async function failedCheckBuild(f: Fixture, teamId: number, resourceId: number, message: string): Promise<number> {
   const b = await createStartedBuild(t.db, { teamId, pipelineId: f.pipelineId, resourceId, plan });
   await saveBuildEvent(t.db, b.id, buildEvent('error', { message, origin: { id: 'c' }, time: 1 }));
@@ -34,7 +40,7 @@ test("a started in-memory check is the resource's latest check: an id after ever
   const { f, resourceId, teamId } = await fixture();
   const older = await failedCheckBuild(f, teamId, resourceId, 'boom');
   await t.db.query(`UPDATE builds SET end_time = now() - interval '2 minutes' WHERE id = $1`, [older]);
-  const started = await startInMemoryCheck(t.db, resourceId, MINUTE);
+  const started = await start(resourceId);
   assert.ok(started && started.id > older, 'an id from the builds’ sequence, after the older check build');
   assert.deepEqual((await findResourceView(t.db, f.pipelineId, 'repo'))?.lastCheckBuild?.status, 'started');
   assert.equal((await findResourceView(t.db, f.pipelineId, 'repo'))?.lastCheckBuild?.id, started.id);
@@ -51,14 +57,14 @@ test("a started in-memory check is the resource's latest check: an id after ever
 test('a check whose newest failure is younger than its interval does not start; one older does', async () => {
   const { f, resourceId, teamId } = await fixture();
   const failed = await failedCheckBuild(f, teamId, resourceId, 'boom');
-  assert.equal(await startInMemoryCheck(t.db, resourceId, MINUTE), undefined);
+  assert.equal(await start(resourceId), undefined);
   await t.db.query(`UPDATE builds SET end_time = now() - interval '2 minutes' WHERE id = $1`, [failed]);
-  assert.ok(await startInMemoryCheck(t.db, resourceId, MINUTE));
+  assert.ok(await start(resourceId));
 });
 
 test('a failed in-memory check becomes a completed check build of its id with its events; the resource record is cleared', async () => {
   const { f, resourceId, teamId } = await fixture();
-  const started = (await startInMemoryCheck(t.db, resourceId, MINUTE))!;
+  const started = (await start(resourceId))!;
   const check: InMemoryCheck = { id: started.id, createTime: started.createTime, teamId, teamName: 'main', pipelineId: f.pipelineId, pipelineName: 'p', resourceId, plan };
   const log = buildEvent('log', { time: 1, origin: { id: 'c', source: 'stderr' }, payload: 'looking\n' });
   const error = buildEvent('error', { time: 1, origin: { id: 'c' }, message: 'no luck' });
@@ -86,11 +92,25 @@ test('a running in-memory check after a failure names that failure, unless a che
   await t.db.query(`UPDATE builds SET end_time = now() - interval '2 minutes' WHERE id = $1`, [failed]);
   // the scope's last check (setupPipeline's) ended before the failure
   await t.db.query(`UPDATE resource_config_scopes SET last_check_end_time = now() - interval '3 minutes' WHERE id = $1`, [must(f.scopes, 'repo')]);
-  await startInMemoryCheck(t.db, resourceId, MINUTE);
+  await start(resourceId);
   let state = (await inputResourceStates(t.db, [resourceId])).get(resourceId);
   assert.deepEqual([state?.checkBuildStatus, state?.previousCheckError], ['started', 'boom']);
   // an in-memory check succeeded after the failure (the scope says so), and another runs now
   await t.db.query(`UPDATE resource_config_scopes SET last_check_end_time = now() - interval '1 minute', last_check_succeeded = true WHERE id = $1`, [must(f.scopes, 'repo')]);
   state = (await inputResourceStates(t.db, [resourceId])).get(resourceId);
   assert.deepEqual([state?.checkBuildStatus, state?.previousCheckError], ['started', null]);
+});
+
+test('a queued check whose resource changed, or whose pipeline was paused, since the scan read it does not start', async () => {
+  const { f, resourceId } = await fixture();
+  const config = (await t.db.query<{ config: Record<string, unknown> }>('SELECT config FROM resources WHERE id = $1', [resourceId])).rows[0]!.config;
+  await t.db.query(`UPDATE resources SET config = config || '{"source": {"uri": "changed"}}'::jsonb WHERE id = $1`, [resourceId]);
+  assert.equal(await startInMemoryCheck(t.db, resourceId, config, MINUTE), undefined, 'the pipeline was set again');
+  const now = (await t.db.query<{ config: unknown }>('SELECT config FROM resources WHERE id = $1', [resourceId])).rows[0]!.config;
+  await t.db.query('UPDATE pipelines SET paused = true WHERE id = $1', [f.pipelineId]);
+  assert.equal(await startInMemoryCheck(t.db, resourceId, now, MINUTE), undefined, 'paused');
+  await t.db.query('UPDATE pipelines SET paused = false WHERE id = $1', [f.pipelineId]);
+  assert.ok(await startInMemoryCheck(t.db, resourceId, now, MINUTE), 'as the scan read it, unpaused: it starts');
+  const row = (await t.db.query('SELECT in_memory_check_status AS s FROM resources WHERE id = $1', [resourceId])).rows[0];
+  assert.deepEqual(row, { s: 'started' });
 });
