@@ -11,6 +11,7 @@ import { startApi, PASSWORD, type TestApi } from './helpers.ts';
 import { startTestNode, type TestNode } from '../support/node.ts';
 import { findResourceView } from '../../src/db/views.ts';
 import { saveVersions } from '../../src/db/versions.ts';
+import { finishInMemoryCheck, startInMemoryCheck } from '../../src/db/in-memory-checks.ts';
 
 const OPEN = `resources:
 - name: repo
@@ -44,7 +45,7 @@ const CLOSED = `jobs:
 let node: TestNode;
 let api: TestApi;
 let outsider: string;
-const ids = { pub: 0, priv: 0, closed: 0, version: 0 };
+const ids = { pub: 0, priv: 0, closed: 0, version: 0, inMemoryCheck: 0 };
 const open = '/api/v1/teams/main/pipelines/open';
 
 before(async () => {
@@ -65,6 +66,10 @@ before(async () => {
   ids.pub = (await node.trigger(openId, 'pub')).id;
   ids.priv = (await node.trigger(openId, 'priv')).id;
   ids.closed = (await node.trigger(closedId, 'secret')).id;
+  // a periodic check of repo that ran in memory (no build row): the API answers it as a check build
+  const repo = (await node.tdb.db.query<{ id: number; config: unknown }>(`SELECT id, config FROM resources WHERE pipeline_id = $1 AND name = 'repo'`, [openId])).rows[0]!;
+  ids.inMemoryCheck = (await startInMemoryCheck(node.tdb.db, repo.id, repo.config, 60_000))!.id;
+  await finishInMemoryCheck(node.tdb.db, repo.id, ids.inMemoryCheck, 'succeeded');
   const exposed = await api.app.inject({ method: 'PUT', url: `${open}/expose`, headers: api.auth() });
   assert.equal(exposed.statusCode, 200, exposed.body);
   base = await api.app.listen({ host: '127.0.0.1', port: 0 });
@@ -142,7 +147,11 @@ const rows: { who: Who; method: 'GET' | 'PUT' | 'POST'; url: () => string; statu
   { who: 'anonymous', method: 'GET', url: () => '/api/v1/teams/main/pipelines/closed/jobs', status: 401, why: "a hidden pipeline's jobs" },
   { who: 'anonymous', method: 'GET', url: () => `/api/v1/builds/${ids.closed}`, status: 401, why: "a hidden pipeline's build" },
   { who: 'anonymous', method: 'GET', url: () => `/api/v1/builds/${ids.closed}/events`, status: 401, why: "a hidden pipeline's build log" },
+  { who: 'anonymous', method: 'GET', url: () => `/api/v1/builds/${ids.inMemoryCheck}`, status: 200, why: "an in-memory check of a public pipeline's resource (as its check builds)" },
+  { who: 'anonymous', method: 'GET', url: () => `/api/v1/builds/${ids.inMemoryCheck}/events`, status: 401, why: "an in-memory check's events" },
+  { who: 'anonymous', method: 'GET', url: () => '/api/v1/builds/2147483000', status: 401, why: 'a build that does not exist, in memory or not (not told apart)' },
   // a user of other teams
+  { who: 'outsider', method: 'GET', url: () => `/api/v1/builds/${ids.inMemoryCheck}/events`, status: 403, why: "an in-memory check's events" },
   { who: 'outsider', method: 'GET', url: () => open, status: 200, why: 'the public pipeline' },
   { who: 'outsider', method: 'GET', url: () => `/api/v1/builds/${ids.pub}/events`, status: 200, why: "a public job's build events" },
   { who: 'outsider', method: 'GET', url: () => `/api/v1/builds/${ids.priv}/events`, status: 403, why: "a private job's build log" },
@@ -151,6 +160,8 @@ const rows: { who: Who; method: 'GET' | 'PUT' | 'POST'; url: () => string; statu
   { who: 'outsider', method: 'PUT', url: () => `${open}/pause`, status: 403, why: 'pausing the public pipeline' },
   { who: 'outsider', method: 'POST', url: () => `${open}/jobs/pub/builds`, status: 403, why: 'triggering a public job' },
   // the team's own
+  { who: 'member', method: 'GET', url: () => `/api/v1/builds/${ids.inMemoryCheck}`, status: 200, why: 'an in-memory check' },
+  { who: 'member', method: 'GET', url: () => `/api/v1/builds/${ids.inMemoryCheck}/events`, status: 200, why: "an in-memory check's events (none: its stream ends)" },
   { who: 'member', method: 'GET', url: () => `/api/v1/builds/${ids.priv}/events`, status: 200, why: "a private job's build log" },
   { who: 'member', method: 'GET', url: () => '/api/v1/teams/main/pipelines/closed', status: 200, why: 'a pipeline that is not public' },
 ];
@@ -207,4 +218,10 @@ test('once hidden again, the pipeline needs a login', async () => {
   } finally {
     await request('member', 'PUT', `${open}/expose`);
   }
+});
+
+test("member: an in-memory check reads as a succeeded check build of its resource", async () => {
+  const res = await request('member', 'GET', `/api/v1/builds/${ids.inMemoryCheck}`);
+  const b = res.json() as { id: number; name: string; status: string; team_name: string; pipeline_name: string; resource_name?: string };
+  assert.deepEqual([b.id, b.name, b.status, b.team_name, b.pipeline_name], [ids.inMemoryCheck, 'check', 'succeeded', 'main', 'open']);
 });
