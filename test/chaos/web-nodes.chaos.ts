@@ -69,13 +69,13 @@ after(() => {
 // Host processes, not runc containers (which `--local-runtime auto` picks as root with runc): the
 // scenarios count each task's runs by marks it writes outside any container, and look for
 // orphaned step processes under the node's data dir.
-async function startNode(name: string, opts: { dataDir?: string; port?: number; flags?: string[]; postgresUrl?: string } = {}): Promise<Node & { dataDir: string; port: number }> {
+async function startNode(name: string, opts: { dataDir?: string; port?: number; flags?: string[]; postgresUrl?: string; env?: Record<string, string> } = {}): Promise<Node & { dataDir: string; port: number }> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(root, `${name}-`)));
   const port = opts.port ?? (await freePort());
   const child = spawn(
     process.execPath,
     [BIN, 'web', '--port', String(port), '--bind-ip', '127.0.0.1', '--data-dir', dataDir, '--postgres-url', opts.postgresUrl ?? pg.url, '--add-local-user', 'ci:chaos-pass', '--node-name', name, '--build-lease', LEASE, '--scheduler-interval', '1s', '--local-runtime', 'processes', ...(opts.flags ?? [])],
-    { env: { ...process.env, JETWAY_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, JETWAY_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -211,7 +211,10 @@ test('two nodes: the second starting leaves the first its build; kill -9 of the 
 
 test('check lease holder killed (kill -9) mid-check: the other node takes the check build over within the lease and checks the resource again within a minute', async () => {
   const flags = ['--checker-interval', '1s'];
-  const [a, b] = [await startNode('node-check-a', { flags }), await startNode('node-check-b', { flags })];
+  // check builds (a custom type's, a declined source's): the built-in types' periodic checks run
+  // in memory (the next scenario), so these nodes check in containers
+  const env = { JETWAY_IN_PROCESS_CHECKS: 'off' };
+  const [a, b] = [await startNode('node-check-a', { flags, env }), await startNode('node-check-b', { flags, env })];
   // each check takes 20 s; a failed one waits its interval (10 s) before the next
   await setPipeline(a, 'lease', `resources:\n- name: slow\n  type: mock\n  check_every: 10s\n  source: {check_delay: 20s}\njobs:\n- name: use\n  plan:\n  - get: slow\n    trigger: true\n`);
   const checks = async (): Promise<{ id: number; status: string; owner: string | null }[]> =>
@@ -241,6 +244,41 @@ test('check lease holder killed (kill -9) mid-check: the other node takes the ch
   assert.equal(all.filter((c) => c.id < again.id && c.status === 'started').length, 0, 'no check left running beside the new one');
   other.child.kill('SIGTERM');
   await other.exited;
+});
+
+test('a node killed (kill -9) mid in-memory check: another node checks the resource within the scope lease and the check, nothing left held, no check build', async () => {
+  const flags = ['--checker-interval', '1s'];
+  const a = await startNode('node-mem-a', { flags });
+  await setPipeline(a, 'memlease', `resources:\n- name: slowmem\n  type: mock\n  check_every: 10s\n  source: {check_delay: 20s}\njobs:\n- name: use\n  plan:\n  - get: slowmem\n    trigger: true\n`);
+  const record = async (): Promise<{ id: number; status: string; lease: string | null; builds: number } | undefined> =>
+    (
+      await db.query<{ id: number; status: string; lease: string | null; builds: number }>(
+        `SELECT r.in_memory_check_id AS id, r.in_memory_check_status AS status, s.check_lease_owner AS lease,
+                (SELECT count(*)::int FROM builds b WHERE b.resource_id = r.id) AS builds
+           FROM resources r LEFT JOIN resource_config_scopes s ON s.id = r.resource_config_scope_id WHERE r.name = 'slowmem'`,
+      )
+    ).rows[0];
+  // node-mem-a alone: the check it started is its own
+  const first = await until('an in-memory check to start on node-mem-a', async () => {
+    const r = await record();
+    return r?.status === 'started' && r.lease !== null ? r : undefined;
+  });
+  const b = await startNode('node-mem-b', { flags });
+  a.child.kill('SIGKILL');
+  const killedAt = Date.now();
+  await a.exited;
+  const again = await until('the resource checked in memory on node-mem-b', async () => {
+    const r = await record();
+    return r && r.id > first.id && r.status === 'succeeded' ? r : undefined;
+  });
+  const seconds = (Date.now() - killedAt) / 1000;
+  figures.push(`in-memory check's node kill -9'd: the resource checked on the other node, succeeded ${seconds.toFixed(1)} s after the kill (scope lease 30 s, check 20 s)`);
+  // the dead node's scope lease expires (30 s unrenewed), then the 20 s check runs
+  assert.ok(seconds < 90, `checked on node-mem-b ${seconds} s after the kill`);
+  assert.equal(again.lease, null, 'the scope lease let go');
+  assert.equal(again.builds, 0, 'no check build: both checks ran in memory');
+  b.child.kill('SIGTERM');
+  await b.exited;
 });
 
 test('three nodes on one Postgres, one killed mid-build: builds of the others finish succeeded, the dead one\'s are taken over once', async () => {
