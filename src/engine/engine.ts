@@ -11,7 +11,7 @@ import { errorMessage, runBuild } from './exec.ts';
 import { BuildAborted } from './outcome.ts';
 import { BuildSteps, type StepDeps } from './steps/index.ts';
 import { createInterpolator, Redactor, VarSources, type CredentialManager, type IdTokenSigner } from './vars.ts';
-import { isDiskFull, isTransient, retryDelayMs, StoreEventSink, type EventSinkLimits, type SinkReport } from './event-sink.ts';
+import { isDiskFull, isTransient, redactedEvent, retryDelayMs, StoreEventSink, type EventSinkLimits, type SinkReport } from './event-sink.ts';
 import type { BuildLeases, OrphanedBuild } from './leases.ts';
 import type { BuildToRun, EngineStore } from './store.ts';
 import type { InProcessChecks } from '../resources/in-process.ts';
@@ -401,7 +401,7 @@ export class Engine implements BuildTracker {
     const sink = {
       emit: async (event: BuildEvent): Promise<void> => {
         if (events.length >= MAX_IN_MEMORY_EVENTS) return;
-        events.push(redactor && event.event !== 'log' ? ({ ...event, data: redactor.redactValue(event.data) } as BuildEvent) : event);
+        events.push(redactedEvent(redactor, event));
       },
     };
     try {

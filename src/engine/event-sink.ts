@@ -82,13 +82,18 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
 
+/**
+ * An event as a build's records keep it: every event but `log` (whose payload the step redacts as
+ * it writes) with the build's secrets redacted, so a secret in a version, metadata or message (a
+ * resource echoing its source, an error quoting a value) never reaches them.
+ */
+export function redactedEvent(redactor: Redactor | undefined, event: BuildEvent): BuildEvent {
+  return redactor && event.event !== 'log' ? ({ ...event, data: redactor.redactValue(event.data) } as BuildEvent) : event;
+}
+
 /** Writes events to the store in call order, even when callers do not wait for each write. */
 export class StoreEventSink implements EventSink {
-  /**
-   * The build's secrets, once its steps can find any: every event but `log` (whose payload the
-   * step redacts as it writes) is redacted here, so a secret in a version, metadata or message
-   * (a resource echoing its source, an error quoting a value) never reaches the events.
-   */
+  /** The build's secrets, once its steps can find any (redactedEvent). */
   redactor: Redactor | undefined;
   private readonly pending: Pending[] = [];
   private pendingBytes = 0;
@@ -108,7 +113,7 @@ export class StoreEventSink implements EventSink {
   ) {}
 
   emit(event: BuildEvent, writerKey?: string): Promise<void> {
-    const safe = this.redactor && event.event !== 'log' ? ({ ...event, data: this.redactor.redactValue(event.data) } as BuildEvent) : event;
+    const safe = redactedEvent(this.redactor, event);
     const key = writerKey ?? `${this.writer}:${this.seq++}`;
     const bytes = JSON.stringify(safe.data).length;
     if (this.pending.length >= (this.limits.maxPending ?? 50_000) || this.pendingBytes + bytes > (this.limits.maxPendingBytes ?? 64 * 1024 * 1024)) {
