@@ -8,36 +8,61 @@ import type { Queryable } from './database.ts';
 
 export const DEFAULT_PAGE_SIZE = 100;
 
-/** The versions of a resource: those of its current scope (none when it has no scope). */
-const SCOPE = '(SELECT resource_config_scope_id FROM resources WHERE id = $1)';
-/** v (an alias of resource_config_versions) is not disabled for resource $1. */
-const ENABLED = `NOT EXISTS (
+/** The versions of resource `r` (an SQL expression): those of its current scope (none when it has no scope). */
+export const scopeOf = (r: string): string => `(SELECT resource_config_scope_id FROM resources WHERE id = ${r})`;
+/** v (an alias of resource_config_versions) is not disabled for resource `r`. */
+export const enabledFor = (r: string): string => `NOT EXISTS (
   SELECT 1 FROM resource_disabled_versions d
-  WHERE d.resource_id = $1 AND d.version_digest IN (v.version_sha256, v.version_md5))`;
-/** Some build of job $2 has an input row (resource $1, v). */
-const USED_BY_JOB = `EXISTS (
+  WHERE d.resource_id = ${r} AND d.version_digest IN (v.version_sha256, v.version_md5))`;
+/** Some build of job `j` has an input row (resource `r`, v). */
+export const usedByJob = (r: string, j: string): string => `EXISTS (
   SELECT 1 FROM build_resource_config_version_inputs i JOIN builds b ON b.id = i.build_id
-  WHERE i.resource_id = $1 AND i.version_digest IN (v.version_sha256, v.version_md5) AND b.job_id = $2)`;
+  WHERE i.resource_id = ${r} AND i.version_digest IN (v.version_sha256, v.version_md5) AND b.job_id = ${j})`;
+/**
+ * Whether input `name` of job `j` saw version `d` of resource `r` for the first time (§4.1
+ * first_occurrence). The job's last non-pending build is looked at first, as Concourse does: a
+ * version it used is not new, and that answer needs no scan of the version's other uses.
+ */
+export const firstOccurrence = (r: string, d: string, name: string, j: string): string => `NOT (
+  EXISTS (SELECT 1 FROM build_resource_config_version_inputs
+           WHERE build_id = (SELECT id FROM builds WHERE job_id = ${j} AND status <> 'pending' ORDER BY id DESC LIMIT 1)
+             AND name = ${name} AND version_digest = ${d} AND resource_id = ${r})
+  OR EXISTS (SELECT 1 FROM build_resource_config_version_inputs i
+              WHERE i.resource_id = ${r} AND i.version_digest = ${d} AND i.name = ${name}
+                AND EXISTS (SELECT 1 FROM builds b WHERE b.id = i.build_id AND b.job_id = ${j})))`;
 
-interface VersionRow extends Record<string, unknown> {
+const SCOPE = scopeOf('$1');
+const ENABLED = enabledFor('$1');
+const USED_BY_JOB = usedByJob('$1', '$2');
+
+export interface VersionRow extends Record<string, unknown> {
   digest: string;
   version: Version;
 }
-interface BuildRow extends Record<string, unknown> {
+export interface BuildRow extends Record<string, unknown> {
   id: number;
   rerun_of: number | null;
 }
 
-function resolved(row: VersionRow | undefined): ResolvedVersion | undefined {
+export function resolved(row: VersionRow | undefined): ResolvedVersion | undefined {
   return row && { digest: row.digest, version: row.version };
 }
 
 /** A legacy md5 digest is shorter than a sha256 one (Go picks the column the same way). */
-function digestColumn(digest: string): string {
+export function digestColumn(digest: string): string {
   return digest.length < 64 ? 'version_md5' : 'version_sha256';
 }
 
 type BuildSource = 'builds' | 'outputs';
+
+/** successful_build_outputs.outputs (resource id -> digests) as `outputs(b)`: by resource id, each resource's in stored order. */
+export function algorithmOutputs(outputs: Record<string, string[]> | undefined): AlgorithmVersion[] {
+  if (!outputs) return [];
+  return Object.entries(outputs)
+    .map(([resource, digests]) => ({ resourceId: Number(resource), digests }))
+    .sort((a, b) => a.resourceId - b.resourceId)
+    .flatMap(({ resourceId, digests }) => digests.map((digest) => ({ resourceId, digest })));
+}
 
 export interface PostgresVersionsStoreOptions {
   /** Rows fetched per page of a build list (default 100). */
@@ -45,10 +70,10 @@ export interface PostgresVersionsStoreOptions {
 }
 
 export class PostgresVersionsStore {
-  private readonly pageSize: number;
+  protected readonly pageSize: number;
 
   constructor(
-    private readonly db: Queryable,
+    protected readonly db: Queryable,
     opts: PostgresVersionsStoreOptions = {},
   ) {
     this.pageSize = opts.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -139,7 +164,12 @@ export class PostgresVersionsStore {
   }
 
   successfulBuilds(jobId: number): AsyncIterable<BuildCursor> {
-    return this.pagedBuilds('builds', jobId, 'desc', [], []);
+    return this.pagedBuilds('builds', jobId, 'desc', [], [], () => this.firstSuccessfulBuilds(jobId));
+  }
+
+  /** The first page of successfulBuilds(J), when it is read otherwise (undefined: read it here). */
+  protected firstSuccessfulBuilds(_jobId: number): Promise<BuildRow[]> | undefined {
+    return undefined;
   }
 
   successfulBuildsConstrained(jobId: number, constraints: OutputConstraints): AsyncIterable<BuildCursor> {
@@ -182,6 +212,7 @@ export class PostgresVersionsStore {
     direction: 'asc' | 'desc',
     where: string[],
     params: unknown[],
+    firstPage?: () => Promise<BuildRow[]> | undefined,
   ): AsyncGenerator<BuildCursor> {
     const table = source === 'builds' ? 'builds' : 'successful_build_outputs';
     const idCol = source === 'builds' ? 'id' : 'build_id';
@@ -201,11 +232,16 @@ export class PostgresVersionsStore {
         conds.push(`(coalesce(rerun_of, ${idCol}), ${idCol}) ${cmp} ($${values.length + 1}, $${values.length + 2})`);
         values.push(last.rerunOf ?? last.id, last.id);
       }
-      const { rows } = await this.db.query<BuildRow>(
-        `SELECT ${idCol} AS id, rerun_of FROM ${table} WHERE ${conds.join(' AND ')}
-         ORDER BY coalesce(rerun_of, ${idCol}) ${dir}, ${idCol} ${dir} LIMIT ${this.pageSize}`,
-        values,
-      );
+      const given = last ? undefined : firstPage?.();
+      const rows = given
+        ? await given
+        : (
+              await this.db.query<BuildRow>(
+                `SELECT ${idCol} AS id, rerun_of FROM ${table} WHERE ${conds.join(' AND ')}
+                 ORDER BY coalesce(rerun_of, ${idCol}) ${dir}, ${idCol} ${dir} LIMIT ${this.pageSize}`,
+                values,
+              )
+            ).rows;
       for (const row of rows) yield { id: row.id, rerunOf: row.rerun_of };
       const tail = rows[rows.length - 1];
       if (rows.length < this.pageSize || !tail) return;
@@ -218,11 +254,7 @@ export class PostgresVersionsStore {
       'SELECT outputs FROM successful_build_outputs WHERE build_id = $1',
       [buildId],
     );
-    if (!row) return [];
-    return Object.entries(row.outputs)
-      .map(([resource, digests]) => ({ resourceId: Number(resource), digests }))
-      .sort((a, b) => a.resourceId - b.resourceId)
-      .flatMap(({ resourceId, digests }) => digests.map((digest) => ({ resourceId, digest })));
+    return algorithmOutputs(row?.outputs);
   }
 
   async latestBuildUsingLatestVersion(jobId: number, resourceId: number): Promise<number | undefined> {
@@ -254,22 +286,14 @@ export class PostgresVersionsStore {
     return pipes;
   }
 
-  /**
-   * One statement (it runs per input of every due job). The job's last non-pending build is
-   * looked at first, as Concourse does: a version it used is not new, and that answer needs no
-   * scan of the version's other uses.
-   */
+  /** One statement (it runs per input of every due job). */
   async isFirstOccurrence(jobId: number, inputName: string, digest: string, resourceId: number): Promise<boolean> {
-    const row = await this.one<{ first: boolean }>(
-      `SELECT NOT (
-         EXISTS (SELECT 1 FROM build_resource_config_version_inputs
-                  WHERE build_id = (SELECT id FROM builds WHERE job_id = $4 AND status <> 'pending' ORDER BY id DESC LIMIT 1)
-                    AND name = $3 AND version_digest = $2 AND resource_id = $1)
-         OR EXISTS (SELECT 1 FROM build_resource_config_version_inputs i
-                     WHERE i.resource_id = $1 AND i.version_digest = $2 AND i.name = $3
-                       AND EXISTS (SELECT 1 FROM builds b WHERE b.id = i.build_id AND b.job_id = $4))) AS first`,
-      [resourceId, digest, inputName, jobId],
-    );
+    const row = await this.one<{ first: boolean }>(`SELECT ${firstOccurrence('$1', '$2', '$3', '$4')} AS first`, [
+      resourceId,
+      digest,
+      inputName,
+      jobId,
+    ]);
     return row?.first ?? true;
   }
 }

@@ -1,6 +1,7 @@
 // The job store: reading jobs (with their next/finished builds), pause/unpause, and what the
 // scheduler reads and writes per job (docs/concourse-semantics.md §4.1): due jobs, algorithm inputs, the next input mapping,
 // has_new_inputs, last_scheduled.
+import DataLoader from 'dataloader';
 import type { Job } from '../config/index.ts';
 import type { AlgorithmInput, ComputeResult } from '../model/inputs.ts';
 import { isResolveError } from '../model/inputs.ts';
@@ -319,48 +320,106 @@ export function toAlgorithmInputs(inputs: readonly JobInputConfig[]): AlgorithmI
  * (left as it is when undefined).
  */
 export async function saveNextInputMapping(db: Queryable, jobId: number, result: ComputeResult, hasNewInputs?: boolean): Promise<void> {
-  const names: string[] = [];
-  const resourceIds: (number | null)[] = [];
-  const digests: (string | null)[] = [];
-  const firsts: boolean[] = [];
-  const errors: (string | null)[] = [];
-  const pipes = new Set<number>();
-  for (const [name, input] of Object.entries(result.mapping)) {
-    names.push(name);
-    if (isResolveError(input)) {
-      resourceIds.push(null);
-      digests.push(null);
-      firsts.push(false);
-      errors.push(input.resolveError);
-      continue;
+  await saveNextInputMappings(db, [{ jobId, result, ...(hasNewInputs !== undefined ? { hasNewInputs } : {}) }]);
+}
+
+export interface NextInputMapping {
+  jobId: number;
+  result: ComputeResult;
+  /** the trigger decision's has_new_inputs (undefined: left as it is) */
+  hasNewInputs?: boolean;
+}
+
+/**
+ * SaveNextInputMapping of several jobs in one statement (a scheduling pass saves its jobs'
+ * together): each job's inputs_determined and has_new_inputs, its next_build_inputs and
+ * next_build_pipes, rewriting no row that did not change (as Concourse's saveJobInputMapping
+ * compares). A job given twice keeps its last mapping.
+ */
+export async function saveNextInputMappings(db: Queryable, mappings: readonly NextInputMapping[]): Promise<void> {
+  const byJob = new Map(mappings.map((m) => [m.jobId, m]));
+  if (byJob.size === 0) return;
+  const jobs = { ids: [] as number[], ok: [] as boolean[], hasNew: [] as (boolean | null)[] };
+  const inputs = {
+    jobIds: [] as number[],
+    names: [] as string[],
+    resourceIds: [] as (number | null)[],
+    digests: [] as (string | null)[],
+    firsts: [] as boolean[],
+    errors: [] as (string | null)[],
+  };
+  const pipes = { jobIds: [] as number[], buildIds: [] as number[] };
+  for (const { jobId, result, hasNewInputs } of byJob.values()) {
+    jobs.ids.push(jobId);
+    jobs.ok.push(result.ok);
+    jobs.hasNew.push(hasNewInputs ?? null);
+    const passed = new Set<number>();
+    for (const [name, input] of Object.entries(result.mapping)) {
+      inputs.jobIds.push(jobId);
+      inputs.names.push(name);
+      if (isResolveError(input)) {
+        inputs.resourceIds.push(null);
+        inputs.digests.push(null);
+        inputs.firsts.push(false);
+        inputs.errors.push(input.resolveError);
+        continue;
+      }
+      inputs.resourceIds.push(input.resourceId);
+      inputs.digests.push(input.versionDigest);
+      inputs.firsts.push(input.firstOccurrence);
+      inputs.errors.push(null);
+      for (const b of input.passedBuildIds) passed.add(b);
     }
-    resourceIds.push(input.resourceId);
-    digests.push(input.versionDigest);
-    firsts.push(input.firstOccurrence);
-    errors.push(null);
-    for (const b of input.passedBuildIds) pipes.add(b);
+    for (const b of passed) {
+      pipes.jobIds.push(jobId);
+      pipes.buildIds.push(b);
+    }
   }
   await db.query(
-    `WITH job AS (
-       UPDATE jobs SET inputs_determined = $2, has_new_inputs = coalesce($9, has_new_inputs)
-        WHERE id = $1 AND (inputs_determined <> $2 OR has_new_inputs <> coalesce($9, has_new_inputs))
+    `WITH j AS (
+       SELECT * FROM unnest($1::int[], $2::bool[], $3::bool[]) AS j(id, ok, has_new)
+     ), m AS (
+       SELECT * FROM unnest($4::int[], $5::text[], $6::int[], $7::text[], $8::bool[], $9::text[])
+         AS m(job_id, name, resource_id, digest, first, error)
+     ), p AS (
+       SELECT * FROM unnest($10::int[], $11::int[]) AS p(job_id, build_id)
+     ), job AS (
+       UPDATE jobs t SET inputs_determined = j.ok, has_new_inputs = coalesce(j.has_new, t.has_new_inputs)
+         FROM j
+        WHERE t.id = j.id AND (t.inputs_determined <> j.ok OR t.has_new_inputs <> coalesce(j.has_new, t.has_new_inputs))
      ), gone AS (
-       DELETE FROM next_build_inputs WHERE job_id = $1 AND input_name <> ALL($3::text[])
+       DELETE FROM next_build_inputs n USING j
+        WHERE n.job_id = j.id AND NOT EXISTS (SELECT 1 FROM m WHERE m.job_id = n.job_id AND m.name = n.input_name)
      ), inputs AS (
        INSERT INTO next_build_inputs AS n (job_id, input_name, resource_id, version_digest, first_occurrence, resolve_error)
-       SELECT $1, m.name, m.resource_id, m.digest, m.first, m.error
-         FROM unnest($3::text[], $4::int[], $5::text[], $6::bool[], $7::text[]) AS m(name, resource_id, digest, first, error)
+       SELECT m.job_id, m.name, m.resource_id, m.digest, m.first, m.error FROM m
        ON CONFLICT (job_id, input_name) DO UPDATE
          SET resource_id = excluded.resource_id, version_digest = excluded.version_digest,
              first_occurrence = excluded.first_occurrence, resolve_error = excluded.resolve_error
          WHERE (n.resource_id, n.version_digest, n.first_occurrence, n.resolve_error)
                IS DISTINCT FROM (excluded.resource_id, excluded.version_digest, excluded.first_occurrence, excluded.resolve_error)
      ), pipes_gone AS (
-       DELETE FROM next_build_pipes WHERE to_job_id = $1 AND from_build_id <> ALL($8::int[])
+       DELETE FROM next_build_pipes x USING j
+        WHERE x.to_job_id = j.id AND NOT EXISTS (SELECT 1 FROM p WHERE p.job_id = x.to_job_id AND p.build_id = x.from_build_id)
      )
-     INSERT INTO next_build_pipes (to_job_id, from_build_id) SELECT $1, unnest($8::int[]) ON CONFLICT DO NOTHING`,
-    [jobId, result.ok, names, resourceIds, digests, firsts, errors, [...pipes], hasNewInputs ?? null],
+     INSERT INTO next_build_pipes (to_job_id, from_build_id) SELECT job_id, build_id FROM p ON CONFLICT DO NOTHING`,
+    [jobs.ids, jobs.ok, jobs.hasNew, inputs.jobIds, inputs.names, inputs.resourceIds, inputs.digests, inputs.firsts, inputs.errors, pipes.jobIds, pipes.buildIds],
   );
+}
+
+/**
+ * saveNextInputMappings for the jobs of a pass scheduled together: the mappings asked for in one
+ * turn of the event loop are saved in one statement (a failure fails each of them).
+ */
+export function batchedMappingSaver(db: Queryable): (mapping: NextInputMapping) => Promise<void> {
+  const loader = new DataLoader<NextInputMapping, undefined>(
+    async (mappings) => {
+      await saveNextInputMappings(db, mappings);
+      return mappings.map(() => undefined);
+    },
+    { cache: false, maxBatchSize: 256 },
+  );
+  return (mapping) => loader.load(mapping);
 }
 
 export interface NextBuildInput {

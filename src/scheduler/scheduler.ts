@@ -1,31 +1,41 @@
 // The scheduling loop (docs/concourse-semantics.md §4.1): every interval (10 s by default), or when nudged,
 // schedule each job whose schedule_requested > last_scheduled, one at a time per job under a
 // per-job Postgres advisory lock. A pass reads its due jobs with their inputs at once, and takes,
-// marks and releases their locks a chunk at a time: the per-job work left is the algorithm's
-// reads and one statement saving the mapping (issue 23: a thousand jobs due in one pass).
+// marks and releases their locks a chunk at a time; a chunk's jobs are scheduled together, their
+// algorithm reads and mappings batched across them (issue 23: a thousand jobs due in one pass).
 import { COMPONENT } from '../component/names.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { PeriodicPass, type PassGate } from '../component/periodic.ts';
+import { BatchedVersionsStore } from '../db/algorithm-batch.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
 import { withJobSchedulingLocks } from '../db/scheduling.ts';
-import { jobsToSchedule, markJobsScheduled, requestJobSchedule, saveNextInputMapping, toAlgorithmInputs, type JobToSchedule } from '../db/jobs.ts';
+import {
+  batchedMappingSaver,
+  jobsToSchedule,
+  markJobsScheduled,
+  requestJobSchedule,
+  saveNextInputMapping,
+  toAlgorithmInputs,
+  type JobToSchedule,
+  type NextInputMapping,
+} from '../db/jobs.ts';
 import { computeInputs, passSharedStore, type VersionsStore } from './algorithm/index.ts';
 import { tryStartPendingBuildsForJob, type StartOutcome } from './build-starter.ts';
 import { triggerDecision } from './decisions.ts';
 import type { BuildTracker, CheckRequester } from './interfaces.ts';
 
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 10_000;
-/** Due jobs locked, scheduled and marked together (fewer jobs per worker when fewer are due). */
-const MAX_CHUNK = 16;
+/** Due jobs locked, scheduled and marked together (fewer a chunk when fewer are due). */
+const MAX_CHUNK = 64;
 
 export interface SchedulerOptions {
   tracker: BuildTracker;
   checks: CheckRequester;
   /** Time between passes (default 10 s). */
   intervalMs?: number;
-  /** Jobs scheduled in parallel in one pass (default 4; each holds a connection for its lock). */
+  /** Chunks of jobs scheduled at once in a pass (default 4; each holds a connection for its jobs' locks). */
   concurrency?: number;
   logger?: Logger;
   /** told how long each pass took (src/metrics) */
@@ -102,8 +112,9 @@ export class Scheduler {
 
   private async passOverDueJobs(): Promise<JobScheduleResult[]> {
     const due = await jobsToSchedule(this.db);
-    // the versions every job of the pass reads alike, read once (algorithm/pass-store.ts)
-    const versions = passSharedStore(new PostgresVersionsStore(this.db));
+    // the jobs of a chunk run together: their reads and mappings are batched across them
+    // (db/algorithm-batch.ts), and what every job reads alike is read once a pass (pass-store.ts)
+    const pass: PassBatches = { versions: passSharedStore(new BatchedVersionsStore(this.db)), saveMapping: batchedMappingSaver(this.db) };
     const chunk = Math.max(1, Math.min(MAX_CHUNK, Math.ceil(due.length / this.concurrency)));
     const results: JobScheduleResult[] = [];
     let next = 0;
@@ -112,7 +123,7 @@ export class Scheduler {
         const jobs = due.slice(next, next + chunk);
         next += jobs.length;
         try {
-          results.push(...(await this.scheduleChunk(jobs, versions)));
+          results.push(...(await this.scheduleChunk(jobs, pass)));
         } catch (err) {
           // the locks or the marks failed (Postgres gone?): the chunk's jobs stay due for the next pass
           this.logger.error({ jobIds: jobs.map((j) => j.id), err }, 'scheduling jobs failed');
@@ -125,29 +136,32 @@ export class Scheduler {
 
   /**
    * Schedules jobs under their locks (those another scheduler holds are skipped, for it to do),
-   * one after the other, and marks those that need no retry scheduled before letting go.
+   * all at once (each job is independent of the others, as Concourse schedules its jobs in
+   * parallel), and marks those that need no retry scheduled before letting go.
    */
-  private async scheduleChunk(jobs: readonly JobToSchedule[], versions?: VersionsStore): Promise<JobScheduleResult[]> {
-    const deps: ScheduleDeps = { db: this.db, tracker: this.tracker, checks: this.checks, logger: this.logger, ...(versions ? { versions } : {}) };
+  private async scheduleChunk(jobs: readonly JobToSchedule[], pass?: PassBatches): Promise<JobScheduleResult[]> {
+    const deps: ScheduleDeps = { db: this.db, tracker: this.tracker, checks: this.checks, logger: this.logger, ...pass };
     return withJobSchedulingLocks(
       this.db,
       jobs.map((j) => j.id),
       async (locked) => {
         const results: JobScheduleResult[] = [];
         const done: JobToSchedule[] = [];
-        for (const j of jobs) {
-          if (!locked.has(j.id)) {
-            results.push({ jobId: j.id, locked: false, needsRetry: true, outcomes: [] });
-            continue;
-          }
-          try {
-            const r = await scheduleJob(deps, j);
-            results.push(r);
-            if (!r.needsRetry) done.push(j);
-          } catch (err) {
-            this.logger.error({ jobId: j.id, err }, 'scheduling a job failed');
-          }
-        }
+        await Promise.all(
+          jobs.map(async (j) => {
+            if (!locked.has(j.id)) {
+              results.push({ jobId: j.id, locked: false, needsRetry: true, outcomes: [] });
+              return;
+            }
+            try {
+              const r = await scheduleJob(deps, j);
+              results.push(r);
+              if (!r.needsRetry) done.push(j);
+            } catch (err) {
+              this.logger.error({ jobId: j.id, err }, 'scheduling a job failed');
+            }
+          }),
+        );
         await markJobsScheduled(this.db, done);
         return results;
       },
@@ -163,13 +177,17 @@ export class Scheduler {
   }
 }
 
-export interface ScheduleDeps {
+/** What the jobs of a pass share: their reads and their mappings' saves, batched. */
+interface PassBatches {
+  versions: VersionsStore;
+  saveMapping: (mapping: NextInputMapping) => Promise<void>;
+}
+
+export interface ScheduleDeps extends Partial<PassBatches> {
   db: Database;
   tracker: BuildTracker;
   checks: CheckRequester;
   logger: Logger;
-  /** the pass's shared reads of versions (absent: a store of this job's own) */
-  versions?: VersionsStore;
 }
 
 /**
@@ -196,7 +214,8 @@ export async function scheduleJob(deps: ScheduleDeps, toSchedule: JobToSchedule)
 
   // 5-6. the trigger decision, and SaveNextInputMapping with its has_new_inputs
   const decision = result.ok ? triggerDecision(inputs, result.mapping) : undefined;
-  await saveNextInputMapping(db, jobId, result, decision?.hasNewInputs);
+  const mapping = { jobId, result, ...(decision ? { hasNewInputs: decision.hasNewInputs } : {}) };
+  await (deps.saveMapping ? deps.saveMapping(mapping) : saveNextInputMapping(db, jobId, result, mapping.hasNewInputs));
   let createdBuildId: number | undefined;
   if (decision?.createBuild) createdBuildId = await ensurePendingBuildExists(db, jobId);
 

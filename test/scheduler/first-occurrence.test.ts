@@ -1,6 +1,7 @@
 // first_occurrence (docs/concourse-semantics.md §4.1) through both stores.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { BatchedVersionsStore } from '../../src/db/algorithm-batch.ts';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
 import { caseStoreData, caseVersion } from '../support/algorithm/cases.ts';
 import { versionDigest } from '../../src/model/version.ts';
@@ -57,3 +58,4 @@ const pg = useTestDatabase((db) => loadCaseDb(db, fixture));
 checks('postgres', () => {
   return new PostgresVersionsStore(pg.db);
 });
+checks('postgres, batched', () => new BatchedVersionsStore(pg.db));
