@@ -482,19 +482,15 @@ function statusEvent(status: BuildStatus): BuildEvent {
  * and the public plan, and writes the `status: started` event. Returns whether it started.
  */
 export async function startBuild(db: Queryable, buildId: number, plan: Plan): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const r = await tx.query<{ job_id: number | null }>(
-      `UPDATE builds SET status = 'started', start_time = now(), plan = $2::jsonb, public_plan = $3::jsonb,
-              schema = 'jetway.v1'
-        WHERE id = $1 AND status = 'pending' AND NOT aborted RETURNING job_id`,
-      [buildId, JSON.stringify(plan), JSON.stringify(publicPlan(plan))],
-    );
-    const row = r.rows[0];
-    if (!row) return false;
-    await saveBuildEvent(tx, buildId, statusEvent('started'));
-    if (row.job_id !== null) await refreshJobBuildPointers(tx, row.job_id);
-    return true;
-  });
+  // one round trip (migration 0022): the status, its event, the job's build pointers
+  const r = await db.query<{ started: boolean }>('SELECT jetway_start_build($1, $2::jsonb, $3::jsonb, $4, $5::jsonb) AS started', [
+    buildId,
+    JSON.stringify(plan),
+    JSON.stringify(publicPlan(plan)),
+    EVENT_LOCK_CLASS,
+    eventsPayload([{ event: statusEvent('started') }]),
+  ]);
+  return r.rows[0]?.started === true;
 }
 
 /**
@@ -579,28 +575,8 @@ export function groupOutputs(pairs: readonly { resourceId: number; digest: strin
  * completed build of the current run of equal statuses).
  */
 export async function refreshJobBuildPointers(tx: Queryable, jobId: number): Promise<void> {
-  await tx.query(
-    `WITH completed AS (
-       SELECT id, status, coalesce(rerun_of, id) AS k FROM builds WHERE job_id = $1 AND completed AND status <> 'pending'
-     ), latest AS (
-       SELECT id, status, k FROM completed ORDER BY k DESC, id DESC LIMIT 1
-     ), last_other AS (
-       SELECT c.k, c.id FROM completed c, latest l
-        WHERE c.status <> l.status AND (c.k, c.id) < (l.k, l.id) ORDER BY c.k DESC, c.id DESC LIMIT 1
-     ), transition AS (
-       SELECT c.id FROM completed c
-        WHERE NOT EXISTS (SELECT 1 FROM last_other)
-           OR EXISTS (SELECT 1 FROM last_other o WHERE (c.k, c.id) > (o.k, o.id))
-        ORDER BY c.k ASC, c.id ASC LIMIT 1
-     )
-     UPDATE jobs SET
-       latest_completed_build_id = (SELECT id FROM latest),
-       next_build_id = (SELECT id FROM builds WHERE job_id = $1 AND status IN ('pending', 'started')
-                         ORDER BY coalesce(rerun_of, id) ASC, id ASC LIMIT 1),
-       transition_build_id = (SELECT id FROM transition)
-     WHERE id = $1`,
-    [jobId],
-  );
+  // the SQL is migration 0022's, shared with jetway_start_build
+  await tx.query('SELECT jetway_refresh_job_build_pointers($1)', [jobId]);
 }
 
 export interface AbortResult {
@@ -664,9 +640,13 @@ export interface EventToSave {
  */
 export async function saveBuildEvents(db: Queryable, buildId: number, events: readonly EventToSave[]): Promise<number[]> {
   if (events.length === 0) return [];
-  const payload = events.map((e) => ({ type: e.event.event, version: e.event.version, payload: e.event.data, writer_key: e.writerKey ?? null }));
-  const r = await db.query<{ event_id: number }>('SELECT jetway_append_build_events($1, $2, $3::jsonb) AS event_id', [buildId, EVENT_LOCK_CLASS, JSON.stringify(payload)]);
+  const r = await db.query<{ event_id: number }>('SELECT jetway_append_build_events($1, $2, $3::jsonb) AS event_id', [buildId, EVENT_LOCK_CLASS, eventsPayload(events)]);
   return r.rows.map((row) => row.event_id);
+}
+
+/** Events as jetway_append_build_events takes them (migration 0020). */
+function eventsPayload(events: readonly EventToSave[]): string {
+  return JSON.stringify(events.map((e) => ({ type: e.event.event, version: e.event.version, payload: e.event.data, writer_key: e.writerKey ?? null })));
 }
 
 /** Appends one event (saveBuildEvents); returns its id. */
@@ -833,45 +813,14 @@ async function versionInCurrentScope(tx: Queryable, resourceId: number, digest: 
  * sets inputs_ready.
  */
 export async function adoptInputsAndPipes(db: Queryable, buildId: number, jobId: number): Promise<AdoptResult> {
-  return db.transaction(async (tx) => {
-    const job = await tx.query<{ inputs_determined: boolean }>('SELECT inputs_determined FROM jobs WHERE id = $1 FOR UPDATE', [jobId]);
-    if (!job.rows[0]?.inputs_determined) return { determined: false };
-    const rows = await tx.query<{
-      input_name: string;
-      resource_id: number | null;
-      version_digest: string | null;
-      first_occurrence: boolean;
-      resolve_error: string | null;
-    }>('SELECT input_name, resource_id, version_digest, first_occurrence, resolve_error FROM next_build_inputs WHERE job_id = $1 ORDER BY input_name', [
-      jobId,
-    ]);
-    for (const row of rows.rows) {
-      if (row.resolve_error !== null || row.resource_id === null || row.version_digest === null) return { determined: false };
-      if (!(await versionInCurrentScope(tx, row.resource_id, row.version_digest))) {
-        await tx.query('UPDATE next_build_inputs SET resolve_error = $3 WHERE job_id = $1 AND input_name = $2', [
-          jobId,
-          row.input_name,
-          chosenVersionNotAvailable(row.input_name),
-        ]);
-        await tx.query('UPDATE jobs SET inputs_determined = false WHERE id = $1', [jobId]);
-        return { determined: false, unavailableInput: row.input_name };
-      }
-    }
-    await tx.query('DELETE FROM build_resource_config_version_inputs WHERE build_id = $1', [buildId]);
-    await tx.query('DELETE FROM build_pipes WHERE to_build_id = $1', [buildId]);
-    await tx.query(
-      `INSERT INTO build_resource_config_version_inputs (build_id, resource_id, version_digest, name, first_occurrence)
-       SELECT $1, resource_id, version_digest, input_name, first_occurrence FROM next_build_inputs WHERE job_id = $2`,
-      [buildId, jobId],
-    );
-    await tx.query(
-      `INSERT INTO build_pipes (from_build_id, to_build_id) SELECT from_build_id, $1 FROM next_build_pipes WHERE to_job_id = $2
-       ON CONFLICT DO NOTHING`,
-      [buildId, jobId],
-    );
-    await tx.query('UPDATE builds SET inputs_ready = true WHERE id = $1', [buildId]);
-    return { determined: true };
-  });
+  // one round trip (migration 0022), under the job's row lock
+  const r = await db.query<{ determined: boolean; unavailable_input: string | null }>(
+    'SELECT determined, unavailable_input FROM jetway_adopt_next_inputs($1, $2, $3)',
+    [buildId, jobId, chosenVersionNotAvailable('%s')],
+  );
+  const row = r.rows[0];
+  if (!row?.determined) return row?.unavailable_input ? { determined: false, unavailableInput: row.unavailable_input } : { determined: false };
+  return { determined: true };
 }
 
 /**
