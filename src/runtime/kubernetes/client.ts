@@ -1,8 +1,18 @@
 // The API server as the runtime uses it: credentials from the configuration, the namespace, and
 // every request through `call()`, which retries 429 and 5xx with exponential backoff (honouring
 // Retry-After) and turns a 403 into a message naming the missing permission.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Agent as HttpsAgent } from 'node:https';
+import {
+  ApiException,
+  CoreV1Api,
+  createConfiguration,
+  KubeConfig,
+  ServerConfiguration,
+  type RequestContext,
+  type SecurityAuthentication,
+} from '@kubernetes/client-node';
 import { TOKEN_FILE_PROVIDER, TokenFileAuthenticator } from './token-file.ts';
 import type { KubernetesCredentials } from './config.ts';
 import { forbiddenMessage } from './permissions.ts';
@@ -161,6 +171,49 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Agents kept at most (one per distinct TLS identity: a rotated client certificate makes another). */
+const MAX_AGENTS = 4;
+
+/**
+ * The kubeconfig's authentication, with its requests on kept-alive connections. client-node 1.x
+ * gives every request a new https.Agent, so every pod creation, read and deletion paid a new TCP
+ * connection and TLS handshake (kubernetes-client/javascript#2893; 2.0 caches the agent). The
+ * agent it made is replaced by a keep-alive one with the same TLS options (CA, client
+ * certificate, server name, verification), kept per distinct set of them.
+ */
+export class KeptConnections implements SecurityAuthentication {
+  private readonly agents = new Map<string, HttpsAgent>();
+
+  constructor(private readonly kc: KubeConfig) {}
+
+  getName(): string {
+    return 'kubeconfig, kept connections';
+  }
+
+  async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await this.kc.applySecurityAuthentication(context);
+    const made: unknown = context.getAgent();
+    // a proxy's agent (not an https.Agent) or plain http is left as it is
+    if (!(made instanceof HttpsAgent)) return;
+    const o = made.options;
+    const key = createHash('sha256')
+      .update(JSON.stringify([o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername]))
+      .digest('hex');
+    let agent = this.agents.get(key);
+    if (!agent) {
+      agent = new HttpsAgent({ ...o, keepAlive: true });
+      this.agents.set(key, agent);
+      for (const [k, old] of this.agents) {
+        if (this.agents.size <= MAX_AGENTS) break;
+        old.destroy();
+        this.agents.delete(k);
+      }
+    }
+    made.destroy();
+    context.setAgent(agent);
+  }
+}
+
 /** The API client of the runtime: one namespace, retried requests. */
 /** Told about every Kubernetes API request attempt (src/metrics counts them): `ok`, the HTTP status, or `connection` (no answer). */
 export interface KubeRequestObserver {
@@ -176,7 +229,12 @@ export class KubeClient {
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly observer?: KubeRequestObserver,
   ) {
-    this.core = kc.makeApiClient(CoreV1Api);
+    // kc.makeApiClient(CoreV1Api), with connections kept for the next request
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the Kubernetes configuration names no current cluster');
+    this.core = new CoreV1Api(
+      createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: new KeptConnections(kc) } }),
+    );
   }
 
   /**

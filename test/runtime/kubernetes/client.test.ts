@@ -1,13 +1,17 @@
 // The adapter's pure parts: retries of 429/5xx with Retry-After, 403 messages naming the
-// permission, exec exit codes from the status channel (a pod's state: pod-status.test.ts).
+// permission, exec exit codes from the status channel (a pod's state: pod-status.test.ts); and
+// its connections: kept alive across requests, the CA still verified.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, KubeConfig } from '@kubernetes/client-node';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, errorStatus, loadKubeConfig, retryWaitMs } from '../../../src/runtime/kubernetes/client.ts';
 import { exitCodeOf } from '../../../src/runtime/kubernetes/exec.ts';
+import { makeClusterPki } from '../../kube-sim/apiserver/tls.ts';
 
 function client(observer?: { kubernetesRequest(verb: string, resource: string, outcome: string): void }): KubeClient {
   const kc = new KubeConfig();
@@ -123,4 +127,51 @@ test('in-cluster: a rotated token file is sent from a minute after the last read
   assert.equal(await bearer(), 'Bearer first', 'read again at most once a minute, as client-go');
   t.mock.timers.tick(2_000);
   assert.equal(await bearer(), 'Bearer second');
+});
+
+test('requests share a kept-alive TLS connection (client-node 1.x would open one per request), verified against the cluster CA', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jetway-kube-tls-'));
+  const pki = makeClusterPki(dir);
+  let connections = 0;
+  const paths: string[] = [];
+  const server = createHttpsServer({ cert: pki.serverCert, key: pki.serverKey }, (req, res) => {
+    paths.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ci' } }));
+  });
+  server.on('secureConnection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `https://127.0.0.1:${port}`, caData: Buffer.from(pki.caCert).toString('base64') }],
+      users: [{ name: 'u', token: 'tok' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'ci' }],
+      currentContext: 'x',
+    });
+    const c = new KubeClient(kc, 'ci');
+    for (let i = 0; i < 3; i++) {
+      const pod = await c.core.readNamespacedPod({ name: 'p', namespace: 'ci' });
+      assert.equal(pod.metadata?.name, 'p');
+    }
+    assert.deepEqual(paths, Array(3).fill('GET /api/v1/namespaces/ci/pods/p Bearer tok'));
+    assert.equal(connections, 1, 'one TLS connection for the three requests');
+
+    // a server certificate the kubeconfig's CA did not sign is still refused
+    const other = makeClusterPki(join(dir, 'other'));
+    const wrong = new KubeConfig();
+    wrong.loadFromOptions({
+      clusters: [{ name: 'c', server: `https://127.0.0.1:${port}`, caData: Buffer.from(other.caCert).toString('base64') }],
+      users: [{ name: 'u', token: 'tok' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'ci' }],
+      currentContext: 'x',
+    });
+    await assert.rejects(new KubeClient(wrong, 'ci').core.readNamespacedPod({ name: 'p', namespace: 'ci' }), /certificate/);
+    assert.equal(paths.length, 3);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
