@@ -49,7 +49,7 @@ export interface BuildRecord {
 
 export type ContainerCounts = Record<string, Record<string, number>>;
 
-interface BuildRow extends Record<string, unknown> {
+export interface BuildRow extends Record<string, unknown> {
   id: number;
   name: string;
   team_id: number;
@@ -84,15 +84,18 @@ interface BuildRow extends Record<string, unknown> {
  * of builds to itself: the planner costed that join as a hash of every build (12 ms a page at
  * 11,000 builds, bench/api.ts); the subquery is one index probe a row.
  */
-export const BUILD_SELECT = `SELECT b.id, b.name, b.team_id, t.name AS team_name, b.job_id, j.name AS job_name,
+/** A build record's columns (b: the build, t: its team, j: its job, p: its pipeline), and where from. */
+export const BUILD_COLUMNS = `b.id, b.name, b.team_id, t.name AS team_name, b.job_id, j.name AS job_name,
     b.pipeline_id, p.name AS pipeline_name, p.instance_vars AS pipeline_instance_vars, b.resource_id,
     b.resource_type_id, b.status, b.manually_triggered, b.scheduled, b.inputs_ready, b.rerun_of,
     (SELECT ob.name FROM builds ob WHERE ob.id = b.rerun_of) AS rerun_of_name, b.rerun_number, b.aborted,
-    b.completed, b.create_time, b.start_time, b.end_time, b.reap_time, b.created_by, b.comment, b.containers_created
-  FROM builds b
+    b.completed, b.create_time, b.start_time, b.end_time, b.reap_time, b.created_by, b.comment, b.containers_created`;
+export const BUILD_FROM = `FROM builds b
   JOIN teams t ON t.id = b.team_id
   LEFT JOIN jobs j ON j.id = b.job_id
   LEFT JOIN pipelines p ON p.id = b.pipeline_id`;
+export const BUILD_SELECT = `SELECT ${BUILD_COLUMNS}
+  ${BUILD_FROM}`;
 
 export function toBuildRecord(r: BuildRow): BuildRecord {
   return {

@@ -6,7 +6,20 @@ import type { BuildEvent, BuildStatus } from '../model/build-events.ts';
 import type { Plan } from '../model/plan.ts';
 import type { ResourceConfigParent, ResourceConfigScope, ScopeCheckState } from '../model/resource-config.ts';
 import { canonicalJson, versionDigest, type MetadataField, type Version } from '../model/version.ts';
-import { countBuildContainer, finishBuild, getBuild, getBuildPlans, listRunningBuilds, saveBuildEvent, saveBuildEvents, saveBuildOutput, type BuildRecord } from './builds.ts';
+import {
+  BUILD_COLUMNS,
+  BUILD_FROM,
+  countBuildContainer,
+  finishBuild,
+  getBuildPlans,
+  listRunningBuilds,
+  saveBuildEvent,
+  saveBuildEvents,
+  saveBuildOutput,
+  toBuildRecord,
+  type BuildRecord,
+  type BuildRow,
+} from './builds.ts';
 import { lockScopeForCheck, markCheckFinished, markCheckStarted, scopeCheckState, scopeLatestVersion, type CheckLease } from './check-scopes.ts';
 import type { Database } from './database.ts';
 import { buildSteps, recordStepFinished, recordStepStarted } from './build-steps.ts';
@@ -148,8 +161,19 @@ export class PostgresEngineStore {
     );
   }
 
-  build(buildId: number): Promise<BuildRecord | undefined> {
-    return getBuild(this.db, buildId);
+  /** The build with its plan and its pipeline's config, in one statement (configs as text: see pipelineConfig). */
+  async build(buildId: number): Promise<(BuildRecord & { plan: Plan | null; pipelineConfig: PipelineConfig | null }) | undefined> {
+    const r = await this.db.query<BuildRow & { run_plan: string | null; run_config: string | null }>(
+      `SELECT ${BUILD_COLUMNS}, b.plan::text AS run_plan, p.config::text AS run_config ${BUILD_FROM} WHERE b.id = $1`,
+      [buildId],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    return {
+      ...toBuildRecord(row),
+      plan: row.run_plan === null ? null : (JSON.parse(row.run_plan) as Plan),
+      pipelineConfig: row.run_config === null ? null : (JSON.parse(row.run_config) as PipelineConfig),
+    };
   }
   async buildPlan(buildId: number): Promise<Plan | undefined> {
     return (await getBuildPlans(this.db, buildId))?.plan ?? undefined;

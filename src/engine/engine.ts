@@ -297,7 +297,7 @@ export class Engine implements BuildTracker {
     let status: BuildStatus;
     try {
       if (build.aborted) throw new BuildAborted();
-      const plan = await store.buildPlan(buildId);
+      const plan = build.plan !== undefined ? (build.plan ?? undefined) : await store.buildPlan(buildId);
       if (!plan) throw new Error(`build ${buildId} has no plan`);
       const deps = await this.stepDeps(build, signal);
       sink.redactor = deps.redactor;
@@ -435,7 +435,7 @@ export class Engine implements BuildTracker {
     let varSources: VarSources = new VarSources([], credentials);
     let resourceTypes: StepDeps['resourceTypes'] = [];
     if (build.pipelineId !== null) {
-      const config = pipeline ?? (await store.pipelineConfig(build.pipelineId));
+      const config = pipeline ?? (build.pipelineConfig !== undefined ? build.pipelineConfig : await store.pipelineConfig(build.pipelineId));
       const idTokens = this.opts.idTokens
         ? {
             issuer: this.opts.idTokens,

@@ -124,6 +124,12 @@ export interface BuildToRun {
   createTime: Date;
   startTime: Date | null;
   createdBy: string | null;
+  /**
+   * Its plan and its pipeline's config, when the store reads them with the build (one round trip
+   * on the way to the first pod); absent, the engine asks buildPlan and pipelineConfig.
+   */
+  plan?: Plan | null;
+  pipelineConfig?: PipelineConfig | null;
 }
 
 /** What the engine itself reads and writes around the steps (the step journal too: journal.ts). */
