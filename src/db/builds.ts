@@ -337,21 +337,16 @@ export interface CreateBuildOptions {
  * job has `disable_manual_trigger` or its pipeline is archived.
  */
 export async function createManualBuild(db: Queryable, jobId: number, opts: CreateBuildOptions = {}): Promise<BuildRecord> {
-  const id = await db.transaction(async (tx) => {
-    const job = await lockJob(tx, jobId);
-    if (job.disable_manual_trigger) throw new ConflictError(`job ${job.name} has manual triggering disabled`);
-    if (job.archived) throw new ConflictError(`job ${job.name} belongs to an archived pipeline`);
-    const n = await nextBuildNumber(tx, jobId);
-    const r = await tx.query<{ id: number }>(
-      `INSERT INTO builds (name, job_id, pipeline_id, team_id, status, manually_triggered, created_by, comment)
-       VALUES ($1, $2, $3, $4, 'pending', true, $5, $6) RETURNING id`,
-      [String(n), jobId, job.pipeline_id, job.team_id, opts.createdBy ?? null, opts.comment ?? ''],
-    );
-    await refreshJobBuildPointers(tx, jobId);
-    await requestJobSchedule(tx, jobId);
-    return r.rows[0]!.id;
-  });
-  return mustGetBuild(db, id);
+  // one round trip (migration 0022), under the job's row lock; refused, nothing is written
+  const r = await db.query<{ build_id: number | null; job_name: string | null; refused: string | null }>(
+    'SELECT build_id, job_name, refused FROM jetway_create_manual_build($1, $2, $3)',
+    [jobId, opts.createdBy ?? null, opts.comment ?? ''],
+  );
+  const row = r.rows[0];
+  if (row?.refused === 'manual-trigger-disabled') throw new ConflictError(`job ${row.job_name} has manual triggering disabled`);
+  if (row?.refused === 'archived') throw new ConflictError(`job ${row.job_name} belongs to an archived pipeline`);
+  if (!row || row.build_id === null) throw new NotFoundError(`job ${jobId} not found`);
+  return mustGetBuild(db, row.build_id);
 }
 
 /**

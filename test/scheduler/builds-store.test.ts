@@ -2,7 +2,7 @@
 // events, outputs, pagination.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConflictError } from '../../src/db/errors.ts';
+import { ConflictError, NotFoundError } from '../../src/db/errors.ts';
 import {
   abortBuild,
   buildEvents,
@@ -57,8 +57,22 @@ test('manual trigger: pending, manually triggered, named by the job build sequen
   assert.equal(b1.jobName, 'j');
   assert.equal((await getJob(db, j))?.nextBuildId, b1.id);
 
+  assert.equal((await db.query<{ s: string }>('SELECT schedule_requested > last_scheduled AS s FROM jobs WHERE id = $1', [j])).rows[0]?.s, true, 'scheduling requested');
+
+  // refused: nothing written (no build, the job's sequence unchanged)
+  const refusedWith = async (jobId: number, match: (err: unknown) => boolean): Promise<void> => {
+    const before = await db.query('SELECT build_number_seq FROM jobs WHERE id = $1', [jobId]);
+    const builds = await db.query('SELECT count(*)::int AS n FROM builds WHERE job_id = $1', [jobId]);
+    await assert.rejects(createManualBuild(db, jobId), match);
+    assert.deepEqual((await db.query('SELECT build_number_seq FROM jobs WHERE id = $1', [jobId])).rows, before.rows);
+    assert.deepEqual((await db.query('SELECT count(*)::int AS n FROM builds WHERE job_id = $1', [jobId])).rows, builds.rows);
+  };
   const g = await setupPipeline(db, simple({ disable_manual_trigger: true }));
-  await assert.rejects(createManualBuild(db, must(g.jobs, 'j')), (err: unknown) => err instanceof ConflictError && /manual/.test(err.message));
+  await refusedWith(must(g.jobs, 'j'), (err) => err instanceof ConflictError && err.message === 'job j has manual triggering disabled');
+  const h = await setupPipeline(db, simple());
+  await db.query('UPDATE pipelines SET archived = true WHERE id = $1', [h.pipelineId]);
+  await refusedWith(must(h.jobs, 'j'), (err) => err instanceof ConflictError && err.message === 'job j belongs to an archived pipeline');
+  await assert.rejects(createManualBuild(db, 987_654), (err: unknown) => err instanceof NotFoundError && err.message === 'job 987654 not found');
 });
 
 test('rerun: named <name>.<n>, rerun_of the original (also when rerunning a rerun), copies the inputs; refused when disabled', async () => {

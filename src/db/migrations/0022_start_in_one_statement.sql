@@ -98,3 +98,39 @@ BEGIN
   RETURN true;
 END
 $$;
+
+-- A manual trigger (createManualBuild: seven statements, BEGIN to COMMIT): under the job's row
+-- lock, refused ('not-found', 'manual-trigger-disabled', 'archived': nothing written) or a pending
+-- manually triggered build numbered from the job's sequence, the job's build pointers refreshed
+-- and its scheduling requested (the wall clock, as requestJobSchedule).
+CREATE FUNCTION jetway_create_manual_build(p_job_id integer, p_created_by text, p_comment text)
+RETURNS TABLE (build_id integer, job_name text, refused text)
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_job record;
+  v_number integer;
+  v_build integer;
+BEGIN
+  SELECT j.name, j.pipeline_id, p.team_id, j.disable_manual_trigger, p.archived INTO v_job
+    FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.id = p_job_id FOR UPDATE OF j;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT NULL::integer, NULL::text, 'not-found'::text;
+    RETURN;
+  END IF;
+  IF v_job.disable_manual_trigger THEN
+    RETURN QUERY SELECT NULL::integer, v_job.name::text, 'manual-trigger-disabled'::text;
+    RETURN;
+  END IF;
+  IF v_job.archived THEN
+    RETURN QUERY SELECT NULL::integer, v_job.name::text, 'archived'::text;
+    RETURN;
+  END IF;
+  UPDATE jobs SET build_number_seq = build_number_seq + 1 WHERE jobs.id = p_job_id RETURNING build_number_seq INTO v_number;
+  INSERT INTO builds (name, job_id, pipeline_id, team_id, status, manually_triggered, created_by, comment)
+    VALUES (v_number::text, p_job_id, v_job.pipeline_id, v_job.team_id, 'pending', true, p_created_by, p_comment)
+    RETURNING builds.id INTO v_build;
+  PERFORM jetway_refresh_job_build_pointers(p_job_id);
+  UPDATE jobs SET schedule_requested = clock_timestamp() WHERE jobs.id = p_job_id;
+  RETURN QUERY SELECT v_build, v_job.name::text, NULL::text;
+END
+$$;
