@@ -67,10 +67,13 @@ function parseArgs(argv: string[]): { json?: string; quick: boolean; only?: stri
   return out;
 }
 
+/** Keys of a figure that are counts, not in its unit. */
+const COUNTS = /^(runs|statements)|_count$|statements/;
+
 function format(value: BenchResult['value'], unit: string): string {
   if (typeof value === 'number') return `${value} ${unit}`;
   return Object.entries(value)
-    .map(([k, v]) => (typeof v === 'number' ? `${k} ${v}${k === 'runs' ? '' : ` ${unit}`}` : `${k} {${format(v, unit)}}`))
+    .map(([k, v]) => (typeof v === 'number' ? `${k} ${v}${COUNTS.test(k) ? '' : ` ${unit}`}` : `${k} {${format(v, unit)}}`))
     .join(', ');
 }
 
