@@ -468,15 +468,33 @@ export interface ScheduleBuildResult {
  * decision itself is `decide` (pure); this reads the facts under per-group locks, stores
  * max_in_flight_reached and sets builds.scheduled.
  */
-export async function scheduleBuild(
-  db: Queryable,
-  jobId: number,
-  buildId: number,
-  decide: (f: { maxInFlight: number; running: number; oldestPendingBuildId: number | undefined; buildId: number }) => {
-    scheduled: boolean;
-    maxInFlightReached: boolean;
-  },
-): Promise<ScheduleBuildResult> {
+export async function scheduleBuild(db: Queryable, jobId: number, buildId: number, decide: MaxInFlightDecide): Promise<ScheduleBuildResult> {
+  // a job without max_in_flight (nor serial groups) is decided in one statement: nothing to lock
+  // or count; any other goes through the transaction under its groups' locks
+  const r = await db.query<{ scheduled: boolean | null; paused: boolean | null; done: boolean }>(
+    `WITH b AS (SELECT scheduled FROM builds WHERE id = $2),
+          j AS (SELECT j.paused OR p.paused AS paused, j.max_in_flight FROM jobs j JOIN pipelines p ON p.id = j.pipeline_id WHERE j.id = $1),
+          go AS (SELECT 1 FROM j WHERE NOT j.paused AND j.max_in_flight <= 0 AND NOT coalesce((SELECT scheduled FROM b), false)),
+          reached AS (UPDATE jobs SET max_in_flight_reached = false WHERE id = $1 AND max_in_flight_reached AND EXISTS (SELECT 1 FROM go)),
+          done AS (UPDATE builds SET scheduled = true WHERE id = $2 AND EXISTS (SELECT 1 FROM go) RETURNING id)
+     SELECT (SELECT scheduled FROM b) AS scheduled, (SELECT paused FROM j) AS paused, EXISTS (SELECT 1 FROM done) AS done`,
+    [jobId, buildId],
+  );
+  const row = r.rows[0];
+  if (row?.scheduled) return { scheduled: true, paused: false, maxInFlightReached: false };
+  if (row?.paused === null || row?.paused === undefined) throw new NotFoundError(`job ${jobId} not found`);
+  if (row.paused) return { scheduled: false, paused: true, maxInFlightReached: false };
+  if (row.done) return { scheduled: true, paused: false, maxInFlightReached: false };
+  return scheduleLimitedBuild(db, jobId, buildId, decide);
+}
+
+type MaxInFlightDecide = (f: { maxInFlight: number; running: number; oldestPendingBuildId: number | undefined; buildId: number }) => {
+  scheduled: boolean;
+  maxInFlightReached: boolean;
+};
+
+/** ScheduleBuild of a job with max_in_flight (serial, or in serial groups): the facts read under the groups' locks. */
+async function scheduleLimitedBuild(db: Queryable, jobId: number, buildId: number, decide: MaxInFlightDecide): Promise<ScheduleBuildResult> {
   return db.transaction(async (tx) => {
     const b = await tx.query<{ scheduled: boolean }>('SELECT scheduled FROM builds WHERE id = $1', [buildId]);
     if (b.rows[0]?.scheduled) return { scheduled: true, paused: false, maxInFlightReached: false };

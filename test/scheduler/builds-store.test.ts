@@ -18,7 +18,8 @@ import {
   saveBuildOutput,
   startBuild,
 } from '../../src/db/builds.ts';
-import { getJob, listJobs, pauseJob, unpauseJob } from '../../src/db/jobs.ts';
+import { getJob, listJobs, pauseJob, scheduleBuild, unpauseJob } from '../../src/db/jobs.ts';
+import { maxInFlightDecision } from '../../src/scheduler/decisions.ts';
 import type { BuildEvent } from '../../src/model/build-events.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { cfg, check, digestOf, must, settle, setupPipeline } from '../support/sched-support.ts';
@@ -293,4 +294,28 @@ test('job builds are listed newest first with from/to/limit pages', async () => 
     ['1'],
   );
   assert.equal(last.next, undefined);
+});
+
+test('ScheduleBuild of a job without max_in_flight: one statement; scheduled, paused, already scheduled, missing; a stale max_in_flight_reached cleared', async () => {
+  const { db } = t;
+  const f = await setupPipeline(db, simple());
+  const j = must(f.jobs, 'j');
+  const b = await createManualBuild(db, j);
+  await db.query('UPDATE jobs SET max_in_flight_reached = true WHERE id = $1', [j]); // left from when it was serial
+  let statements = 0;
+  const counted = { ...db, query: (text: string, values?: readonly unknown[]) => (statements++, db.query(text, values)) } as typeof db;
+  assert.deepEqual(await scheduleBuild(counted, j, b.id, maxInFlightDecision), { scheduled: true, paused: false, maxInFlightReached: false });
+  assert.equal(statements, 1);
+  assert.equal((await getBuild(db, b.id))?.scheduled, true);
+  assert.equal((await getJob(db, j))?.maxInFlightReached, false);
+  assert.deepEqual(await scheduleBuild(db, j, b.id, maxInFlightDecision), { scheduled: true, paused: false, maxInFlightReached: false }, 'already scheduled');
+
+  const c = await createManualBuild(db, j);
+  await pauseJob(db, j);
+  assert.deepEqual(await scheduleBuild(db, j, c.id, maxInFlightDecision), { scheduled: false, paused: true, maxInFlightReached: false });
+  await unpauseJob(db, j);
+  await db.query('UPDATE pipelines SET paused = true WHERE id = $1', [f.pipelineId]);
+  assert.deepEqual(await scheduleBuild(db, j, c.id, maxInFlightDecision), { scheduled: false, paused: true, maxInFlightReached: false });
+  assert.equal((await getBuild(db, c.id))?.scheduled, false, 'a paused job schedules nothing');
+  await assert.rejects(scheduleBuild(db, 987_654, c.id, maxInFlightDecision), NotFoundError);
 });
