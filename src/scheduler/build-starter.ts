@@ -2,6 +2,7 @@
 // builds in order, schedules them (pause, max-in-flight, serial groups), waits for the checks
 // their inputs need, determines their inputs, plans and starts them, and hands them to the
 // build tracker.
+import { isDeepStrictEqual } from 'node:util';
 import { errorText, type Logger } from '../log.ts';
 import { jobStep, type PipelineConfig } from '../config/index.ts';
 import {
@@ -21,7 +22,7 @@ import { pipelineConfigById } from '../db/scheduling.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { createPlan } from '../planner/planner.ts';
 import type { Plan } from '../model/plan.ts';
-import { computeInputs } from './algorithm/index.ts';
+import { computeInputs, type ComputeResult } from './algorithm/index.ts';
 import { buildReadiness, maxInFlightDecision, pendingBuildKind, type ReadinessInput } from './decisions.ts';
 import type { BuildTracker, CheckRequester } from './interfaces.ts';
 
@@ -51,9 +52,16 @@ export interface StartResult {
  * scheduling pass without a new request (max-in-flight reached, or inputs waiting for checks).
  * A paused job or pipeline needs no retry: unpausing requests scheduling.
  */
-export async function tryStartPendingBuildsForJob(deps: StarterDeps, job: JobRecord, inputs: readonly JobInputConfig[]): Promise<StartResult> {
+export async function tryStartPendingBuildsForJob(
+  deps: StarterDeps,
+  job: JobRecord,
+  inputs: readonly JobInputConfig[],
+  /** the mapping the caller saved for the job a moment ago, under the same lock */
+  saved?: ComputeResult,
+): Promise<StartResult> {
   const { db } = deps;
   const outcomes: StartOutcome[] = [];
+  let lastSaved = saved;
   const pending = await pendingBuilds(db, job.id);
   for (const build of pending) {
     // 1. aborted, or the pipeline archived
@@ -104,7 +112,9 @@ export async function tryStartPendingBuildsForJob(deps: StarterDeps, job: JobRec
     } else {
       if (kind === 'manual') {
         const result = await computeInputs(new PostgresVersionsStore(db), job.id, toAlgorithmInputs(inputs));
-        await saveNextInputMapping(db, job.id, result);
+        // the same as the mapping stored a moment ago (under this job's lock): nothing to write
+        if (!lastSaved || !isDeepStrictEqual(result, lastSaved)) await saveNextInputMapping(db, job.id, result);
+        lastSaved = result;
       }
       determined = (await adoptInputsAndPipes(db, build.id, job.id)).determined;
     }

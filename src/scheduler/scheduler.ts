@@ -222,7 +222,7 @@ export async function scheduleJob(deps: ScheduleDeps, toSchedule: JobToSchedule)
   // 7. start pending builds (with the inputs_determined just stored); none to start when the
   // job had none and none was just wanted
   if (!toSchedule.hasPendingBuild && !decision?.createBuild) return { jobId, locked: true, needsRetry: false, outcomes: [] };
-  const started = await tryStartPendingBuildsForJob(starter, job, inputs);
+  const started = await tryStartPendingBuildsForJob(starter, job, inputs, result);
   return {
     jobId,
     locked: true,

@@ -2,12 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adoptInputsAndPipes, buildEvents, createManualBuild, finishBuild, getBuild } from '../../src/db/builds.ts';
-import { getJob, pauseJob, unpauseJob } from '../../src/db/jobs.ts';
+import { getJob, jobsToSchedule, pauseJob, toAlgorithmInputs, unpauseJob } from '../../src/db/jobs.ts';
+import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
+import { computeInputs } from '../../src/scheduler/algorithm/index.ts';
+import { tryStartPendingBuildsForJob } from '../../src/scheduler/build-starter.ts';
 import { ConflictError } from '../../src/db/errors.ts';
 import { archivePipeline, getPipelineById, pausePipeline, savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
 import { buildPreparation } from '../../src/scheduler/preparation.ts';
 import { useTestDatabase } from '../support/db.ts';
-import { cfg, check, inputsOf, jobBuilds, must, settle, setupPipeline } from '../support/sched-support.ts';
+import { cfg, check, digestOf, inputsOf, jobBuilds, must, settle, setupPipeline, testLogger } from '../support/sched-support.ts';
 
 const t = useTestDatabase();
 
@@ -380,4 +383,35 @@ test('scheduling a version that vanished from the scope: "chosen version of inpu
   // Schedule recomputes first (a is the latest again, used before): the build adopts a
   assert.equal(await getBuild(db, pending.id).then((b) => b?.status), 'started');
   assert.deepEqual(await inputsOf(db, pending.id), { repo: 'a' });
+});
+
+test("a manual build's inputs computed again at its start: saved when they differ from the pass's mapping, not written when the same", async () => {
+  const { db } = t;
+  const f = await setupPipeline(db, cfg({ resources: [{ name: 'repo', type: 'mock', source: {} }], jobs: [{ name: 'j', plan: [{ get: 'repo' }, task] }] }));
+  const j = must(f.jobs, 'j');
+  await check(db, f, 'repo', 'a');
+  await f.scheduler.tick();
+  const [due] = await jobsToSchedule(db, [j]);
+  const passMapping = await computeInputs(new PostgresVersionsStore(db), j, toAlgorithmInputs(due!.inputs));
+  const starter = { db, tracker: f.tracker, checks: f.checks, logger: testLogger };
+
+  // the same as the pass saved: started on a, no mapping written
+  const same = await createManualBuild(db, j);
+  await db.query('UPDATE resource_config_scopes SET last_check_end_time = now() WHERE id = $1', [must(f.scopes, 'repo')]);
+  const writes: string[] = [];
+  const counted = { ...db, query: (text: string, values?: readonly unknown[]) => (/next_build_inputs AS n/.test(text) && writes.push(text), db.query(text, values)) } as typeof db;
+  const first = await tryStartPendingBuildsForJob({ ...starter, db: counted }, due!.job, due!.inputs, passMapping);
+  assert.deepEqual(first.outcomes, [{ build: same.id, outcome: 'started' }]);
+  assert.deepEqual(await inputsOf(db, same.id), { repo: 'a' });
+  assert.equal(writes.length, 0);
+
+  // b checked after the pass computed its mapping: the start computes b, saves it and adopts it
+  const later = await createManualBuild(db, j);
+  await check(db, f, 'repo', 'b');
+  await db.query('UPDATE resource_config_scopes SET last_check_end_time = now() WHERE id = $1', [must(f.scopes, 'repo')]);
+  const second = await tryStartPendingBuildsForJob({ ...starter, db: counted }, due!.job, due!.inputs, passMapping);
+  assert.deepEqual(second.outcomes, [{ build: later.id, outcome: 'started' }]);
+  assert.deepEqual(await inputsOf(db, later.id), { repo: 'b' });
+  assert.equal(writes.length, 1);
+  assert.equal((await db.query<{ d: string }>('SELECT version_digest AS d FROM next_build_inputs WHERE job_id = $1', [j])).rows[0]?.d, digestOf('b'));
 });
