@@ -158,6 +158,9 @@ export class StoreEventSink implements EventSink {
   }
 
   private async drain(): Promise<void> {
+    // events emitted one after the other in the same turn (a step's image-check and image-get)
+    // join the first write instead of each waiting for the one before
+    await Promise.resolve();
     while (this.pending.length > 0) {
       const batch = this.nextBatch();
       let permanentFailures = 0;

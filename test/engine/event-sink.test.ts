@@ -64,11 +64,31 @@ test('the events that waited while a write ran are written together, in order, i
     1,
     silentLogger,
   );
-  const done = Array.from({ length: 6 }, (_, i) => sink.emit(line(i)));
+  const first = sink.emit(line(0));
+  await new Promise((resolve) => setImmediate(resolve)); // the first write has started, and waits
+  const rest = Array.from({ length: 5 }, (_, i) => sink.emit(line(i + 1)));
   release();
-  await Promise.all(done);
+  await Promise.all([first, ...rest]);
   assert.deepEqual(writes, [['line 0'], ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']]);
   assert.deepEqual(await sink.flushed(), { lost: 0, diskFull: false });
+});
+
+test('events emitted one after the other in the same turn go in one write, in order', async () => {
+  const writes: string[][] = [];
+  const sink = new StoreEventSink(
+    {
+      async saveBuildEvent(_id, event) {
+        writes.push([payloadOf(event)]);
+      },
+      async saveBuildEvents(_id, events) {
+        writes.push(events.map((e) => payloadOf(e.event)));
+      },
+    },
+    1,
+    silentLogger,
+  );
+  await Promise.all([sink.emit(line(0)), sink.emit(line(1)), sink.emit(line(2))]);
+  assert.deepEqual(writes, [['line 0', 'line 1', 'line 2']]);
 });
 
 test('a batch the database refuses for good is tried event by event: only the bad event is lost', async () => {

@@ -80,13 +80,16 @@ export class ContainerImageResolver implements ImageResolver {
    */
   private async emitImageEvents(origin: PlanId, typeImage: TypeImage, ctx: StepContext): Promise<void> {
     const { check_plan: checkPlan, get_plan: getPlan } = typeImage;
+    // both queued before waiting: the event sink writes them in one statement, in this order
+    const written: Promise<void>[] = [];
     if (checkPlan) {
       const marked = 'check' in checkPlan && this.webNodeCheck(checkPlan.check.type, checkPlan.check.image) !== undefined;
-      await ctx.emit(buildEvent('image-check', { time: unixNow(), origin: { id: origin }, plan: publicPlan(checkPlan), ...(marked ? { resolved_without_pod: true } : {}) }));
+      written.push(ctx.emit(buildEvent('image-check', { time: unixNow(), origin: { id: origin }, plan: publicPlan(checkPlan), ...(marked ? { resolved_without_pod: true } : {}) })));
     }
     if (getPlan) {
       const marked = 'get' in getPlan && this.referenceGet(getPlan.get.type, getPlan.get.image) !== undefined;
-      await ctx.emit(buildEvent('image-get', { time: unixNow(), origin: { id: origin }, plan: publicPlan(getPlan), ...(marked ? { resolved_without_pod: true } : {}) }));
+      written.push(ctx.emit(buildEvent('image-get', { time: unixNow(), origin: { id: origin }, plan: publicPlan(getPlan), ...(marked ? { resolved_without_pod: true } : {}) })));
     }
+    await Promise.all(written);
   }
 }
