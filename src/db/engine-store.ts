@@ -11,7 +11,6 @@ import {
   BUILD_FROM,
   countBuildContainer,
   finishBuild,
-  getBuildPlans,
   listRunningBuilds,
   saveBuildEvent,
   saveBuildEvents,
@@ -161,8 +160,8 @@ export class PostgresEngineStore {
     );
   }
 
-  /** The build with its plan and its pipeline's config, in one statement (configs as text: see pipelineConfig). */
-  async build(buildId: number): Promise<(BuildRecord & { plan: Plan | null; pipelineConfig: PipelineConfig | null }) | undefined> {
+  /** The build with its plan and its pipeline's config, in one statement (configs as text: pg's own JSON parsing of a large config is slower than JSON.parse). */
+  async buildToRun(buildId: number): Promise<{ build: BuildRecord; plan: Plan | undefined; pipelineConfig: PipelineConfig | undefined } | undefined> {
     const r = await this.db.query<BuildRow & { run_plan: string | null; run_config: string | null }>(
       `SELECT ${BUILD_COLUMNS}, b.plan::text AS run_plan, p.config::text AS run_config ${BUILD_FROM} WHERE b.id = $1`,
       [buildId],
@@ -170,13 +169,10 @@ export class PostgresEngineStore {
     const row = r.rows[0];
     if (!row) return undefined;
     return {
-      ...toBuildRecord(row),
-      plan: row.run_plan === null ? null : (JSON.parse(row.run_plan) as Plan),
-      pipelineConfig: row.run_config === null ? null : (JSON.parse(row.run_config) as PipelineConfig),
+      build: toBuildRecord(row),
+      plan: row.run_plan === null ? undefined : (JSON.parse(row.run_plan) as Plan),
+      pipelineConfig: row.run_config === null ? undefined : (JSON.parse(row.run_config) as PipelineConfig),
     };
-  }
-  async buildPlan(buildId: number): Promise<Plan | undefined> {
-    return (await getBuildPlans(this.db, buildId))?.plan ?? undefined;
   }
   async runningBuildIds(): Promise<number[]> {
     return (await listRunningBuilds(this.db)).map((b) => b.id);
@@ -193,11 +189,5 @@ export class PostgresEngineStore {
   }
   countBuildContainer(buildId: number, purpose: string, type: string): Promise<void> {
     return countBuildContainer(this.db, buildId, purpose, type);
-  }
-  async pipelineConfig(pipelineId: number): Promise<PipelineConfig | undefined> {
-    // as text: pg's own JSON parsing of a large config is slower than JSON.parse
-    const r = await this.db.query<{ config: string }>('SELECT config::text AS config FROM pipelines WHERE id = $1', [pipelineId]);
-    const row = r.rows[0];
-    return row ? (JSON.parse(row.config) as PipelineConfig) : undefined;
   }
 }

@@ -291,15 +291,15 @@ export class Engine implements BuildTracker {
 
   private async runClaimed(buildId: number, signal: AbortSignal): Promise<void> {
     const { store, logger } = this.opts;
-    const build = await store.build(buildId);
-    if (!build) throw new Error(`build ${buildId} not found`);
+    const runnable = await store.buildToRun(buildId);
+    if (!runnable) throw new Error(`build ${buildId} not found`);
+    const { build, plan, pipelineConfig } = runnable;
     const sink = new StoreEventSink(store, buildId, logger, this.opts.eventLimits);
     let status: BuildStatus;
     try {
       if (build.aborted) throw new BuildAborted();
-      const plan = build.plan !== undefined ? (build.plan ?? undefined) : await store.buildPlan(buildId);
       if (!plan) throw new Error(`build ${buildId} has no plan`);
-      const deps = await this.stepDeps(build, signal);
+      const deps = this.stepDeps(build, signal, pipelineConfig);
       sink.redactor = deps.redactor;
       logger.info({ buildId, job: build.jobName, pipeline: build.pipelineName }, 'build started');
       let leaves: LeafSteps = new BuildSteps(deps);
@@ -405,7 +405,7 @@ export class Engine implements BuildTracker {
       },
     };
     try {
-      const deps = await this.stepDeps(build, signal, { inMemory, pipeline });
+      const deps = this.stepDeps(build, signal, pipeline, inMemory);
       redactor = deps.redactor;
       status = await runBuild({ plan: check.plan, leaves: new BuildSteps(deps), sink, signal });
     } catch (err) {
@@ -417,12 +417,13 @@ export class Engine implements BuildTracker {
     return { ran: true, status, events };
   }
 
-  /** `inMemory`: an in-memory check, given what it needs of its pipeline's config (nothing is read for it). */
-  private async stepDeps(
+  /** `pipeline`: what the steps need of the build's pipeline config; `inMemory`: an in-memory check. */
+  private stepDeps(
     build: BuildToRun,
     signal: AbortSignal,
-    { inMemory, pipeline }: { inMemory?: NonNullable<StepDeps['inMemory']>; pipeline?: Pick<PipelineConfig, 'resource_types' | 'var_sources'> } = {},
-  ): Promise<StepDeps> {
+    pipeline: Pick<PipelineConfig, 'resource_types' | 'var_sources'> | undefined,
+    inMemory?: NonNullable<StepDeps['inMemory']>,
+  ): StepDeps {
     const { store } = this.opts;
     // one lookup per build: its cache lives as long as the build
     const credentials = this.opts.credentials?.forBuild(
@@ -435,15 +436,14 @@ export class Engine implements BuildTracker {
     let varSources: VarSources = new VarSources([], credentials);
     let resourceTypes: StepDeps['resourceTypes'] = [];
     if (build.pipelineId !== null) {
-      const config = pipeline ?? (build.pipelineConfig !== undefined ? build.pipelineConfig : await store.pipelineConfig(build.pipelineId));
       const idTokens = this.opts.idTokens
         ? {
             issuer: this.opts.idTokens,
             context: { team: build.teamName, pipeline: build.pipelineName ?? '', job: build.jobName ?? '', ...(build.pipelineInstanceVars ? { instanceVars: build.pipelineInstanceVars } : {}) },
           }
         : undefined;
-      varSources = new VarSources(config?.var_sources ?? [], credentials, idTokens);
-      resourceTypes = config?.resource_types ?? [];
+      varSources = new VarSources(pipeline?.var_sources ?? [], credentials, idTokens);
+      resourceTypes = pipeline?.resource_types ?? [];
     }
     const redactor = new Redactor();
     return {

@@ -124,18 +124,20 @@ export interface BuildToRun {
   createTime: Date;
   startTime: Date | null;
   createdBy: string | null;
-  /**
-   * Its plan and its pipeline's config, when the store reads them with the build (one round trip
-   * on the way to the first pod); absent, the engine asks buildPlan and pipelineConfig.
-   */
-  plan?: Plan | null;
-  pipelineConfig?: PipelineConfig | null;
+}
+
+/** A build to run with what the engine needs of it before its first step, read together (one round trip on the way to the first pod). */
+export interface RunnableBuild {
+  build: BuildToRun;
+  /** undefined: the build has no plan (it never started) */
+  plan: Plan | undefined;
+  /** its pipeline's config now (var sources, resource types); undefined: no pipeline */
+  pipelineConfig: PipelineConfig | undefined;
 }
 
 /** What the engine itself reads and writes around the steps (the step journal too: journal.ts). */
 export interface EngineStore extends StepStore, StepJournalStore {
-  build(buildId: number): Promise<BuildToRun | undefined>;
-  buildPlan(buildId: number): Promise<Plan | undefined>;
+  buildToRun(buildId: number): Promise<RunnableBuild | undefined>;
   /** Builds left `started` (by this node or one before it). */
   runningBuildIds(): Promise<number[]>;
   /** `writerKey`: the writer and its position; a write retried under the same key is saved once. */
@@ -145,6 +147,4 @@ export interface EngineStore extends StepStore, StepJournalStore {
   finishBuild(buildId: number, status: BuildStatus): Promise<void>;
   /** Counts a container (pod) the build created, by purpose and step type. */
   countBuildContainer(buildId: number, purpose: string, type: string): Promise<void>;
-  /** The config of the build's pipeline (its var sources and resource types). */
-  pipelineConfig(pipelineId: number): Promise<PipelineConfig | undefined>;
 }

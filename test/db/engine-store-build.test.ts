@@ -1,5 +1,5 @@
 // The build the engine runs, read in one statement with its plan and its pipeline's config
-// (src/db/engine-store.ts build(): the engine asks nothing more before its first step).
+// (src/db/engine-store.ts buildToRun(): the engine asks nothing more before its first step).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createManualBuild, createOneOffBuild, startBuild } from '../../src/db/builds.ts';
@@ -24,24 +24,24 @@ test('a job build: its record, the plan it started with and its pipeline config,
   const pending = await createManualBuild(db, jobId);
   let statements = 0;
   const store = new PostgresEngineStore({ ...db, query: (text: string, values?: readonly unknown[]) => (statements++, db.query(text, values)) } as typeof db);
-  const before = await store.build(pending.id);
-  assert.equal(before?.plan, null, 'a pending build has no plan yet');
+  const before = await store.buildToRun(pending.id);
+  assert.equal(before?.plan, undefined, 'a pending build has no plan yet');
   assert.ok(await startBuild(db, pending.id, plan));
-  const build = await store.build(pending.id);
+  const run = await store.buildToRun(pending.id);
   assert.equal(statements, 2);
-  assert.equal(build?.id, pending.id);
-  assert.equal(build?.jobName, 'j');
-  assert.equal(build?.pipelineName, 'run');
-  assert.equal(build?.teamName, 'main');
-  assert.deepEqual(build?.plan, plan);
-  assert.deepEqual(build?.pipelineConfig?.resource_types, config.resource_types);
-  assert.equal(await store.build(999_999), undefined);
+  assert.equal(run?.build.id, pending.id);
+  assert.equal(run?.build.jobName, 'j');
+  assert.equal(run?.build.pipelineName, 'run');
+  assert.equal(run?.build.teamName, 'main');
+  assert.deepEqual(run?.plan, plan);
+  assert.deepEqual(run?.pipelineConfig?.resource_types, config.resource_types);
+  assert.equal(await store.buildToRun(999_999), undefined);
 });
 
 test('a one-off build: no pipeline config', async () => {
   const { db } = t;
   const oneOff = await createOneOffBuild(db, 1, plan);
-  const build = await new PostgresEngineStore(db).build(oneOff.id);
-  assert.deepEqual(build?.plan, plan);
-  assert.equal(build?.pipelineConfig, null);
+  const run = await new PostgresEngineStore(db).buildToRun(oneOff.id);
+  assert.deepEqual(run?.plan, plan);
+  assert.equal(run?.pipelineConfig, undefined);
 });

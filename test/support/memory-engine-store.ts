@@ -5,7 +5,7 @@
 // and set_pipeline's "newer build" and "unknown team" rules. Tests assert the rows (the public
 // read-only fields), not the calls. The SQL itself is tested against Postgres in test/db.
 import type { PipelineConfig } from '../../src/config/index.ts';
-import type { BuildOutput, BuildToRun, EngineStore, ScopeCheckLease, SetPipelineFromBuild, SetPipelineFromBuildResult } from '../../src/engine/store.ts';
+import type { BuildOutput, BuildToRun, EngineStore, RunnableBuild, ScopeCheckLease, SetPipelineFromBuild, SetPipelineFromBuildResult } from '../../src/engine/store.ts';
 import type { BuildEvent, BuildStatus } from '../../src/model/build-events.ts';
 import type { Plan } from '../../src/model/plan.ts';
 import type { StepEffects, StepOutcome, StepRecord } from '../../src/engine/journal.ts';
@@ -431,11 +431,14 @@ export class MemoryEngineStore implements EngineStore {
 
   // ------------------------------------------------------------------ EngineStore: the build itself
 
-  async build(buildId: number): Promise<BuildToRun | undefined> {
+  async buildToRun(buildId: number): Promise<RunnableBuild | undefined> {
     const row = this.rows.builds.find((b) => b.build.id === buildId);
-    return row ? { ...row.build } : undefined;
+    if (!row) return undefined;
+    const pipeline = row.build.pipelineId === null ? undefined : this.rows.pipelines.find((p) => p.id === row.build.pipelineId);
+    return { build: { ...row.build }, plan: row.plan, pipelineConfig: pipeline ? structuredClone(pipeline.config) : undefined };
   }
 
+  /** The plan a build was added with (tests read its step ids). */
   async buildPlan(buildId: number): Promise<Plan | undefined> {
     return this.rows.builds.find((b) => b.build.id === buildId)?.plan;
   }
@@ -503,10 +506,6 @@ export class MemoryEngineStore implements EngineStore {
     byType[type] = (byType[type] ?? 0) + 1;
   }
 
-  async pipelineConfig(pipelineId: number): Promise<PipelineConfig | undefined> {
-    const row = this.rows.pipelines.find((p) => p.id === pipelineId);
-    return row ? structuredClone(row.config) : undefined;
-  }
 
   // ------------------------------------------------------------------ rows
 
