@@ -4,11 +4,13 @@
 // are gathered across the jobs running together and read in one statement per kind, as
 // Concourse's scheduler reads its jobs' data in bulk. A job reading alone waits for no one: a
 // batch is sent once the jobs in flight have all asked (DataLoader batches what is asked in one
-// turn of the event loop). Each answer is exactly what PostgresVersionsStore would have read.
+// turn of the event loop). Each answer is exactly what PostgresVersionsStore would have read. The
+// jobs' mappings are saved the same way (batchedMappingSaver).
 import DataLoader from 'dataloader';
 import type { AlgorithmVersion, ResolvedVersion } from '../model/inputs.ts';
 import type { Version } from '../model/version.ts';
 import type { Queryable } from './database.ts';
+import { saveNextInputMappings, type NextInputMapping } from './jobs.ts';
 import {
   algorithmOutputs,
   digestColumn,
@@ -172,3 +174,18 @@ export class BatchedVersionsStore extends PostgresVersionsStore {
 }
 
 const isSha256 = (digest: string): boolean => digestColumn(digest) === 'version_sha256';
+
+/**
+ * saveNextInputMappings for the jobs of a pass scheduled together: the mappings asked for in one
+ * turn of the event loop are saved in one statement (a failure fails each of them).
+ */
+export function batchedMappingSaver(db: Queryable): (mapping: NextInputMapping) => Promise<void> {
+  const loader = new DataLoader<NextInputMapping, undefined>(
+    async (mappings) => {
+      await saveNextInputMappings(db, mappings);
+      return mappings.map(() => undefined);
+    },
+    { cache: false, maxBatchSize: MAX_BATCH },
+  );
+  return (mapping) => loader.load(mapping);
+}

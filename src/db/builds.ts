@@ -80,11 +80,11 @@ export interface BuildRow extends Record<string, unknown> {
 }
 
 /**
- * SELECT list and joins giving a BuildRow for alias `b`. rerun_of_name is a subquery, not a join
- * of builds to itself: the planner costed that join as a hash of every build (12 ms a page at
- * 11,000 builds, bench/api.ts); the subquery is one index probe a row.
+ * The SELECT list (BUILD_COLUMNS) and joins (BUILD_FROM: b the build, t its team, j its job, p its
+ * pipeline) giving a BuildRow. rerun_of_name is a subquery, not a join of builds to itself: the
+ * planner costed that join as a hash of every build (12 ms a page at 11,000 builds,
+ * bench/api.ts); the subquery is one index probe a row.
  */
-/** A build record's columns (b: the build, t: its team, j: its job, p: its pipeline), and where from. */
 export const BUILD_COLUMNS = `b.id, b.name, b.team_id, t.name AS team_name, b.job_id, j.name AS job_name,
     b.pipeline_id, p.name AS pipeline_name, p.instance_vars AS pipeline_instance_vars, b.resource_id,
     b.resource_type_id, b.status, b.manually_triggered, b.scheduled, b.inputs_ready, b.rerun_of,

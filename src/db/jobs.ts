@@ -1,7 +1,6 @@
 // The job store: reading jobs (with their next/finished builds), pause/unpause, and what the
 // scheduler reads and writes per job (docs/concourse-semantics.md §4.1): due jobs, algorithm inputs, the next input mapping,
 // has_new_inputs, last_scheduled.
-import DataLoader from 'dataloader';
 import type { Job } from '../config/index.ts';
 import type { AlgorithmInput, ComputeResult } from '../model/inputs.ts';
 import { isResolveError } from '../model/inputs.ts';
@@ -405,21 +404,6 @@ export async function saveNextInputMappings(db: Queryable, mappings: readonly Ne
      INSERT INTO next_build_pipes (to_job_id, from_build_id) SELECT job_id, build_id FROM p ON CONFLICT DO NOTHING`,
     [jobs.ids, jobs.ok, jobs.hasNew, inputs.jobIds, inputs.names, inputs.resourceIds, inputs.digests, inputs.firsts, inputs.errors, pipes.jobIds, pipes.buildIds],
   );
-}
-
-/**
- * saveNextInputMappings for the jobs of a pass scheduled together: the mappings asked for in one
- * turn of the event loop are saved in one statement (a failure fails each of them).
- */
-export function batchedMappingSaver(db: Queryable): (mapping: NextInputMapping) => Promise<void> {
-  const loader = new DataLoader<NextInputMapping, undefined>(
-    async (mappings) => {
-      await saveNextInputMappings(db, mappings);
-      return mappings.map(() => undefined);
-    },
-    { cache: false, maxBatchSize: 256 },
-  );
-  return (mapping) => loader.load(mapping);
 }
 
 export interface NextBuildInput {

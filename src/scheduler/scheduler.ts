@@ -6,13 +6,12 @@
 import { COMPONENT } from '../component/names.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { PeriodicPass, type PassGate } from '../component/periodic.ts';
-import { BatchedVersionsStore } from '../db/algorithm-batch.ts';
+import { BatchedVersionsStore, batchedMappingSaver } from '../db/algorithm-batch.ts';
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
 import { withJobSchedulingLocks } from '../db/scheduling.ts';
 import {
-  batchedMappingSaver,
   jobsToSchedule,
   markJobsScheduled,
   requestJobSchedule,
