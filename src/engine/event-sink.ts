@@ -23,6 +23,10 @@ type Pending = { event: BuildEvent; key: string; bytes: number };
 /** The most events (and their bytes) one write takes: what waited while the previous write ran. */
 const BATCH_EVENTS = 500;
 const BATCH_BYTES = 1024 * 1024;
+/** Waiting events (and bytes) past which emit's promise waits for the writes. */
+const HIGH_WATER_EVENTS = 1000;
+const HIGH_WATER_BYTES = 1024 * 1024;
+const DONE: Promise<void> = Promise.resolve();
 
 /** Postgres error codes and Node socket errors that mean "the database is away, try again". */
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '40001', '40P01', '57P01', '57P02', '57P03', '57014']);
@@ -123,7 +127,10 @@ export class StoreEventSink implements EventSink {
     this.pending.push({ event: safe, key, bytes });
     this.pendingBytes += bytes;
     this.draining ??= this.drain();
-    return this.draining;
+    // the write goes on, in order, without its caller: a step does not spend a round trip on each
+    // of its events (the engine waits for flushed() before a build ends); a caller that emits
+    // faster than the database takes them waits, past the high-water mark
+    return this.pending.length > HIGH_WATER_EVENTS || this.pendingBytes > HIGH_WATER_BYTES ? this.draining : DONE;
   }
 
   /** Resolves once every event emitted so far is written or given up; what happened. */

@@ -69,8 +69,8 @@ test('the events that waited while a write ran are written together, in order, i
   const rest = Array.from({ length: 5 }, (_, i) => sink.emit(line(i + 1)));
   release();
   await Promise.all([first, ...rest]);
-  assert.deepEqual(writes, [['line 0'], ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']]);
   assert.deepEqual(await sink.flushed(), { lost: 0, diskFull: false });
+  assert.deepEqual(writes, [['line 0'], ['line 1', 'line 2', 'line 3', 'line 4', 'line 5']]);
 });
 
 test('events emitted one after the other in the same turn go in one write, in order', async () => {
@@ -88,7 +88,66 @@ test('events emitted one after the other in the same turn go in one write, in or
     silentLogger,
   );
   await Promise.all([sink.emit(line(0)), sink.emit(line(1)), sink.emit(line(2))]);
+  await sink.flushed();
   assert.deepEqual(writes, [['line 0', 'line 1', 'line 2']]);
+});
+
+test('an emit resolves without waiting for its write; flushed() waits for every write', async () => {
+  let release!: () => void;
+  const blocked = new Promise<void>((r) => (release = r));
+  const written: string[] = [];
+  const sink = new StoreEventSink(
+    {
+      async saveBuildEvent(_id, event) {
+        await blocked;
+        written.push(payloadOf(event));
+      },
+      async saveBuildEvents(_id, events) {
+        await blocked;
+        written.push(...events.map((e) => payloadOf(e.event)));
+      },
+    },
+    1,
+    silentLogger,
+  );
+  await sink.emit(line(0));
+  await sink.emit(line(1));
+  assert.deepEqual(written, [], 'the store has not taken a write yet, and the caller went on');
+  let flushed = false;
+  const report = sink.flushed().then((r) => ((flushed = true), r));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(flushed, false, 'flushed() waits for the blocked write');
+  release();
+  assert.deepEqual(await report, { lost: 0, diskFull: false });
+  assert.deepEqual(written, ['line 0', 'line 1']);
+});
+
+test('past the high-water mark (1,000 waiting events) an emit waits for the writes', async () => {
+  let release!: () => void;
+  const blocked = new Promise<void>((r) => (release = r));
+  let written = 0;
+  const sink = new StoreEventSink(
+    {
+      async saveBuildEvent() {
+        await blocked;
+        written++;
+      },
+      async saveBuildEvents(_id, events) {
+        await blocked;
+        written += events.length;
+      },
+    },
+    1,
+    silentLogger,
+  );
+  for (let i = 0; i < 1000; i++) await sink.emit(line(i));
+  let waited = true;
+  const over = sink.emit(line(1000)).then(() => (waited = false));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(waited, true, 'the 1,001st emit waits');
+  release();
+  await over;
+  assert.equal(written, 1001);
 });
 
 test('a batch the database refuses for good is tried event by event: only the bad event is lost', async () => {
@@ -110,11 +169,10 @@ test('a batch the database refuses for good is tried event by event: only the ba
     silentLogger,
     { maxPermanentAttempts: 2 },
   );
-  const done = Array.from({ length: 4 }, (_, i) => sink.emit(line(i)));
+  for (let i = 0; i < 4; i++) void sink.emit(line(i));
   release();
-  await Promise.all(done);
-  assert.deepEqual(saved, ['line 0', 'line 1', 'line 3']);
   const report = await sink.flushed();
+  assert.deepEqual(saved, ['line 0', 'line 1', 'line 3']);
   assert.equal(report.lost, 1);
 });
 
