@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './database.ts';
 import type { ScopeCheckState } from '../model/resource-config.ts';
-import type { Version } from '../model/version.ts';
+import { versionDigest, type Version } from '../model/version.ts';
+import { saveVersions } from './versions.ts';
 
 export type { ScopeCheckState } from '../model/resource-config.ts';
 
@@ -69,7 +70,7 @@ export const CHECK_LEASE_TTL_MS = 30_000;
 export interface CheckLease {
   state: ScopeCheckState;
   latest: Version | undefined;
-  finish(succeeded: boolean, intervalMs: number | undefined): Promise<Version | undefined>;
+  finish(succeeded: boolean, intervalMs: number | undefined, versions?: readonly Version[]): Promise<Version | undefined>;
   release(): Promise<void>;
 }
 
@@ -126,19 +127,41 @@ export async function lockScopeForCheck(db: Database, scopeId: number, signal: A
       nextCheckTime: row.next_check_time,
     },
     latest: row.latest ?? undefined,
-    async finish(succeeded, intervalMs) {
+    async finish(succeeded, intervalMs, versions = []) {
       clearInterval(renew);
       // the end is recorded whoever holds the lease now (as markCheckFinished); it is let go only if still ours
-      const r = await db.query<{ latest: Version | null }>(
-        `UPDATE resource_config_scopes s SET last_check_end_time = now(), last_check_succeeded = $3,
-                next_check_time = CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() + ($4::bigint * interval '1 millisecond') END,
-                check_lease_owner = CASE WHEN s.check_lease_owner = $2 THEN NULL ELSE s.check_lease_owner END,
-                check_lease_until = CASE WHEN s.check_lease_owner = $2 THEN NULL ELSE s.check_lease_until END
-          WHERE s.id = $1 RETURNING ${LATEST} AS latest`,
-        [scopeId, owner, succeeded, intervalMs ?? null],
-      );
+      const end = async (ok: boolean, onlyIfKnown?: string[]): Promise<{ done: boolean; latest: Version | undefined }> => {
+        const r = await db.query<{ latest: Version | null }>(
+          `UPDATE resource_config_scopes s SET last_check_end_time = now(), last_check_succeeded = $3,
+                  next_check_time = CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() + ($4::bigint * interval '1 millisecond') END,
+                  check_lease_owner = CASE WHEN s.check_lease_owner = $2 THEN NULL ELSE s.check_lease_owner END,
+                  check_lease_until = CASE WHEN s.check_lease_owner = $2 THEN NULL ELSE s.check_lease_until END
+            WHERE s.id = $1
+              AND ($5::text[] IS NULL OR (SELECT count(*) FROM resource_config_versions v
+                                           WHERE v.resource_config_scope_id = $1 AND v.version_sha256 = ANY($5::text[])) = cardinality($5::text[]))
+            RETURNING ${LATEST} AS latest`,
+          [scopeId, owner, ok, intervalMs ?? null, onlyIfKnown ?? null],
+        );
+        const row = r.rows[0];
+        return { done: row !== undefined, latest: row?.latest ?? undefined };
+      };
+      if (succeeded && versions.length > 0) {
+        // the steady state: every version found is known already, nothing to save: the end alone,
+        // in one statement (it changes nothing when one is new, and the versions are saved first)
+        const known = await end(true, [...new Set(versions.map((v) => versionDigest(v)))]);
+        if (known.done) return (released = true), known.latest;
+        try {
+          await saveVersions(db, scopeId, versions.map((version) => ({ version })));
+        } catch (err) {
+          // what the check found could not be saved: it ended failed, and waits its interval
+          await end(false).catch(() => undefined);
+          released = true;
+          throw err;
+        }
+      }
+      const ended = await end(succeeded);
       released = true;
-      return r.rows[0]?.latest ?? undefined;
+      return ended.latest;
     },
     async release() {
       if (released) return;

@@ -24,7 +24,7 @@ import type { Database } from './database.ts';
 import { buildSteps, recordStepFinished, recordStepStarted } from './build-steps.ts';
 import type { StepEffects, StepOutcome, StepRecord } from '../model/step-journal.ts';
 import { getPipelineConfig, savePipeline, unpausePipeline } from './pipelines.ts';
-import { currentResourceScope, findOrCreateResourceCache, findOrCreateResourceConfig, findOrCreateScope, saveVersions, setResourceScope, setResourceTypeScope } from './versions.ts';
+import { currentResourceScope, findOrCreateResourceCacheOf, findOrCreateScopeOf, saveVersions, setResourceScope, setResourceTypeScope } from './versions.ts';
 
 export class PostgresEngineStore {
   constructor(private readonly db: Database) {}
@@ -40,14 +40,11 @@ export class PostgresEngineStore {
     return recordStepFinished(this.db, buildId, key, planId, outcome, effects);
   }
 
-  findOrCreateResourceConfig(parent: ResourceConfigParent, source: Record<string, unknown>): Promise<{ id: number }> {
-    return findOrCreateResourceConfig(this.db, parent, source);
+  findOrCreateResourceCache(parent: ResourceConfigParent, source: Record<string, unknown>, version: Version, params?: Record<string, unknown>): Promise<{ id: number; resourceConfigId: number }> {
+    return findOrCreateResourceCacheOf(this.db, parent, source, version, params);
   }
-  findOrCreateResourceCache(resourceConfigId: number, version: Version, params?: Record<string, unknown>): Promise<{ id: number }> {
-    return findOrCreateResourceCache(this.db, resourceConfigId, version, params);
-  }
-  findOrCreateScope(resourceConfigId: number, resourceId: number | null): Promise<ResourceConfigScope> {
-    return findOrCreateScope(this.db, resourceConfigId, resourceId);
+  findOrCreateScope(parent: ResourceConfigParent, source: Record<string, unknown>, resourceId: number | null): Promise<ResourceConfigScope> {
+    return findOrCreateScopeOf(this.db, parent, source, resourceId);
   }
   currentResourceScope(pipelineId: number, resource: string, parent: { baseType: string }, source: Record<string, unknown>): Promise<{ resourceId: number; scope: ResourceConfigScope } | undefined> {
     return currentResourceScope(this.db, pipelineId, resource, parent, source);

@@ -116,6 +116,69 @@ export async function findOrCreateScope(
 }
 
 /**
+ * The scope of the config of `source` on `parent` (findOrCreateResourceConfig, then
+ * findOrCreateScope). A shared scope of a base type's config, what an image's check asks on
+ * every build, is one statement: the base type's, the config's and the scope's upserts chained.
+ */
+export async function findOrCreateScopeOf(
+  db: Queryable,
+  parent: ResourceConfigParent,
+  source: Record<string, unknown>,
+  resourceId: number | null,
+): Promise<ResourceConfigScope> {
+  if (resourceId !== null || !('baseType' in parent)) {
+    const config = await findOrCreateResourceConfig(db, parent, source);
+    return findOrCreateScope(db, config.id, resourceId);
+  }
+  const r = await db.query<{ id: number; config_id: number }>(
+    `WITH bt AS (INSERT INTO base_resource_types (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id),
+     c AS (INSERT INTO resource_configs (base_resource_type_id, source_hash) SELECT bt.id, $2 FROM bt
+           ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL
+           DO UPDATE SET last_referenced = now() RETURNING id)
+     INSERT INTO resource_config_scopes (resource_config_id) SELECT c.id FROM c
+     ON CONFLICT (resource_config_id) WHERE resource_id IS NULL
+     DO UPDATE SET resource_config_id = EXCLUDED.resource_config_id RETURNING id, resource_config_id AS config_id`,
+    [parent.baseType, sourceHash(source)],
+  );
+  const row = r.rows[0];
+  if (!row) throw new Error(`could not create a resource config scope of base type ${parent.baseType}`);
+  return { id: row.id, resourceConfigId: row.config_id, resourceId: null };
+}
+
+/**
+ * The resource cache of `version` of the config of `source` on `parent` (findOrCreateResourceConfig,
+ * then findOrCreateResourceCache): of a base type's config, one statement.
+ */
+export async function findOrCreateResourceCacheOf(
+  db: Queryable,
+  parent: ResourceConfigParent,
+  source: Record<string, unknown>,
+  version: Version,
+  params: Record<string, unknown> = {},
+): Promise<ResourceCache> {
+  if (!('baseType' in parent)) {
+    const config = await findOrCreateResourceConfig(db, parent, source);
+    return findOrCreateResourceCache(db, config.id, version, params);
+  }
+  const digest = versionDigest(version);
+  const paramsHash = sha256(canonicalJson(params));
+  const r = await db.query<{ id: number; config_id: number }>(
+    `WITH bt AS (INSERT INTO base_resource_types (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id),
+     c AS (INSERT INTO resource_configs (base_resource_type_id, source_hash) SELECT bt.id, $2 FROM bt
+           ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL
+           DO UPDATE SET last_referenced = now() RETURNING id)
+     INSERT INTO resource_caches (resource_config_id, version, version_digest, params_hash, metadata)
+     SELECT c.id, $3::jsonb, $4, $5, NULL FROM c
+     ON CONFLICT (resource_config_id, version_digest, params_hash)
+     DO UPDATE SET last_referenced = now() RETURNING id, resource_config_id AS config_id`,
+    [parent.baseType, sourceHash(source), JSON.stringify(version), digest, paramsHash],
+  );
+  const row = r.rows[0];
+  if (!row) throw new Error(`could not create a resource cache of base type ${parent.baseType}`);
+  return { id: row.id, resourceConfigId: row.config_id, version, versionDigest: digest, paramsHash };
+}
+
+/**
  * The resource's scope when it already is its own scope of the base type's config of `source`
  * (the steady state of a resource's checks): one statement instead of the config's and scope's
  * upserts, recording the config's use (last_referenced) as they would.

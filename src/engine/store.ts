@@ -12,17 +12,17 @@ import type { StepJournalStore } from './journal.ts';
 /** What a build's steps read and write. */
 export interface StepStore {
   // -- the cache chain (docs/concourse-semantics.md §2, §6)
-  /** The config of `source` on its parent (a base type, or a custom type's image cache). */
-  findOrCreateResourceConfig(parent: ResourceConfigParent, source: Record<string, unknown>): Promise<{ id: number }>;
-  /** "This version of this config, fetched with these params". */
-  findOrCreateResourceCache(resourceConfigId: number, version: Version, params?: Record<string, unknown>): Promise<{ id: number }>;
+  // (a config is the one of `source` on its parent: a base type, or a custom type's image cache;
+  // it is found or created with what hangs from it, in one statement where Postgres can)
+  /** "This version of the config of `source`, fetched with these params". */
+  findOrCreateResourceCache(parent: ResourceConfigParent, source: Record<string, unknown>, version: Version, params?: Record<string, unknown>): Promise<{ id: number; resourceConfigId: number }>;
 
   // -- version histories and checks (§5)
-  /** A config's scope: shared (resourceId null) or the resource's own (which drops its other scopes). */
-  findOrCreateScope(resourceConfigId: number, resourceId: number | null): Promise<ResourceConfigScope>;
+  /** The scope of the config of `source`: shared (resourceId null) or the resource's own (which drops its other scopes). */
+  findOrCreateScope(parent: ResourceConfigParent, source: Record<string, unknown>, resourceId: number | null): Promise<ResourceConfigScope>;
   /**
    * The resource's scope when it already is the one of this config (a base type's `source`): what
-   * findOrCreateResourceConfig, findOrCreateScope and setResourceScope would answer, and keep,
+   * findOrCreateScope and setResourceScope would answer, and keep,
    * in one read (the config's last use recorded); undefined when anything would change.
    */
   currentResourceScope(pipelineId: number, resource: string, parent: { baseType: string }, source: Record<string, unknown>): Promise<{ resourceId: number; scope: ResourceConfigScope } | undefined>;
@@ -80,8 +80,13 @@ export interface ScopeCheckLease {
   state: ScopeCheckState;
   /** its newest version then */
   latest: Version | undefined;
-  /** markCheckFinished, the lease let go, and the scope's newest version answered: one write */
-  finish(succeeded: boolean, intervalMs: number | undefined): Promise<Version | undefined>;
+  /**
+   * Ends the check: the versions a successful check found saved into the scope (saveVersions),
+   * markCheckFinished, the lease let go, the scope's newest version answered. One write when
+   * every version is known already (a check's steady state). When the versions cannot be saved,
+   * the check is recorded failed and the error thrown.
+   */
+  finish(succeeded: boolean, intervalMs: number | undefined, versions?: readonly Version[]): Promise<Version | undefined>;
   /** lets the lease go (nothing once finished or released) */
   release(): Promise<void>;
 }

@@ -241,24 +241,21 @@ export class MemoryEngineStore implements EngineStore {
 
   // ------------------------------------------------------------------ the cache chain
 
-  async findOrCreateResourceConfig(parent: ResourceConfigParent, source: Record<string, unknown>): Promise<{ id: number }> {
-    return { id: this.resourceConfig(parent, source).id };
-  }
-
-  async findOrCreateResourceCache(resourceConfigId: number, version: Version, params?: Record<string, unknown>): Promise<{ id: number }> {
-    this.config(resourceConfigId);
+  async findOrCreateResourceCache(parent: ResourceConfigParent, source: Record<string, unknown>, version: Version, params?: Record<string, unknown>): Promise<{ id: number; resourceConfigId: number }> {
+    const resourceConfigId = this.resourceConfig(parent, source).id;
     const digest = versionDigest(version);
     const paramsJson = canonicalJson(params ?? {});
     const found = this.rows.resourceCaches.find((c) => c.resourceConfigId === resourceConfigId && c.versionDigest === digest && canonicalJson(c.params) === paramsJson);
-    if (found) return { id: found.id };
+    if (found) return { id: found.id, resourceConfigId };
     const row: ResourceCacheRow = { id: this.id(), resourceConfigId, version: { ...version }, versionDigest: digest, params: structuredClone(params ?? {}) };
     this.rows.resourceCaches.push(row);
-    return { id: row.id };
+    return { id: row.id, resourceConfigId };
   }
 
   // ------------------------------------------------------------------ scopes, versions, checks
 
-  async findOrCreateScope(resourceConfigId: number, resourceId: number | null): Promise<ResourceConfigScope> {
+  async findOrCreateScope(parent: ResourceConfigParent, source: Record<string, unknown>, resourceId: number | null): Promise<ResourceConfigScope> {
+    const resourceConfigId = this.resourceConfig(parent, source).id;
     const { id } = this.scopeOf(resourceConfigId, resourceId);
     return { id, resourceConfigId, resourceId };
   }
@@ -304,7 +301,16 @@ export class MemoryEngineStore implements EngineStore {
     return {
       state: await this.scopeCheckState(scopeId),
       latest: await this.scopeLatestVersion(scopeId),
-      finish: async (succeeded, intervalMs) => {
+      finish: async (succeeded, intervalMs, versions) => {
+        if (succeeded && versions) {
+          try {
+            await this.saveVersions(scopeId, versions);
+          } catch (err) {
+            await this.markCheckFinished(scopeId, false, intervalMs);
+            await release();
+            throw err;
+          }
+        }
         await this.markCheckFinished(scopeId, succeeded, intervalMs);
         await release();
         return this.scopeLatestVersion(scopeId);

@@ -68,10 +68,9 @@ export class NativeImageResolver extends ContainerImageResolver {
   ): Promise<GetResult> {
     await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id }, resolved_without_pod: true }));
     const parent = plan.image.get_plan ? (await this.fetchImage(id, plan.image, ctx)).parent : { baseType: plan.image.base_type ?? plan.type };
-    const config = await this.deps.store.findOrCreateResourceConfig(parent, source);
     // the params as the get's `in` would receive them, so both paths land in the same cache
     const params = (await this.deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined;
-    const cache = await this.deps.store.findOrCreateResourceCache(config.id, version, resourceParams(params));
+    const cache = await this.deps.store.findOrCreateResourceCache(parent, source, version, resourceParams(params));
     const reference = referenceFor(plan, source, version);
     if (!version.digest) {
       // docs/image-features.md, decision 9: a version without a digest falls back to the tag, which may move

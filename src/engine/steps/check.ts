@@ -58,9 +58,8 @@ async function checkScope(plan: CheckPlan, source: Record<string, unknown>, imag
     const current = await deps.store.currentResourceScope(pipelineId, plan.resource, image.parent, source);
     if (current) return current.scope;
   }
-  const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
   const resourceId = plan.resource ? await resourceIdByName(deps, 'resource', plan.resource) : undefined;
-  const scope = await deps.store.findOrCreateScope(config.id, resourceId ?? null);
+  const scope = await deps.store.findOrCreateScope(image.parent, source, resourceId ?? null);
   if (resourceId !== undefined) await deps.store.setResourceScope(resourceId, scope);
   return scope;
 }
@@ -108,13 +107,13 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
       let versions: Version[] | undefined;
       try {
         versions = await checkVersions(id, plan, source, from, image, ctx, deps, images, reattached);
-        if (versions) await deps.store.saveVersions(scope.id, versions);
       } catch (err) {
         // an in-memory check handed to a check build has not ended: that build checks now
         if (!(err instanceof CheckNeedsContainer)) await lease.finish(false, intervalMs);
         throw err;
       }
-      latest = await lease.finish(versions !== undefined, intervalMs);
+      // the versions saved with the end (one write in the steady state; a failed save ends it failed)
+      latest = await lease.finish(versions !== undefined, intervalMs, versions);
       if (!versions) {
         await ctx.emit(buildEvent('finish', { time: unixNow(), origin: { id }, succeeded: false }));
         return false;

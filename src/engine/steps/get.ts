@@ -37,8 +37,7 @@ export async function runGet(id: PlanId, plan: GetPlan, ctx: StepContext, deps: 
   const params = resourceParams(rawParams);
   const image = await images.fetchImage(id, plan.image, reattach ? withoutImageEvents(ctx) : ctx);
 
-  const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
-  const cache = await deps.store.findOrCreateResourceCache(config.id, version, params);
+  const cache = await deps.store.findOrCreateResourceCache(image.parent, source, version, params);
   // resource cache reuse (Concourse's): this version, source and params were fetched before
   const cached = await deps.runtime.cachedResource?.(cache.id);
   if (cached) {

@@ -87,8 +87,7 @@ export async function runPut(id: PlanId, plan: PutPlan, ctx: StepContext, deps: 
     if (resourceId !== undefined) {
       // The put's config may never have been checked: its version goes into that config's scope,
       // which the resource now points at (docs/concourse-semantics.md §2, "A put saves its output version").
-      const config = await deps.store.findOrCreateResourceConfig(image.parent, source);
-      const scope = await deps.store.findOrCreateScope(config.id, resourceId);
+      const scope = await deps.store.findOrCreateScope(image.parent, source, resourceId);
       await deps.store.setResourceScope(resourceId, scope);
       await deps.store.saveBuildOutput(deps.build.id, { resourceId, scopeId: scope.id, name: plan.name, version, metadata });
     }

@@ -271,8 +271,7 @@ test('check: two checks of one scope at once: the second waits for the lease, th
 test('check: a check waiting for the lease gives up when the build is aborted', async (t) => {
   const h = setup(t, { resource: finds({ ref: 'a' }) });
   // another check holds the scope the step will use
-  const config = await h.store.findOrCreateResourceConfig({ baseType: 'mock' }, REPO_SOURCE);
-  const scope = await h.store.findOrCreateScope(config.id, repoId(h));
+  const scope = await h.store.findOrCreateScope({ baseType: 'mock' }, REPO_SOURCE, repoId(h));
   const { release } = await h.store.lockScopeForCheck(scope.id, new AbortController().signal, HOUR);
   t.after(release);
 

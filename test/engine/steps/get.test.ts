@@ -271,8 +271,7 @@ test('get (native): a resource of a type that `produces: registry-image` is reco
   // the type's own history is fresh (decision 2b): its image needs no check and no registry
   const typeSource = { repository: `${REGISTRY}/team/oci-thing`, tag: 'v2' };
   const typeVersion = { tag: 'v2', digest: OTHER_DIGEST };
-  const typeConfig = await h.store.findOrCreateResourceConfig({ baseType: 'registry-image' }, typeSource);
-  const typeScope = await h.store.findOrCreateScope(typeConfig.id, null);
+  const typeScope = await h.store.findOrCreateScope({ baseType: 'registry-image' }, typeSource, null);
   await h.store.saveVersions(typeScope.id, [typeVersion]);
   await h.store.markCheckFinished(typeScope.id, true, 60_000);
 
@@ -297,7 +296,7 @@ test('get (native): a resource of a type that `produces: registry-image` is reco
     ],
   );
   // the cache chain: bundle's config hangs off the type image's cache, which hangs off registry-image
-  const typeCache = h.store.resourceCaches.find((c) => c.resourceConfigId === typeConfig.id);
+  const typeCache = h.store.resourceCaches.find((c) => c.resourceConfigId === typeScope.resourceConfigId);
   assert.deepEqual(typeCache?.version, typeVersion);
   const bundleConfig = h.store.resourceConfigs.find((c) => c.source.repository === `${REGISTRY}/team/bundle`);
   assert.deepEqual(bundleConfig?.parent, { resourceCacheId: typeCache.id });
@@ -437,8 +436,7 @@ resources:
 `;
     const h = harness(t, { pipeline, ...native });
     // oci-thing's image: a fresh history, so neither a check nor the registry is needed
-    const typeConfig = await h.store.findOrCreateResourceConfig({ baseType: 'registry-image' }, { repository: `${REGISTRY}/team/oci-thing` });
-    const typeScope = await h.store.findOrCreateScope(typeConfig.id, null);
+    const typeScope = await h.store.findOrCreateScope({ baseType: 'registry-image' }, { repository: `${REGISTRY}/team/oci-thing` }, null);
     await h.store.saveVersions(typeScope.id, [{ digest: OTHER_DIGEST }]);
     await h.store.markCheckFinished(typeScope.id, true, 60_000);
     const plan = h.stepPlan({ get: 'bundle' }, { bundle: row.version });
@@ -474,8 +472,7 @@ resources:
   source: {tag: v1}
 `;
   const h = harness(t, { pipeline, ...native });
-  const typeConfig = await h.store.findOrCreateResourceConfig({ baseType: 'registry-image' }, { repository: `${REGISTRY}/team/oci-thing` });
-  const typeScope = await h.store.findOrCreateScope(typeConfig.id, null);
+  const typeScope = await h.store.findOrCreateScope({ baseType: 'registry-image' }, { repository: `${REGISTRY}/team/oci-thing` }, null);
   await h.store.saveVersions(typeScope.id, [{ digest: OTHER_DIGEST }]);
   await h.store.markCheckFinished(typeScope.id, true, 60_000);
 

@@ -81,8 +81,7 @@ function setup(t: TestContext, options: HarnessOptions = {}): Harness & { resolv
 
 /** A fresh history for a registry-image type's image, so neither a check nor the registry is needed (decision 2b). */
 async function freshType(h: Harness, source: Record<string, unknown>, digest: string): Promise<void> {
-  const config = await h.store.findOrCreateResourceConfig({ baseType: 'registry-image' }, source);
-  const scope = await h.store.findOrCreateScope(config.id, null);
+  const scope = await h.store.findOrCreateScope({ baseType: 'registry-image' }, source, null);
   await h.store.saveVersions(scope.id, [{ ...(typeof source.tag === 'string' ? { tag: source.tag } : {}), digest }]);
   await h.store.markCheckFinished(scope.id, true, 60_000);
 }

@@ -62,26 +62,31 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
   {
-    name: 'configs and caches: one stable id per key',
+    name: 'configs, scopes and caches: one stable id per key',
     async run({ store }) {
-      const c1 = await store.findOrCreateResourceConfig({ baseType: 'git' }, { uri: 'x', branch: 'main' });
-      assert.deepEqual(await store.findOrCreateResourceConfig({ baseType: 'git' }, { branch: 'main', uri: 'x' }), c1, 'key order does not count');
-      assert.notEqual((await store.findOrCreateResourceConfig({ baseType: 'git' }, { uri: 'y' })).id, c1.id);
-      assert.notEqual((await store.findOrCreateResourceConfig({ baseType: 'hg' }, { uri: 'x', branch: 'main' })).id, c1.id);
-      const k1 = await store.findOrCreateResourceCache(c1.id, { ref: 'a' });
-      assert.deepEqual(await store.findOrCreateResourceCache(c1.id, { ref: 'a' }, {}), k1, 'no params are {}');
-      assert.notEqual((await store.findOrCreateResourceCache(c1.id, { ref: 'a' }, { depth: 1 })).id, k1.id);
-      assert.notEqual((await store.findOrCreateResourceCache(c1.id, { ref: 'b' })).id, k1.id);
-      const child = await store.findOrCreateResourceConfig({ resourceCacheId: k1.id }, { uri: 'x', branch: 'main' });
-      assert.notEqual(child.id, c1.id);
-      assert.deepEqual(await store.findOrCreateResourceConfig({ resourceCacheId: k1.id }, { uri: 'x', branch: 'main' }), child);
+      const git = { baseType: 'git' };
+      const s1 = await store.findOrCreateScope(git, { uri: 'x', branch: 'main' }, null);
+      assert.deepEqual(await store.findOrCreateScope(git, { branch: 'main', uri: 'x' }, null), s1, 'key order does not count');
+      const c1 = s1.resourceConfigId;
+      assert.notEqual((await store.findOrCreateScope(git, { uri: 'y' }, null)).resourceConfigId, c1);
+      assert.notEqual((await store.findOrCreateScope({ baseType: 'hg' }, { uri: 'x', branch: 'main' }, null)).resourceConfigId, c1);
+      const k1 = await store.findOrCreateResourceCache(git, { uri: 'x', branch: 'main' }, { ref: 'a' });
+      assert.equal(k1.resourceConfigId, c1, "a cache of the scope's config");
+      assert.deepEqual(await store.findOrCreateResourceCache(git, { branch: 'main', uri: 'x' }, { ref: 'a' }, {}), k1, 'no params are {}');
+      assert.notEqual((await store.findOrCreateResourceCache(git, { uri: 'x', branch: 'main' }, { ref: 'a' }, { depth: 1 })).id, k1.id);
+      assert.notEqual((await store.findOrCreateResourceCache(git, { uri: 'x', branch: 'main' }, { ref: 'b' })).id, k1.id);
+      const child = await store.findOrCreateScope({ resourceCacheId: k1.id }, { uri: 'x', branch: 'main' }, null);
+      assert.notEqual(child.resourceConfigId, c1);
+      assert.deepEqual(await store.findOrCreateScope({ resourceCacheId: k1.id }, { uri: 'x', branch: 'main' }, null), child);
+      const childCache = await store.findOrCreateResourceCache({ resourceCacheId: k1.id }, { uri: 'x', branch: 'main' }, { ref: 'a' });
+      assert.equal(childCache.resourceConfigId, child.resourceConfigId);
+      assert.notEqual(childCache.id, k1.id);
     },
   },
   {
     name: 'saveVersions: check order moves only when something is new',
     async run({ store }) {
-      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { order: pipelineName() });
-      const scope = await store.findOrCreateScope(config.id, null);
+      const scope = await store.findOrCreateScope({ baseType: 'mock' }, { order: pipelineName() }, null);
       const latest = async (): Promise<string | undefined> => (await store.scopeLatestVersion(scope.id))?.v;
       assert.equal(await latest(), undefined);
       await store.saveVersions(scope.id, [{ v: 'a' }, { v: 'b' }, { v: 'c' }]);
@@ -100,20 +105,20 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       const { store } = w;
       const pid = await w.pipeline(pipelineName(), CONFIG);
       const rid = (await store.resourceId(pid, 'r'))!;
-      const c1 = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { scopes: pid, n: 1 });
-      const c2 = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { scopes: pid, n: 2 });
-      const s1 = await store.findOrCreateScope(c1.id, rid);
-      assert.deepEqual(s1, { id: s1.id, resourceConfigId: c1.id, resourceId: rid });
-      assert.deepEqual(await store.findOrCreateScope(c1.id, rid), s1);
-      const shared = await store.findOrCreateScope(c1.id, null);
+      const mock = { baseType: 'mock' };
+      const s1 = await store.findOrCreateScope(mock, { scopes: pid, n: 1 }, rid);
+      assert.deepEqual(s1, { id: s1.id, resourceConfigId: s1.resourceConfigId, resourceId: rid });
+      assert.deepEqual(await store.findOrCreateScope(mock, { n: 1, scopes: pid }, rid), s1);
+      const shared = await store.findOrCreateScope(mock, { scopes: pid, n: 1 }, null);
+      assert.equal(shared.resourceConfigId, s1.resourceConfigId, 'the same config');
       assert.notEqual(shared.id, s1.id);
       await store.saveVersions(s1.id, [{ v: '1' }]);
       await store.saveVersions(shared.id, [{ v: 'shared' }]);
 
-      await store.findOrCreateScope(c2.id, rid);
+      await store.findOrCreateScope(mock, { scopes: pid, n: 2 }, rid);
       await assert.rejects(store.scopeCheckState(s1.id), /not found/);
       assert.equal(await store.scopeLatestVersion(s1.id), undefined, 'its versions went with it');
-      const again = await store.findOrCreateScope(c1.id, rid);
+      const again = await store.findOrCreateScope(mock, { scopes: pid, n: 1 }, rid);
       assert.notEqual(again.id, s1.id, 'a new history');
       assert.deepEqual(await store.scopeLatestVersion(shared.id), { v: 'shared' });
     },
@@ -121,8 +126,7 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
   {
     name: 'check state: started, finished, next check one interval later',
     async run({ store }) {
-      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { state: pipelineName() });
-      const scope = await store.findOrCreateScope(config.id, null);
+      const scope = await store.findOrCreateScope({ baseType: 'mock' }, { state: pipelineName() }, null);
       assert.deepEqual(await store.scopeCheckState(scope.id), { lastCheckStartTime: null, lastCheckEndTime: null, lastCheckSucceeded: false, nextCheckTime: null });
       await store.markCheckStarted(scope.id);
       const started = await store.scopeCheckState(scope.id);
@@ -140,8 +144,7 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
   {
     name: 'the check lease: a second lock waits for the release or the expiry; an abort ends the wait',
     async run({ store }) {
-      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { lease: pipelineName() });
-      const scope = await store.findOrCreateScope(config.id, null);
+      const scope = await store.findOrCreateScope({ baseType: 'mock' }, { lease: pipelineName() }, null);
       const never = new AbortController().signal;
       const { release } = await store.lockScopeForCheck(scope.id, never, 60_000);
       let taken = false;
@@ -169,8 +172,7 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
   {
     name: 'the check lease answers the scope’s state and newest version; finish records the end, lets it go and answers the newest',
     async run({ store }) {
-      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { finish: pipelineName() });
-      const scope = await store.findOrCreateScope(config.id, null);
+      const scope = await store.findOrCreateScope({ baseType: 'mock' }, { finish: pipelineName() }, null);
       await store.saveVersions(scope.id, [{ v: '1' }]);
       await store.markCheckFinished(scope.id, true, 60_000);
       const never = new AbortController().signal;
@@ -191,6 +193,33 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
     },
   },
   {
+    name: 'finish saves what a successful check found before the end: new versions, or (the steady state) none',
+    async run({ store }) {
+      const scope = await store.findOrCreateScope({ baseType: 'mock' }, { found: pipelineName() }, null);
+      const never = new AbortController().signal;
+      const first = await store.lockScopeForCheck(scope.id, never, 60_000);
+      assert.deepEqual(await first.finish(true, 60_000, [{ v: '1' }, { v: '2' }]), { v: '2' }, 'saved, the newest answered');
+      const state = await store.scopeCheckState(scope.id);
+      assert.equal(state.lastCheckSucceeded, true);
+      assert.ok(state.nextCheckTime instanceof Date, 'the next check one interval later');
+
+      await store.markCheckFinished(scope.id, false, undefined);
+      const steady = await store.lockScopeForCheck(scope.id, never, 60_000);
+      assert.deepEqual(await steady.finish(true, 60_000, [{ v: '2' }]), { v: '2' }, 'every version known: the order stays');
+      const again = await store.scopeCheckState(scope.id);
+      assert.equal(again.lastCheckSucceeded, true, 'the end is recorded in the steady state too');
+      assert.ok(again.nextCheckTime instanceof Date);
+
+      const mixed = await store.lockScopeForCheck(scope.id, AbortSignal.timeout(2_000), 60_000);
+      assert.deepEqual(await mixed.finish(true, 60_000, [{ v: '1' }, { v: '3' }]), { v: '3' }, 'one new version: all of them move up, in order');
+      const failed = await store.lockScopeForCheck(scope.id, AbortSignal.timeout(2_000), 60_000);
+      assert.deepEqual(await failed.finish(false, 60_000, [{ v: '4' }]), { v: '3' }, 'a failed check saves nothing');
+      assert.equal((await store.scopeCheckState(scope.id)).lastCheckSucceeded, false);
+      const free = await store.lockScopeForCheck(scope.id, AbortSignal.timeout(2_000), 60_000);
+      await free.release();
+    },
+  },
+  {
     name: "versionMetadata: what the resource's scope knows of a version; a put's output refreshes it",
     async run(w) {
       const { store } = w;
@@ -198,8 +227,7 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       const rid = (await store.resourceId(pid, 'r'))!;
       assert.equal(await store.resourceId(pid, 'nope'), undefined);
       assert.equal(typeof (await store.resourceTypeId(pid, 't')), 'number');
-      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { meta: pid });
-      const scope = await store.findOrCreateScope(config.id, rid);
+      const scope = await store.findOrCreateScope({ baseType: 'mock' }, { meta: pid }, rid);
       assert.deepEqual(await store.versionMetadata(pid, 'r', { v: '1' }), [], 'the resource points at no scope yet');
       await store.setResourceScope(rid, scope);
       await store.saveVersions(scope.id, [{ v: '1' }]);
@@ -215,7 +243,7 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       assert.deepEqual(await store.scopeLatestVersion(scope.id), { v: '3' }, "a put's version is the newest");
 
       const typeId = (await store.resourceTypeId(pid, 't'))!;
-      await store.setResourceTypeScope(typeId, await store.findOrCreateScope(config.id, null));
+      await store.setResourceTypeScope(typeId, await store.findOrCreateScope({ baseType: 'mock' }, { meta: pid }, null));
       await assert.rejects(store.setResourceScope(987_654, scope), /not found/);
     },
   },
@@ -227,8 +255,7 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       const rid = (await store.resourceId(pid, 'r'))!;
       const metadata = [{ name: 'commit', value: 'abc' }];
       assert.equal(await store.saveVersionMetadata(pid, 'r', { v: '1' }, metadata), false, 'the resource points at no scope yet');
-      const config = await store.findOrCreateResourceConfig({ baseType: 'mock' }, { meta: pid });
-      const scope = await store.findOrCreateScope(config.id, rid);
+      const scope = await store.findOrCreateScope({ baseType: 'mock' }, { meta: pid }, rid);
       await store.setResourceScope(rid, scope);
       await store.saveVersions(scope.id, [{ v: '1' }]);
       assert.equal(await store.saveVersionMetadata(pid, 'r', { v: '1' }, metadata), true);
