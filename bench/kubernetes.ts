@@ -2,19 +2,140 @@
 //  - trigger_to_pod_ms: the web node's own overhead from a manual trigger to the first pod's
 //    creation request (zero simulated latency), for a job of one task whose image is a private
 //    registry image resolved natively. The node is driven in-process (scheduler pass, engine),
-//    which leaves out the HTTP hop of the trigger request. Beside the times: the Postgres
-//    statements sent between the trigger and the pod (what limits it: each is a round trip on the
-//    cores the node, Postgres and the test cluster share).
+//    which leaves out the HTTP hop of the trigger request. The test cluster runs as its own
+//    process (`npm run kube-sim`), as an API server and kubelets run beside a web node, not in
+//    its event loop: the pod's creation is read from its audit file. Beside the times: the
+//    Postgres statements sent between the trigger and the pod (what limits it: each is a round
+//    trip on the cores the node, Postgres and the test cluster share).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { createManualBuild } from '../src/db/builds.ts';
 import { findJob } from '../src/db/jobs.ts';
-import { startKubeEnv } from '../test/runtime/kubernetes/support.ts';
+import { matchesAudit, type AuditEvent, type AuditFilter } from '../test/kube-sim/apiserver/audit.ts';
+import { startTargetKubeEnv } from '../test/runtime/kubernetes/support.ts';
 import { startTestNode } from '../test/support/node.ts';
 import { groupMedians, percentile, type BenchContext, type BenchResult } from './harness.ts';
 
+/** The kube-sim command, started as a process of its own: its kubeconfig, registry and audit file. */
+interface KubeSimProcess {
+  kubeconfig: string;
+  registry: string;
+  audit: string;
+  stop(): Promise<void>;
+}
+
+async function startKubeSimProcess(): Promise<KubeSimProcess> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'jw-bench-kube-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/kube-sim/main.ts', '--state-dir', stateDir, '--latency', 'zero'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    await rm(stateDir, { recursive: true, force: true });
+  };
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`kube-sim did not start within 120 s: ${stderr.trim()}`)), 120_000);
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        const ready = out.split('\n').find((l) => l.includes('kube-sim ready'));
+        if (ready) {
+          clearTimeout(timer);
+          resolve(ready);
+        }
+      });
+      child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`kube-sim exited (${code}) before it was ready: ${stderr.trim()}`))));
+    });
+    const field = (name: string): string => {
+      const m = new RegExp(`${name}=(\\S+)`).exec(line);
+      if (!m?.[1]) throw new Error(`kube-sim's ready line has no ${name}: ${line}`);
+      return m[1];
+    };
+    return { kubeconfig: field('kubeconfig'), registry: field('registry'), audit: field('audit'), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Follows an audit file as the API server appends to it (inotify, and a slow poll besides). */
+class AuditFollower {
+  private offset = 0;
+  private rest = '';
+  private readonly seen: AuditEvent[] = [];
+  private readonly waiters = new Set<() => void>();
+  private readonly watcher;
+  private readonly poll;
+  private reading: Promise<void> = Promise.resolve();
+
+  constructor(private readonly path: string) {
+    this.watcher = watch(path, () => this.read());
+    this.poll = setInterval(() => this.read(), 50);
+  }
+
+  private read(): void {
+    this.reading = this.reading.then(async () => {
+      const file = await open(this.path, 'r');
+      try {
+        const { size } = await file.stat();
+        if (size <= this.offset) return;
+        const buf = Buffer.alloc(size - this.offset);
+        await file.read(buf, 0, buf.length, this.offset);
+        this.offset = size;
+        const lines = (this.rest + buf.toString()).split('\n');
+        this.rest = lines.pop() ?? '';
+        for (const l of lines) if (l.trim() !== '') this.seen.push(JSON.parse(l) as AuditEvent);
+      } finally {
+        await file.close();
+      }
+      for (const w of [...this.waiters]) w();
+    });
+  }
+
+  waitFor(filter: AuditFilter, timeoutMs: number): Promise<AuditEvent> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const hit = this.seen.find((e) => matchesAudit(e, filter));
+        if (hit) {
+          cleanup();
+          resolve(hit);
+        }
+      };
+      const timer = setTimeout(() => (cleanup(), reject(new Error(`no audit event matching ${JSON.stringify(filter)} within ${timeoutMs} ms`))), timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  close(): void {
+    this.watcher.close();
+    clearInterval(this.poll);
+  }
+}
+
 export async function benchTriggerToPod(ctx: BenchContext): Promise<BenchResult> {
-  ctx.progress('starting the test cluster and pushing images');
-  const kube = await startKubeEnv(['mock']);
+  ctx.progress('starting the test cluster (its own process) and pushing images');
+  const sim = await startKubeSimProcess();
+  const audit = new AuditFollower(sim.audit);
+  let kube: Awaited<ReturnType<typeof startTargetKubeEnv>>;
+  try {
+    kube = await startTargetKubeEnv(['mock'], { kind: 'real', kubeconfig: sim.kubeconfig, registry: sim.registry, namespace: 'jetway-bench' });
+  } catch (err) {
+    audit.close();
+    await sim.stop();
+    throw err;
+  }
   const node = await startTestNode({ runtime: (root) => kube.runtime(root) });
   const samples: number[] = [];
   const statements: number[] = [];
@@ -34,23 +155,22 @@ jobs:
     );
     const job = await findJob(node.tdb.db, id, 'one-task');
     const runs = ctx.quick ? 5 : 20;
-    // every statement any pg client of this process sends, counted while `counting`
+    // when each statement any pg client of this process sends went, while `counting`: those up to
+    // the API server's receipt of the pod (the follower sees it a little later) are counted
     const query = pg.Client.prototype.query;
     let counting = false;
-    let sent = 0;
+    let sent: number[] = [];
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      if (counting) sent++;
+      if (counting) sent.push(Date.now());
       return (query as (...a: unknown[]) => unknown).apply(this, args);
     } as typeof query;
     try {
       for (let i = 0; i < runs + 1; i++) {
         const started = Date.now();
-        sent = 0;
+        sent = [];
         counting = true;
         const build = await createManualBuild(node.tdb.db, job!.id);
-        const created = kube.cluster.audit
-          .waitFor({ verb: 'create', resource: 'pods', labels: { 'jetway.dev/build-id': String(build.id) } }, 60_000)
-          .finally(() => (counting = false));
+        const created = audit.waitFor({ verb: 'create', resource: 'pods', labels: { 'jetway.dev/build-id': String(build.id) } }, 60_000).finally(() => (counting = false));
         await node.scheduler.tick();
         const event = await created;
         const ms = Date.parse(event.requestReceivedTimestamp) - started;
@@ -58,7 +178,7 @@ jobs:
         if (i > 0) {
           // the first run warms connections and the image check
           samples.push(ms);
-          statements.push(sent);
+          statements.push(sent.filter((t) => t <= Date.parse(event.requestReceivedTimestamp)).length);
         }
       }
     } finally {
@@ -67,6 +187,8 @@ jobs:
   } finally {
     await node.stop();
     await kube.stop();
+    audit.close();
+    await sim.stop();
   }
   return {
     key: 'trigger_to_pod_ms',
