@@ -331,6 +331,8 @@ export interface ScopeFreshness {
 
 /** The check state of the resources' current scopes, compared (in SQL, exactly) with a build's create time. */
 export async function scopeFreshness(db: Queryable, resourceIds: readonly number[], buildId: number): Promise<Map<number, ScopeFreshness>> {
+  // a job without inputs (a build of tasks only) waits for no check
+  if (resourceIds.length === 0) return new Map();
   const r = await db.query<{ id: number; scope_id: number | null; since: boolean | null; recent: boolean | null }>(
     `SELECT r.id, s.id AS scope_id, s.last_check_end_time >= b.create_time AS since, s.next_check_time >= b.create_time AS recent
        FROM resources r CROSS JOIN builds b

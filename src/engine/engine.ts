@@ -291,6 +291,9 @@ export class Engine implements BuildTracker {
 
   private async runClaimed(buildId: number, signal: AbortSignal): Promise<void> {
     const { store, logger } = this.opts;
+    // the build and its journal (when the runtime re-attaches): two reads, neither waiting for the other
+    const journal = this.opts.runtime.reattaches ? store.buildSteps(buildId) : undefined;
+    journal?.catch(() => undefined); // awaited below; a failure then fails the build as before
     const runnable = await store.buildToRun(buildId);
     if (!runnable) throw new Error(`build ${buildId} not found`);
     const { build, plan, pipelineConfig } = runnable;
@@ -303,9 +306,9 @@ export class Engine implements BuildTracker {
       sink.redactor = deps.redactor;
       logger.info({ buildId, job: build.jobName, pipeline: build.pipelineName }, 'build started');
       let leaves: LeafSteps = new BuildSteps(deps);
-      if (this.opts.runtime.reattaches) {
+      if (journal) {
         // a journal of its steps, so another web node can continue it (journal.ts)
-        const records = await store.buildSteps(buildId);
+        const records = await journal;
         leaves = new JournaledSteps(leaves, { store, buildId, records, takeover: takeoverMode });
       }
       status = await runBuild({ plan, leaves, sink, signal });

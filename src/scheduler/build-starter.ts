@@ -177,8 +177,9 @@ async function errorBuild(db: Queryable, buildId: number, message: string, statu
 
 /** The build's plan from its job's current config, the pipeline's resources and types, and its inputs. */
 export async function planBuild(db: Queryable, job: JobRecord, build: BuildRecord): Promise<Plan> {
-  const config: PipelineConfig = (await pipelineConfigById(db, job.pipelineId)) ?? {};
-  const inputs = await buildInputs(db, build.id);
+  // two reads, neither waiting for the other
+  const [stored, inputs] = await Promise.all([pipelineConfigById(db, job.pipelineId), buildInputs(db, build.id)]);
+  const config: PipelineConfig = stored ?? {};
   const versions: Record<string, Record<string, string>> = {};
   for (const input of inputs) {
     if (!input.version) throw new Error(`the version of input ${input.name} is no longer available`);
