@@ -109,3 +109,32 @@ export function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests:
   const client = per('client');
   return { web, postgres, client, ceiling_rps: Math.round((1000 * cpus().length) / Math.max(0.001, web + postgres + client)) };
 }
+
+/** The machine's busy CPU time so far (all cores, ms), from /proc/stat; undefined where there is none. */
+function machineBusyMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user, nice, system, irq, softirq, steal (idle and iowait are not busy)
+    const busy = (fields[0] ?? 0) + (fields[1] ?? 0) + (fields[2] ?? 0) + (fields[5] ?? 0) + (fields[6] ?? 0) + (fields[7] ?? 0);
+    return busy * 10; // USER_HZ ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the machine is quiet: a window of `windowMs` in which all cores together were busy
+ * at most one clock tick (10 ms), at most `maxMs` in all. For a benchmark that times one
+ * request on a node whose test cluster runs on the same cores (its kubelet tearing down the
+ * previous pod), so each sample starts from the same state. Without /proc/stat it sleeps `windowMs`.
+ */
+export async function waitForQuietMachine(windowMs = 50, maxMs = 2_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  let before = machineBusyMs();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const after = machineBusyMs();
+    if (before === undefined || after === undefined || after - before <= 10 || Date.now() >= deadline) return;
+    before = after;
+  }
+}
