@@ -24,7 +24,7 @@ import type { Database } from './database.ts';
 import { buildSteps, recordStepFinished, recordStepStarted } from './build-steps.ts';
 import type { StepEffects, StepOutcome, StepRecord } from '../model/step-journal.ts';
 import { getPipelineConfig, savePipeline, unpausePipeline } from './pipelines.ts';
-import { currentResourceScope, findOrCreateResourceCacheOf, findOrCreateScopeOf, saveVersions, setResourceScope, setResourceTypeScope } from './versions.ts';
+import { currentResourceScope, findOrCreateResourceCacheOf, findOrCreateScopeOf, saveImageResourceCache, saveVersions, setResourceScope, setResourceTypeScope } from './versions.ts';
 
 export class PostgresEngineStore {
   constructor(private readonly db: Database) {}
@@ -40,8 +40,14 @@ export class PostgresEngineStore {
     return recordStepFinished(this.db, buildId, key, planId, outcome, effects);
   }
 
-  findOrCreateResourceCache(parent: ResourceConfigParent, source: Record<string, unknown>, version: Version, params?: Record<string, unknown>): Promise<{ id: number; resourceConfigId: number }> {
-    return findOrCreateResourceCacheOf(this.db, parent, source, version, params);
+  findOrCreateResourceCache(
+    parent: ResourceConfigParent,
+    source: Record<string, unknown>,
+    version: Version,
+    params?: Record<string, unknown>,
+    imageOf?: { buildId: number; jobId: number | null },
+  ): Promise<{ id: number; resourceConfigId: number }> {
+    return findOrCreateResourceCacheOf(this.db, parent, source, version, params, imageOf);
   }
   findOrCreateScope(parent: ResourceConfigParent, source: Record<string, unknown>, resourceId: number | null): Promise<ResourceConfigScope> {
     return findOrCreateScopeOf(this.db, parent, source, resourceId);
@@ -150,11 +156,8 @@ export class PostgresEngineStore {
   saveBuildOutput(buildId: number, output: { resourceId: number; scopeId: number; name: string; version: Version; metadata: MetadataField[] }): Promise<void> {
     return saveBuildOutput(this.db, buildId, output.resourceId, output.version, output.name, { metadata: output.metadata, scopeId: output.scopeId });
   }
-  async saveImageResourceCache(buildId: number, jobId: number | null, resourceCacheId: number): Promise<void> {
-    await this.db.query(
-      'INSERT INTO build_image_resource_caches (build_id, job_id, resource_cache_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-      [buildId, jobId, resourceCacheId],
-    );
+  saveImageResourceCache(buildId: number, jobId: number | null, resourceCacheId: number): Promise<void> {
+    return saveImageResourceCache(this.db, { buildId, jobId }, resourceCacheId);
   }
 
   /** The build with its plan and its pipeline's config, in one statement (configs as text: pg's own JSON parsing of a large config is slower than JSON.parse). */

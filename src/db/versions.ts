@@ -145,9 +145,21 @@ export async function findOrCreateScopeOf(
   return { id: row.id, resourceConfigId: row.config_id, resourceId: null };
 }
 
+/** A build that used a resource cache as an image (build_image_resource_caches: kept while its job needs it). */
+export interface ImageUse {
+  buildId: number;
+  jobId: number | null;
+}
+
+/** Records that a build used a resource cache as an image. */
+export async function saveImageResourceCache(db: Queryable, use: ImageUse, resourceCacheId: number): Promise<void> {
+  await db.query('INSERT INTO build_image_resource_caches (build_id, job_id, resource_cache_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [use.buildId, use.jobId, resourceCacheId]);
+}
+
 /**
  * The resource cache of `version` of the config of `source` on `parent` (findOrCreateResourceConfig,
- * then findOrCreateResourceCache): of a base type's config, one statement.
+ * then findOrCreateResourceCache), recorded as `imageOf`'s image when given: of a base type's
+ * config, one statement.
  */
 export async function findOrCreateResourceCacheOf(
   db: Queryable,
@@ -155,10 +167,13 @@ export async function findOrCreateResourceCacheOf(
   source: Record<string, unknown>,
   version: Version,
   params: Record<string, unknown> = {},
+  imageOf?: ImageUse,
 ): Promise<ResourceCache> {
   if (!('baseType' in parent)) {
     const config = await findOrCreateResourceConfig(db, parent, source);
-    return findOrCreateResourceCache(db, config.id, version, params);
+    const cache = await findOrCreateResourceCache(db, config.id, version, params);
+    if (imageOf) await saveImageResourceCache(db, imageOf, cache.id);
+    return cache;
   }
   const digest = versionDigest(version);
   const paramsHash = sha256(canonicalJson(params));
@@ -166,12 +181,15 @@ export async function findOrCreateResourceCacheOf(
     `WITH bt AS (INSERT INTO base_resource_types (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id),
      c AS (INSERT INTO resource_configs (base_resource_type_id, source_hash) SELECT bt.id, $2 FROM bt
            ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL
-           DO UPDATE SET last_referenced = now() RETURNING id)
-     INSERT INTO resource_caches (resource_config_id, version, version_digest, params_hash, metadata)
-     SELECT c.id, $3::jsonb, $4, $5, NULL FROM c
-     ON CONFLICT (resource_config_id, version_digest, params_hash)
-     DO UPDATE SET last_referenced = now() RETURNING id, resource_config_id AS config_id`,
-    [parent.baseType, sourceHash(source), JSON.stringify(version), digest, paramsHash],
+           DO UPDATE SET last_referenced = now() RETURNING id),
+     k AS (INSERT INTO resource_caches (resource_config_id, version, version_digest, params_hash, metadata)
+           SELECT c.id, $3::jsonb, $4, $5, NULL FROM c
+           ON CONFLICT (resource_config_id, version_digest, params_hash)
+           DO UPDATE SET last_referenced = now() RETURNING id, resource_config_id),
+     i AS (INSERT INTO build_image_resource_caches (build_id, job_id, resource_cache_id)
+           SELECT $6::int, $7::int, k.id FROM k WHERE $6::int IS NOT NULL ON CONFLICT DO NOTHING)
+     SELECT id, resource_config_id AS config_id FROM k`,
+    [parent.baseType, sourceHash(source), JSON.stringify(version), digest, paramsHash, imageOf?.buildId ?? null, imageOf?.jobId ?? null],
   );
   const row = r.rows[0];
   if (!row) throw new Error(`could not create a resource cache of base type ${parent.baseType}`);

@@ -14,8 +14,17 @@ export interface StepStore {
   // -- the cache chain (docs/concourse-semantics.md §2, §6)
   // (a config is the one of `source` on its parent: a base type, or a custom type's image cache;
   // it is found or created with what hangs from it, in one statement where Postgres can)
-  /** "This version of the config of `source`, fetched with these params". */
-  findOrCreateResourceCache(parent: ResourceConfigParent, source: Record<string, unknown>, version: Version, params?: Record<string, unknown>): Promise<{ id: number; resourceConfigId: number }>;
+  /**
+   * "This version of the config of `source`, fetched with these params"; with `imageOf`, also
+   * recorded as an image that build used (saveImageResourceCache), in the same write.
+   */
+  findOrCreateResourceCache(
+    parent: ResourceConfigParent,
+    source: Record<string, unknown>,
+    version: Version,
+    params?: Record<string, unknown>,
+    imageOf?: { buildId: number; jobId: number | null },
+  ): Promise<{ id: number; resourceConfigId: number }>;
 
   // -- version histories and checks (§5)
   /** The scope of the config of `source`: shared (resourceId null) or the resource's own (which drops its other scopes). */

@@ -241,7 +241,19 @@ export class MemoryEngineStore implements EngineStore {
 
   // ------------------------------------------------------------------ the cache chain
 
-  async findOrCreateResourceCache(parent: ResourceConfigParent, source: Record<string, unknown>, version: Version, params?: Record<string, unknown>): Promise<{ id: number; resourceConfigId: number }> {
+  async findOrCreateResourceCache(
+    parent: ResourceConfigParent,
+    source: Record<string, unknown>,
+    version: Version,
+    params?: Record<string, unknown>,
+    imageOf?: { buildId: number; jobId: number | null },
+  ): Promise<{ id: number; resourceConfigId: number }> {
+    const cache = this.resourceCacheOf(parent, source, version, params);
+    if (imageOf) await this.saveImageResourceCache(imageOf.buildId, imageOf.jobId, cache.id);
+    return cache;
+  }
+
+  private resourceCacheOf(parent: ResourceConfigParent, source: Record<string, unknown>, version: Version, params?: Record<string, unknown>): { id: number; resourceConfigId: number } {
     const resourceConfigId = this.resourceConfig(parent, source).id;
     const digest = versionDigest(version);
     const paramsJson = canonicalJson(params ?? {});

@@ -34,7 +34,7 @@ export class NativeImageResolver extends ContainerImageResolver {
 
   override referenceGet(type: string, image: TypeImage): ReferenceGet | undefined {
     if (!this.producesRegistryImages(type, image)) return undefined;
-    return (id, plan, version, source, ctx, knownMetadata) => this.recordGet(id, plan, version, source, ctx, knownMetadata);
+    return (id, plan, version, source, ctx, knownMetadata) => this.recordGet(id, plan, version, source, ctx, knownMetadata, false);
   }
 
   /** Whether resources of `type` are registry images: the base type, or a type that produces them. */
@@ -65,12 +65,15 @@ export class NativeImageResolver extends ContainerImageResolver {
     source: Record<string, unknown>,
     ctx: StepContext,
     knownMetadata: MetadataField[],
+    /** the build's own image: recorded as one it used (saveImageResourceCache) with the cache */
+    image: boolean,
   ): Promise<GetResult> {
     await ctx.emit(buildEvent('initialize-get', { time: unixNow(), origin: { id }, resolved_without_pod: true }));
     const parent = plan.image.get_plan ? (await this.fetchImage(id, plan.image, ctx)).parent : { baseType: plan.image.base_type ?? plan.type };
     // the params as the get's `in` would receive them, so both paths land in the same cache
     const params = (await this.deps.interpolator.evaluate(plan.params, ctx.state)) as Record<string, unknown> | undefined;
-    const cache = await this.deps.store.findOrCreateResourceCache(parent, source, version, resourceParams(params));
+    const imageOf = image ? { buildId: this.deps.build.id, jobId: this.deps.build.jobId ?? null } : undefined;
+    const cache = await this.deps.store.findOrCreateResourceCache(parent, source, version, resourceParams(params), imageOf);
     const reference = referenceFor(plan, source, version);
     if (!version.digest) {
       // docs/image-features.md, decision 9: a version without a digest falls back to the tag, which may move
@@ -108,8 +111,7 @@ export class NativeImageResolver extends ContainerImageResolver {
     }
     if (!version) throw new Error(`no version of the image ${get.name} was found`);
     const source = (await this.deps.interpolator.evaluate(get.source, ctx.state)) as Record<string, unknown>;
-    const result = await this.recordGet(getPlan.id, get, version, source, imageCtx, []);
-    await this.deps.store.saveImageResourceCache(this.deps.build.id, this.deps.build.jobId ?? null, result.resourceCacheId);
+    const result = await this.recordGet(getPlan.id, get, version, source, imageCtx, [], true);
     const reference = result.artifact.kind === 'image-ref' ? result.artifact.reference : '';
     return {
       image: { kind: 'reference', reference, ...(result.pullCredentials ? { pullCredentials: result.pullCredentials } : {}) },

@@ -21,6 +21,8 @@ interface World {
   jobId(pipelineId: number, name: string): Promise<number>;
   build(pipelineId: number): Promise<number>;
   upload(location: string): Promise<number>;
+  /** the resource caches recorded as the build's images */
+  imageCaches(buildId: number): Promise<number[]>;
 }
 
 function memoryWorld(): World {
@@ -32,6 +34,7 @@ function memoryWorld(): World {
     jobId: async (pipelineId, name) => pipelineId * 1000 + name.length,
     build: async () => builds++,
     upload: async (location) => store.addUploadedArtifact(location),
+    imageCaches: async (buildId) => store.imageResourceCaches.filter((r) => r.buildId === buildId).map((r) => r.resourceCacheId),
   };
 }
 
@@ -43,6 +46,8 @@ function postgresWorld(db: Database): World {
     build: async (pipelineId) =>
       (await db.query<{ id: number }>(`INSERT INTO builds (name, team_id, pipeline_id, status) VALUES ('1', 1, $1, 'started') RETURNING id`, [pipelineId])).rows[0]!.id,
     upload: async (location) => (await db.query<{ id: number }>(`INSERT INTO artifacts (name, location) VALUES ('up', $1) RETURNING id`, [location])).rows[0]!.id,
+    imageCaches: async (buildId) =>
+      (await db.query<{ id: number }>('SELECT resource_cache_id AS id FROM build_image_resource_caches WHERE build_id = $1 ORDER BY resource_cache_id', [buildId])).rows.map((r) => r.id),
   };
 }
 
@@ -81,6 +86,24 @@ const SCENARIOS: { name: string; run(w: World): Promise<void> }[] = [
       const childCache = await store.findOrCreateResourceCache({ resourceCacheId: k1.id }, { uri: 'x', branch: 'main' }, { ref: 'a' });
       assert.equal(childCache.resourceConfigId, child.resourceConfigId);
       assert.notEqual(childCache.id, k1.id);
+    },
+  },
+  {
+    name: "a cache recorded as a build's image with it (imageOf), of a base type's config and of a custom type's",
+    async run(w) {
+      const { store } = w;
+      const pid = await w.pipeline(pipelineName(), CONFIG);
+      const build = await w.build(pid);
+      const source = { repository: `registry.test/image-of-${pid}` };
+      const plain = await store.findOrCreateResourceCache({ baseType: 'registry-image' }, source, { digest: 'sha256:aa' });
+      assert.deepEqual(await w.imageCaches(build), [], 'without imageOf: no image record');
+      const image = await store.findOrCreateResourceCache({ baseType: 'registry-image' }, source, { digest: 'sha256:aa' }, {}, { buildId: build, jobId: null });
+      assert.equal(image.id, plain.id, 'the same cache');
+      assert.deepEqual(await w.imageCaches(build), [plain.id]);
+      await store.findOrCreateResourceCache({ baseType: 'registry-image' }, source, { digest: 'sha256:aa' }, {}, { buildId: build, jobId: null });
+      assert.deepEqual(await w.imageCaches(build), [plain.id], 'recorded once');
+      const child = await store.findOrCreateResourceCache({ resourceCacheId: plain.id }, { x: 1 }, { v: '1' }, {}, { buildId: build, jobId: null });
+      assert.deepEqual(await w.imageCaches(build), [plain.id, child.id].sort((a, b) => a - b));
     },
   },
   {
