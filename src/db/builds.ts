@@ -90,10 +90,12 @@ export const BUILD_COLUMNS = `b.id, b.name, b.team_id, t.name AS team_name, b.jo
     b.resource_type_id, b.status, b.manually_triggered, b.scheduled, b.inputs_ready, b.rerun_of,
     (SELECT ob.name FROM builds ob WHERE ob.id = b.rerun_of) AS rerun_of_name, b.rerun_number, b.aborted,
     b.completed, b.create_time, b.start_time, b.end_time, b.reap_time, b.created_by, b.comment, b.containers_created`;
-export const BUILD_FROM = `FROM builds b
-  JOIN teams t ON t.id = b.team_id
+/** What BUILD_COLUMNS reads beside the build `b`: its team, job and pipeline. */
+const BUILD_JOINS = `JOIN teams t ON t.id = b.team_id
   LEFT JOIN jobs j ON j.id = b.job_id
   LEFT JOIN pipelines p ON p.id = b.pipeline_id`;
+export const BUILD_FROM = `FROM builds b
+  ${BUILD_JOINS}`;
 export const BUILD_SELECT = `SELECT ${BUILD_COLUMNS}
   ${BUILD_FROM}`;
 
@@ -337,16 +339,19 @@ export interface CreateBuildOptions {
  * job has `disable_manual_trigger` or its pipeline is archived.
  */
 export async function createManualBuild(db: Queryable, jobId: number, opts: CreateBuildOptions = {}): Promise<BuildRecord> {
-  // one round trip (migration 0022), under the job's row lock; refused, nothing is written
-  const r = await db.query<{ build_id: number | null; job_name: string | null; refused: string | null }>(
-    'SELECT build_id, job_name, refused FROM jetway_create_manual_build($1, $2, $3)',
-    [jobId, opts.createdBy ?? null, opts.comment ?? ''],
-  );
-  const row = r.rows[0];
-  if (row?.refused === 'manual-trigger-disabled') throw new ConflictError(`job ${row.job_name} has manual triggering disabled`);
-  if (row?.refused === 'archived') throw new ConflictError(`job ${row.job_name} belongs to an archived pipeline`);
-  if (!row || row.build_id === null) throw new NotFoundError(`job ${jobId} not found`);
-  return mustGetBuild(db, row.build_id);
+  // one round trip (migration 0023), under the job's row lock: the function returns the new
+  // build's row, joined here; refused, it raises before anything is written
+  try {
+    const r = await db.query<BuildRow>(`SELECT ${BUILD_COLUMNS} FROM jetway_trigger_manual_build($1, $2, $3) b ${BUILD_JOINS}`, [jobId, opts.createdBy ?? null, opts.comment ?? '']);
+    const row = r.rows[0];
+    if (!row) throw new NotFoundError(`job ${jobId} not found`);
+    return toBuildRecord(row);
+  } catch (err) {
+    const code = err && typeof err === 'object' && 'code' in err ? err.code : undefined;
+    if (code === 'JW404') throw new NotFoundError(`job ${jobId} not found`);
+    if (code === 'JW409') throw new ConflictError(err instanceof Error ? err.message : String(err));
+    throw err;
+  }
 }
 
 /**
