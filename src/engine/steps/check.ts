@@ -101,13 +101,19 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
     if (run) {
       const from = plan.from_version ?? lease.latest;
       // an in-memory check has no build row to point at: the resource records it (migration 0021)
-      if (!reattached) await deps.store.markCheckStarted(scope.id, plan.resource && !deps.inMemory ? { id: deps.build.id, plan } : undefined);
+      const started = reattached ? Promise.resolve() : deps.store.markCheckStarted(scope.id, plan.resource && !deps.inMemory ? { id: deps.build.id, plan } : undefined);
+      started.catch(() => undefined); // awaited below
+      // a check in the web node (a registry request, a built-in type's check) runs while its start
+      // is recorded, both under the lease; a container is made only once the start is recorded
+      if (!checksInWebNode(plan, source, image, deps, images)) await started;
       // a check that started must end, failed, and wait its interval: otherwise the scope looks
       // checked-in-progress forever, or every scan creates another check build (issue 17)
       let versions: Version[] | undefined;
       try {
         versions = await checkVersions(id, plan, source, from, image, ctx, deps, images, reattached);
+        await started;
       } catch (err) {
+        await started.catch(() => undefined);
         // an in-memory check handed to a check build has not ended: that build checks now
         if (!(err instanceof CheckNeedsContainer)) await lease.finish(false, intervalMs);
         throw err;

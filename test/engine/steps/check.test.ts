@@ -84,6 +84,26 @@ test('check: the versions found are saved in order into the resource scope, whic
   assert.deepEqual(h.state.result(plan.id), { version: { ref: 'c' } });
 });
 
+test("check: a container's check has its start recorded before its script runs", async (t) => {
+  let startAtScript: Date | null | undefined;
+  const h = setup(t, {
+    resource: (_spec, script) => {
+      assert.equal(script, 'check');
+      startAtScript = h.store.scopes[0]?.lastCheckStartTime;
+      return { exitStatus: 0, response: [{ ref: 'a' }] };
+    },
+  });
+  // a slow write: a container made before it finished would see no start
+  const markCheckStarted = h.store.markCheckStarted.bind(h.store);
+  h.store.markCheckStarted = async (...args) => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    return markCheckStarted(...args);
+  };
+  assert.deepEqual(await h.run(h.checkPlan('repo')), { ok: true });
+  assert.ok(startAtScript instanceof Date, 'the start was recorded when the script ran');
+  assert.deepEqual(h.store.scopes[0]?.lastCheckStartTime, startAtScript);
+});
+
 // saveVersions' order rule: when a check finds something new, every version it returned moves
 // to the top in the order returned; when it finds nothing new, nothing moves.
 const ORDER: { name: string; found: Version[]; order: string[] }[] = [
