@@ -692,30 +692,30 @@ export interface BuildOutputRecord {
 }
 
 /** A build's inputs (`…/resources`), with versions looked up in each resource's current scope. */
-export async function buildInputs(db: Queryable, buildId: number): Promise<BuildInputRecord[]> {
-  const r = await db.query<{
-    name: string;
-    resource_id: number;
-    resource_name: string;
-    version_digest: string;
-    version: Version | null;
-    first_occurrence: boolean;
-  }>(
-    `SELECT i.name, i.resource_id, r.name AS resource_name, i.version_digest, v.version, i.first_occurrence
-       FROM build_resource_config_version_inputs i JOIN resources r ON r.id = i.resource_id
-       LEFT JOIN resource_config_versions v ON v.resource_config_scope_id = r.resource_config_scope_id
-                                           AND i.version_digest IN (v.version_sha256, v.version_md5)
-      WHERE i.build_id = $1 ORDER BY i.name`,
-    [buildId],
-  );
-  return r.rows.map((row) => ({
+/** A row of jetway_build_inputs (migration 0024), as a statement answers it or as JSON. */
+interface BuildInputRow extends Record<string, unknown> {
+  name: string;
+  resource_id: number;
+  resource_name: string;
+  version_digest: string;
+  version: Version | null;
+  first_occurrence: boolean;
+}
+
+function toBuildInput(row: BuildInputRow): BuildInputRecord {
+  return {
     name: row.name,
     resourceId: row.resource_id,
     resourceName: row.resource_name,
     versionDigest: row.version_digest,
     version: row.version ?? undefined,
     firstOccurrence: row.first_occurrence,
-  }));
+  };
+}
+
+export async function buildInputs(db: Queryable, buildId: number): Promise<BuildInputRecord[]> {
+  const r = await db.query<BuildInputRow>('SELECT name, resource_id, resource_name, version_digest, version, first_occurrence FROM jetway_build_inputs($1)', [buildId]);
+  return r.rows.map(toBuildInput);
 }
 
 export async function buildOutputs(db: Queryable, buildId: number): Promise<BuildOutputRecord[]> {
@@ -796,6 +796,9 @@ export interface AdoptResult {
   unavailableInput?: string;
 }
 
+/** Adopted: the build's inputs as buildInputs reads them. */
+export type AdoptedInputs = { determined: true; inputs: BuildInputRecord[] } | { determined: false; unavailableInput?: string };
+
 export const chosenVersionNotAvailable = (input: string): string => `chosen version of input ${input} not available`;
 
 /** Whether the digest is a version of the resource's current scope. */
@@ -815,15 +818,15 @@ async function versionInCurrentScope(tx: Queryable, resourceId: number, digest: 
  * nothing); copies next_build_inputs → the build's inputs and next_build_pipes → build_pipes;
  * sets inputs_ready.
  */
-export async function adoptInputsAndPipes(db: Queryable, buildId: number, jobId: number): Promise<AdoptResult> {
-  // one round trip (migration 0022), under the job's row lock
-  const r = await db.query<{ determined: boolean; unavailable_input: string | null }>(
-    'SELECT determined, unavailable_input FROM jetway_adopt_next_inputs($1, $2, $3)',
+export async function adoptInputsAndPipes(db: Queryable, buildId: number, jobId: number): Promise<AdoptedInputs> {
+  // one round trip (migrations 0022, 0024), under the job's row lock, answering the inputs adopted
+  const r = await db.query<{ determined: boolean; unavailable_input: string | null; inputs: BuildInputRow[] | null }>(
+    'SELECT determined, unavailable_input, inputs FROM jetway_adopt_inputs($1, $2, $3)',
     [buildId, jobId, chosenVersionNotAvailable('%s')],
   );
   const row = r.rows[0];
   if (!row?.determined) return row?.unavailable_input ? { determined: false, unavailableInput: row.unavailable_input } : { determined: false };
-  return { determined: true };
+  return { determined: true, inputs: (row.inputs ?? []).map(toBuildInput) };
 }
 
 /**

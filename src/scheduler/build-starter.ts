@@ -13,6 +13,7 @@ import {
   pendingBuilds,
   saveBuildEvent,
   startBuild,
+  type BuildInputRecord,
   type BuildRecord,
 } from '../db/builds.ts';
 import type { Queryable } from '../db/database.ts';
@@ -95,8 +96,10 @@ export async function tryStartPendingBuildsForJob(
       return { needsRetry: true, outcomes };
     }
 
-    // 4. inputs
+    // 4. inputs (a rerun's copied; the others adopted, answered with the pipeline's config,
+    // read meanwhile: the plan needs both)
     let determined: boolean;
+    let known: KnownForPlan | undefined;
     if (kind === 'rerun') {
       const adopted = await adoptRerunInputsAndPipes(db, build.id, build.rerunOf!);
       if (adopted.unavailableInput !== undefined) {
@@ -116,7 +119,9 @@ export async function tryStartPendingBuildsForJob(
         if (!lastSaved || !isDeepStrictEqual(result, lastSaved)) await saveNextInputMapping(db, job.id, result);
         lastSaved = result;
       }
-      determined = (await adoptInputsAndPipes(db, build.id, job.id)).determined;
+      const [adopted, config] = await Promise.all([adoptInputsAndPipes(db, build.id, job.id), pipelineConfigById(db, job.pipelineId)]);
+      determined = adopted.determined;
+      if (adopted.determined) known = { config, inputs: adopted.inputs };
     }
     if (!determined) {
       outcomes.push({ build: build.id, outcome: 'inputs-not-determined' });
@@ -126,7 +131,7 @@ export async function tryStartPendingBuildsForJob(
     // 5. plan
     let plan: Plan;
     try {
-      plan = await planBuild(db, job, build);
+      plan = await planBuild(db, job, build, known);
     } catch (err) {
       await errorBuild(db, build.id, errorText(err), 'errored');
       outcomes.push({ build: build.id, outcome: 'errored' });
@@ -175,10 +180,16 @@ async function errorBuild(db: Queryable, buildId: number, message: string, statu
   });
 }
 
+/** What the plan is made of, when the caller read it already: the pipeline's config and the build's inputs. */
+interface KnownForPlan {
+  config: PipelineConfig | undefined;
+  inputs: BuildInputRecord[];
+}
+
 /** The build's plan from its job's current config, the pipeline's resources and types, and its inputs. */
-export async function planBuild(db: Queryable, job: JobRecord, build: BuildRecord): Promise<Plan> {
+export async function planBuild(db: Queryable, job: JobRecord, build: BuildRecord, known?: KnownForPlan): Promise<Plan> {
   // two reads, neither waiting for the other
-  const [stored, inputs] = await Promise.all([pipelineConfigById(db, job.pipelineId), buildInputs(db, build.id)]);
+  const [stored, inputs] = known ? [known.config, known.inputs] : await Promise.all([pipelineConfigById(db, job.pipelineId), buildInputs(db, build.id)]);
   const config: PipelineConfig = stored ?? {};
   const versions: Record<string, Record<string, string>> = {};
   for (const input of inputs) {

@@ -1,7 +1,7 @@
 // Schedule(job) and the build starter against the real database.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { adoptInputsAndPipes, buildEvents, createManualBuild, finishBuild, getBuild } from '../../src/db/builds.ts';
+import { adoptInputsAndPipes, buildEvents, buildInputs, createManualBuild, finishBuild, getBuild } from '../../src/db/builds.ts';
 import { getJob, jobsToSchedule, pauseJob, toAlgorithmInputs, unpauseJob } from '../../src/db/jobs.ts';
 import { PostgresVersionsStore } from '../../src/db/algorithm-store.ts';
 import { computeInputs } from '../../src/scheduler/algorithm/index.ts';
@@ -383,6 +383,30 @@ test('scheduling a version that vanished from the scope: "chosen version of inpu
   // Schedule recomputes first (a is the latest again, used before): the build adopts a
   assert.equal(await getBuild(db, pending.id).then((b) => b?.status), 'started');
   assert.deepEqual(await inputsOf(db, pending.id), { repo: 'a' });
+});
+
+test('adopting a build\'s inputs answers them as buildInputs reads them afterwards (ordered by name)', async () => {
+  const { db } = t;
+  const f = await setupPipeline(
+    db,
+    cfg({
+      resources: [
+        { name: 'zeta', type: 'mock', source: { z: 1 } },
+        { name: 'alpha', type: 'mock', source: { a: 1 } },
+      ],
+      jobs: [{ name: 'j', plan: [{ get: 'zeta' }, { get: 'alpha' }, task] }],
+    }),
+  );
+  const j = must(f.jobs, 'j');
+  await check(db, f, 'zeta', 'z1');
+  await check(db, f, 'alpha', 'a1');
+  await f.scheduler.tick();
+  const build = await createManualBuild(db, j);
+  const adopted = await adoptInputsAndPipes(db, build.id, j);
+  assert.equal(adopted.determined, true);
+  const read = await buildInputs(db, build.id);
+  assert.deepEqual(read.map((i) => [i.name, i.version]), [['alpha', { v: 'a1' }], ['zeta', { v: 'z1' }]]);
+  assert.deepEqual(adopted.determined ? adopted.inputs : undefined, read);
 });
 
 test("a manual build's inputs computed again at its start: saved when they differ from the pass's mapping, not written when the same", async () => {
