@@ -42,6 +42,11 @@ export interface StepContext {
   stepKey?: string;
   /** the step started under a web node that stopped: re-attach to what it left running */
   reattach?: boolean;
+  /**
+   * the step's start being recorded in the journal (journal.ts): what makes a container waits for
+   * it, so nothing of the step exists outside the web node before its start is recorded
+   */
+  journaled?: Promise<void>;
   emit(event: BuildEvent, writerKey?: string): Promise<void>;
 }
 

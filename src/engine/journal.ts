@@ -47,6 +47,9 @@ export type StepDecision = 'run' | 'replay' | 'reattach' | 'rerun' | 'unknown';
 /** The kinds of leaf steps, as the journal tells them apart. */
 export type StepKind = 'task' | 'get' | 'put' | 'check' | 'set_pipeline' | 'load_var' | 'artifact_input' | 'artifact_output';
 
+/** The kinds whose only effect outside the web node is a container (or a record run again harmlessly). */
+const CONTAINER_KINDS: ReadonlySet<StepKind> = new Set(['task', 'get', 'put', 'check']);
+
 /**
  * What a web node taking a build over can do with a step of a kind that started and did not
  * finish: re-attach to its process, run it again (it is idempotent), or nothing (its result is
@@ -225,13 +228,26 @@ export class JournaledSteps implements LeafSteps {
       );
     }
     // 'rerun': its start is recorded already; it runs again as if new
-    if (decision === 'run') await persist(() => this.opts.store.recordStepStarted(this.opts.buildId, key, id), ctx.signal);
+    let journaled: Promise<void> | undefined;
+    if (decision === 'run') {
+      const started = persist(() => this.opts.store.recordStepStarted(this.opts.buildId, key, id), ctx.signal);
+      // a step whose only effect outside the web node is a container (task, get, put, check)
+      // resolves its image meanwhile and makes its container once the start is recorded
+      // (resource-script.ts, task.ts); the others wait for it first
+      if (CONTAINER_KINDS.has(kind)) {
+        journaled = started;
+        journaled.catch(() => undefined); // awaited below
+      } else await started;
+    }
     const state = new RecordingState(ctx.state);
-    const stepCtx: StepContext = { ...ctx, state, stepKey: key, ...(decision === 'reattach' ? { reattach: true } : {}) };
+    const stepCtx: StepContext = { ...ctx, state, stepKey: key, ...(decision === 'reattach' ? { reattach: true } : {}), ...(journaled ? { journaled } : {}) };
     let outcome: StepOutcome;
     try {
       outcome = { ok: await run(stepCtx) };
+      await journaled;
     } catch (err) {
+      // the end is recorded after the start, or not at all when the start could not be
+      await journaled;
       // an abort (the build's, a hand-over, a timeout) is not the step's result
       if (ctx.signal.aborted) throw err;
       outcome = { error: err instanceof Error ? err.message : String(err) };

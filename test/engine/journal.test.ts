@@ -290,3 +290,46 @@ test("a re-attached step's log lines, emitted again under their offset keys, are
   const payloads = (store.builds.find((b) => b.build.id === 8)?.events ?? []).flatMap((e) => (e.event === 'log' ? [e.data.payload] : []));
   assert.deepEqual(payloads, ['line 1\n', 'line 2\n', 'line 3\n']);
 });
+
+test("a task starts while its start is being recorded (journaled in its context); a set_pipeline only after; each end after its start", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'jw-journal-'));
+  try {
+    const store = new MemoryEngineStore();
+    const recordStepStarted = store.recordStepStarted.bind(store);
+    // a slow write of each start
+    store.recordStepStarted = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return recordStepStarted(...args);
+    };
+    const recordedWhenCalled: Record<string, boolean> = {};
+    const leaves = new Leaves(dir);
+    const task = leaves.task.bind(leaves);
+    leaves.task = async (id, p, ctx) => {
+      recordedWhenCalled[id] = (await store.buildSteps(7)).some((r) => r.key === id);
+      await ctx.journaled;
+      assert.equal((await store.buildSteps(7)).some((r) => r.key === id), true, 'journaled resolves once the start is recorded');
+      return task(id, p, ctx);
+    };
+    const setPipeline = leaves.setPipeline.bind(leaves);
+    leaves.setPipeline = async (id, p, ctx) => {
+      recordedWhenCalled[id] = (await store.buildSteps(7)).some((r) => r.key === id);
+      assert.equal(ctx.journaled, undefined);
+      return setPipeline(id, p, ctx);
+    };
+    const thePlan: Plan = {
+      id: 'root',
+      do: [
+        { id: 't', task: { name: 'one' } as TaskPlan },
+        { id: 's', set_pipeline: { name: 'child' } as SetPipelinePlan },
+      ],
+    };
+    assert.equal((await walk(store, leaves, 7, undefined, thePlan)).status, 'succeeded');
+    assert.deepEqual(recordedWhenCalled, { t: false, s: true });
+    assert.deepEqual(
+      (await store.buildSteps(7)).map((r) => [r.key, r.state]),
+      [['t', 'finished'], ['s', 'finished']],
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -94,6 +94,7 @@ export async function resourceContainer(
     ...(reattachable ? { reattachable: true } : {}),
   };
   if (ctx.reattach === true && opts.fresh !== true && !image) return reattachable ? deps.runtime.reattachContainer?.(full, ctx.signal) : undefined;
+  await ctx.journaled; // the step's start recorded first
   return deps.runtime.createContainer(full, ctx.signal);
 }
 

@@ -194,6 +194,7 @@ export async function runTask(id: PlanId, plan: TaskPlan, ctx: StepContext, deps
       );
     }
   } else {
+    await ctx.journaled; // the step's start recorded first
     container = await deps.runtime.createContainer(spec, ctx.signal);
   }
   try {

@@ -55,7 +55,8 @@ export interface Harness {
   pipelineId: number | undefined;
   /** a temporary directory of the test's own (uploads, artifact sources) */
   dir: string;
-  run(plan: Plan, signal?: AbortSignal): Promise<StepOutcome>;
+  /** `journaled`: the step's start being recorded (StepContext.journaled, as the journal gives it) */
+  run(plan: Plan, signal?: AbortSignal, journaled?: Promise<void>): Promise<StepOutcome>;
   /** as the planner makes it: one step of a job (its leaf, or a put with its implicit get), or several (a `do`) */
   stepPlan(step: StepConfig | StepConfig[], inputs?: Record<string, Version>): Plan;
   /** the check of a pipeline resource, as the checker (or `jetway check-resource`) plans it */
@@ -125,8 +126,8 @@ export function harness(t: TestContext, options: HarnessOptions = {}): Harness {
     config,
     pipelineId,
     dir,
-    async run(plan, signal = new AbortController().signal) {
-      const ctx: StepContext = { signal, state, emit: async (e) => void events.push(e) };
+    async run(plan, signal = new AbortController().signal, journaled) {
+      const ctx: StepContext = { signal, state, emit: async (e) => void events.push(e), ...(journaled ? { journaled } : {}) };
       try {
         return { ok: await new PlanExecutor(new BuildSteps(deps)).run(plan, ctx) };
       } catch (err) {

@@ -56,6 +56,30 @@ test('task: params become the env through secretEnv, the step overriding the con
   assert.deepEqual(h.runtime.destroyed, [spec.handle]);
 });
 
+test("task: its container is made only once the step's start is recorded in the journal (StepContext.journaled)", async (t) => {
+  const h = setup(t, { task: (): TaskResult => ({ exitStatus: 0, stdout: '' }) });
+  const plan = h.stepPlan({ task: 'unit', config: { platform: 'linux', run: RUN } });
+  let containersWhenRecorded = -1;
+  const journaled = new Promise<void>((resolve) =>
+    setTimeout(() => {
+      containersWhenRecorded = h.runtime.containers.length;
+      resolve();
+    }, 30),
+  );
+  assert.deepEqual(await h.run(plan, undefined, journaled), { ok: true });
+  assert.equal(containersWhenRecorded, 0, 'no container before the start was recorded');
+  assert.equal(h.runtime.containers.length, 1);
+});
+
+test("task: a start the journal could not record fails the step before any container", async (t) => {
+  const h = setup(t, { task: (): TaskResult => ({ exitStatus: 0, stdout: '' }) });
+  const plan = h.stepPlan({ task: 'unit', config: { platform: 'linux', run: RUN } });
+  const journaled = Promise.reject(new Error('the database is away'));
+  journaled.catch(() => undefined);
+  assert.deepEqual(await h.run(plan, undefined, journaled), { error: 'the database is away' });
+  assert.equal(h.runtime.containers.length, 0);
+});
+
 test('task: inputs are placed in the container by input_mapping and path', async (t) => {
   const seen: string[] = [];
   const h = setup(t, {
