@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createManualBuild } from '../src/db/builds.ts';
 import { findJob } from '../src/db/jobs.ts';
-import { matchesAudit, type AuditEvent, type AuditFilter } from '../test/kube-sim/apiserver/audit.ts';
+import { AuditLog, type AuditEvent, type AuditFilter } from '../test/kube-sim/apiserver/audit.ts';
 import { startTargetKubeEnv } from '../test/runtime/kubernetes/support.ts';
 import { startTestNode } from '../test/support/node.ts';
 import { groupMedians, percentile, waitForQuietMachine, type BenchContext, type BenchResult } from './harness.ts';
@@ -68,12 +68,11 @@ export async function startKubeSimProcess(): Promise<KubeSimProcess> {
   }
 }
 
-/** Follows an audit file as the API server appends to it (inotify, and a slow poll besides). */
+/** Follows an audit file as the API server appends to it (inotify, and a slow poll besides), into an AuditLog to wait on. */
 export class AuditFollower {
   private offset = 0;
   private rest = '';
-  private readonly seen: AuditEvent[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly log = new AuditLog();
   private readonly watcher;
   private readonly poll;
   private reading: Promise<void> = Promise.resolve();
@@ -94,31 +93,15 @@ export class AuditFollower {
         this.offset = size;
         const lines = (this.rest + buf.toString()).split('\n');
         this.rest = lines.pop() ?? '';
-        for (const l of lines) if (l.trim() !== '') this.seen.push(JSON.parse(l) as AuditEvent);
+        for (const l of lines) if (l.trim() !== '') this.log.record(JSON.parse(l) as AuditEvent);
       } finally {
         await file.close();
       }
-      for (const w of [...this.waiters]) w();
     });
   }
 
   waitFor(filter: AuditFilter, timeoutMs: number): Promise<AuditEvent> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const hit = this.seen.find((e) => matchesAudit(e, filter));
-        if (hit) {
-          cleanup();
-          resolve(hit);
-        }
-      };
-      const timer = setTimeout(() => (cleanup(), reject(new Error(`no audit event matching ${JSON.stringify(filter)} within ${timeoutMs} ms`))), timeoutMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-      };
-      this.waiters.add(check);
-      check();
-    });
+    return this.log.waitFor(filter, timeoutMs);
   }
 
   close(): void {
