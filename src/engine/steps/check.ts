@@ -104,13 +104,12 @@ export async function runCheck(id: PlanId, plan: CheckPlan, ctx: StepContext, de
       const started = reattached ? Promise.resolve() : deps.store.markCheckStarted(scope.id, plan.resource && !deps.inMemory ? { id: deps.build.id, plan } : undefined);
       started.catch(() => undefined); // awaited below
       // a check in the web node (a registry request, a built-in type's check) runs while its start
-      // is recorded, both under the lease; a container is made only once the start is recorded
-      if (!checksInWebNode(plan, source, image, deps, images)) await started;
+      // is recorded, both under the lease; a container is made only once it is (checkVersions)
       // a check that started must end, failed, and wait its interval: otherwise the scope looks
       // checked-in-progress forever, or every scan creates another check build (issue 17)
       let versions: Version[] | undefined;
       try {
-        versions = await checkVersions(id, plan, source, from, image, ctx, deps, images, reattached);
+        versions = await checkVersions(id, plan, source, from, image, ctx, deps, images, reattached, started);
         await started;
       } catch (err) {
         await started.catch(() => undefined);
@@ -167,6 +166,8 @@ async function checkVersions(
   deps: StepDeps,
   images: ImageResolver,
   reattached: Container | undefined,
+  /** the check's start being recorded: a container is made only once it is */
+  started: Promise<void>,
 ): Promise<Version[] | undefined> {
   if (reattached) return scriptVersions(reattached, source, from, id, ctx, deps);
   const webNodeCheck = images.webNodeCheck(plan.type, plan.image);
@@ -205,6 +206,7 @@ async function checkVersions(
     }
   }
   // a check re-walked after its container was lost runs again, in a container of its own
+  await started;
   const container = await resourceContainer(checkContainerSpec(id, plan, image, ctx, deps), ctx, deps, { fresh: ctx.reattach === true });
   if (!container) throw new Error(`check '${plan.name}': no container`);
   return scriptVersions(container, source, from, id, ctx, deps);

@@ -3,7 +3,7 @@
 // that shadows a built-in name — a type left out, or a declined source keeps its container.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { InProcessChecks } from '../../../src/resources/in-process.ts';
+import { InProcessChecks, InProcessDeclined } from '../../../src/resources/in-process.ts';
 import type { ResourceHandler } from '../../support/scripted-runtime.ts';
 import { eventData, eventTypes, harness, logged, type Harness } from './harness.ts';
 import { IN_PROCESS_PIPELINE } from './in-process-pipeline.ts';
@@ -115,4 +115,28 @@ test('versions found in the web node that cannot be saved end the check failed, 
   assert.equal(scope?.lastCheckSucceeded, false);
   assert.ok(scope?.lastCheckEndTime, 'the check ended');
   assert.ok(scope?.nextCheckTime, 'it waits its interval');
+});
+
+test('a check the web node declines as it runs falls back to a container, made only once its start is recorded', async (t) => {
+  const declining = new InProcessChecks({ gitMirrorDir: '/nonexistent/git-mirrors' });
+  declining.accepts = () => true;
+  declining.check = () => Promise.reject(new InProcessDeclined('not this source after all'));
+  let startAtScript: Date | null | undefined;
+  const h = harness(t, {
+    pipeline: PIPELINE,
+    resource: (spec, script, request, workDir) => {
+      startAtScript = h.store.scopes[0]?.lastCheckStartTime;
+      return scripted(spec, script, request, workDir);
+    },
+  });
+  h.deps.inProcessChecks = declining;
+  // a slow write of the start: a container made before it finished would see none
+  const markCheckStarted = h.store.markCheckStarted.bind(h.store);
+  h.store.markCheckStarted = async (...args) => {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    return markCheckStarted(...args);
+  };
+  assert.deepEqual(await h.run(h.checkPlan('repo')), { ok: true });
+  assert.equal(h.runtime.scriptRuns('check').length, 1, 'the check ran in a container');
+  assert.ok(startAtScript instanceof Date, 'its start was recorded before the container');
 });
