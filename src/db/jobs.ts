@@ -194,23 +194,27 @@ export interface JobToSchedule extends DueJob {
 }
 
 /**
- * The due jobs, or the given ones, each with its inputs, in two statements whatever their number
+ * The due jobs, or the given ones, each with its inputs, in one statement whatever their number
  * (a pass over a thousand due jobs reads them once, not per job: issue 23). Read outside the
  * jobs' locks, as Concourse's JobsToSchedule: a job changed since (a new config, a trigger)
  * requested scheduling again, later than the schedule_requested read here, so it stays due.
  */
 export async function jobsToSchedule(db: Queryable, jobIds?: readonly number[]): Promise<JobToSchedule[]> {
   const where = jobIds ? 'j.id = ANY($1::int[])' : 'j.active AND j.schedule_requested > j.last_scheduled';
-  const r = await db.query<JobRow & { requested: string; has_pending: boolean }>(
+  // each job's inputs come with it, as JSON rows of jobInputConfigsOf's shape
+  const r = await db.query<JobRow & { requested: string; has_pending: boolean; inputs: JobInputRow[] }>(
     `SELECT ${JOB_COLUMNS}, j.schedule_requested::text AS requested,
-       EXISTS (SELECT 1 FROM builds b WHERE b.job_id = j.id AND b.status = 'pending') AS has_pending
+       EXISTS (SELECT 1 FROM builds b WHERE b.job_id = j.id AND b.status = 'pending') AS has_pending,
+       (SELECT coalesce(json_agg(json_build_object('job_id', ji.job_id, 'name', ji.name, 'resource_id', ji.resource_id,
+                 'resource_name', r.name, 'passed_job_id', ji.passed_job_id, 'trigger', ji.trigger, 'version', ji.version,
+                 'pin', rp.version) ORDER BY ji.id), '[]')
+          FROM job_inputs ji JOIN resources r ON r.id = ji.resource_id
+          LEFT JOIN resource_pins rp ON rp.resource_id = ji.resource_id
+         WHERE ji.job_id = j.id) AS inputs
      ${JOB_FROM} WHERE ${where} ORDER BY j.id`,
     jobIds ? [jobIds] : [],
   );
-  const inputs = await jobInputConfigsOf(
-    db,
-    r.rows.map((row) => row.id),
-  );
+  const inputs = groupJobInputs(r.rows.flatMap((row) => row.inputs));
   return r.rows.map((row) => ({
     id: row.id,
     scheduleRequested: row.requested,
@@ -248,27 +252,35 @@ export async function jobInputConfigs(db: Queryable, jobId: number): Promise<Job
   return (await jobInputConfigsOf(db, [jobId])).get(jobId) ?? [];
 }
 
+/** A job_inputs row with its resource's name and pin, as jobInputConfigsOf and jobsToSchedule read it. */
+interface JobInputRow extends Record<string, unknown> {
+  job_id: number;
+  name: string;
+  resource_id: number;
+  resource_name: string;
+  passed_job_id: number | null;
+  trigger: boolean;
+  version: 'latest' | 'every' | Version;
+  pin: Version | null;
+}
+
 /** The inputs of several jobs, by job, in one statement. */
 export async function jobInputConfigsOf(db: Queryable, jobIds: readonly number[]): Promise<Map<number, JobInputConfig[]>> {
-  const byJob = new Map<number, Map<string, JobInputConfig>>();
   if (jobIds.length === 0) return new Map();
-  const r = await db.query<{
-    job_id: number;
-    name: string;
-    resource_id: number;
-    resource_name: string;
-    passed_job_id: number | null;
-    trigger: boolean;
-    version: 'latest' | 'every' | Version;
-    pin: Version | null;
-  }>(
+  const r = await db.query<JobInputRow>(
     `SELECT ji.job_id, ji.name, ji.resource_id, r.name AS resource_name, ji.passed_job_id, ji.trigger, ji.version, rp.version AS pin
        FROM job_inputs ji JOIN resources r ON r.id = ji.resource_id
        LEFT JOIN resource_pins rp ON rp.resource_id = ji.resource_id
       WHERE ji.job_id = ANY($1::int[]) ORDER BY ji.job_id, ji.id`,
     [jobIds],
   );
-  for (const row of r.rows) {
+  return groupJobInputs(r.rows);
+}
+
+/** Rows of job_inputs (in config order per job) as each job's inputs, one entry per input name. */
+function groupJobInputs(rows: readonly JobInputRow[]): Map<number, JobInputConfig[]> {
+  const byJob = new Map<number, Map<string, JobInputConfig>>();
+  for (const row of rows) {
     let inputs = byJob.get(row.job_id);
     if (!inputs) byJob.set(row.job_id, (inputs = new Map()));
     let input = inputs.get(row.name);

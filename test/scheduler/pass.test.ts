@@ -94,12 +94,12 @@ test('a pass over twenty due jobs: each scheduled (a build each), all marked, a 
     [...f.jobs.values()].sort((x, y) => x - y),
   );
   assert.deepEqual(await due(db, pid), [], 'every job marked scheduled');
-  // the pass's own (the due jobs, their inputs), the latest version of `repo` once (algorithm/
+  // the pass's own (the due jobs with their inputs), the latest version of `repo` once (algorithm/
   // pass-store.ts: the twenty jobs read it alike), per chunk (four of five jobs) a lock, a mark
   // and an unlock, and the jobs' first occurrences and mappings, one statement each for the jobs
-  // in flight together (db/algorithm-batch.ts; two of them today, at most one a chunk): 17 (55
+  // in flight together (db/algorithm-batch.ts; two of them today, at most one a chunk): 16 (55
   // when a chunk's jobs ran one after the other; 20.7 statements a job before that)
-  assert.ok(statements <= 2 + 1 + 4 * 3 + 4 * 2, `${statements} statements for 20 jobs`);
+  assert.ok(statements <= 1 + 1 + 4 * 3 + 4 * 2, `${statements} statements for 20 jobs`);
   for (let i = 0; i < 20; i++) assert.equal((await jobBuilds(db, must(f.jobs, `j${i}`))).length, 1, `j${i} has its one build`);
 });
 
