@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Queryable } from './database.ts';
 import type { ScopeCheckState } from '../model/resource-config.ts';
 import { versionDigest, type Version } from '../model/version.ts';
-import { saveVersions } from './versions.ts';
+import { saveVersionsInTransaction } from './versions.ts';
 
 export type { ScopeCheckState } from '../model/resource-config.ts';
 
@@ -151,7 +151,8 @@ export async function lockScopeForCheck(db: Database, scopeId: number, signal: A
         const known = await end(true, [...new Set(versions.map((v) => versionDigest(v)))]);
         if (known.done) return (released = true), known.latest;
         try {
-          await saveVersions(db, scopeId, versions.map((version) => ({ version })));
+          // one is unknown (the statement above changed nothing): saveVersions' own steady-state read would ask again
+          await saveVersionsInTransaction(db, scopeId, versions.map((version) => ({ version })));
         } catch (err) {
           // what the check found could not be saved: it ended failed, and waits its interval
           await end(false).catch(() => undefined);

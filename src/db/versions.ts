@@ -22,6 +22,16 @@ export interface ResourceConfig {
   sourceHash: string;
 }
 
+/**
+ * The CTEs `bt` (the base type named $1) and `c` (its config of source hash $2, its use recorded):
+ * the one copy of that upsert, which the statements that hang something from a base type's config
+ * chain after.
+ */
+const BASE_TYPE_CONFIG = `bt AS (INSERT INTO base_resource_types (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id),
+     c AS (INSERT INTO resource_configs (base_resource_type_id, source_hash) SELECT bt.id, $2 FROM bt
+           ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL
+           DO UPDATE SET last_referenced = now() RETURNING id, base_resource_type_id)`;
+
 export async function findOrCreateResourceConfig(
   db: Queryable,
   parent: ResourceConfigParent,
@@ -30,13 +40,7 @@ export async function findOrCreateResourceConfig(
   const hash = sourceHash(source);
   if ('baseType' in parent) {
     // the base type's upsert and the config's in one statement
-    const r = await db.query<{ id: number; base_id: number }>(
-      `WITH bt AS (INSERT INTO base_resource_types (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id)
-       INSERT INTO resource_configs (base_resource_type_id, source_hash) SELECT bt.id, $2 FROM bt
-       ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL
-       DO UPDATE SET last_referenced = now() RETURNING id, base_resource_type_id AS base_id`,
-      [parent.baseType, hash],
-    );
+    const r = await db.query<{ id: number; base_id: number }>(`WITH ${BASE_TYPE_CONFIG} SELECT c.id, c.base_resource_type_id AS base_id FROM c`, [parent.baseType, hash]);
     const row = r.rows[0];
     if (!row) throw new Error(`could not create a resource config of base type ${parent.baseType}`);
     return { id: row.id, baseResourceTypeId: row.base_id, resourceCacheId: null, sourceHash: hash };
@@ -131,10 +135,7 @@ export async function findOrCreateScopeOf(
     return findOrCreateScope(db, config.id, resourceId);
   }
   const r = await db.query<{ id: number; config_id: number }>(
-    `WITH bt AS (INSERT INTO base_resource_types (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id),
-     c AS (INSERT INTO resource_configs (base_resource_type_id, source_hash) SELECT bt.id, $2 FROM bt
-           ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL
-           DO UPDATE SET last_referenced = now() RETURNING id)
+    `WITH ${BASE_TYPE_CONFIG}
      INSERT INTO resource_config_scopes (resource_config_id) SELECT c.id FROM c
      ON CONFLICT (resource_config_id) WHERE resource_id IS NULL
      DO UPDATE SET resource_config_id = EXCLUDED.resource_config_id RETURNING id, resource_config_id AS config_id`,
@@ -178,10 +179,7 @@ export async function findOrCreateResourceCacheOf(
   const digest = versionDigest(version);
   const paramsHash = sha256(canonicalJson(params));
   const r = await db.query<{ id: number; config_id: number }>(
-    `WITH bt AS (INSERT INTO base_resource_types (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id),
-     c AS (INSERT INTO resource_configs (base_resource_type_id, source_hash) SELECT bt.id, $2 FROM bt
-           ON CONFLICT (base_resource_type_id, source_hash) WHERE base_resource_type_id IS NOT NULL
-           DO UPDATE SET last_referenced = now() RETURNING id),
+    `WITH ${BASE_TYPE_CONFIG},
      k AS (INSERT INTO resource_caches (resource_config_id, version, version_digest, params_hash, metadata)
            SELECT c.id, $3::jsonb, $4, $5, NULL FROM c
            ON CONFLICT (resource_config_id, version_digest, params_hash)
@@ -273,6 +271,15 @@ export async function saveVersions(db: Queryable, scopeId: number, versions: rea
     );
     if (known.rows[0]?.n === digests.length) return { newVersions: 0, scheduledJobIds: [] };
   }
+  return saveVersionsInTransaction(db, scopeId, versions);
+}
+
+/**
+ * saveVersions without its steady-state read, for a caller that found a version unknown already
+ * (a check's end, check-scopes.ts): inserts them, moves the check order when one is new, and
+ * requests scheduling, in one transaction.
+ */
+export async function saveVersionsInTransaction(db: Queryable, scopeId: number, versions: readonly VersionToSave[]): Promise<SaveVersionsResult> {
   return db.transaction(async (tx) => {
     const scope = await tx.query('SELECT id FROM resource_config_scopes WHERE id = $1 FOR UPDATE', [scopeId]);
     if (scope.rowCount === 0) throw new NotFoundError(`resource config scope ${scopeId} not found`);
