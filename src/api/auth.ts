@@ -15,8 +15,9 @@ import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'no
 import bcrypt from 'bcryptjs';
 import { deleteAccessToken, deleteExpiredAccessTokens, findAccessToken, saveAccessToken } from '../db/access-tokens.ts';
 import type { Queryable } from '../db/database.ts';
-import { rolesByTeam, teamNames } from '../db/teams.ts';
-import { localUser, MAIN_TEAM, ROLES, type Role } from './roles.ts';
+import { listTeamRecords, teamNames, type TeamRecord } from '../db/teams.ts';
+import type { AccessCache } from './access-cache.ts';
+import { localUser, MAIN_TEAM, rolesFromAuth, type Role } from './roles.ts';
 
 export interface LocalUser {
   name: string;
@@ -83,6 +84,8 @@ const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 /** Whether a local user's password is a bcrypt hash (`$2a$`, `$2b$`, `$2y$`). */
 export const isBcryptHash = (password: string): boolean => BCRYPT_HASH.test(password);
 
+const INVALID_TOKEN = { refused: 'invalid token; log in again (jetway login)' } as const;
+
 export class LocalAuth {
   private readonly users = new Map<string, StoredUser>();
   private readonly dummy: StoredUser;
@@ -120,12 +123,20 @@ export class LocalAuth {
     return timingSafeEqual(hash, user.hash) && known !== undefined;
   }
 
-  /** A local user with the teams and roles they hold now; `allTeams`: every team's name, read already. */
-  async user(db: Queryable, name: string, allTeams?: readonly string[]): Promise<AuthUser> {
+  /**
+   * A local user with the teams and roles they hold now. `known`: what was read already, every
+   * team's name (enough for an admin) or every team with its auth (an AccessCache's).
+   */
+  async user(db: Queryable, name: string, known?: { names: readonly string[] } | { teams: readonly TeamRecord[] }): Promise<AuthUser> {
     const isAdmin = this.mainTeamUsers.has(name);
     const roles: Record<string, Role[]> = {};
-    if (isAdmin) for (const team of allTeams ?? (await teamNames(db))) roles[team] = ['owner'];
-    else for (const [team, held] of await rolesByTeam(db, localUser(name), MAIN_TEAM)) roles[team] = ROLES.filter((r) => held.includes(r));
+    if (isAdmin) {
+      const names = known === undefined ? await teamNames(db) : 'names' in known ? known.names : known.teams.map((t) => t.name);
+      for (const team of names) roles[team] = ['owner'];
+    } else {
+      const teams = known !== undefined && 'teams' in known ? known.teams : await listTeamRecords(db);
+      for (const [team, held] of rolesFromAuth(teams, localUser(name), MAIN_TEAM)) roles[team] = held;
+    }
     const teams = Object.keys(roles).sort((a, b) => Number(b === MAIN_TEAM) - Number(a === MAIN_TEAM) || a.localeCompare(b));
     return { name, teams, roles, isAdmin };
   }
@@ -144,16 +155,31 @@ export class LocalAuth {
    * The user a bearer token belongs to, or the reason it is refused. A token of a user who is
    * no longer configured is refused.
    */
-  async authenticate(db: Queryable, token: string): Promise<AuthUser | { refused: string }> {
-    const row = await findAccessToken(db, tokenDigest(token));
-    if (!row) return { refused: 'invalid token; log in again (jetway login)' };
+  async authenticate(db: Queryable, token: string, cache?: AccessCache): Promise<AuthUser | { refused: string }> {
+    const digest = tokenDigest(token);
+    // with a cache: its token and teams (no statement when both are kept); without: one statement
+    // reads the token with every team's name (an admin's roles)
+    if (cache) {
+      const owner = await cache.token(digest);
+      if (!owner) return INVALID_TOKEN;
+      return this.refusal(owner) ?? this.user(db, owner.username, { teams: await cache.teams() });
+    }
+    const row = await findAccessToken(db, digest);
+    if (!row) return INVALID_TOKEN;
+    return this.refusal(row) ?? this.user(db, row.username, { names: row.teamNames });
+  }
+
+  private refusal(row: { username: string; expired: boolean }): { refused: string } | undefined {
     if (row.expired) return { refused: 'token expired; log in again (jetway login)' };
     if (!this.users.has(row.username)) return { refused: `user ${row.username} no longer exists; log in again` };
-    return this.user(db, row.username, row.teamNames);
+    return undefined;
   }
 
   /** Revokes a token (logout); the user it belonged to, or undefined for an unknown token. */
-  async revokeToken(db: Queryable, token: string): Promise<string | undefined> {
-    return deleteAccessToken(db, tokenDigest(token));
+  async revokeToken(db: Queryable, token: string, cache?: AccessCache): Promise<string | undefined> {
+    const digest = tokenDigest(token);
+    const username = await deleteAccessToken(db, digest);
+    cache?.forgetToken(digest);
+    return username;
   }
 }

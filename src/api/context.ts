@@ -1,5 +1,6 @@
 // What every route module gets: the server's dependencies and request helpers (the signed-in
 // user, team scoping, pipeline references, pagination parameters and Link headers).
+import type { AccessCache } from './access-cache.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
@@ -65,6 +66,11 @@ export interface ApiServerOptions {
   /** the idtoken var source's signing keys (/.well-known/jwks.json publishes them) */
   signingKeys?: SigningKeyStore;
   auth: LocalAuth;
+  /**
+   * What authentication reads at every request, kept while LISTENing for its changes
+   * (src/api/access-cache.ts). createApiServer makes one when none is given and stops it on close.
+   */
+  access?: AccessCache;
   logger: Logger;
   /** Jetway's version, reported by /api/v1/info as `jetway_version`. */
   version: string;

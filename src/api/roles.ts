@@ -63,6 +63,28 @@ export function localUser(name: string): string {
   return `local:${name}`;
 }
 
+/**
+ * The roles `user` (as the auth names it, e.g. `local:alice`) holds, by team, from the teams'
+ * stored auth: a role's `users` list names the user. Team main is left out (its owners are the
+ * web node's flags); keys that are not roles are ignored.
+ */
+export function rolesFromAuth(
+  teams: readonly { name: string; auth: Readonly<Record<string, { users?: unknown } | undefined>> }[],
+  user: string,
+  mainTeam: string,
+): Map<string, Role[]> {
+  const out = new Map<string, Role[]>();
+  for (const team of teams) {
+    if (team.name === mainTeam) continue;
+    const held = ROLES.filter((role) => {
+      const users = team.auth[role]?.users;
+      return Array.isArray(users) && users.includes(user);
+    });
+    if (held.length > 0) out.set(team.name, held);
+  }
+  return out;
+}
+
 /** Problems that make an auth useless: nobody could act for the team. */
 export function authProblems(auth: TeamAuth): string[] {
   const anyone = ROLES.some((r) => (auth[r]?.users.length ?? 0) + (auth[r]?.groups.length ?? 0) > 0);

@@ -5,6 +5,7 @@
 // the same instance at `/` and /ui/, without a token: its page logs in through the API.
 import { registerOidcRoutes } from './routes/oidc.ts';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { AccessCache } from './access-cache.ts';
 import { LocalAuth } from './auth.ts';
 import { badRequest, installErrorHandlers, unauthorized } from './errors.ts';
 import { unsafeNameProblem } from './names.ts';
@@ -55,8 +56,11 @@ function checkPathParams(params: unknown): void {
   }
 }
 
-export function createApiServer(opts: ApiServerOptions): FastifyInstance {
-  if (!(opts.auth instanceof LocalAuth)) throw new Error('createApiServer: auth must be a LocalAuth');
+export function createApiServer(given: ApiServerOptions): FastifyInstance {
+  if (!(given.auth instanceof LocalAuth)) throw new Error('createApiServer: auth must be a LocalAuth');
+  const ownCache = given.access === undefined;
+  const access = given.access ?? new AccessCache(given.db, given.logger.child({ component: 'api' }));
+  const opts: ApiServerOptions = { ...given, access };
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'api' }) as FastifyBaseLogger,
     // request logs name the URL without credentials in its query (?webhook_token=)
@@ -79,8 +83,13 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     return payload;
   });
   const notifier = new BuildEventNotifier(opts.db, opts.logger);
+  // not awaited: a node whose database is not there yet starts, and reads at every request until it is
+  app.addHook('onReady', async () => {
+    void access.start();
+  });
   app.addHook('onClose', async () => {
     await notifier.stop();
+    if (ownCache) await access.stop();
   });
 
   app.decorateRequest('user', null);
@@ -90,7 +99,7 @@ export function createApiServer(opts: ApiServerOptions): FastifyInstance {
     if (!header) return; // routes call currentUser(), which answers 401; unknown routes answer 404
     const m = /^bearer\s+(\S+)$/i.exec(header);
     if (!m || !m[1]) throw unauthorized('not authorized: the Authorization header must be "Bearer <token>"');
-    const result = await opts.auth.authenticate(opts.db, m[1]);
+    const result = await opts.auth.authenticate(opts.db, m[1], access);
     if ('refused' in result) throw unauthorized(`not authorized: ${result.refused}`);
     req.user = result;
   });

@@ -30,19 +30,6 @@ export async function teamNames(db: Queryable): Promise<string[]> {
   return r.rows.map((row) => row.name);
 }
 
-/** The roles `user` (as the auth names it, e.g. `local:alice`) holds, by team; team main excluded. */
-export async function rolesByTeam(db: Queryable, user: string, mainTeam: string): Promise<Map<string, string[]>> {
-  const r = await db.query<{ name: string; role: string }>(
-    `SELECT t.name, a.key AS role FROM teams t CROSS JOIN LATERAL jsonb_each(t.auth) a
-     WHERE t.name <> $2 AND jsonb_typeof(a.value -> 'users') = 'array' AND (a.value -> 'users') ? $1
-     ORDER BY t.name, a.key`,
-    [user, mainTeam],
-  );
-  const out = new Map<string, string[]>();
-  for (const row of r.rows) out.set(row.name, [...(out.get(row.name) ?? []), row.role]);
-  return out;
-}
-
 /** Creates the team, or replaces its auth (set-team). */
 export async function saveTeam(db: Queryable, name: string, auth: TeamRecord['auth']): Promise<{ created: boolean }> {
   const r = await db.query<{ created: boolean }>(

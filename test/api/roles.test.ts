@@ -1,7 +1,7 @@
 // What each team role may do (src/api/roles.ts): a table of routes and the role they need.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { authProblems, requiredRole, satisfies, strongest, type Role } from '../../src/api/roles.ts';
+import { authProblems, requiredRole, rolesFromAuth, satisfies, strongest, type Role } from '../../src/api/roles.ts';
 
 const cases: [string, string, Role][] = [
   ['GET', '/api/v1/teams/:team/pipelines', 'viewer'],
@@ -56,3 +56,20 @@ test('an auth that gives nobody a role is a problem', () => {
   assert.deepEqual(authProblems({ viewer: { users: [], groups: ['org:team'] } }), []);
   assert.deepEqual(authProblems({ owner: { users: [], groups: [] } }), ['auth: no role has a user or group; nobody could log in to the team']);
 });
+
+// rolesFromAuth: what a user holds by team, from the teams' stored auth (one test per row)
+const authRows: [string, { name: string; auth: Record<string, { users?: unknown }> }[], Record<string, string[]>][] = [
+  ['a member of one team', [{ name: 'a', auth: { member: { users: ['local:alice'] } } }], { a: ['member'] }],
+  ['two roles in one team, in ROLES order', [{ name: 'a', auth: { viewer: { users: ['local:alice'] }, owner: { users: ['local:alice'] } } }], { a: ['owner', 'viewer'] }],
+  ['team main is the flags\', never a row\'s', [{ name: 'main', auth: { owner: { users: ['local:alice'] } } }], {}],
+  ['another user named', [{ name: 'a', auth: { member: { users: ['local:bob'] } } }], {}],
+  ['a name that only contains the user', [{ name: 'a', auth: { member: { users: ['local:alice2', 'xlocal:alice'] } } }], {}],
+  ['users that is not a list', [{ name: 'a', auth: { member: { users: 'local:alice' } } }], {}],
+  ['a key that is not a role', [{ name: 'a', auth: { admin: { users: ['local:alice'] } } }], {}],
+  ['a group does not name a user', [{ name: 'a', auth: { member: { users: [] } } }], {}],
+];
+for (const [name, teams, expected] of authRows) {
+  test(`rolesFromAuth: ${name}`, () => {
+    assert.deepEqual(Object.fromEntries(rolesFromAuth(teams, 'local:alice', 'main')), expected);
+  });
+}

@@ -1,0 +1,139 @@
+// LISTEN: how a web node hears what other nodes (and its own statements' triggers) changed.
+// Every listener of one pool shares one connection, held while any listens (a pool's connections
+// are few: each LISTEN on its own would take one from the queries). Postgres delivers a NOTIFY
+// only after its transaction commits, to every session listening at that moment; a notification
+// sent while no connection listened is lost, so a consumer that caches must stop trusting its
+// cache on onError (after which it listens again by calling listen again).
+import type pg from 'pg';
+import type { Database } from './database.ts';
+
+export interface Listener {
+  /** Stops listening; the shared connection goes back to the pool when nobody listens. */
+  close(): Promise<void>;
+}
+
+export interface NotificationHandlers {
+  /** A NOTIFY on one of the channels, with its payload ('' when none). */
+  onNotification(channel: string, payload: string): void;
+  /** The connection failed: no more notifications will come to this listener. */
+  onError(err: Error): void;
+}
+
+/** Channel names are identifiers written into LISTEN: only these shapes are accepted. */
+const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
+
+interface Subscription {
+  channels: ReadonlySet<string>;
+  handlers: NotificationHandlers;
+}
+
+/** One pool's listening connection and who listens on it. */
+class SharedConnection {
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly listening = new Set<string>();
+  private failed = false;
+  /** LISTEN/UNLISTEN in order: one statement at a time on the connection */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly client: pg.PoolClient,
+    private readonly onGone: () => void,
+  ) {
+    client.on('notification', (msg) => {
+      for (const s of [...this.subscriptions]) if (s.channels.has(msg.channel)) s.handlers.onNotification(msg.channel, msg.payload ?? '');
+    });
+    client.on('error', (err) => this.fail(err));
+  }
+
+  private run(sql: string): Promise<void> {
+    const next = this.queue.then(() => this.client.query(sql));
+    this.queue = next.catch(() => undefined);
+    return next.then(() => undefined);
+  }
+
+  /** Released (nobody listened, or it broke): a new listener needs a new connection. */
+  gone = false;
+
+  async add(s: Subscription): Promise<void> {
+    if (this.gone) throw new Error('the listening connection was released');
+    this.subscriptions.add(s);
+    try {
+      for (const c of s.channels) {
+        if (this.listening.has(c)) continue;
+        this.listening.add(c);
+        await this.run(`LISTEN ${c}`);
+      }
+    } catch (err) {
+      this.subscriptions.delete(s);
+      this.fail(err instanceof Error ? err : new Error(String(err)), s);
+      throw err;
+    }
+  }
+
+  async remove(s: Subscription): Promise<void> {
+    if (!this.subscriptions.delete(s)) return;
+    if (this.failed) return;
+    const still = new Set([...this.subscriptions].flatMap((x) => [...x.channels]));
+    for (const c of s.channels) {
+      if (still.has(c) || !this.listening.has(c)) continue;
+      this.listening.delete(c);
+      await this.run(`UNLISTEN ${c}`).catch(() => undefined);
+    }
+    if (this.subscriptions.size === 0) this.release(false);
+  }
+
+  /** The connection broke: every listener is told, and the next listen opens another. */
+  private fail(err: Error, except?: Subscription): void {
+    if (this.failed) return;
+    this.failed = true;
+    const told = [...this.subscriptions];
+    this.subscriptions.clear();
+    this.release(true);
+    for (const s of told) if (s !== except) s.handlers.onError(err);
+  }
+
+  private release(destroy: boolean): void {
+    this.gone = true;
+    this.onGone();
+    this.client.removeAllListeners('notification');
+    this.client.removeAllListeners('error');
+    // a broken connection is destroyed; a clean one goes back (UNLISTENed) to the pool
+    this.client.release(destroy);
+  }
+}
+
+const shared = new WeakMap<pg.Pool, Promise<SharedConnection>>();
+
+function connectionOf(pool: pg.Pool): Promise<SharedConnection> {
+  const existing = shared.get(pool);
+  if (existing) return existing;
+  const forget = (): void => {
+    if (shared.get(pool) === c) shared.delete(pool);
+  };
+  const c = pool.connect().then((client) => new SharedConnection(client, forget));
+  c.catch(forget);
+  shared.set(pool, c);
+  return c;
+}
+
+export async function listen(db: Database, channels: readonly string[], handlers: NotificationHandlers): Promise<Listener> {
+  for (const c of channels) if (!CHANNEL.test(c)) throw new Error(`invalid LISTEN channel '${c}'`);
+  const subscription: Subscription = { channels: new Set(channels), handlers };
+  let connection = await connectionOf(db.pool);
+  // released between being shared and this listener joining it: a new one
+  if (connection.gone) connection = await connectionOf(db.pool);
+  await connection.add(subscription);
+  let closed = false;
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      await connection.remove(subscription);
+    },
+  };
+}
+
+/** Sends a notification (committed at once: not in a caller's transaction). */
+export async function notify(db: Database, channel: string, payload: string): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [channel, payload]);
+}
