@@ -16,7 +16,7 @@ import bcrypt from 'bcryptjs';
 import { deleteAccessToken, deleteExpiredAccessTokens, findAccessToken, saveAccessToken } from '../db/access-tokens.ts';
 import type { Queryable } from '../db/database.ts';
 import { listTeamRecords, teamNames, type TeamRecord } from '../db/teams.ts';
-import type { AccessCache } from './access-cache.ts';
+import type { LookupCache } from './lookup-cache.ts';
 import { localUser, MAIN_TEAM, rolesFromAuth, type Role } from './roles.ts';
 
 export interface LocalUser {
@@ -125,7 +125,7 @@ export class LocalAuth {
 
   /**
    * A local user with the teams and roles they hold now. `known`: what was read already, every
-   * team's name (enough for an admin) or every team with its auth (an AccessCache's).
+   * team's name (enough for an admin) or every team with its auth (an LookupCache's).
    */
   async user(db: Queryable, name: string, known?: { names: readonly string[] } | { teams: readonly TeamRecord[] }): Promise<AuthUser> {
     const isAdmin = this.mainTeamUsers.has(name);
@@ -155,7 +155,7 @@ export class LocalAuth {
    * The user a bearer token belongs to, or the reason it is refused. A token of a user who is
    * no longer configured is refused.
    */
-  async authenticate(db: Queryable, token: string, cache?: AccessCache): Promise<AuthUser | { refused: string }> {
+  async authenticate(db: Queryable, token: string, cache?: LookupCache): Promise<AuthUser | { refused: string }> {
     const digest = tokenDigest(token);
     // with a cache: its token and teams (no statement when both are kept); without: one statement
     // reads the token with every team's name (an admin's roles)
@@ -176,7 +176,7 @@ export class LocalAuth {
   }
 
   /** Revokes a token (logout); the user it belonged to, or undefined for an unknown token. */
-  async revokeToken(db: Queryable, token: string, cache?: AccessCache): Promise<string | undefined> {
+  async revokeToken(db: Queryable, token: string, cache?: LookupCache): Promise<string | undefined> {
     const digest = tokenDigest(token);
     const username = await deleteAccessToken(db, digest);
     cache?.forgetToken(digest);

@@ -1,6 +1,6 @@
 // What every route module gets: the server's dependencies and request helpers (the signed-in
 // user, team scoping, pipeline references, pagination parameters and Link headers).
-import type { AccessCache } from './access-cache.ts';
+import type { LookupCache } from './lookup-cache.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Database } from '../db/database.ts';
@@ -16,12 +16,12 @@ import type { AuthUser, LocalAuth } from './auth.ts';
 import type { LoginLimiter } from './login-limit.ts';
 import type { LogLevelControl } from './log-level.ts';
 import { MAIN_TEAM, requiredRole, satisfies, strongest, type Role } from './roles.ts';
-import { ApiError, badRequest, forbidden, unauthorized, zodMessages } from './errors.ts';
+import { ApiError, badRequest, forbidden, notFound, unauthorized, zodMessages } from './errors.ts';
 import type { PageRequest, PageResult } from '../db/keyset.ts';
 import { findPipelineView, type PipelineView } from '../db/views.ts';
 import { getPipelineById } from '../db/pipelines.ts';
 import { getJob } from '../db/jobs.ts';
-import { mustFindPipeline } from './queries.ts';
+import { describePipeline } from './queries.ts';
 import { unsafeNameProblem } from './names.ts';
 import { jsonValueProblem } from './plan-check.ts';
 
@@ -68,9 +68,9 @@ export interface ApiServerOptions {
   auth: LocalAuth;
   /**
    * What authentication reads at every request, kept while LISTENing for its changes
-   * (src/api/access-cache.ts). createApiServer makes one when none is given and stops it on close.
+   * (src/api/lookup-cache.ts). createApiServer makes one when none is given and stops it on close.
    */
-  access?: AccessCache;
+  lookups?: LookupCache;
   logger: Logger;
   /** Jetway's version, reported by /api/v1/info as `jetway_version`. */
   version: string;
@@ -145,6 +145,8 @@ export interface ApiMetrics {
 declare module 'fastify' {
   interface FastifyRequest {
     user: AuthUser | null;
+    /** the server's lookup cache (createApiServer sets it on every request) */
+    lookups: LookupCache | null;
   }
   interface FastifyContextConfig {
     /** Served without a token (health, info, token). */
@@ -247,12 +249,17 @@ const isRead = (req: FastifyRequest): boolean => req.method === 'GET' || req.met
  * without a login (whether it exists or not) and 403 to a user of other teams.
  */
 export async function pipelineOf(db: Database, req: FastifyRequest<{ Params: PipelineParams }>): Promise<PipelineView> {
+  const ref = pipelineRefOf(req);
+  // the server's lookup cache keeps pipelines while it hears their changes (src/api/lookup-cache.ts)
+  const find = (): Promise<PipelineView | undefined> => (req.lookups ? req.lookups.pipeline(ref) : findPipelineView(db, ref));
   if (req.routeOptions.config?.publicPipeline && isRead(req) && !holdsRole(req, req.params.team)) {
-    const p = await findPipelineView(db, pipelineRefOf(req));
+    const p = await find();
     if (p?.public) return p;
   }
   assertTeam(req, req.params.team);
-  return mustFindPipeline(db, pipelineRefOf(req));
+  const p = await find();
+  if (!p) throw notFound('JW_PIPELINE_NOT_FOUND', describePipeline(ref));
+  return p;
 }
 
 /**

@@ -4,6 +4,7 @@
 // at n+1. Once the build has completed and every event has been sent, `event: end` follows and
 // the connection is held open until the client closes it. New events are noticed through
 // Postgres notifications (src/db/build-events.ts), with a poll as the fallback.
+import { ListeningEndedError } from '../db/notifications.ts';
 import type { ServerResponse } from 'node:http';
 import { listenForBuildEvents, type BuildEventListener } from '../db/build-events.ts';
 import type { Database } from '../db/database.ts';
@@ -80,8 +81,9 @@ export class BuildEventNotifier {
             for (const wake of set) wake();
           },
           onError: (err) => {
-            this.logger.warn({ err }, 'build event listener connection failed; streams fall back to polling');
             this.listener = undefined;
+            if (err instanceof ListeningEndedError) return; // the database closed
+            this.logger.warn({ err }, 'build event listener connection failed; streams fall back to polling');
           },
         });
         if (this.stopped) await listener.close();

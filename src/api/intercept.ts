@@ -108,7 +108,7 @@ export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOp
     if (!header) throw new ApiError('JW_UNAUTHORIZED', 'not authorized: log in first (jetway login), then send "Authorization: Bearer <token>"');
     const token = /^bearer\s+(\S+)$/i.exec(header)?.[1];
     if (!token) throw new ApiError('JW_UNAUTHORIZED', 'not authorized: the Authorization header must be "Bearer <token>"');
-    const user = await opts.auth.authenticate(opts.db, token, opts.access);
+    const user = await opts.auth.authenticate(opts.db, token, opts.lookups);
     if ('refused' in user) throw new ApiError('JW_UNAUTHORIZED', `not authorized: ${user.refused}`);
     if (hijack?.[1] && hijack[2]) {
       const team = pathName(hijack[1], 'team_name');

@@ -9,7 +9,6 @@ import type { JobRecord } from '../db/jobs.ts';
 import type { PipelineRef } from '../db/pipelines.ts';
 import { teamNames } from '../db/teams.ts';
 import {
-  findPipelineView,
   jobInputViews,
   listPipelineViews,
   jobOutputViews,
@@ -19,7 +18,6 @@ import {
   type ResourceTypeView,
   type ResourceView,
 } from '../db/views.ts';
-import { notFound } from './errors.ts';
 import type * as wire from './wire.ts';
 
 export function describePipeline(ref: PipelineRef): string {
@@ -42,12 +40,6 @@ export async function visiblePipelineViews(db: Queryable, user: { teams: readonl
   const others = user?.isAdmin ? [] : (await teamNames(db)).filter((t) => !mine.includes(t));
   const [own, shared] = await Promise.all([listPipelineViews(db, mine, includeArchived), others.length > 0 ? listPipelineViews(db, others, false) : Promise.resolve([])]);
   return [...own, ...shared.filter((p) => p.public)];
-}
-
-export async function mustFindPipeline(db: Queryable, ref: PipelineRef): Promise<PipelineView> {
-  const p = await findPipelineView(db, ref);
-  if (!p) throw notFound('JW_PIPELINE_NOT_FOUND', describePipeline(ref));
-  return p;
 }
 
 export function pipelineJson(p: PipelineView): wire.Pipeline {

@@ -5,7 +5,7 @@
 // the same instance at `/` and /ui/, without a token: its page logs in through the API.
 import { registerOidcRoutes } from './routes/oidc.ts';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { AccessCache } from './access-cache.ts';
+import { LookupCache } from './lookup-cache.ts';
 import { LocalAuth } from './auth.ts';
 import { badRequest, installErrorHandlers, unauthorized } from './errors.ts';
 import { unsafeNameProblem } from './names.ts';
@@ -58,9 +58,9 @@ function checkPathParams(params: unknown): void {
 
 export function createApiServer(given: ApiServerOptions): FastifyInstance {
   if (!(given.auth instanceof LocalAuth)) throw new Error('createApiServer: auth must be a LocalAuth');
-  const ownCache = given.access === undefined;
-  const access = given.access ?? new AccessCache(given.db, given.logger.child({ component: 'api' }));
-  const opts: ApiServerOptions = { ...given, access };
+  const ownCache = given.lookups === undefined;
+  const lookups = given.lookups ?? new LookupCache(given.db, given.logger.child({ component: 'api' }));
+  const opts: ApiServerOptions = { ...given, lookups };
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'api' }) as FastifyBaseLogger,
     // request logs name the URL without credentials in its query (?webhook_token=)
@@ -85,21 +85,29 @@ export function createApiServer(given: ApiServerOptions): FastifyInstance {
   const notifier = new BuildEventNotifier(opts.db, opts.logger);
   // not awaited: a node whose database is not there yet starts, and reads at every request until it is
   app.addHook('onReady', async () => {
-    void access.start();
+    void lookups.start();
   });
   app.addHook('onClose', async () => {
     await notifier.stop();
-    if (ownCache) await access.stop();
+    if (ownCache) await lookups.stop();
   });
 
   app.decorateRequest('user', null);
+  app.decorateRequest('lookups', null);
+  // a write through this node: the pipelines it may have changed are read again by this node's
+  // next request, not only once their NOTIFY comes back
+  app.addHook('onSend', async (req, _reply, payload) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') lookups.pipelinesChanged();
+    return payload;
+  });
   app.addHook('onRequest', async (req) => {
+    req.lookups = lookups;
     if (req.routeOptions.config?.public) return;
     const header = req.headers.authorization;
     if (!header) return; // routes call currentUser(), which answers 401; unknown routes answer 404
     const m = /^bearer\s+(\S+)$/i.exec(header);
     if (!m || !m[1]) throw unauthorized('not authorized: the Authorization header must be "Bearer <token>"');
-    const result = await opts.auth.authenticate(opts.db, m[1], access);
+    const result = await opts.auth.authenticate(opts.db, m[1], lookups);
     if ('refused' in result) throw unauthorized(`not authorized: ${result.refused}`);
     req.user = result;
   });

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { parseTimestamptz } from './timestamps.ts';
 import type { Logger } from '../log.ts';
 import { redactUrl } from './redact-url.ts';
+import { endListening } from './notifications.ts';
 
 export type Row = Record<string, unknown>;
 export interface QueryResult<R extends Row = Row> {
@@ -190,6 +191,7 @@ export class PoolDatabase implements Database {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await endListening(this.pool);
     await this.pool.end();
     if (this.onClose) await this.onClose();
   }

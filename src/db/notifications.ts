@@ -5,7 +5,6 @@
 // sent while no connection listened is lost, so a consumer that caches must stop trusting its
 // cache on onError (after which it listens again by calling listen again).
 import type pg from 'pg';
-import type { Database } from './database.ts';
 
 export interface Listener {
   /** Stops listening; the shared connection goes back to the pool when nobody listens. */
@@ -17,6 +16,14 @@ export interface NotificationHandlers {
   onNotification(channel: string, payload: string): void;
   /** The connection failed: no more notifications will come to this listener. */
   onError(err: Error): void;
+}
+
+/** What listeners are told when their database is closed: not a failure, nothing to retry. */
+export class ListeningEndedError extends Error {
+  constructor() {
+    super('the database was closed');
+    this.name = 'ListeningEndedError';
+  }
 }
 
 /** Channel names are identifiers written into LISTEN: only these shapes are accepted. */
@@ -82,6 +89,11 @@ class SharedConnection {
     if (this.subscriptions.size === 0) this.release(false);
   }
 
+  /** The database is closing: listeners are told, and the connection goes (a pool's end waits for it). */
+  end(): void {
+    this.fail(new ListeningEndedError());
+  }
+
   /** The connection broke: every listener is told, and the next listen opens another. */
   private fail(err: Error, except?: Subscription): void {
     if (this.failed) return;
@@ -116,7 +128,24 @@ function connectionOf(pool: pg.Pool): Promise<SharedConnection> {
   return c;
 }
 
-export async function listen(db: Database, channels: readonly string[], handlers: NotificationHandlers): Promise<Listener> {
+/**
+ * Ends the pool's listening connection, if any (the database closes: pg's pool.end waits for
+ * every checked-out connection, and a listener's is never given back otherwise).
+ */
+export async function endListening(pool: pg.Pool): Promise<void> {
+  const c = shared.get(pool);
+  if (!c) return;
+  shared.delete(pool);
+  const connection = await c.catch(() => undefined);
+  connection?.end();
+}
+
+/** What listen needs of a database: its pool (database.ts imports this module: no import back). */
+export interface Pooled {
+  readonly pool: pg.Pool;
+}
+
+export async function listen(db: Pooled, channels: readonly string[], handlers: NotificationHandlers): Promise<Listener> {
   for (const c of channels) if (!CHANNEL.test(c)) throw new Error(`invalid LISTEN channel '${c}'`);
   const subscription: Subscription = { channels: new Set(channels), handlers };
   let connection = await connectionOf(db.pool);
@@ -134,6 +163,6 @@ export async function listen(db: Database, channels: readonly string[], handlers
 }
 
 /** Sends a notification (committed at once: not in a caller's transaction). */
-export async function notify(db: Database, channel: string, payload: string): Promise<void> {
+export async function notify(db: { query(text: string, values: readonly unknown[]): Promise<unknown> }, channel: string, payload: string): Promise<void> {
   await db.query('SELECT pg_notify($1, $2)', [channel, payload]);
 }

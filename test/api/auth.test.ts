@@ -107,7 +107,7 @@ test('a bad token request body names the field', async () => {
 
 test('an expired token is refused with a clear message', async () => {
   await api.t.db.query(`UPDATE access_tokens SET expires_at = now() - interval '1 second'`);
-  await api.access.heardUpTo(); // the node keeps tokens: it hears the change (migration 0025)
+  await api.lookups.heardUpTo(); // the node keeps tokens: it hears the change (migration 0025)
   const res = await api.app.inject({ url: '/api/v1/pipelines', headers: api.auth() });
   assert.equal(res.statusCode, 401);
   assert.match(res.body, /token expired; log in again/);

@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { createApiServer, LocalAuth, type ApiServerOptions } from '../../src/api/index.ts';
-import { AccessCache } from '../../src/api/access-cache.ts';
+import { LookupCache } from '../../src/api/lookup-cache.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 export interface TestApi {
@@ -12,8 +12,8 @@ export interface TestApi {
   /** A bearer token for user `admin`. */
   token: string;
   auth: (token?: string) => Record<string, string>;
-  /** The server's access cache, listening already (heardUpTo: after a change made in SQL). */
-  access: AccessCache;
+  /** The server's lookup cache, listening already (heardUpTo: after a change made in SQL). */
+  lookups: LookupCache;
   close: () => Promise<void>;
 }
 
@@ -28,9 +28,9 @@ export async function startApi(extra: Partial<ApiServerOptions> = {}, database?:
   const logs: string[] = [];
   const logger = pino({ level: 'trace' }, { write: (line: string) => void logs.push(line) });
   // listening before the first request, so that what a test counts does not depend on timing
-  const ownAccess = extra.access === undefined;
-  const access = extra.access ?? new AccessCache(extra.db ?? t.db, logger);
-  await access.start();
+  const ownLookups = extra.lookups === undefined;
+  const lookups = extra.lookups ?? new LookupCache(extra.db ?? t.db, logger);
+  await lookups.start();
   const app = createApiServer({
     db: t.db,
     auth: new LocalAuth({ users: [`admin:${PASSWORD}`, 'other:pw:with:colons'] }),
@@ -39,7 +39,7 @@ export async function startApi(extra: Partial<ApiServerOptions> = {}, database?:
     externalUrl: 'http://jetway.example:8080',
     eventPollIntervalMs: 50,
     ...extra,
-    access,
+    lookups,
   });
   await app.ready();
   const res = await app.inject({ method: 'POST', url: '/api/v1/token', payload: { username: 'admin', password: PASSWORD } });
@@ -50,10 +50,10 @@ export async function startApi(extra: Partial<ApiServerOptions> = {}, database?:
     logs,
     token,
     auth: (tok?: string) => ({ authorization: `Bearer ${tok ?? api.token}` }),
-    access,
+    lookups,
     close: async () => {
       await app.close();
-      if (ownAccess) await access.stop();
+      if (ownLookups) await lookups.stop();
       if (!database) await t.drop();
     },
   };

@@ -2,7 +2,9 @@
 // by channel; a broken connection tells every listener, and listening again works.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { listen, notify } from '../../src/db/notifications.ts';
+import { listen, ListeningEndedError, notify } from '../../src/db/notifications.ts';
+import { PoolDatabase } from '../../src/db/database.ts';
+import { defaultLogger } from '../../src/log.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 let t: TestDatabase;
@@ -111,4 +113,14 @@ test('the connection killed: every listener is told; listening again opens anoth
 
 test('a channel name that is not an identifier is refused before anything is sent', async () => {
   await assert.rejects(listen(t.db, ['x; DROP TABLE teams'], recorder().handlers), /invalid LISTEN channel/);
+});
+
+test('closing the database ends its listening connection: the pool does not wait for it, listeners are told', async () => {
+  const db = new PoolDatabase({ url: t.url, logger: defaultLogger('silent') });
+  const a = recorder();
+  await listen(db, ['chan_close'], a.handlers);
+  // pg's pool.end waits for every checked-out connection: without this, close() never returned
+  await Promise.race([db.close(), new Promise((_, reject) => setTimeout(() => reject(new Error('close() waited for the listener')), 5_000))]);
+  assert.equal(a.errors.length, 1);
+  assert.ok(a.errors[0] instanceof ListeningEndedError);
 });

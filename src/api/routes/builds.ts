@@ -251,7 +251,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   app.get('/builds', async (req, reply): Promise<Build[]> => {
     const user = currentUser(req);
     const page = pageOf(req.query);
-    const teams = opts.access ? (await opts.access.teams()).filter((t) => user.teams.includes(t.name)) : await listTeamRecords(db, user.teams);
+    const teams = opts.lookups ? (await opts.lookups.teams()).filter((t) => user.teams.includes(t.name)) : await listTeamRecords(db, user.teams);
     const teamIds = teams.map((t) => t.id);
     if (timestampsRequested(req.query)) {
       const builds = await buildsStartedBetween(db, { teamIds, orPublic: true }, { since: page.from, until: page.to }, page.limit);

@@ -71,7 +71,7 @@ export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptio
   app.delete('/token', { config: { public: true } }, async (req, reply) => {
     const m = /^bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     if (!m?.[1]) throw unauthorized('send the token to revoke as "Authorization: Bearer <token>"');
-    const username = await auth.revokeToken(db, m[1], opts.access);
+    const username = await auth.revokeToken(db, m[1], opts.lookups);
     if (username !== undefined) req.log.info({ username }, 'token revoked');
     return reply.code(204).send();
   });

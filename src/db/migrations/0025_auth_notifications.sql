@@ -1,5 +1,5 @@
 -- Web nodes keep what authentication reads at every request (a token's owner and lifetime, the
--- teams and their auth) in memory (src/api/access-cache.ts), as Concourse's claims and teams
+-- teams and their auth) in memory (src/api/lookup-cache.ts), as Concourse's claims and teams
 -- cachers do (atc/api/accessor). These triggers tell every node when that changes, whoever
 -- changed it: a team set, renamed or destroyed (channel jetway_teams), a token deleted by a
 -- logout or as expired, or changed (channel jetway_access_tokens, its sha256; '*' for a TRUNCATE).

@@ -1,15 +1,18 @@
-// What authentication reads at every request, kept while the node LISTENs for its changes
-// (src/api/access-cache.ts, migration 0025's triggers): what is kept costs no statement, and a
-// change made anywhere (another node's logout, set-team, SQL) is never answered from before it.
+// What the API looks up at nearly every request (tokens, teams, pipelines by name), kept while
+// the node LISTENs for their changes (src/api/lookup-cache.ts, migrations 0025 and 0026): what
+// is kept costs no statement, and a change made anywhere (another node's logout, set-team, a
+// pipeline paused, SQL) is not answered from before it once heard.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { AccessCache, TEAMS_CHANNEL, TOKENS_CHANNEL } from '../../src/api/access-cache.ts';
+import { LookupCache, TEAMS_CHANNEL, TOKENS_CHANNEL } from '../../src/api/lookup-cache.ts';
 import { LocalAuth, tokenDigest } from '../../src/api/auth.ts';
 import { saveAccessToken } from '../../src/db/access-tokens.ts';
 import type { Database, Queryable } from '../../src/db/database.ts';
 import type { Listener, NotificationHandlers } from '../../src/db/notifications.ts';
 import { saveTeam } from '../../src/db/teams.ts';
+import { savePipeline, unpausePipeline } from '../../src/db/pipelines.ts';
+import { loadPipeline } from '../../src/config/index.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 import { startApi, PASSWORD } from './helpers.ts';
 
@@ -74,7 +77,7 @@ async function until(pred: () => boolean, what: string): Promise<void> {
 
 test('a kept token and the teams cost no statement; an unknown token is never kept', async () => {
   const c = counting(t.db);
-  const cache = new AccessCache(c.db, logger);
+  const cache = new LookupCache(c.db, logger);
   await cache.start();
   assert.ok(cache.listening);
   const token = await newToken();
@@ -95,8 +98,8 @@ test('a kept token and the teams cost no statement; an unknown token is never ke
 
 test("another node's logout is heard: the token is refused", async () => {
   const auth = new LocalAuth({ users: ['admin:pw'] });
-  const here = new AccessCache(t.db, logger);
-  const there = new AccessCache(t.db, logger);
+  const here = new LookupCache(t.db, logger);
+  const there = new LookupCache(t.db, logger);
   await Promise.all([here.start(), there.start()]);
   const token = await newToken();
   assert.ok(!('refused' in (await auth.authenticate(t.db, token, here))));
@@ -114,7 +117,7 @@ test("another node's logout is heard: the token is refused", async () => {
 
 test("a team's auth changed by another session: a member's roles follow once it is heard", async () => {
   const auth = new LocalAuth({ users: ['admin:pw', 'alice:pw'], mainTeamUsers: ['admin'] });
-  const cache = new AccessCache(t.db, logger);
+  const cache = new LookupCache(t.db, logger);
   await cache.start();
   await saveTeam(t.db, 'alpha', { member: { users: ['local:alice'], groups: [] } });
   await cache.heardUpTo();
@@ -143,7 +146,7 @@ test("a team's auth changed by another session: a member's roles follow once it 
 test("a kept token expires by the database's remaining lifetime on the node's clock, with no statement", async () => {
   let now = 1_000;
   const c = counting(t.db);
-  const cache = new AccessCache(c.db, logger, { now: () => now });
+  const cache = new LookupCache(c.db, logger, { now: () => now });
   await cache.start();
   const token = await newToken('admin', 60_000);
   assert.equal((await cache.token(tokenDigest(token)))?.expired, false);
@@ -158,7 +161,7 @@ test("a kept token expires by the database's remaining lifetime on the node's cl
 
 test('the listening connection lost: nothing is kept until it listens again', async () => {
   const c = counting(t.db, /access_tokens/);
-  const cache = new AccessCache(c.db, logger, { retryMs: 50 });
+  const cache = new LookupCache(c.db, logger, { retryMs: 50 });
   await cache.start();
   const token = await newToken();
   await cache.token(tokenDigest(token));
@@ -189,7 +192,7 @@ function fakeListen(): { listen: (db: Database, channels: readonly string[], h: 
 test('a read that began before a change was heard is not kept (it may have read the old row)', async () => {
   const c = counting(t.db, /FROM (access_tokens|teams)/);
   const fake = fakeListen();
-  const cache = new AccessCache(c.db, logger, { listen: fake.listen });
+  const cache = new LookupCache(c.db, logger, { listen: fake.listen });
   await cache.start();
   const token = await newToken();
   const digest = tokenDigest(token);
@@ -219,7 +222,7 @@ test('a read that began before a change was heard is not kept (it may have read 
 
 test('the tokens kept are bounded: the least recently used goes first', async () => {
   const c = counting(t.db, /access_tokens/);
-  const cache = new AccessCache(c.db, logger, { maxTokens: 2 });
+  const cache = new LookupCache(c.db, logger, { maxEntries: 2 });
   await cache.start();
   const [a, b, d] = [await newToken(), await newToken(), await newToken()];
   await cache.token(tokenDigest(a));
@@ -237,9 +240,9 @@ test('the tokens kept are bounded: the least recently used goes first', async ()
 
 test('through the API: a logout at one web node refuses the token at another', async () => {
   const one = await startApi({}, t);
-  const cache = new AccessCache(t.db, logger);
+  const cache = new LookupCache(t.db, logger);
   await cache.start();
-  const two = await startApi({ access: cache }, t);
+  const two = await startApi({ lookups: cache }, t);
   const login = await one.app.inject({ method: 'POST', url: '/api/v1/token', payload: { username: 'admin', password: PASSWORD } });
   const token = (login.json() as { access_token: string }).access_token;
   assert.equal((await two.app.inject({ url: '/api/v1/user', headers: two.auth(token) })).statusCode, 200);
@@ -250,5 +253,64 @@ test('through the API: a logout at one web node refuses the token at another', a
   assert.match(after.body, /invalid token/);
   await two.close();
   await one.close();
+  await cache.stop();
+});
+
+// ------------------------------------------------------------------------------ pipelines
+
+const TINY = loadPipeline('jobs:\n- name: j\n  plan:\n  - task: t\n    config: {platform: linux, run: {path: "true"}}\n').config!;
+
+test('a pipeline a path names is kept; paused by another session, it is read again once heard', async () => {
+  const c = counting(t.db, /FROM pipelines/);
+  const cache = new LookupCache(c.db, logger);
+  await cache.start();
+  await savePipeline(t.db, { team: 'main', name: 'kept', config: TINY });
+  await cache.heardUpTo();
+  const before = c.statements();
+  assert.equal((await cache.pipeline({ team: 'main', name: 'kept' }))?.paused, true);
+  assert.equal((await cache.pipeline({ team: 'main', name: 'kept' }))?.paused, true);
+  assert.equal(c.statements() - before, 1, 'read once');
+  await unpausePipeline(t.db, { team: 'main', name: 'kept' });
+  await cache.heardUpTo();
+  assert.equal((await cache.pipeline({ team: 'main', name: 'kept' }))?.paused, false);
+  assert.equal(c.statements() - before, 2);
+  // an unknown one is never kept: each ask reads
+  assert.equal(await cache.pipeline({ team: 'main', name: 'nope' }), undefined);
+  assert.equal(await cache.pipeline({ team: 'main', name: 'nope' }), undefined);
+  assert.equal(c.statements() - before, 4);
+  // what is kept is shared by requests: frozen
+  const kept = await cache.pipeline({ team: 'main', name: 'kept' });
+  assert.throws(() => {
+    (kept as { paused: boolean }).paused = true;
+  }, TypeError);
+  await cache.stop();
+});
+
+test("a team renamed is heard: its pipelines' kept views (which name the team) go too", async () => {
+  const cache = new LookupCache(t.db, logger);
+  await cache.start();
+  await saveTeam(t.db, 'gamma', {});
+  await savePipeline(t.db, { team: 'gamma', name: 'g', config: TINY });
+  await cache.heardUpTo();
+  assert.equal((await cache.pipeline({ team: 'gamma', name: 'g' }))?.team, 'gamma');
+  await t.db.query(`UPDATE teams SET name = 'delta' WHERE name = 'gamma'`);
+  await cache.heardUpTo();
+  assert.equal(await cache.pipeline({ team: 'gamma', name: 'g' }), undefined);
+  assert.equal((await cache.pipeline({ team: 'delta', name: 'g' }))?.team, 'delta');
+  await cache.stop();
+});
+
+test('a write through this API forgets its kept pipelines at once, before any notification', async () => {
+  // notifications never come: only the API's own write can make it read again
+  const fake = fakeListen();
+  const cache = new LookupCache(t.db, logger, { listen: fake.listen });
+  await cache.start();
+  const api = await startApi({ lookups: cache }, t);
+  await savePipeline(t.db, { team: 'main', name: 'own', config: TINY });
+  const url = '/api/v1/teams/main/pipelines/own';
+  assert.equal((await api.app.inject({ url, headers: api.auth() })).json<{ paused: boolean }>().paused, true);
+  assert.equal((await api.app.inject({ method: 'PUT', url: `${url}/unpause`, headers: api.auth() })).statusCode, 200);
+  assert.equal((await api.app.inject({ url, headers: api.auth() })).json<{ paused: boolean }>().paused, false);
+  await api.close();
   await cache.stop();
 });
