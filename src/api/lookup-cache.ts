@@ -147,6 +147,8 @@ export class LookupCache {
         await listener.close();
         return;
       }
+      // a read begun before LISTEN took effect may have missed a change it will never hear of
+      this.forgetAll();
       this.listener = listener;
       this.retryMs = this.opts.retryMs ?? 1_000;
     } catch (err) {

@@ -314,3 +314,29 @@ test('a write through this API forgets its kept pipelines at once, before any no
   await api.close();
   await cache.stop();
 });
+
+test('a read begun before LISTEN took effect is not kept (a change before it would never be heard)', async () => {
+  const c = counting(t.db, /FROM access_tokens/);
+  let connect!: () => void;
+  const fake = fakeListen();
+  const cache = new LookupCache(c.db, logger, {
+    listen: async (db, channels, h) => {
+      await new Promise<void>((r) => (connect = r));
+      return fake.listen(db, channels, h);
+    },
+  });
+  const starting = cache.start();
+  const token = await newToken();
+  const release = c.hold(/FROM access_tokens/);
+  const reading = cache.token(tokenDigest(token));
+  await new Promise((r) => setTimeout(r, 20));
+  connect();
+  await starting;
+  assert.ok(cache.listening);
+  release();
+  await reading;
+  const before = c.statements();
+  await cache.token(tokenDigest(token));
+  assert.equal(c.statements() - before, 1, 'read again: the first read was not kept');
+  await cache.stop();
+});
