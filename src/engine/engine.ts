@@ -276,25 +276,36 @@ export class Engine implements BuildTracker {
   }
 
   private async run(buildId: number, signal: AbortSignal): Promise<void> {
-    const { logger, leases } = this.opts;
+    const { logger, leases, store } = this.opts;
+    // the build and its journal (when the runtime re-attaches) are read while its lease is
+    // claimed: three round trips, none waiting for another (issue 23, the trigger's path).
+    // Reads only: a node that is refused the lease has read for nothing and does nothing.
+    const reads = {
+      runnable: store.buildToRun(buildId),
+      journal: this.opts.runtime.reattaches ? store.buildSteps(buildId) : undefined,
+    };
+    reads.runnable.catch(() => undefined); // awaited in runClaimed; a failure then fails the build as before
+    reads.journal?.catch(() => undefined);
     if (leases && !(await leases.claim(buildId))) {
       logger.info({ buildId }, 'another web node runs this build');
       return;
     }
     this.claimed.add(buildId);
     try {
-      await this.runClaimed(buildId, signal);
+      await this.runClaimed(buildId, signal, reads);
     } finally {
       this.claimed.delete(buildId);
     }
   }
 
-  private async runClaimed(buildId: number, signal: AbortSignal): Promise<void> {
+  private async runClaimed(
+    buildId: number,
+    signal: AbortSignal,
+    reads: { runnable: ReturnType<EngineStore['buildToRun']>; journal: ReturnType<EngineStore['buildSteps']> | undefined },
+  ): Promise<void> {
     const { store, logger } = this.opts;
-    // the build and its journal (when the runtime re-attaches): two reads, neither waiting for the other
-    const journal = this.opts.runtime.reattaches ? store.buildSteps(buildId) : undefined;
-    journal?.catch(() => undefined); // awaited below; a failure then fails the build as before
-    const runnable = await store.buildToRun(buildId);
+    const journal = reads.journal;
+    const runnable = await reads.runnable;
     if (!runnable) throw new Error(`build ${buildId} not found`);
     const { build, plan, pipelineConfig } = runnable;
     const sink = new StoreEventSink(store, buildId, logger, this.opts.eventLimits);

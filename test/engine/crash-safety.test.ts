@@ -414,3 +414,45 @@ test("on a runtime that re-attaches, a put the dead node finished is not run aga
     [['in', '{"ref":"shipped"}']],
   );
 });
+
+test('the build is read while its lease is claimed (neither waits for the other); refused, nothing runs', async (t) => {
+  const { h } = setup(t, echoLines(1));
+  let read!: () => void;
+  const buildRead = new Promise<void>((resolve) => (read = resolve));
+  const store = new Proxy(h.store, {
+    get(target, prop, receiver) {
+      if (prop === 'buildToRun') {
+        return (id: number) => {
+          read();
+          return target.buildToRun(id);
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  class WaitingLeases extends FakeLeases {
+    override async claim(buildId: number): Promise<boolean> {
+      // the claim's answer waits for the build's read: a node reading only after the claim never gets here
+      await Promise.race([buildRead, new Promise((_, reject) => setTimeout(() => reject(new Error('the build was not read while its lease was claimed')), 2_000))]);
+      return super.claim(buildId);
+    }
+  }
+  const leases = new WaitingLeases('node-a');
+  const e = engine(h, store, { leases });
+  e.track(BUILD);
+  await e.wait(BUILD);
+  assert.equal(row(h).status, 'succeeded', errors(row(h).events).join('\n'));
+
+  // refused the lease: read for nothing, and nothing run or written
+  const other = setup(t, echoLines(1));
+  const refusing = new WaitingLeases('node-b');
+  refusing.owner.set(BUILD, 'node-a');
+  const e2 = engine(other.h, other.h.store, { leases: refusing });
+  read(); // (this store is not watched)
+  e2.track(BUILD);
+  await e2.wait(BUILD);
+  assert.equal(row(other.h).status, 'started');
+  assert.deepEqual(row(other.h).events, []);
+  assert.equal(other.h.runtime.runs.length, 0);
+});
