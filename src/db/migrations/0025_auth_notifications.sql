@@ -4,14 +4,15 @@
 -- changed it: a team set, renamed or destroyed (channel jetway_teams), a token deleted by a
 -- logout or as expired, or changed (channel jetway_access_tokens, its sha256; '*' for a TRUNCATE).
 -- A NOTIFY is delivered only after the transaction commits.
-CREATE FUNCTION jetway_notify_teams() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A statement changed the table: NOTIFY the channel the trigger names (its argument); 0026 uses it too.
+CREATE FUNCTION jetway_notify_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('jetway_teams', '');
+  PERFORM pg_notify(TG_ARGV[0], '');
   RETURN NULL;
 END
 $$;
 CREATE TRIGGER teams_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON teams
-  FOR EACH STATEMENT EXECUTE FUNCTION jetway_notify_teams();
+  FOR EACH STATEMENT EXECUTE FUNCTION jetway_notify_changed('jetway_teams');
 
 CREATE FUNCTION jetway_notify_access_token_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

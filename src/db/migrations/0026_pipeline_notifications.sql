@@ -3,11 +3,5 @@
 -- renamed, archived, destroyed; a set_pipeline step; SQL), as 0025's do for teams and tokens.
 -- Statement-level: one NOTIFY per statement however many rows it touched (and Postgres folds
 -- identical notifications of one transaction into one).
-CREATE FUNCTION jetway_notify_pipelines() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('jetway_pipelines', '');
-  RETURN NULL;
-END
-$$;
 CREATE TRIGGER pipelines_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pipelines
-  FOR EACH STATEMENT EXECUTE FUNCTION jetway_notify_pipelines();
+  FOR EACH STATEMENT EXECUTE FUNCTION jetway_notify_changed('jetway_pipelines');
