@@ -125,7 +125,7 @@ export class LocalAuth {
 
   /**
    * A local user with the teams and roles they hold now. `known`: what was read already, every
-   * team's name (enough for an admin) or every team with its auth (an LookupCache's).
+   * team's name (enough for an admin) or every team with its auth (a LookupCache's).
    */
   async user(db: Queryable, name: string, known?: { names: readonly string[] } | { teams: readonly TeamRecord[] }): Promise<AuthUser> {
     const isAdmin = this.mainTeamUsers.has(name);
