@@ -38,7 +38,6 @@ interface Subscription {
 class SharedConnection {
   private readonly subscriptions = new Set<Subscription>();
   private readonly listening = new Set<string>();
-  private failed = false;
   /** LISTEN/UNLISTEN in order: one statement at a time on the connection */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -79,14 +78,15 @@ class SharedConnection {
 
   async remove(s: Subscription): Promise<void> {
     if (!this.subscriptions.delete(s)) return;
-    if (this.failed) return;
+    if (this.gone) return;
     const still = new Set([...this.subscriptions].flatMap((x) => [...x.channels]));
     for (const c of s.channels) {
       if (still.has(c) || !this.listening.has(c)) continue;
       this.listening.delete(c);
       await this.run(`UNLISTEN ${c}`).catch(() => undefined);
     }
-    if (this.subscriptions.size === 0) this.release(false);
+    // not if it failed (or was ended) during an UNLISTEN: released already
+    if (this.subscriptions.size === 0 && !this.gone) this.release(false);
   }
 
   /** The database is closing: listeners are told, and the connection goes (a pool's end waits for it). */
@@ -96,8 +96,7 @@ class SharedConnection {
 
   /** The connection broke: every listener is told, and the next listen opens another. */
   private fail(err: Error, except?: Subscription): void {
-    if (this.failed) return;
-    this.failed = true;
+    if (this.gone) return;
     const told = [...this.subscriptions];
     this.subscriptions.clear();
     this.release(true);

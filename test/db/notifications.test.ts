@@ -124,3 +124,11 @@ test('closing the database ends its listening connection: the pool does not wait
   assert.equal(a.errors.length, 1);
   assert.ok(a.errors[0] instanceof ListeningEndedError);
 });
+
+test('a listener closing while its database closes: the connection is released once, neither throws', async () => {
+  const db = new PoolDatabase({ url: t.url, logger: defaultLogger('silent') });
+  const l = await listen(db, ['chan_both_close'], recorder().handlers);
+  const closing = l.close(); // its UNLISTEN in flight
+  await db.close();
+  await closing;
+});
