@@ -13,9 +13,9 @@
 // given) and are admins, owners of every team; other teams name their users in their auth.
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { deleteAccessToken, deleteExpiredAccessTokens, saveAccessToken } from '../db/access-tokens.ts';
+import { deleteAccessToken, deleteExpiredAccessTokens, findAccessToken, saveAccessToken } from '../db/access-tokens.ts';
 import type { Queryable } from '../db/database.ts';
-import { listTeamRecords, type TeamRecord } from '../db/teams.ts';
+import { listTeamRecords, teamNames, type TeamRecord } from '../db/teams.ts';
 import type { LookupCache } from './lookup-cache.ts';
 import { localUser, MAIN_TEAM, rolesFromAuth, type Role } from './roles.ts';
 
@@ -84,6 +84,8 @@ const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 /** Whether a local user's password is a bcrypt hash (`$2a$`, `$2b$`, `$2y$`). */
 export const isBcryptHash = (password: string): boolean => BCRYPT_HASH.test(password);
 
+const INVALID_TOKEN = { refused: 'invalid token; log in again (jetway login)' } as const;
+
 export class LocalAuth {
   private readonly users = new Map<string, StoredUser>();
   private readonly dummy: StoredUser;
@@ -121,13 +123,20 @@ export class LocalAuth {
     return timingSafeEqual(hash, user.hash) && known !== undefined;
   }
 
-  /** A local user with the teams and roles they hold now; `known`: every team with its auth, read already. */
-  async user(db: Queryable, name: string, known?: readonly TeamRecord[]): Promise<AuthUser> {
+  /**
+   * A local user with the teams and roles they hold now. `known`: what was read already, every
+   * team's name (enough for an admin) or every team with its auth (a LookupCache's).
+   */
+  async user(db: Queryable, name: string, known?: { names: readonly string[] } | { teams: readonly TeamRecord[] }): Promise<AuthUser> {
     const isAdmin = this.mainTeamUsers.has(name);
-    const all = known ?? (await listTeamRecords(db));
     const roles: Record<string, Role[]> = {};
-    if (isAdmin) for (const team of all) roles[team.name] = ['owner'];
-    else for (const [team, held] of rolesFromAuth(all, localUser(name), MAIN_TEAM)) roles[team] = held;
+    if (isAdmin) {
+      const names = known === undefined ? await teamNames(db) : 'names' in known ? known.names : known.teams.map((t) => t.name);
+      for (const team of names) roles[team] = ['owner'];
+    } else {
+      const teams = known !== undefined && 'teams' in known ? known.teams : await listTeamRecords(db);
+      for (const [team, held] of rolesFromAuth(teams, localUser(name), MAIN_TEAM)) roles[team] = held;
+    }
     const teams = Object.keys(roles).sort((a, b) => Number(b === MAIN_TEAM) - Number(a === MAIN_TEAM) || a.localeCompare(b));
     return { name, teams, roles, isAdmin };
   }
@@ -146,20 +155,31 @@ export class LocalAuth {
    * The user a bearer token belongs to, or the reason it is refused. A token of a user who is
    * no longer configured is refused.
    */
-  async authenticate(db: Queryable, token: string, lookups: LookupCache): Promise<AuthUser | { refused: string }> {
-    // the token and the teams from the server's lookup cache: no statement when both are kept
-    const owner = await lookups.token(tokenDigest(token));
-    if (!owner) return { refused: 'invalid token; log in again (jetway login)' };
-    if (owner.expired) return { refused: 'token expired; log in again (jetway login)' };
-    if (!this.users.has(owner.username)) return { refused: `user ${owner.username} no longer exists; log in again` };
-    return this.user(db, owner.username, await lookups.teams());
+  async authenticate(db: Queryable, token: string, cache?: LookupCache): Promise<AuthUser | { refused: string }> {
+    const digest = tokenDigest(token);
+    // with a cache: its token and teams (no statement when both are kept); without: one statement
+    // reads the token with every team's name (an admin's roles)
+    if (cache) {
+      const owner = await cache.token(digest);
+      if (!owner) return INVALID_TOKEN;
+      return this.refusal(owner) ?? this.user(db, owner.username, { teams: await cache.teams() });
+    }
+    const row = await findAccessToken(db, digest);
+    if (!row) return INVALID_TOKEN;
+    return this.refusal(row) ?? this.user(db, row.username, { names: row.teamNames });
+  }
+
+  private refusal(row: { username: string; expired: boolean }): { refused: string } | undefined {
+    if (row.expired) return { refused: 'token expired; log in again (jetway login)' };
+    if (!this.users.has(row.username)) return { refused: `user ${row.username} no longer exists; log in again` };
+    return undefined;
   }
 
   /** Revokes a token (logout); the user it belonged to, or undefined for an unknown token. */
-  async revokeToken(db: Queryable, token: string, lookups: LookupCache): Promise<string | undefined> {
+  async revokeToken(db: Queryable, token: string, cache?: LookupCache): Promise<string | undefined> {
     const digest = tokenDigest(token);
     const username = await deleteAccessToken(db, digest);
-    lookups.forgetToken(digest);
+    cache?.forgetToken(digest);
     return username;
   }
 }

@@ -67,9 +67,8 @@ export interface ApiServerOptions {
   signingKeys?: SigningKeyStore;
   auth: LocalAuth;
   /**
-   * What the API looks up at nearly every request (tokens, teams, pipelines by name), kept while
-   * LISTENing for their changes (src/api/lookup-cache.ts). createApiServer makes one when none is
-   * given and stops it on close.
+   * What authentication reads at every request, kept while LISTENing for its changes
+   * (src/api/lookup-cache.ts). createApiServer makes one when none is given and stops it on close.
    */
   lookups?: LookupCache;
   logger: Logger;
@@ -142,9 +141,6 @@ export interface ApiMetrics {
   apiRequest(method: string, route: string, code: number): void;
   scrape(): Promise<{ contentType: string; body: string }>;
 }
-
-/** The options routes are registered with: createApiServer's, with its lookup cache. */
-export type ServerOptions = ApiServerOptions & { readonly lookups: LookupCache };
 
 declare module 'fastify' {
   interface FastifyRequest {

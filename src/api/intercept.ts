@@ -18,7 +18,7 @@ import { errorText } from '../log.ts';
 import { ApiError, badRequest, bodyOf, notFound } from './errors.ts';
 import { hasNul, unsafeNameProblem } from './names.ts';
 import { LineDiscipline, onlcr } from './hijack-tty.ts';
-import { assertTeam, idParam, type ApiServerOptions, type ServerOptions } from './context.ts';
+import { assertTeam, idParam, type ApiServerOptions } from './context.ts';
 import type { Role } from './roles.ts';
 import {
   CHANNEL,
@@ -77,7 +77,7 @@ export function registerInterceptRoutes(app: FastifyInstance, opts: ApiServerOpt
 }
 
 /** Serves the intercept WebSocket on the fastify instance's HTTP server. */
-export function attachInterceptWebSocket(app: FastifyInstance, opts: ServerOptions): void {
+export function attachInterceptWebSocket(app: FastifyInstance, opts: ApiServerOptions): void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const sessions = new Set<AbortController>();
   const logger = opts.logger.child({ component: 'intercept' });

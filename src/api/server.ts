@@ -10,7 +10,7 @@ import { LocalAuth } from './auth.ts';
 import { badRequest, installErrorHandlers, unauthorized } from './errors.ts';
 import { unsafeNameProblem } from './names.ts';
 import { BuildEventNotifier } from './events.ts';
-import type { ApiServerOptions, ServerOptions } from './context.ts';
+import type { ApiServerOptions } from './context.ts';
 import { registerGeneralRoutes } from './routes/general.ts';
 import { registerSkyRoutes } from './routes/sky.ts';
 import { registerFeedRoutes } from './routes/feeds.ts';
@@ -60,7 +60,7 @@ export function createApiServer(given: ApiServerOptions): FastifyInstance {
   if (!(given.auth instanceof LocalAuth)) throw new Error('createApiServer: auth must be a LocalAuth');
   const ownCache = given.lookups === undefined;
   const lookups = given.lookups ?? new LookupCache(given.db, given.logger.child({ component: 'api' }));
-  const opts: ServerOptions = { ...given, lookups };
+  const opts: ApiServerOptions = { ...given, lookups };
   const app = Fastify({
     loggerInstance: opts.logger.child({ component: 'api' }) as FastifyBaseLogger,
     // request logs name the URL without credentials in its query (?webhook_token=)
@@ -94,10 +94,10 @@ export function createApiServer(given: ApiServerOptions): FastifyInstance {
 
   app.decorateRequest('user', null);
   app.decorateRequest('lookups', null);
-  // a write through this node (set-team, a pipeline paused, …): the teams and pipelines it may
-  // have changed are read again by this node's next request, not only once their NOTIFY comes back
+  // a write through this node: the pipelines it may have changed are read again by this node's
+  // next request, not only once their NOTIFY comes back
   app.addHook('onSend', async (req, _reply, payload) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') lookups.teamsChanged();
+    if (req.method !== 'GET' && req.method !== 'HEAD') lookups.pipelinesChanged();
     return payload;
   });
   app.addHook('onRequest', async (req) => {

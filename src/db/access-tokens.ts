@@ -17,6 +17,8 @@ export interface StoredAccessToken {
   expired: boolean;
   /** how long it has left by the database's clock (negative once expired): a cache's deadline */
   expiresInMs: number;
+  /** every team's name, sorted: read in the same statement (an admin's roles), saving a round trip a request */
+  teamNames: string[];
 }
 
 export async function saveAccessToken(db: Queryable, token: NewAccessToken): Promise<void> {
@@ -35,13 +37,14 @@ export async function deleteExpiredAccessTokens(db: Queryable): Promise<number> 
 }
 
 export async function findAccessToken(db: Queryable, sha256: string): Promise<StoredAccessToken | undefined> {
-  const r = await db.query<{ username: string; expired: boolean; expires_in_ms: number }>(
-    `SELECT username, expires_at < now() AS expired, (extract(epoch FROM expires_at - now()) * 1000)::float8 AS expires_in_ms
+  const r = await db.query<{ username: string; expired: boolean; expires_in_ms: number; team_names: string[] }>(
+    `SELECT username, expires_at < now() AS expired, (extract(epoch FROM expires_at - now()) * 1000)::float8 AS expires_in_ms,
+            ARRAY(SELECT name FROM teams ORDER BY name) AS team_names
        FROM access_tokens WHERE token_sha256 = $1`,
     [sha256],
   );
   const row = r.rows[0];
-  return row ? { username: row.username, expired: row.expired, expiresInMs: row.expires_in_ms } : undefined;
+  return row ? { username: row.username, expired: row.expired, expiresInMs: row.expires_in_ms, teamNames: row.team_names } : undefined;
 }
 
 /** Deletes a token (logout); the user it belonged to, or undefined for an unknown one. */

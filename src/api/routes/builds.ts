@@ -34,7 +34,7 @@ import {
   pageOf,
   pipelineOf,
   setLinkHeader,
-  type ServerOptions,
+  type ApiServerOptions,
   type PipelineParams,
 } from '../context.ts';
 import { buildJson, jobJson, type JobBuilds } from '../queries.ts';
@@ -65,7 +65,7 @@ function timestampsRequested(query: unknown): boolean {
   return typeof t === 'string' ? t !== '' : Array.isArray(t);
 }
 
-export function registerBuildRoutes(app: FastifyInstance, opts: ServerOptions, notifier: BuildEventNotifier): void {
+export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions, notifier: BuildEventNotifier): void {
   const { db } = opts;
   const json = (b: BuildRecord) => buildJson(b, opts.externalUrl);
   /** The builds' JSON, a pending job build's with why it does not start (src/scheduler/pending-reasons.ts). */
@@ -251,7 +251,8 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ServerOptions, n
   app.get('/builds', async (req, reply): Promise<Build[]> => {
     const user = currentUser(req);
     const page = pageOf(req.query);
-    const teamIds = (await opts.lookups.teams()).filter((t) => user.teams.includes(t.name)).map((t) => t.id);
+    const teams = opts.lookups ? (await opts.lookups.teams()).filter((t) => user.teams.includes(t.name)) : await listTeamRecords(db, user.teams);
+    const teamIds = teams.map((t) => t.id);
     if (timestampsRequested(req.query)) {
       const builds = await buildsStartedBetween(db, { teamIds, orPublic: true }, { since: page.from, until: page.to }, page.limit);
       return jsonWithReasons(req, builds);

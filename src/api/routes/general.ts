@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { checkHealth } from '../health.ts';
 import { ApiError, unauthorized } from '../errors.ts';
-import { currentUser, parseWith, type ServerOptions } from '../context.ts';
+import { currentUser, parseWith, type ApiServerOptions } from '../context.ts';
 import type { Health, Info, TokenResponse, UserInfo } from '../wire.ts';
 import { LoginLimiter } from '../login-limit.ts';
 import { acceptFormBodies } from '../form-body.ts';
@@ -16,7 +16,7 @@ const tokenBody = z.object({
   password: z.string().min(1, 'required'),
 });
 
-export function registerGeneralRoutes(app: FastifyInstance, opts: ServerOptions): void {
+export function registerGeneralRoutes(app: FastifyInstance, opts: ApiServerOptions): void {
   const { db, auth } = opts;
   const limiter = opts.loginLimiter ?? new LoginLimiter();
 

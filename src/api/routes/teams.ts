@@ -76,6 +76,7 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
       if ((body.auth[role]?.groups.length ?? 0) > 0) warnings.push(`auth.${role}.groups: groups need an identity provider, which this web node has not; they give nobody a role yet`);
     }
     const { created } = await saveTeam(db, name, body.auth);
+    opts.lookups?.teamsChanged(); // its roles count at this node's next request, before the NOTIFY comes back
     req.log.info({ team: name, created, by: user.name }, 'team set');
     const saved = await findTeam(db, name);
     const answer: SetTeamResponse = { team: saved ? teamJson(saved, await auth.user(db, user.name)) : { name }, warnings };
@@ -90,6 +91,7 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
     refuseMain(body.name, 'replaced');
     const warnings = validName(body.name, 'name');
     await renameTeam(db, req.params.team, body.name);
+    opts.lookups?.teamsChanged();
     req.log.info({ team: req.params.team, to: body.name, by: user.name }, 'team renamed');
     const answer: RenameTeamResponse = { warnings };
     return reply.code(200).send(answer);
@@ -101,6 +103,7 @@ export function registerTeamRoutes(app: FastifyInstance, opts: ApiServerOptions)
     refuseMain(req.params.team, 'destroyed');
     if (!(await findTeam(db, req.params.team))) throw notFound('JW_TEAM_NOT_FOUND', `team ${req.params.team}`);
     await destroyTeam(db, req.params.team);
+    opts.lookups?.teamsChanged();
     req.log.info({ team: req.params.team, by: user.name }, 'team destroyed');
     return reply.code(204).send();
   });
