@@ -2,7 +2,7 @@
 // resources and their types, builds and jobs. The rows come from src/db (views.ts for what only
 // the API reads); this module only shapes them.
 import { globMatch } from '../config/index.ts';
-import { runningBuildsOfTeam, teamBuildsAmong, type BuildRecord } from '../db/builds.ts';
+import { runningBuildsOfTeam, summaryOf, teamBuildsAmong, type BuildRecord, type BuildSummary } from '../db/builds.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import type { Queryable } from '../db/database.ts';
 import type { JobRecord } from '../db/jobs.ts';
@@ -110,6 +110,11 @@ export function resourceTypeJson(t: ResourceTypeView): wire.ResourceType {
 // ------------------------------------------------------------------------------ builds and jobs
 
 export function buildJson(b: BuildRecord, externalUrl: string): wire.Build {
+  return buildSummaryJson(summaryOf(b), externalUrl);
+}
+
+/** A build as the API shows it, in a list or alone. */
+export function buildSummaryJson(b: BuildSummary, externalUrl: string): wire.Build {
   return {
     id: b.id,
     team_name: b.teamName,
@@ -119,9 +124,9 @@ export function buildJson(b: BuildRecord, externalUrl: string): wire.Build {
     pipeline_id: b.pipelineId ?? undefined,
     pipeline_name: b.pipelineName ?? undefined,
     pipeline_instance_vars: b.pipelineInstanceVars ?? undefined,
-    start_time: b.startTime ? unix(b.startTime) : undefined,
-    end_time: b.endTime ? unix(b.endTime) : undefined,
-    reap_time: b.reapTime ? unix(b.reapTime) : undefined,
+    start_time: b.startUnix ?? undefined,
+    end_time: b.endUnix ?? undefined,
+    reap_time: b.reapUnix ?? undefined,
     api_url: `${externalUrl.replace(/\/$/, '')}/api/v1/builds/${b.id}`,
     rerun_number: b.rerunNumber || undefined,
     rerun_of: b.rerunOf !== null ? { id: b.rerunOf, name: b.rerunOfName ?? '' } : undefined,

@@ -142,6 +142,27 @@ test('rerun and abort', async () => {
   assert.equal(after.status, 'aborted');
 });
 
+test('a build in every list reads as the build alone: times in Unix seconds, rerun, comment, what it spent', async () => {
+  const original = (await trigger('unit')).json() as BuildJson;
+  await api.t.db.query('UPDATE builds SET inputs_ready = true WHERE id = $1', [original.id]);
+  const rerun = (await api.app.inject({ method: 'POST', url: `${base}/jobs/unit/builds/${original.name}`, headers: api.auth() })).json() as BuildJson;
+  // sub-second times: a list and the build alone both floor them, as Concourse's unix seconds do
+  await api.t.db.query(
+    `UPDATE builds SET status = 'succeeded', completed = true, start_time = '2026-12-01T10:00:00.999Z', end_time = '2026-12-01T10:01:30.5Z',
+            reap_time = '2026-12-02T00:00:00.25Z', comment = 'flaky', containers_created = '{"step": {"task": 1}}' WHERE id = $1`,
+    [rerun.id],
+  );
+  const alone = (await api.app.inject({ url: `/api/v1/builds/${rerun.id}`, headers: api.auth() })).json() as Record<string, unknown>;
+  assert.deepEqual(
+    [alone.start_time, alone.end_time, alone.reap_time, alone.comment, alone.rerun_of, alone.rerun_number, alone.containers_created],
+    [1796119200, 1796119290, 1796169600, 'flaky', { id: original.id, name: original.name }, 1, { step: { task: 1 } }],
+  );
+  for (const url of ['/api/v1/builds', '/api/v1/teams/main/builds', `${base}/builds`, `${base}/jobs/unit/builds`]) {
+    const listed = ((await api.app.inject({ url, headers: api.auth() })).json() as Record<string, unknown>[]).find((b) => b.id === rerun.id);
+    assert.deepEqual(listed, alone, url);
+  }
+});
+
 /** Opens the event stream and collects its text until `until` says so (or the timeout). */
 function readStream(
   id: number,

@@ -14,6 +14,7 @@ import {
   listJobBuilds,
   type BuildPage,
   type BuildRecord,
+  type BuildSummary,
 } from '../../db/builds.ts';
 import { findJob, jobInputConfigs, listJobs, nextBuildInputs, pauseJob, requestJobSchedule, unpauseJob, type JobRecord } from '../../db/jobs.ts';
 import { buildInputs, buildOutputs } from '../../db/builds.ts';
@@ -37,7 +38,7 @@ import {
   type ApiServerOptions,
   type PipelineParams,
 } from '../context.ts';
-import { buildJson, jobJson, type JobBuilds } from '../queries.ts';
+import { buildJson, buildSummaryJson, jobJson, type JobBuilds } from '../queries.ts';
 import type { Build, BuildInputsOutputs, BuildPreparation, ClearCacheResponse, Job, NextBuildInput, PublicBuildPlan } from '../wire.ts';
 import { streamBuildEvents, type BuildEventNotifier } from '../events.ts';
 
@@ -102,7 +103,18 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
 
   const sendPage = async (req: FastifyRequest, reply: FastifyReply, limit: number, page: BuildPage): Promise<Build[]> => {
     setLinkHeader(req, reply, { limit }, { rows: page.builds, newer: page.previous?.from, older: page.next?.to }, opts.externalUrl);
-    return jsonWithReasons(req, page.builds);
+    return summariesWithReasons(req, page.builds);
+  };
+  /** A page's JSON: its pending job builds (few) are read whole for their reasons. */
+  const summariesWithReasons = async (req: FastifyRequest, builds: readonly BuildSummary[]): Promise<Build[]> => {
+    const pending = builds.filter((b) => b.status === 'pending' && b.jobId !== null).map((b) => b.id);
+    const whole = pending.length === 0 ? [] : [...(await getBuilds(db, pending)).values()];
+    const reasons = await pendingReasonsOfBuilds(db, whole, (b) => readerIn(req, b.teamName));
+    return builds.map((b) => {
+      const out = buildSummaryJson(b, opts.externalUrl);
+      const reason = reasons.get(b.id);
+      return reason === undefined ? out : { ...out, pending_reason: reason };
+    });
   };
 
   /** A job's JSON with why it will not run now, if something holds it. */
