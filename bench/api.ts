@@ -3,12 +3,13 @@
 // builds, versions seeded in SQL). Goal: 2,000 requests/s or more, p99 under 100 ms.
 // The figure is a mix of the routes (round robin, each client its own sequence); each route is
 // also measured alone. Before the load, every route is requested once through an in-process API
-// whose database records its statements, and each statement's plan (EXPLAIN ANALYZE, buffers)
-// is printed with its time, so a regression shows which query.
+// whose database records its statements, and each statement's plan (EXPLAIN ANALYZE, buffers,
+// of the prepared statement, as the web node runs it) is printed with its time, so a regression shows which query.
 import { Agent, request } from 'node:http';
 import { pino } from 'pino';
 import { createApiServer, LocalAuth } from '../src/api/index.ts';
 import type { Database, Queryable, QueryResult, Row } from '../src/db/database.ts';
+import { explainPrepared } from '../src/db/explain.ts';
 import { findOrCreateResourceConfig, sourceHash } from '../src/db/versions.ts';
 import { cpuPerRequest, cpuSnapshot, median, percentile, type BenchContext, type BenchResult } from './harness.ts';
 import { startWeb, type WebProcess } from './web-node.ts';
@@ -202,10 +203,7 @@ export async function routePlans(db: Database, paths: readonly string[]): Promis
       const explained: { ms: number; sql: string; plan: string }[] = [];
       for (const s of [...statements]) {
         if (!/^\s*(SELECT|WITH)\b/i.test(s.text)) continue;
-        // twice: the second, warm run is the plan and time kept (the first reads the table's pages in)
-        await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${s.text}`, s.values);
-        const r = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${s.text}`, s.values);
-        const plan = r.rows.map((row) => row['QUERY PLAN']).join('\n');
+        const plan = await explainPrepared(db, s.text, s.values);
         const ms = Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? NaN);
         explained.push({ ms, sql: s.text.replace(/\s+/g, ' ').trim(), plan });
       }
