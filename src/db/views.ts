@@ -235,11 +235,14 @@ export async function pageResourceVersions(
   filter: Record<string, string>,
 ): Promise<PageResult<ResourceVersionView>> {
   if (resource.scopeId === null) return { rows: [] };
+  // no filter, no containment test: `version @> '{}'` on every row was 60% of the page's time in
+  // Postgres (0.5 ms → 0.2 ms a page of 100, BENCHMARKS.md part 11)
+  const filtered = Object.keys(filter).length > 0;
   return keysetPage<ResourceVersionView>(
     db,
     {
-      source: `FROM resource_config_versions v WHERE v.resource_config_scope_id = $1 AND v.version @> $2::jsonb`,
-      params: [resource.scopeId, JSON.stringify(filter)],
+      source: `FROM resource_config_versions v WHERE v.resource_config_scope_id = $1${filtered ? ' AND v.version @> $2::jsonb' : ''}`,
+      params: filtered ? [resource.scopeId, JSON.stringify(filter)] : [resource.scopeId],
       key: ['v.check_order', 'v.id'],
       id: 'v.id',
       select: `v.id, v.version, v.metadata, NOT EXISTS (SELECT 1 FROM resource_disabled_versions d
