@@ -243,8 +243,15 @@ export function readRoutes(pipelines: number): Record<string, string[]> {
   };
 }
 
+/** The share of one core the web node used: its JavaScript runs on one thread, so near 1 it is what limits the figure. */
+function webCoreBusy(r: LoadResult): number | undefined {
+  return r.cpu ? Math.round((r.cpu.web * r.rps) / 10) / 100 : undefined;
+}
+
 function cpuText(r: LoadResult): string {
-  return r.cpu ? `  cpu/request: web ${r.cpu.web} ms, postgres ${r.cpu.postgres} ms, load generator ${r.cpu.client} ms (the cores' ceiling at that cost: ${r.cpu.ceiling_rps}/s)` : '';
+  return r.cpu
+    ? `  cpu/request: web ${r.cpu.web} ms, postgres ${r.cpu.postgres} ms, load generator ${r.cpu.client} ms (the cores' ceiling at that cost: ${r.cpu.ceiling_rps}/s; the web node busy ${webCoreBusy(r)} of one core)`
+    : '';
 }
 
 export async function benchApi(ctx: BenchContext): Promise<BenchResult> {
@@ -283,6 +290,7 @@ export async function benchApi(ctx: BenchContext): Promise<BenchResult> {
     if (errors > 0) throw new Error(`api_rps: ${errors} requests did not answer 200`);
     const rps = median(mixes.map((m) => m.rps));
     const p99 = median(mixes.map((m) => m.p99));
+    const busy = webCoreBusy(mixes[mixes.length - 1]!);
     const table = [
       `  api_rps: ${rps} requests/s (median of ${runs} runs of the mix; runs: ${mixes.map((m) => m.rps).join(', ')})`,
       `  api_p99_ms: ${p99} ms (p99 of each run: ${mixes.map((m) => m.p99).join(', ')}; p50 ${mixes.map((m) => m.p50).join(', ')})`,
@@ -304,6 +312,8 @@ export async function benchApi(ctx: BenchContext): Promise<BenchResult> {
         api_routes: Object.fromEntries(Object.entries(perRoute).map(([k, r]) => [k, { rps: r.rps, p50: r.p50, p99: r.p99 }])),
         // what limits the figure: CPU ms per request (web node, Postgres, the load generator) and the cores' ceiling at that cost
         api_cpu_ms_per_request: Object.fromEntries(Object.entries(perRoute).flatMap(([k, r]) => (r.cpu ? [[k, r.cpu]] : []))),
+        // near 1: the web node's one thread is what limits the mix (several web nodes share the load)
+        ...(busy !== undefined ? { api_web_core_busy: busy } : {}),
         api_statements_ms: Object.fromEntries(plans.map((p) => [p.path, Math.round(p.statements.reduce((a, s) => a + s.ms, 0) * 1000) / 1000])),
       },
     };
