@@ -138,9 +138,9 @@ export function buildSummaryJson(b: BuildSummary, externalUrl: string): wire.Bui
 }
 
 export interface JobBuilds {
-  nextBuild: BuildRecord | null;
-  finishedBuild: BuildRecord | null;
-  transitionBuild: BuildRecord | null;
+  nextBuild: BuildSummary | null;
+  finishedBuild: BuildSummary | null;
+  transitionBuild: BuildSummary | null;
 }
 
 /**
@@ -162,7 +162,7 @@ export async function jobJson(
   });
   const outputs = views ? views.outputs : await jobOutputViews(db, job.id);
   const groups = jobGroups(p, job.name);
-  const b = (x: BuildRecord | null): wire.Build | undefined => (x ? buildJson(x, externalUrl) : undefined);
+  const b = (x: BuildSummary | null): wire.Build | undefined => (x ? buildSummaryJson(x, externalUrl) : undefined);
   return {
     id: job.id,
     name: job.name,

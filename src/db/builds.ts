@@ -146,6 +146,15 @@ export async function getBuilds(db: Queryable, buildIds: readonly number[]): Pro
   return out;
 }
 
+/** Several builds by id as lists show them (a job's next, finished and transition builds). */
+export async function getBuildSummaries(db: Queryable, buildIds: readonly number[]): Promise<Map<number, BuildSummary>> {
+  const out = new Map<number, BuildSummary>();
+  if (buildIds.length === 0) return out;
+  const r = await db.query<BuildSummaryRow>(`${SUMMARY_SELECT} WHERE b.id = ANY($1::int[])`, [[...new Set(buildIds)]]);
+  for (const row of r.rows) out.set(row.id, toBuildSummary(row));
+  return out;
+}
+
 export async function mustGetBuild(db: Queryable, buildId: number): Promise<BuildRecord> {
   const build = await getBuild(db, buildId);
   if (!build) throw new NotFoundError(`build ${buildId} not found`);

@@ -4,7 +4,7 @@
 import type { Job } from '../config/index.ts';
 import type { AlgorithmInput, ComputeResult } from '../model/inputs.ts';
 import { isResolveError } from '../model/inputs.ts';
-import { getBuilds, type BuildRecord } from './builds.ts';
+import { getBuildSummaries, type BuildSummary } from './builds.ts';
 import type { Queryable } from './database.ts';
 import { NotFoundError } from './errors.ts';
 import type { Version } from '../model/version.ts';
@@ -128,9 +128,9 @@ export async function findJob(db: Queryable, pipelineId: number, name: string): 
 }
 
 export interface JobSummary extends JobRecord {
-  nextBuild: BuildRecord | null;
-  finishedBuild: BuildRecord | null;
-  transitionBuild: BuildRecord | null;
+  nextBuild: BuildSummary | null;
+  finishedBuild: BuildSummary | null;
+  transitionBuild: BuildSummary | null;
 }
 
 /** The active jobs of a pipeline in config order, with next/finished/transition builds. */
@@ -150,8 +150,8 @@ export async function listJobsOfPipelines(db: Queryable, pipelineIds: readonly n
   const ids = [
     ...new Set(jobs.flatMap((j) => [j.nextBuildId, j.latestCompletedBuildId, j.transitionBuildId]).filter((x): x is number => x !== null)),
   ];
-  const builds = await getBuilds(db, ids);
-  const pick = (id: number | null): BuildRecord | null => (id === null ? null : (builds.get(id) ?? null));
+  const builds = await getBuildSummaries(db, ids);
+  const pick = (id: number | null): BuildSummary | null => (id === null ? null : (builds.get(id) ?? null));
   for (const j of jobs) {
     byPipeline.get(j.pipelineId)?.push({
       ...j,

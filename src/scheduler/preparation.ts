@@ -2,7 +2,7 @@
 // one-line reason of a pending build or of a job that will not run (the build and job JSON). The
 // facts are read now (pause, archive, checks, versions, the builds holding max-in-flight) and from
 // what the scheduler's last pass stored (next_build_inputs): the decision is pendingReasons().
-import { mustGetBuild, pendingBuilds, type BuildRecord } from '../db/builds.ts';
+import { getBuild, mustGetBuild, pendingBuilds, type BuildRecord } from '../db/builds.ts';
 import type { Queryable } from '../db/database.ts';
 import { inputPin, jobInputConfigs, mustGetJob, nextBuildInputs, type JobInputConfig, type JobRecord } from '../db/jobs.ts';
 import { inputResourceStates, jobSuccesses, pinnedVersionExists, serialGroupState, type InputResourceState } from '../db/pending-facts.ts';
@@ -201,10 +201,12 @@ export async function pendingReasonsOfBuilds(
 export async function jobPendingReason(
   db: Queryable,
   job: JobRecord,
-  nextBuild: BuildRecord | null,
+  nextBuild: Pick<BuildRecord, 'id' | 'status'> | null,
   reader: ReasonReader = TEAM_READER,
 ): Promise<string | undefined> {
-  if (nextBuild?.status === 'pending') return pendingReasonLine(await pendingFacts(db, job, nextBuild, undefined, reader));
+  // a list reads the job's builds as summaries: a pending one is read whole for its reason
+  const pendingNext = nextBuild?.status === 'pending' ? await getBuild(db, nextBuild.id) : undefined;
+  if (pendingNext?.status === 'pending') return pendingReasonLine(await pendingFacts(db, job, pendingNext, undefined, reader));
   if (nextBuild?.status === 'started') {
     // a running build: a pending one behind it waits for max-in-flight, say so
     const [pending] = await pendingBuilds(db, job.id);

@@ -62,4 +62,11 @@ test("a pending build's JSON and preparation say the same, the error for the tea
   const list = await api.app.inject({ method: 'GET', url: `${base}/jobs/unit/builds` });
   assert.ok(!list.body.includes('secret_branch'), list.body);
   assert.match(list.body, /"pending_reason":"waiting for a check of repo \(input repo\); its check is failing"/);
+  // the job (alone and listed: its builds read as summaries) says its pending next build's reason
+  for (const url of [`${base}/jobs/unit`, `${base}/jobs`]) {
+    const body = (await api.app.inject({ method: 'GET', url, headers: api.auth() })).json() as { name: string; pending_reason?: string; next_build?: { id: number } };
+    const job = Array.isArray(body) ? (body as (typeof body)[]).find((j) => j.name === 'unit')! : body;
+    assert.equal(job.next_build?.id, id, url);
+    assert.equal(job.pending_reason, 'waiting for a check of repo (input repo); its check is failing: undefined vars: secret_branch', url);
+  }
 });

@@ -9,6 +9,7 @@ import {
   findJobBuild,
   getBuild,
   getBuilds,
+  getBuildSummaries,
   getBuildPlans,
   listBuilds,
   listJobBuilds,
@@ -146,7 +147,7 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
     const { p, job } = await jobOf(req);
     // its three builds in one statement; its inputs and outputs as the pipeline's jobs list keeps
     // them (read, not kept, when that list has not been asked for this config)
-    const found = await getBuilds(db, [job.nextBuildId, job.latestCompletedBuildId, job.transitionBuildId].filter((id): id is number => id !== null));
+    const found = await getBuildSummaries(db, [job.nextBuildId, job.latestCompletedBuildId, job.transitionBuildId].filter((id): id is number => id !== null));
     const pick = (id: number | null) => (id === null ? null : (found.get(id) ?? null));
     const builds = { nextBuild: pick(job.nextBuildId), finishedBuild: pick(job.latestCompletedBuildId), transitionBuild: pick(job.transitionBuildId) };
     return jobJsonWithReason(req, job, builds, p, configRows.peek(p, job.id));

@@ -13,6 +13,8 @@ import { holdsRole, parseWith, pipelineOf, type ApiServerOptions, type PipelineP
 import { badgeStyle, badgeSvg, MAX_BADGE_TITLE, pipelineBadgeStatus } from '../badge.ts';
 import { ccXml, type CcJob } from '../cc-xml.ts';
 
+const unixDate = (s: number | null): Date | null => (s === null ? null : new Date(s * 1000));
+
 const badgeQuery = z.object({ title: z.string().max(MAX_BADGE_TITLE, `at most ${MAX_BADGE_TITLE} characters`).optional() }).loose();
 
 function sendBadge(reply: FastifyReply, svg: string): FastifyReply {
@@ -65,7 +67,7 @@ export function registerFeedRoutes(app: FastifyInstance, opts: ApiServerOptions)
           pipeline: p.name,
           ...(p.instanceVars ? { instanceVars: p.instanceVars } : {}),
           job: j.name,
-          finished: j.finishedBuild ? { name: j.finishedBuild.name, status: j.finishedBuild.status, endTime: j.finishedBuild.endTime } : null,
+          finished: j.finishedBuild ? { name: j.finishedBuild.name, status: j.finishedBuild.status, endTime: unixDate(j.finishedBuild.endUnix) } : null,
           running: j.nextBuild !== null,
         });
       }
