@@ -100,16 +100,26 @@ const ctx: BenchContext = {
   },
 };
 
+// figures other benchmarks' results carry that BENCHMARKS.md and issue 23 name: a full run must
+// produce them (a benchmark that lost one fails the run, and CI's `--quick` run with it)
+const NAMED_EXTRAS = ['api_p99_ms', 'api_web_core_busy', 'check_cpu_ms', 'check_capacity_per_second', 'check_overdue_s'];
+
 const results: BenchResult[] = [];
 let code = 0;
 try {
   for (const bench of BENCHMARKS.filter((b) => !args.only || b.key === args.only)) {
     const result = await bench.run(ctx);
+    if (result.key !== bench.key) throw new Error(`benchmark ${bench.key} answered as ${result.key}`);
     results.push(result);
     const noise = result.samples && result.samples.length > 1 ? spread(result.samples) : undefined;
     const line = `  ${result.key}: ${format(result.value, result.unit)}${noise ? `\n  noise: ±${noise.pct}% (the samples behind it: ${result.samples!.join(', ')})` : ''}`;
     const extra = Object.entries(result.extra ?? {}).map(([k, v]) => `\n  ${k}: ${format(v, '')}`.trimEnd()).join('');
     console.log(`${result.title}\n${result.table ?? line}${extra}`);
+  }
+  if (!args.only) {
+    const produced = new Set(results.flatMap((r) => [r.key, ...Object.keys(r.extra ?? {})]));
+    const missing = NAMED_EXTRAS.filter((k) => !produced.has(k));
+    if (missing.length > 0) throw new Error(`the figures lack ${missing.join(', ')} (bench/run.ts NAMED_EXTRAS)`);
   }
   const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(totalmem() / 2 ** 30), node: process.version };
   console.log(`\nmachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gb} GiB, Node ${machine.node}`);
