@@ -137,22 +137,28 @@ export async function getBuild(db: Queryable, buildId: number): Promise<BuildRec
   return row ? toBuildRecord(row) : undefined;
 }
 
-/** Several builds by id, in one statement (a job's next, finished and transition builds). */
-export async function getBuilds(db: Queryable, buildIds: readonly number[]): Promise<Map<number, BuildRecord>> {
-  const out = new Map<number, BuildRecord>();
+/** Rows of `select` for several build ids, in one statement, by id. */
+async function buildsById<R extends Record<string, unknown> & { id: number }, T>(
+  db: Queryable,
+  select: string,
+  buildIds: readonly number[],
+  to: (row: R) => T,
+): Promise<Map<number, T>> {
+  const out = new Map<number, T>();
   if (buildIds.length === 0) return out;
-  const r = await db.query<BuildRow>(`${BUILD_SELECT} WHERE b.id = ANY($1::int[])`, [[...new Set(buildIds)]]);
-  for (const row of r.rows) out.set(row.id, toBuildRecord(row));
+  const r = await db.query<R>(`${select} WHERE b.id = ANY($1::int[])`, [[...new Set(buildIds)]]);
+  for (const row of r.rows) out.set(row.id, to(row));
   return out;
 }
 
+/** Several whole builds by id (a page's pending builds, for their reasons). */
+export function getBuilds(db: Queryable, buildIds: readonly number[]): Promise<Map<number, BuildRecord>> {
+  return buildsById(db, BUILD_SELECT, buildIds, toBuildRecord);
+}
+
 /** Several builds by id as lists show them (a job's next, finished and transition builds). */
-export async function getBuildSummaries(db: Queryable, buildIds: readonly number[]): Promise<Map<number, BuildSummary>> {
-  const out = new Map<number, BuildSummary>();
-  if (buildIds.length === 0) return out;
-  const r = await db.query<BuildSummaryRow>(`${SUMMARY_SELECT} WHERE b.id = ANY($1::int[])`, [[...new Set(buildIds)]]);
-  for (const row of r.rows) out.set(row.id, toBuildSummary(row));
-  return out;
+export function getBuildSummaries(db: Queryable, buildIds: readonly number[]): Promise<Map<number, BuildSummary>> {
+  return buildsById(db, SUMMARY_SELECT, buildIds, toBuildSummary);
 }
 
 export async function mustGetBuild(db: Queryable, buildId: number): Promise<BuildRecord> {

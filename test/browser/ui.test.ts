@@ -15,6 +15,7 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { parse, stringify } from 'yaml';
 import { packagePath } from '../../src/package.ts';
 import type { WebNode } from '../../src/web/web-node.ts';
+import { buildEvents } from '../../src/db/builds.ts';
 import { skipWithoutChromium as skip, startBrowserNode, type BrowserNode } from '../support/browser.ts';
 
 const USER = 'dev';
@@ -374,8 +375,19 @@ async function finishedBuild(pipeline: string, job: string): Promise<{ id: numbe
   throw new Error(`${pipeline}/${job} has no finished build after a minute`);
 }
 
+/**
+ * The job's first build, once finished, must have succeeded: when it did not, the failure says
+ * how it ended and what its events said (its log, its errors), not only that a page waited.
+ */
+async function succeededBuild(pipeline: string, job: string): Promise<void> {
+  const b = await finishedBuild(pipeline, job);
+  if (b.status === 'succeeded') return;
+  const events = (await buildEvents(web.db, b.id)).map((e) => `${e.event.event} ${JSON.stringify(e.event.data)}`);
+  assert.fail(`${pipeline}/${job} #${b.name} ended ${b.status}; its events:\n${events.join('\n').slice(0, 4000)}`);
+}
+
 test('the graph of a fixture pipeline: resources and jobs in their layers, trigger edges solid and others dashed, jobs coloured by their builds, a failing check marked', { skip }, async () => {
-  await finishedBuild('graph', 'unit');
+  await succeededBuild('graph', 'unit');
   await finishedBuild('graph', 'lint');
   await page.goto(`${node.url}${GRAPH_PAGE}`);
   await page.locator('g[data-job="lint"][data-status="failed"]').waitFor();

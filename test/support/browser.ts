@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { freePort } from '../../src/db/embedded.ts';
 import { startWebNode, type WebNode } from '../../src/web/web-node.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import type { Database } from '../../src/db/database.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 /** node:test's `skip` option: the reason when chromium is not installed */
@@ -29,6 +30,8 @@ export interface BrowserNodeOptions {
 
 export interface BrowserNode {
   node: WebNode;
+  /** the node's database, for what a failing test reports (a build's events) */
+  db: Database;
   browser: Browser;
   page: Page;
   /** the first local user's bearer token */
@@ -93,7 +96,7 @@ export async function startBrowserNode(options: BrowserNodeOptions): Promise<Bro
     });
     const page = await browser.newPage();
     page.setDefaultTimeout(options.timeoutMs);
-    return { node, browser, page, token, api, stop };
+    return { node, db: tdb.db, browser, page, token, api, stop };
   } catch (err) {
     await stop();
     throw err;
