@@ -206,26 +206,11 @@ export interface Page {
  * times in Unix seconds. Lists read this, not BuildRecord: a page of 100 reads 17 columns instead
  * of 27 and no timestamp is parsed, which is most of such a request's CPU (BENCHMARKS.md, api_rps).
  */
-export interface BuildSummary {
-  id: number;
-  name: string;
-  teamName: string;
-  jobId: number | null;
-  jobName: string | null;
-  pipelineId: number | null;
-  pipelineName: string | null;
-  pipelineInstanceVars: Record<string, unknown> | null;
-  status: BuildStatus;
-  startUnix: number | null;
-  endUnix: number | null;
-  reapUnix: number | null;
-  rerunOf: number | null;
-  rerunOfName: string | null;
-  rerunNumber: number;
-  createdBy: string | null;
-  comment: string;
-  containersCreated: ContainerCounts;
-}
+export type BuildSummary = Pick<
+  BuildRecord,
+  | 'id' | 'name' | 'teamName' | 'jobId' | 'jobName' | 'pipelineId' | 'pipelineName' | 'pipelineInstanceVars' | 'status'
+  | 'rerunOf' | 'rerunOfName' | 'rerunNumber' | 'createdBy' | 'comment' | 'containersCreated'
+> & { startUnix: number | null; endUnix: number | null; reapUnix: number | null };
 
 const unixOf = (d: Date | null): number | null => (d === null ? null : Math.floor(d.getTime() / 1000));
 
