@@ -63,6 +63,15 @@ test('jobs: list and one, with inputs, outputs and builds', async () => {
   assert.deepEqual(missing.json(), { error: 'job nope in pipeline main/demo not found', code: 'JW_JOB_NOT_FOUND' });
 });
 
+test("a job's builds: a job without builds lists none; a job the pipeline lacks is 404, named", async () => {
+  const none = await api.app.inject({ url: `${base}/jobs/ship/builds`, headers: api.auth() });
+  assert.equal(none.statusCode, 200, none.body);
+  assert.deepEqual(none.json(), []);
+  const missing = await api.app.inject({ url: `${base}/jobs/nope/builds`, headers: api.auth() });
+  assert.equal(missing.statusCode, 404);
+  assert.deepEqual(missing.json(), { error: 'job nope in pipeline main/demo not found', code: 'JW_JOB_NOT_FOUND' });
+});
+
 test('trigger, get, pause/unpause a job; disable_manual_trigger is 409', async () => {
   woken.length = 0;
   const res = await trigger('unit');

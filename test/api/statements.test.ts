@@ -12,6 +12,8 @@ import type { Database, Queryable } from '../../src/db/database.ts';
 let node: TestNode;
 let api: TestApi;
 let statements = 0;
+/** the text of every statement counted */
+let texts: string[] = [];
 
 /** The database with every statement counted (in transactions too). */
 function counting<T extends Queryable>(db: T): T {
@@ -20,6 +22,7 @@ function counting<T extends Queryable>(db: T): T {
       if (prop === 'query') {
         return (text: string, values?: readonly unknown[]) => {
           statements++;
+          texts.push(text);
           return target.query(text, values);
         };
       }
@@ -79,7 +82,8 @@ const rows: [string, number][] = [
   [`${P}/jobs`, 4],
   // its builds in one statement; its inputs and outputs as the jobs list above kept them
   [`${P}/jobs/unit`, 2],
-  [`${P}/jobs/unit/builds`, 2],
+  // the job found inside the page's statement
+  [`${P}/jobs/unit/builds`, 1],
   ['/api/v1/builds', 1],
   [`${P}/resources`, 1],
   [`${P}/resources/repo`, 1],
@@ -165,4 +169,29 @@ test('a pipeline with ten jobs and ten resources costs the same statements per r
     // the first request naming the new pipeline reads it (its jobs list); the others keep it
     [5, 1, 1, 4, 2],
   );
+});
+
+// The web node prepares a statement per distinct text, and names only its first 2,000 texts
+// (src/db/database.ts): a route whose text carried an id would take one per resource, build or
+// job, and at a thousand pipelines leave every later statement unprepared.
+test("two resources' version pages, two jobs' build pages, two builds: the same statement texts", async () => {
+  const textsOf = async (url: string): Promise<string[]> => {
+    // the second request: the pipeline the path names is kept by then
+    await api.app.inject({ url, headers: api.auth() });
+    texts = [];
+    const res = await api.app.inject({ url, headers: api.auth() });
+    assert.equal(res.statusCode, 200, res.body);
+    return [...texts];
+  };
+  for (const [a, b] of [
+    [`${P}/resources/repo/versions`, `${P}/resources/other/versions`],
+    [`${P}/resources/repo/versions?limit=1`, `${P}/resources/other/versions?limit=1`],
+    [`${P}/jobs/unit/builds`, `${P}/jobs/ship/builds`],
+    [`${P}/jobs/unit`, `${P}/jobs/ship`],
+    ['/api/v1/builds/1', '/api/v1/builds/2'],
+  ]) {
+    const [ta, tb] = [await textsOf(a!), await textsOf(b!)];
+    assert.ok(ta.length > 0, a);
+    assert.deepEqual(ta, tb, `${a} and ${b}`);
+  }
 });

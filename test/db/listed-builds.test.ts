@@ -4,7 +4,7 @@
 // (migration 0028).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { listBuilds, listJobBuilds } from '../../src/db/builds.ts';
+import { listBuilds, listJobBuilds, listJobBuildsByName } from '../../src/db/builds.ts';
 import type { Queryable, QueryResult, Row } from '../../src/db/database.ts';
 import { explainPrepared } from '../../src/db/explain.ts';
 import { savePipeline } from '../../src/db/pipelines.ts';
@@ -85,6 +85,27 @@ test("a page of a quiet job's builds, under 20,000 newer builds of another job, 
   const plan = await pagePlan(statements);
   assert.match(plan, /builds_job_id_idx/, plan);
   assert.doesNotMatch(plan, /Rows Removed by Filter: [0-9]{4,}/, plan);
+});
+
+test("a quiet job's page named by the job's name: one statement, read from the job's index; a job no longer in the config has none", async () => {
+  const { pipelineId } = await seeded();
+  const statements: { text: string; values: readonly unknown[] }[] = [];
+  const page = await listJobBuildsByName(recording(t.db, statements), pipelineId, 'quiet', { limit: 100 });
+  assert.deepEqual(
+    page?.builds.map((b) => b.name),
+    Array.from({ length: 100 }, (_, i) => String(300 - i)),
+  );
+  assert.equal(statements.length, 1);
+  const plan = await pagePlan(statements);
+  assert.match(plan, /builds_job_id_idx/, plan);
+  assert.doesNotMatch(plan, /Rows Removed by Filter: [0-9]{4,}/, plan);
+  assert.equal(await listJobBuildsByName(t.db, pipelineId, 'nope'), undefined);
+  await t.db.query("UPDATE jobs SET active = false WHERE name = 'quiet'");
+  try {
+    assert.equal(await listJobBuildsByName(t.db, pipelineId, 'quiet'), undefined, 'an inactive job lists nothing, as the route answers 404');
+  } finally {
+    await t.db.query("UPDATE jobs SET active = true WHERE name = 'quiet'");
+  }
 });
 
 test("a page of a pipeline's builds, under 20,000 newer check builds of it, steps over none of them", async () => {

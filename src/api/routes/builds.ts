@@ -12,7 +12,7 @@ import {
   getBuildSummaries,
   getBuildPlans,
   listBuilds,
-  listJobBuilds,
+  listJobBuildsByName,
   type BuildPage,
   type BuildRecord,
   type BuildSummary,
@@ -154,9 +154,11 @@ export function registerBuildRoutes(app: FastifyInstance, opts: ApiServerOptions
   });
 
   app.get<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', PUBLIC, async (req, reply): Promise<Build[]> => {
-    const { job } = await jobOf(req);
+    const p = await pipelineOf(db, req);
     const page = pageOf(req.query);
-    return sendPage(req, reply, page.limit, await listJobBuilds(db, job.id, page));
+    const builds = await listJobBuildsByName(db, p.id, req.params.job, page);
+    if (!builds) throw notFound('JW_JOB_NOT_FOUND', `job ${req.params.job} in pipeline ${p.team}/${p.name}`);
+    return sendPage(req, reply, page.limit, builds);
   });
 
   app.post<{ Params: JobParams }>('/teams/:team/pipelines/:pipeline/jobs/:job/builds', async (req): Promise<Build> => {
