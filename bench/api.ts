@@ -11,7 +11,7 @@ import { createApiServer, LocalAuth } from '../src/api/index.ts';
 import type { Database, Queryable, QueryResult, Row } from '../src/db/database.ts';
 import { explainPrepared } from '../src/db/explain.ts';
 import { findOrCreateResourceConfig, sourceHash } from '../src/db/versions.ts';
-import { cpuPerRequest, cpuSnapshot, median, percentile, type BenchContext, type BenchResult } from './harness.ts';
+import { cpuPerRequest, cpuSnapshot, median, percentile, type BenchContext, type BenchResult, type CpuPerRequest } from './harness.ts';
 import { startWeb, type WebProcess } from './web-node.ts';
 
 export const CLIENTS = 50;
@@ -119,40 +119,51 @@ export interface LoadResult {
   p99: number;
   errors: number;
   /** CPU ms per request of the web node, Postgres and the load generator, and the cores' ceiling at that cost (when the web node's pid is known) */
-  cpu?: ReturnType<typeof cpuPerRequest>;
+  cpu?: CpuPerRequest;
 }
 
 /** `clients` keep-alive clients, each sending the next of `paths` as soon as its last answer is read, for `ms`. */
 export async function load(baseUrl: string, token: string, paths: readonly string[], ms: number, clients = CLIENTS, webPid?: number): Promise<LoadResult> {
-  const url = new URL(baseUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  return drive([{ url: baseUrl, token, ...(webPid !== undefined ? { pid: webPid } : {}) }], paths, ms, clients);
+}
+
+/** As load, the clients spread over several web nodes on one database (as a load balancer would), their CPU summed. */
+export function loadAcross(nodes: readonly WebProcess[], paths: readonly string[], ms: number, clients = CLIENTS): Promise<LoadResult> {
+  return drive(nodes.map((n) => ({ url: n.url, token: n.token, ...(n.child.pid !== undefined ? { pid: n.child.pid } : {}) })), paths, ms, clients);
+}
+
+async function drive(targets: readonly { url: string; token: string; pid?: number }[], paths: readonly string[], ms: number, clients: number): Promise<LoadResult> {
+  const agents = targets.map((t) => ({ url: new URL(t.url), token: t.token, agent: new Agent({ keepAlive: true, maxSockets: clients }) }));
   const latencies: number[] = [];
   let errors = 0;
-  const get = (path: string): Promise<number> =>
+  const get = (client: number, path: string): Promise<number> =>
     new Promise((resolve) => {
-      const req = request({ host: url.hostname, port: url.port, path, agent, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      const t = agents[client % agents.length]!;
+      const req = request({ host: t.url.hostname, port: t.url.port, path, agent: t.agent, headers: { authorization: `Bearer ${t.token}` } }, (res) => {
         res.on('data', () => undefined);
         res.on('end', () => resolve(res.statusCode ?? 0));
       });
       req.on('error', () => resolve(0));
       req.end();
     });
-  const cpuBefore = webPid === undefined ? undefined : cpuSnapshot(webPid);
+  const pids = targets.flatMap((t) => (t.pid !== undefined ? [t.pid] : []));
+  const measured = pids.length === targets.length;
+  const cpuBefore = measured ? cpuSnapshot(pids) : undefined;
   const started = performance.now();
   const end = started + ms;
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
       for (let i = c; performance.now() < end; i++) {
         const t = performance.now();
-        const status = await get(paths[i % paths.length]!);
+        const status = await get(c, paths[i % paths.length]!);
         latencies.push(performance.now() - t);
         if (status !== 200) errors++;
       }
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  const cpu = cpuBefore && webPid !== undefined ? cpuPerRequest(cpuBefore, cpuSnapshot(webPid), latencies.length) : undefined;
-  agent.destroy();
+  const cpu = cpuBefore ? cpuPerRequest(cpuBefore, cpuSnapshot(pids), latencies.length) : undefined;
+  for (const a of agents) a.agent.destroy();
   return {
     ...(cpu ? { cpu } : {}),
     requests: latencies.length,
@@ -248,9 +259,10 @@ function webCoreBusy(r: LoadResult): number | undefined {
   return r.cpu ? Math.round((r.cpu.web * r.rps) / 10) / 100 : undefined;
 }
 
-function cpuText(r: LoadResult): string {
+function cpuText(r: LoadResult, nodes = 1): string {
+  const web = nodes === 1 ? `the web node busy ${webCoreBusy(r)} of one core` : `the ${nodes} web nodes together ${webCoreBusy(r)} cores busy`;
   return r.cpu
-    ? `  cpu/request: web ${r.cpu.web} ms, postgres ${r.cpu.postgres} ms, load generator ${r.cpu.client} ms (the cores' ceiling at that cost: ${r.cpu.ceiling_rps}/s; the web node busy ${webCoreBusy(r)} of one core)`
+    ? `  cpu/request: web ${r.cpu.web} ms, postgres ${r.cpu.postgres} ms, load generator ${r.cpu.client} ms (the cores' ceiling at that cost: ${r.cpu.ceiling_rps}/s; ${web}${r.cpu.host_busy !== undefined ? `; the machine's cores ${r.cpu.host_busy} busy` : ''})`
     : '';
 }
 
@@ -283,20 +295,40 @@ export async function benchApi(ctx: BenchContext): Promise<BenchResult> {
       ctx.progress(`${name} alone (${windowMs / 2000} s)`);
       perRoute[name] = await load(web.url, web.token, paths, windowMs / 2, CLIENTS, web.child.pid);
     }
+    // What limits the mix: a second web node on the same database and cores, the clients spread
+    // over both. If the one node's thread were the limit, two would serve more; when the
+    // machine's cores are all busy (host_busy near 1) the cost per request is.
+    ctx.progress('a second web node on the same database');
+    const second = await startWeb(db);
+    const twoNodes: LoadResult[] = [];
+    try {
+      await loadAcross([web, second], mix, ctx.quick ? 1_000 : 3_000);
+      for (let r = 0; r < runs; r++) {
+        ctx.progress(`the route mix on two web nodes, ${CLIENTS} clients, run ${r + 1}/${runs} (${windowMs / 1000} s)`);
+        twoNodes.push(await loadAcross([web, second], mix, windowMs));
+      }
+    } finally {
+      await second.stop();
+    }
     // the figures are of reads alone: the node's checker and scheduler had nothing to do
     const started = (await builds()) - buildsBefore;
     if (started > 0) ctx.progress(`warning: ${started} builds (checks or jobs) were created during the load`);
-    const errors = mixes.reduce((a, m) => a + m.errors, 0) + Object.values(perRoute).reduce((a, m) => a + m.errors, 0);
+    const errors = [...mixes, ...twoNodes, ...Object.values(perRoute)].reduce((a, m) => a + m.errors, 0);
     if (errors > 0) throw new Error(`api_rps: ${errors} requests did not answer 200`);
     const rps = median(mixes.map((m) => m.rps));
     const p99 = median(mixes.map((m) => m.p99));
     const busy = webCoreBusy(mixes[mixes.length - 1]!);
+    const hostBusy = mixes[mixes.length - 1]!.cpu?.host_busy;
+    const twoRps = median(twoNodes.map((m) => m.rps));
+    const twoHostBusy = twoNodes[twoNodes.length - 1]!.cpu?.host_busy;
     const table = [
       `  api_rps: ${rps} requests/s (median of ${runs} runs of the mix; runs: ${mixes.map((m) => m.rps).join(', ')})`,
       `  api_p99_ms: ${p99} ms (p99 of each run: ${mixes.map((m) => m.p99).join(', ')}; p50 ${mixes.map((m) => m.p50).join(', ')})`,
       '  each route alone (requests/s, p50, p99):',
       ...Object.entries(perRoute).map(([name, r]) => `    ${name.padEnd(18)} ${String(r.rps).padStart(6)}/s  p50 ${r.p50} ms  p99 ${r.p99} ms${cpuText(r)}`),
       `  the mix's CPU per request:${cpuText(mixes[mixes.length - 1]!)}`,
+      `  api_two_nodes_rps: ${twoRps} requests/s on two web nodes (runs: ${twoNodes.map((m) => m.rps).join(', ')}; p99 ${twoNodes.map((m) => m.p99).join(', ')} ms)`,
+      `    CPU per request, both nodes:${cpuText(twoNodes[twoNodes.length - 1]!, 2)}`,
       '  plans (one request of each route, EXPLAIN ANALYZE of every statement it ran):',
       formatPlans(plans),
     ].join('\n');
@@ -314,6 +346,10 @@ export async function benchApi(ctx: BenchContext): Promise<BenchResult> {
         api_cpu_ms_per_request: Object.fromEntries(Object.entries(perRoute).flatMap(([k, r]) => (r.cpu ? [[k, r.cpu]] : []))),
         // near 1: the web node's one thread is what limits the mix (several web nodes share the load)
         ...(busy !== undefined ? { api_web_core_busy: busy } : {}),
+        // the share of the machine's cores busy during the mix: one node, then two
+        ...(hostBusy !== undefined ? { api_host_busy: hostBusy } : {}),
+        api_two_nodes_rps: twoRps,
+        ...(twoHostBusy !== undefined ? { api_two_nodes_host_busy: twoHostBusy } : {}),
         api_statements_ms: Object.fromEntries(plans.map((p) => [p.path, Math.round(p.statements.reduce((a, s) => a + s.ms, 0) * 1000) / 1000])),
       },
     };

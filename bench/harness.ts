@@ -61,11 +61,17 @@ export function groupMedians(samples: readonly number[], groups: number): number
   return out;
 }
 
-/** CPU time (ms, user + system) used so far by the web node, every Postgres process and this process. */
+/**
+ * CPU time (ms, user + system) used so far by the web node(s), every Postgres process and this
+ * process; and the machine's busy time over all cores (kernel work for the sockets included) at
+ * a wall-clock instant.
+ */
 export interface CpuSnapshot {
   web: number;
   postgres: number;
   client: number;
+  machine: number | undefined;
+  at: number;
 }
 
 // /proc/<pid>/stat counts in clock ticks: 100 a second on Linux (USER_HZ)
@@ -90,7 +96,7 @@ function procCpuMs(pid: number): { comm: string; ms: number } | undefined {
  * itself, which shares the cores. A Postgres backend that exits (a closed connection) takes its
  * time with it, so the windows measured keep their connections open.
  */
-export function cpuSnapshot(webPid: number): CpuSnapshot {
+export function cpuSnapshot(webPids: number | readonly number[]): CpuSnapshot {
   let postgres = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -98,16 +104,32 @@ export function cpuSnapshot(webPid: number): CpuSnapshot {
     if (p && p.comm === 'postgres') postgres += p.ms;
   }
   const own = process.cpuUsage();
-  return { web: procCpuMs(webPid)?.ms ?? 0, postgres, client: (own.user + own.system) / 1000 };
+  const web = (typeof webPids === 'number' ? [webPids] : webPids).reduce((a, pid) => a + (procCpuMs(pid)?.ms ?? 0), 0);
+  return { web, postgres, client: (own.user + own.system) / 1000, machine: machineBusyMs(), at: performance.now() };
 }
 
-/** CPU ms per request between two snapshots, and the requests/s the machine's cores could serve at that cost. */
-export function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number): { web: number; postgres: number; client: number; ceiling_rps: number } {
-  const per = (k: keyof CpuSnapshot): number => Math.round(((after[k] - before[k]) / Math.max(1, requests)) * 1000) / 1000;
+// a type, not an interface: the figures' JSON takes it as a record
+export type CpuPerRequest = {
+  web: number;
+  postgres: number;
+  client: number;
+  /** the requests/s the machine's cores could serve at that cost */
+  ceiling_rps: number;
+  /** the share of all the machine's cores busy in the window (0–1; near 1: the machine is what limits) */
+  host_busy?: number;
+};
+
+/** CPU ms per request between two snapshots, the cores' ceiling at that cost, and how busy the machine was. */
+export function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number): CpuPerRequest {
+  const per = (k: 'web' | 'postgres' | 'client'): number => Math.round(((after[k] - before[k]) / Math.max(1, requests)) * 1000) / 1000;
   const web = per('web');
   const postgres = per('postgres');
   const client = per('client');
-  return { web, postgres, client, ceiling_rps: Math.round((1000 * cpus().length) / Math.max(0.001, web + postgres + client)) };
+  const out: CpuPerRequest = { web, postgres, client, ceiling_rps: Math.round((1000 * cpus().length) / Math.max(0.001, web + postgres + client)) };
+  if (before.machine !== undefined && after.machine !== undefined && after.at > before.at) {
+    out.host_busy = Math.round(((after.machine - before.machine) / ((after.at - before.at) * cpus().length)) * 1000) / 1000;
+  }
+  return out;
 }
 
 /** The machine's busy CPU time so far (all cores, ms), from /proc/stat; undefined where there is none. */
