@@ -302,6 +302,8 @@ export interface BuildPage {
 
 async function pageOf(db: Queryable, where: string, params: unknown[], page: Page): Promise<BuildPage> {
   const limit = Math.max(1, Math.min(page.limit ?? 100, 1000));
+  // the limit a parameter, as every value a request gives: the text (one prepared statement,
+  // database.ts) must not vary with it, or a caller could use up the node's statement names
   const values = [...params];
   const cond = [where];
   // one row more than the page: whether there are more beyond its far end, without a statement
@@ -313,7 +315,8 @@ async function pageOf(db: Queryable, where: string, params: unknown[], page: Pag
     // the `limit` oldest builds ≥ from, shown newest first
     values.push(page.from);
     cond.push(`b.id >= $${values.length}`);
-    const r = await db.query<BuildSummaryRow>(`${SUMMARY_SELECT} WHERE ${cond.join(' AND ')} ORDER BY b.id ASC LIMIT ${limit + 1}`, values);
+    values.push(limit + 1);
+    const r = await db.query<BuildSummaryRow>(`${SUMMARY_SELECT} WHERE ${cond.join(' AND ')} ORDER BY b.id ASC LIMIT $${values.length}`, values);
     beyond = r.rows.length > limit;
     rows = r.rows.slice(0, limit).reverse();
   } else {
@@ -325,7 +328,8 @@ async function pageOf(db: Queryable, where: string, params: unknown[], page: Pag
       values.push(page.from);
       cond.push(`b.id >= $${values.length}`);
     }
-    const r = await db.query<BuildSummaryRow>(`${SUMMARY_SELECT} WHERE ${cond.join(' AND ')} ORDER BY b.id DESC LIMIT ${limit + 1}`, values);
+    values.push(limit + 1);
+    const r = await db.query<BuildSummaryRow>(`${SUMMARY_SELECT} WHERE ${cond.join(' AND ')} ORDER BY b.id DESC LIMIT $${values.length}`, values);
     beyond = r.rows.length > limit;
     rows = r.rows.slice(0, limit);
   }

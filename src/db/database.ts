@@ -54,8 +54,13 @@ pg.types.setTypeParser(1184, (text: string) => parseTimestamptz(text, pgTimestam
 export class StatementNames {
   static readonly MAX_PREPARED_TEXTS = 2_000;
   private readonly names = new Map<string, string>();
+  private full = false;
 
-  constructor(private readonly enabled: boolean) {}
+  /** onFull: told once, with the first text left unnamed, when the bound is reached */
+  constructor(
+    private readonly enabled: boolean,
+    private readonly onFull?: (text: string) => void,
+  ) {}
 
   /** pg's query config for text: named when enabled, parameterised and within the bound. */
   config(text: string, values: readonly unknown[] | undefined): pg.QueryConfig {
@@ -63,7 +68,13 @@ export class StatementNames {
     if (!this.enabled || !values || values.length === 0) return plain;
     let name = this.names.get(text);
     if (name === undefined) {
-      if (this.names.size >= StatementNames.MAX_PREPARED_TEXTS) return plain;
+      if (this.names.size >= StatementNames.MAX_PREPARED_TEXTS) {
+        if (!this.full) {
+          this.full = true;
+          this.onFull?.(text);
+        }
+        return plain;
+      }
       name = `jw_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
       this.names.set(text, name);
     }
@@ -130,7 +141,14 @@ export class PoolDatabase implements Database {
   private readonly statements: StatementNames;
 
   constructor(opts: PoolDatabaseOptions) {
-    this.statements = new StatementNames(opts.preparedStatements ?? true);
+    // every query's text is fixed in the code, its values parameters: thousands of texts mean one
+    // varies with a value (a bug), and what runs after them is planned at every execution
+    this.statements = new StatementNames(opts.preparedStatements ?? true, (text) =>
+      opts.logger.warn(
+        { db: redactUrl(opts.url), limit: StatementNames.MAX_PREPARED_TEXTS, sql: text.replace(/\s+/g, ' ').slice(0, 200) },
+        'prepared statement names used up: statements not named yet are planned at every execution from now on (a statement text that varies with a value?)',
+      ),
+    );
     this.url = opts.url;
     this.displayUrl = redactUrl(opts.url);
     this.onClose = opts.onClose;

@@ -174,7 +174,7 @@ test('a pipeline with ten jobs and ten resources costs the same statements per r
 // The web node prepares a statement per distinct text, and names only its first 2,000 texts
 // (src/db/database.ts): a route whose text carried an id would take one per resource, build or
 // job, and at a thousand pipelines leave every later statement unprepared.
-test("two resources' version pages, two jobs' build pages, two builds: the same statement texts", async () => {
+test("two resources' version pages, two jobs' build pages, two builds, two page sizes: the same statement texts", async () => {
   const textsOf = async (url: string): Promise<string[]> => {
     // the second request: the pipeline the path names is kept by then
     await api.app.inject({ url, headers: api.auth() });
@@ -189,6 +189,10 @@ test("two resources' version pages, two jobs' build pages, two builds: the same 
     [`${P}/jobs/unit/builds`, `${P}/jobs/ship/builds`],
     [`${P}/jobs/unit`, `${P}/jobs/ship`],
     ['/api/v1/builds/1', '/api/v1/builds/2'],
+    // what a request gives (a page's size) is a parameter too
+    ['/api/v1/builds?limit=1', '/api/v1/builds?limit=2'],
+    [`${P}/jobs/unit/builds?limit=1`, `${P}/jobs/unit/builds?limit=2`],
+    [`${P}/resources/repo/versions?limit=1`, `${P}/resources/repo/versions?limit=2`],
   ]) {
     const [ta, tb] = [await textsOf(a!), await textsOf(b!)];
     assert.ok(ta.length > 0, a);

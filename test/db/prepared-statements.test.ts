@@ -60,10 +60,14 @@ test('StatementNames: one name per text, the same in every instance (every conne
   assert.deepEqual(b.values, ['y']);
 });
 
-test(`StatementNames: beyond ${StatementNames.MAX_PREPARED_TEXTS} distinct texts, statements run unnamed`, () => {
-  const names = new StatementNames(true);
+test(`StatementNames: beyond ${StatementNames.MAX_PREPARED_TEXTS} distinct texts, statements run unnamed, and that is told once`, () => {
+  const told: string[] = [];
+  const names = new StatementNames(true, (text) => told.push(text));
   for (let i = 0; i < StatementNames.MAX_PREPARED_TEXTS; i++) assert.ok(names.config(`SELECT $1::int + ${i}`, [1]).name);
+  assert.deepEqual(told, []);
   assert.equal(names.config('SELECT $1::int - 1', [1]).name, undefined);
+  assert.equal(names.config('SELECT $1::int - 2', [1]).name, undefined);
+  assert.deepEqual(told, ['SELECT $1::int - 1']);
   assert.ok(names.config('SELECT $1::int + 0', [1]).name, 'a text named before keeps its name');
 });
 
