@@ -32,6 +32,12 @@ export async function startWeb(db: Database, extra: string[] = []): Promise<WebP
     // the environment the web image runs it with (WEB_ENV: MALLOC_ARENA_MAX=2), as users run it
     { stdio: 'ignore', env: { ...process.env, ...Object.fromEntries(WEB_ENV.filter((e) => e.startsWith('MALLOC_')).map((e) => e.split('=') as [string, string])) } },
   );
+  // a benchmark that fails or is interrupted must not leave its nodes running (and using the
+  // cores the next one measures): they go with this process however it ends
+  const orphaned = (): void => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', orphaned);
   // a minute: on a loaded machine a node running its TypeScript sources (tsx) starts slowly
   for (let i = 0; i < 600; i++) {
     if (await fetch(`${url}/api/v1/health`).then((r) => r.ok, () => false)) break;
@@ -45,8 +51,11 @@ export async function startWeb(db: Database, extra: string[] = []): Promise<WebP
     child,
     token,
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      process.off('exit', orphaned);
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
       await rm(dir, { recursive: true, force: true });
     },
   };
