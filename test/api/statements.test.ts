@@ -189,9 +189,9 @@ test("two resources' version pages, two jobs' build pages, two builds, two page 
     [`${P}/jobs/unit/builds`, `${P}/jobs/ship/builds`],
     [`${P}/jobs/unit`, `${P}/jobs/ship`],
     ['/api/v1/builds/1', '/api/v1/builds/2'],
-    // what a request gives (a page's size) is a parameter too
-    ['/api/v1/builds?limit=1', '/api/v1/builds?limit=2'],
-    [`${P}/jobs/unit/builds?limit=1`, `${P}/jobs/unit/builds?limit=2`],
+    // a page's size is a parameter, or one of a few sizes written in (src/db/builds.ts pageFetchSize)
+    ['/api/v1/builds?limit=11', '/api/v1/builds?limit=15'],
+    [`${P}/jobs/unit/builds?limit=11`, `${P}/jobs/unit/builds?limit=15`],
     [`${P}/resources/repo/versions?limit=1`, `${P}/resources/repo/versions?limit=2`],
   ]) {
     const [ta, tb] = [await textsOf(a!), await textsOf(b!)];

@@ -4,7 +4,7 @@
 // (migration 0028).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { listBuilds, listJobBuilds, listJobBuildsByName } from '../../src/db/builds.ts';
+import { listBuilds, listJobBuilds, listJobBuildsByName, pageFetchSize } from '../../src/db/builds.ts';
 import type { Queryable, QueryResult, Row } from '../../src/db/database.ts';
 import { explainPrepared } from '../../src/db/explain.ts';
 import { savePipeline } from '../../src/db/pipelines.ts';
@@ -71,6 +71,8 @@ test('a page of 100 builds under 20,000 newer check builds is read from the list
   assert.equal(page.builds[0]!.name, '20000');
   const plan = await pagePlan(statements);
   assert.doesNotMatch(plan, /Rows Removed by Filter: [0-9]{4,}/, plan);
+  // a generic plan (its conditions name the parameters), not one made again at every execution
+  assert.match(plan, /ANY \(\$1\)/, plan);
 });
 
 test("a page of a quiet job's builds, under 20,000 newer builds of another job, is read from the job's index", async () => {
@@ -116,4 +118,26 @@ test("a page of a pipeline's builds, under 20,000 newer check builds of it, step
   assert.ok(page.builds.every((b) => b.jobName === 'busy'));
   const plan = await pagePlan(statements);
   assert.doesNotMatch(plan, /Rows Removed by Filter: [0-9]{4,}/, plan);
+});
+
+// what a page's statement asks for: its size and one more, rounded up to one of a few sizes
+for (const [wanted, asked] of [
+  [2, 2],
+  [51, 51],
+  [101, 101],
+  [1001, 1001],
+  [12, 21],
+  [27, 51],
+  [102, 201],
+  [202, 501],
+] as const) {
+  test(`a page wanting ${wanted} rows asks for ${asked}`, () => {
+    assert.equal(pageFetchSize(wanted), asked);
+  });
+}
+
+test('every page size from 1 to 1,000 asks for one of at most 11 row counts (statement texts)', () => {
+  const asked = new Set(Array.from({ length: 1000 }, (_, i) => pageFetchSize(i + 2)));
+  assert.ok(asked.size <= 11, String(asked.size));
+  for (let limit = 1; limit <= 1000; limit++) assert.ok(pageFetchSize(limit + 1) >= limit + 1 && pageFetchSize(limit + 1) <= 2.5 * (limit + 1));
 });
