@@ -96,7 +96,7 @@ function procCpuMs(pid: number): { comm: string; ms: number } | undefined {
  * itself, which shares the cores. A Postgres backend that exits (a closed connection) takes its
  * time with it, so the windows measured keep their connections open.
  */
-export function cpuSnapshot(webPids: number | readonly number[]): CpuSnapshot {
+export function cpuSnapshot(webPids: readonly number[]): CpuSnapshot {
   let postgres = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -104,7 +104,7 @@ export function cpuSnapshot(webPids: number | readonly number[]): CpuSnapshot {
     if (p && p.comm === 'postgres') postgres += p.ms;
   }
   const own = process.cpuUsage();
-  const web = (typeof webPids === 'number' ? [webPids] : webPids).reduce((a, pid) => a + (procCpuMs(pid)?.ms ?? 0), 0);
+  const web = webPids.reduce((a, pid) => a + (procCpuMs(pid)?.ms ?? 0), 0);
   return { web, postgres, client: (own.user + own.system) / 1000, machine: machineBusyMs(), at: performance.now() };
 }
 

@@ -372,11 +372,12 @@ export function listJobBuilds(db: Queryable, jobId: number, page: Page = {}): Pr
  * Undefined when the pipeline has no such active job, which is asked only of an empty page.
  */
 export async function listJobBuildsByName(db: Queryable, pipelineId: number, jobName: string, page: Page = {}): Promise<BuildPage | undefined> {
-  const result = await pageOf(db, 'b.job_id = (SELECT id FROM jobs WHERE pipeline_id = $1 AND name = $2 AND active)', [pipelineId, jobName], page);
+  const result = await pageOf(db, `b.job_id = (${JOB_BY_NAME})`, [pipelineId, jobName], page);
   if (result.builds.length > 0) return result;
-  const job = await db.query('SELECT 1 FROM jobs WHERE pipeline_id = $1 AND name = $2 AND active', [pipelineId, jobName]);
+  const job = await db.query(JOB_BY_NAME, [pipelineId, jobName]);
   return job.rowCount > 0 ? result : undefined;
 }
+const JOB_BY_NAME = 'SELECT id FROM jobs WHERE pipeline_id = $1 AND name = $2 AND active';
 
 export interface BuildFilter {
   teamId?: number;
