@@ -3,7 +3,7 @@
 // two of their two to four statements on these). Concourse keeps the first two the same way
 // (atc/api/accessor: claimsCacher, teamsCacher).
 //
-// Kept only while the node LISTENs for their changes (migrations 0025 and 0026: triggers NOTIFY
+// Kept only while the node LISTENs for their changes (migrations 0025, 0026, 0029: triggers NOTIFY
 // whoever changes them: set-team, rename, destroy, a logout or an expired token's deletion, a
 // pipeline set, paused, exposed, ordered or archived, on any node or in SQL). A notification
 // sent while nobody listened is lost, so when the listening connection fails everything kept

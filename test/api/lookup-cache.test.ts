@@ -1,5 +1,5 @@
 // What the API looks up at nearly every request (tokens, teams, pipelines by name), kept while
-// the node LISTENs for their changes (src/api/lookup-cache.ts, migrations 0025 and 0026): what
+// the node LISTENs for their changes (src/api/lookup-cache.ts, migrations 0025, 0026, 0029): what
 // is kept costs no statement, and a change made anywhere (another node's logout, set-team, a
 // pipeline paused, SQL) is not answered from before it once heard.
 import { test, before, after } from 'node:test';
@@ -297,6 +297,34 @@ test("a team renamed is heard: its pipelines' kept views (which name the team) g
   await cache.heardUpTo();
   assert.equal(await cache.pipeline({ team: 'gamma', name: 'g' }), undefined);
   assert.equal((await cache.pipeline({ team: 'delta', name: 'g' }))?.team, 'delta');
+  await cache.stop();
+});
+
+// a statement on pipelines or teams that changes no row is not a change: finishBuild's archiving
+// of older builds' child pipelines runs at every successful build and almost never matches one
+// (migration 0029; before it every kept pipeline went at every successful build)
+test('statements that change no pipeline or team (a successful build) keep what is kept', async () => {
+  const c = counting(t.db, /FROM pipelines|FROM teams/);
+  const cache = new LookupCache(c.db, logger);
+  await cache.start();
+  await savePipeline(t.db, { team: 'main', name: 'steady', config: TINY });
+  await cache.heardUpTo();
+  assert.ok(await cache.pipeline({ team: 'main', name: 'steady' }));
+  assert.ok(await cache.teams());
+  const before = c.statements();
+  await t.db.query('UPDATE pipelines SET paused = true WHERE false');
+  await t.db.query('DELETE FROM pipelines WHERE false');
+  await t.db.query(`UPDATE teams SET name = 'x' WHERE false`);
+  await t.db.query('DELETE FROM teams WHERE false');
+  await cache.heardUpTo();
+  assert.ok(await cache.pipeline({ team: 'main', name: 'steady' }));
+  assert.ok(await cache.teams());
+  assert.equal(c.statements(), before, 'nothing read again');
+  // one statement changing rows is still heard (once, however many rows)
+  await t.db.query(`UPDATE pipelines SET paused = false WHERE name = 'steady'`);
+  await cache.heardUpTo();
+  assert.equal((await cache.pipeline({ team: 'main', name: 'steady' }))?.paused, false);
+  assert.equal(c.statements() - before, 1);
   await cache.stop();
 });
 
