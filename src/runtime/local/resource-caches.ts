@@ -12,6 +12,7 @@
 // worker's API. Here a kept volume is a host directory: a fetched type's scripts run from it (the
 // processes runtime) and an image's files have the team's ids (the containers runtime), so each
 // team gets its own, owned by its ids with mode 0700, out of other teams' reach.
+import { randomBytes } from 'node:crypto';
 import { chown, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Artifact } from '../../model/artifact.ts';
@@ -68,7 +69,8 @@ export async function saveCachedResource(
     await mkdir(team, { recursive: true, mode: 0o700 });
     if (owner) await chown(team, owner.uid, owner.gid);
   }
-  const partial = `${dir}.${process.pid}.${Date.now()}`;
+  // random, not the time: gets of one new version by many jobs finish in the same millisecond
+  const partial = `${dir}.${SAVER}.${randomBytes(6).toString('hex')}`;
   await mkdir(partial, { mode });
   try {
     await rename(artifact.path, join(partial, 'volume'));
@@ -86,8 +88,18 @@ export async function saveCachedResource(
 }
 
 /**
- * Removes kept resource caches whose ids are not in `keep` (the database's), at most `max` of them
- * per call (GC runs again next interval); how many went. Every team's folder is looked at.
+ * This process among those that used the data dir, in its saves' partial folders: a pid would not
+ * do, a web node in a container is pid 1 at every start.
+ */
+export const SAVER = randomBytes(4).toString('hex');
+/** `<cache id>.<saver>.<random>`: a save in flight, or one a killed process left. */
+const PARTIAL = /^\d+\.([0-9a-f]+)\.[0-9a-f]+$/;
+
+/**
+ * Removes kept resource caches whose ids are not in `keep` (the database's), and the partial
+ * folders of saves another process began (one killed in the middle: the data dir has one web node
+ * at a time), at most `max` of them per call (GC runs again next interval); how many went. Every
+ * team's folder is looked at.
  */
 export async function pruneCachedResources(root: string, keep: Set<number> | ((cacheId: number) => boolean), max = Number.POSITIVE_INFINITY): Promise<number> {
   const kept = typeof keep === 'function' ? keep : (id: number): boolean => keep.has(id);
@@ -98,8 +110,9 @@ export async function pruneCachedResources(root: string, keep: Set<number> | ((c
   for (const dir of dirs) {
     for (const entry of await readdir(dir).catch(() => [] as string[])) {
       if (removed >= max) return removed;
-      const id = Number(entry);
-      if (!/^\d+$/.test(entry) || kept(id)) continue;
+      const partial = PARTIAL.exec(entry);
+      const leftOver = partial !== null && partial[1] !== SAVER;
+      if (!leftOver && (!/^\d+$/.test(entry) || kept(Number(entry)))) continue;
       await rm(join(dir, entry), { recursive: true, force: true });
       removed++;
     }

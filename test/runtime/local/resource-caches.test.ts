@@ -1,10 +1,10 @@
 // Resource cache volumes of the local runtimes (issue 19): a get kept once, found again, never twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findCachedResource, pruneCachedResources, saveCachedResource } from '../../../src/runtime/local/resource-caches.ts';
+import { findCachedResource, pruneCachedResources, saveCachedResource, SAVER } from '../../../src/runtime/local/resource-caches.ts';
 
 async function volume(root: string, name: string, content: string): Promise<string> {
   const dir = join(root, 'volumes', name);
@@ -55,6 +55,40 @@ test('an invalid cache id is refused; prune removes caches the database no longe
     assert.equal(await pruneCachedResources(root, new Set([2])), 2);
     assert.equal(await findCachedResource(root, 1), undefined);
     assert.ok(await findCachedResource(root, 2));
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+// a dozen jobs triggered by one new version get it at once: each get finishes and keeps its volume
+// in the same millisecond (a partial folder named by the time collided: EEXIST errored the builds)
+test('twelve gets of one cache kept at once: one is kept, the others go on with their own volumes, none fails', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'jw-rc-'));
+  try {
+    const paths = await Promise.all(Array.from({ length: 12 }, (_, i) => volume(root, `g${i}`, `get ${i}`)));
+    const results = await Promise.all(paths.map((path) => saveCachedResource(root, 5, { kind: 'volume', path }, { version: { v: '1' }, metadata: [] }, 0o700, 1)));
+    const kept = join(root, 'resource-caches', 'team-1', '5', 'volume');
+    assert.equal(results.filter((r) => r.kind === 'volume' && r.path === kept).length, 1, 'one kept');
+    for (const [i, r] of results.entries()) {
+      assert.ok(r.kind === 'volume');
+      const content = await readFile(join(r.path, 'version'), 'utf8');
+      if (r.path !== kept) assert.equal(content, `get ${i}`, 'its own volume, where it was');
+    }
+    assert.deepEqual(await readdir(join(root, 'resource-caches', 'team-1')), ['5'], 'no partial folder left');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test("prune removes the partial folders a killed process left (another saver's, or the old pid.time names), not this process's", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'jw-rc-'));
+  try {
+    const team = join(root, 'resource-caches', 'team-2');
+    await mkdir(join(team, '9.0badf00d.1a2b3c'), { recursive: true });
+    await mkdir(join(team, `9.${SAVER}.4d5e6f`), { recursive: true });
+    await mkdir(join(root, 'resource-caches', '8.4242.1796471154346'), { recursive: true });
+    assert.equal(await pruneCachedResources(root, new Set()), 2);
+    assert.deepEqual(await readdir(team), [`9.${SAVER}.4d5e6f`], 'a save in flight in this process is left alone');
   } finally {
     await rm(root, { recursive: true, force: true });
   }
