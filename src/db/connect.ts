@@ -16,7 +16,7 @@ export interface OpenDatabaseOptions {
   logger?: Logger;
   /** Use the embedded server of a Jetway already running on dataDir instead of refusing (jetway migrate). */
   shareRunning?: boolean;
-  /** Pool size (default 10). */
+  /** Pool size (default DEFAULT_POOL_SIZE, 10). */
   maxConnections?: number;
 }
 

@@ -4,6 +4,7 @@ import { parseTimestamptz } from './timestamps.ts';
 import type { Logger } from '../log.ts';
 import { redactUrl } from './redact-url.ts';
 import { endListening } from './notifications.ts';
+import { DEFAULT_POOL_SIZE } from './pool-size.ts';
 
 export type Row = Record<string, unknown>;
 export interface QueryResult<R extends Row = Row> {
@@ -155,7 +156,7 @@ export class PoolDatabase implements Database {
     const statementTimeout = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.pool = new pg.Pool({
       connectionString: opts.url,
-      max: opts.max ?? 10,
+      max: opts.max ?? DEFAULT_POOL_SIZE,
       statement_timeout: statementTimeout,
       query_timeout: statementTimeout + 5_000,
       connectionTimeoutMillis: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,

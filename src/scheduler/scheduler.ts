@@ -10,6 +10,7 @@ import { BatchedVersionsStore, batchedMappingSaver } from '../db/algorithm-batch
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
+import { DEFAULT_POOL_SIZE } from '../db/pool-size.ts';
 import { withJobSchedulingLocks } from '../db/scheduling.ts';
 import {
   jobsToSchedule,
@@ -26,6 +27,19 @@ import { triggerDecision } from './decisions.ts';
 import type { BuildTracker, CheckRequester } from './interfaces.ts';
 
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 10_000;
+const DEFAULT_CONCURRENCY = 4;
+/** Pool connections a pass cannot use for its locks: the node's LISTEN, and one for the jobs' work. */
+const CONNECTIONS_NOT_FOR_LOCKS = 2;
+
+/**
+ * Chunks a pass schedules at once on a pool of `poolSize` connections. Each chunk holds a
+ * connection for its locks while its jobs' work takes others from the same pool: with as many
+ * chunks as free connections, every connection would hold locks and wait for another, until the
+ * pool's connect timeout failed them all. So a connection is always left for the work.
+ */
+export function schedulingConcurrency(requested: number, poolSize: number): number {
+  return Math.max(1, Math.min(requested, poolSize - CONNECTIONS_NOT_FOR_LOCKS));
+}
 /** Due jobs locked, scheduled and marked together (fewer a chunk when fewer are due). */
 const MAX_CHUNK = 64;
 
@@ -34,7 +48,7 @@ export interface SchedulerOptions {
   checks: CheckRequester;
   /** Time between passes (default 10 s). */
   intervalMs?: number;
-  /** Chunks of jobs scheduled at once in a pass (default 4; each holds a connection for its jobs' locks). */
+  /** Chunks of jobs scheduled at once in a pass (default 4, fewer on a small pool: schedulingConcurrency). */
   concurrency?: number;
   logger?: Logger;
   /** told how long each pass took (src/metrics) */
@@ -69,7 +83,7 @@ export class Scheduler {
     this.tracker = opts.tracker;
     this.checks = opts.checks;
     this.intervalMs = opts.intervalMs ?? DEFAULT_SCHEDULER_INTERVAL_MS;
-    this.concurrency = Math.max(1, opts.concurrency ?? 4);
+    this.concurrency = schedulingConcurrency(opts.concurrency ?? DEFAULT_CONCURRENCY, db.pool.options.max ?? DEFAULT_POOL_SIZE);
     this.logger = opts.logger ?? silentLogger;
     this.metrics = opts.metrics;
     this.loop = new PeriodicPass(

@@ -6,6 +6,10 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseDuration } from '../config/duration.ts';
 import { parseLocalUser } from '../api/auth.ts';
+import { MIN_POOL_SIZE } from '../db/pool-size.ts';
+
+/** More connections than any Postgres serves a node: a typo, not a setting. */
+const MAX_POOL_SIZE = 1_000;
 
 export class FlagError extends Error {}
 
@@ -17,6 +21,18 @@ export function parsePort(value: string, flag = '--port'): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FlagError(`${flag}: '${value}' is not a port (1-65535)`);
   return port;
+}
+
+/** `--postgres-max-conns`: the web node's pool size, from MIN_POOL_SIZE (see there) to 1,000. */
+export function parsePoolSize(value: string | undefined, flag = '--postgres-max-conns'): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < MIN_POOL_SIZE || n > MAX_POOL_SIZE) {
+    throw new FlagError(
+      `${flag}: '${value}' is not a number of connections from ${MIN_POOL_SIZE} (one listens, one holds the scheduler's locks, one works) to ${MAX_POOL_SIZE}`,
+    );
+  }
+  return n;
 }
 
 export function parseInterval(value: string | undefined, flag: string): number | undefined {

@@ -45,6 +45,8 @@ export interface WebNodeOptions {
   dataDir: string;
   /** an external Postgres instead of the embedded one */
   postgresUrl?: string;
+  /** connections to Postgres at most (default DEFAULT_POOL_SIZE; at least MIN_POOL_SIZE: src/db/pool-size.ts) */
+  postgresMaxConnections?: number;
   port: number;
   bindIp: string;
   /** the URL users reach the server at (default http://localhost:<port>) */
@@ -160,6 +162,7 @@ export async function startWebNode(opts: WebNodeOptions): Promise<WebNode> {
     dataDir: join(opts.dataDir, 'postgres'),
     logger: logger.child({ component: 'db' }),
     ...(opts.postgresUrl ? { postgresUrl: opts.postgresUrl } : {}),
+    ...(opts.postgresMaxConnections ? { maxConnections: opts.postgresMaxConnections } : {}),
   });
   const externalUrl = (opts.externalUrl ?? `http://localhost:${opts.port}`).replace(/\/+$/, '');
   // the engine (created below) is read at scrape time, once it exists

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { saveNextInputMapping } from '../../src/db/jobs.ts';
 import type { Database, Queryable } from '../../src/db/database.ts';
-import { Scheduler } from '../../src/scheduler/scheduler.ts';
+import { Scheduler, schedulingConcurrency } from '../../src/scheduler/scheduler.ts';
+import { PoolDatabase } from '../../src/db/database.ts';
+import { listen } from '../../src/db/notifications.ts';
 import { useTestDatabase } from '../support/db.ts';
 import { cfg, check, jobBuilds, must, RecordingChecks, RecordingTracker, setupPipeline, testLogger } from '../support/sched-support.ts';
 
@@ -101,6 +103,48 @@ test('a pass over twenty due jobs: each scheduled (a build each), all marked, a 
   // when a chunk's jobs ran one after the other; 20.7 statements a job before that)
   assert.ok(statements <= 1 + 1 + 4 * 3 + 4 * 2, `${statements} statements for 20 jobs`);
   for (let i = 0; i < 20; i++) assert.equal((await jobBuilds(db, must(f.jobs, `j${i}`))).length, 1, `j${i} has its one build`);
+});
+
+// Each chunk holds a connection for its locks while its jobs take others from the same pool: the
+// pool keeps one for the node's LISTEN and one for the work (src/scheduler/scheduler.ts)
+const concurrencyRows: [requested: number, pool: number, expected: number][] = [
+  [4, 10, 4],
+  [4, 6, 4],
+  [4, 5, 3],
+  [4, 4, 2],
+  [4, 3, 1],
+  [4, 2, 1],
+  [1, 100, 1],
+  [16, 100, 16],
+];
+for (const [requested, pool, expected] of concurrencyRows) {
+  test(`schedulingConcurrency: ${requested} chunks asked on a pool of ${pool}: ${expected}`, () => {
+    assert.equal(schedulingConcurrency(requested, pool), expected);
+  });
+}
+
+test('the smallest pool (3, one LISTENing as on a web node): four chunks asked, every job scheduled, none waits for a connection', async () => {
+  const { db } = t;
+  const f = await setupPipeline(db, TWENTY);
+  await check(db, f, 'repo', 'a');
+  const pid = await pipelineOf(db, must(f.jobs, 'j0'));
+  await db.query('UPDATE jobs SET last_scheduled = schedule_requested WHERE pipeline_id <> $1', [pid]); // earlier tests' jobs
+  // a short connect timeout: a pass whose chunks held every connection would fail in 2 s, not 10
+  const small = new PoolDatabase({ url: t.url, logger: testLogger, max: 3, connectTimeoutMs: 2_000 });
+  const listener = await listen(small, ['jetway_test_pool'], { onNotification: () => undefined, onError: () => undefined });
+  try {
+    const errors: string[] = [];
+    const logger = { ...testLogger, error: (_: unknown, msg: string) => void errors.push(msg) };
+    const scheduler = new Scheduler(small, { tracker: new RecordingTracker(), checks: new RecordingChecks(small), logger, concurrency: 4 });
+    const results = await scheduler.tick();
+    assert.deepEqual(errors, []);
+    assert.equal(results.filter((r) => r.locked && r.createdBuildId !== undefined).length, 20, 'a build created for each job');
+    assert.deepEqual(await due(db, pid), [], 'every job marked scheduled');
+    for (let i = 0; i < 20; i++) assert.equal((await jobBuilds(db, must(f.jobs, `j${i}`))).length, 1, `j${i} has its one build`);
+  } finally {
+    await listener.close();
+    await small.close();
+  }
 });
 
 test('a job another scheduler holds is left to it: not scheduled, still due; the others of its chunk are', async () => {

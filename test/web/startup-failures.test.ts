@@ -133,3 +133,16 @@ test('a port in use: exit 1 and one line naming --port', async () => {
     await tdb.drop();
   }
 });
+
+test('--postgres-max-conns (or JETWAY_POSTGRES_MAX_CONNS) below 3: exit 2, one line naming the flag, nothing started', async () => {
+  const data = join(root, 'pool');
+  for (const [args, env] of [
+    [['--postgres-max-conns', '2'], {}],
+    [[], { JETWAY_POSTGRES_MAX_CONNS: '2' }],
+  ] as const) {
+    const r = await result(['web', '--port', String(await freePort()), '--data-dir', data, '--add-local-user', 'a:b', ...args], env);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(oneLine(r.err), "error: --postgres-max-conns: '2' is not a number of connections from 3 (one listens, one holds the scheduler's locks, one works) to 1000");
+    assert.ok(!existsSync(data), 'no data directory made');
+  }
+});

@@ -5,7 +5,8 @@ import { usageError, type CliIO } from '../io.ts';
 import { startWebNode } from '../../web/web-node.ts';
 import { LiveLogLevel } from '../../api/log-level.ts';
 import { stopEmbeddedPostgresOnlyWhenClosed } from '../../db/embedded.ts';
-import { checkLocalUsers, checkMainTeamUsers, checkProxyAddresses, checkConcourseVersion, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePort, readLocalUsersFile } from '../../web/options.ts';
+import { checkLocalUsers, checkMainTeamUsers, checkProxyAddresses, checkConcourseVersion, checkRuntime, checkUrl, defaultJetwayDir, FlagError, parseBooleanFlag, parseInterval, parsePoolSize, parsePort, readLocalUsersFile } from '../../web/options.ts';
+import { DEFAULT_POOL_SIZE, MIN_POOL_SIZE } from '../../db/pool-size.ts';
 import { localRuntimeFlags, LOCAL_FLAGS } from '../../web/local-flags.ts';
 import {
   DEFAULT_BASE_RESOURCE_TYPES,
@@ -29,6 +30,7 @@ interface WebFlags {
   concourseVersion?: string;
   dataDir: string;
   postgresUrl?: string;
+  postgresMaxConns?: string;
   addLocalUser: string[];
   addLocalUsersFile?: string;
   mainTeamLocalUser?: string[];
@@ -134,6 +136,11 @@ export function registerWeb(program: Command, io: CliIO): void {
     )
     .addOption(new Option('--data-dir <dir>', 'where the embedded Postgres, build work and artifacts live').default(defaultJetwayDir()).env('JETWAY_DATA_DIR'))
     .addOption(new Option('--postgres-url <url>', 'an external Postgres instead of the embedded one').env('JETWAY_POSTGRES_URL'))
+    .addOption(
+      new Option('--postgres-max-conns <n>', `connections this web node opens to Postgres at most (default ${DEFAULT_POOL_SIZE}, at least ${MIN_POOL_SIZE}); the server must allow this times the nodes`).env(
+        'JETWAY_POSTGRES_MAX_CONNS',
+      ),
+    )
     .option('--add-local-user <name:password>', 'a user who may log in (repeatable); the password may be a bcrypt hash (name:$2a$10$…), so that no password is on the command line', collect, [])
     .addOption(
       new Option('--add-local-users-file <path>', 'a file of users, one name:password or name:bcrypt-hash per line (# comments)').env('JETWAY_ADD_LOCAL_USERS_FILE'),
@@ -216,6 +223,7 @@ export function registerWeb(program: Command, io: CliIO): void {
         const checkerIntervalMs = parseInterval(flags.checkerInterval, '--checker-interval');
         const buildLeaseMs = parseInterval(flags.buildLease, '--build-lease');
         const trustProxy = checkProxyAddresses(flags.trustProxy ?? []);
+        const postgresMaxConnections = parsePoolSize(flags.postgresMaxConns);
         const local = localRuntimeFlags(flags);
         options = {
           port,
@@ -232,6 +240,7 @@ export function registerWeb(program: Command, io: CliIO): void {
           ...(externalUrl ? { externalUrl } : {}),
           ...(concourseVersion ? { concourseVersion } : {}),
           ...(flags.postgresUrl ? { postgresUrl: flags.postgresUrl } : {}),
+          ...(postgresMaxConnections ? { postgresMaxConnections } : {}),
           ...(schedulerIntervalMs ? { schedulerIntervalMs } : {}),
           ...(checkerIntervalMs ? { checkerIntervalMs } : {}),
           ...(buildLeaseMs ? { buildLeaseMs } : {}),
