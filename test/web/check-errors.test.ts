@@ -3,15 +3,11 @@
 // check-resource` prints the error and exits non-zero, and the failing check runs no more often
 // than a healthy one (it waits its interval). And a task whose `file:` is missing from its
 // artifact: `trigger-job -w` names the step, the artifact and the path, not an internal path.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort } from '../../src/db/embedded.ts';
-import { pino } from 'pino';
-import { startWebNode, type WebNode } from '../../src/web/web-node.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useWebNode } from '../support/web-node.ts';
 import { jetway } from '../support/cli.ts';
 
 const PIPELINE = `
@@ -36,41 +32,19 @@ jobs:
     file: fine/ci/task.yml
 `;
 
-let tdb: TestDatabase;
-let dir: string;
-let node: WebNode;
-const savedHome = process.env.HOME;
+const web = useWebNode('check-errors', { localUsers: ['dev:pw-check-errors'] }, { home: true });
 
 before(async () => {
-  tdb = await createTestDatabase();
-  dir = await mkdtemp(join(tmpdir(), 'jw-check-errors-'));
-  process.env.HOME = dir;
-  node = await startWebNode({
-    port: await freePort(),
-    bindIp: '127.0.0.1',
-    dataDir: join(dir, 'data'),
-    postgresUrl: tdb.url,
-    localUsers: ['dev:pw-check-errors'],
-    runtime: 'local',
-    logger: pino({ level: 'silent' }),
-    checkerIntervalMs: 200,
-    schedulerIntervalMs: 1000,
-  });
+  const { node, dir } = await web.ready();
   await writeFile(join(dir, 'pipeline.yml'), PIPELINE);
   assert.equal((await jetway('login', '-t', 'ci', '-c', node.url.replace('localhost', '127.0.0.1'), '-u', 'dev', '-p', 'pw-check-errors')).code, 0);
   assert.equal((await jetway('set-pipeline', '-t', 'ci', '-p', 'demo', '-c', join(dir, 'pipeline.yml'), '-n')).code, 0);
   assert.equal((await jetway('unpause-pipeline', '-t', 'ci', '-p', 'demo')).code, 0);
 });
-after(async () => {
-  await node?.stop();
-  process.env.HOME = savedHome;
-  await tdb.drop();
-  await rm(dir, { recursive: true, force: true });
-});
 
 const checkBuilds = async (resource: string): Promise<{ status: string; manual: boolean }[]> =>
   (
-    await tdb.db.query<{ status: string; manually_triggered: boolean }>(
+    await web.tdb.db.query<{ status: string; manually_triggered: boolean }>(
       'SELECT b.status, b.manually_triggered FROM builds b JOIN resources r ON r.id = b.resource_id WHERE r.name = $1 ORDER BY b.id',
       [resource],
     )
@@ -78,7 +52,7 @@ const checkBuilds = async (resource: string): Promise<{ status: string; manual: 
 
 /** The resource's latest in-memory check (migration 0021): a periodic check of a built-in type, without a build row. */
 const inMemoryCheck = async (resource: string): Promise<{ id: number | null; status: string | null }> =>
-  (await tdb.db.query<{ id: number | null; status: string | null }>('SELECT in_memory_check_id AS id, in_memory_check_status AS status FROM resources WHERE name = $1', [resource])).rows[0]!;
+  (await web.tdb.db.query<{ id: number | null; status: string | null }>('SELECT in_memory_check_id AS id, in_memory_check_status AS status FROM resources WHERE name = $1', [resource])).rows[0]!;
 
 test('resources shows a failing check with its error; check-resource prints it; it is not checked more often than a healthy resource', async () => {
   // the first periodic checks of both resources
@@ -112,18 +86,18 @@ test("a task whose file: is missing names the step, the artifact and the path in
   assert.notEqual(r.code, 0);
   assert.match(r.err, /task 'run-it': file 'fine\/ci\/task\.yml' not found in artifact 'fine'/, r.err);
   assert.doesNotMatch(r.err + r.out, /ENOENT/);
-  assert.ok(!(r.err + r.out).includes(dir), `no path of the web node's data directory:\n${r.err}`);
+  assert.ok(!(r.err + r.out).includes(web.dir), `no path of the web node's data directory:\n${r.err}`);
 });
 
 test('a manual build waiting for a failing check asks for one check, not one per scheduling pass', async () => {
   const t = await jetway('trigger-job', '-t', 'ci', '-j', 'demo/j');
   assert.equal(t.code, 0, t.err);
   const build = (
-    await tdb.db.query<{ id: number }>("SELECT b.id FROM builds b JOIN jobs j ON j.id = b.job_id WHERE j.name = 'j' ORDER BY b.id DESC LIMIT 1")
+    await web.tdb.db.query<{ id: number }>("SELECT b.id FROM builds b JOIN jobs j ON j.id = b.job_id WHERE j.name = 'j' ORDER BY b.id DESC LIMIT 1")
   ).rows[0]!.id;
   const since = async (): Promise<{ status: string }[]> =>
     (
-      await tdb.db.query<{ status: string }>(
+      await web.tdb.db.query<{ status: string }>(
         "SELECT b.status FROM builds b JOIN resources r ON r.id = b.resource_id WHERE r.name = 'broken' AND b.id > $1 ORDER BY b.id",
         [build],
       )

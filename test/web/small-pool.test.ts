@@ -3,15 +3,11 @@
 // and the node never holds more than its three connections. Before the scheduler fitted its
 // chunks to the pool (src/scheduler/scheduler.ts schedulingConcurrency), four chunks held every
 // connection for their locks and waited for another until the connect timeout.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { freePort } from '../../src/db/embedded.ts';
-import { startWebNode, type WebNode } from '../../src/web/web-node.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useWebNode } from '../support/web-node.ts';
 import { jetway } from '../support/cli.ts';
 
 const JOBS = 12;
@@ -24,36 +20,10 @@ jobs:
 ${Array.from({ length: JOBS }, (_, i) => `- name: j${i}\n  plan:\n  - get: src\n    trigger: true\n  - task: t\n    config: {platform: linux, run: {path: sh, args: [-c, 'echo ran ${i}']}}`).join('\n')}
 `;
 
-let tdb: TestDatabase;
-let dir: string;
-let node: WebNode;
-const savedHome = process.env.HOME;
-
-before(async () => {
-  tdb = await createTestDatabase();
-  dir = await mkdtemp(join(tmpdir(), 'jw-small-pool-'));
-  process.env.HOME = dir;
-  node = await startWebNode({
-    port: await freePort(),
-    bindIp: '127.0.0.1',
-    dataDir: join(dir, 'data'),
-    postgresUrl: tdb.url,
-    postgresMaxConnections: 3,
-    localUsers: ['dev:pw-small-pool'],
-    runtime: 'local',
-    logger: pino({ level: 'silent' }),
-    checkerIntervalMs: 200,
-    schedulerIntervalMs: 200,
-  });
-});
-after(async () => {
-  await node?.stop();
-  process.env.HOME = savedHome;
-  await tdb.drop();
-  await rm(dir, { recursive: true, force: true });
-});
+const web = useWebNode('small-pool', { postgresMaxConnections: 3, localUsers: ['dev:pw-small-pool'], schedulerIntervalMs: 200 }, { home: true });
 
 test('--postgres-max-conns 3: twelve jobs triggered at once all succeed; the node holds three connections at most', async () => {
+  const { node, tdb, dir } = web;
   assert.equal(node.db.pool.options.max, 3);
   let most = 0;
   const sampler = setInterval(() => (most = Math.max(most, node.db.pool.totalCount)), 5);

@@ -2,15 +2,9 @@
 // scheduler, the local runtime, the API): the mock type's check reports versions only, its `in`
 // reports metadata, and the resource's versions JSON shows that metadata once a job's get
 // fetched the version, as Concourse's get delegate saves it (UpdateResourceVersion; issue 22).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
-import { freePort } from '../../src/db/embedded.ts';
-import { startWebNode, type WebNode } from '../../src/web/web-node.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { useWebNode } from '../support/web-node.ts';
 
 const PIPELINE = `
 resources:
@@ -28,13 +22,11 @@ jobs:
   - get: quiet
 `;
 
-let tdb: TestDatabase;
-let dir: string;
-let node: WebNode;
+const web = useWebNode('version-metadata', { localUsers: ['dev:pw-version-metadata'], mainTeamUsers: ['dev'], schedulerIntervalMs: 300 });
 let token: string;
 
 async function api(method: string, path: string, body?: string): Promise<Response> {
-  const res = await fetch(`${node.url}/api/v1${path}`, {
+  const res = await fetch(`${web.node.url}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/x-yaml' } : {}) },
     ...(body !== undefined ? { body } : {}),
@@ -44,21 +36,8 @@ async function api(method: string, path: string, body?: string): Promise<Respons
 }
 
 before(async () => {
-  tdb = await createTestDatabase();
-  dir = await mkdtemp(join(tmpdir(), 'jw-version-metadata-'));
-  node = await startWebNode({
-    port: await freePort(),
-    bindIp: '127.0.0.1',
-    dataDir: join(dir, 'data'),
-    postgresUrl: tdb.url,
-    localUsers: ['dev:pw-version-metadata'],
-    mainTeamUsers: ['dev'],
-    runtime: 'local',
-    logger: pino({ level: 'silent' }),
-    checkerIntervalMs: 200,
-    schedulerIntervalMs: 300,
-  });
-  const login = await fetch(`${node.url}/api/v1/token`, {
+  await web.ready();
+  const login = await fetch(`${web.node.url}/api/v1/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'dev', password: 'pw-version-metadata' }),
@@ -67,12 +46,6 @@ before(async () => {
   await api('PUT', '/teams/main/pipelines/p/config', PIPELINE);
   await api('PUT', '/teams/main/pipelines/p/unpause');
 });
-after(async () => {
-  await node?.stop();
-  await tdb?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
 type VersionJson = { version: Record<string, string>; metadata: { name: string; value: string }[] | null };
 const versions = async (resource: string): Promise<VersionJson[]> => (await (await api('GET', `/teams/main/pipelines/p/resources/${resource}/versions`)).json()) as VersionJson[];
 
