@@ -32,6 +32,15 @@ export async function startCliServer(extra: Partial<ApiServerOptions> = {}, data
   return { api, url: `http://127.0.0.1:${port}`, home, dir: mkdtempSync(join(tmpdir(), 'jetway-cli-')), close: () => api.close() };
 }
 
+/**
+ * Every token revoked in SQL, as an operator or another node would, and the change heard by the
+ * server (it keeps tokens while it listens: src/api/lookup-cache.ts), so its next request is refused.
+ */
+export async function revokeAllTokens(s: CliServer): Promise<void> {
+  await s.api.t.db.query('DELETE FROM access_tokens');
+  await s.api.lookups.heardUpTo();
+}
+
 export interface Run {
   code: number;
   out: string;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import WebSocket from 'ws';
-import { jetway, startCliServer, PASSWORD, PIPELINE, type CliServer, type Run } from './client-support.ts';
+import { jetway, startCliServer, PASSWORD, PIPELINE, type CliServer, type Run, revokeAllTokens } from './client-support.ts';
 import { runCli } from '../../src/cli/program.ts';
 import { createManualBuild } from '../../src/db/builds.ts';
 import { findJob } from '../../src/db/jobs.ts';
@@ -206,7 +206,7 @@ test('the containers route lists them; wrong or missing tokens are refused befor
   }
   assert.equal(fake.calls.length, calls);
   // the CLI with a token that is no longer valid
-  await s.api.t.db.query('DELETE FROM access_tokens');
+  await revokeAllTokens(s);
   try {
     const r = await jetway('intercept', '-t', 'ci', '-b', String(oneStep), '-s', 'test', '--', 'echo', 'x');
     assert.equal(r.code, 1);

@@ -4,7 +4,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { parse } from 'yaml';
-import { jetway, startCliServer, PASSWORD, type CliServer } from './client-support.ts';
+import { jetway, startCliServer, PASSWORD, type CliServer, revokeAllTokens } from './client-support.ts';
 
 let s: CliServer;
 before(async () => {
@@ -70,7 +70,7 @@ test('usage errors exit 2; an unknown target exits 1 naming the known ones', asy
 });
 
 test('an expired or revoked token tells the user to log in again', async () => {
-  await s.api.t.db.query('DELETE FROM access_tokens');
+  await revokeAllTokens(s);
   const r = await jetway('pipelines', '-t', 'ci');
   assert.equal(r.code, 1);
   assert.match(r.err, /not authorized: invalid token; log in again/);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { parse, stringify } from 'yaml';
-import { jetway, startCliServer, PASSWORD, type CliServer } from './client-support.ts';
+import { jetway, startCliServer, PASSWORD, type CliServer, revokeAllTokens } from './client-support.ts';
 import { localUserInfo } from '../support/user-info.ts';
 
 type Rc = { targets: Record<string, { api: string; team: string; token?: { type: string; value: string; expiry?: string } }> };
@@ -133,7 +133,7 @@ test('status: logged in; a token deleted on the server or garbage; no token; the
   assert.equal(ok.code, 0, ok.err);
   assert.equal(ok.out, 'logged in successfully\n');
 
-  await s.api.t.db.query('DELETE FROM access_tokens');
+  await revokeAllTokens(s);
   const deleted = await jetway('status', '-t', 'ci');
   assert.equal(deleted.code, 1);
   assert.equal(deleted.out, '');
@@ -178,7 +178,7 @@ test('userinfo: the user and team/role pairs as a table, or the JSON', async () 
   assert.deepEqual(JSON.parse(j.out), localUserInfo('admin', { main: ['owner'] }, true));
   assertNoSecret(r.out + j.out, token);
 
-  await s.api.t.db.query('DELETE FROM access_tokens');
+  await revokeAllTokens(s);
   const refused = await jetway('userinfo', '-t', 'ci');
   assert.equal(refused.code, 1);
   assert.match(refused.err, /invalid token.*\n\(log in again: jetway login -t ci\) \(HTTP 401\)/);
@@ -231,7 +231,7 @@ test('curl: a non-2xx answer prints the body on stderr with the status and exits
   assert.equal(r.out, '');
   assert.match(r.err, /^\{"error":".*nope.*"\}\nerror: HTTP 404 Not Found\n$/);
 
-  await s.api.t.db.query('DELETE FROM access_tokens');
+  await revokeAllTokens(s);
   const refused = await jetway('curl', '-t', 'ci', '/api/v1/user');
   assert.equal(refused.code, 1);
   assert.match(refused.err, /invalid token.*\nerror: HTTP 401 Unauthorized\n\(log in again: jetway login -t ci\)\n$/);
