@@ -3,7 +3,9 @@
 /** Connections a web node opens to Postgres at most (--postgres-max-conns), by default. */
 export const DEFAULT_POOL_SIZE = 10;
 /**
- * The fewest a web node works with: one LISTENs (src/db/notifications.ts), one holds a scheduling
- * chunk's job locks (src/db/scheduling.ts), one does the work.
+ * Connections a scheduling pass leaves beside those holding its chunks' job locks
+ * (src/db/scheduling.ts): one LISTENs (src/db/notifications.ts), one does the jobs' work.
  */
-export const MIN_POOL_SIZE = 3;
+export const CONNECTIONS_BESIDE_LOCKS = 2;
+/** The fewest a web node works with: those, and one holding a chunk's locks. */
+export const MIN_POOL_SIZE = CONNECTIONS_BESIDE_LOCKS + 1;

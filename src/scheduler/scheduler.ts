@@ -10,7 +10,7 @@ import { BatchedVersionsStore, batchedMappingSaver } from '../db/algorithm-batch
 import { PostgresVersionsStore } from '../db/algorithm-store.ts';
 import { ensurePendingBuildExists } from '../db/builds.ts';
 import type { Database } from '../db/database.ts';
-import { DEFAULT_POOL_SIZE } from '../db/pool-size.ts';
+import { CONNECTIONS_BESIDE_LOCKS, DEFAULT_POOL_SIZE } from '../db/pool-size.ts';
 import { withJobSchedulingLocks } from '../db/scheduling.ts';
 import {
   jobsToSchedule,
@@ -28,8 +28,6 @@ import type { BuildTracker, CheckRequester } from './interfaces.ts';
 
 export const DEFAULT_SCHEDULER_INTERVAL_MS = 10_000;
 const DEFAULT_CONCURRENCY = 4;
-/** Pool connections a pass cannot use for its locks: the node's LISTEN, and one for the jobs' work. */
-const CONNECTIONS_NOT_FOR_LOCKS = 2;
 
 /**
  * Chunks a pass schedules at once on a pool of `poolSize` connections. Each chunk holds a
@@ -38,7 +36,7 @@ const CONNECTIONS_NOT_FOR_LOCKS = 2;
  * pool's connect timeout failed them all. So a connection is always left for the work.
  */
 export function schedulingConcurrency(requested: number, poolSize: number): number {
-  return Math.max(1, Math.min(requested, poolSize - CONNECTIONS_NOT_FOR_LOCKS));
+  return Math.max(1, Math.min(requested, poolSize - CONNECTIONS_BESIDE_LOCKS));
 }
 /** Due jobs locked, scheduled and marked together (fewer a chunk when fewer are due). */
 const MAX_CHUNK = 64;

@@ -159,8 +159,9 @@ test('a pipeline with ten jobs and ten resources costs the same statements per r
   const id = await node.setPipeline('big', `resources:\n${resources}\njobs:\n${jobs}\n`);
   for (let i = 0; i < 10; i++) await node.checkResource(id, `r${i}`);
   for (let i = 0; i < 10; i++) await node.trigger(id, `j${i}`);
-  // heard before counting: the pipeline's notification arriving after the first request read it
-  // made the next read it again (CI of 5b1b147: [5, 2, …])
+  // heard before counting: a set-up notification heard after the first request read the pipeline
+  // makes the next read it again (before migration 0029 each successful build sent one: the CI of
+  // 5b1b147 counted [5, 2, …])
   await api.lookups.heardUpTo();
   const Q = '/api/v1/teams/main/pipelines/big';
   const count = async (url: string): Promise<number> => {

@@ -111,8 +111,9 @@ export async function pruneCachedResources(root: string, keep: Set<number> | ((c
     for (const entry of await readdir(dir).catch(() => [] as string[])) {
       if (removed >= max) return removed;
       const partial = PARTIAL.exec(entry);
-      const leftOver = partial !== null && partial[1] !== SAVER;
-      if (!leftOver && (!/^\d+$/.test(entry) || kept(Number(entry)))) continue;
+      // a partial folder goes when another process left it; a kept cache when the database has it no more
+      const doomed = partial ? partial[1] !== SAVER : /^\d+$/.test(entry) && !kept(Number(entry));
+      if (!doomed) continue;
       await rm(join(dir, entry), { recursive: true, force: true });
       removed++;
     }
